@@ -1,0 +1,181 @@
+//! The message bus vocabulary: every coordinator–agent interaction is a [`Message`].
+//!
+//! The bus itself lives inside the coordinator (it numbers messages, correlates replies and keeps
+//! counts); drivers only move messages between the coordinator and the agents.
+
+use super::ids::{AgentId, TaskId};
+
+/// Who sent or receives a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Endpoint {
+    Coordinator,
+    Agent(AgentId),
+    /// Every live agent.
+    Broadcast,
+}
+
+/// The message type; the bus keeps counts per type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum MsgKind {
+    /// Coordinator → agent: run this attempt.
+    TaskRequest,
+    /// Agent → coordinator: the attempt's outcome (correlated with its request).
+    TaskResult,
+    /// Coordinator → agent: stop working on an attempt (it timed out or was taken away).
+    Cancel,
+    /// Coordinator → all: run-level announcements.
+    Status,
+    /// Agent → coordinator: I am alive.
+    Heartbeat,
+}
+
+impl MsgKind {
+    pub const ALL: [MsgKind; 5] = [
+        MsgKind::TaskRequest,
+        MsgKind::TaskResult,
+        MsgKind::Cancel,
+        MsgKind::Status,
+        MsgKind::Heartbeat,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            MsgKind::TaskRequest => "task_request",
+            MsgKind::TaskResult => "task_result",
+            MsgKind::Cancel => "cancel",
+            MsgKind::Status => "status",
+            MsgKind::Heartbeat => "heartbeat",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<MsgKind> {
+        MsgKind::ALL.into_iter().find(|k| k.name() == name)
+    }
+
+    /// Default priority: control traffic overtakes bulk traffic delivered at the same instant.
+    pub fn default_priority(self) -> u8 {
+        match self {
+            MsgKind::Cancel => 3,
+            MsgKind::TaskResult | MsgKind::Status => 2,
+            MsgKind::TaskRequest => 1,
+            MsgKind::Heartbeat => 0,
+        }
+    }
+}
+
+/// Why an agent says an attempt failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AgentError {
+    /// A simulated failure drawn from the agent's `failure_rate`.
+    Simulated,
+}
+
+impl AgentError {
+    pub fn text(self) -> &'static str {
+        match self {
+            AgentError::Simulated => "simulated failure",
+        }
+    }
+
+    pub fn from_text(s: &str) -> Option<AgentError> {
+        (s == "simulated failure").then_some(AgentError::Simulated)
+    }
+}
+
+/// Run-level announcements broadcast to agents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StatusNote {
+    RunStarted,
+    AgentDown(AgentId),
+    AgentUp(AgentId),
+    RunFinished,
+}
+
+/// What a message carries. Small and copyable so that sending one never allocates.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Payload {
+    Task {
+        task: TaskId,
+        attempt: u32,
+        deadline_ms: u64,
+        work: f64,
+    },
+    Result {
+        task: TaskId,
+        attempt: u32,
+        error: Option<AgentError>,
+    },
+    Cancel {
+        task: TaskId,
+        attempt: u32,
+    },
+    Status(StatusNote),
+    Heartbeat {
+        running: u32,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Message {
+    /// Assigned by the bus when the message enters it; 0 before that.
+    pub id: u64,
+    pub from: Endpoint,
+    pub to: Endpoint,
+    pub kind: MsgKind,
+    /// Higher is delivered first among messages due at the same instant.
+    pub priority: u8,
+    /// For replies: the id of the request being answered.
+    pub correlation: Option<u64>,
+    pub payload: Payload,
+}
+
+impl Message {
+    /// A message from an agent to the coordinator, not yet numbered by the bus.
+    pub fn from_agent(agent: AgentId, kind: MsgKind, correlation: Option<u64>, payload: Payload) -> Message {
+        Message {
+            id: 0,
+            from: Endpoint::Agent(agent),
+            to: Endpoint::Coordinator,
+            kind,
+            priority: kind.default_priority(),
+            correlation,
+            payload,
+        }
+    }
+}
+
+/// Per-type and per-agent message counts.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BusStats {
+    pub total: u64,
+    pub by_kind: [u64; MsgKind::ALL.len()],
+    /// Index = agent; (sent by the agent, addressed to the agent directly).
+    pub by_agent: Vec<(u64, u64)>,
+    pub broadcasts: u64,
+}
+
+impl BusStats {
+    pub fn new(agents: usize) -> Self {
+        BusStats {
+            by_agent: vec![(0, 0); agents],
+            ..Default::default()
+        }
+    }
+
+    pub fn count(&mut self, msg: &Message) {
+        self.total += 1;
+        self.by_kind[msg.kind as usize] += 1;
+        if let Endpoint::Agent(a) = msg.from {
+            self.by_agent[a.ix()].0 += 1;
+        }
+        match msg.to {
+            Endpoint::Agent(a) => self.by_agent[a.ix()].1 += 1,
+            Endpoint::Broadcast => self.broadcasts += 1,
+            Endpoint::Coordinator => {}
+        }
+    }
+
+    pub fn of_kind(&self, kind: MsgKind) -> u64 {
+        self.by_kind[kind as usize]
+    }
+}

@@ -1,0 +1,471 @@
+//! The coordinator: a sans-IO state machine that runs a workflow.
+//!
+//! Drivers feed it inputs — [`Coordinator::handle_message`] (an agent spoke),
+//! [`Coordinator::handle_timeout`] (time passed), [`Coordinator::handle_command`] (a fault or an
+//! operator) — each with the current time, and collect its outputs: messages to deliver
+//! ([`Coordinator::poll_transmit`]), the next instant it wants to be woken
+//! ([`Coordinator::poll_timeout`]) and the events describing what changed
+//! ([`Coordinator::drain_events`]). It owns no clock, thread, socket or file.
+
+use std::cmp::Reverse;
+use std::collections::VecDeque;
+
+use super::bus::{Endpoint, Message, MsgKind, Payload, StatusNote};
+use super::event::{AttemptFailure, Event, EventKind, Origin, Outcome, Refusal, TaskFailure};
+use super::ids::{AgentId, TaskId};
+use super::state::{State, TaskState, Timer};
+use super::workflow::Workflow;
+use crate::rng;
+use crate::scenario::{Scenario, Strategy};
+
+/// Something asked of the coordinator from outside the agent protocol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Command {
+    CrashAgent(AgentId),
+    ReviveAgent(AgentId),
+}
+
+pub struct Coordinator {
+    scenario: Scenario,
+    wf: Workflow,
+    state: State,
+    events: Vec<Event>,
+    outbox: VecDeque<Message>,
+}
+
+impl Coordinator {
+    /// A coordinator for a validated scenario, before [`Coordinator::start`].
+    pub fn new(scenario: Scenario) -> Coordinator {
+        let wf = Workflow::new(&scenario);
+        let state = State::new(&scenario, &wf);
+        Coordinator {
+            scenario,
+            wf,
+            state,
+            events: Vec::new(),
+            outbox: VecDeque::new(),
+        }
+    }
+
+    /// Rebuilds a coordinator by folding recorded events into a fresh one.
+    pub fn from_events<'a>(scenario: Scenario, events: impl IntoIterator<Item = &'a Event>) -> Coordinator {
+        let mut c = Coordinator::new(scenario);
+        for ev in events {
+            c.state.apply(&c.wf, ev);
+        }
+        c
+    }
+
+    pub fn scenario(&self) -> &Scenario {
+        &self.scenario
+    }
+
+    pub fn workflow(&self) -> &Workflow {
+        &self.wf
+    }
+
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
+    pub fn is_finished(&self) -> bool {
+        self.state.finished.is_some()
+    }
+
+    pub fn task_name(&self, t: TaskId) -> &str {
+        &self.scenario.tasks[t.ix()].id
+    }
+
+    pub fn agent_name(&self, a: AgentId) -> &str {
+        &self.scenario.agents[a.ix()].id
+    }
+
+    /// Events produced since the last call, in order.
+    pub fn drain_events(&mut self) -> std::vec::Drain<'_, Event> {
+        self.events.drain(..)
+    }
+
+    /// The next message to deliver to an agent (or to every agent, for a broadcast).
+    pub fn poll_transmit(&mut self) -> Option<Message> {
+        self.outbox.pop_front()
+    }
+
+    /// The earliest instant at which [`Coordinator::handle_timeout`] has work to do.
+    pub fn poll_timeout(&mut self) -> Option<u64> {
+        while let Some(&Reverse((at, _, timer))) = self.state.timers.peek() {
+            if self.state.timer_is_live(timer) {
+                return Some(at);
+            }
+            self.state.timers.pop();
+        }
+        None
+    }
+
+    fn emit(&mut self, now: u64, kind: EventKind) {
+        let ev = Event {
+            seq: self.state.next_seq,
+            t_ms: now,
+            kind,
+        };
+        self.state.apply(&self.wf, &ev);
+        self.events.push(ev);
+    }
+
+    /// Puts a message on the bus: numbers it, records it, and queues it for delivery.
+    fn send(&mut self, now: u64, to: Endpoint, kind: MsgKind, correlation: Option<u64>, payload: Payload) {
+        let msg = Message {
+            id: self.state.next_msg_id,
+            from: Endpoint::Coordinator,
+            to,
+            kind,
+            priority: kind.default_priority(),
+            correlation,
+            payload,
+        };
+        self.emit(now, EventKind::MessageSent { msg });
+        self.outbox.push_back(msg);
+    }
+
+    /// Starts the run: announces it and makes the root tasks ready.
+    pub fn start(&mut self, now: u64) {
+        let kind = EventKind::RunStarted {
+            tasks: self.wf.task_count() as u32,
+            agents: self.scenario.agents.len() as u32,
+            seed: self.scenario.seed,
+        };
+        self.emit(now, kind);
+        self.send(
+            now,
+            Endpoint::Broadcast,
+            MsgKind::Status,
+            None,
+            Payload::Status(StatusNote::RunStarted),
+        );
+        for i in 0..self.wf.task_count() {
+            if self.state.tasks[i].remaining_deps == 0 {
+                self.emit(now, EventKind::TaskReady { task: TaskId(i as u32) });
+            }
+        }
+        self.check_finished(now);
+        self.dispatch(now);
+    }
+
+    /// A message from an agent.
+    pub fn handle_message(&mut self, now: u64, mut msg: Message) {
+        msg.id = self.state.next_msg_id;
+        self.emit(now, EventKind::MessageSent { msg });
+        let Endpoint::Agent(agent) = msg.from else { return };
+        if let Payload::Result { task, attempt, error } = msg.payload {
+            let t = &self.state.tasks[task.ix()];
+            let current = t.state == TaskState::Running && t.attempts == attempt && t.agent == Some(agent);
+            if !current {
+                self.emit(now, EventKind::LateResultDiscarded { task, agent, attempt });
+            } else if let Some(error) = error {
+                let reason = AttemptFailure::Agent(error);
+                self.emit(
+                    now,
+                    EventKind::AttemptFailed {
+                        task,
+                        agent,
+                        attempt,
+                        reason,
+                    },
+                );
+                self.retry_or_fail(now, task);
+            } else {
+                let duration_ms = now - t.history.last().map_or(now, |r| r.start_ms);
+                self.emit(
+                    now,
+                    EventKind::AttemptSucceeded {
+                        task,
+                        agent,
+                        attempt,
+                        duration_ms,
+                    },
+                );
+                self.emit(
+                    now,
+                    EventKind::TaskCompleted {
+                        task,
+                        agent,
+                        attempts: attempt,
+                    },
+                );
+                self.release_dependents(now, task);
+                self.check_finished(now);
+            }
+        }
+        self.dispatch(now);
+    }
+
+    /// Fires every timer due at or before `now`.
+    pub fn handle_timeout(&mut self, now: u64) {
+        while let Some(&Reverse((at, _, timer))) = self.state.timers.peek() {
+            if at > now {
+                break;
+            }
+            self.state.timers.pop();
+            if !self.state.timer_is_live(timer) {
+                continue;
+            }
+            match timer {
+                Timer::AttemptDeadline { task, attempt } => {
+                    let agent = self.state.tasks[task.ix()].agent.expect("running task has an agent");
+                    let timeout_ms = self.scenario.tasks[task.ix()].timeout_ms;
+                    self.emit(
+                        now,
+                        EventKind::AttemptTimedOut {
+                            task,
+                            agent,
+                            attempt,
+                            timeout_ms,
+                        },
+                    );
+                    let payload = Payload::Cancel { task, attempt };
+                    self.send(now, Endpoint::Agent(agent), MsgKind::Cancel, None, payload);
+                    self.retry_or_fail(now, task);
+                }
+                Timer::RetryDue { task, .. } => self.emit(now, EventKind::TaskReady { task }),
+            }
+        }
+        self.dispatch(now);
+    }
+
+    /// A fault from the scenario or an operator action.
+    pub fn handle_command(&mut self, now: u64, cmd: Command, origin: Origin) {
+        if self.is_finished() {
+            self.emit(
+                now,
+                EventKind::CommandRefused {
+                    origin,
+                    reason: Refusal::RunFinished,
+                },
+            );
+            return;
+        }
+        match cmd {
+            Command::CrashAgent(agent) => {
+                if !self.state.agents[agent.ix()].alive {
+                    let reason = Refusal::AgentAlreadyDown(agent);
+                    self.emit(now, EventKind::CommandRefused { origin, reason });
+                    return;
+                }
+                tracing::warn!(
+                    t_ms = now,
+                    agent = self.agent_name(agent),
+                    origin = origin.name(),
+                    "agent crashed"
+                );
+                self.emit(now, EventKind::AgentCrashed { agent, origin });
+                let note = Payload::Status(StatusNote::AgentDown(agent));
+                self.send(now, Endpoint::Broadcast, MsgKind::Status, None, note);
+                let running = self.state.agents[agent.ix()].running.clone();
+                for task in running {
+                    let attempt = self.state.tasks[task.ix()].attempts;
+                    let reason = AttemptFailure::AgentCrashed;
+                    self.emit(
+                        now,
+                        EventKind::AttemptFailed {
+                            task,
+                            agent,
+                            attempt,
+                            reason,
+                        },
+                    );
+                    if attempt < self.scenario.tasks[task.ix()].retry.max_attempts {
+                        // Not the task's fault: it goes straight back to the ready set, no backoff.
+                        self.emit(now, EventKind::TaskReassigned { task, from: agent });
+                        self.emit(now, EventKind::TaskReady { task });
+                    } else {
+                        self.fail_task(now, task, TaskFailure::AttemptsExhausted { attempts: attempt });
+                    }
+                }
+                self.check_finished(now);
+            }
+            Command::ReviveAgent(agent) => {
+                if self.state.agents[agent.ix()].alive {
+                    let reason = Refusal::AgentNotDown(agent);
+                    self.emit(now, EventKind::CommandRefused { origin, reason });
+                    return;
+                }
+                self.emit(now, EventKind::AgentRevived { agent, origin });
+                let note = Payload::Status(StatusNote::AgentUp(agent));
+                self.send(now, Endpoint::Broadcast, MsgKind::Status, None, note);
+            }
+        }
+        self.dispatch(now);
+    }
+
+    /// The driver has nothing left that could change the run (no messages in flight, no timers, no
+    /// future faults): tasks still waiting for an agent can never run, so they fail.
+    pub fn handle_stall(&mut self, now: u64) {
+        if self.is_finished() {
+            return;
+        }
+        for i in 0..self.wf.task_count() {
+            let task = TaskId(i as u32);
+            if !self.state.tasks[i].state.is_terminal() && self.state.tasks[i].remaining_deps == 0 {
+                self.fail_task(now, task, TaskFailure::NoLiveAgent);
+            }
+        }
+        self.check_finished(now);
+    }
+
+    fn retry_or_fail(&mut self, now: u64, task: TaskId) {
+        let attempts = self.state.tasks[task.ix()].attempts;
+        let policy = &self.scenario.tasks[task.ix()].retry;
+        if attempts >= policy.max_attempts {
+            self.fail_task(now, task, TaskFailure::AttemptsExhausted { attempts });
+            self.check_finished(now);
+            return;
+        }
+        let delay_ms = backoff_ms(self.scenario.seed, task, attempts, policy);
+        let kind = EventKind::RetryScheduled {
+            task,
+            attempt: attempts + 1,
+            delay_ms,
+            at_ms: now + delay_ms,
+        };
+        self.emit(now, kind);
+    }
+
+    fn fail_task(&mut self, now: u64, task: TaskId, reason: TaskFailure) {
+        tracing::warn!(
+            t_ms = now,
+            task = self.task_name(task),
+            reason = reason.code(),
+            "task failed"
+        );
+        self.emit(now, EventKind::TaskFailed { task, reason });
+        // Everything downstream can no longer run; walk it once, depth first.
+        let mut stack = vec![task];
+        while let Some(t) = stack.pop() {
+            let dependents: Vec<TaskId> = self.wf.dependents(t).collect();
+            for d in dependents {
+                if !self.state.tasks[d.ix()].state.is_terminal() {
+                    self.emit(now, EventKind::TaskSkipped { task: d, cause: task });
+                    stack.push(d);
+                }
+            }
+        }
+    }
+
+    fn release_dependents(&mut self, now: u64, task: TaskId) {
+        let ready: Vec<TaskId> = self
+            .wf
+            .dependents(task)
+            .filter(|d| {
+                let t = &self.state.tasks[d.ix()];
+                t.remaining_deps == 0 && t.state == TaskState::Waiting
+            })
+            .collect();
+        // petgraph lists neighbours newest edge first; scenario order reads better in the journal.
+        for d in ready.into_iter().rev() {
+            self.emit(now, EventKind::TaskReady { task: d });
+        }
+    }
+
+    fn check_finished(&mut self, now: u64) {
+        let s = &self.state;
+        if s.finished.is_some() || s.terminal as usize != self.wf.task_count() {
+            return;
+        }
+        let outcome = if s.completed as usize == self.wf.task_count() {
+            Outcome::Succeeded
+        } else {
+            Outcome::Failed
+        };
+        let (completed, failed, skipped) = (s.completed, s.failed, s.skipped);
+        self.send(
+            now,
+            Endpoint::Broadcast,
+            MsgKind::Status,
+            None,
+            Payload::Status(StatusNote::RunFinished),
+        );
+        tracing::info!(
+            t_ms = now,
+            outcome = outcome.name(),
+            completed,
+            failed,
+            skipped,
+            "run finished"
+        );
+        self.emit(
+            now,
+            EventKind::RunFinished {
+                outcome,
+                makespan_ms: now,
+                completed,
+                failed,
+                skipped,
+            },
+        );
+    }
+
+    /// Matches ready tasks with available agents, best ready task first, until no class can move.
+    fn dispatch(&mut self, now: u64) {
+        loop {
+            let mut best: Option<(i64, Reverse<u32>, usize)> = None;
+            let mut i = 0;
+            while i < self.state.dirty.len() {
+                let c = self.state.dirty[i].0 as usize;
+                let q = &mut self.state.queues[c];
+                while let Some(&(_, Reverse(t))) = q.ready.peek() {
+                    if self.state.tasks[t as usize].state == TaskState::Ready {
+                        break;
+                    }
+                    q.ready.pop();
+                }
+                match q.ready.peek() {
+                    Some(&(p, r)) if !q.avail.is_empty() => {
+                        if best.is_none_or(|(bp, br, _)| (p, r) > (bp, br)) {
+                            best = Some((p, r, c));
+                        }
+                        i += 1;
+                    }
+                    _ => {
+                        self.state.is_dirty[c] = false;
+                        self.state.dirty.swap_remove(i);
+                    }
+                }
+            }
+            let Some((_, Reverse(t), c)) = best else { break };
+            let q = &mut self.state.queues[c];
+            q.ready.pop();
+            let &(_, agent) = q.avail.first().expect("checked non-empty");
+            self.assign(now, TaskId(t), AgentId(agent), self.wf.classes[c].strategy);
+        }
+    }
+
+    fn assign(&mut self, now: u64, task: TaskId, agent: AgentId, strategy: Strategy) {
+        self.emit(now, EventKind::TaskAssigned { task, agent, strategy });
+        let spec = &self.scenario.tasks[task.ix()];
+        let attempt = self.state.tasks[task.ix()].attempts + 1;
+        let deadline_ms = now + spec.timeout_ms;
+        let payload = Payload::Task {
+            task,
+            attempt,
+            deadline_ms,
+            work: spec.work,
+        };
+        self.send(now, Endpoint::Agent(agent), MsgKind::TaskRequest, None, payload);
+        self.emit(
+            now,
+            EventKind::AttemptStarted {
+                task,
+                agent,
+                attempt,
+                deadline_ms,
+            },
+        );
+    }
+}
+
+/// Delay before attempt `failed_attempts + 1`: exponential, capped, reduced by deterministic jitter.
+pub fn backoff_ms(seed: u64, task: TaskId, failed_attempts: u32, policy: &crate::scenario::RetryPolicy) -> u64 {
+    let exp = policy.multiplier.powi(failed_attempts.saturating_sub(1) as i32);
+    let raw = (policy.backoff_ms as f64 * exp).min(policy.max_backoff_ms as f64);
+    let u = rng::unit(seed, &[rng::domain::BACKOFF, task.0 as u64, failed_attempts as u64]);
+    (raw * (1.0 - policy.jitter * u)).round().max(0.0) as u64
+}

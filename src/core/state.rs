@@ -1,0 +1,451 @@
+//! The coordinator's mutable state and the one function that changes it: [`State::apply`].
+//!
+//! Decisions live in `coordinator.rs`; they read this state and emit events. Every mutation happens
+//! here, in `apply`, so folding a run's events into a fresh `State` rebuilds it exactly.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeSet, BinaryHeap};
+
+use super::bus::{BusStats, Message};
+use super::event::{AttemptFailure, Event, EventKind, Outcome};
+use super::ids::{AgentId, TaskId};
+use super::workflow::{ClassId, Workflow};
+use crate::scenario::{Scenario, Strategy};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TaskState {
+    /// Some dependency is not done yet.
+    Waiting,
+    /// Waiting for a free capable agent.
+    Ready,
+    Running,
+    /// An attempt failed; the next one is scheduled (or about to be decided).
+    Retrying,
+    Completed,
+    Failed,
+    Skipped,
+}
+
+impl TaskState {
+    pub fn name(self) -> &'static str {
+        match self {
+            TaskState::Waiting => "waiting",
+            TaskState::Ready => "ready",
+            TaskState::Running => "running",
+            TaskState::Retrying => "retrying",
+            TaskState::Completed => "completed",
+            TaskState::Failed => "failed",
+            TaskState::Skipped => "skipped",
+        }
+    }
+
+    pub fn is_terminal(self) -> bool {
+        matches!(self, TaskState::Completed | TaskState::Failed | TaskState::Skipped)
+    }
+}
+
+/// How one attempt ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttemptEnd {
+    Running,
+    Succeeded,
+    Failed(AttemptFailure),
+    TimedOut,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AttemptRecord {
+    pub attempt: u32,
+    pub agent: AgentId,
+    pub start_ms: u64,
+    pub end_ms: Option<u64>,
+    pub end: AttemptEnd,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskRt {
+    pub state: TaskState,
+    /// Dependencies not completed yet.
+    pub remaining_deps: u32,
+    /// Attempts started so far.
+    pub attempts: u32,
+    /// The agent of the current or last attempt.
+    pub agent: Option<AgentId>,
+    pub retry_at_ms: u64,
+    pub history: Vec<AttemptRecord>,
+    /// Set when the task failed or was skipped.
+    pub end_reason: Option<EventKind>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AgentRt {
+    pub alive: bool,
+    pub max_concurrent: u32,
+    pub performance: f64,
+    /// Tasks with a running attempt on this agent (small: at most `max_concurrent`).
+    pub running: Vec<TaskId>,
+    pub completed: u32,
+    pub failed: u32,
+    pub busy_ms: u64,
+    /// Value of the assignment counter when this agent last got work (0 = never): round-robin key.
+    pub last_assigned: u64,
+    pub last_heartbeat_ms: Option<u64>,
+}
+
+impl AgentRt {
+    pub fn available(&self) -> bool {
+        self.alive && (self.running.len() as u32) < self.max_concurrent
+    }
+
+    /// Sort key among available agents of a class: smaller is picked first.
+    fn key(&self, strategy: Strategy) -> u64 {
+        let running = self.running.len() as u64;
+        match strategy {
+            Strategy::LeastLoaded => (running << 32) / self.max_concurrent as u64,
+            Strategy::BestScore => {
+                let free = 1.0 - running as f64 / self.max_concurrent as f64;
+                let score = (self.performance * free).clamp(0.0, 1.0);
+                u64::MAX - (score * (1u64 << 52) as f64) as u64
+            }
+            Strategy::RoundRobin => self.last_assigned,
+        }
+    }
+}
+
+/// A pending timer. Stale timers (for an attempt that already ended) are skipped when they fire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Timer {
+    AttemptDeadline { task: TaskId, attempt: u32 },
+    RetryDue { task: TaskId, attempt: u32 },
+}
+
+/// Per-class scheduling queues.
+#[derive(Debug, Clone, Default)]
+pub struct ClassQueues {
+    /// Ready tasks: highest priority first, then scenario order. May hold stale entries.
+    pub ready: BinaryHeap<(i64, Reverse<u32>)>,
+    /// Available agents ordered by the class's strategy key, then index.
+    pub avail: BTreeSet<(u64, u32)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct State {
+    pub now_ms: u64,
+    pub tasks: Vec<TaskRt>,
+    pub agents: Vec<AgentRt>,
+    pub queues: Vec<ClassQueues>,
+    /// Classes that may be able to dispatch (gained a ready task or an available agent).
+    pub dirty: Vec<ClassId>,
+    pub is_dirty: Vec<bool>,
+    pub timers: BinaryHeap<Reverse<(u64, u64, Timer)>>,
+    pub timer_seq: u64,
+    pub next_msg_id: u64,
+    pub next_seq: u64,
+    pub assignments: u64,
+    pub bus: BusStats,
+    pub terminal: u32,
+    pub completed: u32,
+    pub failed: u32,
+    pub skipped: u32,
+    pub retries: u32,
+    pub finished: Option<Outcome>,
+    pub makespan_ms: u64,
+    priorities: Vec<i64>,
+}
+
+impl State {
+    pub fn new(scenario: &Scenario, wf: &Workflow) -> State {
+        let tasks = wf
+            .dep_count
+            .iter()
+            .map(|&d| TaskRt {
+                state: TaskState::Waiting,
+                remaining_deps: d,
+                attempts: 0,
+                agent: None,
+                retry_at_ms: 0,
+                history: Vec::new(),
+                end_reason: None,
+            })
+            .collect();
+        let agents = scenario
+            .agents
+            .iter()
+            .map(|a| AgentRt {
+                alive: true,
+                max_concurrent: a.max_concurrent.max(1),
+                performance: a.performance,
+                running: Vec::new(),
+                completed: 0,
+                failed: 0,
+                busy_ms: 0,
+                last_assigned: 0,
+                last_heartbeat_ms: None,
+            })
+            .collect();
+        let mut state = State {
+            now_ms: 0,
+            tasks,
+            agents,
+            queues: vec![ClassQueues::default(); wf.classes.len()],
+            dirty: Vec::new(),
+            is_dirty: vec![false; wf.classes.len()],
+            timers: BinaryHeap::new(),
+            timer_seq: 0,
+            next_msg_id: 1,
+            next_seq: 0,
+            assignments: 0,
+            bus: BusStats::new(scenario.agents.len()),
+            terminal: 0,
+            completed: 0,
+            failed: 0,
+            skipped: 0,
+            retries: 0,
+            finished: None,
+            makespan_ms: 0,
+            priorities: scenario.tasks.iter().map(|t| t.priority).collect(),
+        };
+        for a in 0..state.agents.len() {
+            state.index_agent(wf, AgentId(a as u32));
+        }
+        state
+    }
+
+    /// Applies one event. The only place state changes.
+    pub fn apply(&mut self, wf: &Workflow, ev: &Event) {
+        self.now_ms = ev.t_ms;
+        self.next_seq = ev.seq + 1;
+        let now = ev.t_ms;
+        match ev.kind {
+            EventKind::RunStarted { .. } => {}
+            EventKind::TaskReady { task } => {
+                self.tasks[task.ix()].state = TaskState::Ready;
+                let class = wf.task_class[task.ix()];
+                self.queues[class.0 as usize]
+                    .ready
+                    .push((self.priorities[task.ix()], Reverse(task.0)));
+                self.mark_dirty(class);
+            }
+            EventKind::TaskAssigned { task, agent, .. } => {
+                self.unindex_agent(wf, agent);
+                self.assignments += 1;
+                let a = &mut self.agents[agent.ix()];
+                a.running.push(task);
+                a.last_assigned = self.assignments;
+                let t = &mut self.tasks[task.ix()];
+                t.state = TaskState::Running;
+                t.agent = Some(agent);
+                self.index_agent(wf, agent);
+            }
+            EventKind::AttemptStarted {
+                task,
+                agent,
+                attempt,
+                deadline_ms,
+            } => {
+                let t = &mut self.tasks[task.ix()];
+                t.attempts = attempt;
+                t.history.push(AttemptRecord {
+                    attempt,
+                    agent,
+                    start_ms: now,
+                    end_ms: None,
+                    end: AttemptEnd::Running,
+                });
+                self.push_timer(deadline_ms, Timer::AttemptDeadline { task, attempt });
+            }
+            EventKind::AttemptSucceeded { task, agent, .. } => {
+                self.end_attempt(wf, task, agent, now, AttemptEnd::Succeeded);
+                self.agents[agent.ix()].completed += 1;
+            }
+            EventKind::AttemptFailed {
+                task, agent, reason, ..
+            } => {
+                self.end_attempt(wf, task, agent, now, AttemptEnd::Failed(reason));
+                self.agents[agent.ix()].failed += 1;
+            }
+            EventKind::AttemptTimedOut { task, agent, .. } => {
+                self.end_attempt(wf, task, agent, now, AttemptEnd::TimedOut);
+                self.agents[agent.ix()].failed += 1;
+            }
+            EventKind::RetryScheduled {
+                task, attempt, at_ms, ..
+            } => {
+                let t = &mut self.tasks[task.ix()];
+                t.state = TaskState::Retrying;
+                t.retry_at_ms = at_ms;
+                self.retries += 1;
+                self.push_timer(at_ms, Timer::RetryDue { task, attempt });
+            }
+            EventKind::TaskCompleted { task, .. } => {
+                self.tasks[task.ix()].state = TaskState::Completed;
+                self.completed += 1;
+                self.terminal += 1;
+                self.makespan_ms = now;
+                for d in wf.dependents(task) {
+                    self.tasks[d.ix()].remaining_deps -= 1;
+                }
+            }
+            EventKind::TaskFailed { task, .. } => {
+                let t = &mut self.tasks[task.ix()];
+                t.state = TaskState::Failed;
+                t.end_reason = Some(ev.kind);
+                self.failed += 1;
+                self.terminal += 1;
+                self.makespan_ms = now;
+            }
+            EventKind::TaskSkipped { task, .. } => {
+                let t = &mut self.tasks[task.ix()];
+                t.state = TaskState::Skipped;
+                t.end_reason = Some(ev.kind);
+                self.skipped += 1;
+                self.terminal += 1;
+                self.makespan_ms = now;
+            }
+            EventKind::AgentCrashed { agent, .. } => {
+                self.unindex_agent(wf, agent);
+                self.agents[agent.ix()].alive = false;
+            }
+            EventKind::AgentRevived { agent, .. } => {
+                self.agents[agent.ix()].alive = true;
+                self.index_agent(wf, agent);
+            }
+            EventKind::TaskReassigned { .. }
+            | EventKind::LateResultDiscarded { .. }
+            | EventKind::CommandRefused { .. } => {}
+            EventKind::MessageSent { msg } => self.count_message(&msg, now),
+            EventKind::RunFinished {
+                outcome, makespan_ms, ..
+            } => {
+                self.finished = Some(outcome);
+                self.makespan_ms = makespan_ms;
+            }
+        }
+    }
+
+    fn count_message(&mut self, msg: &Message, now: u64) {
+        self.next_msg_id = msg.id + 1;
+        self.bus.count(msg);
+        if let (super::bus::MsgKind::Heartbeat, super::bus::Endpoint::Agent(a)) = (msg.kind, msg.from) {
+            self.agents[a.ix()].last_heartbeat_ms = Some(now);
+        }
+    }
+
+    fn end_attempt(&mut self, wf: &Workflow, task: TaskId, agent: AgentId, now: u64, end: AttemptEnd) {
+        self.unindex_agent(wf, agent);
+        let t = &mut self.tasks[task.ix()];
+        t.state = TaskState::Retrying;
+        let mut started = now;
+        if let Some(rec) = t.history.last_mut() {
+            rec.end_ms = Some(now);
+            rec.end = end;
+            started = rec.start_ms;
+        }
+        let a = &mut self.agents[agent.ix()];
+        a.running.retain(|&r| r != task);
+        a.busy_ms += now - started;
+        self.index_agent(wf, agent);
+    }
+
+    fn push_timer(&mut self, at: u64, timer: Timer) {
+        self.timer_seq += 1;
+        self.timers.push(Reverse((at, self.timer_seq, timer)));
+    }
+
+    /// Whether a timer still refers to the current attempt of its task.
+    pub fn timer_is_live(&self, timer: Timer) -> bool {
+        match timer {
+            Timer::AttemptDeadline { task, attempt } => {
+                let t = &self.tasks[task.ix()];
+                t.state == TaskState::Running && t.attempts == attempt
+            }
+            Timer::RetryDue { task, attempt } => {
+                let t = &self.tasks[task.ix()];
+                t.state == TaskState::Retrying && t.attempts + 1 == attempt
+            }
+        }
+    }
+
+    fn mark_dirty(&mut self, class: ClassId) {
+        let c = class.0 as usize;
+        if !self.is_dirty[c] {
+            self.is_dirty[c] = true;
+            self.dirty.push(class);
+        }
+    }
+
+    /// Removes the agent from its classes' availability sets (call before changing its load).
+    fn unindex_agent(&mut self, wf: &Workflow, agent: AgentId) {
+        let a = &self.agents[agent.ix()];
+        if !a.available() {
+            return;
+        }
+        for &c in &wf.agent_classes[agent.ix()] {
+            let key = a.key(wf.classes[c.0 as usize].strategy);
+            self.queues[c.0 as usize].avail.remove(&(key, agent.0));
+        }
+    }
+
+    /// Puts the agent back into its classes' availability sets (call after changing its load).
+    fn index_agent(&mut self, wf: &Workflow, agent: AgentId) {
+        if !self.agents[agent.ix()].available() {
+            return;
+        }
+        for &c in &wf.agent_classes[agent.ix()] {
+            let key = self.agents[agent.ix()].key(wf.classes[c.0 as usize].strategy);
+            let q = &mut self.queues[c.0 as usize];
+            q.avail.insert((key, agent.0));
+            if !q.ready.is_empty() {
+                self.mark_dirty(c);
+            }
+        }
+    }
+
+    /// A comparable summary of everything that matters for the future of the run (stale heap entries
+    /// and timers are left out because they never act).
+    pub fn digest(&self) -> String {
+        let live_timers: BTreeSet<(u64, Timer)> = self
+            .timers
+            .iter()
+            .filter(|Reverse((_, _, t))| self.timer_is_live(*t))
+            .map(|Reverse((at, _, t))| (*at, *t))
+            .collect();
+        let ready: Vec<Vec<u32>> = self
+            .queues
+            .iter()
+            .map(|q| {
+                let mut v: Vec<u32> = q
+                    .ready
+                    .iter()
+                    .map(|(_, Reverse(t))| *t)
+                    .filter(|&t| self.tasks[t as usize].state == TaskState::Ready)
+                    .collect();
+                v.sort_unstable();
+                v.dedup();
+                v
+            })
+            .collect();
+        let avail: Vec<&BTreeSet<(u64, u32)>> = self.queues.iter().map(|q| &q.avail).collect();
+        format!(
+            "now={} seq={} msg={} assigned={} term={}/{}/{}/{} retries={} finished={:?} span={}\n\
+             tasks={:?}\nagents={:?}\nready={:?}\navail={:?}\ntimers={:?}\nbus={:?}",
+            self.now_ms,
+            self.next_seq,
+            self.next_msg_id,
+            self.assignments,
+            self.terminal,
+            self.completed,
+            self.failed,
+            self.skipped,
+            self.retries,
+            self.finished,
+            self.makespan_ms,
+            self.tasks,
+            self.agents,
+            ready,
+            avail,
+            live_timers,
+            self.bus
+        )
+    }
+}

@@ -1,0 +1,126 @@
+//! The static shape of a run: the task DAG (petgraph) and the "skill classes" that group tasks by
+//! what they need, each with the agents able to serve it.
+//!
+//! Grouping tasks into classes is what keeps dispatch cheap: a freed agent only looks at the ready
+//! queues of the classes it can serve, and a class only looks at its own available agents.
+
+use std::collections::BTreeMap;
+
+use petgraph::Direction;
+use petgraph::graph::{DiGraph, NodeIndex};
+
+use super::ids::{AgentId, TaskId};
+use crate::scenario::{Scenario, Strategy};
+
+/// Index into [`Workflow::classes`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ClassId(pub u32);
+
+/// Tasks that need the same capability and specializations and use the same allocation strategy.
+#[derive(Debug, Clone)]
+pub struct SkillClass {
+    pub capability: String,
+    pub specializations: Vec<String>,
+    pub strategy: Strategy,
+    /// Agents that have the capability and every specialization, in scenario order.
+    pub agents: Vec<AgentId>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Workflow {
+    /// Edge `a → b` means `b` depends on `a`. Node index == task index.
+    pub graph: DiGraph<(), ()>,
+    pub task_class: Vec<ClassId>,
+    pub classes: Vec<SkillClass>,
+    /// For each agent, the classes it can serve.
+    pub agent_classes: Vec<Vec<ClassId>>,
+    /// Number of dependencies of each task.
+    pub dep_count: Vec<u32>,
+}
+
+impl Workflow {
+    /// Builds the DAG and classes. The scenario must be valid (every dependency names a task).
+    pub fn new(scenario: &Scenario) -> Workflow {
+        let n = scenario.tasks.len();
+        let index: std::collections::HashMap<&str, u32> = scenario
+            .tasks
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.id.as_str(), i as u32))
+            .collect();
+        let edges: usize = scenario.tasks.iter().map(|t| t.depends_on.len()).sum();
+        let mut graph = DiGraph::with_capacity(n, edges);
+        for _ in 0..n {
+            graph.add_node(());
+        }
+        let mut dep_count = Vec::with_capacity(n);
+        for (i, task) in scenario.tasks.iter().enumerate() {
+            for dep in &task.depends_on {
+                let d = index[dep.as_str()];
+                graph.add_edge(NodeIndex::new(d as usize), NodeIndex::new(i), ());
+            }
+            dep_count.push(task.depends_on.len() as u32);
+        }
+
+        let mut class_of: BTreeMap<(&str, Vec<&str>, Strategy), ClassId> = BTreeMap::new();
+        let mut classes = Vec::new();
+        let mut task_class = Vec::with_capacity(n);
+        let mut agent_classes = vec![Vec::new(); scenario.agents.len()];
+        for task in &scenario.tasks {
+            let strategy = task.allocation.unwrap_or(scenario.allocation);
+            let mut specs: Vec<&str> = task.specializations.iter().map(String::as_str).collect();
+            specs.sort_unstable();
+            specs.dedup();
+            let key = (task.capability.as_str(), specs, strategy);
+            let id = *class_of.entry(key).or_insert_with_key(|(cap, specs, strategy)| {
+                let id = ClassId(classes.len() as u32);
+                let agents: Vec<AgentId> = scenario
+                    .agents
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, a)| {
+                        a.capabilities.iter().any(|c| c == cap)
+                            && specs.iter().all(|s| a.specializations.iter().any(|x| x == s))
+                    })
+                    .map(|(i, _)| AgentId(i as u32))
+                    .collect();
+                for a in &agents {
+                    agent_classes[a.ix()].push(id);
+                }
+                classes.push(SkillClass {
+                    capability: cap.to_string(),
+                    specializations: specs.iter().map(|s| s.to_string()).collect(),
+                    strategy: *strategy,
+                    agents,
+                });
+                id
+            });
+            task_class.push(id);
+        }
+        Workflow {
+            graph,
+            task_class,
+            classes,
+            agent_classes,
+            dep_count,
+        }
+    }
+
+    pub fn task_count(&self) -> usize {
+        self.task_class.len()
+    }
+
+    /// Tasks that depend directly on `task`.
+    pub fn dependents(&self, task: TaskId) -> impl Iterator<Item = TaskId> + '_ {
+        self.graph
+            .neighbors_directed(NodeIndex::new(task.ix()), Direction::Outgoing)
+            .map(|n| TaskId(n.index() as u32))
+    }
+
+    /// Tasks that `task` depends on directly.
+    pub fn dependencies(&self, task: TaskId) -> impl Iterator<Item = TaskId> + '_ {
+        self.graph
+            .neighbors_directed(NodeIndex::new(task.ix()), Direction::Incoming)
+            .map(|n| TaskId(n.index() as u32))
+    }
+}

@@ -1,0 +1,364 @@
+//! Writes events as JSON lines. See `scenarios/README.md` ("Journal") for every kind and field.
+
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::Path;
+
+use super::json::{push_f64, push_str, push_u64};
+use crate::core::bus::StatusNote;
+use crate::core::event::{Refusal, TaskFailure};
+use crate::core::{Coordinator, Endpoint, Event, EventKind, Message, Payload};
+use crate::runtime::EventSink;
+use crate::scenario::Scenario;
+
+/// Task and agent ids, pre-quoted as JSON strings so writing a line copies bytes only.
+pub struct Names {
+    tasks: Vec<Vec<u8>>,
+    agents: Vec<Vec<u8>>,
+    capabilities: Vec<String>,
+}
+
+impl Names {
+    pub fn new(scenario: &Scenario) -> Names {
+        let quote = |s: &str| {
+            let mut v = Vec::with_capacity(s.len() + 2);
+            push_str(&mut v, s);
+            v
+        };
+        Names {
+            tasks: scenario.tasks.iter().map(|t| quote(&t.id)).collect(),
+            agents: scenario.agents.iter().map(|a| quote(&a.id)).collect(),
+            capabilities: scenario.tasks.iter().map(|t| t.capability.clone()).collect(),
+        }
+    }
+}
+
+/// Appends one event as a JSON object (no newline).
+pub fn encode(ev: &Event, names: &Names, out: &mut Vec<u8>) {
+    let task = |out: &mut Vec<u8>, key: &str, t: crate::core::TaskId| {
+        out.extend_from_slice(b",\"");
+        out.extend_from_slice(key.as_bytes());
+        out.extend_from_slice(b"\":");
+        out.extend_from_slice(&names.tasks[t.ix()]);
+    };
+    let agent = |out: &mut Vec<u8>, key: &str, a: crate::core::AgentId| {
+        out.extend_from_slice(b",\"");
+        out.extend_from_slice(key.as_bytes());
+        out.extend_from_slice(b"\":");
+        out.extend_from_slice(&names.agents[a.ix()]);
+    };
+    let num = |out: &mut Vec<u8>, key: &str, v: u64| {
+        out.extend_from_slice(b",\"");
+        out.extend_from_slice(key.as_bytes());
+        out.extend_from_slice(b"\":");
+        push_u64(out, v);
+    };
+    let text = |out: &mut Vec<u8>, key: &str, v: &str| {
+        out.extend_from_slice(b",\"");
+        out.extend_from_slice(key.as_bytes());
+        out.extend_from_slice(b"\":");
+        push_str(out, v);
+    };
+
+    out.extend_from_slice(b"{\"seq\":");
+    push_u64(out, ev.seq);
+    num(out, "t_ms", ev.t_ms);
+    text(out, "kind", ev.kind.name());
+    match ev.kind {
+        EventKind::RunStarted { tasks, agents, seed } => {
+            num(out, "tasks", tasks as u64);
+            num(out, "agents", agents as u64);
+            num(out, "seed", seed);
+        }
+        EventKind::TaskReady { task: t } => task(out, "task", t),
+        EventKind::TaskAssigned {
+            task: t,
+            agent: a,
+            strategy,
+        } => {
+            task(out, "task", t);
+            agent(out, "agent", a);
+            text(out, "strategy", strategy.name());
+        }
+        EventKind::AttemptStarted {
+            task: t,
+            agent: a,
+            attempt,
+            deadline_ms,
+        } => {
+            task(out, "task", t);
+            agent(out, "agent", a);
+            num(out, "attempt", attempt as u64);
+            num(out, "deadline_ms", deadline_ms);
+        }
+        EventKind::AttemptSucceeded {
+            task: t,
+            agent: a,
+            attempt,
+            duration_ms,
+        } => {
+            task(out, "task", t);
+            agent(out, "agent", a);
+            num(out, "attempt", attempt as u64);
+            num(out, "duration_ms", duration_ms);
+        }
+        EventKind::AttemptFailed {
+            task: t,
+            agent: a,
+            attempt,
+            reason,
+        } => {
+            task(out, "task", t);
+            agent(out, "agent", a);
+            num(out, "attempt", attempt as u64);
+            match reason {
+                crate::core::event::AttemptFailure::Agent(e) => {
+                    text(out, "reason", "agent_error");
+                    text(out, "error", e.text());
+                }
+                crate::core::event::AttemptFailure::AgentCrashed => text(out, "reason", "agent_crashed"),
+            }
+        }
+        EventKind::AttemptTimedOut {
+            task: t,
+            agent: a,
+            attempt,
+            timeout_ms,
+        } => {
+            task(out, "task", t);
+            agent(out, "agent", a);
+            num(out, "attempt", attempt as u64);
+            num(out, "timeout_ms", timeout_ms);
+        }
+        EventKind::RetryScheduled {
+            task: t,
+            attempt,
+            delay_ms,
+            at_ms,
+        } => {
+            task(out, "task", t);
+            num(out, "attempt", attempt as u64);
+            num(out, "delay_ms", delay_ms);
+            num(out, "at_ms", at_ms);
+        }
+        EventKind::TaskCompleted {
+            task: t,
+            agent: a,
+            attempts,
+        } => {
+            task(out, "task", t);
+            agent(out, "agent", a);
+            num(out, "attempts", attempts as u64);
+        }
+        EventKind::TaskFailed { task: t, reason } => {
+            task(out, "task", t);
+            text(out, "reason", reason.code());
+            match reason {
+                TaskFailure::AttemptsExhausted { attempts } => {
+                    num(out, "attempts", attempts as u64);
+                    text(out, "message", &format!("all {attempts} allowed attempts failed"));
+                }
+                TaskFailure::NoLiveAgent => {
+                    let cap = &names.capabilities[t.ix()];
+                    text(
+                        out,
+                        "message",
+                        &format!("no live agent can run capability `{cap}` and none can come back"),
+                    );
+                }
+            }
+        }
+        EventKind::TaskSkipped { task: t, cause } => {
+            task(out, "task", t);
+            text(out, "reason", "upstream_failed");
+            task(out, "cause", cause);
+        }
+        EventKind::AgentCrashed { agent: a, origin } | EventKind::AgentRevived { agent: a, origin } => {
+            agent(out, "agent", a);
+            text(out, "origin", origin.name());
+        }
+        EventKind::TaskReassigned { task: t, from } => {
+            task(out, "task", t);
+            agent(out, "agent", from);
+            text(out, "reason", "agent_crashed");
+        }
+        EventKind::LateResultDiscarded {
+            task: t,
+            agent: a,
+            attempt,
+        } => {
+            task(out, "task", t);
+            agent(out, "agent", a);
+            num(out, "attempt", attempt as u64);
+        }
+        EventKind::CommandRefused { origin, reason } => {
+            text(out, "origin", origin.name());
+            match reason {
+                Refusal::AgentAlreadyDown(a) => {
+                    agent(out, "agent", a);
+                    text(out, "reason", "agent_already_down");
+                }
+                Refusal::AgentNotDown(a) => {
+                    agent(out, "agent", a);
+                    text(out, "reason", "agent_not_down");
+                }
+                Refusal::RunFinished => text(out, "reason", "run_finished"),
+            }
+        }
+        EventKind::MessageSent { msg } => encode_message(&msg, names, out),
+        EventKind::RunFinished {
+            outcome,
+            makespan_ms,
+            completed,
+            failed,
+            skipped,
+        } => {
+            text(out, "outcome", outcome.name());
+            num(out, "makespan_ms", makespan_ms);
+            num(out, "completed", completed as u64);
+            num(out, "failed", failed as u64);
+            num(out, "skipped", skipped as u64);
+        }
+    }
+    out.push(b'}');
+}
+
+fn endpoint(out: &mut Vec<u8>, names: &Names, e: Endpoint) {
+    match e {
+        Endpoint::Coordinator => out.extend_from_slice(b"\"coordinator\""),
+        Endpoint::Broadcast => out.extend_from_slice(b"\"*\""),
+        Endpoint::Agent(a) => out.extend_from_slice(&names.agents[a.ix()]),
+    }
+}
+
+fn encode_message(msg: &Message, names: &Names, out: &mut Vec<u8>) {
+    // `task` / `agent` / `attempt` at top level make messages easy to filter like other events.
+    let party = match (msg.from, msg.to) {
+        (Endpoint::Agent(a), _) | (_, Endpoint::Agent(a)) => Some(a),
+        _ => None,
+    };
+    let (task, attempt) = match msg.payload {
+        Payload::Task { task, attempt, .. }
+        | Payload::Result { task, attempt, .. }
+        | Payload::Cancel { task, attempt } => (Some(task), Some(attempt)),
+        _ => (None, None),
+    };
+    if let Some(t) = task {
+        out.extend_from_slice(b",\"task\":");
+        out.extend_from_slice(&names.tasks[t.ix()]);
+    }
+    if let Some(a) = party {
+        out.extend_from_slice(b",\"agent\":");
+        out.extend_from_slice(&names.agents[a.ix()]);
+    }
+    if let Some(n) = attempt {
+        out.extend_from_slice(b",\"attempt\":");
+        push_u64(out, n as u64);
+    }
+    out.extend_from_slice(b",\"msg_id\":");
+    push_u64(out, msg.id);
+    out.extend_from_slice(b",\"from\":");
+    endpoint(out, names, msg.from);
+    out.extend_from_slice(b",\"to\":");
+    endpoint(out, names, msg.to);
+    out.extend_from_slice(b",\"type\":");
+    push_str(out, msg.kind.name());
+    out.extend_from_slice(b",\"priority\":");
+    push_u64(out, msg.priority as u64);
+    out.extend_from_slice(b",\"correlation\":");
+    match msg.correlation {
+        Some(c) => push_u64(out, c),
+        None => out.extend_from_slice(b"null"),
+    }
+    out.extend_from_slice(b",\"payload\":{");
+    match msg.payload {
+        Payload::Task { deadline_ms, work, .. } => {
+            out.extend_from_slice(b"\"deadline_ms\":");
+            push_u64(out, deadline_ms);
+            out.extend_from_slice(b",\"work\":");
+            push_f64(out, work);
+        }
+        Payload::Result { error, .. } => {
+            out.extend_from_slice(b"\"ok\":");
+            match error {
+                None => out.extend_from_slice(b"true"),
+                Some(e) => {
+                    out.extend_from_slice(b"false,\"error\":");
+                    push_str(out, e.text());
+                }
+            }
+        }
+        Payload::Cancel { .. } => {}
+        Payload::Status(note) => {
+            out.extend_from_slice(b"\"status\":");
+            let (name, who) = match note {
+                StatusNote::RunStarted => ("run_started", None),
+                StatusNote::AgentDown(a) => ("agent_down", Some(a)),
+                StatusNote::AgentUp(a) => ("agent_up", Some(a)),
+                StatusNote::RunFinished => ("run_finished", None),
+            };
+            push_str(out, name);
+            if let Some(a) = who {
+                out.extend_from_slice(b",\"subject\":");
+                out.extend_from_slice(&names.agents[a.ix()]);
+            }
+        }
+        Payload::Heartbeat { running } => {
+            out.extend_from_slice(b"\"running\":");
+            push_u64(out, running as u64);
+        }
+    }
+    out.extend_from_slice(b"}");
+}
+
+/// An [`EventSink`] writing JSON lines to any `Write`, through a 1 MiB buffer.
+pub struct JournalWriter<W: Write> {
+    out: BufWriter<W>,
+    names: Option<Names>,
+    line: Vec<u8>,
+    lines: u64,
+}
+
+impl JournalWriter<File> {
+    /// Creates (truncates) the journal file.
+    pub fn create(path: &Path) -> io::Result<Self> {
+        Ok(JournalWriter::new(File::create(path)?))
+    }
+}
+
+impl<W: Write> JournalWriter<W> {
+    pub fn new(out: W) -> Self {
+        JournalWriter {
+            out: BufWriter::with_capacity(1 << 20, out),
+            names: None,
+            line: Vec::with_capacity(512),
+            lines: 0,
+        }
+    }
+
+    /// Lines written so far.
+    pub fn lines(&self) -> u64 {
+        self.lines
+    }
+
+    /// Flushes and returns the inner writer.
+    pub fn into_inner(self) -> io::Result<W> {
+        self.out.into_inner().map_err(|e| e.into_error())
+    }
+}
+
+impl<W: Write> EventSink for JournalWriter<W> {
+    fn event(&mut self, ev: &Event, coord: &Coordinator) -> io::Result<()> {
+        let names = self.names.get_or_insert_with(|| Names::new(coord.scenario()));
+        self.line.clear();
+        encode(ev, names, &mut self.line);
+        self.line.push(b'\n');
+        self.out.write_all(&self.line)?;
+        self.lines += 1;
+        Ok(())
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}

@@ -1,0 +1,13 @@
+//! Switchyard: a console for coordinating teams of AI agents.
+//!
+//! Follow the data: a [`scenario`] file is parsed and validated, a [`core::Coordinator`] (a pure
+//! state machine) runs it, a driver from [`runtime`] feeds it agent messages and time, and every state
+//! change comes out as an [`core::Event`] that the [`journal`] writes and the [`report`] summarises.
+
+pub mod core;
+pub mod generate;
+pub mod journal;
+pub mod report;
+pub mod rng;
+pub mod runtime;
+pub mod scenario;

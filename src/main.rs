@@ -1,0 +1,229 @@
+//! The `switchyard` command line: validate scenarios, run them headless, generate load scenarios.
+
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use switchyard::generate::{self, GenOptions, Shape};
+use switchyard::journal::JournalWriter;
+use switchyard::report::Report;
+use switchyard::runtime::SimRun;
+use switchyard::scenario::{self, Scenario};
+
+/// Exit codes (part of the CLI contract, documented in the README).
+mod exit {
+    pub const OK: u8 = 0;
+    /// The workflow ran and failed.
+    pub const WORKFLOW_FAILED: u8 = 1;
+    /// Unusable input: invalid scenario, bad arguments.
+    pub const BAD_INPUT: u8 = 2;
+    /// Output could not be written (journal, report, stdout).
+    pub const OUTPUT_ERROR: u8 = 3;
+}
+
+#[derive(Parser)]
+#[command(
+    name = "switchyard",
+    version,
+    about = "A console for coordinating teams of AI agents"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Cmd>,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Check scenario files; report every problem with file:line:column.
+    Validate {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Run a scenario.
+    Run {
+        file: PathBuf,
+        /// Run without the console and print a summary.
+        #[arg(long)]
+        headless: bool,
+        /// Override the scenario's seed.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Write every event as JSON lines to this file.
+        #[arg(long, value_name = "PATH")]
+        journal: Option<PathBuf>,
+        /// Write a JSON summary of the run to this file.
+        #[arg(long, value_name = "PATH")]
+        report: Option<PathBuf>,
+        /// Rows of the printed summary tables.
+        #[arg(long, default_value_t = 40, value_name = "N")]
+        rows: usize,
+    },
+    /// Write a generated scenario to stdout (for load tests and benchmarks).
+    Gen {
+        #[arg(long)]
+        tasks: usize,
+        #[arg(long)]
+        agents: usize,
+        #[arg(long, value_parser = parse_shape)]
+        shape: Shape,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Mean simulated work time per task.
+        #[arg(long, default_value_t = 100.0)]
+        duration_ms: f64,
+        #[arg(long, default_value_t = 0.0)]
+        failure_rate: f64,
+    },
+}
+
+fn parse_shape(s: &str) -> Result<Shape, String> {
+    s.parse::<Shape>().map_err(|e| e.to_string())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let code = match cli.command {
+        Some(Cmd::Validate { files }) => validate(&files),
+        Some(Cmd::Run {
+            file,
+            headless,
+            seed,
+            journal,
+            report,
+            rows,
+        }) => {
+            if !headless {
+                eprintln!("switchyard: the interactive console is not part of this build yet; pass --headless");
+                exit::BAD_INPUT
+            } else {
+                run_headless(&file, seed, journal.as_deref(), report.as_deref(), rows)
+            }
+        }
+        Some(Cmd::Gen {
+            tasks,
+            agents,
+            shape,
+            seed,
+            duration_ms,
+            failure_rate,
+        }) => gen_scenario(GenOptions {
+            tasks,
+            agents,
+            shape,
+            seed,
+            duration_ms,
+            failure_rate,
+        }),
+        None => {
+            eprintln!(
+                "switchyard: no command given; try `switchyard run scenarios/research-pipeline.json --headless` or `switchyard --help`"
+            );
+            exit::BAD_INPUT
+        }
+    };
+    ExitCode::from(code)
+}
+
+fn validate(files: &[PathBuf]) -> u8 {
+    let mut all_ok = true;
+    for file in files {
+        match scenario::load(file) {
+            Ok(s) => println!(
+                "{}: ok ({} tasks, {} agents)",
+                file.display(),
+                s.tasks.len(),
+                s.agents.len()
+            ),
+            Err(e) => {
+                all_ok = false;
+                eprint!("{e}");
+                if !e.to_string().ends_with('\n') {
+                    eprintln!();
+                }
+            }
+        }
+    }
+    if all_ok { exit::OK } else { exit::BAD_INPUT }
+}
+
+fn load_scenario(file: &Path, seed: Option<u64>) -> Result<Scenario, u8> {
+    match scenario::load(file) {
+        Ok(mut s) => {
+            if let Some(seed) = seed {
+                s.seed = seed;
+            }
+            Ok(s)
+        }
+        Err(e) => {
+            eprint!("{e}");
+            if !e.to_string().ends_with('\n') {
+                eprintln!();
+            }
+            Err(exit::BAD_INPUT)
+        }
+    }
+}
+
+fn run_headless(file: &Path, seed: Option<u64>, journal: Option<&Path>, report: Option<&Path>, rows: usize) -> u8 {
+    let scenario = match load_scenario(file, seed) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let mut run = SimRun::new(scenario);
+    let result = match journal {
+        Some(path) => match JournalWriter::create(path) {
+            Ok(mut w) => run
+                .run(&mut w)
+                .map_err(|e| format!("cannot write journal {}: {e}", path.display())),
+            Err(e) => Err(format!("cannot create journal {}: {e}", path.display())),
+        },
+        None => run.run(&mut ()).map_err(|e| e.to_string()),
+    };
+    if let Err(e) = result {
+        eprintln!("switchyard: {e}");
+        return exit::OUTPUT_ERROR;
+    }
+    let summary = Report::build(run.coordinator());
+    if let Some(path) = report {
+        let written = serde_json::to_vec_pretty(&summary)
+            .map_err(io::Error::other)
+            .and_then(|mut bytes| {
+                bytes.push(b'\n');
+                std::fs::write(path, bytes)
+            });
+        if let Err(e) = written {
+            eprintln!("switchyard: cannot write report {}: {e}", path.display());
+            return exit::OUTPUT_ERROR;
+        }
+    }
+    let mut stdout = io::stdout().lock();
+    if writeln!(stdout, "{}", summary.table(rows)).is_err() {
+        return exit::OUTPUT_ERROR;
+    }
+    match run.coordinator().state().finished {
+        Some(switchyard::core::Outcome::Succeeded) => exit::OK,
+        _ => exit::WORKFLOW_FAILED,
+    }
+}
+
+fn gen_scenario(opts: GenOptions) -> u8 {
+    let scenario = match generate::generate(&opts) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("switchyard gen: {e}");
+            return exit::BAD_INPUT;
+        }
+    };
+    let stdout = io::stdout().lock();
+    let mut out = io::BufWriter::with_capacity(1 << 20, stdout);
+    match generate::write_json(&scenario, &mut out).and_then(|_| out.flush()) {
+        Ok(()) => exit::OK,
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => exit::OK,
+        Err(e) => {
+            eprintln!("switchyard gen: {e}");
+            exit::OUTPUT_ERROR
+        }
+    }
+}

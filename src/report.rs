@@ -1,0 +1,239 @@
+//! The end-of-run summary: a JSON report (`--report`) and the table printed by headless runs.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::core::event::TaskFailure;
+use crate::core::{Coordinator, EventKind, MsgKind, TaskId};
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Report {
+    pub scenario: String,
+    pub seed: u64,
+    /// `succeeded`, `failed`, or `unfinished` if the run was stopped early.
+    pub outcome: String,
+    pub makespan_ms: u64,
+    pub counts: Counts,
+    pub tasks: Vec<TaskReport>,
+    pub agents: Vec<AgentReport>,
+    pub messages: MessageReport,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Counts {
+    pub tasks: u32,
+    pub completed: u32,
+    pub failed: u32,
+    pub skipped: u32,
+    pub retries: u32,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct TaskReport {
+    pub id: String,
+    pub state: String,
+    /// The agent of the last attempt, if any ran.
+    pub agent: Option<String>,
+    pub attempts: u32,
+    /// Why the task failed or was skipped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct AgentReport {
+    pub id: String,
+    pub alive: bool,
+    pub completed: u32,
+    pub failed: u32,
+    pub busy_ms: u64,
+    /// busy_ms / (makespan_ms × max_concurrent), 0..=1.
+    pub utilization: f64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct MessageReport {
+    pub total: u64,
+    pub broadcasts: u64,
+    pub by_type: BTreeMap<String, u64>,
+    pub by_agent: BTreeMap<String, AgentMessages>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct AgentMessages {
+    pub sent: u64,
+    pub received: u64,
+}
+
+/// Why a task ended the way it did, in words.
+pub fn end_reason(coord: &Coordinator, task: TaskId) -> Option<String> {
+    match coord.state().tasks[task.ix()].end_reason? {
+        EventKind::TaskFailed {
+            reason: TaskFailure::AttemptsExhausted { attempts },
+            ..
+        } => Some(format!("all {attempts} allowed attempts failed")),
+        EventKind::TaskFailed {
+            reason: TaskFailure::NoLiveAgent,
+            ..
+        } => {
+            let cap = &coord.scenario().tasks[task.ix()].capability;
+            Some(format!("no live agent can run capability `{cap}`"))
+        }
+        EventKind::TaskSkipped { cause, .. } => Some(format!("upstream task `{}` failed", coord.task_name(cause))),
+        _ => None,
+    }
+}
+
+impl Report {
+    pub fn build(coord: &Coordinator) -> Report {
+        let s = coord.state();
+        let sc = coord.scenario();
+        let outcome = s.finished.map_or("unfinished", |o| o.name()).to_string();
+        let tasks = (0..sc.tasks.len())
+            .map(|i| {
+                let t = &s.tasks[i];
+                TaskReport {
+                    id: sc.tasks[i].id.clone(),
+                    state: t.state.name().to_string(),
+                    agent: t.agent.map(|a| coord.agent_name(a).to_string()),
+                    attempts: t.attempts,
+                    reason: end_reason(coord, TaskId(i as u32)),
+                }
+            })
+            .collect();
+        let agents = sc
+            .agents
+            .iter()
+            .zip(&s.agents)
+            .map(|(spec, a)| {
+                let capacity = s.makespan_ms as f64 * a.max_concurrent as f64;
+                AgentReport {
+                    id: spec.id.clone(),
+                    alive: a.alive,
+                    completed: a.completed,
+                    failed: a.failed,
+                    busy_ms: a.busy_ms,
+                    utilization: if capacity > 0.0 {
+                        round3(a.busy_ms as f64 / capacity)
+                    } else {
+                        0.0
+                    },
+                }
+            })
+            .collect();
+        let messages = MessageReport {
+            total: s.bus.total,
+            broadcasts: s.bus.broadcasts,
+            by_type: MsgKind::ALL
+                .iter()
+                .map(|k| (k.name().to_string(), s.bus.of_kind(*k)))
+                .collect(),
+            by_agent: sc
+                .agents
+                .iter()
+                .zip(&s.bus.by_agent)
+                .map(|(a, &(sent, received))| (a.id.clone(), AgentMessages { sent, received }))
+                .collect(),
+        };
+        Report {
+            scenario: sc.name.clone(),
+            seed: sc.seed,
+            outcome,
+            makespan_ms: s.makespan_ms,
+            counts: Counts {
+                tasks: sc.tasks.len() as u32,
+                completed: s.completed,
+                failed: s.failed,
+                skipped: s.skipped,
+                retries: s.retries,
+            },
+            tasks,
+            agents,
+            messages,
+        }
+    }
+
+    /// The human-readable summary printed by `run --headless`. Long lists are cut to `limit` rows.
+    pub fn table(&self, limit: usize) -> String {
+        let mut out = String::new();
+        let c = &self.counts;
+        let _ = writeln!(
+            out,
+            "{} (seed {}): {} in {} ms virtual — {} tasks: {} completed, {} failed, {} skipped, {} retries",
+            self.scenario,
+            self.seed,
+            self.outcome.to_uppercase(),
+            self.makespan_ms,
+            c.tasks,
+            c.completed,
+            c.failed,
+            c.skipped,
+            c.retries
+        );
+        // Failed and skipped tasks first: they are what the reader needs to see.
+        let mut rows: Vec<&TaskReport> = self.tasks.iter().filter(|t| t.state != "completed").collect();
+        rows.extend(self.tasks.iter().filter(|t| t.state == "completed"));
+        let w = rows.iter().take(limit).map(|t| t.id.len()).max().unwrap_or(4).max(4);
+        let _ = writeln!(
+            out,
+            "\n{:<w$}  {:<9}  {:<16}  {:>8}  reason",
+            "task", "state", "agent", "attempts"
+        );
+        for t in rows.iter().take(limit) {
+            let agent = t.agent.as_deref().unwrap_or("-");
+            let reason = t.reason.as_deref().unwrap_or("");
+            let _ = writeln!(
+                out,
+                "{:<w$}  {:<9}  {:<16}  {:>8}  {}",
+                t.id, t.state, agent, t.attempts, reason
+            );
+        }
+        if rows.len() > limit {
+            let _ = writeln!(out, "… and {} more tasks (see --report)", rows.len() - limit);
+        }
+        let w = self
+            .agents
+            .iter()
+            .take(limit)
+            .map(|a| a.id.len())
+            .max()
+            .unwrap_or(5)
+            .max(5);
+        let _ = writeln!(
+            out,
+            "\n{:<w$}  {:<5}  {:>9}  {:>6}  {:>10}  {:>5}  {:>8}",
+            "agent", "state", "completed", "failed", "busy_ms", "util", "messages"
+        );
+        for a in self.agents.iter().take(limit) {
+            let m = &self.messages.by_agent[&a.id];
+            let _ = writeln!(
+                out,
+                "{:<w$}  {:<5}  {:>9}  {:>6}  {:>10}  {:>4.0}%  {:>8}",
+                a.id,
+                if a.alive { "up" } else { "down" },
+                a.completed,
+                a.failed,
+                a.busy_ms,
+                a.utilization * 100.0,
+                m.sent + m.received
+            );
+        }
+        if self.agents.len() > limit {
+            let _ = writeln!(out, "… and {} more agents (see --report)", self.agents.len() - limit);
+        }
+        let by_type: Vec<String> = self.messages.by_type.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        let _ = writeln!(
+            out,
+            "\nmessages: {} total ({})",
+            self.messages.total,
+            by_type.join(", ")
+        );
+        out
+    }
+}
+
+fn round3(v: f64) -> f64 {
+    (v * 1000.0).round() / 1000.0
+}

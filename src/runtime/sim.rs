@@ -1,0 +1,313 @@
+//! The simulation driver: simulated agents on a virtual clock.
+//!
+//! A discrete-event queue ordered by `(time, priority, sequence)` holds everything that will happen
+//! outside the coordinator: agents' replies, heartbeats and scheduled faults. The driver always takes
+//! the earliest of that queue's head and the coordinator's next timer, so a run takes as long as the
+//! CPU needs, not as long as the virtual clock says.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashSet};
+use std::io;
+
+use crate::core::{AgentId, Command, Coordinator, Endpoint, Event, Message, MsgKind, Origin, Payload, TaskId};
+use crate::rng;
+use crate::scenario::{FaultAction, Scenario};
+
+use super::sink::EventSink;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Due {
+    /// A reply from an agent; dropped if the agent crashed since (`epoch` changed).
+    Reply {
+        agent: u32,
+        epoch: u32,
+        msg: usize,
+    },
+    Fault(usize),
+    Heartbeat(u32),
+}
+
+/// A simulated agent's runtime side.
+#[derive(Debug, Default)]
+struct SimAgent {
+    alive: bool,
+    /// Bumped on every crash so replies scheduled before it are dropped.
+    epoch: u32,
+    /// Attempts the coordinator cancelled; their replies are never sent.
+    cancelled: HashSet<(u32, u32)>,
+}
+
+pub struct SimRun {
+    coord: Coordinator,
+    agents: Vec<SimAgent>,
+    /// `(time, 255 − priority, seq)`: earlier first, then higher priority, then first scheduled.
+    queue: BinaryHeap<Reverse<(u64, u8, u64, Due)>>,
+    /// Messages referenced by `Due::Reply` (kept aside so queue entries stay small and ordered).
+    mail: Vec<Option<Message>>,
+    free_mail: Vec<usize>,
+    seq: u64,
+    /// Queue entries other than heartbeats: when zero and no timers remain, nothing can change.
+    pending: usize,
+    now: u64,
+    /// Reused buffer for events drained from the coordinator.
+    buf: Vec<Event>,
+    started: bool,
+    stopped: bool,
+}
+
+impl SimRun {
+    pub fn new(scenario: Scenario) -> SimRun {
+        let agents = (0..scenario.agents.len())
+            .map(|_| SimAgent {
+                alive: true,
+                ..Default::default()
+            })
+            .collect();
+        let mut run = SimRun {
+            coord: Coordinator::new(scenario),
+            agents,
+            queue: BinaryHeap::new(),
+            mail: Vec::new(),
+            free_mail: Vec::new(),
+            seq: 0,
+            pending: 0,
+            now: 0,
+            buf: Vec::new(),
+            started: false,
+            stopped: false,
+        };
+        let faults: Vec<u64> = run.coord.scenario().faults.iter().map(|f| f.at_ms).collect();
+        for (i, at) in faults.into_iter().enumerate() {
+            run.schedule(at, 255, Due::Fault(i));
+        }
+        let hb = run.coord.scenario().heartbeat_ms;
+        if hb > 0 {
+            for a in 0..run.agents.len() as u32 {
+                run.schedule(hb, 0, Due::Heartbeat(a));
+            }
+        }
+        run
+    }
+
+    pub fn coordinator(&self) -> &Coordinator {
+        &self.coord
+    }
+
+    pub fn now(&self) -> u64 {
+        self.now
+    }
+
+    /// True once the run finished and its last events went to the sink.
+    pub fn is_done(&self) -> bool {
+        self.stopped
+    }
+
+    /// Runs to the end. Sink errors stop the run (after `finish` is called on the sink).
+    pub fn run(&mut self, sink: &mut impl EventSink) -> io::Result<()> {
+        let result = (|| {
+            while !self.stopped {
+                self.step(sink)?;
+            }
+            Ok(())
+        })();
+        let finished = sink.finish();
+        result.and(finished)
+    }
+
+    /// The instant of the next thing that will happen, if anything will.
+    pub fn next_instant(&mut self) -> Option<u64> {
+        let q = self.queue.peek().map(|Reverse((t, ..))| *t);
+        let t = self.coord.poll_timeout();
+        match (q, t) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Processes one input (one queue entry or one batch of due timers).
+    pub fn step(&mut self, sink: &mut impl EventSink) -> io::Result<()> {
+        if self.stopped {
+            return Ok(());
+        }
+        if !self.started {
+            self.started = true;
+            self.coord.start(0);
+            return self.pump(sink);
+        }
+        if self.coord.is_finished() {
+            self.stopped = true;
+            return Ok(());
+        }
+        let timer = self.coord.poll_timeout();
+        if self.pending == 0 && timer.is_none() {
+            self.coord.handle_stall(self.now);
+            self.pump(sink)?;
+            self.stopped = true;
+            return Ok(());
+        }
+        let head = self.queue.peek().map(|Reverse((t, ..))| *t);
+        // Replies and faults due at the same instant as a timer go first: a reply that arrives
+        // exactly on its deadline is in time.
+        let take_queue = match (head, timer) {
+            (Some(h), Some(t)) => h <= t,
+            (Some(_), None) => true,
+            _ => false,
+        };
+        if take_queue {
+            let Reverse((at, _, _, due)) = self.queue.pop().expect("peeked");
+            self.now = at;
+            self.handle_due(due);
+        } else {
+            self.now = timer.expect("a timer is due");
+            self.coord.handle_timeout(self.now);
+        }
+        self.pump(sink)
+    }
+
+    fn schedule(&mut self, at: u64, priority: u8, due: Due) {
+        if !matches!(due, Due::Heartbeat(_)) {
+            self.pending += 1;
+        }
+        self.seq += 1;
+        self.queue.push(Reverse((at, 255 - priority, self.seq, due)));
+    }
+
+    fn handle_due(&mut self, due: Due) {
+        let now = self.now;
+        match due {
+            Due::Reply { agent, epoch, msg } => {
+                self.pending -= 1;
+                let message = self.mail[msg].take().expect("reply stored");
+                self.free_mail.push(msg);
+                let a = &mut self.agents[agent as usize];
+                if !a.alive || a.epoch != epoch {
+                    return;
+                }
+                if let Payload::Result { task, attempt, .. } = message.payload {
+                    if a.cancelled.remove(&(task.0, attempt)) {
+                        return;
+                    }
+                }
+                self.coord.handle_message(now, message);
+            }
+            Due::Fault(i) => {
+                self.pending -= 1;
+                let fault = &self.coord.scenario().faults[i];
+                let (cmd, name) = match &fault.action {
+                    FaultAction::Crash(name) => (Command::CrashAgent as fn(AgentId) -> Command, name),
+                    FaultAction::Revive(name) => (Command::ReviveAgent as fn(AgentId) -> Command, name),
+                };
+                let Some(ix) = self.coord.scenario().agents.iter().position(|a| &a.id == name) else {
+                    return; // validation guarantees the agent exists
+                };
+                let agent = AgentId(ix as u32);
+                let command = cmd(agent);
+                let a = &mut self.agents[ix];
+                match command {
+                    Command::CrashAgent(_) if a.alive => {
+                        a.alive = false;
+                        a.epoch += 1;
+                        a.cancelled.clear();
+                    }
+                    Command::ReviveAgent(_) => a.alive = true,
+                    _ => {}
+                }
+                self.coord.handle_command(now, command, Origin::Scenario);
+            }
+            Due::Heartbeat(agent) => {
+                if self.coord.is_finished() {
+                    return;
+                }
+                let hb = self.coord.scenario().heartbeat_ms;
+                self.schedule(now + hb, 0, Due::Heartbeat(agent));
+                if self.agents[agent as usize].alive {
+                    let running = self.coord.state().agents[agent as usize].running.len() as u32;
+                    let msg =
+                        Message::from_agent(AgentId(agent), MsgKind::Heartbeat, None, Payload::Heartbeat { running });
+                    self.coord.handle_message(now, msg);
+                }
+            }
+        }
+    }
+
+    /// Delivers the coordinator's outgoing messages to agents and hands its events to the sink.
+    fn pump(&mut self, sink: &mut impl EventSink) -> io::Result<()> {
+        while let Some(msg) = self.coord.poll_transmit() {
+            if let Endpoint::Agent(agent) = msg.to {
+                self.deliver(agent, msg);
+            }
+        }
+        let mut events = std::mem::take(&mut self.buf);
+        events.extend(self.coord.drain_events());
+        let mut result = Ok(());
+        for ev in &events {
+            if let Err(e) = sink.event(ev, &self.coord) {
+                result = Err(e);
+                break;
+            }
+        }
+        events.clear();
+        self.buf = events;
+        if result.is_err() {
+            self.stopped = true;
+        }
+        result
+    }
+
+    /// A simulated agent receives a message: it draws how long the work takes and whether it fails.
+    fn deliver(&mut self, agent: AgentId, msg: Message) {
+        let now = self.now;
+        let seed = self.coord.scenario().seed;
+        let a = &mut self.agents[agent.ix()];
+        if !a.alive {
+            return;
+        }
+        match msg.payload {
+            Payload::Task {
+                task, attempt, work, ..
+            } => {
+                let profile = &self.coord.scenario().agents[agent.ix()].profile;
+                let keys = [task.0 as u64, attempt as u64, agent.0 as u64];
+                let u = rng::unit(seed, &[rng::domain::DURATION, keys[0], keys[1], keys[2]]);
+                let factor = 1.0 + profile.duration_ms.jitter * (2.0 * u - 1.0);
+                let duration = (profile.duration_ms.mean * work * factor).round().max(0.0) as u64;
+                let f = rng::unit(seed, &[rng::domain::FAILURE, keys[0], keys[1], keys[2]]);
+                let error = (f < profile.failure_rate).then_some(crate::core::bus::AgentError::Simulated);
+                let reply = Message::from_agent(
+                    agent,
+                    MsgKind::TaskResult,
+                    Some(msg.id),
+                    Payload::Result {
+                        task: TaskId(task.0),
+                        attempt,
+                        error,
+                    },
+                );
+                let epoch = a.epoch;
+                let slot = match self.free_mail.pop() {
+                    Some(i) => {
+                        self.mail[i] = Some(reply);
+                        i
+                    }
+                    None => {
+                        self.mail.push(Some(reply));
+                        self.mail.len() - 1
+                    }
+                };
+                self.schedule(
+                    now + duration,
+                    reply.priority,
+                    Due::Reply {
+                        agent: agent.0,
+                        epoch,
+                        msg: slot,
+                    },
+                );
+            }
+            Payload::Cancel { task, attempt } => {
+                a.cancelled.insert((task.0, attempt));
+            }
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,44 @@
+//! Where a driver puts the events it drains from the coordinator.
+
+use std::io;
+
+use crate::core::{Coordinator, Event};
+
+/// Receives every event of a run, in order.
+pub trait EventSink {
+    /// `coord` is the coordinator after the event was applied (for names and context).
+    fn event(&mut self, ev: &Event, coord: &Coordinator) -> io::Result<()>;
+
+    /// Called once when the run stops, normally or not.
+    fn finish(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Discards events (the coordinator's own state is all that is needed).
+impl EventSink for () {
+    fn event(&mut self, _: &Event, _: &Coordinator) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Collects events in memory (tests, the console's history).
+impl EventSink for Vec<Event> {
+    fn event(&mut self, ev: &Event, _: &Coordinator) -> io::Result<()> {
+        self.push(*ev);
+        Ok(())
+    }
+}
+
+impl<A: EventSink, B: EventSink> EventSink for (A, B) {
+    fn event(&mut self, ev: &Event, coord: &Coordinator) -> io::Result<()> {
+        self.0.event(ev, coord)?;
+        self.1.event(ev, coord)
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        let a = self.0.finish();
+        let b = self.1.finish();
+        a.and(b)
+    }
+}

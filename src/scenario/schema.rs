@@ -1,0 +1,504 @@
+//! The scenario format: which fields each object has, their types, ranges and defaults.
+//!
+//! Built on the [`Decoder`] primitives, this reads a whole scenario in one pass straight into the
+//! typed structs. Byte offsets that semantic validation needs later (ids, each `depends_on`
+//! entry, fault targets) go into the side tables of [`Meta`], never into the public types.
+//! `defaults` may come after `tasks` in a file, so tasks record which fields they gave and the
+//! rest is filled in at the end.
+
+use super::decode::{Bound, Decoder, NONE, pos32};
+use super::error::Diag;
+use super::lexer::{Kind, LexResult as R};
+use super::types::*;
+
+/// Task fields given explicitly, so that `defaults` (which may come later in the file) can fill
+/// in the rest once the whole file has been read.
+pub(crate) const GIVEN_PRIORITY: u8 = 1;
+pub(crate) const GIVEN_TIMEOUT: u8 = 1 << 1;
+pub(crate) const GIVEN_MAX_ATTEMPTS: u8 = 1 << 2;
+pub(crate) const GIVEN_BACKOFF: u8 = 1 << 3;
+pub(crate) const GIVEN_MULTIPLIER: u8 = 1 << 4;
+pub(crate) const GIVEN_MAX_BACKOFF: u8 = 1 << 5;
+pub(crate) const GIVEN_JITTER: u8 = 1 << 6;
+/// The task's `specializations` had a problem, so it cannot be checked against the agents.
+pub(crate) const SPECS_BAD: u8 = 1 << 7;
+
+const ROOT_FIELDS: &[&str] = &[
+    "name",
+    "description",
+    "seed",
+    "allocation",
+    "heartbeat_ms",
+    "defaults",
+    "agents",
+    "tasks",
+    "faults",
+];
+const DEFAULTS_FIELDS: &[&str] = &["timeout_ms", "priority", "retry"];
+const AGENT_FIELDS: &[&str] = &[
+    "id",
+    "capabilities",
+    "specializations",
+    "max_concurrent",
+    "cost",
+    "performance",
+    "profile",
+];
+const PROFILE_FIELDS: &[&str] = &["duration_ms", "failure_rate"];
+const DURATION_FIELDS: &[&str] = &["mean", "jitter"];
+const TASK_FIELDS: &[&str] = &[
+    "id",
+    "description",
+    "capability",
+    "specializations",
+    "depends_on",
+    "priority",
+    "timeout_ms",
+    "retry",
+    "allocation",
+    "work",
+];
+const RETRY_FIELDS: &[&str] = &["max_attempts", "backoff_ms", "multiplier", "max_backoff_ms", "jitter"];
+const FAULT_FIELDS: &[&str] = &["at_ms", "crash", "revive"];
+
+/// Offsets of one agent.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct AgentMeta {
+    pub id: u32,
+}
+
+/// Offsets of one task.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TaskMeta {
+    pub id: u32,
+    pub capability: u32,
+    pub specs: u32,
+    /// `GIVEN_*` and `SPECS_BAD` bits.
+    pub flags: u8,
+}
+
+/// Offsets of one fault.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FaultMeta {
+    /// The agent name's offset.
+    pub agent: u32,
+}
+
+/// Side tables for semantic validation, parallel to the scenario's vectors.
+#[derive(Debug)]
+pub(crate) struct Meta {
+    pub agents: Vec<AgentMeta>,
+    pub tasks: Vec<TaskMeta>,
+    /// Offsets of every `depends_on` entry, all tasks concatenated in order.
+    pub dep_pos: Vec<u32>,
+    pub faults: Vec<FaultMeta>,
+    /// Every agent's id, capabilities and specializations were read cleanly, so "no agent can
+    /// do this" and "unknown agent" are real findings, not echoes of an earlier problem.
+    pub agents_ok: bool,
+    /// Likewise for task ids ("unknown task").
+    pub tasks_ok: bool,
+    /// Every fault's time and agent were read cleanly (needed to order crashes and revivals).
+    pub faults_ok: bool,
+}
+
+/// Values from the `defaults` object.
+#[derive(Debug, Default)]
+struct Defaults {
+    timeout_ms: Option<u64>,
+    priority: Option<i64>,
+    retry: RetryPartial,
+}
+
+/// A `retry` object as written: only the fields given.
+#[derive(Debug, Default, Clone, Copy)]
+struct RetryPartial {
+    max_attempts: Option<u32>,
+    backoff_ms: Option<u64>,
+    multiplier: Option<f64>,
+    max_backoff_ms: Option<u64>,
+    jitter: Option<f64>,
+}
+
+impl RetryPartial {
+    /// Write the given fields into `r`; returns their `GIVEN_*` bits.
+    fn apply(&self, r: &mut RetryPolicy) -> u8 {
+        let mut given = 0;
+        if let Some(v) = self.max_attempts {
+            r.max_attempts = v;
+            given |= GIVEN_MAX_ATTEMPTS;
+        }
+        if let Some(v) = self.backoff_ms {
+            r.backoff_ms = v;
+            given |= GIVEN_BACKOFF;
+        }
+        if let Some(v) = self.multiplier {
+            r.multiplier = v;
+            given |= GIVEN_MULTIPLIER;
+        }
+        if let Some(v) = self.max_backoff_ms {
+            r.max_backoff_ms = v;
+            given |= GIVEN_MAX_BACKOFF;
+        }
+        if let Some(v) = self.jitter {
+            r.jitter = v;
+            given |= GIVEN_JITTER;
+        }
+        given
+    }
+}
+
+/// Decode `text`. `None` when the JSON is malformed (the syntax error is in `diag`); otherwise
+/// the scenario, with defaults and placeholders wherever a problem was reported.
+pub(crate) fn decode(text: &str, diag: &mut Diag) -> Option<(Scenario, Meta)> {
+    let mut d = Decoder::new(text, diag);
+    match d.root() {
+        Ok(decoded) => Some(decoded),
+        Err(e) => {
+            let path = d.path_string();
+            d.diag.push(e.pos, path, e.message);
+            None
+        }
+    }
+}
+
+impl Decoder<'_, '_> {
+    fn root(&mut self) -> R<(Scenario, Meta)> {
+        let mut sc = Scenario {
+            name: String::new(),
+            description: String::new(),
+            seed: 0,
+            allocation: Strategy::LeastLoaded,
+            heartbeat_ms: 1000,
+            agents: Vec::new(),
+            tasks: Vec::new(),
+            faults: Vec::new(),
+        };
+        let mut meta = Meta {
+            agents: Vec::new(),
+            tasks: Vec::new(),
+            dep_pos: Vec::new(),
+            faults: Vec::new(),
+            agents_ok: true,
+            tasks_ok: true,
+            faults_ok: true,
+        };
+        let mut defaults = Defaults::default();
+        let (kind, at) = self.lx.peek()?;
+        if kind != Kind::Object {
+            self.mismatch("an object (the scenario)", kind, at)?;
+            self.lx.finish()?;
+            return Ok((sc, meta));
+        }
+        let seen = self.object(ROOT_FIELDS, |d, f| {
+            match f {
+                0 => {
+                    if let Some((name, at)) = d.string()? {
+                        if name.is_empty() {
+                            d.problem(at, "must not be empty");
+                        }
+                        sc.name = name;
+                    }
+                }
+                1 => sc.description = d.string()?.map_or_else(String::new, |s| s.0),
+                2 => sc.seed = d.u64(0)?.unwrap_or(0),
+                3 => sc.allocation = d.strategy()?.unwrap_or(Strategy::LeastLoaded),
+                4 => sc.heartbeat_ms = d.u64(0)?.unwrap_or(1000),
+                5 => defaults = d.defaults()?,
+                6 => match d.array(|d| d.agent(&mut sc.agents, &mut meta))? {
+                    Some(at) if sc.agents.is_empty() => d.problem(at, "at least one agent is required"),
+                    Some(_) => {}
+                    None => meta.agents_ok = false,
+                },
+                7 => match d.array(|d| d.task(&mut sc.tasks, &mut meta))? {
+                    Some(at) if sc.tasks.is_empty() => d.problem(at, "at least one task is required"),
+                    Some(_) => {}
+                    None => meta.tasks_ok = false,
+                },
+                _ => {
+                    if d.array(|d| d.fault(&mut sc.faults, &mut meta))?.is_none() {
+                        meta.faults_ok = false;
+                    }
+                }
+            }
+            Ok(())
+        })?;
+        self.lx.finish()?;
+        let seen = seen.map_or(0, |(_, seen)| seen);
+        self.require(at, seen, ROOT_FIELDS, &[0, 6, 7]);
+        if seen & (1 << 6) == 0 {
+            meta.agents_ok = false;
+        }
+        if seen & (1 << 7) == 0 {
+            meta.tasks_ok = false;
+        }
+        apply_defaults(&mut sc.tasks, &meta.tasks, &defaults);
+        Ok((sc, meta))
+    }
+
+    fn defaults(&mut self) -> R<Defaults> {
+        let mut out = Defaults::default();
+        self.object(DEFAULTS_FIELDS, |d, f| {
+            match f {
+                0 => out.timeout_ms = d.u64(1)?,
+                1 => out.priority = d.i64()?,
+                _ => out.retry = d.retry()?,
+            }
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    fn retry(&mut self) -> R<RetryPartial> {
+        let mut out = RetryPartial::default();
+        self.object(RETRY_FIELDS, |d, f| {
+            match f {
+                0 => out.max_attempts = d.u32(1)?,
+                1 => out.backoff_ms = d.u64(0)?,
+                2 => out.multiplier = d.float(Bound::AtLeast(1.0))?,
+                3 => out.max_backoff_ms = d.u64(0)?,
+                _ => out.jitter = d.float(Bound::Unit)?,
+            }
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    fn agent(&mut self, agents: &mut Vec<AgentSpec>, meta: &mut Meta) -> R<()> {
+        let mut a = AgentSpec {
+            id: String::new(),
+            capabilities: Vec::new(),
+            specializations: Vec::new(),
+            max_concurrent: 1,
+            cost: 1.0,
+            performance: 1.0,
+            profile: Profile {
+                duration_ms: DurationDist {
+                    mean: 1000.0,
+                    jitter: 0.2,
+                },
+                failure_rate: 0.0,
+            },
+        };
+        let mut id = NONE;
+        let mut clean = true;
+        let seen = self.object(AGENT_FIELDS, |d, f| {
+            let before = d.diag.len();
+            match f {
+                0 => {
+                    if let Some((s, at)) = d.string()? {
+                        a.id = s;
+                        id = pos32(at);
+                    }
+                }
+                1 => {
+                    if let Some(at) = d.strings(&mut a.capabilities, None)?
+                        && a.capabilities.is_empty()
+                        && d.diag.len() == before
+                    {
+                        d.problem(at, "at least one capability is required");
+                    }
+                }
+                2 => drop(d.strings(&mut a.specializations, None)?),
+                3 => a.max_concurrent = d.u32(1)?.unwrap_or(1),
+                4 => a.cost = d.float(Bound::AtLeast(0.0))?.unwrap_or(1.0),
+                5 => a.performance = d.float(Bound::Unit)?.unwrap_or(1.0),
+                _ => d.profile(&mut a.profile)?,
+            }
+            clean &= f > 2 || d.diag.len() == before;
+            Ok(())
+        })?;
+        match seen {
+            Some((at, seen)) => {
+                self.require(at, seen, AGENT_FIELDS, &[0, 1]);
+                clean &= seen & 0b11 == 0b11;
+            }
+            None => clean = false,
+        }
+        meta.agents_ok &= clean;
+        agents.push(a);
+        meta.agents.push(AgentMeta { id });
+        Ok(())
+    }
+
+    fn profile(&mut self, p: &mut Profile) -> R<()> {
+        self.object(PROFILE_FIELDS, |d, f| {
+            if f == 0 {
+                d.object(DURATION_FIELDS, |d, f| {
+                    if f == 0 {
+                        p.duration_ms.mean = d.float(Bound::AtLeast(0.0))?.unwrap_or(1000.0);
+                    } else {
+                        p.duration_ms.jitter = d.float(Bound::Unit)?.unwrap_or(0.2);
+                    }
+                    Ok(())
+                })?;
+            } else {
+                p.failure_rate = d.float(Bound::Unit)?.unwrap_or(0.0);
+            }
+            Ok(())
+        })?;
+        Ok(())
+    }
+
+    fn task(&mut self, tasks: &mut Vec<TaskSpec>, meta: &mut Meta) -> R<()> {
+        let mut t = TaskSpec {
+            id: String::new(),
+            description: String::new(),
+            capability: String::new(),
+            specializations: Vec::new(),
+            depends_on: Vec::new(),
+            priority: 0,
+            timeout_ms: 30_000,
+            retry: RetryPolicy::default(),
+            allocation: None,
+            work: 1.0,
+        };
+        let mut m = TaskMeta {
+            id: NONE,
+            capability: NONE,
+            specs: NONE,
+            flags: 0,
+        };
+        let dep_pos = &mut meta.dep_pos;
+        let mut id_clean = true;
+        let seen = self.object(TASK_FIELDS, |d, f| {
+            match f {
+                0 => match d.string()? {
+                    Some((s, at)) => {
+                        t.id = s;
+                        m.id = pos32(at);
+                    }
+                    None => id_clean = false,
+                },
+                1 => t.description = d.string()?.map_or_else(String::new, |s| s.0),
+                2 => {
+                    if let Some((s, at)) = d.string()? {
+                        t.capability = s;
+                        m.capability = pos32(at);
+                    }
+                }
+                3 => {
+                    let before = d.diag.len();
+                    if let Some(at) = d.strings(&mut t.specializations, None)? {
+                        m.specs = pos32(at);
+                    }
+                    if d.diag.len() != before {
+                        m.flags |= SPECS_BAD;
+                    }
+                }
+                4 => drop(d.strings(&mut t.depends_on, Some(dep_pos))?),
+                5 => {
+                    if let Some(v) = d.i64()? {
+                        t.priority = v;
+                        m.flags |= GIVEN_PRIORITY;
+                    }
+                }
+                6 => {
+                    if let Some(v) = d.u64(1)? {
+                        t.timeout_ms = v;
+                        m.flags |= GIVEN_TIMEOUT;
+                    }
+                }
+                7 => m.flags |= d.retry()?.apply(&mut t.retry),
+                8 => t.allocation = d.strategy()?,
+                _ => t.work = d.float(Bound::Above(0.0))?.unwrap_or(1.0),
+            }
+            Ok(())
+        })?;
+        match seen {
+            Some((at, seen)) => {
+                self.require(at, seen, TASK_FIELDS, &[0, 2]);
+                id_clean &= seen & 1 != 0;
+            }
+            None => id_clean = false,
+        }
+        meta.tasks_ok &= id_clean;
+        tasks.push(t);
+        meta.tasks.push(m);
+        Ok(())
+    }
+
+    fn fault(&mut self, faults: &mut Vec<FaultSpec>, meta: &mut Meta) -> R<()> {
+        let before = self.diag.len();
+        let mut at_ms = None;
+        let mut action = None;
+        let mut agent = NONE;
+        let seen = self.object(FAULT_FIELDS, |d, f| {
+            match f {
+                0 => at_ms = d.u64(0)?,
+                _ => {
+                    if let Some((name, at)) = d.string()? {
+                        agent = pos32(at);
+                        action = Some(if f == 1 {
+                            FaultAction::Crash(name)
+                        } else {
+                            FaultAction::Revive(name)
+                        });
+                    }
+                }
+            }
+            Ok(())
+        })?;
+        if let Some((at, seen)) = seen {
+            self.require(at, seen, FAULT_FIELDS, &[0]);
+            match seen & 0b110 {
+                0 => self.problem(at, "a fault needs one of \"crash\" or \"revive\""),
+                0b110 => {
+                    self.problem(at, "a fault takes exactly one of \"crash\" or \"revive\", not both");
+                    agent = NONE;
+                }
+                _ => {}
+            }
+        }
+        if self.diag.len() != before {
+            meta.faults_ok = false;
+        }
+        faults.push(FaultSpec {
+            at_ms: at_ms.unwrap_or(0),
+            action: action.unwrap_or_else(|| FaultAction::Crash(String::new())),
+        });
+        meta.faults.push(FaultMeta { agent });
+        Ok(())
+    }
+}
+
+/// Fill in what tasks left out: from `defaults`, then the built-in defaults.
+fn apply_defaults(tasks: &mut [TaskSpec], meta: &[TaskMeta], defaults: &Defaults) {
+    let d = defaults;
+    let r = &d.retry;
+    if d.timeout_ms.is_none()
+        && d.priority.is_none()
+        && r.max_attempts.is_none()
+        && r.backoff_ms.is_none()
+        && r.multiplier.is_none()
+        && r.max_backoff_ms.is_none()
+        && r.jitter.is_none()
+    {
+        return; // The placeholders already hold the built-in defaults.
+    }
+    let mut base = RetryPolicy::default();
+    r.apply(&mut base);
+    for (t, m) in tasks.iter_mut().zip(meta) {
+        let given = |bit: u8| m.flags & bit != 0;
+        if !given(GIVEN_PRIORITY) {
+            t.priority = d.priority.unwrap_or(0);
+        }
+        if !given(GIVEN_TIMEOUT) {
+            t.timeout_ms = d.timeout_ms.unwrap_or(30_000);
+        }
+        if !given(GIVEN_MAX_ATTEMPTS) {
+            t.retry.max_attempts = base.max_attempts;
+        }
+        if !given(GIVEN_BACKOFF) {
+            t.retry.backoff_ms = base.backoff_ms;
+        }
+        if !given(GIVEN_MULTIPLIER) {
+            t.retry.multiplier = base.multiplier;
+        }
+        if !given(GIVEN_MAX_BACKOFF) {
+            t.retry.max_backoff_ms = base.max_backoff_ms;
+        }
+        if !given(GIVEN_JITTER) {
+            t.retry.jitter = base.jitter;
+        }
+    }
+}

@@ -1,0 +1,135 @@
+//! The typed scenario: what a scenario file means once it has been parsed and validated.
+//!
+//! Field names mirror the JSON format exactly (see `scenarios/README.md`), so `serde::Serialize`
+//! writes a file that loads back unchanged; `switchyard gen` relies on that.
+
+use serde::Serialize;
+
+/// How a task picks among the agents able to run it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Strategy {
+    /// Lowest `running / max_concurrent` first.
+    LeastLoaded,
+    /// Highest `performance × (1 − running / max_concurrent)` first.
+    BestScore,
+    /// The free agent that was given work least recently.
+    RoundRobin,
+}
+
+impl Strategy {
+    pub const ALL: [Strategy; 3] = [Strategy::LeastLoaded, Strategy::BestScore, Strategy::RoundRobin];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Strategy::LeastLoaded => "least_loaded",
+            Strategy::BestScore => "best_score",
+            Strategy::RoundRobin => "round_robin",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Strategy> {
+        Strategy::ALL.into_iter().find(|s| s.name() == name)
+    }
+}
+
+/// A whole scenario file.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Scenario {
+    pub name: String,
+    pub description: String,
+    pub seed: u64,
+    pub allocation: Strategy,
+    /// Interval of simulated agents' heartbeats; 0 turns them off.
+    pub heartbeat_ms: u64,
+    pub agents: Vec<AgentSpec>,
+    pub tasks: Vec<TaskSpec>,
+    pub faults: Vec<FaultSpec>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AgentSpec {
+    pub id: String,
+    pub capabilities: Vec<String>,
+    pub specializations: Vec<String>,
+    pub max_concurrent: u32,
+    pub cost: f64,
+    /// 0..=1, used by `best_score`.
+    pub performance: f64,
+    pub profile: Profile,
+}
+
+/// How a simulated agent behaves.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Profile {
+    pub duration_ms: DurationDist,
+    /// Probability (0..=1) that an attempt ends in an error.
+    pub failure_rate: f64,
+}
+
+/// Attempt duration: uniform in `mean × (1 ± jitter)`, scaled by the task's `work`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DurationDist {
+    pub mean: f64,
+    /// 0..=1
+    pub jitter: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TaskSpec {
+    pub id: String,
+    pub description: String,
+    pub capability: String,
+    /// Every one of these must be among the agent's specializations.
+    pub specializations: Vec<String>,
+    pub depends_on: Vec<String>,
+    /// Higher runs first among ready tasks.
+    pub priority: i64,
+    pub timeout_ms: u64,
+    pub retry: RetryPolicy,
+    /// Overrides the scenario's `allocation` for this task.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allocation: Option<Strategy>,
+    /// Multiplies the agent's drawn duration (a task twice as big takes twice as long).
+    pub work: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RetryPolicy {
+    /// Total attempts including the first; at least 1.
+    pub max_attempts: u32,
+    pub backoff_ms: u64,
+    pub multiplier: f64,
+    pub max_backoff_ms: u64,
+    /// 0..=1: the delay is reduced by up to this share, deterministically per (seed, task, attempt).
+    pub jitter: f64,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 3,
+            backoff_ms: 200,
+            multiplier: 2.0,
+            max_backoff_ms: 5_000,
+            jitter: 0.2,
+        }
+    }
+}
+
+/// A fault injected at a virtual time.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FaultSpec {
+    pub at_ms: u64,
+    #[serde(flatten)]
+    pub action: FaultAction,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FaultAction {
+    /// The agent dies: its running attempts fail and their tasks are reassigned.
+    Crash(String),
+    /// A crashed agent comes back, empty-handed.
+    Revive(String),
+}

@@ -1,0 +1,479 @@
+//! Semantic checks on a decoded scenario: ids, dependencies, cycles, capabilities, faults.
+//!
+//! Runs after decoding, using the offsets [`Meta`] recorded, and reports every problem it finds.
+//! Checks that would only echo an earlier problem (e.g. "unknown task" when some task's id could
+//! not be read) are skipped. Everything is linear in the size of the scenario apart from the
+//! capped "did you mean" searches.
+
+use super::decode::NONE;
+use super::error::{Diag, hint};
+use super::schema::{Meta, SPECS_BAD};
+use super::types::*;
+use petgraph::algo::tarjan_scc;
+use petgraph::graph::{DiGraph, NodeIndex};
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// Unknown dependencies get a "did you mean" hint (a scan of all ids) only up to this many.
+const HINT_BUDGET: usize = 100;
+/// Residual graphs bigger than this run Tarjan (which recurses) on a thread with a larger stack.
+const BIG_GRAPH: usize = 10_000;
+/// Cycles longer than this are shown shortened.
+const MAX_CYCLE_SHOWN: usize = 16;
+
+/// FxHash: a fast non-cryptographic hasher for id lookups (inputs are local files, not attackers).
+#[derive(Default, Clone, Copy)]
+struct FxHasher(u64);
+
+const FX_K: u64 = 0xf135_7aea_2e62_a9c5;
+
+impl FxHasher {
+    #[inline]
+    fn add(&mut self, w: u64) {
+        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(FX_K);
+    }
+}
+
+impl Hasher for FxHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            self.add(u64::from_le_bytes(c.try_into().expect("8 bytes")));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut buf = [0u8; 8];
+            buf[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(buf));
+        }
+    }
+
+    #[inline]
+    fn write_u8(&mut self, b: u8) {
+        self.add(u64::from(b));
+    }
+
+    #[inline]
+    fn write_usize(&mut self, n: usize) {
+        self.add(n as u64);
+    }
+
+    #[inline]
+    fn finish(&self) -> u64 {
+        // Spread the high bits (where multiplication puts the entropy) into the low ones.
+        self.0 ^ (self.0 >> 29)
+    }
+}
+
+type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+
+fn fx_map<K, V>(capacity: usize) -> FxMap<K, V> {
+    FxMap::with_capacity_and_hasher(capacity, BuildHasherDefault::default())
+}
+
+/// Run every semantic check, reporting to `diag`.
+pub(crate) fn validate(sc: &Scenario, meta: &Meta, diag: &mut Diag) {
+    let agent_ids = check_ids(
+        "agent",
+        "agents",
+        sc.agents.len(),
+        |i| (&*sc.agents[i].id, meta.agents[i].id),
+        diag,
+    );
+    let task_ids = check_ids(
+        "task",
+        "tasks",
+        sc.tasks.len(),
+        |i| (&*sc.tasks[i].id, meta.tasks[i].id),
+        diag,
+    );
+    let deps = dependencies(sc, meta, &task_ids, diag);
+    cycles(sc, meta, &deps, diag);
+    if meta.agents_ok {
+        coverage(sc, meta, diag);
+    }
+    faults(sc, meta, &agent_ids, diag);
+}
+
+/// Check ids for emptiness, stray characters and duplicates; returns id → first index.
+fn check_ids<'s>(
+    kind: &str,
+    list: &str,
+    n: usize,
+    id_of: impl Fn(usize) -> (&'s str, u32),
+    diag: &mut Diag,
+) -> FxMap<&'s str, u32> {
+    let mut map = fx_map(n);
+    for i in 0..n {
+        let (id, pos) = id_of(i);
+        if pos == NONE {
+            continue;
+        }
+        let pos = pos as usize;
+        let path = || format!("{list}[{i}].id");
+        if id.is_empty() {
+            diag.push(pos, path(), format!("{kind} id must not be empty"));
+            continue;
+        }
+        if id.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            diag.push(
+                pos,
+                path(),
+                format!("{kind} id {id:?} must not contain whitespace or control characters"),
+            );
+        }
+        match map.entry(id) {
+            Entry::Occupied(first) => {
+                let first_pos = id_of(*first.get() as usize).1 as usize;
+                diag.push_related(
+                    pos,
+                    path(),
+                    format!("duplicate {kind} id `{id}`"),
+                    first_pos,
+                    "first defined at",
+                );
+            }
+            Entry::Vacant(v) => {
+                v.insert(i as u32);
+            }
+        }
+    }
+    map
+}
+
+/// Resolved dependency edges in compressed form: task `i` depends on
+/// `targets[starts[i]..starts[i + 1]]`, without self-references and repeats.
+struct Deps {
+    starts: Vec<u32>,
+    targets: Vec<u32>,
+}
+
+impl Deps {
+    fn of(&self, i: usize) -> &[u32] {
+        &self.targets[self.starts[i] as usize..self.starts[i + 1] as usize]
+    }
+}
+
+fn dependencies(sc: &Scenario, meta: &Meta, ids: &FxMap<&str, u32>, diag: &mut Diag) -> Deps {
+    let mut starts = Vec::with_capacity(sc.tasks.len() + 1);
+    let mut targets = Vec::with_capacity(meta.dep_pos.len());
+    let mut hints_left = HINT_BUDGET;
+    let mut base = 0;
+    let mut seen: FxMap<&str, usize> = fx_map(0);
+    for (i, t) in sc.tasks.iter().enumerate() {
+        starts.push(targets.len() as u32);
+        let own = meta.tasks[i].id != NONE;
+        let positions = &meta.dep_pos[base..base + t.depends_on.len()];
+        base += t.depends_on.len();
+        let long = t.depends_on.len() > 16;
+        seen.clear();
+        for (j, dep) in t.depends_on.iter().enumerate() {
+            let pos = positions[j] as usize;
+            let path = || format!("tasks[{i}].depends_on[{j}]");
+            if own && *dep == t.id {
+                diag.push(pos, path(), format!("task `{dep}` depends on itself"));
+                continue;
+            }
+            let earlier = if long {
+                match seen.entry(dep) {
+                    Entry::Occupied(e) => Some(*e.get()),
+                    Entry::Vacant(e) => {
+                        e.insert(j);
+                        None
+                    }
+                }
+            } else {
+                t.depends_on[..j].iter().position(|d| d == dep)
+            };
+            if let Some(k) = earlier {
+                let message = format!("dependency `{dep}` is listed more than once");
+                diag.push_related(pos, path(), message, positions[k] as usize, "first at");
+                continue;
+            }
+            match ids.get(dep.as_str()) {
+                Some(&target) => targets.push(target),
+                None if meta.tasks_ok => {
+                    let mut message = format!("unknown task `{dep}`");
+                    if hints_left > 0 {
+                        hints_left -= 1;
+                        message.push_str(&hint(dep, sc.tasks.iter().map(|t| t.id.as_str())));
+                    }
+                    diag.push(pos, path(), message);
+                }
+                None => {}
+            }
+        }
+    }
+    starts.push(targets.len() as u32);
+    Deps { starts, targets }
+}
+
+/// Report one cycle per non-trivial strongly connected component of the dependency graph.
+fn cycles(sc: &Scenario, meta: &Meta, deps: &Deps, diag: &mut Diag) {
+    let n = sc.tasks.len();
+    let residual = peel_acyclic(n, deps);
+    if residual.is_empty() {
+        return;
+    }
+    // Tarjan over what is left, in a graph of its own.
+    let mut local = vec![u32::MAX; n];
+    for (k, &v) in residual.iter().enumerate() {
+        local[v as usize] = k as u32;
+    }
+    let mut g: DiGraph<(), (), u32> = DiGraph::with_capacity(residual.len(), residual.len() * 2);
+    for _ in &residual {
+        g.add_node(());
+    }
+    for (k, &v) in residual.iter().enumerate() {
+        for &w in deps.of(v as usize) {
+            if local[w as usize] != u32::MAX {
+                g.add_edge(NodeIndex::new(k), NodeIndex::new(local[w as usize] as usize), ());
+            }
+        }
+    }
+    let sccs = if residual.len() > BIG_GRAPH {
+        // petgraph's Tarjan recurses once per node on a path; give it room.
+        let stack = (residual.len() * 512).max(16 << 20);
+        std::thread::scope(|s| {
+            std::thread::Builder::new()
+                .stack_size(stack)
+                .spawn_scoped(s, || tarjan_scc(&g))
+                .expect("spawn a thread for cycle detection")
+                .join()
+                .expect("cycle detection panicked")
+        })
+    } else {
+        tarjan_scc(&g)
+    };
+    // Component of each task in a non-trivial SCC; u32::MAX elsewhere.
+    let mut comp = vec![u32::MAX; n];
+    let mut parent = vec![u32::MAX; n];
+    for (c, scc) in sccs.iter().enumerate().filter(|(_, s)| s.len() > 1) {
+        for v in scc {
+            comp[residual[v.index()] as usize] = c as u32;
+        }
+    }
+    for (c, scc) in sccs.iter().enumerate().filter(|(_, s)| s.len() > 1) {
+        let start = scc.iter().map(|v| residual[v.index()]).min().expect("non-empty");
+        let cycle = shortest_cycle(start, c as u32, deps, &comp, &mut parent);
+        let names: Vec<&str> = cycle.iter().map(|&v| sc.tasks[v as usize].id.as_str()).collect();
+        let pos = meta.tasks[start as usize].id as usize;
+        let message = format!("dependency cycle: {}", show_cycle(&names));
+        diag.push(pos, format!("tasks[{start}]"), message);
+    }
+}
+
+/// Remove tasks that cannot be on a cycle (no remaining dependents, or no remaining
+/// dependencies), repeatedly; returns what is left, in file order.
+fn peel_acyclic(n: usize, deps: &Deps) -> Vec<u32> {
+    let mut out_deg: Vec<u32> = (0..n).map(|i| deps.starts[i + 1] - deps.starts[i]).collect();
+    let mut in_deg = vec![0u32; n];
+    for &t in &deps.targets {
+        in_deg[t as usize] += 1;
+    }
+    // Reverse edges: who depends on each task.
+    let mut rstarts = vec![0u32; n + 1];
+    for i in 0..n {
+        rstarts[i + 1] = rstarts[i] + in_deg[i];
+    }
+    let mut fill = rstarts.clone();
+    let mut sources = vec![0u32; deps.targets.len()];
+    for i in 0..n {
+        for &t in deps.of(i) {
+            sources[fill[t as usize] as usize] = i as u32;
+            fill[t as usize] += 1;
+        }
+    }
+    let mut removed = vec![false; n];
+    let mut queue: Vec<u32> = (0..n as u32)
+        .filter(|&i| in_deg[i as usize] == 0 || out_deg[i as usize] == 0)
+        .collect();
+    for &v in &queue {
+        removed[v as usize] = true;
+    }
+    while let Some(v) = queue.pop() {
+        let v = v as usize;
+        for &w in deps.of(v) {
+            let w = w as usize;
+            in_deg[w] -= 1;
+            if in_deg[w] == 0 && !removed[w] {
+                removed[w] = true;
+                queue.push(w as u32);
+            }
+        }
+        for &w in &sources[rstarts[v] as usize..rstarts[v + 1] as usize] {
+            let w = w as usize;
+            out_deg[w] -= 1;
+            if out_deg[w] == 0 && !removed[w] {
+                removed[w] = true;
+                queue.push(w as u32);
+            }
+        }
+    }
+    (0..n as u32).filter(|&i| !removed[i as usize]).collect()
+}
+
+/// A shortest cycle through `start` inside component `c`, as a list of tasks ending in `start`
+/// again. Breadth-first along `depends_on` in file order; `parent` is scratch, left all unset.
+fn shortest_cycle(start: u32, c: u32, deps: &Deps, comp: &[u32], parent: &mut [u32]) -> Vec<u32> {
+    let mut queue = vec![start];
+    parent[start as usize] = start;
+    let mut head = 0;
+    let mut last = None;
+    'search: while head < queue.len() {
+        let u = queue[head];
+        head += 1;
+        for &w in deps.of(u as usize) {
+            if w == start {
+                last = Some(u);
+                break 'search;
+            }
+            if comp[w as usize] == c && parent[w as usize] == u32::MAX {
+                parent[w as usize] = u;
+                queue.push(w);
+            }
+        }
+    }
+    let mut cycle = vec![start];
+    let mut v = last.expect("a strongly connected component has a cycle through each member");
+    while v != start {
+        cycle.push(v);
+        v = parent[v as usize];
+    }
+    cycle[1..].reverse();
+    cycle.push(start);
+    for &v in &queue {
+        parent[v as usize] = u32::MAX;
+    }
+    cycle
+}
+
+/// `a -> b -> c -> a`, shortened in the middle when very long.
+fn show_cycle(names: &[&str]) -> String {
+    if names.len() <= MAX_CYCLE_SHOWN {
+        return names.join(" -> ");
+    }
+    let head = names[..MAX_CYCLE_SHOWN / 2].join(" -> ");
+    let tail = names[names.len() - 4..].join(" -> ");
+    let hidden = names.len() - MAX_CYCLE_SHOWN / 2 - 4;
+    format!("{head} -> … ({hidden} more) … -> {tail}")
+}
+
+/// Every task must have an agent with its capability and all of its specializations.
+fn coverage(sc: &Scenario, meta: &Meta, diag: &mut Diag) {
+    let mut by_cap: FxMap<&str, Vec<u32>> = fx_map(16);
+    for (i, a) in sc.agents.iter().enumerate() {
+        for cap in &a.capabilities {
+            let list = by_cap.entry(cap.as_str()).or_default();
+            if list.last() != Some(&(i as u32)) {
+                list.push(i as u32);
+            }
+        }
+    }
+    let mut missing_cap: FxMap<&str, String> = fx_map(0);
+    let mut spec_result: FxMap<(&str, &[String]), Option<String>> = fx_map(0);
+    for (i, t) in sc.tasks.iter().enumerate() {
+        let m = &meta.tasks[i];
+        if m.capability == NONE {
+            continue;
+        }
+        let Some(capable) = by_cap.get(t.capability.as_str()) else {
+            let message = missing_cap.entry(&t.capability).or_insert_with(|| {
+                let names = by_cap.keys().copied();
+                format!(
+                    "no agent has capability `{}`{}",
+                    t.capability,
+                    hint(&t.capability, names)
+                )
+            });
+            diag.push(m.capability as usize, format!("tasks[{i}].capability"), message.clone());
+            continue;
+        };
+        if t.specializations.is_empty() || m.flags & SPECS_BAD != 0 {
+            continue;
+        }
+        let key = (t.capability.as_str(), t.specializations.as_slice());
+        let result = spec_result
+            .entry(key)
+            .or_insert_with(|| specialization_gap(sc, &t.capability, &t.specializations, capable));
+        if let Some(message) = result {
+            diag.push(m.specs as usize, format!("tasks[{i}].specializations"), message.clone());
+        }
+    }
+}
+
+/// `None` when one of `capable` has every specialization; otherwise what each one lacks.
+fn specialization_gap(sc: &Scenario, cap: &str, wanted: &[String], capable: &[u32]) -> Option<String> {
+    let mut lacking = Vec::new();
+    for &a in capable {
+        let agent = &sc.agents[a as usize];
+        let missing: Vec<String> = wanted
+            .iter()
+            .filter(|s| !agent.specializations.contains(s))
+            .map(|s| format!("`{s}`"))
+            .collect();
+        if missing.is_empty() {
+            return None;
+        }
+        lacking.push(format!("`{}` lacks {}", agent.id, missing.join(", ")));
+    }
+    const SHOWN: usize = 5;
+    let more = lacking.len().saturating_sub(SHOWN);
+    lacking.truncate(SHOWN);
+    let mut message = format!(
+        "no agent with capability `{cap}` has all of the specializations {}: {}",
+        wanted.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", "),
+        lacking.join("; ")
+    );
+    if more > 0 {
+        message.push_str(&format!("; and {more} more agents"));
+    }
+    Some(message)
+}
+
+/// Faults must name known agents, and a revival must follow a crash of the same agent.
+fn faults(sc: &Scenario, meta: &Meta, agent_ids: &FxMap<&str, u32>, diag: &mut Diag) {
+    for (i, f) in sc.faults.iter().enumerate() {
+        let pos = meta.faults[i].agent;
+        let (FaultAction::Crash(name) | FaultAction::Revive(name)) = &f.action;
+        if pos == NONE || !meta.agents_ok || agent_ids.contains_key(name.as_str()) {
+            continue;
+        }
+        let key = if matches!(f.action, FaultAction::Crash(_)) {
+            "crash"
+        } else {
+            "revive"
+        };
+        let others = sc.agents.iter().map(|a| a.id.as_str());
+        let message = format!("unknown agent `{name}`{}", hint(name, others));
+        diag.push(pos as usize, format!("faults[{i}].{key}"), message);
+    }
+    if !meta.faults_ok {
+        return; // Some time or agent is unreadable: the order of events is unknown.
+    }
+    // Apply faults in time order (file order for equal times); unknown agents are skipped.
+    let mut order: Vec<usize> = (0..sc.faults.len()).collect();
+    order.sort_by_key(|&i| sc.faults[i].at_ms);
+    let mut crashed: FxMap<&str, ()> = fx_map(sc.agents.len());
+    for i in order {
+        let f = &sc.faults[i];
+        match &f.action {
+            FaultAction::Crash(a) if agent_ids.contains_key(a.as_str()) => {
+                crashed.insert(a.as_str(), ());
+            }
+            FaultAction::Revive(a) if agent_ids.contains_key(a.as_str()) => {
+                if crashed.remove(a.as_str()).is_none() {
+                    let message = format!(
+                        "agent `{a}` is revived at {} ms but is not crashed at that time",
+                        f.at_ms
+                    );
+                    let path = format!("faults[{i}].revive");
+                    diag.push(meta.faults[i].agent as usize, path, message);
+                }
+            }
+            _ => {}
+        }
+    }
+}
