@@ -94,14 +94,7 @@ pub struct GenOptions {
 impl Default for GenOptions {
     /// 100 tasks on 4 agents, layered, seed 0, 100 ms of work per task, no failures.
     fn default() -> Self {
-        GenOptions {
-            tasks: 100,
-            agents: 4,
-            shape: Shape::Layered,
-            seed: 0,
-            duration_ms: 100.0,
-            failure_rate: 0.0,
-        }
+        GenOptions { tasks: 100, agents: 4, shape: Shape::Layered, seed: 0, duration_ms: 100.0, failure_rate: 0.0 }
     }
 }
 
@@ -121,16 +114,10 @@ pub fn generate(opts: &GenOptions) -> Result<Scenario, String> {
         return Err(format!("too many tasks or agents (at most {} of each)", u32::MAX));
     }
     if !(opts.duration_ms.is_finite() && opts.duration_ms >= 0.0) {
-        return Err(format!(
-            "duration must be a finite number of ms, at least 0 (got {})",
-            opts.duration_ms
-        ));
+        return Err(format!("duration must be a finite number of ms, at least 0 (got {})", opts.duration_ms));
     }
     if !(0.0..=1.0).contains(&opts.failure_rate) {
-        return Err(format!(
-            "failure rate must be between 0 and 1 (got {})",
-            opts.failure_rate
-        ));
+        return Err(format!("failure rate must be between 0 and 1 (got {})", opts.failure_rate));
     }
 
     // Separate streams so the DAG and the agents don't influence each other.
@@ -170,10 +157,7 @@ pub fn generate(opts: &GenOptions) -> Result<Scenario, String> {
             // 0.5..=1.0 in steps of 0.001: short decimals survive any JSON round trip exactly.
             performance: (500.0 + (agent_rng.unit() * 500.0).round()) / 1000.0,
             profile: Profile {
-                duration_ms: DurationDist {
-                    mean: opts.duration_ms,
-                    jitter,
-                },
+                duration_ms: DurationDist { mean: opts.duration_ms, jitter },
                 failure_rate: opts.failure_rate,
             },
         })
@@ -211,9 +195,7 @@ fn layer_sizes(n: usize) -> Vec<usize> {
 /// The direct dependencies (by index, ascending) of each of the `n` tasks.
 fn dependencies(shape: Shape, n: usize, rng: &mut SplitMix) -> Vec<Vec<u32>> {
     match shape {
-        Shape::Chain => (0..n)
-            .map(|i| if i == 0 { Vec::new() } else { vec![i as u32 - 1] })
-            .collect(),
+        Shape::Chain => (0..n).map(|i| if i == 0 { Vec::new() } else { vec![i as u32 - 1] }).collect(),
         // Fewer than three tasks leave no room for a middle: degrade to a chain.
         Shape::Fanout if n < 3 => dependencies(Shape::Chain, n, rng),
         Shape::Fanout => {
@@ -258,16 +240,7 @@ fn dependencies(shape: Shape, n: usize, rng: &mut SplitMix) -> Vec<Vec<u32>> {
 /// `out` needs no buffering and sees few, large writes.
 pub fn write_json(scenario: &Scenario, out: &mut impl Write) -> io::Result<()> {
     // Destructured so that a new field in `Scenario` cannot be forgotten here.
-    let Scenario {
-        name,
-        description,
-        seed,
-        allocation,
-        heartbeat_ms,
-        agents,
-        tasks,
-        faults,
-    } = scenario;
+    let Scenario { name, description, seed, allocation, heartbeat_ms, agents, tasks, faults } = scenario;
     let mut w = BufWriter::with_capacity(1 << 16, out);
     w.write_all(b"{\"name\":")?;
     json(&mut w, name)?;
@@ -310,13 +283,7 @@ mod tests {
     use std::collections::HashMap;
 
     fn opts(shape: Shape, tasks: usize) -> GenOptions {
-        GenOptions {
-            tasks,
-            agents: 8,
-            shape,
-            seed: 7,
-            ..GenOptions::default()
-        }
+        GenOptions { tasks, agents: 8, shape, seed: 7, ..GenOptions::default() }
     }
 
     fn edges(s: &Scenario) -> usize {
@@ -341,43 +308,11 @@ mod tests {
 
     #[test]
     fn rejects_empty_and_out_of_range_options() {
-        assert!(
-            generate(&GenOptions {
-                tasks: 0,
-                ..opts(Shape::Chain, 1)
-            })
-            .unwrap_err()
-            .contains("0 tasks")
-        );
-        assert!(
-            generate(&GenOptions {
-                agents: 0,
-                ..opts(Shape::Chain, 1)
-            })
-            .unwrap_err()
-            .contains("0 agents")
-        );
-        assert!(
-            generate(&GenOptions {
-                duration_ms: -1.0,
-                ..opts(Shape::Chain, 1)
-            })
-            .is_err()
-        );
-        assert!(
-            generate(&GenOptions {
-                duration_ms: f64::NAN,
-                ..opts(Shape::Chain, 1)
-            })
-            .is_err()
-        );
-        assert!(
-            generate(&GenOptions {
-                failure_rate: 1.5,
-                ..opts(Shape::Chain, 1)
-            })
-            .is_err()
-        );
+        assert!(generate(&GenOptions { tasks: 0, ..opts(Shape::Chain, 1) }).unwrap_err().contains("0 tasks"));
+        assert!(generate(&GenOptions { agents: 0, ..opts(Shape::Chain, 1) }).unwrap_err().contains("0 agents"));
+        assert!(generate(&GenOptions { duration_ms: -1.0, ..opts(Shape::Chain, 1) }).is_err());
+        assert!(generate(&GenOptions { duration_ms: f64::NAN, ..opts(Shape::Chain, 1) }).is_err());
+        assert!(generate(&GenOptions { failure_rate: 1.5, ..opts(Shape::Chain, 1) }).is_err());
     }
 
     #[test]
@@ -442,32 +377,18 @@ mod tests {
 
     #[test]
     fn ids_are_zero_padded_to_the_widest_index() {
-        let s = generate(&GenOptions {
-            tasks: 10_000,
-            agents: 16,
-            ..opts(Shape::Chain, 1)
-        })
-        .unwrap();
+        let s = generate(&GenOptions { tasks: 10_000, agents: 16, ..opts(Shape::Chain, 1) }).unwrap();
         assert_eq!(s.tasks[42].id, "t0042");
         assert_eq!(s.tasks[9_999].id, "t9999");
         assert_eq!(s.agents[7].id, "a07");
         assert_eq!(generate(&opts(Shape::Chain, 1)).unwrap().tasks[0].id, "t0");
-        let s = generate(&GenOptions {
-            tasks: 100_001,
-            agents: 1,
-            ..opts(Shape::Chain, 1)
-        })
-        .unwrap();
+        let s = generate(&GenOptions { tasks: 100_001, agents: 1, ..opts(Shape::Chain, 1) }).unwrap();
         assert_eq!(s.tasks[42].id, "t000042");
     }
 
     #[test]
     fn agents_and_tasks_follow_the_options() {
-        let o = GenOptions {
-            failure_rate: 0.05,
-            duration_ms: 40.0,
-            ..opts(Shape::Layered, 50)
-        };
+        let o = GenOptions { failure_rate: 0.05, duration_ms: 40.0, ..opts(Shape::Layered, 50) };
         let s = generate(&o).unwrap();
         assert_eq!(s.name, "gen-layered-50");
         assert_eq!((s.seed, s.heartbeat_ms), (7, 0));
@@ -476,13 +397,7 @@ mod tests {
             assert_eq!(a.capabilities, ["build", "test"]);
             assert_eq!(a.max_concurrent, 4);
             assert!((0.5..=1.0).contains(&a.performance), "{}", a.performance);
-            assert_eq!(
-                a.profile.duration_ms,
-                DurationDist {
-                    mean: 40.0,
-                    jitter: 0.2
-                }
-            );
+            assert_eq!(a.profile.duration_ms, DurationDist { mean: 40.0, jitter: 0.2 });
             assert_eq!(a.profile.failure_rate, 0.05);
         }
         assert!(s.agents.windows(2).any(|w| w[0].performance != w[1].performance));
@@ -490,17 +405,10 @@ mod tests {
             assert_eq!(t.capability, CAPABILITIES[i % 2]);
             assert_eq!((t.priority, t.timeout_ms, &t.retry), (0, 1000, &RetryPolicy::default()));
         }
-        let slow = generate(&GenOptions {
-            duration_ms: 500.0,
-            ..o.clone()
-        })
-        .unwrap();
+        let slow = generate(&GenOptions { duration_ms: 500.0, ..o.clone() }).unwrap();
         assert_eq!(slow.tasks[0].timeout_ms, 5000);
         let instant = generate(&GenOptions { duration_ms: 0.0, ..o }).unwrap();
-        assert_eq!(
-            instant.agents[0].profile.duration_ms,
-            DurationDist { mean: 0.0, jitter: 0.0 }
-        );
+        assert_eq!(instant.agents[0].profile.duration_ms, DurationDist { mean: 0.0, jitter: 0.0 });
     }
 
     #[test]
@@ -512,11 +420,7 @@ mod tests {
             assert_eq!(to_bytes(&a), to_bytes(&b));
         }
         let a = generate(&opts(Shape::Layered, 300)).unwrap();
-        let c = generate(&GenOptions {
-            seed: 8,
-            ..opts(Shape::Layered, 300)
-        })
-        .unwrap();
+        let c = generate(&GenOptions { seed: 8, ..opts(Shape::Layered, 300) }).unwrap();
         assert_ne!(a.tasks, c.tasks, "the seed drives the DAG");
         assert_ne!(a.agents, c.agents, "the seed drives the agents");
     }
@@ -531,10 +435,7 @@ mod tests {
         s.tasks[3].allocation = Some(Strategy::BestScore);
         let text = String::from_utf8(to_bytes(&s)).unwrap();
         assert_eq!(text.replace('\n', ""), serde_json::to_string(&s).unwrap());
-        assert_eq!(
-            text.lines().count(),
-            1 + 1 + s.agents.len() + 2 + s.tasks.len() + 2 + s.faults.len() + 1
-        );
+        assert_eq!(text.lines().count(), 1 + 1 + s.agents.len() + 2 + s.tasks.len() + 2 + s.faults.len() + 1);
         assert!(text.lines().filter(|l| l.contains("\"capability\"")).count() == s.tasks.len());
         let empty = to_bytes(&generate(&opts(Shape::Chain, 1)).unwrap());
         assert!(String::from_utf8(empty).unwrap().ends_with("\n\"faults\":[]}\n"));
@@ -545,19 +446,11 @@ mod tests {
         for shape in Shape::ALL {
             for duration_ms in [0.0, 100.0] {
                 for n in [1, 2, 3, 200] {
-                    let s = generate(&GenOptions {
-                        duration_ms,
-                        ..opts(shape, n)
-                    })
-                    .unwrap();
+                    let s = generate(&GenOptions { duration_ms, ..opts(shape, n) }).unwrap();
                     let mut run = SimRun::new(s);
                     run.run(&mut ()).unwrap();
                     let state = run.coordinator().state();
-                    assert_eq!(
-                        state.finished,
-                        Some(Outcome::Succeeded),
-                        "{shape} {n} tasks, {duration_ms} ms"
-                    );
+                    assert_eq!(state.finished, Some(Outcome::Succeeded), "{shape} {n} tasks, {duration_ms} ms");
                     assert_eq!(state.completed as usize, n);
                     assert_eq!(state.retries, 0, "no timeouts, no failures");
                 }

@@ -5,6 +5,7 @@
 //! change comes out as an [`core::Event`] that the [`journal`] writes and the [`report`] summarises.
 
 pub mod core;
+pub mod fxhash;
 pub mod generate;
 pub mod journal;
 pub mod report;

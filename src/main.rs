@@ -24,11 +24,7 @@ mod exit {
 }
 
 #[derive(Parser)]
-#[command(
-    name = "switchyard",
-    version,
-    about = "A console for coordinating teams of AI agents"
-)]
+#[command(name = "switchyard", version, about = "A console for coordinating teams of AI agents")]
 struct Cli {
     #[command(subcommand)]
     command: Option<Cmd>,
@@ -86,14 +82,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
         Some(Cmd::Validate { files }) => validate(&files),
-        Some(Cmd::Run {
-            file,
-            headless,
-            seed,
-            journal,
-            report,
-            rows,
-        }) => {
+        Some(Cmd::Run { file, headless, seed, journal, report, rows }) => {
             if !headless {
                 eprintln!("switchyard: the interactive console is not part of this build yet; pass --headless");
                 exit::BAD_INPUT
@@ -101,21 +90,9 @@ fn main() -> ExitCode {
                 run_headless(&file, seed, journal.as_deref(), report.as_deref(), rows)
             }
         }
-        Some(Cmd::Gen {
-            tasks,
-            agents,
-            shape,
-            seed,
-            duration_ms,
-            failure_rate,
-        }) => gen_scenario(GenOptions {
-            tasks,
-            agents,
-            shape,
-            seed,
-            duration_ms,
-            failure_rate,
-        }),
+        Some(Cmd::Gen { tasks, agents, shape, seed, duration_ms, failure_rate }) => {
+            gen_scenario(GenOptions { tasks, agents, shape, seed, duration_ms, failure_rate })
+        }
         None => {
             eprintln!(
                 "switchyard: no command given; try `switchyard run scenarios/research-pipeline.json --headless` or `switchyard --help`"
@@ -130,12 +107,7 @@ fn validate(files: &[PathBuf]) -> u8 {
     let mut all_ok = true;
     for file in files {
         match scenario::load(file) {
-            Ok(s) => println!(
-                "{}: ok ({} tasks, {} agents)",
-                file.display(),
-                s.tasks.len(),
-                s.agents.len()
-            ),
+            Ok(s) => println!("{}: ok ({} tasks, {} agents)", file.display(), s.tasks.len(), s.agents.len()),
             Err(e) => {
                 all_ok = false;
                 eprint!("{e}");
@@ -174,9 +146,7 @@ fn run_headless(file: &Path, seed: Option<u64>, journal: Option<&Path>, report: 
     let mut run = SimRun::new(scenario);
     let result = match journal {
         Some(path) => match JournalWriter::create(path) {
-            Ok(mut w) => run
-                .run(&mut w)
-                .map_err(|e| format!("cannot write journal {}: {e}", path.display())),
+            Ok(mut w) => run.run(&mut w).map_err(|e| format!("cannot write journal {}: {e}", path.display())),
             Err(e) => Err(format!("cannot create journal {}: {e}", path.display())),
         },
         None => run.run(&mut ()).map_err(|e| e.to_string()),
@@ -187,12 +157,10 @@ fn run_headless(file: &Path, seed: Option<u64>, journal: Option<&Path>, report: 
     }
     let summary = Report::build(run.coordinator());
     if let Some(path) = report {
-        let written = serde_json::to_vec_pretty(&summary)
-            .map_err(io::Error::other)
-            .and_then(|mut bytes| {
-                bytes.push(b'\n');
-                std::fs::write(path, bytes)
-            });
+        let written = serde_json::to_vec_pretty(&summary).map_err(io::Error::other).and_then(|mut bytes| {
+            bytes.push(b'\n');
+            std::fs::write(path, bytes)
+        });
         if let Err(e) = written {
             eprintln!("switchyard: cannot write report {}: {e}", path.display());
             return exit::OUTPUT_ERROR;

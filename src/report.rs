@@ -6,19 +6,20 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::core::event::TaskFailure;
-use crate::core::{Coordinator, EventKind, MsgKind, TaskId};
+use crate::core::state::TaskEnd;
+use crate::core::{Coordinator, MsgKind, TaskId};
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct Report {
-    pub scenario: String,
+pub struct Report<'a> {
+    pub scenario: &'a str,
     pub seed: u64,
     /// `succeeded`, `failed`, or `unfinished` if the run was stopped early.
-    pub outcome: String,
+    pub outcome: &'static str,
     pub makespan_ms: u64,
     pub counts: Counts,
-    pub tasks: Vec<TaskReport>,
-    pub agents: Vec<AgentReport>,
-    pub messages: MessageReport,
+    pub tasks: Vec<TaskReport<'a>>,
+    pub agents: Vec<AgentReport<'a>>,
+    pub messages: MessageReport<'a>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -31,11 +32,11 @@ pub struct Counts {
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct TaskReport {
-    pub id: String,
-    pub state: String,
+pub struct TaskReport<'a> {
+    pub id: &'a str,
+    pub state: &'static str,
     /// The agent of the last attempt, if any ran.
-    pub agent: Option<String>,
+    pub agent: Option<&'a str>,
     pub attempts: u32,
     /// Why the task failed or was skipped.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -43,8 +44,8 @@ pub struct TaskReport {
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct AgentReport {
-    pub id: String,
+pub struct AgentReport<'a> {
+    pub id: &'a str,
     pub alive: bool,
     pub completed: u32,
     pub failed: u32,
@@ -54,11 +55,11 @@ pub struct AgentReport {
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct MessageReport {
+pub struct MessageReport<'a> {
     pub total: u64,
     pub broadcasts: u64,
-    pub by_type: BTreeMap<String, u64>,
-    pub by_agent: BTreeMap<String, AgentMessages>,
+    pub by_type: BTreeMap<&'static str, u64>,
+    pub by_agent: BTreeMap<&'a str, AgentMessages>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -70,34 +71,30 @@ pub struct AgentMessages {
 /// Why a task ended the way it did, in words.
 pub fn end_reason(coord: &Coordinator, task: TaskId) -> Option<String> {
     match coord.state().tasks[task.ix()].end_reason? {
-        EventKind::TaskFailed {
-            reason: TaskFailure::AttemptsExhausted { attempts },
-            ..
-        } => Some(format!("all {attempts} allowed attempts failed")),
-        EventKind::TaskFailed {
-            reason: TaskFailure::NoLiveAgent,
-            ..
-        } => {
+        TaskEnd::Failed(TaskFailure::AttemptsExhausted { attempts }) => {
+            Some(format!("all {attempts} allowed attempts failed"))
+        }
+        TaskEnd::Failed(TaskFailure::NoLiveAgent) => {
             let cap = &coord.scenario().tasks[task.ix()].capability;
             Some(format!("no live agent can run capability `{cap}`"))
         }
-        EventKind::TaskSkipped { cause, .. } => Some(format!("upstream task `{}` failed", coord.task_name(cause))),
-        _ => None,
+        TaskEnd::Skipped { cause } => Some(format!("upstream task `{}` failed", coord.task_name(cause))),
     }
 }
 
-impl Report {
-    pub fn build(coord: &Coordinator) -> Report {
+impl<'a> Report<'a> {
+    /// Borrows names from the coordinator's scenario, so a million-task report costs no string copies.
+    pub fn build(coord: &'a Coordinator) -> Report<'a> {
         let s = coord.state();
         let sc = coord.scenario();
-        let outcome = s.finished.map_or("unfinished", |o| o.name()).to_string();
+        let outcome = s.finished.map_or("unfinished", |o| o.name());
         let tasks = (0..sc.tasks.len())
             .map(|i| {
                 let t = &s.tasks[i];
                 TaskReport {
-                    id: sc.tasks[i].id.clone(),
-                    state: t.state.name().to_string(),
-                    agent: t.agent.map(|a| coord.agent_name(a).to_string()),
+                    id: &sc.tasks[i].id,
+                    state: t.state.name(),
+                    agent: t.agent.map(|a| coord.agent_name(a)),
                     attempts: t.attempts,
                     reason: end_reason(coord, TaskId(i as u32)),
                 }
@@ -110,35 +107,28 @@ impl Report {
             .map(|(spec, a)| {
                 let capacity = s.makespan_ms as f64 * a.max_concurrent as f64;
                 AgentReport {
-                    id: spec.id.clone(),
+                    id: &spec.id,
                     alive: a.alive,
                     completed: a.completed,
                     failed: a.failed,
                     busy_ms: a.busy_ms,
-                    utilization: if capacity > 0.0 {
-                        round3(a.busy_ms as f64 / capacity)
-                    } else {
-                        0.0
-                    },
+                    utilization: if capacity > 0.0 { round3(a.busy_ms as f64 / capacity) } else { 0.0 },
                 }
             })
             .collect();
         let messages = MessageReport {
             total: s.bus.total,
             broadcasts: s.bus.broadcasts,
-            by_type: MsgKind::ALL
-                .iter()
-                .map(|k| (k.name().to_string(), s.bus.of_kind(*k)))
-                .collect(),
+            by_type: MsgKind::ALL.iter().map(|k| (k.name(), s.bus.of_kind(*k))).collect(),
             by_agent: sc
                 .agents
                 .iter()
                 .zip(&s.bus.by_agent)
-                .map(|(a, &(sent, received))| (a.id.clone(), AgentMessages { sent, received }))
+                .map(|(a, &(sent, received))| (a.id.as_str(), AgentMessages { sent, received }))
                 .collect(),
         };
         Report {
-            scenario: sc.name.clone(),
+            scenario: &sc.name,
             seed: sc.seed,
             outcome,
             makespan_ms: s.makespan_ms,
@@ -176,38 +166,23 @@ impl Report {
         let mut rows: Vec<&TaskReport> = self.tasks.iter().filter(|t| t.state != "completed").collect();
         rows.extend(self.tasks.iter().filter(|t| t.state == "completed"));
         let w = rows.iter().take(limit).map(|t| t.id.len()).max().unwrap_or(4).max(4);
-        let _ = writeln!(
-            out,
-            "\n{:<w$}  {:<9}  {:<16}  {:>8}  reason",
-            "task", "state", "agent", "attempts"
-        );
+        let _ = writeln!(out, "\n{:<w$}  {:<9}  {:<16}  {:>8}  reason", "task", "state", "agent", "attempts");
         for t in rows.iter().take(limit) {
-            let agent = t.agent.as_deref().unwrap_or("-");
+            let agent = t.agent.unwrap_or("-");
             let reason = t.reason.as_deref().unwrap_or("");
-            let _ = writeln!(
-                out,
-                "{:<w$}  {:<9}  {:<16}  {:>8}  {}",
-                t.id, t.state, agent, t.attempts, reason
-            );
+            let _ = writeln!(out, "{:<w$}  {:<9}  {:<16}  {:>8}  {}", t.id, t.state, agent, t.attempts, reason);
         }
         if rows.len() > limit {
             let _ = writeln!(out, "… and {} more tasks (see --report)", rows.len() - limit);
         }
-        let w = self
-            .agents
-            .iter()
-            .take(limit)
-            .map(|a| a.id.len())
-            .max()
-            .unwrap_or(5)
-            .max(5);
+        let w = self.agents.iter().take(limit).map(|a| a.id.len()).max().unwrap_or(5).max(5);
         let _ = writeln!(
             out,
             "\n{:<w$}  {:<5}  {:>9}  {:>6}  {:>10}  {:>5}  {:>8}",
             "agent", "state", "completed", "failed", "busy_ms", "util", "messages"
         );
         for a in self.agents.iter().take(limit) {
-            let m = &self.messages.by_agent[&a.id];
+            let m = &self.messages.by_agent[a.id];
             let _ = writeln!(
                 out,
                 "{:<w$}  {:<5}  {:>9}  {:>6}  {:>10}  {:>4.0}%  {:>8}",
@@ -224,12 +199,7 @@ impl Report {
             let _ = writeln!(out, "… and {} more agents (see --report)", self.agents.len() - limit);
         }
         let by_type: Vec<String> = self.messages.by_type.iter().map(|(k, v)| format!("{k} {v}")).collect();
-        let _ = writeln!(
-            out,
-            "\nmessages: {} total ({})",
-            self.messages.total,
-            by_type.join(", ")
-        );
+        let _ = writeln!(out, "\nmessages: {} total ({})", self.messages.total, by_type.join(", "));
         out
     }
 }

@@ -20,8 +20,7 @@ fn generated_scenarios_round_trip_through_json_and_succeed() {
         let mut bytes = Vec::new();
         write_json(&scenario, &mut bytes).expect("writing to a Vec cannot fail");
         let text = String::from_utf8(bytes).expect("JSON is UTF-8");
-        let parsed = switchyard::scenario::parse("gen.json", &text)
-            .unwrap_or_else(|e| panic!("{shape}:\n{e}"));
+        let parsed = switchyard::scenario::parse("gen.json", &text).unwrap_or_else(|e| panic!("{shape}:\n{e}"));
         assert_eq!(
             parsed, scenario,
             "{shape}: parsing the written file gives the generated scenario back"
@@ -37,12 +36,7 @@ fn generated_scenarios_round_trip_through_json_and_succeed() {
 
 #[test]
 fn edge_case_options_round_trip_through_json() {
-    let cases = [
-        (1, 1, 0.0, 0.0),
-        (2, 1, 0.0, 0.0),
-        (3, 2, 37.5, 0.1),
-        (17, 3, 1e6, 1.0),
-    ];
+    let cases = [(1, 1, 0.0, 0.0), (2, 1, 0.0, 0.0), (3, 2, 37.5, 0.1), (17, 3, 1e6, 1.0)];
     for shape in Shape::ALL {
         for (tasks, agents, duration_ms, failure_rate) in cases {
             let opts = GenOptions {
@@ -57,8 +51,7 @@ fn edge_case_options_round_trip_through_json() {
             let mut bytes = Vec::new();
             write_json(&scenario, &mut bytes).expect("writing to a Vec cannot fail");
             let text = String::from_utf8(bytes).expect("JSON is UTF-8");
-            let parsed = switchyard::scenario::parse("gen.json", &text)
-                .unwrap_or_else(|e| panic!("{opts:?}:\n{e}"));
+            let parsed = switchyard::scenario::parse("gen.json", &text).unwrap_or_else(|e| panic!("{opts:?}:\n{e}"));
             assert_eq!(parsed, scenario, "{opts:?}");
         }
     }

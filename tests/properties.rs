@@ -27,19 +27,12 @@ fn random_scenario(seed: u64, n_tasks: usize, n_agents: usize, n_faults: usize) 
             AgentSpec {
                 id: format!("agent-{i}"),
                 capabilities,
-                specializations: specs
-                    .iter()
-                    .filter(|_| r.below(2) == 0)
-                    .map(|s| s.to_string())
-                    .collect(),
+                specializations: specs.iter().filter(|_| r.below(2) == 0).map(|s| s.to_string()).collect(),
                 max_concurrent: 1 + r.below(3) as u32,
                 cost: 1.0,
                 performance: 0.3 + 0.7 * r.unit(),
                 profile: Profile {
-                    duration_ms: DurationDist {
-                        mean: (r.below(400)) as f64,
-                        jitter: r.unit(),
-                    },
+                    duration_ms: DurationDist { mean: (r.below(400)) as f64, jitter: r.unit() },
                     failure_rate: 0.4 * r.unit(),
                 },
             }
@@ -50,12 +43,7 @@ fn random_scenario(seed: u64, n_tasks: usize, n_agents: usize, n_faults: usize) 
             // Pick a capability some agent has, and only specializations such an agent has.
             let who = &agents[r.below(n_agents as u64) as usize];
             let capability = who.capabilities[r.below(who.capabilities.len() as u64) as usize].clone();
-            let specializations = who
-                .specializations
-                .iter()
-                .filter(|_| r.below(3) == 0)
-                .cloned()
-                .collect();
+            let specializations = who.specializations.iter().filter(|_| r.below(3) == 0).cloned().collect();
             let mut depends_on: Vec<String> = (0..i).filter(|_| r.below(5) == 0).map(|d| format!("t{d}")).collect();
             depends_on.truncate(4);
             TaskSpec {
@@ -82,11 +70,7 @@ fn random_scenario(seed: u64, n_tasks: usize, n_agents: usize, n_faults: usize) 
         .map(|_| {
             let agent = format!("agent-{}", r.below(n_agents as u64));
             let at_ms = r.below(3000);
-            let action = if r.below(3) == 0 {
-                FaultAction::Revive(agent)
-            } else {
-                FaultAction::Crash(agent)
-            };
+            let action = if r.below(3) == 0 { FaultAction::Revive(agent) } else { FaultAction::Crash(agent) };
             FaultSpec { at_ms, action }
         })
         .collect();
@@ -107,11 +91,7 @@ fn journal_of(scenario: &Scenario) -> Vec<Value> {
     let mut w = JournalWriter::new(Vec::new());
     run.run(&mut w).unwrap();
     let bytes = w.into_inner().unwrap();
-    String::from_utf8(bytes)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+    String::from_utf8(bytes).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
 }
 
 fn s<'a>(v: &'a Value, k: &str) -> &'a str {
@@ -152,24 +132,16 @@ fn check_invariants(sc: &Scenario, journal: &[Value]) -> Result<(), String> {
                 let n = attempts.entry(task.to_string()).or_default();
                 *n += 1;
                 if *n > spec.retry.max_attempts || ev["attempt"].as_u64() != Some(*n as u64) {
-                    return Err(format!(
-                        "{task}: attempt {} of max {}",
-                        ev["attempt"], spec.retry.max_attempts
-                    ));
+                    return Err(format!("{task}: attempt {} of max {}", ev["attempt"], spec.retry.max_attempts));
                 }
                 let r = running.entry(agent.clone()).or_default();
                 *r += 1;
                 if *r > max_conc[agent.as_str()] {
-                    return Err(format!(
-                        "{agent} runs {r} > max_concurrent {}",
-                        max_conc[agent.as_str()]
-                    ));
+                    return Err(format!("{agent} runs {r} > max_concurrent {}", max_conc[agent.as_str()]));
                 }
             }
             "attempt_succeeded" | "attempt_failed" | "attempt_timed_out" => {
-                let r = running
-                    .get_mut(s(ev, "agent"))
-                    .ok_or("attempt ended on an idle agent")?;
+                let r = running.get_mut(s(ev, "agent")).ok_or("attempt ended on an idle agent")?;
                 *r = r.checked_sub(1).ok_or("negative load")?;
             }
             "agent_crashed" => {
@@ -194,22 +166,14 @@ fn check_invariants(sc: &Scenario, journal: &[Value]) -> Result<(), String> {
                 let outcome = s(ev, "outcome");
                 let all_done = completed.len() == sc.tasks.len();
                 if (outcome == "succeeded") != all_done {
-                    return Err(format!(
-                        "outcome {outcome} with {}/{} completed",
-                        completed.len(),
-                        sc.tasks.len()
-                    ));
+                    return Err(format!("outcome {outcome} with {}/{} completed", completed.len(), sc.tasks.len()));
                 }
             }
             _ => {}
         }
     }
     if ended.len() != sc.tasks.len() {
-        return Err(format!(
-            "{} of {} tasks never ended",
-            sc.tasks.len() - ended.len(),
-            sc.tasks.len()
-        ));
+        return Err(format!("{} of {} tasks never ended", sc.tasks.len() - ended.len(), sc.tasks.len()));
     }
     if s(journal.last().unwrap(), "kind") != "run_finished" {
         return Err("journal does not end with run_finished".into());

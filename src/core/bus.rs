@@ -30,13 +30,8 @@ pub enum MsgKind {
 }
 
 impl MsgKind {
-    pub const ALL: [MsgKind; 5] = [
-        MsgKind::TaskRequest,
-        MsgKind::TaskResult,
-        MsgKind::Cancel,
-        MsgKind::Status,
-        MsgKind::Heartbeat,
-    ];
+    pub const ALL: [MsgKind; 5] =
+        [MsgKind::TaskRequest, MsgKind::TaskResult, MsgKind::Cancel, MsgKind::Status, MsgKind::Heartbeat];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -94,25 +89,11 @@ pub enum StatusNote {
 /// What a message carries. Small and copyable so that sending one never allocates.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Payload {
-    Task {
-        task: TaskId,
-        attempt: u32,
-        deadline_ms: u64,
-        work: f64,
-    },
-    Result {
-        task: TaskId,
-        attempt: u32,
-        error: Option<AgentError>,
-    },
-    Cancel {
-        task: TaskId,
-        attempt: u32,
-    },
+    Task { task: TaskId, attempt: u32, deadline_ms: u64, work: f64 },
+    Result { task: TaskId, attempt: u32, error: Option<AgentError> },
+    Cancel { task: TaskId, attempt: u32 },
     Status(StatusNote),
-    Heartbeat {
-        running: u32,
-    },
+    Heartbeat { running: u32 },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -156,10 +137,7 @@ pub struct BusStats {
 
 impl BusStats {
     pub fn new(agents: usize) -> Self {
-        BusStats {
-            by_agent: vec![(0, 0); agents],
-            ..Default::default()
-        }
+        BusStats { by_agent: vec![(0, 0); agents], ..Default::default() }
     }
 
     pub fn count(&mut self, msg: &Message) {

@@ -13,7 +13,8 @@ use std::collections::VecDeque;
 use super::bus::{Endpoint, Message, MsgKind, Payload, StatusNote};
 use super::event::{AttemptFailure, Event, EventKind, Origin, Outcome, Refusal, TaskFailure};
 use super::ids::{AgentId, TaskId};
-use super::state::{State, TaskState, Timer};
+use super::state::{State, TaskState};
+use super::timers::Timer;
 use super::workflow::Workflow;
 use crate::rng;
 use crate::scenario::{Scenario, Strategy};
@@ -31,6 +32,8 @@ pub struct Coordinator {
     state: State,
     events: Vec<Event>,
     outbox: VecDeque<Message>,
+    /// Reused buffer for tasks released by a completion.
+    scratch: Vec<TaskId>,
 }
 
 impl Coordinator {
@@ -38,13 +41,7 @@ impl Coordinator {
     pub fn new(scenario: Scenario) -> Coordinator {
         let wf = Workflow::new(&scenario);
         let state = State::new(&scenario, &wf);
-        Coordinator {
-            scenario,
-            wf,
-            state,
-            events: Vec::new(),
-            outbox: VecDeque::new(),
-        }
+        Coordinator { scenario, wf, state, events: Vec::new(), outbox: VecDeque::new(), scratch: Vec::new() }
     }
 
     /// Rebuilds a coordinator by folding recorded events into a fresh one.
@@ -85,6 +82,12 @@ impl Coordinator {
         self.events.drain(..)
     }
 
+    /// Moves the pending events into `buf` (which must be empty) without copying them.
+    pub fn take_events(&mut self, buf: &mut Vec<Event>) {
+        debug_assert!(buf.is_empty());
+        std::mem::swap(&mut self.events, buf);
+    }
+
     /// The next message to deliver to an agent (or to every agent, for a broadcast).
     pub fn poll_transmit(&mut self) -> Option<Message> {
         self.outbox.pop_front()
@@ -92,7 +95,7 @@ impl Coordinator {
 
     /// The earliest instant at which [`Coordinator::handle_timeout`] has work to do.
     pub fn poll_timeout(&mut self) -> Option<u64> {
-        while let Some(&Reverse((at, _, timer))) = self.state.timers.peek() {
+        while let Some((at, _, timer)) = self.state.timers.peek() {
             if self.state.timer_is_live(timer) {
                 return Some(at);
             }
@@ -102,11 +105,7 @@ impl Coordinator {
     }
 
     fn emit(&mut self, now: u64, kind: EventKind) {
-        let ev = Event {
-            seq: self.state.next_seq,
-            t_ms: now,
-            kind,
-        };
+        let ev = Event { seq: self.state.next_seq, t_ms: now, kind };
         self.state.apply(&self.wf, &ev);
         self.events.push(ev);
     }
@@ -134,13 +133,7 @@ impl Coordinator {
             seed: self.scenario.seed,
         };
         self.emit(now, kind);
-        self.send(
-            now,
-            Endpoint::Broadcast,
-            MsgKind::Status,
-            None,
-            Payload::Status(StatusNote::RunStarted),
-        );
+        self.send(now, Endpoint::Broadcast, MsgKind::Status, None, Payload::Status(StatusNote::RunStarted));
         for i in 0..self.wf.task_count() {
             if self.state.tasks[i].remaining_deps == 0 {
                 self.emit(now, EventKind::TaskReady { task: TaskId(i as u32) });
@@ -162,35 +155,12 @@ impl Coordinator {
                 self.emit(now, EventKind::LateResultDiscarded { task, agent, attempt });
             } else if let Some(error) = error {
                 let reason = AttemptFailure::Agent(error);
-                self.emit(
-                    now,
-                    EventKind::AttemptFailed {
-                        task,
-                        agent,
-                        attempt,
-                        reason,
-                    },
-                );
+                self.emit(now, EventKind::AttemptFailed { task, agent, attempt, reason });
                 self.retry_or_fail(now, task);
             } else {
-                let duration_ms = now - t.history.last().map_or(now, |r| r.start_ms);
-                self.emit(
-                    now,
-                    EventKind::AttemptSucceeded {
-                        task,
-                        agent,
-                        attempt,
-                        duration_ms,
-                    },
-                );
-                self.emit(
-                    now,
-                    EventKind::TaskCompleted {
-                        task,
-                        agent,
-                        attempts: attempt,
-                    },
-                );
+                let duration_ms = now - self.state.last_attempt(task).map_or(now, |r| r.start_ms);
+                self.emit(now, EventKind::AttemptSucceeded { task, agent, attempt, duration_ms });
+                self.emit(now, EventKind::TaskCompleted { task, agent, attempts: attempt });
                 self.release_dependents(now, task);
                 self.check_finished(now);
             }
@@ -200,7 +170,7 @@ impl Coordinator {
 
     /// Fires every timer due at or before `now`.
     pub fn handle_timeout(&mut self, now: u64) {
-        while let Some(&Reverse((at, _, timer))) = self.state.timers.peek() {
+        while let Some((at, _, timer)) = self.state.timers.peek() {
             if at > now {
                 break;
             }
@@ -212,15 +182,7 @@ impl Coordinator {
                 Timer::AttemptDeadline { task, attempt } => {
                     let agent = self.state.tasks[task.ix()].agent.expect("running task has an agent");
                     let timeout_ms = self.scenario.tasks[task.ix()].timeout_ms;
-                    self.emit(
-                        now,
-                        EventKind::AttemptTimedOut {
-                            task,
-                            agent,
-                            attempt,
-                            timeout_ms,
-                        },
-                    );
+                    self.emit(now, EventKind::AttemptTimedOut { task, agent, attempt, timeout_ms });
                     let payload = Payload::Cancel { task, attempt };
                     self.send(now, Endpoint::Agent(agent), MsgKind::Cancel, None, payload);
                     self.retry_or_fail(now, task);
@@ -234,13 +196,7 @@ impl Coordinator {
     /// A fault from the scenario or an operator action.
     pub fn handle_command(&mut self, now: u64, cmd: Command, origin: Origin) {
         if self.is_finished() {
-            self.emit(
-                now,
-                EventKind::CommandRefused {
-                    origin,
-                    reason: Refusal::RunFinished,
-                },
-            );
+            self.emit(now, EventKind::CommandRefused { origin, reason: Refusal::RunFinished });
             return;
         }
         match cmd {
@@ -250,12 +206,7 @@ impl Coordinator {
                     self.emit(now, EventKind::CommandRefused { origin, reason });
                     return;
                 }
-                tracing::warn!(
-                    t_ms = now,
-                    agent = self.agent_name(agent),
-                    origin = origin.name(),
-                    "agent crashed"
-                );
+                tracing::warn!(t_ms = now, agent = self.agent_name(agent), origin = origin.name(), "agent crashed");
                 self.emit(now, EventKind::AgentCrashed { agent, origin });
                 let note = Payload::Status(StatusNote::AgentDown(agent));
                 self.send(now, Endpoint::Broadcast, MsgKind::Status, None, note);
@@ -263,15 +214,7 @@ impl Coordinator {
                 for task in running {
                     let attempt = self.state.tasks[task.ix()].attempts;
                     let reason = AttemptFailure::AgentCrashed;
-                    self.emit(
-                        now,
-                        EventKind::AttemptFailed {
-                            task,
-                            agent,
-                            attempt,
-                            reason,
-                        },
-                    );
+                    self.emit(now, EventKind::AttemptFailed { task, agent, attempt, reason });
                     if attempt < self.scenario.tasks[task.ix()].retry.max_attempts {
                         // Not the task's fault: it goes straight back to the ready set, no backoff.
                         self.emit(now, EventKind::TaskReassigned { task, from: agent });
@@ -320,22 +263,12 @@ impl Coordinator {
             return;
         }
         let delay_ms = backoff_ms(self.scenario.seed, task, attempts, policy);
-        let kind = EventKind::RetryScheduled {
-            task,
-            attempt: attempts + 1,
-            delay_ms,
-            at_ms: now + delay_ms,
-        };
+        let kind = EventKind::RetryScheduled { task, attempt: attempts + 1, delay_ms, at_ms: now + delay_ms };
         self.emit(now, kind);
     }
 
     fn fail_task(&mut self, now: u64, task: TaskId, reason: TaskFailure) {
-        tracing::warn!(
-            t_ms = now,
-            task = self.task_name(task),
-            reason = reason.code(),
-            "task failed"
-        );
+        tracing::warn!(t_ms = now, task = self.task_name(task), reason = reason.code(), "task failed");
         self.emit(now, EventKind::TaskFailed { task, reason });
         // Everything downstream can no longer run; walk it once, depth first.
         let mut stack = vec![task];
@@ -351,18 +284,17 @@ impl Coordinator {
     }
 
     fn release_dependents(&mut self, now: u64, task: TaskId) {
-        let ready: Vec<TaskId> = self
-            .wf
-            .dependents(task)
-            .filter(|d| {
-                let t = &self.state.tasks[d.ix()];
-                t.remaining_deps == 0 && t.state == TaskState::Waiting
-            })
-            .collect();
+        let mut ready = std::mem::take(&mut self.scratch);
+        ready.extend(self.wf.dependents(task).filter(|d| {
+            let t = &self.state.tasks[d.ix()];
+            t.remaining_deps == 0 && t.state == TaskState::Waiting
+        }));
         // petgraph lists neighbours newest edge first; scenario order reads better in the journal.
-        for d in ready.into_iter().rev() {
+        for &d in ready.iter().rev() {
             self.emit(now, EventKind::TaskReady { task: d });
         }
+        ready.clear();
+        self.scratch = ready;
     }
 
     fn check_finished(&mut self, now: u64) {
@@ -370,37 +302,11 @@ impl Coordinator {
         if s.finished.is_some() || s.terminal as usize != self.wf.task_count() {
             return;
         }
-        let outcome = if s.completed as usize == self.wf.task_count() {
-            Outcome::Succeeded
-        } else {
-            Outcome::Failed
-        };
+        let outcome = if s.completed as usize == self.wf.task_count() { Outcome::Succeeded } else { Outcome::Failed };
         let (completed, failed, skipped) = (s.completed, s.failed, s.skipped);
-        self.send(
-            now,
-            Endpoint::Broadcast,
-            MsgKind::Status,
-            None,
-            Payload::Status(StatusNote::RunFinished),
-        );
-        tracing::info!(
-            t_ms = now,
-            outcome = outcome.name(),
-            completed,
-            failed,
-            skipped,
-            "run finished"
-        );
-        self.emit(
-            now,
-            EventKind::RunFinished {
-                outcome,
-                makespan_ms: now,
-                completed,
-                failed,
-                skipped,
-            },
-        );
+        self.send(now, Endpoint::Broadcast, MsgKind::Status, None, Payload::Status(StatusNote::RunFinished));
+        tracing::info!(t_ms = now, outcome = outcome.name(), completed, failed, skipped, "run finished");
+        self.emit(now, EventKind::RunFinished { outcome, makespan_ms: now, completed, failed, skipped });
     }
 
     /// Matches ready tasks with available agents, best ready task first, until no class can move.
@@ -410,15 +316,16 @@ impl Coordinator {
             let mut i = 0;
             while i < self.state.dirty.len() {
                 let c = self.state.dirty[i].0 as usize;
-                let q = &mut self.state.queues[c];
-                while let Some(&(_, Reverse(t))) = q.ready.peek() {
+                let pool = self.wf.classes[c].pool.0 as usize;
+                let q = &mut self.state.ready[c];
+                while let Some(&(_, Reverse(t))) = q.peek() {
                     if self.state.tasks[t as usize].state == TaskState::Ready {
                         break;
                     }
-                    q.ready.pop();
+                    q.pop();
                 }
-                match q.ready.peek() {
-                    Some(&(p, r)) if !q.avail.is_empty() => {
+                match q.peek() {
+                    Some(&(p, r)) if !self.state.avail[pool].is_empty() => {
                         if best.is_none_or(|(bp, br, _)| (p, r) > (bp, br)) {
                             best = Some((p, r, c));
                         }
@@ -431,9 +338,9 @@ impl Coordinator {
                 }
             }
             let Some((_, Reverse(t), c)) = best else { break };
-            let q = &mut self.state.queues[c];
-            q.ready.pop();
-            let &(_, agent) = q.avail.first().expect("checked non-empty");
+            self.state.ready[c].pop();
+            let pool = self.wf.classes[c].pool.0 as usize;
+            let &(_, agent) = self.state.avail[pool].first().expect("checked non-empty");
             self.assign(now, TaskId(t), AgentId(agent), self.wf.classes[c].strategy);
         }
     }
@@ -443,22 +350,9 @@ impl Coordinator {
         let spec = &self.scenario.tasks[task.ix()];
         let attempt = self.state.tasks[task.ix()].attempts + 1;
         let deadline_ms = now + spec.timeout_ms;
-        let payload = Payload::Task {
-            task,
-            attempt,
-            deadline_ms,
-            work: spec.work,
-        };
+        let payload = Payload::Task { task, attempt, deadline_ms, work: spec.work };
         self.send(now, Endpoint::Agent(agent), MsgKind::TaskRequest, None, payload);
-        self.emit(
-            now,
-            EventKind::AttemptStarted {
-                task,
-                agent,
-                attempt,
-                deadline_ms,
-            },
-        );
+        self.emit(now, EventKind::AttemptStarted { task, agent, attempt, deadline_ms });
     }
 }
 

@@ -6,6 +6,7 @@ mod coordinator;
 pub mod event;
 pub mod ids;
 pub mod state;
+pub mod timers;
 pub mod workflow;
 
 pub use bus::{Endpoint, Message, MsgKind, Payload};

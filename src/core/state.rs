@@ -7,8 +7,9 @@ use std::cmp::Reverse;
 use std::collections::{BTreeSet, BinaryHeap};
 
 use super::bus::{BusStats, Message};
-use super::event::{AttemptFailure, Event, EventKind, Outcome};
+use super::event::{AttemptFailure, Event, EventKind, Outcome, TaskFailure};
 use super::ids::{AgentId, TaskId};
+use super::timers::{Timer, Timers};
 use super::workflow::{ClassId, Workflow};
 use crate::scenario::{Scenario, Strategy};
 
@@ -55,11 +56,26 @@ pub enum AttemptEnd {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AttemptRecord {
+    pub task: TaskId,
     pub attempt: u32,
     pub agent: AgentId,
     pub start_ms: u64,
     pub end_ms: Option<u64>,
     pub end: AttemptEnd,
+    /// The task's previous attempt in [`State::attempt_log`] (`NO_ATTEMPT` for the first).
+    prev: u32,
+}
+
+const NO_ATTEMPT: u32 = u32::MAX;
+
+/// Why a task ended without completing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaskEnd {
+    Failed(TaskFailure),
+    /// `cause` is the failed task upstream.
+    Skipped {
+        cause: TaskId,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -72,9 +88,10 @@ pub struct TaskRt {
     /// The agent of the current or last attempt.
     pub agent: Option<AgentId>,
     pub retry_at_ms: u64,
-    pub history: Vec<AttemptRecord>,
+    /// Index of the latest attempt in [`State::attempt_log`] (`u32::MAX` before the first).
+    last_attempt: u32,
     /// Set when the task failed or was skipped.
-    pub end_reason: Option<EventKind>,
+    pub end_reason: Option<TaskEnd>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -112,33 +129,27 @@ impl AgentRt {
     }
 }
 
-/// A pending timer. Stale timers (for an attempt that already ended) are skipped when they fire.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Timer {
-    AttemptDeadline { task: TaskId, attempt: u32 },
-    RetryDue { task: TaskId, attempt: u32 },
-}
+/// Ready tasks of one class: highest priority first, then scenario order. May hold stale entries
+/// (tasks no longer ready), which are dropped when they reach the top.
+pub type ReadyQueue = BinaryHeap<(i64, Reverse<u32>)>;
 
-/// Per-class scheduling queues.
-#[derive(Debug, Clone, Default)]
-pub struct ClassQueues {
-    /// Ready tasks: highest priority first, then scenario order. May hold stale entries.
-    pub ready: BinaryHeap<(i64, Reverse<u32>)>,
-    /// Available agents ordered by the class's strategy key, then index.
-    pub avail: BTreeSet<(u64, u32)>,
-}
+/// Available agents of one pool, ordered by the pool's strategy key, then index.
+pub type AvailSet = BTreeSet<(u64, u32)>;
 
 #[derive(Debug, Clone)]
 pub struct State {
     pub now_ms: u64,
     pub tasks: Vec<TaskRt>,
     pub agents: Vec<AgentRt>,
-    pub queues: Vec<ClassQueues>,
+    pub ready: Vec<ReadyQueue>,
+    pub avail: Vec<AvailSet>,
     /// Classes that may be able to dispatch (gained a ready task or an available agent).
     pub dirty: Vec<ClassId>,
     pub is_dirty: Vec<bool>,
-    pub timers: BinaryHeap<Reverse<(u64, u64, Timer)>>,
-    pub timer_seq: u64,
+    /// Every attempt of the run, in start order; each task's attempts are chained through `prev`
+    /// (one shared log instead of a vector per task keeps a million-task run small).
+    pub attempt_log: Vec<AttemptRecord>,
+    pub timers: Timers,
     pub next_msg_id: u64,
     pub next_seq: u64,
     pub assignments: u64,
@@ -164,7 +175,7 @@ impl State {
                 attempts: 0,
                 agent: None,
                 retry_at_ms: 0,
-                history: Vec::new(),
+                last_attempt: NO_ATTEMPT,
                 end_reason: None,
             })
             .collect();
@@ -187,11 +198,12 @@ impl State {
             now_ms: 0,
             tasks,
             agents,
-            queues: vec![ClassQueues::default(); wf.classes.len()],
+            ready: vec![ReadyQueue::new(); wf.classes.len()],
+            avail: vec![AvailSet::new(); wf.pools.len()],
             dirty: Vec::new(),
             is_dirty: vec![false; wf.classes.len()],
-            timers: BinaryHeap::new(),
-            timer_seq: 0,
+            attempt_log: Vec::new(),
+            timers: Timers::default(),
             next_msg_id: 1,
             next_seq: 0,
             assignments: 0,
@@ -221,9 +233,7 @@ impl State {
             EventKind::TaskReady { task } => {
                 self.tasks[task.ix()].state = TaskState::Ready;
                 let class = wf.task_class[task.ix()];
-                self.queues[class.0 as usize]
-                    .ready
-                    .push((self.priorities[task.ix()], Reverse(task.0)));
+                self.ready[class.0 as usize].push((self.priorities[task.ix()], Reverse(task.0)));
                 self.mark_dirty(class);
             }
             EventKind::TaskAssigned { task, agent, .. } => {
@@ -237,30 +247,21 @@ impl State {
                 t.agent = Some(agent);
                 self.index_agent(wf, agent);
             }
-            EventKind::AttemptStarted {
-                task,
-                agent,
-                attempt,
-                deadline_ms,
-            } => {
+            EventKind::AttemptStarted { task, agent, attempt, deadline_ms } => {
                 let t = &mut self.tasks[task.ix()];
                 t.attempts = attempt;
-                t.history.push(AttemptRecord {
-                    attempt,
-                    agent,
-                    start_ms: now,
-                    end_ms: None,
-                    end: AttemptEnd::Running,
-                });
-                self.push_timer(deadline_ms, Timer::AttemptDeadline { task, attempt });
+                let prev = t.last_attempt;
+                t.last_attempt = self.attempt_log.len() as u32;
+                let end = AttemptEnd::Running;
+                self.attempt_log.push(AttemptRecord { task, attempt, agent, start_ms: now, end_ms: None, end, prev });
+                // Same-timeout deadlines share a FIFO: see `timers.rs`.
+                self.timers.push_after(now, deadline_ms - now, Timer::AttemptDeadline { task, attempt });
             }
             EventKind::AttemptSucceeded { task, agent, .. } => {
                 self.end_attempt(wf, task, agent, now, AttemptEnd::Succeeded);
                 self.agents[agent.ix()].completed += 1;
             }
-            EventKind::AttemptFailed {
-                task, agent, reason, ..
-            } => {
+            EventKind::AttemptFailed { task, agent, reason, .. } => {
                 self.end_attempt(wf, task, agent, now, AttemptEnd::Failed(reason));
                 self.agents[agent.ix()].failed += 1;
             }
@@ -268,14 +269,12 @@ impl State {
                 self.end_attempt(wf, task, agent, now, AttemptEnd::TimedOut);
                 self.agents[agent.ix()].failed += 1;
             }
-            EventKind::RetryScheduled {
-                task, attempt, at_ms, ..
-            } => {
+            EventKind::RetryScheduled { task, attempt, at_ms, .. } => {
                 let t = &mut self.tasks[task.ix()];
                 t.state = TaskState::Retrying;
                 t.retry_at_ms = at_ms;
                 self.retries += 1;
-                self.push_timer(at_ms, Timer::RetryDue { task, attempt });
+                self.timers.push_at(at_ms, Timer::RetryDue { task, attempt });
             }
             EventKind::TaskCompleted { task, .. } => {
                 self.tasks[task.ix()].state = TaskState::Completed;
@@ -286,18 +285,18 @@ impl State {
                     self.tasks[d.ix()].remaining_deps -= 1;
                 }
             }
-            EventKind::TaskFailed { task, .. } => {
+            EventKind::TaskFailed { task, reason } => {
                 let t = &mut self.tasks[task.ix()];
                 t.state = TaskState::Failed;
-                t.end_reason = Some(ev.kind);
+                t.end_reason = Some(TaskEnd::Failed(reason));
                 self.failed += 1;
                 self.terminal += 1;
                 self.makespan_ms = now;
             }
-            EventKind::TaskSkipped { task, .. } => {
+            EventKind::TaskSkipped { task, cause } => {
                 let t = &mut self.tasks[task.ix()];
                 t.state = TaskState::Skipped;
-                t.end_reason = Some(ev.kind);
+                t.end_reason = Some(TaskEnd::Skipped { cause });
                 self.skipped += 1;
                 self.terminal += 1;
                 self.makespan_ms = now;
@@ -314,9 +313,7 @@ impl State {
             | EventKind::LateResultDiscarded { .. }
             | EventKind::CommandRefused { .. } => {}
             EventKind::MessageSent { msg } => self.count_message(&msg, now),
-            EventKind::RunFinished {
-                outcome, makespan_ms, ..
-            } => {
+            EventKind::RunFinished { outcome, makespan_ms, .. } => {
                 self.finished = Some(outcome);
                 self.makespan_ms = makespan_ms;
             }
@@ -336,7 +333,7 @@ impl State {
         let t = &mut self.tasks[task.ix()];
         t.state = TaskState::Retrying;
         let mut started = now;
-        if let Some(rec) = t.history.last_mut() {
+        if let Some(rec) = self.attempt_log.get_mut(t.last_attempt as usize) {
             rec.end_ms = Some(now);
             rec.end = end;
             started = rec.start_ms;
@@ -347,9 +344,21 @@ impl State {
         self.index_agent(wf, agent);
     }
 
-    fn push_timer(&mut self, at: u64, timer: Timer) {
-        self.timer_seq += 1;
-        self.timers.push(Reverse((at, self.timer_seq, timer)));
+    /// The latest attempt of a task, if any started.
+    pub fn last_attempt(&self, task: TaskId) -> Option<&AttemptRecord> {
+        self.attempt_log.get(self.tasks[task.ix()].last_attempt as usize)
+    }
+
+    /// A task's attempts, oldest first.
+    pub fn history(&self, task: TaskId) -> Vec<AttemptRecord> {
+        let mut out = Vec::new();
+        let mut i = self.tasks[task.ix()].last_attempt;
+        while let Some(rec) = self.attempt_log.get(i as usize) {
+            out.push(*rec);
+            i = rec.prev;
+        }
+        out.reverse();
+        out
     }
 
     /// Whether a timer still refers to the current attempt of its task.
@@ -374,29 +383,32 @@ impl State {
         }
     }
 
-    /// Removes the agent from its classes' availability sets (call before changing its load).
+    /// Removes the agent from its pools' availability sets (call before changing its load).
     fn unindex_agent(&mut self, wf: &Workflow, agent: AgentId) {
         let a = &self.agents[agent.ix()];
         if !a.available() {
             return;
         }
-        for &c in &wf.agent_classes[agent.ix()] {
-            let key = a.key(wf.classes[c.0 as usize].strategy);
-            self.queues[c.0 as usize].avail.remove(&(key, agent.0));
+        for &p in &wf.agent_pools[agent.ix()] {
+            let key = a.key(wf.pools[p.0 as usize].strategy);
+            self.avail[p.0 as usize].remove(&(key, agent.0));
         }
     }
 
-    /// Puts the agent back into its classes' availability sets (call after changing its load).
+    /// Puts the agent back into its pools' availability sets (call after changing its load) and
+    /// flags the classes that could now dispatch.
     fn index_agent(&mut self, wf: &Workflow, agent: AgentId) {
         if !self.agents[agent.ix()].available() {
             return;
         }
-        for &c in &wf.agent_classes[agent.ix()] {
-            let key = self.agents[agent.ix()].key(wf.classes[c.0 as usize].strategy);
-            let q = &mut self.queues[c.0 as usize];
-            q.avail.insert((key, agent.0));
-            if !q.ready.is_empty() {
-                self.mark_dirty(c);
+        for &p in &wf.agent_pools[agent.ix()] {
+            let pool = &wf.pools[p.0 as usize];
+            let key = self.agents[agent.ix()].key(pool.strategy);
+            self.avail[p.0 as usize].insert((key, agent.0));
+            for &c in &pool.classes {
+                if !self.ready[c.0 as usize].is_empty() {
+                    self.mark_dirty(c);
+                }
             }
         }
     }
@@ -404,18 +416,13 @@ impl State {
     /// A comparable summary of everything that matters for the future of the run (stale heap entries
     /// and timers are left out because they never act).
     pub fn digest(&self) -> String {
-        let live_timers: BTreeSet<(u64, Timer)> = self
-            .timers
-            .iter()
-            .filter(|Reverse((_, _, t))| self.timer_is_live(*t))
-            .map(|Reverse((at, _, t))| (*at, *t))
-            .collect();
+        let live_timers: BTreeSet<(u64, Timer)> =
+            self.timers.iter().filter(|(_, _, t)| self.timer_is_live(*t)).map(|(at, _, t)| (*at, *t)).collect();
         let ready: Vec<Vec<u32>> = self
-            .queues
+            .ready
             .iter()
             .map(|q| {
                 let mut v: Vec<u32> = q
-                    .ready
                     .iter()
                     .map(|(_, Reverse(t))| *t)
                     .filter(|&t| self.tasks[t as usize].state == TaskState::Ready)
@@ -425,10 +432,10 @@ impl State {
                 v
             })
             .collect();
-        let avail: Vec<&BTreeSet<(u64, u32)>> = self.queues.iter().map(|q| &q.avail).collect();
+        let avail = &self.avail;
         format!(
             "now={} seq={} msg={} assigned={} term={}/{}/{}/{} retries={} finished={:?} span={}\n\
-             tasks={:?}\nagents={:?}\nready={:?}\navail={:?}\ntimers={:?}\nbus={:?}",
+             tasks={:?}\nagents={:?}\nready={:?}\navail={:?}\ntimers={:?}\nbus={:?}\nattempts={:?}",
             self.now_ms,
             self.next_seq,
             self.next_msg_id,
@@ -445,7 +452,8 @@ impl State {
             ready,
             avail,
             live_timers,
-            self.bus
+            self.bus,
+            self.attempt_log
         )
     }
 }

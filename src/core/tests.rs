@@ -14,10 +14,7 @@ fn agent(id: &str, caps: &[&str], max: u32, mean: f64, failure_rate: f64) -> Age
         max_concurrent: max,
         cost: 1.0,
         performance: 1.0,
-        profile: Profile {
-            duration_ms: DurationDist { mean, jitter: 0.0 },
-            failure_rate,
-        },
+        profile: Profile { duration_ms: DurationDist { mean, jitter: 0.0 }, failure_rate },
     }
 }
 
@@ -30,10 +27,7 @@ fn task(id: &str, cap: &str, deps: &[&str]) -> TaskSpec {
         depends_on: deps.iter().map(|s| s.to_string()).collect(),
         priority: 0,
         timeout_ms: 10_000,
-        retry: RetryPolicy {
-            jitter: 0.0,
-            ..RetryPolicy::default()
-        },
+        retry: RetryPolicy { jitter: 0.0, ..RetryPolicy::default() },
         allocation: None,
         work: 1.0,
     }
@@ -66,9 +60,7 @@ fn kinds<'a>(events: &'a [Event], name: &str) -> impl Iterator<Item = &'a Event>
 
 fn finished(events: &[Event]) -> (Outcome, u64) {
     match events.last().unwrap().kind {
-        EventKind::RunFinished {
-            outcome, makespan_ms, ..
-        } => (outcome, makespan_ms),
+        EventKind::RunFinished { outcome, makespan_ms, .. } => (outcome, makespan_ms),
         k => panic!("last event is {k:?}"),
     }
 }
@@ -80,9 +72,8 @@ fn chain_runs_in_dependency_order_on_the_virtual_clock() {
         vec![task("t1", "x", &[]), task("t2", "x", &["t1"]), task("t3", "x", &["t2"])],
     );
     let (_, events) = run(s);
-    let completed: Vec<(u64, TaskId)> = kinds(&events, "task_completed")
-        .map(|e| (e.t_ms, e.kind.task().unwrap()))
-        .collect();
+    let completed: Vec<(u64, TaskId)> =
+        kinds(&events, "task_completed").map(|e| (e.t_ms, e.kind.task().unwrap())).collect();
     assert_eq!(completed, vec![(100, TaskId(0)), (200, TaskId(1)), (300, TaskId(2))]);
     assert_eq!(finished(&events), (Outcome::Succeeded, 300));
     let seqs: Vec<u64> = events.iter().map(|e| e.seq).collect();
@@ -96,9 +87,7 @@ fn max_concurrent_bounds_parallelism_and_priority_orders_the_queue() {
     tasks[4].priority = 5;
     let s = scenario(vec![agent("a", &["x"], 2, 100.0, 0.0)], tasks);
     let (_, events) = run(s);
-    let order: Vec<u32> = kinds(&events, "task_assigned")
-        .map(|e| e.kind.task().unwrap().0)
-        .collect();
+    let order: Vec<u32> = kinds(&events, "task_assigned").map(|e| e.kind.task().unwrap().0).collect();
     assert_eq!(order, vec![3, 4, 0, 1, 2]);
     // 5 tasks, 2 at a time, 100 ms each.
     assert_eq!(finished(&events).1, 300);
@@ -107,31 +96,16 @@ fn max_concurrent_bounds_parallelism_and_priority_orders_the_queue() {
 #[test]
 fn failed_attempts_back_off_exponentially_then_fail_and_skip_dependents() {
     let mut t = task("flaky", "x", &[]);
-    t.retry = RetryPolicy {
-        max_attempts: 3,
-        backoff_ms: 100,
-        multiplier: 2.0,
-        max_backoff_ms: 150,
-        jitter: 0.0,
-    };
+    t.retry = RetryPolicy { max_attempts: 3, backoff_ms: 100, multiplier: 2.0, max_backoff_ms: 150, jitter: 0.0 };
     let s = scenario(
         vec![agent("a", &["x"], 1, 10.0, 1.0)],
-        vec![
-            t,
-            task("down1", "x", &["flaky"]),
-            task("down2", "x", &["down1"]),
-            task("other", "x", &[]),
-        ],
+        vec![t, task("down1", "x", &["flaky"]), task("down2", "x", &["down1"]), task("other", "x", &[])],
     );
     let (run, events) = run(s);
     let delays: Vec<u64> = events
         .iter()
         .filter_map(|e| match e.kind {
-            EventKind::RetryScheduled {
-                task: TaskId(0),
-                delay_ms,
-                ..
-            } => Some(delay_ms),
+            EventKind::RetryScheduled { task: TaskId(0), delay_ms, .. } => Some(delay_ms),
             _ => None,
         })
         .collect();
@@ -143,29 +117,17 @@ fn failed_attempts_back_off_exponentially_then_fail_and_skip_dependents() {
     assert_eq!(st.tasks[1].state, TaskState::Skipped);
     assert_eq!(st.tasks[2].state, TaskState::Skipped);
     let skipped: Vec<_> = kinds(&events, "task_skipped").map(|e| e.kind).collect();
-    assert!(skipped.contains(&EventKind::TaskSkipped {
-        task: TaskId(2),
-        cause: TaskId(0)
-    }));
+    assert!(skipped.contains(&EventKind::TaskSkipped { task: TaskId(2), cause: TaskId(0) }));
     assert!(matches!(
         kinds(&events, "task_failed").next().unwrap().kind,
-        EventKind::TaskFailed {
-            reason: TaskFailure::AttemptsExhausted { attempts: 3 },
-            ..
-        }
+        EventKind::TaskFailed { reason: TaskFailure::AttemptsExhausted { attempts: 3 }, .. }
     ));
     assert_eq!(finished(&events).0, Outcome::Failed);
 }
 
 #[test]
 fn backoff_jitter_is_deterministic_and_only_shortens() {
-    let p = RetryPolicy {
-        max_attempts: 5,
-        backoff_ms: 1000,
-        multiplier: 2.0,
-        max_backoff_ms: 3000,
-        jitter: 0.5,
-    };
+    let p = RetryPolicy { max_attempts: 5, backoff_ms: 1000, multiplier: 2.0, max_backoff_ms: 3000, jitter: 0.5 };
     for attempt in 1..5 {
         let d = backoff_ms(9, TaskId(4), attempt, &p);
         let raw = (1000.0 * 2f64.powi(attempt as i32 - 1)).min(3000.0) as u64;
@@ -201,29 +163,16 @@ fn a_crashed_agents_running_tasks_move_to_another_capable_agent() {
         vec![agent("a", &["x"], 2, 1000.0, 0.0), agent("b", &["x"], 1, 1000.0, 0.0)],
         vec![task("t1", "x", &[]), task("t2", "x", &[]), task("t3", "x", &[])],
     );
-    s.faults = vec![FaultSpec {
-        at_ms: 500,
-        action: FaultAction::Crash("a".into()),
-    }];
+    s.faults = vec![FaultSpec { at_ms: 500, action: FaultAction::Crash("a".into()) }];
     let (run, events) = run(s);
     let crashed: Vec<_> = kinds(&events, "agent_crashed").collect();
     assert_eq!(crashed.len(), 1);
     assert_eq!(crashed[0].t_ms, 500);
-    let reassigned: Vec<TaskId> = kinds(&events, "task_reassigned")
-        .map(|e| e.kind.task().unwrap())
-        .collect();
+    let reassigned: Vec<TaskId> = kinds(&events, "task_reassigned").map(|e| e.kind.task().unwrap()).collect();
     assert_eq!(reassigned.len(), 2, "a had two tasks running");
     let lost = events
         .iter()
-        .filter(|e| {
-            matches!(
-                e.kind,
-                EventKind::AttemptFailed {
-                    reason: AttemptFailure::AgentCrashed,
-                    ..
-                }
-            )
-        })
+        .filter(|e| matches!(e.kind, EventKind::AttemptFailed { reason: AttemptFailure::AgentCrashed, .. }))
         .count();
     assert_eq!(lost, 2);
     let st = run.coordinator().state();
@@ -234,41 +183,22 @@ fn a_crashed_agents_running_tasks_move_to_another_capable_agent() {
 
 #[test]
 fn work_waits_for_a_revived_agent_and_fails_clearly_when_none_can_come_back() {
-    let base = || {
-        scenario(
-            vec![agent("solo", &["x"], 1, 100.0, 0.0)],
-            vec![task("t1", "x", &[]), task("t2", "x", &["t1"])],
-        )
-    };
+    let base =
+        || scenario(vec![agent("solo", &["x"], 1, 100.0, 0.0)], vec![task("t1", "x", &[]), task("t2", "x", &["t1"])]);
     let mut s = base();
     s.faults = vec![
-        FaultSpec {
-            at_ms: 50,
-            action: FaultAction::Crash("solo".into()),
-        },
-        FaultSpec {
-            at_ms: 1000,
-            action: FaultAction::Revive("solo".into()),
-        },
+        FaultSpec { at_ms: 50, action: FaultAction::Crash("solo".into()) },
+        FaultSpec { at_ms: 1000, action: FaultAction::Revive("solo".into()) },
     ];
     let (_, events) = run(s);
     assert_eq!(finished(&events), (Outcome::Succeeded, 1200));
 
     let mut s = base();
-    s.faults = vec![FaultSpec {
-        at_ms: 50,
-        action: FaultAction::Crash("solo".into()),
-    }];
+    s.faults = vec![FaultSpec { at_ms: 50, action: FaultAction::Crash("solo".into()) }];
     let (run, events) = run(s);
     let st = run.coordinator().state();
     assert_eq!(st.tasks[0].state, TaskState::Failed);
-    assert_eq!(
-        st.tasks[0].end_reason,
-        Some(EventKind::TaskFailed {
-            task: TaskId(0),
-            reason: TaskFailure::NoLiveAgent
-        })
-    );
+    assert_eq!(st.tasks[0].end_reason, Some(state::TaskEnd::Failed(TaskFailure::NoLiveAgent)));
     assert_eq!(st.tasks[1].state, TaskState::Skipped);
     assert_eq!(finished(&events).0, Outcome::Failed);
 }
@@ -277,14 +207,8 @@ fn work_waits_for_a_revived_agent_and_fails_clearly_when_none_can_come_back() {
 fn crash_during_the_last_allowed_attempt_fails_the_task() {
     let mut t = task("t1", "x", &[]);
     t.retry.max_attempts = 1;
-    let mut s = scenario(
-        vec![agent("a", &["x"], 1, 100.0, 0.0), agent("b", &["x"], 1, 100.0, 0.0)],
-        vec![t],
-    );
-    s.faults = vec![FaultSpec {
-        at_ms: 10,
-        action: FaultAction::Crash("a".into()),
-    }];
+    let mut s = scenario(vec![agent("a", &["x"], 1, 100.0, 0.0), agent("b", &["x"], 1, 100.0, 0.0)], vec![t]);
+    s.faults = vec![FaultSpec { at_ms: 10, action: FaultAction::Crash("a".into()) }];
     let (run, _) = run(s);
     assert_eq!(run.coordinator().state().tasks[0].state, TaskState::Failed);
 }
@@ -296,9 +220,7 @@ fn strategy_picks(strategy: Strategy, agents: Vec<AgentSpec>, n: usize) -> Vec<u
     events
         .iter()
         .filter_map(|e| match e.kind {
-            EventKind::TaskAssigned {
-                agent, strategy: st, ..
-            } => {
+            EventKind::TaskAssigned { agent, strategy: st, .. } => {
                 assert_eq!(st, strategy);
                 Some(agent.0)
             }
@@ -309,10 +231,7 @@ fn strategy_picks(strategy: Strategy, agents: Vec<AgentSpec>, n: usize) -> Vec<u
 
 #[test]
 fn least_loaded_spreads_work_by_load_ratio() {
-    let agents = vec![
-        agent("big", &["x"], 4, 100.0, 0.0),
-        agent("small", &["x"], 1, 100.0, 0.0),
-    ];
+    let agents = vec![agent("big", &["x"], 4, 100.0, 0.0), agent("small", &["x"], 1, 100.0, 0.0)];
     // big 0/4, small 0/1 → big (tie, lower index); big 1/4 < small 0/1? no: 0.25 > 0 → small; …
     assert_eq!(strategy_picks(Strategy::LeastLoaded, agents, 5), vec![0, 1, 0, 0, 0]);
 }
@@ -324,23 +243,14 @@ fn best_score_weighs_performance_by_availability() {
     let mut slow = agent("slow", &["x"], 2, 100.0, 0.0);
     slow.performance = 0.5;
     // fast 0.9 → fast (0.45 left) vs slow 0.5 → slow (0.25 left) → fast → slow.
-    assert_eq!(
-        strategy_picks(Strategy::BestScore, vec![fast, slow], 4),
-        vec![0, 1, 0, 1]
-    );
+    assert_eq!(strategy_picks(Strategy::BestScore, vec![fast, slow], 4), vec![0, 1, 0, 1]);
 }
 
 #[test]
 fn round_robin_cycles_through_free_agents() {
-    let agents = vec![
-        agent("a", &["x"], 5, 100.0, 0.0),
-        agent("b", &["x"], 5, 100.0, 0.0),
-        agent("c", &["x"], 5, 100.0, 0.0),
-    ];
-    assert_eq!(
-        strategy_picks(Strategy::RoundRobin, agents, 7),
-        vec![0, 1, 2, 0, 1, 2, 0]
-    );
+    let agents =
+        vec![agent("a", &["x"], 5, 100.0, 0.0), agent("b", &["x"], 5, 100.0, 0.0), agent("c", &["x"], 5, 100.0, 0.0)];
+    assert_eq!(strategy_picks(Strategy::RoundRobin, agents, 7), vec![0, 1, 2, 0, 1, 2, 0]);
 }
 
 #[test]
@@ -358,13 +268,7 @@ fn per_task_strategy_and_specializations_restrict_the_candidates() {
     let st = run.coordinator().state();
     assert_eq!(st.tasks[0].agent, Some(AgentId(1)));
     assert_eq!(st.tasks[1].agent, Some(AgentId(0)));
-    assert!(events.iter().any(|e| matches!(
-        e.kind,
-        EventKind::TaskAssigned {
-            strategy: Strategy::BestScore,
-            ..
-        }
-    )));
+    assert!(events.iter().any(|e| matches!(e.kind, EventKind::TaskAssigned { strategy: Strategy::BestScore, .. })));
 }
 
 #[test]
@@ -373,37 +277,24 @@ fn a_late_result_is_discarded_not_applied() {
     t.timeout_ms = 100;
     let mut c = Coordinator::new(scenario(vec![agent("a", &["x"], 1, 0.0, 0.0)], vec![t]));
     c.start(0);
-    let req = std::iter::from_fn(|| c.poll_transmit())
-        .find(|m| m.kind == MsgKind::TaskRequest)
-        .unwrap();
+    let req = std::iter::from_fn(|| c.poll_transmit()).find(|m| m.kind == MsgKind::TaskRequest).unwrap();
     assert_eq!(c.poll_timeout(), Some(100));
     c.handle_timeout(100);
-    let result = Payload::Result {
-        task: TaskId(0),
-        attempt: 1,
-        error: None,
-    };
-    c.handle_message(
-        150,
-        Message::from_agent(AgentId(0), MsgKind::TaskResult, Some(req.id), result),
-    );
+    let result = Payload::Result { task: TaskId(0), attempt: 1, error: None };
+    c.handle_message(150, Message::from_agent(AgentId(0), MsgKind::TaskResult, Some(req.id), result));
     let events: Vec<Event> = c.drain_events().collect();
-    assert!(events.iter().any(|e| e.kind
-        == EventKind::LateResultDiscarded {
-            task: TaskId(0),
-            agent: AgentId(0),
-            attempt: 1
-        }));
+    assert!(
+        events
+            .iter()
+            .any(|e| e.kind == EventKind::LateResultDiscarded { task: TaskId(0), agent: AgentId(0), attempt: 1 })
+    );
     assert!(!events.iter().any(|e| e.kind.name() == "task_completed"));
     assert_eq!(c.state().tasks[0].state, TaskState::Retrying);
 }
 
 #[test]
 fn replies_correlate_with_their_request_and_the_bus_counts_them() {
-    let s = scenario(
-        vec![agent("a", &["x"], 1, 10.0, 0.0)],
-        vec![task("t1", "x", &[]), task("t2", "x", &[])],
-    );
+    let s = scenario(vec![agent("a", &["x"], 1, 10.0, 0.0)], vec![task("t1", "x", &[]), task("t2", "x", &[])]);
     let (run, events) = run(s);
     let msgs: Vec<Message> = events
         .iter()
@@ -413,10 +304,7 @@ fn replies_correlate_with_their_request_and_the_bus_counts_them() {
         })
         .collect();
     for reply in msgs.iter().filter(|m| m.kind == MsgKind::TaskResult) {
-        let req = msgs
-            .iter()
-            .find(|m| Some(m.id) == reply.correlation)
-            .expect("request exists");
+        let req = msgs.iter().find(|m| Some(m.id) == reply.correlation).expect("request exists");
         assert_eq!(req.kind, MsgKind::TaskRequest);
         assert_eq!(req.to, reply.from);
     }
@@ -431,10 +319,7 @@ fn replies_correlate_with_their_request_and_the_bus_counts_them() {
 
 #[test]
 fn folding_the_events_rebuilds_the_coordinator_at_every_step() {
-    let mut agents = vec![
-        agent("a", &["x"], 2, 300.0, 0.3),
-        agent("b", &["x", "y"], 1, 200.0, 0.2),
-    ];
+    let mut agents = vec![agent("a", &["x"], 2, 300.0, 0.3), agent("b", &["x", "y"], 1, 200.0, 0.2)];
     agents[0].profile.duration_ms.jitter = 0.5;
     let tasks = vec![
         task("t1", "x", &[]),
@@ -446,26 +331,15 @@ fn folding_the_events_rebuilds_the_coordinator_at_every_step() {
     let mut s = scenario(agents, tasks);
     s.heartbeat_ms = 250;
     s.faults = vec![
-        FaultSpec {
-            at_ms: 400,
-            action: FaultAction::Crash("b".into()),
-        },
-        FaultSpec {
-            at_ms: 900,
-            action: FaultAction::Revive("b".into()),
-        },
+        FaultSpec { at_ms: 400, action: FaultAction::Crash("b".into()) },
+        FaultSpec { at_ms: 900, action: FaultAction::Revive("b".into()) },
     ];
     let mut r = SimRun::new(s.clone());
     let mut events: Vec<Event> = Vec::new();
     while !r.is_done() {
         r.step(&mut events).unwrap();
         let rebuilt = Coordinator::from_events(s.clone(), &events);
-        assert_eq!(
-            rebuilt.state().digest(),
-            r.coordinator().state().digest(),
-            "after {} events",
-            events.len()
-        );
+        assert_eq!(rebuilt.state().digest(), r.coordinator().state().digest(), "after {} events", events.len());
     }
     assert!(r.coordinator().is_finished());
 }
@@ -489,10 +363,7 @@ fn same_seed_same_events_other_seed_other_events() {
 
 #[test]
 fn a_command_on_a_finished_run_or_a_dead_agent_is_refused_with_a_reason() {
-    let mut c = Coordinator::new(scenario(
-        vec![agent("a", &["x"], 1, 0.0, 0.0)],
-        vec![task("t", "x", &[])],
-    ));
+    let mut c = Coordinator::new(scenario(vec![agent("a", &["x"], 1, 0.0, 0.0)], vec![task("t", "x", &[])]));
     c.start(0);
     c.handle_command(1, Command::ReviveAgent(AgentId(0)), Origin::Operator);
     c.handle_command(2, Command::CrashAgent(AgentId(0)), Origin::Operator);
@@ -505,8 +376,5 @@ fn a_command_on_a_finished_run_or_a_dead_agent_is_refused_with_a_reason() {
         })
         .collect();
     use super::event::Refusal;
-    assert_eq!(
-        refused,
-        vec![Refusal::AgentNotDown(AgentId(0)), Refusal::AgentAlreadyDown(AgentId(0))]
-    );
+    assert_eq!(refused, vec![Refusal::AgentNotDown(AgentId(0)), Refusal::AgentAlreadyDown(AgentId(0))]);
 }

@@ -2,7 +2,9 @@
 //! what they need, each with the agents able to serve it.
 //!
 //! Grouping tasks into classes is what keeps dispatch cheap: a freed agent only looks at the ready
-//! queues of the classes it can serve, and a class only looks at its own available agents.
+//! queues of the classes it can serve, and a class only looks at its own available agents. Classes
+//! with the same candidate agents and strategy share one [`Pool`], so an agent's load change updates
+//! one ordered set per pool, not one per class.
 
 use std::collections::BTreeMap;
 
@@ -16,6 +18,10 @@ use crate::scenario::{Scenario, Strategy};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ClassId(pub u32);
 
+/// Index into [`Workflow::pools`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PoolId(pub u32);
+
 /// Tasks that need the same capability and specializations and use the same allocation strategy.
 #[derive(Debug, Clone)]
 pub struct SkillClass {
@@ -24,6 +30,16 @@ pub struct SkillClass {
     pub strategy: Strategy,
     /// Agents that have the capability and every specialization, in scenario order.
     pub agents: Vec<AgentId>,
+    pub pool: PoolId,
+}
+
+/// A set of candidate agents ranked by one strategy, shared by every class with those candidates.
+#[derive(Debug, Clone)]
+pub struct Pool {
+    pub strategy: Strategy,
+    pub agents: Vec<AgentId>,
+    /// Classes drawing on this pool.
+    pub classes: Vec<ClassId>,
 }
 
 #[derive(Debug, Clone)]
@@ -32,8 +48,9 @@ pub struct Workflow {
     pub graph: DiGraph<(), ()>,
     pub task_class: Vec<ClassId>,
     pub classes: Vec<SkillClass>,
-    /// For each agent, the classes it can serve.
-    pub agent_classes: Vec<Vec<ClassId>>,
+    pub pools: Vec<Pool>,
+    /// For each agent, the pools it belongs to.
+    pub agent_pools: Vec<Vec<PoolId>>,
     /// Number of dependencies of each task.
     pub dep_count: Vec<u32>,
 }
@@ -42,12 +59,8 @@ impl Workflow {
     /// Builds the DAG and classes. The scenario must be valid (every dependency names a task).
     pub fn new(scenario: &Scenario) -> Workflow {
         let n = scenario.tasks.len();
-        let index: std::collections::HashMap<&str, u32> = scenario
-            .tasks
-            .iter()
-            .enumerate()
-            .map(|(i, t)| (t.id.as_str(), i as u32))
-            .collect();
+        let index: crate::fxhash::FxHashMap<&str, u32> =
+            scenario.tasks.iter().enumerate().map(|(i, t)| (t.id.as_str(), i as u32)).collect();
         let edges: usize = scenario.tasks.iter().map(|t| t.depends_on.len()).sum();
         let mut graph = DiGraph::with_capacity(n, edges);
         for _ in 0..n {
@@ -65,7 +78,9 @@ impl Workflow {
         let mut class_of: BTreeMap<(&str, Vec<&str>, Strategy), ClassId> = BTreeMap::new();
         let mut classes = Vec::new();
         let mut task_class = Vec::with_capacity(n);
-        let mut agent_classes = vec![Vec::new(); scenario.agents.len()];
+        let mut pool_of: BTreeMap<(Vec<AgentId>, Strategy), PoolId> = BTreeMap::new();
+        let mut pools: Vec<Pool> = Vec::new();
+        let mut agent_pools = vec![Vec::new(); scenario.agents.len()];
         for task in &scenario.tasks {
             let strategy = task.allocation.unwrap_or(scenario.allocation);
             let mut specs: Vec<&str> = task.specializations.iter().map(String::as_str).collect();
@@ -84,26 +99,27 @@ impl Workflow {
                     })
                     .map(|(i, _)| AgentId(i as u32))
                     .collect();
-                for a in &agents {
-                    agent_classes[a.ix()].push(id);
-                }
+                let pool = *pool_of.entry((agents.clone(), *strategy)).or_insert_with(|| {
+                    let pool = PoolId(pools.len() as u32);
+                    for a in &agents {
+                        agent_pools[a.ix()].push(pool);
+                    }
+                    pools.push(Pool { strategy: *strategy, agents: agents.clone(), classes: Vec::new() });
+                    pool
+                });
+                pools[pool.0 as usize].classes.push(id);
                 classes.push(SkillClass {
                     capability: cap.to_string(),
                     specializations: specs.iter().map(|s| s.to_string()).collect(),
                     strategy: *strategy,
                     agents,
+                    pool,
                 });
                 id
             });
             task_class.push(id);
         }
-        Workflow {
-            graph,
-            task_class,
-            classes,
-            agent_classes,
-            dep_count,
-        }
+        Workflow { graph, task_class, classes, pools, agent_pools, dep_count }
     }
 
     pub fn task_count(&self) -> usize {
@@ -112,15 +128,11 @@ impl Workflow {
 
     /// Tasks that depend directly on `task`.
     pub fn dependents(&self, task: TaskId) -> impl Iterator<Item = TaskId> + '_ {
-        self.graph
-            .neighbors_directed(NodeIndex::new(task.ix()), Direction::Outgoing)
-            .map(|n| TaskId(n.index() as u32))
+        self.graph.neighbors_directed(NodeIndex::new(task.ix()), Direction::Outgoing).map(|n| TaskId(n.index() as u32))
     }
 
     /// Tasks that `task` depends on directly.
     pub fn dependencies(&self, task: TaskId) -> impl Iterator<Item = TaskId> + '_ {
-        self.graph
-            .neighbors_directed(NodeIndex::new(task.ix()), Direction::Incoming)
-            .map(|n| TaskId(n.index() as u32))
+        self.graph.neighbors_directed(NodeIndex::new(task.ix()), Direction::Incoming).map(|n| TaskId(n.index() as u32))
     }
 }

@@ -38,31 +38,21 @@ impl<'a> Resolver<'a> {
         v.get(key).ok_or_else(|| format!("missing field `{key}`"))
     }
     fn u64(&self, v: &Value, key: &str) -> R<u64> {
-        self.field(v, key)?
-            .as_u64()
-            .ok_or_else(|| format!("`{key}` must be a non-negative integer"))
+        self.field(v, key)?.as_u64().ok_or_else(|| format!("`{key}` must be a non-negative integer"))
     }
     fn u32(&self, v: &Value, key: &str) -> R<u32> {
         u32::try_from(self.u64(v, key)?).map_err(|_| format!("`{key}` is too large"))
     }
     fn str<'v>(&self, v: &'v Value, key: &str) -> R<&'v str> {
-        self.field(v, key)?
-            .as_str()
-            .ok_or_else(|| format!("`{key}` must be a string"))
+        self.field(v, key)?.as_str().ok_or_else(|| format!("`{key}` must be a string"))
     }
     fn task(&self, v: &Value, key: &str) -> R<TaskId> {
         let name = self.str(v, key)?;
-        self.tasks
-            .get(name)
-            .map(|&i| TaskId(i))
-            .ok_or_else(|| format!("unknown task `{name}`"))
+        self.tasks.get(name).map(|&i| TaskId(i)).ok_or_else(|| format!("unknown task `{name}`"))
     }
     fn agent(&self, v: &Value, key: &str) -> R<AgentId> {
         let name = self.str(v, key)?;
-        self.agents
-            .get(name)
-            .map(|&i| AgentId(i))
-            .ok_or_else(|| format!("unknown agent `{name}`"))
+        self.agents.get(name).map(|&i| AgentId(i)).ok_or_else(|| format!("unknown agent `{name}`"))
     }
     fn origin(&self, v: &Value) -> R<Origin> {
         match self.str(v, "origin")? {
@@ -88,9 +78,7 @@ impl<'a> Resolver<'a> {
                 agents: self.u32(v, "agents")?,
                 seed: self.u64(v, "seed")?,
             },
-            "task_ready" => EventKind::TaskReady {
-                task: self.task(v, "task")?,
-            },
+            "task_ready" => EventKind::TaskReady { task: self.task(v, "task")? },
             "task_assigned" => {
                 let s = self.str(v, "strategy")?;
                 EventKind::TaskAssigned {
@@ -146,33 +134,18 @@ impl<'a> Resolver<'a> {
             },
             "task_failed" => {
                 let reason = match self.str(v, "reason")? {
-                    "attempts_exhausted" => TaskFailure::AttemptsExhausted {
-                        attempts: self.u32(v, "attempts")?,
-                    },
+                    "attempts_exhausted" => TaskFailure::AttemptsExhausted { attempts: self.u32(v, "attempts")? },
                     "no_live_agent" => TaskFailure::NoLiveAgent,
                     other => return Err(format!("unknown task failure reason `{other}`")),
                 };
-                EventKind::TaskFailed {
-                    task: self.task(v, "task")?,
-                    reason,
-                }
+                EventKind::TaskFailed { task: self.task(v, "task")?, reason }
             }
-            "task_skipped" => EventKind::TaskSkipped {
-                task: self.task(v, "task")?,
-                cause: self.task(v, "cause")?,
-            },
-            "agent_crashed" => EventKind::AgentCrashed {
-                agent: self.agent(v, "agent")?,
-                origin: self.origin(v)?,
-            },
-            "agent_revived" => EventKind::AgentRevived {
-                agent: self.agent(v, "agent")?,
-                origin: self.origin(v)?,
-            },
-            "task_reassigned" => EventKind::TaskReassigned {
-                task: self.task(v, "task")?,
-                from: self.agent(v, "agent")?,
-            },
+            "task_skipped" => EventKind::TaskSkipped { task: self.task(v, "task")?, cause: self.task(v, "cause")? },
+            "agent_crashed" => EventKind::AgentCrashed { agent: self.agent(v, "agent")?, origin: self.origin(v)? },
+            "agent_revived" => EventKind::AgentRevived { agent: self.agent(v, "agent")?, origin: self.origin(v)? },
+            "task_reassigned" => {
+                EventKind::TaskReassigned { task: self.task(v, "task")?, from: self.agent(v, "agent")? }
+            }
             "late_result_discarded" => EventKind::LateResultDiscarded {
                 task: self.task(v, "task")?,
                 agent: self.agent(v, "agent")?,
@@ -185,10 +158,7 @@ impl<'a> Resolver<'a> {
                     "run_finished" => Refusal::RunFinished,
                     other => return Err(format!("unknown refusal `{other}`")),
                 };
-                EventKind::CommandRefused {
-                    origin: self.origin(v)?,
-                    reason,
-                }
+                EventKind::CommandRefused { origin: self.origin(v)?, reason }
             }
             "message_sent" => EventKind::MessageSent { msg: self.message(v)? },
             "run_finished" => EventKind::RunFinished {
@@ -226,16 +196,9 @@ impl<'a> Resolver<'a> {
                     let e = self.str(p, "error")?;
                     Some(AgentError::from_text(e).ok_or_else(|| format!("unknown error `{e}`"))?)
                 };
-                Payload::Result {
-                    task: self.task(v, "task")?,
-                    attempt: self.u32(v, "attempt")?,
-                    error,
-                }
+                Payload::Result { task: self.task(v, "task")?, attempt: self.u32(v, "attempt")?, error }
             }
-            MsgKind::Cancel => Payload::Cancel {
-                task: self.task(v, "task")?,
-                attempt: self.u32(v, "attempt")?,
-            },
+            MsgKind::Cancel => Payload::Cancel { task: self.task(v, "task")?, attempt: self.u32(v, "attempt")? },
             MsgKind::Status => Payload::Status(match self.str(p, "status")? {
                 "run_started" => StatusNote::RunStarted,
                 "run_finished" => StatusNote::RunFinished,
@@ -243,9 +206,7 @@ impl<'a> Resolver<'a> {
                 "agent_up" => StatusNote::AgentUp(self.agent(p, "subject")?),
                 other => return Err(format!("unknown status `{other}`")),
             }),
-            MsgKind::Heartbeat => Payload::Heartbeat {
-                running: self.u32(p, "running")?,
-            },
+            MsgKind::Heartbeat => Payload::Heartbeat { running: self.u32(p, "running")? },
         };
         let priority = self.u64(v, "priority")?;
         let correlation = match self.field(v, "correlation")? {
@@ -268,18 +229,8 @@ impl<'a> Resolver<'a> {
 /// from 0 without gaps, so a truncated or spliced journal is caught.
 pub fn read_journal(scenario: &Scenario, text: &str) -> Result<Vec<Event>, JournalError> {
     let resolver = Resolver {
-        tasks: scenario
-            .tasks
-            .iter()
-            .enumerate()
-            .map(|(i, t)| (t.id.as_str(), i as u32))
-            .collect(),
-        agents: scenario
-            .agents
-            .iter()
-            .enumerate()
-            .map(|(i, a)| (a.id.as_str(), i as u32))
-            .collect(),
+        tasks: scenario.tasks.iter().enumerate().map(|(i, t)| (t.id.as_str(), i as u32)).collect(),
+        agents: scenario.agents.iter().enumerate().map(|(i, a)| (a.id.as_str(), i as u32)).collect(),
     };
     let mut events = Vec::new();
     for (i, line) in text.lines().enumerate() {

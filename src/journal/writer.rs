@@ -71,43 +71,24 @@ pub fn encode(ev: &Event, names: &Names, out: &mut Vec<u8>) {
             num(out, "seed", seed);
         }
         EventKind::TaskReady { task: t } => task(out, "task", t),
-        EventKind::TaskAssigned {
-            task: t,
-            agent: a,
-            strategy,
-        } => {
+        EventKind::TaskAssigned { task: t, agent: a, strategy } => {
             task(out, "task", t);
             agent(out, "agent", a);
             text(out, "strategy", strategy.name());
         }
-        EventKind::AttemptStarted {
-            task: t,
-            agent: a,
-            attempt,
-            deadline_ms,
-        } => {
+        EventKind::AttemptStarted { task: t, agent: a, attempt, deadline_ms } => {
             task(out, "task", t);
             agent(out, "agent", a);
             num(out, "attempt", attempt as u64);
             num(out, "deadline_ms", deadline_ms);
         }
-        EventKind::AttemptSucceeded {
-            task: t,
-            agent: a,
-            attempt,
-            duration_ms,
-        } => {
+        EventKind::AttemptSucceeded { task: t, agent: a, attempt, duration_ms } => {
             task(out, "task", t);
             agent(out, "agent", a);
             num(out, "attempt", attempt as u64);
             num(out, "duration_ms", duration_ms);
         }
-        EventKind::AttemptFailed {
-            task: t,
-            agent: a,
-            attempt,
-            reason,
-        } => {
+        EventKind::AttemptFailed { task: t, agent: a, attempt, reason } => {
             task(out, "task", t);
             agent(out, "agent", a);
             num(out, "attempt", attempt as u64);
@@ -119,33 +100,19 @@ pub fn encode(ev: &Event, names: &Names, out: &mut Vec<u8>) {
                 crate::core::event::AttemptFailure::AgentCrashed => text(out, "reason", "agent_crashed"),
             }
         }
-        EventKind::AttemptTimedOut {
-            task: t,
-            agent: a,
-            attempt,
-            timeout_ms,
-        } => {
+        EventKind::AttemptTimedOut { task: t, agent: a, attempt, timeout_ms } => {
             task(out, "task", t);
             agent(out, "agent", a);
             num(out, "attempt", attempt as u64);
             num(out, "timeout_ms", timeout_ms);
         }
-        EventKind::RetryScheduled {
-            task: t,
-            attempt,
-            delay_ms,
-            at_ms,
-        } => {
+        EventKind::RetryScheduled { task: t, attempt, delay_ms, at_ms } => {
             task(out, "task", t);
             num(out, "attempt", attempt as u64);
             num(out, "delay_ms", delay_ms);
             num(out, "at_ms", at_ms);
         }
-        EventKind::TaskCompleted {
-            task: t,
-            agent: a,
-            attempts,
-        } => {
+        EventKind::TaskCompleted { task: t, agent: a, attempts } => {
             task(out, "task", t);
             agent(out, "agent", a);
             num(out, "attempts", attempts as u64);
@@ -160,11 +127,7 @@ pub fn encode(ev: &Event, names: &Names, out: &mut Vec<u8>) {
                 }
                 TaskFailure::NoLiveAgent => {
                     let cap = &names.capabilities[t.ix()];
-                    text(
-                        out,
-                        "message",
-                        &format!("no live agent can run capability `{cap}` and none can come back"),
-                    );
+                    text(out, "message", &format!("no live agent can run capability `{cap}` and none can come back"));
                 }
             }
         }
@@ -182,11 +145,7 @@ pub fn encode(ev: &Event, names: &Names, out: &mut Vec<u8>) {
             agent(out, "agent", from);
             text(out, "reason", "agent_crashed");
         }
-        EventKind::LateResultDiscarded {
-            task: t,
-            agent: a,
-            attempt,
-        } => {
+        EventKind::LateResultDiscarded { task: t, agent: a, attempt } => {
             task(out, "task", t);
             agent(out, "agent", a);
             num(out, "attempt", attempt as u64);
@@ -206,13 +165,7 @@ pub fn encode(ev: &Event, names: &Names, out: &mut Vec<u8>) {
             }
         }
         EventKind::MessageSent { msg } => encode_message(&msg, names, out),
-        EventKind::RunFinished {
-            outcome,
-            makespan_ms,
-            completed,
-            failed,
-            skipped,
-        } => {
+        EventKind::RunFinished { outcome, makespan_ms, completed, failed, skipped } => {
             text(out, "outcome", outcome.name());
             num(out, "makespan_ms", makespan_ms);
             num(out, "completed", completed as u64);

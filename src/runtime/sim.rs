@@ -57,12 +57,7 @@ pub struct SimRun {
 
 impl SimRun {
     pub fn new(scenario: Scenario) -> SimRun {
-        let agents = (0..scenario.agents.len())
-            .map(|_| SimAgent {
-                alive: true,
-                ..Default::default()
-            })
-            .collect();
+        let agents = (0..scenario.agents.len()).map(|_| SimAgent { alive: true, ..Default::default() }).collect();
         let mut run = SimRun {
             coord: Coordinator::new(scenario),
             agents,
@@ -183,10 +178,11 @@ impl SimRun {
                 if !a.alive || a.epoch != epoch {
                     return;
                 }
-                if let Payload::Result { task, attempt, .. } = message.payload {
-                    if a.cancelled.remove(&(task.0, attempt)) {
-                        return;
-                    }
+                if let Payload::Result { task, attempt, .. } = message.payload
+                    && !a.cancelled.is_empty()
+                    && a.cancelled.remove(&(task.0, attempt))
+                {
+                    return;
                 }
                 self.coord.handle_message(now, message);
             }
@@ -238,7 +234,7 @@ impl SimRun {
             }
         }
         let mut events = std::mem::take(&mut self.buf);
-        events.extend(self.coord.drain_events());
+        self.coord.take_events(&mut events);
         let mut result = Ok(());
         for ev in &events {
             if let Err(e) = sink.event(ev, &self.coord) {
@@ -263,25 +259,25 @@ impl SimRun {
             return;
         }
         match msg.payload {
-            Payload::Task {
-                task, attempt, work, ..
-            } => {
+            Payload::Task { task, attempt, work, .. } => {
                 let profile = &self.coord.scenario().agents[agent.ix()].profile;
                 let keys = [task.0 as u64, attempt as u64, agent.0 as u64];
-                let u = rng::unit(seed, &[rng::domain::DURATION, keys[0], keys[1], keys[2]]);
-                let factor = 1.0 + profile.duration_ms.jitter * (2.0 * u - 1.0);
+                // Draws are stateless, so skipping one that cannot matter changes no other draw.
+                let factor = if profile.duration_ms.jitter > 0.0 {
+                    let u = rng::unit(seed, &[rng::domain::DURATION, keys[0], keys[1], keys[2]]);
+                    1.0 + profile.duration_ms.jitter * (2.0 * u - 1.0)
+                } else {
+                    1.0
+                };
                 let duration = (profile.duration_ms.mean * work * factor).round().max(0.0) as u64;
-                let f = rng::unit(seed, &[rng::domain::FAILURE, keys[0], keys[1], keys[2]]);
-                let error = (f < profile.failure_rate).then_some(crate::core::bus::AgentError::Simulated);
+                let fails = profile.failure_rate > 0.0
+                    && rng::unit(seed, &[rng::domain::FAILURE, keys[0], keys[1], keys[2]]) < profile.failure_rate;
+                let error = fails.then_some(crate::core::bus::AgentError::Simulated);
                 let reply = Message::from_agent(
                     agent,
                     MsgKind::TaskResult,
                     Some(msg.id),
-                    Payload::Result {
-                        task: TaskId(task.0),
-                        attempt,
-                        error,
-                    },
+                    Payload::Result { task: TaskId(task.0), attempt, error },
                 );
                 let epoch = a.epoch;
                 let slot = match self.free_mail.pop() {
@@ -294,15 +290,7 @@ impl SimRun {
                         self.mail.len() - 1
                     }
                 };
-                self.schedule(
-                    now + duration,
-                    reply.priority,
-                    Due::Reply {
-                        agent: agent.0,
-                        epoch,
-                        msg: slot,
-                    },
-                );
+                self.schedule(now + duration, reply.priority, Due::Reply { agent: agent.0, epoch, msg: slot });
             }
             Payload::Cancel { task, attempt } => {
                 a.cancelled.insert((task.0, attempt));

@@ -9,6 +9,7 @@
 use super::error::{Diag, hint};
 use super::lexer::{Kind, LexResult as R, Lexer};
 use super::types::Strategy;
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 /// "No position": the value was missing or unusable. Offsets are `u32` to keep the side tables
@@ -37,6 +38,14 @@ pub(crate) struct Decoder<'a, 'd> {
     path: Vec<Seg>,
 }
 
+/// The index of `key` in `fields`, trying `fields[next..]` first: keys usually come in the
+/// documented order, so this is one comparison per key in the common case.
+fn field_index(fields: &[&str], key: &str, next: usize) -> Option<usize> {
+    let (earlier, rest) = fields.split_at(next.min(fields.len()));
+    let find = |list: &[&str]| list.iter().position(|f| f.len() == key.len() && *f == key);
+    find(rest).map(|i| i + next).or_else(|| find(earlier))
+}
+
 /// An offset as stored in the side tables.
 pub(crate) fn pos32(pos: usize) -> u32 {
     u32::try_from(pos).expect("input size is checked")
@@ -44,11 +53,7 @@ pub(crate) fn pos32(pos: usize) -> u32 {
 
 impl<'a, 'd> Decoder<'a, 'd> {
     pub(crate) fn new(text: &'a str, diag: &'d mut Diag) -> Decoder<'a, 'd> {
-        Decoder {
-            lx: Lexer::new(text),
-            diag,
-            path: Vec::new(),
-        }
+        Decoder { lx: Lexer::new(text), diag, path: Vec::new() }
     }
 
     pub(crate) fn path_string(&self) -> String {
@@ -117,8 +122,13 @@ impl<'a, 'd> Decoder<'a, 'd> {
         let mut first = true;
         let mut seen = 0u32;
         let mut key_pos = [0usize; 16];
+        let mut next = 0;
         while let Some((key, kpos)) = self.lx.next_key(&mut first)? {
-            match fields.iter().position(|f| *f == key) {
+            let found = field_index(fields, &key, next);
+            if let Some(i) = found {
+                next = i + 1;
+            }
+            match found {
                 Some(i) if seen & (1 << i) != 0 => {
                     let path = self.path_string();
                     let message = format!("duplicate field \"{key}\"");
@@ -183,14 +193,21 @@ impl<'a, 'd> Decoder<'a, 'd> {
         Ok(Some((self.lx.string()?.into_owned(), at)))
     }
 
-    /// Read an array of strings into `out`, recording each entry's offset in `positions`.
-    pub(crate) fn strings(&mut self, out: &mut Vec<String>, mut positions: Option<&mut Vec<u32>>) -> R<Option<usize>> {
+    /// Read a string, borrowed from the input when it has no escapes.
+    pub(crate) fn string_cow(&mut self) -> R<Option<(Cow<'a, str>, usize)>> {
+        let (kind, at) = self.lx.peek()?;
+        if kind != Kind::String {
+            self.mismatch("a string", kind, at)?;
+            return Ok(None);
+        }
+        Ok(Some((self.lx.string()?, at)))
+    }
+
+    /// Read an array of strings into `out`.
+    pub(crate) fn strings(&mut self, out: &mut Vec<String>) -> R<Option<usize>> {
         self.array(|d| {
-            if let Some((s, at)) = d.string()? {
+            if let Some((s, _)) = d.string()? {
                 out.push(s);
-                if let Some(p) = positions.as_deref_mut() {
-                    p.push(pos32(at));
-                }
             }
             Ok(())
         })

@@ -31,12 +31,7 @@ impl ScenarioError {
     pub(crate) fn whole_file(origin: &str, message: String) -> ScenarioError {
         ScenarioError {
             origin: origin.to_string(),
-            problems: vec![Problem {
-                line: 0,
-                column: 0,
-                path: String::new(),
-                message,
-            }],
+            problems: vec![Problem { line: 0, column: 0, path: String::new(), message }],
         }
     }
 }
@@ -93,12 +88,7 @@ impl Diag {
     }
 
     pub(crate) fn push(&mut self, pos: usize, path: String, message: String) {
-        self.items.push(RawProblem {
-            pos,
-            path,
-            message,
-            related: None,
-        });
+        self.items.push(RawProblem { pos, path, message, related: None });
     }
 
     /// A problem that also mentions another place, e.g. where a duplicate was first defined.
@@ -110,12 +100,7 @@ impl Diag {
         related: usize,
         label: &'static str,
     ) {
-        self.items.push(RawProblem {
-            pos,
-            path,
-            message,
-            related: Some((related, label)),
-        });
+        self.items.push(RawProblem { pos, path, message, related: Some((related, label)) });
     }
 
     /// Turn offsets into positions within `text` and sort by position (stable).
@@ -132,18 +117,10 @@ impl Diag {
                     let (l, c) = index.locate(at);
                     message.push_str(&format!(" ({label} line {l}, column {c})"));
                 }
-                Problem {
-                    line,
-                    column,
-                    path: p.path,
-                    message,
-                }
+                Problem { line, column, path: p.path, message }
             })
             .collect();
-        ScenarioError {
-            origin: origin.to_string(),
-            problems,
-        }
+        ScenarioError { origin: origin.to_string(), problems }
     }
 }
 
@@ -156,12 +133,7 @@ pub(crate) struct LineIndex<'a> {
 impl<'a> LineIndex<'a> {
     pub(crate) fn new(text: &'a str) -> LineIndex<'a> {
         let mut starts = vec![0];
-        starts.extend(
-            text.bytes()
-                .enumerate()
-                .filter(|&(_, b)| b == b'\n')
-                .map(|(i, _)| i + 1),
-        );
+        starts.extend(text.bytes().enumerate().filter(|&(_, b)| b == b'\n').map(|(i, _)| i + 1));
         LineIndex { text, starts }
     }
 
@@ -169,10 +141,7 @@ impl<'a> LineIndex<'a> {
         let pos = pos.min(self.text.len());
         let line = self.starts.partition_point(|&s| s <= pos);
         let start = self.starts[line - 1];
-        let chars = self.text.as_bytes()[start..pos]
-            .iter()
-            .filter(|&&b| (b & 0xC0) != 0x80)
-            .count();
+        let chars = self.text.as_bytes()[start..pos].iter().filter(|&&b| (b & 0xC0) != 0x80).count();
         (line, chars + 1)
     }
 }
@@ -220,9 +189,7 @@ fn distance(a: &[u8], b: &[u8], bound: usize, rows: &mut Vec<usize>) -> Option<u
         let mut row_min = i;
         for j in 1..=b.len() {
             let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut d = (rows[prev + j] + 1)
-                .min(rows[cur + j - 1] + 1)
-                .min(rows[prev + j - 1] + cost);
+            let mut d = (rows[prev + j] + 1).min(rows[cur + j - 1] + 1).min(rows[prev + j - 1] + cost);
             if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
                 d = d.min(rows[prev2 + j - 2] + 1);
             }
@@ -280,18 +247,8 @@ mod tests {
         let e = ScenarioError {
             origin: "s.json".into(),
             problems: vec![
-                Problem {
-                    line: 2,
-                    column: 5,
-                    path: "tasks[0]".into(),
-                    message: "bad".into(),
-                },
-                Problem {
-                    line: 3,
-                    column: 1,
-                    path: String::new(),
-                    message: "worse".into(),
-                },
+                Problem { line: 2, column: 5, path: "tasks[0]".into(), message: "bad".into() },
+                Problem { line: 3, column: 1, path: String::new(), message: "worse".into() },
             ],
         };
         assert_eq!(e.to_string(), "s.json:2:5: tasks[0]: bad\ns.json:3:1: worse");

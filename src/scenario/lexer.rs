@@ -34,6 +34,18 @@ pub(crate) struct Number<'a> {
 
 pub(crate) type LexResult<T> = Result<T, SyntaxError>;
 
+/// Whether any byte of `w` is `"`, `\\` or a control character (below 0x20): SWAR zero-byte tests.
+#[inline]
+fn has_special_byte(w: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let zero_byte = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
+    let quote = zero_byte(w ^ (ONES * u64::from(b'"')));
+    let backslash = zero_byte(w ^ (ONES * u64::from(b'\\')));
+    let control = w.wrapping_sub(ONES * 0x20) & !w & HIGH;
+    (quote | backslash | control) != 0
+}
+
 pub(crate) struct Lexer<'a> {
     text: &'a str,
     bytes: &'a [u8],
@@ -43,11 +55,7 @@ pub(crate) struct Lexer<'a> {
 impl<'a> Lexer<'a> {
     pub(crate) fn new(text: &'a str) -> Lexer<'a> {
         let pos = if text.starts_with('\u{feff}') { 3 } else { 0 };
-        Lexer {
-            text,
-            bytes: text.as_bytes(),
-            pos,
-        }
+        Lexer { text, bytes: text.as_bytes(), pos }
     }
 
     fn skip_ws(&mut self) {
@@ -61,10 +69,7 @@ impl<'a> Lexer<'a> {
     }
 
     fn error(&self, pos: usize, message: impl Into<String>) -> SyntaxError {
-        SyntaxError {
-            pos,
-            message: message.into(),
-        }
+        SyntaxError { pos, message: message.into() }
     }
 
     /// "expected WHAT, found X" at the current position.
@@ -176,7 +181,14 @@ impl<'a> Lexer<'a> {
         debug_assert_eq!(self.byte(), Some(b'"'));
         let start = open + 1;
         let mut i = start;
-        // Fast path: no escapes, borrow the slice.
+        // Fast path: no escapes, borrow the slice. Skip eight plain bytes at a time.
+        while let Some(chunk) = self.bytes.get(i..i + 8) {
+            let word = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
+            if has_special_byte(word) {
+                break;
+            }
+            i += 8;
+        }
         loop {
             match self.bytes.get(i) {
                 Some(b'"') => {
@@ -236,17 +248,12 @@ impl<'a> Lexer<'a> {
 
     fn control_char(&self, pos: usize, c: u8) -> SyntaxError {
         let shown = char::from(c).escape_default();
-        self.error(
-            pos,
-            format!("control character `{shown}` in string (write it as an escape)"),
-        )
+        self.error(pos, format!("control character `{shown}` in string (write it as an escape)"))
     }
 
     fn hex4(&self, at: usize) -> Option<u32> {
         let digits = self.bytes.get(at..at + 4)?;
-        digits
-            .iter()
-            .try_fold(0u32, |acc, &d| Some(acc * 16 + char::from(d).to_digit(16)?))
+        digits.iter().try_fold(0u32, |acc, &d| Some(acc * 16 + char::from(d).to_digit(16)?))
     }
 
     /// Decode `\uXXXX` (or a surrogate pair of them) at `i`; returns the char and bytes used.
@@ -316,10 +323,7 @@ impl<'a> Lexer<'a> {
             }
         }
         self.pos = i;
-        Ok(Number {
-            text: &self.text[start..i],
-            integer,
-        })
+        Ok(Number { text: &self.text[start..i], integer })
     }
 
     fn literal(&mut self, word: &'static str) -> LexResult<()> {
@@ -379,11 +383,8 @@ impl<'a> Lexer<'a> {
                     return Ok(());
                 };
                 let mut first = false;
-                let more = if close == b'}' {
-                    self.next_key(&mut first)?.is_some()
-                } else {
-                    self.next_element(&mut first)?
-                };
+                let more =
+                    if close == b'}' { self.next_key(&mut first)?.is_some() } else { self.next_element(&mut first)? };
                 if more {
                     break;
                 }
@@ -452,12 +453,7 @@ mod tests {
         let e = string(r#""\ud83d x""#).unwrap_err();
         assert!(e.message.contains("unpaired surrogate `\\uD83D`"), "{}", e.message);
         assert_eq!(e.pos, 1);
-        assert!(
-            string(r#""\ude00""#)
-                .unwrap_err()
-                .message
-                .contains("unpaired surrogate")
-        );
+        assert!(string(r#""\ude00""#).unwrap_err().message.contains("unpaired surrogate"));
         assert!(string(r#""\u12G4""#).unwrap_err().message.contains("4 hex digits"));
         assert!(string(r#""\u12"#).unwrap_err().message.contains("4 hex digits"));
         let e = string("\"ab\ncd\"").unwrap_err();
@@ -485,16 +481,7 @@ mod tests {
             let n = number(src).unwrap();
             assert_eq!((n.text, n.integer), (src, integer), "{src}");
         }
-        for (src, pos) in [
-            ("01", 0),
-            ("-", 1),
-            ("1.", 2),
-            ("1e", 2),
-            ("1e+", 3),
-            ("-x", 1),
-            (".5", 0),
-            ("+1", 0),
-        ] {
+        for (src, pos) in [("01", 0), ("-", 1), ("1.", 2), ("1e", 2), ("1e+", 3), ("-x", 1), (".5", 0), ("+1", 0)] {
             let e = number(src).unwrap_err();
             assert_eq!(e.pos, pos, "{src}: {}", e.message);
         }

@@ -13,6 +13,7 @@
 
 mod decode;
 mod error;
+mod ids;
 mod lexer;
 mod schema;
 pub mod types;
@@ -46,14 +47,16 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
 /// Parse and validate scenario text; `origin` is the file name used in messages.
 pub fn parse(origin: &str, text: &str) -> Result<Scenario, ScenarioError> {
     if text.len() >= decode::NONE as usize {
-        return Err(ScenarioError::whole_file(
-            origin,
-            "file is too large (the limit is 4 GiB)".to_string(),
-        ));
+        return Err(ScenarioError::whole_file(origin, "file is too large (the limit is 4 GiB)".to_string()));
     }
     let mut diag = error::Diag::default();
+    let t0 = std::time::Instant::now();
     if let Some((scenario, meta)) = schema::decode(text, &mut diag) {
+        let t1 = std::time::Instant::now();
         validate::validate(&scenario, &meta, &mut diag);
+        if std::env::var_os("SCEN_TIME").is_some() {
+            eprintln!("decode {:?} validate {:?}", t1 - t0, t1.elapsed());
+        }
         if diag.is_empty() {
             return Ok(scenario);
         }

@@ -8,8 +8,10 @@
 
 use super::decode::{Bound, Decoder, NONE, pos32};
 use super::error::Diag;
+use super::ids::IdIndex;
 use super::lexer::{Kind, LexResult as R};
 use super::types::*;
+use std::borrow::Cow;
 
 /// Task fields given explicitly, so that `defaults` (which may come later in the file) can fill
 /// in the rest once the whole file has been read.
@@ -23,27 +25,11 @@ pub(crate) const GIVEN_JITTER: u8 = 1 << 6;
 /// The task's `specializations` had a problem, so it cannot be checked against the agents.
 pub(crate) const SPECS_BAD: u8 = 1 << 7;
 
-const ROOT_FIELDS: &[&str] = &[
-    "name",
-    "description",
-    "seed",
-    "allocation",
-    "heartbeat_ms",
-    "defaults",
-    "agents",
-    "tasks",
-    "faults",
-];
+const ROOT_FIELDS: &[&str] =
+    &["name", "description", "seed", "allocation", "heartbeat_ms", "defaults", "agents", "tasks", "faults"];
 const DEFAULTS_FIELDS: &[&str] = &["timeout_ms", "priority", "retry"];
-const AGENT_FIELDS: &[&str] = &[
-    "id",
-    "capabilities",
-    "specializations",
-    "max_concurrent",
-    "cost",
-    "performance",
-    "profile",
-];
+const AGENT_FIELDS: &[&str] =
+    &["id", "capabilities", "specializations", "max_concurrent", "cost", "performance", "profile"];
 const PROFILE_FIELDS: &[&str] = &["duration_ms", "failure_rate"];
 const DURATION_FIELDS: &[&str] = &["mean", "jitter"];
 const TASK_FIELDS: &[&str] = &[
@@ -67,10 +53,16 @@ pub(crate) struct AgentMeta {
     pub id: u32,
 }
 
+/// A `depends_on` entry naming a task not (yet) defined when it was read.
+pub(crate) const UNRESOLVED: u32 = u32::MAX;
+
 /// Offsets of one task.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct TaskMeta {
     pub id: u32,
+    /// Index of the task that first defined this task's id (itself unless a duplicate); `NONE`
+    /// when the id is missing or unusable.
+    pub canon: u32,
     pub capability: u32,
     pub specs: u32,
     /// `GIVEN_*` and `SPECS_BAD` bits.
@@ -85,12 +77,15 @@ pub(crate) struct FaultMeta {
 }
 
 /// Side tables for semantic validation, parallel to the scenario's vectors.
-#[derive(Debug)]
-pub(crate) struct Meta {
+pub(crate) struct Meta<'a> {
     pub agents: Vec<AgentMeta>,
     pub tasks: Vec<TaskMeta>,
+    pub agent_ids: IdIndex<'a>,
+    pub task_ids: IdIndex<'a>,
     /// Offsets of every `depends_on` entry, all tasks concatenated in order.
     pub dep_pos: Vec<u32>,
+    /// The task each `depends_on` entry names, or `UNRESOLVED` (a forward reference, or unknown).
+    pub dep_target: Vec<u32>,
     pub faults: Vec<FaultMeta>,
     /// Every agent's id, capabilities and specializations were read cleanly, so "no agent can
     /// do this" and "unknown agent" are real findings, not echoes of an earlier problem.
@@ -149,7 +144,7 @@ impl RetryPartial {
 
 /// Decode `text`. `None` when the JSON is malformed (the syntax error is in `diag`); otherwise
 /// the scenario, with defaults and placeholders wherever a problem was reported.
-pub(crate) fn decode(text: &str, diag: &mut Diag) -> Option<(Scenario, Meta)> {
+pub(crate) fn decode<'a>(text: &'a str, diag: &mut Diag) -> Option<(Scenario, Meta<'a>)> {
     let mut d = Decoder::new(text, diag);
     match d.root() {
         Ok(decoded) => Some(decoded),
@@ -161,8 +156,8 @@ pub(crate) fn decode(text: &str, diag: &mut Diag) -> Option<(Scenario, Meta)> {
     }
 }
 
-impl Decoder<'_, '_> {
-    fn root(&mut self) -> R<(Scenario, Meta)> {
+impl<'a> Decoder<'a, '_> {
+    fn root(&mut self) -> R<(Scenario, Meta<'a>)> {
         let mut sc = Scenario {
             name: String::new(),
             description: String::new(),
@@ -176,7 +171,10 @@ impl Decoder<'_, '_> {
         let mut meta = Meta {
             agents: Vec::new(),
             tasks: Vec::new(),
+            agent_ids: IdIndex::default(),
+            task_ids: IdIndex::default(),
             dep_pos: Vec::new(),
+            dep_target: Vec::new(),
             faults: Vec::new(),
             agents_ok: true,
             tasks_ok: true,
@@ -263,7 +261,40 @@ impl Decoder<'_, '_> {
         Ok(out)
     }
 
-    fn agent(&mut self, agents: &mut Vec<AgentSpec>, meta: &mut Meta) -> R<()> {
+    /// Check the id of the agent or task numbered `index` and record it in `ids`. Returns the
+    /// index of the first definition of the id, `NONE` if it is unusable.
+    fn register_id(
+        &mut self,
+        kind: &str,
+        ids: &mut IdIndex<'a>,
+        id: &Cow<'a, str>,
+        at: usize,
+        index: usize,
+        first_pos: impl Fn(u32) -> u32,
+    ) -> u32 {
+        if id.is_empty() {
+            self.problem(at, format!("{kind} id must not be empty"));
+            return NONE;
+        }
+        if id.bytes().any(|b| b <= b' ' || b == 0x7f || b >= 0x80)
+            && id.chars().any(|c| c.is_whitespace() || c.is_control())
+        {
+            let message = format!("{kind} id {id:?} must not contain whitespace or control characters");
+            self.problem(at, message);
+        }
+        match ids.insert(id, index as u32) {
+            Ok(()) => index as u32,
+            Err(first) => {
+                let path = self.path_string();
+                let message = format!("duplicate {kind} id `{id}`");
+                let related = first_pos(first) as usize;
+                self.diag.push_related(at, path, message, related, "first defined at");
+                first
+            }
+        }
+    }
+
+    fn agent(&mut self, agents: &mut Vec<AgentSpec>, meta: &mut Meta<'a>) -> R<()> {
         let mut a = AgentSpec {
             id: String::new(),
             capabilities: Vec::new(),
@@ -271,13 +302,7 @@ impl Decoder<'_, '_> {
             max_concurrent: 1,
             cost: 1.0,
             performance: 1.0,
-            profile: Profile {
-                duration_ms: DurationDist {
-                    mean: 1000.0,
-                    jitter: 0.2,
-                },
-                failure_rate: 0.0,
-            },
+            profile: Profile { duration_ms: DurationDist { mean: 1000.0, jitter: 0.2 }, failure_rate: 0.0 },
         };
         let mut id = NONE;
         let mut clean = true;
@@ -285,20 +310,22 @@ impl Decoder<'_, '_> {
             let before = d.diag.len();
             match f {
                 0 => {
-                    if let Some((s, at)) = d.string()? {
-                        a.id = s;
+                    if let Some((s, at)) = d.string_cow()? {
+                        let first = |j: u32| meta.agents[j as usize].id;
+                        d.register_id("agent", &mut meta.agent_ids, &s, at, agents.len(), first);
+                        a.id = s.into_owned();
                         id = pos32(at);
                     }
                 }
                 1 => {
-                    if let Some(at) = d.strings(&mut a.capabilities, None)?
+                    if let Some(at) = d.strings(&mut a.capabilities)?
                         && a.capabilities.is_empty()
                         && d.diag.len() == before
                     {
                         d.problem(at, "at least one capability is required");
                     }
                 }
-                2 => drop(d.strings(&mut a.specializations, None)?),
+                2 => drop(d.strings(&mut a.specializations)?),
                 3 => a.max_concurrent = d.u32(1)?.unwrap_or(1),
                 4 => a.cost = d.float(Bound::AtLeast(0.0))?.unwrap_or(1.0),
                 5 => a.performance = d.float(Bound::Unit)?.unwrap_or(1.0),
@@ -339,7 +366,7 @@ impl Decoder<'_, '_> {
         Ok(())
     }
 
-    fn task(&mut self, tasks: &mut Vec<TaskSpec>, meta: &mut Meta) -> R<()> {
+    fn task(&mut self, tasks: &mut Vec<TaskSpec>, meta: &mut Meta<'a>) -> R<()> {
         let mut t = TaskSpec {
             id: String::new(),
             description: String::new(),
@@ -352,19 +379,16 @@ impl Decoder<'_, '_> {
             allocation: None,
             work: 1.0,
         };
-        let mut m = TaskMeta {
-            id: NONE,
-            capability: NONE,
-            specs: NONE,
-            flags: 0,
-        };
-        let dep_pos = &mut meta.dep_pos;
+        let mut m = TaskMeta { id: NONE, canon: NONE, capability: NONE, specs: NONE, flags: 0 };
+        let index = tasks.len();
         let mut id_clean = true;
         let seen = self.object(TASK_FIELDS, |d, f| {
             match f {
-                0 => match d.string()? {
+                0 => match d.string_cow()? {
                     Some((s, at)) => {
-                        t.id = s;
+                        let first = |j: u32| meta.tasks[j as usize].id;
+                        m.canon = d.register_id("task", &mut meta.task_ids, &s, at, index, first);
+                        t.id = s.into_owned();
                         m.id = pos32(at);
                     }
                     None => id_clean = false,
@@ -378,14 +402,24 @@ impl Decoder<'_, '_> {
                 }
                 3 => {
                     let before = d.diag.len();
-                    if let Some(at) = d.strings(&mut t.specializations, None)? {
+                    if let Some(at) = d.strings(&mut t.specializations)? {
                         m.specs = pos32(at);
                     }
                     if d.diag.len() != before {
                         m.flags |= SPECS_BAD;
                     }
                 }
-                4 => drop(d.strings(&mut t.depends_on, Some(dep_pos))?),
+                4 => {
+                    // Resolved now if the task is already known (and the text still in cache).
+                    d.array(|d| {
+                        if let Some((dep, at)) = d.string_cow()? {
+                            meta.dep_target.push(meta.task_ids.get(&dep).unwrap_or(UNRESOLVED));
+                            meta.dep_pos.push(pos32(at));
+                            t.depends_on.push(dep.into_owned());
+                        }
+                        Ok(())
+                    })?;
+                }
                 5 => {
                     if let Some(v) = d.i64()? {
                         t.priority = v;
@@ -428,11 +462,7 @@ impl Decoder<'_, '_> {
                 _ => {
                     if let Some((name, at)) = d.string()? {
                         agent = pos32(at);
-                        action = Some(if f == 1 {
-                            FaultAction::Crash(name)
-                        } else {
-                            FaultAction::Revive(name)
-                        });
+                        action = Some(if f == 1 { FaultAction::Crash(name) } else { FaultAction::Revive(name) });
                     }
                 }
             }

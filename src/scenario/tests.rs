@@ -17,10 +17,7 @@ fn ok(text: &str) -> Scenario {
 /// Problems as `LINE:COL PATH: MESSAGE`, for compact assertions.
 fn problems(text: &str) -> Vec<String> {
     let e = parse("s.json", text).expect_err("expected problems");
-    e.problems
-        .iter()
-        .map(|p| format!("{}:{} {}: {}", p.line, p.column, p.path, p.message))
-        .collect()
+    e.problems.iter().map(|p| format!("{}:{} {}: {}", p.line, p.column, p.path, p.message)).collect()
 }
 
 fn one_problem(text: &str) -> String {
@@ -37,16 +34,7 @@ fn minimal_file_gets_builtin_defaults() {
     assert!(s.faults.is_empty());
     let a = &s.agents[0];
     assert_eq!((a.max_concurrent, a.cost, a.performance), (1, 1.0, 1.0));
-    assert_eq!(
-        a.profile,
-        Profile {
-            duration_ms: DurationDist {
-                mean: 1000.0,
-                jitter: 0.2
-            },
-            failure_rate: 0.0
-        }
-    );
+    assert_eq!(a.profile, Profile { duration_ms: DurationDist { mean: 1000.0, jitter: 0.2 }, failure_rate: 0.0 });
     let t = &s.tasks[0];
     assert_eq!((t.priority, t.timeout_ms, t.work, t.allocation), (0, 30_000, 1.0, None));
     assert_eq!(t.retry, RetryPolicy::default());
@@ -64,11 +52,7 @@ fn defaults_fill_tasks_even_when_given_last() {
     let s = ok(&text);
     let (t1, t2) = (&s.tasks[0], &s.tasks[1]);
     assert_eq!((t1.priority, t1.timeout_ms), (7, 500));
-    let merged = RetryPolicy {
-        max_attempts: 5,
-        multiplier: 1.5,
-        ..RetryPolicy::default()
-    };
+    let merged = RetryPolicy { max_attempts: 5, multiplier: 1.5, ..RetryPolicy::default() };
     assert_eq!(t1.retry, merged);
     assert_eq!((t2.priority, t2.timeout_ms), (-3, 10));
     assert_eq!(t2.retry, RetryPolicy { jitter: 0.5, ..merged });
@@ -89,52 +73,21 @@ fn every_field_is_read() {
     assert_eq!((s.description.as_str(), s.seed), ("démo", u64::MAX));
     assert_eq!((s.allocation, s.heartbeat_ms), (Strategy::BestScore, 0));
     let a = &s.agents[0];
-    assert_eq!(
-        (a.max_concurrent, a.cost, a.performance, a.profile.failure_rate),
-        (4, 2.5, 0.75, 0.05)
-    );
-    assert_eq!(
-        a.profile.duration_ms,
-        DurationDist {
-            mean: 250.0,
-            jitter: 0.1
-        }
-    );
+    assert_eq!((a.max_concurrent, a.cost, a.performance, a.profile.failure_rate), (4, 2.5, 0.75, 0.05));
+    assert_eq!(a.profile.duration_ms, DurationDist { mean: 250.0, jitter: 0.1 });
     let t = &s.tasks[0];
     assert_eq!((t.priority, t.timeout_ms, t.work), (9, 1000, 2.0));
     assert_eq!(t.allocation, Some(Strategy::RoundRobin));
-    let r = RetryPolicy {
-        max_attempts: 1,
-        backoff_ms: 0,
-        multiplier: 1.0,
-        max_backoff_ms: 0,
-        jitter: 0.0,
-    };
+    let r = RetryPolicy { max_attempts: 1, backoff_ms: 0, multiplier: 1.0, max_backoff_ms: 0, jitter: 0.0 };
     assert_eq!(t.retry, r);
     assert_eq!(s.tasks[1].depends_on, ["t1"]);
-    assert_eq!(
-        s.faults[0],
-        FaultSpec {
-            at_ms: 5,
-            action: FaultAction::Crash("a1".into())
-        }
-    );
-    assert_eq!(
-        s.faults[1],
-        FaultSpec {
-            at_ms: 9,
-            action: FaultAction::Revive("a1".into())
-        }
-    );
+    assert_eq!(s.faults[0], FaultSpec { at_ms: 5, action: FaultAction::Crash("a1".into()) });
+    assert_eq!(s.faults[1], FaultSpec { at_ms: 9, action: FaultAction::Revive("a1".into()) });
 }
 
 #[test]
 fn unknown_field_has_hint_and_list() {
-    let p = one_problem(&doc(
-        "",
-        AGENT,
-        r#"{"id": "t1", "capability": "code", "dependson": []}"#,
-    ));
+    let p = one_problem(&doc("", AGENT, r#"{"id": "t1", "capability": "code", "dependson": []}"#));
     assert_eq!(
         p,
         "6:36 tasks[0]: unknown field \"dependson\" (expected one of: id, description, capability, \
@@ -194,17 +147,9 @@ fn range_errors() {
             "tasks[0].retry.jitter: must be between 0 and 1, found -0.1",
         ]
     );
-    let p = one_problem(&doc(
-        r#" "seed": 123456789012345678901234567890123456789012,"#,
-        AGENT,
-        TASK,
-    ));
+    let p = one_problem(&doc(r#" "seed": 123456789012345678901234567890123456789012,"#, AGENT, TASK));
     assert!(p.ends_with("seed: must be ≤ 18446744073709551615, found 123456789012345678901234567890123456789012"));
-    let p = one_problem(&doc(
-        "",
-        r#"{"id": "a1", "capabilities": ["code"], "cost": 1e999}"#,
-        TASK,
-    ));
+    let p = one_problem(&doc("", r#"{"id": "a1", "capabilities": ["code"], "cost": 1e999}"#, TASK));
     assert!(p.ends_with("agents[0].cost: number `1e999` is out of range"), "{p}");
 }
 
@@ -269,23 +214,14 @@ fn unknown_strategy_lists_valid_ones() {
 
 #[test]
 fn root_must_be_an_object() {
-    assert_eq!(
-        one_problem("[1, 2]"),
-        "1:1 : expected an object (the scenario), found an array"
-    );
+    assert_eq!(one_problem("[1, 2]"), "1:1 : expected an object (the scenario), found an array");
     assert_eq!(one_problem(" "), "1:2 : expected a value, found end of file");
 }
 
 #[test]
 fn syntax_error_stops_but_keeps_earlier_problems() {
     let text = "{\"name\": \"t\", \"seed\": -1,\n \"agents\": [{\"id\": \"a\" \"capabilities\": [\"x\"]}]}";
-    assert_eq!(
-        problems(text),
-        [
-            "1:23 seed: must be ≥ 0, found -1",
-            "2:24 agents[0]: expected `,` or `}`, found `\"`"
-        ]
-    );
+    assert_eq!(problems(text), ["1:23 seed: must be ≥ 0, found -1", "2:24 agents[0]: expected `,` or `}`, found `\"`"]);
     let p = one_problem(&(doc("", AGENT, TASK) + "\n{}"));
     assert_eq!(p, "9:1 : expected end of file after the top-level value, found `{`");
 }
@@ -328,10 +264,7 @@ fn dependency_problems() {
 #[test]
 fn unknown_dependencies_are_not_reported_when_an_id_is_unreadable() {
     let tasks = r#"{"id": 5, "capability": "code"}, {"id": "b", "capability": "code", "depends_on": ["a"]}"#;
-    assert_eq!(
-        one_problem(&doc("", AGENT, tasks)),
-        "6:8 tasks[0].id: expected a string, found number `5`"
-    );
+    assert_eq!(one_problem(&doc("", AGENT, tasks)), "6:8 tasks[0].id: expected a string, found number `5`");
 }
 
 fn chain_tasks(deps: &[(&str, &[&str])]) -> String {
@@ -354,13 +287,7 @@ fn cycles_are_reported_once_with_their_path() {
         ("r", &["a", "p"]),
     ]);
     let p = problems(&doc("", AGENT, &tasks));
-    assert_eq!(
-        p,
-        [
-            "7:8 tasks[1]: dependency cycle: a -> b -> c -> a",
-            "10:8 tasks[4]: dependency cycle: p -> q -> p"
-        ]
-    );
+    assert_eq!(p, ["7:8 tasks[1]: dependency cycle: a -> b -> c -> a", "10:8 tasks[4]: dependency cycle: p -> q -> p"]);
 }
 
 #[test]
@@ -469,11 +396,7 @@ fn fault_checks() {
 
 #[test]
 fn display_and_sorting() {
-    let text = doc(
-        r#" "seed": -1,"#,
-        r#"{"id": "a1", "capabilities": ["code"], "max_concurrent": 0}"#,
-        TASK,
-    );
+    let text = doc(r#" "seed": -1,"#, r#"{"id": "a1", "capabilities": ["code"], "max_concurrent": 0}"#, TASK);
     let e = parse("dir/s.json", &text).unwrap_err();
     assert_eq!(
         e.to_string(),

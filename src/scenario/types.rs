@@ -107,13 +107,7 @@ pub struct RetryPolicy {
 
 impl Default for RetryPolicy {
     fn default() -> Self {
-        RetryPolicy {
-            max_attempts: 3,
-            backoff_ms: 200,
-            multiplier: 2.0,
-            max_backoff_ms: 5_000,
-            jitter: 0.2,
-        }
+        RetryPolicy { max_attempts: 3, backoff_ms: 200, multiplier: 2.0, max_backoff_ms: 5_000, jitter: 0.2 }
     }
 }
 

@@ -7,13 +7,11 @@
 
 use super::decode::NONE;
 use super::error::{Diag, hint};
-use super::schema::{Meta, SPECS_BAD};
+use super::ids::{FxMap, IdIndex, fx_map};
+use super::schema::{Meta, SPECS_BAD, UNRESOLVED};
 use super::types::*;
 use petgraph::algo::tarjan_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
-use std::collections::HashMap;
-use std::collections::hash_map::Entry;
-use std::hash::{BuildHasherDefault, Hasher};
 
 /// Unknown dependencies get a "did you mean" hint (a scan of all ids) only up to this many.
 const HINT_BUDGET: usize = 100;
@@ -22,125 +20,14 @@ const BIG_GRAPH: usize = 10_000;
 /// Cycles longer than this are shown shortened.
 const MAX_CYCLE_SHOWN: usize = 16;
 
-/// FxHash: a fast non-cryptographic hasher for id lookups (inputs are local files, not attackers).
-#[derive(Default, Clone, Copy)]
-struct FxHasher(u64);
-
-const FX_K: u64 = 0xf135_7aea_2e62_a9c5;
-
-impl FxHasher {
-    #[inline]
-    fn add(&mut self, w: u64) {
-        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(FX_K);
-    }
-}
-
-impl Hasher for FxHasher {
-    #[inline]
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            self.add(u64::from_le_bytes(c.try_into().expect("8 bytes")));
-        }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut buf = [0u8; 8];
-            buf[..rest.len()].copy_from_slice(rest);
-            self.add(u64::from_le_bytes(buf));
-        }
-    }
-
-    #[inline]
-    fn write_u8(&mut self, b: u8) {
-        self.add(u64::from(b));
-    }
-
-    #[inline]
-    fn write_usize(&mut self, n: usize) {
-        self.add(n as u64);
-    }
-
-    #[inline]
-    fn finish(&self) -> u64 {
-        // Spread the high bits (where multiplication puts the entropy) into the low ones.
-        self.0 ^ (self.0 >> 29)
-    }
-}
-
-type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
-
-fn fx_map<K, V>(capacity: usize) -> FxMap<K, V> {
-    FxMap::with_capacity_and_hasher(capacity, BuildHasherDefault::default())
-}
-
-/// Run every semantic check, reporting to `diag`.
+/// Run every semantic check not already done while decoding (ids are checked as they are read).
 pub(crate) fn validate(sc: &Scenario, meta: &Meta, diag: &mut Diag) {
-    let agent_ids = check_ids(
-        "agent",
-        "agents",
-        sc.agents.len(),
-        |i| (&*sc.agents[i].id, meta.agents[i].id),
-        diag,
-    );
-    let task_ids = check_ids(
-        "task",
-        "tasks",
-        sc.tasks.len(),
-        |i| (&*sc.tasks[i].id, meta.tasks[i].id),
-        diag,
-    );
-    let deps = dependencies(sc, meta, &task_ids, diag);
+    let deps = dependencies(sc, meta, diag);
     cycles(sc, meta, &deps, diag);
     if meta.agents_ok {
         coverage(sc, meta, diag);
     }
-    faults(sc, meta, &agent_ids, diag);
-}
-
-/// Check ids for emptiness, stray characters and duplicates; returns id → first index.
-fn check_ids<'s>(
-    kind: &str,
-    list: &str,
-    n: usize,
-    id_of: impl Fn(usize) -> (&'s str, u32),
-    diag: &mut Diag,
-) -> FxMap<&'s str, u32> {
-    let mut map = fx_map(n);
-    for i in 0..n {
-        let (id, pos) = id_of(i);
-        if pos == NONE {
-            continue;
-        }
-        let pos = pos as usize;
-        let path = || format!("{list}[{i}].id");
-        if id.is_empty() {
-            diag.push(pos, path(), format!("{kind} id must not be empty"));
-            continue;
-        }
-        if id.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            diag.push(
-                pos,
-                path(),
-                format!("{kind} id {id:?} must not contain whitespace or control characters"),
-            );
-        }
-        match map.entry(id) {
-            Entry::Occupied(first) => {
-                let first_pos = id_of(*first.get() as usize).1 as usize;
-                diag.push_related(
-                    pos,
-                    path(),
-                    format!("duplicate {kind} id `{id}`"),
-                    first_pos,
-                    "first defined at",
-                );
-            }
-            Entry::Vacant(v) => {
-                v.insert(i as u32);
-            }
-        }
-    }
-    map
+    faults(sc, meta, &meta.agent_ids, diag);
 }
 
 /// Resolved dependency edges in compressed form: task `i` depends on
@@ -156,44 +43,48 @@ impl Deps {
     }
 }
 
-fn dependencies(sc: &Scenario, meta: &Meta, ids: &FxMap<&str, u32>, diag: &mut Diag) -> Deps {
+fn dependencies(sc: &Scenario, meta: &Meta, diag: &mut Diag) -> Deps {
     let mut starts = Vec::with_capacity(sc.tasks.len() + 1);
-    let mut targets = Vec::with_capacity(meta.dep_pos.len());
+    let mut targets = Vec::with_capacity(meta.dep_target.len());
     let mut hints_left = HINT_BUDGET;
     let mut base = 0;
-    let mut seen: FxMap<&str, usize> = fx_map(0);
+    // Targets already listed by the current task (with their entry index).
+    let mut listed: Vec<(u32, usize)> = Vec::new();
+    let mut listed_set: FxMap<u32, usize> = fx_map(0);
     for (i, t) in sc.tasks.iter().enumerate() {
         starts.push(targets.len() as u32);
-        let own = meta.tasks[i].id != NONE;
-        let positions = &meta.dep_pos[base..base + t.depends_on.len()];
-        base += t.depends_on.len();
-        let long = t.depends_on.len() > 16;
-        seen.clear();
+        let n = t.depends_on.len();
+        let long = n > 16;
+        listed.clear();
+        listed_set.clear();
         for (j, dep) in t.depends_on.iter().enumerate() {
-            let pos = positions[j] as usize;
+            let k = base + j;
+            let pos = meta.dep_pos[k] as usize;
             let path = || format!("tasks[{i}].depends_on[{j}]");
-            if own && *dep == t.id {
+            let target = match meta.dep_target[k] {
+                UNRESOLVED => meta.task_ids.get(dep),
+                x => Some(x),
+            };
+            if target.is_some() && target == Some(meta.tasks[i].canon) {
                 diag.push(pos, path(), format!("task `{dep}` depends on itself"));
                 continue;
             }
-            let earlier = if long {
-                match seen.entry(dep) {
-                    Entry::Occupied(e) => Some(*e.get()),
-                    Entry::Vacant(e) => {
-                        e.insert(j);
-                        None
-                    }
-                }
-            } else {
-                t.depends_on[..j].iter().position(|d| d == dep)
+            let earlier = match target {
+                Some(x) if long => *listed_set.entry(x).or_insert(j),
+                Some(x) => listed.iter().find(|l| l.0 == x).map_or(j, |l| l.1),
+                None => t.depends_on[..j].iter().position(|d| d == dep).unwrap_or(j),
             };
-            if let Some(k) = earlier {
+            if earlier != j {
                 let message = format!("dependency `{dep}` is listed more than once");
-                diag.push_related(pos, path(), message, positions[k] as usize, "first at");
+                let first = meta.dep_pos[base + earlier] as usize;
+                diag.push_related(pos, path(), message, first, "first at");
                 continue;
             }
-            match ids.get(dep.as_str()) {
-                Some(&target) => targets.push(target),
+            match target {
+                Some(x) => {
+                    targets.push(x);
+                    listed.push((x, j));
+                }
                 None if meta.tasks_ok => {
                     let mut message = format!("unknown task `{dep}`");
                     if hints_left > 0 {
@@ -205,6 +96,7 @@ fn dependencies(sc: &Scenario, meta: &Meta, ids: &FxMap<&str, u32>, diag: &mut D
                 None => {}
             }
         }
+        base += n;
     }
     starts.push(targets.len() as u32);
     Deps { starts, targets }
@@ -287,9 +179,7 @@ fn peel_acyclic(n: usize, deps: &Deps) -> Vec<u32> {
         }
     }
     let mut removed = vec![false; n];
-    let mut queue: Vec<u32> = (0..n as u32)
-        .filter(|&i| in_deg[i as usize] == 0 || out_deg[i as usize] == 0)
-        .collect();
+    let mut queue: Vec<u32> = (0..n as u32).filter(|&i| in_deg[i as usize] == 0 || out_deg[i as usize] == 0).collect();
     for &v in &queue {
         removed[v as usize] = true;
     }
@@ -374,6 +264,7 @@ fn coverage(sc: &Scenario, meta: &Meta, diag: &mut Diag) {
     }
     let mut missing_cap: FxMap<&str, String> = fx_map(0);
     let mut spec_result: FxMap<(&str, &[String]), Option<String>> = fx_map(0);
+    let mut last: Option<((&str, &[String]), Option<String>)> = None;
     for (i, t) in sc.tasks.iter().enumerate() {
         let m = &meta.tasks[i];
         if m.capability == NONE {
@@ -382,11 +273,7 @@ fn coverage(sc: &Scenario, meta: &Meta, diag: &mut Diag) {
         let Some(capable) = by_cap.get(t.capability.as_str()) else {
             let message = missing_cap.entry(&t.capability).or_insert_with(|| {
                 let names = by_cap.keys().copied();
-                format!(
-                    "no agent has capability `{}`{}",
-                    t.capability,
-                    hint(&t.capability, names)
-                )
+                format!("no agent has capability `{}`{}", t.capability, hint(&t.capability, names))
             });
             diag.push(m.capability as usize, format!("tasks[{i}].capability"), message.clone());
             continue;
@@ -394,12 +281,21 @@ fn coverage(sc: &Scenario, meta: &Meta, diag: &mut Diag) {
         if t.specializations.is_empty() || m.flags & SPECS_BAD != 0 {
             continue;
         }
+        // Neighbouring tasks often ask for the same thing: skip the hash lookup then.
         let key = (t.capability.as_str(), t.specializations.as_slice());
-        let result = spec_result
-            .entry(key)
-            .or_insert_with(|| specialization_gap(sc, &t.capability, &t.specializations, capable));
+        let result = match &last {
+            Some((k, r)) if *k == key => r.clone(),
+            _ => {
+                let r = spec_result
+                    .entry(key)
+                    .or_insert_with(|| specialization_gap(sc, &t.capability, &t.specializations, capable))
+                    .clone();
+                last = Some((key, r.clone()));
+                r
+            }
+        };
         if let Some(message) = result {
-            diag.push(m.specs as usize, format!("tasks[{i}].specializations"), message.clone());
+            diag.push(m.specs as usize, format!("tasks[{i}].specializations"), message);
         }
     }
 }
@@ -409,11 +305,8 @@ fn specialization_gap(sc: &Scenario, cap: &str, wanted: &[String], capable: &[u3
     let mut lacking = Vec::new();
     for &a in capable {
         let agent = &sc.agents[a as usize];
-        let missing: Vec<String> = wanted
-            .iter()
-            .filter(|s| !agent.specializations.contains(s))
-            .map(|s| format!("`{s}`"))
-            .collect();
+        let missing: Vec<String> =
+            wanted.iter().filter(|s| !agent.specializations.contains(s)).map(|s| format!("`{s}`")).collect();
         if missing.is_empty() {
             return None;
         }
@@ -434,18 +327,14 @@ fn specialization_gap(sc: &Scenario, cap: &str, wanted: &[String], capable: &[u3
 }
 
 /// Faults must name known agents, and a revival must follow a crash of the same agent.
-fn faults(sc: &Scenario, meta: &Meta, agent_ids: &FxMap<&str, u32>, diag: &mut Diag) {
+fn faults(sc: &Scenario, meta: &Meta, agent_ids: &IdIndex, diag: &mut Diag) {
     for (i, f) in sc.faults.iter().enumerate() {
         let pos = meta.faults[i].agent;
         let (FaultAction::Crash(name) | FaultAction::Revive(name)) = &f.action;
-        if pos == NONE || !meta.agents_ok || agent_ids.contains_key(name.as_str()) {
+        if pos == NONE || !meta.agents_ok || agent_ids.get(name).is_some() {
             continue;
         }
-        let key = if matches!(f.action, FaultAction::Crash(_)) {
-            "crash"
-        } else {
-            "revive"
-        };
+        let key = if matches!(f.action, FaultAction::Crash(_)) { "crash" } else { "revive" };
         let others = sc.agents.iter().map(|a| a.id.as_str());
         let message = format!("unknown agent `{name}`{}", hint(name, others));
         diag.push(pos as usize, format!("faults[{i}].{key}"), message);
@@ -460,15 +349,12 @@ fn faults(sc: &Scenario, meta: &Meta, agent_ids: &FxMap<&str, u32>, diag: &mut D
     for i in order {
         let f = &sc.faults[i];
         match &f.action {
-            FaultAction::Crash(a) if agent_ids.contains_key(a.as_str()) => {
+            FaultAction::Crash(a) if agent_ids.get(a).is_some() => {
                 crashed.insert(a.as_str(), ());
             }
-            FaultAction::Revive(a) if agent_ids.contains_key(a.as_str()) => {
+            FaultAction::Revive(a) if agent_ids.get(a).is_some() => {
                 if crashed.remove(a.as_str()).is_none() {
-                    let message = format!(
-                        "agent `{a}` is revived at {} ms but is not crashed at that time",
-                        f.at_ms
-                    );
+                    let message = format!("agent `{a}` is revived at {} ms but is not crashed at that time", f.at_ms);
                     let path = format!("faults[{i}].revive");
                     diag.push(meta.faults[i].agent as usize, path, message);
                 }
