@@ -19,20 +19,10 @@ const AGENTS: usize = 16;
 
 fn overhead(c: &mut Criterion) {
     let mut group = c.benchmark_group("overhead");
-    group
-        .sample_size(20)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(5));
+    group.sample_size(20).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(5));
     group.throughput(Throughput::Elements(TASKS as u64));
     for shape in [Shape::Chain, Shape::Fanout, Shape::Layered] {
-        let opts = GenOptions {
-            tasks: TASKS,
-            agents: AGENTS,
-            shape,
-            seed: 1,
-            duration_ms: 0.0,
-            failure_rate: 0.0,
-        };
+        let opts = GenOptions { tasks: TASKS, agents: AGENTS, shape, seed: 1, duration_ms: 0.0, failure_rate: 0.0 };
         let scenario = generate(&opts).expect("valid options");
 
         // Check once, outside the measurement, that the run does what we think it does.

@@ -3,6 +3,7 @@
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Instant;
 
 use clap::{Parser, Subcommand};
 
@@ -55,6 +56,9 @@ enum Cmd {
         /// Rows of the printed summary tables.
         #[arg(long, default_value_t = 40, value_name = "N")]
         rows: usize,
+        /// Print how long each phase took (load+validate, run, report) to stderr.
+        #[arg(long)]
+        timings: bool,
     },
     /// Write a generated scenario to stdout (for load tests and benchmarks).
     Gen {
@@ -82,12 +86,19 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
         Some(Cmd::Validate { files }) => validate(&files),
-        Some(Cmd::Run { file, headless, seed, journal, report, rows }) => {
+        Some(Cmd::Run { file, headless, seed, journal, report, rows, timings }) => {
             if !headless {
                 eprintln!("switchyard: the interactive console is not part of this build yet; pass --headless");
                 exit::BAD_INPUT
             } else {
-                run_headless(&file, seed, journal.as_deref(), report.as_deref(), rows)
+                run_headless(Headless {
+                    file: &file,
+                    seed,
+                    journal: journal.as_deref(),
+                    report: report.as_deref(),
+                    rows,
+                    timings,
+                })
             }
         }
         Some(Cmd::Gen { tasks, agents, shape, seed, duration_ms, failure_rate }) => {
@@ -138,13 +149,31 @@ fn load_scenario(file: &Path, seed: Option<u64>) -> Result<Scenario, u8> {
     }
 }
 
-fn run_headless(file: &Path, seed: Option<u64>, journal: Option<&Path>, report: Option<&Path>, rows: usize) -> u8 {
-    let scenario = match load_scenario(file, seed) {
+/// What `run --headless` was asked to do.
+struct Headless<'a> {
+    file: &'a Path,
+    seed: Option<u64>,
+    journal: Option<&'a Path>,
+    report: Option<&'a Path>,
+    rows: usize,
+    timings: bool,
+}
+
+fn run_headless(args: Headless) -> u8 {
+    let clock = Instant::now();
+    let mut phases: Vec<(&str, f64)> = Vec::new();
+    let lap = |name, phases: &mut Vec<(&str, f64)>| {
+        let at = clock.elapsed().as_secs_f64();
+        let before: f64 = phases.iter().map(|(_, d)| d).sum();
+        phases.push((name, at - before));
+    };
+    let scenario = match load_scenario(args.file, args.seed) {
         Ok(s) => s,
         Err(code) => return code,
     };
+    lap("load+validate", &mut phases);
     let mut run = SimRun::new(scenario);
-    let result = match journal {
+    let result = match args.journal {
         Some(path) => match JournalWriter::create(path) {
             Ok(mut w) => run.run(&mut w).map_err(|e| format!("cannot write journal {}: {e}", path.display())),
             Err(e) => Err(format!("cannot create journal {}: {e}", path.display())),
@@ -155,11 +184,14 @@ fn run_headless(file: &Path, seed: Option<u64>, journal: Option<&Path>, report: 
         eprintln!("switchyard: {e}");
         return exit::OUTPUT_ERROR;
     }
+    lap("run", &mut phases);
     let summary = Report::build(run.coordinator());
-    if let Some(path) = report {
-        let written = serde_json::to_vec_pretty(&summary).map_err(io::Error::other).and_then(|mut bytes| {
-            bytes.push(b'\n');
-            std::fs::write(path, bytes)
+    if let Some(path) = args.report {
+        let written = std::fs::File::create(path).and_then(|f| {
+            let mut out = io::BufWriter::with_capacity(1 << 20, f);
+            serde_json::to_writer_pretty(&mut out, &summary).map_err(io::Error::other)?;
+            out.write_all(b"\n")?;
+            out.flush()
         });
         if let Err(e) = written {
             eprintln!("switchyard: cannot write report {}: {e}", path.display());
@@ -167,13 +199,22 @@ fn run_headless(file: &Path, seed: Option<u64>, journal: Option<&Path>, report: 
         }
     }
     let mut stdout = io::stdout().lock();
-    if writeln!(stdout, "{}", summary.table(rows)).is_err() {
+    if writeln!(stdout, "{}", summary.table(args.rows)).is_err() {
         return exit::OUTPUT_ERROR;
     }
-    match run.coordinator().state().finished {
+    lap("report", &mut phases);
+    if args.timings {
+        let parts: Vec<String> = phases.iter().map(|(n, d)| format!("{n} {:.3} s", d)).collect();
+        eprintln!("timings: {} — total {:.3} s", parts.join(", "), clock.elapsed().as_secs_f64());
+    }
+    let code = match run.coordinator().state().finished {
         Some(switchyard::core::Outcome::Succeeded) => exit::OK,
         _ => exit::WORKFLOW_FAILED,
-    }
+    };
+    // Everything is written; freeing a million-task run piece by piece would only delay the exit.
+    std::mem::forget(summary);
+    std::mem::forget(run);
+    code
 }
 
 fn gen_scenario(opts: GenOptions) -> u8 {

@@ -65,9 +65,11 @@ pub(crate) fn fx_map<K, V>(capacity: usize) -> FxMap<K, V> {
 
 const HEAD: usize = 16;
 
-/// An id with its first bytes inline.
+/// An id with its hash and first bytes inline, so growing the table and comparing short ids
+/// never touch the id's text.
 #[derive(Clone, Copy)]
 struct Key<'a> {
+    hash: u64,
     head: [u8; HEAD],
     full: &'a str,
 }
@@ -75,17 +77,20 @@ struct Key<'a> {
 impl<'a> Key<'a> {
     #[inline]
     fn new(full: &'a str) -> Key<'a> {
+        let mut hasher = FxHasher::default();
+        hasher.write(full.as_bytes());
         let mut head = [0u8; HEAD];
         let n = full.len().min(HEAD);
         head[..n].copy_from_slice(&full.as_bytes()[..n]);
-        Key { head, full }
+        Key { hash: hasher.finish(), head, full }
     }
 }
 
 impl PartialEq for Key<'_> {
     #[inline]
     fn eq(&self, other: &Self) -> bool {
-        self.full.len() == other.full.len()
+        self.hash == other.hash
+            && self.full.len() == other.full.len()
             && self.head == other.head
             && (self.full.len() <= HEAD || self.full == other.full)
     }
@@ -96,20 +101,42 @@ impl Eq for Key<'_> {}
 impl Hash for Key<'_> {
     #[inline]
     fn hash<H: Hasher>(&self, state: &mut H) {
-        self.full.hash(state);
+        state.write_u64(self.hash);
+    }
+}
+
+/// Passes a precomputed hash through.
+#[derive(Default, Clone, Copy)]
+struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    #[inline]
+    fn write(&mut self, _: &[u8]) {
+        unreachable!("keys hash themselves with write_u64");
+    }
+
+    #[inline]
+    fn write_u64(&mut self, h: u64) {
+        self.0 = h;
+    }
+
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
     }
 }
 
 /// Id → index of the agent or task that defined it first.
 #[derive(Default)]
 pub(crate) struct IdIndex<'a> {
-    borrowed: FxMap<Key<'a>, u32>,
+    borrowed: HashMap<Key<'a>, u32, BuildHasherDefault<KeyHasher>>,
     /// Ids that contained escapes (rare).
     owned: FxMap<String, u32>,
 }
 
 impl<'a> IdIndex<'a> {
     /// Record `id` for `index`; if it is already taken, returns the earlier index instead.
+    #[allow(clippy::ptr_arg, reason = "the variant matters: borrowed ids are keyed without a copy")]
     pub(crate) fn insert(&mut self, id: &Cow<'a, str>, index: u32) -> Result<(), u32> {
         if let Some(first) = self.get(id) {
             return Err(first);

@@ -82,6 +82,15 @@ impl<'a> Lexer<'a> {
         self.error(self.pos, format!("expected {what}, found {found}"))
     }
 
+    /// "expected `,` or `CLOSE`", with a hint when what follows looks like the next item.
+    fn expected_separator(&self, close: char) -> SyntaxError {
+        let mut e = self.expected(&format!("`,` or `{close}`"));
+        if let Some(b'{' | b'[' | b'"' | b'-' | b'0'..=b'9' | b't' | b'f' | b'n') = self.byte() {
+            e.message.push_str(" (missing comma?)");
+        }
+        e
+    }
+
     /// The kind and offset of the value that comes next (after whitespace); consumes nothing else.
     pub(crate) fn peek(&mut self) -> LexResult<(Kind, usize)> {
         self.skip_ws();
@@ -131,7 +140,7 @@ impl<'a> Lexer<'a> {
                     self.pos += 1;
                     return Ok(None);
                 }
-                _ => return Err(self.expected("`,` or `}`")),
+                _ => return Err(self.expected_separator('}')),
             }
         }
         if self.byte() != Some(b'"') {
@@ -171,7 +180,7 @@ impl<'a> Lexer<'a> {
                 self.pos += 1;
                 Ok(false)
             }
-            _ => Err(self.expected("`,` or `]`")),
+            _ => Err(self.expected_separator(']')),
         }
     }
 

@@ -50,13 +50,8 @@ pub fn parse(origin: &str, text: &str) -> Result<Scenario, ScenarioError> {
         return Err(ScenarioError::whole_file(origin, "file is too large (the limit is 4 GiB)".to_string()));
     }
     let mut diag = error::Diag::default();
-    let t0 = std::time::Instant::now();
     if let Some((scenario, meta)) = schema::decode(text, &mut diag) {
-        let t1 = std::time::Instant::now();
         validate::validate(&scenario, &meta, &mut diag);
-        if std::env::var_os("SCEN_TIME").is_some() {
-            eprintln!("decode {:?} validate {:?}", t1 - t0, t1.elapsed());
-        }
         if diag.is_empty() {
             return Ok(scenario);
         }

@@ -263,6 +263,7 @@ impl<'a> Decoder<'a, '_> {
 
     /// Check the id of the agent or task numbered `index` and record it in `ids`. Returns the
     /// index of the first definition of the id, `NONE` if it is unusable.
+    #[allow(clippy::ptr_arg, reason = "the variant matters, see `IdIndex::insert`")]
     fn register_id(
         &mut self,
         kind: &str,

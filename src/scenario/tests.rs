@@ -221,7 +221,10 @@ fn root_must_be_an_object() {
 #[test]
 fn syntax_error_stops_but_keeps_earlier_problems() {
     let text = "{\"name\": \"t\", \"seed\": -1,\n \"agents\": [{\"id\": \"a\" \"capabilities\": [\"x\"]}]}";
-    assert_eq!(problems(text), ["1:23 seed: must be ≥ 0, found -1", "2:24 agents[0]: expected `,` or `}`, found `\"`"]);
+    assert_eq!(
+        problems(text),
+        ["1:23 seed: must be ≥ 0, found -1", "2:24 agents[0]: expected `,` or `}`, found `\"` (missing comma?)"]
+    );
     let p = one_problem(&(doc("", AGENT, TASK) + "\n{}"));
     assert_eq!(p, "9:1 : expected end of file after the top-level value, found `{`");
 }
@@ -408,4 +411,72 @@ fn display_and_sorting() {
 fn positions_count_characters_not_bytes() {
     let text = doc(r#" "description": "héllo wörld", "seed": "x","#, AGENT, TASK);
     assert_eq!(one_problem(&text), "1:53 seed: expected an integer, found string \"x\"");
+}
+
+mod lexing {
+    use super::super::lexer::{Kind, Lexer};
+    use proptest::prelude::*;
+
+    fn lex_string(json: &str) -> String {
+        let mut lx = Lexer::new(json);
+        assert_eq!(lx.peek().unwrap().0, Kind::String);
+        let s = lx.string().unwrap().into_owned();
+        lx.finish().unwrap();
+        s
+    }
+
+    /// JSON with every non-ASCII character written as `\uXXXX` (surrogate pairs above U+FFFF).
+    fn ascii_json(s: &str) -> String {
+        let mut out = String::from("\"");
+        for c in s.chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                ' '..='~' => out.push(c),
+                _ => {
+                    let mut units = [0u16; 2];
+                    for u in c.encode_utf16(&mut units) {
+                        out.push_str(&format!("\\u{u:04x}"));
+                    }
+                }
+            }
+        }
+        out.push('"');
+        out
+    }
+
+    proptest! {
+        #[test]
+        fn strings_round_trip(s in any::<String>()) {
+            prop_assert_eq!(lex_string(&serde_json::to_string(&s).unwrap()), s.clone());
+            prop_assert_eq!(lex_string(&ascii_json(&s)), s);
+        }
+
+        #[test]
+        fn special_bytes_are_found_at_any_offset(prefix in "[a-z]{0,20}", special in prop_oneof![
+            Just("\\\""), Just("\\\\"), Just("\\n"), Just("\\u00e9"), Just("é"), Just("\u{7f}")
+        ], suffix in "[a-z]{0,20}") {
+            let json = format!("\"{prefix}{special}{suffix}\"");
+            let expected: String = serde_json::from_str(&json).unwrap();
+            prop_assert_eq!(lex_string(&json), expected);
+            // An unescaped control character is always caught, wherever it is.
+            let bad = format!("\"{prefix}\u{1}{suffix}\"");
+            let mut lx = Lexer::new(&bad);
+            lx.peek().unwrap();
+            let e = lx.string().unwrap_err();
+            prop_assert_eq!(e.pos, 1 + prefix.len());
+        }
+
+        #[test]
+        fn numbers_round_trip(v in any::<f64>().prop_filter("finite", |v| v.is_finite()), i in any::<i64>()) {
+            for text in [serde_json::to_string(&v).unwrap(), format!("{v:e}"), i.to_string()] {
+                let mut lx = Lexer::new(&text);
+                lx.peek().unwrap();
+                let n = lx.number().unwrap();
+                lx.finish().unwrap();
+                prop_assert_eq!(n.text, text.as_str());
+                prop_assert_eq!(n.text.parse::<f64>().unwrap(), text.parse::<f64>().unwrap());
+            }
+        }
+    }
 }

@@ -1,9 +1,11 @@
-//! Semantic checks on a decoded scenario: ids, dependencies, cycles, capabilities, faults.
+//! Semantic checks on a decoded scenario: dependencies, cycles, capabilities, faults.
 //!
-//! Runs after decoding, using the offsets [`Meta`] recorded, and reports every problem it finds.
-//! Checks that would only echo an earlier problem (e.g. "unknown task" when some task's id could
-//! not be read) are skipped. Everything is linear in the size of the scenario apart from the
-//! capped "did you mean" searches.
+//! Runs after decoding, using the offsets and resolved ids that [`Meta`] recorded (ids themselves
+//! are checked as they are read, in `schema`), and reports every problem it finds. Checks that
+//! would only echo an earlier problem (e.g. "unknown task" when some task's id could not be read)
+//! are skipped. Everything is linear in the size of the scenario apart from the capped "did you
+//! mean" searches. Cycle detection runs petgraph's Tarjan only on what is left after peeling off
+//! tasks that cannot be on a cycle, so long dependency chains cost no recursion.
 
 use super::decode::NONE;
 use super::error::{Diag, hint};
@@ -251,6 +253,9 @@ fn show_cycle(names: &[&str]) -> String {
     format!("{head} -> … ({hidden} more) … -> {tail}")
 }
 
+/// A capability and the specializations wanted with it.
+type SpecKey<'s> = (&'s str, &'s [String]);
+
 /// Every task must have an agent with its capability and all of its specializations.
 fn coverage(sc: &Scenario, meta: &Meta, diag: &mut Diag) {
     let mut by_cap: FxMap<&str, Vec<u32>> = fx_map(16);
@@ -263,8 +268,8 @@ fn coverage(sc: &Scenario, meta: &Meta, diag: &mut Diag) {
         }
     }
     let mut missing_cap: FxMap<&str, String> = fx_map(0);
-    let mut spec_result: FxMap<(&str, &[String]), Option<String>> = fx_map(0);
-    let mut last: Option<((&str, &[String]), Option<String>)> = None;
+    let mut spec_result: FxMap<SpecKey, Option<String>> = fx_map(0);
+    let mut last: Option<(SpecKey, Option<String>)> = None;
     for (i, t) in sc.tasks.iter().enumerate() {
         let m = &meta.tasks[i];
         if m.capability == NONE {
@@ -348,18 +353,15 @@ fn faults(sc: &Scenario, meta: &Meta, agent_ids: &IdIndex, diag: &mut Diag) {
     let mut crashed: FxMap<&str, ()> = fx_map(sc.agents.len());
     for i in order {
         let f = &sc.faults[i];
-        match &f.action {
-            FaultAction::Crash(a) if agent_ids.get(a).is_some() => {
-                crashed.insert(a.as_str(), ());
-            }
-            FaultAction::Revive(a) if agent_ids.get(a).is_some() => {
-                if crashed.remove(a.as_str()).is_none() {
-                    let message = format!("agent `{a}` is revived at {} ms but is not crashed at that time", f.at_ms);
-                    let path = format!("faults[{i}].revive");
-                    diag.push(meta.faults[i].agent as usize, path, message);
-                }
-            }
-            _ => {}
+        let (FaultAction::Crash(name) | FaultAction::Revive(name)) = &f.action;
+        if agent_ids.get(name).is_none() {
+            continue; // Reported above (or an echo of an unreadable agent id).
+        }
+        if matches!(f.action, FaultAction::Crash(_)) {
+            crashed.insert(name.as_str(), ());
+        } else if crashed.remove(name.as_str()).is_none() {
+            let message = format!("agent `{name}` is revived at {} ms but is not crashed at that time", f.at_ms);
+            diag.push(meta.faults[i].agent as usize, format!("faults[{i}].revive"), message);
         }
     }
 }

@@ -1,0 +1,360 @@
+//! Scenario loading from the outside: every problem of a file reported at once, each located.
+
+use proptest::prelude::*;
+use std::path::{Path, PathBuf};
+use switchyard::scenario::{
+    AgentSpec, DurationDist, FaultAction, FaultSpec, Profile, RetryPolicy, Scenario, ScenarioError,
+    Strategy as Allocation, TaskSpec, load, parse,
+};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/bad").join(name)
+}
+
+/// Problems as `LINE:COL PATH: MESSAGE`.
+fn located(e: &ScenarioError) -> Vec<String> {
+    e.problems.iter().map(|p| format!("{}:{} {}: {}", p.line, p.column, p.path, p.message)).collect()
+}
+
+fn load_err(name: &str) -> ScenarioError {
+    load(&fixture(name)).expect_err("the fixture is invalid")
+}
+
+fn parse_err(text: &str) -> Vec<String> {
+    located(&parse("inline.json", text).expect_err("the text is invalid"))
+}
+
+const VALID: &str = r#"{
+  "name": "valid",
+  "description": "Everything at once, \"escaped\" and \u00fcnicode.",
+  "seed": 12345678901234,
+  "allocation": "round_robin",
+  "heartbeat_ms": 250,
+  "defaults": {"timeout_ms": 4000, "priority": 2, "retry": {"max_attempts": 4, "backoff_ms": 100}},
+  "agents": [
+    {"id": "builder", "capabilities": ["build", "test"], "specializations": ["rust", "wasm"], "max_concurrent": 3,
+     "cost": 12.5, "performance": 0.9, "profile": {"duration_ms": {"mean": 800, "jitter": 0.25}, "failure_rate": 0.02}},
+    {"id": "tester", "capabilities": ["test"]}
+  ],
+  "tasks": [
+    {"id": "compile", "description": "Compile it", "capability": "build", "specializations": ["rust"], "work": 2.5},
+    {"id": "unit", "capability": "test", "depends_on": ["compile"], "priority": -1, "allocation": "best_score"},
+    {"id": "wasm", "capability": "build", "specializations": ["wasm", "rust"], "depends_on": ["compile"],
+     "timeout_ms": 1e4, "retry": {"multiplier": 1.5, "max_backoff_ms": 1000, "jitter": 0}},
+    {"id": "ship", "capability": "test", "depends_on": ["unit", "wasm"]}
+  ],
+  "faults": [{"at_ms": 500, "crash": "tester"}, {"at_ms": 900, "revive": "tester"}]
+}"#;
+
+#[test]
+fn syntax_error_is_located() {
+    let e = load_err("syntax-error.json");
+    assert_eq!(located(&e), ["8:5 tasks: expected `,` or `]`, found `{` (missing comma?)"]);
+    assert!(
+        e.to_string().ends_with(
+            "tests/fixtures/bad/syntax-error.json:8:5: tasks: expected `,` or `]`, found `{` (missing comma?)"
+        )
+    );
+    assert_eq!(
+        parse_err("{\n  \"name\": \"x\",\n  \"seed\": 01\n}"),
+        ["3:11 seed: invalid number: leading zeros are not allowed"]
+    );
+    assert_eq!(parse_err("{\"name\": \"x\\q\"}"), ["1:12 name: invalid escape `\\q` in string"]);
+    assert_eq!(parse_err("{\"name\": \"x\"} x"), ["1:15 : expected end of file after the top-level value, found `x`"]);
+}
+
+#[test]
+fn unknown_field_is_named_with_a_hint() {
+    let e = load_err("typo.json");
+    assert_eq!(
+        located(&e),
+        ["9:44 tasks[1]: unknown field \"dependson\" (expected one of: id, description, capability, specializations, \
+          depends_on, priority, timeout_ms, retry, allocation, work); did you mean `depends_on`?"]
+    );
+}
+
+#[test]
+fn type_and_range_errors() {
+    let e = load_err("bad-values.json");
+    assert_eq!(
+        located(&e),
+        [
+            "3:11 seed: expected an integer, found string \"42\"",
+            "4:17 allocation: unknown allocation strategy \"fastest\" (expected one of: least_loaded, best_score, round_robin)",
+            "6:55 agents[0].cost: must be ≥ 0, found -1",
+            "6:74 agents[0].performance: expected a number, found string \"high\"",
+            "9:57 tasks[0].timeout_ms: must be ≥ 1, found -5",
+            "9:73 tasks[0].priority: expected an integer, found number `1.5`",
+            "10:70 tasks[1].retry.max_attempts: must be ≥ 1, found 0",
+            "10:87 tasks[1].retry.multiplier: must be ≥ 1, found 0.5",
+            "13:30 faults[0].revive: agent `coder` is revived at 100 ms but is not crashed at that time",
+            "14:29 faults[1].crash: unknown agent `cdoer`; did you mean `coder`?",
+        ]
+    );
+}
+
+#[test]
+fn negative_timeout_is_a_range_error() {
+    let text = r#"{"name": "n", "agents": [{"id": "a", "capabilities": ["c"]}],
+        "tasks": [{"id": "t", "capability": "c", "timeout_ms": -5}], "defaults": {"timeout_ms": -1}}"#;
+    assert_eq!(
+        parse_err(text),
+        ["2:64 tasks[0].timeout_ms: must be ≥ 1, found -5", "2:97 defaults.timeout_ms: must be ≥ 1, found -1"]
+    );
+}
+
+#[test]
+fn many_problems_are_reported_together_each_at_its_line() {
+    let e = load_err("many-problems.json");
+    assert_eq!(
+        located(&e),
+        [
+            "5:65 agents[0].max_concurrent: must be ≥ 1, found 0",
+            "6:76 agents[1].profile.failure_rate: must be between 0 and 1, found 1.5",
+            "10:68 tasks[1].depends_on[1]: unknown task `lint`",
+            "11:12 tasks[2].id: duplicate task id `design` (first defined at line 9, column 12)",
+            "12:12 tasks[3]: dependency cycle: a -> b -> c -> a",
+        ]
+    );
+    let shown = e.to_string();
+    assert_eq!(shown.lines().count(), 5);
+    let origin = fixture("many-problems.json").display().to_string();
+    for line in shown.lines() {
+        assert!(line.starts_with(&format!("{origin}:")), "{line}");
+    }
+}
+
+#[test]
+fn cycle_is_shown_as_a_path() {
+    let e = load_err("cycle.json");
+    assert_eq!(located(&e), ["9:12 tasks[1]: dependency cycle: a -> b -> c -> a"]);
+}
+
+#[test]
+fn specialization_mismatch_names_what_is_missing() {
+    let e = load_err("no-capable-agent.json");
+    assert_eq!(
+        located(&e),
+        [
+            "9:63 tasks[0].specializations: no agent with capability `build` has all of the specializations \
+             `rust`, `wasm`: `builder-1` lacks `wasm`; `builder-2` lacks `rust`",
+            "10:36 tasks[1].capability: no agent has capability `deploy`",
+        ]
+    );
+}
+
+#[test]
+fn defaults_are_applied() {
+    let s = parse("valid.json", VALID).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(s.description, "Everything at once, \"escaped\" and ünicode.");
+    assert_eq!((s.seed, s.allocation, s.heartbeat_ms), (12345678901234, Allocation::RoundRobin, 250));
+    let base = RetryPolicy { max_attempts: 4, backoff_ms: 100, ..RetryPolicy::default() };
+    let [compile, unit, wasm, ship] = &s.tasks[..] else { panic!("four tasks") };
+    assert_eq!((compile.priority, compile.timeout_ms, compile.work), (2, 4000, 2.5));
+    assert_eq!(compile.retry, base);
+    assert_eq!((unit.priority, unit.allocation), (-1, Some(Allocation::BestScore)));
+    assert_eq!(wasm.timeout_ms, 10_000);
+    assert_eq!(wasm.retry, RetryPolicy { multiplier: 1.5, max_backoff_ms: 1000, jitter: 0.0, ..base });
+    assert_eq!(ship.depends_on, ["unit", "wasm"]);
+    assert_eq!((ship.allocation, ship.work), (None, 1.0));
+    assert_eq!(
+        s.agents[1].profile,
+        Profile { duration_ms: DurationDist { mean: 1000.0, jitter: 0.2 }, failure_rate: 0.0 }
+    );
+    assert_eq!(s.faults[1], FaultSpec { at_ms: 900, action: FaultAction::Revive("tester".into()) });
+}
+
+fn round_trip(s: &Scenario) {
+    let text = serde_json::to_string_pretty(s).unwrap();
+    let again = parse("round-trip.json", &text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    assert_eq!(&again, s);
+}
+
+#[test]
+fn valid_file_round_trips() {
+    round_trip(&parse("valid.json", VALID).unwrap());
+}
+
+#[test]
+fn bundled_scenarios_load_and_round_trip() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let Ok(entries) = std::fs::read_dir(&dir) else { return };
+    for entry in entries {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "json") {
+            let s = load(&path).unwrap_or_else(|e| panic!("{e}"));
+            round_trip(&s);
+        }
+    }
+}
+
+#[test]
+fn unreadable_files() {
+    let missing = Path::new("does/not/exist.json");
+    let e = load(missing).unwrap_err();
+    assert_eq!(e.to_string(), "does/not/exist.json: cannot read file: No such file or directory");
+    assert_eq!((e.problems[0].line, e.problems[0].column), (0, 0));
+
+    let path = std::env::temp_dir().join(format!("switchyard-not-utf8-{}.json", std::process::id()));
+    std::fs::write(&path, b"{\n  \"name\": \"caf\xe9\"\n}").unwrap();
+    let e = load(&path).unwrap_err();
+    std::fs::remove_file(&path).unwrap();
+    assert_eq!(located(&e), ["2:15 : file is not valid UTF-8"]);
+}
+
+#[test]
+fn large_scenarios_load() {
+    let n = 20_000;
+    let mut text = String::from(r#"{"name": "big", "agents": [{"id": "a", "capabilities": ["c"]}], "tasks": ["#);
+    for i in 0..n {
+        let deps = match i {
+            0 => String::new(),
+            1 | 2 => format!(r#""t{}""#, i - 1),
+            _ => format!(r#""t{}", "t{}""#, i - 1, i / 2),
+        };
+        text.push_str(&format!(
+            r#"{}{{"id": "t{i}", "capability": "c", "depends_on": [{deps}]}}"#,
+            if i > 0 { "," } else { "" }
+        ));
+    }
+    text.push_str("]}");
+    let s = parse("big.json", &text).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(s.tasks.len(), n);
+    // Close the loop: t0 now depends on the last task, through a long chain.
+    let looped = text.replacen(
+        r#""t0", "capability": "c", "depends_on": []"#,
+        &format!(r#""t0", "capability": "c", "depends_on": ["t{}"]"#, n - 1),
+        1,
+    );
+    let p = parse_err(&looped);
+    assert_eq!(p.len(), 1, "{p:?}");
+    // The shortest way round: t0 -> t19999 -> t9999 -> … halving … -> t0, shortened for display.
+    assert_eq!(
+        p[0],
+        "1:82 tasks[0]: dependency cycle: t0 -> t19999 -> t9999 -> t4999 -> t2499 -> t1249 -> t624 -> t312 -> … \
+         (5 more) … -> t4 -> t3 -> t1 -> t0"
+    );
+}
+
+fn arb_name() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "[a-z][a-z0-9_-]{0,12}",
+        // Escapes and non-ASCII must survive a round trip too.
+        "[a-z]{1,3}[\"\\\\/\u{e9}\u{1F600}\u{7f}]{1,3}",
+    ]
+}
+
+prop_compose! {
+    fn arb_agent(i: usize)(
+        caps in prop::collection::vec(prop_oneof![Just("code"), Just("test"), Just("doc")], 0..3),
+        specs in prop::collection::vec(prop_oneof![Just("rust"), Just("go")], 0..3),
+        max_concurrent in 1u32..20,
+        cost in 0.0f64..1e6,
+        performance in 0.0f64..=1.0,
+        mean in 0.0f64..1e5,
+        jitter in 0.0f64..=1.0,
+        failure_rate in 0.0f64..=1.0,
+    ) -> AgentSpec {
+        let mut capabilities: Vec<String> = vec!["code".into()];
+        capabilities.extend(caps.into_iter().map(String::from));
+        let mut specializations: Vec<String> = vec!["rust".into()];
+        specializations.extend(specs.into_iter().map(String::from));
+        AgentSpec {
+            id: format!("agent-{i}"),
+            capabilities,
+            specializations,
+            max_concurrent,
+            cost,
+            performance,
+            profile: Profile { duration_ms: DurationDist { mean, jitter }, failure_rate },
+        }
+    }
+}
+
+prop_compose! {
+    fn arb_retry()(
+        max_attempts in 1u32..10,
+        backoff_ms in any::<u64>(),
+        multiplier in 1.0f64..10.0,
+        max_backoff_ms in any::<u64>(),
+        jitter in 0.0f64..=1.0,
+    ) -> RetryPolicy {
+        RetryPolicy { max_attempts, backoff_ms, multiplier, max_backoff_ms, jitter }
+    }
+}
+
+prop_compose! {
+    fn arb_task(i: usize)(
+        description in arb_name(),
+        dep_picks in prop::collection::vec(any::<prop::sample::Index>(), 0..4),
+        priority in any::<i64>(),
+        timeout_ms in 1u64..=u64::MAX,
+        retry in arb_retry(),
+        allocation in prop::option::of(prop_oneof![
+            Just(Allocation::LeastLoaded), Just(Allocation::BestScore), Just(Allocation::RoundRobin)
+        ]),
+        work in 1e-9f64..1e9,
+        rust in any::<bool>(),
+    ) -> TaskSpec {
+        // Dependencies only on earlier tasks, each at most once: always acyclic and valid.
+        let mut depends_on: Vec<String> = Vec::new();
+        if i > 0 {
+            for pick in dep_picks {
+                let dep = format!("task-{}", pick.index(i));
+                if !depends_on.contains(&dep) {
+                    depends_on.push(dep);
+                }
+            }
+        }
+        TaskSpec {
+            id: format!("task-{i}"),
+            description,
+            capability: "code".into(),
+            specializations: if rust { vec!["rust".into()] } else { vec![] },
+            depends_on,
+            priority,
+            timeout_ms,
+            retry,
+            allocation,
+            work,
+        }
+    }
+}
+
+fn arb_scenario() -> impl Strategy<Value = Scenario> {
+    (1usize..4, 1usize..12, arb_name(), arb_name(), any::<u64>(), any::<u64>(), 0u64..10_000).prop_flat_map(
+        |(n_agents, n_tasks, name, description, seed, heartbeat_ms, crash_at)| {
+            let agents: Vec<_> = (0..n_agents).map(arb_agent).collect();
+            let tasks: Vec<_> = (0..n_tasks).map(arb_task).collect();
+            (agents, tasks).prop_map(move |(agents, tasks)| {
+                let victim = agents[0].id.clone();
+                Scenario {
+                    name: name.clone(),
+                    description: description.clone(),
+                    seed,
+                    allocation: Allocation::BestScore,
+                    heartbeat_ms,
+                    agents,
+                    tasks,
+                    faults: vec![
+                        FaultSpec { at_ms: crash_at, action: FaultAction::Crash(victim.clone()) },
+                        FaultSpec { at_ms: crash_at, action: FaultAction::Revive(victim) },
+                    ],
+                }
+            })
+        },
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+    #[test]
+    fn serialized_scenarios_parse_back_unchanged(s in arb_scenario()) {
+        let compact = serde_json::to_string(&s).unwrap();
+        let again = parse("p.json", &compact).map_err(|e| TestCaseError::fail(format!("{e}\n{compact}")))?;
+        prop_assert_eq!(&again, &s);
+        let pretty = serde_json::to_string_pretty(&s).unwrap();
+        prop_assert_eq!(parse("p.json", &pretty).unwrap(), s);
+    }
+}
