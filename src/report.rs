@@ -29,6 +29,8 @@ pub struct Counts {
     pub failed: u32,
     pub skipped: u32,
     pub retries: u32,
+    /// Tasks taken back from a crashed agent and given to another.
+    pub reassigned: u32,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -138,6 +140,7 @@ impl<'a> Report<'a> {
                 failed: s.failed,
                 skipped: s.skipped,
                 retries: s.retries,
+                reassigned: s.reassignments,
             },
             tasks,
             agents,
@@ -151,7 +154,7 @@ impl<'a> Report<'a> {
         let c = &self.counts;
         let _ = writeln!(
             out,
-            "{} (seed {}): {} in {} ms virtual — {} tasks: {} completed, {} failed, {} skipped, {} retries",
+            "{} (seed {}): {} in {} ms virtual — {} tasks: {} completed, {} failed, {} skipped, {} retries, {} reassigned",
             self.scenario,
             self.seed,
             self.outcome.to_uppercase(),
@@ -160,7 +163,8 @@ impl<'a> Report<'a> {
             c.completed,
             c.failed,
             c.skipped,
-            c.retries
+            c.retries,
+            c.reassigned
         );
         // Failed and skipped tasks first: they are what the reader needs to see.
         let mut rows: Vec<&TaskReport> = self.tasks.iter().filter(|t| t.state != "completed").collect();

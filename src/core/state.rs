@@ -159,6 +159,8 @@ pub struct State {
     pub failed: u32,
     pub skipped: u32,
     pub retries: u32,
+    /// Tasks taken back from crashed agents.
+    pub reassignments: u32,
     pub finished: Option<Outcome>,
     pub makespan_ms: u64,
     priorities: Vec<i64>,
@@ -213,6 +215,7 @@ impl State {
             failed: 0,
             skipped: 0,
             retries: 0,
+            reassignments: 0,
             finished: None,
             makespan_ms: 0,
             priorities: scenario.tasks.iter().map(|t| t.priority).collect(),
@@ -309,9 +312,8 @@ impl State {
                 self.agents[agent.ix()].alive = true;
                 self.index_agent(wf, agent);
             }
-            EventKind::TaskReassigned { .. }
-            | EventKind::LateResultDiscarded { .. }
-            | EventKind::CommandRefused { .. } => {}
+            EventKind::TaskReassigned { .. } => self.reassignments += 1,
+            EventKind::LateResultDiscarded { .. } | EventKind::CommandRefused { .. } => {}
             EventKind::MessageSent { msg } => self.count_message(&msg, now),
             EventKind::RunFinished { outcome, makespan_ms, .. } => {
                 self.finished = Some(outcome);
@@ -434,7 +436,7 @@ impl State {
             .collect();
         let avail = &self.avail;
         format!(
-            "now={} seq={} msg={} assigned={} term={}/{}/{}/{} retries={} finished={:?} span={}\n\
+            "now={} seq={} msg={} assigned={} term={}/{}/{}/{} retries={}/{} finished={:?} span={}\n\
              tasks={:?}\nagents={:?}\nready={:?}\navail={:?}\ntimers={:?}\nbus={:?}\nattempts={:?}",
             self.now_ms,
             self.next_seq,
@@ -445,6 +447,7 @@ impl State {
             self.failed,
             self.skipped,
             self.retries,
+            self.reassignments,
             self.finished,
             self.makespan_ms,
             self.tasks,
