@@ -80,6 +80,9 @@ pub fn end_reason(coord: &Coordinator, task: TaskId) -> Option<String> {
             let cap = &coord.scenario().tasks[task.ix()].capability;
             Some(format!("no live agent can run capability `{cap}`"))
         }
+        TaskEnd::Failed(TaskFailure::Cancelled) => Some("cancelled by an operator".into()),
+        TaskEnd::Failed(TaskFailure::Operator) => Some("failed by an operator".into()),
+        TaskEnd::Skipped { cause } if cause == task => Some("skipped by an operator".into()),
         TaskEnd::Skipped { cause } => Some(format!("upstream task `{}` failed", coord.task_name(cause))),
     }
 }

@@ -76,3 +76,47 @@ fn seeds_change_the_run_and_only_the_seed_does() {
     assert_eq!(a, b);
     assert_ne!(a, c);
 }
+
+#[test]
+fn operator_actions_and_refusals_round_trip_through_the_journal() {
+    use switchyard::core::{AgentId, OpAction, Resolution, TaskId};
+    let sc = scenario::load(std::path::Path::new("scenarios/research-pipeline.json")).unwrap();
+    let mut run = SimRun::new(sc);
+    run.set_fail_on_stall(false);
+    let mut sinks = (Vec::new(), JournalWriter::new(Vec::new()));
+    let (ai, market, analysis, draft) = (TaskId(0), TaskId(1), TaskId(3), TaskId(4));
+    run.advance_to(100, &mut sinks).unwrap();
+    let act = |run: &mut SimRun, sinks: &mut _, a: OpAction, reason: Option<&str>| {
+        let _ = run.operator(a, "tester", reason, sinks).unwrap();
+    };
+    act(&mut run, &mut sinks, OpAction::Pause, None);
+    act(&mut run, &mut sinks, OpAction::Speed(2.5), Some("faster \"please\""));
+    act(&mut run, &mut sinks, OpAction::Speed(0.0), None); // refused
+    act(&mut run, &mut sinks, OpAction::Resume, None);
+    act(&mut run, &mut sinks, OpAction::Hold(draft), Some("wait for legal"));
+    act(&mut run, &mut sinks, OpAction::Retry(ai), None); // refused: running
+    act(&mut run, &mut sinks, OpAction::Reassign(ai, AgentId(3)), None); // refused: incapable
+    act(&mut run, &mut sinks, OpAction::Cancel(market), Some("not needed"));
+    act(&mut run, &mut sinks, OpAction::Retry(analysis), None); // retries `market`, the cause
+    act(&mut run, &mut sinks, OpAction::Drain(AgentId(4)), None);
+    act(&mut run, &mut sinks, OpAction::Crash(AgentId(1)), None);
+    run.advance_to(5_000, &mut sinks).unwrap();
+    act(&mut run, &mut sinks, OpAction::Revive(AgentId(1)), None);
+    run.advance_to(60_000, &mut sinks).unwrap();
+    act(&mut run, &mut sinks, OpAction::Escalate(draft), None);
+    act(&mut run, &mut sinks, OpAction::Resolve(draft, Resolution::Done), Some("written by hand"));
+    run.advance_to(120_000, &mut sinks).unwrap();
+    let (events, writer) = sinks;
+    let text = String::from_utf8(writer.into_inner().unwrap()).unwrap();
+    for kind in ["operator_action", "command_refused", "task_held", "task_reopened", "task_escalated", "agent_draining"]
+    {
+        assert!(text.contains(&format!("\"kind\":\"{kind}\"")), "no {kind} in the journal");
+    }
+    assert!(
+        text.contains("\"message\":\"agent `writer` lacks the capability or specializations of task `research-ai`\"")
+    );
+    let back = read_journal(run.coordinator().scenario(), &text).unwrap();
+    assert_eq!(back, events);
+    let rebuilt = Coordinator::from_events(run.coordinator().scenario().clone(), &back);
+    assert_eq!(rebuilt.state().digest(), run.coordinator().state().digest());
+}

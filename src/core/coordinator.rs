@@ -27,9 +27,9 @@ pub enum Command {
 }
 
 pub struct Coordinator {
-    scenario: Scenario,
-    wf: Workflow,
-    state: State,
+    pub(super) scenario: Scenario,
+    pub(super) wf: Workflow,
+    pub(super) state: State,
     events: Vec<Event>,
     outbox: VecDeque<Message>,
     /// Reused buffer for tasks released by a completion.
@@ -104,14 +104,16 @@ impl Coordinator {
         None
     }
 
-    fn emit(&mut self, now: u64, kind: EventKind) {
-        let ev = Event { seq: self.state.next_seq, t_ms: now, kind };
+    pub(super) fn emit(&mut self, now: u64, kind: EventKind) {
+        // Time never goes back: an operator command between two simulated instants still lands after
+        // the last event.
+        let ev = Event { seq: self.state.next_seq, t_ms: now.max(self.state.now_ms), kind };
         self.state.apply(&self.wf, &ev);
         self.events.push(ev);
     }
 
     /// Puts a message on the bus: numbers it, records it, and queues it for delivery.
-    fn send(&mut self, now: u64, to: Endpoint, kind: MsgKind, correlation: Option<u64>, payload: Payload) {
+    pub(super) fn send(&mut self, now: u64, to: Endpoint, kind: MsgKind, correlation: Option<u64>, payload: Payload) {
         let msg = Message {
             id: self.state.next_msg_id,
             from: Endpoint::Coordinator,
@@ -160,7 +162,7 @@ impl Coordinator {
             } else {
                 let duration_ms = now - self.state.last_attempt(task).map_or(now, |r| r.start_ms);
                 self.emit(now, EventKind::AttemptSucceeded { task, agent, attempt, duration_ms });
-                self.emit(now, EventKind::TaskCompleted { task, agent, attempts: attempt });
+                self.emit(now, EventKind::TaskCompleted { task, agent: Some(agent), attempts: attempt });
                 self.release_dependents(now, task);
                 self.check_finished(now);
             }
@@ -187,60 +189,75 @@ impl Coordinator {
                     self.send(now, Endpoint::Agent(agent), MsgKind::Cancel, None, payload);
                     self.retry_or_fail(now, task);
                 }
-                Timer::RetryDue { task, .. } => self.emit(now, EventKind::TaskReady { task }),
+                Timer::RetryDue { task, .. } => self.make_ready(now, task),
             }
         }
         self.dispatch(now);
     }
 
-    /// A fault from the scenario or an operator action.
+    /// A fault from the scenario (operators go through [`Coordinator::handle_operator`]).
     pub fn handle_command(&mut self, now: u64, cmd: Command, origin: Origin) {
-        if self.is_finished() {
-            self.emit(now, EventKind::CommandRefused { origin, reason: Refusal::RunFinished });
+        let refusal = match cmd {
+            _ if self.is_finished() => Some(Refusal::RunFinished),
+            Command::CrashAgent(agent) if !self.state.agents[agent.ix()].alive => {
+                Some(Refusal::AgentAlreadyDown(agent))
+            }
+            Command::ReviveAgent(agent) if self.state.agents[agent.ix()].alive => Some(Refusal::AgentNotDown(agent)),
+            _ => None,
+        };
+        if let Some(reason) = refusal {
+            self.emit(now, EventKind::CommandRefused { origin, reason, action: None });
             return;
         }
         match cmd {
-            Command::CrashAgent(agent) => {
-                if !self.state.agents[agent.ix()].alive {
-                    let reason = Refusal::AgentAlreadyDown(agent);
-                    self.emit(now, EventKind::CommandRefused { origin, reason });
-                    return;
-                }
-                tracing::warn!(t_ms = now, agent = self.agent_name(agent), origin = origin.name(), "agent crashed");
-                self.emit(now, EventKind::AgentCrashed { agent, origin });
-                let note = Payload::Status(StatusNote::AgentDown(agent));
-                self.send(now, Endpoint::Broadcast, MsgKind::Status, None, note);
-                let running = self.state.agents[agent.ix()].running.clone();
-                for task in running {
-                    let attempt = self.state.tasks[task.ix()].attempts;
-                    let reason = AttemptFailure::AgentCrashed;
-                    self.emit(now, EventKind::AttemptFailed { task, agent, attempt, reason });
-                    if attempt < self.scenario.tasks[task.ix()].retry.max_attempts {
-                        // Not the task's fault: it goes straight back to the ready set, no backoff.
-                        self.emit(now, EventKind::TaskReassigned { task, from: agent });
-                        self.emit(now, EventKind::TaskReady { task });
-                    } else {
-                        self.fail_task(now, task, TaskFailure::AttemptsExhausted { attempts: attempt });
-                    }
-                }
-                self.check_finished(now);
-            }
-            Command::ReviveAgent(agent) => {
-                if self.state.agents[agent.ix()].alive {
-                    let reason = Refusal::AgentNotDown(agent);
-                    self.emit(now, EventKind::CommandRefused { origin, reason });
-                    return;
-                }
-                self.emit(now, EventKind::AgentRevived { agent, origin });
-                let note = Payload::Status(StatusNote::AgentUp(agent));
-                self.send(now, Endpoint::Broadcast, MsgKind::Status, None, note);
-            }
+            Command::CrashAgent(agent) => self.crash_agent(now, agent, origin),
+            Command::ReviveAgent(agent) => self.revive_agent(now, agent, origin),
         }
         self.dispatch(now);
     }
 
+    pub(super) fn crash_agent(&mut self, now: u64, agent: AgentId, origin: Origin) {
+        tracing::warn!(t_ms = now, agent = self.agent_name(agent), origin = origin.name(), "agent crashed");
+        self.emit(now, EventKind::AgentCrashed { agent, origin });
+        let note = Payload::Status(StatusNote::AgentDown(agent));
+        self.send(now, Endpoint::Broadcast, MsgKind::Status, None, note);
+        let running = self.state.agents[agent.ix()].running.clone();
+        for task in running {
+            let attempt = self.state.tasks[task.ix()].attempts;
+            let reason = AttemptFailure::AgentCrashed;
+            self.emit(now, EventKind::AttemptFailed { task, agent, attempt, reason });
+            if self.attempts_left(task) > 0 {
+                // Not the task's fault: it goes straight back to the ready set, no backoff.
+                self.emit(now, EventKind::TaskReassigned { task, from: agent });
+                self.make_ready(now, task);
+            } else {
+                self.fail_task(now, task, TaskFailure::AttemptsExhausted { attempts: attempt });
+            }
+        }
+        self.check_finished(now);
+    }
+
+    pub(super) fn revive_agent(&mut self, now: u64, agent: AgentId, origin: Origin) {
+        self.emit(now, EventKind::AgentRevived { agent, origin });
+        let note = Payload::Status(StatusNote::AgentUp(agent));
+        self.send(now, Endpoint::Broadcast, MsgKind::Status, None, note);
+    }
+
+    /// Attempts the task may still start under its retry budget.
+    pub fn attempts_left(&self, task: TaskId) -> u32 {
+        let t = &self.state.tasks[task.ix()];
+        (t.budget_base + self.scenario.tasks[task.ix()].retry.max_attempts).saturating_sub(t.attempts)
+    }
+
+    /// Puts a task whose dependencies are done into the ready set, unless an operator holds it.
+    pub(super) fn make_ready(&mut self, now: u64, task: TaskId) {
+        if !self.state.tasks[task.ix()].held {
+            self.emit(now, EventKind::TaskReady { task });
+        }
+    }
+
     /// The driver has nothing left that could change the run (no messages in flight, no timers, no
-    /// future faults): tasks still waiting for an agent can never run, so they fail.
+    /// future faults, no operator): tasks still waiting for an agent can never run, so they fail.
     pub fn handle_stall(&mut self, now: u64) {
         if self.is_finished() {
             return;
@@ -254,36 +271,54 @@ impl Coordinator {
         self.check_finished(now);
     }
 
+    /// Tasks that wait for an agent none of which is available, or for the operator (held or in the
+    /// inbox): what a stalled run is stuck on.
+    pub fn stuck_tasks(&self) -> usize {
+        self.state
+            .tasks
+            .iter()
+            .filter(|t| {
+                t.held || t.state == TaskState::Escalated || (t.state == TaskState::Ready && t.remaining_deps == 0)
+            })
+            .count()
+    }
+
     fn retry_or_fail(&mut self, now: u64, task: TaskId) {
         let attempts = self.state.tasks[task.ix()].attempts;
         let policy = &self.scenario.tasks[task.ix()].retry;
-        if attempts >= policy.max_attempts {
+        if self.attempts_left(task) == 0 {
             self.fail_task(now, task, TaskFailure::AttemptsExhausted { attempts });
             self.check_finished(now);
             return;
         }
-        let delay_ms = backoff_ms(self.scenario.seed, task, attempts, policy);
+        let failed_in_budget = attempts - self.state.tasks[task.ix()].budget_base;
+        let delay_ms = backoff_ms(self.scenario.seed, task, failed_in_budget, policy);
         let kind = EventKind::RetryScheduled { task, attempt: attempts + 1, delay_ms, at_ms: now + delay_ms };
         self.emit(now, kind);
     }
 
-    fn fail_task(&mut self, now: u64, task: TaskId, reason: TaskFailure) {
+    pub(super) fn fail_task(&mut self, now: u64, task: TaskId, reason: TaskFailure) {
         tracing::warn!(t_ms = now, task = self.task_name(task), reason = reason.code(), "task failed");
         self.emit(now, EventKind::TaskFailed { task, reason });
-        // Everything downstream can no longer run; walk it once, depth first.
-        let mut stack = vec![task];
+        self.skip_downstream(now, task, task);
+    }
+
+    /// Skips everything downstream of `from` that has not ended, naming `cause` as the reason.
+    pub(super) fn skip_downstream(&mut self, now: u64, from: TaskId, cause: TaskId) {
+        // Walk it once, depth first: a skipped task is terminal, so it is never visited twice.
+        let mut stack = vec![from];
         while let Some(t) = stack.pop() {
             let dependents: Vec<TaskId> = self.wf.dependents(t).collect();
             for d in dependents {
                 if !self.state.tasks[d.ix()].state.is_terminal() {
-                    self.emit(now, EventKind::TaskSkipped { task: d, cause: task });
+                    self.emit(now, EventKind::TaskSkipped { task: d, cause });
                     stack.push(d);
                 }
             }
         }
     }
 
-    fn release_dependents(&mut self, now: u64, task: TaskId) {
+    pub(super) fn release_dependents(&mut self, now: u64, task: TaskId) {
         let mut ready = std::mem::take(&mut self.scratch);
         ready.extend(self.wf.dependents(task).filter(|d| {
             let t = &self.state.tasks[d.ix()];
@@ -291,13 +326,13 @@ impl Coordinator {
         }));
         // petgraph lists neighbours newest edge first; scenario order reads better in the journal.
         for &d in ready.iter().rev() {
-            self.emit(now, EventKind::TaskReady { task: d });
+            self.make_ready(now, d);
         }
         ready.clear();
         self.scratch = ready;
     }
 
-    fn check_finished(&mut self, now: u64) {
+    pub(super) fn check_finished(&mut self, now: u64) {
         let s = &self.state;
         if s.finished.is_some() || s.terminal as usize != self.wf.task_count() {
             return;
@@ -310,7 +345,7 @@ impl Coordinator {
     }
 
     /// Matches ready tasks with available agents, best ready task first, until no class can move.
-    fn dispatch(&mut self, now: u64) {
+    pub(super) fn dispatch(&mut self, now: u64) {
         loop {
             let mut best: Option<(i64, Reverse<u32>, usize)> = None;
             let mut i = 0;
@@ -319,7 +354,8 @@ impl Coordinator {
                 let pool = self.wf.classes[c].pool.0 as usize;
                 let q = &mut self.state.ready[c];
                 while let Some(&(_, Reverse(t))) = q.peek() {
-                    if self.state.tasks[t as usize].state == TaskState::Ready {
+                    let task = &self.state.tasks[t as usize];
+                    if task.state == TaskState::Ready && !task.held {
                         break;
                     }
                     q.pop();
@@ -341,11 +377,12 @@ impl Coordinator {
             self.state.ready[c].pop();
             let pool = self.wf.classes[c].pool.0 as usize;
             let &(_, agent) = self.state.avail[pool].first().expect("checked non-empty");
-            self.assign(now, TaskId(t), AgentId(agent), self.wf.classes[c].strategy);
+            self.assign(now, TaskId(t), AgentId(agent), Some(self.wf.classes[c].strategy));
         }
     }
 
-    fn assign(&mut self, now: u64, task: TaskId, agent: AgentId, strategy: Strategy) {
+    /// Starts an attempt of `task` on `agent`; `strategy` is `None` when an operator chose the agent.
+    pub(super) fn assign(&mut self, now: u64, task: TaskId, agent: AgentId, strategy: Option<Strategy>) {
         self.emit(now, EventKind::TaskAssigned { task, agent, strategy });
         let spec = &self.scenario.tasks[task.ix()];
         let attempt = self.state.tasks[task.ix()].attempts + 1;

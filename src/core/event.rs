@@ -1,11 +1,13 @@
 //! Events: the record of every state change, in order. The journal writes them, the console folds
 //! them, and [`super::Coordinator::apply`] rebuilds the coordinator from them.
 
+use std::sync::Arc;
+
 use super::bus::{AgentError, Message};
 use super::ids::{AgentId, TaskId};
 use crate::scenario::Strategy;
 
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Event {
     /// 0, 1, 2 … in emission order.
     pub seq: u64,
@@ -39,6 +41,8 @@ pub enum AttemptFailure {
     Agent(AgentError),
     /// The agent crashed while the attempt was running.
     AgentCrashed,
+    /// An operator cancelled the task or moved it to another agent.
+    Operator,
 }
 
 impl AttemptFailure {
@@ -46,6 +50,7 @@ impl AttemptFailure {
         match self {
             AttemptFailure::Agent(e) => e.text(),
             AttemptFailure::AgentCrashed => "agent_crashed",
+            AttemptFailure::Operator => "operator",
         }
     }
 }
@@ -57,6 +62,10 @@ pub enum TaskFailure {
     AttemptsExhausted { attempts: u32 },
     /// No live agent can run it and nothing left in the run could change that.
     NoLiveAgent,
+    /// An operator cancelled it.
+    Cancelled,
+    /// An operator resolved its inbox item as failed.
+    Operator,
 }
 
 impl TaskFailure {
@@ -64,6 +73,8 @@ impl TaskFailure {
         match self {
             TaskFailure::AttemptsExhausted { .. } => "attempts_exhausted",
             TaskFailure::NoLiveAgent => "no_live_agent",
+            TaskFailure::Cancelled => "cancelled",
+            TaskFailure::Operator => "operator",
         }
     }
 }
@@ -83,7 +94,100 @@ impl Outcome {
     }
 }
 
+/// What an operator asked for (the target, when there is one, is part of the action).
 #[derive(Debug, Clone, Copy, PartialEq)]
+pub enum OpAction {
+    Pause,
+    Resume,
+    Step,
+    Speed(f64),
+    Restart,
+    Hold(TaskId),
+    Release(TaskId),
+    Retry(TaskId),
+    Reassign(TaskId, AgentId),
+    Escalate(TaskId),
+    Cancel(TaskId),
+    Resolve(TaskId, Resolution),
+    Crash(AgentId),
+    Revive(AgentId),
+    Drain(AgentId),
+}
+
+/// How an operator settles an inbox item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Resolution {
+    /// Run it again with a fresh retry budget.
+    Retry,
+    /// Give up on it and its dependents.
+    Skip,
+    /// Mark it completed by hand (the note says what was done); dependents go ahead.
+    Done,
+    /// Mark it failed; dependents are skipped.
+    Fail,
+}
+
+impl Resolution {
+    pub const ALL: [Resolution; 4] = [Resolution::Retry, Resolution::Skip, Resolution::Done, Resolution::Fail];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Resolution::Retry => "retry",
+            Resolution::Skip => "skip",
+            Resolution::Done => "done",
+            Resolution::Fail => "fail",
+        }
+    }
+
+    pub fn from_name(s: &str) -> Option<Resolution> {
+        Resolution::ALL.into_iter().find(|r| r.name() == s)
+    }
+}
+
+impl OpAction {
+    /// The journal's `action` field (and the console command's name).
+    pub fn name(&self) -> &'static str {
+        match self {
+            OpAction::Pause => "pause",
+            OpAction::Resume => "resume",
+            OpAction::Step => "step",
+            OpAction::Speed(_) => "speed",
+            OpAction::Restart => "restart",
+            OpAction::Hold(_) => "hold",
+            OpAction::Release(_) => "release",
+            OpAction::Retry(_) => "retry",
+            OpAction::Reassign(..) => "reassign",
+            OpAction::Escalate(_) => "escalate",
+            OpAction::Cancel(_) => "cancel",
+            OpAction::Resolve(..) => "resolve",
+            OpAction::Crash(_) => "crash",
+            OpAction::Revive(_) => "revive",
+            OpAction::Drain(_) => "drain",
+        }
+    }
+
+    pub fn task(&self) -> Option<TaskId> {
+        match *self {
+            OpAction::Hold(t)
+            | OpAction::Release(t)
+            | OpAction::Retry(t)
+            | OpAction::Reassign(t, _)
+            | OpAction::Escalate(t)
+            | OpAction::Cancel(t)
+            | OpAction::Resolve(t, _) => Some(t),
+            _ => None,
+        }
+    }
+
+    pub fn agent(&self) -> Option<AgentId> {
+        match *self {
+            OpAction::Reassign(_, a) | OpAction::Crash(a) | OpAction::Revive(a) | OpAction::Drain(a) => Some(a),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
 pub enum EventKind {
     RunStarted {
         tasks: u32,
@@ -94,10 +198,11 @@ pub enum EventKind {
     TaskReady {
         task: TaskId,
     },
+    /// `strategy` is `None` when an operator picked the agent.
     TaskAssigned {
         task: TaskId,
         agent: AgentId,
-        strategy: Strategy,
+        strategy: Option<Strategy>,
     },
     AttemptStarted {
         task: TaskId,
@@ -130,16 +235,18 @@ pub enum EventKind {
         delay_ms: u64,
         at_ms: u64,
     },
+    /// `agent` is `None` when an operator marked the task done by hand.
     TaskCompleted {
         task: TaskId,
-        agent: AgentId,
+        agent: Option<AgentId>,
         attempts: u32,
     },
     TaskFailed {
         task: TaskId,
         reason: TaskFailure,
     },
-    /// `cause` is the failed task upstream that makes this one impossible.
+    /// `cause` is the failed task upstream that makes this one impossible (the task itself when an
+    /// operator skipped it).
     TaskSkipped {
         task: TaskId,
         cause: TaskId,
@@ -148,6 +255,7 @@ pub enum EventKind {
         agent: AgentId,
         origin: Origin,
     },
+    /// A crashed agent is back, or a draining one takes work again.
     AgentRevived {
         agent: AgentId,
         origin: Origin,
@@ -163,10 +271,44 @@ pub enum EventKind {
         agent: AgentId,
         attempt: u32,
     },
-    /// A command that could not apply, with the reason.
+    /// A command that could not apply, with the reason. `action` is set for operator commands.
     CommandRefused {
         origin: Origin,
         reason: Refusal,
+        action: Option<OpAction>,
+    },
+    /// An operator command was accepted; the events that carry it out follow.
+    OperatorAction {
+        who: Arc<str>,
+        action: OpAction,
+        reason: Option<Arc<str>>,
+    },
+    /// The task will not be dispatched until released.
+    TaskHeld {
+        task: TaskId,
+    },
+    TaskReleased {
+        task: TaskId,
+    },
+    /// The task went to the operator's inbox and waits for a resolution.
+    TaskEscalated {
+        task: TaskId,
+        origin: Origin,
+    },
+    /// A failed or skipped task is back in play (an operator retried it or its cause).
+    TaskReopened {
+        task: TaskId,
+    },
+    /// The agent finishes its current work and takes no more.
+    AgentDraining {
+        agent: AgentId,
+        origin: Origin,
+    },
+    /// The run had finished, and an operator action gave it work again.
+    RunReopened,
+    /// The run stops (`paused: true`) or goes on advancing.
+    RunPaused {
+        paused: bool,
     },
     MessageSent {
         msg: Message,
@@ -186,6 +328,133 @@ pub enum Refusal {
     AgentAlreadyDown(AgentId),
     AgentNotDown(AgentId),
     RunFinished,
+    /// The task is running (on this agent); the action applies to tasks that are not.
+    TaskRunning(TaskId, AgentId),
+    /// The task already ended this way.
+    TaskEnded(TaskId),
+    /// Nothing to retry: the task has not failed, been skipped or escalated.
+    NotRetryable(TaskId),
+    /// The task still waits for dependencies.
+    TaskWaiting(TaskId),
+    NotHeld(TaskId),
+    AlreadyHeld(TaskId),
+    NotEscalated(TaskId),
+    AlreadyEscalated(TaskId),
+    /// The agent lacks the task's capability or specializations.
+    AgentIncapable(TaskId, AgentId),
+    AgentDown(AgentId),
+    AgentDraining(AgentId),
+    AgentBusy(AgentId),
+    AlreadyOnAgent(TaskId, AgentId),
+    /// The console was opened with `--read-only`.
+    ReadOnly,
+    /// The run is already paused / not paused.
+    NoChange,
+    /// A speed outside 0.01..=1000.
+    BadSpeed,
+}
+
+impl Refusal {
+    /// The journal's `reason` code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Refusal::AgentAlreadyDown(_) => "agent_already_down",
+            Refusal::AgentNotDown(_) => "agent_not_down",
+            Refusal::RunFinished => "run_finished",
+            Refusal::TaskRunning(..) => "task_running",
+            Refusal::TaskEnded(_) => "task_ended",
+            Refusal::NotRetryable(_) => "not_retryable",
+            Refusal::TaskWaiting(_) => "task_waiting",
+            Refusal::NotHeld(_) => "not_held",
+            Refusal::AlreadyHeld(_) => "already_held",
+            Refusal::NotEscalated(_) => "not_escalated",
+            Refusal::AlreadyEscalated(_) => "already_escalated",
+            Refusal::AgentIncapable(..) => "agent_incapable",
+            Refusal::AgentDown(_) => "agent_down",
+            Refusal::AgentDraining(_) => "agent_draining",
+            Refusal::AgentBusy(_) => "agent_busy",
+            Refusal::AlreadyOnAgent(..) => "already_on_agent",
+            Refusal::ReadOnly => "read_only",
+            Refusal::NoChange => "no_change",
+            Refusal::BadSpeed => "bad_speed",
+        }
+    }
+
+    /// The refusal in words, for the journal's `message` and the console's status line.
+    pub fn describe<'a>(&self, task: impl Fn(TaskId) -> &'a str, agent: impl Fn(AgentId) -> &'a str) -> String {
+        match *self {
+            Refusal::AgentAlreadyDown(a) => format!("agent `{}` is already down", agent(a)),
+            Refusal::AgentNotDown(a) => format!("agent `{}` is up and not draining", agent(a)),
+            Refusal::RunFinished => "the run has finished".into(),
+            Refusal::TaskRunning(t, a) => format!("task `{}` is running on `{}`; cancel it or wait", task(t), agent(a)),
+            Refusal::TaskEnded(t) => format!("task `{}` has already ended", task(t)),
+            Refusal::NotRetryable(t) => format!("task `{}` has not failed: nothing to retry", task(t)),
+            Refusal::TaskWaiting(t) => format!("task `{}` still waits for its dependencies", task(t)),
+            Refusal::NotHeld(t) => format!("task `{}` is not held", task(t)),
+            Refusal::AlreadyHeld(t) => format!("task `{}` is already held", task(t)),
+            Refusal::NotEscalated(t) => format!("task `{}` is not in the inbox", task(t)),
+            Refusal::AlreadyEscalated(t) => format!("task `{}` is already in the inbox", task(t)),
+            Refusal::AgentIncapable(t, a) => {
+                format!("agent `{}` lacks the capability or specializations of task `{}`", agent(a), task(t))
+            }
+            Refusal::AgentDown(a) => format!("agent `{}` is down", agent(a)),
+            Refusal::AgentDraining(a) => format!("agent `{}` is draining", agent(a)),
+            Refusal::AgentBusy(a) => format!("agent `{}` is at max_concurrent", agent(a)),
+            Refusal::AlreadyOnAgent(t, a) => format!("task `{}` already runs on `{}`", task(t), agent(a)),
+            Refusal::ReadOnly => "the console is read-only (--read-only)".into(),
+            Refusal::NoChange => "nothing to change".into(),
+            Refusal::BadSpeed => "speed must be between 0.01 and 1000".into(),
+        }
+    }
+
+    /// The inverse of [`Refusal::code`] given its subjects (for reading journals back).
+    pub fn from_code(code: &str, task: Option<TaskId>, agent: Option<AgentId>) -> Option<Refusal> {
+        let (t, a) = (task, agent);
+        Some(match code {
+            "agent_already_down" => Refusal::AgentAlreadyDown(a?),
+            "agent_not_down" => Refusal::AgentNotDown(a?),
+            "run_finished" => Refusal::RunFinished,
+            "task_running" => Refusal::TaskRunning(t?, a?),
+            "task_ended" => Refusal::TaskEnded(t?),
+            "not_retryable" => Refusal::NotRetryable(t?),
+            "task_waiting" => Refusal::TaskWaiting(t?),
+            "not_held" => Refusal::NotHeld(t?),
+            "already_held" => Refusal::AlreadyHeld(t?),
+            "not_escalated" => Refusal::NotEscalated(t?),
+            "already_escalated" => Refusal::AlreadyEscalated(t?),
+            "agent_incapable" => Refusal::AgentIncapable(t?, a?),
+            "agent_down" => Refusal::AgentDown(a?),
+            "agent_draining" => Refusal::AgentDraining(a?),
+            "agent_busy" => Refusal::AgentBusy(a?),
+            "already_on_agent" => Refusal::AlreadyOnAgent(t?, a?),
+            "read_only" => Refusal::ReadOnly,
+            "no_change" => Refusal::NoChange,
+            "bad_speed" => Refusal::BadSpeed,
+            _ => return None,
+        })
+    }
+
+    /// The task and agent the refusal is about, where it names them.
+    pub fn subjects(&self) -> (Option<TaskId>, Option<AgentId>) {
+        match *self {
+            Refusal::AgentAlreadyDown(a)
+            | Refusal::AgentNotDown(a)
+            | Refusal::AgentDown(a)
+            | Refusal::AgentDraining(a)
+            | Refusal::AgentBusy(a) => (None, Some(a)),
+            Refusal::TaskRunning(t, a) | Refusal::AgentIncapable(t, a) | Refusal::AlreadyOnAgent(t, a) => {
+                (Some(t), Some(a))
+            }
+            Refusal::TaskEnded(t)
+            | Refusal::NotRetryable(t)
+            | Refusal::TaskWaiting(t)
+            | Refusal::NotHeld(t)
+            | Refusal::AlreadyHeld(t)
+            | Refusal::NotEscalated(t)
+            | Refusal::AlreadyEscalated(t) => (Some(t), None),
+            Refusal::RunFinished | Refusal::ReadOnly | Refusal::NoChange | Refusal::BadSpeed => (None, None),
+        }
+    }
 }
 
 impl EventKind {
@@ -209,6 +478,15 @@ impl EventKind {
             EventKind::LateResultDiscarded { .. } => "late_result_discarded",
             EventKind::CommandRefused { .. } => "command_refused",
             EventKind::MessageSent { .. } => "message_sent",
+            EventKind::OperatorAction { .. } => "operator_action",
+            EventKind::TaskHeld { .. } => "task_held",
+            EventKind::TaskReleased { .. } => "task_released",
+            EventKind::TaskEscalated { .. } => "task_escalated",
+            EventKind::TaskReopened { .. } => "task_reopened",
+            EventKind::AgentDraining { .. } => "agent_draining",
+            EventKind::RunReopened => "run_reopened",
+            EventKind::RunPaused { paused: true } => "run_paused",
+            EventKind::RunPaused { paused: false } => "run_resumed",
             EventKind::RunFinished { .. } => "run_finished",
         }
     }
@@ -228,7 +506,12 @@ impl EventKind {
             | TaskFailed { task, .. }
             | TaskSkipped { task, .. }
             | TaskReassigned { task, .. }
-            | LateResultDiscarded { task, .. } => Some(task),
+            | LateResultDiscarded { task, .. }
+            | TaskHeld { task }
+            | TaskReleased { task }
+            | TaskEscalated { task, .. }
+            | TaskReopened { task } => Some(task),
+            OperatorAction { action, .. } => action.task(),
             _ => None,
         }
     }

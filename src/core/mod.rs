@@ -5,15 +5,20 @@ pub mod bus;
 mod coordinator;
 pub mod event;
 pub mod ids;
+mod operator;
 pub mod state;
 pub mod timers;
 pub mod workflow;
 
 pub use bus::{Endpoint, Message, MsgKind, Payload};
 pub use coordinator::{Command, Coordinator, backoff_ms};
-pub use event::{Event, EventKind, Origin, Outcome};
+pub use event::{Event, EventKind, OpAction, Origin, Outcome, Refusal, Resolution};
 pub use ids::{AgentId, TaskId};
+pub use operator::Impact;
 pub use state::TaskState;
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod operator_tests;

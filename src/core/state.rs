@@ -22,6 +22,8 @@ pub enum TaskState {
     Running,
     /// An attempt failed; the next one is scheduled (or about to be decided).
     Retrying,
+    /// In the operator's inbox, waiting for a resolution.
+    Escalated,
     Completed,
     Failed,
     Skipped,
@@ -34,6 +36,7 @@ impl TaskState {
             TaskState::Ready => "ready",
             TaskState::Running => "running",
             TaskState::Retrying => "retrying",
+            TaskState::Escalated => "escalated",
             TaskState::Completed => "completed",
             TaskState::Failed => "failed",
             TaskState::Skipped => "skipped",
@@ -88,6 +91,10 @@ pub struct TaskRt {
     /// The agent of the current or last attempt.
     pub agent: Option<AgentId>,
     pub retry_at_ms: u64,
+    /// An operator holds the task: it is never dispatched until released.
+    pub held: bool,
+    /// Attempts started before the current retry budget (an operator retry grants a fresh one).
+    pub budget_base: u32,
     /// Index of the latest attempt in [`State::attempt_log`] (`u32::MAX` before the first).
     last_attempt: u32,
     /// Set when the task failed or was skipped.
@@ -97,6 +104,8 @@ pub struct TaskRt {
 #[derive(Debug, Clone, PartialEq)]
 pub struct AgentRt {
     pub alive: bool,
+    /// Finishes its current work, takes no more.
+    pub draining: bool,
     pub max_concurrent: u32,
     pub performance: f64,
     /// Tasks with a running attempt on this agent (small: at most `max_concurrent`).
@@ -111,7 +120,7 @@ pub struct AgentRt {
 
 impl AgentRt {
     pub fn available(&self) -> bool {
-        self.alive && (self.running.len() as u32) < self.max_concurrent
+        self.alive && !self.draining && (self.running.len() as u32) < self.max_concurrent
     }
 
     /// Sort key among available agents of a class: smaller is picked first.
@@ -163,6 +172,12 @@ pub struct State {
     pub reassignments: u32,
     pub finished: Option<Outcome>,
     pub makespan_ms: u64,
+    /// Set by an operator; drivers stop advancing time while it is.
+    pub paused: bool,
+    /// The operator's last speed setting (virtual ms per wall ms).
+    pub speed: f64,
+    /// Escalated tasks, oldest first, with the time they arrived.
+    pub inbox: Vec<(TaskId, u64)>,
     priorities: Vec<i64>,
 }
 
@@ -177,6 +192,8 @@ impl State {
                 attempts: 0,
                 agent: None,
                 retry_at_ms: 0,
+                held: false,
+                budget_base: 0,
                 last_attempt: NO_ATTEMPT,
                 end_reason: None,
             })
@@ -186,6 +203,7 @@ impl State {
             .iter()
             .map(|a| AgentRt {
                 alive: true,
+                draining: false,
                 max_concurrent: a.max_concurrent.max(1),
                 performance: a.performance,
                 running: Vec::new(),
@@ -218,6 +236,9 @@ impl State {
             reassignments: 0,
             finished: None,
             makespan_ms: 0,
+            paused: false,
+            speed: 1.0,
+            inbox: Vec::new(),
             priorities: scenario.tasks.iter().map(|t| t.priority).collect(),
         };
         for a in 0..state.agents.len() {
@@ -231,6 +252,12 @@ impl State {
         self.now_ms = ev.t_ms;
         self.next_seq = ev.seq + 1;
         let now = ev.t_ms;
+        if let Some(task) = ev.kind.task()
+            && self.tasks[task.ix()].state == TaskState::Escalated
+            && !matches!(ev.kind, EventKind::OperatorAction { .. } | EventKind::CommandRefused { .. })
+        {
+            self.inbox.retain(|(t, _)| *t != task);
+        }
         match ev.kind {
             EventKind::RunStarted { .. } => {}
             EventKind::TaskReady { task } => {
@@ -309,8 +336,44 @@ impl State {
                 self.agents[agent.ix()].alive = false;
             }
             EventKind::AgentRevived { agent, .. } => {
-                self.agents[agent.ix()].alive = true;
+                let a = &mut self.agents[agent.ix()];
+                if a.alive {
+                    a.draining = false;
+                } else {
+                    a.alive = true;
+                }
                 self.index_agent(wf, agent);
+            }
+            EventKind::AgentDraining { agent, .. } => {
+                self.unindex_agent(wf, agent);
+                self.agents[agent.ix()].draining = true;
+            }
+            EventKind::TaskHeld { task } => self.tasks[task.ix()].held = true,
+            EventKind::TaskReleased { task } => self.tasks[task.ix()].held = false,
+            EventKind::TaskEscalated { task, .. } => {
+                self.tasks[task.ix()].state = TaskState::Escalated;
+                self.inbox.push((task, now));
+            }
+            EventKind::TaskReopened { task } => {
+                let t = &mut self.tasks[task.ix()];
+                match t.state {
+                    TaskState::Failed => self.failed -= 1,
+                    TaskState::Skipped => self.skipped -= 1,
+                    _ => {}
+                }
+                if t.state.is_terminal() {
+                    self.terminal -= 1;
+                }
+                t.state = TaskState::Waiting;
+                t.end_reason = None;
+                t.budget_base = t.attempts;
+            }
+            EventKind::RunReopened => self.finished = None,
+            EventKind::RunPaused { paused } => self.paused = paused,
+            EventKind::OperatorAction { action, .. } => {
+                if let super::event::OpAction::Speed(x) = action {
+                    self.speed = x;
+                }
             }
             EventKind::TaskReassigned { .. } => self.reassignments += 1,
             EventKind::LateResultDiscarded { .. } | EventKind::CommandRefused { .. } => {}
@@ -372,7 +435,7 @@ impl State {
             }
             Timer::RetryDue { task, attempt } => {
                 let t = &self.tasks[task.ix()];
-                t.state == TaskState::Retrying && t.attempts + 1 == attempt
+                t.state == TaskState::Retrying && t.attempts + 1 == attempt && !t.held
             }
         }
     }
@@ -427,7 +490,7 @@ impl State {
                 let mut v: Vec<u32> = q
                     .iter()
                     .map(|(_, Reverse(t))| *t)
-                    .filter(|&t| self.tasks[t as usize].state == TaskState::Ready)
+                    .filter(|&t| self.tasks[t as usize].state == TaskState::Ready && !self.tasks[t as usize].held)
                     .collect();
                 v.sort_unstable();
                 v.dedup();
@@ -436,7 +499,7 @@ impl State {
             .collect();
         let avail = &self.avail;
         format!(
-            "now={} seq={} msg={} assigned={} term={}/{}/{}/{} retries={}/{} finished={:?} span={}\n\
+            "now={} seq={} msg={} assigned={} term={}/{}/{}/{} retries={}/{} finished={:?} span={} paused={} speed={} inbox={:?}\n\
              tasks={:?}\nagents={:?}\nready={:?}\navail={:?}\ntimers={:?}\nbus={:?}\nattempts={:?}",
             self.now_ms,
             self.next_seq,
@@ -450,6 +513,9 @@ impl State {
             self.reassignments,
             self.finished,
             self.makespan_ms,
+            self.paused,
+            self.speed,
+            self.inbox,
             self.tasks,
             self.agents,
             ready,

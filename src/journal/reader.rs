@@ -2,11 +2,12 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::Arc;
 
 use serde_json::Value;
 
 use crate::core::bus::{AgentError, StatusNote};
-use crate::core::event::{AttemptFailure, Refusal, TaskFailure};
+use crate::core::event::{AttemptFailure, OpAction, Refusal, Resolution, TaskFailure};
 use crate::core::{AgentId, Endpoint, Event, EventKind, Message, MsgKind, Origin, Outcome, Payload, TaskId};
 use crate::scenario::{Scenario, Strategy};
 
@@ -54,6 +55,43 @@ impl<'a> Resolver<'a> {
         let name = self.str(v, key)?;
         self.agents.get(name).map(|&i| AgentId(i)).ok_or_else(|| format!("unknown agent `{name}`"))
     }
+    fn opt_task(&self, v: &Value) -> R<Option<TaskId>> {
+        if v.get("task").is_some() { self.task(v, "task").map(Some) } else { Ok(None) }
+    }
+    fn opt_agent(&self, v: &Value) -> R<Option<AgentId>> {
+        if v.get("agent").is_some() { self.agent(v, "agent").map(Some) } else { Ok(None) }
+    }
+    /// An operator action from its `action` name and target fields.
+    fn action(&self, v: &Value) -> R<OpAction> {
+        let name = self.str(v, "action")?;
+        let t = || self.task(v, "task");
+        let a = || self.agent(v, "agent");
+        Ok(match name {
+            "pause" => OpAction::Pause,
+            "resume" => OpAction::Resume,
+            "step" => OpAction::Step,
+            "restart" => OpAction::Restart,
+            "speed" => {
+                let x = v.get("speed").and_then(Value::as_f64);
+                // A refusal of a bad speed may not carry it.
+                OpAction::Speed(x.unwrap_or(f64::NAN))
+            }
+            "hold" => OpAction::Hold(t()?),
+            "release" => OpAction::Release(t()?),
+            "retry" => OpAction::Retry(t()?),
+            "reassign" => OpAction::Reassign(t()?, a()?),
+            "escalate" => OpAction::Escalate(t()?),
+            "cancel" => OpAction::Cancel(t()?),
+            "resolve" => {
+                let r = self.str(v, "resolution")?;
+                OpAction::Resolve(t()?, Resolution::from_name(r).ok_or_else(|| format!("unknown resolution `{r}`"))?)
+            }
+            "crash" => OpAction::Crash(a()?),
+            "revive" => OpAction::Revive(a()?),
+            "drain" => OpAction::Drain(a()?),
+            other => return Err(format!("unknown operator action `{other}`")),
+        })
+    }
     fn origin(&self, v: &Value) -> R<Origin> {
         match self.str(v, "origin")? {
             "scenario" => Ok(Origin::Scenario),
@@ -81,11 +119,11 @@ impl<'a> Resolver<'a> {
             "task_ready" => EventKind::TaskReady { task: self.task(v, "task")? },
             "task_assigned" => {
                 let s = self.str(v, "strategy")?;
-                EventKind::TaskAssigned {
-                    task: self.task(v, "task")?,
-                    agent: self.agent(v, "agent")?,
-                    strategy: Strategy::from_name(s).ok_or_else(|| format!("unknown strategy `{s}`"))?,
-                }
+                let strategy = match s {
+                    "operator" => None,
+                    _ => Some(Strategy::from_name(s).ok_or_else(|| format!("unknown strategy `{s}`"))?),
+                };
+                EventKind::TaskAssigned { task: self.task(v, "task")?, agent: self.agent(v, "agent")?, strategy }
             }
             "attempt_started" => EventKind::AttemptStarted {
                 task: self.task(v, "task")?,
@@ -102,6 +140,7 @@ impl<'a> Resolver<'a> {
             "attempt_failed" => {
                 let reason = match self.str(v, "reason")? {
                     "agent_crashed" => AttemptFailure::AgentCrashed,
+                    "operator" => AttemptFailure::Operator,
                     "agent_error" => {
                         let e = self.str(v, "error")?;
                         AttemptFailure::Agent(AgentError::from_text(e).ok_or_else(|| format!("unknown error `{e}`"))?)
@@ -129,13 +168,15 @@ impl<'a> Resolver<'a> {
             },
             "task_completed" => EventKind::TaskCompleted {
                 task: self.task(v, "task")?,
-                agent: self.agent(v, "agent")?,
+                agent: if v.get("agent").is_some_and(Value::is_null) { None } else { Some(self.agent(v, "agent")?) },
                 attempts: self.u32(v, "attempts")?,
             },
             "task_failed" => {
                 let reason = match self.str(v, "reason")? {
                     "attempts_exhausted" => TaskFailure::AttemptsExhausted { attempts: self.u32(v, "attempts")? },
                     "no_live_agent" => TaskFailure::NoLiveAgent,
+                    "cancelled" => TaskFailure::Cancelled,
+                    "operator" => TaskFailure::Operator,
                     other => return Err(format!("unknown task failure reason `{other}`")),
                 };
                 EventKind::TaskFailed { task: self.task(v, "task")?, reason }
@@ -152,14 +193,32 @@ impl<'a> Resolver<'a> {
                 attempt: self.u32(v, "attempt")?,
             },
             "command_refused" => {
-                let reason = match self.str(v, "reason")? {
-                    "agent_already_down" => Refusal::AgentAlreadyDown(self.agent(v, "agent")?),
-                    "agent_not_down" => Refusal::AgentNotDown(self.agent(v, "agent")?),
-                    "run_finished" => Refusal::RunFinished,
-                    other => return Err(format!("unknown refusal `{other}`")),
+                let code = self.str(v, "reason")?;
+                let task = self.opt_task(v)?;
+                let agent = self.opt_agent(v)?;
+                let action = match v.get("action") {
+                    Some(_) => Some(self.action(v)?),
+                    None => None,
                 };
-                EventKind::CommandRefused { origin: self.origin(v)?, reason }
+                let reason = Refusal::from_code(code, task, agent)
+                    .ok_or_else(|| format!("unknown refusal `{code}` (or its task/agent is missing)"))?;
+                EventKind::CommandRefused { origin: self.origin(v)?, reason, action }
             }
+            "operator_action" => {
+                let reason = match v.get("reason") {
+                    None | Some(Value::Null) => None,
+                    Some(_) => Some(Arc::from(self.str(v, "reason")?)),
+                };
+                EventKind::OperatorAction { who: Arc::from(self.str(v, "who")?), action: self.action(v)?, reason }
+            }
+            "task_held" => EventKind::TaskHeld { task: self.task(v, "task")? },
+            "task_released" => EventKind::TaskReleased { task: self.task(v, "task")? },
+            "task_reopened" => EventKind::TaskReopened { task: self.task(v, "task")? },
+            "task_escalated" => EventKind::TaskEscalated { task: self.task(v, "task")?, origin: self.origin(v)? },
+            "agent_draining" => EventKind::AgentDraining { agent: self.agent(v, "agent")?, origin: self.origin(v)? },
+            "run_reopened" => EventKind::RunReopened,
+            "run_paused" => EventKind::RunPaused { paused: true },
+            "run_resumed" => EventKind::RunPaused { paused: false },
             "message_sent" => EventKind::MessageSent { msg: self.message(v)? },
             "run_finished" => EventKind::RunFinished {
                 outcome: match self.str(v, "outcome")? {

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use super::json::{push_f64, push_str, push_u64};
 use crate::core::bus::StatusNote;
-use crate::core::event::{Refusal, TaskFailure};
+use crate::core::event::{OpAction, TaskFailure};
 use crate::core::{Coordinator, Endpoint, Event, EventKind, Message, Payload};
 use crate::runtime::EventSink;
 use crate::scenario::Scenario;
@@ -15,6 +15,8 @@ use crate::scenario::Scenario;
 pub struct Names {
     tasks: Vec<Vec<u8>>,
     agents: Vec<Vec<u8>>,
+    plain_tasks: Vec<String>,
+    plain_agents: Vec<String>,
     capabilities: Vec<String>,
 }
 
@@ -28,6 +30,8 @@ impl Names {
         Names {
             tasks: scenario.tasks.iter().map(|t| quote(&t.id)).collect(),
             agents: scenario.agents.iter().map(|a| quote(&a.id)).collect(),
+            plain_tasks: scenario.tasks.iter().map(|t| t.id.clone()).collect(),
+            plain_agents: scenario.agents.iter().map(|a| a.id.clone()).collect(),
             capabilities: scenario.tasks.iter().map(|t| t.capability.clone()).collect(),
         }
     }
@@ -74,7 +78,7 @@ pub fn encode(ev: &Event, names: &Names, out: &mut Vec<u8>) {
         EventKind::TaskAssigned { task: t, agent: a, strategy } => {
             task(out, "task", t);
             agent(out, "agent", a);
-            text(out, "strategy", strategy.name());
+            text(out, "strategy", strategy.map_or("operator", |s| s.name()));
         }
         EventKind::AttemptStarted { task: t, agent: a, attempt, deadline_ms } => {
             task(out, "task", t);
@@ -98,6 +102,7 @@ pub fn encode(ev: &Event, names: &Names, out: &mut Vec<u8>) {
                     text(out, "error", e.text());
                 }
                 crate::core::event::AttemptFailure::AgentCrashed => text(out, "reason", "agent_crashed"),
+                crate::core::event::AttemptFailure::Operator => text(out, "reason", "operator"),
             }
         }
         EventKind::AttemptTimedOut { task: t, agent: a, attempt, timeout_ms } => {
@@ -114,7 +119,10 @@ pub fn encode(ev: &Event, names: &Names, out: &mut Vec<u8>) {
         }
         EventKind::TaskCompleted { task: t, agent: a, attempts } => {
             task(out, "task", t);
-            agent(out, "agent", a);
+            match a {
+                Some(a) => agent(out, "agent", a),
+                None => out.extend_from_slice(b",\"agent\":null"),
+            }
             num(out, "attempts", attempts as u64);
         }
         EventKind::TaskFailed { task: t, reason } => {
@@ -125,6 +133,8 @@ pub fn encode(ev: &Event, names: &Names, out: &mut Vec<u8>) {
                     num(out, "attempts", attempts as u64);
                     text(out, "message", &format!("all {attempts} allowed attempts failed"));
                 }
+                TaskFailure::Cancelled => text(out, "message", "cancelled by an operator"),
+                TaskFailure::Operator => text(out, "message", "failed by an operator resolving its inbox item"),
                 TaskFailure::NoLiveAgent => {
                     let cap = &names.capabilities[t.ix()];
                     text(out, "message", &format!("no live agent can run capability `{cap}` and none can come back"));
@@ -150,20 +160,49 @@ pub fn encode(ev: &Event, names: &Names, out: &mut Vec<u8>) {
             agent(out, "agent", a);
             num(out, "attempt", attempt as u64);
         }
-        EventKind::CommandRefused { origin, reason } => {
+        EventKind::CommandRefused { origin, reason, action } => {
             text(out, "origin", origin.name());
-            match reason {
-                Refusal::AgentAlreadyDown(a) => {
-                    agent(out, "agent", a);
-                    text(out, "reason", "agent_already_down");
-                }
-                Refusal::AgentNotDown(a) => {
-                    agent(out, "agent", a);
-                    text(out, "reason", "agent_not_down");
-                }
-                Refusal::RunFinished => text(out, "reason", "run_finished"),
+            if let Some(action) = action {
+                text(out, "action", action.name());
+                action_details(out, action);
+            }
+            let (t, a) = reason.subjects();
+            if let Some(t) = t.or(action.and_then(|x| x.task())) {
+                task(out, "task", t);
+            }
+            if let Some(a) = a.or(action.and_then(|x| x.agent())) {
+                agent(out, "agent", a);
+            }
+            text(out, "reason", reason.code());
+            let message = reason.describe(|t| &names.plain_tasks[t.ix()], |a| &names.plain_agents[a.ix()]);
+            text(out, "message", &message);
+        }
+        EventKind::OperatorAction { ref who, action, ref reason } => {
+            text(out, "who", who);
+            text(out, "action", action.name());
+            if let Some(t) = action.task() {
+                task(out, "task", t);
+            }
+            if let Some(a) = action.agent() {
+                agent(out, "agent", a);
+            }
+            action_details(out, action);
+            if let Some(r) = reason {
+                text(out, "reason", r);
             }
         }
+        EventKind::TaskHeld { task: t } | EventKind::TaskReleased { task: t } | EventKind::TaskReopened { task: t } => {
+            task(out, "task", t)
+        }
+        EventKind::TaskEscalated { task: t, origin } => {
+            task(out, "task", t);
+            text(out, "origin", origin.name());
+        }
+        EventKind::AgentDraining { agent: a, origin } => {
+            agent(out, "agent", a);
+            text(out, "origin", origin.name());
+        }
+        EventKind::RunReopened | EventKind::RunPaused { .. } => {}
         EventKind::MessageSent { msg } => encode_message(&msg, names, out),
         EventKind::RunFinished { outcome, makespan_ms, completed, failed, skipped } => {
             text(out, "outcome", outcome.name());
@@ -174,6 +213,21 @@ pub fn encode(ev: &Event, names: &Names, out: &mut Vec<u8>) {
         }
     }
     out.push(b'}');
+}
+
+/// The parameters of an operator action beyond its task and agent.
+fn action_details(out: &mut Vec<u8>, action: OpAction) {
+    match action {
+        OpAction::Speed(x) => {
+            out.extend_from_slice(b",\"speed\":");
+            push_f64(out, x);
+        }
+        OpAction::Resolve(_, r) => {
+            out.extend_from_slice(b",\"resolution\":");
+            push_str(out, r.name());
+        }
+        _ => {}
+    }
 }
 
 fn endpoint(out: &mut Vec<u8>, names: &Names, e: Endpoint) {

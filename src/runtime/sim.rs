@@ -9,7 +9,9 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashSet};
 use std::io;
 
-use crate::core::{AgentId, Command, Coordinator, Endpoint, Event, Message, MsgKind, Origin, Payload, TaskId};
+use crate::core::{
+    AgentId, Command, Coordinator, Endpoint, Event, Message, MsgKind, OpAction, Origin, Payload, Refusal, TaskId,
+};
 use crate::rng;
 use crate::scenario::{FaultAction, Scenario};
 
@@ -53,6 +55,7 @@ pub struct SimRun {
     buf: Vec<Event>,
     started: bool,
     stopped: bool,
+    fail_on_stall: bool,
 }
 
 impl SimRun {
@@ -70,17 +73,13 @@ impl SimRun {
             buf: Vec::new(),
             started: false,
             stopped: false,
+            fail_on_stall: true,
         };
         let faults: Vec<u64> = run.coord.scenario().faults.iter().map(|f| f.at_ms).collect();
         for (i, at) in faults.into_iter().enumerate() {
             run.schedule(at, 255, Due::Fault(i));
         }
-        let hb = run.coord.scenario().heartbeat_ms;
-        if hb > 0 {
-            for a in 0..run.agents.len() as u32 {
-                run.schedule(hb, 0, Due::Heartbeat(a));
-            }
-        }
+        run.arm_heartbeats();
         run
     }
 
@@ -95,6 +94,92 @@ impl SimRun {
     /// True once the run finished and its last events went to the sink.
     pub fn is_done(&self) -> bool {
         self.stopped
+    }
+
+    /// Whether a run with nothing left to do fails its waiting tasks (headless, the default) or
+    /// waits for an operator to revive an agent or release a task (the console).
+    pub fn set_fail_on_stall(&mut self, fail: bool) {
+        self.fail_on_stall = fail;
+    }
+
+    /// Nothing will happen until an operator acts (only heartbeats, if any, go on).
+    pub fn is_waiting_for_operator(&mut self) -> bool {
+        self.started && !self.coord.is_finished() && self.pending == 0 && self.coord.poll_timeout().is_none()
+    }
+
+    /// Processes everything due up to virtual time `t`, then moves the clock to `t` (unless the run
+    /// finished earlier: its clock stops at the end).
+    pub fn advance_to(&mut self, t: u64, sink: &mut impl EventSink) -> io::Result<()> {
+        if !self.started {
+            self.step(sink)?;
+        }
+        while !self.stopped {
+            match self.next_instant() {
+                Some(next) if next <= t => self.step(sink)?,
+                _ => break,
+            }
+        }
+        if !self.coord.is_finished() {
+            self.now = self.now.max(t);
+        }
+        Ok(())
+    }
+
+    /// Processes everything at the next instant something happens (single-stepping a paused run).
+    pub fn step_instant(&mut self, sink: &mut impl EventSink) -> io::Result<()> {
+        if !self.started {
+            return self.step(sink);
+        }
+        match self.next_instant() {
+            Some(next) => self.advance_to(next, sink),
+            None => Ok(()),
+        }
+    }
+
+    /// An operator command at the current virtual time. The outer `Result` is the sink's; the
+    /// inner one says whether the coordinator accepted the command (a refusal is journaled too).
+    pub fn operator(
+        &mut self,
+        action: OpAction,
+        who: &str,
+        reason: Option<&str>,
+        sink: &mut impl EventSink,
+    ) -> io::Result<Result<(), Refusal>> {
+        let accepted = self.coord.handle_operator(self.now, action, who, reason);
+        if accepted.is_ok() {
+            match action {
+                OpAction::Crash(a) => self.sim_crash(a.ix()),
+                OpAction::Revive(a) => self.agents[a.ix()].alive = true,
+                _ => {}
+            }
+            if !self.coord.is_finished() && self.stopped {
+                // The operator reopened a finished run.
+                self.stopped = false;
+                self.arm_heartbeats();
+            }
+        }
+        self.pump(sink)?;
+        Ok(accepted)
+    }
+
+    fn sim_crash(&mut self, agent: usize) {
+        let a = &mut self.agents[agent];
+        if a.alive {
+            a.alive = false;
+            a.epoch += 1;
+            a.cancelled.clear();
+        }
+    }
+
+    /// (Re)starts every agent's heartbeat, dropping any still queued (rare: at start and reopen).
+    fn arm_heartbeats(&mut self) {
+        self.queue.retain(|Reverse((.., due))| !matches!(due, Due::Heartbeat(_)));
+        let hb = self.coord.scenario().heartbeat_ms;
+        if hb > 0 {
+            for a in 0..self.agents.len() as u32 {
+                self.schedule(self.now + hb, 0, Due::Heartbeat(a));
+            }
+        }
     }
 
     /// Runs to the end. Sink errors stop the run (after `finish` is called on the sink).
@@ -134,10 +219,12 @@ impl SimRun {
             return Ok(());
         }
         let timer = self.coord.poll_timeout();
-        if self.pending == 0 && timer.is_none() {
-            self.coord.handle_stall(self.now);
-            self.pump(sink)?;
-            self.stopped = true;
+        if self.pending == 0 && timer.is_none() && (self.fail_on_stall || self.queue.is_empty()) {
+            if self.fail_on_stall {
+                self.coord.handle_stall(self.now);
+                self.pump(sink)?;
+                self.stopped = true;
+            }
             return Ok(());
         }
         let head = self.queue.peek().map(|Reverse((t, ..))| *t);
@@ -198,15 +285,9 @@ impl SimRun {
                 };
                 let agent = AgentId(ix as u32);
                 let command = cmd(agent);
-                let a = &mut self.agents[ix];
                 match command {
-                    Command::CrashAgent(_) if a.alive => {
-                        a.alive = false;
-                        a.epoch += 1;
-                        a.cancelled.clear();
-                    }
-                    Command::ReviveAgent(_) => a.alive = true,
-                    _ => {}
+                    Command::CrashAgent(_) => self.sim_crash(ix),
+                    Command::ReviveAgent(_) => self.agents[ix].alive = true,
                 }
                 self.coord.handle_command(now, command, Origin::Scenario);
             }

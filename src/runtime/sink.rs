@@ -25,7 +25,7 @@ impl EventSink for () {
 /// Collects events in memory (tests, the console's history).
 impl EventSink for Vec<Event> {
     fn event(&mut self, ev: &Event, _: &Coordinator) -> io::Result<()> {
-        self.push(*ev);
+        self.push(ev.clone());
         Ok(())
     }
 }
