@@ -12,3 +12,4 @@ pub mod report;
 pub mod rng;
 pub mod runtime;
 pub mod scenario;
+pub mod tui;

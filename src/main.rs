@@ -20,7 +20,7 @@ mod exit {
     pub const WORKFLOW_FAILED: u8 = 1;
     /// Unusable input: invalid scenario, bad arguments.
     pub const BAD_INPUT: u8 = 2;
-    /// Output could not be written (journal, report, stdout).
+    /// Output could not be written (journal, report, stdout, the terminal).
     pub const OUTPUT_ERROR: u8 = 3;
 }
 
@@ -38,12 +38,18 @@ enum Cmd {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
-    /// Run a scenario.
+    /// Run a scenario: in the console, or with --headless for scripts and CI.
     Run {
         file: PathBuf,
         /// Run without the console and print a summary.
         #[arg(long)]
         headless: bool,
+        /// Console only: watch, but refuse every operator action.
+        #[arg(long, conflicts_with = "headless")]
+        read_only: bool,
+        /// Console only: initial speed, virtual milliseconds per wall millisecond.
+        #[arg(long, default_value_t = 1.0, value_name = "X", conflicts_with = "headless")]
+        speed: f64,
         /// Override the scenario's seed.
         #[arg(long)]
         seed: Option<u64>,
@@ -86,10 +92,16 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
         Some(Cmd::Validate { files }) => validate(&files),
-        Some(Cmd::Run { file, headless, seed, journal, report, rows, timings }) => {
+        Some(Cmd::Run { file, headless, read_only, speed, seed, journal, report, rows, timings }) => {
             if !headless {
-                eprintln!("switchyard: the interactive console is not part of this build yet; pass --headless");
-                exit::BAD_INPUT
+                if report.is_some() || timings {
+                    eprintln!("switchyard: --report and --timings apply to --headless runs");
+                    return ExitCode::from(exit::BAD_INPUT);
+                }
+                match load_scenario(&file, seed) {
+                    Ok(scenario) => console(scenario, journal, read_only, speed),
+                    Err(code) => code,
+                }
             } else {
                 run_headless(Headless {
                     file: &file,
@@ -104,12 +116,13 @@ fn main() -> ExitCode {
         Some(Cmd::Gen { tasks, agents, shape, seed, duration_ms, failure_rate }) => {
             gen_scenario(GenOptions { tasks, agents, shape, seed, duration_ms, failure_rate })
         }
-        None => {
-            eprintln!(
-                "switchyard: no command given; try `switchyard run scenarios/research-pipeline.json --headless` or `switchyard --help`"
-            );
-            exit::BAD_INPUT
-        }
+        None => match scenario::parse("<bundled research-pipeline.json>", switchyard::tui::DEMO_SCENARIO) {
+            Ok(scenario) => console(scenario, None, false, 1.0),
+            Err(e) => {
+                eprintln!("{e}");
+                exit::BAD_INPUT
+            }
+        },
     };
     ExitCode::from(code)
 }
@@ -145,6 +158,23 @@ fn load_scenario(file: &Path, seed: Option<u64>) -> Result<Scenario, u8> {
                 eprintln!();
             }
             Err(exit::BAD_INPUT)
+        }
+    }
+}
+
+/// Opens the interactive console.
+fn console(scenario: Scenario, journal: Option<PathBuf>, read_only: bool, speed: f64) -> u8 {
+    if !(0.01..=1000.0).contains(&speed) {
+        eprintln!("switchyard: --speed must be between 0.01 and 1000, not {speed}");
+        return exit::BAD_INPUT;
+    }
+    let who = std::env::var("USER").ok().filter(|u| !u.is_empty()).unwrap_or_else(|| "operator".into());
+    let opts = switchyard::tui::ConsoleOptions { journal, read_only, speed, who };
+    match switchyard::tui::run_console(scenario, opts) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("switchyard: {e}");
+            exit::OUTPUT_ERROR
         }
     }
 }

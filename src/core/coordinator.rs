@@ -157,11 +157,19 @@ impl Coordinator {
                 self.emit(now, EventKind::LateResultDiscarded { task, agent, attempt });
             } else if let Some(error) = error {
                 let reason = AttemptFailure::Agent(error);
+                tracing::warn!(
+                    "{} {} attempt {attempt} failed on {}: {}",
+                    clock(now),
+                    self.task_name(task),
+                    self.agent_name(agent),
+                    error.text()
+                );
                 self.emit(now, EventKind::AttemptFailed { task, agent, attempt, reason });
                 self.retry_or_fail(now, task);
             } else {
                 let duration_ms = now - self.state.last_attempt(task).map_or(now, |r| r.start_ms);
                 self.emit(now, EventKind::AttemptSucceeded { task, agent, attempt, duration_ms });
+                tracing::info!("{} {} completed on {}", clock(now), self.task_name(task), self.agent_name(agent));
                 self.emit(now, EventKind::TaskCompleted { task, agent: Some(agent), attempts: attempt });
                 self.release_dependents(now, task);
                 self.check_finished(now);
@@ -184,6 +192,12 @@ impl Coordinator {
                 Timer::AttemptDeadline { task, attempt } => {
                     let agent = self.state.tasks[task.ix()].agent.expect("running task has an agent");
                     let timeout_ms = self.scenario.tasks[task.ix()].timeout_ms;
+                    tracing::warn!(
+                        "{} {} attempt {attempt} timed out on {} after {timeout_ms} ms",
+                        clock(now),
+                        self.task_name(task),
+                        self.agent_name(agent)
+                    );
                     self.emit(now, EventKind::AttemptTimedOut { task, agent, attempt, timeout_ms });
                     let payload = Payload::Cancel { task, attempt };
                     self.send(now, Endpoint::Agent(agent), MsgKind::Cancel, None, payload);
@@ -217,7 +231,7 @@ impl Coordinator {
     }
 
     pub(super) fn crash_agent(&mut self, now: u64, agent: AgentId, origin: Origin) {
-        tracing::warn!(t_ms = now, agent = self.agent_name(agent), origin = origin.name(), "agent crashed");
+        tracing::warn!("{} agent {} crashed ({})", clock(now), self.agent_name(agent), origin.name());
         self.emit(now, EventKind::AgentCrashed { agent, origin });
         let note = Payload::Status(StatusNote::AgentDown(agent));
         self.send(now, Endpoint::Broadcast, MsgKind::Status, None, note);
@@ -293,12 +307,13 @@ impl Coordinator {
         }
         let failed_in_budget = attempts - self.state.tasks[task.ix()].budget_base;
         let delay_ms = backoff_ms(self.scenario.seed, task, failed_in_budget, policy);
+        tracing::info!("{} {} retries in {delay_ms} ms (attempt {})", clock(now), self.task_name(task), attempts + 1);
         let kind = EventKind::RetryScheduled { task, attempt: attempts + 1, delay_ms, at_ms: now + delay_ms };
         self.emit(now, kind);
     }
 
     pub(super) fn fail_task(&mut self, now: u64, task: TaskId, reason: TaskFailure) {
-        tracing::warn!(t_ms = now, task = self.task_name(task), reason = reason.code(), "task failed");
+        tracing::error!("{} {} failed: {}", clock(now), self.task_name(task), reason.code());
         self.emit(now, EventKind::TaskFailed { task, reason });
         self.skip_downstream(now, task, task);
     }
@@ -340,7 +355,11 @@ impl Coordinator {
         let outcome = if s.completed as usize == self.wf.task_count() { Outcome::Succeeded } else { Outcome::Failed };
         let (completed, failed, skipped) = (s.completed, s.failed, s.skipped);
         self.send(now, Endpoint::Broadcast, MsgKind::Status, None, Payload::Status(StatusNote::RunFinished));
-        tracing::info!(t_ms = now, outcome = outcome.name(), completed, failed, skipped, "run finished");
+        tracing::info!(
+            "{} run {}: {completed} completed, {failed} failed, {skipped} skipped",
+            clock(now),
+            outcome.name()
+        );
         self.emit(now, EventKind::RunFinished { outcome, makespan_ms: now, completed, failed, skipped });
     }
 
@@ -383,6 +402,7 @@ impl Coordinator {
 
     /// Starts an attempt of `task` on `agent`; `strategy` is `None` when an operator chose the agent.
     pub(super) fn assign(&mut self, now: u64, task: TaskId, agent: AgentId, strategy: Option<Strategy>) {
+        tracing::debug!("{} {} assigned to {}", clock(now), self.task_name(task), self.agent_name(agent));
         self.emit(now, EventKind::TaskAssigned { task, agent, strategy });
         let spec = &self.scenario.tasks[task.ix()];
         let attempt = self.state.tasks[task.ix()].attempts + 1;
@@ -391,6 +411,11 @@ impl Coordinator {
         self.send(now, Endpoint::Agent(agent), MsgKind::TaskRequest, None, payload);
         self.emit(now, EventKind::AttemptStarted { task, agent, attempt, deadline_ms });
     }
+}
+
+/// Virtual time as `[s.mmm]` for log lines.
+pub(super) fn clock(ms: u64) -> String {
+    format!("[{}.{:03}]", ms / 1000, ms % 1000)
 }
 
 /// Delay before attempt `failed_attempts + 1`: exponential, capped, reduced by deterministic jitter.

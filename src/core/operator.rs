@@ -190,7 +190,12 @@ impl Coordinator {
             self.emit(now, kind);
             return Err(refusal);
         }
-        tracing::info!(t_ms = now, who, action = action.name(), reason, "operator action");
+        tracing::info!(
+            "{} {who}: {}{}",
+            super::coordinator::clock(now),
+            action.name(),
+            reason.map(|r| format!(" — {r}")).unwrap_or_default()
+        );
         let kind = EventKind::OperatorAction { who: Arc::from(who), action, reason: reason.map(Arc::from) };
         self.emit(now, kind);
         match action {

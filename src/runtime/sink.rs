@@ -42,3 +42,20 @@ impl<A: EventSink, B: EventSink> EventSink for (A, B) {
         a.and(b)
     }
 }
+
+/// An optional sink (a journal the user may not have asked for).
+impl<S: EventSink> EventSink for Option<S> {
+    fn event(&mut self, ev: &Event, coord: &Coordinator) -> io::Result<()> {
+        match self {
+            Some(s) => s.event(ev, coord),
+            None => Ok(()),
+        }
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        match self {
+            Some(s) => s.finish(),
+            None => Ok(()),
+        }
+    }
+}

@@ -7,9 +7,8 @@
 //! [`SyntaxError`](super::lexer::SyntaxError) propagated with `?`).
 
 use super::error::{Diag, hint};
-use super::lexer::{Kind, LexResult as R, Lexer};
+use super::lexer::{Key, Kind, LexResult as R, Lexer, Number};
 use super::types::Strategy;
-use std::borrow::Cow;
 use std::fmt::Write as _;
 
 /// "No position": the value was missing or unusable. Offsets are `u32` to keep the side tables
@@ -34,16 +33,12 @@ enum Seg {
 pub(crate) struct Decoder<'a, 'd> {
     pub(crate) lx: Lexer<'a>,
     pub(crate) diag: &'d mut Diag,
+    /// The input's size in bytes, if known (0 otherwise), for estimating how much to reserve.
+    pub(crate) size_hint: usize,
     /// Where the decoder is, for messages.
     path: Vec<Seg>,
-}
-
-/// The index of `key` in `fields`, trying `fields[next..]` first: keys usually come in the
-/// documented order, so this is one comparison per key in the common case.
-fn field_index(fields: &[&str], key: &str, next: usize) -> Option<usize> {
-    let (earlier, rest) = fields.split_at(next.min(fields.len()));
-    let find = |list: &[&str]| list.iter().position(|f| f.len() == key.len() && *f == key);
-    find(rest).map(|i| i + next).or_else(|| find(earlier))
+    /// Reused while reading an array of strings, so the result gets exactly the capacity it needs.
+    list: Vec<String>,
 }
 
 /// An offset as stored in the side tables.
@@ -52,8 +47,8 @@ pub(crate) fn pos32(pos: usize) -> u32 {
 }
 
 impl<'a, 'd> Decoder<'a, 'd> {
-    pub(crate) fn new(text: &'a str, diag: &'d mut Diag) -> Decoder<'a, 'd> {
-        Decoder { lx: Lexer::new(text), diag, path: Vec::new() }
+    pub(crate) fn new(lx: Lexer<'a>, size_hint: usize, diag: &'d mut Diag) -> Decoder<'a, 'd> {
+        Decoder { lx, diag, size_hint, path: Vec::new(), list: Vec::new() }
     }
 
     pub(crate) fn path_string(&self) -> String {
@@ -123,30 +118,30 @@ impl<'a, 'd> Decoder<'a, 'd> {
         let mut seen = 0u32;
         let mut key_pos = [0usize; 16];
         let mut next = 0;
-        while let Some((key, kpos)) = self.lx.next_key(&mut first)? {
-            let found = field_index(fields, &key, next);
-            if let Some(i) = found {
+        while let Some((key, kpos)) = self.lx.next_key(&mut first, fields, next)? {
+            if let Key::Field(i) = key {
                 next = i + 1;
             }
-            match found {
-                Some(i) if seen & (1 << i) != 0 => {
+            match key {
+                Key::Field(i) if seen & (1 << i) != 0 => {
                     let path = self.path_string();
-                    let message = format!("duplicate field \"{key}\"");
+                    let message = format!("duplicate field \"{}\"", fields[i]);
                     self.diag.push_related(kpos, path, message, key_pos[i], "first at");
                     self.lx.skip_value()?;
                 }
-                Some(i) => {
+                Key::Field(i) => {
                     seen |= 1 << i;
                     key_pos[i] = kpos;
                     self.path.push(Seg::Key(fields[i]));
                     each(self, i)?;
                     self.path.pop();
                 }
-                None => {
+                Key::Unknown => {
+                    let key = self.lx.unknown_key();
                     let message = format!(
                         "unknown field {key:?} (expected one of: {}){}",
                         fields.join(", "),
-                        hint(&key, fields.iter().copied())
+                        hint(key, fields.iter().copied())
                     );
                     self.problem(kpos, message);
                     self.lx.skip_value()?;
@@ -184,33 +179,40 @@ impl<'a, 'd> Decoder<'a, 'd> {
         Ok(Some(at))
     }
 
+    /// Read a string (the one allocation is for the result).
     pub(crate) fn string(&mut self) -> R<Option<(String, usize)>> {
         let (kind, at) = self.lx.peek()?;
         if kind != Kind::String {
             self.mismatch("a string", kind, at)?;
             return Ok(None);
         }
-        Ok(Some((self.lx.string()?.into_owned(), at)))
+        Ok(Some((self.lx.string()?.to_owned(), at)))
     }
 
-    /// Read a string, borrowed from the input when it has no escapes.
-    pub(crate) fn string_cow(&mut self) -> R<Option<(Cow<'a, str>, usize)>> {
-        let (kind, at) = self.lx.peek()?;
-        if kind != Kind::String {
-            self.mismatch("a string", kind, at)?;
-            return Ok(None);
-        }
-        Ok(Some((self.lx.string()?, at)))
-    }
-
-    /// Read an array of strings into `out`.
+    /// Read an array of strings into `out`, which gets exactly the capacity it needs (these
+    /// vectors are kept for the whole run, one or more per task).
     pub(crate) fn strings(&mut self, out: &mut Vec<String>) -> R<Option<usize>> {
-        self.array(|d| {
-            if let Some((s, _)) = d.string()? {
-                out.push(s);
+        self.strings_with(out, |_, _, _| {})
+    }
+
+    /// [`strings`](Self::strings), calling `each(decoder, string, offset)` before keeping one.
+    pub(crate) fn strings_with(
+        &mut self,
+        out: &mut Vec<String>,
+        mut each: impl FnMut(&mut Self, &str, usize),
+    ) -> R<Option<usize>> {
+        let mut list = std::mem::take(&mut self.list);
+        list.clear();
+        let found = self.array(|d| {
+            if let Some((s, at)) = d.string()? {
+                each(d, &s, at);
+                list.push(s);
             }
             Ok(())
-        })
+        });
+        *out = list.drain(..).collect();
+        self.list = list;
+        found
     }
 
     /// Read a whole number within `min..=max`.
@@ -221,27 +223,20 @@ impl<'a, 'd> Decoder<'a, 'd> {
             return Ok(None);
         }
         let n = self.lx.number()?;
-        let value = if n.integer {
-            n.text.parse::<i128>().ok()
-        } else {
-            // 1e3 and 2.0 are whole numbers too; 1.5 is not.
-            let f: f64 = n.text.parse().unwrap_or(f64::NAN);
-            if f.is_finite() && f.fract() != 0.0 {
-                self.problem(at, format!("expected an integer, found number `{}`", n.text));
-                return Ok(None);
+        let message = match whole_value(&n) {
+            Some(Some(v)) if (min..=max).contains(&v) => return Ok(Some(v)),
+            Some(v) => {
+                let below = match v {
+                    Some(v) => v < min,
+                    None => n.text.starts_with('-'),
+                };
+                if below {
+                    format!("must be ≥ {min}, found {}", n.text)
+                } else {
+                    format!("must be ≤ {max}, found {}", n.text)
+                }
             }
-            (f.is_finite() && f.abs() < 1e36).then_some(f as i128)
-        };
-        let below = match value {
-            Some(v) if v < min => true,
-            Some(v) if v > max => false,
-            Some(v) => return Ok(Some(v)),
-            None => n.text.starts_with('-'),
-        };
-        let message = if below {
-            format!("must be ≥ {min}, found {}", n.text)
-        } else {
-            format!("must be ≤ {max}, found {}", n.text)
+            None => format!("expected an integer, found number `{}`", n.text),
         };
         self.problem(at, message);
         Ok(None)
@@ -267,7 +262,7 @@ impl<'a, 'd> Decoder<'a, 'd> {
             return Ok(None);
         }
         let n = self.lx.number()?;
-        let v: f64 = n.text.parse().unwrap_or(f64::NAN);
+        let v = float_value(&n);
         let message = match bound {
             _ if !v.is_finite() => format!("number `{}` is out of range", n.text),
             Bound::AtLeast(m) if v < m => format!("must be ≥ {m}, found {}", n.text),
@@ -282,19 +277,44 @@ impl<'a, 'd> Decoder<'a, 'd> {
     }
 
     pub(crate) fn strategy(&mut self) -> R<Option<Strategy>> {
-        let Some((name, at)) = self.string()? else {
+        let (kind, at) = self.lx.peek()?;
+        if kind != Kind::String {
+            self.mismatch("a string", kind, at)?;
             return Ok(None);
-        };
-        if let Some(s) = Strategy::from_name(&name) {
+        }
+        let name = self.lx.string()?;
+        if let Some(s) = Strategy::from_name(name) {
             return Ok(Some(s));
         }
         let names = Strategy::ALL.map(Strategy::name);
         let message = format!(
             "unknown allocation strategy {name:?} (expected one of: {}){}",
             names.join(", "),
-            hint(&name, names)
+            hint(name, names)
         );
         self.problem(at, message);
         Ok(None)
     }
+}
+
+/// `n` as a float (infinite or NaN when out of range).
+fn float_value(n: &Number) -> f64 {
+    n.float.unwrap_or_else(|| n.text.parse().unwrap_or(f64::NAN))
+}
+
+/// `n` as a whole number: `None` when it has a fractional part, `Some(None)` when it is whole but
+/// too large to represent (1e300).
+fn whole_value(n: &Number) -> Option<Option<i128>> {
+    if let Some(v) = n.int {
+        return Some(Some(v.into()));
+    }
+    if n.integer {
+        return Some(n.text.parse::<i128>().ok());
+    }
+    // 1e3 and 2.0 are whole numbers too; 1.5 is not.
+    let f = float_value(n);
+    if f.is_finite() && f.fract() != 0.0 {
+        return None;
+    }
+    Some((f.is_finite() && f.abs() < 1e36).then_some(f as i128))
 }

@@ -1,167 +1,111 @@
-//! Fast id → index lookups for agents and tasks.
+//! Id → index lookups for agents and tasks.
 //!
-//! Ids are registered while the file is decoded, when their text is still in cache, and most
-//! `depends_on` entries are resolved right then (dependencies usually come earlier in a file). With
-//! 100k+ ids, lookups are bound by cache misses rather than by hashing, so keys keep the first
-//! bytes of the id inline and borrow the rest from the source text: comparing two short ids never
-//! leaves the table. Ids that needed unescaping cannot borrow from the text; they go in a small
-//! owned map on the side.
+//! Ids are registered while the file is decoded and most `depends_on` entries are resolved right
+//! then (dependencies usually come earlier in a file). The ids themselves are the `String`s of the
+//! scenario being built, so the table holds no text and no pointers: each slot is 16 bytes, the
+//! entry's index and 32 bits of its hash in one word, and its first 7 bytes and length in the
+//! other. For ids of up to 7 bytes (`t000042` — every generated id up to a million tasks) that
+//! *is* the id, and comparing never leaves the table; longer ones are confirmed against the
+//! scenario's copy, through the `name` function the caller passes. With 100k+ ids, lookups are
+//! bound by cache misses, so this matters more than the hash function (the crate's Fx hash).
+//!
+//! Open addressing with linear probing, at most half full; the table grows by doubling, rehashing
+//! from the stored hashes.
 
-use std::borrow::Cow;
-use std::collections::HashMap;
-use std::collections::hash_map::Entry;
-use std::hash::{BuildHasherDefault, Hash, Hasher};
+use crate::fxhash::FxHasher;
+use std::hash::Hasher;
 
-/// FxHash: a fast non-cryptographic hasher (inputs are local files, not adversaries).
-#[derive(Default, Clone, Copy)]
-pub(crate) struct FxHasher(u64);
-
-const FX_K: u64 = 0xf135_7aea_2e62_a9c5;
-
-impl FxHasher {
-    #[inline]
-    fn add(&mut self, w: u64) {
-        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(FX_K);
-    }
-}
-
-impl Hasher for FxHasher {
-    #[inline]
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            self.add(u64::from_le_bytes(c.try_into().expect("8 bytes")));
-        }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut buf = [0u8; 8];
-            buf[..rest.len()].copy_from_slice(rest);
-            self.add(u64::from_le_bytes(buf));
-        }
-    }
-
-    #[inline]
-    fn write_u8(&mut self, b: u8) {
-        self.add(u64::from(b));
-    }
-
-    #[inline]
-    fn write_usize(&mut self, n: usize) {
-        self.add(n as u64);
-    }
-
-    #[inline]
-    fn finish(&self) -> u64 {
-        // Fold the high bits (where multiplication puts the entropy) into the low ones.
-        self.0 ^ (self.0 >> 29)
-    }
-}
-
-pub(crate) type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
-
-pub(crate) fn fx_map<K, V>(capacity: usize) -> FxMap<K, V> {
-    FxMap::with_capacity_and_hasher(capacity, BuildHasherDefault::default())
-}
-
-const HEAD: usize = 16;
-
-/// An id with its hash and first bytes inline, so growing the table and comparing short ids
-/// never touch the id's text.
-#[derive(Clone, Copy)]
-struct Key<'a> {
-    hash: u64,
-    head: [u8; HEAD],
-    full: &'a str,
-}
-
-impl<'a> Key<'a> {
-    #[inline]
-    fn new(full: &'a str) -> Key<'a> {
-        let mut hasher = FxHasher::default();
-        hasher.write(full.as_bytes());
-        let mut head = [0u8; HEAD];
-        let n = full.len().min(HEAD);
-        head[..n].copy_from_slice(&full.as_bytes()[..n]);
-        Key { hash: hasher.finish(), head, full }
-    }
-}
-
-impl PartialEq for Key<'_> {
-    #[inline]
-    fn eq(&self, other: &Self) -> bool {
-        self.hash == other.hash
-            && self.full.len() == other.full.len()
-            && self.head == other.head
-            && (self.full.len() <= HEAD || self.full == other.full)
-    }
-}
-
-impl Eq for Key<'_> {}
-
-impl Hash for Key<'_> {
-    #[inline]
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        state.write_u64(self.hash);
-    }
-}
-
-/// Passes a precomputed hash through.
-#[derive(Default, Clone, Copy)]
-struct KeyHasher(u64);
-
-impl Hasher for KeyHasher {
-    #[inline]
-    fn write(&mut self, _: &[u8]) {
-        unreachable!("keys hash themselves with write_u64");
-    }
-
-    #[inline]
-    fn write_u64(&mut self, h: u64) {
-        self.0 = h;
-    }
-
-    #[inline]
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
+/// Bytes of an id stored in its slot; one more byte holds the length.
+const HEAD: usize = 7;
 
 /// Id → index of the agent or task that defined it first.
 #[derive(Default)]
-pub(crate) struct IdIndex<'a> {
-    borrowed: HashMap<Key<'a>, u32, BuildHasherDefault<KeyHasher>>,
-    /// Ids that contained escapes (rare).
-    owned: FxMap<String, u32>,
+pub(crate) struct IdIndex {
+    /// A power of two long (or empty). A slot is `[hash << 32 | (index + 1), head]`; all zero when
+    /// free.
+    slots: Vec<[u64; 2]>,
+    len: usize,
 }
 
-impl<'a> IdIndex<'a> {
-    /// Record `id` for `index`; if it is already taken, returns the earlier index instead.
-    #[allow(clippy::ptr_arg, reason = "the variant matters: borrowed ids are keyed without a copy")]
-    pub(crate) fn insert(&mut self, id: &Cow<'a, str>, index: u32) -> Result<(), u32> {
-        if let Some(first) = self.get(id) {
-            return Err(first);
+/// The hash (low 32 bits pick the slot) and the head word of `id`.
+#[inline]
+fn key(id: &str) -> (u32, u64) {
+    let bytes = id.as_bytes();
+    let mut hasher = FxHasher::default();
+    hasher.write(bytes);
+    let mut head = [0u8; 8];
+    let n = bytes.len().min(HEAD);
+    head[..n].copy_from_slice(&bytes[..n]);
+    head[HEAD] = bytes.len().min(255) as u8;
+    (hasher.finish() as u32, u64::from_le_bytes(head))
+}
+
+impl IdIndex {
+    /// Make room for `additional` more ids without growing.
+    pub(crate) fn reserve(&mut self, additional: usize) {
+        let want = ((self.len + additional) * 2).next_power_of_two().max(16);
+        if want > self.slots.len() {
+            self.rehash(want);
         }
-        match id {
-            Cow::Borrowed(s) => {
-                self.borrowed.insert(Key::new(s), index);
-            }
-            Cow::Owned(s) => {
-                if let Entry::Vacant(e) = self.owned.entry(s.clone()) {
-                    e.insert(index);
-                }
-            }
-        }
-        Ok(())
     }
 
-    /// The index that defined `id`.
-    #[inline]
-    pub(crate) fn get(&self, id: &str) -> Option<u32> {
-        let found = self.borrowed.get(&Key::new(id)).copied();
-        if found.is_none() && !self.owned.is_empty() {
-            return self.owned.get(id).copied();
+    fn rehash(&mut self, size: usize) {
+        let old = std::mem::replace(&mut self.slots, vec![[0; 2]; size]);
+        let mask = size - 1;
+        for slot in old.into_iter().filter(|s| s[0] != 0) {
+            let mut i = (slot[0] >> 32) as usize & mask;
+            while self.slots[i][0] != 0 {
+                i = (i + 1) & mask;
+            }
+            self.slots[i] = slot;
         }
-        found
+    }
+
+    /// The index stored for `id`, or the free slot where it would go. `name(j)` is entry `j`'s id.
+    #[inline]
+    fn find<'n>(&self, id: &str, hash: u32, head: u64, name: impl Fn(u32) -> &'n str) -> Result<u32, usize> {
+        let mask = self.slots.len() - 1;
+        let mut i = hash as usize & mask;
+        loop {
+            let [word, h] = self.slots[i];
+            if word == 0 {
+                return Err(i);
+            }
+            if (word >> 32) as u32 == hash && h == head {
+                let index = word as u32 - 1;
+                if id.len() <= HEAD || name(index) == id {
+                    return Ok(index);
+                }
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// Record `id` for `index` (below `u32::MAX`); if it is already taken, returns the earlier
+    /// index instead. `name(j)` is the id recorded for `j`.
+    pub(crate) fn insert<'n>(&mut self, id: &str, index: u32, name: impl Fn(u32) -> &'n str) -> Result<(), u32> {
+        if (self.len + 1) * 2 > self.slots.len() {
+            self.reserve(1);
+        }
+        let (hash, head) = key(id);
+        match self.find(id, hash, head, name) {
+            Ok(first) => Err(first),
+            Err(free) => {
+                self.slots[free] = [u64::from(hash) << 32 | u64::from(index + 1), head];
+                self.len += 1;
+                Ok(())
+            }
+        }
+    }
+
+    /// The index that defined `id`. `name(j)` is the id recorded for `j`.
+    #[inline]
+    pub(crate) fn get<'n>(&self, id: &str, name: impl Fn(u32) -> &'n str) -> Option<u32> {
+        if self.len == 0 {
+            return None;
+        }
+        let (hash, head) = key(id);
+        self.find(id, hash, head, name).ok()
     }
 }
 
@@ -169,22 +113,60 @@ impl<'a> IdIndex<'a> {
 mod tests {
     use super::*;
 
+    fn ids(words: &[&str]) -> (IdIndex, Vec<Result<(), u32>>) {
+        let mut index = IdIndex::default();
+        let results = words.iter().enumerate().map(|(i, w)| index.insert(w, i as u32, |j| words[j as usize])).collect();
+        (index, results)
+    }
+
     #[test]
-    fn short_long_and_escaped_ids() {
-        let text = String::from("a very-long-identifier-number-1 very-long-identifier-number-2 b");
-        let words: Vec<&str> = text.split(' ').collect();
-        let mut ids = IdIndex::default();
+    fn short_long_and_duplicate_ids() {
+        let words = [
+            "a",
+            "very-long-identifier-number-1",
+            "very-long-identifier-number-2",
+            "b",
+            "c\"",
+            "",
+            "a\0",
+            "1234567",
+            "12345678",
+            "b",
+            "very-long-identifier-number-2",
+        ];
+        let (index, results) = ids(&words);
+        assert_eq!(results[..9], [Ok(()); 9]);
+        assert_eq!(results[9..], [Err(3), Err(2)]);
+        let name = |j: u32| words[j as usize];
+        assert_eq!(index.get("a", name), Some(0));
+        assert_eq!(index.get("very-long-identifier-number-2", name), Some(2));
+        assert_eq!(index.get("very-long-identifier-number-3", name), None);
+        assert_eq!(index.get("c\"", name), Some(4));
+        assert_eq!(index.get("", name), Some(5));
+        assert_eq!(index.get("a\0", name), Some(6));
+        assert_eq!(index.get("a\0\0", name), None);
+        assert_eq!(index.get("1234567", name), Some(7));
+        assert_eq!(index.get("12345678", name), Some(8));
+        assert_eq!(index.get("123456789", name), None);
+        assert_eq!(IdIndex::default().get("a", name), None);
+    }
+
+    #[test]
+    fn growing_keeps_every_id() {
+        // Ids of 2 to 13 bytes, then every seventh one again.
+        let mut words: Vec<String> = (0..50_000).map(|i| format!("t{i:0w$}", w = 1 + i % 12)).collect();
+        let again: Vec<String> = words.iter().step_by(7).cloned().collect();
+        words.extend(again);
+        let mut index = IdIndex::default();
+        let mut first = std::collections::HashMap::new();
         for (i, w) in words.iter().enumerate() {
-            assert_eq!(ids.insert(&Cow::Borrowed(*w), i as u32), Ok(()));
+            let expected = first.get(w).map_or(Ok(()), |&f| Err(f));
+            assert_eq!(index.insert(w, i as u32, |j| &words[j as usize]), expected, "{w}");
+            first.entry(w.clone()).or_insert(i as u32);
         }
-        assert_eq!(ids.insert(&Cow::Owned("c\"".to_string()), 4), Ok(()));
-        assert_eq!(ids.get("a"), Some(0));
-        assert_eq!(ids.get("very-long-identifier-number-2"), Some(2));
-        assert_eq!(ids.get("very-long-identifier-number-3"), None);
-        assert_eq!(ids.get("c\""), Some(4));
-        assert_eq!(ids.get(""), None);
-        // Duplicates are found across both maps.
-        assert_eq!(ids.insert(&Cow::Owned("b".to_string()), 5), Err(3));
-        assert_eq!(ids.insert(&Cow::Borrowed("c\""), 6), Err(4));
+        for w in &words {
+            assert_eq!(index.get(w, |j| &words[j as usize]), Some(first[w]));
+        }
+        assert_eq!(index.get("t", |j| &words[j as usize]), None);
     }
 }

@@ -15,9 +15,11 @@ mod decode;
 mod error;
 mod ids;
 mod lexer;
+mod number;
 mod schema;
 pub mod types;
 mod validate;
+mod window;
 
 #[cfg(test)]
 mod tests;
@@ -25,13 +27,37 @@ mod tests;
 pub use error::{Problem, ScenarioError};
 pub use types::*;
 
+use lexer::Lexer;
+use std::fs::File;
+use std::io::{Read, Seek};
 use std::path::Path;
 
 /// Read and validate a scenario file. `Err` lists every problem found.
+///
+/// A regular file is streamed: only a window of its text is in memory at a time, so a large file
+/// costs little more than the scenario it describes. If anything is wrong, the file is read again
+/// whole and checked again in memory, where each problem can be given its line and column (and
+/// where an unreadable or non-UTF-8 file is told apart from malformed JSON). Problems are the
+/// exception, and this keeps the fast path free of everything only they need.
 pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
     let origin = path.display().to_string();
-    let bytes = std::fs::read(path)
-        .map_err(|e| ScenarioError::whole_file(&origin, format!("cannot read file: {}", io_reason(&e))))?;
+    let cannot_read =
+        |e: std::io::Error| ScenarioError::whole_file(&origin, format!("cannot read file: {}", io_reason(&e)));
+    let mut file = File::open(path).map_err(cannot_read)?;
+    let size = file.metadata().ok().filter(|m| m.is_file()).map(|m| m.len());
+    if let Some(size) = size {
+        if size >= u64::from(decode::NONE) {
+            return Err(too_large(&origin));
+        }
+        let mut diag = error::Diag::default();
+        if let Some(scenario) = check(Lexer::from_reader(&mut file, lexer::CHUNK), size as usize, &mut diag) {
+            return Ok(scenario);
+        }
+        file.rewind().map_err(cannot_read)?;
+    }
+    // Not a regular file (it may not be readable twice), or something to report.
+    let mut bytes = Vec::with_capacity(size.map_or(0, |s| s as usize + 1));
+    file.read_to_end(&mut bytes).map_err(cannot_read)?;
     match String::from_utf8(bytes) {
         Ok(text) => parse(&origin, &text),
         Err(e) => {
@@ -47,16 +73,25 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
 /// Parse and validate scenario text; `origin` is the file name used in messages.
 pub fn parse(origin: &str, text: &str) -> Result<Scenario, ScenarioError> {
     if text.len() >= decode::NONE as usize {
-        return Err(ScenarioError::whole_file(origin, "file is too large (the limit is 4 GiB)".to_string()));
+        return Err(too_large(origin));
     }
     let mut diag = error::Diag::default();
-    if let Some((scenario, meta)) = schema::decode(text, &mut diag) {
-        validate::validate(&scenario, &meta, &mut diag);
-        if diag.is_empty() {
-            return Ok(scenario);
-        }
+    match check(Lexer::new(text), text.len(), &mut diag) {
+        Some(scenario) => Ok(scenario),
+        None => Err(diag.into_error(origin, text)),
     }
-    Err(diag.into_error(origin, text))
+}
+
+/// Decode and validate what `lx` reads (`size_hint` bytes, if known). `None` when there is
+/// anything to report; it is in `diag`, as byte offsets.
+fn check(lx: Lexer, size_hint: usize, diag: &mut error::Diag) -> Option<Scenario> {
+    let (scenario, meta) = schema::decode(lx, size_hint, diag)?;
+    validate::validate(&scenario, &meta, diag);
+    diag.is_empty().then_some(scenario)
+}
+
+fn too_large(origin: &str) -> ScenarioError {
+    ScenarioError::whole_file(origin, "file is too large (the limit is 4 GiB)".to_string())
 }
 
 /// The OS error text without Rust's " (os error 2)" suffix.

@@ -9,9 +9,8 @@
 use super::decode::{Bound, Decoder, NONE, pos32};
 use super::error::Diag;
 use super::ids::IdIndex;
-use super::lexer::{Kind, LexResult as R};
+use super::lexer::{Kind, LexResult as R, Lexer};
 use super::types::*;
-use std::borrow::Cow;
 
 /// Task fields given explicitly, so that `defaults` (which may come later in the file) can fill
 /// in the rest once the whole file has been read.
@@ -77,11 +76,12 @@ pub(crate) struct FaultMeta {
 }
 
 /// Side tables for semantic validation, parallel to the scenario's vectors.
-pub(crate) struct Meta<'a> {
+pub(crate) struct Meta {
     pub agents: Vec<AgentMeta>,
     pub tasks: Vec<TaskMeta>,
-    pub agent_ids: IdIndex<'a>,
-    pub task_ids: IdIndex<'a>,
+    /// Keyed by the scenario's own `id` strings.
+    pub agent_ids: IdIndex,
+    pub task_ids: IdIndex,
     /// Offsets of every `depends_on` entry, all tasks concatenated in order.
     pub dep_pos: Vec<u32>,
     /// The task each `depends_on` entry names, or `UNRESOLVED` (a forward reference, or unknown).
@@ -142,11 +142,18 @@ impl RetryPartial {
     }
 }
 
-/// Decode `text`. `None` when the JSON is malformed (the syntax error is in `diag`); otherwise
-/// the scenario, with defaults and placeholders wherever a problem was reported.
-pub(crate) fn decode<'a>(text: &'a str, diag: &mut Diag) -> Option<(Scenario, Meta<'a>)> {
-    let mut d = Decoder::new(text, diag);
-    match d.root() {
+/// Decode what `lx` reads; `size_hint` is the input's length if known (0 otherwise). `None` when
+/// the JSON is malformed (the syntax error is in `diag`); otherwise the scenario, with defaults and
+/// placeholders wherever a problem was reported.
+pub(crate) fn decode(lx: Lexer, size_hint: usize, diag: &mut Diag) -> Option<(Scenario, Meta)> {
+    let mut d = Decoder::new(lx, size_hint, diag);
+    let decoded = d.root();
+    if d.lx.input_failed() {
+        // Cut short (unreadable, not UTF-8, too large): `load` re-reads it whole to say why.
+        let at = d.lx.offset();
+        d.diag.push(at, String::new(), "the input ended early".to_string());
+    }
+    match decoded {
         Ok(decoded) => Some(decoded),
         Err(e) => {
             let path = d.path_string();
@@ -156,8 +163,26 @@ pub(crate) fn decode<'a>(text: &'a str, diag: &mut Diag) -> Option<(Scenario, Me
     }
 }
 
-impl<'a> Decoder<'a, '_> {
-    fn root(&mut self) -> R<(Scenario, Meta<'a>)> {
+/// Tasks decoded before estimating how many there will be (see [`reserve_tasks`]).
+const SAMPLE: usize = 1024;
+
+/// Reserve room for the tasks still to come, estimated from the bytes the first `SAMPLE` took
+/// (`used`) and those left (`left`), so that the large vectors and the id table are allocated once
+/// at about the right size instead of doubling (and copying, and briefly holding both copies).
+fn reserve_tasks(tasks: &mut Vec<TaskSpec>, meta: &mut Meta, used: usize, left: usize) {
+    // A task takes at least ~30 bytes (`{"id":"x","capability":"y"},`): never reserve beyond that.
+    let more = left * SAMPLE / used.max(1);
+    let more = (more + more / 32).min(left / 30);
+    tasks.reserve_exact(more);
+    meta.tasks.reserve_exact(more);
+    meta.task_ids.reserve(more);
+    let deps = meta.dep_target.len() * more / SAMPLE;
+    meta.dep_target.reserve_exact(deps);
+    meta.dep_pos.reserve_exact(deps);
+}
+
+impl Decoder<'_, '_> {
+    fn root(&mut self) -> R<(Scenario, Meta)> {
         let mut sc = Scenario {
             name: String::new(),
             description: String::new(),
@@ -207,11 +232,21 @@ impl<'a> Decoder<'a, '_> {
                     Some(_) => {}
                     None => meta.agents_ok = false,
                 },
-                7 => match d.array(|d| d.task(&mut sc.tasks, &mut meta))? {
-                    Some(at) if sc.tasks.is_empty() => d.problem(at, "at least one task is required"),
-                    Some(_) => {}
-                    None => meta.tasks_ok = false,
-                },
+                7 => {
+                    let start = d.lx.offset();
+                    let found = d.array(|d| {
+                        if sc.tasks.len() == SAMPLE && d.size_hint > 0 {
+                            let at = d.lx.offset();
+                            reserve_tasks(&mut sc.tasks, &mut meta, at - start, d.size_hint.saturating_sub(at));
+                        }
+                        d.task(&mut sc.tasks, &mut meta)
+                    })?;
+                    match found {
+                        Some(at) if sc.tasks.is_empty() => d.problem(at, "at least one task is required"),
+                        Some(_) => {}
+                        None => meta.tasks_ok = false,
+                    }
+                }
                 _ => {
                     if d.array(|d| d.fault(&mut sc.faults, &mut meta))?.is_none() {
                         meta.faults_ok = false;
@@ -230,6 +265,10 @@ impl<'a> Decoder<'a, '_> {
             meta.tasks_ok = false;
         }
         apply_defaults(&mut sc.tasks, &meta.tasks, &defaults);
+        // The estimate may have overshot; the scenario is kept for the whole run.
+        if sc.tasks.capacity() > sc.tasks.len() + sc.tasks.len() / 16 {
+            sc.tasks.shrink_to_fit();
+        }
         Ok((sc, meta))
     }
 
@@ -261,16 +300,18 @@ impl<'a> Decoder<'a, '_> {
         Ok(out)
     }
 
-    /// Check the id of the agent or task numbered `index` and record it in `ids`. Returns the
-    /// index of the first definition of the id, `NONE` if it is unusable.
-    #[allow(clippy::ptr_arg, reason = "the variant matters, see `IdIndex::insert`")]
-    fn register_id(
+    /// Check the id of the agent or task numbered `index` and record it in `ids`; `name(j)` is
+    /// the id of number `j`, `first_pos(j)` its offset. Returns the index of the first definition
+    /// of the id, `NONE` if it is unusable.
+    #[allow(clippy::too_many_arguments, reason = "each is needed, and the two call sites are alike")]
+    fn register_id<'n>(
         &mut self,
         kind: &str,
-        ids: &mut IdIndex<'a>,
-        id: &Cow<'a, str>,
+        ids: &mut IdIndex,
+        id: &str,
         at: usize,
         index: usize,
+        name: impl Fn(u32) -> &'n str,
         first_pos: impl Fn(u32) -> u32,
     ) -> u32 {
         if id.is_empty() {
@@ -283,7 +324,7 @@ impl<'a> Decoder<'a, '_> {
             let message = format!("{kind} id {id:?} must not contain whitespace or control characters");
             self.problem(at, message);
         }
-        match ids.insert(id, index as u32) {
+        match ids.insert(id, index as u32, name) {
             Ok(()) => index as u32,
             Err(first) => {
                 let path = self.path_string();
@@ -295,7 +336,7 @@ impl<'a> Decoder<'a, '_> {
         }
     }
 
-    fn agent(&mut self, agents: &mut Vec<AgentSpec>, meta: &mut Meta<'a>) -> R<()> {
+    fn agent(&mut self, agents: &mut Vec<AgentSpec>, meta: &mut Meta) -> R<()> {
         let mut a = AgentSpec {
             id: String::new(),
             capabilities: Vec::new(),
@@ -311,10 +352,11 @@ impl<'a> Decoder<'a, '_> {
             let before = d.diag.len();
             match f {
                 0 => {
-                    if let Some((s, at)) = d.string_cow()? {
+                    if let Some((s, at)) = d.string()? {
+                        let name = |j: u32| agents[j as usize].id.as_str();
                         let first = |j: u32| meta.agents[j as usize].id;
-                        d.register_id("agent", &mut meta.agent_ids, &s, at, agents.len(), first);
-                        a.id = s.into_owned();
+                        d.register_id("agent", &mut meta.agent_ids, &s, at, agents.len(), name, first);
+                        a.id = s;
                         id = pos32(at);
                     }
                 }
@@ -367,7 +409,7 @@ impl<'a> Decoder<'a, '_> {
         Ok(())
     }
 
-    fn task(&mut self, tasks: &mut Vec<TaskSpec>, meta: &mut Meta<'a>) -> R<()> {
+    fn task(&mut self, tasks: &mut Vec<TaskSpec>, meta: &mut Meta) -> R<()> {
         let mut t = TaskSpec {
             id: String::new(),
             description: String::new(),
@@ -385,11 +427,12 @@ impl<'a> Decoder<'a, '_> {
         let mut id_clean = true;
         let seen = self.object(TASK_FIELDS, |d, f| {
             match f {
-                0 => match d.string_cow()? {
+                0 => match d.string()? {
                     Some((s, at)) => {
+                        let name = |j: u32| tasks[j as usize].id.as_str();
                         let first = |j: u32| meta.tasks[j as usize].id;
-                        m.canon = d.register_id("task", &mut meta.task_ids, &s, at, index, first);
-                        t.id = s.into_owned();
+                        m.canon = d.register_id("task", &mut meta.task_ids, &s, at, index, name, first);
+                        t.id = s;
                         m.id = pos32(at);
                     }
                     None => id_clean = false,
@@ -411,14 +454,11 @@ impl<'a> Decoder<'a, '_> {
                     }
                 }
                 4 => {
-                    // Resolved now if the task is already known (and the text still in cache).
-                    d.array(|d| {
-                        if let Some((dep, at)) = d.string_cow()? {
-                            meta.dep_target.push(meta.task_ids.get(&dep).unwrap_or(UNRESOLVED));
-                            meta.dep_pos.push(pos32(at));
-                            t.depends_on.push(dep.into_owned());
-                        }
-                        Ok(())
+                    // Resolved now if the task is already known (and likely still in cache).
+                    d.strings_with(&mut t.depends_on, |_, dep, at| {
+                        let target = meta.task_ids.get(dep, |j| &tasks[j as usize].id);
+                        meta.dep_target.push(target.unwrap_or(UNRESOLVED));
+                        meta.dep_pos.push(pos32(at));
                     })?;
                 }
                 5 => {

@@ -420,7 +420,7 @@ mod lexing {
     fn lex_string(json: &str) -> String {
         let mut lx = Lexer::new(json);
         assert_eq!(lx.peek().unwrap().0, Kind::String);
-        let s = lx.string().unwrap().into_owned();
+        let s = lx.string().unwrap().to_owned();
         lx.finish().unwrap();
         s
     }
@@ -473,9 +473,13 @@ mod lexing {
                 let mut lx = Lexer::new(&text);
                 lx.peek().unwrap();
                 let n = lx.number().unwrap();
+                let (found, float) = (n.text.to_string(), n.float);
                 lx.finish().unwrap();
-                prop_assert_eq!(n.text, text.as_str());
-                prop_assert_eq!(n.text.parse::<f64>().unwrap(), text.parse::<f64>().unwrap());
+                prop_assert_eq!(found.as_str(), text.as_str());
+                prop_assert_eq!(found.parse::<f64>().unwrap(), text.parse::<f64>().unwrap());
+                if let Some(f) = float {
+                    prop_assert_eq!(f.to_bits(), text.parse::<f64>().unwrap().to_bits());
+                }
             }
         }
     }

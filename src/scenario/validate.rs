@@ -4,14 +4,15 @@
 //! are checked as they are read, in `schema`), and reports every problem it finds. Checks that
 //! would only echo an earlier problem (e.g. "unknown task" when some task's id could not be read)
 //! are skipped. Everything is linear in the size of the scenario apart from the capped "did you
-//! mean" searches. Cycle detection runs petgraph's Tarjan only on what is left after peeling off
-//! tasks that cannot be on a cycle, so long dependency chains cost no recursion.
+//! mean" searches. Cycle detection first checks the graph is acyclic (Kahn's algorithm, the usual
+//! outcome); only if not does it run petgraph's Tarjan, on what is left after peeling off tasks
+//! that cannot be on a cycle, so long dependency chains cost no recursion.
 
 use super::decode::NONE;
 use super::error::{Diag, hint};
-use super::ids::{FxMap, IdIndex, fx_map};
 use super::schema::{Meta, SPECS_BAD, UNRESOLVED};
 use super::types::*;
+use crate::fxhash::FxHashMap;
 use petgraph::algo::tarjan_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
 
@@ -29,7 +30,7 @@ pub(crate) fn validate(sc: &Scenario, meta: &Meta, diag: &mut Diag) {
     if meta.agents_ok {
         coverage(sc, meta, diag);
     }
-    faults(sc, meta, &meta.agent_ids, diag);
+    faults(sc, meta, diag);
 }
 
 /// Resolved dependency edges in compressed form: task `i` depends on
@@ -52,7 +53,7 @@ fn dependencies(sc: &Scenario, meta: &Meta, diag: &mut Diag) -> Deps {
     let mut base = 0;
     // Targets already listed by the current task (with their entry index).
     let mut listed: Vec<(u32, usize)> = Vec::new();
-    let mut listed_set: FxMap<u32, usize> = fx_map(0);
+    let mut listed_set: FxHashMap<u32, usize> = FxHashMap::default();
     for (i, t) in sc.tasks.iter().enumerate() {
         starts.push(targets.len() as u32);
         let n = t.depends_on.len();
@@ -64,7 +65,7 @@ fn dependencies(sc: &Scenario, meta: &Meta, diag: &mut Diag) -> Deps {
             let pos = meta.dep_pos[k] as usize;
             let path = || format!("tasks[{i}].depends_on[{j}]");
             let target = match meta.dep_target[k] {
-                UNRESOLVED => meta.task_ids.get(dep),
+                UNRESOLVED => meta.task_ids.get(dep, |j| &sc.tasks[j as usize].id),
                 x => Some(x),
             };
             if target.is_some() && target == Some(meta.tasks[i].canon) {
@@ -107,6 +108,9 @@ fn dependencies(sc: &Scenario, meta: &Meta, diag: &mut Diag) -> Deps {
 /// Report one cycle per non-trivial strongly connected component of the dependency graph.
 fn cycles(sc: &Scenario, meta: &Meta, deps: &Deps, diag: &mut Diag) {
     let n = sc.tasks.len();
+    if acyclic(n, deps) {
+        return;
+    }
     let residual = peel_acyclic(n, deps);
     if residual.is_empty() {
         return;
@@ -157,6 +161,28 @@ fn cycles(sc: &Scenario, meta: &Meta, deps: &Deps, diag: &mut Diag) {
         let message = format!("dependency cycle: {}", show_cycle(&names));
         diag.push(pos, format!("tasks[{start}]"), message);
     }
+}
+
+/// Whether the dependency graph has no cycle: Kahn's algorithm, removing tasks nothing (left)
+/// depends on. The common case, so it needs only the forward edges and two arrays; finding the
+/// cycles otherwise is [`peel_acyclic`]'s and Tarjan's job.
+fn acyclic(n: usize, deps: &Deps) -> bool {
+    let mut dependents = vec![0u32; n];
+    for &t in &deps.targets {
+        dependents[t as usize] += 1;
+    }
+    let mut queue: Vec<u32> = (0..n as u32).filter(|&i| dependents[i as usize] == 0).collect();
+    let mut removed = 0;
+    while let Some(v) = queue.pop() {
+        removed += 1;
+        for &w in deps.of(v as usize) {
+            dependents[w as usize] -= 1;
+            if dependents[w as usize] == 0 {
+                queue.push(w);
+            }
+        }
+    }
+    removed == n
 }
 
 /// Remove tasks that cannot be on a cycle (no remaining dependents, or no remaining
@@ -258,7 +284,7 @@ type SpecKey<'s> = (&'s str, &'s [String]);
 
 /// Every task must have an agent with its capability and all of its specializations.
 fn coverage(sc: &Scenario, meta: &Meta, diag: &mut Diag) {
-    let mut by_cap: FxMap<&str, Vec<u32>> = fx_map(16);
+    let mut by_cap: FxHashMap<&str, Vec<u32>> = FxHashMap::default();
     for (i, a) in sc.agents.iter().enumerate() {
         for cap in &a.capabilities {
             let list = by_cap.entry(cap.as_str()).or_default();
@@ -267,8 +293,8 @@ fn coverage(sc: &Scenario, meta: &Meta, diag: &mut Diag) {
             }
         }
     }
-    let mut missing_cap: FxMap<&str, String> = fx_map(0);
-    let mut spec_result: FxMap<SpecKey, Option<String>> = fx_map(0);
+    let mut missing_cap: FxHashMap<&str, String> = FxHashMap::default();
+    let mut spec_result: FxHashMap<SpecKey, Option<String>> = FxHashMap::default();
     let mut last: Option<(SpecKey, Option<String>)> = None;
     for (i, t) in sc.tasks.iter().enumerate() {
         let m = &meta.tasks[i];
@@ -332,11 +358,12 @@ fn specialization_gap(sc: &Scenario, cap: &str, wanted: &[String], capable: &[u3
 }
 
 /// Faults must name known agents, and a revival must follow a crash of the same agent.
-fn faults(sc: &Scenario, meta: &Meta, agent_ids: &IdIndex, diag: &mut Diag) {
+fn faults(sc: &Scenario, meta: &Meta, diag: &mut Diag) {
+    let known = |name: &str| meta.agent_ids.get(name, |j| &sc.agents[j as usize].id).is_some();
     for (i, f) in sc.faults.iter().enumerate() {
         let pos = meta.faults[i].agent;
         let (FaultAction::Crash(name) | FaultAction::Revive(name)) = &f.action;
-        if pos == NONE || !meta.agents_ok || agent_ids.get(name).is_some() {
+        if pos == NONE || !meta.agents_ok || known(name) {
             continue;
         }
         let key = if matches!(f.action, FaultAction::Crash(_)) { "crash" } else { "revive" };
@@ -350,11 +377,11 @@ fn faults(sc: &Scenario, meta: &Meta, agent_ids: &IdIndex, diag: &mut Diag) {
     // Apply faults in time order (file order for equal times); unknown agents are skipped.
     let mut order: Vec<usize> = (0..sc.faults.len()).collect();
     order.sort_by_key(|&i| sc.faults[i].at_ms);
-    let mut crashed: FxMap<&str, ()> = fx_map(sc.agents.len());
+    let mut crashed: FxHashMap<&str, ()> = FxHashMap::default();
     for i in order {
         let f = &sc.faults[i];
         let (FaultAction::Crash(name) | FaultAction::Revive(name)) = &f.action;
-        if agent_ids.get(name).is_none() {
+        if !known(name) {
             continue; // Reported above (or an echo of an unreadable agent id).
         }
         if matches!(f.action, FaultAction::Crash(_)) {

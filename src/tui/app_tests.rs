@@ -1,0 +1,254 @@
+//! The console driven the way an operator drives it: key events in, coordinator state and the
+//! rendered screen (ratatui's `TestBackend`) checked out.
+
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+
+use super::app::{App, ConsoleOptions, Mode, PaneId, Popup};
+use super::ui;
+use crate::core::state::TaskState;
+use crate::core::{AgentId, TaskId};
+
+fn app_with(opts: ConsoleOptions) -> App {
+    let sc = crate::scenario::load(std::path::Path::new("scenarios/research-pipeline.json")).unwrap();
+    App::new(sc, opts).unwrap()
+}
+
+fn app() -> App {
+    app_with(ConsoleOptions::default())
+}
+
+fn key(app: &mut App, code: KeyCode) {
+    app.handle_event(Event::Key(KeyEvent::from(code)));
+}
+
+fn keys(app: &mut App, text: &str) {
+    for c in text.chars() {
+        key(app, KeyCode::Char(c));
+    }
+}
+
+fn command(app: &mut App, line: &str) {
+    key(app, KeyCode::Char(':'));
+    keys(app, line);
+    key(app, KeyCode::Enter);
+}
+
+fn screen(app: &mut App, w: u16, h: u16) -> String {
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| ui::draw(f, app)).unwrap();
+    let buf = t.backend().buffer();
+    let mut out = String::new();
+    for y in 0..h {
+        for x in 0..w {
+            out.push_str(buf[(x, y)].symbol());
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// Runs the clock for `ms` of virtual time at speed 1.
+fn advance(app: &mut App, ms: u64) {
+    for _ in 0..ms / 50 {
+        app.tick(50.0);
+    }
+}
+
+#[test]
+fn the_full_console_at_160x45_and_tabs_at_80x24() {
+    let mut a = app();
+    advance(&mut a, 3_000);
+    insta::assert_snapshot!("console_160x45", screen(&mut a, 160, 45));
+    insta::assert_snapshot!("console_80x24", screen(&mut a, 80, 24));
+    key(&mut a, KeyCode::Tab);
+    let s = screen(&mut a, 80, 24);
+    assert!(s.contains("╭ Agents"), "Tab shows the next pane on a small screen:\n{s}");
+}
+
+#[test]
+fn below_the_minimum_size_a_clear_message() {
+    let mut a = app();
+    let s = screen(&mut a, 50, 12);
+    assert!(s.contains("Terminal too small: 50×12"), "{s}");
+}
+
+#[test]
+fn space_pauses_the_clock_and_step_advances_one_instant() {
+    let mut a = app();
+    advance(&mut a, 500);
+    key(&mut a, KeyCode::Char(' '));
+    assert!(a.coord().state().paused);
+    let t = a.run.now();
+    advance(&mut a, 5_000);
+    assert_eq!(a.run.now(), t, "a paused clock does not move");
+    assert!(screen(&mut a, 160, 45).contains("PAUSED"));
+    key(&mut a, KeyCode::Char('.'));
+    assert!(a.run.now() > t, "step moved to the next instant");
+    key(&mut a, KeyCode::Char(' '));
+    assert!(!a.coord().state().paused);
+    keys(&mut a, "++");
+    assert_eq!(a.speed, 4.0);
+    key(&mut a, KeyCode::Char('-'));
+    assert_eq!(a.speed, 2.0);
+}
+
+#[test]
+fn commands_act_on_the_run_and_refusals_are_shown() {
+    let mut a = app();
+    command(&mut a, "hold draft -- waiting for legal");
+    assert!(a.coord().state().tasks[4].held);
+    assert!(screen(&mut a, 160, 45).contains("hold draft"));
+    command(&mut a, "retry research-ai");
+    let s = screen(&mut a, 160, 45);
+    assert!(s.contains("retry refused: task `research-ai` is running on `researcher-1`"), "{s}");
+    command(&mut a, "reassign research-ai writer");
+    assert!(screen(&mut a, 160, 45).contains("lacks the capability"));
+    command(&mut a, "frobnicate");
+    assert!(screen(&mut a, 160, 45).contains("unknown command `frobnicate`"));
+}
+
+#[test]
+fn cancel_previews_its_impact_and_needs_a_yes() {
+    let mut a = app();
+    // The DAG pane starts focused on the first task: research-ai.
+    assert_eq!(a.focus, PaneId::Dag);
+    key(&mut a, KeyCode::Char('x'));
+    let Some(Popup::Confirm { preview, .. }) = &a.popup else { panic!("no confirmation: {:?}", a.popup) };
+    assert_eq!(preview[0], "cancel research-ai: 4 dependents will be skipped");
+    insta::assert_snapshot!("confirm_cancel", screen(&mut a, 160, 45));
+    key(&mut a, KeyCode::Char('n'));
+    assert_eq!(a.coord().state().tasks[0].state, TaskState::Running);
+    key(&mut a, KeyCode::Char('x'));
+    key(&mut a, KeyCode::Char('y'));
+    assert_eq!(a.coord().state().tasks[0].state, TaskState::Failed);
+    assert_eq!(a.coord().state().tasks[6].state, TaskState::Skipped);
+}
+
+#[test]
+fn reassign_picks_from_capable_agents_only() {
+    let mut a = app();
+    advance(&mut a, 100);
+    key(&mut a, KeyCode::Char('a'));
+    let Some(Popup::PickAgent { agents, .. }) = &a.popup else { panic!("{:?}", a.popup) };
+    // research-ai needs research + ai: only researcher-1.
+    assert_eq!(agents, &vec![AgentId(0)]);
+    insta::assert_snapshot!("pick_agent", screen(&mut a, 160, 45));
+    key(&mut a, KeyCode::Enter);
+    // Running on researcher-1 already: refused with the reason.
+    assert!(a.status.as_ref().unwrap().0.contains("already runs on"));
+}
+
+#[test]
+fn escalate_then_resolve_from_the_inbox() {
+    let mut a = app();
+    command(&mut a, "hold draft");
+    advance(&mut a, 20_000);
+    command(&mut a, "escalate draft");
+    assert_eq!(a.coord().state().tasks[4].state, TaskState::Escalated);
+    key(&mut a, KeyCode::Char('5'));
+    assert_eq!(a.focus, PaneId::Inbox);
+    insta::assert_snapshot!("inbox_with_item", screen(&mut a, 160, 45));
+    key(&mut a, KeyCode::Char('o'));
+    assert!(matches!(a.popup, Some(Popup::PickResolution { task: TaskId(4), .. })));
+    key(&mut a, KeyCode::Down);
+    key(&mut a, KeyCode::Down);
+    key(&mut a, KeyCode::Enter); // done
+    assert_eq!(a.coord().state().tasks[4].state, TaskState::Completed);
+}
+
+#[test]
+fn agent_keys_crash_drain_and_revive_the_selected_agent() {
+    let mut a = app();
+    key(&mut a, KeyCode::Char('2'));
+    key(&mut a, KeyCode::Down); // researcher-2
+    key(&mut a, KeyCode::Char('d'));
+    assert!(a.coord().state().agents[1].draining);
+    key(&mut a, KeyCode::Char('c'));
+    // Crash asks first (it may interrupt work).
+    assert!(matches!(a.popup, Some(Popup::Confirm { .. })));
+    key(&mut a, KeyCode::Char('y'));
+    assert!(!a.coord().state().agents[1].alive);
+    key(&mut a, KeyCode::Char('v'));
+    assert!(a.coord().state().agents[1].alive);
+}
+
+#[test]
+fn help_detail_and_filter_popups() {
+    let mut a = app();
+    advance(&mut a, 1_000);
+    key(&mut a, KeyCode::Char('?'));
+    insta::assert_snapshot!("help", screen(&mut a, 160, 45));
+    key(&mut a, KeyCode::Esc);
+    assert!(a.popup.is_none());
+    key(&mut a, KeyCode::Enter);
+    assert!(matches!(a.popup, Some(Popup::Detail { .. })));
+    let s = screen(&mut a, 160, 45);
+    assert!(s.contains("research-ai"), "{s}");
+    key(&mut a, KeyCode::Esc);
+    key(&mut a, KeyCode::Char('4'));
+    key(&mut a, KeyCode::Char('/'));
+    assert_eq!(a.mode, Mode::Filter);
+    keys(&mut a, "type:heartbeat");
+    key(&mut a, KeyCode::Enter);
+    let s = screen(&mut a, 160, 45);
+    assert!(s.contains("heartbeat") && !s.contains("task_request"), "{s}");
+}
+
+#[test]
+fn a_click_focuses_the_pane_under_the_mouse() {
+    let mut a = app();
+    screen(&mut a, 160, 45); // lays the panes out
+    let (_, agents) = *a.areas.iter().find(|(p, _)| *p == PaneId::Agents).unwrap();
+    let click = MouseEvent {
+        kind: MouseEventKind::Down(MouseButton::Left),
+        column: agents.x + 3,
+        row: agents.y + 3,
+        modifiers: KeyModifiers::NONE,
+    };
+    a.handle_event(Event::Mouse(click));
+    assert_eq!(a.focus, PaneId::Agents);
+    assert!(matches!(a.selection(), Some(super::panes::Selection::Agent(_))));
+}
+
+#[test]
+fn read_only_refuses_every_action_with_that_reason() {
+    let mut a = app_with(ConsoleOptions { read_only: true, ..ConsoleOptions::default() });
+    key(&mut a, KeyCode::Char(' '));
+    assert!(!a.coord().state().paused);
+    command(&mut a, "cancel draft");
+    assert_eq!(a.coord().state().tasks[4].state, TaskState::Waiting);
+    let s = screen(&mut a, 160, 45);
+    assert!(s.contains("cancel: the console is read-only (--read-only)"), "{s}");
+    assert!(s.contains("READ-ONLY"));
+}
+
+#[test]
+fn quitting_an_active_run_asks_first() {
+    let mut a = app();
+    key(&mut a, KeyCode::Char('q'));
+    assert_eq!(a.popup, Some(Popup::Quit));
+    key(&mut a, KeyCode::Char('n'));
+    assert!(!a.quit);
+    key(&mut a, KeyCode::Char('q'));
+    key(&mut a, KeyCode::Char('y'));
+    assert!(a.quit);
+}
+
+#[test]
+fn restart_rotates_the_journal_and_starts_over() {
+    let dir = std::env::temp_dir().join(format!("switchyard-restart-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let journal = dir.join("j.jsonl");
+    let mut a = app_with(ConsoleOptions { journal: Some(journal.clone()), ..ConsoleOptions::default() });
+    advance(&mut a, 2_000);
+    key(&mut a, KeyCode::Char('R'));
+    key(&mut a, KeyCode::Char('y'));
+    assert_eq!(a.run.now(), 0);
+    let old = std::fs::read_to_string(dir.join("j.jsonl.1")).unwrap();
+    assert!(old.lines().last().unwrap().contains("\"action\":\"restart\""));
+    a.finish().unwrap();
+    let new = std::fs::read_to_string(&journal).unwrap();
+    assert!(new.starts_with("{\"seq\":0,\"t_ms\":0,\"kind\":\"run_started\""));
+}

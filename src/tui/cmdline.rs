@@ -1,0 +1,380 @@
+//! The `:` command line: parsing operator commands, completing task and agent ids, and history.
+//!
+//! Every operator action has a command (`:cancel build-3 -- flaky upstream`); the text after ` -- `
+//! is the reason recorded in the journal.
+
+use crate::core::{AgentId, Coordinator, OpAction, Resolution, TaskId};
+
+/// What a command line asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Parsed {
+    /// An operator action and its optional reason.
+    Op(OpAction, Option<String>),
+    /// `:filter …` — filter the focused pane (empty clears it).
+    Filter(String),
+    Quit,
+    Help,
+}
+
+/// `(name, arguments, what it does)` for every command, for completion and the help overlay.
+pub const COMMANDS: &[(&str, &str, &str)] = &[
+    ("pause", "", "stop the virtual clock"),
+    ("resume", "", "start the virtual clock again"),
+    ("step", "", "advance to the next instant something happens"),
+    ("speed", "X", "virtual ms per wall ms (0.01 … 1000)"),
+    ("restart", "", "start the scenario again (the journal is rotated)"),
+    ("hold", "TASK", "never dispatch the task until released"),
+    ("release", "TASK", "let a held task run"),
+    ("retry", "TASK", "retry now (a failed or skipped task brings back its dependents)"),
+    ("reassign", "TASK AGENT", "run the task on this agent now"),
+    ("escalate", "TASK", "send the task to the operator's inbox"),
+    ("cancel", "TASK", "cancel the task; its dependents are skipped"),
+    ("resolve", "TASK retry|skip|done|fail [note]", "settle an inbox item"),
+    ("crash", "AGENT", "kill the agent (its work is reassigned)"),
+    ("revive", "AGENT", "bring a crashed or draining agent back"),
+    ("drain", "AGENT", "finish current work, take no more"),
+    ("filter", "TEXT", "filter the focused pane (empty clears)"),
+    ("help", "", "list keys and commands"),
+    ("quit", "", "leave the console"),
+];
+
+/// What kind of word an argument position takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Arg {
+    Task,
+    Agent,
+    Resolution,
+    Free,
+}
+
+fn arg_kinds(command: &str) -> &'static [Arg] {
+    match command {
+        "hold" | "release" | "retry" | "escalate" | "cancel" => &[Arg::Task],
+        "reassign" => &[Arg::Task, Arg::Agent],
+        "resolve" => &[Arg::Task, Arg::Resolution, Arg::Free],
+        "crash" | "revive" | "drain" => &[Arg::Agent],
+        _ => &[],
+    }
+}
+
+fn find_task(coord: &Coordinator, name: &str) -> Result<TaskId, String> {
+    coord
+        .scenario()
+        .tasks
+        .iter()
+        .position(|t| t.id == name)
+        .map(|i| TaskId(i as u32))
+        .ok_or_else(|| format!("no task `{name}`"))
+}
+
+fn find_agent(coord: &Coordinator, name: &str) -> Result<AgentId, String> {
+    coord
+        .scenario()
+        .agents
+        .iter()
+        .position(|a| a.id == name)
+        .map(|i| AgentId(i as u32))
+        .ok_or_else(|| format!("no agent `{name}`"))
+}
+
+/// Parses a command line (without the leading `:`).
+pub fn parse(line: &str, coord: &Coordinator) -> Result<Parsed, String> {
+    let (body, reason) = match line.split_once(" -- ") {
+        Some((b, r)) => (b, Some(r.trim().to_string()).filter(|r| !r.is_empty())),
+        None => (line.strip_suffix(" --").unwrap_or(line), None),
+    };
+    let mut words = body.split_whitespace();
+    let Some(name) = words.next() else { return Err("empty command".into()) };
+    let args: Vec<&str> = words.collect();
+    let want = |n: usize, usage: &str| {
+        if args.len() == n { Ok(()) } else { Err(format!("usage: :{name} {usage}")) }
+    };
+    let op = |a| Ok(Parsed::Op(a, reason.clone()));
+    match name {
+        "pause" => want(0, "").and_then(|_| op(OpAction::Pause)),
+        "resume" => want(0, "").and_then(|_| op(OpAction::Resume)),
+        "step" => want(0, "").and_then(|_| op(OpAction::Step)),
+        "restart" => want(0, "").and_then(|_| op(OpAction::Restart)),
+        "speed" => {
+            want(1, "X")?;
+            let x: f64 = args[0].trim_end_matches('x').parse().map_err(|_| format!("not a number: `{}`", args[0]))?;
+            op(OpAction::Speed(x))
+        }
+        "hold" | "release" | "retry" | "escalate" | "cancel" => {
+            want(1, "TASK")?;
+            let t = find_task(coord, args[0])?;
+            op(match name {
+                "hold" => OpAction::Hold(t),
+                "release" => OpAction::Release(t),
+                "retry" => OpAction::Retry(t),
+                "escalate" => OpAction::Escalate(t),
+                _ => OpAction::Cancel(t),
+            })
+        }
+        "reassign" => {
+            want(2, "TASK AGENT")?;
+            op(OpAction::Reassign(find_task(coord, args[0])?, find_agent(coord, args[1])?))
+        }
+        "resolve" => {
+            if args.len() < 2 {
+                return Err("usage: :resolve TASK retry|skip|done|fail [note]".into());
+            }
+            let t = find_task(coord, args[0])?;
+            let r = Resolution::from_name(args[1])
+                .ok_or_else(|| format!("`{}` is not one of retry, skip, done, fail", args[1]))?;
+            // The note may follow the resolution directly, or come after ` -- `.
+            let note = if args.len() > 2 { Some(args[2..].join(" ")) } else { reason.clone() };
+            Ok(Parsed::Op(OpAction::Resolve(t, r), note))
+        }
+        "crash" | "revive" | "drain" => {
+            want(1, "AGENT")?;
+            let a = find_agent(coord, args[0])?;
+            op(match name {
+                "crash" => OpAction::Crash(a),
+                "revive" => OpAction::Revive(a),
+                _ => OpAction::Drain(a),
+            })
+        }
+        "filter" => Ok(Parsed::Filter(args.join(" "))),
+        "quit" | "q" => Ok(Parsed::Quit),
+        "help" => Ok(Parsed::Help),
+        other => {
+            let close = COMMANDS.iter().map(|c| c.0).find(|c| c.starts_with(other) || other.starts_with(c));
+            Err(match close {
+                Some(c) => format!("unknown command `{other}` (did you mean `{c}`?)"),
+                None => format!("unknown command `{other}`; `:help` lists them"),
+            })
+        }
+    }
+}
+
+/// The editable line with history and completion.
+#[derive(Debug, Default, Clone)]
+pub struct CmdLine {
+    pub text: String,
+    history: Vec<String>,
+    /// Position while browsing history (`None` = editing a new line).
+    browsing: Option<usize>,
+    /// Candidates of the last Tab press and which one is shown, to cycle on repeated Tab.
+    cycle: Option<(Vec<String>, usize, usize)>,
+}
+
+impl CmdLine {
+    pub fn clear(&mut self) {
+        self.text.clear();
+        self.browsing = None;
+        self.cycle = None;
+    }
+
+    pub fn push(&mut self, c: char) {
+        self.text.push(c);
+        self.cycle = None;
+    }
+
+    pub fn backspace(&mut self) {
+        self.text.pop();
+        self.cycle = None;
+    }
+
+    /// Records the line as entered and returns it.
+    pub fn submit(&mut self) -> String {
+        let line = std::mem::take(&mut self.text);
+        if !line.trim().is_empty() && self.history.last() != Some(&line) {
+            self.history.push(line.clone());
+        }
+        self.browsing = None;
+        self.cycle = None;
+        line
+    }
+
+    pub fn history_prev(&mut self) {
+        if self.history.is_empty() {
+            return;
+        }
+        let i = match self.browsing {
+            None => self.history.len() - 1,
+            Some(i) => i.saturating_sub(1),
+        };
+        self.browsing = Some(i);
+        self.text = self.history[i].clone();
+    }
+
+    pub fn history_next(&mut self) {
+        match self.browsing {
+            Some(i) if i + 1 < self.history.len() => {
+                self.browsing = Some(i + 1);
+                self.text = self.history[i + 1].clone();
+            }
+            _ => {
+                self.browsing = None;
+                self.text.clear();
+            }
+        }
+    }
+
+    /// Completes the word under the cursor (the last word): command names, then task ids, agent ids
+    /// or resolutions depending on the position. Repeated Tab cycles through the candidates.
+    pub fn complete(&mut self, coord: &Coordinator) {
+        if let Some((cands, i, start)) = &mut self.cycle {
+            *i = (*i + 1) % cands.len();
+            self.text.truncate(*start);
+            self.text.push_str(&cands[*i]);
+            return;
+        }
+        let start = self.text.rfind(' ').map_or(0, |i| i + 1);
+        let word = &self.text[start..];
+        let words: Vec<&str> = self.text[..start].split_whitespace().collect();
+        let cands: Vec<String> = if words.is_empty() {
+            COMMANDS.iter().map(|c| c.0).filter(|c| c.starts_with(word)).map(String::from).collect()
+        } else {
+            let kind = arg_kinds(words[0]).get(words.len() - 1).copied().unwrap_or(Arg::Free);
+            let pool: Vec<&str> = match kind {
+                Arg::Task => coord.scenario().tasks.iter().map(|t| t.id.as_str()).collect(),
+                Arg::Agent => coord.scenario().agents.iter().map(|a| a.id.as_str()).collect(),
+                Arg::Resolution => Resolution::ALL.iter().map(|r| r.name()).collect(),
+                Arg::Free => Vec::new(),
+            };
+            pool.into_iter().filter(|c| c.starts_with(word)).take(200).map(String::from).collect()
+        };
+        match cands.len() {
+            0 => {}
+            1 => {
+                self.text.truncate(start);
+                self.text.push_str(&cands[0]);
+                self.text.push(' ');
+            }
+            _ => {
+                // Extend to the longest common prefix first; further Tabs cycle.
+                let prefix = common_prefix(&cands);
+                if prefix.len() > word.len() {
+                    self.text.truncate(start);
+                    self.text.push_str(&prefix);
+                } else {
+                    self.text.truncate(start);
+                    self.text.push_str(&cands[0]);
+                    self.cycle = Some((cands, 0, start));
+                }
+            }
+        }
+    }
+
+    /// Candidates for the word being typed, for the hint shown under the line.
+    pub fn hint(&self, coord: &Coordinator) -> String {
+        let words: Vec<&str> = self.text.split_whitespace().collect();
+        match words.first() {
+            Some(w) => match COMMANDS.iter().find(|c| c.0 == *w) {
+                Some((name, args, what)) => format!(":{name} {args} — {what}"),
+                None => {
+                    let m: Vec<&str> = COMMANDS.iter().map(|c| c.0).filter(|c| c.starts_with(w)).collect();
+                    if m.is_empty() { format!("unknown command `{w}`") } else { m.join("  ") }
+                }
+            },
+            None => {
+                let _ = coord;
+                "Tab completes commands, tasks and agents · ↑/↓ history · ` -- reason` records why".into()
+            }
+        }
+    }
+}
+
+fn common_prefix(words: &[String]) -> String {
+    let first = &words[0];
+    let mut len = first.len();
+    for w in &words[1..] {
+        len = len.min(first.bytes().zip(w.bytes()).take_while(|(a, b)| a == b).count());
+    }
+    while !first.is_char_boundary(len) {
+        len -= 1;
+    }
+    first[..len].to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runtime::SimRun;
+
+    fn coord() -> SimRun {
+        let sc = crate::scenario::load(std::path::Path::new("scenarios/research-pipeline.json")).unwrap();
+        SimRun::new(sc)
+    }
+
+    #[test]
+    fn parses_every_command_with_reasons_and_notes() {
+        let run = coord();
+        let c = run.coordinator();
+        assert_eq!(parse("pause", c), Ok(Parsed::Op(OpAction::Pause, None)));
+        assert_eq!(parse("speed 4", c), Ok(Parsed::Op(OpAction::Speed(4.0), None)));
+        assert_eq!(parse("speed 0.5x", c), Ok(Parsed::Op(OpAction::Speed(0.5), None)));
+        assert_eq!(
+            parse("cancel draft -- flaky upstream", c),
+            Ok(Parsed::Op(OpAction::Cancel(TaskId(4)), Some("flaky upstream".into())))
+        );
+        assert_eq!(
+            parse("reassign analysis writer", c),
+            Ok(Parsed::Op(OpAction::Reassign(TaskId(3), AgentId(3)), None))
+        );
+        assert_eq!(
+            parse("resolve draft done wrote it by hand", c),
+            Ok(Parsed::Op(OpAction::Resolve(TaskId(4), Resolution::Done), Some("wrote it by hand".into())))
+        );
+        assert_eq!(parse("crash editor", c), Ok(Parsed::Op(OpAction::Crash(AgentId(4)), None)));
+        assert_eq!(parse("filter agent:writer", c), Ok(Parsed::Filter("agent:writer".into())));
+        assert_eq!(parse("quit", c), Ok(Parsed::Quit));
+    }
+
+    #[test]
+    fn bad_commands_say_what_is_wrong() {
+        let run = coord();
+        let c = run.coordinator();
+        assert_eq!(parse("cancel nope", c), Err("no task `nope`".into()));
+        assert_eq!(parse("cancel", c), Err("usage: :cancel TASK".into()));
+        assert_eq!(parse("resolve draft maybe", c), Err("`maybe` is not one of retry, skip, done, fail".into()));
+        assert_eq!(parse("speed fast", c), Err("not a number: `fast`".into()));
+        assert_eq!(parse("cancl x", c), Err("unknown command `cancl`; `:help` lists them".into()));
+        assert_eq!(parse("canc x", c), Err("unknown command `canc` (did you mean `cancel`?)".into()));
+    }
+
+    #[test]
+    fn tab_completes_commands_then_ids_and_cycles() {
+        let run = coord();
+        let c = run.coordinator();
+        let mut line = CmdLine::default();
+        for ch in "rea".chars() {
+            line.push(ch);
+        }
+        line.complete(c);
+        assert_eq!(line.text, "reassign ");
+        for ch in "ana".chars() {
+            line.push(ch);
+        }
+        line.complete(c);
+        assert_eq!(line.text, "reassign analysis ");
+        line.push('w');
+        line.complete(c);
+        assert_eq!(line.text, "reassign analysis writer ");
+
+        let mut line = CmdLine { text: "retry research-".into(), ..CmdLine::default() };
+        line.complete(c);
+        // Three tasks share the prefix and it is already complete: Tab cycles through them.
+        assert_eq!(line.text, "retry research-ai");
+        line.complete(c);
+        assert_eq!(line.text, "retry research-market");
+    }
+
+    #[test]
+    fn history_walks_back_and_forth() {
+        let mut line = CmdLine { text: "pause".into(), ..CmdLine::default() };
+        line.submit();
+        line.text = "resume".into();
+        line.submit();
+        line.history_prev();
+        assert_eq!(line.text, "resume");
+        line.history_prev();
+        assert_eq!(line.text, "pause");
+        line.history_next();
+        assert_eq!(line.text, "resume");
+        line.history_next();
+        assert_eq!(line.text, "");
+    }
+}

@@ -1,0 +1,130 @@
+//! Running the console on a real terminal: a guard that always restores the terminal (on quit, on
+//! error and on panic), an input thread, and a tokio loop that redraws on change or on a modest
+//! tick — 20 frames per second at most while the clock runs, four per second while it is paused.
+
+use std::io::{self, Stdout, Write};
+use std::time::{Duration, Instant};
+
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+use ratatui::crossterm::event::{self, DisableMouseCapture, EnableMouseCapture};
+use ratatui::crossterm::terminal::{
+    BeginSynchronizedUpdate, EndSynchronizedUpdate, EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode,
+    enable_raw_mode,
+};
+use ratatui::crossterm::{cursor, execute};
+
+use super::app::{App, ConsoleOptions};
+use super::ui;
+use crate::scenario::Scenario;
+
+const RUNNING_TICK: Duration = Duration::from_millis(50);
+const IDLE_TICK: Duration = Duration::from_millis(250);
+
+/// Puts the terminal back the way the shell expects it. Safe to call more than once.
+pub fn restore_terminal() {
+    let _ = disable_raw_mode();
+    let _ = execute!(io::stdout(), DisableMouseCapture, LeaveAlternateScreen, cursor::Show);
+}
+
+/// Owns the terminal while the console runs; dropping it restores the terminal.
+pub struct TerminalGuard {
+    pub terminal: Terminal<CrosstermBackend<Stdout>>,
+}
+
+impl TerminalGuard {
+    pub fn enter() -> io::Result<TerminalGuard> {
+        // A panic anywhere (also in a pane's render) must not leave the shell in raw mode.
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            restore_terminal();
+            previous(info);
+        }));
+        enable_raw_mode()?;
+        let mut stdout = io::stdout();
+        if let Err(e) = execute!(stdout, EnterAlternateScreen, EnableMouseCapture) {
+            restore_terminal();
+            return Err(e);
+        }
+        match Terminal::new(CrosstermBackend::new(stdout)) {
+            Ok(terminal) => Ok(TerminalGuard { terminal }),
+            Err(e) => {
+                restore_terminal();
+                Err(e)
+            }
+        }
+    }
+}
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        restore_terminal();
+    }
+}
+
+/// Opens the console on `scenario` and runs it until the operator quits. Returns the process exit
+/// code: 0 when the run succeeded or is unfinished, 1 when it failed.
+pub fn run_console(scenario: Scenario, opts: ConsoleOptions) -> Result<u8, String> {
+    super::log::init();
+    let mut app = App::new(scenario, opts)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    let result = {
+        let mut guard = TerminalGuard::enter().map_err(|e| format!("cannot open the terminal: {e}"))?;
+        runtime.block_on(event_loop(&mut guard.terminal, &mut app))
+    };
+    let flushed = app.finish();
+    result.map_err(|e| format!("terminal error: {e}"))?;
+    flushed?;
+    Ok(match app.run.coordinator().state().finished {
+        Some(crate::core::Outcome::Failed) => 1,
+        _ => 0,
+    })
+}
+
+async fn event_loop(terminal: &mut Terminal<CrosstermBackend<Stdout>>, app: &mut App) -> io::Result<()> {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    // crossterm's reader blocks; a plain thread keeps it off the runtime. It ends with the process.
+    std::thread::spawn(move || {
+        while let Ok(ev) = event::read() {
+            if tx.send(ev).is_err() {
+                break;
+            }
+        }
+    });
+    let mut last = Instant::now();
+    let mut dirty = true;
+    loop {
+        if dirty {
+            execute!(terminal.backend_mut(), BeginSynchronizedUpdate)?;
+            terminal.draw(|f| ui::draw(f, app))?;
+            execute!(terminal.backend_mut(), EndSynchronizedUpdate)?;
+            terminal.backend_mut().flush()?;
+            dirty = false;
+        }
+        let tick = if app.is_advancing() { RUNNING_TICK } else { IDLE_TICK };
+        tokio::select! {
+            ev = rx.recv() => match ev {
+                Some(ev) => {
+                    dirty |= app.handle_event(ev);
+                    // Collapse a burst of input (a pasted command, a held key) into one frame.
+                    while let Ok(ev) = rx.try_recv() {
+                        dirty |= app.handle_event(ev);
+                    }
+                }
+                None => break,
+            },
+            _ = tokio::time::sleep(tick) => {}
+        }
+        let now = Instant::now();
+        let wall_ms = now.duration_since(last).as_secs_f64() * 1000.0;
+        last = now;
+        dirty |= app.tick(wall_ms);
+        if app.quit {
+            break;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,44 @@
+//! Every key of the console in one place: the help overlay lists this table, and `app.rs` matches
+//! on the same keys.
+
+/// `(keys, what they do)` grouped by section.
+pub const KEY_HELP: &[(&str, &[(&str, &str)])] = &[
+    (
+        "Moving around",
+        &[
+            ("Tab / Shift-Tab", "focus the next / previous pane"),
+            ("1 … 6", "focus DAG, Agents, Market, Messages, Inbox, Log"),
+            ("↑↓←→ / hjkl", "move the selection (←→ change DAG layer)"),
+            ("PgUp / PgDn, Home / End", "page, first, last"),
+            ("Enter", "open the selected task, agent or message"),
+            ("Esc", "close a popup, clear a filter"),
+            ("/", "filter the focused pane (Enter applies, Esc clears)"),
+            (":", "command line (Tab completes, ↑↓ history)"),
+            ("mouse", "click to focus and select; wheel scrolls"),
+            ("?", "this help"),
+            ("q / Ctrl-C", "quit (asks first while the run is active)"),
+        ],
+    ),
+    (
+        "Run",
+        &[
+            ("Space", "pause / resume the virtual clock"),
+            (".", "single step: advance to the next instant something happens"),
+            ("+ / -", "faster / slower (×2 / ÷2)"),
+            ("R", "restart the scenario"),
+        ],
+    ),
+    (
+        "Selected task (DAG or Inbox)",
+        &[
+            ("p", "hold / release"),
+            ("r", "retry now"),
+            ("a", "reassign to an agent chosen from a list"),
+            ("e", "escalate to the inbox"),
+            ("x", "cancel (its dependents are skipped)"),
+            ("o", "resolve an inbox item: retry, skip, done, fail"),
+        ],
+    ),
+    ("Selected agent (Agents)", &[("c", "crash"), ("v", "revive (also undrains)"), ("d", "drain")]),
+    ("Log pane", &[("L", "cycle the level shown: error, warn, info, debug, trace")]),
+];

@@ -1,0 +1,26 @@
+//! The console: a live ratatui control room for a run. It hosts the coordinator in-process, drives
+//! simulated agents on a virtual clock the operator can speed up, slow down, pause and step, and
+//! turns keys and `:` commands into operator commands that go through the coordinator (and so into
+//! the journal).
+//!
+//! Follow the data: terminal events → [`app::App`] (keys become `OpAction`s) → `SimRun::operator`
+//! → coordinator → events → [`view::View`] and the journal → [`ui::draw`] and the panes.
+
+pub mod app;
+pub mod cmdline;
+pub mod console;
+pub mod keys;
+pub mod log;
+pub mod panes;
+pub mod theme;
+pub mod ui;
+pub mod view;
+
+pub use app::{App, ConsoleOptions};
+pub use console::run_console;
+
+/// The demo scenario `switchyard` opens with no arguments, compiled in so it works anywhere.
+pub const DEMO_SCENARIO: &str = include_str!("../../scenarios/research-pipeline.json");
+
+#[cfg(test)]
+mod app_tests;

@@ -1,0 +1,534 @@
+//! The Agents pane: one row per agent with its state, current load, capabilities, counts and a
+//! sparkline of recent load. `/` filters by a substring of the id or of any capability.
+//!
+//! This file also holds what the list panes share ([`ListNav`], [`agent_state`], [`duration`],
+//! [`truncate`]), since the panes may not add modules of their own.
+
+use std::ops::Range;
+
+use ratatui::Frame;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Paragraph, Row, Table};
+
+use super::{Ctx, Selection, contains, pane_block};
+use crate::core::AgentId;
+use crate::core::state::AgentRt;
+use crate::tui::theme;
+
+/// Cursor and scroll position of a list pane. Panes keep the *identity* of the selected row
+/// themselves and re-find its position every frame, because rows come and go between frames.
+#[derive(Debug, Default, Clone, Copy)]
+pub(super) struct ListNav {
+    /// Position of the selected row among the rows listed now.
+    pub pos: usize,
+    /// First row drawn.
+    pub offset: usize,
+    /// Where the rows (one screen line each) were drawn last: clicks and page size use it.
+    pub body: Rect,
+}
+
+impl ListNav {
+    /// Moves the cursor for a navigation key over `len` rows; false if `key` is not one.
+    pub fn key(&mut self, key: KeyEvent, len: usize) -> bool {
+        // Modified keys belong to the console (Ctrl-C and friends), and Windows also reports releases.
+        if key.kind == KeyEventKind::Release || key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) {
+            return false;
+        }
+        let page = (self.body.height as usize).max(1);
+        let last = len.saturating_sub(1);
+        self.pos = match key.code {
+            KeyCode::Up | KeyCode::Char('k') => self.pos.saturating_sub(1),
+            KeyCode::Down | KeyCode::Char('j') => (self.pos + 1).min(last),
+            KeyCode::PageUp => self.pos.saturating_sub(page),
+            KeyCode::PageDown => (self.pos + page).min(last),
+            KeyCode::Home => 0,
+            KeyCode::End => last,
+            _ => return false,
+        };
+        true
+    }
+
+    /// Clamps the cursor to `len` rows and scrolls so it is visible in `body`; returns the rows to draw.
+    pub fn fit(&mut self, len: usize, body: Rect) -> Range<usize> {
+        self.body = body;
+        let height = body.height as usize;
+        self.pos = self.pos.min(len.saturating_sub(1));
+        if self.pos < self.offset {
+            self.offset = self.pos;
+        } else if height > 0 && self.pos >= self.offset + height {
+            self.offset = self.pos + 1 - height;
+        }
+        // No blank space under the last row after the list shrank (a filter, a bigger window).
+        self.offset = self.offset.min(len.saturating_sub(height));
+        self.offset..(self.offset + height).min(len)
+    }
+
+    /// The row position under a screen cell, as drawn last time.
+    pub fn row_at(&self, column: u16, row: u16, len: usize) -> Option<usize> {
+        let pos = self.offset + row.checked_sub(self.body.y)? as usize;
+        (contains(self.body, column, row) && pos < len).then_some(pos)
+    }
+}
+
+/// Where `selected` is among `rows`, else the old cursor position (the row went away: the cursor
+/// stays where it was, on the row that took its place).
+pub(super) fn locate<T: PartialEq + Copy>(rows: &[T], selected: Option<T>, pos: usize) -> Option<usize> {
+    if rows.is_empty() {
+        return None;
+    }
+    Some(selected.and_then(|s| rows.iter().position(|&r| r == s)).unwrap_or(pos.min(rows.len() - 1)))
+}
+
+/// An agent's state word and colour: `down`, `draining`, `busy` or `idle`.
+pub fn agent_state(a: &AgentRt) -> (&'static str, Style) {
+    if !a.alive {
+        ("down", Style::new().fg(Color::Red).add_modifier(Modifier::BOLD))
+    } else if a.draining {
+        ("draining", Style::new().fg(Color::Yellow))
+    } else if !a.running.is_empty() {
+        ("busy", Style::new().fg(Color::Cyan))
+    } else {
+        ("idle", Style::new().fg(Color::Green))
+    }
+}
+
+/// A short human duration: `850ms`, `1.2s`, `12.3s`, `2m05s`, `1h02m`.
+pub(super) fn duration(ms: u64) -> String {
+    match ms {
+        0..1_000 => format!("{ms}ms"),
+        1_000..60_000 => format!("{:.1}s", ms as f64 / 1000.0),
+        60_000..3_600_000 => format!("{}m{:02}s", ms / 60_000, ms / 1000 % 60),
+        _ => format!("{}h{:02}m", ms / 3_600_000, ms / 60_000 % 60),
+    }
+}
+
+/// Cuts `s` to `width` characters, marking the cut with `…`.
+pub(super) fn truncate(s: &str, width: usize) -> String {
+    if s.chars().count() <= width {
+        return s.to_string();
+    }
+    let mut out: String = s.chars().take(width.saturating_sub(1)).collect();
+    if width > 0 {
+        out.push('…');
+    }
+    out
+}
+
+/// The title note of a filterable pane: the row count, and the filter when there is one.
+pub(super) fn count_note(shown: usize, total: usize, noun: &str, filter: &str) -> String {
+    if filter.is_empty() {
+        format!("{total} {noun}")
+    } else {
+        format!("{shown}/{total} {noun} · filter “{filter}”")
+    }
+}
+
+/// The selected row's mark, so the selection shows without colour too.
+pub(super) fn mark(selected: bool) -> Cell<'static> {
+    Cell::from(if selected { "▸" } else { " " })
+}
+
+/// Right-aligned cell text, for numbers.
+fn num(s: String) -> Cell<'static> {
+    Cell::from(Line::from(s).right_aligned())
+}
+
+/// Sparkline levels; a sample is scaled against the agent's `max_concurrent`.
+const LEVELS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+/// Load bars show one block per slot up to this many slots, then scale.
+const MAX_BAR: u32 = 8;
+
+/// `███░░` for 3 of 5 slots busy; agents with many slots are scaled to [`MAX_BAR`] blocks.
+fn load_bar(running: u32, max: u32) -> String {
+    let cells = max.min(MAX_BAR);
+    // Round up so that any load at all shows at least one block.
+    let full = (running.min(max) * cells).div_ceil(max.max(1));
+    let mut s = "█".repeat(full as usize);
+    s.push_str(&"░".repeat((cells - full) as usize));
+    s
+}
+
+/// The newest `width` load samples as a sparkline, newest on the right (it grows rightwards until
+/// the column is full, then scrolls); idle samples are dim.
+fn sparkline(samples: impl ExactSizeIterator<Item = u64>, max: u32, width: usize) -> Line<'static> {
+    let skip = samples.len().saturating_sub(width);
+    let mut spans = Vec::with_capacity(samples.len() - skip);
+    for v in samples.skip(skip) {
+        if v == 0 {
+            spans.push(Span::styled("▁", theme::DIM));
+        } else {
+            let level = (v * 8).div_ceil(max.max(1) as u64).clamp(1, 8) as usize;
+            spans.push(Span::styled(LEVELS[level - 1].to_string(), Style::new().fg(Color::Cyan)));
+        }
+    }
+    Line::from(spans)
+}
+
+/// The agents table.
+#[derive(Debug, Default)]
+pub struct AgentsPane {
+    /// Lower-cased filter text; empty shows every agent.
+    filter: String,
+    selected: Option<AgentId>,
+    nav: ListNav,
+}
+
+impl AgentsPane {
+    pub fn new() -> AgentsPane {
+        AgentsPane::default()
+    }
+
+    /// The filter as set (lower-cased).
+    pub fn filter(&self) -> &str {
+        &self.filter
+    }
+
+    pub fn set_filter(&mut self, filter: &str) {
+        self.filter = filter.trim().to_lowercase();
+    }
+
+    /// Agents passing the filter, in scenario order.
+    fn rows(&self, ctx: &Ctx) -> Vec<AgentId> {
+        let specs = &ctx.coord.scenario().agents;
+        let keep = |i: usize| {
+            let spec = &specs[i];
+            self.filter.is_empty()
+                || spec.id.to_lowercase().contains(&self.filter)
+                || spec.capabilities.iter().any(|c| c.to_lowercase().contains(&self.filter))
+        };
+        (0..specs.len()).filter(|&i| keep(i)).map(|i| AgentId(i as u32)).collect()
+    }
+
+    pub fn render(&mut self, f: &mut Frame, area: Rect, ctx: &Ctx) {
+        let rows = self.rows(ctx);
+        let specs = &ctx.coord.scenario().agents;
+        let agents = &ctx.coord.state().agents;
+        let block =
+            pane_block("Agents", Some(count_note(rows.len(), specs.len(), "agents", &self.filter)), ctx.focused);
+        let inner = block.inner(area);
+        f.render_widget(block, area);
+        if inner.height < 2 || inner.width == 0 {
+            return;
+        }
+        let body = Rect { y: inner.y + 1, height: inner.height - 1, ..inner };
+        self.nav.pos = locate(&rows, self.selected, self.nav.pos).unwrap_or(0);
+        let visible = self.nav.fit(rows.len(), body);
+        self.selected = rows.get(self.nav.pos).copied();
+        if rows.is_empty() {
+            let text = if specs.is_empty() {
+                "no agents".to_string()
+            } else {
+                format!("no agent matches “{}”", self.filter)
+            };
+            f.render_widget(Paragraph::new(Span::styled(text, theme::DIM)), inner);
+            return;
+        }
+
+        // Widths come from every agent, not just the visible ones, so columns hold still while scrolling.
+        let id_w = specs.iter().map(|a| a.id.chars().count()).max().unwrap_or(0).clamp(5, 20);
+        let max_slots = agents.iter().map(|a| a.max_concurrent).max().unwrap_or(1);
+        let bar_w = max_slots.min(MAX_BAR) as usize;
+        let load_w = (bar_w + 1 + 2 * max_slots.to_string().len() + 1).max(4);
+        let caps_want = specs.iter().map(|a| a.capabilities.join(",").chars().count()).max().unwrap_or(0).clamp(12, 24);
+        let fixed = 1 + id_w + 8 + load_w + 5 + 4 + 4 + 6;
+        let rest = (inner.width as usize).saturating_sub(fixed + 9);
+        // The sparkline takes what the capabilities leave, and goes first when space is short.
+        let (caps_w, spark_w) = if rest >= caps_want + 6 {
+            (caps_want, (rest - caps_want - 1).min(crate::tui::view::LOAD_SAMPLES))
+        } else if rest >= 20 {
+            (rest - rest / 3 - 1, rest / 3)
+        } else {
+            (rest, 0)
+        };
+
+        let header = Row::new(vec![
+            mark(false),
+            Cell::from("agent"),
+            Cell::from("state"),
+            Cell::from("load"),
+            Cell::from("capabilities"),
+            num("done".into()),
+            num("fail".into()),
+            num("ok%".into()),
+            num("mean".into()),
+            Cell::from("recent load"),
+        ])
+        .style(theme::TITLE);
+        let table_rows = rows[visible].iter().map(|&id| {
+            let (spec, a) = (&specs[id.ix()], &agents[id.ix()]);
+            let (word, style) = agent_state(a);
+            let running = a.running.len() as u32;
+            let bar = format!("{:<bar_w$} {running}/{}", load_bar(running, a.max_concurrent), a.max_concurrent);
+            let ended = a.completed + a.failed;
+            let rate =
+                (u64::from(a.completed) * 100).checked_div(u64::from(ended)).map_or("-".into(), |p| format!("{p}%"));
+            let mean = a.busy_ms.checked_div(u64::from(ended)).map_or("-".into(), duration);
+            let load = ctx.view.load.get(id.ix()).map(|h| sparkline(h.iter().copied(), a.max_concurrent, spark_w));
+            let selected = Some(id) == self.selected;
+            let row = Row::new(vec![
+                mark(selected),
+                Cell::from(truncate(&spec.id, id_w)),
+                Cell::from(Span::styled(word, style)),
+                Cell::from(bar),
+                Cell::from(truncate(&spec.capabilities.join(","), caps_w)),
+                num(a.completed.to_string()),
+                num(a.failed.to_string()),
+                num(rate),
+                num(mean),
+                Cell::from(load.unwrap_or_default()),
+            ]);
+            if selected { row.style(theme::SELECTED) } else { row }
+        });
+        let widths = [1, id_w, 8, load_w, caps_w, 5, 4, 4, 6, spark_w].map(|w| Constraint::Length(w as u16));
+        f.render_widget(Table::new(table_rows, widths).header(header).column_spacing(1), inner);
+    }
+
+    pub fn handle_key(&mut self, key: KeyEvent, ctx: &Ctx) -> bool {
+        let rows = self.rows(ctx);
+        self.nav.pos = locate(&rows, self.selected, self.nav.pos).unwrap_or(0);
+        if !self.nav.key(key, rows.len()) {
+            return false;
+        }
+        self.selected = rows.get(self.nav.pos).copied();
+        true
+    }
+
+    /// Selects the agent under a mouse click; false if the click is not on a row.
+    pub fn click(&mut self, column: u16, row: u16, ctx: &Ctx) -> bool {
+        let rows = self.rows(ctx);
+        let Some(pos) = self.nav.row_at(column, row, rows.len()) else { return false };
+        self.nav.pos = pos;
+        self.selected = Some(rows[pos]);
+        true
+    }
+
+    pub fn selection(&self, ctx: &Ctx) -> Option<Selection> {
+        let rows = self.rows(ctx);
+        locate(&rows, self.selected, self.nav.pos).map(|p| Selection::Agent(rows[p]))
+    }
+}
+
+/// A recorded run for the panes' tests.
+#[cfg(test)]
+pub(super) mod fixture {
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+    use ratatui::crossterm::event::{KeyCode, KeyEvent};
+
+    use crate::core::{AgentId, OpAction, TaskId};
+    use crate::runtime::SimRun;
+    use crate::tui::panes::Ctx;
+    use crate::tui::view::View;
+
+    pub struct Fixture {
+        pub run: SimRun,
+        pub view: View,
+    }
+
+    impl Fixture {
+        /// Starts `scenarios/{name}.json` without failing on a stall (operators may hold tasks).
+        pub fn new(name: &str) -> Fixture {
+            let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("scenarios/{name}.json"));
+            let scenario = crate::scenario::load(&path).expect("scenario loads");
+            let view = View::new(scenario.agents.len());
+            let mut run = SimRun::new(scenario);
+            run.set_fail_on_stall(false);
+            Fixture { run, view }
+        }
+
+        /// Advances to `t` on a 100 ms tick, sampling load like the console does.
+        pub fn advance(&mut self, t: u64) -> &mut Fixture {
+            let mut now = self.run.now();
+            while now < t {
+                now = (now / 100 + 1) * 100;
+                self.run.advance_to(now.min(t), &mut self.view).unwrap();
+                self.view.sample_load(self.run.coordinator());
+            }
+            self
+        }
+
+        pub fn op(&mut self, action: OpAction) -> &mut Fixture {
+            self.run.operator(action, "tester", None, &mut self.view).unwrap().expect("operator action applies");
+            self
+        }
+
+        pub fn task(&self, name: &str) -> TaskId {
+            TaskId(self.run.coordinator().scenario().tasks.iter().position(|t| t.id == name).expect("task") as u32)
+        }
+
+        pub fn agent(&self, name: &str) -> AgentId {
+            AgentId(self.run.coordinator().scenario().agents.iter().position(|a| a.id == name).expect("agent") as u32)
+        }
+
+        pub fn ctx(&self) -> Ctx<'_> {
+            Ctx { coord: self.run.coordinator(), view: &self.view, focused: true, now_ms: self.run.now() }
+        }
+    }
+
+    /// crash-reassign at 3 s with three escalations: build-docs (1.3 s) and build-core (1.6 s), each
+    /// after builder-1 crashed under it, and test-cli, held before it could run (2 s).
+    pub fn escalated() -> Fixture {
+        let mut fx = Fixture::new("crash-reassign");
+        fx.advance(1_300);
+        let (docs, core, cli) = (fx.task("build-docs"), fx.task("build-core"), fx.task("test-cli"));
+        fx.op(OpAction::Hold(cli)).op(OpAction::Escalate(docs)).advance(1_600);
+        fx.op(OpAction::Escalate(core)).advance(2_000);
+        fx.op(OpAction::Escalate(cli)).advance(3_000);
+        fx
+    }
+
+    /// crash-reassign at 2.5 s: builder-1 crashed (down), builder-2 rebuilding, tester drained
+    /// while busy, deployer idle.
+    pub fn crashed() -> Fixture {
+        let mut fx = Fixture::new("crash-reassign");
+        fx.advance(2_000);
+        let tester = fx.agent("tester");
+        fx.op(OpAction::Drain(tester)).advance(2_500);
+        fx
+    }
+
+    /// A generated run big enough to fill every list: 1,000 agents, and more messages than the
+    /// Messages pane keeps.
+    pub fn big() -> Fixture {
+        let opts = crate::generate::GenOptions {
+            tasks: 20_000,
+            agents: 1_000,
+            shape: crate::generate::Shape::Fanout,
+            ..Default::default()
+        };
+        let scenario = crate::generate::generate(&opts).expect("generated scenario");
+        let mut view = View::new(scenario.agents.len());
+        let mut run = SimRun::new(scenario);
+        for t in [100, 200, 300, 400] {
+            run.advance_to(t, &mut view).unwrap();
+            view.sample_load(run.coordinator());
+        }
+        Fixture { run, view }
+    }
+
+    pub fn key(code: KeyCode) -> KeyEvent {
+        KeyEvent::from(code)
+    }
+
+    /// Draws once on a `width`×`height` test terminal.
+    pub fn draw(width: u16, height: u16, paint: impl FnOnce(&mut ratatui::Frame)) -> Terminal<TestBackend> {
+        let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+        terminal.draw(paint).unwrap();
+        terminal
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fixture::{Fixture, crashed, draw, key};
+    use super::*;
+
+    #[test]
+    fn agents_wide() {
+        let fx = crashed();
+        let mut pane = AgentsPane::new();
+        let term = draw(100, 8, |f| pane.render(f, f.area(), &fx.ctx()));
+        insta::assert_snapshot!(term.backend());
+    }
+
+    #[test]
+    fn agents_narrow() {
+        let mut fx = Fixture::new("research-pipeline");
+        fx.advance(3_000);
+        let mut pane = AgentsPane::new();
+        let term = draw(78, 10, |f| pane.render(f, f.area(), &fx.ctx()));
+        insta::assert_snapshot!(term.backend());
+    }
+
+    #[test]
+    fn keys_move_the_selection_and_filter_narrows() {
+        let fx = crashed();
+        let ctx = fx.ctx();
+        let mut pane = AgentsPane::new();
+        draw(100, 8, |f| pane.render(f, f.area(), &ctx));
+        assert_eq!(pane.selection(&ctx), Some(Selection::Agent(AgentId(0))));
+        assert!(pane.handle_key(key(KeyCode::Down), &ctx));
+        assert!(pane.handle_key(key(KeyCode::Char('j')), &ctx));
+        assert_eq!(pane.selection(&ctx), Some(Selection::Agent(AgentId(2))));
+        assert!(pane.handle_key(key(KeyCode::End), &ctx));
+        assert_eq!(pane.selection(&ctx), Some(Selection::Agent(AgentId(3))));
+        assert!(pane.handle_key(key(KeyCode::Char('k')), &ctx));
+        assert_eq!(pane.selection(&ctx), Some(Selection::Agent(AgentId(2))));
+        assert!(pane.handle_key(key(KeyCode::Home), &ctx));
+        assert_eq!(pane.selection(&ctx), Some(Selection::Agent(AgentId(0))));
+        assert!(!pane.handle_key(key(KeyCode::Char('x')), &ctx));
+
+        // By capability: both builders; the selection stays on builder-2 when it survives the filter.
+        pane.handle_key(key(KeyCode::Down), &ctx);
+        pane.set_filter("BUILD");
+        assert_eq!(pane.rows(&ctx), vec![AgentId(0), AgentId(1)]);
+        assert_eq!(pane.selection(&ctx), Some(Selection::Agent(AgentId(1))));
+        // By id.
+        pane.set_filter("deploy");
+        assert_eq!(pane.rows(&ctx), vec![AgentId(3)]);
+        assert_eq!(pane.selection(&ctx), Some(Selection::Agent(AgentId(3))));
+        pane.set_filter("nobody");
+        assert_eq!(pane.selection(&ctx), None);
+        let term = draw(100, 5, |f| pane.render(f, f.area(), &ctx));
+        insta::assert_snapshot!(term.backend());
+    }
+
+    #[test]
+    fn click_selects_the_row_under_the_mouse() {
+        let fx = crashed();
+        let ctx = fx.ctx();
+        let mut pane = AgentsPane::new();
+        draw(100, 8, |f| pane.render(f, f.area(), &ctx));
+        // Border row 0, header row 1: the third agent is on screen row 4.
+        assert!(pane.click(10, 4, &ctx));
+        assert_eq!(pane.selection(&ctx), Some(Selection::Agent(AgentId(2))));
+        assert!(!pane.click(10, 1, &ctx), "the header is not a row");
+        assert!(!pane.click(10, 6, &ctx), "below the last agent");
+    }
+
+    #[test]
+    fn scrolling_keeps_the_selection_visible() {
+        let fx = crashed();
+        let ctx = fx.ctx();
+        let mut pane = AgentsPane::new();
+        // Two rows fit: border, header, two agents, border.
+        draw(100, 5, |f| pane.render(f, f.area(), &ctx));
+        pane.handle_key(key(KeyCode::PageDown), &ctx);
+        pane.handle_key(key(KeyCode::Down), &ctx);
+        let term = draw(100, 5, |f| pane.render(f, f.area(), &ctx));
+        assert_eq!(pane.selection(&ctx), Some(Selection::Agent(AgentId(3))));
+        insta::assert_snapshot!(term.backend());
+    }
+
+    #[test]
+    fn a_thousand_agents() {
+        let fx = super::fixture::big();
+        let ctx = fx.ctx();
+        let mut pane = AgentsPane::new();
+        draw(100, 12, |f| pane.render(f, f.area(), &ctx));
+        pane.handle_key(key(KeyCode::End), &ctx);
+        pane.handle_key(key(KeyCode::PageUp), &ctx);
+        let term = draw(100, 12, |f| pane.render(f, f.area(), &ctx));
+        // Nine rows fit; the page up from the last agent lands on the first row shown.
+        assert_eq!(pane.selection(&ctx), Some(Selection::Agent(AgentId(990))));
+        assert!(term.backend().to_string().contains("a990"));
+        pane.set_filter("a99");
+        assert_eq!(pane.rows(&ctx).len(), 10, "a990…a999");
+    }
+
+    #[test]
+    fn helpers() {
+        assert_eq!(load_bar(3, 5), "███░░");
+        assert_eq!(load_bar(1, 2), "█░");
+        assert_eq!(load_bar(1, 100), "█░░░░░░░");
+        assert_eq!(load_bar(0, 1), "░");
+        assert_eq!(duration(850), "850ms");
+        assert_eq!(duration(1_234), "1.2s");
+        assert_eq!(duration(125_000), "2m05s");
+        assert_eq!(truncate("capabilities", 5), "capa…");
+        assert_eq!(truncate("ok", 5), "ok");
+    }
+}

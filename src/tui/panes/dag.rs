@@ -1,0 +1,645 @@
+//! The DAG pane: the workflow as columns of tasks, one per dependency layer, left to right, with
+//! box-drawn edges between adjacent columns, the critical path highlighted and the selection kept
+//! on screen.
+//!
+//! It has to stay usable (and cheap) at thousands of tasks, so the layout is computed once per
+//! workflow ([`DagLayout`]) and each frame only builds what fits: the columns around the selected
+//! layer, and in each column the rows around the vertical scroll position. A layer taller than the
+//! pane ends in a summary line that counts its hidden tasks by state; layers hidden to the left or
+//! right are counted on the bottom border. Per frame: O(visible nodes × degree) for labels and edges,
+//! O(size of the visible layers) for the summaries, and the critical path (O(tasks + edges)) only
+//! when an attempt starts or a task completes.
+//!
+//! Edges are drawn only between adjacent layers. A task whose dependency sits two or more layers
+//! to the left shows `»` before its id; one with a dependent two or more layers to the right, after.
+
+use std::collections::BTreeMap;
+
+use ratatui::Frame;
+use ratatui::buffer::Buffer;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+
+use super::dag_layout::{DagLayout, Edge, Gutter, critical_path, fit_columns, truncate, window};
+use super::{Ctx, Selection, contains, pane_block};
+use crate::core::TaskId;
+use crate::core::state::{TaskRt, TaskState};
+use crate::fxhash::FxHashMap;
+use crate::tui::theme;
+
+/// Cells between two columns where edges are routed (one out-stub, three tracks, one in-stub).
+const GUTTER: u16 = 5;
+/// From the end of one column to the start of the next: a space, the gutter, a space.
+const SEP: u16 = GUTTER + 2;
+/// Widest node label; longer ids end in `…`.
+const MAX_LABEL: usize = 24;
+/// Widest summary line (it may make its column wider than the labels).
+const MAX_SUMMARY: usize = 32;
+/// Rows moved by PageUp / PageDown.
+const PAGE: usize = 10;
+/// Edges of the selected task, so its neighbours can be traced even through a shared bus.
+const EDGE_OF_SELECTED: Style = Style::new().fg(Color::White).add_modifier(Modifier::BOLD);
+
+/// Edge ranks (see [`Edge::rank`]): where edges share a cell, the highest decides its style.
+const RANK_CRITICAL: u8 = 1;
+const RANK_SELECTED: u8 = 2;
+
+/// The legend, in the order summaries list their counts: (state, held, word, short word).
+const LEGEND: [(TaskState, bool, &str, &str); 9] = [
+    (TaskState::Completed, false, "done", "done"),
+    (TaskState::Running, false, "running", "run"),
+    (TaskState::Retrying, false, "retrying", "retry"),
+    (TaskState::Waiting, true, "paused", "paused"),
+    (TaskState::Escalated, false, "escalated", "escal."),
+    (TaskState::Failed, false, "failed", "failed"),
+    (TaskState::Skipped, false, "skipped", "skip"),
+    (TaskState::Ready, false, "ready", "ready"),
+    (TaskState::Waiting, false, "waiting", "wait"),
+];
+
+/// A task's slot in [`LEGEND`] (held counts as paused, as `theme::task_look` shows it).
+fn legend_slot(rt: &TaskRt) -> usize {
+    if rt.held && !rt.state.is_terminal() {
+        return 3;
+    }
+    LEGEND.iter().position(|&(s, held, ..)| s == rt.state && !held).unwrap_or(8)
+}
+
+/// One visible column: a layer's on-screen rows, already labelled.
+struct Column {
+    layer: usize,
+    /// First row shown.
+    off: usize,
+    /// Shown rows: task, label, label width.
+    rows: Vec<(TaskId, Line<'static>, u16)>,
+    summary: Option<Line<'static>>,
+    width: u16,
+}
+
+impl Column {
+    /// The gutter row of `t` (a task of this layer) and whether it is on screen; a hidden task gets
+    /// a row just outside the body so its edges run off the edge.
+    fn y(&self, layout: &DagLayout, t: TaskId, body_h: usize) -> (i32, bool) {
+        let r = layout.row_of[t.ix()] as usize;
+        if r < self.off {
+            (-1, false)
+        } else if r >= self.off + self.rows.len() {
+            (body_h as i32, false)
+        } else {
+            ((r - self.off) as i32, true)
+        }
+    }
+}
+
+/// The DAG pane's UI state. See the module docs.
+#[derive(Debug, Default)]
+pub struct DagPane {
+    /// Built on first use and whenever the workflow changes shape.
+    layout: Option<DagLayout>,
+    layout_key: (usize, usize),
+    /// What the critical path was computed from: (tasks, attempts started, tasks completed).
+    crit_key: Option<(usize, usize, u32)>,
+    /// Per task: its position on the critical path, `u32::MAX` when not on it.
+    crit_pos: Vec<u32>,
+    selected: Option<TaskId>,
+    /// Vertical scroll position shared by all columns (each clamps it to its own length).
+    top: usize,
+    /// First visible layer.
+    left: usize,
+    /// Body height at the last render (0 before the first), for "nearest row" on ←/→.
+    body_h: usize,
+    /// Lowercase filter; empty for none.
+    filter: String,
+    /// The filter changed: select its first match when next given a `Ctx`.
+    jump: bool,
+    /// Where each node was drawn at the last render, for clicks.
+    hits: Vec<(Rect, TaskId)>,
+}
+
+impl DagPane {
+    pub fn new() -> DagPane {
+        DagPane::default()
+    }
+
+    /// Selects `t`; the next render scrolls it into view.
+    pub fn select_task(&mut self, t: TaskId) {
+        self.selected = Some(t);
+        self.jump = false;
+    }
+
+    /// Dims tasks whose id does not contain `filter` (case-insensitive) and selects the first
+    /// match, in layer order, as soon as the pane next sees the run.
+    pub fn set_filter(&mut self, filter: &str) {
+        self.filter = filter.to_lowercase();
+        self.jump = !self.filter.is_empty();
+    }
+
+    pub fn selection(&self, ctx: &Ctx) -> Option<Selection> {
+        let n = ctx.coord.workflow().task_count();
+        let pending = if self.jump { self.first_match(ctx) } else { None };
+        pending
+            .or(self.selected.filter(|t| t.ix() < n))
+            .or_else(|| match &self.layout {
+                Some(l) if l.row_of.len() == n => l.at(0, 0),
+                _ => (0..n).find(|&i| ctx.coord.workflow().dep_count[i] == 0).map(|i| TaskId(i as u32)),
+            })
+            .map(Selection::Task)
+    }
+
+    pub fn handle_key(&mut self, key: KeyEvent, ctx: &Ctx) -> bool {
+        if key.kind == KeyEventKind::Release || key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) {
+            return false;
+        }
+        self.sync(ctx);
+        let (Some(layout), Some(sel)) = (&self.layout, self.selected) else { return false };
+        let (layer, row) = (layout.layer_of[sel.ix()] as usize, layout.row_of[sel.ix()] as usize);
+        let last_layer = layout.layer_count() - 1;
+        let (layer, row) = match key.code {
+            KeyCode::Up | KeyCode::Char('k') => (layer, row.saturating_sub(1)),
+            KeyCode::Down | KeyCode::Char('j') => (layer, row + 1),
+            KeyCode::PageUp => (layer, row.saturating_sub(PAGE)),
+            KeyCode::PageDown => (layer, row + PAGE),
+            KeyCode::Home => (layer, 0),
+            KeyCode::End => (layer, usize::MAX),
+            KeyCode::Left | KeyCode::Char('h') | KeyCode::Right | KeyCode::Char('l') => {
+                let right = matches!(key.code, KeyCode::Right | KeyCode::Char('l'));
+                let to = if right { (layer + 1).min(last_layer) } else { layer.saturating_sub(1) };
+                // The nearest row on screen: columns scroll differently once one reaches its end.
+                let h = if self.body_h == 0 { usize::MAX } else { self.body_h };
+                let screen_row = row.saturating_sub(window(layout.layers[layer].len(), self.top, h).0);
+                (to, screen_row + window(layout.layers[to].len(), self.top, h).0)
+            }
+            _ => return false,
+        };
+        self.selected = layout.at(layer, row).or(self.selected);
+        true
+    }
+
+    /// Selects the node drawn under a click, if any.
+    pub fn click(&mut self, column: u16, row: u16, _ctx: &Ctx) {
+        if let Some(&(_, t)) = self.hits.iter().find(|(r, _)| contains(*r, column, row)) {
+            self.select_task(t);
+        }
+    }
+
+    pub fn render(&mut self, f: &mut Frame, area: Rect, ctx: &Ctx) {
+        self.sync(ctx);
+        self.hits.clear();
+        if let Some(layout) = self.layout.take() {
+            self.draw(f, area, ctx, &layout);
+            self.layout = Some(layout);
+        }
+    }
+
+    /// Brings the cached layout, critical path and selection up to date with the run.
+    fn sync(&mut self, ctx: &Ctx) {
+        let wf = ctx.coord.workflow();
+        let key = (wf.task_count(), wf.graph.edge_count());
+        if self.layout.is_none() || self.layout_key != key {
+            self.layout = Some(DagLayout::new(wf));
+            self.layout_key = key;
+            self.crit_key = None;
+            (self.top, self.left) = (0, 0);
+            self.selected = self.selected.filter(|t| t.ix() < key.0);
+        }
+        let layout = self.layout.as_ref().expect("just built");
+        let state = ctx.coord.state();
+        let crit_key = (key.0, state.attempt_log.len(), state.completed);
+        if self.crit_key != Some(crit_key) {
+            self.crit_key = Some(crit_key);
+            self.crit_pos = vec![u32::MAX; key.0];
+            for (i, t) in critical_path(ctx.coord, layout).into_iter().enumerate() {
+                self.crit_pos[t.ix()] = i as u32;
+            }
+        }
+        if std::mem::take(&mut self.jump)
+            && let Some(t) = self.first_match(ctx)
+        {
+            self.selected = Some(t);
+        }
+        if self.selected.is_none() {
+            self.selected = layout.at(0, 0);
+        }
+    }
+
+    fn matches(&self, ctx: &Ctx, t: TaskId) -> bool {
+        self.filter.is_empty() || ctx.coord.task_name(t).to_lowercase().contains(&self.filter)
+    }
+
+    /// The first task matching the filter, by layer then row (scenario order before a layout).
+    fn first_match(&self, ctx: &Ctx) -> Option<TaskId> {
+        if self.filter.is_empty() {
+            return None;
+        }
+        let n = ctx.coord.workflow().task_count();
+        match &self.layout {
+            Some(l) if l.row_of.len() == n => l.layers.iter().flatten().copied().find(|&t| self.matches(ctx, t)),
+            _ => (0..n as u32).map(TaskId).find(|&t| self.matches(ctx, t)),
+        }
+    }
+
+    /// `mark [»]id[»] [@agent] [★]`, styled: state colour, critical, dimmed by the filter, selected.
+    fn label(&self, ctx: &Ctx, layout: &DagLayout, t: TaskId) -> (Line<'static>, u16) {
+        let (wf, rt) = (ctx.coord.workflow(), &ctx.coord.state().tasks[t.ix()]);
+        let (mark, look) = theme::task_look(rt);
+        let layer = layout.layer_of[t.ix()];
+        let crit = self.crit_pos[t.ix()] != u32::MAX;
+        let skip_in = wf.dependencies(t).any(|d| layout.layer_of[d.ix()] + 1 < layer);
+        let skip_out = wf.dependents(t).any(|d| layout.layer_of[d.ix()] > layer + 1);
+        // The markers survive truncation: only the name is cut.
+        let budget = MAX_LABEL - 2 - if crit { 2 } else { 0 } - skip_in as usize - skip_out as usize;
+        let name = ctx.coord.task_name(t);
+        let agent =
+            rt.agent.filter(|_| rt.state == TaskState::Running).map(|a| format!(" @{}", ctx.coord.agent_name(a)));
+        let name_w = name.chars().count();
+        let (name, agent) = match agent {
+            // An agent name cut to a stub says nothing: drop it instead.
+            Some(a) if name_w + 7 <= budget => (name.to_string(), Some(truncate(&a, budget - name_w))),
+            _ => (truncate(name, budget), None),
+        };
+        let id = format!("{}{name}{}", if skip_in { "»" } else { "" }, if skip_out { "»" } else { "" });
+        let dim = !self.matches(ctx, t);
+        let id_style = if crit { look.patch(theme::CRITICAL) } else { look };
+        let mut spans = vec![Span::styled(mark, look), Span::raw(" "), Span::styled(id, id_style)];
+        spans.extend(agent.map(|a| Span::styled(a, theme::DIM)));
+        if crit {
+            spans.push(Span::styled(" ★", theme::CRITICAL));
+        }
+        for s in &mut spans {
+            if dim {
+                s.style = theme::DIM;
+            }
+            if Some(t) == self.selected {
+                s.style = s.style.patch(theme::SELECTED);
+            }
+        }
+        let line = Line::from(spans);
+        let w = line.width() as u16;
+        (line, w)
+    }
+
+    /// Labels the visible rows of `layer` and, when some are hidden, counts those by state.
+    fn column(&self, ctx: &Ctx, layout: &DagLayout, layer: usize, body_h: usize) -> Column {
+        let nodes = &layout.layers[layer];
+        let (off, shown) = window(nodes.len(), self.top, body_h);
+        let label = |&t: &TaskId| (t, self.label(ctx, layout, t));
+        let rows: Vec<_> = nodes[off..off + shown].iter().map(label).map(|(t, (line, w))| (t, line, w)).collect();
+        let mut width = rows.iter().map(|r| r.2).max().unwrap_or(0);
+        let summary = (shown < nodes.len()).then(|| {
+            let tasks = &ctx.coord.state().tasks;
+            let mut counts = [0usize; LEGEND.len()];
+            let mut look = [Style::new(); LEGEND.len()];
+            let mut marks = [""; LEGEND.len()];
+            for t in nodes[..off].iter().chain(&nodes[off + shown..]) {
+                let rt = &tasks[t.ix()];
+                let slot = legend_slot(rt);
+                counts[slot] += 1;
+                (marks[slot], look[slot]) = theme::task_look(rt);
+            }
+            let mut spans = vec![Span::styled(format!("… {} more:", nodes.len() - shown), theme::DIM)];
+            for slot in (0..LEGEND.len()).filter(|&s| counts[s] > 0) {
+                spans.push(Span::styled(format!(" {}{}", counts[slot], marks[slot]), look[slot]));
+            }
+            let line = Line::from(spans);
+            width = width.max(line.width().min(MAX_SUMMARY) as u16);
+            line
+        });
+        Column { layer, off, rows, summary, width }
+    }
+
+    fn draw(&mut self, f: &mut Frame, area: Rect, ctx: &Ctx, layout: &DagLayout) {
+        let inner = Rect::new(area.x + 1, area.y + 1, area.width.saturating_sub(2), area.height.saturating_sub(2));
+        let body_h = inner.height.saturating_sub(1) as usize;
+        self.body_h = body_h;
+        let state = ctx.coord.state();
+        let Some(sel) = self.selected.filter(|_| layout.layer_count() > 0) else {
+            f.render_widget(pane_block("DAG", Some("no tasks".into()), ctx.focused), area);
+            return;
+        };
+        let sel_layer = layout.layer_of[sel.ix()] as usize;
+
+        // Vertical: scroll the shared position just enough to show the selected row.
+        let n_sel = layout.layers[sel_layer].len();
+        if n_sel > body_h && body_h > 1 {
+            let (mut off, h) = window(n_sel, self.top, body_h);
+            let row = layout.row_of[sel.ix()] as usize;
+            off = off.min(row).max((row + 1).saturating_sub(h));
+            self.top = off;
+        }
+
+        // Horizontal: the columns that fit around the selected layer, moving the first visible one
+        // only when the selection would leave the screen. Columns are built lazily, once each.
+        let mut cols: BTreeMap<usize, Column> = BTreeMap::new();
+        let mut width =
+            |l: usize| -> u32 { cols.entry(l).or_insert_with(|| self.column(ctx, layout, l, body_h)).width as u32 };
+        let (left, right) =
+            fit_columns(sel_layer, self.left, layout.layer_count(), (inner.width as u32, SEP as u32), &mut width);
+        self.left = left;
+
+        // The frame: title note, and hidden layers on the bottom border.
+        let layers_word = |n: usize| if n == 1 { "1 layer".to_string() } else { format!("{n} layers") };
+        let filter = if self.filter.is_empty() { String::new() } else { format!("/{} · ", self.filter) };
+        let (layers, done) = (layout.layer_count(), state.completed);
+        let note = format!("{filter}layer {}/{layers} · {done}/{} done", sel_layer + 1, state.tasks.len());
+        let mut block = pane_block("DAG", Some(note), ctx.focused);
+        if left > 0 {
+            block = block.title_bottom(Line::styled(format!(" « {} ", layers_word(left)), theme::TITLE).left_aligned());
+        }
+        if right + 1 < layout.layer_count() {
+            let hidden = layers_word(layout.layer_count() - 1 - right);
+            block = block.title_bottom(Line::styled(format!(" {hidden} » "), theme::TITLE).right_aligned());
+        }
+        f.render_widget(block, area);
+
+        let buf = f.buffer_mut();
+        if inner.height > 0 {
+            buf.set_line(inner.x, inner.bottom() - 1, &legend(ctx, inner.width), inner.width);
+        }
+        if body_h == 0 {
+            return;
+        }
+        let mut x = inner.x;
+        for l in left..=right {
+            let col = &cols[&l];
+            let max_w = inner.right().saturating_sub(x);
+            for (y, (t, line, _)) in col.rows.iter().enumerate() {
+                let y = inner.y + y as u16;
+                buf.set_line(x, y, line, max_w.min(col.width));
+                self.hits.push((Rect::new(x, y, col.width.min(max_w), 1), *t));
+            }
+            if let Some(summary) = &col.summary {
+                buf.set_line(x, inner.y + col.rows.len() as u16, summary, max_w.min(col.width));
+            }
+            if l < right {
+                self.draw_gutter(buf, ctx, layout, (col, &cols[&(l + 1)]), (x, inner.y), body_h);
+            }
+            x += col.width + SEP;
+        }
+    }
+
+    /// Routes and draws the edges from column `a` to the next one, plus the lines from each source's
+    /// label across the padding of its column.
+    fn draw_gutter(
+        &self,
+        buf: &mut Buffer,
+        ctx: &Ctx,
+        layout: &DagLayout,
+        (a, b): (&Column, &Column),
+        (ax, top): (u16, u16),
+        body_h: usize,
+    ) {
+        let wf = ctx.coord.workflow();
+        let rank = |u: TaskId, v: TaskId| {
+            let (pu, pv) = (self.crit_pos[u.ix()], self.crit_pos[v.ix()]);
+            if Some(u) == self.selected || Some(v) == self.selected {
+                RANK_SELECTED
+            } else if pu != u32::MAX && pv == pu + 1 {
+                RANK_CRITICAL
+            } else {
+                0
+            }
+        };
+        // Every edge with at least one end on screen, once: by target when it is shown, else by
+        // source. Off-screen ends merge into one per side (only their direction shows anyway), so a
+        // hub with 100,000 edges costs a few lines, not 100,000.
+        let off_screen = |t: TaskId, (y, shown): (i32, bool)| if shown { t } else { TaskId(u32::MAX - (y < 0) as u32) };
+        let (mut edges, mut index) = (Vec::<Edge>::new(), FxHashMap::<(TaskId, TaskId), usize>::default());
+        let mut add = |u: TaskId, v: TaskId| {
+            let ((from_y, from_shown), (to_y, to_shown)) = (a.y(layout, u, body_h), b.y(layout, v, body_h));
+            let (from, to) = (off_screen(u, (from_y, from_shown)), off_screen(v, (to_y, to_shown)));
+            let i = *index.entry((from, to)).or_insert_with(|| {
+                edges.push(Edge { from, to, from_y, to_y, from_shown, to_shown, rank: 0 });
+                edges.len() - 1
+            });
+            edges[i].rank = edges[i].rank.max(rank(u, v));
+        };
+        let adjacent = |t: TaskId, layer: usize| layout.layer_of[t.ix()] as usize == layer;
+        for &(v, ..) in &b.rows {
+            wf.dependencies(v).filter(|&u| adjacent(u, a.layer)).for_each(|u| add(u, v));
+        }
+        for &(u, ..) in &a.rows {
+            let hidden = |&v: &TaskId| adjacent(v, b.layer) && !b.y(layout, v, body_h).1;
+            wf.dependents(u).filter(hidden).for_each(|v| add(u, v));
+        }
+        let style = |rank: u8| match rank {
+            RANK_SELECTED => EDGE_OF_SELECTED,
+            RANK_CRITICAL => theme::CRITICAL,
+            _ => theme::DIM,
+        };
+        let gx = ax + a.width + 1;
+        let mut out_rank: Vec<Option<u8>> = vec![None; a.rows.len()];
+        for e in edges.iter().filter(|e| e.from_shown) {
+            let r = &mut out_rank[e.from_y as usize];
+            *r = Some(r.map_or(e.rank, |r| r.max(e.rank)));
+        }
+        for (y, r) in out_rank.iter().enumerate() {
+            if let Some(r) = *r {
+                for x in ax + a.rows[y].2 + 1..gx {
+                    buf[(x, top + y as u16)].set_char('─').set_style(style(r));
+                }
+            }
+        }
+        let gutter = Gutter::route(GUTTER as usize, body_h, &edges);
+        for y in 0..body_h {
+            for x in 0..GUTTER {
+                if let Some((ch, r)) = gutter.cell(x as usize, y) {
+                    buf[(gx + x, top + y as u16)].set_char(ch).set_style(style(r));
+                }
+            }
+        }
+    }
+}
+
+/// `✓ done ▶ running … · waiting ★ critical » skips a layer`, each mark in its state's style;
+/// with short words when that does not fit in `width`.
+fn legend(ctx: &Ctx, width: u16) -> Line<'static> {
+    // A copy of any task, re-stated, gets each mark from `theme::task_look` itself.
+    let probe = ctx.coord.state().tasks.first().cloned();
+    let build = |short: bool| {
+        let mut spans = Vec::new();
+        for (state, held, word, short_word) in LEGEND {
+            let (mark, style) = match &probe {
+                Some(p) => {
+                    let mut p = p.clone();
+                    (p.state, p.held) = (state, held);
+                    theme::task_look(&p)
+                }
+                None => ("?", Style::new()),
+            };
+            spans.push(Span::styled(mark, style));
+            let word = if short { format!("{short_word} ") } else { format!(" {word} ") };
+            spans.push(Span::styled(word, theme::DIM));
+        }
+        spans.push(Span::styled("★", theme::CRITICAL));
+        spans.push(Span::styled(if short { "crit »skip" } else { " critical  » skips a layer" }, theme::DIM));
+        Line::from(spans)
+    };
+    let full = build(false);
+    if full.width() <= width as usize { full } else { build(true) }
+}
+
+#[cfg(test)]
+mod tests {
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+
+    use super::*;
+    use crate::generate::{GenOptions, Shape, generate};
+    use crate::runtime::SimRun;
+    use crate::tui::view::View;
+
+    /// A run of `scenario` (a file of `scenarios/`, or a generated one) advanced to `t_ms`.
+    fn run(scenario: &str, gen_opts: Option<GenOptions>, t_ms: u64) -> SimRun {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios").join(scenario);
+        let mut run = SimRun::new(match gen_opts {
+            Some(opts) => generate(&opts).unwrap(),
+            None if scenario.starts_with('{') => crate::scenario::parse("test", scenario).unwrap(),
+            None => crate::scenario::load(&path).unwrap(),
+        });
+        run.advance_to(t_ms, &mut ()).unwrap();
+        run
+    }
+
+    fn file(name: &str, t_ms: u64) -> SimRun {
+        run(name, None, t_ms)
+    }
+
+    fn big(shape: Shape, t_ms: u64) -> SimRun {
+        run("", Some(GenOptions { tasks: 1_000, agents: 16, shape, seed: 7, ..GenOptions::default() }), t_ms)
+    }
+
+    /// Renders the pane over a whole `w`×`h` terminal.
+    fn render(pane: &mut DagPane, run: &SimRun, w: u16, h: u16) -> Terminal<TestBackend> {
+        let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
+        with_ctx(run, |ctx| terminal.draw(|f| pane.render(f, f.area(), ctx)).map(drop)).unwrap();
+        terminal
+    }
+
+    fn with_ctx<R>(run: &SimRun, f: impl FnOnce(&Ctx) -> R) -> R {
+        let view = View::new(run.coordinator().scenario().agents.len());
+        f(&Ctx { coord: run.coordinator(), view: &view, focused: true, now_ms: run.now() })
+    }
+
+    fn selected(pane: &DagPane, run: &SimRun) -> String {
+        with_ctx(run, |ctx| match pane.selection(ctx) {
+            Some(Selection::Task(t)) => ctx.coord.task_name(t).to_string(),
+            other => panic!("unexpected selection {other:?}"),
+        })
+    }
+
+    fn press(pane: &mut DagPane, run: &SimRun, keys: &[KeyCode]) {
+        with_ctx(run, |ctx| {
+            for &k in keys {
+                assert!(pane.handle_key(KeyEvent::new(k, KeyModifiers::NONE), ctx), "{k:?} not handled");
+            }
+        });
+    }
+
+    #[test]
+    fn scenario_files_mid_run() {
+        for (name, file_name, t_ms, w, h) in [
+            ("research_160x45", "research-pipeline.json", 2_000, 160, 45),
+            ("research_78x20", "research-pipeline.json", 6_000, 78, 20),
+            ("fanout_160x45", "parallel-fanout.json", 2_000, 160, 45),
+            ("fanout_78x20", "parallel-fanout.json", 2_000, 78, 20),
+        ] {
+            insta::assert_snapshot!(name, render(&mut DagPane::new(), &file(file_name, t_ms), w, h).backend());
+        }
+    }
+
+    #[test]
+    fn thousand_tasks_show_summaries() {
+        let run = big(Shape::Layered, 1_500);
+        let mut pane = DagPane::new();
+        render(&mut pane, &run, 160, 45);
+        // Deep into the graph: the view follows the selection both ways.
+        press(&mut pane, &run, &[KeyCode::Right; 13]);
+        press(&mut pane, &run, &[KeyCode::PageDown, KeyCode::PageDown]);
+        insta::assert_snapshot!("layered1000_160x45", render(&mut pane, &run, 160, 45).backend());
+        insta::assert_snapshot!("layered1000_78x20", render(&mut pane, &run, 78, 20).backend());
+    }
+
+    #[test]
+    fn keys_move_the_selection() {
+        let run = file("parallel-fanout.json", 0);
+        let mut pane = DagPane::new();
+        assert_eq!(selected(&pane, &run), "plan");
+        press(&mut pane, &run, &[KeyCode::Right, KeyCode::Down, KeyCode::Char('j')]);
+        assert_eq!(selected(&pane, &run), "shard-02");
+        press(&mut pane, &run, &[KeyCode::PageDown, KeyCode::Char('l')]);
+        assert_eq!(selected(&pane, &run), "merge-2", "nearest row, clamped to the layer");
+        press(&mut pane, &run, &[KeyCode::Home, KeyCode::Char('h'), KeyCode::End]);
+        assert_eq!(selected(&pane, &run), "shard-23");
+        press(&mut pane, &run, &[KeyCode::PageUp, KeyCode::Up, KeyCode::Char('k')]);
+        assert_eq!(selected(&pane, &run), "shard-11");
+        press(&mut pane, &run, &[KeyCode::Left, KeyCode::Left, KeyCode::Up]);
+        assert_eq!(selected(&pane, &run), "plan", "stops at the edges");
+        with_ctx(&run, |ctx| assert!(!pane.handle_key(KeyEvent::new(KeyCode::Char('x'), KeyModifiers::NONE), ctx)));
+    }
+
+    /// Where `text` starts on screen.
+    fn find(term: &Terminal<TestBackend>, text: &str) -> (u16, u16) {
+        let buf = term.backend().buffer();
+        let area = buf.area;
+        (0..area.height)
+            .flat_map(|y| (0..area.width.saturating_sub(text.chars().count() as u16)).map(move |x| (x, y)))
+            .find(|&(x, y)| text.chars().enumerate().all(|(i, c)| buf[(x + i as u16, y)].symbol() == c.to_string()))
+            .unwrap_or_else(|| panic!("{text} not drawn"))
+    }
+
+    #[test]
+    fn click_selects_the_node_under_the_cursor() {
+        let run = file("research-pipeline.json", 2_000);
+        let mut pane = DagPane::new();
+        let term = render(&mut pane, &run, 160, 45);
+        let (x, y) = find(&term, "draft");
+        with_ctx(&run, |ctx| pane.click(x + 4, y, ctx));
+        assert_eq!(selected(&pane, &run), "draft");
+        with_ctx(&run, |ctx| pane.click(0, 44, ctx));
+        assert_eq!(selected(&pane, &run), "draft", "a click on nothing keeps the selection");
+        // The selection is highlighted, and so are its edges.
+        let term = render(&mut pane, &run, 160, 45);
+        let (x, y) = find(&term, "draft");
+        assert_eq!(term.backend().buffer()[(x, y)].bg, theme::SELECTED.bg.unwrap());
+        assert_eq!(term.backend().buffer()[(x - 4, y)].style().fg, EDGE_OF_SELECTED.fg);
+    }
+
+    #[test]
+    fn filter_dims_and_jumps_to_the_first_match() {
+        let run = file("parallel-fanout.json", 2_000);
+        let mut pane = DagPane::new();
+        pane.set_filter("Shard-1");
+        assert_eq!(selected(&pane, &run), "shard-10", "before any render");
+        let term = render(&mut pane, &run, 160, 45);
+        assert_eq!(selected(&pane, &run), "shard-10");
+        let buf = term.backend().buffer();
+        let (x, y) = find(&term, "shard-09");
+        assert_eq!(buf[(x, y)].fg, theme::DIM.fg.unwrap(), "non-matching task dimmed");
+        let (x, y) = find(&term, "shard-12");
+        assert_eq!(buf[(x, y)].fg, Color::Green, "matching task keeps its state colour");
+        find(&term, "/shard-1 · layer 2/4"); // The filter shows in the title.
+    }
+
+    #[test]
+    fn skip_edges_long_ids_and_a_huge_layer() {
+        let text = r#"{"name": "s", "seed": 1, "allocation": "least_loaded", "heartbeat_ms": 0,
+            "agents": [{"id": "solo", "capabilities": ["x"], "max_concurrent": 1,
+                        "profile": {"duration_ms": {"mean": 100, "jitter": 0}, "failure_rate": 0}}],
+            "tasks": [
+              {"id": "a-rather-long-task-identifier", "capability": "x"},
+              {"id": "b", "capability": "x", "depends_on": ["a-rather-long-task-identifier"]},
+              {"id": "c", "capability": "x", "depends_on": ["a-rather-long-task-identifier", "b"]}],
+            "faults": []}"#;
+        insta::assert_snapshot!("skips_60x7", render(&mut DagPane::new(), &file(text, 150), 60, 7).backend());
+        for (w, h) in [(0, 0), (1, 1), (2, 2), (5, 3), (12, 4)] {
+            render(&mut DagPane::new(), &file(text, 150), w, h); // Tiny panes don't panic.
+        }
+        let run = big(Shape::Fanout, 1_000);
+        let mut pane = DagPane::new();
+        render(&mut pane, &run, 100, 24);
+        press(&mut pane, &run, &[KeyCode::Right, KeyCode::PageDown, KeyCode::PageDown, KeyCode::PageDown]);
+        insta::assert_snapshot!("fanout1000_100x24", render(&mut pane, &run, 100, 24).backend());
+    }
+}

@@ -1,0 +1,269 @@
+//! The Inbox pane: tasks escalated to the operator, oldest first, with how long each has waited and
+//! what went wrong, and a reminder of the command that settles them. `/` filters by a substring of
+//! the task, its last error or the agents that tried it.
+
+use ratatui::Frame;
+use ratatui::crossterm::event::KeyEvent;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::{Color, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Paragraph, Row, Table};
+
+use super::agents::{ListNav, count_note, duration, locate, mark, truncate};
+use super::{Ctx, Selection, pane_block};
+use crate::core::event::AttemptFailure;
+use crate::core::state::{AttemptEnd, AttemptRecord};
+use crate::core::{Coordinator, TaskId};
+use crate::tui::theme;
+
+/// How an attempt ended, in words, with a colour.
+pub(super) fn attempt_outcome(end: AttemptEnd) -> (&'static str, Style) {
+    match end {
+        AttemptEnd::Running => ("running", Style::new().fg(Color::Cyan)),
+        AttemptEnd::Succeeded => ("ok", Style::new().fg(Color::Green)),
+        AttemptEnd::TimedOut => ("timed out", Style::new().fg(Color::Yellow)),
+        AttemptEnd::Failed(AttemptFailure::AgentCrashed) => ("agent crashed", Style::new().fg(Color::Red)),
+        AttemptEnd::Failed(AttemptFailure::Operator) => ("stopped by an operator", Style::new().fg(Color::Magenta)),
+        AttemptEnd::Failed(AttemptFailure::Agent(e)) => (e.text(), Style::new().fg(Color::Red)),
+    }
+}
+
+/// The agents that tried a task, each once, in the order they first tried it.
+pub(super) fn agents_tried(coord: &Coordinator, history: &[AttemptRecord]) -> String {
+    let mut seen = Vec::new();
+    for rec in history {
+        if !seen.contains(&rec.agent) {
+            seen.push(rec.agent);
+        }
+    }
+    seen.iter().map(|&a| coord.agent_name(a)).collect::<Vec<_>>().join(", ")
+}
+
+/// What one inbox row shows.
+struct Item {
+    task: TaskId,
+    waited_ms: u64,
+    attempts: u32,
+    last: Option<AttemptEnd>,
+    tried: String,
+}
+
+impl Item {
+    fn new(ctx: &Ctx, task: TaskId, arrived_ms: u64) -> Item {
+        let history = ctx.coord.state().history(task);
+        Item {
+            task,
+            waited_ms: ctx.now_ms.saturating_sub(arrived_ms),
+            attempts: ctx.coord.state().tasks[task.ix()].attempts,
+            last: history.last().map(|r| r.end),
+            tried: agents_tried(ctx.coord, &history),
+        }
+    }
+
+    fn error(&self) -> (&'static str, Style) {
+        self.last.map_or(("never ran", theme::DIM), attempt_outcome)
+    }
+}
+
+/// The operator's inbox.
+#[derive(Debug, Default)]
+pub struct InboxPane {
+    /// Lower-cased filter text.
+    filter: String,
+    selected: Option<TaskId>,
+    nav: ListNav,
+}
+
+impl InboxPane {
+    pub fn new() -> InboxPane {
+        InboxPane::default()
+    }
+
+    pub fn filter(&self) -> &str {
+        &self.filter
+    }
+
+    pub fn set_filter(&mut self, filter: &str) {
+        self.filter = filter.trim().to_lowercase();
+    }
+
+    /// Inbox items passing the filter, oldest first.
+    fn rows(&self, ctx: &Ctx) -> Vec<Item> {
+        let inbox = &ctx.coord.state().inbox;
+        let items = inbox.iter().map(|&(task, arrived)| Item::new(ctx, task, arrived));
+        if self.filter.is_empty() {
+            return items.collect();
+        }
+        items
+            .filter(|it| {
+                let text = format!("{} {} {}", ctx.coord.task_name(it.task), it.error().0, it.tried);
+                text.to_lowercase().contains(&self.filter)
+            })
+            .collect()
+    }
+
+    fn ids(rows: &[Item]) -> Vec<TaskId> {
+        rows.iter().map(|it| it.task).collect()
+    }
+
+    pub fn render(&mut self, f: &mut Frame, area: Rect, ctx: &Ctx) {
+        let rows = self.rows(ctx);
+        let total = ctx.coord.state().inbox.len();
+        let block = pane_block("Inbox", Some(count_note(rows.len(), total, "waiting", &self.filter)), ctx.focused);
+        let inner = block.inner(area);
+        f.render_widget(block, area);
+        if inner.height == 0 || inner.width == 0 {
+            return;
+        }
+        let ids = Self::ids(&rows);
+        self.nav.pos = locate(&ids, self.selected, self.nav.pos).unwrap_or(0);
+        if rows.is_empty() {
+            self.selected = None;
+            let text =
+                if total == 0 { "inbox empty".to_string() } else { format!("nothing matches “{}”", self.filter) };
+            f.render_widget(Paragraph::new(Span::styled(text, theme::DIM)), inner);
+            return;
+        }
+        // The last line reminds how to settle the selected item, when there is room for it.
+        let hint = inner.height >= 3;
+        let table_h = inner.height - hint as u16;
+        let body = Rect { y: inner.y + 1, height: table_h.saturating_sub(1), ..inner };
+        let visible = self.nav.fit(rows.len(), body);
+        self.selected = ids.get(self.nav.pos).copied();
+
+        let name_w = rows.iter().map(|it| ctx.coord.task_name(it.task).chars().count()).max().unwrap_or(0).clamp(4, 24);
+        let err_w = rows.iter().map(|it| it.error().0.len()).max().unwrap_or(0).clamp(10, 24);
+        let fixed = 1 + name_w + 7 + 5 + err_w + 5;
+        let tried_w = (inner.width as usize).saturating_sub(fixed);
+        let header = Row::new(vec![
+            mark(false),
+            Cell::from("task"),
+            Cell::from(Line::from("waiting").right_aligned()),
+            Cell::from(Line::from("tries").right_aligned()),
+            Cell::from("last error"),
+            Cell::from("agents tried"),
+        ])
+        .style(theme::TITLE);
+        let table_rows = rows[visible].iter().map(|it| {
+            let selected = Some(it.task) == self.selected;
+            let (error, style) = it.error();
+            let row = Row::new(vec![
+                mark(selected),
+                Cell::from(truncate(ctx.coord.task_name(it.task), name_w)),
+                Cell::from(Line::from(duration(it.waited_ms)).right_aligned()),
+                Cell::from(Line::from(it.attempts.to_string()).right_aligned()),
+                Cell::from(Span::styled(truncate(error, err_w), style)),
+                Cell::from(truncate(&it.tried, tried_w)),
+            ]);
+            if selected { row.style(theme::SELECTED) } else { row }
+        });
+        let widths = [1, name_w, 7, 5, err_w, tried_w].map(|w| Constraint::Length(w as u16));
+        let table = Table::new(table_rows, widths).header(header).column_spacing(1);
+        f.render_widget(table, Rect { height: table_h, ..inner });
+        if hint {
+            let task = self.selected.map_or("TASK", |t| ctx.coord.task_name(t));
+            let line = Line::from(vec![
+                Span::styled("resolve: ", theme::DIM),
+                Span::raw(format!(":resolve {task} ")),
+                Span::styled("retry|skip|done|fail [note]", theme::DIM),
+            ]);
+            f.render_widget(Paragraph::new(line), Rect { y: inner.y + table_h, height: 1, ..inner });
+        }
+    }
+
+    pub fn handle_key(&mut self, key: KeyEvent, ctx: &Ctx) -> bool {
+        let ids = Self::ids(&self.rows(ctx));
+        self.nav.pos = locate(&ids, self.selected, self.nav.pos).unwrap_or(0);
+        if !self.nav.key(key, ids.len()) {
+            return false;
+        }
+        self.selected = ids.get(self.nav.pos).copied();
+        true
+    }
+
+    /// Selects the item under a mouse click; false if the click is not on an item.
+    pub fn click(&mut self, column: u16, row: u16, ctx: &Ctx) -> bool {
+        let ids = Self::ids(&self.rows(ctx));
+        let Some(pos) = self.nav.row_at(column, row, ids.len()) else { return false };
+        self.nav.pos = pos;
+        self.selected = Some(ids[pos]);
+        true
+    }
+
+    pub fn selection(&self, ctx: &Ctx) -> Option<Selection> {
+        let ids = Self::ids(&self.rows(ctx));
+        locate(&ids, self.selected, self.nav.pos).map(|p| Selection::Task(ids[p]))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use ratatui::crossterm::event::KeyCode;
+
+    use super::super::agents::fixture::{Fixture, draw, escalated, key};
+    use super::*;
+    use crate::core::{OpAction, Resolution};
+
+    #[test]
+    fn inbox_wide() {
+        let fx = escalated();
+        let mut pane = InboxPane::new();
+        let term = draw(100, 8, |f| pane.render(f, f.area(), &fx.ctx()));
+        insta::assert_snapshot!(term.backend());
+    }
+
+    #[test]
+    fn inbox_narrow_second_selected() {
+        let fx = escalated();
+        let ctx = fx.ctx();
+        let mut pane = InboxPane::new();
+        // Border, header, one row, hint, border: the selected item scrolls into view.
+        draw(60, 5, |f| pane.render(f, f.area(), &ctx));
+        assert!(pane.handle_key(key(KeyCode::Down), &ctx));
+        let term = draw(60, 5, |f| pane.render(f, f.area(), &ctx));
+        assert_eq!(pane.selection(&ctx), Some(Selection::Task(fx.task("build-core"))));
+        insta::assert_snapshot!(term.backend());
+    }
+
+    #[test]
+    fn inbox_empty() {
+        let mut fx = Fixture::new("crash-reassign");
+        fx.advance(500);
+        let mut pane = InboxPane::new();
+        let term = draw(60, 4, |f| pane.render(f, f.area(), &fx.ctx()));
+        assert_eq!(pane.selection(&fx.ctx()), None);
+        insta::assert_snapshot!(term.backend());
+    }
+
+    #[test]
+    fn selection_survives_resolving_an_older_item() {
+        let mut fx = escalated();
+        let mut pane = InboxPane::new();
+        assert_eq!(pane.selection(&fx.ctx()), Some(Selection::Task(fx.task("build-docs"))));
+        pane.handle_key(key(KeyCode::End), &fx.ctx());
+        let cli = fx.task("test-cli");
+        assert_eq!(pane.selection(&fx.ctx()), Some(Selection::Task(cli)));
+        let docs = fx.task("build-docs");
+        fx.op(OpAction::Resolve(docs, Resolution::Skip));
+        assert_eq!(pane.selection(&fx.ctx()), Some(Selection::Task(cli)));
+        // Resolving the selected item moves the cursor to what took its place.
+        fx.op(OpAction::Resolve(cli, Resolution::Fail));
+        assert_eq!(pane.selection(&fx.ctx()), Some(Selection::Task(fx.task("build-core"))));
+    }
+
+    #[test]
+    fn filter_and_click() {
+        let fx = escalated();
+        let ctx = fx.ctx();
+        let mut pane = InboxPane::new();
+        pane.set_filter("never");
+        assert_eq!(pane.selection(&ctx), Some(Selection::Task(fx.task("test-cli"))));
+        pane.set_filter("BUILD");
+        assert_eq!(pane.rows(&ctx).len(), 2);
+        draw(100, 8, |f| pane.render(f, f.area(), &ctx));
+        assert!(pane.click(5, 3, &ctx));
+        assert_eq!(pane.selection(&ctx), Some(Selection::Task(fx.task("build-core"))));
+        assert!(!pane.click(5, 4, &ctx), "no third row");
+        assert!(!pane.handle_key(key(KeyCode::Left), &ctx));
+    }
+}

@@ -1,0 +1,567 @@
+//! The Messages pane: bus traffic, newest at the bottom. While the selection is on the last row the
+//! pane follows new messages like `tail -f`; moving up stops that, End resumes it.
+//!
+//! The filter (`/`) is a list of words, all of which must hold:
+//! - `agent:NAME` — messages from or to that agent, and broadcasts (which it receives too);
+//! - `type:KIND` — messages of that type (`task_request`, `task_result`, `cancel`, `status`,
+//!   `heartbeat`);
+//! - anything else — a case-insensitive substring of the row as shown.
+//!
+//! Several `agent:` words (or several `type:` words) mean any of them: `type:cancel type:status`.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::fmt::Write as _;
+
+use ratatui::Frame;
+use ratatui::crossterm::event::KeyEvent;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::{Color, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Paragraph, Row, Table};
+
+use super::agents::{ListNav, count_note, mark, truncate};
+use super::{Ctx, Selection, clock, pane_block};
+use crate::core::bus::StatusNote;
+use crate::core::{AgentId, Coordinator, Endpoint, Message, MsgKind, Payload};
+use crate::tui::theme;
+use crate::tui::view::MsgRow;
+
+/// A parsed filter.
+#[derive(Debug, Default, Clone, PartialEq)]
+struct Filter {
+    /// As typed, for the title.
+    text: String,
+    agents: Vec<String>,
+    kinds: Vec<MsgKind>,
+    /// `type:` words naming no message type: nothing matches, and the pane says why.
+    bad_kinds: Vec<String>,
+    /// Lower-cased substrings.
+    words: Vec<String>,
+}
+
+impl Filter {
+    fn parse(text: &str) -> Filter {
+        let mut f = Filter { text: text.trim().to_string(), ..Filter::default() };
+        for word in text.split_whitespace() {
+            if let Some(name) = word.strip_prefix("agent:") {
+                f.agents.push(name.to_string());
+            } else if let Some(kind) = word.strip_prefix("type:") {
+                match MsgKind::from_name(&kind.to_lowercase()) {
+                    Some(k) => f.kinds.push(k),
+                    None => f.bad_kinds.push(kind.to_string()),
+                }
+            } else {
+                f.words.push(word.to_ascii_lowercase());
+            }
+        }
+        f
+    }
+}
+
+/// Who a message is from or to, as the list shows it.
+pub(super) fn endpoint(coord: &Coordinator, ep: Endpoint) -> &str {
+    match ep {
+        Endpoint::Coordinator => "coord",
+        Endpoint::Agent(a) => coord.agent_name(a),
+        Endpoint::Broadcast => "*",
+    }
+}
+
+/// What a message carries, in a few words.
+pub(super) fn payload_summary(coord: &Coordinator, payload: &Payload) -> String {
+    let mut out = String::new();
+    write_payload(&mut out, coord, payload);
+    out
+}
+
+/// [`payload_summary`] into a buffer (the filter runs it over thousands of rows per frame).
+fn write_payload(out: &mut String, coord: &Coordinator, payload: &Payload) {
+    let _ = match *payload {
+        Payload::Task { task, attempt, .. } | Payload::Cancel { task, attempt } => {
+            write!(out, "{} attempt {attempt}", coord.task_name(task))
+        }
+        Payload::Result { task, attempt, error } => {
+            write!(out, "{} attempt {attempt}: {}", coord.task_name(task), error.map_or("ok", |e| e.text()))
+        }
+        Payload::Status(note) => write!(out, "{}", status_text(coord, note)),
+        Payload::Heartbeat { running } => write!(out, "running {running}"),
+    };
+}
+
+pub(super) fn status_text(coord: &Coordinator, note: StatusNote) -> String {
+    match note {
+        StatusNote::RunStarted => "run started".into(),
+        StatusNote::AgentDown(a) => format!("agent down: {}", coord.agent_name(a)),
+        StatusNote::AgentUp(a) => format!("agent up: {}", coord.agent_name(a)),
+        StatusNote::RunFinished => "run finished".into(),
+    }
+}
+
+/// A message type's colour; failed results are red whatever their type's colour.
+pub(super) fn kind_style(msg: &Message) -> Style {
+    match (msg.kind, msg.payload) {
+        (_, Payload::Result { error: Some(_), .. }) => Style::new().fg(Color::Red),
+        (MsgKind::TaskRequest, _) => Style::new().fg(Color::Cyan),
+        (MsgKind::TaskResult, _) => Style::new().fg(Color::Green),
+        (MsgKind::Cancel, _) => Style::new().fg(Color::Yellow),
+        (MsgKind::Status, _) => Style::new().fg(Color::Magenta),
+        (MsgKind::Heartbeat, _) => theme::DIM,
+    }
+}
+
+/// Rows known to contain every filter word, so that each frame only examines new messages (a
+/// row's text never changes once listed, and formatting 5,000 rows a frame is not free).
+#[derive(Debug, Default)]
+struct WordHits {
+    /// Ids of matching messages, ascending.
+    ids: VecDeque<u64>,
+    /// The newest message id examined.
+    upto: Option<u64>,
+}
+
+impl WordHits {
+    /// Brings the hits up to date with `messages` and returns them.
+    fn update(&mut self, ctx: &Ctx, words: &[String]) -> &VecDeque<u64> {
+        let messages = &ctx.view.messages;
+        let (Some(front), Some(back)) = (messages.front(), messages.back()) else {
+            *self = WordHits::default();
+            return &self.ids;
+        };
+        if self.upto.is_some_and(|u| u > back.msg.id) {
+            // Ids went backwards: a new run. Start over.
+            *self = WordHits::default();
+        }
+        let start = self.upto.map_or(0, |u| messages.partition_point(|r| r.msg.id <= u));
+        let mut text = String::new();
+        for r in messages.range(start..) {
+            text.clear();
+            write_row_text(&mut text, ctx.coord, r);
+            text.make_ascii_lowercase();
+            if words.iter().all(|w| text.contains(w.as_str())) {
+                self.ids.push_back(r.msg.id);
+            }
+        }
+        self.upto = Some(back.msg.id);
+        while self.ids.front().is_some_and(|&id| id < front.msg.id) {
+            self.ids.pop_front();
+        }
+        &self.ids
+    }
+}
+
+/// The bus traffic list.
+#[derive(Debug)]
+pub struct MessagesPane {
+    filter: Filter,
+    /// Cache for the filter's words (reset with the filter); a cell because `selection` reads rows
+    /// through `&self`.
+    hits: RefCell<WordHits>,
+    /// The selected message's bus id (ids only grow, so positions can be found by bisection).
+    selected: Option<u64>,
+    /// Whether the newest message is selected and kept in view as messages arrive.
+    follow: bool,
+    nav: ListNav,
+}
+
+impl Default for MessagesPane {
+    fn default() -> Self {
+        MessagesPane {
+            filter: Filter::default(),
+            hits: RefCell::default(),
+            selected: None,
+            follow: true,
+            nav: ListNav::default(),
+        }
+    }
+}
+
+impl MessagesPane {
+    pub fn new() -> MessagesPane {
+        MessagesPane::default()
+    }
+
+    /// The filter as typed.
+    pub fn filter(&self) -> &str {
+        &self.filter.text
+    }
+
+    /// Whether the pane is following the newest message.
+    pub fn following(&self) -> bool {
+        self.follow
+    }
+
+    pub fn set_filter(&mut self, filter: &str) {
+        self.filter = Filter::parse(filter);
+        self.hits = RefCell::default();
+    }
+
+    /// Positions in `view.messages` of the rows passing the filter, oldest first; or why none can.
+    fn rows(&self, ctx: &Ctx) -> Result<Vec<usize>, String> {
+        let f = &self.filter;
+        let messages = &ctx.view.messages;
+        if f.agents.is_empty() && f.kinds.is_empty() && f.bad_kinds.is_empty() && f.words.is_empty() {
+            return Ok((0..messages.len()).collect());
+        }
+        if let Some(bad) = f.bad_kinds.first() {
+            let known: Vec<&str> = MsgKind::ALL.iter().map(|k| k.name()).collect();
+            return Err(format!("no message type “{bad}” (types: {})", known.join(", ")));
+        }
+        let specs = &ctx.coord.scenario().agents;
+        let mut agents = Vec::with_capacity(f.agents.len());
+        for name in &f.agents {
+            match specs.iter().position(|a| a.id.eq_ignore_ascii_case(name)) {
+                Some(i) => agents.push(Endpoint::Agent(AgentId(i as u32))),
+                None => return Err(format!("no agent named “{name}”")),
+            }
+        }
+        let mut hits = self.hits.borrow_mut();
+        let hits = if f.words.is_empty() { None } else { Some(hits.update(ctx, &f.words)) };
+        // Both lists ascend by id, so the word hits are walked once alongside the messages.
+        let mut next_hit = 0;
+        let mut keep = |r: &MsgRow| {
+            let m = &r.msg;
+            if let Some(hits) = hits {
+                while next_hit < hits.len() && hits[next_hit] < m.id {
+                    next_hit += 1;
+                }
+                if hits.get(next_hit) != Some(&m.id) {
+                    return false;
+                }
+            }
+            let kind_ok = f.kinds.is_empty() || f.kinds.contains(&m.kind);
+            let agent_ok =
+                agents.is_empty() || m.to == Endpoint::Broadcast || agents.iter().any(|&a| m.from == a || m.to == a);
+            kind_ok && agent_ok
+        };
+        Ok((0..messages.len()).filter(|&i| keep(&messages[i])).collect())
+    }
+
+    /// Where the selection is among `rows`: the last row when following, else the selected message
+    /// or, if it is no longer listed, the next newer one.
+    fn locate(&self, rows: &[usize], ctx: &Ctx) -> Option<usize> {
+        let last = rows.len().checked_sub(1)?;
+        if self.follow {
+            return Some(last);
+        }
+        let Some(id) = self.selected else { return Some(self.nav.pos.min(last)) };
+        let found = rows.binary_search_by_key(&id, |&i| ctx.view.messages[i].msg.id);
+        Some(found.unwrap_or_else(|newer| newer).min(last))
+    }
+
+    /// Makes position `pos` the selection; reaching the last row turns following back on.
+    fn select(&mut self, rows: &[usize], pos: usize, ctx: &Ctx) {
+        self.nav.pos = pos;
+        self.selected = rows.get(pos).map(|&i| ctx.view.messages[i].msg.id);
+        self.follow = pos + 1 >= rows.len();
+    }
+
+    pub fn render(&mut self, f: &mut Frame, area: Rect, ctx: &Ctx) {
+        let (rows, problem) = match self.rows(ctx) {
+            Ok(rows) => (rows, None),
+            Err(why) => (Vec::new(), Some(why)),
+        };
+        let total = ctx.view.messages.len();
+        let mut note = count_note(rows.len(), total, "messages", &self.filter.text);
+        if ctx.view.dropped_messages > 0 {
+            let _ = write!(note, " · {} dropped", ctx.view.dropped_messages);
+        }
+        if !self.follow {
+            note.push_str(" · End: follow");
+        }
+        let block = pane_block("Messages", Some(note), ctx.focused);
+        let inner = block.inner(area);
+        f.render_widget(block, area);
+        if inner.height < 2 || inner.width == 0 {
+            return;
+        }
+        let body = Rect { y: inner.y + 1, height: inner.height - 1, ..inner };
+        self.nav.pos = self.locate(&rows, ctx).unwrap_or(0);
+        let visible = self.nav.fit(rows.len(), body);
+        if let Some(&i) = rows.get(self.nav.pos) {
+            self.selected = Some(ctx.view.messages[i].msg.id);
+        }
+        if rows.is_empty() {
+            let text = problem.unwrap_or_else(|| {
+                if total == 0 {
+                    "no messages yet".into()
+                } else {
+                    format!("no message matches “{}”", self.filter.text)
+                }
+            });
+            f.render_widget(Paragraph::new(Span::styled(text, theme::DIM)), inner);
+            return;
+        }
+
+        // Names get what the payload can spare, within reason; widths do not depend on the rows shown.
+        let names = ctx.coord.scenario().agents.iter().map(|a| a.id.chars().count()).max().unwrap_or(0);
+        let id_w = format!("#{}", ctx.view.messages.back().map_or(0, |r| r.msg.id)).len();
+        // `m:ss.mmm` grows to `mm:ss.mmm` after ten minutes (and back to `h:mm:ss` after an hour).
+        let time_w = if ctx.view.messages.back().is_some_and(|r| r.t_ms >= 600_000) { 9 } else { 8 };
+        let fixed = 1 + time_w + id_w + 12 + id_w + 6;
+        // One end of every message is the coordinator (`coord`), so a route is one name plus 8.
+        let spare = (inner.width as usize).saturating_sub(fixed + 8 + 20);
+        let name_w = names.clamp(5, 16).min(spare.max(6));
+        let route_w = name_w + 8;
+        let payload_w = (inner.width as usize).saturating_sub(fixed + route_w);
+
+        let header = ["", "time", "id", "from → to", "type", "re", "payload"].map(Cell::from);
+        let table_rows = rows[visible].iter().map(|&i| {
+            let r = &ctx.view.messages[i];
+            let [time, id, kind, corr, payload] = row_cells(ctx.coord, r);
+            let route = format!(
+                "{} → {}",
+                truncate(endpoint(ctx.coord, r.msg.from), name_w),
+                truncate(endpoint(ctx.coord, r.msg.to), name_w)
+            );
+            let selected = Some(r.msg.id) == self.selected;
+            let row = Row::new(vec![
+                mark(selected),
+                Cell::from(time),
+                Cell::from(Line::from(id).right_aligned()),
+                Cell::from(route),
+                Cell::from(Span::styled(kind, kind_style(&r.msg))),
+                Cell::from(Span::styled(corr, theme::DIM)),
+                Cell::from(truncate(&payload, payload_w)),
+            ]);
+            if selected { row.style(theme::SELECTED) } else { row }
+        });
+        let widths = [1, time_w, id_w, route_w, 12, id_w, payload_w].map(|w| Constraint::Length(w as u16));
+        let table = Table::new(table_rows, widths).header(Row::new(header).style(theme::TITLE)).column_spacing(1);
+        f.render_widget(table, inner);
+    }
+
+    pub fn handle_key(&mut self, key: KeyEvent, ctx: &Ctx) -> bool {
+        let rows = self.rows(ctx).unwrap_or_default();
+        self.nav.pos = self.locate(&rows, ctx).unwrap_or(0);
+        if !self.nav.key(key, rows.len()) {
+            return false;
+        }
+        self.select(&rows, self.nav.pos, ctx);
+        true
+    }
+
+    /// Selects the message under a mouse click; false if the click is not on a row.
+    pub fn click(&mut self, column: u16, row: u16, ctx: &Ctx) -> bool {
+        let rows = self.rows(ctx).unwrap_or_default();
+        let Some(pos) = self.nav.row_at(column, row, rows.len()) else { return false };
+        self.select(&rows, pos, ctx);
+        true
+    }
+
+    pub fn selection(&self, ctx: &Ctx) -> Option<Selection> {
+        let rows = self.rows(ctx).ok()?;
+        let pos = self.locate(&rows, ctx)?;
+        Some(Selection::Message(ctx.view.messages[rows[pos]].msg.id))
+    }
+}
+
+/// A row's cells as drawn: time, id, type, correlation, payload (the route is drawn with its
+/// names truncated to the column).
+fn row_cells(coord: &Coordinator, r: &MsgRow) -> [String; 5] {
+    let m = &r.msg;
+    [
+        clock(r.t_ms),
+        format!("#{}", m.id),
+        m.kind.name().to_string(),
+        m.correlation.map(|c| format!("#{c}")).unwrap_or_default(),
+        payload_summary(coord, &m.payload),
+    ]
+}
+
+/// A row as the substring filter sees it: every cell, the route untruncated, in one buffer.
+fn write_row_text(out: &mut String, coord: &Coordinator, r: &MsgRow) {
+    let m = &r.msg;
+    let _ = write!(
+        out,
+        "{} #{} {} → {} {} ",
+        clock(r.t_ms),
+        m.id,
+        endpoint(coord, m.from),
+        endpoint(coord, m.to),
+        m.kind.name()
+    );
+    if let Some(c) = m.correlation {
+        let _ = write!(out, "#{c} ");
+    }
+    write_payload(out, coord, &m.payload);
+}
+
+#[cfg(test)]
+mod tests {
+    use ratatui::crossterm::event::KeyCode;
+
+    use super::super::agents::fixture::{Fixture, draw, key};
+    use super::*;
+
+    /// research-pipeline at 3 s: results, a failure, retries and heartbeats.
+    fn pipeline() -> Fixture {
+        let mut fx = Fixture::new("research-pipeline");
+        fx.advance(3_000);
+        fx
+    }
+
+    fn listed(pane: &MessagesPane, ctx: &Ctx) -> Vec<Message> {
+        pane.rows(ctx).unwrap().into_iter().map(|i| ctx.view.messages[i].msg).collect()
+    }
+
+    #[test]
+    fn messages_wide() {
+        let fx = pipeline();
+        let mut pane = MessagesPane::new();
+        let term = draw(100, 20, |f| pane.render(f, f.area(), &fx.ctx()));
+        insta::assert_snapshot!(term.backend());
+    }
+
+    #[test]
+    fn messages_narrow_scrolled_up() {
+        let fx = pipeline();
+        let ctx = fx.ctx();
+        let mut pane = MessagesPane::new();
+        draw(78, 10, |f| pane.render(f, f.area(), &ctx));
+        for _ in 0..10 {
+            pane.handle_key(key(KeyCode::Up), &ctx);
+        }
+        assert!(!pane.following());
+        let term = draw(78, 10, |f| pane.render(f, f.area(), &ctx));
+        insta::assert_snapshot!(term.backend());
+    }
+
+    #[test]
+    fn follows_the_newest_until_moved_up() {
+        let mut fx = pipeline();
+        let mut pane = MessagesPane::new();
+        draw(100, 10, |f| pane.render(f, f.area(), &fx.ctx()));
+        let newest = |fx: &Fixture| Selection::Message(fx.view.messages.back().unwrap().msg.id);
+        assert_eq!(pane.selection(&fx.ctx()), Some(newest(&fx)));
+
+        // New messages arrive: the selection follows them.
+        fx.advance(4_000);
+        assert_eq!(pane.selection(&fx.ctx()), Some(newest(&fx)));
+
+        // Up stops following: the same message stays selected as more arrive.
+        assert!(pane.handle_key(key(KeyCode::Up), &fx.ctx()));
+        let held = pane.selection(&fx.ctx());
+        assert_ne!(held, Some(newest(&fx)));
+        fx.advance(5_000);
+        assert_eq!(pane.selection(&fx.ctx()), held);
+        draw(100, 10, |f| pane.render(f, f.area(), &fx.ctx()));
+        assert_eq!(pane.selection(&fx.ctx()), held);
+
+        // Down to the last row (or End) follows again.
+        assert!(pane.handle_key(key(KeyCode::End), &fx.ctx()));
+        assert!(pane.following());
+        fx.advance(6_000);
+        assert_eq!(pane.selection(&fx.ctx()), Some(newest(&fx)));
+    }
+
+    #[test]
+    fn paging_and_home() {
+        let fx = pipeline();
+        let ctx = fx.ctx();
+        let mut pane = MessagesPane::new();
+        // 10 lines: 2 borders and a header leave 7 rows.
+        draw(100, 10, |f| pane.render(f, f.area(), &ctx));
+        let n = fx.view.messages.len();
+        pane.handle_key(key(KeyCode::PageUp), &ctx);
+        assert_eq!(pane.selection(&ctx), Some(Selection::Message(fx.view.messages[n - 8].msg.id)));
+        pane.handle_key(key(KeyCode::Home), &ctx);
+        assert_eq!(pane.selection(&ctx), Some(Selection::Message(1)));
+        pane.handle_key(key(KeyCode::Char('j')), &ctx);
+        assert_eq!(pane.selection(&ctx), Some(Selection::Message(2)));
+        // Scrolling up only as far as needed put message 2 on top (screen row 2, under the header).
+        draw(100, 10, |f| pane.render(f, f.area(), &ctx));
+        assert!(pane.click(20, 3, &ctx));
+        assert_eq!(pane.selection(&ctx), Some(Selection::Message(3)));
+        assert!(!pane.follow);
+    }
+
+    #[test]
+    fn filter_by_type() {
+        let fx = pipeline();
+        let ctx = fx.ctx();
+        let mut pane = MessagesPane::new();
+        pane.set_filter("type:heartbeat");
+        let rows = listed(&pane, &ctx);
+        assert!(!rows.is_empty());
+        assert!(rows.iter().all(|m| m.kind == MsgKind::Heartbeat));
+        pane.set_filter("type:cancel type:task_result");
+        assert!(listed(&pane, &ctx).iter().all(|m| matches!(m.kind, MsgKind::TaskResult | MsgKind::Cancel)));
+        pane.set_filter("type:nonsense");
+        assert!(pane.rows(&ctx).is_err());
+        assert_eq!(pane.selection(&ctx), None);
+        let term = draw(100, 5, |f| pane.render(f, f.area(), &ctx));
+        insta::assert_snapshot!(term.backend());
+    }
+
+    #[test]
+    fn filter_by_agent_and_text() {
+        let fx = pipeline();
+        let ctx = fx.ctx();
+        let writer = Endpoint::Agent(fx.agent("writer"));
+        let mut pane = MessagesPane::new();
+        pane.set_filter("agent:writer");
+        let rows = listed(&pane, &ctx);
+        assert!(rows.iter().any(|m| m.from == writer), "the writer's heartbeats");
+        assert!(rows.iter().any(|m| m.to == Endpoint::Broadcast), "broadcasts reach the writer too");
+        assert!(rows.iter().all(|m| m.from == writer || m.to == writer || m.to == Endpoint::Broadcast));
+
+        // Words narrow further, case-insensitively, over the row as shown.
+        pane.set_filter("agent:researcher-2 FAILURE");
+        let rows = listed(&pane, &ctx);
+        assert_eq!(rows.len(), 2, "researcher-2 failed research-market twice by 3 s");
+        assert!(rows.iter().all(|m| matches!(m.payload, Payload::Result { error: Some(_), .. })));
+        let term = draw(100, 6, |f| pane.render(f, f.area(), &ctx));
+        insta::assert_snapshot!(term.backend());
+
+        pane.set_filter("agent:nobody");
+        assert_eq!(pane.rows(&ctx), Err("no agent named “nobody”".into()));
+    }
+
+    #[test]
+    fn a_full_message_list() {
+        let fx = super::super::agents::fixture::big();
+        let ctx = fx.ctx();
+        assert_eq!(fx.view.messages.len(), crate::tui::view::MESSAGE_CAPACITY);
+        assert!(fx.view.dropped_messages > 0);
+        let mut pane = MessagesPane::new();
+        pane.set_filter("agent:a500");
+        let rows = listed(&pane, &ctx);
+        assert!(!rows.is_empty());
+        let a = Endpoint::Agent(AgentId(500));
+        assert!(rows.iter().all(|m| m.from == a || m.to == a || m.to == Endpoint::Broadcast));
+        // Substring over every kept row, and only the visible rows drawn.
+        pane.set_filter("t1");
+        let term = draw(100, 12, |f| pane.render(f, f.area(), &ctx));
+        assert!(term.backend().to_string().contains("dropped"));
+        pane.handle_key(key(KeyCode::Home), &ctx);
+        let first = pane.rows(&ctx).unwrap()[0];
+        assert_eq!(pane.selection(&ctx), Some(Selection::Message(fx.view.messages[first].msg.id)));
+    }
+
+    #[test]
+    fn word_matches_stay_right_as_messages_come_and_go() {
+        let mut fx = pipeline();
+        let mut pane = MessagesPane::new();
+        pane.set_filter("research-market");
+        let before = listed(&pane, &fx.ctx());
+        assert!(before.iter().all(|m| payload_summary(fx.run.coordinator(), &m.payload).contains("research-market")));
+        fx.advance(6_000);
+        // Drop the oldest few as a full list would.
+        fx.view.messages.drain(..4);
+        let mut fresh = MessagesPane::new();
+        fresh.set_filter("research-market");
+        assert_eq!(listed(&pane, &fx.ctx()), listed(&fresh, &fx.ctx()));
+        assert!(listed(&pane, &fx.ctx()).len() > before.len() - 4);
+    }
+
+    #[test]
+    fn says_how_many_were_dropped() {
+        let mut fx = pipeline();
+        fx.view.dropped_messages = 1234;
+        let mut pane = MessagesPane::new();
+        pane.set_filter("type:status");
+        let term = draw(100, 4, |f| pane.render(f, f.area(), &fx.ctx()));
+        insta::assert_snapshot!(term.backend());
+    }
+}

@@ -1,0 +1,320 @@
+//! Drawing the console: the layout (all panes on a large terminal, tabs on a small one, a clear
+//! message below the minimum), the header, the status / command line and the popups. Panes draw
+//! themselves (see `panes/`).
+
+use ratatui::Frame;
+use ratatui::layout::{Alignment, Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Borders, Clear, Gauge, Paragraph, Wrap};
+
+use super::app::{App, Mode, PaneId, Popup, StatusKind};
+use super::keys::KEY_HELP;
+use super::panes::{Ctx, clock, detail, pane_block};
+use super::{cmdline, theme};
+use crate::core::state::TaskState;
+use crate::core::{Outcome, Resolution};
+
+/// Below this the console shows only a message.
+pub const MIN_WIDTH: u16 = 60;
+pub const MIN_HEIGHT: u16 = 16;
+/// From this size up every pane is visible at once; below it, one pane at a time with tabs.
+pub const FULL_WIDTH: u16 = 120;
+pub const FULL_HEIGHT: u16 = 36;
+
+pub fn draw(f: &mut Frame, app: &mut App) {
+    let area = f.area();
+    app.areas.clear();
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        let text = format!(
+            "Terminal too small: {}×{}.\nSwitchyard needs at least {MIN_WIDTH}×{MIN_HEIGHT}\n(all panes at once from {FULL_WIDTH}×{FULL_HEIGHT}).\n\nq quits.",
+            area.width, area.height
+        );
+        f.render_widget(Paragraph::new(text).alignment(Alignment::Center).wrap(Wrap { trim: true }), area);
+        return;
+    }
+    let [header, body, status] =
+        Layout::vertical([Constraint::Length(4), Constraint::Min(8), Constraint::Length(2)]).areas(area);
+    draw_header(f, header, app);
+    if area.width >= FULL_WIDTH && area.height >= FULL_HEIGHT {
+        let [top, bottom] = Layout::vertical([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(body);
+        let [dag, right] = Layout::horizontal([Constraint::Percentage(58), Constraint::Percentage(42)]).areas(top);
+        let [agents, market] = Layout::vertical([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(right);
+        let [messages, inbox, log] =
+            Layout::horizontal([Constraint::Percentage(42), Constraint::Percentage(25), Constraint::Percentage(33)])
+                .areas(bottom);
+        for (pane, rect) in [
+            (PaneId::Dag, dag),
+            (PaneId::Agents, agents),
+            (PaneId::Market, market),
+            (PaneId::Messages, messages),
+            (PaneId::Inbox, inbox),
+            (PaneId::Log, log),
+        ] {
+            draw_pane(f, app, pane, rect);
+        }
+    } else {
+        let [tabs, pane] = Layout::vertical([Constraint::Length(1), Constraint::Min(4)]).areas(body);
+        let mut spans = Vec::new();
+        for (i, p) in PaneId::ALL.iter().enumerate() {
+            let style = if *p == app.focus { theme::SELECTED } else { theme::DIM };
+            spans.push(Span::styled(format!(" {} {} ", i + 1, p.title()), style));
+        }
+        spans.push(Span::styled("  Tab switches", theme::DIM));
+        f.render_widget(Paragraph::new(Line::from(spans)), tabs);
+        draw_pane(f, app, app.focus, pane);
+    }
+    draw_status(f, status, app);
+    draw_popup(f, app);
+}
+
+fn draw_pane(f: &mut Frame, app: &mut App, pane: PaneId, area: Rect) {
+    app.areas.push((pane, area));
+    let focused = app.focus == pane;
+    let ctx = Ctx { coord: app.run.coordinator(), view: &app.sink.view, focused, now_ms: app.run.now() };
+    match pane {
+        PaneId::Dag => app.dag.render(f, area, &ctx),
+        PaneId::Agents => app.agents.render(f, area, &ctx),
+        PaneId::Market => app.market.render(f, area, &ctx),
+        PaneId::Messages => app.messages.render(f, area, &ctx),
+        PaneId::Inbox => app.inbox.render(f, area, &ctx),
+        PaneId::Log => app.log.render(f, area, focused),
+    }
+}
+
+/// Run state in words: RUNNING / PAUSED / WAITING FOR OPERATOR / FINISHED: succeeded|failed.
+pub fn run_state(app: &mut App) -> (String, Style) {
+    let waiting = app.run.is_waiting_for_operator();
+    let s = app.run.coordinator().state();
+    match s.finished {
+        Some(Outcome::Succeeded) => {
+            ("FINISHED: succeeded".into(), Style::new().fg(Color::Green).add_modifier(Modifier::BOLD))
+        }
+        Some(Outcome::Failed) => ("FINISHED: failed".into(), Style::new().fg(Color::Red).add_modifier(Modifier::BOLD)),
+        None if s.paused => ("PAUSED".into(), Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD)),
+        None if waiting => (
+            format!("WAITING FOR OPERATOR ({} stuck)", app.run.coordinator().stuck_tasks()),
+            Style::new().fg(Color::LightRed).add_modifier(Modifier::BOLD),
+        ),
+        None => ("RUNNING".into(), Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD)),
+    }
+}
+
+fn draw_header(f: &mut Frame, area: Rect, app: &mut App) {
+    let (state_text, state_style) = run_state(app);
+    let coord = app.run.coordinator();
+    let s = coord.state();
+    let total = s.tasks.len();
+    let count = |st: TaskState| s.tasks.iter().filter(|t| t.state == st).count();
+    let running = count(TaskState::Running);
+    let waiting = s.tasks.iter().filter(|t| matches!(t.state, TaskState::Waiting | TaskState::Ready)).count();
+    let block = Block::new()
+        .borders(Borders::ALL)
+        .border_type(BorderType::Rounded)
+        .border_style(theme::BORDER)
+        .title(Line::from(Span::styled(format!(" Switchyard · {} ", coord.scenario().name), theme::TITLE)));
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    let [line1, line2] = Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(inner);
+    let ro = if app.opts.read_only { "  READ-ONLY" } else { "" };
+    let l1 = Line::from(vec![
+        Span::styled(state_text, state_style),
+        Span::styled(ro, Style::new().fg(Color::Magenta)),
+        Span::raw(format!("   t = {}   speed ×{}   ", clock(app.run.now()), fmt_speed(app.speed))),
+        Span::styled(format!("▶ {running} running"), Style::new().fg(Color::Cyan)),
+        Span::raw(format!("  · {waiting} waiting  ")),
+        Span::styled(format!("✗ {} failed", s.failed), Style::new().fg(Color::Red)),
+        Span::styled(format!("  ↻ {} retried", s.retries), Style::new().fg(Color::Yellow)),
+        Span::styled(format!("  ! {} escalated", s.inbox.len()), Style::new().fg(Color::LightRed)),
+        Span::raw(format!("  ✉ {:.0} msg/s", app.sink.view.msgs_per_sec)),
+    ]);
+    f.render_widget(Paragraph::new(l1), line1);
+    let done = s.completed as usize;
+    let ratio = if total == 0 { 1.0 } else { done as f64 / total as f64 };
+    let label = format!("{done}/{total} done · {} skipped", s.skipped);
+    f.render_widget(
+        Gauge::default().ratio(ratio).label(label).gauge_style(Style::new().fg(Color::Green).bg(Color::Black)),
+        line2,
+    );
+}
+
+fn fmt_speed(x: f64) -> String {
+    if x >= 1.0 { format!("{x:.0}") } else { format!("{x}") }
+}
+
+fn draw_status(f: &mut Frame, area: Rect, app: &App) {
+    let [line, hints] = Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(area);
+    let coord = app.run.coordinator();
+    match app.mode {
+        Mode::Command => {
+            f.render_widget(Paragraph::new(format!(":{}▏", app.cmdline.text)), line);
+            f.render_widget(Paragraph::new(Span::styled(app.cmdline.hint(coord), theme::DIM)), hints);
+            return;
+        }
+        Mode::Filter => {
+            f.render_widget(Paragraph::new(format!("/{}▏", app.filter_text)), line);
+            let hint = format!("filter {} · Enter keeps it · Esc clears", app.focus.title());
+            f.render_widget(Paragraph::new(Span::styled(hint, theme::DIM)), hints);
+            return;
+        }
+        Mode::Normal => {}
+    }
+    if let Some((text, kind)) = &app.status {
+        let style = match kind {
+            StatusKind::Info => Style::new().fg(Color::Green),
+            StatusKind::Error => Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
+        };
+        f.render_widget(Paragraph::new(Span::styled(text.as_str(), style)), line);
+    } else if !app.filter_text.is_empty() {
+        f.render_widget(Paragraph::new(format!("filter: {}", app.filter_text)), line);
+    }
+    let hint = "? help  : command  / filter  Space pause  . step  +/- speed  Tab pane  Enter detail  q quit";
+    f.render_widget(Paragraph::new(Span::styled(hint, theme::DIM)), hints);
+}
+
+/// A centred rectangle of at most `w`×`h` inside `area`.
+pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
+    let w = w.min(area.width);
+    let h = h.min(area.height);
+    Rect { x: area.x + (area.width - w) / 2, y: area.y + (area.height - h) / 2, width: w, height: h }
+}
+
+fn popup_block(title: &str) -> Block<'_> {
+    Block::new()
+        .borders(Borders::ALL)
+        .border_type(BorderType::Double)
+        .border_style(theme::FOCUSED_BORDER)
+        .title(Line::from(Span::styled(format!(" {title} "), theme::TITLE)))
+        .title_bottom(Line::from(Span::styled(" Esc closes ", theme::DIM)).right_aligned())
+}
+
+fn draw_popup(f: &mut Frame, app: &App) {
+    let Some(popup) = &app.popup else { return };
+    let area = f.area();
+    let coord = app.run.coordinator();
+    match popup {
+        Popup::Help { scroll } => {
+            let mut lines = Vec::new();
+            for (section, keys) in KEY_HELP {
+                lines.push(Line::from(Span::styled(*section, theme::TITLE)));
+                for (k, what) in *keys {
+                    lines.push(Line::from(vec![
+                        Span::styled(format!("  {k:<26}"), Style::new().fg(Color::Cyan)),
+                        Span::raw(*what),
+                    ]));
+                }
+                lines.push(Line::raw(""));
+            }
+            lines.push(Line::from(Span::styled(
+                "Commands (`:` then the command; ` -- reason` is journaled)",
+                theme::TITLE,
+            )));
+            for (name, args, what) in cmdline::COMMANDS {
+                let usage = format!("  :{name} {args}");
+                lines.push(Line::from(vec![
+                    Span::styled(format!("{usage:<42}"), Style::new().fg(Color::Cyan)),
+                    Span::raw(*what),
+                ]));
+            }
+            let rect = centered(area, 100, area.height.saturating_sub(4));
+            f.render_widget(Clear, rect);
+            f.render_widget(Paragraph::new(lines).block(popup_block("Help — ↑↓ scroll")).scroll((*scroll, 0)), rect);
+        }
+        Popup::Detail { sel, scroll } => {
+            let ctx = Ctx { coord, view: &app.sink.view, focused: true, now_ms: app.run.now() };
+            detail::render_detail(f, area, *sel, &ctx, *scroll);
+        }
+        Popup::Confirm { action, preview, reason } => {
+            let mut lines: Vec<Line> = preview.iter().map(|l| Line::raw(l.as_str())).collect();
+            if let Some(r) = reason {
+                lines.push(Line::from(Span::styled(format!("reason: {r}"), theme::DIM)));
+            }
+            lines.push(Line::raw(""));
+            lines.push(Line::from(vec![
+                Span::styled("y", Style::new().fg(Color::Green).add_modifier(Modifier::BOLD)),
+                Span::raw(" do it   "),
+                Span::styled("n", Style::new().fg(Color::Red).add_modifier(Modifier::BOLD)),
+                Span::raw(" / Esc keep things as they are"),
+            ]));
+            let rect = centered(area, 90, lines.len() as u16 + 2);
+            f.render_widget(Clear, rect);
+            let title = format!("Confirm {}", action.name());
+            f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }).block(popup_block(&title)), rect);
+        }
+        Popup::PickAgent { task, agents, index } => {
+            let s = coord.state();
+            let mut lines = vec![Line::from(Span::styled(
+                format!("Reassign {} to (agents with its capability):", coord.task_name(*task)),
+                theme::TITLE,
+            ))];
+            for (i, &a) in agents.iter().enumerate() {
+                let rt = &s.agents[a.ix()];
+                let state = if !rt.alive {
+                    "down"
+                } else if rt.draining {
+                    "draining"
+                } else if rt.running.len() as u32 >= rt.max_concurrent {
+                    "full"
+                } else {
+                    "free"
+                };
+                let text = format!(
+                    "{} {:<20} {}/{} {state}",
+                    if i == *index { "›" } else { " " },
+                    coord.agent_name(a),
+                    rt.running.len(),
+                    rt.max_concurrent
+                );
+                let style = if i == *index { theme::SELECTED } else { Style::new() };
+                lines.push(Line::from(Span::styled(text, style)));
+            }
+            lines.push(Line::from(Span::styled("↑↓ choose · Enter reassign · Esc cancel", theme::DIM)));
+            let rect = centered(area, 60, lines.len() as u16 + 2);
+            f.render_widget(Clear, rect);
+            f.render_widget(Paragraph::new(lines).block(popup_block("Reassign")), rect);
+        }
+        Popup::PickResolution { task, index } => {
+            let mut lines =
+                vec![Line::from(Span::styled(format!("Resolve {}:", coord.task_name(*task)), theme::TITLE))];
+            let what = [
+                "run it again with a fresh retry budget",
+                "skip it and its dependents",
+                "mark it done by hand; dependents go ahead",
+                "fail it; dependents are skipped",
+            ];
+            for (i, r) in Resolution::ALL.iter().enumerate() {
+                let text = format!("{} {:<6} {}", if i == *index { "›" } else { " " }, r.name(), what[i]);
+                let style = if i == *index { theme::SELECTED } else { Style::new() };
+                lines.push(Line::from(Span::styled(text, style)));
+            }
+            lines.push(Line::from(Span::styled(
+                "↑↓ choose · Enter resolve · Esc cancel · add a note with :resolve TASK done NOTE",
+                theme::DIM,
+            )));
+            let rect = centered(area, 90, lines.len() as u16 + 2);
+            f.render_widget(Clear, rect);
+            f.render_widget(Paragraph::new(lines).block(popup_block("Resolve")), rect);
+        }
+        Popup::Quit => {
+            let lines = vec![
+                Line::raw("The run is still active. Quit anyway?"),
+                Line::from(Span::styled("(the journal keeps everything so far)", theme::DIM)),
+                Line::raw(""),
+                Line::from(vec![
+                    Span::styled("y", Style::new().fg(Color::Green).add_modifier(Modifier::BOLD)),
+                    Span::raw(" quit   "),
+                    Span::styled("n", Style::new().fg(Color::Red).add_modifier(Modifier::BOLD)),
+                    Span::raw(" stay"),
+                ]),
+            ];
+            let rect = centered(area, 48, 6);
+            f.render_widget(Clear, rect);
+            f.render_widget(Paragraph::new(lines).alignment(Alignment::Center).block(popup_block("Quit?")), rect);
+        }
+    }
+}
+
+/// A pane frame with nothing in it (kept for panes that are not built yet).
+pub fn placeholder(f: &mut Frame, area: Rect, title: &str, focused: bool, text: &str) {
+    f.render_widget(Paragraph::new(Span::styled(text, theme::DIM)).block(pane_block(title, None, focused)), area);
+}

@@ -1,0 +1,115 @@
+//! End to end: the real binary in a real terminal (tmux), driven by keys like an operator would,
+//! checked on the captured screen, in the journal, and in the terminal state after it quits.
+//! `.ci/run` installs tmux when it is missing.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+struct Session(String);
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux").args(["kill-session", "-t", &self.0]).output();
+    }
+}
+
+fn tmux(args: &[&str]) -> String {
+    let out = Command::new("tmux").args(args).output().expect("tmux is installed (.ci/run installs it)");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn capture(s: &Session) -> String {
+    tmux(&["capture-pane", "-p", "-t", &s.0])
+}
+
+fn send(s: &Session, keys: &[&str]) {
+    let mut args = vec!["send-keys", "-t", &s.0];
+    args.extend_from_slice(keys);
+    tmux(&args);
+}
+
+/// Waits until the screen contains `text` (or fails with the last screen).
+fn wait_for(s: &Session, text: &str) -> String {
+    let start = Instant::now();
+    loop {
+        let screen = capture(s);
+        if screen.contains(text) {
+            return screen;
+        }
+        if start.elapsed() > Duration::from_secs(20) {
+            panic!("timed out waiting for {text:?}; screen:\n{screen}");
+        }
+        sleep(Duration::from_millis(100));
+    }
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("switchyard-e2e-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+#[test]
+fn operator_pauses_steps_retries_reads_help_and_quits_with_the_terminal_restored() {
+    let scenario = tmp("flaky.json");
+    std::fs::write(
+        &scenario,
+        r#"{"name": "e2e-flaky", "seed": 1, "heartbeat_ms": 0,
+            "agents": [{"id": "doomed", "capabilities": ["x"],
+                        "profile": {"duration_ms": {"mean": 4000, "jitter": 0}, "failure_rate": 1.0}}],
+            "tasks": [{"id": "flaky", "capability": "x", "retry": {"max_attempts": 1}},
+                      {"id": "after", "capability": "x", "depends_on": ["flaky"]}]}"#,
+    )
+    .unwrap();
+    let journal = tmp("e2e.jsonl");
+    let session = Session(format!("switchyard-e2e-{}", std::process::id()));
+    let cmd = format!(
+        "{} run {} --journal {}; echo EXITED:$?; sleep 60",
+        env!("CARGO_BIN_EXE_switchyard"),
+        scenario.display(),
+        journal.display()
+    );
+    tmux(&["new-session", "-d", "-s", &session.0, "-x", "160", "-y", "45", &cmd]);
+
+    wait_for(&session, "RUNNING");
+    assert_eq!(tmux(&["display-message", "-p", "-t", &session.0, "#{alternate_on}"]).trim(), "1");
+
+    send(&session, &["Space"]);
+    wait_for(&session, "PAUSED");
+    // Single step: the next thing that happens is the attempt failing at 4 s.
+    send(&session, &["."]);
+    let screen = wait_for(&session, "step to 0:04.000");
+    assert!(screen.contains("1 failed"), "{screen}");
+
+    // The DAG pane has the focus and `flaky` (the first task) selected: retry it.
+    send(&session, &["r"]);
+    wait_for(&session, "retry flaky");
+
+    send(&session, &["?"]);
+    let help = wait_for(&session, "Help");
+    assert!(help.contains("reassign to an agent chosen from a list"), "{help}");
+    send(&session, &["Escape"]);
+
+    // The run is active again (retried), so quitting asks first.
+    send(&session, &["q"]);
+    wait_for(&session, "Quit anyway?");
+    send(&session, &["y"]);
+    let after = wait_for(&session, "EXITED:");
+    assert!(after.contains("EXITED:0"), "{after}");
+    assert_eq!(tmux(&["display-message", "-p", "-t", &session.0, "#{alternate_on}"]).trim(), "0");
+    assert_eq!(tmux(&["display-message", "-p", "-t", &session.0, "#{cursor_flag}"]).trim(), "1");
+
+    let text = std::fs::read_to_string(&journal).unwrap();
+    for needle in [
+        "\"kind\":\"run_paused\"",
+        "\"action\":\"step\"",
+        "\"kind\":\"task_failed\"",
+        "\"action\":\"retry\"",
+        "\"kind\":\"task_reopened\",\"task\":\"flaky\"",
+        "\"kind\":\"task_reopened\",\"task\":\"after\"",
+    ] {
+        assert!(text.contains(needle), "journal lacks {needle}:\n{text}");
+    }
+}
