@@ -210,7 +210,8 @@ impl<'a, 'd> Decoder<'a, 'd> {
             }
             Ok(())
         });
-        *out = list.drain(..).collect();
+        *out = Vec::with_capacity(list.len());
+        out.append(&mut list);
         self.list = list;
         found
     }

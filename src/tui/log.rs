@@ -70,7 +70,8 @@ impl LogPane {
             .output_target(false)
             .output_file(false)
             .output_line(false)
-            .output_timestamp(Some("%H:%M:%S".into()))
+            // Lines carry the virtual time themselves; the wall clock would only take room.
+            .output_timestamp(None)
             .style_error(Style::new().fg(Color::Red))
             .style_warn(Style::new().fg(Color::Yellow))
             .style_info(Style::new().fg(Color::Gray))

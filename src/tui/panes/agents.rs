@@ -228,20 +228,25 @@ impl AgentsPane {
         }
 
         // Widths come from every agent, not just the visible ones, so columns hold still while scrolling.
-        let id_w = specs.iter().map(|a| a.id.chars().count()).max().unwrap_or(0).clamp(5, 20);
         let max_slots = agents.iter().map(|a| a.max_concurrent).max().unwrap_or(1);
         let bar_w = max_slots.min(MAX_BAR) as usize;
         let load_w = (bar_w + 1 + 2 * max_slots.to_string().len() + 1).max(4);
         let caps_want = specs.iter().map(|a| a.capabilities.join(",").chars().count()).max().unwrap_or(0).clamp(12, 24);
-        let fixed = 1 + id_w + 8 + load_w + 5 + 4 + 4 + 6;
-        let rest = (inner.width as usize).saturating_sub(fixed + 9);
+        // Numbers never get cut: on a narrow pane the id gives way first (down to 5), then
+        // capabilities and the sparkline disappear.
+        let fixed_without_id = 1 + 8 + load_w + 5 + 4 + 4 + 6 + 9;
+        let id_want = specs.iter().map(|a| a.id.chars().count()).max().unwrap_or(0).clamp(5, 20);
+        let id_w = id_want.min((inner.width as usize).saturating_sub(fixed_without_id)).max(5);
+        let rest = (inner.width as usize).saturating_sub(fixed_without_id + id_w);
         // The sparkline takes what the capabilities leave, and goes first when space is short.
         let (caps_w, spark_w) = if rest >= caps_want + 6 {
             (caps_want, (rest - caps_want - 1).min(crate::tui::view::LOAD_SAMPLES))
         } else if rest >= 20 {
             (rest - rest / 3 - 1, rest / 3)
-        } else {
+        } else if rest >= 6 {
             (rest, 0)
+        } else {
+            (0, 0)
         };
 
         let header = Row::new(vec![

@@ -300,7 +300,7 @@ impl MessagesPane {
         let time_w = if ctx.view.messages.back().is_some_and(|r| r.t_ms >= 600_000) { 9 } else { 8 };
         let fixed = 1 + time_w + id_w + 12 + id_w + 6;
         // One end of every message is the coordinator (`coord`), so a route is one name plus 8.
-        let spare = (inner.width as usize).saturating_sub(fixed + 8 + 20);
+        let spare = (inner.width as usize).saturating_sub(fixed + 8 + 10);
         let name_w = names.clamp(5, 16).min(spare.max(6));
         let route_w = name_w + 8;
         let payload_w = (inner.width as usize).saturating_sub(fixed + route_w);
