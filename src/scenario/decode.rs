@@ -8,6 +8,7 @@
 
 use super::error::{Diag, hint};
 use super::lexer::{Key, Kind, LexResult as R, Lexer, Number};
+use super::number::Scan;
 use super::types::Strategy;
 use std::fmt::Write as _;
 
@@ -21,6 +22,18 @@ pub(crate) enum Bound {
     AtLeast(f64),
     Above(f64),
     Unit,
+}
+
+impl Bound {
+    /// Whether `v` is finite and within the bound (what [`Decoder::float`] accepts without a word).
+    fn admits(self, v: f64) -> bool {
+        v.is_finite()
+            && match self {
+                Bound::AtLeast(m) => v >= m,
+                Bound::Above(m) => v > m,
+                Bound::Unit => (0.0..=1.0).contains(&v),
+            }
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -218,6 +231,10 @@ impl<'a, 'd> Decoder<'a, 'd> {
 
     /// Read a whole number within `min..=max`.
     pub(crate) fn int(&mut self, min: i128, max: i128) -> R<Option<i128>> {
+        let fits = |s: &Scan| s.int().map(i128::from).filter(|v| (min..=max).contains(v));
+        if let Some(v) = self.lx.number_if(fits) {
+            return Ok(Some(v));
+        }
         let (kind, at) = self.lx.peek()?;
         if kind != Kind::Number {
             self.mismatch("an integer", kind, at)?;
@@ -257,6 +274,9 @@ impl<'a, 'd> Decoder<'a, 'd> {
 
     /// Read a number within `bound`.
     pub(crate) fn float(&mut self, bound: Bound) -> R<Option<f64>> {
+        if let Some(v) = self.lx.number_if(|s| s.float().filter(|&v| bound.admits(v))) {
+            return Ok(Some(v));
+        }
         let (kind, at) = self.lx.peek()?;
         if kind != Kind::Number {
             self.mismatch("a number", kind, at)?;
@@ -300,13 +320,13 @@ impl<'a, 'd> Decoder<'a, 'd> {
 
 /// `n` as a float (infinite or NaN when out of range).
 fn float_value(n: &Number) -> f64 {
-    n.float.unwrap_or_else(|| n.text.parse().unwrap_or(f64::NAN))
+    n.scan.float().unwrap_or_else(|| n.text.parse().unwrap_or(f64::NAN))
 }
 
 /// `n` as a whole number: `None` when it has a fractional part, `Some(None)` when it is whole but
 /// too large to represent (1e300).
 fn whole_value(n: &Number) -> Option<Option<i128>> {
-    if let Some(v) = n.int {
+    if let Some(v) = n.scan.int() {
         return Some(Some(v.into()));
     }
     if n.integer {

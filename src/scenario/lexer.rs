@@ -40,10 +40,8 @@ pub(crate) struct SyntaxError {
 pub(crate) struct Number<'t> {
     pub text: &'t str,
     pub integer: bool,
-    /// The value as an integer or a float, when the scan could compute it exactly on the way
-    /// (see [`number`]); otherwise parse `text`.
-    pub int: Option<i64>,
-    pub float: Option<f64>,
+    /// For its value, when cheap (see [`number`]); otherwise parse `text`.
+    pub scan: number::Scan,
 }
 
 /// An object key, matched against the field names the caller expects.
@@ -556,8 +554,24 @@ impl<'a> Lexer<'a> {
             let s = scan.map_err(|(at, message)| self.error(at, message))?;
             let start = self.pos;
             self.pos = s.end;
-            return Ok(Number { text: &self.win.text[start..s.end], integer: s.integer, int: s.int, float: s.float });
+            return Ok(Number { text: &self.win.text[start..s.end], integer: s.integer, scan: s });
         }
+    }
+
+    /// The fast path for a number value: if a well-formed number starts right at the cursor and
+    /// ends within what is visible, and `accept` takes it (returns `Some`), consume it. Otherwise
+    /// consume nothing, and the caller goes the general way ([`peek`](Self::peek), then
+    /// [`number`](Self::number)), which also explains any problem.
+    #[inline]
+    pub(crate) fn number_if<T>(&mut self, accept: impl FnOnce(&number::Scan) -> Option<T>) -> Option<T> {
+        let b = self.win.text.as_bytes();
+        if !matches!(b.get(self.pos), Some(b'-' | b'0'..=b'9')) {
+            return None;
+        }
+        let scan = number::scan(b, self.pos).ok().filter(|s| s.end < b.len())?;
+        let value = accept(&scan)?;
+        self.pos = scan.end;
+        Some(value)
     }
 
     fn literal(&mut self, word: &'static str) -> LexResult<()> {

@@ -8,15 +8,38 @@
 //! exactly representable is correctly rounded: the value `parse` gives). Anything else is left to
 //! `parse` on the text.
 
-/// A number's extent and, when cheap, its value.
+/// A number's extent, and what is needed to compute its value cheaply.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct Scan {
     /// Index just past the number.
     pub end: usize,
     /// Neither fraction nor exponent.
     pub integer: bool,
-    pub int: Option<i64>,
-    pub float: Option<f64>,
+    exponent: bool,
+    negative: bool,
+    /// All the digits as one integer, meaningful when there are at most 19 of them.
+    mantissa: u64,
+    digits: usize,
+    decimals: usize,
+}
+
+impl Scan {
+    /// The value of a plain integer of up to 18 digits (below 2^63, so the sign cannot overflow).
+    #[inline]
+    pub(crate) fn int(&self) -> Option<i64> {
+        let v = self.mantissa as i64;
+        (self.integer && self.digits <= 18).then_some(if self.negative { -v } else { v })
+    }
+
+    /// The value of a number without exponent whose digits fit 2^53, with at most 22 decimals.
+    #[inline]
+    pub(crate) fn float(&self) -> Option<f64> {
+        let fits = !self.exponent && self.digits <= 19 && self.mantissa <= 1 << 53 && self.decimals < POW10.len();
+        fits.then(|| {
+            let v = self.mantissa as f64 / POW10[self.decimals];
+            if self.negative { -v } else { v }
+        })
+    }
 }
 
 /// Exact powers of ten (all below 2^53 × 2^22, so exactly representable).
@@ -25,80 +48,57 @@ const POW10: [f64; 23] = [
     1e21, 1e22,
 ];
 
-/// Digits so far, as one integer while there are at most 19 of them (so it cannot overflow).
-#[derive(Default)]
-struct Digits {
-    value: u64,
-    count: usize,
-}
-
-impl Digits {
-    /// Consume a run of digits at `b[*i..]`.
-    #[inline]
-    fn run(&mut self, b: &[u8], i: &mut usize) {
-        while let Some(&d @ b'0'..=b'9') = b.get(*i) {
-            self.value = self.value.wrapping_mul(10).wrapping_add(u64::from(d - b'0'));
-            self.count += 1;
-            *i += 1;
+/// Consume the digits at `b[*i..]`, accumulating them into `mantissa` (which wraps harmlessly
+/// beyond 19 digits: it is not used then); returns how many there were.
+#[inline]
+fn digits(b: &[u8], i: &mut usize, mantissa: &mut u64) -> usize {
+    let start = *i;
+    while let Some(&c) = b.get(*i) {
+        let d = c.wrapping_sub(b'0');
+        if d > 9 {
+            break;
         }
+        *mantissa = mantissa.wrapping_mul(10).wrapping_add(u64::from(d));
+        *i += 1;
     }
+    *i - start
 }
 
 /// Scan the number starting at `b[start]` (JSON grammar, checked strictly); an error is an index
 /// and a message. The end of `b` stops it like any other byte that cannot continue a number.
 #[inline]
 pub(crate) fn scan(b: &[u8], start: usize) -> Result<Scan, (usize, &'static str)> {
-    let mut i = start;
-    let negative = b.get(i) == Some(&b'-');
-    if negative {
-        i += 1;
+    let negative = b.get(start) == Some(&b'-');
+    let mut i = start + usize::from(negative);
+    let mut mantissa = 0;
+    let first = i;
+    let int_digits = digits(b, &mut i, &mut mantissa);
+    if int_digits == 0 {
+        return Err((i, "invalid number: expected a digit"));
     }
-    let mut digits = Digits::default();
-    match b.get(i) {
-        Some(b'0') => {
-            i += 1;
-            digits.count = 1;
-            if let Some(b'0'..=b'9') = b.get(i) {
-                return Err((start, "invalid number: leading zeros are not allowed"));
-            }
-        }
-        Some(b'1'..=b'9') => digits.run(b, &mut i),
-        _ => return Err((i, "invalid number: expected a digit")),
+    if int_digits > 1 && b[first] == b'0' {
+        return Err((start, "invalid number: leading zeros are not allowed"));
     }
-    let int_digits = digits.count;
-    let mut integer = true;
+    let mut decimals = 0;
     if b.get(i) == Some(&b'.') {
         i += 1;
-        integer = false;
-        if !matches!(b.get(i), Some(b'0'..=b'9')) {
+        decimals = digits(b, &mut i, &mut mantissa);
+        if decimals == 0 {
             return Err((i, "invalid number: expected a digit after `.`"));
         }
-        digits.run(b, &mut i);
     }
-    let mut exponent = false;
-    if let Some(b'e' | b'E') = b.get(i) {
+    let exponent = matches!(b.get(i), Some(b'e' | b'E'));
+    if exponent {
         i += 1;
-        integer = false;
-        exponent = true;
         if let Some(b'+' | b'-') = b.get(i) {
             i += 1;
         }
-        if !matches!(b.get(i), Some(b'0'..=b'9')) {
+        if digits(b, &mut i, &mut 0) == 0 {
             return Err((i, "invalid number: expected a digit in the exponent"));
         }
-        while let Some(b'0'..=b'9') = b.get(i) {
-            i += 1;
-        }
     }
-    let Digits { value, count } = digits;
-    let decimals = count - int_digits;
-    // Up to 18 digits is below 2^63, so the negation cannot overflow.
-    let int = (integer && count <= 18).then(|| if negative { -(value as i64) } else { value as i64 });
-    let float = (!exponent && count <= 19 && value <= 1 << 53 && decimals < POW10.len()).then(|| {
-        let v = value as f64 / POW10[decimals];
-        if negative { -v } else { v }
-    });
-    Ok(Scan { end: i, integer, int, float })
+    let integer = decimals == 0 && !exponent;
+    Ok(Scan { end: i, integer, exponent, negative, mantissa, digits: int_digits + decimals, decimals })
 }
 
 #[cfg(test)]
@@ -114,20 +114,20 @@ mod tests {
 
     #[test]
     fn cheap_values() {
-        assert_eq!(whole("0").int, Some(0));
-        assert_eq!(whole("-17").int, Some(-17));
-        assert_eq!(whole("999999999999999999").int, Some(999_999_999_999_999_999));
-        assert_eq!(whole("1000000000000000000").int, None); // 19 digits: left to `parse`.
-        assert_eq!(whole("1.5").int, None);
-        assert_eq!(whole("0.2").float, Some(0.2));
-        assert_eq!(whole("-0").float.map(f64::to_bits), Some((-0.0f64).to_bits()));
-        assert_eq!(whole("2.0").float, Some(2.0));
-        assert_eq!(whole("1e3").float, None);
-        assert_eq!(whole("12345678901234567890").float, None);
-        assert_eq!(whole("0.000000000000000001").float, Some(1e-18));
-        assert_eq!(whole("0.0000000000000000001").float, None); // 20 digits: left to `parse`.
-        assert_eq!(whole("-0.000").float.map(f64::to_bits), Some((-0.0f64).to_bits()));
-        assert_eq!(whole("9007199254740993.0").float, None); // 2^53 + 1
+        assert_eq!(whole("0").int(), Some(0));
+        assert_eq!(whole("-17").int(), Some(-17));
+        assert_eq!(whole("999999999999999999").int(), Some(999_999_999_999_999_999));
+        assert_eq!(whole("1000000000000000000").int(), None); // 19 digits: left to `parse`.
+        assert_eq!(whole("1.5").int(), None);
+        assert_eq!(whole("0.2").float(), Some(0.2));
+        assert_eq!(whole("-0").float().map(f64::to_bits), Some((-0.0f64).to_bits()));
+        assert_eq!(whole("2.0").float(), Some(2.0));
+        assert_eq!(whole("1e3").float(), None);
+        assert_eq!(whole("12345678901234567890").float(), None);
+        assert_eq!(whole("0.000000000000000001").float(), Some(1e-18));
+        assert_eq!(whole("0.0000000000000000001").float(), None); // 20 digits: left to `parse`.
+        assert_eq!(whole("-0.000").float().map(f64::to_bits), Some((-0.0f64).to_bits()));
+        assert_eq!(whole("9007199254740993.0").float(), None); // 2^53 + 1
     }
 
     proptest! {
@@ -141,10 +141,10 @@ mod tests {
                 None => int.to_string(),
             };
             let s = whole(&text);
-            if let Some(v) = s.int {
+            if let Some(v) = s.int() {
                 prop_assert_eq!(i128::from(v), text.parse::<i128>().unwrap());
             }
-            if let Some(v) = s.float {
+            if let Some(v) = s.float() {
                 prop_assert_eq!(v.to_bits(), text.parse::<f64>().unwrap().to_bits(), "{}", text);
             }
         }

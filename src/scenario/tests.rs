@@ -473,7 +473,7 @@ mod lexing {
                 let mut lx = Lexer::new(&text);
                 lx.peek().unwrap();
                 let n = lx.number().unwrap();
-                let (found, float) = (n.text.to_string(), n.float);
+                let (found, float) = (n.text.to_string(), n.scan.float());
                 lx.finish().unwrap();
                 prop_assert_eq!(found.as_str(), text.as_str());
                 prop_assert_eq!(found.parse::<f64>().unwrap(), text.parse::<f64>().unwrap());

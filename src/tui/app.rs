@@ -162,6 +162,8 @@ pub struct App {
     carry_ms: f64,
     /// Where each pane was drawn last (for mouse clicks).
     pub areas: Vec<(PaneId, Rect)>,
+    /// The size of the last frame (to keep popup scrolling within its content).
+    pub screen: Rect,
     pub restarts: u32,
 }
 
@@ -197,6 +199,7 @@ impl App {
             quit: false,
             carry_ms: 0.0,
             areas: Vec::new(),
+            screen: Rect::default(),
             restarts: 0,
         };
         app.start_run();
@@ -605,10 +608,10 @@ impl App {
         let Some(popup) = self.popup.take() else { return };
         match popup {
             Popup::Help { .. } | Popup::Detail { .. } => match key.code {
-                KeyCode::Up | KeyCode::Char('k') => self.popup = Some(scrolled(popup, -1)),
-                KeyCode::Down | KeyCode::Char('j') => self.popup = Some(scrolled(popup, 1)),
-                KeyCode::PageUp => self.popup = Some(scrolled(popup, -10)),
-                KeyCode::PageDown => self.popup = Some(scrolled(popup, 10)),
+                KeyCode::Up | KeyCode::Char('k') => self.popup = Some(self.scrolled(popup, -1)),
+                KeyCode::Down | KeyCode::Char('j') => self.popup = Some(self.scrolled(popup, 1)),
+                KeyCode::PageUp => self.popup = Some(self.scrolled(popup, -10)),
+                KeyCode::PageDown => self.popup = Some(self.scrolled(popup, 10)),
                 KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q') | KeyCode::Char('?') => {}
                 _ => self.popup = Some(popup),
             },
@@ -650,6 +653,19 @@ impl App {
                 KeyCode::Char('y') | KeyCode::Char('Y') | KeyCode::Char('q') => self.quit = true,
                 _ => {}
             },
+        }
+    }
+
+    /// A scrollable popup moved by `delta` lines, kept within its content.
+    fn scrolled(&self, popup: Popup, delta: i32) -> Popup {
+        let apply = |s: u16, max: u16| (s as i32 + delta).clamp(0, max as i32) as u16;
+        match popup {
+            Popup::Help { scroll } => Popup::Help { scroll: apply(scroll, super::ui::help_max_scroll(self.screen)) },
+            Popup::Detail { sel, scroll } => {
+                let max = super::panes::detail::max_scroll(self.screen, sel, &self.ctx(true));
+                Popup::Detail { sel, scroll: apply(scroll, max) }
+            }
+            other => other,
         }
     }
 
@@ -711,16 +727,6 @@ impl App {
             }
             _ => {}
         }
-    }
-}
-
-/// A scrollable popup moved by `delta` lines.
-fn scrolled(popup: Popup, delta: i32) -> Popup {
-    let apply = |s: u16| (s as i32 + delta).clamp(0, u16::MAX as i32) as u16;
-    match popup {
-        Popup::Help { scroll } => Popup::Help { scroll: apply(scroll) },
-        Popup::Detail { sel, scroll } => Popup::Detail { sel, scroll: apply(scroll) },
-        other => other,
     }
 }
 

@@ -252,3 +252,48 @@ fn restart_rotates_the_journal_and_starts_over() {
     let new = std::fs::read_to_string(&journal).unwrap();
     assert!(new.starts_with("{\"seq\":0,\"t_ms\":0,\"kind\":\"run_started\""));
 }
+
+#[test]
+fn every_popup_at_160x45_and_80x24() {
+    let mut a = app();
+    command(&mut a, "hold draft");
+    advance(&mut a, 20_000);
+    command(&mut a, "escalate draft");
+    let popups = [
+        ("help", Popup::Help { scroll: 0 }),
+        ("detail_task", Popup::Detail { sel: super::panes::Selection::Task(TaskId(1)), scroll: 0 }),
+        ("detail_agent", Popup::Detail { sel: super::panes::Selection::Agent(AgentId(1)), scroll: 0 }),
+        ("detail_message", Popup::Detail { sel: super::panes::Selection::Message(12), scroll: 0 }),
+        (
+            "confirm",
+            Popup::Confirm {
+                action: crate::core::OpAction::Cancel(TaskId(4)),
+                reason: Some("not needed".into()),
+                preview: vec!["cancel draft: 2 dependents will be skipped".into(), "skipped: review, report".into()],
+            },
+        ),
+        ("pick_agent_small", Popup::PickAgent { task: TaskId(4), agents: vec![AgentId(3)], index: 0 }),
+        ("pick_resolution", Popup::PickResolution { task: TaskId(4), index: 2 }),
+        ("quit", Popup::Quit),
+    ];
+    for (name, popup) in popups {
+        a.popup = Some(popup);
+        insta::assert_snapshot!(format!("popup_{name}_160x45"), screen(&mut a, 160, 45));
+        insta::assert_snapshot!(format!("popup_{name}_80x24"), screen(&mut a, 80, 24));
+    }
+}
+
+#[test]
+fn popup_scrolling_stops_at_the_end_of_the_content() {
+    let mut a = app();
+    screen(&mut a, 80, 24);
+    key(&mut a, KeyCode::Char('?'));
+    for _ in 0..500 {
+        key(&mut a, KeyCode::Down);
+    }
+    let Some(Popup::Help { scroll }) = a.popup else { panic!() };
+    assert_eq!(scroll, ui::help_max_scroll(a.screen));
+    assert!(scroll > 0, "the help is longer than an 80×24 screen");
+    key(&mut a, KeyCode::Up);
+    assert_eq!(a.popup, Some(Popup::Help { scroll: scroll - 1 }), "one Up moves back at once");
+}

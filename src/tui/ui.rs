@@ -24,6 +24,7 @@ pub const FULL_HEIGHT: u16 = 36;
 
 pub fn draw(f: &mut Frame, app: &mut App) {
     let area = f.area();
+    app.screen = area;
     app.areas.clear();
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         let text = format!(
@@ -117,17 +118,33 @@ fn draw_header(f: &mut Frame, area: Rect, app: &mut App) {
     f.render_widget(block, area);
     let [line1, line2] = Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(inner);
     let ro = if app.opts.read_only { "  READ-ONLY" } else { "" };
-    let l1 = Line::from(vec![
-        Span::styled(state_text, state_style),
-        Span::styled(ro, Style::new().fg(Color::Magenta)),
-        Span::raw(format!("   t = {}   speed ×{}   ", clock(app.run.now()), fmt_speed(app.speed))),
-        Span::styled(format!("▶ {running} running"), Style::new().fg(Color::Cyan)),
-        Span::raw(format!("  · {waiting} waiting  ")),
-        Span::styled(format!("✗ {} failed", s.failed), Style::new().fg(Color::Red)),
-        Span::styled(format!("  ↻ {} retried", s.retries), Style::new().fg(Color::Yellow)),
-        Span::styled(format!("  ! {} escalated", s.inbox.len()), Style::new().fg(Color::LightRed)),
-        Span::raw(format!("  ✉ {:.0} msg/s", app.sink.view.msgs_per_sec)),
-    ]);
+    let (t, speed, msgs) = (clock(app.run.now()), fmt_speed(app.speed), app.sink.view.msgs_per_sec);
+    // On a narrow terminal the same facts in fewer cells (the legend's marks say what they count).
+    let l1 = if inner.width >= 130 {
+        Line::from(vec![
+            Span::styled(state_text, state_style),
+            Span::styled(ro, Style::new().fg(Color::Magenta)),
+            Span::raw(format!("   t = {t}   speed ×{speed}   ")),
+            Span::styled(format!("▶ {running} running"), Style::new().fg(Color::Cyan)),
+            Span::raw(format!("  · {waiting} waiting  ")),
+            Span::styled(format!("✗ {} failed", s.failed), Style::new().fg(Color::Red)),
+            Span::styled(format!("  ↻ {} retried", s.retries), Style::new().fg(Color::Yellow)),
+            Span::styled(format!("  ! {} escalated", s.inbox.len()), Style::new().fg(Color::LightRed)),
+            Span::raw(format!("  ✉ {msgs:.0} msg/s")),
+        ])
+    } else {
+        Line::from(vec![
+            Span::styled(state_text, state_style),
+            Span::styled(ro, Style::new().fg(Color::Magenta)),
+            Span::raw(format!(" t={t} ×{speed} ")),
+            Span::styled(format!("▶{running}"), Style::new().fg(Color::Cyan)),
+            Span::raw(format!(" ·{waiting} ")),
+            Span::styled(format!("✗{}", s.failed), Style::new().fg(Color::Red)),
+            Span::styled(format!(" ↻{}", s.retries), Style::new().fg(Color::Yellow)),
+            Span::styled(format!(" !{}", s.inbox.len()), Style::new().fg(Color::LightRed)),
+            Span::raw(format!(" ✉{msgs:.0}/s")),
+        ])
+    };
     f.render_widget(Paragraph::new(l1), line1);
     let done = s.completed as usize;
     let ratio = if total == 0 { 1.0 } else { done as f64 / total as f64 };
@@ -194,29 +211,8 @@ fn draw_popup(f: &mut Frame, app: &App) {
     let coord = app.run.coordinator();
     match popup {
         Popup::Help { scroll } => {
-            let mut lines = Vec::new();
-            for (section, keys) in KEY_HELP {
-                lines.push(Line::from(Span::styled(*section, theme::TITLE)));
-                for (k, what) in *keys {
-                    lines.push(Line::from(vec![
-                        Span::styled(format!("  {k:<26}"), Style::new().fg(Color::Cyan)),
-                        Span::raw(*what),
-                    ]));
-                }
-                lines.push(Line::raw(""));
-            }
-            lines.push(Line::from(Span::styled(
-                "Commands (`:` then the command; ` -- reason` is journaled)",
-                theme::TITLE,
-            )));
-            for (name, args, what) in cmdline::COMMANDS {
-                let usage = format!("  :{name} {args}");
-                lines.push(Line::from(vec![
-                    Span::styled(format!("{usage:<42}"), Style::new().fg(Color::Cyan)),
-                    Span::raw(*what),
-                ]));
-            }
-            let rect = centered(area, 100, area.height.saturating_sub(4));
+            let lines = help_lines();
+            let rect = help_rect(area);
             f.render_widget(Clear, rect);
             f.render_widget(Paragraph::new(lines).block(popup_block("Help — ↑↓ scroll")).scroll((*scroll, 0)), rect);
         }
@@ -314,7 +310,35 @@ fn draw_popup(f: &mut Frame, app: &App) {
     }
 }
 
-/// A pane frame with nothing in it (kept for panes that are not built yet).
-pub fn placeholder(f: &mut Frame, area: Rect, title: &str, focused: bool, text: &str) {
-    f.render_widget(Paragraph::new(Span::styled(text, theme::DIM)).block(pane_block(title, None, focused)), area);
+fn help_lines() -> Vec<Line<'static>> {
+    let mut lines = Vec::new();
+    for (section, keys) in KEY_HELP {
+        lines.push(Line::from(Span::styled(*section, theme::TITLE)));
+        for (k, what) in *keys {
+            lines.push(Line::from(vec![
+                Span::styled(format!("  {k:<26}"), Style::new().fg(Color::Cyan)),
+                Span::raw(*what),
+            ]));
+        }
+        lines.push(Line::raw(""));
+    }
+    lines.push(Line::from(Span::styled("Commands (`:` then the command; ` -- reason` is journaled)", theme::TITLE)));
+    for (name, args, what) in cmdline::COMMANDS {
+        let usage = format!("  :{name} {args}");
+        lines.push(Line::from(vec![
+            Span::styled(format!("{usage:<42}"), Style::new().fg(Color::Cyan)),
+            Span::raw(*what),
+        ]));
+    }
+    lines
+}
+
+fn help_rect(area: Rect) -> Rect {
+    centered(area, 100, area.height.saturating_sub(4))
+}
+
+/// How far the help popup can scroll on a screen of this size.
+pub fn help_max_scroll(screen: Rect) -> u16 {
+    let visible = help_rect(screen).height.saturating_sub(2);
+    (help_lines().len() as u16).saturating_sub(visible)
 }
