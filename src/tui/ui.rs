@@ -10,7 +10,7 @@ use ratatui::widgets::{Block, BorderType, Borders, Clear, Gauge, Paragraph, Wrap
 
 use super::app::{App, Mode, PaneId, Popup, StatusKind};
 use super::keys::KEY_HELP;
-use super::panes::{Ctx, clock, detail, pane_block};
+use super::panes::{Ctx, clock, detail};
 use super::{cmdline, theme};
 use crate::core::state::TaskState;
 use crate::core::{Outcome, Resolution};
