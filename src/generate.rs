@@ -175,6 +175,7 @@ pub fn generate(opts: &GenOptions) -> Result<Scenario, String> {
         agents,
         tasks,
         faults: Vec::new(),
+        resilience: Default::default(),
     })
 }
 
@@ -240,7 +241,7 @@ fn dependencies(shape: Shape, n: usize, rng: &mut SplitMix) -> Vec<Vec<u32>> {
 /// `out` needs no buffering and sees few, large writes.
 pub fn write_json(scenario: &Scenario, out: &mut impl Write) -> io::Result<()> {
     // Destructured so that a new field in `Scenario` cannot be forgotten here.
-    let Scenario { name, description, seed, allocation, heartbeat_ms, agents, tasks, faults } = scenario;
+    let Scenario { name, description, seed, allocation, heartbeat_ms, agents, tasks, faults, resilience } = scenario;
     let mut w = BufWriter::with_capacity(1 << 16, out);
     w.write_all(b"{\"name\":")?;
     json(&mut w, name)?;
@@ -254,6 +255,8 @@ pub fn write_json(scenario: &Scenario, out: &mut impl Write) -> io::Result<()> {
     list(&mut w, "tasks", tasks)?;
     w.write_all(b",")?;
     list(&mut w, "faults", faults)?;
+    w.write_all(b",\n\"resilience\":")?;
+    json(&mut w, resilience)?;
     w.write_all(b"}\n")?;
     w.flush()
 }
@@ -435,10 +438,12 @@ mod tests {
         s.tasks[3].allocation = Some(Strategy::BestScore);
         let text = String::from_utf8(to_bytes(&s)).unwrap();
         assert_eq!(text.replace('\n', ""), serde_json::to_string(&s).unwrap());
-        assert_eq!(text.lines().count(), 1 + 1 + s.agents.len() + 2 + s.tasks.len() + 2 + s.faults.len() + 1);
+        // header, agents, tasks, faults (open, items, close), then the resilience line.
+        assert_eq!(text.lines().count(), 1 + 1 + s.agents.len() + 2 + s.tasks.len() + 2 + s.faults.len() + 1 + 1);
         assert!(text.lines().filter(|l| l.contains("\"capability\"")).count() == s.tasks.len());
         let empty = to_bytes(&generate(&opts(Shape::Chain, 1)).unwrap());
-        assert!(String::from_utf8(empty).unwrap().ends_with("\n\"faults\":[]}\n"));
+        let empty = String::from_utf8(empty).unwrap();
+        assert!(empty.contains("\n\"faults\":[],\n\"resilience\":{"), "{empty}");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! state machine) runs it, a driver from [`runtime`] feeds it agent messages and time, and every state
 //! change comes out as an [`core::Event`] that the [`journal`] writes and the [`report`] summarises.
 
+pub mod agents;
 pub mod core;
 pub mod fxhash;
 pub mod generate;
@@ -12,4 +13,5 @@ pub mod report;
 pub mod rng;
 pub mod runtime;
 pub mod scenario;
+pub mod shared;
 pub mod tui;

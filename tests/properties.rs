@@ -83,6 +83,7 @@ fn random_scenario(seed: u64, n_tasks: usize, n_agents: usize, n_faults: usize) 
         agents,
         tasks,
         faults,
+        resilience: Default::default(),
     }
 }
 

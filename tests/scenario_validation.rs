@@ -340,6 +340,10 @@ fn arb_scenario() -> impl Strategy<Value = Scenario> {
                         FaultSpec { at_ms: crash_at, action: FaultAction::Crash(victim.clone()) },
                         FaultSpec { at_ms: crash_at, action: FaultAction::Revive(victim) },
                     ],
+                    resilience: switchyard::scenario::Resilience {
+                        heartbeat_timeout_ms: Some(heartbeat_ms % 10_000),
+                        ..Default::default()
+                    },
                 }
             })
         },

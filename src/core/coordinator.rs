@@ -12,12 +12,20 @@ use std::collections::VecDeque;
 
 use super::bus::{Endpoint, Message, MsgKind, Payload, StatusNote};
 use super::event::{AttemptFailure, Event, EventKind, Origin, Outcome, Refusal, TaskFailure};
+use super::health::BreakerState;
 use super::ids::{AgentId, TaskId};
 use super::state::{State, TaskState};
 use super::timers::Timer;
 use super::workflow::Workflow;
 use crate::rng;
 use crate::scenario::{Scenario, Strategy};
+
+/// How an agent went down.
+#[derive(Debug, Clone, Copy)]
+enum Down {
+    Crashed(Origin),
+    Lost { silent_ms: u64 },
+}
 
 /// Something asked of the coordinator from outside the agent protocol.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,11 +103,31 @@ impl Coordinator {
 
     /// The earliest instant at which [`Coordinator::handle_timeout`] has work to do.
     pub fn poll_timeout(&mut self) -> Option<u64> {
+        match (self.poll_work_timeout(), self.poll_watchdog()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// The next timer that can move the workflow (deadlines, retries, breaker probes) — not the
+    /// heartbeat watchdog, which runs as long as agents do. `None` means only agents, faults or an
+    /// operator can change the run.
+    pub fn poll_work_timeout(&mut self) -> Option<u64> {
         while let Some((at, _, timer)) = self.state.timers.peek() {
             if self.state.timer_is_live(timer) {
                 return Some(at);
             }
             self.state.timers.pop();
+        }
+        None
+    }
+
+    fn poll_watchdog(&mut self) -> Option<u64> {
+        while let Some((at, _, timer)) = self.state.watchdog.peek() {
+            if self.state.timer_is_live(timer) {
+                return Some(at);
+            }
+            self.state.watchdog.pop();
         }
         None
     }
@@ -150,6 +178,12 @@ impl Coordinator {
         msg.id = self.state.next_msg_id;
         self.emit(now, EventKind::MessageSent { msg });
         let Endpoint::Agent(agent) = msg.from else { return };
+        let a = &self.state.agents[agent.ix()];
+        if !a.alive && a.lost {
+            // It was given up for silent, and speaks again: it is back (its old work is not).
+            tracing::info!("{} agent {} is back", clock(now), self.agent_name(agent));
+            self.revive_agent(now, agent, Origin::Detected);
+        }
         if let Payload::Result { task, attempt, error } = msg.payload {
             let t = &self.state.tasks[task.ix()];
             let current = t.state == TaskState::Running && t.attempts == attempt && t.agent == Some(agent);
@@ -165,10 +199,12 @@ impl Coordinator {
                     error.text()
                 );
                 self.emit(now, EventKind::AttemptFailed { task, agent, attempt, reason });
+                self.check_breaker(now, agent);
                 self.retry_or_fail(now, task);
             } else {
                 let duration_ms = now - self.state.last_attempt(task).map_or(now, |r| r.start_ms);
                 self.emit(now, EventKind::AttemptSucceeded { task, agent, attempt, duration_ms });
+                self.check_breaker(now, agent);
                 tracing::info!("{} {} completed on {}", clock(now), self.task_name(task), self.agent_name(agent));
                 self.emit(now, EventKind::TaskCompleted { task, agent: Some(agent), attempts: attempt });
                 self.release_dependents(now, task);
@@ -178,13 +214,18 @@ impl Coordinator {
         self.dispatch(now);
     }
 
-    /// Fires every timer due at or before `now`.
+    /// Fires every timer due at or before `now` (work timers before the watchdog at equal times).
     pub fn handle_timeout(&mut self, now: u64) {
-        while let Some((at, _, timer)) = self.state.timers.peek() {
-            if at > now {
-                break;
-            }
-            self.state.timers.pop();
+        loop {
+            let work = self.state.timers.peek().filter(|(at, ..)| *at <= now);
+            let watch = self.state.watchdog.peek().filter(|(at, ..)| *at <= now);
+            let timer = match (work, watch) {
+                (Some(w), Some(h)) if h.0 < w.0 => self.state.watchdog.pop(),
+                (Some(_), _) => self.state.timers.pop(),
+                (None, Some(_)) => self.state.watchdog.pop(),
+                (None, None) => break,
+            };
+            let Some((_, _, timer)) = timer else { break };
             if !self.state.timer_is_live(timer) {
                 continue;
             }
@@ -199,11 +240,19 @@ impl Coordinator {
                         self.agent_name(agent)
                     );
                     self.emit(now, EventKind::AttemptTimedOut { task, agent, attempt, timeout_ms });
+                    self.check_breaker(now, agent);
                     let payload = Payload::Cancel { task, attempt };
                     self.send(now, Endpoint::Agent(agent), MsgKind::Cancel, None, payload);
                     self.retry_or_fail(now, task);
                 }
                 Timer::RetryDue { task, .. } => self.make_ready(now, task),
+                Timer::HeartbeatDeadline { agent, seen_ms } => {
+                    self.take_down(now, agent, Down::Lost { silent_ms: now - seen_ms });
+                }
+                Timer::BreakerProbe { agent, .. } => {
+                    tracing::info!("{} {} breaker half-open: one probe allowed", clock(now), self.agent_name(agent));
+                    self.emit(now, EventKind::BreakerChanged { agent, state: BreakerState::HalfOpen });
+                }
             }
         }
         self.dispatch(now);
@@ -231,14 +280,29 @@ impl Coordinator {
     }
 
     pub(super) fn crash_agent(&mut self, now: u64, agent: AgentId, origin: Origin) {
-        tracing::warn!("{} agent {} crashed ({})", clock(now), self.agent_name(agent), origin.name());
-        self.emit(now, EventKind::AgentCrashed { agent, origin });
+        self.take_down(now, agent, Down::Crashed(origin));
+    }
+
+    /// An agent is down — it crashed (and someone told us) or went silent (and we noticed): its
+    /// running attempts fail and their tasks go back to the ready set, without backoff.
+    fn take_down(&mut self, now: u64, agent: AgentId, how: Down) {
+        let reason = match how {
+            Down::Crashed(origin) => {
+                tracing::warn!("{} agent {} crashed ({})", clock(now), self.agent_name(agent), origin.name());
+                self.emit(now, EventKind::AgentCrashed { agent, origin });
+                AttemptFailure::AgentCrashed
+            }
+            Down::Lost { silent_ms } => {
+                tracing::warn!("{} agent {} lost: silent for {silent_ms} ms", clock(now), self.agent_name(agent));
+                self.emit(now, EventKind::AgentLost { agent, silent_ms });
+                AttemptFailure::AgentLost
+            }
+        };
         let note = Payload::Status(StatusNote::AgentDown(agent));
         self.send(now, Endpoint::Broadcast, MsgKind::Status, None, note);
         let running = self.state.agents[agent.ix()].running.clone();
         for task in running {
             let attempt = self.state.tasks[task.ix()].attempts;
-            let reason = AttemptFailure::AgentCrashed;
             self.emit(now, EventKind::AttemptFailed { task, agent, attempt, reason });
             if self.attempts_left(task) > 0 {
                 // Not the task's fault: it goes straight back to the ready set, no backoff.
@@ -249,6 +313,26 @@ impl Coordinator {
             }
         }
         self.check_finished(now);
+    }
+
+    /// Records a fault a driver injected without telling the coordinator's logic (audit only).
+    pub fn note_fault(&mut self, now: u64, agent: AgentId, fault: super::event::InjectedFault) {
+        self.emit(now, EventKind::FaultInjected { agent, fault });
+    }
+
+    /// After an attempt outcome: open, close or reopen the agent's breaker as its window says.
+    fn check_breaker(&mut self, now: u64, agent: AgentId) {
+        let cfg = self.state.health_cfg;
+        if let Some(state) = self.state.agents[agent.ix()].health.transition_after_outcome(now, &cfg) {
+            let name = self.agent_name(agent);
+            match state {
+                BreakerState::Open { until_ms } => {
+                    tracing::warn!("{} {name} breaker open until {}", clock(now), clock(until_ms))
+                }
+                _ => tracing::info!("{} {name} breaker closed", clock(now)),
+            }
+            self.emit(now, EventKind::BreakerChanged { agent, state });
+        }
     }
 
     pub(super) fn revive_agent(&mut self, now: u64, agent: AgentId, origin: Origin) {

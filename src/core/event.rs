@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use super::bus::{AgentError, Message};
+use super::health::BreakerState;
 use super::ids::{AgentId, TaskId};
 use crate::scenario::Strategy;
 
@@ -16,6 +17,24 @@ pub struct Event {
     pub kind: EventKind,
 }
 
+/// Faults a driver injects silently (the coordinator must detect their effects).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum InjectedFault {
+    /// The agent stops heartbeating and answering.
+    Hang,
+    /// The agent's work takes `factor` times longer than its profile says.
+    Slow { factor: f64 },
+}
+
+impl InjectedFault {
+    pub fn name(self) -> &'static str {
+        match self {
+            InjectedFault::Hang => "hang",
+            InjectedFault::Slow { .. } => "slow",
+        }
+    }
+}
+
 /// Who asked for a command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Origin {
@@ -23,6 +42,8 @@ pub enum Origin {
     Scenario,
     /// A person at the console or a script.
     Operator,
+    /// The coordinator noticed by itself (an agent went silent, or spoke again).
+    Detected,
 }
 
 impl Origin {
@@ -30,6 +51,7 @@ impl Origin {
         match self {
             Origin::Scenario => "scenario",
             Origin::Operator => "operator",
+            Origin::Detected => "detected",
         }
     }
 }
@@ -43,6 +65,8 @@ pub enum AttemptFailure {
     AgentCrashed,
     /// An operator cancelled the task or moved it to another agent.
     Operator,
+    /// The agent went silent past the heartbeat timeout and was given up on.
+    AgentLost,
 }
 
 impl AttemptFailure {
@@ -51,6 +75,7 @@ impl AttemptFailure {
             AttemptFailure::Agent(e) => e.text(),
             AttemptFailure::AgentCrashed => "agent_crashed",
             AttemptFailure::Operator => "operator",
+            AttemptFailure::AgentLost => "agent_lost",
         }
     }
 }
@@ -254,6 +279,23 @@ pub enum EventKind {
     AgentCrashed {
         agent: AgentId,
         origin: Origin,
+    },
+    /// No message from the agent for the heartbeat timeout (`silent_ms`): it is treated as down
+    /// until it speaks again.
+    AgentLost {
+        agent: AgentId,
+        silent_ms: u64,
+    },
+    /// The agent's circuit breaker changed state.
+    BreakerChanged {
+        agent: AgentId,
+        state: BreakerState,
+    },
+    /// A driver injected a fault the coordinator is not told about (recorded for the audit only;
+    /// it changes no coordinator state).
+    FaultInjected {
+        agent: AgentId,
+        fault: InjectedFault,
     },
     /// A crashed agent is back, or a draining one takes work again.
     AgentRevived {
@@ -473,6 +515,11 @@ impl EventKind {
             EventKind::TaskFailed { .. } => "task_failed",
             EventKind::TaskSkipped { .. } => "task_skipped",
             EventKind::AgentCrashed { .. } => "agent_crashed",
+            EventKind::AgentLost { .. } => "agent_lost",
+            EventKind::FaultInjected { .. } => "fault_injected",
+            EventKind::BreakerChanged { state: BreakerState::Open { .. }, .. } => "breaker_opened",
+            EventKind::BreakerChanged { state: BreakerState::HalfOpen, .. } => "breaker_half_open",
+            EventKind::BreakerChanged { state: BreakerState::Closed, .. } => "breaker_closed",
             EventKind::AgentRevived { .. } => "agent_revived",
             EventKind::TaskReassigned { .. } => "task_reassigned",
             EventKind::LateResultDiscarded { .. } => "late_result_discarded",

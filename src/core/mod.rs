@@ -4,6 +4,7 @@
 pub mod bus;
 mod coordinator;
 pub mod event;
+pub mod health;
 pub mod ids;
 mod operator;
 pub mod state;
@@ -22,3 +23,6 @@ mod tests;
 
 #[cfg(test)]
 mod operator_tests;
+
+#[cfg(test)]
+mod health_tests;

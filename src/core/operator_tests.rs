@@ -43,6 +43,7 @@ fn console_run(agents: Vec<AgentSpec>) -> (SimRun, Vec<Event>) {
         agents,
         tasks: vec![task("a", &[]), task("b", &["a"]), task("c", &["b"])],
         faults: vec![],
+        resilience: Resilience::default(),
     };
     let mut run = SimRun::new(sc);
     run.set_fail_on_stall(false);

@@ -8,6 +8,7 @@ use std::collections::{BTreeSet, BinaryHeap};
 
 use super::bus::{BusStats, Message};
 use super::event::{AttemptFailure, Event, EventKind, Outcome, TaskFailure};
+use super::health::{BreakerState, Health, HealthConfig};
 use super::ids::{AgentId, TaskId};
 use super::timers::{Timer, Timers};
 use super::workflow::{ClassId, Workflow};
@@ -115,22 +116,39 @@ pub struct AgentRt {
     pub busy_ms: u64,
     /// Value of the assignment counter when this agent last got work (0 = never): round-robin key.
     pub last_assigned: u64,
+    /// When the coordinator last heard from the agent (any message: heartbeats, results).
     pub last_heartbeat_ms: Option<u64>,
+    /// Down because its heartbeats stopped (as opposed to a crash it was told about): it comes back
+    /// by itself when it speaks again.
+    pub lost: bool,
+    /// Circuit breaker and the smoothed latency / error rate used by adaptive routing.
+    pub health: Health,
+    /// Its profile's mean duration: what "slow" is measured against.
+    pub expected_ms: f64,
 }
 
 impl AgentRt {
     pub fn available(&self) -> bool {
-        self.alive && !self.draining && (self.running.len() as u32) < self.max_concurrent
+        self.alive
+            && !self.draining
+            && (self.running.len() as u32) < self.max_concurrent
+            && self.health.admits(self.running.len())
     }
 
-    /// Sort key among available agents of a class: smaller is picked first.
-    fn key(&self, strategy: Strategy) -> u64 {
+    /// Sort key among available agents of a class: smaller is picked first. With adaptive routing
+    /// a slow or flaky agent counts as more loaded (least_loaded) or scores lower (best_score) in
+    /// proportion to its routing factor; round robin ignores it.
+    fn key(&self, strategy: Strategy, cfg: &HealthConfig) -> u64 {
         let running = self.running.len() as u64;
+        let factor = self.health.routing_factor(cfg);
         match strategy {
-            Strategy::LeastLoaded => (running << 32) / self.max_concurrent as u64,
+            Strategy::LeastLoaded => {
+                let penalty = ((1.0 - factor).clamp(0.0, 1.0) * (1u64 << 32) as f64) as u64;
+                (running << 32) / self.max_concurrent as u64 + penalty
+            }
             Strategy::BestScore => {
                 let free = 1.0 - running as f64 / self.max_concurrent as f64;
-                let score = (self.performance * free).clamp(0.0, 1.0);
+                let score = (self.performance * free * factor).clamp(0.0, 1.0);
                 u64::MAX - (score * (1u64 << 52) as f64) as u64
             }
             Strategy::RoundRobin => self.last_assigned,
@@ -159,6 +177,9 @@ pub struct State {
     /// (one shared log instead of a vector per task keeps a million-task run small).
     pub attempt_log: Vec<AttemptRecord>,
     pub timers: Timers,
+    /// Heartbeat deadlines, apart from `timers`: they never run out while agents live, so a run is
+    /// stalled when `timers` is empty even if these are not.
+    pub watchdog: Timers,
     pub next_msg_id: u64,
     pub next_seq: u64,
     pub assignments: u64,
@@ -178,6 +199,10 @@ pub struct State {
     pub speed: f64,
     /// Escalated tasks, oldest first, with the time they arrived.
     pub inbox: Vec<(TaskId, u64)>,
+    pub health_cfg: HealthConfig,
+    /// An agent silent for this long is lost; 0 turns detection off.
+    pub heartbeat_timeout_ms: u64,
+    works: Vec<f64>,
     priorities: Vec<i64>,
 }
 
@@ -212,6 +237,9 @@ impl State {
                 busy_ms: 0,
                 last_assigned: 0,
                 last_heartbeat_ms: None,
+                lost: false,
+                health: Health::default(),
+                expected_ms: a.profile.duration_ms.mean,
             })
             .collect();
         let mut state = State {
@@ -224,6 +252,7 @@ impl State {
             is_dirty: vec![false; wf.classes.len()],
             attempt_log: Vec::new(),
             timers: Timers::default(),
+            watchdog: Timers::default(),
             next_msg_id: 1,
             next_seq: 0,
             assignments: 0,
@@ -239,6 +268,9 @@ impl State {
             paused: false,
             speed: 1.0,
             inbox: Vec::new(),
+            health_cfg: scenario.resilience.health,
+            heartbeat_timeout_ms: scenario.resilience.heartbeat_timeout(scenario.heartbeat_ms),
+            works: scenario.tasks.iter().map(|t| t.work).collect(),
             priorities: scenario.tasks.iter().map(|t| t.priority).collect(),
         };
         for a in 0..state.agents.len() {
@@ -259,7 +291,11 @@ impl State {
             self.inbox.retain(|(t, _)| *t != task);
         }
         match ev.kind {
-            EventKind::RunStarted { .. } => {}
+            EventKind::RunStarted { .. } => {
+                for a in 0..self.agents.len() {
+                    self.heard_from(AgentId(a as u32), now);
+                }
+            }
             EventKind::TaskReady { task } => {
                 self.tasks[task.ix()].state = TaskState::Ready;
                 let class = wf.task_class[task.ix()];
@@ -287,16 +323,21 @@ impl State {
                 // Same-timeout deadlines share a FIFO: see `timers.rs`.
                 self.timers.push_after(now, deadline_ms - now, Timer::AttemptDeadline { task, attempt });
             }
-            EventKind::AttemptSucceeded { task, agent, .. } => {
-                self.end_attempt(wf, task, agent, now, AttemptEnd::Succeeded);
+            EventKind::AttemptSucceeded { task, agent, duration_ms, .. } => {
+                // Health counts how slow the agent was against its own profile for this much work.
+                let expected = (self.agents[agent.ix()].expected_ms * self.works[task.ix()]).max(1.0);
+                let slowness = duration_ms as f64 / expected;
+                self.end_attempt(wf, task, agent, now, AttemptEnd::Succeeded, Some((true, slowness)));
                 self.agents[agent.ix()].completed += 1;
             }
             EventKind::AttemptFailed { task, agent, reason, .. } => {
-                self.end_attempt(wf, task, agent, now, AttemptEnd::Failed(reason));
+                // Only the agent's own failures count against its health, not crashes or operators.
+                let outcome = matches!(reason, AttemptFailure::Agent(_)).then_some((false, 1.0));
+                self.end_attempt(wf, task, agent, now, AttemptEnd::Failed(reason), outcome);
                 self.agents[agent.ix()].failed += 1;
             }
             EventKind::AttemptTimedOut { task, agent, .. } => {
-                self.end_attempt(wf, task, agent, now, AttemptEnd::TimedOut);
+                self.end_attempt(wf, task, agent, now, AttemptEnd::TimedOut, Some((false, 1.0)));
                 self.agents[agent.ix()].failed += 1;
             }
             EventKind::RetryScheduled { task, attempt, at_ms, .. } => {
@@ -335,12 +376,28 @@ impl State {
                 self.unindex_agent(wf, agent);
                 self.agents[agent.ix()].alive = false;
             }
+            EventKind::AgentLost { agent, .. } => {
+                self.unindex_agent(wf, agent);
+                let a = &mut self.agents[agent.ix()];
+                a.alive = false;
+                a.lost = true;
+            }
+            EventKind::BreakerChanged { agent, state } => {
+                self.unindex_agent(wf, agent);
+                self.agents[agent.ix()].health.set_breaker(state);
+                if let BreakerState::Open { until_ms } = state {
+                    self.timers.push_at(until_ms, Timer::BreakerProbe { agent, at: until_ms });
+                }
+                self.index_agent(wf, agent);
+            }
             EventKind::AgentRevived { agent, .. } => {
                 let a = &mut self.agents[agent.ix()];
                 if a.alive {
                     a.draining = false;
                 } else {
                     a.alive = true;
+                    a.lost = false;
+                    self.heard_from(agent, now);
                 }
                 self.index_agent(wf, agent);
             }
@@ -376,7 +433,9 @@ impl State {
                 }
             }
             EventKind::TaskReassigned { .. } => self.reassignments += 1,
-            EventKind::LateResultDiscarded { .. } | EventKind::CommandRefused { .. } => {}
+            EventKind::LateResultDiscarded { .. }
+            | EventKind::CommandRefused { .. }
+            | EventKind::FaultInjected { .. } => {}
             EventKind::MessageSent { msg } => self.count_message(&msg, now),
             EventKind::RunFinished { outcome, makespan_ms, .. } => {
                 self.finished = Some(outcome);
@@ -388,13 +447,35 @@ impl State {
     fn count_message(&mut self, msg: &Message, now: u64) {
         self.next_msg_id = msg.id + 1;
         self.bus.count(msg);
-        if let (super::bus::MsgKind::Heartbeat, super::bus::Endpoint::Agent(a)) = (msg.kind, msg.from) {
-            self.agents[a.ix()].last_heartbeat_ms = Some(now);
+        if let super::bus::Endpoint::Agent(a) = msg.from {
+            self.heard_from(a, now);
         }
     }
 
-    fn end_attempt(&mut self, wf: &Workflow, task: TaskId, agent: AgentId, now: u64, end: AttemptEnd) {
+    /// Any message proves the agent alive: its silence deadline moves to `now + timeout`.
+    fn heard_from(&mut self, agent: AgentId, now: u64) {
+        self.agents[agent.ix()].last_heartbeat_ms = Some(now);
+        if self.heartbeat_timeout_ms > 0 {
+            // One shared delay, so these all go through one FIFO (see `timers.rs`).
+            let timer = Timer::HeartbeatDeadline { agent, seen_ms: now };
+            self.watchdog.push_after(now, self.heartbeat_timeout_ms, timer);
+        }
+    }
+
+    fn end_attempt(
+        &mut self,
+        wf: &Workflow,
+        task: TaskId,
+        agent: AgentId,
+        now: u64,
+        end: AttemptEnd,
+        health: Option<(bool, f64)>,
+    ) {
         self.unindex_agent(wf, agent);
+        if let Some((ok, slowness)) = health {
+            let cfg = self.health_cfg;
+            self.agents[agent.ix()].health.record(ok, slowness, &cfg);
+        }
         let t = &mut self.tasks[task.ix()];
         t.state = TaskState::Retrying;
         let mut started = now;
@@ -437,6 +518,13 @@ impl State {
                 let t = &self.tasks[task.ix()];
                 t.state == TaskState::Retrying && t.attempts + 1 == attempt && !t.held
             }
+            Timer::HeartbeatDeadline { agent, seen_ms } => {
+                let a = &self.agents[agent.ix()];
+                a.alive && a.last_heartbeat_ms == Some(seen_ms)
+            }
+            Timer::BreakerProbe { agent, at } => {
+                self.agents[agent.ix()].health.breaker == BreakerState::Open { until_ms: at }
+            }
         }
     }
 
@@ -455,7 +543,7 @@ impl State {
             return;
         }
         for &p in &wf.agent_pools[agent.ix()] {
-            let key = a.key(wf.pools[p.0 as usize].strategy);
+            let key = a.key(wf.pools[p.0 as usize].strategy, &self.health_cfg);
             self.avail[p.0 as usize].remove(&(key, agent.0));
         }
     }
@@ -468,7 +556,7 @@ impl State {
         }
         for &p in &wf.agent_pools[agent.ix()] {
             let pool = &wf.pools[p.0 as usize];
-            let key = self.agents[agent.ix()].key(pool.strategy);
+            let key = self.agents[agent.ix()].key(pool.strategy, &self.health_cfg);
             self.avail[p.0 as usize].insert((key, agent.0));
             for &c in &pool.classes {
                 if !self.ready[c.0 as usize].is_empty() {
@@ -481,8 +569,13 @@ impl State {
     /// A comparable summary of everything that matters for the future of the run (stale heap entries
     /// and timers are left out because they never act).
     pub fn digest(&self) -> String {
-        let live_timers: BTreeSet<(u64, Timer)> =
-            self.timers.iter().filter(|(_, _, t)| self.timer_is_live(*t)).map(|(at, _, t)| (*at, *t)).collect();
+        let live_timers: BTreeSet<(u64, Timer)> = self
+            .timers
+            .iter()
+            .chain(self.watchdog.iter())
+            .filter(|(_, _, t)| self.timer_is_live(*t))
+            .map(|(at, _, t)| (*at, *t))
+            .collect();
         let ready: Vec<Vec<u32>> = self
             .ready
             .iter()

@@ -43,6 +43,7 @@ fn scenario(agents: Vec<AgentSpec>, tasks: Vec<TaskSpec>) -> Scenario {
         agents,
         tasks,
         faults: vec![],
+        resilience: Resilience::default(),
     }
 }
 

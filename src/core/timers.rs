@@ -12,8 +12,24 @@ use std::collections::{BinaryHeap, VecDeque};
 /// A pending timer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Timer {
-    AttemptDeadline { task: super::TaskId, attempt: u32 },
-    RetryDue { task: super::TaskId, attempt: u32 },
+    AttemptDeadline {
+        task: super::TaskId,
+        attempt: u32,
+    },
+    RetryDue {
+        task: super::TaskId,
+        attempt: u32,
+    },
+    /// The agent has been silent since `seen_ms` for the whole heartbeat timeout.
+    HeartbeatDeadline {
+        agent: super::AgentId,
+        seen_ms: u64,
+    },
+    /// An open circuit breaker's cool-down is over.
+    BreakerProbe {
+        agent: super::AgentId,
+        at: u64,
+    },
 }
 
 /// `(at, seq, timer)`: `seq` makes every entry unique and keeps equal instants in push order.

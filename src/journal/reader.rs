@@ -7,7 +7,8 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::core::bus::{AgentError, StatusNote};
-use crate::core::event::{AttemptFailure, OpAction, Refusal, Resolution, TaskFailure};
+use crate::core::event::{AttemptFailure, InjectedFault, OpAction, Refusal, Resolution, TaskFailure};
+use crate::core::health::BreakerState;
 use crate::core::{AgentId, Endpoint, Event, EventKind, Message, MsgKind, Origin, Outcome, Payload, TaskId};
 use crate::scenario::{Scenario, Strategy};
 
@@ -96,6 +97,7 @@ impl<'a> Resolver<'a> {
         match self.str(v, "origin")? {
             "scenario" => Ok(Origin::Scenario),
             "operator" => Ok(Origin::Operator),
+            "detected" => Ok(Origin::Detected),
             other => Err(format!("unknown origin `{other}`")),
         }
     }
@@ -141,6 +143,7 @@ impl<'a> Resolver<'a> {
                 let reason = match self.str(v, "reason")? {
                     "agent_crashed" => AttemptFailure::AgentCrashed,
                     "operator" => AttemptFailure::Operator,
+                    "agent_lost" => AttemptFailure::AgentLost,
                     "agent_error" => {
                         let e = self.str(v, "error")?;
                         AttemptFailure::Agent(AgentError::from_text(e).ok_or_else(|| format!("unknown error `{e}`"))?)
@@ -183,6 +186,27 @@ impl<'a> Resolver<'a> {
             }
             "task_skipped" => EventKind::TaskSkipped { task: self.task(v, "task")?, cause: self.task(v, "cause")? },
             "agent_crashed" => EventKind::AgentCrashed { agent: self.agent(v, "agent")?, origin: self.origin(v)? },
+            "fault_injected" => match self.str(v, "fault")? {
+                "hang" => EventKind::FaultInjected { agent: self.agent(v, "agent")?, fault: InjectedFault::Hang },
+                "slow" => {
+                    let factor = self.field(v, "factor")?.as_f64().ok_or("`factor` must be a number")?;
+                    EventKind::FaultInjected { agent: self.agent(v, "agent")?, fault: InjectedFault::Slow { factor } }
+                }
+                other => return Err(format!("unknown fault `{other}`")),
+            },
+            "agent_lost" => {
+                EventKind::AgentLost { agent: self.agent(v, "agent")?, silent_ms: self.u64(v, "silent_ms")? }
+            }
+            "breaker_opened" => EventKind::BreakerChanged {
+                agent: self.agent(v, "agent")?,
+                state: BreakerState::Open { until_ms: self.u64(v, "until_ms")? },
+            },
+            "breaker_half_open" => {
+                EventKind::BreakerChanged { agent: self.agent(v, "agent")?, state: BreakerState::HalfOpen }
+            }
+            "breaker_closed" => {
+                EventKind::BreakerChanged { agent: self.agent(v, "agent")?, state: BreakerState::Closed }
+            }
             "agent_revived" => EventKind::AgentRevived { agent: self.agent(v, "agent")?, origin: self.origin(v)? },
             "task_reassigned" => {
                 EventKind::TaskReassigned { task: self.task(v, "task")?, from: self.agent(v, "agent")? }

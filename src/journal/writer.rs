@@ -103,6 +103,7 @@ pub fn encode(ev: &Event, names: &Names, out: &mut Vec<u8>) {
                 }
                 crate::core::event::AttemptFailure::AgentCrashed => text(out, "reason", "agent_crashed"),
                 crate::core::event::AttemptFailure::Operator => text(out, "reason", "operator"),
+                crate::core::event::AttemptFailure::AgentLost => text(out, "reason", "agent_lost"),
             }
         }
         EventKind::AttemptTimedOut { task: t, agent: a, attempt, timeout_ms } => {
@@ -145,6 +146,24 @@ pub fn encode(ev: &Event, names: &Names, out: &mut Vec<u8>) {
             task(out, "task", t);
             text(out, "reason", "upstream_failed");
             task(out, "cause", cause);
+        }
+        EventKind::FaultInjected { agent: a, fault } => {
+            agent(out, "agent", a);
+            text(out, "fault", fault.name());
+            if let crate::core::event::InjectedFault::Slow { factor } = fault {
+                out.extend_from_slice(b",\"factor\":");
+                push_f64(out, factor);
+            }
+        }
+        EventKind::AgentLost { agent: a, silent_ms } => {
+            agent(out, "agent", a);
+            num(out, "silent_ms", silent_ms);
+        }
+        EventKind::BreakerChanged { agent: a, state } => {
+            agent(out, "agent", a);
+            if let crate::core::health::BreakerState::Open { until_ms } = state {
+                num(out, "until_ms", until_ms);
+            }
         }
         EventKind::AgentCrashed { agent: a, origin } | EventKind::AgentRevived { agent: a, origin } => {
             agent(out, "agent", a);

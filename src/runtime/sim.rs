@@ -9,6 +9,7 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashSet};
 use std::io;
 
+use crate::core::event::InjectedFault;
 use crate::core::{
     AgentId, Command, Coordinator, Endpoint, Event, Message, MsgKind, OpAction, Origin, Payload, Refusal, TaskId,
 };
@@ -37,6 +38,8 @@ struct SimAgent {
     epoch: u32,
     /// Attempts the coordinator cancelled; their replies are never sent.
     cancelled: HashSet<(u32, u32)>,
+    /// Multiplies drawn durations (a `slow` fault); 1 normally.
+    slow_factor: f64,
 }
 
 pub struct SimRun {
@@ -60,7 +63,9 @@ pub struct SimRun {
 
 impl SimRun {
     pub fn new(scenario: Scenario) -> SimRun {
-        let agents = (0..scenario.agents.len()).map(|_| SimAgent { alive: true, ..Default::default() }).collect();
+        let agents = (0..scenario.agents.len())
+            .map(|_| SimAgent { alive: true, slow_factor: 1.0, ..Default::default() })
+            .collect();
         let mut run = SimRun {
             coord: Coordinator::new(scenario),
             agents,
@@ -104,7 +109,7 @@ impl SimRun {
 
     /// Nothing will happen until an operator acts (only heartbeats, if any, go on).
     pub fn is_waiting_for_operator(&mut self) -> bool {
-        self.started && !self.coord.is_finished() && self.pending == 0 && self.coord.poll_timeout().is_none()
+        self.started && !self.coord.is_finished() && self.pending == 0 && self.coord.poll_work_timeout().is_none()
     }
 
     /// Processes everything due up to virtual time `t`, then moves the clock to `t` (unless the run
@@ -160,6 +165,14 @@ impl SimRun {
         }
         self.pump(sink)?;
         Ok(accepted)
+    }
+
+    /// Injects a `slow` fault: the agent's attempts take `factor` times longer from now on
+    /// (1 restores it). The coordinator is not told; adaptive routing has to notice.
+    pub fn inject_slow(&mut self, agent: AgentId, factor: f64, sink: &mut impl EventSink) -> io::Result<()> {
+        self.agents[agent.ix()].slow_factor = factor.max(0.0);
+        self.coord.note_fault(self.now, agent, InjectedFault::Slow { factor });
+        self.pump(sink)
     }
 
     fn sim_crash(&mut self, agent: usize) {
@@ -219,7 +232,9 @@ impl SimRun {
             return Ok(());
         }
         let timer = self.coord.poll_timeout();
-        if self.pending == 0 && timer.is_none() && (self.fail_on_stall || self.queue.is_empty()) {
+        let stalled = self.pending == 0 && self.coord.poll_work_timeout().is_none();
+        // Only heartbeats (and their watchdog) would go on: nothing can change the run any more.
+        if stalled && (self.fail_on_stall || (self.queue.is_empty() && timer.is_none())) {
             if self.fail_on_stall {
                 self.coord.handle_stall(self.now);
                 self.pump(sink)?;
@@ -276,20 +291,27 @@ impl SimRun {
             Due::Fault(i) => {
                 self.pending -= 1;
                 let fault = &self.coord.scenario().faults[i];
-                let (cmd, name) = match &fault.action {
-                    FaultAction::Crash(name) => (Command::CrashAgent as fn(AgentId) -> Command, name),
-                    FaultAction::Revive(name) => (Command::ReviveAgent as fn(AgentId) -> Command, name),
-                };
+                let (FaultAction::Crash(name) | FaultAction::Revive(name) | FaultAction::Hang(name)) = &fault.action;
                 let Some(ix) = self.coord.scenario().agents.iter().position(|a| &a.id == name) else {
                     return; // validation guarantees the agent exists
                 };
                 let agent = AgentId(ix as u32);
-                let command = cmd(agent);
-                match command {
-                    Command::CrashAgent(_) => self.sim_crash(ix),
-                    Command::ReviveAgent(_) => self.agents[ix].alive = true,
+                match fault.action {
+                    FaultAction::Crash(_) => {
+                        self.sim_crash(ix);
+                        self.coord.handle_command(now, Command::CrashAgent(agent), Origin::Scenario);
+                    }
+                    FaultAction::Revive(_) => {
+                        self.agents[ix].alive = true;
+                        self.coord.handle_command(now, Command::ReviveAgent(agent), Origin::Scenario);
+                    }
+                    // The coordinator is not told: it has to notice the silence itself. The
+                    // journal still records the injection, for the audit.
+                    FaultAction::Hang(_) => {
+                        self.sim_crash(ix);
+                        self.coord.note_fault(now, agent, InjectedFault::Hang);
+                    }
                 }
-                self.coord.handle_command(now, command, Origin::Scenario);
             }
             Due::Heartbeat(agent) => {
                 if self.coord.is_finished() {
@@ -350,7 +372,7 @@ impl SimRun {
                 } else {
                     1.0
                 };
-                let duration = (profile.duration_ms.mean * work * factor).round().max(0.0) as u64;
+                let duration = (profile.duration_ms.mean * work * factor * a.slow_factor).round().max(0.0) as u64;
                 let fails = profile.failure_rate > 0.0
                     && rng::unit(seed, &[rng::domain::FAILURE, keys[0], keys[1], keys[2]]) < profile.failure_rate;
                 let error = fails.then_some(crate::core::bus::AgentError::Simulated);

@@ -297,6 +297,15 @@ impl<'a, 'd> Decoder<'a, 'd> {
         Ok(None)
     }
 
+    pub(crate) fn boolean(&mut self) -> R<Option<bool>> {
+        let (kind, at) = self.lx.peek()?;
+        if kind != Kind::Bool {
+            self.mismatch("true or false", kind, at)?;
+            return Ok(None);
+        }
+        Ok(Some(self.lx.boolean()?))
+    }
+
     pub(crate) fn strategy(&mut self) -> R<Option<Strategy>> {
         let (kind, at) = self.lx.peek()?;
         if kind != Kind::String {

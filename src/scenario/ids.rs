@@ -1,16 +1,24 @@
 //! Id → index lookups for agents and tasks.
 //!
-//! Ids are registered while the file is decoded and most `depends_on` entries are resolved right
+//! Ids are registered while the file is decoded, and most `depends_on` entries are resolved right
 //! then (dependencies usually come earlier in a file). The ids themselves are the `String`s of the
-//! scenario being built, so the table holds no text and no pointers: each slot is 16 bytes, the
+//! scenario being built, so the tables hold no text and no pointers: each slot is 16 bytes, the
 //! entry's index and 32 bits of its hash in one word, and its first 7 bytes and length in the
 //! other. For ids of up to 7 bytes (`t000042` — every generated id up to a million tasks) that
 //! *is* the id, and comparing never leaves the table; longer ones are confirmed against the
-//! scenario's copy, through the `name` function the caller passes. With 100k+ ids, lookups are
-//! bound by cache misses, so this matters more than the hash function (the crate's Fx hash).
+//! scenario's copy, through the `name` function the caller passes.
 //!
-//! Open addressing with linear probing, at most half full; the table grows by doubling, rehashing
-//! from the stored hashes.
+//! With 100k+ ids a table is megabytes, and a lookup in it is a cache (and TLB) miss: that, not
+//! hashing, was the cost. Two things keep most accesses out of the big table:
+//!
+//! - the newest ids go to small tables first (`young`, then `old`; a few hundred kilobytes in
+//!   all), and only move to `main` in batches, a loop whose misses the processor overlaps. Most
+//!   dependencies name a recent task, so most lookups stay in the small tables;
+//! - while the ids arrive in strictly increasing order (generated files number their tasks), a new
+//!   id cannot repeat one in `main`, so registering it does not look there at all.
+//!
+//! Open addressing with linear probing, at most half full; tables grow by doubling, rehashing from
+//! the stored hashes.
 
 use crate::fxhash::FxHasher;
 use std::hash::Hasher;
@@ -18,9 +26,26 @@ use std::hash::Hasher;
 /// Bytes of an id stored in its slot; one more byte holds the length.
 const HEAD: usize = 7;
 
+/// Ids held in `young` before it is rotated: the last `BATCH` to `2 × BATCH` ids are always in
+/// the small tables.
+const BATCH: usize = 2048;
+
 /// Id → index of the agent or task that defined it first.
 #[derive(Default)]
 pub(crate) struct IdIndex {
+    main: Table,
+    young: Table,
+    old: Table,
+    /// Some id was not greater (bytewise) than the one before it. Until then all were distinct
+    /// and in increasing order, so a new greater one cannot be in `main`.
+    unordered: bool,
+    /// The index of the last id added.
+    last: Option<u32>,
+}
+
+/// One open-addressing table.
+#[derive(Default)]
+struct Table {
     /// A power of two long (or empty). A slot is `[hash << 32 | (index + 1), head]`; all zero when
     /// free.
     slots: Vec<[u64; 2]>,
@@ -40,72 +65,109 @@ fn key(id: &str) -> (u32, u64) {
     (hasher.finish() as u32, u64::from_le_bytes(head))
 }
 
-impl IdIndex {
-    /// Make room for `additional` more ids without growing.
-    pub(crate) fn reserve(&mut self, additional: usize) {
+impl Table {
+    /// Make room for `additional` more entries.
+    fn reserve(&mut self, additional: usize) {
         let want = ((self.len + additional) * 2).next_power_of_two().max(16);
         if want > self.slots.len() {
-            self.rehash(want);
-        }
-    }
-
-    fn rehash(&mut self, size: usize) {
-        let old = std::mem::replace(&mut self.slots, vec![[0; 2]; size]);
-        let mask = size - 1;
-        for slot in old.into_iter().filter(|s| s[0] != 0) {
-            let mut i = (slot[0] >> 32) as usize & mask;
-            while self.slots[i][0] != 0 {
-                i = (i + 1) & mask;
+            let old = std::mem::replace(&mut self.slots, vec![[0; 2]; want]);
+            self.len = 0;
+            for slot in old.into_iter().filter(|s| s[0] != 0) {
+                self.put(slot);
             }
-            self.slots[i] = slot;
         }
     }
 
-    /// The index stored for `id`, or the free slot where it would go. `name(j)` is entry `j`'s id.
+    /// Store `slot` in a free place (there must be room, and it must not be there already).
     #[inline]
-    fn find<'n>(&self, id: &str, hash: u32, head: u64, name: impl Fn(u32) -> &'n str) -> Result<u32, usize> {
+    fn put(&mut self, slot: [u64; 2]) {
+        let mask = self.slots.len() - 1;
+        let mut i = (slot[0] >> 32) as usize & mask;
+        while self.slots[i][0] != 0 {
+            i = (i + 1) & mask;
+        }
+        self.slots[i] = slot;
+        self.len += 1;
+    }
+
+    /// The index stored for `id`. `name(j)` is entry `j`'s id.
+    #[inline]
+    fn find<'n>(&self, id: &str, hash: u32, head: u64, name: impl Fn(u32) -> &'n str) -> Option<u32> {
+        if self.len == 0 {
+            return None;
+        }
         let mask = self.slots.len() - 1;
         let mut i = hash as usize & mask;
         loop {
             let [word, h] = self.slots[i];
             if word == 0 {
-                return Err(i);
+                return None;
             }
             if (word >> 32) as u32 == hash && h == head {
                 let index = word as u32 - 1;
                 if id.len() <= HEAD || name(index) == id {
-                    return Ok(index);
+                    return Some(index);
                 }
             }
             i = (i + 1) & mask;
         }
     }
 
+    /// Remove everything, keeping the allocation.
+    fn clear(&mut self) {
+        self.slots.fill([0; 2]);
+        self.len = 0;
+    }
+}
+
+impl IdIndex {
+    /// Make room for `additional` more ids without growing.
+    pub(crate) fn reserve(&mut self, additional: usize) {
+        self.main.reserve(additional);
+    }
+
     /// Record `id` for `index` (below `u32::MAX`); if it is already taken, returns the earlier
     /// index instead. `name(j)` is the id recorded for `j`.
     pub(crate) fn insert<'n>(&mut self, id: &str, index: u32, name: impl Fn(u32) -> &'n str) -> Result<(), u32> {
-        if (self.len + 1) * 2 > self.slots.len() {
-            self.reserve(1);
-        }
         let (hash, head) = key(id);
-        match self.find(id, hash, head, name) {
-            Ok(first) => Err(first),
-            Err(free) => {
-                self.slots[free] = [u64::from(hash) << 32 | u64::from(index + 1), head];
-                self.len += 1;
-                Ok(())
-            }
+        if let Some(first) = self.young.find(id, hash, head, &name).or_else(|| self.old.find(id, hash, head, &name)) {
+            return Err(first);
         }
+        // The last id is the scenario's newest string, still in cache: comparing is cheap.
+        self.unordered |= self.last.is_some_and(|j| name(j) >= id);
+        if self.unordered
+            && let Some(first) = self.main.find(id, hash, head, &name)
+        {
+            return Err(first);
+        }
+        if self.young.len == BATCH {
+            self.rotate();
+        }
+        self.young.reserve(1);
+        self.young.put([u64::from(hash) << 32 | u64::from(index + 1), head]);
+        self.last = Some(index);
+        Ok(())
+    }
+
+    /// Move `old` into `main` (one tight loop, so its cache misses overlap); `young` becomes `old`.
+    #[cold]
+    fn rotate(&mut self) {
+        self.main.reserve(self.old.len);
+        for &slot in self.old.slots.iter().filter(|s| s[0] != 0) {
+            self.main.put(slot);
+        }
+        self.old.clear();
+        std::mem::swap(&mut self.young, &mut self.old);
     }
 
     /// The index that defined `id`. `name(j)` is the id recorded for `j`.
     #[inline]
     pub(crate) fn get<'n>(&self, id: &str, name: impl Fn(u32) -> &'n str) -> Option<u32> {
-        if self.len == 0 {
-            return None;
-        }
         let (hash, head) = key(id);
-        self.find(id, hash, head, name).ok()
+        self.young
+            .find(id, hash, head, &name)
+            .or_else(|| self.old.find(id, hash, head, &name))
+            .or_else(|| self.main.find(id, hash, head, &name))
     }
 }
 
@@ -151,22 +213,44 @@ mod tests {
         assert_eq!(IdIndex::default().get("a", name), None);
     }
 
-    #[test]
-    fn growing_keeps_every_id() {
-        // Ids of 2 to 13 bytes, then every seventh one again.
-        let mut words: Vec<String> = (0..50_000).map(|i| format!("t{i:0w$}", w = 1 + i % 12)).collect();
-        let again: Vec<String> = words.iter().step_by(7).cloned().collect();
-        words.extend(again);
+    /// Insert `words` in order, checking each result and then every lookup.
+    fn check(words: &[String]) {
         let mut index = IdIndex::default();
         let mut first = std::collections::HashMap::new();
         for (i, w) in words.iter().enumerate() {
             let expected = first.get(w).map_or(Ok(()), |&f| Err(f));
             assert_eq!(index.insert(w, i as u32, |j| &words[j as usize]), expected, "{w}");
             first.entry(w.clone()).or_insert(i as u32);
+            // Lookups of recent and old ids alike, while growing.
+            if i % 997 == 0 {
+                for k in [0, i / 2, i] {
+                    assert_eq!(index.get(&words[k], |j| &words[j as usize]), Some(first[&words[k]]));
+                }
+            }
         }
-        for w in &words {
+        for w in words {
             assert_eq!(index.get(w, |j| &words[j as usize]), Some(first[w]));
         }
         assert_eq!(index.get("t", |j| &words[j as usize]), None);
+    }
+
+    #[test]
+    fn ascending_ids_then_a_repeat() {
+        // Generated ids: in order, so `main` is not searched when adding them...
+        let mut words: Vec<String> = (0..30_000).map(|i| format!("t{i:06}")).collect();
+        // ...until one is not greater than the last: a repeat of an id long moved to `main`.
+        words.push("t000001".to_string());
+        words.extend((30_000..40_000).map(|i| format!("t{i:06}")));
+        words.push("t035000".to_string());
+        check(&words);
+    }
+
+    #[test]
+    fn ids_in_any_order() {
+        // Ids of 2 to 13 bytes, then every seventh one again.
+        let mut words: Vec<String> = (0..50_000).map(|i| format!("t{i:0w$}", w = 1 + i % 12)).collect();
+        let again: Vec<String> = words.iter().step_by(7).cloned().collect();
+        words.extend(again);
+        check(&words);
     }
 }

@@ -15,7 +15,7 @@ use std::io::Read;
 
 /// Bytes read at a time when streaming: large enough that reads are cheap, small enough to stay in
 /// cache.
-pub(crate) const CHUNK: usize = 256 << 10;
+pub(crate) const CHUNK: usize = 64 << 10;
 
 /// What kind of value starts at the current position.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -189,7 +189,13 @@ fn tokens(mut lx: Lexer) -> Vec<String> {
             Kind::String => out.push(format!("{at} {:?}", lx.string()?)),
             Kind::Number => {
                 let n = lx.number()?;
-                out.push(format!("{at} {} {:?} {:?} {:?}", n.text, n.integer, n.scan.int(), n.scan.float().map(f64::to_bits)));
+                out.push(format!(
+                    "{at} {} {:?} {:?} {:?}",
+                    n.text,
+                    n.integer,
+                    n.scan.int(),
+                    n.scan.float().map(f64::to_bits)
+                ));
             }
             Kind::Bool => out.push(format!("{at} {}", lx.boolean()?)),
             Kind::Null => out.push(format!("{at} null {:?}", lx.null()?)),

@@ -24,8 +24,18 @@ pub(crate) const GIVEN_JITTER: u8 = 1 << 6;
 /// The task's `specializations` had a problem, so it cannot be checked against the agents.
 pub(crate) const SPECS_BAD: u8 = 1 << 7;
 
-const ROOT_FIELDS: &[&str] =
-    &["name", "description", "seed", "allocation", "heartbeat_ms", "defaults", "agents", "tasks", "faults"];
+const ROOT_FIELDS: &[&str] = &[
+    "name",
+    "description",
+    "seed",
+    "allocation",
+    "heartbeat_ms",
+    "defaults",
+    "agents",
+    "tasks",
+    "faults",
+    "resilience",
+];
 const DEFAULTS_FIELDS: &[&str] = &["timeout_ms", "priority", "retry"];
 const AGENT_FIELDS: &[&str] =
     &["id", "capabilities", "specializations", "max_concurrent", "cost", "performance", "profile"];
@@ -44,7 +54,15 @@ const TASK_FIELDS: &[&str] = &[
     "work",
 ];
 const RETRY_FIELDS: &[&str] = &["max_attempts", "backoff_ms", "multiplier", "max_backoff_ms", "jitter"];
-const FAULT_FIELDS: &[&str] = &["at_ms", "crash", "revive"];
+const FAULT_FIELDS: &[&str] = &["at_ms", "crash", "revive", "hang"];
+const RESILIENCE_FIELDS: &[&str] = &[
+    "heartbeat_timeout_ms",
+    "breaker_window",
+    "breaker_failures",
+    "breaker_cooldown_ms",
+    "adaptive_routing",
+    "smoothing",
+];
 
 /// Offsets of one agent.
 #[derive(Debug, Clone, Copy)]
@@ -192,6 +210,7 @@ impl Decoder<'_, '_> {
             agents: Vec::new(),
             tasks: Vec::new(),
             faults: Vec::new(),
+            resilience: Resilience::default(),
         };
         let mut meta = Meta {
             agents: Vec::new(),
@@ -247,11 +266,12 @@ impl Decoder<'_, '_> {
                         None => meta.tasks_ok = false,
                     }
                 }
-                _ => {
+                8 => {
                     if d.array(|d| d.fault(&mut sc.faults, &mut meta))?.is_none() {
                         meta.faults_ok = false;
                     }
                 }
+                _ => sc.resilience = d.resilience()?,
             }
             Ok(())
         })?;
@@ -279,6 +299,23 @@ impl Decoder<'_, '_> {
                 0 => out.timeout_ms = d.u64(1)?,
                 1 => out.priority = d.i64()?,
                 _ => out.retry = d.retry()?,
+            }
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    fn resilience(&mut self) -> R<Resilience> {
+        let mut out = Resilience::default();
+        let h = &mut out.health;
+        self.object(RESILIENCE_FIELDS, |d, f| {
+            match f {
+                0 => out.heartbeat_timeout_ms = d.u64(0)?,
+                1 => h.window = d.u32(1)?.unwrap_or(h.window),
+                2 => h.failure_threshold = d.u32(0)?.unwrap_or(h.failure_threshold),
+                3 => h.cooldown_ms = d.u64(0)?.unwrap_or(h.cooldown_ms),
+                4 => h.adaptive = d.boolean()?.unwrap_or(h.adaptive),
+                _ => h.smoothing = d.float(Bound::Unit)?.unwrap_or(h.smoothing),
             }
             Ok(())
         })?;
@@ -503,7 +540,11 @@ impl Decoder<'_, '_> {
                 _ => {
                     if let Some((name, at)) = d.string()? {
                         agent = pos32(at);
-                        action = Some(if f == 1 { FaultAction::Crash(name) } else { FaultAction::Revive(name) });
+                        action = Some(match f {
+                            1 => FaultAction::Crash(name),
+                            2 => FaultAction::Revive(name),
+                            _ => FaultAction::Hang(name),
+                        });
                     }
                 }
             }
@@ -511,13 +552,13 @@ impl Decoder<'_, '_> {
         })?;
         if let Some((at, seen)) = seen {
             self.require(at, seen, FAULT_FIELDS, &[0]);
-            match seen & 0b110 {
-                0 => self.problem(at, "a fault needs one of \"crash\" or \"revive\""),
-                0b110 => {
-                    self.problem(at, "a fault takes exactly one of \"crash\" or \"revive\", not both");
+            match (seen & 0b1110).count_ones() {
+                0 => self.problem(at, "a fault needs one of \"crash\", \"revive\" or \"hang\""),
+                1 => {}
+                _ => {
+                    self.problem(at, "a fault takes exactly one of \"crash\", \"revive\" or \"hang\"");
                     agent = NONE;
                 }
-                _ => {}
             }
         }
         if self.diag.len() != before {

@@ -45,6 +45,26 @@ pub struct Scenario {
     pub agents: Vec<AgentSpec>,
     pub tasks: Vec<TaskSpec>,
     pub faults: Vec<FaultSpec>,
+    /// Failure detection and self-healing settings.
+    pub resilience: Resilience,
+}
+
+/// How the coordinator notices and routes around failing agents.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Resilience {
+    /// An agent silent this long (no heartbeat, no message) is lost: its attempts fail with
+    /// `agent_lost` and are reassigned. `None` means three heartbeat intervals; 0 turns it off.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub heartbeat_timeout_ms: Option<u64>,
+    #[serde(flatten)]
+    pub health: crate::core::health::HealthConfig,
+}
+
+impl Resilience {
+    /// The effective heartbeat timeout for a scenario with this heartbeat interval.
+    pub fn heartbeat_timeout(&self, heartbeat_ms: u64) -> u64 {
+        self.heartbeat_timeout_ms.unwrap_or(heartbeat_ms.saturating_mul(3))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -126,4 +146,7 @@ pub enum FaultAction {
     Crash(String),
     /// A crashed agent comes back, empty-handed.
     Revive(String),
+    /// The agent stops heartbeating and never answers again (until revived); the coordinator has
+    /// to notice by itself.
+    Hang(String),
 }

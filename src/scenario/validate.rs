@@ -362,11 +362,15 @@ fn faults(sc: &Scenario, meta: &Meta, diag: &mut Diag) {
     let known = |name: &str| meta.agent_ids.get(name, |j| &sc.agents[j as usize].id).is_some();
     for (i, f) in sc.faults.iter().enumerate() {
         let pos = meta.faults[i].agent;
-        let (FaultAction::Crash(name) | FaultAction::Revive(name)) = &f.action;
+        let (FaultAction::Crash(name) | FaultAction::Revive(name) | FaultAction::Hang(name)) = &f.action;
         if pos == NONE || !meta.agents_ok || known(name) {
             continue;
         }
-        let key = if matches!(f.action, FaultAction::Crash(_)) { "crash" } else { "revive" };
+        let key = match f.action {
+            FaultAction::Crash(_) => "crash",
+            FaultAction::Revive(_) => "revive",
+            FaultAction::Hang(_) => "hang",
+        };
         let others = sc.agents.iter().map(|a| a.id.as_str());
         let message = format!("unknown agent `{name}`{}", hint(name, others));
         diag.push(pos as usize, format!("faults[{i}].{key}"), message);
@@ -380,11 +384,12 @@ fn faults(sc: &Scenario, meta: &Meta, diag: &mut Diag) {
     let mut crashed: FxHashMap<&str, ()> = FxHashMap::default();
     for i in order {
         let f = &sc.faults[i];
-        let (FaultAction::Crash(name) | FaultAction::Revive(name)) = &f.action;
+        let (FaultAction::Crash(name) | FaultAction::Revive(name) | FaultAction::Hang(name)) = &f.action;
         if !known(name) {
             continue; // Reported above (or an echo of an unreadable agent id).
         }
-        if matches!(f.action, FaultAction::Crash(_)) {
+        // A hung agent is revived like a crashed one.
+        if matches!(f.action, FaultAction::Crash(_) | FaultAction::Hang(_)) {
             crashed.insert(name.as_str(), ());
         } else if crashed.remove(name.as_str()).is_none() {
             let message = format!("agent `{name}` is revived at {} ms but is not crashed at that time", f.at_ms);

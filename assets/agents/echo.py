@@ -1,0 +1,21 @@
+#!/usr/bin/env python3
+"""The smallest useful agent: echoes each task back (the example of switchyard_agent.py)."""
+
+import os
+import sys
+
+sys.dont_write_bytecode = True  # keep assets/ free of __pycache__
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from switchyard_agent import Agent, RetryableError  # noqa: E402
+
+
+def echo(task):
+    if "fail" in task.description:
+        raise RetryableError("asked to fail: " + task.description)
+    task.progress(0.5, "echoing")
+    return {"echo": task.description, "inputs": sorted(task.inputs), "by": task.agent_id}
+
+
+if __name__ == "__main__":
+    agent = Agent(sys.argv[1] if len(sys.argv) > 1 else "echo", ["echo"])
+    agent.on_task(echo).on_ballot(lambda ballot: ("yes", "echo agrees")).run()
