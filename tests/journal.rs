@@ -21,8 +21,12 @@ fn run_with_journal(path: &str, seed: Option<u64>) -> (SimRun, Vec<Event>, Strin
 
 #[test]
 fn every_bundled_scenario_journal_reads_back_into_the_same_events() {
-    for path in ["scenarios/research-pipeline.json", "scenarios/parallel-fanout.json", "scenarios/crash-reassign.json"]
-    {
+    for path in [
+        "scenarios/research-pipeline.json",
+        "scenarios/parallel-fanout.json",
+        "scenarios/crash-reassign.json",
+        "scenarios/crash-storm.json",
+    ] {
         let (run, events, text) = run_with_journal(path, None);
         assert_eq!(text.lines().count(), events.len());
         let back = read_journal(run.coordinator().scenario(), &text).unwrap();

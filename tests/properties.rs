@@ -70,7 +70,11 @@ fn random_scenario(seed: u64, n_tasks: usize, n_agents: usize, n_faults: usize) 
         .map(|_| {
             let agent = format!("agent-{}", r.below(n_agents as u64));
             let at_ms = r.below(3000);
-            let action = if r.below(3) == 0 { FaultAction::Revive(agent) } else { FaultAction::Crash(agent) };
+            let action = match r.below(4) {
+                0 => FaultAction::Revive(agent),
+                1 => FaultAction::Hang(agent),
+                _ => FaultAction::Crash(agent),
+            };
             FaultSpec { at_ms, action }
         })
         .collect();
@@ -79,7 +83,7 @@ fn random_scenario(seed: u64, n_tasks: usize, n_agents: usize, n_faults: usize) 
         description: String::new(),
         seed,
         allocation: [Alloc::LeastLoaded, Alloc::BestScore, Alloc::RoundRobin][r.below(3) as usize],
-        heartbeat_ms: [0, 250][r.below(2) as usize],
+        heartbeat_ms: [0, 250, 100][r.below(3) as usize],
         agents,
         tasks,
         faults,
@@ -145,7 +149,7 @@ fn check_invariants(sc: &Scenario, journal: &[Value]) -> Result<(), String> {
                 let r = running.get_mut(s(ev, "agent")).ok_or("attempt ended on an idle agent")?;
                 *r = r.checked_sub(1).ok_or("negative load")?;
             }
-            "agent_crashed" => {
+            "agent_crashed" | "agent_lost" => {
                 down.insert(s(ev, "agent").to_string());
             }
             "agent_revived" => {

@@ -2,7 +2,7 @@
 //! fenced writes and elections. Every check is made from the outcomes the primitives return (what the
 //! coordinator would journal), the way an auditor reading the journal would, not from their insides.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
 use proptest::prelude::*;
 use serde_json::json;
@@ -77,6 +77,8 @@ struct LockAudit {
     last_token: Token,
     /// Closed leases as `(from, to, holder)`.
     intervals: Vec<(u64, u64, String)>,
+    /// Who waits, in the order the journal says they queued.
+    queue: VecDeque<String>,
 }
 
 #[derive(Default)]
@@ -96,6 +98,9 @@ impl Auditor {
                     prop_assert!(a.held.is_none(), "{lock} granted to {holder} while held: {:?}", a.held);
                     prop_assert!(now >= a.free_from, "{lock} granted at {now}, the last lease ran to {}", a.free_from);
                     prop_assert!(*token > a.last_token, "{lock} token {token} after {}", a.last_token);
+                    if let Some(first) = a.queue.pop_front() {
+                        prop_assert!(first == *holder, "{lock} granted to {holder}, {first} was first in line");
+                    }
                     a.last_token = *token;
                     a.held = Some((holder.clone(), *token, now, *expires_at));
                     self.tokens.entry((lock.clone(), holder.clone())).or_default().push(*token);
@@ -121,7 +126,14 @@ impl Auditor {
                     a.free_from = end;
                     a.intervals.push((from, end, h));
                 }
-                LockChange::Queued { .. } | LockChange::Withdrawn { .. } | LockChange::Rejected { .. } => {}
+                LockChange::Queued { lock, holder, position, .. } => {
+                    prop_assert!(a.held.is_some(), "{holder} queued for free {lock}");
+                    prop_assert!(!a.queue.contains(holder), "{holder} queued twice for {lock}");
+                    a.queue.push_back(holder.clone());
+                    prop_assert_eq!(*position, a.queue.len());
+                }
+                LockChange::Withdrawn { holder, .. } => a.queue.retain(|w| w != holder),
+                LockChange::Rejected { .. } => {}
             }
             self.log.push((now, c));
         }
@@ -167,8 +179,8 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
 
     /// (a) no two holders of a lock overlap in time, (b) tokens strictly increase per lock, (c) a write
-    /// fenced with anything but the lock's latest token is refused; and replaying the changes rebuilds
-    /// the locks and the board.
+    /// fenced with anything but the lock's latest token is refused; also waiters are served in FIFO
+    /// order, stale releases and renewals fail, and replaying the changes rebuilds the locks and board.
     #[test]
     fn locks_never_overlap_and_fencing_holds(steps in prop::collection::vec(lock_step(), 1..120)) {
         let mut locks = Locks::new();
@@ -193,7 +205,10 @@ proptest! {
                 | LockStep::Renew { holder, .. }
                 | LockStep::Write { holder, .. } if crashed[holder] => {}
                 LockStep::Acquire { lock, holder, ttl } => {
-                    let o = locks.acquire(LOCKS[lock], HOLDERS[holder], now, ttl);
+                    let op = |l: &mut Locks| l.acquire(LOCKS[lock], HOLDERS[holder], now, ttl);
+                    let planned = locks.dry_run(LOCKS[lock], op);
+                    let o = op(&mut locks);
+                    prop_assert_eq!(&planned, &o, "a dry run predicts the live operation");
                     if let Acquire::Granted { token, .. } = o.answer {
                         let mine = o.changes.last();
                         let ok = matches!(mine, Some(LockChange::Granted { token: t, .. }) if *t == token);
@@ -204,14 +219,20 @@ proptest! {
                 LockStep::Release { lock, holder, age } => {
                     let token = audit.token(LOCKS[lock], HOLDERS[holder], age).unwrap_or(0);
                     let latest = audit.locks.get(LOCKS[lock]).map_or(0, |a| a.last_token);
-                    let o = locks.release(LOCKS[lock], HOLDERS[holder], token, now);
+                    let op = |l: &mut Locks| l.release(LOCKS[lock], HOLDERS[holder], token, now);
+                    let planned = locks.dry_run(LOCKS[lock], op);
+                    let o = op(&mut locks);
+                    prop_assert_eq!(&planned, &o, "a dry run predicts the live operation");
                     prop_assert!(token >= latest || o.answer.is_err(), "stale {token} < {latest} released");
                     audit.see(now, o.changes)?;
                 }
                 LockStep::Renew { lock, holder, age, ttl } => {
                     let token = audit.token(LOCKS[lock], HOLDERS[holder], age).unwrap_or(0);
                     let latest = audit.locks.get(LOCKS[lock]).map_or(0, |a| a.last_token);
-                    let o = locks.renew(LOCKS[lock], HOLDERS[holder], token, now, ttl);
+                    let op = |l: &mut Locks| l.renew(LOCKS[lock], HOLDERS[holder], token, now, ttl);
+                    let planned = locks.dry_run(LOCKS[lock], op);
+                    let o = op(&mut locks);
+                    prop_assert_eq!(&planned, &o, "a dry run predicts the live operation");
                     prop_assert!(token >= latest || o.answer.is_err(), "stale {token} < {latest} renewed");
                     audit.see(now, o.changes)?;
                 }

@@ -11,11 +11,14 @@
 //! With 100k+ ids a table is megabytes, and a lookup in it is a cache (and TLB) miss: that, not
 //! hashing, was the cost. Two things keep most accesses out of the big table:
 //!
-//! - the newest ids go to small tables first (`young`, then `old`; a few hundred kilobytes in
-//!   all), and only move to `main` in batches, a loop whose misses the processor overlaps. Most
-//!   dependencies name a recent task, so most lookups stay in the small tables;
+//! - the newest ids go to small tables first (`young`, then `old`; some 128 KiB in all). Most
+//!   dependencies name a recent task, so most lookups end there;
 //! - while the ids arrive in strictly increasing order (generated files number their tasks), a new
-//!   id cannot repeat one in `main`, so registering it does not look there at all.
+//!   id cannot repeat an older one, so registering it does not look further;
+//! - older ids are only appended to a list (`log`, written in order), and the big table (`main`)
+//!   is built from it when some lookup first needs to go beyond the small tables, in a loop whose
+//!   misses the processor overlaps. A generated file whose dependencies are all recent never
+//!   needs it at all.
 //!
 //! Open addressing with linear probing, at most half full; tables grow by doubling, rehashing from
 //! the stored hashes.
@@ -33,7 +36,10 @@ const BATCH: usize = 2048;
 /// Id → index of the agent or task that defined it first.
 #[derive(Default)]
 pub(crate) struct IdIndex {
+    /// All but the newest ids, once something needs to look beyond those; until then they are
+    /// just appended to `log`.
     main: Table,
+    log: Vec<[u64; 2]>,
     young: Table,
     old: Table,
     /// Some id was not greater (bytewise) than the one before it. Until then all were distinct
@@ -121,9 +127,13 @@ impl Table {
 }
 
 impl IdIndex {
-    /// Make room for `additional` more ids without growing.
+    /// Expect `additional` more ids.
     pub(crate) fn reserve(&mut self, additional: usize) {
-        self.main.reserve(additional);
+        if self.main.len > 0 {
+            self.main.reserve(additional);
+        } else {
+            self.log.reserve(additional);
+        }
     }
 
     /// Record `id` for `index` (below `u32::MAX`); if it is already taken, returns the earlier
@@ -136,7 +146,7 @@ impl IdIndex {
         // The last id is the scenario's newest string, still in cache: comparing is cheap.
         self.unordered |= self.last.is_some_and(|j| name(j) >= id);
         if self.unordered
-            && let Some(first) = self.main.find(id, hash, head, &name)
+            && let Some(first) = self.older(id, hash, head, &name)
         {
             return Err(first);
         }
@@ -149,25 +159,40 @@ impl IdIndex {
         Ok(())
     }
 
-    /// Move `old` into `main` (one tight loop, so its cache misses overlap); `young` becomes `old`.
+    /// `young` becomes `old`, and the previous `old` moves on: appended to `log` while `main` is
+    /// not needed, else into `main` (one tight loop, so its cache misses overlap).
     #[cold]
     fn rotate(&mut self) {
-        self.main.reserve(self.old.len);
-        for &slot in self.old.slots.iter().filter(|s| s[0] != 0) {
-            self.main.put(slot);
+        let moving = self.old.slots.iter().filter(|s| s[0] != 0);
+        if self.main.len == 0 {
+            self.log.extend(moving);
+        } else {
+            self.main.reserve(self.old.len);
+            for &slot in moving {
+                self.main.put(slot);
+            }
         }
         self.old.clear();
         std::mem::swap(&mut self.young, &mut self.old);
     }
 
+    /// Look `id` up beyond the small tables, building `main` from `log` first if need be.
+    fn older<'n>(&mut self, id: &str, hash: u32, head: u64, name: impl Fn(u32) -> &'n str) -> Option<u32> {
+        if !self.log.is_empty() {
+            self.main.reserve(self.log.len());
+            for slot in std::mem::take(&mut self.log) {
+                self.main.put(slot);
+            }
+        }
+        self.main.find(id, hash, head, name)
+    }
+
     /// The index that defined `id`. `name(j)` is the id recorded for `j`.
     #[inline]
-    pub(crate) fn get<'n>(&self, id: &str, name: impl Fn(u32) -> &'n str) -> Option<u32> {
+    pub(crate) fn get<'n>(&mut self, id: &str, name: impl Fn(u32) -> &'n str) -> Option<u32> {
         let (hash, head) = key(id);
-        self.young
-            .find(id, hash, head, &name)
-            .or_else(|| self.old.find(id, hash, head, &name))
-            .or_else(|| self.main.find(id, hash, head, &name))
+        let recent = self.young.find(id, hash, head, &name).or_else(|| self.old.find(id, hash, head, &name));
+        recent.or_else(|| self.older(id, hash, head, &name))
     }
 }
 
@@ -196,7 +221,7 @@ mod tests {
             "b",
             "very-long-identifier-number-2",
         ];
-        let (index, results) = ids(&words);
+        let (mut index, results) = ids(&words);
         assert_eq!(results[..9], [Ok(()); 9]);
         assert_eq!(results[9..], [Err(3), Err(2)]);
         let name = |j: u32| words[j as usize];
@@ -213,8 +238,9 @@ mod tests {
         assert_eq!(IdIndex::default().get("a", name), None);
     }
 
-    /// Insert `words` in order, checking each result and then every lookup.
-    fn check(words: &[String]) {
+    /// Insert `words` in order, checking each result and then every lookup; with `probe`, also
+    /// look some up every `probe` insertions.
+    fn check(words: &[String], probe: Option<usize>) {
         let mut index = IdIndex::default();
         let mut first = std::collections::HashMap::new();
         for (i, w) in words.iter().enumerate() {
@@ -222,7 +248,7 @@ mod tests {
             assert_eq!(index.insert(w, i as u32, |j| &words[j as usize]), expected, "{w}");
             first.entry(w.clone()).or_insert(i as u32);
             // Lookups of recent and old ids alike, while growing.
-            if i % 997 == 0 {
+            if probe.is_some_and(|p| i % p == 0) {
                 for k in [0, i / 2, i] {
                     assert_eq!(index.get(&words[k], |j| &words[j as usize]), Some(first[&words[k]]));
                 }
@@ -242,7 +268,8 @@ mod tests {
         words.push("t000001".to_string());
         words.extend((30_000..40_000).map(|i| format!("t{i:06}")));
         words.push("t035000".to_string());
-        check(&words);
+        check(&words, Some(997));
+        check(&words, None);
     }
 
     #[test]
@@ -251,6 +278,7 @@ mod tests {
         let mut words: Vec<String> = (0..50_000).map(|i| format!("t{i:0w$}", w = 1 + i % 12)).collect();
         let again: Vec<String> = words.iter().step_by(7).cloned().collect();
         words.extend(again);
-        check(&words);
+        check(&words, Some(997));
+        check(&words, None);
     }
 }

@@ -85,8 +85,8 @@ pub fn parse(origin: &str, text: &str) -> Result<Scenario, ScenarioError> {
 /// Decode and validate what `lx` reads (`size_hint` bytes, if known). `None` when there is
 /// anything to report; it is in `diag`, as byte offsets.
 fn check(lx: Lexer, size_hint: usize, diag: &mut error::Diag) -> Option<Scenario> {
-    let (scenario, meta) = schema::decode(lx, size_hint, diag)?;
-    validate::validate(&scenario, &meta, diag);
+    let (scenario, mut meta) = schema::decode(lx, size_hint, diag)?;
+    validate::validate(&scenario, &mut meta, diag);
     diag.is_empty().then_some(scenario)
 }
 

@@ -24,7 +24,7 @@ const BIG_GRAPH: usize = 10_000;
 const MAX_CYCLE_SHOWN: usize = 16;
 
 /// Run every semantic check not already done while decoding (ids are checked as they are read).
-pub(crate) fn validate(sc: &Scenario, meta: &Meta, diag: &mut Diag) {
+pub(crate) fn validate(sc: &Scenario, meta: &mut Meta, diag: &mut Diag) {
     let deps = dependencies(sc, meta, diag);
     cycles(sc, meta, &deps, diag);
     if meta.agents_ok {
@@ -46,7 +46,7 @@ impl Deps {
     }
 }
 
-fn dependencies(sc: &Scenario, meta: &Meta, diag: &mut Diag) -> Deps {
+fn dependencies(sc: &Scenario, meta: &mut Meta, diag: &mut Diag) -> Deps {
     let mut starts = Vec::with_capacity(sc.tasks.len() + 1);
     let mut targets = Vec::with_capacity(meta.dep_target.len());
     let mut hints_left = HINT_BUDGET;
@@ -358,12 +358,13 @@ fn specialization_gap(sc: &Scenario, cap: &str, wanted: &[String], capable: &[u3
 }
 
 /// Faults must name known agents, and a revival must follow a crash of the same agent.
-fn faults(sc: &Scenario, meta: &Meta, diag: &mut Diag) {
-    let known = |name: &str| meta.agent_ids.get(name, |j| &sc.agents[j as usize].id).is_some();
+fn faults(sc: &Scenario, meta: &mut Meta, diag: &mut Diag) {
+    let Meta { agent_ids, faults: fault_meta, agents_ok, faults_ok, .. } = meta;
+    let mut known = |name: &str| agent_ids.get(name, |j| &sc.agents[j as usize].id).is_some();
     for (i, f) in sc.faults.iter().enumerate() {
-        let pos = meta.faults[i].agent;
+        let pos = fault_meta[i].agent;
         let (FaultAction::Crash(name) | FaultAction::Revive(name) | FaultAction::Hang(name)) = &f.action;
-        if pos == NONE || !meta.agents_ok || known(name) {
+        if pos == NONE || !*agents_ok || known(name) {
             continue;
         }
         let key = match f.action {
@@ -375,7 +376,7 @@ fn faults(sc: &Scenario, meta: &Meta, diag: &mut Diag) {
         let message = format!("unknown agent `{name}`{}", hint(name, others));
         diag.push(pos as usize, format!("faults[{i}].{key}"), message);
     }
-    if !meta.faults_ok {
+    if !*faults_ok {
         return; // Some time or agent is unreadable: the order of events is unknown.
     }
     // Apply faults in time order (file order for equal times); unknown agents are skipped.
@@ -393,7 +394,7 @@ fn faults(sc: &Scenario, meta: &Meta, diag: &mut Diag) {
             crashed.insert(name.as_str(), ());
         } else if crashed.remove(name.as_str()).is_none() {
             let message = format!("agent `{name}` is revived at {} ms but is not crashed at that time", f.at_ms);
-            diag.push(meta.faults[i].agent as usize, format!("faults[{i}].revive"), message);
+            diag.push(fault_meta[i].agent as usize, format!("faults[{i}].revive"), message);
         }
     }
 }

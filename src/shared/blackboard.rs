@@ -113,10 +113,7 @@ impl Blackboard {
         now: u64,
         fencing: Option<Fence<'_>>,
     ) -> WriteOutcome {
-        let outcome = match self.refusal(key, Some(expected_version), writer, fencing) {
-            Some(refused) => refused,
-            None => self.written(key, value, writer),
-        };
+        let outcome = self.decide(key, value, Some(expected_version), writer, fencing);
         self.apply(now, &outcome);
         outcome
     }
@@ -130,12 +127,26 @@ impl Blackboard {
         now: u64,
         fencing: Option<Fence<'_>>,
     ) -> WriteOutcome {
-        let outcome = match self.refusal(key, None, writer, fencing) {
-            Some(refused) => refused,
-            None => self.written(key, value, writer),
-        };
+        let outcome = self.decide(key, value, None, writer, fencing);
         self.apply(now, &outcome);
         outcome
+    }
+
+    /// What a write would do, without doing it: `expected_version` `None` is last-writer-wins. For a
+    /// caller that changes state only by applying journaled outcomes (the coordinator's
+    /// `State::apply`): decide, journal, then [`Blackboard::apply`].
+    pub fn decide(
+        &self,
+        key: &str,
+        value: Value,
+        expected_version: Option<u64>,
+        writer: &str,
+        fencing: Option<Fence<'_>>,
+    ) -> WriteOutcome {
+        match self.refusal(key, expected_version, writer, fencing) {
+            Some(refused) => refused,
+            None => self.written(key, value, writer),
+        }
     }
 
     /// The last writes of `key`, oldest first.
@@ -336,6 +347,14 @@ mod tests {
             replayed.apply(*now, o);
         }
         assert_eq!(replayed, bb);
+        // Deciding alone changes nothing; applying the decision is the same as writing.
+        let before = bb.clone();
+        let o = bb.decide("a", json!(5), Some(3), "x", None);
+        assert_eq!(bb, before);
+        bb.apply(6, &o);
+        let mut live = before;
+        assert_eq!(live.write("a", json!(5), 3, "x", 6, None), o);
+        assert_eq!(live, bb);
         let json = serde_json::to_value(&log[1].1).unwrap();
         assert_eq!(json["type"], "conflict");
         assert_eq!(serde_json::from_value::<WriteOutcome>(json).unwrap(), log[1].1);

@@ -167,6 +167,12 @@ impl Election {
         events
     }
 
+    /// The events [`Election::tick`] would make, changing nothing: for a caller that applies them
+    /// through its own journal (the coordinator's `State::apply`). A clone is cheap: a group is small.
+    pub fn plan_tick(&self, now: u64, alive: &dyn Fn(&str) -> bool) -> Vec<ElectionEvent> {
+        self.clone().tick(now, alive)
+    }
+
     /// The leader of `term` extends its lease to `now + lease_ms`.
     pub fn renew(&mut self, member: &str, term: u64, now: u64) -> ElectionEvent {
         let ev = match self.leader {
@@ -382,6 +388,11 @@ mod tests {
             replayed.apply(ev);
         }
         assert_eq!(replayed, e);
+        alive.set("b", false);
+        alive.set("a", true);
+        let planned = e.plan_tick(25, &alive.f());
+        assert_eq!(replayed, e, "planning changes nothing");
+        assert_eq!(e.tick(25, &alive.f()), planned);
         let json = serde_json::to_value(&log[0]).unwrap();
         assert_eq!(
             json,

@@ -293,6 +293,18 @@ impl Locks {
         due.iter().flat_map(|n| self.lapse(n, now)).collect()
     }
 
+    /// Runs `op` on a scratch copy of lock `name` alone and answers what it would do, changing
+    /// nothing: for a caller that changes state only by applying journaled changes (the
+    /// coordinator's `State::apply`), which then feeds the changes to [`Locks::apply`]. `op` must
+    /// touch only `name`; for [`Locks::expire`] across all locks, run it on a clone (locks are few).
+    pub fn dry_run<T>(&self, name: &str, op: impl FnOnce(&mut Locks) -> T) -> T {
+        let mut scratch = Locks::new();
+        if let Some(lock) = self.locks.get(name) {
+            scratch.locks.insert(name.to_owned(), lock.clone());
+        }
+        op(&mut scratch)
+    }
+
     /// The earliest lease expiry, for the caller's timer. A scan: locks are few.
     pub fn next_expiry(&self) -> Option<u64> {
         self.locks.values().filter_map(|l| l.lease.as_ref().map(|lease| lease.expires_at)).min()

@@ -279,3 +279,22 @@ fn rejections_on_an_unused_lock_leave_no_trace() {
     assert_eq!(locks.names().count(), 0);
     assert_eq!(locks, Locks::new());
 }
+
+#[test]
+fn a_dry_run_changes_nothing_and_its_changes_replay_to_the_live_result() {
+    let mut locks = Locks::new();
+    let _ = locks.acquire("db", "a", 0, 10);
+    let _ = locks.acquire("db", "b", 1, 10);
+    let _ = locks.acquire("other", "c", 1, 10);
+    let before = locks.clone();
+    let planned = locks.dry_run("db", |l| l.acquire("db", "c", 12, 10));
+    assert_eq!(locks, before);
+    for c in &planned.changes {
+        locks.apply(12, c);
+    }
+    let mut live = before;
+    assert_eq!(live.acquire("db", "c", 12, 10), planned);
+    assert_eq!(live, locks);
+    assert_eq!(locks.lease("db").unwrap().holder, "b");
+    assert_eq!(locks.lease("other").unwrap().holder, "c", "other locks are untouched");
+}

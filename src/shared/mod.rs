@@ -5,8 +5,10 @@
 //! in as `now` (virtual ms), collections are ordered wherever order can reach output, and every
 //! operation answers values describing exactly what changed ([`WriteOutcome`], [`LockChange`],
 //! [`ElectionEvent`]) for the coordinator to journal. Each structure changes only through its own
-//! `apply`, which its operations call, so replaying journaled changes rebuilds it exactly. Timers are
-//! the caller's: [`Locks::next_expiry`] and [`Election::next_deadline`] say when to call back.
+//! `apply`, which its operations call, so replaying journaled changes rebuilds it exactly. A caller
+//! whose own rule is "state changes only by applying events" can ask first and apply later:
+//! [`Blackboard::decide`], [`Locks::dry_run`], [`Election::plan_tick`]. Timers are the caller's:
+//! [`Locks::next_expiry`] and [`Election::next_deadline`] say when to call back.
 
 pub mod blackboard;
 pub mod election;

@@ -84,8 +84,16 @@ pub(super) fn locate<T: PartialEq + Copy>(rows: &[T], selected: Option<T>, pos: 
 
 /// An agent's state word and colour: `down`, `draining`, `busy` or `idle`.
 pub fn agent_state(a: &AgentRt) -> (&'static str, Style) {
-    if !a.alive {
+    use crate::core::health::BreakerState;
+    if !a.alive && a.lost {
+        // Given up for silence: it comes back by itself if it speaks again.
+        ("lost", Style::new().fg(Color::Red).add_modifier(Modifier::BOLD))
+    } else if !a.alive {
         ("down", Style::new().fg(Color::Red).add_modifier(Modifier::BOLD))
+    } else if let BreakerState::Open { .. } = a.health.breaker {
+        ("breaker", Style::new().fg(Color::LightRed).add_modifier(Modifier::BOLD))
+    } else if a.health.breaker == BreakerState::HalfOpen {
+        ("probing", Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD))
     } else if a.draining {
         ("draining", Style::new().fg(Color::Yellow))
     } else if !a.running.is_empty() {

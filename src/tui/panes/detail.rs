@@ -225,6 +225,21 @@ fn agent_lines(a: AgentId, ctx: &Ctx) -> Vec<Line<'static>> {
             p.failure_rate * 100.0
         ),
     ));
+    let h = &rt.health;
+    let breaker = match h.breaker {
+        crate::core::health::BreakerState::Open { until_ms } => format!("open until {}", clock(until_ms)),
+        other => other.name().replace('_', "-"),
+    };
+    let slowness = h.slowness.map_or("-".to_string(), |x| format!("{x:.2}×"));
+    let factor = h.routing_factor(&s.health_cfg);
+    out.push(text(
+        "health",
+        format!(
+            "breaker {breaker} · {} recent failures · error rate {:.0}% · slowness {slowness} · routing weight {factor:.2}",
+            h.failures(),
+            h.error_rate * 100.0
+        ),
+    ));
     let ended = rt.completed + rt.failed;
     let rate =
         (u64::from(rt.completed) * 100).checked_div(u64::from(ended)).map_or(String::new(), |p| format!(" ({p}% ok)"));
