@@ -338,7 +338,7 @@ fn whole_value(n: &Number) -> Option<Option<i128>> {
     if let Some(v) = n.scan.int() {
         return Some(Some(v.into()));
     }
-    if n.integer {
+    if n.scan.integer {
         return Some(n.text.parse::<i128>().ok());
     }
     // 1e3 and 2.0 are whole numbers too; 1.5 is not.

@@ -15,6 +15,7 @@ mod decode;
 mod error;
 mod ids;
 mod lexer;
+mod meta;
 mod number;
 mod schema;
 pub mod types;

@@ -2,7 +2,8 @@
 //!
 //! Built on the [`Decoder`] primitives, this reads a whole scenario in one pass straight into the
 //! typed structs. Byte offsets that semantic validation needs later (ids, each `depends_on`
-//! entry, fault targets) go into the side tables of [`Meta`], never into the public types.
+//! entry, fault targets) go into the side tables of [`Meta`](super::meta::Meta), never into the
+//! public types.
 //! `defaults` may come after `tasks` in a file, so tasks record which fields they gave and the
 //! rest is filled in at the end.
 
@@ -10,19 +11,8 @@ use super::decode::{Bound, Decoder, NONE, pos32};
 use super::error::Diag;
 use super::ids::IdIndex;
 use super::lexer::{Kind, LexResult as R, Lexer};
+use super::meta::*;
 use super::types::*;
-
-/// Task fields given explicitly, so that `defaults` (which may come later in the file) can fill
-/// in the rest once the whole file has been read.
-pub(crate) const GIVEN_PRIORITY: u8 = 1;
-pub(crate) const GIVEN_TIMEOUT: u8 = 1 << 1;
-pub(crate) const GIVEN_MAX_ATTEMPTS: u8 = 1 << 2;
-pub(crate) const GIVEN_BACKOFF: u8 = 1 << 3;
-pub(crate) const GIVEN_MULTIPLIER: u8 = 1 << 4;
-pub(crate) const GIVEN_MAX_BACKOFF: u8 = 1 << 5;
-pub(crate) const GIVEN_JITTER: u8 = 1 << 6;
-/// The task's `specializations` had a problem, so it cannot be checked against the agents.
-pub(crate) const SPECS_BAD: u8 = 1 << 7;
 
 const ROOT_FIELDS: &[&str] = &[
     "name",
@@ -63,56 +53,6 @@ const RESILIENCE_FIELDS: &[&str] = &[
     "adaptive_routing",
     "smoothing",
 ];
-
-/// Offsets of one agent.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct AgentMeta {
-    pub id: u32,
-}
-
-/// A `depends_on` entry naming a task not (yet) defined when it was read.
-pub(crate) const UNRESOLVED: u32 = u32::MAX;
-
-/// Offsets of one task.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct TaskMeta {
-    pub id: u32,
-    /// Index of the task that first defined this task's id (itself unless a duplicate); `NONE`
-    /// when the id is missing or unusable.
-    pub canon: u32,
-    pub capability: u32,
-    pub specs: u32,
-    /// `GIVEN_*` and `SPECS_BAD` bits.
-    pub flags: u8,
-}
-
-/// Offsets of one fault.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct FaultMeta {
-    /// The agent name's offset.
-    pub agent: u32,
-}
-
-/// Side tables for semantic validation, parallel to the scenario's vectors.
-pub(crate) struct Meta {
-    pub agents: Vec<AgentMeta>,
-    pub tasks: Vec<TaskMeta>,
-    /// Keyed by the scenario's own `id` strings.
-    pub agent_ids: IdIndex,
-    pub task_ids: IdIndex,
-    /// Offsets of every `depends_on` entry, all tasks concatenated in order.
-    pub dep_pos: Vec<u32>,
-    /// The task each `depends_on` entry names, or `UNRESOLVED` (a forward reference, or unknown).
-    pub dep_target: Vec<u32>,
-    pub faults: Vec<FaultMeta>,
-    /// Every agent's id, capabilities and specializations were read cleanly, so "no agent can
-    /// do this" and "unknown agent" are real findings, not echoes of an earlier problem.
-    pub agents_ok: bool,
-    /// Likewise for task ids ("unknown task").
-    pub tasks_ok: bool,
-    /// Every fault's time and agent were read cleanly (needed to order crashes and revivals).
-    pub faults_ok: bool,
-}
 
 /// Values from the `defaults` object.
 #[derive(Debug, Default)]
@@ -491,9 +431,12 @@ impl Decoder<'_, '_> {
                     }
                 }
                 4 => {
-                    // Resolved now if the task is already known (and likely still in cache).
+                    // Resolved now if the task is already known (and likely still in cache). An
+                    // id may be this task's own, not in `tasks` yet.
+                    let own = t.id.as_str();
                     d.strings_with(&mut t.depends_on, |_, dep, at| {
-                        let target = meta.task_ids.get(dep, |j| &tasks[j as usize].id);
+                        let name = |j: u32| tasks.get(j as usize).map_or(own, |t| t.id.as_str());
+                        let target = meta.task_ids.get(dep, name);
                         meta.dep_target.push(target.unwrap_or(UNRESOLVED));
                         meta.dep_pos.push(pos32(at));
                     })?;

@@ -265,6 +265,15 @@ fn dependency_problems() {
 }
 
 #[test]
+fn long_ids_depending_on_themselves() {
+    // Ids too long to compare inside the id table are compared with the task's own copy, which for
+    // the task being read is not in the list of tasks yet.
+    let tasks = r#"{"id": "a-rather-long-task-id", "capability": "code", "depends_on": ["a-rather-long-task-id"]}"#;
+    let p = one_problem(&doc("", AGENT, tasks));
+    assert_eq!(p, "6:70 tasks[0].depends_on[0]: task `a-rather-long-task-id` depends on itself");
+}
+
+#[test]
 fn unknown_dependencies_are_not_reported_when_an_id_is_unreadable() {
     let tasks = r#"{"id": 5, "capability": "code"}, {"id": "b", "capability": "code", "depends_on": ["a"]}"#;
     assert_eq!(one_problem(&doc("", AGENT, tasks)), "6:8 tasks[0].id: expected a string, found number `5`");

@@ -10,7 +10,7 @@
 
 use super::decode::NONE;
 use super::error::{Diag, hint};
-use super::schema::{Meta, SPECS_BAD, UNRESOLVED};
+use super::meta::{Meta, SPECS_BAD, UNRESOLVED};
 use super::types::*;
 use crate::fxhash::FxHashMap;
 use petgraph::algo::tarjan_scc;

@@ -17,7 +17,7 @@ fn number(src: &str) -> LexResult<(String, bool)> {
     let mut lx = Lexer::new(src);
     lx.peek()?;
     let n = lx.number()?;
-    let found = (n.text.to_string(), n.integer);
+    let found = (n.text.to_string(), n.scan.integer);
     lx.finish()?;
     Ok(found)
 }
@@ -192,7 +192,7 @@ fn tokens(mut lx: Lexer) -> Vec<String> {
                 out.push(format!(
                     "{at} {} {:?} {:?} {:?}",
                     n.text,
-                    n.integer,
+                    n.scan.integer,
                     n.scan.int(),
                     n.scan.float().map(f64::to_bits)
                 ));

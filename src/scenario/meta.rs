@@ -1,0 +1,69 @@
+//! Side tables: what decoding records for semantic validation, beside the public types.
+//!
+//! Byte offsets (`u32`, see [`NONE`](super::decode::NONE)) of whatever a later check may need to
+//! point at, the ids already resolved, and which parts of the file were read cleanly (so that
+//! checks which would only echo an earlier problem can be skipped).
+
+use super::ids::IdIndex;
+
+/// Task fields given explicitly, so that `defaults` (which may come later in the file) can fill
+/// in the rest once the whole file has been read.
+pub(crate) const GIVEN_PRIORITY: u8 = 1;
+pub(crate) const GIVEN_TIMEOUT: u8 = 1 << 1;
+pub(crate) const GIVEN_MAX_ATTEMPTS: u8 = 1 << 2;
+pub(crate) const GIVEN_BACKOFF: u8 = 1 << 3;
+pub(crate) const GIVEN_MULTIPLIER: u8 = 1 << 4;
+pub(crate) const GIVEN_MAX_BACKOFF: u8 = 1 << 5;
+pub(crate) const GIVEN_JITTER: u8 = 1 << 6;
+/// The task's `specializations` had a problem, so it cannot be checked against the agents.
+pub(crate) const SPECS_BAD: u8 = 1 << 7;
+
+/// Offsets of one agent.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct AgentMeta {
+    pub id: u32,
+}
+
+/// A `depends_on` entry naming a task not (yet) defined when it was read.
+pub(crate) const UNRESOLVED: u32 = u32::MAX;
+
+/// Offsets of one task.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TaskMeta {
+    pub id: u32,
+    /// Index of the task that first defined this task's id (itself unless a duplicate); `NONE`
+    /// when the id is missing or unusable.
+    pub canon: u32,
+    pub capability: u32,
+    pub specs: u32,
+    /// `GIVEN_*` and `SPECS_BAD` bits.
+    pub flags: u8,
+}
+
+/// Offsets of one fault.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FaultMeta {
+    /// The agent name's offset.
+    pub agent: u32,
+}
+
+/// Side tables for semantic validation, parallel to the scenario's vectors.
+pub(crate) struct Meta {
+    pub agents: Vec<AgentMeta>,
+    pub tasks: Vec<TaskMeta>,
+    /// Keyed by the scenario's own `id` strings.
+    pub agent_ids: IdIndex,
+    pub task_ids: IdIndex,
+    /// Offsets of every `depends_on` entry, all tasks concatenated in order.
+    pub dep_pos: Vec<u32>,
+    /// The task each `depends_on` entry names, or `UNRESOLVED` (a forward reference, or unknown).
+    pub dep_target: Vec<u32>,
+    pub faults: Vec<FaultMeta>,
+    /// Every agent's id, capabilities and specializations were read cleanly, so "no agent can
+    /// do this" and "unknown agent" are real findings, not echoes of an earlier problem.
+    pub agents_ok: bool,
+    /// Likewise for task ids ("unknown task").
+    pub tasks_ok: bool,
+    /// Every fault's time and agent were read cleanly (needed to order crashes and revivals).
+    pub faults_ok: bool,
+}
