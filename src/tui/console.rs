@@ -65,6 +65,10 @@ impl Drop for TerminalGuard {
 /// Opens the console on `scenario` and runs it until the operator quits. Returns the process exit
 /// code: 0 when the run succeeded or is unfinished, 1 when it failed.
 pub fn run_console(scenario: Scenario, opts: ConsoleOptions) -> Result<u8, String> {
+    use std::io::IsTerminal;
+    if !io::stdout().is_terminal() || !io::stdin().is_terminal() {
+        return Err("the console needs a terminal (stdin and stdout); use `run FILE --headless` in scripts".into());
+    }
     super::log::init();
     let mut app = App::new(scenario, opts)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
