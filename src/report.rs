@@ -20,6 +20,68 @@ pub struct Report<'a> {
     pub tasks: Vec<TaskReport<'a>>,
     pub agents: Vec<AgentReport<'a>>,
     pub messages: MessageReport<'a>,
+    pub recovery: Recovery,
+}
+
+/// How the run healed itself.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct Recovery {
+    /// Attempts that ended badly: errors, timeouts, crashed or lost agents.
+    pub failures: u32,
+    /// Tasks that had a failed attempt.
+    pub tasks_hit: u32,
+    /// Of those, tasks that completed without an operator touching them.
+    pub recovered: u32,
+    /// How they recovered: `retry` (the next good attempt ran on the same agent) or `other_agent`.
+    pub by_tier: RecoveryTiers,
+    /// Tasks sent to the operator's inbox.
+    pub escalated: u32,
+    /// Mean time from a recovered task's first failure to its completion (virtual ms).
+    pub mean_time_to_recovery_ms: Option<u64>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct RecoveryTiers {
+    pub retry: u32,
+    pub other_agent: u32,
+}
+
+impl Recovery {
+    /// Folds the attempt log: one pass over every attempt of the run.
+    pub fn of(coord: &Coordinator) -> Recovery {
+        use crate::core::state::AttemptEnd;
+        let s = coord.state();
+        let mut r = Recovery { escalated: s.escalations, ..Recovery::default() };
+        // Per task: (first failure end, agent of that failure).
+        let mut first_failure: Vec<Option<(u64, crate::core::AgentId)>> = vec![None; s.tasks.len()];
+        let mut total_ms = 0u64;
+        for rec in &s.attempt_log {
+            if matches!(rec.end, AttemptEnd::Failed(_) | AttemptEnd::TimedOut) {
+                r.failures += 1;
+                let slot = &mut first_failure[rec.task.ix()];
+                if slot.is_none() {
+                    *slot = Some((rec.end_ms.unwrap_or(rec.start_ms), rec.agent));
+                    r.tasks_hit += 1;
+                }
+            }
+        }
+        for (i, ff) in first_failure.iter().enumerate() {
+            let (Some((failed_at, failed_on)), t) = (ff, &s.tasks[i]) else { continue };
+            if t.state != crate::core::TaskState::Completed || t.operator_touched {
+                continue;
+            }
+            r.recovered += 1;
+            if t.agent == Some(*failed_on) {
+                r.by_tier.retry += 1;
+            } else {
+                r.by_tier.other_agent += 1;
+            }
+            let done = s.last_attempt(crate::core::TaskId(i as u32)).and_then(|a| a.end_ms).unwrap_or(*failed_at);
+            total_ms += done.saturating_sub(*failed_at);
+        }
+        r.mean_time_to_recovery_ms = (r.recovered > 0).then(|| total_ms / r.recovered as u64);
+        r
+    }
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -148,6 +210,7 @@ impl<'a> Report<'a> {
             tasks,
             agents,
             messages,
+            recovery: Recovery::of(coord),
         }
     }
 
@@ -204,6 +267,15 @@ impl<'a> Report<'a> {
         }
         if self.agents.len() > limit {
             let _ = writeln!(out, "… and {} more agents (see --report)", self.agents.len() - limit);
+        }
+        let r = &self.recovery;
+        if r.failures > 0 || r.escalated > 0 {
+            let mttr = r.mean_time_to_recovery_ms.map_or("-".into(), |m| format!("{m} ms"));
+            let _ = writeln!(
+                out,
+                "\nhealing: {} failed attempts hit {} tasks; {} recovered without a human ({} by retry, {} on another agent), {} escalated; mean time to recovery {mttr}",
+                r.failures, r.tasks_hit, r.recovered, r.by_tier.retry, r.by_tier.other_agent, r.escalated
+            );
         }
         let by_type: Vec<String> = self.messages.by_type.iter().map(|(k, v)| format!("{k} {v}")).collect();
         let _ = writeln!(out, "\nmessages: {} total ({})", self.messages.total, by_type.join(", "));

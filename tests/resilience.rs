@@ -83,3 +83,40 @@ fn hang_faults_name_known_agents_and_can_be_revived() {
     assert!(err.contains("faults[0].hang: unknown agent `b`"), "{err}");
     assert!(err.contains("a fault takes exactly one of \"crash\", \"revive\" or \"hang\""), "{err}");
 }
+
+#[test]
+fn the_report_says_how_the_run_healed() {
+    let sc = scenario::load(std::path::Path::new("scenarios/crash-storm.json")).unwrap();
+    let mut run = SimRun::new(sc);
+    run.run(&mut ()).unwrap();
+    let r = switchyard::report::Recovery::of(run.coordinator());
+    assert!(r.failures >= r.tasks_hit && r.tasks_hit > 0, "{r:?}");
+    // Everything finished and nobody intervened: every task hit by a failure recovered by itself.
+    assert_eq!(r.recovered, r.tasks_hit);
+    assert_eq!(r.by_tier.retry + r.by_tier.other_agent, r.recovered);
+    assert!(r.by_tier.other_agent > 0, "crashes and the hang moved work elsewhere");
+    assert!(r.mean_time_to_recovery_ms.unwrap() > 0);
+    assert_eq!(r.escalated, 0);
+}
+
+#[test]
+fn a_task_an_operator_fixed_does_not_count_as_self_healed() {
+    use switchyard::core::{OpAction, TaskId};
+    let sc = parse(
+        "op.json",
+        r#"{"name": "op", "heartbeat_ms": 0,
+            "agents": [{"id": "bad", "capabilities": ["x"], "profile": {"failure_rate": 1.0, "duration_ms": {"mean": 10}}},
+                       {"id": "good", "capabilities": ["x"], "profile": {"duration_ms": {"mean": 10}}}],
+            "tasks": [{"id": "t", "capability": "x", "retry": {"max_attempts": 1}}]}"#,
+    )
+    .unwrap();
+    let mut run = SimRun::new(sc);
+    run.set_fail_on_stall(false);
+    run.advance_to(100, &mut ()).unwrap();
+    assert_eq!(switchyard::report::Recovery::of(run.coordinator()).tasks_hit, 1);
+    run.operator(OpAction::Retry(TaskId(0)), "me", None, &mut ()).unwrap().unwrap();
+    run.advance_to(1_000, &mut ()).unwrap();
+    let r = switchyard::report::Recovery::of(run.coordinator());
+    assert_eq!(run.coordinator().state().tasks[0].state, switchyard::core::TaskState::Completed);
+    assert_eq!((r.tasks_hit, r.recovered), (1, 0), "{r:?}");
+}

@@ -100,6 +100,8 @@ pub struct TaskRt {
     last_attempt: u32,
     /// Set when the task failed or was skipped.
     pub end_reason: Option<TaskEnd>,
+    /// An operator acted on this task (so its recovery, if any, was not automatic).
+    pub operator_touched: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -191,6 +193,8 @@ pub struct State {
     pub retries: u32,
     /// Tasks taken back from crashed agents.
     pub reassignments: u32,
+    /// Tasks sent to the operator's inbox, ever.
+    pub escalations: u32,
     pub finished: Option<Outcome>,
     pub makespan_ms: u64,
     /// Set by an operator; drivers stop advancing time while it is.
@@ -221,6 +225,7 @@ impl State {
                 budget_base: 0,
                 last_attempt: NO_ATTEMPT,
                 end_reason: None,
+                operator_touched: false,
             })
             .collect();
         let agents = scenario
@@ -263,6 +268,7 @@ impl State {
             skipped: 0,
             retries: 0,
             reassignments: 0,
+            escalations: 0,
             finished: None,
             makespan_ms: 0,
             paused: false,
@@ -410,6 +416,7 @@ impl State {
             EventKind::TaskEscalated { task, .. } => {
                 self.tasks[task.ix()].state = TaskState::Escalated;
                 self.inbox.push((task, now));
+                self.escalations += 1;
             }
             EventKind::TaskReopened { task } => {
                 let t = &mut self.tasks[task.ix()];
@@ -430,6 +437,9 @@ impl State {
             EventKind::OperatorAction { action, .. } => {
                 if let super::event::OpAction::Speed(x) = action {
                     self.speed = x;
+                }
+                if let Some(t) = action.task() {
+                    self.tasks[t.ix()].operator_touched = true;
                 }
             }
             EventKind::TaskReassigned { .. } => self.reassignments += 1,

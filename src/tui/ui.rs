@@ -119,6 +119,12 @@ fn draw_header(f: &mut Frame, area: Rect, app: &mut App) {
     let [line1, line2] = Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(inner);
     let ro = if app.opts.read_only { "  READ-ONLY" } else { "" };
     let (t, speed, msgs) = (clock(app.run.now()), fmt_speed(app.speed), app.sink.view.msgs_per_sec);
+    let r = crate::report::Recovery::of(app.run.coordinator());
+    let healing = match r.mean_time_to_recovery_ms {
+        Some(mttr) => format!("  ♥ healed {}/{} · MTTR {}", r.recovered, r.tasks_hit, clock(mttr)),
+        None if r.tasks_hit > 0 => format!("  ♥ healed 0/{}", r.tasks_hit),
+        None => String::new(),
+    };
     // On a narrow terminal the same facts in fewer cells (the legend's marks say what they count).
     let l1 = if inner.width >= 130 {
         Line::from(vec![
@@ -131,6 +137,7 @@ fn draw_header(f: &mut Frame, area: Rect, app: &mut App) {
             Span::styled(format!("  ↻ {} retried", s.retries), Style::new().fg(Color::Yellow)),
             Span::styled(format!("  ! {} escalated", s.inbox.len()), Style::new().fg(Color::LightRed)),
             Span::raw(format!("  ✉ {msgs:.0} msg/s")),
+            Span::styled(healing, Style::new().fg(Color::Green)),
         ])
     } else {
         Line::from(vec![
