@@ -236,6 +236,78 @@ fn large_scenarios_load() {
     );
 }
 
+/// A temporary file removed when dropped.
+struct TempFile(PathBuf);
+
+impl TempFile {
+    fn new(name: &str, contents: &[u8]) -> TempFile {
+        let path = std::env::temp_dir().join(format!("switchyard-{name}-{}.json", std::process::id()));
+        std::fs::write(&path, contents).unwrap();
+        TempFile(path)
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+#[test]
+fn files_larger_than_the_read_window_load_like_text() {
+    // `load` streams a file through a small window (reading it again whole only to report
+    // problems); `parse` gets the text at once. Megabytes of it, so that chunk boundaries fall
+    // everywhere, with non-ASCII text throughout and dependencies written with escapes.
+    let n = 30_000;
+    let mut text = String::from(r#"{"name": "big", "description": "d\u00e9j\u00e0 vu","#);
+    text.push_str(
+        "\n\"agents\": [{\"id\": \"a\", \"capabilities\": [\"c\"]}, {\"id\": \"bé\", \"capabilities\": [\"c\"]}],",
+    );
+    text.push_str("\n\"tasks\": [\n");
+    for i in 0..n {
+        let deps = match i {
+            0 => String::new(),
+            1..4 => format!(r#""t\u00e9{:05}""#, i - 1),
+            _ => format!(r#""t\u00e9{:05}", "t\u00e9{:05}""#, i - 1, i / 3),
+        };
+        let sep = if i > 0 { ",\n" } else { "" };
+        text.push_str(&format!(
+            r#"{sep}{{"id": "té{i:05}", "description": "étape {i}", "capability": "c", "depends_on": [{deps}]}}"#
+        ));
+    }
+    text.push_str("\n],\n");
+    text.push_str(r#""faults": [{"at_ms": 5, "crash": "b\u00e9"}]}"#);
+    assert!(text.len() > 2_000_000);
+
+    let file = TempFile::new("large-valid", text.as_bytes());
+    let loaded = load(&file.0).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(loaded, parse("x.json", &text).unwrap());
+    assert_eq!((loaded.tasks.len(), loaded.tasks[n - 1].depends_on.len()), (n, 2));
+
+    // Line and column of byte offset `at` in `text`.
+    let locate = |text: &str, at: usize| {
+        let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+        (text[..at].matches('\n').count() + 1, text[line_start..at].chars().count() + 1)
+    };
+
+    // Problems late in the file are found and located as in text.
+    let broken = text.replacen(r#""t\u00e929998", "t\u00e909999""#, r#""t\u00e929998", "nope""#, 1);
+    let file = TempFile::new("large-broken", broken.as_bytes());
+    let name = file.0.display().to_string();
+    let from_file = load(&file.0).unwrap_err();
+    assert_eq!(from_file, parse(&name, &broken).unwrap_err());
+    let (line, column) = locate(&broken, broken.find("\"nope\"").unwrap());
+    assert_eq!(located(&from_file), [format!("{line}:{column} tasks[29999].depends_on[1]: unknown task `nope`")]);
+
+    // So is a byte that is not UTF-8, megabytes in.
+    let mut bytes = text.clone().into_bytes();
+    let at = text.find("\"étape 29990\"").unwrap();
+    bytes[at] = 0xff;
+    let file = TempFile::new("large-not-utf8", &bytes);
+    let (line, column) = locate(&text, at);
+    assert_eq!(located(&load(&file.0).unwrap_err()), [format!("{line}:{column} : file is not valid UTF-8")]);
+}
+
 fn arb_name() -> impl Strategy<Value = String> {
     prop_oneof![
         "[a-z][a-z0-9_-]{0,12}",

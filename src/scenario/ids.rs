@@ -9,7 +9,7 @@
 //! scenario's copy, through the `name` function the caller passes.
 //!
 //! With 100k+ ids a table is megabytes, and a lookup in it is a cache (and TLB) miss: that, not
-//! hashing, was the cost. Two things keep most accesses out of the big table:
+//! hashing, was the cost. Three things keep most accesses out of a big table:
 //!
 //! - the newest ids go to small tables first (`young`, then `old`; some 128 KiB in all). Most
 //!   dependencies name a recent task, so most lookups end there;

@@ -82,18 +82,22 @@ fn field_index(fields: &[&str], key: &[u8], next: usize) -> Option<usize> {
     find(rest).map(|i| i + next).or_else(|| find(earlier))
 }
 
-/// `a == b` for short slices, without a call to `memcmp` (and the register spills around it).
+/// `a == b` for field names (up to 16 bytes), without a call to `memcmp` (and the register spills
+/// around it): two overlapping word comparisons.
 #[inline]
 fn same_bytes(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
+    let n = a.len();
+    if n != b.len() {
         return false;
     }
-    let (mut wa, mut wb) = (a.chunks_exact(8), b.chunks_exact(8));
-    let word = |w: &[u8]| u64::from_le_bytes(w.try_into().expect("8 bytes"));
-    if (&mut wa).zip(&mut wb).any(|(x, y)| word(x) != word(y)) {
-        return false;
+    let word = |s: &[u8], at: usize| u64::from_le_bytes(s[at..at + 8].try_into().expect("8 bytes"));
+    let half = |s: &[u8], at: usize| u32::from_le_bytes(s[at..at + 4].try_into().expect("4 bytes"));
+    match n {
+        8..=16 => word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8),
+        4..=7 => half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4),
+        0..=3 => a.iter().zip(b).all(|(x, y)| x == y),
+        _ => a == b,
     }
-    wa.remainder().iter().zip(wb.remainder()).all(|(x, y)| x == y)
 }
 
 /// Where the last string read is.
@@ -244,13 +248,13 @@ impl<'a> Lexer<'a> {
 
     /// Consume the `{` that [`peek`](Self::peek) reported.
     pub(crate) fn begin_object(&mut self) {
-        debug_assert_eq!(self.byte(), Some(b'{'));
+        debug_assert_eq!(self.win.text.as_bytes().get(self.pos), Some(&b'{'));
         self.pos += 1;
     }
 
     /// Consume the `[` that [`peek`](Self::peek) reported.
     pub(crate) fn begin_array(&mut self) {
-        debug_assert_eq!(self.byte(), Some(b'['));
+        debug_assert_eq!(self.win.text.as_bytes().get(self.pos), Some(&b'['));
         self.pos += 1;
     }
 
@@ -340,7 +344,7 @@ impl<'a> Lexer<'a> {
     /// for the first key) with nothing in between, consume it and return the key's offset. Most
     /// keys are the one expected next, written compactly: this is one comparison, with no string
     /// scanning and no lookup.
-    #[inline]
+    #[inline(always)]
     fn expected_key(&mut self, first: bool, name: &str) -> Option<usize> {
         let comma = usize::from(!first);
         let n = name.len();
@@ -408,7 +412,7 @@ impl<'a> Lexer<'a> {
 
     #[inline]
     fn read_string(&mut self) -> LexResult<Span> {
-        debug_assert_eq!(self.byte(), Some(b'"'));
+        debug_assert_eq!(self.win.text.as_bytes().get(self.pos), Some(&b'"'));
         let mut i = self.pos + 1;
         loop {
             let b = self.win.text.as_bytes();
@@ -464,12 +468,13 @@ impl<'a> Lexer<'a> {
         }
     }
 
-    /// The fast path for a number value: if a well-formed number starts right at the cursor and
-    /// ends within what is visible, and `accept` takes it (returns `Some`), consume it. Otherwise
-    /// consume nothing, and the caller goes the general way ([`peek`](Self::peek), then
-    /// [`number`](Self::number)), which also explains any problem.
+    /// The fast path for a number value: if a well-formed number comes next (after whitespace)
+    /// and ends within what is visible, and `accept` takes it (returns `Some`), consume it.
+    /// Otherwise consume nothing more, and the caller goes the general way
+    /// ([`peek`](Self::peek), then [`number`](Self::number)), which also explains any problem.
     #[inline]
     pub(crate) fn number_if<T>(&mut self, accept: impl FnOnce(&number::Scan) -> Option<T>) -> Option<T> {
+        self.skip_ws();
         let b = self.win.text.as_bytes();
         if !matches!(b.get(self.pos), Some(b'-' | b'0'..=b'9')) {
             return None;

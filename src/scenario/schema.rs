@@ -129,7 +129,7 @@ const SAMPLE: usize = 1024;
 /// at about the right size instead of doubling (and copying, and briefly holding both copies).
 fn reserve_tasks(tasks: &mut Vec<TaskSpec>, meta: &mut Meta, used: usize, left: usize) {
     // A task takes at least ~30 bytes (`{"id":"x","capability":"y"},`): never reserve beyond that.
-    let more = left * SAMPLE / used.max(1);
+    let more = (left as u64 * SAMPLE as u64 / used.max(1) as u64) as usize;
     let more = (more + more / 32).min(left / 30);
     tasks.reserve_exact(more);
     meta.tasks.reserve_exact(more);

@@ -10,13 +10,27 @@ fn doc(extra: &str, agents: &str, tasks: &str) -> String {
 const AGENT: &str = r#"{"id": "a1", "capabilities": ["code"]}"#;
 const TASK: &str = r#"{"id": "t1", "capability": "code"}"#;
 
+/// [`parse`], checking on the way that streaming the text in small chunks, so that refills fall
+/// inside every kind of token somewhere, finds exactly the same.
+fn parse_checked(text: &str) -> Result<Scenario, ScenarioError> {
+    let whole = parse("s.json", text);
+    let chunks: &[usize] = if text.len() < 100_000 { &[4, 5, 13] } else { &[4096] };
+    for &chunk in chunks {
+        let mut diag = error::Diag::default();
+        let streamed = check(Lexer::from_reader(text.as_bytes(), chunk), 0, &mut diag);
+        let streamed = streamed.ok_or_else(|| diag.into_error("s.json", text));
+        assert_eq!(streamed, whole, "streamed {chunk} bytes at a time");
+    }
+    whole
+}
+
 fn ok(text: &str) -> Scenario {
-    parse("s.json", text).unwrap_or_else(|e| panic!("{e}"))
+    parse_checked(text).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// Problems as `LINE:COL PATH: MESSAGE`, for compact assertions.
 fn problems(text: &str) -> Vec<String> {
-    let e = parse("s.json", text).expect_err("expected problems");
+    let e = parse_checked(text).expect_err("expected problems");
     e.problems.iter().map(|p| format!("{}:{} {}: {}", p.line, p.column, p.path, p.message)).collect()
 }
 

@@ -230,8 +230,9 @@ fn streaming_gives_the_same_tokens_and_errors() {
     for &(src, _, _) in BAD {
         same_when_streamed(src);
     }
-    for src in ["\"abc", "\"ab\\", "\"ab\\u12", "\"x\\q\"", "123", "-", "[1.", "[1e+", "tr", "[\"a\u{1}\"]", "\"é\\é\""]
-    {
+    // Cut short, or broken, where a refill may happen.
+    let edge_cases = ["\"abc", "\"ab\\", "\"ab\\u12", "\"x\\q\"", "123", "-", "[1.", "[1e+", "tr"];
+    for src in edge_cases.into_iter().chain(["[\"a\u{1}\"]", "\"é\\é\""]) {
         same_when_streamed(src);
     }
 }
