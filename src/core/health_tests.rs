@@ -8,53 +8,32 @@ use crate::runtime::SimRun;
 use crate::scenario::*;
 
 fn agent(id: &str, max: u32, mean: f64, failure_rate: f64) -> AgentSpec {
-    AgentSpec {
-        id: id.into(),
-        capabilities: vec!["x".into()],
-        specializations: vec![],
-        max_concurrent: max,
-        cost: 1.0,
-        performance: 1.0,
-        profile: Profile { duration_ms: DurationDist { mean, jitter: 0.0 }, failure_rate },
-    }
+    super::tests::agent(id, &["x"], max, mean, failure_rate)
 }
 
+/// `n` independent tasks with a generous timeout and five quick attempts.
 fn tasks(n: usize) -> Vec<TaskSpec> {
     (0..n)
-        .map(|i| TaskSpec {
-            id: format!("t{i}"),
-            description: String::new(),
-            capability: "x".into(),
-            specializations: vec![],
-            depends_on: vec![],
-            priority: 0,
-            timeout_ms: 60_000,
-            retry: RetryPolicy { max_attempts: 5, backoff_ms: 10, jitter: 0.0, ..RetryPolicy::default() },
-            allocation: None,
-            work: 1.0,
+        .map(|i| {
+            let mut t = super::tests::task(&format!("t{i}"), "x", &[]);
+            t.timeout_ms = 60_000;
+            t.retry = RetryPolicy { max_attempts: 5, backoff_ms: 10, jitter: 0.0, ..RetryPolicy::default() };
+            t
         })
         .collect()
 }
 
+/// Heartbeats every 100 ms, so the watchdog (3 × 100 ms) is on.
 fn scenario(agents: Vec<AgentSpec>, tasks: Vec<TaskSpec>) -> Scenario {
-    Scenario {
-        name: "health".into(),
-        description: String::new(),
-        seed: 3,
-        allocation: Strategy::LeastLoaded,
-        heartbeat_ms: 100,
-        agents,
-        tasks,
-        faults: vec![],
-        resilience: Resilience::default(),
-    }
+    let mut s = super::tests::scenario(agents, tasks);
+    s.name = "health".into();
+    s.seed = 3;
+    s.heartbeat_ms = 100;
+    s
 }
 
 fn run(s: Scenario) -> (SimRun, Vec<Event>) {
-    let mut r = SimRun::new(s);
-    let mut events = Vec::new();
-    r.run(&mut events).unwrap();
-    (r, events)
+    super::tests::run(s)
 }
 
 #[test]

@@ -6,45 +6,19 @@ use crate::runtime::SimRun;
 use crate::scenario::*;
 
 fn agent(id: &str, max: u32, mean: f64, failure_rate: f64) -> AgentSpec {
-    AgentSpec {
-        id: id.into(),
-        capabilities: vec!["x".into()],
-        specializations: vec![],
-        max_concurrent: max,
-        cost: 1.0,
-        performance: 1.0,
-        profile: Profile { duration_ms: DurationDist { mean, jitter: 0.0 }, failure_rate },
-    }
+    super::tests::agent(id, &["x"], max, mean, failure_rate)
 }
 
+/// Two attempts, 10 ms apart: short enough for the retry tests to run out quickly.
 fn task(id: &str, deps: &[&str]) -> TaskSpec {
-    TaskSpec {
-        id: id.into(),
-        description: String::new(),
-        capability: "x".into(),
-        specializations: vec![],
-        depends_on: deps.iter().map(|s| s.to_string()).collect(),
-        priority: 0,
-        timeout_ms: 10_000,
-        retry: RetryPolicy { max_attempts: 2, backoff_ms: 10, jitter: 0.0, ..RetryPolicy::default() },
-        allocation: None,
-        work: 1.0,
-    }
+    let mut t = super::tests::task(id, "x", deps);
+    t.retry = RetryPolicy { max_attempts: 2, backoff_ms: 10, jitter: 0.0, ..RetryPolicy::default() };
+    t
 }
 
 /// a → b → c on one agent (plus an idle second one), in console mode (no failing on stall).
 fn console_run(agents: Vec<AgentSpec>) -> (SimRun, Vec<Event>) {
-    let sc = Scenario {
-        name: "ops".into(),
-        description: String::new(),
-        seed: 1,
-        allocation: Strategy::LeastLoaded,
-        heartbeat_ms: 0,
-        agents,
-        tasks: vec![task("a", &[]), task("b", &["a"]), task("c", &["b"])],
-        faults: vec![],
-        resilience: Resilience::default(),
-    };
+    let sc = super::tests::scenario(agents, vec![task("a", &[]), task("b", &["a"]), task("c", &["b"])]);
     let mut run = SimRun::new(sc);
     run.set_fail_on_stall(false);
     let mut events = Vec::new();

@@ -1,12 +1,12 @@
 //! Coordinator unit tests, driven step by step through the sim driver or by hand (no runtime, no
-//! sleeps).
+//! sleeps). Its scenario builders are shared with the operator and health tests.
 
 use super::event::{AttemptFailure, TaskFailure};
 use super::*;
 use crate::runtime::SimRun;
 use crate::scenario::*;
 
-fn agent(id: &str, caps: &[&str], max: u32, mean: f64, failure_rate: f64) -> AgentSpec {
+pub(super) fn agent(id: &str, caps: &[&str], max: u32, mean: f64, failure_rate: f64) -> AgentSpec {
     AgentSpec {
         id: id.into(),
         capabilities: caps.iter().map(|s| s.to_string()).collect(),
@@ -18,7 +18,7 @@ fn agent(id: &str, caps: &[&str], max: u32, mean: f64, failure_rate: f64) -> Age
     }
 }
 
-fn task(id: &str, cap: &str, deps: &[&str]) -> TaskSpec {
+pub(super) fn task(id: &str, cap: &str, deps: &[&str]) -> TaskSpec {
     TaskSpec {
         id: id.into(),
         description: String::new(),
@@ -33,7 +33,7 @@ fn task(id: &str, cap: &str, deps: &[&str]) -> TaskSpec {
     }
 }
 
-fn scenario(agents: Vec<AgentSpec>, tasks: Vec<TaskSpec>) -> Scenario {
+pub(super) fn scenario(agents: Vec<AgentSpec>, tasks: Vec<TaskSpec>) -> Scenario {
     Scenario {
         name: "test".into(),
         description: String::new(),
@@ -47,7 +47,7 @@ fn scenario(agents: Vec<AgentSpec>, tasks: Vec<TaskSpec>) -> Scenario {
     }
 }
 
-fn run(s: Scenario) -> (SimRun, Vec<Event>) {
+pub(super) fn run(s: Scenario) -> (SimRun, Vec<Event>) {
     let mut r = SimRun::new(s);
     let mut events = Vec::new();
     r.run(&mut events).unwrap();
