@@ -24,7 +24,7 @@ use std::str::FromStr;
 use serde::Serialize;
 
 use crate::rng::{self, SplitMix};
-use crate::scenario::{AgentSpec, DurationDist, Profile, RetryPolicy, Scenario, Strategy, TaskSpec};
+use crate::scenario::{AgentKind, AgentSpec, DurationDist, Profile, RetryPolicy, Scenario, Strategy, TaskSpec};
 
 /// The capabilities generated agents have and generated tasks alternate between.
 pub const CAPABILITIES: [&str; 2] = ["build", "test"];
@@ -160,6 +160,7 @@ pub fn generate(opts: &GenOptions) -> Result<Scenario, String> {
                 duration_ms: DurationDist { mean: opts.duration_ms, jitter },
                 failure_rate: opts.failure_rate,
             },
+            kind: AgentKind::Sim,
         })
         .collect();
 

@@ -10,7 +10,8 @@ use switchyard::journal::JournalWriter;
 use switchyard::rng::SplitMix;
 use switchyard::runtime::SimRun;
 use switchyard::scenario::{
-    AgentSpec, DurationDist, FaultAction, FaultSpec, Profile, RetryPolicy, Scenario, Strategy as Alloc, TaskSpec,
+    AgentKind, AgentSpec, DurationDist, FaultAction, FaultSpec, Profile, RetryPolicy, Scenario, Strategy as Alloc,
+    TaskSpec,
 };
 
 fn random_scenario(seed: u64, n_tasks: usize, n_agents: usize, n_faults: usize) -> Scenario {
@@ -35,6 +36,7 @@ fn random_scenario(seed: u64, n_tasks: usize, n_agents: usize, n_faults: usize) 
                     duration_ms: DurationDist { mean: (r.below(400)) as f64, jitter: r.unit() },
                     failure_rate: 0.4 * r.unit(),
                 },
+                kind: AgentKind::Sim,
             }
         })
         .collect();

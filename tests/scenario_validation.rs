@@ -3,7 +3,7 @@
 use proptest::prelude::*;
 use std::path::{Path, PathBuf};
 use switchyard::scenario::{
-    AgentSpec, DurationDist, FaultAction, FaultSpec, Profile, RetryPolicy, Scenario, ScenarioError,
+    AgentKind, AgentSpec, DurationDist, FaultAction, FaultSpec, Profile, RetryPolicy, Scenario, ScenarioError,
     Strategy as Allocation, TaskSpec, load, parse,
 };
 
@@ -339,6 +339,7 @@ prop_compose! {
             cost,
             performance,
             profile: Profile { duration_ms: DurationDist { mean, jitter }, failure_rate },
+            kind: AgentKind::Sim,
         }
     }
 }

@@ -15,6 +15,7 @@ pub(super) fn agent(id: &str, caps: &[&str], max: u32, mean: f64, failure_rate: 
         cost: 1.0,
         performance: 1.0,
         profile: Profile { duration_ms: DurationDist { mean, jitter: 0.0 }, failure_rate },
+        kind: AgentKind::Sim,
     }
 }
 

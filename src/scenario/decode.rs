@@ -129,7 +129,7 @@ impl<'a, 'd> Decoder<'a, 'd> {
         self.lx.begin_object();
         let mut first = true;
         let mut seen = 0u32;
-        let mut key_pos = [0usize; 16];
+        let mut key_pos = [0usize; 32];
         let mut next = 0;
         while let Some((key, kpos)) = self.lx.next_key(&mut first, fields, next)? {
             if let Key::Field(i) = key {
@@ -227,6 +227,34 @@ impl<'a, 'd> Decoder<'a, 'd> {
         out.append(&mut list);
         self.list = list;
         found
+    }
+
+    /// Read an object with any keys and string values (an environment) into `out`. A value that
+    /// is not a string is reported under its key and left out; a repeated key is reported.
+    pub(crate) fn string_map(&mut self, out: &mut std::collections::BTreeMap<String, String>) -> R<()> {
+        let (kind, at) = self.lx.peek()?;
+        if kind != Kind::Object {
+            return self.mismatch("an object of strings", kind, at);
+        }
+        self.lx.begin_object();
+        let mut first = true;
+        while let Some((_, kpos)) = self.lx.next_key(&mut first, &[], 0)? {
+            let key = self.lx.unknown_key().to_owned();
+            if out.contains_key(&key) {
+                self.problem(kpos, format!("duplicate key {key:?}"));
+                self.lx.skip_value()?;
+                continue;
+            }
+            // The key is part of the message: the path only has room for static names.
+            let (kind, vpos) = self.lx.peek()?;
+            if kind == Kind::String {
+                let value = self.lx.string()?.to_owned();
+                out.insert(key, value);
+            } else {
+                self.mismatch(&format!("a string for {key:?}"), kind, vpos)?;
+            }
+        }
+        Ok(())
     }
 
     /// Read a whole number within `min..=max`.

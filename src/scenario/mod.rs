@@ -12,6 +12,7 @@
 //! and indexing ids as they come (`ids`); `validate` then runs the semantic checks; offsets become
 //! line:column only when there is something to report (`error`).
 
+mod agent_kind;
 mod decode;
 mod error;
 mod ids;
@@ -26,6 +27,7 @@ mod window;
 #[cfg(test)]
 mod tests;
 
+pub use agent_kind::DEFAULT_LLM_TIMEOUT_MS;
 pub use error::{Problem, ScenarioError};
 pub use types::*;
 
@@ -42,6 +44,12 @@ use std::path::Path;
 /// where an unreadable or non-UTF-8 file is told apart from malformed JSON). Problems are the
 /// exception, and this keeps the fast path free of everything only they need.
 pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+    let mut scenario = load_text(path)?;
+    agent_kind::resolve_paths(&mut scenario, path.parent().unwrap_or(Path::new(".")));
+    Ok(scenario)
+}
+
+fn load_text(path: &Path) -> Result<Scenario, ScenarioError> {
     let origin = path.display().to_string();
     let cannot_read =
         |e: std::io::Error| ScenarioError::whole_file(&origin, format!("cannot read file: {}", io_reason(&e)));

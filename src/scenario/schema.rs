@@ -7,6 +7,7 @@
 //! `defaults` may come after `tasks` in a file, so tasks record which fields they gave and the
 //! rest is filled in at the end.
 
+use super::agent_kind::KindFields;
 use super::decode::{Bound, Decoder, NONE, pos32};
 use super::error::Diag;
 use super::ids::IdIndex;
@@ -27,8 +28,27 @@ const ROOT_FIELDS: &[&str] = &[
     "resilience",
 ];
 const DEFAULTS_FIELDS: &[&str] = &["timeout_ms", "priority", "retry"];
-const AGENT_FIELDS: &[&str] =
-    &["id", "capabilities", "specializations", "max_concurrent", "cost", "performance", "profile"];
+const AGENT_FIELDS: &[&str] = &[
+    "id",
+    "capabilities",
+    "specializations",
+    "max_concurrent",
+    "cost",
+    "performance",
+    "profile",
+    // `agent_kind::KIND_FIELDS`, in that order:
+    "kind",
+    "command",
+    "env",
+    "cwd",
+    "base_url",
+    "model",
+    "api_key_env",
+    "system",
+    "timeout_ms",
+];
+/// Index of the first of `agent_kind::KIND_FIELDS` in `AGENT_FIELDS`.
+const KIND_FIELDS_AT: usize = 7;
 const PROFILE_FIELDS: &[&str] = &["duration_ms", "failure_rate"];
 const DURATION_FIELDS: &[&str] = &["mean", "jitter"];
 const TASK_FIELDS: &[&str] = &[
@@ -322,7 +342,9 @@ impl Decoder<'_, '_> {
             cost: 1.0,
             performance: 1.0,
             profile: Profile { duration_ms: DurationDist { mean: 1000.0, jitter: 0.2 }, failure_rate: 0.0 },
+            kind: AgentKind::Sim,
         };
+        let mut kind = KindFields::default();
         let mut id = NONE;
         let mut clean = true;
         let seen = self.object(AGENT_FIELDS, |d, f| {
@@ -349,7 +371,8 @@ impl Decoder<'_, '_> {
                 3 => a.max_concurrent = d.u32(1)?.unwrap_or(1),
                 4 => a.cost = d.float(Bound::AtLeast(0.0))?.unwrap_or(1.0),
                 5 => a.performance = d.float(Bound::Unit)?.unwrap_or(1.0),
-                _ => d.profile(&mut a.profile)?,
+                6 => d.profile(&mut a.profile)?,
+                f => kind.read(d, f - KIND_FIELDS_AT)?,
             }
             clean &= f > 2 || d.diag.len() == before;
             Ok(())
@@ -358,6 +381,7 @@ impl Decoder<'_, '_> {
             Some((at, seen)) => {
                 self.require(at, seen, AGENT_FIELDS, &[0, 1]);
                 clean &= seen & 0b11 == 0b11;
+                a.kind = kind.finish(self, at);
             }
             None => clean = false,
         }

@@ -77,6 +77,66 @@ pub struct AgentSpec {
     /// 0..=1, used by `best_score`.
     pub performance: f64,
     pub profile: Profile,
+    /// What runs the agent: simulated (the default), a process, or an LLM endpoint.
+    #[serde(flatten, skip_serializing_if = "AgentKind::is_sim")]
+    pub kind: AgentKind,
+}
+
+/// What runs an agent.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum AgentKind {
+    /// Simulated by the driver from the agent's `profile`.
+    #[default]
+    Sim,
+    /// An external program speaking the JSON-lines protocol (`assets/protocol.md`).
+    Process(ProcessSpec),
+    /// An OpenAI-compatible chat-completions endpoint.
+    Llm(LlmSpec),
+}
+
+impl AgentKind {
+    pub fn is_sim(&self) -> bool {
+        matches!(self, AgentKind::Sim)
+    }
+
+    /// `sim`, `process` or `llm`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            AgentKind::Sim => "sim",
+            AgentKind::Process(_) => "process",
+            AgentKind::Llm(_) => "llm",
+        }
+    }
+}
+
+/// How to start a process agent.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProcessSpec {
+    /// Program and arguments (at least the program).
+    pub command: Vec<String>,
+    /// Added to the inherited environment.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub env: std::collections::BTreeMap<String, String>,
+    /// Working directory. [`crate::scenario::load`] makes it absolute against the scenario file's
+    /// directory (which is also the default).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cwd: Option<String>,
+}
+
+/// How to reach an LLM agent.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LlmSpec {
+    /// Up to and including the API version, e.g. `http://127.0.0.1:11434/v1`.
+    pub base_url: String,
+    pub model: String,
+    /// The environment variable holding the API key (never the key itself).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_key_env: Option<String>,
+    /// The system prompt.
+    pub system: String,
+    /// Longest wait for one HTTP exchange.
+    pub timeout_ms: u64,
 }
 
 /// How a simulated agent behaves.

@@ -1,0 +1,184 @@
+//! The agent fields that say what runs an agent: `kind` and the fields of each kind.
+//!
+//! They are read in any order (a field may come before the `kind` it belongs to) and checked
+//! against each other when the agent object ends: a field of another kind, or a missing one the
+//! kind needs, is reported at the field (or at the agent).
+
+use std::collections::BTreeMap;
+
+use super::decode::{Decoder, NONE, pos32};
+use super::lexer::LexResult as R;
+use super::types::{AgentKind, LlmSpec, ProcessSpec};
+
+/// The kind fields, in the order they follow the other agent fields.
+pub(crate) const KIND_FIELDS: [&str; 9] =
+    ["kind", "command", "env", "cwd", "base_url", "model", "api_key_env", "system", "timeout_ms"];
+
+const KINDS: [&str; 3] = ["sim", "process", "llm"];
+/// Which kind each of `KIND_FIELDS[1..]` belongs to (an index into `KINDS`).
+const OWNER: [usize; 8] = [1, 1, 1, 2, 2, 2, 2, 2];
+/// Default of an LLM agent's `timeout_ms`.
+pub const DEFAULT_LLM_TIMEOUT_MS: u64 = 60_000;
+
+/// What an agent object said about its kind, as read.
+#[derive(Debug)]
+pub(crate) struct KindFields {
+    kind: usize,
+    command: Vec<String>,
+    env: BTreeMap<String, String>,
+    cwd: Option<String>,
+    base_url: String,
+    model: String,
+    api_key_env: Option<String>,
+    system: String,
+    timeout_ms: u64,
+    /// Offset of each field of `KIND_FIELDS` given, `NONE` otherwise.
+    at: [u32; 9],
+    kind_given: bool,
+}
+
+impl Default for KindFields {
+    fn default() -> KindFields {
+        KindFields {
+            kind: 0,
+            command: Vec::new(),
+            env: BTreeMap::new(),
+            cwd: None,
+            base_url: String::new(),
+            model: String::new(),
+            api_key_env: None,
+            system: String::new(),
+            timeout_ms: DEFAULT_LLM_TIMEOUT_MS,
+            at: [NONE; 9],
+            kind_given: false,
+        }
+    }
+}
+
+impl KindFields {
+    /// Reads field `KIND_FIELDS[f]`; the lexer is on its value.
+    pub(crate) fn read(&mut self, d: &mut Decoder, f: usize) -> R<()> {
+        self.at[f] = pos32(d.lx.peek()?.1);
+        match f {
+            0 => {
+                // An unusable kind is `NONE` here (though given): the other fields are not checked
+                // against a kind the file did not mean.
+                self.at[0] = NONE;
+                if let Some((name, at)) = d.string()? {
+                    match KINDS.iter().position(|k| *k == name) {
+                        Some(k) => {
+                            self.kind = k;
+                            self.at[0] = pos32(at);
+                        }
+                        None => {
+                            let message = format!("unknown agent kind {name:?} (expected one of: sim, process, llm)");
+                            d.problem(at, message);
+                        }
+                    }
+                }
+                self.kind_given = true;
+            }
+            1 => {
+                if let Some(at) = d.strings(&mut self.command)? {
+                    match self.command.first() {
+                        None => d.problem(at, "at least the program is required"),
+                        Some(p) if p.is_empty() => d.problem(at, "the program (first element) must not be empty"),
+                        Some(_) => {}
+                    }
+                }
+            }
+            2 => d.string_map(&mut self.env)?,
+            3 => self.cwd = non_empty(d)?,
+            4 => {
+                if let Some((url, at)) = d.string()? {
+                    if !(url.starts_with("http://") || url.starts_with("https://")) {
+                        d.problem(at, format!("expected an http:// or https:// URL, found {url:?}"));
+                    }
+                    self.base_url = url;
+                }
+            }
+            5 => self.model = non_empty(d)?.unwrap_or_default(),
+            6 => self.api_key_env = non_empty(d)?,
+            7 => self.system = d.string()?.map_or_else(String::new, |s| s.0),
+            _ => self.timeout_ms = d.u64(1)?.unwrap_or(DEFAULT_LLM_TIMEOUT_MS),
+        }
+        Ok(())
+    }
+
+    /// Checks the fields against the kind and builds it; `at` is the agent object's offset.
+    pub(crate) fn finish(self, d: &mut Decoder, at: usize) -> AgentKind {
+        let kind = KINDS[self.kind];
+        if self.kind_given && self.at[0] == NONE {
+            return AgentKind::Sim; // reported already
+        }
+        for (i, owner) in OWNER.iter().enumerate() {
+            let pos = self.at[i + 1];
+            if pos != NONE && *owner != self.kind {
+                let field = KIND_FIELDS[i + 1];
+                let message = format!(
+                    "\"{field}\" applies only to agents of kind \"{}\" (this agent's kind is \"{kind}\")",
+                    KINDS[*owner]
+                );
+                d.problem(pos as usize, message);
+            }
+        }
+        let needs: &[usize] = match self.kind {
+            1 => &[1],
+            2 => &[4, 5],
+            _ => &[],
+        };
+        for &i in needs {
+            if self.at[i] == NONE {
+                let message =
+                    format!("missing required field \"{}\" (agents of kind \"{kind}\" need it)", KIND_FIELDS[i]);
+                d.problem(at, message);
+            }
+        }
+        match self.kind {
+            1 => AgentKind::Process(ProcessSpec { command: self.command, env: self.env, cwd: self.cwd }),
+            2 => AgentKind::Llm(LlmSpec {
+                base_url: self.base_url,
+                model: self.model,
+                api_key_env: self.api_key_env,
+                system: self.system,
+                timeout_ms: self.timeout_ms,
+            }),
+            _ => AgentKind::Sim,
+        }
+    }
+}
+
+/// A string that must not be empty (reported if it is).
+fn non_empty(d: &mut Decoder) -> R<Option<String>> {
+    Ok(match d.string()? {
+        Some((s, at)) if s.is_empty() => {
+            d.problem(at, "must not be empty");
+            None
+        }
+        Some((s, _)) => Some(s),
+        None => None,
+    })
+}
+
+/// Makes process agents' working directories absolute: a relative `cwd` is taken from `dir` (the
+/// scenario file's directory), and an agent without one runs in `dir`. A relative program path
+/// with a `/` in it is then taken from that working directory, so a scenario works from anywhere.
+pub(crate) fn resolve_paths(sc: &mut super::Scenario, dir: &std::path::Path) {
+    let dir = if dir.as_os_str().is_empty() { std::path::Path::new(".") } else { dir };
+    let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+    for a in &mut sc.agents {
+        if let AgentKind::Process(p) = &mut a.kind {
+            let cwd = match &p.cwd {
+                Some(c) => dir.join(c),
+                None => dir.clone(),
+            };
+            if let Some(program) = p.command.first_mut()
+                && program.contains('/')
+                && std::path::Path::new(program.as_str()).is_relative()
+            {
+                *program = cwd.join(program.as_str()).to_string_lossy().into_owned();
+            }
+            p.cwd = Some(cwd.to_string_lossy().into_owned());
+        }
+    }
+}
