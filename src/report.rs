@@ -143,6 +143,9 @@ pub fn end_reason(coord: &Coordinator, task: TaskId) -> Option<String> {
             Some(format!("no live agent can run capability `{cap}`"))
         }
         TaskEnd::Failed(TaskFailure::Cancelled) => Some("cancelled by an operator".into()),
+        TaskEnd::Failed(TaskFailure::NotRetryable { attempts }) => {
+            Some(format!("attempt {attempts} reported an error that is not retryable"))
+        }
         TaskEnd::Failed(TaskFailure::Operator) => Some("failed by an operator".into()),
         TaskEnd::Skipped { cause } if cause == task => Some("skipped by an operator".into()),
         TaskEnd::Skipped { cause } => Some(format!("upstream task `{}` failed", coord.task_name(cause))),

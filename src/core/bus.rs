@@ -63,12 +63,23 @@ impl MsgKind {
 pub enum AgentError {
     /// A simulated failure drawn from the agent's `failure_rate`.
     Simulated,
+    /// A real agent's `error` message ([interned](super::output::intern)); `retryable: false` means
+    /// another attempt cannot help, so the task fails at once.
+    Reported { message: &'static str, retryable: bool },
 }
 
 impl AgentError {
     pub fn text(self) -> &'static str {
         match self {
             AgentError::Simulated => "simulated failure",
+            AgentError::Reported { message, .. } => message,
+        }
+    }
+
+    pub fn retryable(self) -> bool {
+        match self {
+            AgentError::Simulated => true,
+            AgentError::Reported { retryable, .. } => retryable,
         }
     }
 

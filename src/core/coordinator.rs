@@ -14,6 +14,7 @@ use super::bus::{Endpoint, Message, MsgKind, Payload, StatusNote};
 use super::event::{AttemptFailure, Event, EventKind, Origin, Outcome, Refusal, TaskFailure};
 use super::health::BreakerState;
 use super::ids::{AgentId, TaskId};
+use super::output::Output;
 use super::state::{State, TaskState};
 use super::timers::Timer;
 use super::workflow::Workflow;
@@ -173,8 +174,13 @@ impl Coordinator {
         self.dispatch(now);
     }
 
-    /// A message from an agent.
-    pub fn handle_message(&mut self, now: u64, mut msg: Message) {
+    /// A message from an agent; a successful result carries a simulated agent's output.
+    pub fn handle_message(&mut self, now: u64, msg: Message) {
+        self.handle_result(now, msg, Output::Sim);
+    }
+
+    /// A message from an agent; if it is a successful result, `output` is what the agent returned.
+    pub fn handle_result(&mut self, now: u64, mut msg: Message, output: Output) {
         msg.id = self.state.next_msg_id;
         self.emit(now, EventKind::MessageSent { msg });
         let Endpoint::Agent(agent) = msg.from else { return };
@@ -200,10 +206,15 @@ impl Coordinator {
                 );
                 self.emit(now, EventKind::AttemptFailed { task, agent, attempt, reason });
                 self.check_breaker(now, agent);
-                self.retry_or_fail(now, task);
+                if error.retryable() {
+                    self.retry_or_fail(now, task);
+                } else {
+                    self.fail_task(now, task, TaskFailure::NotRetryable { attempts: attempt });
+                    self.check_finished(now);
+                }
             } else {
                 let duration_ms = now - self.state.last_attempt(task).map_or(now, |r| r.start_ms);
-                self.emit(now, EventKind::AttemptSucceeded { task, agent, attempt, duration_ms });
+                self.emit(now, EventKind::AttemptSucceeded { task, agent, attempt, duration_ms, output });
                 self.check_breaker(now, agent);
                 tracing::info!("{} {} completed on {}", clock(now), self.task_name(task), self.agent_name(agent));
                 self.emit(now, EventKind::TaskCompleted { task, agent: Some(agent), attempts: attempt });

@@ -67,6 +67,9 @@ pub enum AttemptFailure {
     Operator,
     /// The agent went silent past the heartbeat timeout and was given up on.
     AgentLost,
+    /// The agent's process ended while the attempt ran (`status` its exit code, `signal` the
+    /// signal that killed it).
+    AgentExited { status: Option<i32>, signal: Option<i32> },
 }
 
 impl AttemptFailure {
@@ -76,6 +79,7 @@ impl AttemptFailure {
             AttemptFailure::AgentCrashed => "agent_crashed",
             AttemptFailure::Operator => "operator",
             AttemptFailure::AgentLost => "agent_lost",
+            AttemptFailure::AgentExited { .. } => "agent_exited",
         }
     }
 }
@@ -91,6 +95,8 @@ pub enum TaskFailure {
     Cancelled,
     /// An operator resolved its inbox item as failed.
     Operator,
+    /// The agent reported an error with `retryable: false` on attempt `attempts`.
+    NotRetryable { attempts: u32 },
 }
 
 impl TaskFailure {
@@ -100,6 +106,7 @@ impl TaskFailure {
             TaskFailure::NoLiveAgent => "no_live_agent",
             TaskFailure::Cancelled => "cancelled",
             TaskFailure::Operator => "operator",
+            TaskFailure::NotRetryable { .. } => "not_retryable",
         }
     }
 }
@@ -240,6 +247,8 @@ pub enum EventKind {
         agent: AgentId,
         attempt: u32,
         duration_ms: u64,
+        /// What the agent returned (see [`super::output`]).
+        output: super::output::Output,
     },
     AttemptFailed {
         task: TaskId,

@@ -7,6 +7,7 @@ pub mod event;
 pub mod health;
 pub mod ids;
 mod operator;
+pub mod output;
 pub mod state;
 pub mod timers;
 pub mod workflow;
@@ -16,6 +17,7 @@ pub use coordinator::{Command, Coordinator, backoff_ms};
 pub use event::{Event, EventKind, OpAction, Origin, Outcome, Refusal, Resolution};
 pub use ids::{AgentId, TaskId};
 pub use operator::Impact;
+pub use output::{Output, OutputStore};
 pub use state::TaskState;
 
 #[cfg(test)]
@@ -26,3 +28,6 @@ mod operator_tests;
 
 #[cfg(test)]
 mod health_tests;
+
+#[cfg(test)]
+mod output_tests;

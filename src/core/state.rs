@@ -208,6 +208,8 @@ pub struct State {
     pub heartbeat_timeout_ms: u64,
     works: Vec<f64>,
     priorities: Vec<i64>,
+    /// Real agents' outputs of completed tasks (see [`super::output`]).
+    pub outputs: super::output::OutputStore,
 }
 
 impl State {
@@ -278,6 +280,7 @@ impl State {
             heartbeat_timeout_ms: scenario.resilience.heartbeat_timeout(scenario.heartbeat_ms),
             works: scenario.tasks.iter().map(|t| t.work).collect(),
             priorities: scenario.tasks.iter().map(|t| t.priority).collect(),
+            outputs: Default::default(),
         };
         for a in 0..state.agents.len() {
             state.index_agent(wf, AgentId(a as u32));
@@ -329,7 +332,8 @@ impl State {
                 // Same-timeout deadlines share a FIFO: see `timers.rs`.
                 self.timers.push_after(now, deadline_ms - now, Timer::AttemptDeadline { task, attempt });
             }
-            EventKind::AttemptSucceeded { task, agent, duration_ms, .. } => {
+            EventKind::AttemptSucceeded { task, agent, duration_ms, ref output, .. } => {
+                self.outputs.apply(task, output);
                 // Health counts how slow the agent was against its own profile for this much work.
                 let expected = (self.agents[agent.ix()].expected_ms * self.works[task.ix()]).max(1.0);
                 let slowness = duration_ms as f64 / expected;
@@ -603,7 +607,7 @@ impl State {
         let avail = &self.avail;
         format!(
             "now={} seq={} msg={} assigned={} term={}/{}/{}/{} retries={}/{} finished={:?} span={} paused={} speed={} inbox={:?}\n\
-             tasks={:?}\nagents={:?}\nready={:?}\navail={:?}\ntimers={:?}\nbus={:?}\nattempts={:?}",
+             tasks={:?}\nagents={:?}\nready={:?}\navail={:?}\ntimers={:?}\nbus={:?}\nattempts={:?}\noutputs={:?}",
             self.now_ms,
             self.next_seq,
             self.next_msg_id,
@@ -625,7 +629,8 @@ impl State {
             avail,
             live_timers,
             self.bus,
-            self.attempt_log
+            self.attempt_log,
+            self.outputs
         )
     }
 }

@@ -9,7 +9,8 @@ use serde_json::Value;
 use crate::core::bus::{AgentError, StatusNote};
 use crate::core::event::{AttemptFailure, InjectedFault, OpAction, Refusal, Resolution, TaskFailure};
 use crate::core::health::BreakerState;
-use crate::core::{AgentId, Endpoint, Event, EventKind, Message, MsgKind, Origin, Outcome, Payload, TaskId};
+use crate::core::output::intern;
+use crate::core::{AgentId, Endpoint, Event, EventKind, Message, MsgKind, Origin, Outcome, Output, Payload, TaskId};
 use crate::scenario::{Scenario, Strategy};
 
 /// A journal line that could not be understood.
@@ -31,6 +32,7 @@ impl std::error::Error for JournalError {}
 struct Resolver<'a> {
     tasks: HashMap<&'a str, u32>,
     agents: HashMap<&'a str, u32>,
+    agent_names: Vec<&'a str>,
 }
 
 type R<T> = Result<T, String>;
@@ -47,6 +49,14 @@ impl<'a> Resolver<'a> {
     }
     fn str<'v>(&self, v: &'v Value, key: &str) -> R<&'v str> {
         self.field(v, key)?.as_str().ok_or_else(|| format!("`{key}` must be a string"))
+    }
+    /// `error` and, for a real agent's error, `retryable`.
+    fn agent_error(&self, v: &Value) -> R<AgentError> {
+        let e = self.str(v, "error")?;
+        match v.get("retryable").and_then(Value::as_bool) {
+            Some(retryable) => Ok(AgentError::Reported { message: intern(e), retryable }),
+            None => AgentError::from_text(e).ok_or_else(|| format!("unknown error `{e}`")),
+        }
     }
     fn task(&self, v: &Value, key: &str) -> R<TaskId> {
         let name = self.str(v, key)?;
@@ -133,21 +143,31 @@ impl<'a> Resolver<'a> {
                 attempt: self.u32(v, "attempt")?,
                 deadline_ms: self.u64(v, "deadline_ms")?,
             },
-            "attempt_succeeded" => EventKind::AttemptSucceeded {
-                task: self.task(v, "task")?,
-                agent: self.agent(v, "agent")?,
-                attempt: self.u32(v, "attempt")?,
-                duration_ms: self.u64(v, "duration_ms")?,
-            },
+            "attempt_succeeded" => {
+                let (agent, attempt) = (self.agent(v, "agent")?, self.u32(v, "attempt")?);
+                // Journals written before task data have no `output`: a simulated one is implied.
+                let output = match v.get("output") {
+                    Some(o) => Output::from_value(o, self.agent_names[agent.ix()], attempt),
+                    None => Output::Sim,
+                };
+                EventKind::AttemptSucceeded {
+                    task: self.task(v, "task")?,
+                    agent,
+                    attempt,
+                    duration_ms: self.u64(v, "duration_ms")?,
+                    output,
+                }
+            }
             "attempt_failed" => {
                 let reason = match self.str(v, "reason")? {
                     "agent_crashed" => AttemptFailure::AgentCrashed,
                     "operator" => AttemptFailure::Operator,
                     "agent_lost" => AttemptFailure::AgentLost,
-                    "agent_error" => {
-                        let e = self.str(v, "error")?;
-                        AttemptFailure::Agent(AgentError::from_text(e).ok_or_else(|| format!("unknown error `{e}`"))?)
+                    "agent_exited" => {
+                        let int = |key| v.get(key).and_then(Value::as_i64).map(|n| n as i32);
+                        AttemptFailure::AgentExited { status: int("exit_status"), signal: int("signal") }
                     }
+                    "agent_error" => AttemptFailure::Agent(self.agent_error(v)?),
                     other => return Err(format!("unknown attempt failure reason `{other}`")),
                 };
                 EventKind::AttemptFailed {
@@ -180,6 +200,7 @@ impl<'a> Resolver<'a> {
                     "no_live_agent" => TaskFailure::NoLiveAgent,
                     "cancelled" => TaskFailure::Cancelled,
                     "operator" => TaskFailure::Operator,
+                    "not_retryable" => TaskFailure::NotRetryable { attempts: self.u32(v, "attempts")? },
                     other => return Err(format!("unknown task failure reason `{other}`")),
                 };
                 EventKind::TaskFailed { task: self.task(v, "task")?, reason }
@@ -273,12 +294,7 @@ impl<'a> Resolver<'a> {
             },
             MsgKind::TaskResult => {
                 let ok = self.field(p, "ok")?.as_bool().ok_or("`ok` must be a boolean")?;
-                let error = if ok {
-                    None
-                } else {
-                    let e = self.str(p, "error")?;
-                    Some(AgentError::from_text(e).ok_or_else(|| format!("unknown error `{e}`"))?)
-                };
+                let error = if ok { None } else { Some(self.agent_error(p)?) };
                 Payload::Result { task: self.task(v, "task")?, attempt: self.u32(v, "attempt")?, error }
             }
             MsgKind::Cancel => Payload::Cancel { task: self.task(v, "task")?, attempt: self.u32(v, "attempt")? },
@@ -314,6 +330,7 @@ pub fn read_journal(scenario: &Scenario, text: &str) -> Result<Vec<Event>, Journ
     let resolver = Resolver {
         tasks: scenario.tasks.iter().enumerate().map(|(i, t)| (t.id.as_str(), i as u32)).collect(),
         agents: scenario.agents.iter().enumerate().map(|(i, a)| (a.id.as_str(), i as u32)).collect(),
+        agent_names: scenario.agents.iter().map(|a| a.id.as_str()).collect(),
     };
     let mut events = Vec::new();
     for (i, line) in text.lines().enumerate() {

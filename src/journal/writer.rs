@@ -7,7 +7,7 @@ use std::path::Path;
 use super::json::{push_f64, push_str, push_u64};
 use crate::core::bus::StatusNote;
 use crate::core::event::{OpAction, TaskFailure};
-use crate::core::{Coordinator, Endpoint, Event, EventKind, Message, Payload};
+use crate::core::{Coordinator, Endpoint, Event, EventKind, Message, Output, Payload};
 use crate::runtime::EventSink;
 use crate::scenario::Scenario;
 
@@ -34,6 +34,15 @@ impl Names {
             plain_agents: scenario.agents.iter().map(|a| a.id.clone()).collect(),
             capabilities: scenario.tasks.iter().map(|t| t.capability.clone()).collect(),
         }
+    }
+}
+
+/// `,"error":TEXT` and, for a real agent's error, `,"retryable":BOOL`.
+fn push_error(out: &mut Vec<u8>, e: crate::core::bus::AgentError) {
+    out.extend_from_slice(b",\"error\":");
+    push_str(out, e.text());
+    if let crate::core::bus::AgentError::Reported { retryable, .. } = e {
+        out.extend_from_slice(if retryable { b",\"retryable\":true" } else { b",\"retryable\":false" });
     }
 }
 
@@ -86,11 +95,22 @@ pub fn encode(ev: &Event, names: &Names, out: &mut Vec<u8>) {
             num(out, "attempt", attempt as u64);
             num(out, "deadline_ms", deadline_ms);
         }
-        EventKind::AttemptSucceeded { task: t, agent: a, attempt, duration_ms } => {
+        EventKind::AttemptSucceeded { task: t, agent: a, attempt, duration_ms, ref output } => {
             task(out, "task", t);
             agent(out, "agent", a);
             num(out, "attempt", attempt as u64);
             num(out, "duration_ms", duration_ms);
+            out.extend_from_slice(b",\"output\":");
+            match output {
+                Output::Sim => {
+                    out.extend_from_slice(b"{\"agent\":");
+                    out.extend_from_slice(&names.agents[a.ix()]);
+                    out.extend_from_slice(b",\"attempt\":");
+                    push_u64(out, attempt as u64);
+                    out.extend_from_slice(b",\"simulated\":true}");
+                }
+                Output::Json(text) => out.extend_from_slice(text.as_bytes()),
+            }
         }
         EventKind::AttemptFailed { task: t, agent: a, attempt, reason } => {
             task(out, "task", t);
@@ -99,7 +119,19 @@ pub fn encode(ev: &Event, names: &Names, out: &mut Vec<u8>) {
             match reason {
                 crate::core::event::AttemptFailure::Agent(e) => {
                     text(out, "reason", "agent_error");
-                    text(out, "error", e.text());
+                    push_error(out, e);
+                }
+                crate::core::event::AttemptFailure::AgentExited { status, signal } => {
+                    text(out, "reason", "agent_exited");
+                    for (key, v) in [("exit_status", status), ("signal", signal)] {
+                        out.extend_from_slice(b",\"");
+                        out.extend_from_slice(key.as_bytes());
+                        out.extend_from_slice(b"\":");
+                        match v {
+                            Some(v) => out.extend_from_slice(v.to_string().as_bytes()),
+                            None => out.extend_from_slice(b"null"),
+                        }
+                    }
                 }
                 crate::core::event::AttemptFailure::AgentCrashed => text(out, "reason", "agent_crashed"),
                 crate::core::event::AttemptFailure::Operator => text(out, "reason", "operator"),
@@ -135,6 +167,10 @@ pub fn encode(ev: &Event, names: &Names, out: &mut Vec<u8>) {
                     text(out, "message", &format!("all {attempts} allowed attempts failed"));
                 }
                 TaskFailure::Cancelled => text(out, "message", "cancelled by an operator"),
+                TaskFailure::NotRetryable { attempts } => {
+                    num(out, "attempts", attempts as u64);
+                    text(out, "message", &format!("attempt {attempts} reported an error that is not retryable"));
+                }
                 TaskFailure::Operator => text(out, "message", "failed by an operator resolving its inbox item"),
                 TaskFailure::NoLiveAgent => {
                     let cap = &names.capabilities[t.ix()];
@@ -309,8 +345,8 @@ fn encode_message(msg: &Message, names: &Names, out: &mut Vec<u8>) {
             match error {
                 None => out.extend_from_slice(b"true"),
                 Some(e) => {
-                    out.extend_from_slice(b"false,\"error\":");
-                    push_str(out, e.text());
+                    out.extend_from_slice(b"false");
+                    push_error(out, e);
                 }
             }
         }

@@ -123,12 +123,21 @@ fn task_list(label: &str, tasks: &[TaskId], ctx: &Ctx, out: &mut Vec<Line<'stati
     }
 }
 
+/// Characters of a task's output shown in its detail.
+const OUTPUT_CHARS: usize = 160;
+
 fn task_lines(t: TaskId, ctx: &Ctx) -> Vec<Line<'static>> {
     let (coord, s) = (ctx.coord, ctx.coord.state());
     let spec = &coord.scenario().tasks[t.ix()];
     let rt = &s.tasks[t.ix()];
     let mut out = vec![text("id", spec.id.clone()), text("description", spec.description.clone())];
     out.push(field("state", task_state_line(t, ctx)));
+    if let Some(output) = coord.output_text(t) {
+        // One line: the pane scrolls vertically only.
+        let shown: String = output.chars().take(OUTPUT_CHARS).collect();
+        let more = if shown.len() < output.len() { format!("… ({} bytes)", output.len()) } else { String::new() };
+        out.push(text("output", format!("{shown}{more}")));
+    }
     let specs =
         if spec.specializations.is_empty() { String::new() } else { format!(" [{}]", spec.specializations.join(", ")) };
     out.push(text("capability", format!("{}{specs}", spec.capability)));

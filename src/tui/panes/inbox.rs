@@ -24,6 +24,7 @@ pub(super) fn attempt_outcome(end: AttemptEnd) -> (&'static str, Style) {
         AttemptEnd::TimedOut => ("timed out", Style::new().fg(Color::Yellow)),
         AttemptEnd::Failed(AttemptFailure::AgentCrashed) => ("agent crashed", Style::new().fg(Color::Red)),
         AttemptEnd::Failed(AttemptFailure::AgentLost) => ("agent lost (silent)", Style::new().fg(Color::Red)),
+        AttemptEnd::Failed(AttemptFailure::AgentExited { .. }) => ("agent process exited", Style::new().fg(Color::Red)),
         AttemptEnd::Failed(AttemptFailure::Operator) => ("stopped by an operator", Style::new().fg(Color::Magenta)),
         AttemptEnd::Failed(AttemptFailure::Agent(e)) => (e.text(), Style::new().fg(Color::Red)),
     }
