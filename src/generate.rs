@@ -142,6 +142,7 @@ pub fn generate(opts: &GenOptions) -> Result<Scenario, String> {
             retry: RetryPolicy::default(),
             allocation: None,
             work: 1.0,
+            compensate: None,
         })
         .collect();
 
@@ -177,6 +178,7 @@ pub fn generate(opts: &GenOptions) -> Result<Scenario, String> {
         tasks,
         faults: Vec::new(),
         resilience: Default::default(),
+        sagas: Vec::new(),
     })
 }
 
@@ -242,7 +244,8 @@ fn dependencies(shape: Shape, n: usize, rng: &mut SplitMix) -> Vec<Vec<u32>> {
 /// `out` needs no buffering and sees few, large writes.
 pub fn write_json(scenario: &Scenario, out: &mut impl Write) -> io::Result<()> {
     // Destructured so that a new field in `Scenario` cannot be forgotten here.
-    let Scenario { name, description, seed, allocation, heartbeat_ms, agents, tasks, faults, resilience } = scenario;
+    let Scenario { name, description, seed, allocation, heartbeat_ms, agents, tasks, faults, resilience, sagas } =
+        scenario;
     let mut w = BufWriter::with_capacity(1 << 16, out);
     w.write_all(b"{\"name\":")?;
     json(&mut w, name)?;
@@ -258,6 +261,10 @@ pub fn write_json(scenario: &Scenario, out: &mut impl Write) -> io::Result<()> {
     list(&mut w, "faults", faults)?;
     w.write_all(b",\n\"resilience\":")?;
     json(&mut w, resilience)?;
+    if !sagas.is_empty() {
+        w.write_all(b",")?;
+        list(&mut w, "sagas", sagas)?;
+    }
     w.write_all(b"}\n")?;
     w.flush()
 }

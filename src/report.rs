@@ -147,6 +147,7 @@ pub fn end_reason(coord: &Coordinator, task: TaskId) -> Option<String> {
             Some(format!("attempt {attempts} reported an error that is not retryable"))
         }
         TaskEnd::Failed(TaskFailure::Operator) => Some("failed by an operator".into()),
+        TaskEnd::Failed(TaskFailure::Unresolved) => Some("left in the operator's inbox (headless run)".into()),
         TaskEnd::Skipped { cause } if cause == task => Some("skipped by an operator".into()),
         TaskEnd::Skipped { cause } => Some(format!("upstream task `{}` failed", coord.task_name(cause))),
     }

@@ -65,6 +65,7 @@ fn random_scenario(seed: u64, n_tasks: usize, n_agents: usize, n_faults: usize) 
                 },
                 allocation: [None, Some(Alloc::BestScore), Some(Alloc::RoundRobin)][r.below(3) as usize],
                 work: 0.5 + r.unit(),
+                compensate: None,
             }
         })
         .collect();
@@ -90,6 +91,7 @@ fn random_scenario(seed: u64, n_tasks: usize, n_agents: usize, n_faults: usize) 
         tasks,
         faults,
         resilience: Default::default(),
+        sagas: vec![],
     }
 }
 

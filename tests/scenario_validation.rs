@@ -390,6 +390,7 @@ prop_compose! {
             retry,
             allocation,
             work,
+            compensate: None,
         }
     }
 }
@@ -413,6 +414,7 @@ fn arb_scenario() -> impl Strategy<Value = Scenario> {
                         FaultSpec { at_ms: crash_at, action: FaultAction::Crash(victim.clone()) },
                         FaultSpec { at_ms: crash_at, action: FaultAction::Revive(victim) },
                     ],
+                    sagas: vec![],
                     resilience: switchyard::scenario::Resilience {
                         heartbeat_timeout_ms: Some(heartbeat_ms % 10_000),
                         ..Default::default()

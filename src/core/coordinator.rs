@@ -166,7 +166,7 @@ impl Coordinator {
         self.emit(now, kind);
         self.send(now, Endpoint::Broadcast, MsgKind::Status, None, Payload::Status(StatusNote::RunStarted));
         for i in 0..self.wf.task_count() {
-            if self.state.tasks[i].remaining_deps == 0 {
+            if self.state.tasks[i].remaining_deps == 0 && !self.state.tasks[i].state.is_dormant() {
                 self.emit(now, EventKind::TaskReady { task: TaskId(i as u32) });
             }
         }
@@ -320,7 +320,7 @@ impl Coordinator {
                 self.emit(now, EventKind::TaskReassigned { task, from: agent });
                 self.make_ready(now, task);
             } else {
-                self.fail_task(now, task, TaskFailure::AttemptsExhausted { attempts: attempt });
+                self.attempts_exhausted(now, task, attempt);
             }
         }
         self.check_finished(now);
@@ -367,17 +367,25 @@ impl Coordinator {
 
     /// The driver has nothing left that could change the run (no messages in flight, no timers, no
     /// future faults, no operator): tasks still waiting for an agent can never run, so they fail.
-    pub fn handle_stall(&mut self, now: u64) {
+    /// Returns whether the run goes on (failing them woke compensations, which may yet run).
+    pub fn handle_stall(&mut self, now: u64) -> bool {
         if self.is_finished() {
-            return;
+            return false;
         }
+        let before = self.state.next_seq;
         for i in 0..self.wf.task_count() {
             let task = TaskId(i as u32);
-            if !self.state.tasks[i].state.is_terminal() && self.state.tasks[i].remaining_deps == 0 {
-                self.fail_task(now, task, TaskFailure::NoLiveAgent);
+            let rt = &self.state.tasks[i];
+            if !rt.state.is_terminal() && !rt.state.is_dormant() && rt.remaining_deps == 0 {
+                let reason =
+                    if rt.state == TaskState::Escalated { TaskFailure::Unresolved } else { TaskFailure::NoLiveAgent };
+                self.fail_task(now, task, reason);
             }
         }
+        // Failing them may wake compensations, which get their chance to run.
         self.check_finished(now);
+        self.dispatch(now);
+        self.state.next_seq != before && !self.is_finished()
     }
 
     /// Tasks that wait for an agent none of which is available, or for the operator (held or in the
@@ -396,7 +404,7 @@ impl Coordinator {
         let attempts = self.state.tasks[task.ix()].attempts;
         let policy = &self.scenario.tasks[task.ix()].retry;
         if self.attempts_left(task) == 0 {
-            self.fail_task(now, task, TaskFailure::AttemptsExhausted { attempts });
+            self.attempts_exhausted(now, task, attempts);
             self.check_finished(now);
             return;
         }
@@ -443,11 +451,15 @@ impl Coordinator {
     }
 
     pub(super) fn check_finished(&mut self, now: u64) {
+        if !self.state.sagas.is_empty() {
+            self.advance_sagas(now);
+        }
         let s = &self.state;
-        if s.finished.is_some() || s.terminal as usize != self.wf.task_count() {
+        // Compensators still dormant were not needed: the other tasks decide the outcome.
+        if s.finished.is_some() || (s.terminal + s.sagas.dormant) as usize != self.wf.task_count() {
             return;
         }
-        let outcome = if s.completed as usize == self.wf.task_count() { Outcome::Succeeded } else { Outcome::Failed };
+        let outcome = if s.failed == 0 && s.skipped == 0 { Outcome::Succeeded } else { Outcome::Failed };
         let (completed, failed, skipped) = (s.completed, s.failed, s.skipped);
         self.send(now, Endpoint::Broadcast, MsgKind::Status, None, Payload::Status(StatusNote::RunFinished));
         tracing::info!(

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use super::bus::{AgentError, Message};
 use super::health::BreakerState;
 use super::ids::{AgentId, TaskId};
+use super::saga::SagaId;
 use crate::scenario::Strategy;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -97,6 +98,8 @@ pub enum TaskFailure {
     Operator,
     /// The agent reported an error with `retryable: false` on attempt `attempts`.
     NotRetryable { attempts: u32 },
+    /// Headless: it waited in the operator's inbox and no operator can act.
+    Unresolved,
 }
 
 impl TaskFailure {
@@ -107,6 +110,7 @@ impl TaskFailure {
             TaskFailure::Cancelled => "cancelled",
             TaskFailure::Operator => "operator",
             TaskFailure::NotRetryable { .. } => "not_retryable",
+            TaskFailure::Unresolved => "unresolved",
         }
     }
 }
@@ -371,6 +375,27 @@ pub enum EventKind {
         failed: u32,
         skipped: u32,
     },
+    /// Every step of the saga completed.
+    SagaCompleted {
+        saga: SagaId,
+    },
+    /// Every step of the saga ended and `cause` did not complete: compensations follow.
+    SagaFailed {
+        saga: SagaId,
+        cause: TaskId,
+    },
+    /// The compensator `task` of the completed `step` wakes up and goes through the ready set.
+    CompensationStarted {
+        saga: SagaId,
+        task: TaskId,
+        step: TaskId,
+    },
+    /// Every compensation the saga needed has ended: `compensated` completed, `failed` did not.
+    SagaCompensated {
+        saga: SagaId,
+        compensated: u32,
+        failed: u32,
+    },
 }
 
 /// Why a command was refused.
@@ -403,6 +428,8 @@ pub enum Refusal {
     NoChange,
     /// A speed outside 0.01..=1000.
     BadSpeed,
+    /// The task is a compensation its saga has not needed.
+    TaskDormant(TaskId),
 }
 
 impl Refusal {
@@ -428,6 +455,7 @@ impl Refusal {
             Refusal::ReadOnly => "read_only",
             Refusal::NoChange => "no_change",
             Refusal::BadSpeed => "bad_speed",
+            Refusal::TaskDormant(_) => "task_dormant",
         }
     }
 
@@ -455,6 +483,9 @@ impl Refusal {
             Refusal::ReadOnly => "the console is read-only (--read-only)".into(),
             Refusal::NoChange => "nothing to change".into(),
             Refusal::BadSpeed => "speed must be between 0.01 and 1000".into(),
+            Refusal::TaskDormant(t) => {
+                format!("task `{}` is a compensation that runs only if its saga fails", task(t))
+            }
         }
     }
 
@@ -481,6 +512,7 @@ impl Refusal {
             "read_only" => Refusal::ReadOnly,
             "no_change" => Refusal::NoChange,
             "bad_speed" => Refusal::BadSpeed,
+            "task_dormant" => Refusal::TaskDormant(t?),
             _ => return None,
         })
     }
@@ -502,7 +534,8 @@ impl Refusal {
             | Refusal::NotHeld(t)
             | Refusal::AlreadyHeld(t)
             | Refusal::NotEscalated(t)
-            | Refusal::AlreadyEscalated(t) => (Some(t), None),
+            | Refusal::AlreadyEscalated(t)
+            | Refusal::TaskDormant(t) => (Some(t), None),
             Refusal::RunFinished | Refusal::ReadOnly | Refusal::NoChange | Refusal::BadSpeed => (None, None),
         }
     }
@@ -544,6 +577,10 @@ impl EventKind {
             EventKind::RunPaused { paused: true } => "run_paused",
             EventKind::RunPaused { paused: false } => "run_resumed",
             EventKind::RunFinished { .. } => "run_finished",
+            EventKind::SagaCompleted { .. } => "saga_completed",
+            EventKind::SagaFailed { .. } => "saga_failed",
+            EventKind::CompensationStarted { .. } => "compensation_started",
+            EventKind::SagaCompensated { .. } => "saga_compensated",
         }
     }
 
@@ -566,7 +603,8 @@ impl EventKind {
             | TaskHeld { task }
             | TaskReleased { task }
             | TaskEscalated { task, .. }
-            | TaskReopened { task } => Some(task),
+            | TaskReopened { task }
+            | CompensationStarted { task, .. } => Some(task),
             OperatorAction { action, .. } => action.task(),
             _ => None,
         }

@@ -8,6 +8,7 @@ pub mod health;
 pub mod ids;
 mod operator;
 pub mod output;
+pub mod saga;
 pub mod state;
 pub mod timers;
 pub mod workflow;
@@ -18,6 +19,7 @@ pub use event::{Event, EventKind, OpAction, Origin, Outcome, Refusal, Resolution
 pub use ids::{AgentId, TaskId};
 pub use operator::Impact;
 pub use output::{Output, OutputStore};
+pub use saga::SagaId;
 pub use state::TaskState;
 
 #[cfg(test)]

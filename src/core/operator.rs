@@ -40,6 +40,11 @@ impl Coordinator {
             let rt = task_state(t);
             (rt.state == TaskState::Running).then(|| rt.agent.expect("running task has an agent"))
         };
+        if let Some(t) = action.task()
+            && task_state(t).state.is_dormant()
+        {
+            return Err(Refusal::TaskDormant(t));
+        }
         match action {
             OpAction::Pause if s.paused => Err(Refusal::NoChange),
             OpAction::Resume if !s.paused => Err(Refusal::NoChange),
@@ -69,7 +74,7 @@ impl Coordinator {
             OpAction::Retry(t) => match task_state(t).state {
                 TaskState::Running => Err(Refusal::TaskRunning(t, running_on(t).expect("running"))),
                 TaskState::Completed => Err(Refusal::TaskEnded(t)),
-                TaskState::Waiting | TaskState::Ready => Err(Refusal::NotRetryable(t)),
+                TaskState::Waiting | TaskState::Ready | TaskState::Dormant => Err(Refusal::NotRetryable(t)),
                 TaskState::Retrying | TaskState::Failed | TaskState::Skipped | TaskState::Escalated => Ok(()),
             },
             OpAction::Reassign(t, a) => {

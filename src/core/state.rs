@@ -10,6 +10,7 @@ use super::bus::{BusStats, Message};
 use super::event::{AttemptFailure, Event, EventKind, Outcome, TaskFailure};
 use super::health::{BreakerState, Health, HealthConfig};
 use super::ids::{AgentId, TaskId};
+use super::saga::Sagas;
 use super::timers::{Timer, Timers};
 use super::workflow::{ClassId, Workflow};
 use crate::scenario::{Scenario, Strategy};
@@ -28,6 +29,8 @@ pub enum TaskState {
     Completed,
     Failed,
     Skipped,
+    /// A compensator its saga has not needed (yet): never dispatched, not counted as ended.
+    Dormant,
 }
 
 impl TaskState {
@@ -41,6 +44,7 @@ impl TaskState {
             TaskState::Completed => "completed",
             TaskState::Failed => "failed",
             TaskState::Skipped => "skipped",
+            TaskState::Dormant => "dormant",
         }
     }
 
@@ -206,6 +210,8 @@ pub struct State {
     pub health_cfg: HealthConfig,
     /// An agent silent for this long is lost; 0 turns detection off.
     pub heartbeat_timeout_ms: u64,
+    /// Saga membership and progress (empty without sagas).
+    pub sagas: Sagas,
     works: Vec<f64>,
     priorities: Vec<i64>,
     /// Real agents' outputs of completed tasks (see [`super::output`]).
@@ -278,12 +284,16 @@ impl State {
             inbox: Vec::new(),
             health_cfg: scenario.resilience.health,
             heartbeat_timeout_ms: scenario.resilience.heartbeat_timeout(scenario.heartbeat_ms),
+            sagas: Sagas::new(scenario),
             works: scenario.tasks.iter().map(|t| t.work).collect(),
             priorities: scenario.tasks.iter().map(|t| t.priority).collect(),
             outputs: Default::default(),
         };
         for a in 0..state.agents.len() {
             state.index_agent(wf, AgentId(a as u32));
+        }
+        for c in state.sagas.compensators().collect::<Vec<_>>() {
+            state.tasks[c.ix()].state = TaskState::Dormant;
         }
         state
     }
@@ -298,6 +308,9 @@ impl State {
             && !matches!(ev.kind, EventKind::OperatorAction { .. } | EventKind::CommandRefused { .. })
         {
             self.inbox.retain(|(t, _)| *t != task);
+        }
+        if !self.sagas.is_empty() {
+            self.sagas.apply(ev, &self.tasks);
         }
         match ev.kind {
             EventKind::RunStarted { .. } => {
@@ -447,6 +460,9 @@ impl State {
                 }
             }
             EventKind::TaskReassigned { .. } => self.reassignments += 1,
+            // Dormant until now: waits for nothing, so it is made ready next (unless held).
+            EventKind::CompensationStarted { task, .. } => self.tasks[task.ix()].state = TaskState::Waiting,
+            EventKind::SagaCompleted { .. } | EventKind::SagaFailed { .. } | EventKind::SagaCompensated { .. } => {}
             EventKind::LateResultDiscarded { .. }
             | EventKind::CommandRefused { .. }
             | EventKind::FaultInjected { .. } => {}
@@ -607,7 +623,7 @@ impl State {
         let avail = &self.avail;
         format!(
             "now={} seq={} msg={} assigned={} term={}/{}/{}/{} retries={}/{} finished={:?} span={} paused={} speed={} inbox={:?}\n\
-             tasks={:?}\nagents={:?}\nready={:?}\navail={:?}\ntimers={:?}\nbus={:?}\nattempts={:?}\noutputs={:?}",
+             tasks={:?}\nagents={:?}\nready={:?}\navail={:?}\ntimers={:?}\nbus={:?}\nattempts={:?}\noutputs={:?}\n{}",
             self.now_ms,
             self.next_seq,
             self.next_msg_id,
@@ -630,7 +646,8 @@ impl State {
             live_timers,
             self.bus,
             self.attempt_log,
-            self.outputs
+            self.outputs,
+            self.sagas.digest()
         )
     }
 }

@@ -31,6 +31,7 @@ pub(super) fn task(id: &str, cap: &str, deps: &[&str]) -> TaskSpec {
         retry: RetryPolicy { jitter: 0.0, ..RetryPolicy::default() },
         allocation: None,
         work: 1.0,
+        compensate: None,
     }
 }
 
@@ -45,6 +46,7 @@ pub(super) fn scenario(agents: Vec<AgentSpec>, tasks: Vec<TaskSpec>) -> Scenario
         tasks,
         faults: vec![],
         resilience: Resilience::default(),
+        sagas: vec![],
     }
 }
 

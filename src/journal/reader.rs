@@ -10,7 +10,9 @@ use crate::core::bus::{AgentError, StatusNote};
 use crate::core::event::{AttemptFailure, InjectedFault, OpAction, Refusal, Resolution, TaskFailure};
 use crate::core::health::BreakerState;
 use crate::core::output::intern;
-use crate::core::{AgentId, Endpoint, Event, EventKind, Message, MsgKind, Origin, Outcome, Output, Payload, TaskId};
+use crate::core::{
+    AgentId, Endpoint, Event, EventKind, Message, MsgKind, Origin, Outcome, Output, Payload, SagaId, TaskId,
+};
 use crate::scenario::{Scenario, Strategy};
 
 /// A journal line that could not be understood.
@@ -33,6 +35,7 @@ struct Resolver<'a> {
     tasks: HashMap<&'a str, u32>,
     agents: HashMap<&'a str, u32>,
     agent_names: Vec<&'a str>,
+    sagas: HashMap<&'a str, u32>,
 }
 
 type R<T> = Result<T, String>;
@@ -65,6 +68,10 @@ impl<'a> Resolver<'a> {
     fn agent(&self, v: &Value, key: &str) -> R<AgentId> {
         let name = self.str(v, key)?;
         self.agents.get(name).map(|&i| AgentId(i)).ok_or_else(|| format!("unknown agent `{name}`"))
+    }
+    fn saga(&self, v: &Value) -> R<SagaId> {
+        let name = self.str(v, "saga")?;
+        self.sagas.get(name).map(|&i| SagaId(i)).ok_or_else(|| format!("unknown saga `{name}`"))
     }
     fn opt_task(&self, v: &Value) -> R<Option<TaskId>> {
         if v.get("task").is_some() { self.task(v, "task").map(Some) } else { Ok(None) }
@@ -201,6 +208,7 @@ impl<'a> Resolver<'a> {
                     "cancelled" => TaskFailure::Cancelled,
                     "operator" => TaskFailure::Operator,
                     "not_retryable" => TaskFailure::NotRetryable { attempts: self.u32(v, "attempts")? },
+                    "unresolved" => TaskFailure::Unresolved,
                     other => return Err(format!("unknown task failure reason `{other}`")),
                 };
                 EventKind::TaskFailed { task: self.task(v, "task")?, reason }
@@ -276,6 +284,18 @@ impl<'a> Resolver<'a> {
                 failed: self.u32(v, "failed")?,
                 skipped: self.u32(v, "skipped")?,
             },
+            "saga_completed" => EventKind::SagaCompleted { saga: self.saga(v)? },
+            "saga_failed" => EventKind::SagaFailed { saga: self.saga(v)?, cause: self.task(v, "cause")? },
+            "compensation_started" => EventKind::CompensationStarted {
+                saga: self.saga(v)?,
+                task: self.task(v, "task")?,
+                step: self.task(v, "step")?,
+            },
+            "saga_compensated" => EventKind::SagaCompensated {
+                saga: self.saga(v)?,
+                compensated: self.u32(v, "compensated")?,
+                failed: self.u32(v, "failed")?,
+            },
             other => return Err(format!("unknown event kind `{other}`")),
         };
         Ok(Event { seq, t_ms, kind })
@@ -331,6 +351,7 @@ pub fn read_journal(scenario: &Scenario, text: &str) -> Result<Vec<Event>, Journ
         tasks: scenario.tasks.iter().enumerate().map(|(i, t)| (t.id.as_str(), i as u32)).collect(),
         agents: scenario.agents.iter().enumerate().map(|(i, a)| (a.id.as_str(), i as u32)).collect(),
         agent_names: scenario.agents.iter().map(|a| a.id.as_str()).collect(),
+        sagas: scenario.sagas.iter().enumerate().map(|(i, s)| (s.id.as_str(), i as u32)).collect(),
     };
     let mut events = Vec::new();
     for (i, line) in text.lines().enumerate() {

@@ -15,6 +15,7 @@ use crate::scenario::Scenario;
 pub struct Names {
     tasks: Vec<Vec<u8>>,
     agents: Vec<Vec<u8>>,
+    sagas: Vec<Vec<u8>>,
     plain_tasks: Vec<String>,
     plain_agents: Vec<String>,
     capabilities: Vec<String>,
@@ -30,6 +31,7 @@ impl Names {
         Names {
             tasks: scenario.tasks.iter().map(|t| quote(&t.id)).collect(),
             agents: scenario.agents.iter().map(|a| quote(&a.id)).collect(),
+            sagas: scenario.sagas.iter().map(|s| quote(&s.id)).collect(),
             plain_tasks: scenario.tasks.iter().map(|t| t.id.clone()).collect(),
             plain_agents: scenario.agents.iter().map(|a| a.id.clone()).collect(),
             capabilities: scenario.tasks.iter().map(|t| t.capability.clone()).collect(),
@@ -59,6 +61,10 @@ pub fn encode(ev: &Event, names: &Names, out: &mut Vec<u8>) {
         out.extend_from_slice(key.as_bytes());
         out.extend_from_slice(b"\":");
         out.extend_from_slice(&names.agents[a.ix()]);
+    };
+    let saga = |out: &mut Vec<u8>, s: crate::core::SagaId| {
+        out.extend_from_slice(b",\"saga\":");
+        out.extend_from_slice(&names.sagas[s.ix()]);
     };
     let num = |out: &mut Vec<u8>, key: &str, v: u64| {
         out.extend_from_slice(b",\"");
@@ -172,6 +178,9 @@ pub fn encode(ev: &Event, names: &Names, out: &mut Vec<u8>) {
                     text(out, "message", &format!("attempt {attempts} reported an error that is not retryable"));
                 }
                 TaskFailure::Operator => text(out, "message", "failed by an operator resolving its inbox item"),
+                TaskFailure::Unresolved => {
+                    text(out, "message", "left in the operator's inbox: no operator in a headless run")
+                }
                 TaskFailure::NoLiveAgent => {
                     let cap = &names.capabilities[t.ix()];
                     text(out, "message", &format!("no live agent can run capability `{cap}` and none can come back"));
@@ -265,6 +274,21 @@ pub fn encode(ev: &Event, names: &Names, out: &mut Vec<u8>) {
             num(out, "completed", completed as u64);
             num(out, "failed", failed as u64);
             num(out, "skipped", skipped as u64);
+        }
+        EventKind::SagaCompleted { saga: s } => saga(out, s),
+        EventKind::SagaFailed { saga: s, cause } => {
+            saga(out, s);
+            task(out, "cause", cause);
+        }
+        EventKind::CompensationStarted { saga: s, task: t, step } => {
+            task(out, "task", t);
+            saga(out, s);
+            task(out, "step", step);
+        }
+        EventKind::SagaCompensated { saga: s, compensated, failed } => {
+            saga(out, s);
+            num(out, "compensated", compensated as u64);
+            num(out, "failed", failed as u64);
         }
     }
     out.push(b'}');

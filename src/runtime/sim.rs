@@ -236,9 +236,10 @@ impl SimRun {
         // Only heartbeats (and their watchdog) would go on: nothing can change the run any more.
         if stalled && (self.fail_on_stall || (self.queue.is_empty() && timer.is_none())) {
             if self.fail_on_stall {
-                self.coord.handle_stall(self.now);
+                let woke = self.coord.handle_stall(self.now);
                 self.pump(sink)?;
-                self.stopped = true;
+                // Failing what was stuck may have woken compensations: the run goes on for them.
+                self.stopped = !woke;
             }
             return Ok(());
         }

@@ -47,6 +47,14 @@ pub(crate) struct FaultMeta {
     pub agent: u32,
 }
 
+/// Offsets of one saga.
+#[derive(Debug, Clone)]
+pub(crate) struct SagaMeta {
+    pub id: u32,
+    /// Offset of each entry of its `tasks` list that is a string.
+    pub entries: Vec<u32>,
+}
+
 /// Side tables for semantic validation, parallel to the scenario's vectors.
 pub(crate) struct Meta {
     pub agents: Vec<AgentMeta>,
@@ -59,6 +67,10 @@ pub(crate) struct Meta {
     /// The task each `depends_on` entry names, or `UNRESOLVED` (a forward reference, or unknown).
     pub dep_target: Vec<u32>,
     pub faults: Vec<FaultMeta>,
+    pub sagas: Vec<SagaMeta>,
+    /// `(task index, offset)` of every `compensate` field, in file order (few tasks have one, so
+    /// this costs nothing per task).
+    pub compensate: Vec<(u32, u32)>,
     /// Every agent's id, capabilities and specializations were read cleanly, so "no agent can
     /// do this" and "unknown agent" are real findings, not echoes of an earlier problem.
     pub agents_ok: bool,

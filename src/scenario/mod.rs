@@ -19,6 +19,7 @@ mod ids;
 mod lexer;
 mod meta;
 mod number;
+mod sagas;
 mod schema;
 pub mod types;
 mod validate;

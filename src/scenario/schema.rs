@@ -26,6 +26,7 @@ const ROOT_FIELDS: &[&str] = &[
     "tasks",
     "faults",
     "resilience",
+    "sagas",
 ];
 const DEFAULTS_FIELDS: &[&str] = &["timeout_ms", "priority", "retry"];
 const AGENT_FIELDS: &[&str] = &[
@@ -62,8 +63,10 @@ const TASK_FIELDS: &[&str] = &[
     "retry",
     "allocation",
     "work",
+    "compensate",
 ];
 const RETRY_FIELDS: &[&str] = &["max_attempts", "backoff_ms", "multiplier", "max_backoff_ms", "jitter"];
+const SAGA_FIELDS: &[&str] = &["id", "tasks"];
 const FAULT_FIELDS: &[&str] = &["at_ms", "crash", "revive", "hang"];
 const RESILIENCE_FIELDS: &[&str] = &[
     "heartbeat_timeout_ms",
@@ -171,6 +174,7 @@ impl Decoder<'_, '_> {
             tasks: Vec::new(),
             faults: Vec::new(),
             resilience: Resilience::default(),
+            sagas: Vec::new(),
         };
         let mut meta = Meta {
             agents: Vec::new(),
@@ -180,6 +184,8 @@ impl Decoder<'_, '_> {
             dep_pos: Vec::new(),
             dep_target: Vec::new(),
             faults: Vec::new(),
+            sagas: Vec::new(),
+            compensate: Vec::new(),
             agents_ok: true,
             tasks_ok: true,
             faults_ok: true,
@@ -231,7 +237,8 @@ impl Decoder<'_, '_> {
                         meta.faults_ok = false;
                     }
                 }
-                _ => sc.resilience = d.resilience()?,
+                9 => sc.resilience = d.resilience()?,
+                _ => drop(d.array(|d| d.saga(&mut sc.sagas, &mut meta))?),
             }
             Ok(())
         })?;
@@ -422,6 +429,7 @@ impl Decoder<'_, '_> {
             retry: RetryPolicy::default(),
             allocation: None,
             work: 1.0,
+            compensate: None,
         };
         let mut m = TaskMeta { id: NONE, canon: NONE, capability: NONE, specs: NONE, flags: 0 };
         let index = tasks.len();
@@ -479,7 +487,13 @@ impl Decoder<'_, '_> {
                 }
                 7 => m.flags |= d.retry()?.apply(&mut t.retry),
                 8 => t.allocation = d.strategy()?,
-                _ => t.work = d.float(Bound::Above(0.0))?.unwrap_or(1.0),
+                9 => t.work = d.float(Bound::Above(0.0))?.unwrap_or(1.0),
+                _ => {
+                    if let Some((name, at)) = d.string()? {
+                        t.compensate = Some(name);
+                        meta.compensate.push((index as u32, pos32(at)));
+                    }
+                }
             }
             Ok(())
         })?;
@@ -493,6 +507,39 @@ impl Decoder<'_, '_> {
         meta.tasks_ok &= id_clean;
         tasks.push(t);
         meta.tasks.push(m);
+        Ok(())
+    }
+
+    fn saga(&mut self, sagas: &mut Vec<SagaSpec>, meta: &mut Meta) -> R<()> {
+        let mut s = SagaSpec { id: String::new(), tasks: Vec::new() };
+        let mut m = SagaMeta { id: NONE, entries: Vec::new() };
+        let seen = self.object(SAGA_FIELDS, |d, f| {
+            if f == 0 {
+                if let Some((id, at)) = d.string()? {
+                    if id.is_empty() {
+                        d.problem(at, "saga id must not be empty");
+                    }
+                    s.id = id;
+                    m.id = pos32(at);
+                }
+            } else {
+                let before = d.diag.len();
+                let entries = &mut m.entries;
+                let found = d.strings_with(&mut s.tasks, |_, _, at| entries.push(pos32(at)))?;
+                if let Some(at) = found
+                    && s.tasks.is_empty()
+                    && d.diag.len() == before
+                {
+                    d.problem(at, "a saga needs at least one task");
+                }
+            }
+            Ok(())
+        })?;
+        if let Some((at, seen)) = seen {
+            self.require(at, seen, SAGA_FIELDS, &[0, 1]);
+        }
+        sagas.push(s);
+        meta.sagas.push(m);
         Ok(())
     }
 

@@ -47,6 +47,18 @@ pub struct Scenario {
     pub faults: Vec<FaultSpec>,
     /// Failure detection and self-healing settings.
     pub resilience: Resilience,
+    /// Groups of tasks whose completed steps are compensated if any step fails.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sagas: Vec<SagaSpec>,
+}
+
+/// A saga: a declared set of tasks (its steps). When every step has ended and one did not
+/// complete, the compensations of the completed steps run in reverse order of completion.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SagaSpec {
+    pub id: String,
+    /// Task ids of the steps.
+    pub tasks: Vec<String>,
 }
 
 /// How the coordinator notices and routes around failing agents.
@@ -172,6 +184,9 @@ pub struct TaskSpec {
     pub allocation: Option<Strategy>,
     /// Multiplies the agent's drawn duration (a task twice as big takes twice as long).
     pub work: f64,
+    /// The task that undoes this one if its saga fails (a *compensator*: dormant until needed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compensate: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -31,6 +31,7 @@ pub(crate) fn validate(sc: &Scenario, meta: &mut Meta, diag: &mut Diag) {
         coverage(sc, meta, diag);
     }
     faults(sc, meta, diag);
+    super::sagas::check(sc, meta, diag);
 }
 
 /// Resolved dependency edges in compressed form: task `i` depends on

@@ -18,6 +18,7 @@ pub fn task_look(t: &TaskRt) -> (&'static str, Style) {
         TaskState::Completed => ("✓", Style::new().fg(Color::Green)),
         TaskState::Failed => ("✗", Style::new().fg(Color::Red).add_modifier(Modifier::BOLD)),
         TaskState::Skipped => ("-", Style::new().fg(Color::DarkGray).add_modifier(Modifier::CROSSED_OUT)),
+        TaskState::Dormant => ("↺", Style::new().fg(Color::DarkGray).add_modifier(Modifier::DIM)),
     }
 }
 

@@ -87,6 +87,11 @@ fn task_state_line(t: TaskId, ctx: &Ctx) -> Vec<Span<'static>> {
             _ => "marked done by an operator".into(),
         }),
         TaskState::Failed | TaskState::Skipped => report::end_reason(coord, t),
+        TaskState::Dormant => Some(if s.finished.is_some() {
+            "not needed: its saga did not fail after its step completed".into()
+        } else {
+            "runs only if its saga fails after its step completed".into()
+        }),
     };
     // A held task shows as "paused", which hides the state underneath: say both.
     let why = match why {
