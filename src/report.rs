@@ -21,6 +21,83 @@ pub struct Report<'a> {
     pub agents: Vec<AgentReport<'a>>,
     pub messages: MessageReport<'a>,
     pub recovery: Recovery,
+    /// Per saga, its outcome and the compensations that ran (absent without sagas).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sagas: Vec<SagaReport<'a>>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SagaReport<'a> {
+    pub id: &'a str,
+    /// `running`, `completed`, `compensating` or `compensated`.
+    pub outcome: &'static str,
+    /// The step that did not complete, for a failed saga.
+    pub cause: Option<&'a str>,
+    /// Compensations that completed / that ended otherwise.
+    pub compensated: u32,
+    pub failed: u32,
+    /// In the order they ran (reverse order of their steps' completion).
+    pub compensations: Vec<CompensationReport<'a>>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct CompensationReport<'a> {
+    pub task: &'a str,
+    /// The step it undid.
+    pub step: &'a str,
+    pub state: &'static str,
+    pub attempts: u32,
+}
+
+impl<'a> SagaReport<'a> {
+    fn all(coord: &'a Coordinator) -> Vec<SagaReport<'a>> {
+        let sc = coord.scenario();
+        let s = coord.state();
+        let name = |t: TaskId| sc.tasks[t.ix()].id.as_str();
+        sc.sagas
+            .iter()
+            .zip(&s.sagas.rt)
+            .map(|(spec, rt)| SagaReport {
+                id: &spec.id,
+                outcome: rt.phase.name(),
+                cause: rt.cause.map(name),
+                compensated: rt.compensated,
+                failed: rt.failed,
+                compensations: rt
+                    .started
+                    .iter()
+                    .map(|&(step, task)| CompensationReport {
+                        task: name(task),
+                        step: name(step),
+                        state: s.tasks[task.ix()].state.name(),
+                        attempts: s.tasks[task.ix()].attempts,
+                    })
+                    .collect(),
+            })
+            .collect()
+    }
+
+    /// One line for the headless summary.
+    fn line(&self) -> String {
+        let mut out = format!("saga {}: {}", self.id, self.outcome);
+        if let Some(cause) = self.cause {
+            let _ = write!(out, " (`{cause}` did not complete)");
+        }
+        let ran: Vec<String> = self
+            .compensations
+            .iter()
+            .map(|c| {
+                let plural = if c.attempts == 1 { "" } else { "s" };
+                format!("{} for {} {} after {} attempt{plural}", c.task, c.step, c.state, c.attempts)
+            })
+            .collect();
+        if !ran.is_empty() {
+            let _ = write!(out, "; compensations: {}", ran.join(", "));
+        } else if self.cause.is_some() {
+            out.push_str("; no completed step to compensate");
+        }
+        out
+    }
 }
 
 /// How the run healed itself.
@@ -134,6 +211,11 @@ pub struct AgentMessages {
 
 /// Why a task ended the way it did, in words.
 pub fn end_reason(coord: &Coordinator, task: TaskId) -> Option<String> {
+    if let Some(crate::core::saga::Role::Compensator { step, .. }) = coord.state().sagas.role(task)
+        && coord.state().tasks[task.ix()].state.is_dormant()
+    {
+        return Some(format!("compensation of `{}`: its saga did not need it", coord.task_name(step)));
+    }
     match coord.state().tasks[task.ix()].end_reason? {
         TaskEnd::Failed(TaskFailure::AttemptsExhausted { attempts }) => {
             Some(format!("all {attempts} allowed attempts failed"))
@@ -164,7 +246,8 @@ impl<'a> Report<'a> {
                 let t = &s.tasks[i];
                 TaskReport {
                     id: &sc.tasks[i].id,
-                    state: t.state.name(),
+                    // A compensator still dormant at the end was simply not needed.
+                    state: if t.state.is_dormant() && s.finished.is_some() { "not_needed" } else { t.state.name() },
                     agent: t.agent.map(|a| coord.agent_name(a)),
                     attempts: t.attempts,
                     reason: end_reason(coord, TaskId(i as u32)),
@@ -215,6 +298,7 @@ impl<'a> Report<'a> {
             agents,
             messages,
             recovery: Recovery::of(coord),
+            sagas: SagaReport::all(coord),
         }
     }
 
@@ -237,14 +321,17 @@ impl<'a> Report<'a> {
             c.reassigned
         );
         // Failed and skipped tasks first: they are what the reader needs to see.
-        let mut rows: Vec<&TaskReport> = self.tasks.iter().filter(|t| t.state != "completed").collect();
+        let last = |t: &&TaskReport| t.state == "completed" || t.state == "not_needed";
+        let mut rows: Vec<&TaskReport> = self.tasks.iter().filter(|t| !last(t)).collect();
         rows.extend(self.tasks.iter().filter(|t| t.state == "completed"));
+        rows.extend(self.tasks.iter().filter(|t| t.state == "not_needed"));
         let w = rows.iter().take(limit).map(|t| t.id.len()).max().unwrap_or(4).max(4);
-        let _ = writeln!(out, "\n{:<w$}  {:<9}  {:<16}  {:>8}  reason", "task", "state", "agent", "attempts");
+        let sw = rows.iter().take(limit).map(|t| t.state.len()).max().unwrap_or(9).max(9);
+        let _ = writeln!(out, "\n{:<w$}  {:<sw$}  {:<16}  {:>8}  reason", "task", "state", "agent", "attempts");
         for t in rows.iter().take(limit) {
             let agent = t.agent.unwrap_or("-");
             let reason = t.reason.as_deref().unwrap_or("");
-            let _ = writeln!(out, "{:<w$}  {:<9}  {:<16}  {:>8}  {}", t.id, t.state, agent, t.attempts, reason);
+            let _ = writeln!(out, "{:<w$}  {:<sw$}  {:<16}  {:>8}  {}", t.id, t.state, agent, t.attempts, reason);
         }
         if rows.len() > limit {
             let _ = writeln!(out, "… and {} more tasks (see --report)", rows.len() - limit);
@@ -280,6 +367,12 @@ impl<'a> Report<'a> {
                 "\nhealing: {} failed attempts hit {} tasks; {} recovered without a human ({} by retry, {} on another agent), {} escalated; mean time to recovery {mttr}",
                 r.failures, r.tasks_hit, r.recovered, r.by_tier.retry, r.by_tier.other_agent, r.escalated
             );
+        }
+        if !self.sagas.is_empty() {
+            out.push('\n');
+        }
+        for saga in self.sagas.iter().take(limit) {
+            let _ = writeln!(out, "{}", saga.line());
         }
         let by_type: Vec<String> = self.messages.by_type.iter().map(|(k, v)| format!("{k} {v}")).collect();
         let _ = writeln!(out, "\nmessages: {} total ({})", self.messages.total, by_type.join(", "));
