@@ -36,9 +36,10 @@ fn bundled_scenarios_validate() {
         "scenarios/research-pipeline.json",
         "scenarios/parallel-fanout.json",
         "scenarios/crash-reassign.json",
+        "scenarios/saga-booking.json",
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert_eq!(stdout(&o).lines().filter(|l| l.ends_with("agents)")).count(), 3);
+    assert_eq!(stdout(&o).lines().filter(|l| l.ends_with("agents)")).count(), 4);
 }
 
 #[test]

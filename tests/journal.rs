@@ -26,6 +26,7 @@ fn every_bundled_scenario_journal_reads_back_into_the_same_events() {
         "scenarios/parallel-fanout.json",
         "scenarios/crash-reassign.json",
         "scenarios/crash-storm.json",
+        "scenarios/saga-booking.json",
     ] {
         let (run, events, text) = run_with_journal(path, None);
         assert_eq!(text.lines().count(), events.len());

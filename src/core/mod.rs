@@ -33,3 +33,6 @@ mod health_tests;
 
 #[cfg(test)]
 mod output_tests;
+
+#[cfg(test)]
+mod saga_tests;

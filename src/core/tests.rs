@@ -340,6 +340,13 @@ fn folding_the_events_rebuilds_the_coordinator_at_every_step() {
         FaultSpec { at_ms: 400, action: FaultAction::Crash("b".into()) },
         FaultSpec { at_ms: 900, action: FaultAction::Revive("b".into()) },
     ];
+    let (r, _) = replay_at_every_step(s);
+    assert!(r.coordinator().is_finished());
+}
+
+/// Runs `s` step by step, checking after each step that folding the events so far rebuilds the
+/// live coordinator's state exactly.
+pub(super) fn replay_at_every_step(s: Scenario) -> (SimRun, Vec<Event>) {
     let mut r = SimRun::new(s.clone());
     let mut events: Vec<Event> = Vec::new();
     while !r.is_done() {
@@ -347,7 +354,7 @@ fn folding_the_events_rebuilds_the_coordinator_at_every_step() {
         let rebuilt = Coordinator::from_events(s.clone(), &events);
         assert_eq!(rebuilt.state().digest(), r.coordinator().state().digest(), "after {} events", events.len());
     }
-    assert!(r.coordinator().is_finished());
+    (r, events)
 }
 
 #[test]
