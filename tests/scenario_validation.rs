@@ -69,7 +69,7 @@ fn unknown_field_is_named_with_a_hint() {
     assert_eq!(
         located(&e),
         ["9:44 tasks[1]: unknown field \"dependson\" (expected one of: id, description, capability, specializations, \
-          depends_on, priority, timeout_ms, retry, allocation, work); did you mean `depends_on`?"]
+          depends_on, priority, timeout_ms, retry, allocation, work, compensate); did you mean `depends_on`?"]
     );
 }
 
@@ -436,4 +436,104 @@ proptest! {
         let pretty = serde_json::to_string_pretty(&s).unwrap();
         prop_assert_eq!(parse("p.json", &pretty).unwrap(), s);
     }
+}
+
+/// A saga scenario with `tasks` and `sagas` spliced in (line 3 onwards).
+fn saga_text(tasks: &str, sagas: &str) -> String {
+    format!(
+        "{{\"name\": \"s\",\n\"agents\": [{{\"id\": \"a\", \"capabilities\": [\"x\"]}}],\n\"tasks\": [\n{tasks}\n],\n\"sagas\": {sagas}\n}}"
+    )
+}
+
+const SAGA_TASKS: &str = r#"{"id": "flight", "capability": "x", "compensate": "cancel-flight"},
+{"id": "hotel", "capability": "x", "compensate": "cancel-hotel"},
+{"id": "cancel-flight", "capability": "x"},
+{"id": "cancel-hotel", "capability": "x"}"#;
+
+#[test]
+fn a_saga_scenario_loads_and_round_trips_through_the_generator_writer() {
+    let text = saga_text(SAGA_TASKS, r#"[{"id": "trip", "tasks": ["flight", "hotel"]}]"#);
+    let sc = parse("saga.json", &text).unwrap();
+    assert_eq!(sc.sagas[0].tasks, ["flight", "hotel"]);
+    assert_eq!(sc.tasks[0].compensate.as_deref(), Some("cancel-flight"));
+    assert_eq!(sc.tasks[2].compensate, None);
+    let mut out = Vec::new();
+    switchyard::generate::write_json(&sc, &mut out).unwrap();
+    assert_eq!(parse("again.json", std::str::from_utf8(&out).unwrap()).unwrap(), sc);
+}
+
+#[test]
+fn saga_fields_of_the_wrong_type_are_located() {
+    let tasks = r#"{"id": "flight", "capability": "x", "compensate": 7},
+{"id": "hotel", "capability": "x"}"#;
+    assert_eq!(
+        parse_err(&saga_text(tasks, r#"[{"id": 1, "tasks": "flight"}, {"id": "b", "tasks": [2, "hotel"]}, 3]"#)),
+        [
+            "4:51 tasks[0].compensate: expected a string, found number `7`",
+            "7:18 sagas[0].id: expected a string, found number `1`",
+            "7:30 sagas[0].tasks: expected an array, found string \"flight\"",
+            "7:63 sagas[1].tasks[0]: expected a string, found number `2`",
+            "7:77 sagas[2]: expected an object, found number `3`",
+        ]
+    );
+    // The sagas are unreadable, so "declares compensate but is in no saga" would only echo that.
+    assert_eq!(parse_err(&saga_text(SAGA_TASKS, "{}")), ["9:10 sagas: expected an array, found an object"]);
+}
+
+#[test]
+fn saga_references_to_unknown_tasks_are_located_with_a_hint() {
+    let tasks = r#"{"id": "flight", "capability": "x", "compensate": "cancel-flite"},
+{"id": "cancel-flight", "capability": "x"}"#;
+    assert_eq!(
+        parse_err(&saga_text(tasks, r#"[{"id": "trip", "tasks": ["flight", "hotell"]}]"#)),
+        [
+            "4:51 tasks[0].compensate: unknown task `cancel-flite`; did you mean `cancel-flight`?",
+            "7:46 sagas[0].tasks[1]: unknown task `hotell`",
+        ]
+    );
+}
+
+#[test]
+fn empty_duplicate_and_missing_saga_fields_are_reported() {
+    let sagas = r#"[{"id": "", "tasks": []}, {"id": "trip", "tasks": ["flight", "flight"]},
+{"id": "trip", "tasks": ["hotel"]}, {"tasks": ["hotel"]}, {"id": "t"}]"#;
+    let problems = parse_err(&saga_text(SAGA_TASKS, sagas));
+    assert_eq!(
+        problems,
+        [
+            "9:18 sagas[0].id: saga id must not be empty",
+            "9:31 sagas[0].tasks: a saga needs at least one task",
+            "9:71 sagas[1].tasks[1]: task `flight` is listed more than once (first at line 9, column 61)",
+            "10:8 sagas[2].id: duplicate saga id `trip` (first defined at line 9, column 43)",
+            "10:37 sagas[3]: missing required field \"id\"",
+            "10:48 sagas[3].tasks[0]: task `hotel` is already a step of saga `trip` (listed at line 10, column 26)",
+            "10:59 sagas[4]: missing required field \"tasks\"",
+        ]
+    );
+}
+
+#[test]
+fn compensators_must_stay_out_of_the_workflow() {
+    let tasks = r#"{"id": "flight", "capability": "x", "compensate": "cancel-flight"},
+{"id": "hotel", "capability": "x", "compensate": "cancel-flight"},
+{"id": "car", "capability": "x", "compensate": "car"},
+{"id": "cancel-flight", "capability": "x", "depends_on": ["car"], "compensate": "refund"},
+{"id": "refund", "capability": "x"},
+{"id": "lonely", "capability": "x", "compensate": "refund2"},
+{"id": "refund2", "capability": "x"},
+{"id": "report", "capability": "x", "depends_on": ["flight", "refund"]}"#;
+    let problems = parse_err(&saga_text(tasks, r#"[{"id": "trip", "tasks": ["flight", "hotel", "car", "refund"]}]"#));
+    assert_eq!(
+        problems,
+        [
+            "5:50 tasks[1].compensate: task `cancel-flight` already compensates `flight`; a compensation undoes one step only (first at line 4, column 51)",
+            "6:48 tasks[2].compensate: task `car` cannot compensate itself",
+            "7:59 tasks[3].depends_on[0]: task `cancel-flight` is the compensation of `flight` and cannot have dependencies (it runs when its saga fails)",
+            "7:81 tasks[3].compensate: task `cancel-flight` declares compensate but is in no saga",
+            "7:81 tasks[3].compensate: task `cancel-flight` is the compensation of `flight` and cannot declare compensate itself",
+            "9:51 tasks[5].compensate: task `lonely` declares compensate but is in no saga",
+            "11:62 tasks[7].depends_on[1]: task `refund` is the compensation of `cancel-flight` and cannot be depended on",
+            "13:62 sagas[0].tasks[3]: task `refund` is the compensation of `cancel-flight` and cannot be a saga step",
+        ]
+    );
 }

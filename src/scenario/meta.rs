@@ -71,6 +71,8 @@ pub(crate) struct Meta {
     /// `(task index, offset)` of every `compensate` field, in file order (few tasks have one, so
     /// this costs nothing per task).
     pub compensate: Vec<(u32, u32)>,
+    /// Every saga's `tasks` list was read cleanly ("is in no saga" is a real finding).
+    pub sagas_ok: bool,
     /// Every agent's id, capabilities and specializations were read cleanly, so "no agent can
     /// do this" and "unknown agent" are real findings, not echoes of an earlier problem.
     pub agents_ok: bool,

@@ -14,7 +14,7 @@ pub(crate) fn check(sc: &Scenario, meta: &mut Meta, diag: &mut Diag) {
     if sc.sagas.is_empty() && meta.compensate.is_empty() {
         return;
     }
-    let Meta { task_ids, tasks, sagas, compensate, dep_pos, dep_target, tasks_ok, .. } = meta;
+    let Meta { task_ids, tasks, sagas, compensate, dep_pos, dep_target, tasks_ok, sagas_ok, .. } = meta;
     let mut lookup = |name: &str| task_ids.get(name, |j| &sc.tasks[j as usize].id);
     let unknown = |name: &str| {
         let others = sc.tasks.iter().map(|t| t.id.as_str());
@@ -82,7 +82,7 @@ pub(crate) fn check(sc: &Scenario, meta: &mut Meta, diag: &mut Diag) {
             diag.push_related(pos as usize, path(), message, first as usize, "first at");
             continue;
         }
-        if !step_of.contains_key(&i) && *tasks_ok {
+        if !step_of.contains_key(&i) && *tasks_ok && *sagas_ok {
             let message = format!("task `{}` declares compensate but is in no saga", task.id);
             diag.push(pos as usize, path(), message);
         }

@@ -186,6 +186,7 @@ impl Decoder<'_, '_> {
             faults: Vec::new(),
             sagas: Vec::new(),
             compensate: Vec::new(),
+            sagas_ok: true,
             agents_ok: true,
             tasks_ok: true,
             faults_ok: true,
@@ -238,7 +239,11 @@ impl Decoder<'_, '_> {
                     }
                 }
                 9 => sc.resilience = d.resilience()?,
-                _ => drop(d.array(|d| d.saga(&mut sc.sagas, &mut meta))?),
+                _ => {
+                    if d.array(|d| d.saga(&mut sc.sagas, &mut meta))?.is_none() {
+                        meta.sagas_ok = false;
+                    }
+                }
             }
             Ok(())
         })?;
@@ -513,6 +518,7 @@ impl Decoder<'_, '_> {
     fn saga(&mut self, sagas: &mut Vec<SagaSpec>, meta: &mut Meta) -> R<()> {
         let mut s = SagaSpec { id: String::new(), tasks: Vec::new() };
         let mut m = SagaMeta { id: NONE, entries: Vec::new() };
+        let mut clean = true;
         let seen = self.object(SAGA_FIELDS, |d, f| {
             if f == 0 {
                 if let Some((id, at)) = d.string()? {
@@ -526,6 +532,7 @@ impl Decoder<'_, '_> {
                 let before = d.diag.len();
                 let entries = &mut m.entries;
                 let found = d.strings_with(&mut s.tasks, |_, _, at| entries.push(pos32(at)))?;
+                clean &= found.is_some() && d.diag.len() == before;
                 if let Some(at) = found
                     && s.tasks.is_empty()
                     && d.diag.len() == before
@@ -535,9 +542,14 @@ impl Decoder<'_, '_> {
             }
             Ok(())
         })?;
-        if let Some((at, seen)) = seen {
-            self.require(at, seen, SAGA_FIELDS, &[0, 1]);
+        match seen {
+            Some((at, seen)) => {
+                self.require(at, seen, SAGA_FIELDS, &[0, 1]);
+                clean &= seen & 0b10 != 0;
+            }
+            None => clean = false,
         }
+        meta.sagas_ok &= clean;
         sagas.push(s);
         meta.sagas.push(m);
         Ok(())
