@@ -297,3 +297,17 @@ fn popup_scrolling_stops_at_the_end_of_the_content() {
     key(&mut a, KeyCode::Up);
     assert_eq!(a.popup, Some(Popup::Help { scroll: scroll - 1 }), "one Up moves back at once");
 }
+
+#[test]
+fn a_saga_run_shows_its_outcome_in_the_header_and_compensations_beside_their_steps() {
+    let sc = crate::scenario::load(std::path::Path::new("scenarios/saga-booking.json")).unwrap();
+    let mut a = App::new(sc, ConsoleOptions::default()).unwrap();
+    advance(&mut a, 6_000);
+    let s = screen(&mut a, 160, 45);
+    insta::assert_snapshot!("saga_console_160x45", s);
+    assert!(s.contains("saga booking ↺ compensated 2/2"), "{s}");
+    assert!(s.contains("✓ hotel ★ ↺ cancel-hotel ✓"), "{s}");
+    // Commands on a compensator its saga never needed are refused, with the reason.
+    command(&mut a, "cancel cancel-car");
+    assert!(screen(&mut a, 160, 45).contains("runs only if its saga fails"));
+}

@@ -13,6 +13,7 @@ mod input;
 pub mod keys;
 pub mod log;
 pub mod panes;
+pub mod sagas;
 pub mod theme;
 pub mod ui;
 pub mod view;

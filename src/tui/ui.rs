@@ -105,7 +105,8 @@ fn draw_header(f: &mut Frame, area: Rect, app: &mut App) {
     let (state_text, state_style) = run_state(app);
     let coord = app.run.coordinator();
     let s = coord.state();
-    let total = s.tasks.len();
+    // Dormant compensators are not work the run has to do (unless their saga wakes them).
+    let total = s.tasks.len() - s.sagas.dormant as usize;
     let count = |st: TaskState| s.tasks.iter().filter(|t| t.state == st).count();
     let running = count(TaskState::Running);
     let waiting = s.tasks.iter().filter(|t| matches!(t.state, TaskState::Waiting | TaskState::Ready)).count();
@@ -155,7 +156,7 @@ fn draw_header(f: &mut Frame, area: Rect, app: &mut App) {
     f.render_widget(Paragraph::new(l1), line1);
     let done = s.completed as usize;
     let ratio = if total == 0 { 1.0 } else { done as f64 / total as f64 };
-    let label = format!("{done}/{total} done · {} skipped", s.skipped);
+    let label = format!("{done}/{total} done · {} skipped{}", s.skipped, crate::tui::sagas::header_note(coord));
     f.render_widget(
         Gauge::default().ratio(ratio).label(label).gauge_style(Style::new().fg(Color::Green).bg(Color::Black)),
         line2,

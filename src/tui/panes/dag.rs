@@ -27,7 +27,7 @@ use super::{Ctx, Selection, contains, pane_block};
 use crate::core::TaskId;
 use crate::core::state::{TaskRt, TaskState};
 use crate::fxhash::FxHashMap;
-use crate::tui::theme;
+use crate::tui::{sagas, theme};
 
 /// Cells between two columns where edges are routed (one out-stub, three tracks, one in-stub).
 const GUTTER: u16 = 5;
@@ -198,7 +198,11 @@ impl DagPane {
         let wf = ctx.coord.workflow();
         let key = (wf.task_count(), wf.graph.edge_count());
         if self.layout.is_none() || self.layout_key != key {
-            self.layout = Some(DagLayout::new(wf));
+            let mut layout = DagLayout::new(wf);
+            if !ctx.coord.state().sagas.is_empty() {
+                layout.fold(|t| sagas::host(ctx.coord, t));
+            }
+            self.layout = Some(layout);
             self.layout_key = key;
             self.crit_key = None;
             (self.top, self.left) = (0, 0);
@@ -267,11 +271,14 @@ impl DagPane {
         if crit {
             spans.push(Span::styled(" ★", theme::CRITICAL));
         }
+        spans.extend(sagas::step_suffix(ctx.coord, t, MAX_LABEL - 4).into_iter().flatten());
+        // A compensator is shown beside its step: selecting it highlights the step.
+        let selected = self.selected.is_some_and(|s| s == t || sagas::host(ctx.coord, s) == Some(t));
         for s in &mut spans {
             if dim {
                 s.style = theme::DIM;
             }
-            if Some(t) == self.selected {
+            if selected {
                 s.style = s.style.patch(theme::SELECTED);
             }
         }
@@ -342,7 +349,9 @@ impl DagPane {
         let layers_word = |n: usize| if n == 1 { "1 layer".to_string() } else { format!("{n} layers") };
         let filter = if self.filter.is_empty() { String::new() } else { format!("/{} · ", self.filter) };
         let (layers, done) = (layout.layer_count(), state.completed);
-        let note = format!("{filter}layer {}/{layers} · {done}/{} done", sel_layer + 1, state.tasks.len());
+        // Dormant compensators are not work the run has to do (unless their saga wakes them).
+        let total = state.tasks.len() - state.sagas.dormant as usize;
+        let note = format!("{filter}layer {}/{layers} · {done}/{total} done", sel_layer + 1);
         let mut block = pane_block("DAG", Some(note), ctx.focused);
         if left > 0 {
             block = block.title_bottom(Line::styled(format!(" « {} ", layers_word(left)), theme::TITLE).left_aligned());
@@ -474,6 +483,10 @@ fn legend(ctx: &Ctx, width: u16) -> Line<'static> {
         }
         spans.push(Span::styled("★", theme::CRITICAL));
         spans.push(Span::styled(if short { "crit »skip" } else { " critical  » skips a layer" }, theme::DIM));
+        if !ctx.coord.state().sagas.is_empty() {
+            spans.push(Span::styled(format!(" {}", sagas::MARK), theme::DIM));
+            spans.push(Span::styled(if short { "undo" } else { " compensation" }, theme::DIM));
+        }
         Line::from(spans)
     };
     let full = build(false);
@@ -544,6 +557,9 @@ mod tests {
             ("research_78x20", "research-pipeline.json", 6_000, 78, 20),
             ("fanout_160x45", "parallel-fanout.json", 2_000, 160, 45),
             ("fanout_78x20", "parallel-fanout.json", 2_000, 78, 20),
+            // Mid-compensation (cancel-hotel retrying), and at the end.
+            ("saga_booking_100x16", "saga-booking.json", 2_500, 100, 16),
+            ("saga_booking_end_100x16", "saga-booking.json", 10_000, 100, 16),
         ] {
             insta::assert_snapshot!(name, render(&mut DagPane::new(), &file(file_name, t_ms), w, h).backend());
         }

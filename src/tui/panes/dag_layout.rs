@@ -62,6 +62,29 @@ impl DagLayout {
         layout
     }
 
+    /// Takes the tasks `host` maps to another task out of the columns: each then stands at its
+    /// host's place (so selecting one scrolls to its host). For compensators, which have no edges
+    /// and are shown beside their step.
+    pub fn fold(&mut self, host: impl Fn(TaskId) -> Option<TaskId>) {
+        let mut folded = Vec::new();
+        for layer in &mut self.layers {
+            layer.retain(|&t| match host(t) {
+                Some(h) => {
+                    folded.push((t, h));
+                    false
+                }
+                None => true,
+            });
+        }
+        if folded.is_empty() {
+            return;
+        }
+        self.renumber_all();
+        for (t, h) in folded {
+            (self.layer_of[t.ix()], self.row_of[t.ix()]) = (self.layer_of[h.ix()], self.row_of[h.ix()]);
+        }
+    }
+
     pub fn layer_count(&self) -> usize {
         self.layers.len()
     }

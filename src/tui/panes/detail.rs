@@ -165,6 +165,9 @@ fn task_lines(t: TaskId, ctx: &Ctx) -> Vec<Line<'static>> {
     out.push(text("allocation", format!("{} · work ×{}", strategy.name(), spec.work)));
     let capable: Vec<String> = coord.capable_agents(t).iter().map(|&a| coord.agent_name(a).to_string()).collect();
     out.push(text("capable agents", join_or_none(&capable)));
+    for (label, spans) in crate::tui::sagas::detail(coord, t) {
+        out.push(field(label, spans));
+    }
 
     let deps: Vec<TaskId> = spec.depends_on.iter().filter_map(|d| task_id(ctx, d)).collect();
     task_list("depends on", &deps, ctx, &mut out);
@@ -497,6 +500,20 @@ mod tests {
     fn task_detail_wide() {
         let fx = pipeline();
         insta::assert_snapshot!(popup(&fx, Selection::Task(fx.task("research-market")), 160, 45, 0).backend());
+    }
+
+    #[test]
+    fn saga_step_and_compensator_details() {
+        // saga-booking at 2.5 s: the car failed, cancel-hotel (compensation 1 of 2) is on its retry.
+        let mut fx = Fixture::new("saga-booking");
+        fx.advance(2_500);
+        insta::assert_snapshot!("saga_step_hotel", popup(&fx, Selection::Task(fx.task("hotel")), 100, 30, 0).backend());
+        let ctx = fx.ctx();
+        let compensator = plain(&layout(Rect::new(0, 0, 100, 30), Selection::Task(fx.task("cancel-hotel")), &ctx).1);
+        assert!(compensator.contains("compensates     hotel — compensation 1 of 2"), "{compensator}");
+        let dormant = plain(&layout(Rect::new(0, 0, 100, 30), Selection::Task(fx.task("cancel-car")), &ctx).1);
+        assert!(dormant.contains("↺ dormant — runs only if its saga fails"), "{dormant}");
+        assert!(dormant.contains("car — runs only if the saga fails after this step completed"), "{dormant}");
     }
 
     #[test]
