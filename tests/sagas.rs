@@ -12,7 +12,9 @@ use switchyard::core::Coordinator;
 use switchyard::journal::{JournalWriter, read_journal};
 use switchyard::rng::SplitMix;
 use switchyard::runtime::SimRun;
-use switchyard::scenario::{self, AgentSpec, DurationDist, Profile, RetryPolicy, SagaSpec, Scenario, TaskSpec};
+use switchyard::scenario::{
+    self, AgentKind, AgentSpec, DurationDist, Profile, RetryPolicy, SagaSpec, Scenario, TaskSpec,
+};
 
 fn journal_of(sc: &Scenario) -> (String, Vec<Value>) {
     let mut run = SimRun::new(sc.clone());
@@ -165,6 +167,7 @@ fn random_sagas(seed: u64, n_steps: usize) -> Scenario {
     let agents: Vec<AgentSpec> = (0..3)
         .map(|i| AgentSpec {
             id: format!("w{i}"),
+            kind: AgentKind::Sim,
             capabilities: vec!["x".into()],
             specializations: vec![],
             max_concurrent: 1 + r.below(2) as u32,

@@ -209,7 +209,7 @@ impl Coordinator {
                 if error.retryable() {
                     self.retry_or_fail(now, task);
                 } else {
-                    self.fail_task(now, task, TaskFailure::NotRetryable { attempts: attempt });
+                    self.give_up(now, task, TaskFailure::NotRetryable { attempts: attempt });
                     self.check_finished(now);
                 }
             } else {
@@ -320,7 +320,7 @@ impl Coordinator {
                 self.emit(now, EventKind::TaskReassigned { task, from: agent });
                 self.make_ready(now, task);
             } else {
-                self.attempts_exhausted(now, task, attempt);
+                self.give_up(now, task, TaskFailure::AttemptsExhausted { attempts: attempt });
             }
         }
         self.check_finished(now);
@@ -404,7 +404,7 @@ impl Coordinator {
         let attempts = self.state.tasks[task.ix()].attempts;
         let policy = &self.scenario.tasks[task.ix()].retry;
         if self.attempts_left(task) == 0 {
-            self.attempts_exhausted(now, task, attempts);
+            self.give_up(now, task, TaskFailure::AttemptsExhausted { attempts });
             self.check_finished(now);
             return;
         }

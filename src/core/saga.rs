@@ -311,18 +311,20 @@ impl Coordinator {
         }
     }
 
-    /// A task's retries are spent: it fails, unless it is a compensator, which goes to the
-    /// operator's inbox instead (undoing work is not given up on silently).
-    pub(super) fn attempts_exhausted(&mut self, now: u64, task: TaskId, attempts: u32) {
+    /// A task cannot be retried (its attempts are spent, or its agent said retrying is pointless):
+    /// it fails, unless it is a compensator, which goes to the operator's inbox instead (undoing
+    /// work is not given up on silently).
+    pub(super) fn give_up(&mut self, now: u64, task: TaskId, failure: super::event::TaskFailure) {
         if self.state.sagas.is_compensator(task) {
             tracing::warn!(
-                "{} compensation {} failed {attempts} times: escalated",
+                "{} compensation {} cannot go on ({}): escalated",
                 super::coordinator::clock(now),
-                self.task_name(task)
+                self.task_name(task),
+                failure.code()
             );
             self.emit(now, EventKind::TaskEscalated { task, origin: Origin::Detected });
         } else {
-            self.fail_task(now, task, super::event::TaskFailure::AttemptsExhausted { attempts });
+            self.fail_task(now, task, failure);
         }
     }
 

@@ -155,3 +155,27 @@ fn a_scenario_without_sagas_allocates_no_saga_state() {
     assert_eq!(sagas.role(TaskId(0)), None);
     assert_eq!(sagas.dormant, 0);
 }
+
+#[test]
+fn a_compensation_whose_agent_says_retrying_is_pointless_goes_to_the_inbox_at_once() {
+    use super::bus::{AgentError, Message, MsgKind, Payload};
+    let mut c = Coordinator::new(saga_scenario(&[100.0, 100.0], &[0.0, 0.0], 0.0));
+    c.start(0);
+    let fatal = AgentError::Reported { message: super::output::intern("no such booking"), retryable: false };
+    let reply = |c: &mut Coordinator, now: u64, t: u32, error: Option<AgentError>| {
+        let (task, agent) = (TaskId(t), c.state().tasks[t as usize].agent.unwrap());
+        let attempt = c.state().tasks[t as usize].attempts;
+        let msg = Message::from_agent(agent, MsgKind::TaskResult, None, Payload::Result { task, attempt, error });
+        c.handle_result(now, msg, super::Output::Sim);
+        while c.poll_transmit().is_some() {}
+    };
+    reply(&mut c, 100, 0, None);
+    reply(&mut c, 150, 1, Some(fatal));
+    assert_eq!(c.state().tasks[2].state, TaskState::Running, "undo-0 woke for the completed s0");
+    reply(&mut c, 200, 2, Some(fatal));
+    let events: Vec<Event> = c.drain_events().collect();
+    assert_eq!(c.state().tasks[2].state, TaskState::Escalated);
+    assert!(events.iter().any(|e| e.kind == EventKind::TaskEscalated { task: TaskId(2), origin: Origin::Detected }));
+    assert_eq!(c.state().tasks[2].attempts, 1, "not retried: the agent said it cannot help");
+    assert!(!c.is_finished());
+}
