@@ -10,7 +10,7 @@ use clap::{Parser, Subcommand};
 use switchyard::generate::{self, GenOptions, Shape};
 use switchyard::journal::JournalWriter;
 use switchyard::report::Report;
-use switchyard::runtime::SimRun;
+use switchyard::runtime::{EventSink, LiveOptions, LiveRun, SimRun, needs_live};
 use switchyard::scenario::{self, Scenario};
 
 /// Exit codes (part of the CLI contract, documented in the README).
@@ -168,6 +168,10 @@ fn console(scenario: Scenario, journal: Option<PathBuf>, read_only: bool, speed:
         eprintln!("switchyard: --speed must be between 0.01 and 1000, not {speed}");
         return exit::BAD_INPUT;
     }
+    if needs_live(&scenario) {
+        eprintln!("switchyard: the console does not run process agents yet; use `run FILE --headless`");
+        return exit::BAD_INPUT;
+    }
     let who = std::env::var("USER").ok().filter(|u| !u.is_empty()).unwrap_or_else(|| "operator".into());
     let opts = switchyard::tui::ConsoleOptions { journal, read_only, speed, who };
     match switchyard::tui::run_console(scenario, opts) {
@@ -202,7 +206,7 @@ fn run_headless(args: Headless) -> u8 {
         Err(code) => return code,
     };
     lap("load+validate", &mut phases);
-    let mut run = SimRun::new(scenario);
+    let mut run = Driver::new(scenario);
     let result = match args.journal {
         Some(path) => match JournalWriter::create(path) {
             Ok(mut w) => run.run(&mut w).map_err(|e| format!("cannot write journal {}: {e}", path.display())),
@@ -245,6 +249,37 @@ fn run_headless(args: Headless) -> u8 {
     std::mem::forget(summary);
     std::mem::forget(run);
     code
+}
+
+/// The simulation driver, or the live one when the scenario has real agents.
+enum Driver {
+    Sim(Box<SimRun>),
+    Live(Box<LiveRun>, tokio::runtime::Runtime),
+}
+
+impl Driver {
+    fn new(scenario: Scenario) -> Driver {
+        if !needs_live(&scenario) {
+            return Driver::Sim(Box::new(SimRun::new(scenario)));
+        }
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a Tokio runtime");
+        let run = rt.block_on(async { LiveRun::new(scenario, LiveOptions::default()) });
+        Driver::Live(Box::new(run), rt)
+    }
+
+    fn run(&mut self, sink: &mut impl EventSink) -> io::Result<()> {
+        match self {
+            Driver::Sim(run) => run.run(sink),
+            Driver::Live(run, rt) => rt.block_on(run.run(sink)),
+        }
+    }
+
+    fn coordinator(&self) -> &switchyard::core::Coordinator {
+        match self {
+            Driver::Sim(run) => run.coordinator(),
+            Driver::Live(run, _) => run.coordinator(),
+        }
+    }
 }
 
 fn gen_scenario(opts: GenOptions) -> u8 {

@@ -195,3 +195,20 @@ fn gen_writes_scenarios_that_validate_and_run() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("unknown shape"), "{}", stderr(&o));
 }
+
+#[test]
+fn headless_runs_with_process_agents_use_the_live_driver() {
+    // Run from another directory: the scenario's paths are resolved against its own file.
+    let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/real-pipeline.json");
+    let journal = tmp("real-pipeline.jsonl");
+    let out = bin()
+        .current_dir(std::env::temp_dir())
+        .args(["run", scenario.to_str().unwrap(), "--headless", "--journal", journal.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    assert!(stdout(&out).contains("4 completed"), "{}", stdout(&out));
+    let text = std::fs::read_to_string(&journal).unwrap();
+    let report = text.lines().find(|l| l.contains("\"kind\":\"attempt_succeeded\",\"task\":\"report\"")).unwrap();
+    assert!(report.contains("\"counts_agree\":{\"corpus/rivers.txt\":true"), "{report}");
+}

@@ -22,10 +22,19 @@ use crate::rng;
 use crate::scenario::{Scenario, Strategy};
 
 /// How an agent went down.
-#[derive(Debug, Clone, Copy)]
-enum Down {
+#[derive(Debug, Clone)]
+pub(super) enum Down {
     Crashed(Origin),
-    Lost { silent_ms: u64 },
+    Lost {
+        silent_ms: u64,
+    },
+    /// Its process ended.
+    Exited {
+        status: Option<i32>,
+        signal: Option<i32>,
+    },
+    /// Refused at its handshake, or faulty.
+    Rejected(std::sync::Arc<str>),
 }
 
 /// Something asked of the coordinator from outside the agent protocol.
@@ -156,8 +165,14 @@ impl Coordinator {
         self.outbox.push_back(msg);
     }
 
-    /// Starts the run: announces it and makes the root tasks ready.
+    /// Starts the run: announces it, makes the root tasks ready and assigns what it can.
     pub fn start(&mut self, now: u64) {
+        self.announce(now);
+        self.dispatch(now);
+    }
+
+    /// [`Coordinator::start`] without the first assignments.
+    pub(super) fn announce(&mut self, now: u64) {
         let kind = EventKind::RunStarted {
             tasks: self.wf.task_count() as u32,
             agents: self.scenario.agents.len() as u32,
@@ -171,7 +186,6 @@ impl Coordinator {
             }
         }
         self.check_finished(now);
-        self.dispatch(now);
     }
 
     /// A message from an agent; a successful result carries a simulated agent's output.
@@ -296,7 +310,7 @@ impl Coordinator {
 
     /// An agent is down — it crashed (and someone told us) or went silent (and we noticed): its
     /// running attempts fail and their tasks go back to the ready set, without backoff.
-    fn take_down(&mut self, now: u64, agent: AgentId, how: Down) {
+    pub(super) fn take_down(&mut self, now: u64, agent: AgentId, how: Down) {
         let reason = match how {
             Down::Crashed(origin) => {
                 tracing::warn!("{} agent {} crashed ({})", clock(now), self.agent_name(agent), origin.name());
@@ -307,6 +321,20 @@ impl Coordinator {
                 tracing::warn!("{} agent {} lost: silent for {silent_ms} ms", clock(now), self.agent_name(agent));
                 self.emit(now, EventKind::AgentLost { agent, silent_ms });
                 AttemptFailure::AgentLost
+            }
+            Down::Exited { status, signal } => {
+                tracing::warn!(
+                    "{} agent {} process exited ({status:?}, signal {signal:?})",
+                    clock(now),
+                    self.agent_name(agent)
+                );
+                self.emit(now, EventKind::AgentExited { agent, status, signal });
+                AttemptFailure::AgentExited { status, signal }
+            }
+            Down::Rejected(message) => {
+                tracing::error!("{} agent {} rejected: {message}", clock(now), self.agent_name(agent));
+                self.emit(now, EventKind::AgentRejected { agent, message });
+                AttemptFailure::AgentCrashed
             }
         };
         let note = Payload::Status(StatusNote::AgentDown(agent));

@@ -361,6 +361,25 @@ pub enum EventKind {
     },
     /// The run had finished, and an operator action gave it work again.
     RunReopened,
+    /// A process agent's process ended while the agent was up: it is down like a crashed agent.
+    AgentExited {
+        agent: AgentId,
+        status: Option<i32>,
+        signal: Option<i32>,
+    },
+    /// A real agent was refused (a failed handshake, or too many invalid lines: faulty) and is down
+    /// like a crashed agent; `message` says why.
+    AgentRejected {
+        agent: AgentId,
+        message: Arc<str>,
+    },
+    /// A line from an agent that is not a valid message (or names no task of the run): recorded
+    /// and otherwise ignored. `line` is its start.
+    ProtocolError {
+        agent: AgentId,
+        message: Arc<str>,
+        line: Arc<str>,
+    },
     /// The run stops (`paused: true`) or goes on advancing.
     RunPaused {
         paused: bool,
@@ -574,6 +593,9 @@ impl EventKind {
             EventKind::TaskReopened { .. } => "task_reopened",
             EventKind::AgentDraining { .. } => "agent_draining",
             EventKind::RunReopened => "run_reopened",
+            EventKind::AgentExited { .. } => "agent_exited",
+            EventKind::AgentRejected { .. } => "agent_rejected",
+            EventKind::ProtocolError { .. } => "protocol_error",
             EventKind::RunPaused { paused: true } => "run_paused",
             EventKind::RunPaused { paused: false } => "run_resumed",
             EventKind::RunFinished { .. } => "run_finished",

@@ -4,6 +4,7 @@
 pub mod bus;
 mod coordinator;
 pub mod event;
+mod external;
 pub mod health;
 pub mod ids;
 mod operator;

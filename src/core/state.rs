@@ -395,7 +395,9 @@ impl State {
                 self.terminal += 1;
                 self.makespan_ms = now;
             }
-            EventKind::AgentCrashed { agent, .. } => {
+            EventKind::AgentCrashed { agent, .. }
+            | EventKind::AgentExited { agent, .. }
+            | EventKind::AgentRejected { agent, .. } => {
                 self.unindex_agent(wf, agent);
                 self.agents[agent.ix()].alive = false;
             }
@@ -465,7 +467,8 @@ impl State {
             EventKind::SagaCompleted { .. } | EventKind::SagaFailed { .. } | EventKind::SagaCompensated { .. } => {}
             EventKind::LateResultDiscarded { .. }
             | EventKind::CommandRefused { .. }
-            | EventKind::FaultInjected { .. } => {}
+            | EventKind::FaultInjected { .. }
+            | EventKind::ProtocolError { .. } => {}
             EventKind::MessageSent { msg } => self.count_message(&msg, now),
             EventKind::RunFinished { outcome, makespan_ms, .. } => {
                 self.finished = Some(outcome);

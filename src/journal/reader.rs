@@ -31,6 +31,12 @@ impl fmt::Display for JournalError {
 
 impl std::error::Error for JournalError {}
 
+/// `exit_status` and `signal` (absent or `null`: not known).
+fn exit_of(v: &Value) -> (Option<i32>, Option<i32>) {
+    let int = |key| v.get(key).and_then(Value::as_i64).map(|n| n as i32);
+    (int("exit_status"), int("signal"))
+}
+
 struct Resolver<'a> {
     tasks: HashMap<&'a str, u32>,
     agents: HashMap<&'a str, u32>,
@@ -171,8 +177,8 @@ impl<'a> Resolver<'a> {
                     "operator" => AttemptFailure::Operator,
                     "agent_lost" => AttemptFailure::AgentLost,
                     "agent_exited" => {
-                        let int = |key| v.get(key).and_then(Value::as_i64).map(|n| n as i32);
-                        AttemptFailure::AgentExited { status: int("exit_status"), signal: int("signal") }
+                        let (status, signal) = exit_of(v);
+                        AttemptFailure::AgentExited { status, signal }
                     }
                     "agent_error" => AttemptFailure::Agent(self.agent_error(v)?),
                     other => return Err(format!("unknown attempt failure reason `{other}`")),
@@ -215,6 +221,18 @@ impl<'a> Resolver<'a> {
             }
             "task_skipped" => EventKind::TaskSkipped { task: self.task(v, "task")?, cause: self.task(v, "cause")? },
             "agent_crashed" => EventKind::AgentCrashed { agent: self.agent(v, "agent")?, origin: self.origin(v)? },
+            "agent_exited" => {
+                let (status, signal) = exit_of(v);
+                EventKind::AgentExited { agent: self.agent(v, "agent")?, status, signal }
+            }
+            "agent_rejected" => {
+                EventKind::AgentRejected { agent: self.agent(v, "agent")?, message: self.str(v, "message")?.into() }
+            }
+            "protocol_error" => EventKind::ProtocolError {
+                agent: self.agent(v, "agent")?,
+                message: self.str(v, "error")?.into(),
+                line: self.str(v, "line")?.into(),
+            },
             "fault_injected" => match self.str(v, "fault")? {
                 "hang" => EventKind::FaultInjected { agent: self.agent(v, "agent")?, fault: InjectedFault::Hang },
                 "slow" => {

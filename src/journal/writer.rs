@@ -39,6 +39,19 @@ impl Names {
     }
 }
 
+/// `,"exit_status":N,"signal":N` (each `null` when unknown or not applicable).
+fn push_exit(out: &mut Vec<u8>, status: Option<i32>, signal: Option<i32>) {
+    for (key, v) in [("exit_status", status), ("signal", signal)] {
+        out.extend_from_slice(b",\"");
+        out.extend_from_slice(key.as_bytes());
+        out.extend_from_slice(b"\":");
+        match v {
+            Some(v) => out.extend_from_slice(v.to_string().as_bytes()),
+            None => out.extend_from_slice(b"null"),
+        }
+    }
+}
+
 /// `,"error":TEXT` and, for a real agent's error, `,"retryable":BOOL`.
 fn push_error(out: &mut Vec<u8>, e: crate::core::bus::AgentError) {
     out.extend_from_slice(b",\"error\":");
@@ -129,15 +142,7 @@ pub fn encode(ev: &Event, names: &Names, out: &mut Vec<u8>) {
                 }
                 crate::core::event::AttemptFailure::AgentExited { status, signal } => {
                     text(out, "reason", "agent_exited");
-                    for (key, v) in [("exit_status", status), ("signal", signal)] {
-                        out.extend_from_slice(b",\"");
-                        out.extend_from_slice(key.as_bytes());
-                        out.extend_from_slice(b"\":");
-                        match v {
-                            Some(v) => out.extend_from_slice(v.to_string().as_bytes()),
-                            None => out.extend_from_slice(b"null"),
-                        }
-                    }
+                    push_exit(out, status, signal);
                 }
                 crate::core::event::AttemptFailure::AgentCrashed => text(out, "reason", "agent_crashed"),
                 crate::core::event::AttemptFailure::Operator => text(out, "reason", "operator"),
@@ -209,6 +214,19 @@ pub fn encode(ev: &Event, names: &Names, out: &mut Vec<u8>) {
             if let crate::core::health::BreakerState::Open { until_ms } = state {
                 num(out, "until_ms", until_ms);
             }
+        }
+        EventKind::AgentExited { agent: a, status, signal } => {
+            agent(out, "agent", a);
+            push_exit(out, status, signal);
+        }
+        EventKind::AgentRejected { agent: a, ref message } => {
+            agent(out, "agent", a);
+            text(out, "message", message);
+        }
+        EventKind::ProtocolError { agent: a, ref message, ref line } => {
+            agent(out, "agent", a);
+            text(out, "error", message);
+            text(out, "line", line);
         }
         EventKind::AgentCrashed { agent: a, origin } | EventKind::AgentRevived { agent: a, origin } => {
             agent(out, "agent", a);

@@ -1,8 +1,13 @@
 //! Drivers own time and I/O and feed the coordinator. [`sim`] runs simulated agents on a virtual
-//! clock, as fast as the CPU allows.
+//! clock, as fast as the CPU allows; [`live`] runs real agents (processes) with simulated ones on
+//! the wall clock.
 
+mod fleet;
+pub mod live;
 pub mod sim;
 pub mod sink;
 
+pub use fleet::{Report, ReportKind};
+pub use live::{LiveAgents, LiveOptions, LiveRun, needs_live};
 pub use sim::SimRun;
 pub use sink::EventSink;

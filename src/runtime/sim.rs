@@ -59,6 +59,12 @@ pub struct SimRun {
     started: bool,
     stopped: bool,
     fail_on_stall: bool,
+    /// Agents that are not simulated (process, LLM): a live driver runs them.
+    external: Vec<bool>,
+    /// Messages for external agents, for the live driver to take.
+    external_out: Vec<Message>,
+    /// Simulated work takes `1 / sim_speed` of its drawn duration (live runs with a speed control).
+    sim_speed: f64,
 }
 
 impl SimRun {
@@ -79,7 +85,11 @@ impl SimRun {
             started: false,
             stopped: false,
             fail_on_stall: true,
+            external: Vec::new(),
+            external_out: Vec::new(),
+            sim_speed: 1.0,
         };
+        run.external = run.coord.scenario().agents.iter().map(|a| !a.kind.is_sim()).collect();
         let faults: Vec<u64> = run.coord.scenario().faults.iter().map(|f| f.at_ms).collect();
         for (i, at) in faults.into_iter().enumerate() {
             run.schedule(at, 255, Due::Fault(i));
@@ -175,6 +185,53 @@ impl SimRun {
         self.pump(sink)
     }
 
+    /// Starts the run with `start` (instead of [`Coordinator::start`]) at time 0.
+    pub fn start_with(&mut self, sink: &mut impl EventSink, start: impl FnOnce(&mut Coordinator)) -> io::Result<()> {
+        if self.started {
+            return Ok(());
+        }
+        self.started = true;
+        start(&mut self.coord);
+        self.pump(sink)
+    }
+
+    /// Messages the coordinator sent to external (process, LLM) agents since the last call.
+    pub fn take_external(&mut self) -> Vec<Message> {
+        std::mem::take(&mut self.external_out)
+    }
+
+    /// Whether a fault or an operator silenced the agent here (crashed, or hung): a live driver
+    /// ignores an external agent's messages while the coordinator still counts it up.
+    pub fn is_silenced(&self, agent: AgentId) -> bool {
+        !self.agents[agent.ix()].alive
+    }
+
+    /// Whether the agent is run by a live driver rather than simulated here.
+    pub fn is_external(&self, agent: AgentId) -> bool {
+        self.external[agent.ix()]
+    }
+
+    /// Live runs: simulated work takes `1 / speed` of its drawn duration from now on.
+    pub fn set_sim_speed(&mut self, speed: f64) {
+        self.sim_speed = speed.max(1e-3);
+    }
+
+    /// Processes everything due up to `now`, then lets `f` feed the coordinator at `now` (what a
+    /// live driver's agents said or did), and hands the resulting events to the sink.
+    pub fn feed(
+        &mut self,
+        now: u64,
+        sink: &mut impl EventSink,
+        f: impl FnOnce(&mut Coordinator, u64),
+    ) -> io::Result<()> {
+        self.advance_to(now, sink)?;
+        if self.stopped {
+            return Ok(());
+        }
+        f(&mut self.coord, self.now);
+        self.pump(sink)
+    }
+
     fn sim_crash(&mut self, agent: usize) {
         let a = &mut self.agents[agent];
         if a.alive {
@@ -190,7 +247,9 @@ impl SimRun {
         let hb = self.coord.scenario().heartbeat_ms;
         if hb > 0 {
             for a in 0..self.agents.len() as u32 {
-                self.schedule(self.now + hb, 0, Due::Heartbeat(a));
+                if !self.external.get(a as usize).copied().unwrap_or(false) {
+                    self.schedule(self.now + hb, 0, Due::Heartbeat(a));
+                }
             }
         }
     }
@@ -358,6 +417,10 @@ impl SimRun {
     fn deliver(&mut self, agent: AgentId, msg: Message) {
         let now = self.now;
         let seed = self.coord.scenario().seed;
+        if self.external[agent.ix()] {
+            self.external_out.push(msg);
+            return;
+        }
         let a = &mut self.agents[agent.ix()];
         if !a.alive {
             return;
@@ -373,7 +436,8 @@ impl SimRun {
                 } else {
                     1.0
                 };
-                let duration = (profile.duration_ms.mean * work * factor * a.slow_factor).round().max(0.0) as u64;
+                let scale = a.slow_factor / self.sim_speed;
+                let duration = (profile.duration_ms.mean * work * factor * scale).round().max(0.0) as u64;
                 let fails = profile.failure_rate > 0.0
                     && rng::unit(seed, &[rng::domain::FAILURE, keys[0], keys[1], keys[2]]) < profile.failure_rate;
                 let error = fails.then_some(crate::core::bus::AgentError::Simulated);

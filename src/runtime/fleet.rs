@@ -1,0 +1,315 @@
+//! The process agents of a live run, each owned by a Tokio task of its own.
+//!
+//! A task starts its process, checks the hello against the scenario, then writes what the driver
+//! sends and forwards everything the process does as a [`Report`] on one channel shared by all
+//! agents (bounded: a flooding agent waits on its own pipe). Each start of an agent has a new
+//! *generation*, so reports from a process the driver has already given up on are recognised and
+//! dropped. Killing an agent is dropping its handle: the task notices, drops its
+//! [`ProcessAgent`], which kills and reaps the process; dropping the [`Fleet`] does that for all of
+//! them, also when a console quits or panics.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use tokio::sync::{mpsc, oneshot};
+
+use crate::agents::{AgentCommand, AgentOutput, ProcessAgent, ProcessOptions, ToAgent};
+use crate::core::AgentId;
+use crate::scenario::{AgentKind, Scenario};
+
+/// Something an agent did, from the task that runs it.
+#[derive(Debug)]
+pub struct Report {
+    pub agent: AgentId,
+    pub generation: u32,
+    pub event: ReportKind,
+}
+
+#[derive(Debug)]
+pub enum ReportKind {
+    /// The hello was right: the agent takes work.
+    Ready,
+    /// The agent could not be started, or its handshake failed: why.
+    Refused(String),
+    Output(AgentOutput),
+}
+
+/// Messages a driver can queue for one agent before it blocks it.
+const QUEUE: usize = 1024;
+
+enum Ctl {
+    Send(ToAgent),
+    Shutdown(Duration, oneshot::Sender<()>),
+}
+
+/// A running agent task. Dropping it kills the agent.
+struct Handle {
+    ctl: mpsc::Sender<Ctl>,
+    pid: Arc<AtomicU32>,
+    /// Dropped with the handle: the task stops and its process is killed.
+    _kill: oneshot::Sender<()>,
+}
+
+struct Slot {
+    /// How to start it; `None` for agents that are not processes.
+    command: Option<AgentCommand>,
+    id: String,
+    capabilities: Vec<String>,
+    /// Why it cannot run at all (an agent kind this driver does not run).
+    unsupported: Option<String>,
+    handle: Option<Handle>,
+    generation: u32,
+    muted: bool,
+}
+
+pub struct Fleet {
+    slots: Vec<Slot>,
+    tx: mpsc::Sender<Report>,
+    hello_timeout: Duration,
+    /// Reports that came in while waiting for the handshakes, other than their outcome.
+    early: Vec<Report>,
+}
+
+impl Fleet {
+    pub fn new(scenario: &Scenario, hello_timeout: Duration) -> (Fleet, mpsc::Receiver<Report>) {
+        let (tx, rx) = mpsc::channel(QUEUE);
+        let slots = scenario
+            .agents
+            .iter()
+            .map(|a| {
+                let (command, unsupported) = match &a.kind {
+                    AgentKind::Sim => (None, None),
+                    AgentKind::Process(p) => {
+                        let mut cmd = AgentCommand::new(p.command.iter().cloned());
+                        cmd.env = p.env.clone();
+                        cmd.cwd = p.cwd.as_ref().map(Into::into);
+                        (Some(cmd), None)
+                    }
+                    AgentKind::Llm(_) => (None, Some("agents of kind \"llm\" are not supported by this build".into())),
+                };
+                Slot {
+                    command,
+                    id: a.id.clone(),
+                    capabilities: a.capabilities.clone(),
+                    unsupported,
+                    handle: None,
+                    generation: 0,
+                    muted: false,
+                }
+            })
+            .collect();
+        (Fleet { slots, tx, hello_timeout, early: Vec::new() }, rx)
+    }
+
+    /// Starts every process agent and waits for each to be ready or refused. Returns the refused
+    /// agents with the reason; other reports that arrived meanwhile are kept for [`Self::take_early`].
+    pub async fn launch_all(&mut self, rx: &mut mpsc::Receiver<Report>) -> Vec<(AgentId, String)> {
+        let mut refused = Vec::new();
+        let mut waiting = 0;
+        for i in 0..self.slots.len() {
+            let agent = AgentId(i as u32);
+            if let Some(why) = &self.slots[i].unsupported {
+                refused.push((agent, why.clone()));
+            } else if self.start(agent) {
+                waiting += 1;
+            }
+        }
+        while waiting > 0 {
+            let Some(report) = rx.recv().await else { break };
+            match report.event {
+                ReportKind::Ready => waiting -= 1,
+                ReportKind::Refused(why) => {
+                    waiting -= 1;
+                    self.forget(report.agent);
+                    refused.push((report.agent, why));
+                }
+                ReportKind::Output(_) => self.early.push(report),
+            }
+        }
+        refused.sort_by_key(|(a, _)| *a);
+        refused
+    }
+
+    /// Reports that arrived during [`Self::launch_all`], in order.
+    pub fn take_early(&mut self) -> Vec<Report> {
+        std::mem::take(&mut self.early)
+    }
+
+    /// Starts the agent's process (a new generation); false if it is not a process agent.
+    fn start(&mut self, agent: AgentId) -> bool {
+        let slot = &mut self.slots[agent.ix()];
+        let Some(command) = slot.command.clone() else { return false };
+        slot.generation += 1;
+        slot.muted = false;
+        let (ctl, ctl_rx) = mpsc::channel(QUEUE);
+        let (kill, kill_rx) = oneshot::channel();
+        let pid = Arc::new(AtomicU32::new(0));
+        let job = Job {
+            agent,
+            generation: slot.generation,
+            command,
+            id: slot.id.clone(),
+            capabilities: slot.capabilities.clone(),
+            hello_timeout: self.hello_timeout,
+            pid: pid.clone(),
+            tx: self.tx.clone(),
+        };
+        tokio::spawn(job.run(ctl_rx, kill_rx));
+        slot.handle = Some(Handle { ctl, pid, _kill: kill });
+        true
+    }
+
+    /// Whether a report of this generation is about the agent's current process.
+    pub fn is_current(&self, agent: AgentId, generation: u32) -> bool {
+        self.slots[agent.ix()].generation == generation && self.slots[agent.ix()].handle.is_some()
+    }
+
+    pub fn is_muted(&self, agent: AgentId) -> bool {
+        self.slots[agent.ix()].muted
+    }
+
+    /// Queues a message for the agent (dropped, with a warning, if it is not running or its queue
+    /// is full: the attempt then times out).
+    pub fn send(&self, agent: AgentId, msg: ToAgent) {
+        let slot = &self.slots[agent.ix()];
+        let Some(handle) = &slot.handle else { return };
+        if handle.ctl.try_send(Ctl::Send(msg)).is_err() {
+            tracing::warn!("agent {}: input queue full, message dropped", slot.id);
+        }
+    }
+
+    /// Kills the agent's process, if it runs; its later reports are ignored.
+    pub fn kill(&mut self, agent: AgentId) {
+        let slot = &mut self.slots[agent.ix()];
+        if slot.handle.take().is_some() {
+            tracing::info!("agent {}: process killed", slot.id);
+            slot.generation += 1;
+        }
+    }
+
+    /// The process is gone by itself (it exited, or its handshake failed).
+    pub fn forget(&mut self, agent: AgentId) {
+        let slot = &mut self.slots[agent.ix()];
+        slot.handle = None;
+        slot.generation += 1;
+    }
+
+    /// Starts the agent again (a new process) if it is a process agent that does not run.
+    pub fn revive(&mut self, agent: AgentId) {
+        if self.slots[agent.ix()].handle.is_none() {
+            tracing::info!("agent {}: starting its process again", self.slots[agent.ix()].id);
+            self.start(agent);
+        }
+    }
+
+    /// While muted (a `hang` fault), the agent's messages are ignored (it will be lost and killed).
+    pub fn set_muted(&mut self, agent: AgentId, muted: bool) {
+        self.slots[agent.ix()].muted = muted;
+    }
+
+    /// Whether the agent runs as a process (started, not killed or gone).
+    pub fn is_running(&self, agent: AgentId) -> bool {
+        self.slots[agent.ix()].handle.is_some()
+    }
+
+    /// The agents that are processes.
+    pub fn process_agents(&self) -> impl Iterator<Item = AgentId> + '_ {
+        self.slots.iter().enumerate().filter(|(_, s)| s.command.is_some()).map(|(i, _)| AgentId(i as u32))
+    }
+
+    pub fn pids(&self) -> Vec<u32> {
+        let running = self.slots.iter().filter_map(|s| s.handle.as_ref());
+        running.map(|h| h.pid.load(Ordering::Relaxed)).filter(|&p| p != 0).collect()
+    }
+
+    /// Sends `shutdown` to every running agent and waits until each has exited or been killed
+    /// after `grace`.
+    pub async fn shutdown_all(&mut self, grace: Duration) {
+        let mut done = Vec::new();
+        for slot in &mut self.slots {
+            if let Some(handle) = &slot.handle {
+                let (tx, rx) = oneshot::channel();
+                if handle.ctl.try_send(Ctl::Shutdown(grace, tx)).is_ok() {
+                    done.push(rx);
+                }
+            }
+        }
+        // Each answers within the grace period plus the time to reap it.
+        let all = async {
+            for rx in done {
+                let _ = rx.await;
+            }
+        };
+        let _ = tokio::time::timeout(grace + Duration::from_secs(2), all).await;
+        for slot in &mut self.slots {
+            slot.handle = None;
+        }
+    }
+}
+
+/// What one agent task needs.
+struct Job {
+    agent: AgentId,
+    generation: u32,
+    command: AgentCommand,
+    id: String,
+    capabilities: Vec<String>,
+    hello_timeout: Duration,
+    pid: Arc<AtomicU32>,
+    tx: mpsc::Sender<Report>,
+}
+
+impl Job {
+    async fn run(self, mut ctl: mpsc::Receiver<Ctl>, mut kill: oneshot::Receiver<()>) {
+        let report = |event| Report { agent: self.agent, generation: self.generation, event };
+        let mut process = match ProcessAgent::spawn(&self.command, &ProcessOptions::default()) {
+            Ok(p) => p,
+            Err(e) => {
+                let program = self.command.command.first().map_or("", String::as_str);
+                let _ = self.tx.send(report(ReportKind::Refused(format!("cannot start `{program}`: {e}")))).await;
+                return;
+            }
+        };
+        self.pid.store(process.pid().unwrap_or(0), Ordering::Relaxed);
+        let hello = tokio::select! {
+            hello = process.handshake(self.hello_timeout, &self.id, &self.capabilities) => hello,
+            _ = &mut kill => return,
+        };
+        if let Err(e) = hello {
+            let _ = self.tx.send(report(ReportKind::Refused(e.to_string()))).await;
+            return; // dropping the process kills it
+        }
+        if self.tx.send(report(ReportKind::Ready)).await.is_err() {
+            return;
+        }
+        loop {
+            tokio::select! {
+                _ = &mut kill => return,
+                c = ctl.recv() => match c {
+                    Some(Ctl::Send(msg)) => {
+                        if let Err(e) = process.send(&msg) {
+                            tracing::warn!("agent {}: {e}", self.id);
+                        }
+                    }
+                    Some(Ctl::Shutdown(grace, done)) => {
+                        let stopped = process.shutdown(grace).await;
+                        tracing::debug!("agent {}: stopped ({}, killed: {})", self.id, stopped.exit, stopped.killed);
+                        let _ = done.send(());
+                        return;
+                    }
+                    None => return,
+                },
+                item = process.recv() => match item {
+                    Some(item) => {
+                        let last = matches!(item, AgentOutput::Exited { .. });
+                        if self.tx.send(report(ReportKind::Output(item))).await.is_err() || last {
+                            return;
+                        }
+                    }
+                    None => return,
+                },
+            }
+        }
+    }
+}

@@ -1,0 +1,235 @@
+//! Live runs with real agent processes (Python 3 and sh), checked from the journal: outputs flow
+//! into inputs, a process that exits or hangs is detected and its task reassigned, garbage is
+//! recorded and a faulty agent rejected, and no process is left behind.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::time::Duration;
+
+use serde_json::Value;
+use switchyard::core::{Coordinator, Event};
+use switchyard::journal::{JournalWriter, read_journal};
+use switchyard::runtime::{LiveOptions, LiveRun};
+use switchyard::scenario::{self, Scenario};
+
+fn assets() -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("assets").display().to_string()
+}
+
+/// A scenario from JSON text in which `{assets}` stands for the assets directory.
+fn scenario(text: &str) -> Scenario {
+    scenario::parse("live.json", &text.replace("{assets}", &assets())).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Runs to the end; returns the journal lines, the events, the coordinator's digest check, and
+/// every agent pid seen during the run.
+fn run(sc: Scenario) -> (Vec<Value>, Vec<Event>, BTreeSet<u32>) {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let opts = LiveOptions { hello_timeout: Duration::from_secs(10), grace: Duration::from_millis(500) };
+        let mut run = LiveRun::new(sc, opts);
+        let mut sinks = (Vec::new(), JournalWriter::new(Vec::new()));
+        let mut pids = BTreeSet::new();
+        run.start(&mut sinks).await.unwrap();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        while !run.is_done() {
+            pids.extend(run.pids());
+            run.turn(&mut sinks).await.unwrap();
+            assert!(tokio::time::Instant::now() < deadline, "the run takes too long");
+        }
+        run.stop().await;
+        let (events, writer) = sinks;
+        let text = String::from_utf8(writer.into_inner().unwrap()).unwrap();
+        // The journal reads back into the same events and rebuilds the same coordinator.
+        let sc = run.coordinator().scenario().clone();
+        let back = read_journal(&sc, &text).unwrap();
+        assert_eq!(back, events);
+        let rebuilt = Coordinator::from_events(sc, &back);
+        assert_eq!(rebuilt.state().digest(), run.coordinator().state().digest());
+        assert!(run.pids().is_empty(), "agents still running after stop: {:?}", run.pids());
+        let lines = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        (lines, events, pids)
+    })
+}
+
+fn of_kind<'a>(lines: &'a [Value], kind: &str) -> Vec<&'a Value> {
+    lines.iter().filter(|l| l["kind"] == kind).collect()
+}
+
+/// No process of the run exists any more (a zombie would: it is only gone once reaped).
+fn assert_all_gone(pids: &BTreeSet<u32>) {
+    assert!(!pids.is_empty(), "no agent process was seen");
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    for pid in pids {
+        while Path::new(&format!("/proc/{pid}")).exists() {
+            assert!(std::time::Instant::now() < deadline, "process {pid} outlived the run");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+#[test]
+fn the_real_pipeline_passes_outputs_into_inputs() {
+    let sc = scenario::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/real-pipeline.json")).unwrap();
+    let (lines, _, pids) = run(sc);
+    assert_eq!(lines.last().unwrap()["outcome"], "succeeded", "{lines:#?}");
+    let out = |task: &str| {
+        let l = of_kind(&lines, "attempt_succeeded").into_iter().find(|l| l["task"] == task).unwrap();
+        l["output"].clone()
+    };
+    assert_eq!(out("summarize-rivers")["files"][0]["path"], "corpus/rivers.txt");
+    let counts = out("count-words");
+    assert!(counts["counts"]["corpus/rivers.txt"].as_u64().unwrap() > 50, "{counts}");
+    // The report could only say this if both summaries and the count reached it as inputs.
+    let report = out("report");
+    assert_eq!(report["files"], 2, "{report}");
+    let agree = &report["counts_agree"];
+    assert_eq!(
+        (&agree["corpus/rivers.txt"], &agree["corpus/switchyards.txt"]),
+        (&Value::Bool(true), &Value::Bool(true))
+    );
+    assert!(report["markdown"].as_str().unwrap().contains("## corpus/switchyards.txt"));
+    assert_eq!(pids.len(), 3);
+    assert_all_gone(&pids);
+}
+
+#[test]
+fn a_process_that_exits_mid_task_fails_the_attempt_and_the_task_moves_on() {
+    let sc = scenario(
+        r#"{"name": "exit", "allocation": "best_score", "heartbeat_ms": 200,
+        "agents": [
+          {"id": "crasher", "capabilities": ["chaos"], "kind": "process", "performance": 1.0,
+           "command": ["python3", "{assets}/agents/misbehave.py", "crash", "crasher"]},
+          {"id": "steady", "capabilities": ["chaos"], "performance": 0.5, "profile": {"duration_ms": {"mean": 50}}}
+        ],
+        "tasks": [{"id": "t", "capability": "chaos", "timeout_ms": 10000}]}"#,
+    );
+    let (lines, _, pids) = run(sc);
+    let failed = of_kind(&lines, "attempt_failed");
+    assert_eq!(failed.len(), 1, "{lines:#?}");
+    assert_eq!(
+        (&failed[0]["agent"], &failed[0]["reason"], &failed[0]["exit_status"]),
+        (&"crasher".into(), &"agent_exited".into(), &Value::from(3))
+    );
+    let exited = of_kind(&lines, "agent_exited");
+    assert_eq!((exited.len(), &exited[0]["exit_status"]), (1, &Value::from(3)));
+    assert_eq!(of_kind(&lines, "task_reassigned")[0]["task"], "t");
+    assert_eq!(of_kind(&lines, "task_completed")[0]["agent"], "steady");
+    assert_eq!(lines.last().unwrap()["outcome"], "succeeded");
+    assert_all_gone(&pids);
+}
+
+#[test]
+fn garbage_is_recorded_and_a_faulty_agent_is_rejected_and_killed() {
+    let sc = scenario(
+        r#"{"name": "garbage", "heartbeat_ms": 0,
+        "agents": [
+          {"id": "messy", "capabilities": ["chaos"], "kind": "process",
+           "command": ["python3", "{assets}/agents/misbehave.py", "garbage", "messy"]},
+          {"id": "junk", "capabilities": ["junk"], "kind": "process",
+           "command": ["sh", "-c", "echo '{\"type\":\"hello\",\"protocol\":1,\"agent\":\"junk\",\"capabilities\":[\"junk\"]}'; i=0; while [ $i -lt 12 ]; do echo not json $i; i=$((i+1)); done; exec sleep 30"]},
+          {"id": "spare", "capabilities": ["junk"], "profile": {"duration_ms": {"mean": 20}}}
+        ],
+        "tasks": [{"id": "a", "capability": "chaos"}, {"id": "b", "capability": "junk", "depends_on": ["a"]}]}"#,
+    );
+    let (lines, _, pids) = run(sc);
+    let errors = of_kind(&lines, "protocol_error");
+    let messy = errors.iter().filter(|l| l["agent"] == "messy").count();
+    // Four bad lines after its hello, one more with its result.
+    assert_eq!(messy, 5, "{errors:#?}");
+    assert!(
+        errors.iter().any(|l| l["line"] == "this is not JSON" && l["error"].as_str().unwrap().starts_with("not JSON"))
+    );
+    let junk = errors.iter().filter(|l| l["agent"] == "junk").count();
+    assert_eq!(junk, 10, "rejected at the limit, the rest ignored");
+    let rejected = of_kind(&lines, "agent_rejected");
+    assert_eq!(
+        (rejected.len(), &rejected[0]["agent"], &rejected[0]["message"]),
+        (1, &"junk".into(), &"faulty: 10 invalid lines".into())
+    );
+    // The messy agent still did its work; `b` ran on the simulated spare.
+    let done: Vec<(&Value, &Value)> =
+        of_kind(&lines, "task_completed").iter().map(|l| (&l["task"], &l["agent"])).collect();
+    assert_eq!(done, [(&"a".into(), &"messy".into()), (&"b".into(), &"spare".into())]);
+    assert_all_gone(&pids);
+}
+
+#[test]
+fn a_hung_agent_is_lost_killed_and_its_task_reassigned() {
+    let sc = scenario(
+        r#"{"name": "hang", "allocation": "best_score", "heartbeat_ms": 100, "resilience": {"heartbeat_timeout_ms": 600},
+        "agents": [
+          {"id": "stuck", "capabilities": ["chaos"], "kind": "process", "performance": 1.0,
+           "command": ["python3", "{assets}/agents/misbehave.py", "hang", "stuck"]},
+          {"id": "steady", "capabilities": ["chaos"], "performance": 0.5, "profile": {"duration_ms": {"mean": 50}}}
+        ],
+        "tasks": [{"id": "t", "capability": "chaos", "timeout_ms": 20000}]}"#,
+    );
+    let (lines, _, pids) = run(sc);
+    let lost = of_kind(&lines, "agent_lost");
+    assert_eq!((lost.len(), &lost[0]["agent"]), (1, &"stuck".into()), "{lines:#?}");
+    assert!(lost[0]["silent_ms"].as_u64().unwrap() >= 600);
+    let failed = of_kind(&lines, "attempt_failed");
+    assert_eq!((&failed[0]["agent"], &failed[0]["reason"]), (&"stuck".into(), &"agent_lost".into()));
+    assert_eq!(of_kind(&lines, "task_completed")[0]["agent"], "steady");
+    // It ignores SIGTERM: only the kill after losing it ends it, long before the grace period.
+    assert_all_gone(&pids);
+}
+
+#[test]
+fn handshakes_that_fail_reject_the_agent_and_late_or_unknown_results_are_discarded() {
+    let sc = scenario(
+        r#"{"name": "refused", "heartbeat_ms": 0,
+        "agents": [
+          {"id": "wrong", "capabilities": ["chaos"], "kind": "process",
+           "command": ["python3", "{assets}/agents/echo.py", "wrong"]},
+          {"id": "nobody", "capabilities": ["chaos"], "kind": "process", "command": ["/nonexistent/agent"]},
+          {"id": "liar", "capabilities": ["lies"], "kind": "process",
+           "command": ["sh", "-c", "echo '{\"type\":\"hello\",\"protocol\":1,\"agent\":\"liar\",\"capabilities\":[\"lies\"]}'; read line; echo '{\"type\":\"result\",\"task\":\"nope\",\"attempt\":1,\"output\":1}'; echo '{\"type\":\"result\",\"task\":\"l\",\"attempt\":7,\"output\":2}'; echo '{\"type\":\"error\",\"task\":\"l\",\"attempt\":1,\"message\":\"no such file\",\"retryable\":false}'; exec sleep 30"]},
+          {"id": "spare", "capabilities": ["chaos"], "profile": {"duration_ms": {"mean": 20}}}
+        ],
+        "tasks": [{"id": "t", "capability": "chaos"}, {"id": "l", "capability": "lies"}]}"#,
+    );
+    let (lines, _, pids) = run(sc);
+    let rejected: Vec<(&Value, &str)> =
+        of_kind(&lines, "agent_rejected").iter().map(|l| (&l["agent"], l["message"].as_str().unwrap())).collect();
+    assert_eq!(rejected.len(), 2, "{rejected:?}");
+    assert_eq!(rejected[0].0, "wrong");
+    assert!(rejected[0].1.contains("capabilities [chaos] not declared"), "{}", rejected[0].1);
+    assert_eq!(rejected[1].0, "nobody");
+    let started = of_kind(&lines, "attempt_started");
+    assert!(started.iter().all(|l| l["agent"] != "wrong" && l["agent"] != "nobody"), "no work for refused agents");
+    assert!(rejected[1].1.starts_with("cannot start `/nonexistent/agent`"), "{}", rejected[1].1);
+    let unknown = of_kind(&lines, "protocol_error");
+    assert_eq!((unknown.len(), &unknown[0]["error"]), (1, &"result for unknown task `nope`".into()));
+    let late = of_kind(&lines, "late_result_discarded");
+    assert_eq!((late.len(), &late[0]["attempt"]), (1, &Value::from(7)));
+    let failed = of_kind(&lines, "task_failed");
+    assert_eq!((&failed[0]["task"], &failed[0]["reason"]), (&"l".into(), &"not_retryable".into()));
+    assert_eq!(of_kind(&lines, "attempt_failed")[0]["error"], "no such file");
+    assert_eq!(of_kind(&lines, "task_completed")[0]["agent"], "spare");
+    assert_all_gone(&pids);
+}
+
+#[test]
+fn a_crashed_process_agent_is_killed_and_a_revive_starts_it_again() {
+    let sc = scenario(
+        r#"{"name": "revive", "heartbeat_ms": 0,
+        "agents": [
+          {"id": "worker", "capabilities": ["echo"], "kind": "process", "env": {"SWITCHYARD_HEARTBEAT_MS": "0"},
+           "command": ["python3", "{assets}/agents/echo.py", "worker"]},
+          {"id": "gate", "capabilities": ["wait"], "profile": {"duration_ms": {"mean": 700, "jitter": 0}}}
+        ],
+        "tasks": [{"id": "w", "capability": "wait"}, {"id": "t", "capability": "echo", "depends_on": ["w"]}],
+        "faults": [{"at_ms": 100, "crash": "worker"}, {"at_ms": 300, "revive": "worker"}]}"#,
+    );
+    let (lines, _, pids) = run(sc);
+    assert_eq!(of_kind(&lines, "agent_crashed")[0]["agent"], "worker");
+    assert_eq!(of_kind(&lines, "agent_revived")[0]["agent"], "worker");
+    assert!(of_kind(&lines, "agent_exited").is_empty(), "a killed agent's exit is not news");
+    assert_eq!(pids.len(), 2, "a second process after the revive: {pids:?}");
+    let done = of_kind(&lines, "attempt_succeeded");
+    let t = done.iter().find(|l| l["task"] == "t").unwrap();
+    assert_eq!((&t["agent"], &t["output"]["inputs"]), (&"worker".into(), &serde_json::json!(["w"])));
+    assert_all_gone(&pids);
+}
