@@ -81,7 +81,7 @@ fn hang_faults_name_known_agents_and_can_be_revived() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("faults[0].hang: unknown agent `b`"), "{err}");
-    assert!(err.contains("a fault takes exactly one of \"crash\", \"revive\" or \"hang\""), "{err}");
+    assert!(err.contains("a fault takes exactly one of \"crash\", \"revive\", \"hang\", \"slow\", \"flaky\", \"drop\", \"delay\", \"partition\" or \"heal\""), "{err}");
 }
 
 #[test]

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use super::bus::{AgentError, Message};
+use super::faults::{DropCause, LinkFault};
 use super::health::BreakerState;
 use super::ids::{AgentId, TaskId};
 use super::saga::SagaId;
@@ -25,6 +26,8 @@ pub enum InjectedFault {
     Hang,
     /// The agent's work takes `factor` times longer than its profile says.
     Slow { factor: f64 },
+    /// The agent's attempts fail with probability `rate` instead of its profile's `failure_rate`.
+    Flaky { rate: f64 },
 }
 
 impl InjectedFault {
@@ -32,6 +35,7 @@ impl InjectedFault {
         match self {
             InjectedFault::Hang => "hang",
             InjectedFault::Slow { .. } => "slow",
+            InjectedFault::Flaky { .. } => "flaky",
         }
     }
 }
@@ -148,6 +152,16 @@ pub enum OpAction {
     Crash(AgentId),
     Revive(AgentId),
     Drain(AgentId),
+    /// Faults injected by hand; the coordinator records them but is not told what they do.
+    Hang(AgentId),
+    /// Durations × factor from now on (1 restores them).
+    Slow(AgentId, f64),
+    /// The agent's failure rate from now on.
+    Flaky(AgentId, f64),
+    /// Cut the agent off from the coordinator (with every other agent cut off by hand).
+    Partition(AgentId),
+    /// End every link fault and partition.
+    Heal,
 }
 
 /// How an operator settles an inbox item.
@@ -199,6 +213,11 @@ impl OpAction {
             OpAction::Crash(_) => "crash",
             OpAction::Revive(_) => "revive",
             OpAction::Drain(_) => "drain",
+            OpAction::Hang(_) => "hang",
+            OpAction::Slow(..) => "slow",
+            OpAction::Flaky(..) => "flaky",
+            OpAction::Partition(_) => "partition",
+            OpAction::Heal => "heal",
         }
     }
 
@@ -217,7 +236,14 @@ impl OpAction {
 
     pub fn agent(&self) -> Option<AgentId> {
         match *self {
-            OpAction::Reassign(_, a) | OpAction::Crash(a) | OpAction::Revive(a) | OpAction::Drain(a) => Some(a),
+            OpAction::Reassign(_, a)
+            | OpAction::Crash(a)
+            | OpAction::Revive(a)
+            | OpAction::Drain(a)
+            | OpAction::Hang(a)
+            | OpAction::Slow(a, _)
+            | OpAction::Flaky(a, _)
+            | OpAction::Partition(a) => Some(a),
             _ => None,
         }
     }
@@ -309,6 +335,17 @@ pub enum EventKind {
     FaultInjected {
         agent: AgentId,
         fault: InjectedFault,
+    },
+    /// A driver injected a fault on the network between endpoints (audit only, like
+    /// `FaultInjected`; journaled as `fault_injected` too).
+    LinkFaultInjected {
+        fault: LinkFault,
+    },
+    /// A message a link fault lost on its way (a driver's audit record: the coordinator does not
+    /// know). `msg.id` is 0 for an agent's message, which never reached the bus to be numbered.
+    MessageDropped {
+        msg: Message,
+        cause: DropCause,
     },
     /// A crashed agent is back, or a draining one takes work again.
     AgentRevived {
@@ -449,6 +486,10 @@ pub enum Refusal {
     BadSpeed,
     /// The task is a compensation its saga has not needed.
     TaskDormant(TaskId),
+    /// A `slow` factor that is not a positive number.
+    BadFactor,
+    /// A failure rate outside 0..=1.
+    BadRate,
 }
 
 impl Refusal {
@@ -475,6 +516,8 @@ impl Refusal {
             Refusal::NoChange => "no_change",
             Refusal::BadSpeed => "bad_speed",
             Refusal::TaskDormant(_) => "task_dormant",
+            Refusal::BadFactor => "bad_factor",
+            Refusal::BadRate => "bad_rate",
         }
     }
 
@@ -505,6 +548,8 @@ impl Refusal {
             Refusal::TaskDormant(t) => {
                 format!("task `{}` is a compensation that runs only if its saga fails", task(t))
             }
+            Refusal::BadFactor => "the factor must be a number above 0".into(),
+            Refusal::BadRate => "the failure rate must be between 0 and 1".into(),
         }
     }
 
@@ -532,6 +577,8 @@ impl Refusal {
             "no_change" => Refusal::NoChange,
             "bad_speed" => Refusal::BadSpeed,
             "task_dormant" => Refusal::TaskDormant(t?),
+            "bad_factor" => Refusal::BadFactor,
+            "bad_rate" => Refusal::BadRate,
             _ => return None,
         })
     }
@@ -555,7 +602,12 @@ impl Refusal {
             | Refusal::NotEscalated(t)
             | Refusal::AlreadyEscalated(t)
             | Refusal::TaskDormant(t) => (Some(t), None),
-            Refusal::RunFinished | Refusal::ReadOnly | Refusal::NoChange | Refusal::BadSpeed => (None, None),
+            Refusal::RunFinished
+            | Refusal::ReadOnly
+            | Refusal::NoChange
+            | Refusal::BadSpeed
+            | Refusal::BadFactor
+            | Refusal::BadRate => (None, None),
         }
     }
 }
@@ -577,7 +629,8 @@ impl EventKind {
             EventKind::TaskSkipped { .. } => "task_skipped",
             EventKind::AgentCrashed { .. } => "agent_crashed",
             EventKind::AgentLost { .. } => "agent_lost",
-            EventKind::FaultInjected { .. } => "fault_injected",
+            EventKind::FaultInjected { .. } | EventKind::LinkFaultInjected { .. } => "fault_injected",
+            EventKind::MessageDropped { .. } => "message_dropped",
             EventKind::BreakerChanged { state: BreakerState::Open { .. }, .. } => "breaker_opened",
             EventKind::BreakerChanged { state: BreakerState::HalfOpen, .. } => "breaker_half_open",
             EventKind::BreakerChanged { state: BreakerState::Closed, .. } => "breaker_closed",

@@ -5,6 +5,7 @@ pub mod bus;
 mod coordinator;
 pub mod event;
 mod external;
+pub mod faults;
 pub mod health;
 pub mod ids;
 mod operator;

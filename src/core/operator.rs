@@ -147,6 +147,13 @@ impl Coordinator {
                     Ok(())
                 }
             }
+            // The coordinator cannot judge injected faults by its own state (it is not told about
+            // them): the driver refuses those that cannot apply. Only the numbers are checked here.
+            OpAction::Slow(_, f) if !(f.is_finite() && f > 0.0) => Err(Refusal::BadFactor),
+            OpAction::Flaky(_, r) if !(0.0..=1.0).contains(&r) => Err(Refusal::BadRate),
+            OpAction::Hang(_) | OpAction::Slow(..) | OpAction::Flaky(..) | OpAction::Partition(_) | OpAction::Heal => {
+                Ok(())
+            }
         }
     }
 
@@ -168,7 +175,8 @@ impl Coordinator {
                 impact.skipped = self.downstream_open(t);
             }
             OpAction::Reassign(t, _) => impact.interrupted.extend(running(t)),
-            OpAction::Crash(a) => {
+            // A hung or cut-off agent's running work is lost once the coordinator notices.
+            OpAction::Crash(a) | OpAction::Hang(a) | OpAction::Partition(a) => {
                 let agent = &self.state.agents[a.ix()];
                 impact.interrupted = agent.running.iter().map(|&t| (t, a)).collect();
             }
@@ -262,6 +270,8 @@ impl Coordinator {
             OpAction::Crash(agent) => self.crash_agent(now, agent, Origin::Operator),
             OpAction::Revive(agent) => self.revive_agent(now, agent, Origin::Operator),
             OpAction::Drain(agent) => self.emit(now, EventKind::AgentDraining { agent, origin: Origin::Operator }),
+            // Injected by the driver, which records what it did as `fault_injected`.
+            OpAction::Hang(_) | OpAction::Slow(..) | OpAction::Flaky(..) | OpAction::Partition(_) | OpAction::Heal => {}
         }
         self.dispatch(now);
         Ok(())

@@ -468,7 +468,9 @@ impl State {
             EventKind::LateResultDiscarded { .. }
             | EventKind::CommandRefused { .. }
             | EventKind::FaultInjected { .. }
-            | EventKind::ProtocolError { .. } => {}
+            | EventKind::ProtocolError { .. }
+            | EventKind::LinkFaultInjected { .. }
+            | EventKind::MessageDropped { .. } => {}
             EventKind::MessageSent { msg } => self.count_message(&msg, now),
             EventKind::RunFinished { outcome, makespan_ms, .. } => {
                 self.finished = Some(outcome);

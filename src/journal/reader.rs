@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use crate::core::bus::{AgentError, StatusNote};
 use crate::core::event::{AttemptFailure, InjectedFault, OpAction, Refusal, Resolution, TaskFailure};
+use crate::core::faults::{DropCause, LinkFault};
 use crate::core::health::BreakerState;
 use crate::core::output::intern;
 use crate::core::{
@@ -113,6 +114,12 @@ impl<'a> Resolver<'a> {
             "crash" => OpAction::Crash(a()?),
             "revive" => OpAction::Revive(a()?),
             "drain" => OpAction::Drain(a()?),
+            "hang" => OpAction::Hang(a()?),
+            // A refusal of a bad number may not carry it.
+            "slow" => OpAction::Slow(a()?, v.get("factor").and_then(Value::as_f64).unwrap_or(f64::NAN)),
+            "flaky" => OpAction::Flaky(a()?, v.get("failure_rate").and_then(Value::as_f64).unwrap_or(f64::NAN)),
+            "partition" => OpAction::Partition(a()?),
+            "heal" => OpAction::Heal,
             other => return Err(format!("unknown operator action `{other}`")),
         })
     }
@@ -125,11 +132,44 @@ impl<'a> Resolver<'a> {
         }
     }
     fn endpoint(&self, v: &Value, key: &str) -> R<Endpoint> {
-        match self.str(v, key)? {
+        self.endpoint_named(self.str(v, key)?)
+    }
+    fn endpoint_named(&self, name: &str) -> R<Endpoint> {
+        match name {
             "coordinator" => Ok(Endpoint::Coordinator),
             "*" => Ok(Endpoint::Broadcast),
-            _ => Ok(Endpoint::Agent(self.agent(v, key)?)),
+            _ => self.agents.get(name).map(|&i| Endpoint::Agent(AgentId(i))).ok_or_else(|| format!("unknown agent `{name}`")),
         }
+    }
+    fn link_fault(&self, v: &Value) -> R<LinkFault> {
+        let until_ms = match v.get("until_ms") {
+            None => None,
+            Some(_) => Some(self.u64(v, "until_ms")?),
+        };
+        let link = || -> R<[Endpoint; 2]> {
+            let ends = self.field(v, "link")?.as_array().filter(|a| a.len() == 2).ok_or("`link` must be two endpoints")?;
+            let end = |e: &Value| self.endpoint_named(e.as_str().ok_or("`link` must hold strings")?);
+            Ok([end(&ends[0])?, end(&ends[1])?])
+        };
+        Ok(match self.str(v, "fault")? {
+            "drop" => LinkFault::Drop { link: link()?, until_ms },
+            "delay" => LinkFault::Delay { link: link()?, delay_ms: self.u64(v, "delay_ms")?, until_ms },
+            "partition" => {
+                let groups = self.field(v, "groups")?.as_array().ok_or("`groups` must be an array")?;
+                let mut out = Vec::with_capacity(groups.len());
+                for g in groups {
+                    let g = g.as_array().ok_or("each of `groups` must be an array")?;
+                    let mut ids = Vec::with_capacity(g.len());
+                    for name in g {
+                        let name = name.as_str().ok_or("`groups` must hold agent ids")?;
+                        ids.push(AgentId(*self.agents.get(name).ok_or_else(|| format!("unknown agent `{name}`"))?));
+                    }
+                    out.push(ids.into_boxed_slice());
+                }
+                LinkFault::Partition { groups: out.into(), until_ms }
+            }
+            _ => LinkFault::Heal,
+        })
     }
 
     fn event(&self, v: &Value) -> R<Event> {
@@ -239,6 +279,11 @@ impl<'a> Resolver<'a> {
                     let factor = self.field(v, "factor")?.as_f64().ok_or("`factor` must be a number")?;
                     EventKind::FaultInjected { agent: self.agent(v, "agent")?, fault: InjectedFault::Slow { factor } }
                 }
+                "flaky" => {
+                    let rate = self.field(v, "failure_rate")?.as_f64().ok_or("`failure_rate` must be a number")?;
+                    EventKind::FaultInjected { agent: self.agent(v, "agent")?, fault: InjectedFault::Flaky { rate } }
+                }
+                "drop" | "delay" | "partition" | "heal" => EventKind::LinkFaultInjected { fault: self.link_fault(v)? },
                 other => return Err(format!("unknown fault `{other}`")),
             },
             "agent_lost" => {
@@ -291,6 +336,11 @@ impl<'a> Resolver<'a> {
             "run_paused" => EventKind::RunPaused { paused: true },
             "run_resumed" => EventKind::RunPaused { paused: false },
             "message_sent" => EventKind::MessageSent { msg: self.message(v)? },
+            "message_dropped" => {
+                let cause = self.str(v, "fault")?;
+                let cause = DropCause::from_name(cause).ok_or_else(|| format!("unknown drop cause `{cause}`"))?;
+                EventKind::MessageDropped { msg: self.message(v)?, cause }
+            }
             "run_finished" => EventKind::RunFinished {
                 outcome: match self.str(v, "outcome")? {
                     "succeeded" => Outcome::Succeeded,
@@ -351,7 +401,8 @@ impl<'a> Resolver<'a> {
             c => Some(c.as_u64().ok_or("`correlation` must be an integer or null")?),
         };
         Ok(Message {
-            id: self.u64(v, "msg_id")?,
+            // `null` is an agent's message lost before the bus numbered it (see `message_dropped`).
+            id: if self.field(v, "msg_id")?.is_null() { 0 } else { self.u64(v, "msg_id")? },
             from: self.endpoint(v, "from")?,
             to: self.endpoint(v, "to")?,
             kind,

@@ -7,6 +7,7 @@ use std::path::Path;
 use super::json::{push_f64, push_str, push_u64};
 use crate::core::bus::StatusNote;
 use crate::core::event::{OpAction, TaskFailure};
+use crate::core::faults::LinkFault;
 use crate::core::{Coordinator, Endpoint, Event, EventKind, Message, Output, Payload};
 use crate::runtime::EventSink;
 use crate::scenario::Scenario;
@@ -200,10 +201,25 @@ pub fn encode(ev: &Event, names: &Names, out: &mut Vec<u8>) {
         EventKind::FaultInjected { agent: a, fault } => {
             agent(out, "agent", a);
             text(out, "fault", fault.name());
-            if let crate::core::event::InjectedFault::Slow { factor } = fault {
-                out.extend_from_slice(b",\"factor\":");
-                push_f64(out, factor);
+            match fault {
+                crate::core::event::InjectedFault::Slow { factor } => {
+                    out.extend_from_slice(b",\"factor\":");
+                    push_f64(out, factor);
+                }
+                crate::core::event::InjectedFault::Flaky { rate } => {
+                    out.extend_from_slice(b",\"failure_rate\":");
+                    push_f64(out, rate);
+                }
+                crate::core::event::InjectedFault::Hang => {}
             }
+        }
+        EventKind::LinkFaultInjected { ref fault } => {
+            text(out, "fault", fault.name());
+            encode_link_fault(fault, names, out);
+        }
+        EventKind::MessageDropped { msg, cause } => {
+            encode_message(&msg, names, out);
+            text(out, "fault", cause.name());
         }
         EventKind::AgentLost { agent: a, silent_ms } => {
             agent(out, "agent", a);
@@ -323,7 +339,53 @@ fn action_details(out: &mut Vec<u8>, action: OpAction) {
             out.extend_from_slice(b",\"resolution\":");
             push_str(out, r.name());
         }
+        OpAction::Slow(_, f) => {
+            out.extend_from_slice(b",\"factor\":");
+            push_f64(out, f);
+        }
+        OpAction::Flaky(_, r) => {
+            out.extend_from_slice(b",\"failure_rate\":");
+            push_f64(out, r);
+        }
         _ => {}
+    }
+}
+
+/// `link` / `delay_ms` / `groups` and `until_ms` of a link fault (its `fault` name is written already).
+fn encode_link_fault(fault: &LinkFault, names: &Names, out: &mut Vec<u8>) {
+    let link = |out: &mut Vec<u8>, [a, b]: [Endpoint; 2]| {
+        out.extend_from_slice(b",\"link\":[");
+        endpoint(out, names, a);
+        out.push(b',');
+        endpoint(out, names, b);
+        out.push(b']');
+    };
+    match fault {
+        LinkFault::Drop { link: l, .. } => link(out, *l),
+        LinkFault::Delay { link: l, delay_ms, .. } => {
+            link(out, *l);
+            out.extend_from_slice(b",\"delay_ms\":");
+            push_u64(out, *delay_ms);
+        }
+        LinkFault::Partition { groups, .. } => {
+            out.extend_from_slice(b",\"groups\":[");
+            for (i, group) in groups.iter().enumerate() {
+                out.extend_from_slice(if i == 0 { b"[" } else { b",[" });
+                for (j, a) in group.iter().enumerate() {
+                    if j > 0 {
+                        out.push(b',');
+                    }
+                    out.extend_from_slice(&names.agents[a.ix()]);
+                }
+                out.push(b']');
+            }
+            out.push(b']');
+        }
+        LinkFault::Heal => {}
+    }
+    if let Some(until) = fault.until_ms() {
+        out.extend_from_slice(b",\"until_ms\":");
+        push_u64(out, until);
     }
 }
 
@@ -360,7 +422,11 @@ fn encode_message(msg: &Message, names: &Names, out: &mut Vec<u8>) {
         push_u64(out, n as u64);
     }
     out.extend_from_slice(b",\"msg_id\":");
-    push_u64(out, msg.id);
+    // Numbers start at 1: 0 is an agent's message that a fault lost before the bus numbered it.
+    match msg.id {
+        0 => out.extend_from_slice(b"null"),
+        id => push_u64(out, id),
+    }
     out.extend_from_slice(b",\"from\":");
     endpoint(out, names, msg.from);
     out.extend_from_slice(b",\"to\":");

@@ -11,12 +11,17 @@ use std::io;
 
 use crate::core::event::InjectedFault;
 use crate::core::{
-    AgentId, Command, Coordinator, Endpoint, Event, Message, MsgKind, OpAction, Origin, Payload, Refusal, TaskId,
+    AgentId, Coordinator, Endpoint, Event, Message, MsgKind, OpAction, Payload, Refusal, TaskId,
 };
 use crate::rng;
-use crate::scenario::{FaultAction, Scenario};
+use crate::scenario::Scenario;
 
+use super::network::{Network, Verdict};
 use super::sink::EventSink;
+
+mod faults;
+#[cfg(test)]
+mod fault_tests;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Due {
@@ -28,6 +33,12 @@ enum Due {
     },
     Fault(usize),
     Heartbeat(u32),
+    /// A message a delayed link held back reaches its agent (`mail` slot) …
+    Deliver(usize),
+    /// … or the coordinator.
+    Arrive(usize),
+    /// A link fault ends (`until_ms`): nothing to do but keep a run waiting for it from stalling.
+    LinkExpiry,
 }
 
 /// A simulated agent's runtime side.
@@ -40,6 +51,8 @@ struct SimAgent {
     cancelled: HashSet<(u32, u32)>,
     /// Multiplies drawn durations (a `slow` fault); 1 normally.
     slow_factor: f64,
+    /// Replaces the profile's failure rate (a `flaky` fault).
+    failure_rate: Option<f64>,
 }
 
 pub struct SimRun {
@@ -65,6 +78,8 @@ pub struct SimRun {
     external_out: Vec<Message>,
     /// Simulated work takes `1 / sim_speed` of its drawn duration (live runs with a speed control).
     sim_speed: f64,
+    /// Link faults and partitions between endpoints.
+    net: Network,
 }
 
 impl SimRun {
@@ -88,6 +103,7 @@ impl SimRun {
             external: Vec::new(),
             external_out: Vec::new(),
             sim_speed: 1.0,
+            net: Network::default(),
         };
         run.external = run.coord.scenario().agents.iter().map(|a| !a.kind.is_sim()).collect();
         let faults: Vec<u64> = run.coord.scenario().faults.iter().map(|f| f.at_ms).collect();
@@ -160,12 +176,17 @@ impl SimRun {
         reason: Option<&str>,
         sink: &mut impl EventSink,
     ) -> io::Result<Result<(), Refusal>> {
+        if let Err(refusal) = self.check_fault(action) {
+            self.coord.refuse_operator(self.now, action, refusal);
+            self.pump(sink)?;
+            return Ok(Err(refusal));
+        }
         let accepted = self.coord.handle_operator(self.now, action, who, reason);
         if accepted.is_ok() {
             match action {
                 OpAction::Crash(a) => self.sim_crash(a.ix()),
                 OpAction::Revive(a) => self.agents[a.ix()].alive = true,
-                _ => {}
+                _ => self.operator_fault(action),
             }
             if !self.coord.is_finished() && self.stopped {
                 // The operator reopened a finished run.
@@ -180,8 +201,7 @@ impl SimRun {
     /// Injects a `slow` fault: the agent's attempts take `factor` times longer from now on
     /// (1 restores it). The coordinator is not told; adaptive routing has to notice.
     pub fn inject_slow(&mut self, agent: AgentId, factor: f64, sink: &mut impl EventSink) -> io::Result<()> {
-        self.agents[agent.ix()].slow_factor = factor.max(0.0);
-        self.coord.note_fault(self.now, agent, InjectedFault::Slow { factor });
+        self.inject(agent, InjectedFault::Slow { factor });
         self.pump(sink)
     }
 
@@ -346,33 +366,22 @@ impl SimRun {
                 {
                     return;
                 }
-                self.coord.handle_message(now, message);
+                self.to_coordinator(message);
             }
             Due::Fault(i) => {
                 self.pending -= 1;
-                let fault = &self.coord.scenario().faults[i];
-                let (FaultAction::Crash(name) | FaultAction::Revive(name) | FaultAction::Hang(name)) = &fault.action;
-                let Some(ix) = self.coord.scenario().agents.iter().position(|a| &a.id == name) else {
-                    return; // validation guarantees the agent exists
-                };
-                let agent = AgentId(ix as u32);
-                match fault.action {
-                    FaultAction::Crash(_) => {
-                        self.sim_crash(ix);
-                        self.coord.handle_command(now, Command::CrashAgent(agent), Origin::Scenario);
-                    }
-                    FaultAction::Revive(_) => {
-                        self.agents[ix].alive = true;
-                        self.coord.handle_command(now, Command::ReviveAgent(agent), Origin::Scenario);
-                    }
-                    // The coordinator is not told: it has to notice the silence itself. The
-                    // journal still records the injection, for the audit.
-                    FaultAction::Hang(_) => {
-                        self.sim_crash(ix);
-                        self.coord.note_fault(now, agent, InjectedFault::Hang);
-                    }
+                self.scenario_fault(i);
+            }
+            Due::Deliver(slot) | Due::Arrive(slot) => {
+                self.pending -= 1;
+                let message = self.mail[slot].take().expect("message stored");
+                self.free_mail.push(slot);
+                match message.to {
+                    Endpoint::Agent(agent) => self.deliver(agent, message),
+                    _ => self.coord.handle_message(now, message),
                 }
             }
+            Due::LinkExpiry => self.pending -= 1,
             Due::Heartbeat(agent) => {
                 if self.coord.is_finished() {
                     return;
@@ -383,7 +392,7 @@ impl SimRun {
                     let running = self.coord.state().agents[agent as usize].running.len() as u32;
                     let msg =
                         Message::from_agent(AgentId(agent), MsgKind::Heartbeat, None, Payload::Heartbeat { running });
-                    self.coord.handle_message(now, msg);
+                    self.to_coordinator(msg);
                 }
             }
         }
@@ -393,7 +402,14 @@ impl SimRun {
     fn pump(&mut self, sink: &mut impl EventSink) -> io::Result<()> {
         while let Some(msg) = self.coord.poll_transmit() {
             if let Endpoint::Agent(agent) = msg.to {
-                self.deliver(agent, msg);
+                match self.net.verdict(msg.from, msg.to, self.now) {
+                    Verdict::Pass => self.deliver(agent, msg),
+                    Verdict::Lost(cause) => self.coord.note_dropped(self.now, msg, cause),
+                    Verdict::Delay(d) => {
+                        let slot = self.store(msg);
+                        self.schedule(self.now + d, msg.priority, Due::Deliver(slot));
+                    }
+                }
             }
         }
         let mut events = std::mem::take(&mut self.buf);
@@ -438,8 +454,8 @@ impl SimRun {
                 };
                 let scale = a.slow_factor / self.sim_speed;
                 let duration = (profile.duration_ms.mean * work * factor * scale).round().max(0.0) as u64;
-                let fails = profile.failure_rate > 0.0
-                    && rng::unit(seed, &[rng::domain::FAILURE, keys[0], keys[1], keys[2]]) < profile.failure_rate;
+                let rate = a.failure_rate.unwrap_or(profile.failure_rate);
+                let fails = rate > 0.0 && rng::unit(seed, &[rng::domain::FAILURE, keys[0], keys[1], keys[2]]) < rate;
                 let error = fails.then_some(crate::core::bus::AgentError::Simulated);
                 let reply = Message::from_agent(
                     agent,
@@ -448,22 +464,39 @@ impl SimRun {
                     Payload::Result { task: TaskId(task.0), attempt, error },
                 );
                 let epoch = a.epoch;
-                let slot = match self.free_mail.pop() {
-                    Some(i) => {
-                        self.mail[i] = Some(reply);
-                        i
-                    }
-                    None => {
-                        self.mail.push(Some(reply));
-                        self.mail.len() - 1
-                    }
-                };
+                let slot = self.store(reply);
                 self.schedule(now + duration, reply.priority, Due::Reply { agent: agent.0, epoch, msg: slot });
             }
             Payload::Cancel { task, attempt } => {
                 a.cancelled.insert((task.0, attempt));
             }
             _ => {}
+        }
+    }
+
+    /// Keeps a message aside for a queue entry; returns its `mail` slot.
+    fn store(&mut self, msg: Message) -> usize {
+        match self.free_mail.pop() {
+            Some(i) => {
+                self.mail[i] = Some(msg);
+                i
+            }
+            None => {
+                self.mail.push(Some(msg));
+                self.mail.len() - 1
+            }
+        }
+    }
+
+    /// An agent's message enters the network towards the coordinator.
+    fn to_coordinator(&mut self, msg: Message) {
+        match self.net.verdict(msg.from, msg.to, self.now) {
+            Verdict::Pass => self.coord.handle_message(self.now, msg),
+            Verdict::Lost(cause) => self.coord.note_dropped(self.now, msg, cause),
+            Verdict::Delay(d) => {
+                let slot = self.store(msg);
+                self.schedule(self.now + d, msg.priority, Due::Arrive(slot));
+            }
         }
     }
 }

@@ -41,10 +41,15 @@ pub(crate) struct TaskMeta {
 }
 
 /// Offsets of one fault.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) struct FaultMeta {
-    /// The agent name's offset.
-    pub agent: u32,
+    /// The action key's value (agent name, link or groups); `NONE` when the action is unusable.
+    pub target: u32,
+    /// Each endpoint of a link, or each name of a partition's groups in order.
+    pub names: Vec<u32>,
+    pub until: u32,
+    /// `factor`, `failure_rate`, `delay_ms`, `until_ms`.
+    pub params: [u32; 4],
 }
 
 /// Offsets of one saga.

@@ -15,6 +15,7 @@
 mod agent_kind;
 mod decode;
 mod error;
+mod faults;
 mod ids;
 mod lexer;
 mod meta;

@@ -67,7 +67,6 @@ const TASK_FIELDS: &[&str] = &[
 ];
 const RETRY_FIELDS: &[&str] = &["max_attempts", "backoff_ms", "multiplier", "max_backoff_ms", "jitter"];
 const SAGA_FIELDS: &[&str] = &["id", "tasks"];
-const FAULT_FIELDS: &[&str] = &["at_ms", "crash", "revive", "hang"];
 const RESILIENCE_FIELDS: &[&str] = &[
     "heartbeat_timeout_ms",
     "breaker_window",
@@ -552,49 +551,6 @@ impl Decoder<'_, '_> {
         meta.sagas_ok &= clean;
         sagas.push(s);
         meta.sagas.push(m);
-        Ok(())
-    }
-
-    fn fault(&mut self, faults: &mut Vec<FaultSpec>, meta: &mut Meta) -> R<()> {
-        let before = self.diag.len();
-        let mut at_ms = None;
-        let mut action = None;
-        let mut agent = NONE;
-        let seen = self.object(FAULT_FIELDS, |d, f| {
-            match f {
-                0 => at_ms = d.u64(0)?,
-                _ => {
-                    if let Some((name, at)) = d.string()? {
-                        agent = pos32(at);
-                        action = Some(match f {
-                            1 => FaultAction::Crash(name),
-                            2 => FaultAction::Revive(name),
-                            _ => FaultAction::Hang(name),
-                        });
-                    }
-                }
-            }
-            Ok(())
-        })?;
-        if let Some((at, seen)) = seen {
-            self.require(at, seen, FAULT_FIELDS, &[0]);
-            match (seen & 0b1110).count_ones() {
-                0 => self.problem(at, "a fault needs one of \"crash\", \"revive\" or \"hang\""),
-                1 => {}
-                _ => {
-                    self.problem(at, "a fault takes exactly one of \"crash\", \"revive\" or \"hang\"");
-                    agent = NONE;
-                }
-            }
-        }
-        if self.diag.len() != before {
-            meta.faults_ok = false;
-        }
-        faults.push(FaultSpec {
-            at_ms: at_ms.unwrap_or(0),
-            action: action.unwrap_or_else(|| FaultAction::Crash(String::new())),
-        });
-        meta.faults.push(FaultMeta { agent });
         Ok(())
     }
 }

@@ -413,8 +413,8 @@ fn fault_checks() {
     assert_eq!(
         p,
         [
-            "1:26 faults[0]: a fault needs one of \"crash\", \"revive\" or \"hang\"",
-            "1:40 faults[1]: a fault takes exactly one of \"crash\", \"revive\" or \"hang\"",
+            "1:26 faults[0]: a fault needs one of \"crash\", \"revive\", \"hang\", \"slow\", \"flaky\", \"drop\", \"delay\", \"partition\" or \"heal\"",
+            "1:40 faults[1]: a fault takes exactly one of \"crash\", \"revive\", \"hang\", \"slow\", \"flaky\", \"drop\", \"delay\", \"partition\" or \"heal\"",
             "1:85 faults[2]: missing required field \"at_ms\"",
         ]
     );

@@ -214,8 +214,9 @@ pub struct FaultSpec {
     pub action: FaultAction,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "snake_case")]
+/// What a fault does. Written as the fault object's action key and its parameters
+/// (`{"slow": "w1", "factor": 3.0}`), so it serializes by hand.
+#[derive(Debug, Clone, PartialEq)]
 pub enum FaultAction {
     /// The agent dies: its running attempts fail and their tasks are reassigned.
     Crash(String),
@@ -224,4 +225,90 @@ pub enum FaultAction {
     /// The agent stops heartbeating and never answers again (until revived); the coordinator has
     /// to notice by itself.
     Hang(String),
+    /// The agent's attempts take `factor` times longer from now on (1 ends it).
+    Slow { agent: String, factor: f64 },
+    /// The agent's attempts fail with this probability from now on, instead of its profile's.
+    Flaky { agent: String, failure_rate: f64 },
+    /// Messages between the two endpoints (agent ids or `coordinator`) are lost, both ways.
+    Drop { link: [String; 2], until_ms: Option<u64> },
+    /// Messages between the two endpoints arrive `delay_ms` later, both ways.
+    Delay { link: [String; 2], delay_ms: u64, until_ms: Option<u64> },
+    /// The groups cannot reach each other; the coordinator and unlisted agents are with the first.
+    Partition { groups: Vec<Vec<String>>, until_ms: Option<u64> },
+    /// Every link fault and partition ends.
+    Heal,
+}
+
+/// The name `partition` and `link` give to the coordinator.
+pub const COORDINATOR: &str = "coordinator";
+
+impl FaultAction {
+    /// The fault object's action key.
+    pub fn key(&self) -> &'static str {
+        match self {
+            FaultAction::Crash(_) => "crash",
+            FaultAction::Revive(_) => "revive",
+            FaultAction::Hang(_) => "hang",
+            FaultAction::Slow { .. } => "slow",
+            FaultAction::Flaky { .. } => "flaky",
+            FaultAction::Drop { .. } => "drop",
+            FaultAction::Delay { .. } => "delay",
+            FaultAction::Partition { .. } => "partition",
+            FaultAction::Heal => "heal",
+        }
+    }
+
+    /// The agent of a fault that concerns one agent.
+    pub fn agent(&self) -> Option<&str> {
+        match self {
+            FaultAction::Crash(a) | FaultAction::Revive(a) | FaultAction::Hang(a) => Some(a),
+            FaultAction::Slow { agent, .. } | FaultAction::Flaky { agent, .. } => Some(agent),
+            _ => None,
+        }
+    }
+}
+
+impl Serialize for FaultAction {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(None)?;
+        let key = self.key();
+        let until = match self {
+            FaultAction::Crash(a) | FaultAction::Revive(a) | FaultAction::Hang(a) => {
+                m.serialize_entry(key, a)?;
+                None
+            }
+            FaultAction::Slow { agent, factor } => {
+                m.serialize_entry(key, agent)?;
+                m.serialize_entry("factor", factor)?;
+                None
+            }
+            FaultAction::Flaky { agent, failure_rate } => {
+                m.serialize_entry(key, agent)?;
+                m.serialize_entry("failure_rate", failure_rate)?;
+                None
+            }
+            FaultAction::Drop { link, until_ms } => {
+                m.serialize_entry(key, link)?;
+                *until_ms
+            }
+            FaultAction::Delay { link, delay_ms, until_ms } => {
+                m.serialize_entry(key, link)?;
+                m.serialize_entry("delay_ms", delay_ms)?;
+                *until_ms
+            }
+            FaultAction::Partition { groups, until_ms } => {
+                m.serialize_entry(key, groups)?;
+                *until_ms
+            }
+            FaultAction::Heal => {
+                m.serialize_entry(key, &true)?;
+                None
+            }
+        };
+        if let Some(u) = until {
+            m.serialize_entry("until_ms", &u)?;
+        }
+        m.end()
+    }
 }

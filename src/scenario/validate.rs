@@ -30,7 +30,7 @@ pub(crate) fn validate(sc: &Scenario, meta: &mut Meta, diag: &mut Diag) {
     if meta.agents_ok {
         coverage(sc, meta, diag);
     }
-    faults(sc, meta, diag);
+    super::faults::validate(sc, meta, diag);
     super::sagas::check(sc, meta, diag);
 }
 
@@ -356,46 +356,4 @@ fn specialization_gap(sc: &Scenario, cap: &str, wanted: &[String], capable: &[u3
         message.push_str(&format!("; and {more} more agents"));
     }
     Some(message)
-}
-
-/// Faults must name known agents, and a revival must follow a crash of the same agent.
-fn faults(sc: &Scenario, meta: &mut Meta, diag: &mut Diag) {
-    let Meta { agent_ids, faults: fault_meta, agents_ok, faults_ok, .. } = meta;
-    let mut known = |name: &str| agent_ids.get(name, |j| &sc.agents[j as usize].id).is_some();
-    for (i, f) in sc.faults.iter().enumerate() {
-        let pos = fault_meta[i].agent;
-        let (FaultAction::Crash(name) | FaultAction::Revive(name) | FaultAction::Hang(name)) = &f.action;
-        if pos == NONE || !*agents_ok || known(name) {
-            continue;
-        }
-        let key = match f.action {
-            FaultAction::Crash(_) => "crash",
-            FaultAction::Revive(_) => "revive",
-            FaultAction::Hang(_) => "hang",
-        };
-        let others = sc.agents.iter().map(|a| a.id.as_str());
-        let message = format!("unknown agent `{name}`{}", hint(name, others));
-        diag.push(pos as usize, format!("faults[{i}].{key}"), message);
-    }
-    if !*faults_ok {
-        return; // Some time or agent is unreadable: the order of events is unknown.
-    }
-    // Apply faults in time order (file order for equal times); unknown agents are skipped.
-    let mut order: Vec<usize> = (0..sc.faults.len()).collect();
-    order.sort_by_key(|&i| sc.faults[i].at_ms);
-    let mut crashed: FxHashMap<&str, ()> = FxHashMap::default();
-    for i in order {
-        let f = &sc.faults[i];
-        let (FaultAction::Crash(name) | FaultAction::Revive(name) | FaultAction::Hang(name)) = &f.action;
-        if !known(name) {
-            continue; // Reported above (or an echo of an unreadable agent id).
-        }
-        // A hung agent is revived like a crashed one.
-        if matches!(f.action, FaultAction::Crash(_) | FaultAction::Hang(_)) {
-            crashed.insert(name.as_str(), ());
-        } else if crashed.remove(name.as_str()).is_none() {
-            let message = format!("agent `{name}` is revived at {} ms but is not crashed at that time", f.at_ms);
-            diag.push(fault_meta[i].agent as usize, format!("faults[{i}].revive"), message);
-        }
-    }
 }
