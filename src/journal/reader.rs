@@ -138,7 +138,11 @@ impl<'a> Resolver<'a> {
         match name {
             "coordinator" => Ok(Endpoint::Coordinator),
             "*" => Ok(Endpoint::Broadcast),
-            _ => self.agents.get(name).map(|&i| Endpoint::Agent(AgentId(i))).ok_or_else(|| format!("unknown agent `{name}`")),
+            _ => self
+                .agents
+                .get(name)
+                .map(|&i| Endpoint::Agent(AgentId(i)))
+                .ok_or_else(|| format!("unknown agent `{name}`")),
         }
     }
     fn link_fault(&self, v: &Value) -> R<LinkFault> {
@@ -147,7 +151,8 @@ impl<'a> Resolver<'a> {
             Some(_) => Some(self.u64(v, "until_ms")?),
         };
         let link = || -> R<[Endpoint; 2]> {
-            let ends = self.field(v, "link")?.as_array().filter(|a| a.len() == 2).ok_or("`link` must be two endpoints")?;
+            let ends =
+                self.field(v, "link")?.as_array().filter(|a| a.len() == 2).ok_or("`link` must be two endpoints")?;
             let end = |e: &Value| self.endpoint_named(e.as_str().ok_or("`link` must hold strings")?);
             Ok([end(&ends[0])?, end(&ends[1])?])
         };

@@ -10,18 +10,16 @@ use std::collections::{BinaryHeap, HashSet};
 use std::io;
 
 use crate::core::event::InjectedFault;
-use crate::core::{
-    AgentId, Coordinator, Endpoint, Event, Message, MsgKind, OpAction, Payload, Refusal, TaskId,
-};
+use crate::core::{AgentId, Coordinator, Endpoint, Event, Message, MsgKind, OpAction, Payload, Refusal, TaskId};
 use crate::rng;
 use crate::scenario::Scenario;
 
 use super::network::{Network, Verdict};
 use super::sink::EventSink;
 
-mod faults;
 #[cfg(test)]
 mod fault_tests;
+mod faults;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Due {
@@ -304,6 +302,12 @@ impl SimRun {
         if !self.started {
             self.started = true;
             self.coord.start(0);
+            // Faults at 0 are in place before the first messages arrive (the run's first requests
+            // meet a slow agent or a broken link, as the scenario says).
+            while let Some(&Reverse((0, _, _, due @ Due::Fault(_)))) = self.queue.peek() {
+                self.queue.pop();
+                self.handle_due(due);
+            }
             return self.pump(sink);
         }
         if self.coord.is_finished() {
