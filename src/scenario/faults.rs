@@ -94,7 +94,7 @@ impl Decoder<'_, '_> {
                     }
                 }
                 9 => {
-                    let at = d.lx.offset();
+                    let (_, at) = d.lx.peek()?;
                     match d.boolean()? {
                         Some(true) => action = Some(f),
                         Some(false) => d.problem(at, "must be true (leave the fault out to not heal)"),
@@ -102,19 +102,19 @@ impl Decoder<'_, '_> {
                     }
                 }
                 10 => {
-                    m.params[0] = pos32(d.lx.offset());
+                    m.params[0] = pos32(d.lx.peek()?.1);
                     raw.factor = d.float(Bound::Above(0.0))?;
                 }
                 11 => {
-                    m.params[1] = pos32(d.lx.offset());
+                    m.params[1] = pos32(d.lx.peek()?.1);
                     raw.failure_rate = d.float(Bound::Unit)?;
                 }
                 12 => {
-                    m.params[2] = pos32(d.lx.offset());
+                    m.params[2] = pos32(d.lx.peek()?.1);
                     raw.delay_ms = d.u64(0)?;
                 }
                 _ => {
-                    m.params[3] = pos32(d.lx.offset());
+                    m.params[3] = pos32(d.lx.peek()?.1);
                     m.until = m.params[3];
                     raw.until_ms = d.u64(0)?;
                 }
