@@ -27,6 +27,7 @@ fn every_bundled_scenario_journal_reads_back_into_the_same_events() {
         "scenarios/crash-reassign.json",
         "scenarios/crash-storm.json",
         "scenarios/saga-booking.json",
+        "scenarios/flaky-network.json",
     ] {
         let (run, events, text) = run_with_journal(path, None);
         assert_eq!(text.lines().count(), events.len());
@@ -120,6 +121,51 @@ fn operator_actions_and_refusals_round_trip_through_the_journal() {
     assert!(
         text.contains("\"message\":\"agent `writer` lacks the capability or specializations of task `research-ai`\"")
     );
+    let back = read_journal(run.coordinator().scenario(), &text).unwrap();
+    assert_eq!(back, events);
+    let rebuilt = Coordinator::from_events(run.coordinator().scenario().clone(), &back);
+    assert_eq!(rebuilt.state().digest(), run.coordinator().state().digest());
+}
+
+#[test]
+fn operator_faults_round_trip_through_the_journal() {
+    use switchyard::core::{AgentId, OpAction};
+    let sc = scenario::load(std::path::Path::new("scenarios/crash-storm.json")).unwrap();
+    let mut run = SimRun::new(sc);
+    run.set_fail_on_stall(false);
+    let mut sinks = (Vec::new(), JournalWriter::new(Vec::new()));
+    run.advance_to(100, &mut sinks).unwrap();
+    for a in [
+        OpAction::Slow(AgentId(0), 2.5),
+        OpAction::Slow(AgentId(0), -1.0), // refused: bad_factor
+        OpAction::Flaky(AgentId(1), 0.25),
+        OpAction::Flaky(AgentId(1), 2.0), // refused: bad_rate
+        OpAction::Partition(AgentId(4)),
+        OpAction::Partition(AgentId(5)),
+        OpAction::Partition(AgentId(5)), // refused: no_change
+        OpAction::Hang(AgentId(3)),
+        OpAction::Hang(AgentId(3)), // refused: agent_already_down
+    ] {
+        let _ = run.operator(a, "tester", Some("chaos"), &mut sinks).unwrap();
+    }
+    run.advance_to(3_000, &mut sinks).unwrap();
+    let _ = run.operator(OpAction::Heal, "tester", None, &mut sinks).unwrap();
+    run.advance_to(60_000, &mut sinks).unwrap();
+    let (events, writer) = sinks;
+    let text = String::from_utf8(writer.into_inner().unwrap()).unwrap();
+    for needle in [
+        r#""kind":"operator_action","who":"tester","action":"slow","agent":"worker-1","factor":2.5"#,
+        r#""kind":"fault_injected","agent":"worker-2","fault":"flaky","failure_rate":0.25"#,
+        r#""reason":"bad_factor","message":"the factor must be a number above 0""#,
+        r#""reason":"bad_rate""#,
+        r#""reason":"no_change""#,
+        r#""reason":"agent_already_down""#,
+        r#""fault":"partition","groups":[["worker-1","worker-2","worker-3","worker-4","flaky","integrator"],["worker-5","worker-6"]]"#,
+        r#""kind":"operator_action","who":"tester","action":"heal"}"#,
+        r#""kind":"message_dropped""#,
+    ] {
+        assert!(text.contains(needle), "no {needle} in the journal");
+    }
     let back = read_journal(run.coordinator().scenario(), &text).unwrap();
     assert_eq!(back, events);
     let rebuilt = Coordinator::from_events(run.coordinator().scenario().clone(), &back);

@@ -370,7 +370,7 @@ impl SimRun {
                 {
                     return;
                 }
-                self.to_coordinator(message);
+                self.send_to_coordinator(message);
             }
             Due::Fault(i) => {
                 self.pending -= 1;
@@ -396,7 +396,7 @@ impl SimRun {
                     let running = self.coord.state().agents[agent as usize].running.len() as u32;
                     let msg =
                         Message::from_agent(AgentId(agent), MsgKind::Heartbeat, None, Payload::Heartbeat { running });
-                    self.to_coordinator(msg);
+                    self.send_to_coordinator(msg);
                 }
             }
         }
@@ -493,7 +493,7 @@ impl SimRun {
     }
 
     /// An agent's message enters the network towards the coordinator.
-    fn to_coordinator(&mut self, msg: Message) {
+    fn send_to_coordinator(&mut self, msg: Message) {
         match self.net.verdict(msg.from, msg.to, self.now) {
             Verdict::Pass => self.coord.handle_message(self.now, msg),
             Verdict::Lost(cause) => self.coord.note_dropped(self.now, msg, cause),
