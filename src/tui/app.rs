@@ -290,6 +290,18 @@ impl App {
                 self.agent_name(a),
                 impact.interrupted.len()
             )),
+            OpAction::Hang(a) => lines.push(format!(
+                "hang {}: it stops answering; its {} running tasks are lost when the coordinator notices its \
+                 silence (heartbeat timeout)",
+                self.agent_name(a),
+                impact.interrupted.len()
+            )),
+            OpAction::Partition(a) => lines.push(format!(
+                "partition {}: cut off from the coordinator until :heal; its {} running tasks are lost if it stays \
+                 silent past the heartbeat timeout",
+                self.agent_name(a),
+                impact.interrupted.len()
+            )),
             OpAction::Reassign(t, a) if !impact.interrupted.is_empty() => {
                 let (_, from) = impact.interrupted[0];
                 lines.push(format!(
@@ -325,7 +337,7 @@ impl App {
             self.status = Some((format!("{}: {}", action.name(), self.describe(Refusal::ReadOnly)), StatusKind::Error));
             return;
         }
-        if let Err(r) = self.coord().check_operator(action) {
+        if let Err(r) = self.run.check_operator(action) {
             // Let the coordinator record the refusal, then show why.
             let _ = self.run.operator(action, &self.opts.who, reason.as_deref(), &mut self.sink);
             self.status = Some((format!("{} refused: {}", action.name(), self.describe(r)), StatusKind::Error));
@@ -368,7 +380,8 @@ impl App {
             (None, None) => String::new(),
         };
         let extra = match action {
-            OpAction::Speed(x) => format!(" ×{x}"),
+            OpAction::Speed(x) | OpAction::Slow(_, x) => format!(" ×{x}"),
+            OpAction::Flaky(_, r) => format!(" (failure rate {r})"),
             OpAction::Resolve(_, r) => format!(" as {}", r.name()),
             OpAction::Step => format!(" to {}", super::panes::clock(self.run.now())),
             _ => String::new(),

@@ -175,6 +175,45 @@ fn agent_keys_crash_drain_and_revive_the_selected_agent() {
 }
 
 #[test]
+fn agent_keys_and_commands_inject_faults_through_the_operator_path() {
+    let mut a = app();
+    advance(&mut a, 200);
+    key(&mut a, KeyCode::Char('2'));
+    // `s` opens the command line with the agent filled in; the factor is typed.
+    key(&mut a, KeyCode::Char('s'));
+    assert_eq!((a.mode, a.cmdline.text.as_str()), (Mode::Command, "slow researcher-1 "));
+    keys(&mut a, "3");
+    key(&mut a, KeyCode::Enter);
+    assert_eq!(a.status.as_ref().unwrap().0, "slow researcher-1 ×3");
+    // Hang asks first and previews the work that will be lost.
+    key(&mut a, KeyCode::Down); // researcher-2
+    key(&mut a, KeyCode::Char('H'));
+    let Some(Popup::Confirm { preview, .. }) = &a.popup else { panic!("{:?}", a.popup) };
+    assert!(
+        preview[0].starts_with("hang researcher-2: it stops answering; its 1 running tasks are lost"),
+        "{preview:?}"
+    );
+    key(&mut a, KeyCode::Char('y'));
+    key(&mut a, KeyCode::Char('H'));
+    assert_eq!(a.status.as_ref().unwrap().0, "hang refused: agent `researcher-2` is already down");
+    command(&mut a, "flaky analyst 2");
+    assert_eq!(a.status.as_ref().unwrap().0, "flaky refused: the failure rate must be between 0 and 1");
+    command(&mut a, "heal");
+    assert_eq!(a.status.as_ref().unwrap().0, "heal refused: nothing to change");
+    command(&mut a, "partition writer editor");
+    assert_eq!(a.status.as_ref().unwrap().0, "partition editor");
+    command(&mut a, "heal -- drill over");
+    assert_eq!(a.status.as_ref().unwrap().0, "heal");
+    let last = a.sink.view.last_operator_event.as_ref().map(|e| &e.kind);
+    let Some(crate::core::EventKind::OperatorAction { action, reason, .. }) = last else { panic!("{last:?}") };
+    assert_eq!((*action, reason.as_deref()), (crate::core::OpAction::Heal, Some("drill over")));
+    // The coordinator was never told: it still thinks researcher-2 is alive until its silence shows.
+    assert!(a.coord().state().agents[1].alive);
+    advance(&mut a, 4_000);
+    assert!(a.coord().state().agents[1].lost, "noticed by the heartbeat timeout");
+}
+
+#[test]
 fn help_detail_and_filter_popups() {
     let mut a = app();
     advance(&mut a, 1_000);

@@ -10,6 +10,8 @@ use crate::core::{AgentId, Coordinator, OpAction, Resolution, TaskId};
 pub enum Parsed {
     /// An operator action and its optional reason.
     Op(OpAction, Option<String>),
+    /// Several actions asked for at once (`:partition a b`), each with the reason.
+    Ops(Vec<OpAction>, Option<String>),
     /// `:filter …` — filter the focused pane (empty clears it).
     Filter(String),
     Quit,
@@ -33,6 +35,11 @@ pub const COMMANDS: &[(&str, &str, &str)] = &[
     ("crash", "AGENT", "kill the agent (its work is reassigned)"),
     ("revive", "AGENT", "bring a crashed or draining agent back"),
     ("drain", "AGENT", "finish current work, take no more"),
+    ("hang", "AGENT", "the agent stops answering and heartbeating (the coordinator must notice)"),
+    ("slow", "AGENT FACTOR", "the agent's work takes FACTOR times longer (1 restores it)"),
+    ("flaky", "AGENT RATE", "the agent's attempts fail with probability RATE (0 … 1)"),
+    ("partition", "AGENT…", "cut agents off from the coordinator until :heal"),
+    ("heal", "", "end every link fault and partition"),
     ("filter", "TEXT", "filter the focused pane (empty clears)"),
     ("help", "", "list keys and commands"),
     ("quit", "", "leave the console"),
@@ -52,7 +59,10 @@ fn arg_kinds(command: &str) -> &'static [Arg] {
         "hold" | "release" | "retry" | "escalate" | "cancel" => &[Arg::Task],
         "reassign" => &[Arg::Task, Arg::Agent],
         "resolve" => &[Arg::Task, Arg::Resolution, Arg::Free],
-        "crash" | "revive" | "drain" => &[Arg::Agent],
+        "crash" | "revive" | "drain" | "hang" => &[Arg::Agent],
+        "slow" | "flaky" => &[Arg::Agent, Arg::Free],
+        // Any number of agents.
+        "partition" => &[Arg::Agent; 64],
         _ => &[],
     }
 }
@@ -135,6 +145,31 @@ pub fn parse(line: &str, coord: &Coordinator) -> Result<Parsed, String> {
                 _ => OpAction::Drain(a),
             })
         }
+        "hang" => {
+            want(1, "AGENT")?;
+            op(OpAction::Hang(find_agent(coord, args[0])?))
+        }
+        "slow" | "flaky" => {
+            let usage = if name == "slow" { "AGENT FACTOR" } else { "AGENT RATE" };
+            want(2, usage)?;
+            let a = find_agent(coord, args[0])?;
+            let x: f64 = args[1].trim_end_matches('x').parse().map_err(|_| format!("not a number: `{}`", args[1]))?;
+            op(if name == "slow" { OpAction::Slow(a, x) } else { OpAction::Flaky(a, x) })
+        }
+        "partition" => {
+            if args.is_empty() {
+                return Err("usage: :partition AGENT…".into());
+            }
+            let mut ops = Vec::with_capacity(args.len());
+            for name in &args {
+                let op = OpAction::Partition(find_agent(coord, name)?);
+                if !ops.contains(&op) {
+                    ops.push(op);
+                }
+            }
+            Ok(if ops.len() == 1 { Parsed::Op(ops[0], reason) } else { Parsed::Ops(ops, reason) })
+        }
+        "heal" => want(0, "").and_then(|_| op(OpAction::Heal)),
         "filter" => Ok(Parsed::Filter(args.join(" "))),
         "quit" | "q" => Ok(Parsed::Quit),
         "help" => Ok(Parsed::Help),
@@ -360,6 +395,45 @@ mod tests {
         assert_eq!(line.text, "retry research-ai");
         line.complete(c);
         assert_eq!(line.text, "retry research-market");
+    }
+
+    #[test]
+    fn fault_commands_parse_and_complete_agents() {
+        let run = coord();
+        let c = run.coordinator();
+        let (r1, r2, editor) = (AgentId(0), AgentId(1), AgentId(4));
+        assert_eq!(parse("hang editor", c), Ok(Parsed::Op(OpAction::Hang(editor), None)));
+        assert_eq!(parse("slow researcher-1 3x", c), Ok(Parsed::Op(OpAction::Slow(r1, 3.0), None)));
+        assert_eq!(
+            parse("flaky researcher-2 0.5 -- chaos drill", c),
+            Ok(Parsed::Op(OpAction::Flaky(r2, 0.5), Some("chaos drill".into())))
+        );
+        assert_eq!(parse("partition editor", c), Ok(Parsed::Op(OpAction::Partition(editor), None)));
+        assert_eq!(
+            parse("partition researcher-1 researcher-2 researcher-1", c),
+            Ok(Parsed::Ops(vec![OpAction::Partition(r1), OpAction::Partition(r2)], None))
+        );
+        assert_eq!(parse("heal", c), Ok(Parsed::Op(OpAction::Heal, None)));
+        assert_eq!(parse("slow editor", c), Err("usage: :slow AGENT FACTOR".into()));
+        assert_eq!(parse("flaky editor often", c), Err("not a number: `often`".into()));
+        assert_eq!(parse("partition", c), Err("usage: :partition AGENT…".into()));
+        assert_eq!(parse("partition editor nobody", c), Err("no agent `nobody`".into()));
+        assert_eq!(parse("hang", c), Err("usage: :hang AGENT".into()));
+
+        let mut line = CmdLine { text: "par".into(), ..CmdLine::default() };
+        line.complete(c);
+        assert_eq!(line.text, "partition ");
+        for text in ["partition editor wri", "partition editor analyst wri"] {
+            line = CmdLine { text: text.into(), ..CmdLine::default() };
+            line.complete(c);
+            assert_eq!(line.text, text.replace("wri", "writer "), "every position takes an agent");
+        }
+        line = CmdLine { text: "slow ed".into(), ..CmdLine::default() };
+        line.complete(c);
+        assert_eq!(line.text, "slow editor ");
+        line.push('e');
+        line.complete(c);
+        assert_eq!(line.text, "slow editor e", "the factor is not completed");
     }
 
     #[test]

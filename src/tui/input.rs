@@ -157,7 +157,7 @@ impl App {
                         self.popup = Some(Popup::PickAgent { task: t, agents, index: 0 });
                     }
                     _ => {
-                        if let Err(r) = self.coord().check_operator(OpAction::Resolve(t, Resolution::Retry)) {
+                        if let Err(r) = self.run.check_operator(OpAction::Resolve(t, Resolution::Retry)) {
                             self.status = Some((format!("resolve refused: {}", self.describe(r)), StatusKind::Error));
                         } else {
                             self.popup = Some(Popup::PickResolution { task: t, index: 0 });
@@ -165,14 +165,24 @@ impl App {
                     }
                 }
             }
-            KeyCode::Char(c @ ('c' | 'v' | 'd')) => {
+            KeyCode::Char(c @ ('c' | 'v' | 'd' | 'H' | 'P')) => {
                 let Some(a) = self.selected_agent() else { return self.need("an agent") };
                 let action = match c {
                     'c' => OpAction::Crash(a),
                     'v' => OpAction::Revive(a),
+                    'H' => OpAction::Hang(a),
+                    'P' => OpAction::Partition(a),
                     _ => OpAction::Drain(a),
                 };
                 self.request(action, None, false);
+            }
+            // These take a number: the command line opens with the agent filled in.
+            KeyCode::Char(c @ ('s' | 'f')) => {
+                let Some(a) = self.selected_agent() else { return self.need("an agent") };
+                self.mode = Mode::Command;
+                self.cmdline.clear();
+                let command = if c == 's' { "slow" } else { "flaky" };
+                self.cmdline.text = format!("{command} {} ", self.coord().agent_name(a));
             }
             KeyCode::Char('L') if self.focus == PaneId::Log => self.log.cycle_level(),
             _ => self.pane_key(key),
@@ -255,6 +265,12 @@ impl App {
                 }
                 match cmdline::parse(&line, self.coord()) {
                     Ok(Parsed::Op(action, reason)) => self.request(action, reason, false),
+                    // A typed list of agents is explicit: no confirmation for each one.
+                    Ok(Parsed::Ops(actions, reason)) => {
+                        for action in actions {
+                            self.request(action, reason.clone(), true);
+                        }
+                    }
                     Ok(Parsed::Filter(f)) => {
                         self.filter_text = f.clone();
                         self.set_filter(&f);

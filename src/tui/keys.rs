@@ -39,6 +39,16 @@ pub const KEY_HELP: &[(&str, &[(&str, &str)])] = &[
             ("o", "resolve an inbox item: retry, skip, done, fail"),
         ],
     ),
-    ("Selected agent (Agents)", &[("c", "crash"), ("v", "revive (also undrains)"), ("d", "drain")]),
+    (
+        "Selected agent (Agents)",
+        &[
+            ("c", "crash"),
+            ("v", "revive (also undrains)"),
+            ("d", "drain"),
+            ("H", "hang: it stops answering (the coordinator notices the silence)"),
+            ("s / f", "slow / flaky: type the factor / failure rate"),
+            ("P", "partition: cut it off from the coordinator (:heal ends it)"),
+        ],
+    ),
     ("Log pane", &[("L", "cycle the level shown: error, warn, info, debug, trace")]),
 ];
