@@ -202,7 +202,25 @@ fn agent_keys_and_commands_inject_faults_through_the_operator_path() {
     assert_eq!(a.status.as_ref().unwrap().0, "heal refused: nothing to change");
     command(&mut a, "partition writer editor");
     assert_eq!(a.status.as_ref().unwrap().0, "partition editor");
+    advance(&mut a, 1_000);
+    // The console shows what was injected (from the journal's events), though the coordinator
+    // does not know it.
+    let now = a.run.now();
+    let summary = |a: &App, agent| a.sink.view.injected_summary(agent, now, |_| "coordinator".to_string());
+    assert_eq!(summary(&a, AgentId(0)), ["slow ×3"]);
+    assert_eq!(summary(&a, AgentId(1))[0], "hung");
+    let cut = summary(&a, AgentId(4));
+    assert_eq!(cut[0], "cut off from the coordinator");
+    assert!(cut[1].ends_with("messages lost"), "{cut:?}");
+    key(&mut a, KeyCode::Up);
+    key(&mut a, KeyCode::Enter);
+    let s = screen(&mut a, 160, 45);
+    assert!(s.contains("injected") && s.contains("slow ×3"), "{s}");
+    key(&mut a, KeyCode::Esc);
+    key(&mut a, KeyCode::Char('4'));
+    assert!(screen(&mut a, 160, 45).contains("lost to faults"));
     command(&mut a, "heal -- drill over");
+    assert!(summary(&a, AgentId(4)).iter().all(|s| !s.starts_with("cut off")));
     assert_eq!(a.status.as_ref().unwrap().0, "heal");
     let last = a.sink.view.last_operator_event.as_ref().map(|e| &e.kind);
     let Some(crate::core::EventKind::OperatorAction { action, reason, .. }) = last else { panic!("{last:?}") };

@@ -257,6 +257,13 @@ fn agent_lines(a: AgentId, ctx: &Ctx) -> Vec<Line<'static>> {
             h.error_rate * 100.0
         ),
     ));
+    let injected = ctx.view.injected_summary(a, ctx.now_ms, |e| endpoint(coord, e).to_string());
+    if !injected.is_empty() {
+        out.push(field(
+            "injected",
+            vec![Span::styled(injected.join(" · "), Style::new().fg(ratatui::style::Color::Magenta))],
+        ));
+    }
     let ended = rt.completed + rt.failed;
     let rate =
         (u64::from(rt.completed) * 100).checked_div(u64::from(ended)).map_or(String::new(), |p| format!(" ({p}% ok)"));

@@ -263,6 +263,9 @@ impl MessagesPane {
         };
         let total = ctx.view.messages.len();
         let mut note = count_note(rows.len(), total, "messages", &self.filter.text);
+        if ctx.view.lost_messages > 0 {
+            let _ = write!(note, " · {} lost to faults", ctx.view.lost_messages);
+        }
         if ctx.view.dropped_messages > 0 {
             let _ = write!(note, " · {} dropped", ctx.view.dropped_messages);
         }
