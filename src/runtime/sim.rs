@@ -408,6 +408,8 @@ impl SimRun {
             if let Endpoint::Agent(agent) = msg.to {
                 match self.net.verdict(msg.from, msg.to, self.now) {
                     Verdict::Pass => self.deliver(agent, msg),
+                    // The last messages of a finished run go nowhere; the journal ends with `run_finished`.
+                    Verdict::Lost(_) if self.coord.is_finished() => {}
                     Verdict::Lost(cause) => self.coord.note_dropped(self.now, msg, cause),
                     Verdict::Delay(d) => {
                         let slot = self.store(msg);
