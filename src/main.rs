@@ -168,10 +168,6 @@ fn console(scenario: Scenario, journal: Option<PathBuf>, read_only: bool, speed:
         eprintln!("switchyard: --speed must be between 0.01 and 1000, not {speed}");
         return exit::BAD_INPUT;
     }
-    if needs_live(&scenario) {
-        eprintln!("switchyard: the console does not run process agents yet; use `run FILE --headless`");
-        return exit::BAD_INPUT;
-    }
     let who = std::env::var("USER").ok().filter(|u| !u.is_empty()).unwrap_or_else(|| "operator".into());
     let opts = switchyard::tui::ConsoleOptions { journal, read_only, speed, who };
     match switchyard::tui::run_console(scenario, opts) {

@@ -18,7 +18,7 @@ use super::panes::{Ctx, Selection};
 use super::view::View;
 use crate::core::{AgentId, Coordinator, OpAction, Refusal, Resolution, TaskId};
 use crate::journal::JournalWriter;
-use crate::runtime::{EventSink, SimRun};
+use crate::runtime::{EventSink, LiveAgents, LiveOptions, Report, SimRun, needs_live};
 use crate::scenario::Scenario;
 
 /// How the console was opened.
@@ -164,6 +164,12 @@ pub struct App {
     /// The size of the last frame (to keep popup scrolling within its content).
     pub screen: Rect,
     pub restarts: u32,
+    /// The real agents of a live run (`None` when every agent is simulated). The clock stays the
+    /// console's: real agents' messages land at its current time, and the speed control scales
+    /// only simulated work.
+    pub live: Option<LiveAgents>,
+    /// A live run waits for its agents' handshakes before it starts (see [`App::start_live`]).
+    live_pending: bool,
 }
 
 impl App {
@@ -200,6 +206,8 @@ impl App {
             areas: Vec::new(),
             screen: Rect::default(),
             restarts: 0,
+            live: None,
+            live_pending: false,
         };
         app.start_run();
         Ok(app)
@@ -207,8 +215,56 @@ impl App {
 
     fn start_run(&mut self) {
         self.run.set_fail_on_stall(false);
+        if needs_live(&self.scenario) {
+            self.live = Some(LiveAgents::new(&self.scenario, LiveOptions::default()));
+            self.live_pending = true;
+            self.run.set_sim_speed(self.speed);
+            return;
+        }
         let _ = self.run.advance_to(0, &mut self.sink);
         self.sink.view.sample_load(self.run.coordinator());
+    }
+
+    /// Whether a live run still has to start its agents ([`App::start_live`]).
+    pub fn live_pending(&self) -> bool {
+        self.live_pending
+    }
+
+    /// Starts a live run's agent processes, waits for their handshakes and starts the run.
+    pub async fn start_live(&mut self) {
+        self.live_pending = false;
+        if let Some(live) = &mut self.live {
+            let _ = live.start(&mut self.run, &mut self.sink).await;
+            live.deliver(&mut self.run);
+        }
+        self.sink.view.sample_load(self.run.coordinator());
+        self.surface_journal_error();
+    }
+
+    /// Stops a live run's agent processes (when the console closes).
+    pub async fn stop_live(&mut self) {
+        if let Some(live) = &mut self.live {
+            live.stop().await;
+        }
+    }
+
+    /// Something a real agent did, at the console's current time. Returns whether anything changed.
+    pub fn on_report(&mut self, report: Report) -> bool {
+        let Some(live) = &mut self.live else { return false };
+        let now = self.run.now();
+        let _ = live.on_report(&mut self.run, now, report, &mut self.sink);
+        self.after_input();
+        true
+    }
+
+    /// After any input to the coordinator: real agents get their messages and follow its decisions.
+    fn after_input(&mut self) {
+        if let Some(live) = &mut self.live {
+            live.sync(&self.run);
+            live.deliver(&mut self.run);
+        }
+        self.sink.view.sample_load(self.run.coordinator());
+        self.surface_journal_error();
     }
 
     pub fn coord(&self) -> &Coordinator {
@@ -229,7 +285,9 @@ impl App {
         if !self.is_advancing() {
             return false;
         }
-        self.carry_ms += wall_ms * self.speed;
+        // With real agents the clock runs at wall speed; the speed control scales simulated work.
+        let factor = if self.live.is_some() { 1.0 } else { self.speed };
+        self.carry_ms += wall_ms * factor;
         let step = self.carry_ms.floor();
         if step < 1.0 {
             return false;
@@ -237,8 +295,7 @@ impl App {
         self.carry_ms -= step;
         let target = self.run.now() + step as u64;
         let _ = self.run.advance_to(target, &mut self.sink);
-        self.sink.view.sample_load(self.run.coordinator());
-        self.surface_journal_error();
+        self.after_input();
         true
     }
 
@@ -355,13 +412,18 @@ impl App {
         match self.run.operator(action, &who, reason.as_deref(), &mut self.sink) {
             Ok(Ok(())) => {
                 match action {
-                    OpAction::Speed(x) => self.speed = x,
+                    OpAction::Speed(x) => {
+                        self.speed = x;
+                        if self.live.is_some() {
+                            self.run.set_sim_speed(x);
+                        }
+                    }
                     OpAction::Step => {
                         let _ = self.run.step_instant(&mut self.sink);
-                        self.sink.view.sample_load(self.run.coordinator());
                     }
                     _ => {}
                 }
+                self.after_input();
                 self.status = Some((self.done_text(action), StatusKind::Info));
             }
             Ok(Err(r)) => {
@@ -410,6 +472,8 @@ impl App {
             }
         }
         self.sink.view = View::new(self.scenario.agents.len());
+        // Dropping the old agents kills their processes; the new run starts its own.
+        self.live = None;
         self.run = SimRun::new(self.scenario.clone());
         self.carry_ms = 0.0;
         self.start_run();

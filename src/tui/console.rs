@@ -72,13 +72,20 @@ pub fn run_console(scenario: Scenario, opts: ConsoleOptions) -> Result<u8, Strin
     super::log::init();
     let mut app = App::new(scenario, opts)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_time()
+        .enable_all()
         .build()
         .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    if app.live_pending() {
+        eprintln!("starting the agent processes of {}…", app.coord().scenario().name);
+        runtime.block_on(app.start_live());
+    }
     let result = {
         let mut guard = TerminalGuard::enter().map_err(|e| format!("cannot open the terminal: {e}"))?;
         runtime.block_on(event_loop(&mut guard.terminal, &mut app))
     };
+    // Real agents get `shutdown`, then a kill; should anything above panic, dropping the runtime
+    // and the app kills them instead.
+    runtime.block_on(app.stop_live());
     let flushed = app.finish();
     result.map_err(|e| format!("terminal error: {e}"))?;
     flushed?;
@@ -86,6 +93,21 @@ pub fn run_console(scenario: Scenario, opts: ConsoleOptions) -> Result<u8, Strin
         Some(crate::core::Outcome::Failed) => 1,
         _ => 0,
     })
+}
+
+/// What woke the event loop.
+enum Wake {
+    Input(Option<event::Event>),
+    Agent(Option<crate::runtime::Report>),
+    Tick,
+}
+
+/// The next thing a real agent did; never, when the run has none.
+async fn next_report(app: &mut App) -> Option<crate::runtime::Report> {
+    match &mut app.live {
+        Some(live) => live.recv().await,
+        None => std::future::pending().await,
+    }
 }
 
 async fn event_loop(terminal: &mut Terminal<CrosstermBackend<Stdout>>, app: &mut App) -> io::Result<()> {
@@ -108,19 +130,28 @@ async fn event_loop(terminal: &mut Terminal<CrosstermBackend<Stdout>>, app: &mut
             terminal.backend_mut().flush()?;
             dirty = false;
         }
+        if app.live_pending() {
+            // A restart of a live run: its agents start (and shake hands) before it goes on.
+            app.start_live().await;
+            dirty = true;
+        }
         let tick = if app.is_advancing() { RUNNING_TICK } else { IDLE_TICK };
-        tokio::select! {
-            ev = rx.recv() => match ev {
-                Some(ev) => {
+        let wake = tokio::select! {
+            ev = rx.recv() => Wake::Input(ev),
+            report = next_report(app) => Wake::Agent(report),
+            _ = tokio::time::sleep(tick) => Wake::Tick,
+        };
+        match wake {
+            Wake::Input(Some(ev)) => {
+                dirty |= app.handle_event(ev);
+                // Collapse a burst of input (a pasted command, a held key) into one frame.
+                while let Ok(ev) = rx.try_recv() {
                     dirty |= app.handle_event(ev);
-                    // Collapse a burst of input (a pasted command, a held key) into one frame.
-                    while let Ok(ev) = rx.try_recv() {
-                        dirty |= app.handle_event(ev);
-                    }
                 }
-                None => break,
-            },
-            _ = tokio::time::sleep(tick) => {}
+            }
+            Wake::Input(None) => break,
+            Wake::Agent(Some(report)) => dirty |= app.on_report(report),
+            Wake::Agent(None) | Wake::Tick => {}
         }
         let now = Instant::now();
         let wall_ms = now.duration_since(last).as_secs_f64() * 1000.0;

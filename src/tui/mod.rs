@@ -26,3 +26,6 @@ pub const DEMO_SCENARIO: &str = include_str!("../../scenarios/research-pipeline.
 
 #[cfg(test)]
 mod app_tests;
+
+#[cfg(test)]
+mod live_tests;

@@ -119,7 +119,11 @@ fn draw_header(f: &mut Frame, area: Rect, app: &mut App) {
     f.render_widget(block, area);
     let [line1, line2] = Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(inner);
     let ro = if app.opts.read_only { "  READ-ONLY" } else { "" };
-    let (t, speed, msgs) = (clock(app.run.now()), fmt_speed(app.speed), app.sink.view.msgs_per_sec);
+    let (t, mut speed, msgs) = (clock(app.run.now()), fmt_speed(app.speed), app.sink.view.msgs_per_sec);
+    if app.live.is_some() {
+        // Real agents run in real time: the control only scales simulated work.
+        speed.push_str(if inner.width >= 130 { " (simulated agents only; real agents run live)" } else { " sim" });
+    }
     let r = crate::report::Recovery::of(app.run.coordinator());
     let healing = match r.mean_time_to_recovery_ms {
         Some(mttr) => format!("  ♥ healed {}/{} · MTTR {}", r.recovered, r.tasks_hit, clock(mttr)),
