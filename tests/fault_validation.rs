@@ -148,3 +148,20 @@ fn parameters_belong_to_their_fault_and_until_comes_after_at() {
         ]
     );
 }
+
+#[test]
+fn slow_and_flaky_apply_to_simulated_agents_only() {
+    let text = r#"{"name": "p", "agents": [{"id": "sim", "capabilities": ["x"]},
+        {"id": "proc", "capabilities": ["x"], "kind": "process", "command": ["python3", "agent.py"]}],
+      "tasks": [{"id": "t", "capability": "x"}],
+      "faults": [{"at_ms": 1, "slow": "proc", "factor": 2}, {"at_ms": 1, "hang": "proc"},
+                 {"at_ms": 1, "flaky": "sim", "failure_rate": 0.5}, {"at_ms": 1, "drop": ["proc", "coordinator"]}]}"#;
+    let e = parse("p.json", text).expect_err("slow on a process agent");
+    let got: Vec<String> =
+        e.problems.iter().map(|p| format!("{}:{} {}: {}", p.line, p.column, p.path, p.message)).collect();
+    assert_eq!(
+        got,
+        ["4:39 faults[0].slow: `slow` applies to simulated agents only: `proc` is a process agent (its durations and \
+          failures are real)"]
+    );
+}

@@ -490,6 +490,8 @@ pub enum Refusal {
     BadFactor,
     /// A failure rate outside 0..=1.
     BadRate,
+    /// `slow` or `flaky` for an agent that is not simulated (its durations and failures are real).
+    NotSimulated(AgentId),
 }
 
 impl Refusal {
@@ -518,6 +520,7 @@ impl Refusal {
             Refusal::TaskDormant(_) => "task_dormant",
             Refusal::BadFactor => "bad_factor",
             Refusal::BadRate => "bad_rate",
+            Refusal::NotSimulated(_) => "not_simulated",
         }
     }
 
@@ -550,6 +553,9 @@ impl Refusal {
             }
             Refusal::BadFactor => "the factor must be a number above 0".into(),
             Refusal::BadRate => "the failure rate must be between 0 and 1".into(),
+            Refusal::NotSimulated(a) => {
+                format!("agent `{}` is not simulated: its durations and failures are real", agent(a))
+            }
         }
     }
 
@@ -579,6 +585,7 @@ impl Refusal {
             "task_dormant" => Refusal::TaskDormant(t?),
             "bad_factor" => Refusal::BadFactor,
             "bad_rate" => Refusal::BadRate,
+            "not_simulated" => Refusal::NotSimulated(a?),
             _ => return None,
         })
     }
@@ -590,7 +597,8 @@ impl Refusal {
             | Refusal::AgentNotDown(a)
             | Refusal::AgentDown(a)
             | Refusal::AgentDraining(a)
-            | Refusal::AgentBusy(a) => (None, Some(a)),
+            | Refusal::AgentBusy(a)
+            | Refusal::NotSimulated(a) => (None, Some(a)),
             Refusal::TaskRunning(t, a) | Refusal::AgentIncapable(t, a) | Refusal::AlreadyOnAgent(t, a) => {
                 (Some(t), Some(a))
             }

@@ -193,7 +193,7 @@ fn build(action: Option<usize>, raw: Raw) -> FaultAction {
 /// two different endpoints, partition groups do not overlap, and a revival follows a crash.
 pub(crate) fn validate(sc: &Scenario, meta: &mut Meta, diag: &mut Diag) {
     let Meta { agent_ids, faults: fault_meta, agents_ok, faults_ok, .. } = meta;
-    let mut known = |name: &str| agent_ids.get(name, |j| &sc.agents[j as usize].id).is_some();
+    let mut find = |name: &str| agent_ids.get(name, |j| &sc.agents[j as usize].id);
     let unknown = |name: &str, what: &str| {
         let others = sc.agents.iter().map(|a| a.id.as_str());
         format!("unknown {what} `{name}`{}", hint(name, others))
@@ -205,8 +205,21 @@ pub(crate) fn validate(sc: &Scenario, meta: &mut Meta, diag: &mut Diag) {
         }
         let key = f.action.key();
         if let Some(name) = f.action.agent() {
-            if !known(name) {
-                diag.push(m.target as usize, format!("faults[{i}].{key}"), unknown(name, "agent"));
+            let path = format!("faults[{i}].{key}");
+            match find(name) {
+                None => diag.push(m.target as usize, path, unknown(name, "agent")),
+                Some(j) if matches!(f.action, FaultAction::Slow { .. } | FaultAction::Flaky { .. }) => {
+                    let kind = &sc.agents[j as usize].kind;
+                    if !kind.is_sim() {
+                        let message = format!(
+                            "`{key}` applies to simulated agents only: `{name}` is a {} agent (its durations and \
+                             failures are real)",
+                            kind.name()
+                        );
+                        diag.push(m.target as usize, path, message);
+                    }
+                }
+                Some(_) => {}
             }
             continue;
         }
@@ -214,7 +227,7 @@ pub(crate) fn validate(sc: &Scenario, meta: &mut Meta, diag: &mut Diag) {
             FaultAction::Drop { link, .. } | FaultAction::Delay { link, .. } => {
                 for (k, name) in link.iter().enumerate() {
                     let path = format!("faults[{i}].{key}[{k}]");
-                    if name != COORDINATOR && !known(name) {
+                    if name != COORDINATOR && find(name).is_none() {
                         let message = unknown(name, "endpoint") + " (an agent id or \"coordinator\")";
                         diag.push(m.names[k] as usize, path, message);
                     } else if k == 1 && link[0] == link[1] {
@@ -233,7 +246,7 @@ pub(crate) fn validate(sc: &Scenario, meta: &mut Meta, diag: &mut Diag) {
                             if g > 0 {
                                 diag.push(pos, path, "the coordinator is always with the first group".into());
                             }
-                        } else if !known(name) {
+                        } else if find(name).is_none() {
                             diag.push(pos, path, unknown(name, "agent"));
                         } else if let Some(first) = group_of.insert(name, g) {
                             diag.push(pos, path, format!("agent `{name}` is already in group {first}"));
@@ -254,7 +267,7 @@ pub(crate) fn validate(sc: &Scenario, meta: &mut Meta, diag: &mut Diag) {
     for i in order {
         let f = &sc.faults[i];
         let name = match &f.action {
-            FaultAction::Crash(n) | FaultAction::Revive(n) | FaultAction::Hang(n) if known(n) => n,
+            FaultAction::Crash(n) | FaultAction::Revive(n) | FaultAction::Hang(n) if find(n).is_some() => n,
             _ => continue, // Unknown agents were reported above (or echo an unreadable agent id).
         };
         // A hung agent is revived like a crashed one.

@@ -227,3 +227,17 @@ fn operator_faults_are_injected_or_refused_with_a_reason() {
     assert_eq!(of(&events, "command_refused").len(), 6);
     assert_rebuilds(&run, &events);
 }
+
+#[test]
+fn slow_and_flaky_are_refused_for_agents_that_are_not_simulated() {
+    let proc_agent = r#"{"id": "p", "capabilities": ["x"], "kind": "process", "command": ["python3", "agent.py"]}"#;
+    let mut run = SimRun::new(scenario("", &[W, proc_agent], T, ""));
+    run.set_fail_on_stall(false);
+    let mut events = Vec::new();
+    let p = AgentId(1);
+    assert_eq!(run.check_operator(OpAction::Slow(p, 2.0)), Err(Refusal::NotSimulated(p)));
+    assert_eq!(run.operator(OpAction::Flaky(p, 0.5), "ops", None, &mut events).unwrap(), Err(Refusal::NotSimulated(p)));
+    assert!(matches!(events.last().unwrap().kind, EventKind::CommandRefused { reason: Refusal::NotSimulated(_), .. }));
+    assert_eq!(run.check_operator(OpAction::Slow(AgentId(0), 2.0)), Ok(()));
+    assert_eq!(run.check_operator(OpAction::Hang(p)), Ok(()), "a process agent can be muted");
+}

@@ -82,6 +82,7 @@ impl SimRun {
     pub(crate) fn check_fault(&self, action: OpAction) -> Result<(), Refusal> {
         match action {
             OpAction::Hang(a) if !self.agents[a.ix()].alive => Err(Refusal::AgentAlreadyDown(a)),
+            OpAction::Slow(a, _) | OpAction::Flaky(a, _) if self.external[a.ix()] => Err(Refusal::NotSimulated(a)),
             OpAction::Partition(a) if !self.agents[a.ix()].alive => Err(Refusal::AgentDown(a)),
             OpAction::Partition(a) if self.net.is_cut_off_by_operator(a) => Err(Refusal::NoChange),
             OpAction::Heal if self.net.is_clear(self.now) => Err(Refusal::NoChange),
