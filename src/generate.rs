@@ -143,6 +143,7 @@ pub fn generate(opts: &GenOptions) -> Result<Scenario, String> {
             allocation: None,
             work: 1.0,
             compensate: None,
+            context: Default::default(),
         })
         .collect();
 
@@ -179,6 +180,8 @@ pub fn generate(opts: &GenOptions) -> Result<Scenario, String> {
         faults: Vec::new(),
         resilience: Default::default(),
         sagas: Vec::new(),
+        context: Default::default(),
+        groups: Vec::new(),
     })
 }
 
@@ -244,8 +247,20 @@ fn dependencies(shape: Shape, n: usize, rng: &mut SplitMix) -> Vec<Vec<u32>> {
 /// `out` needs no buffering and sees few, large writes.
 pub fn write_json(scenario: &Scenario, out: &mut impl Write) -> io::Result<()> {
     // Destructured so that a new field in `Scenario` cannot be forgotten here.
-    let Scenario { name, description, seed, allocation, heartbeat_ms, agents, tasks, faults, resilience, sagas } =
-        scenario;
+    let Scenario {
+        name,
+        description,
+        seed,
+        allocation,
+        heartbeat_ms,
+        agents,
+        tasks,
+        faults,
+        resilience,
+        sagas,
+        context,
+        groups,
+    } = scenario;
     let mut w = BufWriter::with_capacity(1 << 16, out);
     w.write_all(b"{\"name\":")?;
     json(&mut w, name)?;
@@ -264,6 +279,14 @@ pub fn write_json(scenario: &Scenario, out: &mut impl Write) -> io::Result<()> {
     if !sagas.is_empty() {
         w.write_all(b",")?;
         list(&mut w, "sagas", sagas)?;
+    }
+    if *context != crate::scenario::SharedContext::default() {
+        w.write_all(b",\n\"context\":")?;
+        json(&mut w, context)?;
+    }
+    if !groups.is_empty() {
+        w.write_all(b",")?;
+        list(&mut w, "groups", groups)?;
     }
     w.write_all(b"}\n")?;
     w.flush()

@@ -24,6 +24,9 @@ pub struct Report<'a> {
     /// Per saga, its outcome and the compensations that ran (absent without sagas).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub sagas: Vec<SagaReport<'a>>,
+    /// The shared context, for scenarios that use it (or had dead letters).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub context: Option<ContextReport<'a>>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -97,6 +100,70 @@ impl<'a> SagaReport<'a> {
             out.push_str("; no completed step to compensate");
         }
         out
+    }
+}
+
+/// Blackboard, locks, elections and dead letters at the end of the run.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ContextReport<'a> {
+    /// Every key: its final version, value and last writer.
+    pub keys: Vec<KeyReport<'a>>,
+    pub conflicts: u64,
+    pub rejected_writes: u64,
+    pub expired_leases: u64,
+    /// Per lock: the last fencing token granted.
+    pub locks: BTreeMap<&'a str, u64>,
+    pub groups: Vec<GroupReport<'a>>,
+    pub dead_letters: u64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct KeyReport<'a> {
+    pub key: &'a str,
+    pub version: u64,
+    pub value: serde_json::Value,
+    pub writer: Option<&'a str>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct GroupReport<'a> {
+    pub id: &'a str,
+    /// The leader at the end, `null` if the group had none.
+    pub leader: Option<&'a str>,
+    /// The latest term.
+    pub term: u64,
+}
+
+impl<'a> ContextReport<'a> {
+    pub fn of(coord: &'a Coordinator) -> Option<ContextReport<'a>> {
+        let ctx = &coord.state().ctx;
+        let ix = &ctx.index;
+        if ix.keys.is_empty() && ix.locks.is_empty() && ix.groups.is_empty() && ctx.dead_count == 0 {
+            return None;
+        }
+        let keys = ix
+            .keys
+            .iter()
+            .map(|k| {
+                let (value, version) = ctx.board.read(k);
+                let writer = ctx.board.history(k).last().map(|w| w.writer.as_str());
+                KeyReport { key: k, version, value: value.cloned().unwrap_or_default(), writer }
+            })
+            .collect();
+        let groups = ctx
+            .elections
+            .iter()
+            .map(|e| GroupReport { id: e.group(), leader: e.leader().map(|(name, _)| name), term: e.term() })
+            .collect();
+        Some(ContextReport {
+            keys,
+            conflicts: ctx.conflicts,
+            rejected_writes: ctx.rejected_writes,
+            expired_leases: ctx.expired_leases,
+            locks: ix.locks.iter().map(|l| (l.as_str(), ctx.locks.highest_token(l))).collect(),
+            groups,
+            dead_letters: ctx.dead_count,
+        })
     }
 }
 
@@ -299,6 +366,7 @@ impl<'a> Report<'a> {
             messages,
             recovery: Recovery::of(coord),
             sagas: SagaReport::all(coord),
+            context: ContextReport::of(coord),
         }
     }
 
@@ -373,6 +441,20 @@ impl<'a> Report<'a> {
         }
         for saga in self.sagas.iter().take(limit) {
             let _ = writeln!(out, "{}", saga.line());
+        }
+        if let Some(c) = &self.context {
+            let _ = writeln!(
+                out,
+                "\nshared context: {} keys, {} conflicts, {} stale writes rejected, {} lock leases expired, {} dead letters",
+                c.keys.len(),
+                c.conflicts,
+                c.rejected_writes,
+                c.expired_leases,
+                c.dead_letters
+            );
+            for g in &c.groups {
+                let _ = writeln!(out, "group {}: leader {} (term {})", g.id, g.leader.unwrap_or("none"), g.term);
+            }
         }
         let by_type: Vec<String> = self.messages.by_type.iter().map(|(k, v)| format!("{k} {v}")).collect();
         let _ = writeln!(out, "\nmessages: {} total ({})", self.messages.total, by_type.join(", "));

@@ -28,6 +28,8 @@ fn every_bundled_scenario_journal_reads_back_into_the_same_events() {
         "scenarios/crash-storm.json",
         "scenarios/saga-booking.json",
         "scenarios/flaky-network.json",
+        "scenarios/shared-ledger.json",
+        "scenarios/leader-failover.json",
     ] {
         let (run, events, text) = run_with_journal(path, None);
         assert_eq!(text.lines().count(), events.len());

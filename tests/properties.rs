@@ -66,6 +66,7 @@ fn random_scenario(seed: u64, n_tasks: usize, n_agents: usize, n_faults: usize) 
                 allocation: [None, Some(Alloc::BestScore), Some(Alloc::RoundRobin)][r.below(3) as usize],
                 work: 0.5 + r.unit(),
                 compensate: None,
+                context: Default::default(),
             }
         })
         .collect();
@@ -103,6 +104,8 @@ fn random_scenario(seed: u64, n_tasks: usize, n_agents: usize, n_faults: usize) 
         faults,
         resilience: Default::default(),
         sagas: vec![],
+        context: Default::default(),
+        groups: vec![],
     }
 }
 

@@ -198,6 +198,7 @@ fn random_sagas(seed: u64, n_steps: usize) -> Scenario {
         allocation: None,
         work: 0.5 + r.unit(),
         compensate: None,
+        context: Default::default(),
     };
     let mut tasks = vec![task("prep".into(), vec![], &mut r)];
     let mut sagas = vec![SagaSpec { id: "g0".into(), tasks: vec![] }, SagaSpec { id: "g1".into(), tasks: vec![] }];
@@ -228,6 +229,8 @@ fn random_sagas(seed: u64, n_steps: usize) -> Scenario {
         faults: vec![],
         resilience: Default::default(),
         sagas,
+        context: Default::default(),
+        groups: vec![],
     }
 }
 

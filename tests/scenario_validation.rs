@@ -69,7 +69,7 @@ fn unknown_field_is_named_with_a_hint() {
     assert_eq!(
         located(&e),
         ["9:44 tasks[1]: unknown field \"dependson\" (expected one of: id, description, capability, specializations, \
-          depends_on, priority, timeout_ms, retry, allocation, work, compensate); did you mean `depends_on`?"]
+          depends_on, priority, timeout_ms, retry, allocation, work, compensate, reads, writes, on_conflict, locks); did you mean `depends_on`?"]
     );
 }
 
@@ -391,6 +391,17 @@ prop_compose! {
             allocation,
             work,
             compensate: None,
+            // Every third task uses the shared context, so it round-trips too.
+            context: if i % 3 == 1 {
+                switchyard::scenario::TaskContext {
+                    reads: vec!["plan".into()],
+                    writes: vec!["ledger".into(), "plan".into()],
+                    on_conflict: switchyard::scenario::ConflictPolicy::LastWriterWins,
+                    locks: vec!["ledger-file".into()],
+                }
+            } else {
+                Default::default()
+            },
         }
     }
 }
@@ -402,6 +413,7 @@ fn arb_scenario() -> impl Strategy<Value = Scenario> {
             let tasks: Vec<_> = (0..n_tasks).map(arb_task).collect();
             (agents, tasks).prop_map(move |(agents, tasks)| {
                 let victim = agents[0].id.clone();
+                let leader = victim.clone();
                 Scenario {
                     name: name.clone(),
                     description: description.clone(),
@@ -419,6 +431,15 @@ fn arb_scenario() -> impl Strategy<Value = Scenario> {
                         heartbeat_timeout_ms: Some(heartbeat_ms % 10_000),
                         ..Default::default()
                     },
+                    context: switchyard::scenario::SharedContext {
+                        initial: [("ledger".to_string(), serde_json::json!(seed % 100))].into(),
+                        lease_ms: 1 + crash_at,
+                    },
+                    groups: vec![switchyard::scenario::GroupSpec {
+                        id: "leaders".into(),
+                        agents: vec![leader],
+                        lease_ms: 1500,
+                    }],
                 }
             })
         },
@@ -534,6 +555,76 @@ fn compensators_must_stay_out_of_the_workflow() {
             "9:51 tasks[5].compensate: task `lonely` declares compensate but is in no saga",
             "11:62 tasks[7].depends_on[1]: task `refund` is the compensation of `cancel-flight` and cannot be depended on",
             "13:62 sagas[0].tasks[3]: task `refund` is the compensation of `cancel-flight` and cannot be a saga step",
+        ]
+    );
+}
+
+/// A small valid file with `extra` root fields and `task` fields spliced in.
+fn with_context(root: &str, task: &str) -> String {
+    format!(
+        r#"{{"name": "ctx",{root}
+  "agents": [{{"id": "a", "capabilities": ["x"]}}, {{"id": "b", "capabilities": ["x"]}}],
+  "tasks": [{{"id": "t", "capability": "x"{task}}}]}}"#
+    )
+}
+
+#[test]
+fn shared_context_fields_parse_with_their_defaults() {
+    let text = with_context(
+        r#" "context": {"initial": {"ledger": 0, "plan": {"steps": [1, 2.5, "x", null, true]}}, "lease_ms": 700},
+  "groups": [{"id": "leads", "agents": ["b", "a"]}],"#,
+        r#", "reads": ["plan"], "writes": ["ledger"], "on_conflict": "last_writer_wins", "locks": ["file"]"#,
+    );
+    let sc = parse("ok.json", &text).unwrap();
+    assert_eq!(sc.context.lease_ms, 700);
+    assert_eq!(sc.context.initial["plan"], serde_json::json!({"steps": [1, 2.5, "x", null, true]}));
+    assert_eq!((sc.groups[0].agents.clone(), sc.groups[0].lease_ms), (vec!["b".to_string(), "a".into()], 1500));
+    let c = &sc.tasks[0].context;
+    assert_eq!(
+        (c.reads.as_slice(), c.writes.as_slice(), c.locks.as_slice()),
+        (&["plan".to_string()][..], &["ledger".to_string()][..], &["file".to_string()][..])
+    );
+    assert_eq!(c.on_conflict, switchyard::scenario::ConflictPolicy::LastWriterWins);
+    round_trip(&sc);
+    let plain = parse("plain.json", &with_context("", "")).unwrap();
+    assert_eq!(plain.tasks[0].context.on_conflict, switchyard::scenario::ConflictPolicy::Retry);
+    assert_eq!(plain.context.lease_ms, 2000);
+}
+
+#[test]
+fn bad_task_context_fields_are_located() {
+    let text =
+        with_context("", r#", "reads": "plan", "writes": ["k", "", "k"], "on_conflict": "first_wins", "locks": [3]"#);
+    assert_eq!(
+        parse_err(&text),
+        [
+            "3:53 tasks[0].reads: expected an array, found string \"plan\"",
+            "3:77 tasks[0].writes[1]: key name must not be empty",
+            "3:81 tasks[0].writes[2]: key `k` is listed twice",
+            "3:102 tasks[0].on_conflict: unknown conflict policy \"first_wins\" (expected one of: retry, last_writer_wins, escalate)",
+            "3:126 tasks[0].locks[0]: expected a string, found number `3`",
+        ]
+    );
+}
+
+#[test]
+fn bad_context_and_groups_are_located() {
+    let text = with_context(
+        r#" "context": {"initial": [1], "lease_ms": 0},
+  "groups": [{"id": "g", "agents": ["a", "bee", "a"]}, {"id": "g", "agents": [], "lease_ms": -5}, {"agents": ["a"]}],"#,
+        "",
+    );
+    assert_eq!(
+        parse_err(&text),
+        [
+            "1:40 context.initial: expected an object (key → value), found an array",
+            "1:57 context.lease_ms: must be ≥ 1, found 0",
+            "2:42 groups[0].agents[1]: unknown agent `bee`",
+            "2:49 groups[0].agents[2]: agent `a` is listed twice in group `g`",
+            "2:63 groups[1].id: duplicate group id `g` (first defined at line 2, column 21)",
+            "2:78 groups[1].agents: at least one agent is required",
+            "2:94 groups[1].lease_ms: must be ≥ 1, found -5",
+            "2:99 groups[2]: missing required field \"id\"",
         ]
     );
 }

@@ -147,11 +147,31 @@ impl Coordinator {
         // the last event.
         let ev = Event { seq: self.state.next_seq, t_ms: now.max(self.state.now_ms), kind };
         self.state.apply(&self.wf, &ev);
+        // An attempt that ended releases its locks, unless its agent is down (its leases run out).
+        let ended = match ev.kind {
+            _ if self.state.ctx.index.locks.is_empty() => None,
+            EventKind::AttemptSucceeded { task, attempt, .. } | EventKind::AttemptTimedOut { task, attempt, .. } => {
+                Some((task, attempt))
+            }
+            EventKind::AttemptFailed { task, attempt, reason, .. }
+                if !matches!(
+                    reason,
+                    AttemptFailure::AgentCrashed | AttemptFailure::AgentLost | AttemptFailure::AgentExited { .. }
+                ) =>
+            {
+                Some((task, attempt))
+            }
+            _ => None,
+        };
         self.events.push(ev);
+        if let Some((task, attempt)) = ended {
+            self.release_locks(now, task, attempt);
+        }
     }
 
     /// Puts a message on the bus: numbers it, records it, and queues it for delivery.
     pub(super) fn send(&mut self, now: u64, to: Endpoint, kind: MsgKind, correlation: Option<u64>, payload: Payload) {
+        let down = matches!(to, Endpoint::Agent(a) if !self.state.agents[a.ix()].alive);
         let msg = Message {
             id: self.state.next_msg_id,
             from: Endpoint::Coordinator,
@@ -161,6 +181,10 @@ impl Coordinator {
             correlation,
             payload,
         };
+        if down {
+            self.dead_letter(now, msg, super::context::DeadReason::ReceiverDown);
+            return;
+        }
         self.emit(now, EventKind::MessageSent { msg });
         self.outbox.push_back(msg);
     }
@@ -180,6 +204,7 @@ impl Coordinator {
         };
         self.emit(now, kind);
         self.send(now, Endpoint::Broadcast, MsgKind::Status, None, Payload::Status(StatusNote::RunStarted));
+        self.elect_vacant(now);
         for i in 0..self.wf.task_count() {
             if self.state.tasks[i].remaining_deps == 0 && !self.state.tasks[i].state.is_dormant() {
                 self.emit(now, EventKind::TaskReady { task: TaskId(i as u32) });
@@ -206,8 +231,14 @@ impl Coordinator {
         }
         if let Payload::Result { task, attempt, error } = msg.payload {
             let t = &self.state.tasks[task.ix()];
-            let current = t.state == TaskState::Running && t.attempts == attempt && t.agent == Some(agent);
+            let current = t.state == TaskState::Running
+                && t.attempts == attempt
+                && t.agent == Some(agent)
+                && self.state.attempt_running(task);
             if !current {
+                if error.is_none() {
+                    self.late_write(now, task, agent, attempt);
+                }
                 self.emit(now, EventKind::LateResultDiscarded { task, agent, attempt });
             } else if let Some(error) = error {
                 let reason = AttemptFailure::Agent(error);
@@ -226,7 +257,7 @@ impl Coordinator {
                     self.give_up(now, task, TaskFailure::NotRetryable { attempts: attempt });
                     self.check_finished(now);
                 }
-            } else {
+            } else if self.commit_writes(now, task, agent, attempt) {
                 let duration_ms = now - self.state.last_attempt(task).map_or(now, |r| r.start_ms);
                 self.emit(now, EventKind::AttemptSucceeded { task, agent, attempt, duration_ms, output });
                 self.check_breaker(now, agent);
@@ -278,6 +309,8 @@ impl Coordinator {
                     tracing::info!("{} {} breaker half-open: one probe allowed", clock(now), self.agent_name(agent));
                     self.emit(now, EventKind::BreakerChanged { agent, state: BreakerState::HalfOpen });
                 }
+                Timer::LockLease { lock, .. } => self.free_lock(now, super::context::LockId(lock), true),
+                Timer::LeaderLease { group, .. } => self.tick_election(now, super::context::GroupId(group)),
             }
         }
         self.dispatch(now);
@@ -311,6 +344,7 @@ impl Coordinator {
     /// An agent is down — it crashed (and someone told us) or went silent (and we noticed): its
     /// running attempts fail and their tasks go back to the ready set, without backoff.
     pub(super) fn take_down(&mut self, now: u64, agent: AgentId, how: Down) {
+        let lost = matches!(how, Down::Lost { .. });
         let reason = match how {
             Down::Crashed(origin) => {
                 tracing::warn!("{} agent {} crashed ({})", clock(now), self.agent_name(agent), origin.name());
@@ -341,8 +375,18 @@ impl Coordinator {
         self.send(now, Endpoint::Broadcast, MsgKind::Status, None, note);
         let running = self.state.agents[agent.ix()].running.clone();
         for task in running {
+            if self.leave_lock_queue(now, task) {
+                // It was waiting for a lock: no attempt ran, it simply goes elsewhere.
+                self.emit(now, EventKind::TaskReassigned { task, from: agent });
+                self.make_ready(now, task);
+                continue;
+            }
             let attempt = self.state.tasks[task.ix()].attempts;
             self.emit(now, EventKind::AttemptFailed { task, agent, attempt, reason });
+            if lost {
+                // It may still be working: tell it to stop. It is down, so this is a dead letter.
+                self.send(now, Endpoint::Agent(agent), MsgKind::Cancel, None, Payload::Cancel { task, attempt });
+            }
             if self.attempts_left(task) > 0 {
                 // Not the task's fault: it goes straight back to the ready set, no backoff.
                 self.emit(now, EventKind::TaskReassigned { task, from: agent });
@@ -378,6 +422,7 @@ impl Coordinator {
         self.emit(now, EventKind::AgentRevived { agent, origin });
         let note = Payload::Status(StatusNote::AgentUp(agent));
         self.send(now, Endpoint::Broadcast, MsgKind::Status, None, note);
+        self.elect_vacant(now);
     }
 
     /// Attempts the task may still start under its retry budget.
@@ -428,7 +473,7 @@ impl Coordinator {
             .count()
     }
 
-    fn retry_or_fail(&mut self, now: u64, task: TaskId) {
+    pub(super) fn retry_or_fail(&mut self, now: u64, task: TaskId) {
         let attempts = self.state.tasks[task.ix()].attempts;
         let policy = &self.scenario.tasks[task.ix()].retry;
         if self.attempts_left(task) == 0 {
@@ -539,12 +584,11 @@ impl Coordinator {
     pub(super) fn assign(&mut self, now: u64, task: TaskId, agent: AgentId, strategy: Option<Strategy>) {
         tracing::debug!("{} {} assigned to {}", clock(now), self.task_name(task), self.agent_name(agent));
         self.emit(now, EventKind::TaskAssigned { task, agent, strategy });
-        let spec = &self.scenario.tasks[task.ix()];
-        let attempt = self.state.tasks[task.ix()].attempts + 1;
-        let deadline_ms = now + spec.timeout_ms;
-        let payload = Payload::Task { task, attempt, deadline_ms, work: spec.work };
-        self.send(now, Endpoint::Agent(agent), MsgKind::TaskRequest, None, payload);
-        self.emit(now, EventKind::AttemptStarted { task, agent, attempt, deadline_ms });
+        if self.state.ctx.index.locks.is_empty() {
+            self.start_attempt(now, task, agent);
+        } else {
+            self.acquire_and_start(now, task, agent);
+        }
     }
 }
 

@@ -4,11 +4,12 @@
 use std::sync::Arc;
 
 use super::bus::{AgentError, Message};
+use super::context::{DeadReason, GroupId, KeyId, LockId};
 use super::faults::{DropCause, LinkFault};
 use super::health::BreakerState;
 use super::ids::{AgentId, TaskId};
 use super::saga::SagaId;
-use crate::scenario::Strategy;
+use crate::scenario::{ConflictPolicy, Strategy};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Event {
@@ -49,6 +50,8 @@ pub enum Origin {
     Operator,
     /// The coordinator noticed by itself (an agent went silent, or spoke again).
     Detected,
+    /// A blackboard write conflicted and the task's `on_conflict` policy escalates.
+    Conflict,
 }
 
 impl Origin {
@@ -57,6 +60,7 @@ impl Origin {
             Origin::Scenario => "scenario",
             Origin::Operator => "operator",
             Origin::Detected => "detected",
+            Origin::Conflict => "conflict",
         }
     }
 }
@@ -75,6 +79,10 @@ pub enum AttemptFailure {
     /// The agent's process ended while the attempt ran (`status` its exit code, `signal` the
     /// signal that killed it).
     AgentExited { status: Option<i32>, signal: Option<i32> },
+    /// The result's blackboard write found a key changed since the attempt read it.
+    WriteConflict,
+    /// The result's write carried a fencing token of a lock the task no longer held.
+    StaleToken,
 }
 
 impl AttemptFailure {
@@ -85,6 +93,8 @@ impl AttemptFailure {
             AttemptFailure::Operator => "operator",
             AttemptFailure::AgentLost => "agent_lost",
             AttemptFailure::AgentExited { .. } => "agent_exited",
+            AttemptFailure::WriteConflict => "write_conflict",
+            AttemptFailure::StaleToken => "stale_token",
         }
     }
 }
@@ -452,6 +462,87 @@ pub enum EventKind {
         compensated: u32,
         failed: u32,
     },
+    // The shared context (see `context.rs`).
+    /// The task, assigned to `agent`, queues for a lock another task holds (`position` 1 is next).
+    LockWaiting {
+        lock: LockId,
+        task: TaskId,
+        agent: AgentId,
+        position: u32,
+    },
+    LockGranted {
+        lock: LockId,
+        task: TaskId,
+        agent: AgentId,
+        token: u64,
+        expires_ms: u64,
+    },
+    LockReleased {
+        lock: LockId,
+        task: TaskId,
+        agent: AgentId,
+        token: u64,
+    },
+    /// The holder was not heard from for the lease: the lock is free (or goes to the next waiter).
+    LockExpired {
+        lock: LockId,
+        task: TaskId,
+        agent: AgentId,
+        token: u64,
+    },
+    /// A waiting task left the queue (its agent went down, or an operator moved it) and its slot.
+    LockWithdrawn {
+        lock: LockId,
+        task: TaskId,
+        agent: AgentId,
+    },
+    /// The versions of the task's keys when its attempt started.
+    ContextRead {
+        task: TaskId,
+        agent: AgentId,
+        attempt: u32,
+        versions: Arc<[(KeyId, u64)]>,
+    },
+    ContextWritten {
+        key: KeyId,
+        task: TaskId,
+        agent: AgentId,
+        version: u64,
+        token: Option<u64>,
+        value: Arc<serde_json::Value>,
+    },
+    ContextConflict {
+        key: KeyId,
+        task: TaskId,
+        agent: AgentId,
+        read_version: u64,
+        current_version: u64,
+        policy: ConflictPolicy,
+    },
+    /// A write fenced with a token older than the lock's latest grant.
+    WriteRejected {
+        key: KeyId,
+        task: TaskId,
+        agent: AgentId,
+        lock: LockId,
+        token: u64,
+        current_token: u64,
+    },
+    LeaderElected {
+        group: GroupId,
+        agent: AgentId,
+        term: u64,
+    },
+    /// The leader's lease ran out (it crashed or went silent); a new term follows when possible.
+    LeaderLost {
+        group: GroupId,
+        agent: AgentId,
+        term: u64,
+    },
+    MessageDeadLettered {
+        msg: Message,
+        reason: DeadReason,
+    },
 }
 
 /// Why a command was refused.
@@ -664,6 +755,18 @@ impl EventKind {
             EventKind::SagaFailed { .. } => "saga_failed",
             EventKind::CompensationStarted { .. } => "compensation_started",
             EventKind::SagaCompensated { .. } => "saga_compensated",
+            EventKind::LockWaiting { .. } => "lock_waiting",
+            EventKind::LockGranted { .. } => "lock_granted",
+            EventKind::LockReleased { .. } => "lock_released",
+            EventKind::LockExpired { .. } => "lock_expired",
+            EventKind::LockWithdrawn { .. } => "lock_withdrawn",
+            EventKind::ContextRead { .. } => "context_read",
+            EventKind::ContextWritten { .. } => "context_written",
+            EventKind::ContextConflict { .. } => "context_conflict",
+            EventKind::WriteRejected { .. } => "write_rejected",
+            EventKind::LeaderElected { .. } => "leader_elected",
+            EventKind::LeaderLost { .. } => "leader_lost",
+            EventKind::MessageDeadLettered { .. } => "message_dead_lettered",
         }
     }
 
@@ -687,7 +790,16 @@ impl EventKind {
             | TaskReleased { task }
             | TaskEscalated { task, .. }
             | TaskReopened { task }
-            | CompensationStarted { task, .. } => Some(task),
+            | CompensationStarted { task, .. }
+            | LockWaiting { task, .. }
+            | LockGranted { task, .. }
+            | LockReleased { task, .. }
+            | LockExpired { task, .. }
+            | LockWithdrawn { task, .. }
+            | ContextRead { task, .. }
+            | ContextWritten { task, .. }
+            | ContextConflict { task, .. }
+            | WriteRejected { task, .. } => Some(task),
             OperatorAction { action, .. } => action.task(),
             _ => None,
         }

@@ -2,6 +2,8 @@
 //! pure state machine. See [`Coordinator`] for its inputs and outputs.
 
 pub mod bus;
+pub mod context;
+mod context_ops;
 mod coordinator;
 pub mod event;
 mod external;

@@ -279,10 +279,10 @@ impl Coordinator {
 
     /// Cancels the task's running attempt, if it has one.
     fn interrupt(&mut self, now: u64, task: TaskId) {
-        let rt = &self.state.tasks[task.ix()];
-        if rt.state != TaskState::Running {
+        if self.state.tasks[task.ix()].state != TaskState::Running || self.leave_lock_queue(now, task) {
             return;
         }
+        let rt = &self.state.tasks[task.ix()];
         let (agent, attempt) = (rt.agent.expect("running task has an agent"), rt.attempts);
         let reason = AttemptFailure::Operator;
         self.emit(now, EventKind::AttemptFailed { task, agent, attempt, reason });

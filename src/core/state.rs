@@ -216,6 +216,8 @@ pub struct State {
     priorities: Vec<i64>,
     /// Real agents' outputs of completed tasks (see [`super::output`]).
     pub outputs: super::output::OutputStore,
+    /// Blackboard, locks, elections and dead letters (see `context.rs`).
+    pub ctx: super::context::ContextState,
 }
 
 impl State {
@@ -288,6 +290,7 @@ impl State {
             works: scenario.tasks.iter().map(|t| t.work).collect(),
             priorities: scenario.tasks.iter().map(|t| t.priority).collect(),
             outputs: Default::default(),
+            ctx: super::context::ContextState::new(scenario),
         };
         for a in 0..state.agents.len() {
             state.index_agent(wf, AgentId(a as u32));
@@ -305,7 +308,14 @@ impl State {
         let now = ev.t_ms;
         if let Some(task) = ev.kind.task()
             && self.tasks[task.ix()].state == TaskState::Escalated
-            && !matches!(ev.kind, EventKind::OperatorAction { .. } | EventKind::CommandRefused { .. })
+            && !matches!(
+                ev.kind,
+                EventKind::OperatorAction { .. }
+                    | EventKind::CommandRefused { .. }
+                    | EventKind::WriteRejected { .. }
+                    | EventKind::LockExpired { .. }
+                    | EventKind::LockReleased { .. }
+            )
         {
             self.inbox.retain(|(t, _)| *t != task);
         }
@@ -465,6 +475,18 @@ impl State {
             // Dormant until now: waits for nothing, so it is made ready next (unless held).
             EventKind::CompensationStarted { task, .. } => self.tasks[task.ix()].state = TaskState::Waiting,
             EventKind::SagaCompleted { .. } | EventKind::SagaFailed { .. } | EventKind::SagaCompensated { .. } => {}
+            EventKind::LockWaiting { .. }
+            | EventKind::LockGranted { .. }
+            | EventKind::LockReleased { .. }
+            | EventKind::LockExpired { .. }
+            | EventKind::LockWithdrawn { .. }
+            | EventKind::ContextRead { .. }
+            | EventKind::ContextWritten { .. }
+            | EventKind::ContextConflict { .. }
+            | EventKind::WriteRejected { .. }
+            | EventKind::LeaderElected { .. }
+            | EventKind::LeaderLost { .. }
+            | EventKind::MessageDeadLettered { .. } => self.apply_context(wf, &ev.kind, now),
             EventKind::LateResultDiscarded { .. }
             | EventKind::CommandRefused { .. }
             | EventKind::FaultInjected { .. }
@@ -484,6 +506,9 @@ impl State {
         self.bus.count(msg);
         if let super::bus::Endpoint::Agent(a) = msg.from {
             self.heard_from(a, now);
+            if self.ctx.has_leases() {
+                self.renew_leases(a, now);
+            }
         }
     }
 
@@ -525,6 +550,20 @@ impl State {
         self.index_agent(wf, agent);
     }
 
+    /// Whether the task's latest attempt is still running (a task waiting for a lock has been
+    /// assigned but has no running attempt).
+    pub fn attempt_running(&self, task: TaskId) -> bool {
+        self.last_attempt(task).is_some_and(|r| r.end == AttemptEnd::Running)
+    }
+
+    /// Takes a task that never started its attempt off its agent (it left a lock queue).
+    pub(super) fn free_slot(&mut self, wf: &Workflow, task: TaskId, agent: AgentId) {
+        self.unindex_agent(wf, agent);
+        self.agents[agent.ix()].running.retain(|&r| r != task);
+        self.tasks[task.ix()].state = TaskState::Retrying;
+        self.index_agent(wf, agent);
+    }
+
     /// The latest attempt of a task, if any started.
     pub fn last_attempt(&self, task: TaskId) -> Option<&AttemptRecord> {
         self.attempt_log.get(self.tasks[task.ix()].last_attempt as usize)
@@ -547,7 +586,7 @@ impl State {
         match timer {
             Timer::AttemptDeadline { task, attempt } => {
                 let t = &self.tasks[task.ix()];
-                t.state == TaskState::Running && t.attempts == attempt
+                t.state == TaskState::Running && t.attempts == attempt && self.attempt_running(task)
             }
             Timer::RetryDue { task, attempt } => {
                 let t = &self.tasks[task.ix()];
@@ -560,6 +599,7 @@ impl State {
             Timer::BreakerProbe { agent, at } => {
                 self.agents[agent.ix()].health.breaker == BreakerState::Open { until_ms: at }
             }
+            Timer::LockLease { .. } | Timer::LeaderLease { .. } => self.ctx.timer_is_live(timer),
         }
     }
 
@@ -628,7 +668,7 @@ impl State {
         let avail = &self.avail;
         format!(
             "now={} seq={} msg={} assigned={} term={}/{}/{}/{} retries={}/{} finished={:?} span={} paused={} speed={} inbox={:?}\n\
-             tasks={:?}\nagents={:?}\nready={:?}\navail={:?}\ntimers={:?}\nbus={:?}\nattempts={:?}\noutputs={:?}\n{}",
+             tasks={:?}\nagents={:?}\nready={:?}\navail={:?}\ntimers={:?}\nbus={:?}\nattempts={:?}\noutputs={:?}\n{}\n{}",
             self.now_ms,
             self.next_seq,
             self.next_msg_id,
@@ -652,7 +692,8 @@ impl State {
             self.bus,
             self.attempt_log,
             self.outputs,
-            self.sagas.digest()
+            self.sagas.digest(),
+            self.ctx.digest()
         )
     }
 }

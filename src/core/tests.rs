@@ -32,6 +32,7 @@ pub(super) fn task(id: &str, cap: &str, deps: &[&str]) -> TaskSpec {
         allocation: None,
         work: 1.0,
         compensate: None,
+        context: Default::default(),
     }
 }
 
@@ -47,6 +48,8 @@ pub(super) fn scenario(agents: Vec<AgentSpec>, tasks: Vec<TaskSpec>) -> Scenario
         faults: vec![],
         resilience: Resilience::default(),
         sagas: vec![],
+        context: Default::default(),
+        groups: vec![],
     }
 }
 

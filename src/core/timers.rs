@@ -30,6 +30,16 @@ pub enum Timer {
         agent: super::AgentId,
         at: u64,
     },
+    /// A lock's lease may run out (index of the lock in the context index).
+    LockLease {
+        lock: u32,
+        at: u64,
+    },
+    /// A group leader's lease may run out (index of the group).
+    LeaderLease {
+        group: u32,
+        at: u64,
+    },
 }
 
 /// `(at, seq, timer)`: `seq` makes every entry unique and keeps equal instants in push order.

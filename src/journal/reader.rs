@@ -7,6 +7,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::core::bus::{AgentError, StatusNote};
+use crate::core::context::{ContextIndex, DeadReason, GroupId, KeyId, LockId};
 use crate::core::event::{AttemptFailure, InjectedFault, OpAction, Refusal, Resolution, TaskFailure};
 use crate::core::faults::{DropCause, LinkFault};
 use crate::core::health::BreakerState;
@@ -14,7 +15,7 @@ use crate::core::output::intern;
 use crate::core::{
     AgentId, Endpoint, Event, EventKind, Message, MsgKind, Origin, Outcome, Output, Payload, SagaId, TaskId,
 };
-use crate::scenario::{Scenario, Strategy};
+use crate::scenario::{ConflictPolicy, Scenario, Strategy};
 
 /// A journal line that could not be understood.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,6 +44,7 @@ struct Resolver<'a> {
     agents: HashMap<&'a str, u32>,
     agent_names: Vec<&'a str>,
     sagas: HashMap<&'a str, u32>,
+    ctx: ContextIndex,
 }
 
 type R<T> = Result<T, String>;
@@ -128,6 +130,7 @@ impl<'a> Resolver<'a> {
             "scenario" => Ok(Origin::Scenario),
             "operator" => Ok(Origin::Operator),
             "detected" => Ok(Origin::Detected),
+            "conflict" => Ok(Origin::Conflict),
             other => Err(format!("unknown origin `{other}`")),
         }
     }
@@ -221,6 +224,8 @@ impl<'a> Resolver<'a> {
                     "agent_crashed" => AttemptFailure::AgentCrashed,
                     "operator" => AttemptFailure::Operator,
                     "agent_lost" => AttemptFailure::AgentLost,
+                    "write_conflict" => AttemptFailure::WriteConflict,
+                    "stale_token" => AttemptFailure::StaleToken,
                     "agent_exited" => {
                         let (status, signal) = exit_of(v);
                         AttemptFailure::AgentExited { status, signal }
@@ -369,9 +374,101 @@ impl<'a> Resolver<'a> {
                 compensated: self.u32(v, "compensated")?,
                 failed: self.u32(v, "failed")?,
             },
-            other => return Err(format!("unknown event kind `{other}`")),
+            other => self.context_event(other, v)?,
         };
         Ok(Event { seq, t_ms, kind })
+    }
+
+    fn key(&self, v: &Value, field: &str) -> R<KeyId> {
+        let name = self.str(v, field)?;
+        self.ctx.key_id(name).ok_or_else(|| format!("unknown blackboard key `{name}`"))
+    }
+    fn lock(&self, v: &Value) -> R<LockId> {
+        let name = self.str(v, "resource")?;
+        self.ctx.lock_id(name).ok_or_else(|| format!("unknown lock `{name}`"))
+    }
+    fn group(&self, v: &Value) -> R<GroupId> {
+        let name = self.str(v, "group")?;
+        self.ctx.group_id(name).ok_or_else(|| format!("unknown group `{name}`"))
+    }
+
+    /// The shared-context kinds (see `core::context`).
+    fn context_event(&self, kind: &str, v: &Value) -> R<EventKind> {
+        let (t, a) = (|| self.task(v, "task"), || self.agent(v, "agent"));
+        Ok(match kind {
+            "lock_waiting" => EventKind::LockWaiting {
+                lock: self.lock(v)?,
+                task: t()?,
+                agent: a()?,
+                position: self.u32(v, "position")?,
+            },
+            "lock_granted" => EventKind::LockGranted {
+                lock: self.lock(v)?,
+                task: t()?,
+                agent: a()?,
+                token: self.u64(v, "token")?,
+                expires_ms: self.u64(v, "expires_ms")?,
+            },
+            "lock_released" => {
+                EventKind::LockReleased { lock: self.lock(v)?, task: t()?, agent: a()?, token: self.u64(v, "token")? }
+            }
+            "lock_expired" => {
+                EventKind::LockExpired { lock: self.lock(v)?, task: t()?, agent: a()?, token: self.u64(v, "token")? }
+            }
+            "lock_withdrawn" => EventKind::LockWithdrawn { lock: self.lock(v)?, task: t()?, agent: a()? },
+            "context_read" => {
+                let map = self.field(v, "versions")?.as_object().ok_or("`versions` must be an object")?;
+                let mut versions = Vec::with_capacity(map.len());
+                for (k, n) in map {
+                    let key = self.ctx.key_id(k).ok_or_else(|| format!("unknown blackboard key `{k}`"))?;
+                    versions.push((key, n.as_u64().ok_or("a version must be a non-negative integer")?));
+                }
+                versions.sort();
+                EventKind::ContextRead {
+                    task: t()?,
+                    agent: a()?,
+                    attempt: self.u32(v, "attempt")?,
+                    versions: versions.into(),
+                }
+            }
+            "context_written" => EventKind::ContextWritten {
+                key: self.key(v, "key")?,
+                task: t()?,
+                agent: a()?,
+                version: self.u64(v, "version")?,
+                token: if v.get("token").is_some() { Some(self.u64(v, "token")?) } else { None },
+                value: Arc::new(self.field(v, "value")?.clone()),
+            },
+            "context_conflict" => {
+                let p = self.str(v, "policy")?;
+                EventKind::ContextConflict {
+                    key: self.key(v, "key")?,
+                    task: t()?,
+                    agent: a()?,
+                    read_version: self.u64(v, "read_version")?,
+                    current_version: self.u64(v, "current_version")?,
+                    policy: ConflictPolicy::from_name(p).ok_or_else(|| format!("unknown conflict policy `{p}`"))?,
+                }
+            }
+            "write_rejected" => EventKind::WriteRejected {
+                key: self.key(v, "key")?,
+                task: t()?,
+                agent: a()?,
+                lock: self.lock(v)?,
+                token: self.u64(v, "token")?,
+                current_token: self.u64(v, "current_token")?,
+            },
+            "leader_elected" => {
+                EventKind::LeaderElected { group: self.group(v)?, agent: a()?, term: self.u64(v, "term")? }
+            }
+            "leader_lost" => EventKind::LeaderLost { group: self.group(v)?, agent: a()?, term: self.u64(v, "term")? },
+            "message_dead_lettered" => {
+                let r = self.str(v, "reason")?;
+                let reason = DeadReason::from_name(r).ok_or_else(|| format!("unknown dead-letter reason `{r}`"))?;
+                EventKind::MessageDeadLettered { msg: self.message(v)?, reason }
+            }
+            other => return Err(format!("unknown event kind `{other}`")),
+        })
     }
 
     fn message(&self, v: &Value) -> R<Message> {
@@ -426,6 +523,7 @@ pub fn read_journal(scenario: &Scenario, text: &str) -> Result<Vec<Event>, Journ
         agents: scenario.agents.iter().enumerate().map(|(i, a)| (a.id.as_str(), i as u32)).collect(),
         agent_names: scenario.agents.iter().map(|a| a.id.as_str()).collect(),
         sagas: scenario.sagas.iter().enumerate().map(|(i, s)| (s.id.as_str(), i as u32)).collect(),
+        ctx: ContextIndex::new(scenario),
     };
     let mut events = Vec::new();
     for (i, line) in text.lines().enumerate() {

@@ -20,6 +20,7 @@ pub struct Names {
     plain_tasks: Vec<String>,
     plain_agents: Vec<String>,
     capabilities: Vec<String>,
+    ctx: std::sync::Arc<crate::core::context::ContextIndex>,
 }
 
 impl Names {
@@ -36,6 +37,7 @@ impl Names {
             plain_tasks: scenario.tasks.iter().map(|t| t.id.clone()).collect(),
             plain_agents: scenario.agents.iter().map(|a| a.id.clone()).collect(),
             capabilities: scenario.tasks.iter().map(|t| t.capability.clone()).collect(),
+            ctx: std::sync::Arc::new(crate::core::context::ContextIndex::new(scenario)),
         }
     }
 }
@@ -148,6 +150,8 @@ pub fn encode(ev: &Event, names: &Names, out: &mut Vec<u8>) {
                 crate::core::event::AttemptFailure::AgentCrashed => text(out, "reason", "agent_crashed"),
                 crate::core::event::AttemptFailure::Operator => text(out, "reason", "operator"),
                 crate::core::event::AttemptFailure::AgentLost => text(out, "reason", "agent_lost"),
+                r @ (crate::core::event::AttemptFailure::WriteConflict
+                | crate::core::event::AttemptFailure::StaleToken) => text(out, "reason", r.text()),
             }
         }
         EventKind::AttemptTimedOut { task: t, agent: a, attempt, timeout_ms } => {
@@ -324,8 +328,115 @@ pub fn encode(ev: &Event, names: &Names, out: &mut Vec<u8>) {
             num(out, "compensated", compensated as u64);
             num(out, "failed", failed as u64);
         }
+        ref k => encode_context(k, names, out),
     }
     out.push(b'}');
+}
+
+/// The shared-context kinds (see `core::context`), field for field as `scenarios/JOURNAL.md` lists them.
+fn encode_context(kind: &EventKind, names: &Names, out: &mut Vec<u8>) {
+    let ix = &names.ctx;
+    let field = |out: &mut Vec<u8>, key: &str| {
+        out.extend_from_slice(b",\"");
+        out.extend_from_slice(key.as_bytes());
+        out.extend_from_slice(b"\":");
+    };
+    let text = |out: &mut Vec<u8>, key: &str, v: &str| {
+        field(out, key);
+        push_str(out, v);
+    };
+    let num = |out: &mut Vec<u8>, key: &str, v: u64| {
+        field(out, key);
+        push_u64(out, v);
+    };
+    let task = |out: &mut Vec<u8>, t: crate::core::TaskId| {
+        field(out, "task");
+        out.extend_from_slice(&names.tasks[t.ix()]);
+    };
+    let agent = |out: &mut Vec<u8>, a: crate::core::AgentId| {
+        field(out, "agent");
+        out.extend_from_slice(&names.agents[a.ix()]);
+    };
+    match *kind {
+        EventKind::LockWaiting { lock, task: t, agent: a, position } => {
+            text(out, "resource", ix.lock(lock));
+            task(out, t);
+            agent(out, a);
+            num(out, "position", position as u64);
+        }
+        EventKind::LockGranted { lock, task: t, agent: a, token, expires_ms } => {
+            text(out, "resource", ix.lock(lock));
+            task(out, t);
+            agent(out, a);
+            num(out, "token", token);
+            num(out, "expires_ms", expires_ms);
+        }
+        EventKind::LockReleased { lock, task: t, agent: a, token }
+        | EventKind::LockExpired { lock, task: t, agent: a, token } => {
+            text(out, "resource", ix.lock(lock));
+            task(out, t);
+            agent(out, a);
+            num(out, "token", token);
+        }
+        EventKind::LockWithdrawn { lock, task: t, agent: a } => {
+            text(out, "resource", ix.lock(lock));
+            task(out, t);
+            agent(out, a);
+        }
+        EventKind::ContextRead { task: t, agent: a, attempt, ref versions } => {
+            task(out, t);
+            agent(out, a);
+            num(out, "attempt", attempt as u64);
+            field(out, "versions");
+            out.push(b'{');
+            for (i, &(k, v)) in versions.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                push_str(out, ix.key(k));
+                out.push(b':');
+                push_u64(out, v);
+            }
+            out.push(b'}');
+        }
+        EventKind::ContextWritten { key, task: t, agent: a, version, token, ref value } => {
+            text(out, "key", ix.key(key));
+            task(out, t);
+            agent(out, a);
+            num(out, "version", version);
+            if let Some(token) = token {
+                num(out, "token", token);
+            }
+            field(out, "value");
+            out.extend_from_slice(value.to_string().as_bytes());
+        }
+        EventKind::ContextConflict { key, task: t, agent: a, read_version, current_version, policy } => {
+            text(out, "key", ix.key(key));
+            task(out, t);
+            agent(out, a);
+            num(out, "read_version", read_version);
+            num(out, "current_version", current_version);
+            text(out, "policy", policy.name());
+        }
+        EventKind::WriteRejected { key, task: t, agent: a, lock, token, current_token } => {
+            text(out, "key", ix.key(key));
+            task(out, t);
+            agent(out, a);
+            text(out, "resource", ix.lock(lock));
+            num(out, "token", token);
+            num(out, "current_token", current_token);
+        }
+        EventKind::LeaderElected { group, agent: a, term } | EventKind::LeaderLost { group, agent: a, term } => {
+            text(out, "group", ix.group(group));
+            agent(out, a);
+            num(out, "term", term);
+        }
+        EventKind::MessageDeadLettered { msg, reason } => {
+            encode_message(&msg, names, out);
+            text(out, "reason", reason.name());
+        }
+        _ => {}
+    }
 }
 
 /// The parameters of an operator action beyond its task and agent.

@@ -9,6 +9,7 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashSet};
 use std::io;
 
+use crate::core::context::DeadReason;
 use crate::core::event::InjectedFault;
 use crate::core::{AgentId, Coordinator, Endpoint, Event, Message, MsgKind, OpAction, Payload, Refusal, TaskId};
 use crate::rng;
@@ -51,6 +52,12 @@ struct SimAgent {
     slow_factor: f64,
     /// Replaces the profile's failure rate (a `flaky` fault).
     failure_rate: Option<f64>,
+    /// Hung (not crashed): it neither heartbeats nor answers, but keeps what it was doing. When it
+    /// is revived it answers late with the replies it was holding (`parked`, mail slots) and reads
+    /// the messages that reached it meanwhile (`inbox`).
+    hung: bool,
+    parked: Vec<usize>,
+    inbox: Vec<Message>,
 }
 
 pub struct SimRun {
@@ -183,7 +190,7 @@ impl SimRun {
         if accepted.is_ok() {
             match action {
                 OpAction::Crash(a) => self.sim_crash(a.ix()),
-                OpAction::Revive(a) => self.agents[a.ix()].alive = true,
+                OpAction::Revive(a) => self.heal(a.ix()),
                 _ => self.operator_fault(action),
             }
             if !self.coord.is_finished() && self.stopped {
@@ -252,10 +259,49 @@ impl SimRun {
 
     fn sim_crash(&mut self, agent: usize) {
         let a = &mut self.agents[agent];
-        if a.alive {
+        if a.alive || a.hung {
             a.alive = false;
+            a.hung = false;
             a.epoch += 1;
             a.cancelled.clear();
+            a.inbox.clear();
+            for slot in a.parked.drain(..) {
+                self.mail[slot] = None;
+                self.free_mail.push(slot);
+            }
+        }
+    }
+
+    /// The agent stops without dying: see [`SimAgent::hung`].
+    pub(super) fn sim_hang(&mut self, agent: usize) {
+        let a = &mut self.agents[agent];
+        if a.alive {
+            a.alive = false;
+            a.hung = true;
+        }
+    }
+
+    /// A crashed agent comes back empty-handed; a hung one catches up: it reads what reached it
+    /// (requests past their deadline are dead letters, `expired`), then sends the replies it held.
+    pub(super) fn heal(&mut self, agent: usize) {
+        let a = &mut self.agents[agent];
+        a.alive = true;
+        if !std::mem::take(&mut a.hung) {
+            return;
+        }
+        let (inbox, parked) = (std::mem::take(&mut a.inbox), std::mem::take(&mut a.parked));
+        for msg in inbox {
+            match msg.payload {
+                Payload::Task { deadline_ms, .. } if deadline_ms <= self.now => {
+                    self.coord.handle_undeliverable(self.now, msg, DeadReason::Expired)
+                }
+                _ => self.deliver(AgentId(agent as u32), msg),
+            }
+        }
+        let epoch = self.agents[agent].epoch;
+        for slot in parked {
+            let priority = self.mail[slot].map_or(0, |m| m.priority);
+            self.schedule(self.now, priority, Due::Reply { agent: agent as u32, epoch, msg: slot });
         }
     }
 
@@ -358,6 +404,11 @@ impl SimRun {
         match due {
             Due::Reply { agent, epoch, msg } => {
                 self.pending -= 1;
+                let a = &mut self.agents[agent as usize];
+                if a.hung && a.epoch == epoch {
+                    a.parked.push(msg);
+                    return;
+                }
                 let message = self.mail[msg].take().expect("reply stored");
                 self.free_mail.push(msg);
                 let a = &mut self.agents[agent as usize];
@@ -445,6 +496,9 @@ impl SimRun {
         }
         let a = &mut self.agents[agent.ix()];
         if !a.alive {
+            if a.hung {
+                a.inbox.push(msg);
+            }
             return;
         }
         match msg.payload {

@@ -335,20 +335,25 @@ impl<'a, 'd> Decoder<'a, 'd> {
     }
 
     pub(crate) fn strategy(&mut self) -> R<Option<Strategy>> {
+        self.choice("allocation strategy", &Strategy::ALL, Strategy::name)
+    }
+
+    /// One of `all`, by its `name`; an unknown name is reported with the list and a hint.
+    pub(crate) fn choice<T: Copy>(&mut self, what: &str, all: &[T], name: fn(T) -> &'static str) -> R<Option<T>> {
         let (kind, at) = self.lx.peek()?;
         if kind != Kind::String {
             self.mismatch("a string", kind, at)?;
             return Ok(None);
         }
-        let name = self.lx.string()?;
-        if let Some(s) = Strategy::from_name(name) {
-            return Ok(Some(s));
+        let given = self.lx.string()?;
+        if let Some(&x) = all.iter().find(|&&x| name(x) == given) {
+            return Ok(Some(x));
         }
-        let names = Strategy::ALL.map(Strategy::name);
+        let names: Vec<&str> = all.iter().map(|&x| name(x)).collect();
         let message = format!(
-            "unknown allocation strategy {name:?} (expected one of: {}){}",
+            "unknown {what} {given:?} (expected one of: {}){}",
             names.join(", "),
-            hint(name, names)
+            hint(given, names.iter().copied())
         );
         self.problem(at, message);
         Ok(None)

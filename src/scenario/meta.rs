@@ -85,4 +85,7 @@ pub(crate) struct Meta {
     pub tasks_ok: bool,
     /// Every fault's time and agent were read cleanly (needed to order crashes and revivals).
     pub faults_ok: bool,
+    /// Offsets of each group's id (`NONE` if unreadable) and agents.
+    pub group_ids: Vec<u32>,
+    pub groups: Vec<super::shared::GroupMeta>,
 }

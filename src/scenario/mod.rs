@@ -22,6 +22,7 @@ mod meta;
 mod number;
 mod sagas;
 mod schema;
+mod shared;
 pub mod types;
 mod validate;
 mod window;

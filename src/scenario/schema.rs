@@ -27,6 +27,8 @@ const ROOT_FIELDS: &[&str] = &[
     "faults",
     "resilience",
     "sagas",
+    "context",
+    "groups",
 ];
 const DEFAULTS_FIELDS: &[&str] = &["timeout_ms", "priority", "retry"];
 const AGENT_FIELDS: &[&str] = &[
@@ -64,6 +66,11 @@ const TASK_FIELDS: &[&str] = &[
     "allocation",
     "work",
     "compensate",
+    // 11 and on: decoded by `shared::task_context_field`, in this order:
+    "reads",
+    "writes",
+    "on_conflict",
+    "locks",
 ];
 const RETRY_FIELDS: &[&str] = &["max_attempts", "backoff_ms", "multiplier", "max_backoff_ms", "jitter"];
 const SAGA_FIELDS: &[&str] = &["id", "tasks"];
@@ -174,6 +181,8 @@ impl Decoder<'_, '_> {
             faults: Vec::new(),
             resilience: Resilience::default(),
             sagas: Vec::new(),
+            context: SharedContext::default(),
+            groups: Vec::new(),
         };
         let mut meta = Meta {
             agents: Vec::new(),
@@ -189,6 +198,8 @@ impl Decoder<'_, '_> {
             agents_ok: true,
             tasks_ok: true,
             faults_ok: true,
+            group_ids: Vec::new(),
+            groups: Vec::new(),
         };
         let mut defaults = Defaults::default();
         let (kind, at) = self.lx.peek()?;
@@ -238,11 +249,13 @@ impl Decoder<'_, '_> {
                     }
                 }
                 9 => sc.resilience = d.resilience()?,
-                _ => {
+                10 => {
                     if d.array(|d| d.saga(&mut sc.sagas, &mut meta))?.is_none() {
                         meta.sagas_ok = false;
                     }
                 }
+                11 => sc.context = d.shared_context()?,
+                _ => drop(d.array(|d| d.group(&mut sc.groups, &mut meta))?),
             }
             Ok(())
         })?;
@@ -434,6 +447,7 @@ impl Decoder<'_, '_> {
             allocation: None,
             work: 1.0,
             compensate: None,
+            context: TaskContext::default(),
         };
         let mut m = TaskMeta { id: NONE, canon: NONE, capability: NONE, specs: NONE, flags: 0 };
         let index = tasks.len();
@@ -492,12 +506,13 @@ impl Decoder<'_, '_> {
                 7 => m.flags |= d.retry()?.apply(&mut t.retry),
                 8 => t.allocation = d.strategy()?,
                 9 => t.work = d.float(Bound::Above(0.0))?.unwrap_or(1.0),
-                _ => {
+                10 => {
                     if let Some((name, at)) = d.string()? {
                         t.compensate = Some(name);
                         meta.compensate.push((index as u32, pos32(at)));
                     }
                 }
+                f => d.task_context_field(f - 11, &mut t.context)?,
             }
             Ok(())
         })?;

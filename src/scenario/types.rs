@@ -50,6 +50,12 @@ pub struct Scenario {
     /// Groups of tasks whose completed steps are compensated if any step fails.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub sagas: Vec<SagaSpec>,
+    /// The shared blackboard's initial keys and the lock lease.
+    #[serde(skip_serializing_if = "SharedContext::is_default")]
+    pub context: SharedContext,
+    /// Groups of agents that elect a leader.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<GroupSpec>,
 }
 
 /// A saga: a declared set of tasks (its steps). When every step has ended and one did not
@@ -187,6 +193,9 @@ pub struct TaskSpec {
     /// The task that undoes this one if its saga fails (a *compensator*: dormant until needed).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub compensate: Option<String>,
+    /// Blackboard keys read and written, the conflict policy and the locks held while running.
+    #[serde(flatten)]
+    pub context: TaskContext,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -311,4 +320,94 @@ impl Serialize for FaultAction {
         }
         m.end()
     }
+}
+
+/// What a task does with the shared context (see `core::context`). All empty for most tasks.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct TaskContext {
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub reads: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub writes: Vec<String>,
+    #[serde(skip_serializing_if = "ConflictPolicy::is_default")]
+    pub on_conflict: ConflictPolicy,
+    /// Named resources the task holds (leased, with fencing tokens) while an attempt runs.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub locks: Vec<String>,
+}
+
+impl TaskContext {
+    /// Whether the task touches the shared context at all (the hot path checks this first).
+    pub fn is_empty(&self) -> bool {
+        self.reads.is_empty() && self.writes.is_empty() && self.locks.is_empty()
+    }
+}
+
+/// What a task does when a write finds the key changed since it read it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConflictPolicy {
+    /// A new attempt with fresh data, right away (it does not use up the retry budget).
+    #[default]
+    Retry,
+    /// Written anyway over the other writer's update (recorded as a conflict).
+    LastWriterWins,
+    /// The task goes to the operator's inbox.
+    Escalate,
+}
+
+impl ConflictPolicy {
+    pub const ALL: [ConflictPolicy; 3] =
+        [ConflictPolicy::Retry, ConflictPolicy::LastWriterWins, ConflictPolicy::Escalate];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ConflictPolicy::Retry => "retry",
+            ConflictPolicy::LastWriterWins => "last_writer_wins",
+            ConflictPolicy::Escalate => "escalate",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<ConflictPolicy> {
+        ConflictPolicy::ALL.into_iter().find(|p| p.name() == name)
+    }
+
+    fn is_default(&self) -> bool {
+        *self == ConflictPolicy::Retry
+    }
+}
+
+/// The root `context` object.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SharedContext {
+    /// Blackboard keys present from the start, each at version 1.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub initial: std::collections::BTreeMap<String, serde_json::Value>,
+    /// Lease of a lock grant; every message from the holder renews it.
+    pub lease_ms: u64,
+}
+
+pub const DEFAULT_LOCK_LEASE_MS: u64 = 2000;
+pub const DEFAULT_GROUP_LEASE_MS: u64 = 1500;
+
+impl Default for SharedContext {
+    fn default() -> Self {
+        SharedContext { initial: Default::default(), lease_ms: DEFAULT_LOCK_LEASE_MS }
+    }
+}
+
+impl SharedContext {
+    fn is_default(&self) -> bool {
+        *self == SharedContext::default()
+    }
+}
+
+/// A group of agents that elects a leader (root `groups`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GroupSpec {
+    pub id: String,
+    /// In order of preference.
+    pub agents: Vec<String>,
+    /// The leader's lease; its heartbeats renew it.
+    pub lease_ms: u64,
 }

@@ -115,6 +115,11 @@ impl Election {
         &self.group
     }
 
+    /// How long a lease lasts without renewal.
+    pub fn lease_ms(&self) -> u64 {
+        self.lease_ms
+    }
+
     pub fn members(&self) -> &[String] {
         &self.members
     }

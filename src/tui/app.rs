@@ -73,6 +73,10 @@ pub enum Popup {
     Help {
         scroll: u16,
     },
+    /// The shared context: blackboard, locks, leaders, dead letters.
+    Context {
+        scroll: u16,
+    },
     Detail {
         sel: Selection,
         scroll: u16,

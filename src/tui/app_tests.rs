@@ -318,6 +318,7 @@ fn every_popup_at_160x45_and_80x24() {
     command(&mut a, "escalate draft");
     let popups = [
         ("help", Popup::Help { scroll: 0 }),
+        ("context", Popup::Context { scroll: 0 }),
         ("detail_task", Popup::Detail { sel: super::panes::Selection::Task(TaskId(1)), scroll: 0 }),
         ("detail_agent", Popup::Detail { sel: super::panes::Selection::Agent(AgentId(1)), scroll: 0 }),
         ("detail_message", Popup::Detail { sel: super::panes::Selection::Message(12), scroll: 0 }),

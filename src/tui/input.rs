@@ -107,6 +107,7 @@ impl App {
                 }
             }
             KeyCode::Char('?') => self.popup = Some(Popup::Help { scroll: 0 }),
+            KeyCode::Char('b') => self.popup = Some(Popup::Context { scroll: 0 }),
             KeyCode::Tab => self.focus = PaneId::ALL[(self.focus.index() + 1) % PaneId::ALL.len()],
             KeyCode::BackTab => {
                 self.focus = PaneId::ALL[(self.focus.index() + PaneId::ALL.len() - 1) % PaneId::ALL.len()]
@@ -192,12 +193,12 @@ impl App {
     fn popup_key(&mut self, key: KeyEvent) {
         let Some(popup) = self.popup.take() else { return };
         match popup {
-            Popup::Help { .. } | Popup::Detail { .. } => match key.code {
+            Popup::Help { .. } | Popup::Detail { .. } | Popup::Context { .. } => match key.code {
                 KeyCode::Up | KeyCode::Char('k') => self.popup = Some(self.scrolled(popup, -1)),
                 KeyCode::Down | KeyCode::Char('j') => self.popup = Some(self.scrolled(popup, 1)),
                 KeyCode::PageUp => self.popup = Some(self.scrolled(popup, -10)),
                 KeyCode::PageDown => self.popup = Some(self.scrolled(popup, 10)),
-                KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q') | KeyCode::Char('?') => {}
+                KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q') | KeyCode::Char('?') | KeyCode::Char('b') => {}
                 _ => self.popup = Some(popup),
             },
             Popup::Confirm { action, reason, preview } => match key.code {
@@ -246,6 +247,9 @@ impl App {
         let apply = |s: u16, max: u16| (s as i32 + delta).clamp(0, max as i32) as u16;
         match popup {
             Popup::Help { scroll } => Popup::Help { scroll: apply(scroll, super::ui::help_max_scroll(self.screen)) },
+            Popup::Context { scroll } => {
+                Popup::Context { scroll: apply(scroll, super::panes::context::max_scroll(self.screen, self.coord())) }
+            }
             Popup::Detail { sel, scroll } => {
                 let max = super::panes::detail::max_scroll(self.screen, sel, &self.ctx(true));
                 Popup::Detail { sel, scroll: apply(scroll, max) }

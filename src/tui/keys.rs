@@ -16,6 +16,7 @@ pub const KEY_HELP: &[(&str, &[(&str, &str)])] = &[
             (":", "command line (Tab completes, ↑↓ history)"),
             ("mouse", "click to focus and select; wheel scrolls"),
             ("?", "this help"),
+            ("b", "shared context: keys, locks, leaders"),
             ("q / Ctrl-C", "quit (asks first while the run is active)"),
         ],
     ),

@@ -208,7 +208,7 @@ pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
     Rect { x: area.x + (area.width - w) / 2, y: area.y + (area.height - h) / 2, width: w, height: h }
 }
 
-fn popup_block(title: &str) -> Block<'_> {
+pub(crate) fn popup_block(title: &str) -> Block<'_> {
     Block::new()
         .borders(Borders::ALL)
         .border_type(BorderType::Double)
@@ -227,6 +227,9 @@ fn draw_popup(f: &mut Frame, app: &App) {
             let rect = help_rect(area);
             f.render_widget(Clear, rect);
             f.render_widget(Paragraph::new(lines).block(popup_block("Help — ↑↓ scroll")).scroll((*scroll, 0)), rect);
+        }
+        Popup::Context { scroll } => {
+            super::panes::context::render(f, area, coord, *scroll, popup_block("Shared context — ↑↓ scroll"))
         }
         Popup::Detail { sel, scroll } => {
             let ctx = Ctx { coord, view: &app.sink.view, focused: true, now_ms: app.run.now() };

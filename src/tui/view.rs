@@ -5,6 +5,7 @@
 use std::collections::VecDeque;
 use std::io;
 
+use crate::core::context::DeadReason;
 use crate::core::event::InjectedFault;
 use crate::core::faults::LinkFault;
 use crate::core::{AgentId, Coordinator, Endpoint, Event, EventKind, Message, TaskId};
@@ -20,6 +21,8 @@ pub const LOAD_SAMPLES: usize = 60;
 pub struct MsgRow {
     pub t_ms: u64,
     pub msg: Message,
+    /// The message could not be delivered (a dead letter), and why.
+    pub dead: Option<DeadReason>,
 }
 
 #[derive(Debug, Default)]
@@ -91,7 +94,7 @@ impl View {
                     self.messages.pop_front();
                     self.dropped_messages += 1;
                 }
-                self.messages.push_back(MsgRow { t_ms: ev.t_ms, msg: *msg });
+                self.messages.push_back(MsgRow { t_ms: ev.t_ms, msg: *msg, dead: None });
                 // A one-second sliding window of virtual time, restarted when it is over.
                 if ev.t_ms >= self.window_start_ms + 1_000 {
                     let span = (ev.t_ms - self.window_start_ms).max(1);
@@ -100,6 +103,21 @@ impl View {
                     self.window_count = 0;
                 }
                 self.window_count += 1;
+            }
+            EventKind::MessageDeadLettered { msg, reason } => {
+                // A message that was sent and then expired is marked where it is listed; one that was
+                // never sent (its receiver was down) is listed, marked. Either way ids stay ascending.
+                match self.messages.binary_search_by_key(&msg.id, |r| r.msg.id) {
+                    Ok(i) => self.messages[i].dead = Some(*reason),
+                    Err(i) if i == self.messages.len() => {
+                        if self.messages.len() == MESSAGE_CAPACITY {
+                            self.messages.pop_front();
+                            self.dropped_messages += 1;
+                        }
+                        self.messages.push_back(MsgRow { t_ms: ev.t_ms, msg: *msg, dead: Some(*reason) });
+                    }
+                    Err(_) => {}
+                }
             }
             EventKind::TaskAssigned { task, agent, .. } => self.agent_tasks[agent.ix()].push(*task),
             EventKind::OperatorAction { .. } | EventKind::CommandRefused { .. } => {

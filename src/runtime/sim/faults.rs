@@ -27,7 +27,7 @@ impl SimRun {
             }
             FaultAction::Revive(ref a) => {
                 let Some(a) = agent(a) else { return };
-                self.agents[a.ix()].alive = true;
+                self.heal(a.ix());
                 self.coord.handle_command(now, Command::ReviveAgent(a), Origin::Scenario);
             }
             FaultAction::Hang(ref a) => {
@@ -114,7 +114,7 @@ impl SimRun {
     /// A silent fault on one agent: applied, and recorded for the audit only.
     pub(super) fn inject(&mut self, agent: AgentId, fault: InjectedFault) {
         match fault {
-            InjectedFault::Hang => self.sim_crash(agent.ix()),
+            InjectedFault::Hang => self.sim_hang(agent.ix()),
             InjectedFault::Slow { factor } => self.agents[agent.ix()].slow_factor = factor.max(0.0),
             InjectedFault::Flaky { rate } => self.agents[agent.ix()].failure_rate = Some(rate),
         }

@@ -243,7 +243,9 @@ impl AgentsPane {
         // Numbers never get cut: on a narrow pane the id gives way first (down to 5), then
         // capabilities and the sparkline disappear.
         let fixed_without_id = 1 + 8 + load_w + 5 + 4 + 4 + 6 + 9;
-        let id_want = specs.iter().map(|a| a.id.chars().count()).max().unwrap_or(0).clamp(5, 20);
+        // Group leaders carry `★TERM` after their id (room for it only when there are groups).
+        let star_w = if ctx.coord.scenario().groups.is_empty() { 0 } else { 3 };
+        let id_want = (specs.iter().map(|a| a.id.chars().count()).max().unwrap_or(0) + star_w).clamp(5, 20 + star_w);
         let id_w = id_want.min((inner.width as usize).saturating_sub(fixed_without_id)).max(5);
         let rest = (inner.width as usize).saturating_sub(fixed_without_id + id_w);
         // The sparkline takes what the capabilities leave, and goes first when space is short.
@@ -283,7 +285,10 @@ impl AgentsPane {
             let selected = Some(id) == self.selected;
             let row = Row::new(vec![
                 mark(selected),
-                Cell::from(truncate(&spec.id, id_w)),
+                Cell::from(match ctx.coord.state().ctx.led_by(id).next() {
+                    Some((_, term)) => format!("{} ★{term}", truncate(&spec.id, id_w.saturating_sub(star_w))),
+                    None => truncate(&spec.id, id_w),
+                }),
                 Cell::from(Span::styled(word, style)),
                 Cell::from(bar),
                 Cell::from(truncate(&spec.capabilities.join(","), caps_w)),
@@ -444,6 +449,19 @@ mod tests {
         let fx = crashed();
         let mut pane = AgentsPane::new();
         let term = draw(100, 8, |f| pane.render(f, f.area(), &fx.ctx()));
+        insta::assert_snapshot!(term.backend());
+    }
+
+    #[test]
+    fn the_group_leader_wears_a_star_with_its_term() {
+        // leader-failover at 4.3 s: node-a crashed, node-b hung (not yet given up), node-c leads term 3.
+        let mut fx = Fixture::new("leader-failover");
+        fx.advance(4_300);
+        let mut pane = AgentsPane::new();
+        let term = draw(100, 6, |f| pane.render(f, f.area(), &fx.ctx()));
+        let text = format!("{:?}", term.backend());
+        assert!(text.contains("node-c ★3"), "{text}");
+        assert!(!text.contains("node-b ★"), "{text}");
         insta::assert_snapshot!(term.backend());
     }
 

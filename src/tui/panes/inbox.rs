@@ -27,6 +27,8 @@ pub(super) fn attempt_outcome(end: AttemptEnd) -> (&'static str, Style) {
         AttemptEnd::Failed(AttemptFailure::AgentExited { .. }) => ("agent process exited", Style::new().fg(Color::Red)),
         AttemptEnd::Failed(AttemptFailure::Operator) => ("stopped by an operator", Style::new().fg(Color::Magenta)),
         AttemptEnd::Failed(AttemptFailure::Agent(e)) => (e.text(), Style::new().fg(Color::Red)),
+        AttemptEnd::Failed(AttemptFailure::WriteConflict) => ("write conflict", Style::new().fg(Color::Yellow)),
+        AttemptEnd::Failed(AttemptFailure::StaleToken) => ("stale lock token", Style::new().fg(Color::Red)),
     }
 }
 

@@ -5,6 +5,7 @@
 //! - `agent:NAME` — messages from or to that agent, and broadcasts (which it receives too);
 //! - `type:KIND` — messages of that type (`task_request`, `task_result`, `cancel`, `status`,
 //!   `heartbeat`);
+//! - `dead` — dead letters only (messages that could not be delivered, marked `✗ dead`);
 //! - anything else — a case-insensitive substring of the row as shown.
 //!
 //! Several `agent:` words (or several `type:` words) mean any of them: `type:cancel type:status`.
@@ -38,6 +39,8 @@ struct Filter {
     bad_kinds: Vec<String>,
     /// Lower-cased substrings.
     words: Vec<String>,
+    /// Only dead letters.
+    dead: bool,
 }
 
 impl Filter {
@@ -51,6 +54,8 @@ impl Filter {
                     Some(k) => f.kinds.push(k),
                     None => f.bad_kinds.push(kind.to_string()),
                 }
+            } else if word.eq_ignore_ascii_case("dead") {
+                f.dead = true;
             } else {
                 f.words.push(word.to_ascii_lowercase());
             }
@@ -108,6 +113,11 @@ pub(super) fn kind_style(msg: &Message) -> Style {
         (MsgKind::Status, _) => Style::new().fg(Color::Magenta),
         (MsgKind::Heartbeat, _) => theme::DIM,
     }
+}
+
+/// The mark of a dead letter, before its payload.
+fn dead_mark(r: &MsgRow) -> String {
+    r.dead.map(|why| format!("✗ dead ({}) ", why.name())).unwrap_or_default()
 }
 
 /// Rows known to contain every filter word, so that each frame only examines new messages (a
@@ -200,7 +210,7 @@ impl MessagesPane {
     fn rows(&self, ctx: &Ctx) -> Result<Vec<usize>, String> {
         let f = &self.filter;
         let messages = &ctx.view.messages;
-        if f.agents.is_empty() && f.kinds.is_empty() && f.bad_kinds.is_empty() && f.words.is_empty() {
+        if f.agents.is_empty() && f.kinds.is_empty() && f.bad_kinds.is_empty() && f.words.is_empty() && !f.dead {
             return Ok((0..messages.len()).collect());
         }
         if let Some(bad) = f.bad_kinds.first() {
@@ -232,7 +242,7 @@ impl MessagesPane {
             let kind_ok = f.kinds.is_empty() || f.kinds.contains(&m.kind);
             let agent_ok =
                 agents.is_empty() || m.to == Endpoint::Broadcast || agents.iter().any(|&a| m.from == a || m.to == a);
-            kind_ok && agent_ok
+            kind_ok && agent_ok && (!f.dead || r.dead.is_some())
         };
         Ok((0..messages.len()).filter(|&i| keep(&messages[i])).collect())
     }
@@ -268,6 +278,10 @@ impl MessagesPane {
         }
         if ctx.view.dropped_messages > 0 {
             let _ = write!(note, " · {} dropped", ctx.view.dropped_messages);
+        }
+        let dead = ctx.coord.state().ctx.dead_count;
+        if dead > 0 {
+            let _ = write!(note, " · {dead} dead");
         }
         if !self.follow {
             note.push_str(" · End: follow");
@@ -325,7 +339,10 @@ impl MessagesPane {
                 Cell::from(route),
                 Cell::from(Span::styled(kind, kind_style(&r.msg))),
                 Cell::from(Span::styled(corr, theme::DIM)),
-                Cell::from(truncate(&payload, payload_w)),
+                Cell::from(Span::styled(
+                    truncate(&payload, payload_w),
+                    if r.dead.is_some() { Style::new().fg(Color::Red) } else { Style::new() },
+                )),
             ]);
             if selected { row.style(theme::SELECTED) } else { row }
         });
@@ -368,7 +385,7 @@ fn row_cells(coord: &Coordinator, r: &MsgRow) -> [String; 5] {
         format!("#{}", m.id),
         m.kind.name().to_string(),
         m.correlation.map(|c| format!("#{c}")).unwrap_or_default(),
-        payload_summary(coord, &m.payload),
+        format!("{}{}", dead_mark(r), payload_summary(coord, &m.payload)),
     ]
 }
 
@@ -387,6 +404,7 @@ fn write_row_text(out: &mut String, coord: &Coordinator, r: &MsgRow) {
     if let Some(c) = m.correlation {
         let _ = write!(out, "#{c} ");
     }
+    out.push_str(&dead_mark(r));
     write_payload(out, coord, &m.payload);
 }
 
@@ -406,6 +424,24 @@ mod tests {
 
     fn listed(pane: &MessagesPane, ctx: &Ctx) -> Vec<Message> {
         pane.rows(ctx).unwrap().into_iter().map(|i| ctx.view.messages[i].msg).collect()
+    }
+
+    #[test]
+    fn dead_letters_are_marked_and_filtered() {
+        // leader-failover at 5 s: node-b was given up for silent at 4.4 s and its cancel went nowhere.
+        let mut fx = Fixture::new("leader-failover");
+        fx.advance(5_000);
+        let ctx = fx.ctx();
+        let mut pane = MessagesPane::new();
+        pane.set_filter("dead");
+        let dead = listed(&pane, &ctx);
+        assert_eq!(dead.len(), 1);
+        assert_eq!((dead[0].kind, dead[0].to), (MsgKind::Cancel, Endpoint::Agent(AgentId(1))));
+        pane.set_filter("dead type:heartbeat");
+        assert!(listed(&pane, &ctx).is_empty());
+        pane.set_filter("dead");
+        let term = draw(100, 6, |f| pane.render(f, f.area(), &ctx));
+        insta::assert_snapshot!(term.backend());
     }
 
     #[test]
