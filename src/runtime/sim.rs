@@ -392,11 +392,21 @@ impl SimRun {
     }
 
     fn schedule(&mut self, at: u64, priority: u8, due: Due) {
-        if !matches!(due, Due::Heartbeat(_)) {
+        if !self.is_chatter(due) {
             self.pending += 1;
         }
         self.seq += 1;
         self.queue.push(Reverse((at, 255 - priority, self.seq, due)));
+    }
+
+    /// Heartbeats, also those held up on a delayed link: they go on as long as agents live, so
+    /// they never keep a stalled run going (else a delayed link would make it run forever).
+    fn is_chatter(&self, due: Due) -> bool {
+        match due {
+            Due::Heartbeat(_) => true,
+            Due::Deliver(slot) | Due::Arrive(slot) => self.mail[slot].is_some_and(|m| m.kind == MsgKind::Heartbeat),
+            _ => false,
+        }
     }
 
     fn handle_due(&mut self, due: Due) {
@@ -428,7 +438,9 @@ impl SimRun {
                 self.scenario_fault(i);
             }
             Due::Deliver(slot) | Due::Arrive(slot) => {
-                self.pending -= 1;
+                if !self.is_chatter(due) {
+                    self.pending -= 1;
+                }
                 let message = self.mail[slot].take().expect("message stored");
                 self.free_mail.push(slot);
                 match message.to {

@@ -241,3 +241,19 @@ fn slow_and_flaky_are_refused_for_agents_that_are_not_simulated() {
     assert_eq!(run.check_operator(OpAction::Slow(AgentId(0), 2.0)), Ok(()));
     assert_eq!(run.check_operator(OpAction::Hang(p)), Ok(()), "a process agent can be muted");
 }
+
+#[test]
+fn heartbeats_held_up_on_a_delayed_link_do_not_keep_a_stalled_run_going() {
+    // Only `w` can run `t`, and it crashes for good; `u`'s heartbeats crawl over a delayed link
+    // forever. The run must still see that nothing can change and end (it used to run on).
+    let w =
+        r#"{"id": "w", "capabilities": ["x"], "specializations": ["s"], "profile": {"duration_ms": {"mean": 9000}}}"#;
+    let u = r#"{"id": "u", "capabilities": ["x"]}"#;
+    let t = r#"{"id": "t", "capability": "x", "specializations": ["s"]}"#;
+    let faults = r#"{"at_ms": 0, "delay": ["u", "coordinator"], "delay_ms": 275}, {"at_ms": 500, "crash": "w"}"#;
+    let (run, events) = run_all(scenario(r#""heartbeat_ms": 100,"#, &[w, u], t, faults));
+    assert!(run.is_done());
+    let failed = of(&events, "task_failed");
+    assert_eq!(failed.len(), 1, "the task no live agent can run fails");
+    assert!(events.last().unwrap().t_ms < 10_000, "ended at {}", events.last().unwrap().t_ms);
+}
