@@ -5,6 +5,7 @@
 //! the coordinator: a driver maps these messages to and from the bus.
 
 mod lines;
+pub mod llm;
 pub mod process;
 pub mod protocol;
 

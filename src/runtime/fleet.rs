@@ -14,9 +14,10 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
 
+use super::llm_job::LlmJob;
 use crate::agents::{AgentCommand, AgentOutput, ProcessAgent, ProcessOptions, ToAgent};
 use crate::core::AgentId;
-use crate::scenario::{AgentKind, Scenario};
+use crate::scenario::{AgentKind, LlmSpec, Scenario};
 
 /// Something an agent did, from the task that runs it.
 #[derive(Debug)]
@@ -38,7 +39,7 @@ pub enum ReportKind {
 /// Messages a driver can queue for one agent before it blocks it.
 const QUEUE: usize = 1024;
 
-enum Ctl {
+pub(super) enum Ctl {
     Send(ToAgent),
     Shutdown(Duration, oneshot::Sender<()>),
 }
@@ -54,10 +55,10 @@ struct Handle {
 struct Slot {
     /// How to start it; `None` for agents that are not processes.
     command: Option<AgentCommand>,
+    /// How to reach it, for LLM agents.
+    llm: Option<LlmSpec>,
     id: String,
     capabilities: Vec<String>,
-    /// Why it cannot run at all (an agent kind this driver does not run).
-    unsupported: Option<String>,
     handle: Option<Handle>,
     generation: u32,
     muted: bool,
@@ -67,6 +68,8 @@ pub struct Fleet {
     slots: Vec<Slot>,
     tx: mpsc::Sender<Report>,
     hello_timeout: Duration,
+    /// How often an LLM agent (in-process, so alive by definition) heartbeats; 0: never.
+    heartbeat: Duration,
     /// Reports that came in while waiting for the handshakes, other than their outcome.
     early: Vec<Report>,
 }
@@ -78,7 +81,7 @@ impl Fleet {
             .agents
             .iter()
             .map(|a| {
-                let (command, unsupported) = match &a.kind {
+                let (command, llm) = match &a.kind {
                     AgentKind::Sim => (None, None),
                     AgentKind::Process(p) => {
                         let mut cmd = AgentCommand::new(p.command.iter().cloned());
@@ -86,20 +89,21 @@ impl Fleet {
                         cmd.cwd = p.cwd.as_ref().map(Into::into);
                         (Some(cmd), None)
                     }
-                    AgentKind::Llm(_) => (None, Some("agents of kind \"llm\" are not supported by this build".into())),
+                    AgentKind::Llm(spec) => (None, Some(spec.clone())),
                 };
                 Slot {
                     command,
+                    llm,
                     id: a.id.clone(),
                     capabilities: a.capabilities.clone(),
-                    unsupported,
                     handle: None,
                     generation: 0,
                     muted: false,
                 }
             })
             .collect();
-        (Fleet { slots, tx, hello_timeout, early: Vec::new() }, rx)
+        let heartbeat = Duration::from_millis(scenario.heartbeat_ms);
+        (Fleet { slots, tx, hello_timeout, heartbeat, early: Vec::new() }, rx)
     }
 
     /// Starts every process agent and waits for each to be ready or refused. Returns the refused
@@ -109,9 +113,7 @@ impl Fleet {
         let mut waiting = 0;
         for i in 0..self.slots.len() {
             let agent = AgentId(i as u32);
-            if let Some(why) = &self.slots[i].unsupported {
-                refused.push((agent, why.clone()));
-            } else if self.start(agent) {
+            if self.start(agent) {
                 waiting += 1;
             }
         }
@@ -136,15 +138,24 @@ impl Fleet {
         std::mem::take(&mut self.early)
     }
 
-    /// Starts the agent's process (a new generation); false if it is not a process agent.
+    /// Starts the agent's process or LLM client (a new generation); false for simulated agents.
     fn start(&mut self, agent: AgentId) -> bool {
         let slot = &mut self.slots[agent.ix()];
-        let Some(command) = slot.command.clone() else { return false };
-        slot.generation += 1;
-        slot.muted = false;
         let (ctl, ctl_rx) = mpsc::channel(QUEUE);
         let (kill, kill_rx) = oneshot::channel();
         let pid = Arc::new(AtomicU32::new(0));
+        if let Some(spec) = slot.llm.clone() {
+            slot.generation += 1;
+            slot.muted = false;
+            let job =
+                LlmJob { agent, generation: slot.generation, spec, heartbeat: self.heartbeat, tx: self.tx.clone() };
+            tokio::spawn(job.run(ctl_rx, kill_rx));
+            slot.handle = Some(Handle { ctl, pid, _kill: kill });
+            return true;
+        }
+        let Some(command) = slot.command.clone() else { return false };
+        slot.generation += 1;
+        slot.muted = false;
         let job = Job {
             agent,
             generation: slot.generation,
@@ -213,9 +224,10 @@ impl Fleet {
         self.slots[agent.ix()].handle.is_some()
     }
 
-    /// The agents that are processes.
+    /// The agents that are not simulated (processes and LLM clients).
     pub fn process_agents(&self) -> impl Iterator<Item = AgentId> + '_ {
-        self.slots.iter().enumerate().filter(|(_, s)| s.command.is_some()).map(|(i, _)| AgentId(i as u32))
+        let real = |s: &Slot| s.command.is_some() || s.llm.is_some();
+        self.slots.iter().enumerate().filter(move |(_, s)| real(s)).map(|(i, _)| AgentId(i as u32))
     }
 
     pub fn pids(&self) -> Vec<u32> {

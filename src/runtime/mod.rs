@@ -4,6 +4,7 @@
 
 mod fleet;
 pub mod live;
+mod llm_job;
 mod network;
 pub mod sim;
 pub mod sink;

@@ -1,0 +1,112 @@
+//! An LLM agent's task in a live run: it takes `task` messages like a process agent would and
+//! answers each with one chat request (see [`crate::agents::llm`]), concurrently; `cancel` aborts
+//! the request. Being in-process it is alive by definition, so it heartbeats on the scenario's
+//! interval. It is refused at the start when its API key variable is unset or its endpoint is not
+//! `http://`.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::{AbortHandle, JoinSet};
+
+use super::fleet::{Ctl, Report, ReportKind};
+use crate::agents::llm::{LlmError, chat, output_of, prompt};
+use crate::agents::{AgentOutput, FromAgent, ToAgent};
+use crate::core::AgentId;
+use crate::scenario::LlmSpec;
+
+pub(super) struct LlmJob {
+    pub agent: AgentId,
+    pub generation: u32,
+    pub spec: LlmSpec,
+    /// Zero: no heartbeats.
+    pub heartbeat: Duration,
+    pub tx: mpsc::Sender<Report>,
+}
+
+type Answer = (String, u32, Result<String, LlmError>);
+
+impl LlmJob {
+    fn report(&self, event: ReportKind) -> Report {
+        Report { agent: self.agent, generation: self.generation, event }
+    }
+
+    async fn say(&self, msg: FromAgent) -> bool {
+        self.tx.send(self.report(ReportKind::Output(AgentOutput::Message(msg)))).await.is_ok()
+    }
+
+    pub(super) async fn run(self, mut ctl: mpsc::Receiver<Ctl>, mut kill: oneshot::Receiver<()>) {
+        let api_key = match &self.spec.api_key_env {
+            None => None,
+            Some(var) => match std::env::var(var) {
+                Ok(key) => Some(key),
+                Err(_) => {
+                    let why = format!("the API key variable {var} (api_key_env) is not set");
+                    let _ = self.tx.send(self.report(ReportKind::Refused(why))).await;
+                    return;
+                }
+            },
+        };
+        if !self.spec.base_url.starts_with("http://") {
+            let why = format!("{}: only http:// endpoints are supported (use a local TLS proxy)", self.spec.base_url);
+            let _ = self.tx.send(self.report(ReportKind::Refused(why))).await;
+            return;
+        }
+        if self.tx.send(self.report(ReportKind::Ready)).await.is_err() {
+            return;
+        }
+        let mut inflight: JoinSet<Answer> = JoinSet::new();
+        let mut aborts: HashMap<(String, u32), AbortHandle> = HashMap::new();
+        let period = if self.heartbeat.is_zero() { Duration::from_secs(3600) } else { self.heartbeat };
+        let mut beat = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+        loop {
+            tokio::select! {
+                _ = &mut kill => return,
+                c = ctl.recv() => match c {
+                    Some(Ctl::Send(ToAgent::Task { id, attempt, capability, description, inputs, .. })) => {
+                        let user = prompt(&id, &capability, &description, &inputs);
+                        let (spec, key) = (self.spec.clone(), api_key.clone());
+                        let task = id.clone();
+                        let handle = inflight.spawn(async move {
+                            let answer = chat(&spec, key.as_deref(), &user).await;
+                            (task, attempt, answer)
+                        });
+                        aborts.insert((id, attempt), handle);
+                    }
+                    Some(Ctl::Send(ToAgent::Cancel { task, attempt })) => {
+                        if let Some(h) = aborts.remove(&(task, attempt)) {
+                            h.abort();
+                        }
+                    }
+                    Some(Ctl::Send(_)) => {}
+                    Some(Ctl::Shutdown(_, done)) => {
+                        inflight.abort_all();
+                        let _ = done.send(());
+                        return;
+                    }
+                    None => return,
+                },
+                Some(joined) = inflight.join_next(), if !inflight.is_empty() => {
+                    let Ok((task, attempt, answer)) = joined else { continue }; // aborted
+                    aborts.remove(&(task.clone(), attempt));
+                    let msg = match answer {
+                        Ok(content) => FromAgent::Result { task, attempt, output: output_of(&content) },
+                        Err(e) => {
+                            let (message, retryable) = (e.to_string(), e.retryable());
+                            FromAgent::Error { task, attempt, message, retryable }
+                        }
+                    };
+                    if !self.say(msg).await {
+                        return;
+                    }
+                }
+                _ = beat.tick(), if !self.heartbeat.is_zero() => {
+                    if !self.say(FromAgent::Heartbeat {}).await {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+}

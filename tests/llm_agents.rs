@@ -1,0 +1,183 @@
+//! LLM agents against a real HTTP server on loopback, started by the test (no client mocks):
+//! success, malformed JSON, 500, 429 with Retry-After, 400, and a reply slower than the timeout,
+//! each checked from the journal; inputs reach the prompt; the API key never reaches the journal.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+use switchyard::journal::JournalWriter;
+use switchyard::runtime::{LiveOptions, LiveRun};
+
+const KEY: &str = "sk-test-secret-7f3a";
+
+/// Requests the server saw (head and body as text).
+type Seen = Arc<Mutex<Vec<String>>>;
+
+/// An OpenAI-compatible endpoint whose behaviour the user message picks (`mode:NAME`).
+async fn serve(listener: TcpListener, seen: Seen) {
+    let tries = Arc::new(Mutex::new(0u32));
+    loop {
+        let Ok((mut sock, _)) = listener.accept().await else { return };
+        let (seen, tries) = (seen.clone(), tries.clone());
+        tokio::spawn(async move {
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 4096];
+            // Read the head, then as much body as Content-Length says.
+            let request = loop {
+                let n = sock.read(&mut chunk).await.unwrap_or(0);
+                if n == 0 {
+                    return;
+                }
+                buf.extend_from_slice(&chunk[..n]);
+                let text = String::from_utf8_lossy(&buf).into_owned();
+                if let Some(end) = text.find("\r\n\r\n") {
+                    let len = text[..end]
+                        .lines()
+                        .find_map(|l| l.strip_prefix("Content-Length: "))
+                        .and_then(|v| v.trim().parse::<usize>().ok())
+                        .unwrap_or(0);
+                    if buf.len() >= end + 4 + len {
+                        break text;
+                    }
+                }
+            };
+            seen.lock().unwrap().push(request.clone());
+            let body: Value = serde_json::from_str(&request[request.find("\r\n\r\n").unwrap() + 4..]).unwrap();
+            let user = body["messages"][1]["content"].as_str().unwrap_or_default().to_string();
+            let ok = |content: &str| {
+                let reply = serde_json::json!({"choices": [{"message": {"role": "assistant", "content": content}}]});
+                format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{reply}",
+                    reply.to_string().len()
+                )
+            };
+            let response = if user.contains("mode:ok") {
+                ok("{\"answer\": 42}")
+            } else if user.contains("mode:next") {
+                ok("plain text reply")
+            } else if user.contains("mode:malformed") {
+                "HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nnot json{".to_string()
+            } else if user.contains("mode:500") {
+                "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 4\r\n\r\nboom".to_string()
+            } else if user.contains("mode:400") {
+                "HTTP/1.1 400 Bad Request\r\nContent-Length: 9\r\n\r\nbad model".to_string()
+            } else if user.contains("mode:429") {
+                let first = {
+                    let mut t = tries.lock().unwrap();
+                    *t += 1;
+                    *t == 1
+                };
+                if first {
+                    "HTTP/1.1 429 Too Many Requests\r\nRetry-After: 1\r\nContent-Length: 4\r\n\r\nslow".to_string()
+                } else {
+                    ok("\"after the wait\"")
+                }
+            } else {
+                tokio::time::sleep(Duration::from_secs(3)).await; // mode:slow
+                ok("too late")
+            };
+            let _ = sock.write_all(response.as_bytes()).await;
+            let _ = sock.shutdown().await;
+        });
+    }
+}
+
+#[test]
+fn llm_agents_map_replies_and_failures_onto_the_retry_rules() {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let seen: Seen = Arc::default();
+        tokio::spawn(serve(listener, seen.clone()));
+        // SAFETY: set before any thread of this test reads the environment; no other test uses it.
+        unsafe { std::env::set_var("SWITCHYARD_TEST_LLM_KEY", KEY) };
+        let text = r#"{"name": "llm", "heartbeat_ms": 100,
+          "defaults": {"retry": {"max_attempts": 2, "backoff_ms": 10, "jitter": 0}},
+          "agents": [
+            {"id": "model", "capabilities": ["write"], "kind": "llm", "max_concurrent": 8,
+             "base_url": "http://127.0.0.1:PORT/v1", "model": "tiny", "system": "Answer in JSON.",
+             "api_key_env": "SWITCHYARD_TEST_LLM_KEY", "timeout_ms": 1500}
+          ],
+          "tasks": [
+            {"id": "ok", "capability": "write", "description": "mode:ok"},
+            {"id": "next", "capability": "write", "description": "mode:next", "depends_on": ["ok"]},
+            {"id": "malformed", "capability": "write", "description": "mode:malformed"},
+            {"id": "e500", "capability": "write", "description": "mode:500"},
+            {"id": "e400", "capability": "write", "description": "mode:400"},
+            {"id": "e429", "capability": "write", "description": "mode:429"},
+            {"id": "slow", "capability": "write", "description": "mode:slow"}
+          ]}"#
+        .replace("PORT", &port.to_string());
+        let sc = switchyard::scenario::parse("llm.json", &text).unwrap();
+        let mut run = LiveRun::new(sc, LiveOptions::default());
+        let mut w = JournalWriter::new(Vec::new());
+        tokio::time::timeout(Duration::from_secs(30), run.run(&mut w)).await.expect("the run ends").unwrap();
+        let journal = String::from_utf8(w.into_inner().unwrap()).unwrap();
+        let lines: Vec<Value> = journal.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        let find = |kind: &str, task: &str| -> Vec<&Value> {
+            lines.iter().filter(|l| l["kind"] == kind && l["task"] == task).collect()
+        };
+
+        assert_eq!(find("attempt_succeeded", "ok")[0]["output"], serde_json::json!({"answer": 42}));
+        assert_eq!(find("attempt_succeeded", "next")[0]["output"], "plain text reply");
+        assert_eq!(find("attempt_succeeded", "e429")[0]["output"], "after the wait");
+        assert_eq!(find("attempt_succeeded", "e429")[0]["attempt"], 1, "Retry-After honoured within the attempt");
+        for (task, error) in [("malformed", "malformed reply: not JSON"), ("e500", "HTTP 500: boom"), ("slow", "no reply within 1500 ms")] {
+            let failed = find("attempt_failed", task);
+            assert_eq!(failed.len(), 2, "{task}: retried once");
+            assert!(failed[0]["error"].as_str().unwrap().starts_with(error), "{task}: {}", failed[0]["error"]);
+            assert_eq!(failed[0]["retryable"], true);
+            assert_eq!(find("task_failed", task)[0]["reason"], "attempts_exhausted");
+        }
+        let e400 = find("attempt_failed", "e400");
+        assert_eq!((e400.len(), &e400[0]["retryable"], &e400[0]["error"]), (1, &Value::Bool(false), &"HTTP 400: bad model".into()));
+        assert_eq!(find("task_failed", "e400")[0]["reason"], "not_retryable");
+
+        let seen = seen.lock().unwrap();
+        let next = seen.iter().find(|r| r.contains("mode:next")).unwrap();
+        assert!(next.contains("\\\"answer\\\": 42"), "the dependency's output is in the prompt: {next}");
+        assert!(seen.iter().all(|r| r.contains(&format!("Authorization: Bearer {KEY}")) && r.contains("POST /v1/chat/completions")));
+        assert!(seen.iter().all(|r| r.contains("\"model\":\"tiny\"") && r.contains("Answer in JSON.")));
+        assert!(!journal.contains(KEY), "the API key never reaches the journal");
+        assert!(lines.iter().all(|l| l["kind"] != "agent_lost"), "heartbeats keep it up");
+    });
+}
+
+#[test]
+fn an_llm_agent_without_its_key_or_with_https_is_refused() {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let text = r#"{"name": "refused", "heartbeat_ms": 0,
+          "agents": [
+            {"id": "nokey", "capabilities": ["write"], "kind": "llm", "base_url": "http://127.0.0.1:9/v1",
+             "model": "m", "api_key_env": "SWITCHYARD_TEST_UNSET_KEY"},
+            {"id": "tls", "capabilities": ["write"], "kind": "llm", "base_url": "https://api.example.com/v1", "model": "m"},
+            {"id": "sim", "capabilities": ["write"], "profile": {"duration_ms": {"mean": 10}}}
+          ],
+          "tasks": [{"id": "t", "capability": "write"}]}"#;
+        let sc = switchyard::scenario::parse("refused.json", text).unwrap();
+        let mut run = LiveRun::new(sc, LiveOptions::default());
+        let mut events = Vec::new();
+        run.run(&mut events).await.unwrap();
+        let coord = run.coordinator();
+        let rejected: Vec<String> = events
+            .iter()
+            .filter_map(|e| match &e.kind {
+                switchyard::core::EventKind::AgentRejected { agent, message } => {
+                    Some(format!("{}: {message}", coord.agent_name(*agent)))
+                }
+                _ => None,
+            })
+            .collect();
+        assert_eq!(rejected, [
+            "nokey: the API key variable SWITCHYARD_TEST_UNSET_KEY (api_key_env) is not set",
+            "tls: https://api.example.com/v1: only http:// endpoints are supported (use a local TLS proxy)",
+        ]);
+        assert_eq!(coord.state().finished, Some(switchyard::core::Outcome::Succeeded));
+    });
+}
