@@ -144,6 +144,7 @@ pub fn generate(opts: &GenOptions) -> Result<Scenario, String> {
             work: 1.0,
             compensate: None,
             context: Default::default(),
+            escalation: None,
         })
         .collect();
 
@@ -182,6 +183,7 @@ pub fn generate(opts: &GenOptions) -> Result<Scenario, String> {
         sagas: Vec::new(),
         context: Default::default(),
         groups: Vec::new(),
+        escalation: Vec::new(),
     })
 }
 
@@ -260,6 +262,7 @@ pub fn write_json(scenario: &Scenario, out: &mut impl Write) -> io::Result<()> {
         sagas,
         context,
         groups,
+        escalation,
     } = scenario;
     let mut w = BufWriter::with_capacity(1 << 16, out);
     w.write_all(b"{\"name\":")?;
@@ -287,6 +290,10 @@ pub fn write_json(scenario: &Scenario, out: &mut impl Write) -> io::Result<()> {
     if !groups.is_empty() {
         w.write_all(b",")?;
         list(&mut w, "groups", groups)?;
+    }
+    if !escalation.is_empty() {
+        w.write_all(b",\n")?;
+        list(&mut w, "escalation", escalation)?;
     }
     w.write_all(b"}\n")?;
     w.flush()

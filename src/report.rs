@@ -8,6 +8,7 @@ use serde::Serialize;
 use crate::core::event::TaskFailure;
 use crate::core::state::TaskEnd;
 use crate::core::{Coordinator, MsgKind, TaskId};
+use crate::scenario::TierName;
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Report<'a> {
@@ -184,10 +185,28 @@ pub struct Recovery {
     pub mean_time_to_recovery_ms: Option<u64>,
 }
 
+/// Self-healed tasks by the tier whose attempt completed them. Without a ladder, `retry` means the
+/// completing attempt ran on the agent that first failed, `other_agent` that it did not.
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
 pub struct RecoveryTiers {
     pub retry: u32,
     pub other_agent: u32,
+    pub fallback: u32,
+    pub escalate_to: u32,
+}
+
+impl RecoveryTiers {
+    /// `2 by retry, 1 on another agent`, naming the ladder tiers only when they healed something.
+    pub fn describe(&self) -> String {
+        let mut parts = vec![format!("{} by retry", self.retry), format!("{} on another agent", self.other_agent)];
+        if self.fallback > 0 {
+            parts.push(format!("{} by fallback", self.fallback));
+        }
+        if self.escalate_to > 0 {
+            parts.push(format!("{} escalated to a higher tier", self.escalate_to));
+        }
+        parts.join(", ")
+    }
 }
 
 impl Recovery {
@@ -214,11 +233,19 @@ impl Recovery {
             if t.state != crate::core::TaskState::Completed || t.operator_touched {
                 continue;
             }
+            let ladder = s.ladder.get(crate::core::TaskId(i as u32));
+            if ladder.is_some_and(|l| l.escalated) {
+                continue; // It went to the inbox: not healed by itself.
+            }
             r.recovered += 1;
-            if t.agent == Some(*failed_on) {
-                r.by_tier.retry += 1;
-            } else {
-                r.by_tier.other_agent += 1;
+            let tiers = &mut r.by_tier;
+            match ladder.and_then(|l| l.tier) {
+                Some(TierName::Retry) => tiers.retry += 1,
+                Some(TierName::OtherAgent) => tiers.other_agent += 1,
+                Some(TierName::Fallback) => tiers.fallback += 1,
+                Some(TierName::EscalateTo) => tiers.escalate_to += 1,
+                _ if t.agent == Some(*failed_on) => tiers.retry += 1,
+                _ => tiers.other_agent += 1,
             }
             let done = s.last_attempt(crate::core::TaskId(i as u32)).and_then(|a| a.end_ms).unwrap_or(*failed_at);
             total_ms += done.saturating_sub(*failed_at);
@@ -297,7 +324,11 @@ pub fn end_reason(coord: &Coordinator, task: TaskId) -> Option<String> {
         }
         TaskEnd::Failed(TaskFailure::Operator) => Some("failed by an operator".into()),
         TaskEnd::Failed(TaskFailure::Unresolved) => Some("left in the operator's inbox (headless run)".into()),
-        TaskEnd::Skipped { cause } if cause == task => Some("skipped by an operator".into()),
+        TaskEnd::Failed(TaskFailure::SlaExpired) => Some("its inbox SLA expired (on_expiry: fail)".into()),
+        TaskEnd::Skipped { cause } if cause == task => {
+            let sla = coord.state().ladder.get(task).and_then(|l| l.sla).and_then(|s| s.expired);
+            Some(if sla.is_some() { "skipped when its inbox SLA expired" } else { "skipped by an operator" }.into())
+        }
         TaskEnd::Skipped { cause } => Some(format!("upstream task `{}` failed", coord.task_name(cause))),
     }
 }
@@ -432,8 +463,12 @@ impl<'a> Report<'a> {
             let mttr = r.mean_time_to_recovery_ms.map_or("-".into(), |m| format!("{m} ms"));
             let _ = writeln!(
                 out,
-                "\nhealing: {} failed attempts hit {} tasks; {} recovered without a human ({} by retry, {} on another agent), {} escalated; mean time to recovery {mttr}",
-                r.failures, r.tasks_hit, r.recovered, r.by_tier.retry, r.by_tier.other_agent, r.escalated
+                "\nhealing: {} failed attempts hit {} tasks; {} recovered without a human ({}), {} escalated; mean time to recovery {mttr}",
+                r.failures,
+                r.tasks_hit,
+                r.recovered,
+                r.by_tier.describe(),
+                r.escalated
             );
         }
         if !self.sagas.is_empty() {

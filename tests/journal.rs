@@ -30,6 +30,7 @@ fn every_bundled_scenario_journal_reads_back_into_the_same_events() {
         "scenarios/flaky-network.json",
         "scenarios/shared-ledger.json",
         "scenarios/leader-failover.json",
+        "scenarios/escalation-ladder.json",
     ] {
         let (run, events, text) = run_with_journal(path, None);
         assert_eq!(text.lines().count(), events.len());

@@ -67,6 +67,7 @@ fn random_scenario(seed: u64, n_tasks: usize, n_agents: usize, n_faults: usize) 
                 work: 0.5 + r.unit(),
                 compensate: None,
                 context: Default::default(),
+                escalation: None,
             }
         })
         .collect();
@@ -106,6 +107,7 @@ fn random_scenario(seed: u64, n_tasks: usize, n_agents: usize, n_faults: usize) 
         sagas: vec![],
         context: Default::default(),
         groups: vec![],
+        escalation: vec![],
     }
 }
 

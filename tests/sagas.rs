@@ -199,6 +199,7 @@ fn random_sagas(seed: u64, n_steps: usize) -> Scenario {
         work: 0.5 + r.unit(),
         compensate: None,
         context: Default::default(),
+        escalation: None,
     };
     let mut tasks = vec![task("prep".into(), vec![], &mut r)];
     let mut sagas = vec![SagaSpec { id: "g0".into(), tasks: vec![] }, SagaSpec { id: "g1".into(), tasks: vec![] }];
@@ -231,6 +232,7 @@ fn random_sagas(seed: u64, n_steps: usize) -> Scenario {
         sagas,
         context: Default::default(),
         groups: vec![],
+        escalation: vec![],
     }
 }
 

@@ -6,6 +6,7 @@ use switchyard::scenario::{
     AgentKind, AgentSpec, DurationDist, FaultAction, FaultSpec, Profile, RetryPolicy, Scenario, ScenarioError,
     Strategy as Allocation, TaskSpec, load, parse,
 };
+use switchyard::scenario::{Expiry, Target, Tier};
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/bad").join(name)
@@ -69,7 +70,7 @@ fn unknown_field_is_named_with_a_hint() {
     assert_eq!(
         located(&e),
         ["9:44 tasks[1]: unknown field \"dependson\" (expected one of: id, description, capability, specializations, \
-          depends_on, priority, timeout_ms, retry, allocation, work, compensate, reads, writes, on_conflict, locks); did you mean `depends_on`?"]
+          depends_on, priority, timeout_ms, retry, allocation, work, compensate, reads, writes, on_conflict, locks, escalation); did you mean `depends_on`?"]
     );
 }
 
@@ -402,6 +403,16 @@ prop_compose! {
             } else {
                 Default::default()
             },
+            // Every other task overrides the default ladder: with none at all, or with its own.
+            escalation: match i % 3 {
+                0 => None,
+                1 => Some(Box::new([])),
+                _ => Some(Box::new([
+                    Tier::OtherAgent { limit: None },
+                    Tier::Fallback { target: Target::Capability("code".into()), limit: Some(2) },
+                    Tier::Inbox { sla_ms: None, on_expiry: Expiry::Wait },
+                ])),
+            },
         }
     }
 }
@@ -414,6 +425,12 @@ fn arb_scenario() -> impl Strategy<Value = Scenario> {
             (agents, tasks).prop_map(move |(agents, tasks)| {
                 let victim = agents[0].id.clone();
                 let leader = victim.clone();
+                let escalation = vec![
+                    Tier::Retry { limit: Some(2) },
+                    Tier::EscalateTo { agent: victim.clone(), limit: None },
+                    Tier::Fallback { target: Target::Agent(victim.clone()), limit: Some(1) },
+                    Tier::Inbox { sla_ms: Some(heartbeat_ms % 9_000 + 1), on_expiry: Expiry::Skip },
+                ];
                 Scenario {
                     name: name.clone(),
                     description: description.clone(),
@@ -440,6 +457,7 @@ fn arb_scenario() -> impl Strategy<Value = Scenario> {
                         agents: vec![leader],
                         lease_ms: 1500,
                     }],
+                    escalation,
                 }
             })
         },

@@ -202,7 +202,10 @@ impl Coordinator {
                 if policy == ConflictPolicy::Retry && used <= CONFLICT_RETRY_LIMIT {
                     self.make_ready(now, task);
                 } else {
-                    self.emit(now, EventKind::TaskEscalated { task, origin: Origin::Conflict });
+                    self.emit(
+                        now,
+                        EventKind::TaskEscalated { task, origin: Origin::Conflict, sla_ms: None, context: None },
+                    );
                 }
                 return false;
             }

@@ -273,6 +273,10 @@ impl Coordinator {
     /// Fires every timer due at or before `now` (work timers before the watchdog at equal times).
     pub fn handle_timeout(&mut self, now: u64) {
         loop {
+            // A timer due at the instant the run finished must not add events after `run_finished`.
+            if self.is_finished() {
+                break;
+            }
             let work = self.state.timers.peek().filter(|(at, ..)| *at <= now);
             let watch = self.state.watchdog.peek().filter(|(at, ..)| *at <= now);
             let timer = match (work, watch) {
@@ -311,6 +315,7 @@ impl Coordinator {
                 }
                 Timer::LockLease { lock, .. } => self.free_lock(now, super::context::LockId(lock), true),
                 Timer::LeaderLease { group, .. } => self.tick_election(now, super::context::GroupId(group)),
+                Timer::InboxSla { task, .. } => self.sla_expired(now, task),
             }
         }
         self.dispatch(now);
@@ -387,7 +392,9 @@ impl Coordinator {
                 // It may still be working: tell it to stop. It is down, so this is a dead letter.
                 self.send(now, Endpoint::Agent(agent), MsgKind::Cancel, None, Payload::Cancel { task, attempt });
             }
-            if self.attempts_left(task) > 0 {
+            if self.wf.ladder_of(task).is_some() {
+                self.climb(now, task, Some(agent));
+            } else if self.attempts_left(task) > 0 {
                 // Not the task's fault: it goes straight back to the ready set, no backoff.
                 self.emit(now, EventKind::TaskReassigned { task, from: agent });
                 self.make_ready(now, task);
@@ -474,6 +481,10 @@ impl Coordinator {
     }
 
     pub(super) fn retry_or_fail(&mut self, now: u64, task: TaskId) {
+        if self.wf.ladder_of(task).is_some() {
+            self.climb(now, task, None);
+            return;
+        }
         let attempts = self.state.tasks[task.ix()].attempts;
         let policy = &self.scenario.tasks[task.ix()].retry;
         if self.attempts_left(task) == 0 {
@@ -545,6 +556,9 @@ impl Coordinator {
 
     /// Matches ready tasks with available agents, best ready task first, until no class can move.
     pub(super) fn dispatch(&mut self, now: u64) {
+        // Tasks on an `other_agent` tier whose only free agents already failed them: put back in
+        // their queues once no class can move (they wake when their pool gains an agent).
+        let mut parked: Vec<(usize, i64, u32)> = Vec::new();
         loop {
             let mut best: Option<(i64, Reverse<u32>, usize)> = None;
             let mut i = 0;
@@ -554,7 +568,11 @@ impl Coordinator {
                 let q = &mut self.state.ready[c];
                 while let Some(&(_, Reverse(t))) = q.peek() {
                     let task = &self.state.tasks[t as usize];
-                    if task.state == TaskState::Ready && !task.held {
+                    // A task that climbed its ladder may have left an entry in its former class.
+                    if task.state == TaskState::Ready
+                        && !task.held
+                        && self.state.ladder.class_of(TaskId(t)).is_none_or(|k| k.0 as usize == c)
+                    {
                         break;
                     }
                     q.pop();
@@ -572,11 +590,24 @@ impl Coordinator {
                     }
                 }
             }
-            let Some((_, Reverse(t), c)) = best else { break };
+            let Some((p, Reverse(t), c)) = best else { break };
             self.state.ready[c].pop();
             let pool = self.wf.classes[c].pool.0 as usize;
-            let &(_, agent) = self.state.avail[pool].first().expect("checked non-empty");
-            self.assign(now, TaskId(t), AgentId(agent), Some(self.wf.classes[c].strategy));
+            let agent = if self.state.ladder.avoids_failed(TaskId(t)) {
+                match self.fresh_agent(TaskId(t), pool) {
+                    Some(a) => a,
+                    None => {
+                        parked.push((c, p, t));
+                        continue;
+                    }
+                }
+            } else {
+                AgentId(self.state.avail[pool].first().expect("checked non-empty").1)
+            };
+            self.assign(now, TaskId(t), agent, Some(self.wf.classes[c].strategy));
+        }
+        for (c, p, t) in parked {
+            self.state.ready[c].push((p, Reverse(t)));
         }
     }
 

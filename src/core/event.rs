@@ -9,7 +9,7 @@ use super::faults::{DropCause, LinkFault};
 use super::health::BreakerState;
 use super::ids::{AgentId, TaskId};
 use super::saga::SagaId;
-use crate::scenario::{ConflictPolicy, Strategy};
+use crate::scenario::{ConflictPolicy, Expiry, Strategy, TierName};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Event {
@@ -52,6 +52,8 @@ pub enum Origin {
     Detected,
     /// A blackboard write conflicted and the task's `on_conflict` policy escalates.
     Conflict,
+    /// The task's escalation ladder sent it on (to the inbox).
+    Ladder,
 }
 
 impl Origin {
@@ -61,6 +63,7 @@ impl Origin {
             Origin::Operator => "operator",
             Origin::Detected => "detected",
             Origin::Conflict => "conflict",
+            Origin::Ladder => "ladder",
         }
     }
 }
@@ -114,6 +117,8 @@ pub enum TaskFailure {
     NotRetryable { attempts: u32 },
     /// Headless: it waited in the operator's inbox and no operator can act.
     Unresolved,
+    /// Its inbox SLA ran out and the ladder's `on_expiry` said `fail`.
+    SlaExpired,
 }
 
 impl TaskFailure {
@@ -125,6 +130,7 @@ impl TaskFailure {
             TaskFailure::Operator => "operator",
             TaskFailure::NotRetryable { .. } => "not_retryable",
             TaskFailure::Unresolved => "unresolved",
+            TaskFailure::SlaExpired => "sla_expired",
         }
     }
 }
@@ -392,10 +398,27 @@ pub enum EventKind {
     TaskReleased {
         task: TaskId,
     },
-    /// The task went to the operator's inbox and waits for a resolution.
+    /// The task went to the operator's inbox and waits for a resolution. `sla_ms` starts its SLA
+    /// countdown; `context` (from a ladder) is what the inbox shows of its failures.
     TaskEscalated {
         task: TaskId,
         origin: Origin,
+        sla_ms: Option<u64>,
+        context: Option<Arc<super::ladder::EscalationContext>>,
+    },
+    /// The task moved up its escalation ladder to tier `level`, passing over the tiers between
+    /// that could not apply.
+    TierEntered {
+        task: TaskId,
+        tier: TierName,
+        level: u32,
+        limit: u32,
+        passed: Arc<[TierName]>,
+    },
+    /// The inbox item's SLA ran out; `action` (the ladder's `on_expiry`) follows as its own events.
+    InboxSlaExpired {
+        task: TaskId,
+        action: Expiry,
     },
     /// A failed or skipped task is back in play (an operator retried it or its cause).
     TaskReopened {
@@ -742,6 +765,8 @@ impl EventKind {
             EventKind::TaskHeld { .. } => "task_held",
             EventKind::TaskReleased { .. } => "task_released",
             EventKind::TaskEscalated { .. } => "task_escalated",
+            EventKind::TierEntered { .. } => "tier_entered",
+            EventKind::InboxSlaExpired { .. } => "inbox_sla_expired",
             EventKind::TaskReopened { .. } => "task_reopened",
             EventKind::AgentDraining { .. } => "agent_draining",
             EventKind::RunReopened => "run_reopened",
@@ -790,6 +815,8 @@ impl EventKind {
             | TaskReleased { task }
             | TaskEscalated { task, .. }
             | TaskReopened { task }
+            | TierEntered { task, .. }
+            | InboxSlaExpired { task, .. }
             | CompensationStarted { task, .. }
             | LockWaiting { task, .. }
             | LockGranted { task, .. }

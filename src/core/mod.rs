@@ -10,6 +10,7 @@ mod external;
 pub mod faults;
 pub mod health;
 pub mod ids;
+pub mod ladder;
 mod operator;
 pub mod output;
 pub mod saga;
@@ -40,3 +41,6 @@ mod output_tests;
 
 #[cfg(test)]
 mod saga_tests;
+
+#[cfg(test)]
+mod ladder_tests;

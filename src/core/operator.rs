@@ -242,31 +242,16 @@ impl Coordinator {
                 }
                 self.assign(now, task, agent, None);
             }
-            OpAction::Escalate(task) => self.emit(now, EventKind::TaskEscalated { task, origin: Origin::Operator }),
+            OpAction::Escalate(task) => {
+                let sla_ms = self.inbox_policy(task).and_then(|(sla, _)| sla);
+                self.emit(now, EventKind::TaskEscalated { task, origin: Origin::Operator, sla_ms, context: None })
+            }
             OpAction::Cancel(task) => {
                 self.interrupt(now, task);
                 self.fail_task(now, task, TaskFailure::Cancelled);
                 self.check_finished(now);
             }
-            OpAction::Resolve(task, resolution) => {
-                match resolution {
-                    Resolution::Retry => {
-                        self.emit(now, EventKind::TaskReopened { task });
-                        self.make_ready(now, task);
-                    }
-                    Resolution::Skip => {
-                        self.emit(now, EventKind::TaskSkipped { task, cause: task });
-                        self.skip_downstream(now, task, task);
-                    }
-                    Resolution::Done => {
-                        let attempts = self.state.tasks[task.ix()].attempts;
-                        self.emit(now, EventKind::TaskCompleted { task, agent: None, attempts });
-                        self.release_dependents(now, task);
-                    }
-                    Resolution::Fail => self.fail_task(now, task, TaskFailure::Operator),
-                }
-                self.check_finished(now);
-            }
+            OpAction::Resolve(task, resolution) => self.resolve(now, task, resolution),
             OpAction::Crash(agent) => self.crash_agent(now, agent, Origin::Operator),
             OpAction::Revive(agent) => self.revive_agent(now, agent, Origin::Operator),
             OpAction::Drain(agent) => self.emit(now, EventKind::AgentDraining { agent, origin: Origin::Operator }),
@@ -275,6 +260,27 @@ impl Coordinator {
         }
         self.dispatch(now);
         Ok(())
+    }
+
+    /// Settles an inbox item (an operator's `resolve`, or an SLA's default action).
+    pub(super) fn resolve(&mut self, now: u64, task: TaskId, resolution: Resolution) {
+        match resolution {
+            Resolution::Retry => {
+                self.emit(now, EventKind::TaskReopened { task });
+                self.make_ready(now, task);
+            }
+            Resolution::Skip => {
+                self.emit(now, EventKind::TaskSkipped { task, cause: task });
+                self.skip_downstream(now, task, task);
+            }
+            Resolution::Done => {
+                let attempts = self.state.tasks[task.ix()].attempts;
+                self.emit(now, EventKind::TaskCompleted { task, agent: None, attempts });
+                self.release_dependents(now, task);
+            }
+            Resolution::Fail => self.fail_task(now, task, TaskFailure::Operator),
+        }
+        self.check_finished(now);
     }
 
     /// Cancels the task's running attempt, if it has one.

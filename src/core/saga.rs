@@ -322,7 +322,7 @@ impl Coordinator {
                 self.task_name(task),
                 failure.code()
             );
-            self.emit(now, EventKind::TaskEscalated { task, origin: Origin::Detected });
+            self.emit(now, EventKind::TaskEscalated { task, origin: Origin::Detected, sla_ms: None, context: None });
         } else {
             self.fail_task(now, task, failure);
         }

@@ -212,6 +212,8 @@ pub struct State {
     pub heartbeat_timeout_ms: u64,
     /// Saga membership and progress (empty without sagas).
     pub sagas: Sagas,
+    /// Escalation ladder progress (empty unless the scenario has ladders or inbox SLAs).
+    pub ladder: super::ladder::LadderState,
     works: Vec<f64>,
     priorities: Vec<i64>,
     /// Real agents' outputs of completed tasks (see [`super::output`]).
@@ -287,6 +289,7 @@ impl State {
             health_cfg: scenario.resilience.health,
             heartbeat_timeout_ms: scenario.resilience.heartbeat_timeout(scenario.heartbeat_ms),
             sagas: Sagas::new(scenario),
+            ladder: Default::default(),
             works: scenario.tasks.iter().map(|t| t.work).collect(),
             priorities: scenario.tasks.iter().map(|t| t.priority).collect(),
             outputs: Default::default(),
@@ -311,6 +314,7 @@ impl State {
             && !matches!(
                 ev.kind,
                 EventKind::OperatorAction { .. }
+                    | EventKind::InboxSlaExpired { .. }
                     | EventKind::CommandRefused { .. }
                     | EventKind::WriteRejected { .. }
                     | EventKind::LockExpired { .. }
@@ -330,7 +334,7 @@ impl State {
             }
             EventKind::TaskReady { task } => {
                 self.tasks[task.ix()].state = TaskState::Ready;
-                let class = wf.task_class[task.ix()];
+                let class = self.ladder.class_of(task).unwrap_or(wf.task_class[task.ix()]);
                 self.ready[class.0 as usize].push((self.priorities[task.ix()], Reverse(task.0)));
                 self.mark_dirty(class);
             }
@@ -354,6 +358,7 @@ impl State {
                 self.attempt_log.push(AttemptRecord { task, attempt, agent, start_ms: now, end_ms: None, end, prev });
                 // Same-timeout deadlines share a FIFO: see `timers.rs`.
                 self.timers.push_after(now, deadline_ms - now, Timer::AttemptDeadline { task, attempt });
+                self.ladder.apply(wf, now, &ev.kind, &mut self.timers);
             }
             EventKind::AttemptSucceeded { task, agent, duration_ms, ref output, .. } => {
                 self.outputs.apply(task, output);
@@ -446,6 +451,10 @@ impl State {
                 self.tasks[task.ix()].state = TaskState::Escalated;
                 self.inbox.push((task, now));
                 self.escalations += 1;
+                self.ladder.apply(wf, now, &ev.kind, &mut self.timers);
+            }
+            EventKind::TierEntered { .. } | EventKind::InboxSlaExpired { .. } => {
+                self.ladder.apply(wf, now, &ev.kind, &mut self.timers)
             }
             EventKind::TaskReopened { task } => {
                 let t = &mut self.tasks[task.ix()];
@@ -460,6 +469,7 @@ impl State {
                 t.state = TaskState::Waiting;
                 t.end_reason = None;
                 t.budget_base = t.attempts;
+                self.ladder.apply(wf, now, &ev.kind, &mut self.timers);
             }
             EventKind::RunReopened => self.finished = None,
             EventKind::RunPaused { paused } => self.paused = paused,
@@ -600,6 +610,9 @@ impl State {
                 self.agents[agent.ix()].health.breaker == BreakerState::Open { until_ms: at }
             }
             Timer::LockLease { .. } | Timer::LeaderLease { .. } => self.ctx.timer_is_live(timer),
+            Timer::InboxSla { task, at } => {
+                self.tasks[task.ix()].state == TaskState::Escalated && self.ladder.sla_live(task, at)
+            }
         }
     }
 
@@ -654,11 +667,13 @@ impl State {
         let ready: Vec<Vec<u32>> = self
             .ready
             .iter()
-            .map(|q| {
+            .enumerate()
+            .map(|(c, q)| {
                 let mut v: Vec<u32> = q
                     .iter()
                     .map(|(_, Reverse(t))| *t)
                     .filter(|&t| self.tasks[t as usize].state == TaskState::Ready && !self.tasks[t as usize].held)
+                    .filter(|&t| self.ladder.class_of(TaskId(t)).is_none_or(|k| k.0 as usize == c))
                     .collect();
                 v.sort_unstable();
                 v.dedup();
@@ -668,7 +683,7 @@ impl State {
         let avail = &self.avail;
         format!(
             "now={} seq={} msg={} assigned={} term={}/{}/{}/{} retries={}/{} finished={:?} span={} paused={} speed={} inbox={:?}\n\
-             tasks={:?}\nagents={:?}\nready={:?}\navail={:?}\ntimers={:?}\nbus={:?}\nattempts={:?}\noutputs={:?}\n{}\n{}",
+             tasks={:?}\nagents={:?}\nready={:?}\navail={:?}\ntimers={:?}\nbus={:?}\nattempts={:?}\noutputs={:?}\n{}\n{}\nladder={:?}",
             self.now_ms,
             self.next_seq,
             self.next_msg_id,
@@ -693,7 +708,8 @@ impl State {
             self.attempt_log,
             self.outputs,
             self.sagas.digest(),
-            self.ctx.digest()
+            self.ctx.digest(),
+            self.ladder
         )
     }
 }

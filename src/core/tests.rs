@@ -33,6 +33,7 @@ pub(super) fn task(id: &str, cap: &str, deps: &[&str]) -> TaskSpec {
         work: 1.0,
         compensate: None,
         context: Default::default(),
+        escalation: None,
     }
 }
 
@@ -50,6 +51,7 @@ pub(super) fn scenario(agents: Vec<AgentSpec>, tasks: Vec<TaskSpec>) -> Scenario
         sagas: vec![],
         context: Default::default(),
         groups: vec![],
+        escalation: vec![],
     }
 }
 

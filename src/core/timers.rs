@@ -40,6 +40,11 @@ pub enum Timer {
         group: u32,
         at: u64,
     },
+    /// An inbox item's SLA runs out.
+    InboxSla {
+        task: super::TaskId,
+        at: u64,
+    },
 }
 
 /// `(at, seq, timer)`: `seq` makes every entry unique and keeps equal instants in push order.

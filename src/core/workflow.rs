@@ -53,6 +53,86 @@ pub struct Workflow {
     pub agent_pools: Vec<Vec<PoolId>>,
     /// Number of dependencies of each task.
     pub dep_count: Vec<u32>,
+    /// Compiled escalation ladders (see `ladder.rs`).
+    pub ladders: Vec<super::ladder::Ladder>,
+    /// Each task's index into `ladders` (`NO_LADDER` for none); empty when no task has one.
+    pub task_ladder: Vec<u32>,
+}
+
+/// Builds classes and their pools, sharing one class per key and one pool per candidate set.
+#[derive(Default)]
+pub(super) struct Classes<'s> {
+    class_of: BTreeMap<(&'s str, Vec<&'s str>, Strategy), ClassId>,
+    pinned: BTreeMap<(AgentId, Strategy), ClassId>,
+    set: ClassSet,
+}
+
+#[derive(Default)]
+struct ClassSet {
+    pool_of: BTreeMap<(Vec<AgentId>, Strategy), PoolId>,
+    classes: Vec<SkillClass>,
+    pools: Vec<Pool>,
+    agent_pools: Vec<Vec<PoolId>>,
+}
+
+impl<'s> Classes<'s> {
+    fn new(agents: usize) -> Classes<'s> {
+        let set = ClassSet { agent_pools: vec![Vec::new(); agents], ..ClassSet::default() };
+        Classes { class_of: BTreeMap::new(), pinned: BTreeMap::new(), set }
+    }
+
+    /// The class of tasks needing `cap` and every one of `specs` (sorted, deduplicated).
+    pub(super) fn skill(&mut self, sc: &'s Scenario, cap: &'s str, specs: Vec<&'s str>, strategy: Strategy) -> ClassId {
+        let set = &mut self.set;
+        *self.class_of.entry((cap, specs, strategy)).or_insert_with_key(|(cap, specs, strategy)| {
+            let agents: Vec<AgentId> = sc
+                .agents
+                .iter()
+                .enumerate()
+                .filter(|(_, a)| {
+                    a.capabilities.iter().any(|c| c == cap)
+                        && specs.iter().all(|s| a.specializations.iter().any(|x| x == s))
+                })
+                .map(|(i, _)| AgentId(i as u32))
+                .collect();
+            let specializations = specs.iter().map(|s| s.to_string()).collect();
+            set.add(cap.to_string(), specializations, *strategy, agents)
+        })
+    }
+
+    /// A class served by one agent alone, whatever its capabilities (an escalation target).
+    pub(super) fn pinned(&mut self, sc: &Scenario, agent: AgentId, strategy: Strategy) -> ClassId {
+        let set = &mut self.set;
+        *self
+            .pinned
+            .entry((agent, strategy))
+            .or_insert_with(|| set.add(format!("@{}", sc.agents[agent.ix()].id), Vec::new(), strategy, vec![agent]))
+    }
+}
+
+impl ClassSet {
+    fn add(
+        &mut self,
+        capability: String,
+        specializations: Vec<String>,
+        strategy: Strategy,
+        agents: Vec<AgentId>,
+    ) -> ClassId {
+        let id = ClassId(self.classes.len() as u32);
+        let pools = &mut self.pools;
+        let agent_pools = &mut self.agent_pools;
+        let pool = *self.pool_of.entry((agents.clone(), strategy)).or_insert_with(|| {
+            let pool = PoolId(pools.len() as u32);
+            for a in &agents {
+                agent_pools[a.ix()].push(pool);
+            }
+            pools.push(Pool { strategy, agents: agents.clone(), classes: Vec::new() });
+            pool
+        });
+        self.pools[pool.0 as usize].classes.push(id);
+        self.classes.push(SkillClass { capability, specializations, strategy, agents, pool });
+        id
+    }
 }
 
 impl Workflow {
@@ -75,55 +155,28 @@ impl Workflow {
             dep_count.push(task.depends_on.len() as u32);
         }
 
-        let mut class_of: BTreeMap<(&str, Vec<&str>, Strategy), ClassId> = BTreeMap::new();
-        let mut classes = Vec::new();
+        let mut b = Classes::new(scenario.agents.len());
         let mut task_class = Vec::with_capacity(n);
-        let mut pool_of: BTreeMap<(Vec<AgentId>, Strategy), PoolId> = BTreeMap::new();
-        let mut pools: Vec<Pool> = Vec::new();
-        let mut agent_pools = vec![Vec::new(); scenario.agents.len()];
         for task in &scenario.tasks {
             let strategy = task.allocation.unwrap_or(scenario.allocation);
             let mut specs: Vec<&str> = task.specializations.iter().map(String::as_str).collect();
             specs.sort_unstable();
             specs.dedup();
-            let key = (task.capability.as_str(), specs, strategy);
-            let id = *class_of.entry(key).or_insert_with_key(|(cap, specs, strategy)| {
-                let id = ClassId(classes.len() as u32);
-                let agents: Vec<AgentId> = scenario
-                    .agents
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, a)| {
-                        a.capabilities.iter().any(|c| c == cap)
-                            && specs.iter().all(|s| a.specializations.iter().any(|x| x == s))
-                    })
-                    .map(|(i, _)| AgentId(i as u32))
-                    .collect();
-                let pool = *pool_of.entry((agents.clone(), *strategy)).or_insert_with(|| {
-                    let pool = PoolId(pools.len() as u32);
-                    for a in &agents {
-                        agent_pools[a.ix()].push(pool);
-                    }
-                    pools.push(Pool { strategy: *strategy, agents: agents.clone(), classes: Vec::new() });
-                    pool
-                });
-                pools[pool.0 as usize].classes.push(id);
-                classes.push(SkillClass {
-                    capability: cap.to_string(),
-                    specializations: specs.iter().map(|s| s.to_string()).collect(),
-                    strategy: *strategy,
-                    agents,
-                    pool,
-                });
-                id
-            });
-            task_class.push(id);
+            task_class.push(b.skill(scenario, &task.capability, specs, strategy));
         }
-        Workflow { graph, task_class, classes, pools, agent_pools, dep_count }
+        let (ladders, task_ladder) = super::ladder::compile(scenario, &mut b);
+        let ClassSet { classes, pools, agent_pools, .. } = b.set;
+        Workflow { graph, task_class, classes, pools, agent_pools, dep_count, ladders, task_ladder }
     }
 
     pub fn task_count(&self) -> usize {
         self.task_class.len()
+    }
+
+    /// The task's escalation ladder, if it has one (cheap when no task has any).
+    pub fn ladder_of(&self, task: TaskId) -> Option<&super::ladder::Ladder> {
+        let &l = self.task_ladder.get(task.ix())?;
+        self.ladders.get(l as usize)
     }
 
     /// Tasks that depend directly on `task`.

@@ -11,11 +11,13 @@ use crate::core::context::{ContextIndex, DeadReason, GroupId, KeyId, LockId};
 use crate::core::event::{AttemptFailure, InjectedFault, OpAction, Refusal, Resolution, TaskFailure};
 use crate::core::faults::{DropCause, LinkFault};
 use crate::core::health::BreakerState;
+use crate::core::ladder::{AttemptNote, EscalationContext};
 use crate::core::output::intern;
+use crate::core::state::AttemptEnd;
 use crate::core::{
     AgentId, Endpoint, Event, EventKind, Message, MsgKind, Origin, Outcome, Output, Payload, SagaId, TaskId,
 };
-use crate::scenario::{ConflictPolicy, Scenario, Strategy};
+use crate::scenario::{ConflictPolicy, Expiry, Scenario, Strategy, TierName};
 
 /// A journal line that could not be understood.
 #[derive(Debug, Clone, PartialEq)]
@@ -131,8 +133,43 @@ impl<'a> Resolver<'a> {
             "operator" => Ok(Origin::Operator),
             "detected" => Ok(Origin::Detected),
             "conflict" => Ok(Origin::Conflict),
+            "ladder" => Ok(Origin::Ladder),
             other => Err(format!("unknown origin `{other}`")),
         }
+    }
+    fn tier_names(&self, v: &Value, key: &str) -> R<Vec<TierName>> {
+        let list = self.field(v, key)?.as_array().ok_or_else(|| format!("`{key}` must be an array"))?;
+        list.iter()
+            .map(|t| {
+                let name = t.as_str().ok_or_else(|| format!("`{key}` must hold strings"))?;
+                TierName::from_name(name).ok_or_else(|| format!("unknown tier `{name}`"))
+            })
+            .collect()
+    }
+    /// The `tiers` and `history` of a task escalated by its ladder.
+    fn context(&self, v: &Value) -> R<EscalationContext> {
+        let list = self.field(v, "history")?.as_array().ok_or("`history` must be an array")?;
+        let history = list
+            .iter()
+            .map(|h| {
+                let end = match self.str(h, "outcome")? {
+                    "running" => AttemptEnd::Running,
+                    "succeeded" => AttemptEnd::Succeeded,
+                    "timed_out" => AttemptEnd::TimedOut,
+                    "agent_crashed" => AttemptEnd::Failed(AttemptFailure::AgentCrashed),
+                    "agent_lost" => AttemptEnd::Failed(AttemptFailure::AgentLost),
+                    "operator" => AttemptEnd::Failed(AttemptFailure::Operator),
+                    "agent_error" => {
+                        let e = self.str(h, "error")?;
+                        let e = AgentError::from_text(e).ok_or_else(|| format!("unknown error `{e}`"))?;
+                        AttemptEnd::Failed(AttemptFailure::Agent(e))
+                    }
+                    other => return Err(format!("unknown attempt outcome `{other}`")),
+                };
+                Ok(AttemptNote { attempt: self.u32(h, "attempt")?, agent: self.agent(h, "agent")?, end })
+            })
+            .collect::<R<Vec<_>>>()?;
+        Ok(EscalationContext { tiers: self.tier_names(v, "tiers")?, history })
     }
     fn endpoint(&self, v: &Value, key: &str) -> R<Endpoint> {
         self.endpoint_named(self.str(v, key)?)
@@ -265,6 +302,7 @@ impl<'a> Resolver<'a> {
                     "operator" => TaskFailure::Operator,
                     "not_retryable" => TaskFailure::NotRetryable { attempts: self.u32(v, "attempts")? },
                     "unresolved" => TaskFailure::Unresolved,
+                    "sla_expired" => TaskFailure::SlaExpired,
                     other => return Err(format!("unknown task failure reason `{other}`")),
                 };
                 EventKind::TaskFailed { task: self.task(v, "task")?, reason }
@@ -340,7 +378,32 @@ impl<'a> Resolver<'a> {
             "task_held" => EventKind::TaskHeld { task: self.task(v, "task")? },
             "task_released" => EventKind::TaskReleased { task: self.task(v, "task")? },
             "task_reopened" => EventKind::TaskReopened { task: self.task(v, "task")? },
-            "task_escalated" => EventKind::TaskEscalated { task: self.task(v, "task")?, origin: self.origin(v)? },
+            "task_escalated" => EventKind::TaskEscalated {
+                task: self.task(v, "task")?,
+                origin: self.origin(v)?,
+                sla_ms: if v.get("sla_ms").is_some() { Some(self.u64(v, "sla_ms")?) } else { None },
+                context: match v.get("history") {
+                    Some(_) => Some(Arc::new(self.context(v)?)),
+                    None => None,
+                },
+            },
+            "tier_entered" => {
+                let tier = self.str(v, "tier")?;
+                EventKind::TierEntered {
+                    task: self.task(v, "task")?,
+                    tier: TierName::from_name(tier).ok_or_else(|| format!("unknown tier `{tier}`"))?,
+                    level: self.u32(v, "level")?,
+                    limit: self.u32(v, "limit")?,
+                    passed: Arc::from(self.tier_names(v, "passed")?),
+                }
+            }
+            "inbox_sla_expired" => {
+                let action = self.str(v, "action")?;
+                EventKind::InboxSlaExpired {
+                    task: self.task(v, "task")?,
+                    action: Expiry::from_name(action).ok_or_else(|| format!("unknown on_expiry action `{action}`"))?,
+                }
+            }
             "agent_draining" => EventKind::AgentDraining { agent: self.agent(v, "agent")?, origin: self.origin(v)? },
             "run_reopened" => EventKind::RunReopened,
             "run_paused" => EventKind::RunPaused { paused: true },

@@ -6,8 +6,10 @@ use std::path::Path;
 
 use super::json::{push_f64, push_str, push_u64};
 use crate::core::bus::StatusNote;
-use crate::core::event::{OpAction, TaskFailure};
+use crate::core::event::{AttemptFailure, OpAction, TaskFailure};
 use crate::core::faults::LinkFault;
+use crate::core::ladder::EscalationContext;
+use crate::core::state::AttemptEnd;
 use crate::core::{Coordinator, Endpoint, Event, EventKind, Message, Output, Payload};
 use crate::runtime::EventSink;
 use crate::scenario::Scenario;
@@ -191,6 +193,7 @@ pub fn encode(ev: &Event, names: &Names, out: &mut Vec<u8>) {
                 TaskFailure::Unresolved => {
                     text(out, "message", "left in the operator's inbox: no operator in a headless run")
                 }
+                TaskFailure::SlaExpired => text(out, "message", "its inbox SLA expired and its ladder says fail"),
                 TaskFailure::NoLiveAgent => {
                     let cap = &names.capabilities[t.ix()];
                     text(out, "message", &format!("no live agent can run capability `{cap}` and none can come back"));
@@ -296,9 +299,27 @@ pub fn encode(ev: &Event, names: &Names, out: &mut Vec<u8>) {
         EventKind::TaskHeld { task: t } | EventKind::TaskReleased { task: t } | EventKind::TaskReopened { task: t } => {
             task(out, "task", t)
         }
-        EventKind::TaskEscalated { task: t, origin } => {
+        EventKind::TaskEscalated { task: t, origin, sla_ms, ref context } => {
             task(out, "task", t);
             text(out, "origin", origin.name());
+            if let Some(ms) = sla_ms {
+                num(out, "sla_ms", ms);
+            }
+            if let Some(ctx) = context {
+                escalation_context(out, names, ctx);
+            }
+        }
+        EventKind::TierEntered { task: t, tier, level, limit, ref passed } => {
+            task(out, "task", t);
+            text(out, "tier", tier.name());
+            num(out, "level", level as u64);
+            num(out, "limit", limit as u64);
+            out.extend_from_slice(b",\"passed\":");
+            tier_names(out, passed);
+        }
+        EventKind::InboxSlaExpired { task: t, action } => {
+            task(out, "task", t);
+            text(out, "action", action.name());
         }
         EventKind::AgentDraining { agent: a, origin } => {
             agent(out, "agent", a);
@@ -436,6 +457,54 @@ fn encode_context(kind: &EventKind, names: &Names, out: &mut Vec<u8>) {
             text(out, "reason", reason.name());
         }
         _ => {}
+    }
+}
+
+/// `["retry","other_agent"]`
+fn tier_names(out: &mut Vec<u8>, tiers: &[crate::scenario::TierName]) {
+    out.push(b'[');
+    for (i, t) in tiers.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        push_str(out, t.name());
+    }
+    out.push(b']');
+}
+
+/// `tiers` and `history` of a task the ladder escalated: each attempt with its agent and outcome.
+fn escalation_context(out: &mut Vec<u8>, names: &Names, ctx: &EscalationContext) {
+    out.extend_from_slice(b",\"tiers\":");
+    tier_names(out, &ctx.tiers);
+    out.extend_from_slice(b",\"history\":[");
+    for (i, note) in ctx.history.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(b"{\"attempt\":");
+        push_u64(out, note.attempt as u64);
+        out.extend_from_slice(b",\"agent\":");
+        out.extend_from_slice(&names.agents[note.agent.ix()]);
+        out.extend_from_slice(b",\"outcome\":");
+        let (outcome, error) = outcome_of(note.end);
+        push_str(out, outcome);
+        if let Some(e) = error {
+            out.extend_from_slice(b",\"error\":");
+            push_str(out, e);
+        }
+        out.push(b'}');
+    }
+    out.push(b']');
+}
+
+/// An attempt's end as the journal names it (`agent_error` with its error text).
+pub fn outcome_of(end: AttemptEnd) -> (&'static str, Option<&'static str>) {
+    match end {
+        AttemptEnd::Running => ("running", None),
+        AttemptEnd::Succeeded => ("succeeded", None),
+        AttemptEnd::TimedOut => ("timed_out", None),
+        AttemptEnd::Failed(AttemptFailure::Agent(e)) => ("agent_error", Some(e.text())),
+        AttemptEnd::Failed(f) => (f.text(), None),
     }
 }
 

@@ -78,6 +78,8 @@ pub(crate) struct Meta {
     pub compensate: Vec<(u32, u32)>,
     /// Every saga's `tasks` list was read cleanly ("is in no saga" is a real finding).
     pub sagas_ok: bool,
+    /// Agents and capabilities named by `escalation` tiers.
+    pub tier_refs: Vec<super::ladder::TierRef>,
     /// Every agent's id, capabilities and specializations were read cleanly, so "no agent can
     /// do this" and "unknown agent" are real findings, not echoes of an earlier problem.
     pub agents_ok: bool,

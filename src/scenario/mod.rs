@@ -17,6 +17,7 @@ mod decode;
 mod error;
 mod faults;
 mod ids;
+mod ladder;
 mod lexer;
 mod meta;
 mod number;

@@ -29,6 +29,7 @@ const ROOT_FIELDS: &[&str] = &[
     "sagas",
     "context",
     "groups",
+    "escalation",
 ];
 const DEFAULTS_FIELDS: &[&str] = &["timeout_ms", "priority", "retry"];
 const AGENT_FIELDS: &[&str] = &[
@@ -71,6 +72,7 @@ const TASK_FIELDS: &[&str] = &[
     "writes",
     "on_conflict",
     "locks",
+    "escalation",
 ];
 const RETRY_FIELDS: &[&str] = &["max_attempts", "backoff_ms", "multiplier", "max_backoff_ms", "jitter"];
 const SAGA_FIELDS: &[&str] = &["id", "tasks"];
@@ -183,6 +185,7 @@ impl Decoder<'_, '_> {
             sagas: Vec::new(),
             context: SharedContext::default(),
             groups: Vec::new(),
+            escalation: Vec::new(),
         };
         let mut meta = Meta {
             agents: Vec::new(),
@@ -195,6 +198,7 @@ impl Decoder<'_, '_> {
             sagas: Vec::new(),
             compensate: Vec::new(),
             sagas_ok: true,
+            tier_refs: Vec::new(),
             agents_ok: true,
             tasks_ok: true,
             faults_ok: true,
@@ -255,7 +259,8 @@ impl Decoder<'_, '_> {
                     }
                 }
                 11 => sc.context = d.shared_context()?,
-                _ => drop(d.array(|d| d.group(&mut sc.groups, &mut meta))?),
+                12 => drop(d.array(|d| d.group(&mut sc.groups, &mut meta))?),
+                _ => sc.escalation = d.escalation(NONE, &mut meta.tier_refs)?.unwrap_or_default(),
             }
             Ok(())
         })?;
@@ -448,6 +453,7 @@ impl Decoder<'_, '_> {
             work: 1.0,
             compensate: None,
             context: TaskContext::default(),
+            escalation: None,
         };
         let mut m = TaskMeta { id: NONE, canon: NONE, capability: NONE, specs: NONE, flags: 0 };
         let index = tasks.len();
@@ -512,7 +518,11 @@ impl Decoder<'_, '_> {
                         meta.compensate.push((index as u32, pos32(at)));
                     }
                 }
-                f => d.task_context_field(f - 11, &mut t.context)?,
+                f @ 11..=14 => d.task_context_field(f - 11, &mut t.context)?,
+                _ => {
+                    let tiers = d.escalation(index as u32, &mut meta.tier_refs)?;
+                    t.escalation = tiers.map(Vec::into_boxed_slice);
+                }
             }
             Ok(())
         })?;

@@ -47,6 +47,9 @@ pub struct Scenario {
     pub faults: Vec<FaultSpec>,
     /// Failure detection and self-healing settings.
     pub resilience: Resilience,
+    /// The default escalation ladder (empty: retry up to `max_attempts`, then fail).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub escalation: Vec<Tier>,
     /// Groups of tasks whose completed steps are compensated if any step fails.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub sagas: Vec<SagaSpec>,
@@ -196,6 +199,9 @@ pub struct TaskSpec {
     /// Blackboard keys read and written, the conflict policy and the locks held while running.
     #[serde(flatten)]
     pub context: TaskContext,
+    /// Overrides the scenario's `escalation` ladder for this task.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub escalation: Option<Box<[Tier]>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -410,4 +416,138 @@ pub struct GroupSpec {
     pub agents: Vec<String>,
     /// The leader's lease; its heartbeats renew it.
     pub lease_ms: u64,
+}
+
+/// One tier of an escalation ladder (scenario `escalation`, at the root or per task): where a task
+/// goes once the tier before it is spent. Written as `{"tier": "retry", "limit": 2}` and so on.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "tier", rename_all = "snake_case")]
+pub enum Tier {
+    /// Retries with backoff on any capable agent; `limit` defaults to `retry.max_attempts - 1`.
+    Retry {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        limit: Option<u32>,
+    },
+    /// Capable agents that have not failed the task yet; `limit` defaults to 1.
+    OtherAgent {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        limit: Option<u32>,
+    },
+    /// An alternative: any agent with another capability, or one named agent; `limit` defaults to 1.
+    Fallback {
+        #[serde(flatten)]
+        target: Target,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        limit: Option<u32>,
+    },
+    /// A named higher-tier agent (it need not have the task's capability); `limit` defaults to 1.
+    EscalateTo {
+        agent: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        limit: Option<u32>,
+    },
+    /// The operator's inbox (always last). With `sla_ms`, `on_expiry` acts when nobody did.
+    Inbox {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        sla_ms: Option<u64>,
+        #[serde(skip_serializing_if = "Expiry::is_wait")]
+        on_expiry: Expiry,
+    },
+}
+
+/// Where a `fallback` tier sends the task.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Target {
+    Capability(String),
+    Agent(String),
+}
+
+/// A tier's kind, without its settings: what the journal names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum TierName {
+    Retry,
+    OtherAgent,
+    Fallback,
+    EscalateTo,
+    Inbox,
+}
+
+impl TierName {
+    pub const ALL: [TierName; 5] =
+        [TierName::Retry, TierName::OtherAgent, TierName::Fallback, TierName::EscalateTo, TierName::Inbox];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            TierName::Retry => "retry",
+            TierName::OtherAgent => "other_agent",
+            TierName::Fallback => "fallback",
+            TierName::EscalateTo => "escalate_to",
+            TierName::Inbox => "inbox",
+        }
+    }
+
+    pub fn from_name(s: &str) -> Option<TierName> {
+        TierName::ALL.into_iter().find(|t| t.name() == s)
+    }
+}
+
+impl Tier {
+    pub fn name(&self) -> TierName {
+        match self {
+            Tier::Retry { .. } => TierName::Retry,
+            Tier::OtherAgent { .. } => TierName::OtherAgent,
+            Tier::Fallback { .. } => TierName::Fallback,
+            Tier::EscalateTo { .. } => TierName::EscalateTo,
+            Tier::Inbox { .. } => TierName::Inbox,
+        }
+    }
+
+    /// Attempts the tier allows a task with `retry` (0 for the inbox, which makes none).
+    pub fn limit(&self, retry: &RetryPolicy) -> u32 {
+        match *self {
+            Tier::Retry { limit } => limit.unwrap_or(retry.max_attempts.saturating_sub(1)),
+            Tier::OtherAgent { limit } | Tier::Fallback { limit, .. } | Tier::EscalateTo { limit, .. } => {
+                limit.unwrap_or(1)
+            }
+            Tier::Inbox { .. } => 0,
+        }
+    }
+}
+
+/// What happens to an inbox item whose SLA ran out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Expiry {
+    /// Run it again (as an operator's `resolve retry`).
+    Retry,
+    /// Skip it and its dependents.
+    Skip,
+    /// Fail it (`sla_expired`); dependents are skipped.
+    Fail,
+    /// Keep waiting for the operator (the expiry is only recorded).
+    #[default]
+    Wait,
+}
+
+impl Expiry {
+    pub const ALL: [Expiry; 4] = [Expiry::Retry, Expiry::Skip, Expiry::Fail, Expiry::Wait];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Expiry::Retry => "retry",
+            Expiry::Skip => "skip",
+            Expiry::Fail => "fail",
+            Expiry::Wait => "wait",
+        }
+    }
+
+    /// The default, left out when a scenario is written.
+    pub fn is_wait(&self) -> bool {
+        *self == Expiry::Wait
+    }
+
+    pub fn from_name(s: &str) -> Option<Expiry> {
+        Expiry::ALL.into_iter().find(|e| e.name() == s)
+    }
 }

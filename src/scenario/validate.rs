@@ -33,6 +33,7 @@ pub(crate) fn validate(sc: &Scenario, meta: &mut Meta, diag: &mut Diag) {
     super::faults::validate(sc, meta, diag);
     super::sagas::check(sc, meta, diag);
     super::shared::validate_groups(sc, meta, diag);
+    super::ladder::validate(sc, meta, diag);
 }
 
 /// Resolved dependency edges in compressed form: task `i` depends on

@@ -27,7 +27,7 @@ const LABEL_W: usize = 16;
 const LIST_LIMIT: usize = 500;
 
 /// `label` (dim, padded) followed by `value`.
-fn field(label: &str, value: Vec<Span<'static>>) -> Line<'static> {
+pub(super) fn field(label: &str, value: Vec<Span<'static>>) -> Line<'static> {
     let mut spans = vec![Span::styled(format!("{label:<LABEL_W$}"), theme::DIM)];
     spans.extend(value);
     Line::from(spans)
@@ -37,7 +37,7 @@ fn text(label: &str, value: impl Into<String>) -> Line<'static> {
     field(label, vec![Span::raw(value.into())])
 }
 
-fn heading(s: impl Into<String>) -> Line<'static> {
+pub(super) fn heading(s: impl Into<String>) -> Line<'static> {
     Line::from(Span::styled(s.into(), theme::TITLE))
 }
 
@@ -149,12 +149,15 @@ fn task_lines(t: TaskId, ctx: &Ctx) -> Vec<Line<'static>> {
     out.push(text("priority", spec.priority.to_string()));
     out.push(text("timeout", format!("{} per attempt", duration(spec.timeout_ms))));
     let r = &spec.retry;
+    // With a ladder, its tiers count the attempts, not `max_attempts`.
+    let attempts = match coord.workflow().ladder_of(t) {
+        Some(_) => "attempts per the ladder below".to_string(),
+        None => format!("{} attempts ({} left)", r.max_attempts, coord.attempts_left(t)),
+    };
     out.push(text(
         "retry",
         format!(
-            "{} attempts ({} left) · backoff {} ×{} up to {}, jitter {:.0}%",
-            r.max_attempts,
-            coord.attempts_left(t),
+            "{attempts} · backoff {} ×{} up to {}, jitter {:.0}%",
             duration(r.backoff_ms),
             r.multiplier,
             duration(r.max_backoff_ms),
@@ -174,6 +177,8 @@ fn task_lines(t: TaskId, ctx: &Ctx) -> Vec<Line<'static>> {
     let mut dependents: Vec<TaskId> = coord.workflow().dependents(t).collect();
     dependents.sort_unstable();
     task_list("dependents", &dependents, ctx, &mut out);
+
+    super::ladder::ladder_lines(t, ctx, &mut out);
 
     out.push(Line::raw(""));
     let history = s.history(t);
@@ -521,6 +526,22 @@ mod tests {
         let dormant = plain(&layout(Rect::new(0, 0, 100, 30), Selection::Task(fx.task("cancel-car")), &ctx).1);
         assert!(dormant.contains("↺ dormant — runs only if its saga fails"), "{dormant}");
         assert!(dormant.contains("car — runs only if the saga fails after this step completed"), "{dormant}");
+    }
+
+    #[test]
+    fn an_escalated_task_shows_its_ladder_sla_and_attempts() {
+        let mut fx = Fixture::new("escalation-ladder");
+        fx.advance(14_200);
+        let archive = fx.task("ingest-archive");
+        let text = plain(&detail_lines(Selection::Task(archive), &fx.ctx()));
+        assert!(text.contains("escalation ladder"), "{text}");
+        assert!(text.contains("✓ 1 other_agent · limit 1"), "{text}");
+        assert!(text.contains("✓ 3 escalate_to → senior · limit 1"), "{text}");
+        assert!(text.contains("▶ 4 inbox, SLA 3.0s then skip"), "{text}");
+        assert!(text.contains("attempts per the ladder below"), "{text}");
+        assert!(text.contains("inbox SLA"), "{text}");
+        assert!(text.contains("legacy") && text.contains("timed out"), "{text}");
+        insta::assert_snapshot!(popup(&fx, Selection::Task(archive), 120, 45, 0).backend());
     }
 
     #[test]

@@ -10,6 +10,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
 use super::agents::{ListNav, count_note, duration, locate, mark, truncate};
+use super::ladder::{sla_text, tiers_tried};
 use super::{Ctx, Selection, pane_block};
 use crate::core::event::AttemptFailure;
 use crate::core::state::{AttemptEnd, AttemptRecord};
@@ -50,6 +51,8 @@ struct Item {
     attempts: u32,
     last: Option<AttemptEnd>,
     tried: String,
+    tiers: String,
+    sla: Option<(String, Style)>,
 }
 
 impl Item {
@@ -61,6 +64,8 @@ impl Item {
             attempts: ctx.coord.state().tasks[task.ix()].attempts,
             last: history.last().map(|r| r.end),
             tried: agents_tried(ctx.coord, &history),
+            tiers: tiers_tried(ctx.coord, task),
+            sla: sla_text(ctx.coord, task, arrived_ms, ctx.now_ms),
         }
     }
 
@@ -100,7 +105,7 @@ impl InboxPane {
         }
         items
             .filter(|it| {
-                let text = format!("{} {} {}", ctx.coord.task_name(it.task), it.error().0, it.tried);
+                let text = format!("{} {} {} {}", ctx.coord.task_name(it.task), it.error().0, it.tiers, it.tried);
                 text.to_lowercase().contains(&self.filter)
             })
             .collect()
@@ -137,31 +142,57 @@ impl InboxPane {
 
         let name_w = rows.iter().map(|it| ctx.coord.task_name(it.task).chars().count()).max().unwrap_or(0).clamp(4, 24);
         let err_w = rows.iter().map(|it| it.error().0.len()).max().unwrap_or(0).clamp(10, 24);
-        let fixed = 1 + name_w + 7 + 5 + err_w + 5;
+        // The ladder columns only when some item came with a ladder or an SLA.
+        let width_of = |f: fn(&Item) -> usize| rows.iter().map(f).max().unwrap_or(0);
+        let sla_w = match width_of(|it| it.sla.as_ref().map_or(0, |s| s.0.chars().count())) {
+            0 => 0,
+            w => w.clamp(5, 16),
+        };
+        let tiers_w = match width_of(|it| it.tiers.chars().count()) {
+            0 => 0,
+            w => w.clamp(5, 44),
+        };
+        let gaps = 5 + (sla_w > 0) as usize + (tiers_w > 0) as usize;
+        let fixed = 1 + name_w + 7 + sla_w + 5 + err_w + tiers_w + gaps;
         let tried_w = (inner.width as usize).saturating_sub(fixed);
-        let header = Row::new(vec![
+        let mut header = vec![
             mark(false),
             Cell::from("task"),
             Cell::from(Line::from("waiting").right_aligned()),
+            Cell::from("SLA"),
             Cell::from(Line::from("tries").right_aligned()),
             Cell::from("last error"),
+            Cell::from("tiers tried"),
             Cell::from("agents tried"),
-        ])
-        .style(theme::TITLE);
+        ];
+        let mut widths = vec![1, name_w, 7, sla_w, 5, err_w, tiers_w, tried_w];
+        // Columns without room are left out (not drawn zero-wide, which would still cost a gap).
+        let keep: Vec<bool> = widths.iter().enumerate().map(|(i, &w)| w > 0 || i == 7).collect();
+        let mut k = keep.iter();
+        header.retain(|_| *k.next().unwrap());
+        let header = Row::new(header).style(theme::TITLE);
         let table_rows = rows[visible].iter().map(|it| {
             let selected = Some(it.task) == self.selected;
             let (error, style) = it.error();
-            let row = Row::new(vec![
+            let (sla, sla_style) = it.sla.clone().unwrap_or_else(|| ("-".into(), theme::DIM));
+            let mut cells = vec![
                 mark(selected),
                 Cell::from(truncate(ctx.coord.task_name(it.task), name_w)),
                 Cell::from(Line::from(duration(it.waited_ms)).right_aligned()),
+                Cell::from(Span::styled(truncate(&sla, sla_w), sla_style)),
                 Cell::from(Line::from(it.attempts.to_string()).right_aligned()),
                 Cell::from(Span::styled(truncate(error, err_w), style)),
+                Cell::from(truncate(&it.tiers, tiers_w)),
                 Cell::from(truncate(&it.tried, tried_w)),
-            ]);
+            ];
+            let mut k = keep.iter();
+            cells.retain(|_| *k.next().unwrap());
+            let row = Row::new(cells);
             if selected { row.style(theme::SELECTED) } else { row }
         });
-        let widths = [1, name_w, 7, 5, err_w, tried_w].map(|w| Constraint::Length(w as u16));
+        let mut k = keep.iter();
+        widths.retain(|_| *k.next().unwrap());
+        let widths: Vec<Constraint> = widths.into_iter().map(|w| Constraint::Length(w as u16)).collect();
         let table = Table::new(table_rows, widths).header(header).column_spacing(1);
         f.render_widget(table, Rect { height: table_h, ..inner });
         if hint {
@@ -227,6 +258,29 @@ mod tests {
         let term = draw(60, 5, |f| pane.render(f, f.area(), &ctx));
         assert_eq!(pane.selection(&ctx), Some(Selection::Task(fx.task("build-core"))));
         insta::assert_snapshot!(term.backend());
+    }
+
+    /// escalation-ladder 1.5 s after ingest-archive reached the inbox (at 12.681 s), its 3 s SLA
+    /// half spent.
+    fn laddered() -> Fixture {
+        let mut fx = Fixture::new("escalation-ladder");
+        fx.advance(14_200);
+        fx
+    }
+
+    #[test]
+    fn inbox_shows_the_sla_countdown_and_the_tiers_tried() {
+        let fx = laddered();
+        let mut pane = InboxPane::new();
+        let term = draw(140, 5, |f| pane.render(f, f.area(), &fx.ctx()));
+        let text = format!("{:?}", term.backend());
+        assert!(text.contains("1.5s left"), "{text}");
+        assert!(text.contains("retry › other_agent › fallback › escalate_to"), "{text}");
+        insta::assert_snapshot!(term.backend());
+        // Once it expires (skip), the item leaves the inbox.
+        let mut fx = fx;
+        fx.advance(15_700);
+        assert!(fx.ctx().coord.state().inbox.is_empty());
     }
 
     #[test]

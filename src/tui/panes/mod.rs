@@ -15,6 +15,7 @@ pub mod dag;
 pub mod dag_layout;
 pub mod detail;
 pub mod inbox;
+mod ladder;
 pub mod market;
 pub mod messages;
 
