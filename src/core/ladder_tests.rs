@@ -286,10 +286,12 @@ fn an_operator_escalation_gets_the_default_ladders_sla() {
     let u = TaskId(1);
     r.operator(OpAction::Escalate(u), "ops", None, &mut events).unwrap().unwrap();
     let esc = names(&events, "task_escalated");
-    assert_eq!(
-        esc[0].kind,
-        EventKind::TaskEscalated { task: u, origin: Origin::Operator, sla_ms: Some(300), context: None }
-    );
+    let EventKind::TaskEscalated { task, origin: Origin::Operator, sla_ms: Some(300), context: Some(ctx) } =
+        &esc[0].kind
+    else {
+        panic!("{:?}", esc[0].kind)
+    };
+    assert_eq!((*task, ctx.history.len(), ctx.tiers.len()), (u, 0, 0), "nothing tried yet, and it says so");
     r.advance_to(1_000, &mut events).unwrap();
     assert_eq!(names(&events, "inbox_sla_expired")[0].t_ms, 300);
     assert_eq!(r.coordinator().state().tasks[1].state, TaskState::Skipped);
@@ -317,4 +319,22 @@ fn folding_the_events_rebuilds_a_laddered_run_at_every_step() {
         assert!(names(&events, "tier_entered").len() >= 5);
         assert!(!names(&events, "inbox_sla_expired").is_empty(), "{on_expiry:?}");
     }
+}
+
+#[test]
+fn a_late_result_does_not_take_an_escalated_task_out_of_the_inbox() {
+    let mut s = scenario(vec![agent("a", &["x"], 1, 100.0, 0.0)], vec![task("t", "x", &[])]);
+    s.tasks[0].timeout_ms = 50;
+    s.escalation = vec![inbox(None, Expiry::Wait)];
+    let mut c = Coordinator::new(s);
+    c.start(0);
+    c.handle_timeout(50);
+    assert_eq!(c.state().tasks[0].state, TaskState::Escalated);
+    assert_eq!(c.state().inbox.iter().map(|(t, _)| *t).collect::<Vec<_>>(), vec![T]);
+    // The timed-out attempt's result arrives after all: discarded, and the item stays.
+    let late = Payload::Result { task: T, attempt: 1, error: None };
+    c.handle_message(80, Message::from_agent(AgentId(0), MsgKind::TaskResult, None, late));
+    let events: Vec<Event> = c.drain_events().collect();
+    assert!(events.iter().any(|e| e.kind.name() == "late_result_discarded"));
+    assert_eq!(c.state().inbox.iter().map(|(t, _)| *t).collect::<Vec<_>>(), vec![T], "still waits for the operator");
 }

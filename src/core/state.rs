@@ -306,23 +306,22 @@ impl State {
 
     /// Applies one event. The only place state changes.
     pub fn apply(&mut self, wf: &Workflow, ev: &Event) {
-        self.now_ms = ev.t_ms;
-        self.next_seq = ev.seq + 1;
-        let now = ev.t_ms;
-        if let Some(task) = ev.kind.task()
-            && self.tasks[task.ix()].state == TaskState::Escalated
-            && !matches!(
-                ev.kind,
-                EventKind::OperatorAction { .. }
-                    | EventKind::InboxSlaExpired { .. }
-                    | EventKind::CommandRefused { .. }
-                    | EventKind::WriteRejected { .. }
-                    | EventKind::LockExpired { .. }
-                    | EventKind::LockReleased { .. }
-            )
+        let escalated = ev.kind.task().filter(|t| self.tasks[t.ix()].state == TaskState::Escalated);
+        self.apply_event(wf, ev);
+        // An item leaves the inbox when its task leaves the escalated state (resolved, retried,
+        // reassigned…), not merely because an event names it: a late result or an expired lock of
+        // an escalated task leaves it waiting for the operator.
+        if let Some(task) = escalated
+            && self.tasks[task.ix()].state != TaskState::Escalated
         {
             self.inbox.retain(|(t, _)| *t != task);
         }
+    }
+
+    fn apply_event(&mut self, wf: &Workflow, ev: &Event) {
+        self.now_ms = ev.t_ms;
+        self.next_seq = ev.seq + 1;
+        let now = ev.t_ms;
         if !self.sagas.is_empty() {
             self.sagas.apply(ev, &self.tasks);
         }
