@@ -202,10 +202,7 @@ impl Coordinator {
                 if policy == ConflictPolicy::Retry && used <= CONFLICT_RETRY_LIMIT {
                     self.make_ready(now, task);
                 } else {
-                    self.emit(
-                        now,
-                        EventKind::TaskEscalated { task, origin: Origin::Conflict, sla_ms: None, context: None },
-                    );
+                    self.escalate(now, task, Origin::Conflict);
                 }
                 return false;
             }

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::coordinator::{Coordinator, backoff_ms, clock};
-use super::event::{EventKind, Origin, Resolution, TaskFailure};
+use super::event::{AttemptFailure, EventKind, Origin, Resolution, TaskFailure};
 use super::ids::{AgentId, TaskId};
 use super::state::{AttemptEnd, TaskState};
 use super::timers::{Timer, Timers};
@@ -237,7 +237,7 @@ impl Coordinator {
                 let passed = Arc::from(std::mem::take(&mut passed));
                 self.emit(now, EventKind::TierEntered { task, tier, level: l, limit, passed });
                 if tier == TierName::Inbox {
-                    self.escalate_by_ladder(now, task);
+                    self.escalate(now, task, Origin::Ladder);
                 } else {
                     self.next_attempt(now, task, tier, 0, crashed_on);
                 }
@@ -289,7 +289,12 @@ impl Coordinator {
 
     fn next_attempt(&mut self, now: u64, task: TaskId, tier: TierName, used: u32, crashed_on: Option<AgentId>) {
         if let Some(from) = crashed_on {
-            self.emit(now, EventKind::TaskReassigned { task, from });
+            // The attempt that just ended says how the agent went down.
+            let reason = match self.state.last_attempt(task).map(|r| r.end) {
+                Some(AttemptEnd::Failed(reason)) => reason,
+                _ => AttemptFailure::AgentCrashed,
+            };
+            self.emit(now, EventKind::TaskReassigned { task, from, reason });
             self.make_ready(now, task);
         } else if tier == TierName::Retry {
             let delay_ms = backoff_ms(self.scenario.seed, task, used + 1, &self.scenario.tasks[task.ix()].retry);
@@ -300,8 +305,10 @@ impl Coordinator {
         }
     }
 
-    /// Sends the task to the inbox with everything known about its failures.
-    fn escalate_by_ladder(&mut self, now: u64, task: TaskId) {
+    /// Sends the task to the inbox with everything known about its failures: the tiers its ladder
+    /// tried and every attempt (agent and outcome). Every way into the inbox goes through here, so
+    /// no inbox item lacks its context; the SLA is the task's ladder's, else the default ladder's.
+    pub(super) fn escalate(&mut self, now: u64, task: TaskId, origin: Origin) {
         let tried = self.state.ladder.get(task).map(|t| t.tried.as_slice()).unwrap_or_default();
         let tiers = tried.iter().map(|&l| self.rung(task, l).0).collect();
         let history = self
@@ -311,9 +318,9 @@ impl Coordinator {
             .map(|r| AttemptNote { attempt: r.attempt, agent: r.agent, end: r.end })
             .collect();
         let sla_ms = self.inbox_policy(task).and_then(|(sla, _)| sla);
-        tracing::warn!("{} {} escalated to the inbox by its ladder", clock(now), self.task_name(task));
+        tracing::warn!("{} {} escalated to the inbox ({})", clock(now), self.task_name(task), origin.name());
         let context = Some(Arc::new(EscalationContext { tiers, history }));
-        self.emit(now, EventKind::TaskEscalated { task, origin: Origin::Ladder, sla_ms, context });
+        self.emit(now, EventKind::TaskEscalated { task, origin, sla_ms, context });
     }
 
     /// The inbox SLA and expiry action that apply to the task: its ladder's, else the default

@@ -242,10 +242,7 @@ impl Coordinator {
                 }
                 self.assign(now, task, agent, None);
             }
-            OpAction::Escalate(task) => {
-                let sla_ms = self.inbox_policy(task).and_then(|(sla, _)| sla);
-                self.emit(now, EventKind::TaskEscalated { task, origin: Origin::Operator, sla_ms, context: None })
-            }
+            OpAction::Escalate(task) => self.escalate(now, task, Origin::Operator),
             OpAction::Cancel(task) => {
                 self.interrupt(now, task);
                 self.fail_task(now, task, TaskFailure::Cancelled);

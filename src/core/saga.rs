@@ -322,7 +322,7 @@ impl Coordinator {
                 self.task_name(task),
                 failure.code()
             );
-            self.emit(now, EventKind::TaskEscalated { task, origin: Origin::Detected, sla_ms: None, context: None });
+            self.escalate(now, task, Origin::Detected);
         } else {
             self.fail_task(now, task, failure);
         }
