@@ -382,7 +382,7 @@ impl Coordinator {
         for task in running {
             if self.leave_lock_queue(now, task) {
                 // It was waiting for a lock: no attempt ran, it simply goes elsewhere.
-                self.emit(now, EventKind::TaskReassigned { task, from: agent });
+                self.emit(now, EventKind::TaskReassigned { task, from: agent, reason });
                 self.make_ready(now, task);
                 continue;
             }
@@ -396,7 +396,7 @@ impl Coordinator {
                 self.climb(now, task, Some(agent));
             } else if self.attempts_left(task) > 0 {
                 // Not the task's fault: it goes straight back to the ready set, no backoff.
-                self.emit(now, EventKind::TaskReassigned { task, from: agent });
+                self.emit(now, EventKind::TaskReassigned { task, from: agent, reason });
                 self.make_ready(now, task);
             } else {
                 self.give_up(now, task, TaskFailure::AttemptsExhausted { attempts: attempt });

@@ -368,10 +368,12 @@ pub enum EventKind {
         agent: AgentId,
         origin: Origin,
     },
-    /// The task was taken back from `from` (which crashed) and goes back to the ready set.
+    /// The task was taken back from `from` (which crashed, went silent or exited: `reason`) and
+    /// goes back to the ready set.
     TaskReassigned {
         task: TaskId,
         from: AgentId,
+        reason: AttemptFailure,
     },
     /// A result that no longer matches a running attempt (it timed out or was taken away).
     LateResultDiscarded {

@@ -64,6 +64,23 @@ impl<'a> Resolver<'a> {
     fn str<'v>(&self, v: &'v Value, key: &str) -> R<&'v str> {
         self.field(v, key)?.as_str().ok_or_else(|| format!("`{key}` must be a string"))
     }
+    /// `reason` of `attempt_failed` and `task_reassigned`, with its error or exit details.
+    fn attempt_failure(&self, v: &Value) -> R<AttemptFailure> {
+        Ok(match self.str(v, "reason")? {
+            "agent_crashed" => AttemptFailure::AgentCrashed,
+            "operator" => AttemptFailure::Operator,
+            "agent_lost" => AttemptFailure::AgentLost,
+            "write_conflict" => AttemptFailure::WriteConflict,
+            "stale_token" => AttemptFailure::StaleToken,
+            "agent_exited" => {
+                let (status, signal) = exit_of(v);
+                AttemptFailure::AgentExited { status, signal }
+            }
+            "agent_error" => AttemptFailure::Agent(self.agent_error(v)?),
+            other => return Err(format!("unknown attempt failure reason `{other}`")),
+        })
+    }
+
     /// `error` and, for a real agent's error, `retryable`.
     fn agent_error(&self, v: &Value) -> R<AgentError> {
         let e = self.str(v, "error")?;
@@ -256,27 +273,12 @@ impl<'a> Resolver<'a> {
                     output,
                 }
             }
-            "attempt_failed" => {
-                let reason = match self.str(v, "reason")? {
-                    "agent_crashed" => AttemptFailure::AgentCrashed,
-                    "operator" => AttemptFailure::Operator,
-                    "agent_lost" => AttemptFailure::AgentLost,
-                    "write_conflict" => AttemptFailure::WriteConflict,
-                    "stale_token" => AttemptFailure::StaleToken,
-                    "agent_exited" => {
-                        let (status, signal) = exit_of(v);
-                        AttemptFailure::AgentExited { status, signal }
-                    }
-                    "agent_error" => AttemptFailure::Agent(self.agent_error(v)?),
-                    other => return Err(format!("unknown attempt failure reason `{other}`")),
-                };
-                EventKind::AttemptFailed {
-                    task: self.task(v, "task")?,
-                    agent: self.agent(v, "agent")?,
-                    attempt: self.u32(v, "attempt")?,
-                    reason,
-                }
-            }
+            "attempt_failed" => EventKind::AttemptFailed {
+                task: self.task(v, "task")?,
+                agent: self.agent(v, "agent")?,
+                attempt: self.u32(v, "attempt")?,
+                reason: self.attempt_failure(v)?,
+            },
             "attempt_timed_out" => EventKind::AttemptTimedOut {
                 task: self.task(v, "task")?,
                 agent: self.agent(v, "agent")?,
@@ -348,9 +350,11 @@ impl<'a> Resolver<'a> {
                 EventKind::BreakerChanged { agent: self.agent(v, "agent")?, state: BreakerState::Closed }
             }
             "agent_revived" => EventKind::AgentRevived { agent: self.agent(v, "agent")?, origin: self.origin(v)? },
-            "task_reassigned" => {
-                EventKind::TaskReassigned { task: self.task(v, "task")?, from: self.agent(v, "agent")? }
-            }
+            "task_reassigned" => EventKind::TaskReassigned {
+                task: self.task(v, "task")?,
+                from: self.agent(v, "agent")?,
+                reason: self.attempt_failure(v)?,
+            },
             "late_result_discarded" => EventKind::LateResultDiscarded {
                 task: self.task(v, "task")?,
                 agent: self.agent(v, "agent")?,

@@ -44,6 +44,23 @@ impl Names {
     }
 }
 
+/// Why an attempt ended without a result: `reason`, plus the error or exit details it has.
+fn push_attempt_failure(out: &mut Vec<u8>, reason: crate::core::event::AttemptFailure) {
+    use crate::core::event::AttemptFailure;
+    out.extend_from_slice(b",\"reason\":");
+    match reason {
+        AttemptFailure::Agent(e) => {
+            push_str(out, "agent_error");
+            push_error(out, e);
+        }
+        AttemptFailure::AgentExited { status, signal } => {
+            push_str(out, "agent_exited");
+            push_exit(out, status, signal);
+        }
+        r => push_str(out, r.text()),
+    }
+}
+
 /// `,"exit_status":N,"signal":N` (each `null` when unknown or not applicable).
 fn push_exit(out: &mut Vec<u8>, status: Option<i32>, signal: Option<i32>) {
     for (key, v) in [("exit_status", status), ("signal", signal)] {
@@ -140,21 +157,7 @@ pub fn encode(ev: &Event, names: &Names, out: &mut Vec<u8>) {
             task(out, "task", t);
             agent(out, "agent", a);
             num(out, "attempt", attempt as u64);
-            match reason {
-                crate::core::event::AttemptFailure::Agent(e) => {
-                    text(out, "reason", "agent_error");
-                    push_error(out, e);
-                }
-                crate::core::event::AttemptFailure::AgentExited { status, signal } => {
-                    text(out, "reason", "agent_exited");
-                    push_exit(out, status, signal);
-                }
-                crate::core::event::AttemptFailure::AgentCrashed => text(out, "reason", "agent_crashed"),
-                crate::core::event::AttemptFailure::Operator => text(out, "reason", "operator"),
-                crate::core::event::AttemptFailure::AgentLost => text(out, "reason", "agent_lost"),
-                r @ (crate::core::event::AttemptFailure::WriteConflict
-                | crate::core::event::AttemptFailure::StaleToken) => text(out, "reason", r.text()),
-            }
+            push_attempt_failure(out, reason);
         }
         EventKind::AttemptTimedOut { task: t, agent: a, attempt, timeout_ms } => {
             task(out, "task", t);
@@ -255,10 +258,10 @@ pub fn encode(ev: &Event, names: &Names, out: &mut Vec<u8>) {
             agent(out, "agent", a);
             text(out, "origin", origin.name());
         }
-        EventKind::TaskReassigned { task: t, from } => {
+        EventKind::TaskReassigned { task: t, from, reason } => {
             task(out, "task", t);
             agent(out, "agent", from);
-            text(out, "reason", "agent_crashed");
+            push_attempt_failure(out, reason);
         }
         EventKind::LateResultDiscarded { task: t, agent: a, attempt } => {
             task(out, "task", t);
