@@ -96,7 +96,7 @@ fn the_real_pipeline_passes_outputs_into_inputs() {
 #[test]
 fn a_process_that_exits_mid_task_fails_the_attempt_and_the_task_moves_on() {
     let sc = scenario(
-        r#"{"name": "exit", "allocation": "best_score", "heartbeat_ms": 200,
+        r#"{"name": "exit", "allocation": "best_score", "heartbeat_ms": 200, "resilience": {"heartbeat_timeout_ms": 2000},
         "agents": [
           {"id": "crasher", "capabilities": ["chaos"], "kind": "process", "performance": 1.0,
            "command": ["python3", "{assets}/agents/misbehave.py", "crash", "crasher"]},

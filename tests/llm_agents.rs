@@ -96,7 +96,7 @@ fn llm_agents_map_replies_and_failures_onto_the_retry_rules() {
         tokio::spawn(serve(listener, seen.clone()));
         // SAFETY: set before any thread of this test reads the environment; no other test uses it.
         unsafe { std::env::set_var("SWITCHYARD_TEST_LLM_KEY", KEY) };
-        let text = r#"{"name": "llm", "heartbeat_ms": 100,
+        let text = r#"{"name": "llm", "heartbeat_ms": 100, "resilience": {"heartbeat_timeout_ms": 1000},
           "defaults": {"retry": {"max_attempts": 2, "backoff_ms": 10, "jitter": 0}},
           "agents": [
             {"id": "model", "capabilities": ["write"], "kind": "llm", "max_concurrent": 8,
