@@ -152,9 +152,25 @@ impl InboxPane {
             0 => 0,
             w => w.clamp(5, 44),
         };
-        let gaps = 5 + (sla_w > 0) as usize + (tiers_w > 0) as usize;
-        let fixed = 1 + name_w + 7 + sla_w + 5 + err_w + tiers_w + gaps;
-        let tried_w = (inner.width as usize).saturating_sub(fixed);
+        // A narrow pane drops columns, least useful first, rather than squeezing every one of them
+        // into illegibility; "agents tried" takes whatever room is left.
+        let mut widths = vec![1, name_w, 7, sla_w, 5, err_w, tiers_w, 0];
+        let room = inner.width as usize;
+        let used = |w: &[usize]| w.iter().filter(|&&w| w > 0).map(|w| w + 1).sum::<usize>();
+        for col in [6, 5, 2, 4, 3] {
+            if used(&widths) <= room {
+                break;
+            }
+            widths[col] = 0;
+        }
+        if used(&widths) > room {
+            widths[1] = widths[1].saturating_sub(used(&widths) - room).max(1);
+        }
+        // `used` counted a gap after the last column: it is the one before "agents tried".
+        widths[7] = match room.saturating_sub(used(&widths)) {
+            w if w >= 5 => w,
+            _ => 0,
+        };
         let mut header = vec![
             mark(false),
             Cell::from("task"),
@@ -165,25 +181,25 @@ impl InboxPane {
             Cell::from("tiers tried"),
             Cell::from("agents tried"),
         ];
-        let mut widths = vec![1, name_w, 7, sla_w, 5, err_w, tiers_w, tried_w];
         // Columns without room are left out (not drawn zero-wide, which would still cost a gap).
-        let keep: Vec<bool> = widths.iter().enumerate().map(|(i, &w)| w > 0 || i == 7).collect();
+        let keep: Vec<bool> = widths.iter().map(|&w| w > 0).collect();
         let mut k = keep.iter();
         header.retain(|_| *k.next().unwrap());
         let header = Row::new(header).style(theme::TITLE);
+        let w = widths.clone();
         let table_rows = rows[visible].iter().map(|it| {
             let selected = Some(it.task) == self.selected;
             let (error, style) = it.error();
             let (sla, sla_style) = it.sla.clone().unwrap_or_else(|| ("-".into(), theme::DIM));
             let mut cells = vec![
                 mark(selected),
-                Cell::from(truncate(ctx.coord.task_name(it.task), name_w)),
+                Cell::from(truncate(ctx.coord.task_name(it.task), w[1])),
                 Cell::from(Line::from(duration(it.waited_ms)).right_aligned()),
-                Cell::from(Span::styled(truncate(&sla, sla_w), sla_style)),
+                Cell::from(Span::styled(truncate(&sla, w[3]), sla_style)),
                 Cell::from(Line::from(it.attempts.to_string()).right_aligned()),
-                Cell::from(Span::styled(truncate(error, err_w), style)),
-                Cell::from(truncate(&it.tiers, tiers_w)),
-                Cell::from(truncate(&it.tried, tried_w)),
+                Cell::from(Span::styled(truncate(error, w[5]), style)),
+                Cell::from(truncate(&it.tiers, w[6])),
+                Cell::from(truncate(&it.tried, w[7])),
             ];
             let mut k = keep.iter();
             cells.retain(|_| *k.next().unwrap());
@@ -281,6 +297,20 @@ mod tests {
         let mut fx = fx;
         fx.advance(15_700);
         assert!(fx.ctx().coord.state().inbox.is_empty());
+    }
+
+    #[test]
+    fn a_narrow_inbox_drops_columns_instead_of_squeezing_them() {
+        // The console's default layout gives the inbox about 38 columns.
+        let fx = laddered();
+        let mut pane = InboxPane::new();
+        let term = draw(38, 5, |f| pane.render(f, f.area(), &fx.ctx()));
+        let text = format!("{:?}", term.backend());
+        let line = |needle: &str| text.lines().find(|l| l.contains(needle)).unwrap_or_else(|| panic!("{text}"));
+        let header = line("task");
+        assert!(header.contains("SLA") && header.contains("tries"), "{header}");
+        assert!(!header.contains("tiers"), "the least useful columns go first: {header}");
+        assert!(line("ingest-archive").contains("1.5s left"), "{text}");
     }
 
     #[test]
