@@ -253,6 +253,9 @@ impl Coordinator {
                 self.check_breaker(now, agent);
                 if error.retryable() {
                     self.retry_or_fail(now, task);
+                } else if self.wf.ladder_of(task).and_then(super::ladder::Ladder::inbox).is_some() {
+                    // Retrying is pointless, but the task's ladder ends with a person: they decide.
+                    self.escalate(now, task, Origin::Ladder);
                 } else {
                     self.give_up(now, task, TaskFailure::NotRetryable { attempts: attempt });
                     self.check_finished(now);

@@ -338,3 +338,23 @@ fn a_late_result_does_not_take_an_escalated_task_out_of_the_inbox() {
     assert!(events.iter().any(|e| e.kind.name() == "late_result_discarded"));
     assert_eq!(c.state().inbox.iter().map(|(t, _)| *t).collect::<Vec<_>>(), vec![T], "still waits for the operator");
 }
+
+#[test]
+fn a_non_retryable_error_goes_straight_to_the_ladders_inbox() {
+    let mut s = scenario(vec![agent("a", &["x"], 1, 100.0, 0.0)], vec![task("t", "x", &[])]);
+    s.escalation = vec![Tier::Retry { limit: Some(3) }, inbox(Some(1_000), Expiry::Wait)];
+    let mut c = Coordinator::new(s);
+    c.start(0);
+    let fatal = bus::AgentError::Reported { message: super::output::intern("bad input"), retryable: false };
+    let reply = Payload::Result { task: T, attempt: 1, error: Some(fatal) };
+    c.handle_message(40, Message::from_agent(AgentId(0), MsgKind::TaskResult, None, reply));
+    let events: Vec<Event> = c.drain_events().collect();
+    assert_eq!(c.state().tasks[0].state, TaskState::Escalated, "not failed: the ladder ends in the inbox");
+    assert_eq!(c.state().tasks[0].attempts, 1, "and not retried: the agent said it is pointless");
+    let esc = names(&events, "task_escalated");
+    let EventKind::TaskEscalated { origin: Origin::Ladder, sla_ms: Some(1_000), context: Some(ctx), .. } = &esc[0].kind
+    else {
+        panic!("{:?}", esc[0].kind)
+    };
+    assert_eq!(ctx.history.len(), 1);
+}
