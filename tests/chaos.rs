@@ -7,6 +7,7 @@
 //! - no two holders of a lock overlap, tokens only grow;
 //! - fencing rejects every stale write, and every accepted write carries the newest token;
 //! - compensations run in reverse order of their steps' completion, once each;
+//! - the journal reads back into the run's events and rebuilds its final state;
 //! - the same scenario gives the same journal, byte for byte.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -14,7 +15,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
-use switchyard::journal::JournalWriter;
+use switchyard::core::{Coordinator, Event};
+use switchyard::journal::{JournalWriter, read_journal};
 use switchyard::rng::SplitMix;
 use switchyard::runtime::SimRun;
 use switchyard::scenario::{self, Scenario};
@@ -173,10 +175,16 @@ fn random_file(seed: u64) -> String {
 }
 
 fn journal_bytes(sc: &Scenario) -> Vec<u8> {
+    journal_and_run(sc).0
+}
+
+/// The journal of a run, and the run's events and final state digest.
+fn journal_and_run(sc: &Scenario) -> (Vec<u8>, Vec<Event>, String) {
     let mut run = SimRun::new(sc.clone());
-    let mut w = JournalWriter::new(Vec::new());
-    run.run(&mut w).unwrap();
-    w.into_inner().unwrap()
+    let mut sink = (JournalWriter::new(Vec::new()), Vec::new());
+    run.run(&mut sink).unwrap();
+    let (w, events) = sink;
+    (w.into_inner().unwrap(), events, run.coordinator().state().digest())
 }
 
 fn str_of<'a>(v: &'a Value, k: &str) -> &'a str {
@@ -337,8 +345,12 @@ proptest! {
     #[test]
     fn chaos_runs_keep_every_invariant(seed in any::<u64>()) {
         let sc = load(seed);
-        let bytes = journal_bytes(&sc);
+        let (bytes, events, digest) = journal_and_run(&sc);
         let text = String::from_utf8(bytes.clone()).unwrap();
+        // The journal is the whole truth: read back, it gives the same events and rebuilds the run.
+        let back = read_journal(&sc, &text).unwrap_or_else(|e| panic!("seed {seed}: {e:?}"));
+        prop_assert_eq!(&back, &events, "seed {}: the journal reads back into other events", seed);
+        prop_assert_eq!(Coordinator::from_events(sc.clone(), &back).state().digest(), digest, "seed {}", seed);
         let journal: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
         if let Err(e) = audit(&sc, &journal) {
             panic!("seed {seed}: {e}\n{}", random_file(seed));

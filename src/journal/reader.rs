@@ -66,7 +66,11 @@ impl<'a> Resolver<'a> {
     }
     /// `reason` of `attempt_failed` and `task_reassigned`, with its error or exit details.
     fn attempt_failure(&self, v: &Value) -> R<AttemptFailure> {
-        Ok(match self.str(v, "reason")? {
+        self.attempt_failure_at(v, "reason")
+    }
+    /// A failure named by `key` (`outcome` in an escalation's history).
+    fn attempt_failure_at(&self, v: &Value, key: &str) -> R<AttemptFailure> {
+        Ok(match self.str(v, key)? {
             "agent_crashed" => AttemptFailure::AgentCrashed,
             "operator" => AttemptFailure::Operator,
             "agent_lost" => AttemptFailure::AgentLost,
@@ -173,15 +177,7 @@ impl<'a> Resolver<'a> {
                     "running" => AttemptEnd::Running,
                     "succeeded" => AttemptEnd::Succeeded,
                     "timed_out" => AttemptEnd::TimedOut,
-                    "agent_crashed" => AttemptEnd::Failed(AttemptFailure::AgentCrashed),
-                    "agent_lost" => AttemptEnd::Failed(AttemptFailure::AgentLost),
-                    "operator" => AttemptEnd::Failed(AttemptFailure::Operator),
-                    "agent_error" => {
-                        let e = self.str(h, "error")?;
-                        let e = AgentError::from_text(e).ok_or_else(|| format!("unknown error `{e}`"))?;
-                        AttemptEnd::Failed(AttemptFailure::Agent(e))
-                    }
-                    other => return Err(format!("unknown attempt outcome `{other}`")),
+                    _ => AttemptEnd::Failed(self.attempt_failure_at(h, "outcome")?),
                 };
                 Ok(AttemptNote { attempt: self.u32(h, "attempt")?, agent: self.agent(h, "agent")?, end })
             })

@@ -44,10 +44,12 @@ impl Names {
     }
 }
 
-/// Why an attempt ended without a result: `reason`, plus the error or exit details it has.
-fn push_attempt_failure(out: &mut Vec<u8>, reason: crate::core::event::AttemptFailure) {
+/// Why an attempt ended without a result, under `key`, plus the error or exit details it has.
+fn push_attempt_failure(out: &mut Vec<u8>, key: &str, reason: crate::core::event::AttemptFailure) {
     use crate::core::event::AttemptFailure;
-    out.extend_from_slice(b",\"reason\":");
+    out.extend_from_slice(b",\"");
+    out.extend_from_slice(key.as_bytes());
+    out.extend_from_slice(b"\":");
     match reason {
         AttemptFailure::Agent(e) => {
             push_str(out, "agent_error");
@@ -157,7 +159,7 @@ pub fn encode(ev: &Event, names: &Names, out: &mut Vec<u8>) {
             task(out, "task", t);
             agent(out, "agent", a);
             num(out, "attempt", attempt as u64);
-            push_attempt_failure(out, reason);
+            push_attempt_failure(out, "reason", reason);
         }
         EventKind::AttemptTimedOut { task: t, agent: a, attempt, timeout_ms } => {
             task(out, "task", t);
@@ -261,7 +263,7 @@ pub fn encode(ev: &Event, names: &Names, out: &mut Vec<u8>) {
         EventKind::TaskReassigned { task: t, from, reason } => {
             task(out, "task", t);
             agent(out, "agent", from);
-            push_attempt_failure(out, reason);
+            push_attempt_failure(out, "reason", reason);
         }
         EventKind::LateResultDiscarded { task: t, agent: a, attempt } => {
             task(out, "task", t);
@@ -488,12 +490,12 @@ fn escalation_context(out: &mut Vec<u8>, names: &Names, ctx: &EscalationContext)
         push_u64(out, note.attempt as u64);
         out.extend_from_slice(b",\"agent\":");
         out.extend_from_slice(&names.agents[note.agent.ix()]);
-        out.extend_from_slice(b",\"outcome\":");
-        let (outcome, error) = outcome_of(note.end);
-        push_str(out, outcome);
-        if let Some(e) = error {
-            out.extend_from_slice(b",\"error\":");
-            push_str(out, e);
+        match note.end {
+            AttemptEnd::Failed(f) => push_attempt_failure(out, "outcome", f),
+            end => {
+                out.extend_from_slice(b",\"outcome\":");
+                push_str(out, outcome_of(end).0);
+            }
         }
         out.push(b'}');
     }
