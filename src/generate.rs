@@ -24,7 +24,9 @@ use std::str::FromStr;
 use serde::Serialize;
 
 use crate::rng::{self, SplitMix};
-use crate::scenario::{AgentKind, AgentSpec, DurationDist, Profile, RetryPolicy, Scenario, Strategy, TaskSpec};
+use crate::scenario::{
+    AgentKind, AgentSpec, DepIndex, DurationDist, Profile, RetryPolicy, Scenario, Strategy, TaskSpec,
+};
 
 /// The capabilities generated agents have and generated tasks alternate between.
 pub const CAPABILITIES: [&str; 2] = ["build", "test"];
@@ -128,7 +130,7 @@ pub fn generate(opts: &GenOptions) -> Result<Scenario, String> {
     let deps = dependencies(opts.shape, n, &mut dag_rng);
     // Never fires for an attempt within its agent's jitter (≤ mean × 1.2) at work 1.
     let timeout_ms = (opts.duration_ms * 10.0).ceil().max(1000.0) as u64;
-    let tasks = deps
+    let tasks: Vec<TaskSpec> = deps
         .into_iter()
         .enumerate()
         .map(|(i, deps)| TaskSpec {
@@ -167,6 +169,7 @@ pub fn generate(opts: &GenOptions) -> Result<Scenario, String> {
         })
         .collect();
 
+    let dep_index = DepIndex::resolve(&tasks);
     Ok(Scenario {
         name: format!("gen-{}-{}", opts.shape, n),
         description: format!(
@@ -184,6 +187,7 @@ pub fn generate(opts: &GenOptions) -> Result<Scenario, String> {
         context: Default::default(),
         groups: Vec::new(),
         escalation: Vec::new(),
+        dep_index,
     })
 }
 
@@ -263,6 +267,7 @@ pub fn write_json(scenario: &Scenario, out: &mut impl Write) -> io::Result<()> {
         context,
         groups,
         escalation,
+        dep_index: _, // a loader's cache, not part of the format
     } = scenario;
     let mut w = BufWriter::with_capacity(1 << 16, out);
     w.write_all(b"{\"name\":")?;

@@ -289,6 +289,7 @@ mod random {
             .collect();
         let escalation = ladder(&mut r, n_agents);
         Scenario {
+            dep_index: Default::default(),
             name: format!("ladder-{seed}"),
             description: String::new(),
             seed,

@@ -95,6 +95,7 @@ fn random_scenario(seed: u64, n_tasks: usize, n_agents: usize, n_faults: usize) 
         })
         .collect();
     Scenario {
+        dep_index: Default::default(),
         name: format!("random-{seed}"),
         description: String::new(),
         seed,

@@ -220,6 +220,7 @@ fn random_sagas(seed: u64, n_steps: usize) -> Scenario {
     }
     sagas.retain(|g| !g.tasks.is_empty());
     Scenario {
+        dep_index: Default::default(),
         name: format!("sagas-{seed}"),
         description: String::new(),
         seed,

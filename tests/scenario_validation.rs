@@ -432,6 +432,7 @@ fn arb_scenario() -> impl Strategy<Value = Scenario> {
                     Tier::Inbox { sla_ms: Some(heartbeat_ms % 9_000 + 1), on_expiry: Expiry::Skip },
                 ];
                 Scenario {
+                    dep_index: Default::default(),
                     name: name.clone(),
                     description: description.clone(),
                     seed,

@@ -39,6 +39,7 @@ pub(super) fn task(id: &str, cap: &str, deps: &[&str]) -> TaskSpec {
 
 pub(super) fn scenario(agents: Vec<AgentSpec>, tasks: Vec<TaskSpec>) -> Scenario {
     Scenario {
+        dep_index: Default::default(),
         name: "test".into(),
         description: String::new(),
         seed: 1,
@@ -395,4 +396,36 @@ fn a_command_on_a_finished_run_or_a_dead_agent_is_refused_with_a_reason() {
         .collect();
     use super::event::Refusal;
     assert_eq!(refused, vec![Refusal::AgentNotDown(AgentId(0)), Refusal::AgentAlreadyDown(AgentId(0))]);
+}
+
+#[test]
+fn the_dag_is_the_same_from_the_loaders_resolved_ids_a_stale_cache_or_none() {
+    let text = r#"{"name": "d", "agents": [{"id": "a", "capabilities": ["x"]}],
+        "tasks": [{"id": "late", "capability": "x", "depends_on": ["b", "a0"]},
+                  {"id": "a0", "capability": "x"}, {"id": "b", "capability": "x", "depends_on": ["a0"]}]}"#;
+    let loaded = crate::scenario::parse("d.json", text).unwrap();
+    assert!(loaded.dep_index.0.is_some(), "the loader hands its resolution over");
+    let edges = |s: &Scenario| {
+        let wf = super::workflow::Workflow::new(s);
+        let mut e: Vec<(usize, usize)> = wf
+            .graph
+            .edge_indices()
+            .map(|i| wf.graph.edge_endpoints(i).unwrap())
+            .map(|(a, b)| (a.index(), b.index()))
+            .collect();
+        e.sort_unstable();
+        (e, wf.dep_count)
+    };
+    let expected = (vec![(1, 0), (1, 2), (2, 0)], vec![2, 0, 1]);
+    assert_eq!(edges(&loaded), expected);
+    let mut none = loaded.clone();
+    none.dep_index = Default::default();
+    assert_eq!(edges(&none), expected);
+    // Edited after loading: the cache no longer matches and must not be trusted.
+    let mut edited = loaded.clone();
+    edited.tasks[0].depends_on = vec!["a0".into(), "b".into()];
+    edited.tasks.swap(1, 2);
+    edited.tasks[0].depends_on.reverse();
+    let (e, _) = edges(&edited);
+    assert_eq!(e, vec![(1, 0), (2, 0), (2, 1)], "late ← b, a0 and b ← a0 with a0 now third");
 }

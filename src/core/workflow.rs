@@ -139,17 +139,26 @@ impl Workflow {
     /// Builds the DAG and classes. The scenario must be valid (every dependency names a task).
     pub fn new(scenario: &Scenario) -> Workflow {
         let n = scenario.tasks.len();
-        let index: crate::fxhash::FxHashMap<&str, u32> =
-            scenario.tasks.iter().enumerate().map(|(i, t)| (t.id.as_str(), i as u32)).collect();
         let edges: usize = scenario.tasks.iter().map(|t| t.depends_on.len()).sum();
+        // The loader has resolved the ids already; an id map is built only if its answer is missing
+        // or no longer matches (a scenario edited in code after loading).
+        let resolved = scenario.dep_index.0.as_deref().filter(|r| r.len() == edges);
+        let mut index: Option<crate::fxhash::FxHashMap<&str, u32>> = None;
         let mut graph = DiGraph::with_capacity(n, edges);
         for _ in 0..n {
             graph.add_node(());
         }
         let mut dep_count = Vec::with_capacity(n);
+        let mut k = 0;
         for (i, task) in scenario.tasks.iter().enumerate() {
             for dep in &task.depends_on {
-                let d = index[dep.as_str()];
+                let d = match resolved.map(|r| r[k]) {
+                    Some(d) if scenario.tasks.get(d as usize).is_some_and(|t| t.id == *dep) => d,
+                    _ => index.get_or_insert_with(|| {
+                        scenario.tasks.iter().enumerate().map(|(i, t)| (t.id.as_str(), i as u32)).collect()
+                    })[dep.as_str()],
+                };
+                k += 1;
                 graph.add_edge(NodeIndex::new(d as usize), NodeIndex::new(i), ());
             }
             dep_count.push(task.depends_on.len() as u32);

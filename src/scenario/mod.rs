@@ -99,8 +99,9 @@ pub fn parse(origin: &str, text: &str) -> Result<Scenario, ScenarioError> {
 /// Decode and validate what `lx` reads (`size_hint` bytes, if known). `None` when there is
 /// anything to report; it is in `diag`, as byte offsets.
 fn check(lx: Lexer, size_hint: usize, diag: &mut error::Diag) -> Option<Scenario> {
-    let (scenario, mut meta) = schema::decode(lx, size_hint, diag)?;
-    validate::validate(&scenario, &mut meta, diag);
+    let (mut scenario, mut meta) = schema::decode(lx, size_hint, diag)?;
+    let targets = validate::validate(&scenario, &mut meta, diag);
+    scenario.dep_index = DepIndex(Some(targets.into()));
     diag.is_empty().then_some(scenario)
 }
 

@@ -186,6 +186,7 @@ impl Decoder<'_, '_> {
             context: SharedContext::default(),
             groups: Vec::new(),
             escalation: Vec::new(),
+            dep_index: DepIndex::default(),
         };
         let mut meta = Meta {
             agents: Vec::new(),

@@ -59,6 +59,38 @@ pub struct Scenario {
     /// Groups of agents that elect a leader.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub groups: Vec<GroupSpec>,
+    /// Every `depends_on` entry resolved to a task index (see [`DepIndex`]).
+    #[serde(skip)]
+    pub dep_index: DepIndex,
+}
+
+/// Every `depends_on` entry resolved to a task index, in task order, as the loader (or the
+/// generator) found them, so that the coordinator does not build a second id map. It is a hint,
+/// not part of the format: never written, equal to any other, and checked entry by entry against
+/// the ids where it is used (a scenario edited after loading may have outgrown it).
+#[derive(Clone, Default)]
+pub struct DepIndex(pub Option<std::sync::Arc<[u32]>>);
+
+impl DepIndex {
+    /// Resolves every dependency of `tasks` through an id map (for scenarios built in code).
+    pub fn resolve(tasks: &[TaskSpec]) -> DepIndex {
+        let index: crate::fxhash::FxHashMap<&str, u32> =
+            tasks.iter().enumerate().map(|(i, t)| (t.id.as_str(), i as u32)).collect();
+        let deps = tasks.iter().flat_map(|t| &t.depends_on).map(|d| index.get(d.as_str()).copied());
+        DepIndex(deps.collect::<Option<Vec<u32>>>().map(Into::into))
+    }
+}
+
+impl PartialEq for DepIndex {
+    fn eq(&self, _: &DepIndex) -> bool {
+        true
+    }
+}
+
+impl std::fmt::Debug for DepIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() { "DepIndex(resolved)" } else { "DepIndex(none)" })
+    }
 }
 
 /// A saga: a declared set of tasks (its steps). When every step has ended and one did not

@@ -24,7 +24,9 @@ const BIG_GRAPH: usize = 10_000;
 const MAX_CYCLE_SHOWN: usize = 16;
 
 /// Run every semantic check not already done while decoding (ids are checked as they are read).
-pub(crate) fn validate(sc: &Scenario, meta: &mut Meta, diag: &mut Diag) {
+/// Checks everything; returns every dependency resolved to a task index, in task order (complete
+/// only when nothing was reported).
+pub(crate) fn validate(sc: &Scenario, meta: &mut Meta, diag: &mut Diag) -> Vec<u32> {
     let deps = dependencies(sc, meta, diag);
     cycles(sc, meta, &deps, diag);
     if meta.agents_ok {
@@ -34,6 +36,7 @@ pub(crate) fn validate(sc: &Scenario, meta: &mut Meta, diag: &mut Diag) {
     super::sagas::check(sc, meta, diag);
     super::shared::validate_groups(sc, meta, diag);
     super::ladder::validate(sc, meta, diag);
+    deps.targets
 }
 
 /// Resolved dependency edges in compressed form: task `i` depends on
