@@ -119,14 +119,14 @@ impl Sagas {
         if scenario.sagas.is_empty() {
             return sagas;
         }
-        let index: crate::fxhash::FxHashMap<&str, TaskId> =
-            scenario.tasks.iter().enumerate().map(|(i, t)| (t.id.as_str(), TaskId(i as u32))).collect();
+        let ids = crate::scenario::DepIndex::id_map(&scenario.tasks);
+        let index = |name: &str| TaskId(ids[name]);
         sagas.role = vec![None; scenario.tasks.len()];
         for (s, spec) in scenario.sagas.iter().enumerate() {
             let saga = SagaId(s as u32);
-            let steps: Vec<TaskId> = spec.tasks.iter().map(|name| index[name.as_str()]).collect();
+            let steps: Vec<TaskId> = spec.tasks.iter().map(|name| index(name)).collect();
             for &step in &steps {
-                let compensator = scenario.tasks[step.ix()].compensate.as_deref().map(|c| index[c]);
+                let compensator = scenario.tasks[step.ix()].compensate.as_deref().map(index);
                 sagas.role[step.ix()] = Some(Role::Step { saga, compensator });
                 if let Some(c) = compensator {
                     sagas.role[c.ix()] = Some(Role::Compensator { saga, step });

@@ -12,7 +12,7 @@ use petgraph::Direction;
 use petgraph::graph::{DiGraph, NodeIndex};
 
 use super::ids::{AgentId, TaskId};
-use crate::scenario::{Scenario, Strategy};
+use crate::scenario::{DepIndex, Scenario, Strategy};
 
 /// Index into [`Workflow::classes`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -154,9 +154,7 @@ impl Workflow {
             for dep in &task.depends_on {
                 let d = match resolved.map(|r| r[k]) {
                     Some(d) if scenario.tasks.get(d as usize).is_some_and(|t| t.id == *dep) => d,
-                    _ => index.get_or_insert_with(|| {
-                        scenario.tasks.iter().enumerate().map(|(i, t)| (t.id.as_str(), i as u32)).collect()
-                    })[dep.as_str()],
+                    _ => index.get_or_insert_with(|| DepIndex::id_map(&scenario.tasks))[dep.as_str()],
                 };
                 k += 1;
                 graph.add_edge(NodeIndex::new(d as usize), NodeIndex::new(i), ());

@@ -47,9 +47,7 @@ impl Names {
 /// Why an attempt ended without a result, under `key`, plus the error or exit details it has.
 fn push_attempt_failure(out: &mut Vec<u8>, key: &str, reason: crate::core::event::AttemptFailure) {
     use crate::core::event::AttemptFailure;
-    out.extend_from_slice(b",\"");
-    out.extend_from_slice(key.as_bytes());
-    out.extend_from_slice(b"\":");
+    push_key(out, key);
     match reason {
         AttemptFailure::Agent(e) => {
             push_str(out, "agent_error");
@@ -63,12 +61,17 @@ fn push_attempt_failure(out: &mut Vec<u8>, key: &str, reason: crate::core::event
     }
 }
 
+/// `,"KEY":` — what every field after the first starts with.
+fn push_key(out: &mut Vec<u8>, key: &str) {
+    out.extend_from_slice(b",\"");
+    out.extend_from_slice(key.as_bytes());
+    out.extend_from_slice(b"\":");
+}
+
 /// `,"exit_status":N,"signal":N` (each `null` when unknown or not applicable).
 fn push_exit(out: &mut Vec<u8>, status: Option<i32>, signal: Option<i32>) {
     for (key, v) in [("exit_status", status), ("signal", signal)] {
-        out.extend_from_slice(b",\"");
-        out.extend_from_slice(key.as_bytes());
-        out.extend_from_slice(b"\":");
+        push_key(out, key);
         match v {
             Some(v) => out.extend_from_slice(v.to_string().as_bytes()),
             None => out.extend_from_slice(b"null"),
@@ -88,15 +91,11 @@ fn push_error(out: &mut Vec<u8>, e: crate::core::bus::AgentError) {
 /// Appends one event as a JSON object (no newline).
 pub fn encode(ev: &Event, names: &Names, out: &mut Vec<u8>) {
     let task = |out: &mut Vec<u8>, key: &str, t: crate::core::TaskId| {
-        out.extend_from_slice(b",\"");
-        out.extend_from_slice(key.as_bytes());
-        out.extend_from_slice(b"\":");
+        push_key(out, key);
         out.extend_from_slice(&names.tasks[t.ix()]);
     };
     let agent = |out: &mut Vec<u8>, key: &str, a: crate::core::AgentId| {
-        out.extend_from_slice(b",\"");
-        out.extend_from_slice(key.as_bytes());
-        out.extend_from_slice(b"\":");
+        push_key(out, key);
         out.extend_from_slice(&names.agents[a.ix()]);
     };
     let saga = |out: &mut Vec<u8>, s: crate::core::SagaId| {
@@ -104,15 +103,11 @@ pub fn encode(ev: &Event, names: &Names, out: &mut Vec<u8>) {
         out.extend_from_slice(&names.sagas[s.ix()]);
     };
     let num = |out: &mut Vec<u8>, key: &str, v: u64| {
-        out.extend_from_slice(b",\"");
-        out.extend_from_slice(key.as_bytes());
-        out.extend_from_slice(b"\":");
+        push_key(out, key);
         push_u64(out, v);
     };
     let text = |out: &mut Vec<u8>, key: &str, v: &str| {
-        out.extend_from_slice(b",\"");
-        out.extend_from_slice(key.as_bytes());
-        out.extend_from_slice(b"\":");
+        push_key(out, key);
         push_str(out, v);
     };
 
@@ -362,25 +357,20 @@ pub fn encode(ev: &Event, names: &Names, out: &mut Vec<u8>) {
 /// The shared-context kinds (see `core::context`), field for field as `scenarios/JOURNAL.md` lists them.
 fn encode_context(kind: &EventKind, names: &Names, out: &mut Vec<u8>) {
     let ix = &names.ctx;
-    let field = |out: &mut Vec<u8>, key: &str| {
-        out.extend_from_slice(b",\"");
-        out.extend_from_slice(key.as_bytes());
-        out.extend_from_slice(b"\":");
-    };
     let text = |out: &mut Vec<u8>, key: &str, v: &str| {
-        field(out, key);
+        push_key(out, key);
         push_str(out, v);
     };
     let num = |out: &mut Vec<u8>, key: &str, v: u64| {
-        field(out, key);
+        push_key(out, key);
         push_u64(out, v);
     };
     let task = |out: &mut Vec<u8>, t: crate::core::TaskId| {
-        field(out, "task");
+        push_key(out, "task");
         out.extend_from_slice(&names.tasks[t.ix()]);
     };
     let agent = |out: &mut Vec<u8>, a: crate::core::AgentId| {
-        field(out, "agent");
+        push_key(out, "agent");
         out.extend_from_slice(&names.agents[a.ix()]);
     };
     match *kind {
@@ -413,7 +403,7 @@ fn encode_context(kind: &EventKind, names: &Names, out: &mut Vec<u8>) {
             task(out, t);
             agent(out, a);
             num(out, "attempt", attempt as u64);
-            field(out, "versions");
+            push_key(out, "versions");
             out.push(b'{');
             for (i, &(k, v)) in versions.iter().enumerate() {
                 if i > 0 {
@@ -433,7 +423,7 @@ fn encode_context(kind: &EventKind, names: &Names, out: &mut Vec<u8>) {
             if let Some(token) = token {
                 num(out, "token", token);
             }
-            field(out, "value");
+            push_key(out, "value");
             out.extend_from_slice(value.to_string().as_bytes());
         }
         EventKind::ContextConflict { key, task: t, agent: a, read_version, current_version, policy } => {

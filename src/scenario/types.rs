@@ -72,10 +72,14 @@ pub struct Scenario {
 pub struct DepIndex(pub Option<std::sync::Arc<[u32]>>);
 
 impl DepIndex {
+    /// Task id → index.
+    pub fn id_map(tasks: &[TaskSpec]) -> crate::fxhash::FxHashMap<&str, u32> {
+        tasks.iter().enumerate().map(|(i, t)| (t.id.as_str(), i as u32)).collect()
+    }
+
     /// Resolves every dependency of `tasks` through an id map (for scenarios built in code).
     pub fn resolve(tasks: &[TaskSpec]) -> DepIndex {
-        let index: crate::fxhash::FxHashMap<&str, u32> =
-            tasks.iter().enumerate().map(|(i, t)| (t.id.as_str(), i as u32)).collect();
+        let index = DepIndex::id_map(tasks);
         let deps = tasks.iter().flat_map(|t| &t.depends_on).map(|d| index.get(d.as_str()).copied());
         DepIndex(deps.collect::<Option<Vec<u32>>>().map(Into::into))
     }
