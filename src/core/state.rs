@@ -306,7 +306,12 @@ impl State {
 
     /// Applies one event. The only place state changes.
     pub fn apply(&mut self, wf: &Workflow, ev: &Event) {
-        let escalated = ev.kind.task().filter(|t| self.tasks[t.ix()].state == TaskState::Escalated);
+        // Every escalated task is in the inbox, so an empty inbox means nothing to check (the usual run).
+        let escalated = if self.inbox.is_empty() {
+            None
+        } else {
+            ev.kind.task().filter(|t| self.tasks[t.ix()].state == TaskState::Escalated)
+        };
         self.apply_event(wf, ev);
         // An item leaves the inbox when its task leaves the escalated state (resolved, retried,
         // reassigned…), not merely because an event names it: a late result or an expired lock of
