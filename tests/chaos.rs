@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use switchyard::core::{Coordinator, Event};
 use switchyard::journal::{JournalWriter, read_journal};
 use switchyard::rng::SplitMix;
-use switchyard::runtime::SimRun;
+use switchyard::runtime::{EventSink, SimRun};
 use switchyard::scenario::{self, Scenario};
 
 const CAPS: [&str; 3] = ["a", "b", "c"];
@@ -178,12 +178,31 @@ fn journal_bytes(sc: &Scenario) -> Vec<u8> {
     journal_and_run(sc).0
 }
 
+/// Collects events, and stops a run that has clearly stopped converging (a livelock must fail
+/// with its seed, not hang the suite): these scenarios take a few hundred events.
+struct Capped(Vec<Event>);
+
+const EVENT_CAP: usize = 200_000;
+
+impl EventSink for Capped {
+    fn event(&mut self, ev: &Event, _: &Coordinator) -> std::io::Result<()> {
+        if self.0.len() >= EVENT_CAP {
+            let last = self.0.iter().rev().take(12).map(|e| format!("{:?}", e.kind)).collect::<Vec<_>>();
+            return Err(std::io::Error::other(format!("over {EVENT_CAP} events; the last ones: {last:#?}")));
+        }
+        self.0.push(ev.clone());
+        Ok(())
+    }
+}
+
 /// The journal of a run, and the run's events and final state digest.
 fn journal_and_run(sc: &Scenario) -> (Vec<u8>, Vec<Event>, String) {
     let mut run = SimRun::new(sc.clone());
-    let mut sink = (JournalWriter::new(Vec::new()), Vec::new());
-    run.run(&mut sink).unwrap();
-    let (w, events) = sink;
+    let mut sink = (JournalWriter::new(Vec::new()), Capped(Vec::new()));
+    if let Err(e) = run.run(&mut sink) {
+        panic!("seed {}: {e}", sc.seed);
+    }
+    let (w, Capped(events)) = sink;
     (w.into_inner().unwrap(), events, run.coordinator().state().digest())
 }
 

@@ -136,6 +136,9 @@ pub struct TaskLadder {
     pub sla: Option<Sla>,
     /// Its ladder took it to the inbox at some point (so it did not heal by itself).
     pub escalated: bool,
+    /// An SLA expiry already retried it: the next expiry waits for a person instead (a task that
+    /// keeps failing must not loop through its ladder forever with nobody watching).
+    pub sla_retried: bool,
 }
 
 /// Ladder progress of every task that has started climbing, or has an inbox SLA.
@@ -197,15 +200,23 @@ impl LadderState {
                 }
             }
             EventKind::InboxSlaExpired { task, action } => {
-                if let Some(sla) = self.tasks.get_mut(&task).and_then(|t| t.sla.as_mut()) {
-                    sla.expired = Some(action);
+                if let Some(t) = self.tasks.get_mut(&task) {
+                    t.sla_retried |= action == Expiry::Retry;
+                    if let Some(sla) = t.sla.as_mut() {
+                        sla.expired = Some(action);
+                    }
                 }
             }
             EventKind::TaskReopened { task } => {
                 // A fresh budget: the task starts its ladder again from the bottom.
                 if let Some(t) = self.tasks.get_mut(&task) {
                     let class = t.class.map(|_| wf.task_class[task.ix()]);
-                    *t = TaskLadder { escalated: t.escalated, class, ..TaskLadder::default() };
+                    *t = TaskLadder {
+                        escalated: t.escalated,
+                        sla_retried: t.sla_retried,
+                        class,
+                        ..TaskLadder::default()
+                    };
                 }
             }
             _ => {}
@@ -337,7 +348,11 @@ impl Coordinator {
     /// Nobody settled the inbox item in time: record it, then do the default action the way an
     /// operator's `resolve` would.
     pub(super) fn sla_expired(&mut self, now: u64, task: TaskId) {
-        let action = self.inbox_policy(task).map_or(Expiry::Wait, |(_, e)| e);
+        let action = match self.inbox_policy(task).map_or(Expiry::Wait, |(_, e)| e) {
+            // One automatic retry per task; after that the item waits for a person.
+            Expiry::Retry if self.state.ladder.get(task).is_some_and(|t| t.sla_retried) => Expiry::Wait,
+            action => action,
+        };
         tracing::warn!("{} {} inbox SLA expired: {}", clock(now), self.task_name(task), action.name());
         self.emit(now, EventKind::InboxSlaExpired { task, action });
         match action {

@@ -358,3 +358,24 @@ fn a_non_retryable_error_goes_straight_to_the_ladders_inbox() {
     };
     assert_eq!(ctx.history.len(), 1);
 }
+
+#[test]
+fn an_sla_retries_a_task_once_then_leaves_it_to_a_person() {
+    // `t` fails on every tier; its SLA says retry. The second time it reaches the inbox, the expiry
+    // waits instead of looping through the ladder forever.
+    let mut s = walker(Expiry::Retry);
+    s.faults.clear();
+    let mut r = SimRun::new(s);
+    r.set_fail_on_stall(false);
+    let mut events = Vec::new();
+    r.advance_to(60_000, &mut events).unwrap();
+    let actions: Vec<Expiry> = events
+        .iter()
+        .filter_map(|e| match e.kind {
+            EventKind::InboxSlaExpired { action, .. } => Some(action),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(actions, vec![Expiry::Retry, Expiry::Wait]);
+    assert_eq!(r.coordinator().state().tasks[0].state, TaskState::Escalated, "waits for the operator");
+}
