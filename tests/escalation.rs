@@ -195,8 +195,8 @@ mod random {
     use switchyard::rng::SplitMix;
     use switchyard::runtime::SimRun;
     use switchyard::scenario::{
-        AgentKind, AgentSpec, DurationDist, Expiry, FaultAction, FaultSpec, Profile, RetryPolicy, Scenario, Strategy,
-        Target, TaskSpec, Tier,
+        AgentSpec, DurationDist, Expiry, FaultAction, FaultSpec, Profile, RetryPolicy, Scenario, Strategy, Target,
+        TaskSpec, Tier,
     };
 
     fn ladder(r: &mut SplitMix, n_agents: usize) -> Vec<Tier> {
@@ -240,7 +240,6 @@ mod random {
                         .chain(["c".into()])
                         .collect(),
                 },
-                specializations: vec![],
                 max_concurrent: 1 + r.below(2) as u32,
                 cost: 1.0,
                 performance: 0.5 + 0.5 * r.unit(),
@@ -248,16 +247,14 @@ mod random {
                     duration_ms: DurationDist { mean: 50.0 + r.below(300) as f64, jitter: r.unit() * 0.5 },
                     failure_rate: 0.8 * r.unit(),
                 },
-                kind: AgentKind::Sim,
+                ..Default::default()
             })
             .collect();
         let n_tasks = 1 + r.below(15) as usize;
         let tasks = (0..n_tasks)
             .map(|i| TaskSpec {
                 id: format!("t{i}"),
-                description: String::new(),
                 capability: ["a", "b"][r.below(2) as usize].into(),
-                specializations: vec![],
                 depends_on: (0..i).filter(|_| r.below(6) == 0).map(|d| format!("t{d}")).collect(),
                 priority: r.below(3) as i64,
                 timeout_ms: 100 + r.below(800),
@@ -273,8 +270,7 @@ mod random {
                     1 => Some(Box::new([])),
                     _ => None,
                 },
-                compensate: None,
-                context: Default::default(),
+                ..Default::default()
             })
             .collect();
         let faults = (0..r.below(3))
@@ -289,20 +285,15 @@ mod random {
             .collect();
         let escalation = ladder(&mut r, n_agents);
         Scenario {
-            dep_index: Default::default(),
             name: format!("ladder-{seed}"),
-            description: String::new(),
             seed,
             allocation: Strategy::LeastLoaded,
             heartbeat_ms: 0,
             agents,
             tasks,
             faults,
-            resilience: Default::default(),
-            sagas: vec![],
-            context: Default::default(),
-            groups: vec![],
             escalation,
+            ..Default::default()
         }
     }
 

@@ -10,8 +10,7 @@ use switchyard::journal::JournalWriter;
 use switchyard::rng::SplitMix;
 use switchyard::runtime::SimRun;
 use switchyard::scenario::{
-    AgentKind, AgentSpec, DurationDist, FaultAction, FaultSpec, Profile, RetryPolicy, Scenario, Strategy as Alloc,
-    TaskSpec,
+    AgentSpec, DurationDist, FaultAction, FaultSpec, Profile, RetryPolicy, Scenario, Strategy as Alloc, TaskSpec,
 };
 
 fn random_scenario(seed: u64, n_tasks: usize, n_agents: usize, n_faults: usize) -> Scenario {
@@ -36,7 +35,7 @@ fn random_scenario(seed: u64, n_tasks: usize, n_agents: usize, n_faults: usize) 
                     duration_ms: DurationDist { mean: (r.below(400)) as f64, jitter: r.unit() },
                     failure_rate: 0.4 * r.unit(),
                 },
-                kind: AgentKind::Sim,
+                ..Default::default()
             }
         })
         .collect();
@@ -50,7 +49,6 @@ fn random_scenario(seed: u64, n_tasks: usize, n_agents: usize, n_faults: usize) 
             depends_on.truncate(4);
             TaskSpec {
                 id: format!("t{i}"),
-                description: String::new(),
                 capability,
                 specializations,
                 depends_on,
@@ -65,9 +63,7 @@ fn random_scenario(seed: u64, n_tasks: usize, n_agents: usize, n_faults: usize) 
                 },
                 allocation: [None, Some(Alloc::BestScore), Some(Alloc::RoundRobin)][r.below(3) as usize],
                 work: 0.5 + r.unit(),
-                compensate: None,
-                context: Default::default(),
-                escalation: None,
+                ..Default::default()
             }
         })
         .collect();
@@ -95,20 +91,14 @@ fn random_scenario(seed: u64, n_tasks: usize, n_agents: usize, n_faults: usize) 
         })
         .collect();
     Scenario {
-        dep_index: Default::default(),
         name: format!("random-{seed}"),
-        description: String::new(),
         seed,
         allocation: [Alloc::LeastLoaded, Alloc::BestScore, Alloc::RoundRobin][r.below(3) as usize],
         heartbeat_ms: [0, 250, 100][r.below(3) as usize],
         agents,
         tasks,
         faults,
-        resilience: Default::default(),
-        sagas: vec![],
-        context: Default::default(),
-        groups: vec![],
-        escalation: vec![],
+        ..Default::default()
     }
 }
 

@@ -12,9 +12,7 @@ use switchyard::core::Coordinator;
 use switchyard::journal::{JournalWriter, read_journal};
 use switchyard::rng::SplitMix;
 use switchyard::runtime::SimRun;
-use switchyard::scenario::{
-    self, AgentKind, AgentSpec, DurationDist, Profile, RetryPolicy, SagaSpec, Scenario, TaskSpec,
-};
+use switchyard::scenario::{self, AgentSpec, DurationDist, Profile, RetryPolicy, SagaSpec, Scenario, TaskSpec};
 
 fn journal_of(sc: &Scenario) -> (String, Vec<Value>) {
     let mut run = SimRun::new(sc.clone());
@@ -167,9 +165,7 @@ fn random_sagas(seed: u64, n_steps: usize) -> Scenario {
     let agents: Vec<AgentSpec> = (0..3)
         .map(|i| AgentSpec {
             id: format!("w{i}"),
-            kind: AgentKind::Sim,
             capabilities: vec!["x".into()],
-            specializations: vec![],
             max_concurrent: 1 + r.below(2) as u32,
             cost: 1.0,
             performance: 1.0,
@@ -177,6 +173,7 @@ fn random_sagas(seed: u64, n_steps: usize) -> Scenario {
                 duration_ms: DurationDist { mean: 20.0 + r.below(200) as f64, jitter: r.unit() },
                 failure_rate: 0.5 * r.unit(),
             },
+            ..Default::default()
         })
         .collect();
     let retry = |r: &mut SplitMix| RetryPolicy {
@@ -188,18 +185,13 @@ fn random_sagas(seed: u64, n_steps: usize) -> Scenario {
     };
     let task = |id: String, depends_on: Vec<String>, r: &mut SplitMix| TaskSpec {
         id,
-        description: String::new(),
         capability: "x".into(),
-        specializations: vec![],
         depends_on,
         priority: r.below(3) as i64,
         timeout_ms: 1000,
         retry: retry(r),
-        allocation: None,
         work: 0.5 + r.unit(),
-        compensate: None,
-        context: Default::default(),
-        escalation: None,
+        ..Default::default()
     };
     let mut tasks = vec![task("prep".into(), vec![], &mut r)];
     let mut sagas = vec![SagaSpec { id: "g0".into(), tasks: vec![] }, SagaSpec { id: "g1".into(), tasks: vec![] }];
@@ -220,20 +212,14 @@ fn random_sagas(seed: u64, n_steps: usize) -> Scenario {
     }
     sagas.retain(|g| !g.tasks.is_empty());
     Scenario {
-        dep_index: Default::default(),
         name: format!("sagas-{seed}"),
-        description: String::new(),
         seed,
         allocation: switchyard::scenario::Strategy::LeastLoaded,
         heartbeat_ms: 0,
         agents,
         tasks,
-        faults: vec![],
-        resilience: Default::default(),
         sagas,
-        context: Default::default(),
-        groups: vec![],
-        escalation: vec![],
+        ..Default::default()
     }
 }
 

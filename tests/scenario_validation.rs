@@ -3,7 +3,7 @@
 use proptest::prelude::*;
 use std::path::{Path, PathBuf};
 use switchyard::scenario::{
-    AgentKind, AgentSpec, DurationDist, FaultAction, FaultSpec, Profile, RetryPolicy, Scenario, ScenarioError,
+    AgentSpec, DurationDist, FaultAction, FaultSpec, Profile, RetryPolicy, Scenario, ScenarioError,
     Strategy as Allocation, TaskSpec, load, parse,
 };
 use switchyard::scenario::{Expiry, Target, Tier};
@@ -340,7 +340,7 @@ prop_compose! {
             cost,
             performance,
             profile: Profile { duration_ms: DurationDist { mean, jitter }, failure_rate },
-            kind: AgentKind::Sim,
+            ..Default::default()
         }
     }
 }
@@ -391,7 +391,6 @@ prop_compose! {
             retry,
             allocation,
             work,
-            compensate: None,
             // Every third task uses the shared context, so it round-trips too.
             context: if i % 3 == 1 {
                 switchyard::scenario::TaskContext {
@@ -413,6 +412,7 @@ prop_compose! {
                     Tier::Inbox { sla_ms: None, on_expiry: Expiry::Wait },
                 ])),
             },
+            ..Default::default()
         }
     }
 }
@@ -432,7 +432,6 @@ fn arb_scenario() -> impl Strategy<Value = Scenario> {
                     Tier::Inbox { sla_ms: Some(heartbeat_ms % 9_000 + 1), on_expiry: Expiry::Skip },
                 ];
                 Scenario {
-                    dep_index: Default::default(),
                     name: name.clone(),
                     description: description.clone(),
                     seed,
@@ -444,7 +443,6 @@ fn arb_scenario() -> impl Strategy<Value = Scenario> {
                         FaultSpec { at_ms: crash_at, action: FaultAction::Crash(victim.clone()) },
                         FaultSpec { at_ms: crash_at, action: FaultAction::Revive(victim) },
                     ],
-                    sagas: vec![],
                     resilience: switchyard::scenario::Resilience {
                         heartbeat_timeout_ms: Some(heartbeat_ms % 10_000),
                         ..Default::default()
@@ -459,6 +457,7 @@ fn arb_scenario() -> impl Strategy<Value = Scenario> {
                         lease_ms: 1500,
                     }],
                     escalation,
+                    ..Default::default()
                 }
             })
         },

@@ -10,49 +10,37 @@ pub(super) fn agent(id: &str, caps: &[&str], max: u32, mean: f64, failure_rate: 
     AgentSpec {
         id: id.into(),
         capabilities: caps.iter().map(|s| s.to_string()).collect(),
-        specializations: vec![],
         max_concurrent: max,
         cost: 1.0,
         performance: 1.0,
         profile: Profile { duration_ms: DurationDist { mean, jitter: 0.0 }, failure_rate },
-        kind: AgentKind::Sim,
+        ..Default::default()
     }
 }
 
 pub(super) fn task(id: &str, cap: &str, deps: &[&str]) -> TaskSpec {
     TaskSpec {
         id: id.into(),
-        description: String::new(),
         capability: cap.into(),
-        specializations: vec![],
         depends_on: deps.iter().map(|s| s.to_string()).collect(),
         priority: 0,
         timeout_ms: 10_000,
         retry: RetryPolicy { jitter: 0.0, ..RetryPolicy::default() },
-        allocation: None,
         work: 1.0,
-        compensate: None,
-        context: Default::default(),
-        escalation: None,
+        ..Default::default()
     }
 }
 
 pub(super) fn scenario(agents: Vec<AgentSpec>, tasks: Vec<TaskSpec>) -> Scenario {
     Scenario {
-        dep_index: Default::default(),
         name: "test".into(),
-        description: String::new(),
         seed: 1,
         allocation: Strategy::LeastLoaded,
         heartbeat_ms: 0,
         agents,
         tasks,
-        faults: vec![],
         resilience: Resilience::default(),
-        sagas: vec![],
-        context: Default::default(),
-        groups: vec![],
-        escalation: vec![],
+        ..Default::default()
     }
 }
 

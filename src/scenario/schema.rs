@@ -172,22 +172,7 @@ fn reserve_tasks(tasks: &mut Vec<TaskSpec>, meta: &mut Meta, used: usize, left: 
 
 impl Decoder<'_, '_> {
     fn root(&mut self) -> R<(Scenario, Meta)> {
-        let mut sc = Scenario {
-            name: String::new(),
-            description: String::new(),
-            seed: 0,
-            allocation: Strategy::LeastLoaded,
-            heartbeat_ms: 1000,
-            agents: Vec::new(),
-            tasks: Vec::new(),
-            faults: Vec::new(),
-            resilience: Resilience::default(),
-            sagas: Vec::new(),
-            context: SharedContext::default(),
-            groups: Vec::new(),
-            escalation: Vec::new(),
-            dep_index: DepIndex::default(),
-        };
+        let mut sc = Scenario::default();
         let mut meta = Meta {
             agents: Vec::new(),
             tasks: Vec::new(),
@@ -364,16 +349,7 @@ impl Decoder<'_, '_> {
     }
 
     fn agent(&mut self, agents: &mut Vec<AgentSpec>, meta: &mut Meta) -> R<()> {
-        let mut a = AgentSpec {
-            id: String::new(),
-            capabilities: Vec::new(),
-            specializations: Vec::new(),
-            max_concurrent: 1,
-            cost: 1.0,
-            performance: 1.0,
-            profile: Profile { duration_ms: DurationDist { mean: 1000.0, jitter: 0.2 }, failure_rate: 0.0 },
-            kind: AgentKind::Sim,
-        };
+        let mut a = AgentSpec::default();
         let mut kind = KindFields::default();
         let mut id = NONE;
         let mut clean = true;
@@ -441,21 +417,7 @@ impl Decoder<'_, '_> {
     }
 
     fn task(&mut self, tasks: &mut Vec<TaskSpec>, meta: &mut Meta) -> R<()> {
-        let mut t = TaskSpec {
-            id: String::new(),
-            description: String::new(),
-            capability: String::new(),
-            specializations: Vec::new(),
-            depends_on: Vec::new(),
-            priority: 0,
-            timeout_ms: 30_000,
-            retry: RetryPolicy::default(),
-            allocation: None,
-            work: 1.0,
-            compensate: None,
-            context: TaskContext::default(),
-            escalation: None,
-        };
+        let mut t = TaskSpec::default();
         let mut m = TaskMeta { id: NONE, canon: NONE, capability: NONE, specs: NONE, flags: 0 };
         let index = tasks.len();
         let mut id_clean = true;

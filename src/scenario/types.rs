@@ -64,6 +64,28 @@ pub struct Scenario {
     pub dep_index: DepIndex,
 }
 
+impl Default for Scenario {
+    /// An empty scenario with the format's defaults (what a file that omits a field gets).
+    fn default() -> Scenario {
+        Scenario {
+            name: String::new(),
+            description: String::new(),
+            seed: 0,
+            allocation: Strategy::LeastLoaded,
+            heartbeat_ms: 1000,
+            agents: Vec::new(),
+            tasks: Vec::new(),
+            faults: Vec::new(),
+            resilience: Resilience::default(),
+            escalation: Vec::new(),
+            sagas: Vec::new(),
+            context: SharedContext::default(),
+            groups: Vec::new(),
+            dep_index: DepIndex::default(),
+        }
+    }
+}
+
 /// Every `depends_on` entry resolved to a task index, in task order, as the loader (or the
 /// generator) found them, so that the coordinator does not build a second id map. It is a hint,
 /// not part of the format: never written, equal to any other, and checked entry by entry against
@@ -137,6 +159,22 @@ pub struct AgentSpec {
     /// What runs the agent: simulated (the default), a process, or an LLM endpoint.
     #[serde(flatten, skip_serializing_if = "AgentKind::is_sim")]
     pub kind: AgentKind,
+}
+
+impl Default for AgentSpec {
+    /// An agent with no id or capability yet and the format's defaults for the rest.
+    fn default() -> AgentSpec {
+        AgentSpec {
+            id: String::new(),
+            capabilities: Vec::new(),
+            specializations: Vec::new(),
+            max_concurrent: 1,
+            cost: 1.0,
+            performance: 1.0,
+            profile: Profile { duration_ms: DurationDist { mean: 1000.0, jitter: 0.2 }, failure_rate: 0.0 },
+            kind: AgentKind::Sim,
+        }
+    }
 }
 
 /// What runs an agent.
@@ -238,6 +276,27 @@ pub struct TaskSpec {
     /// Overrides the scenario's `escalation` ladder for this task.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub escalation: Option<Box<[Tier]>>,
+}
+
+impl Default for TaskSpec {
+    /// A task with no id or capability yet and the format's defaults for the rest.
+    fn default() -> TaskSpec {
+        TaskSpec {
+            id: String::new(),
+            description: String::new(),
+            capability: String::new(),
+            specializations: Vec::new(),
+            depends_on: Vec::new(),
+            priority: 0,
+            timeout_ms: 30_000,
+            retry: RetryPolicy::default(),
+            allocation: None,
+            work: 1.0,
+            compensate: None,
+            context: TaskContext::default(),
+            escalation: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
