@@ -164,8 +164,10 @@ pub fn generate(opts: &GenOptions) -> Result<Scenario, String> {
             profile: Profile {
                 duration_ms: DurationDist { mean: opts.duration_ms, jitter },
                 failure_rate: opts.failure_rate,
+                reject_rate: 0.0,
             },
             kind: AgentKind::Sim,
+            reports_to: None,
         })
         .collect();
 

@@ -10,6 +10,9 @@ use crate::core::state::TaskEnd;
 use crate::core::{Coordinator, MsgKind, TaskId};
 use crate::scenario::TierName;
 
+mod teams;
+pub use teams::TeamReport;
+
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Report<'a> {
     pub scenario: &'a str,
@@ -28,6 +31,9 @@ pub struct Report<'a> {
     /// The shared context, for scenarios that use it (or had dead letters).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub context: Option<ContextReport<'a>>,
+    /// Delegation, help and reviews, for runs that used them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub teams: Option<TeamReport<'a>>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -398,6 +404,7 @@ impl<'a> Report<'a> {
             recovery: Recovery::of(coord),
             sagas: SagaReport::all(coord),
             context: ContextReport::of(coord),
+            teams: TeamReport::of(coord),
         }
     }
 
@@ -490,6 +497,9 @@ impl<'a> Report<'a> {
             for g in &c.groups {
                 let _ = writeln!(out, "group {}: leader {} (term {})", g.id, g.leader.unwrap_or("none"), g.term);
             }
+        }
+        if let Some(t) = &self.teams {
+            t.write(&mut out, limit);
         }
         let by_type: Vec<String> = self.messages.by_type.iter().map(|(k, v)| format!("{k} {v}")).collect();
         let _ = writeln!(out, "\nmessages: {} total ({})", self.messages.total, by_type.join(", "));

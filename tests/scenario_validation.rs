@@ -81,7 +81,7 @@ fn type_and_range_errors() {
         located(&e),
         [
             "3:11 seed: expected an integer, found string \"42\"",
-            "4:17 allocation: unknown allocation strategy \"fastest\" (expected one of: least_loaded, best_score, round_robin)",
+            "4:17 allocation: unknown allocation strategy \"fastest\" (expected one of: least_loaded, best_score, round_robin, hierarchy)",
             "6:55 agents[0].cost: must be ≥ 0, found -1",
             "6:74 agents[0].performance: expected a number, found string \"high\"",
             "9:57 tasks[0].timeout_ms: must be ≥ 1, found -5",
@@ -160,7 +160,7 @@ fn defaults_are_applied() {
     assert_eq!((ship.allocation, ship.work), (None, 1.0));
     assert_eq!(
         s.agents[1].profile,
-        Profile { duration_ms: DurationDist { mean: 1000.0, jitter: 0.2 }, failure_rate: 0.0 }
+        Profile { duration_ms: DurationDist { mean: 1000.0, jitter: 0.2 }, failure_rate: 0.0, reject_rate: 0.0 }
     );
     assert_eq!(s.faults[1], FaultSpec { at_ms: 900, action: FaultAction::Revive("tester".into()) });
 }
@@ -339,7 +339,7 @@ prop_compose! {
             max_concurrent,
             cost,
             performance,
-            profile: Profile { duration_ms: DurationDist { mean, jitter }, failure_rate },
+            profile: Profile { duration_ms: DurationDist { mean, jitter }, failure_rate, reject_rate: 0.0 },
             ..Default::default()
         }
     }

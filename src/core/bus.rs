@@ -27,11 +27,22 @@ pub enum MsgKind {
     Status,
     /// Agent → coordinator: I am alive.
     Heartbeat,
+    /// Manager → report: run this task (or hand it further down). Relayed by the coordinator.
+    Delegate,
+    /// Report → manager: the delegated task is done. Relayed by the coordinator.
+    Report,
 }
 
 impl MsgKind {
-    pub const ALL: [MsgKind; 5] =
-        [MsgKind::TaskRequest, MsgKind::TaskResult, MsgKind::Cancel, MsgKind::Status, MsgKind::Heartbeat];
+    pub const ALL: [MsgKind; 7] = [
+        MsgKind::TaskRequest,
+        MsgKind::TaskResult,
+        MsgKind::Cancel,
+        MsgKind::Status,
+        MsgKind::Heartbeat,
+        MsgKind::Delegate,
+        MsgKind::Report,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -40,7 +51,14 @@ impl MsgKind {
             MsgKind::Cancel => "cancel",
             MsgKind::Status => "status",
             MsgKind::Heartbeat => "heartbeat",
+            MsgKind::Delegate => "delegate",
+            MsgKind::Report => "report",
         }
+    }
+
+    /// Sent by the coordinator on an agent's behalf (its `from` is that agent, who said nothing).
+    pub fn is_relayed(self) -> bool {
+        matches!(self, MsgKind::Delegate | MsgKind::Report)
     }
 
     pub fn from_name(name: &str) -> Option<MsgKind> {
@@ -51,8 +69,8 @@ impl MsgKind {
     pub fn default_priority(self) -> u8 {
         match self {
             MsgKind::Cancel => 3,
-            MsgKind::TaskResult | MsgKind::Status => 2,
-            MsgKind::TaskRequest => 1,
+            MsgKind::TaskResult | MsgKind::Status | MsgKind::Report => 2,
+            MsgKind::TaskRequest | MsgKind::Delegate => 1,
             MsgKind::Heartbeat => 0,
         }
     }
@@ -100,11 +118,33 @@ pub enum StatusNote {
 /// What a message carries. Small and copyable so that sending one never allocates.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Payload {
-    Task { task: TaskId, attempt: u32, deadline_ms: u64, work: f64 },
-    Result { task: TaskId, attempt: u32, error: Option<AgentError> },
-    Cancel { task: TaskId, attempt: u32 },
+    Task {
+        task: TaskId,
+        attempt: u32,
+        deadline_ms: u64,
+        work: f64,
+    },
+    Result {
+        task: TaskId,
+        attempt: u32,
+        error: Option<AgentError>,
+    },
+    Cancel {
+        task: TaskId,
+        attempt: u32,
+    },
     Status(StatusNote),
-    Heartbeat { running: u32 },
+    Heartbeat {
+        running: u32,
+    },
+    /// A delegation hop; `level` is the receiver's depth in the tree.
+    Delegate {
+        task: TaskId,
+        level: u32,
+    },
+    Report {
+        task: TaskId,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -166,5 +206,14 @@ impl BusStats {
 
     pub fn of_kind(&self, kind: MsgKind) -> u64 {
         self.by_kind[kind as usize]
+    }
+}
+
+#[cfg(test)]
+mod size_tests {
+    /// Messages are copied through queues by value: team payloads must not grow them.
+    #[test]
+    fn payload_stays_small() {
+        assert!(std::mem::size_of::<super::Payload>() <= 32, "{}", std::mem::size_of::<super::Payload>());
     }
 }

@@ -49,7 +49,7 @@ pub struct Coordinator {
     pub(super) wf: Workflow,
     pub(super) state: State,
     events: Vec<Event>,
-    outbox: VecDeque<Message>,
+    pub(super) outbox: VecDeque<Message>,
     /// Reused buffer for tasks released by a completion.
     scratch: Vec<TaskId>,
 }
@@ -265,6 +265,9 @@ impl Coordinator {
                 self.emit(now, EventKind::AttemptSucceeded { task, agent, attempt, duration_ms, output });
                 self.check_breaker(now, agent);
                 tracing::info!("{} {} completed on {}", clock(now), self.task_name(task), self.agent_name(agent));
+                if !self.state.teams.is_idle() {
+                    self.report_up(now, task);
+                }
                 self.emit(now, EventKind::TaskCompleted { task, agent: Some(agent), attempts: attempt });
                 self.release_dependents(now, task);
                 self.check_finished(now);
@@ -598,6 +601,14 @@ impl Coordinator {
             let pool = self.wf.classes[c].pool.0 as usize;
             let agent = if self.state.ladder.avoids_failed(TaskId(t)) {
                 match self.fresh_agent(TaskId(t), pool) {
+                    Some(a) => a,
+                    None => {
+                        parked.push((c, p, t));
+                        continue;
+                    }
+                }
+            } else if self.wf.classes[c].strategy == Strategy::Hierarchy {
+                match self.delegate(now, TaskId(t), pool) {
                     Some(a) => a,
                     None => {
                         parked.push((c, p, t));

@@ -568,6 +568,8 @@ pub enum EventKind {
         msg: Message,
         reason: DeadReason,
     },
+    /// Delegation, help, review and broadcast events (see `team_event.rs`).
+    Team(super::team_event::TeamEvent),
 }
 
 /// Why a command was refused.
@@ -794,6 +796,7 @@ impl EventKind {
             EventKind::LeaderElected { .. } => "leader_elected",
             EventKind::LeaderLost { .. } => "leader_lost",
             EventKind::MessageDeadLettered { .. } => "message_dead_lettered",
+            EventKind::Team(e) => e.name(),
         }
     }
 
@@ -830,6 +833,7 @@ impl EventKind {
             | ContextConflict { task, .. }
             | WriteRejected { task, .. } => Some(task),
             OperatorAction { action, .. } => action.task(),
+            Team(ref e) => e.task(),
             _ => None,
         }
     }

@@ -9,12 +9,15 @@ pub mod event;
 mod external;
 pub mod faults;
 pub mod health;
+mod hierarchy;
 pub mod ids;
 pub mod ladder;
 mod operator;
 pub mod output;
 pub mod saga;
 pub mod state;
+pub mod team_event;
+pub mod teams;
 pub mod timers;
 pub mod workflow;
 

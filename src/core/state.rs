@@ -158,6 +158,8 @@ impl AgentRt {
                 u64::MAX - (score * (1u64 << 52) as f64) as u64
             }
             Strategy::RoundRobin => self.last_assigned,
+            // Only whether a worker is free matters here: `hierarchy.rs` picks the team and worker.
+            Strategy::Hierarchy => (running << 32) / self.max_concurrent as u64,
         }
     }
 }
@@ -220,6 +222,8 @@ pub struct State {
     pub outputs: super::output::OutputStore,
     /// Blackboard, locks, elections and dead letters (see `context.rs`).
     pub ctx: super::context::ContextState,
+    /// Delegation chains, help exchanges, review rounds (see `teams.rs`).
+    pub teams: super::teams::TeamState,
 }
 
 impl State {
@@ -294,6 +298,7 @@ impl State {
             priorities: scenario.tasks.iter().map(|t| t.priority).collect(),
             outputs: Default::default(),
             ctx: super::context::ContextState::new(scenario),
+            teams: super::teams::TeamState::new(scenario),
         };
         for a in 0..state.agents.len() {
             state.index_agent(wf, AgentId(a as u32));
@@ -329,6 +334,9 @@ impl State {
         let now = ev.t_ms;
         if !self.sagas.is_empty() {
             self.sagas.apply(ev, &self.tasks);
+        }
+        if !self.teams.is_idle() {
+            self.teams.apply_core(&ev.kind);
         }
         match ev.kind {
             EventKind::RunStarted { .. } => {
@@ -508,6 +516,7 @@ impl State {
             | EventKind::LinkFaultInjected { .. }
             | EventKind::MessageDropped { .. } => {}
             EventKind::MessageSent { msg } => self.count_message(&msg, now),
+            EventKind::Team(ref e) => self.teams.apply_team(e),
             EventKind::RunFinished { outcome, makespan_ms, .. } => {
                 self.finished = Some(outcome);
                 self.makespan_ms = makespan_ms;
@@ -518,7 +527,10 @@ impl State {
     fn count_message(&mut self, msg: &Message, now: u64) {
         self.next_msg_id = msg.id + 1;
         self.bus.count(msg);
-        if let super::bus::Endpoint::Agent(a) = msg.from {
+        // A hop the coordinator relays for an agent is not a sign of life from it.
+        if let super::bus::Endpoint::Agent(a) = msg.from
+            && !msg.kind.is_relayed()
+        {
             self.heard_from(a, now);
             if self.ctx.has_leases() {
                 self.renew_leases(a, now);
@@ -687,7 +699,7 @@ impl State {
         let avail = &self.avail;
         format!(
             "now={} seq={} msg={} assigned={} term={}/{}/{}/{} retries={}/{} finished={:?} span={} paused={} speed={} inbox={:?}\n\
-             tasks={:?}\nagents={:?}\nready={:?}\navail={:?}\ntimers={:?}\nbus={:?}\nattempts={:?}\noutputs={:?}\n{}\n{}\nladder={:?}",
+             tasks={:?}\nagents={:?}\nready={:?}\navail={:?}\ntimers={:?}\nbus={:?}\nattempts={:?}\noutputs={:?}\n{}\n{}\nladder={:?}\n{}",
             self.now_ms,
             self.next_seq,
             self.next_msg_id,
@@ -713,7 +725,8 @@ impl State {
             self.outputs,
             self.sagas.digest(),
             self.ctx.digest(),
-            self.ladder
+            self.ladder,
+            self.teams.digest()
         )
     }
 }

@@ -13,7 +13,7 @@ pub(super) fn agent(id: &str, caps: &[&str], max: u32, mean: f64, failure_rate: 
         max_concurrent: max,
         cost: 1.0,
         performance: 1.0,
-        profile: Profile { duration_ms: DurationDist { mean, jitter: 0.0 }, failure_rate },
+        profile: Profile { duration_ms: DurationDist { mean, jitter: 0.0 }, failure_rate, reject_rate: 0.0 },
         ..Default::default()
     }
 }

@@ -19,6 +19,8 @@ use crate::core::{
 };
 use crate::scenario::{ConflictPolicy, Expiry, Scenario, Strategy, TierName};
 
+mod teams;
+
 /// A journal line that could not be understood.
 #[derive(Debug, Clone, PartialEq)]
 pub struct JournalError {
@@ -530,7 +532,7 @@ impl<'a> Resolver<'a> {
                 let reason = DeadReason::from_name(r).ok_or_else(|| format!("unknown dead-letter reason `{r}`"))?;
                 EventKind::MessageDeadLettered { msg: self.message(v)?, reason }
             }
-            other => return Err(format!("unknown event kind `{other}`")),
+            other => EventKind::Team(self.team_event(other, v)?),
         })
     }
 
@@ -559,6 +561,8 @@ impl<'a> Resolver<'a> {
                 other => return Err(format!("unknown status `{other}`")),
             }),
             MsgKind::Heartbeat => Payload::Heartbeat { running: self.u32(p, "running")? },
+            MsgKind::Delegate => Payload::Delegate { task: self.task(v, "task")?, level: self.u32(p, "level")? },
+            MsgKind::Report => Payload::Report { task: self.task(v, "task")? },
         };
         let priority = self.u64(v, "priority")?;
         let correlation = match self.field(v, "correlation")? {

@@ -14,6 +14,8 @@ use crate::core::{Coordinator, Endpoint, Event, EventKind, Message, Output, Payl
 use crate::runtime::EventSink;
 use crate::scenario::Scenario;
 
+mod teams;
+
 /// Task and agent ids, pre-quoted as JSON strings so writing a line copies bytes only.
 pub struct Names {
     tasks: Vec<Vec<u8>>,
@@ -349,6 +351,7 @@ pub fn encode(ev: &Event, names: &Names, out: &mut Vec<u8>) {
             num(out, "compensated", compensated as u64);
             num(out, "failed", failed as u64);
         }
+        EventKind::Team(ref e) => teams::encode(e, names, out),
         ref k => encode_context(k, names, out),
     }
     out.push(b'}');
@@ -582,6 +585,7 @@ fn encode_message(msg: &Message, names: &Names, out: &mut Vec<u8>) {
         Payload::Task { task, attempt, .. }
         | Payload::Result { task, attempt, .. }
         | Payload::Cancel { task, attempt } => (Some(task), Some(attempt)),
+        Payload::Delegate { task, .. } | Payload::Report { task } => (Some(task), None),
         _ => (None, None),
     };
     if let Some(t) = task {
@@ -652,6 +656,11 @@ fn encode_message(msg: &Message, names: &Names, out: &mut Vec<u8>) {
             out.extend_from_slice(b"\"running\":");
             push_u64(out, running as u64);
         }
+        Payload::Delegate { level, .. } => {
+            out.extend_from_slice(b"\"level\":");
+            push_u64(out, level as u64);
+        }
+        Payload::Report { .. } => {}
     }
     out.extend_from_slice(b"}");
 }

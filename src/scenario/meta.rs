@@ -22,6 +22,8 @@ pub(crate) const SPECS_BAD: u8 = 1 << 7;
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct AgentMeta {
     pub id: u32,
+    /// The `reports_to` value (`NONE` when absent).
+    pub reports_to: u32,
 }
 
 /// A `depends_on` entry naming a task not (yet) defined when it was read.

@@ -24,6 +24,7 @@ mod number;
 mod sagas;
 mod schema;
 mod shared;
+mod teams;
 pub mod types;
 mod validate;
 mod window;

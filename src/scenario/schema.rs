@@ -50,10 +50,12 @@ const AGENT_FIELDS: &[&str] = &[
     "api_key_env",
     "system",
     "timeout_ms",
+    // 16 and on: the delegation tree (`teams.rs`)
+    "reports_to",
 ];
 /// Index of the first of `agent_kind::KIND_FIELDS` in `AGENT_FIELDS`.
 const KIND_FIELDS_AT: usize = 7;
-const PROFILE_FIELDS: &[&str] = &["duration_ms", "failure_rate"];
+const PROFILE_FIELDS: &[&str] = &["duration_ms", "failure_rate", "reject_rate"];
 const DURATION_FIELDS: &[&str] = &["mean", "jitter"];
 const TASK_FIELDS: &[&str] = &[
     "id",
@@ -352,6 +354,7 @@ impl Decoder<'_, '_> {
         let mut a = AgentSpec::default();
         let mut kind = KindFields::default();
         let mut id = NONE;
+        let mut reports_to = NONE;
         let mut clean = true;
         let seen = self.object(AGENT_FIELDS, |d, f| {
             let before = d.diag.len();
@@ -378,6 +381,12 @@ impl Decoder<'_, '_> {
                 4 => a.cost = d.float(Bound::AtLeast(0.0))?.unwrap_or(1.0),
                 5 => a.performance = d.float(Bound::Unit)?.unwrap_or(1.0),
                 6 => d.profile(&mut a.profile)?,
+                16 => {
+                    if let Some((s, at)) = d.string()? {
+                        a.reports_to = Some(s);
+                        reports_to = pos32(at);
+                    }
+                }
                 f => kind.read(d, f - KIND_FIELDS_AT)?,
             }
             clean &= f > 2 || d.diag.len() == before;
@@ -393,7 +402,7 @@ impl Decoder<'_, '_> {
         }
         meta.agents_ok &= clean;
         agents.push(a);
-        meta.agents.push(AgentMeta { id });
+        meta.agents.push(AgentMeta { id, reports_to });
         Ok(())
     }
 
@@ -408,8 +417,10 @@ impl Decoder<'_, '_> {
                     }
                     Ok(())
                 })?;
-            } else {
+            } else if f == 1 {
                 p.failure_rate = d.float(Bound::Unit)?.unwrap_or(0.0);
+            } else {
+                p.reject_rate = d.float(Bound::Unit)?.unwrap_or(0.0);
             }
             Ok(())
         })?;

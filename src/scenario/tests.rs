@@ -48,7 +48,10 @@ fn minimal_file_gets_builtin_defaults() {
     assert!(s.faults.is_empty());
     let a = &s.agents[0];
     assert_eq!((a.max_concurrent, a.cost, a.performance), (1, 1.0, 1.0));
-    assert_eq!(a.profile, Profile { duration_ms: DurationDist { mean: 1000.0, jitter: 0.2 }, failure_rate: 0.0 });
+    assert_eq!(
+        a.profile,
+        Profile { duration_ms: DurationDist { mean: 1000.0, jitter: 0.2 }, failure_rate: 0.0, reject_rate: 0.0 }
+    );
     let t = &s.tasks[0];
     assert_eq!((t.priority, t.timeout_ms, t.work, t.allocation), (0, 30_000, 1.0, None));
     assert_eq!(t.retry, RetryPolicy::default());
@@ -223,7 +226,7 @@ fn unknown_strategy_lists_valid_ones() {
     assert_eq!(
         p,
         "1:29 allocation: unknown allocation strategy \"best-score\" \
-         (expected one of: least_loaded, best_score, round_robin); did you mean `best_score`?"
+         (expected one of: least_loaded, best_score, round_robin, hierarchy); did you mean `best_score`?"
     );
 }
 

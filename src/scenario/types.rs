@@ -15,16 +15,21 @@ pub enum Strategy {
     BestScore,
     /// The free agent that was given work least recently.
     RoundRobin,
+    /// Down the `reports_to` tree: the director picks the least-loaded team, its lead the
+    /// least-loaded capable worker (see `core::hierarchy`).
+    Hierarchy,
 }
 
 impl Strategy {
-    pub const ALL: [Strategy; 3] = [Strategy::LeastLoaded, Strategy::BestScore, Strategy::RoundRobin];
+    pub const ALL: [Strategy; 4] =
+        [Strategy::LeastLoaded, Strategy::BestScore, Strategy::RoundRobin, Strategy::Hierarchy];
 
     pub fn name(self) -> &'static str {
         match self {
             Strategy::LeastLoaded => "least_loaded",
             Strategy::BestScore => "best_score",
             Strategy::RoundRobin => "round_robin",
+            Strategy::Hierarchy => "hierarchy",
         }
     }
 
@@ -159,6 +164,9 @@ pub struct AgentSpec {
     /// What runs the agent: simulated (the default), a process, or an LLM endpoint.
     #[serde(flatten, skip_serializing_if = "AgentKind::is_sim")]
     pub kind: AgentKind,
+    /// The agent's manager in the delegation tree (`allocation: "hierarchy"`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reports_to: Option<String>,
 }
 
 impl Default for AgentSpec {
@@ -171,8 +179,13 @@ impl Default for AgentSpec {
             max_concurrent: 1,
             cost: 1.0,
             performance: 1.0,
-            profile: Profile { duration_ms: DurationDist { mean: 1000.0, jitter: 0.2 }, failure_rate: 0.0 },
+            profile: Profile {
+                duration_ms: DurationDist { mean: 1000.0, jitter: 0.2 },
+                failure_rate: 0.0,
+                reject_rate: 0.0,
+            },
             kind: AgentKind::Sim,
+            reports_to: None,
         }
     }
 }
@@ -240,6 +253,13 @@ pub struct Profile {
     pub duration_ms: DurationDist,
     /// Probability (0..=1) that an attempt ends in an error.
     pub failure_rate: f64,
+    /// Probability (0..=1) that a review this agent runs rejects the work (see `TaskSpec::review`).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub reject_rate: f64,
+}
+
+fn is_zero(x: &f64) -> bool {
+    *x == 0.0
 }
 
 /// Attempt duration: uniform in `mean × (1 ± jitter)`, scaled by the task's `work`.

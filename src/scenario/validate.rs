@@ -36,6 +36,7 @@ pub(crate) fn validate(sc: &Scenario, meta: &mut Meta, diag: &mut Diag) -> Vec<u
     super::sagas::check(sc, meta, diag);
     super::shared::validate_groups(sc, meta, diag);
     super::ladder::validate(sc, meta, diag);
+    super::teams::validate(sc, meta, diag);
     deps.targets
 }
 

@@ -198,16 +198,16 @@ impl AgentsPane {
         self.filter = filter.trim().to_lowercase();
     }
 
-    /// Agents passing the filter, in scenario order.
+    /// Agents passing the filter, in scenario order (tree order when agents report to others).
     fn rows(&self, ctx: &Ctx) -> Vec<AgentId> {
         let specs = &ctx.coord.scenario().agents;
-        let keep = |i: usize| {
-            let spec = &specs[i];
+        let keep = |a: &AgentId| {
+            let spec = &specs[a.ix()];
             self.filter.is_empty()
                 || spec.id.to_lowercase().contains(&self.filter)
                 || spec.capabilities.iter().any(|c| c.to_lowercase().contains(&self.filter))
         };
-        (0..specs.len()).filter(|&i| keep(i)).map(|i| AgentId(i as u32)).collect()
+        crate::tui::teams::tree_order(ctx.coord).into_iter().filter(keep).collect()
     }
 
     pub fn render(&mut self, f: &mut Frame, area: Rect, ctx: &Ctx) {
@@ -245,6 +245,8 @@ impl AgentsPane {
         let fixed_without_id = 1 + 8 + load_w + 5 + 4 + 4 + 6 + 9;
         // Group leaders carry `★TERM` after their id (room for it only when there are groups).
         let star_w = if ctx.coord.scenario().groups.is_empty() { 0 } else { 3 };
+        // Reports are indented under their manager.
+        let star_w = star_w + crate::tui::teams::indent_width(ctx.coord);
         let id_want = (specs.iter().map(|a| a.id.chars().count()).max().unwrap_or(0) + star_w).clamp(5, 20 + star_w);
         let id_w = id_want.min((inner.width as usize).saturating_sub(fixed_without_id)).max(5);
         let rest = (inner.width as usize).saturating_sub(fixed_without_id + id_w);
@@ -285,9 +287,13 @@ impl AgentsPane {
             let selected = Some(id) == self.selected;
             let row = Row::new(vec![
                 mark(selected),
-                Cell::from(match ctx.coord.state().ctx.led_by(id).next() {
-                    Some((_, term)) => format!("{} ★{term}", truncate(&spec.id, id_w.saturating_sub(star_w))),
-                    None => truncate(&spec.id, id_w),
+                Cell::from({
+                    let indent = crate::tui::teams::indent(ctx.coord, id);
+                    let room = id_w.saturating_sub(indent.chars().count());
+                    match ctx.coord.state().ctx.led_by(id).next() {
+                        Some((_, term)) => format!("{indent}{} ★{term}", truncate(&spec.id, room.saturating_sub(3))),
+                        None => format!("{indent}{}", truncate(&spec.id, room)),
+                    }
                 }),
                 Cell::from(Span::styled(word, style)),
                 Cell::from(bar),

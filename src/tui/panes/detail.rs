@@ -171,6 +171,9 @@ fn task_lines(t: TaskId, ctx: &Ctx) -> Vec<Line<'static>> {
     for (label, spans) in crate::tui::sagas::detail(coord, t) {
         out.push(field(label, spans));
     }
+    for (label, spans) in crate::tui::teams::task_detail(coord, t) {
+        out.push(field(label, spans));
+    }
 
     let deps: Vec<TaskId> = spec.depends_on.iter().filter_map(|d| task_id(ctx, d)).collect();
     task_list("depends on", &deps, ctx, &mut out);
@@ -234,6 +237,9 @@ fn agent_lines(a: AgentId, ctx: &Ctx) -> Vec<Line<'static>> {
     out.push(field("state", state));
     out.push(text("capabilities", join_or_none(&spec.capabilities)));
     out.push(text("specializations", join_or_none(&spec.specializations)));
+    for (label, value) in crate::tui::teams::agent_detail(coord, a) {
+        out.push(text(label, value));
+    }
     out.push(text("max_concurrent", spec.max_concurrent.to_string()));
     out.push(text("cost", format!("{}", spec.cost)));
     out.push(text("performance", format!("{:.2}", spec.performance)));
@@ -406,6 +412,10 @@ fn message_lines(id: u64, ctx: &Ctx) -> Vec<Line<'static>> {
         }
         Payload::Status(note) => ("status", vec![("note", status_text(coord, note))]),
         Payload::Heartbeat { running } => ("heartbeat", vec![("running", format!("{running} attempts"))]),
+        Payload::Delegate { task, level } => {
+            ("delegation", vec![("task", coord.task_name(task).into()), ("level", level.to_string())])
+        }
+        Payload::Report { task } => ("result report", vec![("task", coord.task_name(task).into())]),
     };
     out.push(text("payload", what));
     for (label, value) in fields {

@@ -91,6 +91,8 @@ fn write_payload(out: &mut String, coord: &Coordinator, payload: &Payload) {
         }
         Payload::Status(note) => write!(out, "{}", status_text(coord, note)),
         Payload::Heartbeat { running } => write!(out, "running {running}"),
+        Payload::Delegate { task, level } => write!(out, "{} to level {level}", coord.task_name(task)),
+        Payload::Report { task } => write!(out, "{} done", coord.task_name(task)),
     };
 }
 
@@ -112,6 +114,7 @@ pub(super) fn kind_style(msg: &Message) -> Style {
         (MsgKind::Cancel, _) => Style::new().fg(Color::Yellow),
         (MsgKind::Status, _) => Style::new().fg(Color::Magenta),
         (MsgKind::Heartbeat, _) => theme::DIM,
+        (MsgKind::Delegate | MsgKind::Report, _) => Style::new().fg(Color::Blue),
     }
 }
 

@@ -18,6 +18,8 @@ pub mod inbox;
 mod ladder;
 pub mod market;
 pub mod messages;
+#[cfg(test)]
+mod teams_tests;
 
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};

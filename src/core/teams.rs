@@ -1,0 +1,144 @@
+//! State of the team protocols, folded from [`TeamEvent`]s (and the few core events they follow).
+//!
+//! The delegation tree is static (from `reports_to`); what changes is each delegated task's chain
+//! of managers, from its `task_delegated` hops (what its result travels back up), and counts for
+//! the report. Runs without teams keep every collection empty, and `State::apply` only calls in
+//! here for team events or when a collection is non-empty.
+
+use std::collections::BTreeMap;
+
+use super::event::EventKind;
+use super::ids::{AgentId, TaskId};
+use super::team_event::TeamEvent;
+use crate::scenario::Scenario;
+
+/// The `reports_to` forest.
+#[derive(Debug, Clone, Default)]
+pub struct Tree {
+    /// Each agent's manager (empty when no agent reports to anyone).
+    pub parent: Vec<Option<AgentId>>,
+    /// Each agent's distance from its root (0 for a root).
+    pub depth: Vec<u32>,
+}
+
+impl Tree {
+    pub fn new(sc: &Scenario) -> Tree {
+        if sc.agents.iter().all(|a| a.reports_to.is_none()) {
+            return Tree::default();
+        }
+        let ids: BTreeMap<&str, u32> = sc.agents.iter().enumerate().map(|(i, a)| (a.id.as_str(), i as u32)).collect();
+        let parent: Vec<Option<AgentId>> =
+            sc.agents.iter().map(|a| a.reports_to.as_deref().and_then(|b| ids.get(b)).map(|&j| AgentId(j))).collect();
+        let depth = (0..parent.len())
+            .map(|i| {
+                // Validation rules out cycles; the bound keeps an unvalidated scenario finite.
+                let mut d = 0;
+                let mut at = parent[i];
+                while let Some(p) = at
+                    && d < parent.len() as u32
+                {
+                    d += 1;
+                    at = parent[p.ix()];
+                }
+                d
+            })
+            .collect();
+        Tree { parent, depth }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.parent.is_empty()
+    }
+
+    pub fn parent(&self, a: AgentId) -> Option<AgentId> {
+        self.parent.get(a.ix()).copied().flatten()
+    }
+
+    pub fn depth(&self, a: AgentId) -> u32 {
+        self.depth.get(a.ix()).copied().unwrap_or(0)
+    }
+
+    /// `a` and its managers, from the root down to `a`.
+    pub fn path_to(&self, a: AgentId) -> Vec<AgentId> {
+        let mut path = vec![a];
+        while let Some(p) = self.parent(*path.last().expect("non-empty"))
+            && path.len() <= self.parent.len()
+        {
+            path.push(p);
+        }
+        path.reverse();
+        path
+    }
+}
+
+/// One task's delegations: its latest chain and counts over the run.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Delegation {
+    /// The agents its latest delegation went through, top first (the worker last); emptied when
+    /// the task is assigned elsewhere without one.
+    pub chain: Vec<AgentId>,
+    /// `task_delegated` hops, `result_reported` hops, and hops that skipped a manager who was down.
+    pub hops: u32,
+    pub reports: u32,
+    pub bypassed: u32,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct TeamState {
+    pub tree: Tree,
+    /// Tasks delegated at least once.
+    pub delegations: BTreeMap<TaskId, Delegation>,
+}
+
+impl TeamState {
+    pub fn new(sc: &Scenario) -> TeamState {
+        TeamState { tree: Tree::new(sc), ..Default::default() }
+    }
+
+    /// Whether any core event can concern this state (the usual run: no).
+    pub fn is_idle(&self) -> bool {
+        self.delegations.is_empty()
+    }
+
+    /// The chain of the task's current delegation, if it has one.
+    pub fn chain(&self, task: TaskId) -> Option<&[AgentId]> {
+        self.delegations.get(&task).map(|d| d.chain.as_slice()).filter(|c| !c.is_empty())
+    }
+
+    /// Folds a team event.
+    pub fn apply_team(&mut self, ev: &TeamEvent) {
+        match *ev {
+            TeamEvent::TaskDelegated { task, from, to, bypassed, .. } => {
+                let d = self.delegations.entry(task).or_default();
+                // A hop from anyone but the last holder starts a new delegation (a retry).
+                if d.chain.last() != Some(&from) {
+                    d.chain.clear();
+                    d.chain.push(from);
+                }
+                d.chain.push(to);
+                d.hops += 1;
+                d.bypassed += bypassed.is_some() as u32;
+            }
+            TeamEvent::ResultReported { task, .. } => {
+                if let Some(d) = self.delegations.get_mut(&task) {
+                    d.reports += 1;
+                }
+            }
+        }
+    }
+
+    /// Follows the core events that move a delegated task.
+    pub fn apply_core(&mut self, kind: &EventKind) {
+        // Assigned to someone its chain does not end at: not delegated this time.
+        if let EventKind::TaskAssigned { task, agent, .. } = *kind
+            && let Some(d) = self.delegations.get_mut(&task)
+            && d.chain.last() != Some(&agent)
+        {
+            d.chain.clear();
+        }
+    }
+
+    pub fn digest(&self) -> String {
+        format!("delegations={:?}", self.delegations)
+    }
+}

@@ -1,0 +1,75 @@
+//! How the console shows teams: the `reports_to` tree in the Agents pane (tree order, indented),
+//! and the team lines of the task and agent details (delegation chain, manager and reports).
+//! Nothing here changes what is drawn for a scenario without a tree or delegations.
+
+use ratatui::style::{Color, Style};
+use ratatui::text::Span;
+
+use crate::core::{AgentId, Coordinator, TaskId};
+use crate::tui::theme;
+
+/// Every agent in tree order: each root, then its reports depth first, in scenario order among
+/// siblings. Scenario order when no agent reports to anyone.
+pub fn tree_order(coord: &Coordinator) -> Vec<AgentId> {
+    let tree = &coord.state().teams.tree;
+    let n = coord.scenario().agents.len();
+    let all = (0..n as u32).map(AgentId);
+    if tree.is_empty() {
+        return all.collect();
+    }
+    let mut out = Vec::with_capacity(n);
+    let mut stack: Vec<AgentId> = all.clone().filter(|&a| tree.parent(a).is_none()).rev().collect();
+    while let Some(a) = stack.pop() {
+        out.push(a);
+        stack.extend(all.clone().filter(|&c| tree.parent(c) == Some(a)).rev());
+    }
+    out
+}
+
+/// `  └ ` before an agent at depth 2 (nothing for a root): the tree drawn by indentation.
+pub fn indent(coord: &Coordinator, a: AgentId) -> String {
+    match coord.state().teams.tree.depth(a) {
+        0 => String::new(),
+        d => format!("{}└ ", "  ".repeat(d as usize - 1)),
+    }
+}
+
+/// The widest [`indent`] of the run, in columns.
+pub fn indent_width(coord: &Coordinator) -> usize {
+    coord.state().teams.tree.depth.iter().max().map_or(0, |&d| if d == 0 { 0 } else { 2 * d as usize })
+}
+
+/// Team lines of a task's detail: its delegation chain, with the hop counts.
+pub fn task_detail(coord: &Coordinator, t: TaskId) -> Vec<(&'static str, Vec<Span<'static>>)> {
+    let Some(d) = coord.state().teams.delegations.get(&t) else { return Vec::new() };
+    let mut chain = Vec::new();
+    for (i, &a) in d.chain.iter().enumerate() {
+        if i > 0 {
+            chain.push(Span::styled(" → ", theme::DIM));
+        }
+        let up = coord.state().agents[a.ix()].alive;
+        let style = if up { Style::new().fg(Color::Blue) } else { Style::new().fg(Color::Red) };
+        chain.push(Span::styled(coord.agent_name(a).to_string(), style));
+    }
+    if d.chain.is_empty() {
+        chain.push(Span::styled("not delegated this time", theme::DIM));
+    }
+    let counts = format!("{} hops down ({} past a manager who was down), {} reports up", d.hops, d.bypassed, d.reports);
+    vec![("delegated", chain), ("hops", vec![Span::raw(counts)])]
+}
+
+/// Team lines of an agent's detail: its manager and direct reports.
+pub fn agent_detail(coord: &Coordinator, a: AgentId) -> Vec<(&'static str, String)> {
+    let tree = &coord.state().teams.tree;
+    if tree.is_empty() {
+        return Vec::new();
+    }
+    let boss = tree.parent(a).map_or("nobody (a root)".to_string(), |b| coord.agent_name(b).to_string());
+    let reports: Vec<&str> = (0..coord.scenario().agents.len() as u32)
+        .map(AgentId)
+        .filter(|&c| tree.parent(c) == Some(a))
+        .map(|c| coord.agent_name(c))
+        .collect();
+    let reports = if reports.is_empty() { "none".to_string() } else { reports.join(", ") };
+    vec![("reports to", boss), ("reports", reports)]
+}

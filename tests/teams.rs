@@ -1,0 +1,125 @@
+//! The team protocols from the outside: bundled scenarios run headless and their rules checked
+//! from the journal text alone (delegation hops, reports back up, managers that are down), plus
+//! byte-identical journals for the same seed.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use serde_json::Value;
+use switchyard::journal::{JournalWriter, read_journal};
+use switchyard::runtime::SimRun;
+use switchyard::scenario::{self, Scenario};
+
+/// The bundled scenarios of the team protocols.
+const TEAM_SCENARIOS: &[&str] = &["hierarchical-team.json"];
+
+fn bundled(name: &str) -> Scenario {
+    scenario::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios").join(name)).unwrap()
+}
+
+fn journal_of(sc: &Scenario) -> (String, Vec<Value>) {
+    let mut run = SimRun::new(sc.clone());
+    let mut w = JournalWriter::new(Vec::new());
+    run.run(&mut w).unwrap();
+    let text = String::from_utf8(w.into_inner().unwrap()).unwrap();
+    let lines = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    (text, lines)
+}
+
+fn s<'a>(v: &'a Value, k: &str) -> &'a str {
+    v[k].as_str().unwrap_or_else(|| panic!("{k} missing in {v}"))
+}
+
+fn kind(v: &Value) -> &str {
+    s(v, "kind")
+}
+
+#[test]
+fn hierarchical_team_delegates_down_and_reports_up_hop_by_hop() {
+    let sc = bundled("hierarchical-team.json");
+    let (text, j) = journal_of(&sc);
+    let boss: HashMap<&str, &str> =
+        sc.agents.iter().filter_map(|a| Some((a.id.as_str(), a.reports_to.as_deref()?))).collect();
+    // Per task: the hops of its current delegation, (from, to, level).
+    let mut chain: HashMap<&str, Vec<(&str, &str, u64)>> = HashMap::new();
+    let mut down: Vec<&str> = Vec::new();
+    let mut bypassed_lead_b = 0;
+    let mut delegated_tasks = 0;
+    for (i, ev) in j.iter().enumerate() {
+        match kind(ev) {
+            "agent_crashed" => down.push(s(ev, "agent")),
+            "agent_revived" => down.retain(|a| *a != s(ev, "agent")),
+            "task_delegated" => {
+                let (task, from, to, level) =
+                    (s(ev, "task"), s(ev, "from"), s(ev, "to"), ev["level"].as_u64().unwrap());
+                assert!(!down.contains(&from) && !down.contains(&to), "hop through a down agent: {ev}");
+                let hops = chain.entry(task).or_default();
+                if hops.last().is_some_and(|h| h.1 != from) {
+                    hops.clear();
+                }
+                match hops.last() {
+                    None => assert_eq!(from, "director", "the first hop starts at the top: {ev}"),
+                    Some(&(_, _, l)) => assert!(level > l, "levels go down: {ev}"),
+                }
+                // The hop follows `reports_to`, or skips exactly the manager it names as bypassed.
+                match ev.get("bypassed") {
+                    None => assert_eq!(boss.get(to), Some(&from), "{ev}"),
+                    Some(b) => {
+                        let b = b.as_str().unwrap();
+                        assert!(down.contains(&b), "bypassed an agent that is up: {ev}");
+                        assert_eq!((boss.get(to), boss.get(b)), (Some(&b), Some(&from)), "{ev}");
+                        bypassed_lead_b += (b == "lead-b") as u32;
+                    }
+                }
+                // The bus message for the hop comes right after it.
+                let msg = &j[i + 1];
+                assert_eq!(
+                    (kind(msg), s(msg, "type"), s(msg, "from"), s(msg, "to")),
+                    ("message_sent", "delegate", from, to)
+                );
+                hops.push((from, to, level));
+            }
+            "task_assigned" if s(ev, "strategy") == "hierarchy" => {
+                let hops = &chain[s(ev, "task")];
+                assert_eq!(hops.last().unwrap().1, s(ev, "agent"), "the worker at the end of the chain runs it");
+                delegated_tasks += 1;
+            }
+            "task_completed" => {
+                let task = s(ev, "task");
+                let Some(hops) = chain.get(task) else { continue };
+                // Reports came right before, back up the chain past anyone down.
+                let up: Vec<&str> = std::iter::once(hops.last().unwrap().1)
+                    .chain(hops.iter().rev().map(|h| h.0))
+                    .filter(|a| !down.contains(a))
+                    .collect();
+                let reports: Vec<(&str, &str)> = j[..i]
+                    .iter()
+                    .rev()
+                    .take_while(|e| kind(e) != "attempt_succeeded")
+                    .filter(|e| kind(e) == "result_reported")
+                    .map(|e| (s(e, "from"), s(e, "to")))
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .rev()
+                    .collect();
+                let expected: Vec<(&str, &str)> = up.windows(2).map(|w| (w[0], w[1])).collect();
+                assert_eq!(reports, expected, "{task}");
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(delegated_tasks, 9, "every task but the director's own plan goes down the tree");
+    assert!(bypassed_lead_b >= 1, "lead-b's team got work while lead-b was down");
+    // The journal reads back into the same events the run produced.
+    let events = read_journal(&sc, &text).unwrap();
+    assert_eq!(events.len(), j.len());
+    assert_eq!(s(j.last().unwrap(), "outcome"), "succeeded");
+}
+
+#[test]
+fn team_scenarios_are_deterministic() {
+    for name in TEAM_SCENARIOS {
+        let sc = bundled(name);
+        assert_eq!(journal_of(&sc).0, journal_of(&sc).0, "{name}");
+    }
+}
