@@ -147,6 +147,7 @@ pub fn generate(opts: &GenOptions) -> Result<Scenario, String> {
             compensate: None,
             context: Default::default(),
             escalation: None,
+            auction: None,
         })
         .collect();
 
@@ -189,6 +190,7 @@ pub fn generate(opts: &GenOptions) -> Result<Scenario, String> {
         context: Default::default(),
         groups: Vec::new(),
         escalation: Vec::new(),
+        auction: Default::default(),
         dep_index,
     })
 }
@@ -269,6 +271,7 @@ pub fn write_json(scenario: &Scenario, out: &mut impl Write) -> io::Result<()> {
         context,
         groups,
         escalation,
+        auction,
         dep_index: _, // a loader's cache, not part of the format
     } = scenario;
     let mut w = BufWriter::with_capacity(1 << 16, out);
@@ -301,6 +304,10 @@ pub fn write_json(scenario: &Scenario, out: &mut impl Write) -> io::Result<()> {
     if !escalation.is_empty() {
         w.write_all(b",\n")?;
         list(&mut w, "escalation", escalation)?;
+    }
+    if !auction.is_default() {
+        w.write_all(b",\n\"auction\":")?;
+        json(&mut w, auction)?;
     }
     w.write_all(b"}\n")?;
     w.flush()

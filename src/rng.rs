@@ -31,6 +31,8 @@ pub mod domain {
     pub const FAILURE: u64 = 2;
     pub const BACKOFF: u64 = 3;
     pub const GEN: u64 = 4;
+    /// Simulated agents' bids in auctions.
+    pub const BID: u64 = 5;
 }
 
 /// A small seeded generator for places that need a stream (scenario generation).

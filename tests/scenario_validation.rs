@@ -70,7 +70,8 @@ fn unknown_field_is_named_with_a_hint() {
     assert_eq!(
         located(&e),
         ["9:44 tasks[1]: unknown field \"dependson\" (expected one of: id, description, capability, specializations, \
-          depends_on, priority, timeout_ms, retry, allocation, work, compensate, reads, writes, on_conflict, locks, escalation); did you mean `depends_on`?"]
+          depends_on, priority, timeout_ms, retry, allocation, work, compensate, reads, writes, on_conflict, locks, \
+          escalation, auction); did you mean `depends_on`?"]
     );
 }
 
@@ -81,7 +82,7 @@ fn type_and_range_errors() {
         located(&e),
         [
             "3:11 seed: expected an integer, found string \"42\"",
-            "4:17 allocation: unknown allocation strategy \"fastest\" (expected one of: least_loaded, best_score, round_robin, hierarchy)",
+            "4:17 allocation: unknown allocation strategy \"fastest\" (expected one of: least_loaded, best_score, round_robin, hierarchy, auction)",
             "6:55 agents[0].cost: must be ≥ 0, found -1",
             "6:74 agents[0].performance: expected a number, found string \"high\"",
             "9:57 tasks[0].timeout_ms: must be ≥ 1, found -5",

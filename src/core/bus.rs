@@ -31,10 +31,18 @@ pub enum MsgKind {
     Delegate,
     /// Report → manager: the delegated task is done. Relayed by the coordinator.
     Report,
+    /// Coordinator → agent: call for proposals (an auction opened).
+    Cfp,
+    /// Agent → coordinator: a bid in an auction (correlated with its `cfp`).
+    Bid,
+    /// Agent → coordinator: no bid in an auction.
+    Decline,
+    /// Coordinator → agent: you won the auction (the task request follows).
+    Award,
 }
 
 impl MsgKind {
-    pub const ALL: [MsgKind; 7] = [
+    pub const ALL: [MsgKind; 11] = [
         MsgKind::TaskRequest,
         MsgKind::TaskResult,
         MsgKind::Cancel,
@@ -42,6 +50,10 @@ impl MsgKind {
         MsgKind::Heartbeat,
         MsgKind::Delegate,
         MsgKind::Report,
+        MsgKind::Cfp,
+        MsgKind::Bid,
+        MsgKind::Decline,
+        MsgKind::Award,
     ];
 
     pub fn name(self) -> &'static str {
@@ -53,6 +65,10 @@ impl MsgKind {
             MsgKind::Heartbeat => "heartbeat",
             MsgKind::Delegate => "delegate",
             MsgKind::Report => "report",
+            MsgKind::Cfp => "cfp",
+            MsgKind::Bid => "bid",
+            MsgKind::Decline => "decline",
+            MsgKind::Award => "award",
         }
     }
 
@@ -69,8 +85,8 @@ impl MsgKind {
     pub fn default_priority(self) -> u8 {
         match self {
             MsgKind::Cancel => 3,
-            MsgKind::TaskResult | MsgKind::Status | MsgKind::Report => 2,
-            MsgKind::TaskRequest | MsgKind::Delegate => 1,
+            MsgKind::TaskResult | MsgKind::Status | MsgKind::Report | MsgKind::Bid | MsgKind::Decline => 2,
+            MsgKind::TaskRequest | MsgKind::Delegate | MsgKind::Cfp | MsgKind::Award => 1,
             MsgKind::Heartbeat => 0,
         }
     }
@@ -143,6 +159,28 @@ pub enum Payload {
         level: u32,
     },
     Report {
+        task: TaskId,
+    },
+    /// An auction's call for proposals: bids are taken until `closes_ms`.
+    Cfp {
+        auction: u32,
+        task: TaskId,
+        closes_ms: u64,
+    },
+    /// `eta_ms` is the bidder's estimate of the work's duration.
+    Bid {
+        auction: u32,
+        eta_ms: u32,
+        price: f64,
+        confidence: f64,
+    },
+    /// `reason` is [interned](super::output::intern).
+    Decline {
+        auction: u32,
+        reason: &'static str,
+    },
+    Award {
+        auction: u32,
         task: TaskId,
     },
 }

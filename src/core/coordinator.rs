@@ -272,6 +272,8 @@ impl Coordinator {
                 self.release_dependents(now, task);
                 self.check_finished(now);
             }
+        } else if let Payload::Bid { .. } | Payload::Decline { .. } = msg.payload {
+            self.handle_auction_reply(now, agent, msg.payload);
         }
         self.dispatch(now);
     }
@@ -322,6 +324,7 @@ impl Coordinator {
                 Timer::LockLease { lock, .. } => self.free_lock(now, super::context::LockId(lock), true),
                 Timer::LeaderLease { group, .. } => self.tick_election(now, super::context::GroupId(group)),
                 Timer::InboxSla { task, .. } => self.sla_expired(now, task),
+                Timer::AuctionClose { auction } => self.close_auction(now, auction),
             }
         }
         self.dispatch(now);
@@ -578,6 +581,7 @@ impl Coordinator {
                     if task.state == TaskState::Ready
                         && !task.held
                         && self.state.ladder.class_of(TaskId(t)).is_none_or(|k| k.0 as usize == c)
+                        && !self.state.auctions.is_open_task(TaskId(t))
                     {
                         break;
                     }
@@ -598,6 +602,11 @@ impl Coordinator {
             }
             let Some((p, Reverse(t), c)) = best else { break };
             self.state.ready[c].pop();
+            if self.wf.classes[c].strategy == Strategy::Auction {
+                // Bids choose the agent: the task waits, undispatched, until its auction closes.
+                self.open_auction(now, TaskId(t), c);
+                continue;
+            }
             let pool = self.wf.classes[c].pool.0 as usize;
             let agent = if self.state.ladder.avoids_failed(TaskId(t)) {
                 match self.fresh_agent(TaskId(t), pool) {

@@ -54,6 +54,8 @@ pub enum Origin {
     Conflict,
     /// The task's escalation ladder sent it on (to the inbox).
     Ladder,
+    /// The task's auction awarded nothing for `max_rounds` rounds.
+    Auction,
 }
 
 impl Origin {
@@ -64,6 +66,7 @@ impl Origin {
             Origin::Detected => "detected",
             Origin::Conflict => "conflict",
             Origin::Ladder => "ladder",
+            Origin::Auction => "auction",
         }
     }
 }
@@ -178,6 +181,10 @@ pub enum OpAction {
     Partition(AgentId),
     /// End every link fault and partition.
     Heal,
+    /// Give an auctioned task to an agent that bid validly in its latest auction.
+    Award(TaskId, AgentId),
+    /// Close the task's auction (if open) and announce a fresh one, from round 1.
+    Reopen(TaskId),
 }
 
 /// How an operator settles an inbox item.
@@ -234,6 +241,8 @@ impl OpAction {
             OpAction::Flaky(..) => "flaky",
             OpAction::Partition(_) => "partition",
             OpAction::Heal => "heal",
+            OpAction::Award(..) => "award",
+            OpAction::Reopen(_) => "reopen",
         }
     }
 
@@ -245,7 +254,9 @@ impl OpAction {
             | OpAction::Reassign(t, _)
             | OpAction::Escalate(t)
             | OpAction::Cancel(t)
-            | OpAction::Resolve(t, _) => Some(t),
+            | OpAction::Resolve(t, _)
+            | OpAction::Award(t, _)
+            | OpAction::Reopen(t) => Some(t),
             _ => None,
         }
     }
@@ -253,6 +264,7 @@ impl OpAction {
     pub fn agent(&self) -> Option<AgentId> {
         match *self {
             OpAction::Reassign(_, a)
+            | OpAction::Award(_, a)
             | OpAction::Crash(a)
             | OpAction::Revive(a)
             | OpAction::Drain(a)
@@ -570,6 +582,49 @@ pub enum EventKind {
     },
     /// Delegation, help, review and broadcast events (see `team_event.rs`).
     Team(super::team_event::TeamEvent),
+    /// A call for proposals went to `invited`; bids are taken until `closes_ms`.
+    AuctionOpened {
+        auction: u32,
+        task: TaskId,
+        round: u32,
+        invited: Arc<[AgentId]>,
+        closes_ms: u64,
+    },
+    /// A bid, valid or not (`flaw` says why not: late, below the minimum confidence…).
+    BidReceived {
+        auction: u32,
+        task: TaskId,
+        agent: AgentId,
+        price: f64,
+        eta_ms: u64,
+        confidence: f64,
+        flaw: Option<super::auction::BidFlaw>,
+    },
+    BidDeclined {
+        auction: u32,
+        task: TaskId,
+        agent: AgentId,
+        reason: Arc<str>,
+    },
+    /// The task goes to `agent`; `ranking` lists every valid bid best first, `passed` the better
+    /// bidders that could not take the task when the auction closed.
+    AuctionAwarded {
+        auction: u32,
+        task: TaskId,
+        agent: AgentId,
+        score: f64,
+        by: super::auction::AwardBy,
+        ranking: Arc<[(AgentId, f64)]>,
+        passed: Arc<[AgentId]>,
+    },
+    /// The auction closed without a winner; `then` says what happens next.
+    AuctionNoAward {
+        auction: u32,
+        task: TaskId,
+        round: u32,
+        reason: super::auction::NoAward,
+        then: super::auction::Then,
+    },
 }
 
 /// Why a command was refused.
@@ -610,6 +665,10 @@ pub enum Refusal {
     BadRate,
     /// `slow` or `flaky` for an agent that is not simulated (its durations and failures are real).
     NotSimulated(AgentId),
+    /// `award` or `reopen` for a task that is not allocated by auction.
+    NotAuctioned(TaskId),
+    /// `award` to an agent without a valid bid in the task's latest auction.
+    NoValidBid(TaskId, AgentId),
 }
 
 impl Refusal {
@@ -639,6 +698,8 @@ impl Refusal {
             Refusal::BadFactor => "bad_factor",
             Refusal::BadRate => "bad_rate",
             Refusal::NotSimulated(_) => "not_simulated",
+            Refusal::NotAuctioned(_) => "not_auctioned",
+            Refusal::NoValidBid(..) => "no_valid_bid",
         }
     }
 
@@ -674,6 +735,10 @@ impl Refusal {
             Refusal::NotSimulated(a) => {
                 format!("agent `{}` is not simulated: its durations and failures are real", agent(a))
             }
+            Refusal::NotAuctioned(t) => format!("task `{}` is not allocated by auction", task(t)),
+            Refusal::NoValidBid(t, a) => {
+                format!("agent `{}` has no valid bid in the latest auction of task `{}`", agent(a), task(t))
+            }
         }
     }
 
@@ -704,6 +769,8 @@ impl Refusal {
             "bad_factor" => Refusal::BadFactor,
             "bad_rate" => Refusal::BadRate,
             "not_simulated" => Refusal::NotSimulated(a?),
+            "not_auctioned" => Refusal::NotAuctioned(t?),
+            "no_valid_bid" => Refusal::NoValidBid(t?, a?),
             _ => return None,
         })
     }
@@ -717,9 +784,10 @@ impl Refusal {
             | Refusal::AgentDraining(a)
             | Refusal::AgentBusy(a)
             | Refusal::NotSimulated(a) => (None, Some(a)),
-            Refusal::TaskRunning(t, a) | Refusal::AgentIncapable(t, a) | Refusal::AlreadyOnAgent(t, a) => {
-                (Some(t), Some(a))
-            }
+            Refusal::TaskRunning(t, a)
+            | Refusal::AgentIncapable(t, a)
+            | Refusal::AlreadyOnAgent(t, a)
+            | Refusal::NoValidBid(t, a) => (Some(t), Some(a)),
             Refusal::TaskEnded(t)
             | Refusal::NotRetryable(t)
             | Refusal::TaskWaiting(t)
@@ -727,7 +795,8 @@ impl Refusal {
             | Refusal::AlreadyHeld(t)
             | Refusal::NotEscalated(t)
             | Refusal::AlreadyEscalated(t)
-            | Refusal::TaskDormant(t) => (Some(t), None),
+            | Refusal::TaskDormant(t)
+            | Refusal::NotAuctioned(t) => (Some(t), None),
             Refusal::RunFinished
             | Refusal::ReadOnly
             | Refusal::NoChange
@@ -797,6 +866,11 @@ impl EventKind {
             EventKind::LeaderLost { .. } => "leader_lost",
             EventKind::MessageDeadLettered { .. } => "message_dead_lettered",
             EventKind::Team(e) => e.name(),
+            EventKind::AuctionOpened { .. } => "auction_opened",
+            EventKind::BidReceived { .. } => "bid_received",
+            EventKind::BidDeclined { .. } => "bid_declined",
+            EventKind::AuctionAwarded { .. } => "auction_awarded",
+            EventKind::AuctionNoAward { .. } => "auction_no_award",
         }
     }
 
@@ -831,7 +905,12 @@ impl EventKind {
             | ContextRead { task, .. }
             | ContextWritten { task, .. }
             | ContextConflict { task, .. }
-            | WriteRejected { task, .. } => Some(task),
+            | WriteRejected { task, .. }
+            | AuctionOpened { task, .. }
+            | BidReceived { task, .. }
+            | BidDeclined { task, .. }
+            | AuctionAwarded { task, .. }
+            | AuctionNoAward { task, .. } => Some(task),
             OperatorAction { action, .. } => action.task(),
             Team(ref e) => e.task(),
             _ => None,

@@ -104,6 +104,8 @@ pub(super) fn compile<'s>(sc: &'s Scenario, b: &mut Classes<'s>) -> (Vec<Ladder>
 pub struct EscalationContext {
     pub tiers: Vec<TierName>,
     pub history: Vec<AttemptNote>,
+    /// What else the inbox should know (an auction's record, for a task no bid could win).
+    pub note: Option<Arc<str>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -320,6 +322,11 @@ impl Coordinator {
     /// tried and every attempt (agent and outcome). Every way into the inbox goes through here, so
     /// no inbox item lacks its context; the SLA is the task's ladder's, else the default ladder's.
     pub(super) fn escalate(&mut self, now: u64, task: TaskId, origin: Origin) {
+        self.escalate_noted(now, task, origin, None);
+    }
+
+    /// [`Coordinator::escalate`] with a note for the inbox.
+    pub(super) fn escalate_noted(&mut self, now: u64, task: TaskId, origin: Origin, note: Option<Arc<str>>) {
         let tried = self.state.ladder.get(task).map(|t| t.tried.as_slice()).unwrap_or_default();
         let tiers = tried.iter().map(|&l| self.rung(task, l).0).collect();
         let history = self
@@ -330,7 +337,7 @@ impl Coordinator {
             .collect();
         let sla_ms = self.inbox_policy(task).and_then(|(sla, _)| sla);
         tracing::warn!("{} {} escalated to the inbox ({})", clock(now), self.task_name(task), origin.name());
-        let context = Some(Arc::new(EscalationContext { tiers, history }));
+        let context = Some(Arc::new(EscalationContext { tiers, history, note }));
         self.emit(now, EventKind::TaskEscalated { task, origin, sla_ms, context });
     }
 

@@ -94,7 +94,7 @@ fn a_task_walks_every_tier_to_the_inbox_and_its_sla_fails_it() {
         panic!("{escalated:?}")
     };
     assert_eq!((*origin, *sla_ms), (Origin::Ladder, Some(500)));
-    let EscalationContext { tiers, history } = &**ctx;
+    let EscalationContext { tiers, history, .. } = &**ctx;
     assert_eq!(tiers, &[Retry, OtherAgent, Fallback, EscalateTo]);
     assert_eq!(history.iter().map(|h| h.agent.0).collect::<Vec<_>>(), agents);
     assert!(history.iter().all(|h| matches!(h.end, state::AttemptEnd::Failed(_))));

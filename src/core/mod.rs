@@ -1,6 +1,7 @@
 //! The coordinator core: workflow DAG, scheduling, allocation, retries and failure handling as a
 //! pure state machine. See [`Coordinator`] for its inputs and outputs.
 
+pub mod auction;
 pub mod bus;
 pub mod context;
 mod context_ops;
@@ -47,3 +48,6 @@ mod saga_tests;
 
 #[cfg(test)]
 mod ladder_tests;
+
+#[cfg(test)]
+mod auction_tests;

@@ -154,6 +154,8 @@ impl Coordinator {
             OpAction::Hang(_) | OpAction::Slow(..) | OpAction::Flaky(..) | OpAction::Partition(_) | OpAction::Heal => {
                 Ok(())
             }
+            OpAction::Award(t, a) => self.check_award(t, a),
+            OpAction::Reopen(t) => self.check_reopen(t),
         }
     }
 
@@ -254,6 +256,8 @@ impl Coordinator {
             OpAction::Drain(agent) => self.emit(now, EventKind::AgentDraining { agent, origin: Origin::Operator }),
             // Injected by the driver, which records what it did as `fault_injected`.
             OpAction::Hang(_) | OpAction::Slow(..) | OpAction::Flaky(..) | OpAction::Partition(_) | OpAction::Heal => {}
+            OpAction::Award(task, agent) => self.operator_award(now, task, agent),
+            OpAction::Reopen(task) => self.operator_reopen(now, task),
         }
         self.dispatch(now);
         Ok(())
@@ -281,7 +285,7 @@ impl Coordinator {
     }
 
     /// Cancels the task's running attempt, if it has one.
-    fn interrupt(&mut self, now: u64, task: TaskId) {
+    pub(super) fn interrupt(&mut self, now: u64, task: TaskId) {
         if self.state.tasks[task.ix()].state != TaskState::Running || self.leave_lock_queue(now, task) {
             return;
         }

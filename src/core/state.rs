@@ -160,6 +160,8 @@ impl AgentRt {
             Strategy::RoundRobin => self.last_assigned,
             // Only whether a worker is free matters here: `hierarchy.rs` picks the team and worker.
             Strategy::Hierarchy => (running << 32) / self.max_concurrent as u64,
+            // Bids decide, not this order: any available agent means an auction can open.
+            Strategy::Auction => 0,
         }
     }
 }
@@ -224,6 +226,8 @@ pub struct State {
     pub ctx: super::context::ContextState,
     /// Delegation chains, help exchanges, review rounds (see `teams.rs`).
     pub teams: super::teams::TeamState,
+    /// Every auction and its bids (empty unless tasks are allocated by auction).
+    pub auctions: super::auction::AuctionState,
 }
 
 impl State {
@@ -299,6 +303,7 @@ impl State {
             outputs: Default::default(),
             ctx: super::context::ContextState::new(scenario),
             teams: super::teams::TeamState::new(scenario),
+            auctions: Default::default(),
         };
         for a in 0..state.agents.len() {
             state.index_agent(wf, AgentId(a as u32));
@@ -492,6 +497,9 @@ impl State {
                 if let Some(t) = action.task() {
                     self.tasks[t.ix()].operator_touched = true;
                 }
+                if let super::event::OpAction::Reopen(t) = action {
+                    self.auctions.reset(t);
+                }
             }
             EventKind::TaskReassigned { .. } => self.reassignments += 1,
             // Dormant until now: waits for nothing, so it is made ready next (unless held).
@@ -517,6 +525,11 @@ impl State {
             | EventKind::MessageDropped { .. } => {}
             EventKind::MessageSent { msg } => self.count_message(&msg, now),
             EventKind::Team(ref e) => self.teams.apply_team(e),
+            EventKind::AuctionOpened { .. }
+            | EventKind::BidReceived { .. }
+            | EventKind::BidDeclined { .. }
+            | EventKind::AuctionAwarded { .. }
+            | EventKind::AuctionNoAward { .. } => super::auction::apply(self, now, &ev.kind),
             EventKind::RunFinished { outcome, makespan_ms, .. } => {
                 self.finished = Some(outcome);
                 self.makespan_ms = makespan_ms;
@@ -629,6 +642,7 @@ impl State {
             Timer::InboxSla { task, at } => {
                 self.tasks[task.ix()].state == TaskState::Escalated && self.ladder.sla_live(task, at)
             }
+            Timer::AuctionClose { auction } => self.auctions.timer_is_live(auction),
         }
     }
 
@@ -690,6 +704,7 @@ impl State {
                     .map(|(_, Reverse(t))| *t)
                     .filter(|&t| self.tasks[t as usize].state == TaskState::Ready && !self.tasks[t as usize].held)
                     .filter(|&t| self.ladder.class_of(TaskId(t)).is_none_or(|k| k.0 as usize == c))
+                    .filter(|&t| !self.auctions.is_open_task(TaskId(t)))
                     .collect();
                 v.sort_unstable();
                 v.dedup();
@@ -699,7 +714,7 @@ impl State {
         let avail = &self.avail;
         format!(
             "now={} seq={} msg={} assigned={} term={}/{}/{}/{} retries={}/{} finished={:?} span={} paused={} speed={} inbox={:?}\n\
-             tasks={:?}\nagents={:?}\nready={:?}\navail={:?}\ntimers={:?}\nbus={:?}\nattempts={:?}\noutputs={:?}\n{}\n{}\nladder={:?}\n{}",
+             tasks={:?}\nagents={:?}\nready={:?}\navail={:?}\ntimers={:?}\nbus={:?}\nattempts={:?}\noutputs={:?}\n{}\n{}\nladder={:?}\n{}\n{}",
             self.now_ms,
             self.next_seq,
             self.next_msg_id,
@@ -726,7 +741,8 @@ impl State {
             self.sagas.digest(),
             self.ctx.digest(),
             self.ladder,
-            self.teams.digest()
+            self.teams.digest(),
+            self.auctions.digest()
         )
     }
 }

@@ -45,6 +45,10 @@ pub enum Timer {
         task: super::TaskId,
         at: u64,
     },
+    /// An auction's bid window ends.
+    AuctionClose {
+        auction: u32,
+    },
 }
 
 /// `(at, seq, timer)`: `seq` makes every entry unique and keeps equal instants in push order.

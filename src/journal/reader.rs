@@ -6,6 +6,8 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+mod auction;
+
 use crate::core::bus::{AgentError, StatusNote};
 use crate::core::context::{ContextIndex, DeadReason, GroupId, KeyId, LockId};
 use crate::core::event::{AttemptFailure, InjectedFault, OpAction, Refusal, Resolution, TaskFailure};
@@ -147,6 +149,8 @@ impl<'a> Resolver<'a> {
             "flaky" => OpAction::Flaky(a()?, v.get("failure_rate").and_then(Value::as_f64).unwrap_or(f64::NAN)),
             "partition" => OpAction::Partition(a()?),
             "heal" => OpAction::Heal,
+            "award" => OpAction::Award(t()?, a()?),
+            "reopen" => OpAction::Reopen(t()?),
             other => return Err(format!("unknown operator action `{other}`")),
         })
     }
@@ -157,6 +161,7 @@ impl<'a> Resolver<'a> {
             "detected" => Ok(Origin::Detected),
             "conflict" => Ok(Origin::Conflict),
             "ladder" => Ok(Origin::Ladder),
+            "auction" => Ok(Origin::Auction),
             other => Err(format!("unknown origin `{other}`")),
         }
     }
@@ -184,7 +189,8 @@ impl<'a> Resolver<'a> {
                 Ok(AttemptNote { attempt: self.u32(h, "attempt")?, agent: self.agent(h, "agent")?, end })
             })
             .collect::<R<Vec<_>>>()?;
-        Ok(EscalationContext { tiers: self.tier_names(v, "tiers")?, history })
+        let note = v.get("note").and_then(Value::as_str).map(Arc::from);
+        Ok(EscalationContext { tiers: self.tier_names(v, "tiers")?, history, note })
     }
     fn endpoint(&self, v: &Value, key: &str) -> R<Endpoint> {
         self.endpoint_named(self.str(v, key)?)
@@ -439,7 +445,10 @@ impl<'a> Resolver<'a> {
                 compensated: self.u32(v, "compensated")?,
                 failed: self.u32(v, "failed")?,
             },
-            other => self.context_event(other, v)?,
+            other => match self.auction_event(other, v)? {
+                Some(kind) => kind,
+                None => self.context_event(other, v)?,
+            },
         };
         Ok(Event { seq, t_ms, kind })
     }
@@ -563,6 +572,7 @@ impl<'a> Resolver<'a> {
             MsgKind::Heartbeat => Payload::Heartbeat { running: self.u32(p, "running")? },
             MsgKind::Delegate => Payload::Delegate { task: self.task(v, "task")?, level: self.u32(p, "level")? },
             MsgKind::Report => Payload::Report { task: self.task(v, "task")? },
+            MsgKind::Cfp | MsgKind::Bid | MsgKind::Decline | MsgKind::Award => self.auction_payload(kind, v, p)?,
         };
         let priority = self.u64(v, "priority")?;
         let correlation = match self.field(v, "correlation")? {

@@ -4,6 +4,8 @@ use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
+mod auction;
+
 use super::json::{push_f64, push_str, push_u64};
 use crate::core::bus::StatusNote;
 use crate::core::event::{AttemptFailure, OpAction, TaskFailure};
@@ -352,6 +354,7 @@ pub fn encode(ev: &Event, names: &Names, out: &mut Vec<u8>) {
             num(out, "failed", failed as u64);
         }
         EventKind::Team(ref e) => teams::encode(e, names, out),
+        ref k if auction::encode_event(k, names, out) => {}
         ref k => encode_context(k, names, out),
     }
     out.push(b'}');
@@ -493,6 +496,10 @@ fn escalation_context(out: &mut Vec<u8>, names: &Names, ctx: &EscalationContext)
         out.push(b'}');
     }
     out.push(b']');
+    if let Some(note) = &ctx.note {
+        out.extend_from_slice(b",\"note\":");
+        push_str(out, note);
+    }
 }
 
 /// An attempt's end as the journal names it (`agent_error` with its error text).
@@ -586,6 +593,7 @@ fn encode_message(msg: &Message, names: &Names, out: &mut Vec<u8>) {
         | Payload::Result { task, attempt, .. }
         | Payload::Cancel { task, attempt } => (Some(task), Some(attempt)),
         Payload::Delegate { task, .. } | Payload::Report { task } => (Some(task), None),
+        Payload::Cfp { task, .. } | Payload::Award { task, .. } => (Some(task), None),
         _ => (None, None),
     };
     if let Some(t) = task {
@@ -661,6 +669,9 @@ fn encode_message(msg: &Message, names: &Names, out: &mut Vec<u8>) {
             push_u64(out, level as u64);
         }
         Payload::Report { .. } => {}
+        ref p => {
+            auction::encode_payload(p, out);
+        }
     }
     out.extend_from_slice(b"}");
 }

@@ -18,6 +18,7 @@ use crate::scenario::Scenario;
 use super::network::{Network, Verdict};
 use super::sink::EventSink;
 
+mod bids;
 #[cfg(test)]
 mod fault_tests;
 mod faults;
@@ -541,6 +542,13 @@ impl SimRun {
             }
             Payload::Cancel { task, attempt } => {
                 a.cancelled.insert((task.0, attempt));
+            }
+            Payload::Cfp { auction, task, .. } => {
+                let epoch = a.epoch;
+                let (reply, latency) = bids::answer(&self.coord, agent, auction, task, msg.id);
+                let latency = (latency as f64 / self.sim_speed).round() as u64;
+                let slot = self.store(reply);
+                self.schedule(now + latency, reply.priority, Due::Reply { agent: agent.0, epoch, msg: slot });
             }
             _ => {}
         }

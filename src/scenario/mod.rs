@@ -13,6 +13,7 @@
 //! line:column only when there is something to report (`error`).
 
 mod agent_kind;
+mod auction;
 mod decode;
 mod error;
 mod faults;

@@ -30,6 +30,7 @@ const ROOT_FIELDS: &[&str] = &[
     "context",
     "groups",
     "escalation",
+    "auction",
 ];
 const DEFAULTS_FIELDS: &[&str] = &["timeout_ms", "priority", "retry"];
 const AGENT_FIELDS: &[&str] = &[
@@ -75,6 +76,7 @@ const TASK_FIELDS: &[&str] = &[
     "on_conflict",
     "locks",
     "escalation",
+    "auction",
 ];
 const RETRY_FIELDS: &[&str] = &["max_attempts", "backoff_ms", "multiplier", "max_backoff_ms", "jitter"];
 const SAGA_FIELDS: &[&str] = &["id", "tasks"];
@@ -248,7 +250,8 @@ impl Decoder<'_, '_> {
                 }
                 11 => sc.context = d.shared_context()?,
                 12 => drop(d.array(|d| d.group(&mut sc.groups, &mut meta))?),
-                _ => sc.escalation = d.escalation(NONE, &mut meta.tier_refs)?.unwrap_or_default(),
+                13 => sc.escalation = d.escalation(NONE, &mut meta.tier_refs)?.unwrap_or_default(),
+                _ => sc.auction = AuctionSpec::default().with(&d.auction()?),
             }
             Ok(())
         })?;
@@ -493,10 +496,11 @@ impl Decoder<'_, '_> {
                     }
                 }
                 f @ 11..=14 => d.task_context_field(f - 11, &mut t.context)?,
-                _ => {
+                15 => {
                     let tiers = d.escalation(index as u32, &mut meta.tier_refs)?;
                     t.escalation = tiers.map(Vec::into_boxed_slice);
                 }
+                _ => t.auction = Some(d.auction()?),
             }
             Ok(())
         })?;

@@ -5,6 +5,8 @@
 
 use serde::Serialize;
 
+pub use super::auction::{AuctionOverride, AuctionSpec, Weights};
+
 /// How a task picks among the agents able to run it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -18,11 +20,13 @@ pub enum Strategy {
     /// Down the `reports_to` tree: the director picks the least-loaded team, its lead the
     /// least-loaded capable worker (see `core::hierarchy`).
     Hierarchy,
+    /// A contract-net auction: capable agents bid, the best score under `auction` wins.
+    Auction,
 }
 
 impl Strategy {
-    pub const ALL: [Strategy; 4] =
-        [Strategy::LeastLoaded, Strategy::BestScore, Strategy::RoundRobin, Strategy::Hierarchy];
+    pub const ALL: [Strategy; 5] =
+        [Strategy::LeastLoaded, Strategy::BestScore, Strategy::RoundRobin, Strategy::Hierarchy, Strategy::Auction];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -30,6 +34,7 @@ impl Strategy {
             Strategy::BestScore => "best_score",
             Strategy::RoundRobin => "round_robin",
             Strategy::Hierarchy => "hierarchy",
+            Strategy::Auction => "auction",
         }
     }
 
@@ -64,6 +69,9 @@ pub struct Scenario {
     /// Groups of agents that elect a leader.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub groups: Vec<GroupSpec>,
+    /// How auctions (`allocation: "auction"`) score bids and re-announce.
+    #[serde(skip_serializing_if = "AuctionSpec::is_default")]
+    pub auction: AuctionSpec,
     /// Every `depends_on` entry resolved to a task index (see [`DepIndex`]).
     #[serde(skip)]
     pub dep_index: DepIndex,
@@ -86,6 +94,7 @@ impl Default for Scenario {
             sagas: Vec::new(),
             context: SharedContext::default(),
             groups: Vec::new(),
+            auction: AuctionSpec::default(),
             dep_index: DepIndex::default(),
         }
     }
@@ -296,6 +305,9 @@ pub struct TaskSpec {
     /// Overrides the scenario's `escalation` ladder for this task.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub escalation: Option<Box<[Tier]>>,
+    /// Overrides fields of the scenario's `auction` settings for this task.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auction: Option<AuctionOverride>,
 }
 
 impl Default for TaskSpec {
@@ -315,6 +327,7 @@ impl Default for TaskSpec {
             compensate: None,
             context: TaskContext::default(),
             escalation: None,
+            auction: None,
         }
     }
 }

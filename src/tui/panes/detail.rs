@@ -416,6 +416,9 @@ fn message_lines(id: u64, ctx: &Ctx) -> Vec<Line<'static>> {
             ("delegation", vec![("task", coord.task_name(task).into()), ("level", level.to_string())])
         }
         Payload::Report { task } => ("result report", vec![("task", coord.task_name(task).into())]),
+        p @ (Payload::Cfp { .. } | Payload::Bid { .. } | Payload::Decline { .. } | Payload::Award { .. }) => {
+            (m.kind.name(), vec![("auction", super::messages::payload_summary(coord, &p))])
+        }
     };
     out.push(text("payload", what));
     for (label, value) in fields {

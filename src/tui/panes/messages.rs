@@ -93,6 +93,14 @@ fn write_payload(out: &mut String, coord: &Coordinator, payload: &Payload) {
         Payload::Heartbeat { running } => write!(out, "running {running}"),
         Payload::Delegate { task, level } => write!(out, "{} to level {level}", coord.task_name(task)),
         Payload::Report { task } => write!(out, "{} done", coord.task_name(task)),
+        Payload::Cfp { auction, task, closes_ms } => {
+            write!(out, "{} auction #{auction} until {}", coord.task_name(task), super::clock(closes_ms))
+        }
+        Payload::Bid { auction, eta_ms, price, confidence } => {
+            write!(out, "#{auction} price {price:.2} eta {eta_ms}ms conf {confidence:.2}")
+        }
+        Payload::Decline { auction, reason } => write!(out, "#{auction} declined: {reason}"),
+        Payload::Award { auction, task } => write!(out, "{} won auction #{auction}", coord.task_name(task)),
     };
 }
 
@@ -115,6 +123,9 @@ pub(super) fn kind_style(msg: &Message) -> Style {
         (MsgKind::Status, _) => Style::new().fg(Color::Magenta),
         (MsgKind::Heartbeat, _) => theme::DIM,
         (MsgKind::Delegate | MsgKind::Report, _) => Style::new().fg(Color::Blue),
+        (MsgKind::Cfp | MsgKind::Award, _) => Style::new().fg(Color::LightBlue),
+        (MsgKind::Bid, _) => Style::new().fg(Color::LightGreen),
+        (MsgKind::Decline, _) => Style::new().fg(Color::LightYellow),
     }
 }
 
