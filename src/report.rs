@@ -12,6 +12,8 @@ use crate::scenario::TierName;
 
 mod teams;
 pub use teams::TeamReport;
+mod auctions;
+pub use auctions::{AuctionRow, AuctionsReport};
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Report<'a> {
@@ -34,6 +36,9 @@ pub struct Report<'a> {
     /// Delegation, help and reviews, for runs that used them.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub teams: Option<TeamReport<'a>>,
+    /// Every auction, for runs that allocate by auction.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auctions: Option<AuctionsReport<'a>>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -405,6 +410,7 @@ impl<'a> Report<'a> {
             sagas: SagaReport::all(coord),
             context: ContextReport::of(coord),
             teams: TeamReport::of(coord),
+            auctions: AuctionsReport::of(coord),
         }
     }
 
@@ -500,6 +506,9 @@ impl<'a> Report<'a> {
         }
         if let Some(t) = &self.teams {
             t.write(&mut out, limit);
+        }
+        if let Some(a) = &self.auctions {
+            a.write(&mut out, limit);
         }
         let by_type: Vec<String> = self.messages.by_type.iter().map(|(k, v)| format!("{k} {v}")).collect();
         let _ = writeln!(out, "\nmessages: {} total ({})", self.messages.total, by_type.join(", "));

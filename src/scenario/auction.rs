@@ -8,7 +8,10 @@
 use serde::Serialize;
 
 use super::decode::{Bound, Decoder};
+use super::error::Diag;
 use super::lexer::LexResult as R;
+use super::meta::Meta;
+use super::types::{Scenario, Strategy};
 
 const AUCTION_FIELDS: &[&str] = &["weights", "min_confidence", "bid_window_ms", "reannounce_ms", "max_rounds"];
 const WEIGHT_FIELDS: &[&str] = &["price", "time", "confidence"];
@@ -125,5 +128,21 @@ impl Decoder<'_, '_> {
             return Ok(None);
         }
         Ok(Some(w))
+    }
+}
+
+/// A task's `auction` is an error unless the task is allocated by auction (it would do nothing).
+pub(crate) fn validate(sc: &Scenario, meta: &Meta, diag: &mut Diag) {
+    for &(t, pos) in &meta.auction_at {
+        let task = &sc.tasks[t as usize];
+        let strategy = task.allocation.unwrap_or(sc.allocation);
+        if strategy != Strategy::Auction {
+            let message = format!(
+                "`auction` applies only to tasks allocated by auction, and task `{}` uses `{}` (set \"allocation\": \"auction\")",
+                task.id,
+                strategy.name()
+            );
+            diag.push(pos as usize, format!("tasks[{t}].auction"), message);
+        }
     }
 }

@@ -92,4 +92,6 @@ pub(crate) struct Meta {
     /// Offsets of each group's id (`NONE` if unreadable) and agents.
     pub group_ids: Vec<u32>,
     pub groups: Vec<super::shared::GroupMeta>,
+    /// `(task, offset)` of every task's `auction` object.
+    pub auction_at: Vec<(u32, u32)>,
 }

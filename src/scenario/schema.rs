@@ -194,6 +194,7 @@ impl Decoder<'_, '_> {
             faults_ok: true,
             group_ids: Vec::new(),
             groups: Vec::new(),
+            auction_at: Vec::new(),
         };
         let mut defaults = Defaults::default();
         let (kind, at) = self.lx.peek()?;
@@ -500,7 +501,10 @@ impl Decoder<'_, '_> {
                     let tiers = d.escalation(index as u32, &mut meta.tier_refs)?;
                     t.escalation = tiers.map(Vec::into_boxed_slice);
                 }
-                _ => t.auction = Some(d.auction()?),
+                _ => {
+                    meta.auction_at.push((index as u32, pos32(d.lx.peek()?.1)));
+                    t.auction = Some(d.auction()?);
+                }
             }
             Ok(())
         })?;

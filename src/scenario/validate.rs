@@ -37,6 +37,7 @@ pub(crate) fn validate(sc: &Scenario, meta: &mut Meta, diag: &mut Diag) -> Vec<u
     super::shared::validate_groups(sc, meta, diag);
     super::ladder::validate(sc, meta, diag);
     super::teams::validate(sc, meta, diag);
+    super::auction::validate(sc, meta, diag);
     deps.targets
 }
 
