@@ -148,6 +148,7 @@ pub fn generate(opts: &GenOptions) -> Result<Scenario, String> {
             context: Default::default(),
             escalation: None,
             auction: None,
+            plan: None,
         })
         .collect();
 

@@ -64,9 +64,16 @@ impl Coordinator {
 
     /// Rebuilds a coordinator by folding recorded events into a fresh one.
     pub fn from_events<'a>(scenario: Scenario, events: impl IntoIterator<Item = &'a Event>) -> Coordinator {
+        let mut events = events.into_iter().peekable();
+        let mut scenario = scenario;
+        // A scenario taken from a run that grew (`Coordinator::scenario`) has the tasks its
+        // planners added at the end: the run started without them, and its events add them again.
+        if let Some(Event { kind: EventKind::RunStarted { tasks, .. }, .. }) = events.peek() {
+            scenario.tasks.truncate(*tasks as usize);
+        }
         let mut c = Coordinator::new(scenario);
         for ev in events {
-            c.state.apply(&c.wf, ev);
+            c.fold(ev);
         }
         c
     }
@@ -146,7 +153,7 @@ impl Coordinator {
         // Time never goes back: an operator command between two simulated instants still lands after
         // the last event.
         let ev = Event { seq: self.state.next_seq, t_ms: now.max(self.state.now_ms), kind };
-        self.state.apply(&self.wf, &ev);
+        self.fold(&ev);
         // An attempt that ended releases its locks, unless its agent is down (its leases run out).
         let ended = match ev.kind {
             _ if self.state.ctx.index.locks.is_empty() => None,
@@ -260,22 +267,45 @@ impl Coordinator {
                     self.give_up(now, task, TaskFailure::NotRetryable { attempts: attempt });
                     self.check_finished(now);
                 }
-            } else if self.commit_writes(now, task, agent, attempt) {
-                let duration_ms = now - self.state.last_attempt(task).map_or(now, |r| r.start_ms);
-                self.emit(now, EventKind::AttemptSucceeded { task, agent, attempt, duration_ms, output });
-                self.check_breaker(now, agent);
-                tracing::info!("{} {} completed on {}", clock(now), self.task_name(task), self.agent_name(agent));
-                if !self.state.teams.is_idle() {
-                    self.report_up(now, task);
+            } else {
+                match self.check_plan(task, &output) {
+                    Err(errors) => self.reject_plan(now, task, agent, attempt, errors),
+                    Ok(plan) => self.succeed(now, task, agent, attempt, output, plan),
                 }
-                self.emit(now, EventKind::TaskCompleted { task, agent: Some(agent), attempts: attempt });
-                self.release_dependents(now, task);
-                self.check_finished(now);
             }
         } else if let Payload::Bid { .. } | Payload::Decline { .. } = msg.payload {
             self.handle_auction_reply(now, agent, msg.payload);
         }
         self.dispatch(now);
+    }
+
+    /// A result that passed every check: the attempt succeeded (and the planner's plan, if any,
+    /// joins the run before the task's dependents are released).
+    fn succeed(
+        &mut self,
+        now: u64,
+        task: TaskId,
+        agent: AgentId,
+        attempt: u32,
+        output: Output,
+        plan: Option<super::growth::Addition>,
+    ) {
+        if !self.commit_writes(now, task, agent, attempt) {
+            return;
+        }
+        let duration_ms = now - self.state.last_attempt(task).map_or(now, |r| r.start_ms);
+        self.emit(now, EventKind::AttemptSucceeded { task, agent, attempt, duration_ms, output });
+        self.check_breaker(now, agent);
+        tracing::info!("{} {} completed on {}", clock(now), self.task_name(task), self.agent_name(agent));
+        if let Some(plan) = plan {
+            self.add_tasks(now, task, plan);
+        }
+        if !self.state.teams.is_idle() {
+            self.report_up(now, task);
+        }
+        self.emit(now, EventKind::TaskCompleted { task, agent: Some(agent), attempts: attempt });
+        self.release_dependents(now, task);
+        self.check_finished(now);
     }
 
     /// Fires every timer due at or before `now` (work timers before the watchdog at equal times).
@@ -420,7 +450,7 @@ impl Coordinator {
     }
 
     /// After an attempt outcome: open, close or reopen the agent's breaker as its window says.
-    fn check_breaker(&mut self, now: u64, agent: AgentId) {
+    pub(super) fn check_breaker(&mut self, now: u64, agent: AgentId) {
         let cfg = self.state.health_cfg;
         if let Some(state) = self.state.agents[agent.ix()].health.transition_after_outcome(now, &cfg) {
             let name = self.agent_name(agent);

@@ -625,6 +625,24 @@ pub enum EventKind {
         reason: super::auction::NoAward,
         then: super::auction::Then,
     },
+    // Dynamic decomposition (see `growth.rs`).
+    /// The planner `by` succeeded and its plan joins the run: `tasks` are numbered on from the
+    /// run's task count, and `to` waits for `from` along each of `edges` (the subtasks'
+    /// dependencies, the planner before each subtask, and the plan's last subtasks before each of
+    /// the planner's dependents).
+    TasksAdded {
+        by: TaskId,
+        tasks: Arc<[crate::scenario::TaskSpec]>,
+        edges: Arc<[(TaskId, TaskId)]>,
+    },
+    /// The plan of `task`'s attempt did not fit the run (`errors`, each naming a subtask and what
+    /// is wrong): nothing was added and the attempt fails next.
+    DecompositionRejected {
+        task: TaskId,
+        agent: AgentId,
+        attempt: u32,
+        errors: Arc<[String]>,
+    },
 }
 
 /// Why a command was refused.
@@ -871,6 +889,8 @@ impl EventKind {
             EventKind::BidDeclined { .. } => "bid_declined",
             EventKind::AuctionAwarded { .. } => "auction_awarded",
             EventKind::AuctionNoAward { .. } => "auction_no_award",
+            EventKind::TasksAdded { .. } => "tasks_added",
+            EventKind::DecompositionRejected { .. } => "decomposition_rejected",
         }
     }
 
@@ -910,7 +930,8 @@ impl EventKind {
             | BidReceived { task, .. }
             | BidDeclined { task, .. }
             | AuctionAwarded { task, .. }
-            | AuctionNoAward { task, .. } => Some(task),
+            | AuctionNoAward { task, .. }
+            | DecompositionRejected { task, .. } => Some(task),
             OperatorAction { action, .. } => action.task(),
             Team(ref e) => e.task(),
             _ => None,

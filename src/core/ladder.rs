@@ -55,24 +55,10 @@ pub(super) fn compile<'s>(sc: &'s Scenario, b: &mut Classes<'s>) -> (Vec<Ladder>
     let mut ladders = Vec::new();
     let mut default_of: BTreeMap<Strategy, u32> = BTreeMap::new();
     let mut build = |tiers: &'s [Tier], strategy: Strategy, ladders: &mut Vec<Ladder>| {
-        let rungs = tiers
-            .iter()
-            .map(|tier| {
-                let agent = |name: &str| {
-                    let i = sc.agents.iter().position(|a| a.id == name).expect("validated agent");
-                    AgentId(i as u32)
-                };
-                let class = match tier {
-                    Tier::Fallback { target: Target::Capability(c), .. } => Some(b.skill(sc, c, Vec::new(), strategy)),
-                    Tier::Fallback { target: Target::Agent(a), .. } | Tier::EscalateTo { agent: a, .. } => {
-                        Some(b.pinned(sc, agent(a), strategy))
-                    }
-                    _ => None,
-                };
-                Rung { tier: tier.clone(), class }
-            })
-            .collect();
-        ladders.push(Ladder { rungs });
+        ladders.push(ladder(sc, tiers, |key| match key {
+            TierClass::Skill(c) => b.skill(sc, c, Vec::new(), strategy),
+            TierClass::Pinned(a) => b.pinned(sc, a, strategy),
+        }));
         ladders.len() as u32 - 1
     };
     let task_ladder = sc
@@ -96,6 +82,34 @@ pub(super) fn compile<'s>(sc: &'s Scenario, b: &mut Classes<'s>) -> (Vec<Ladder>
         })
         .collect();
     (ladders, task_ladder)
+}
+
+/// The class a tier sends work to: agents with a capability, or one agent.
+pub(super) enum TierClass<'s> {
+    Skill(&'s str),
+    Pinned(AgentId),
+}
+
+/// Compiles one ladder; `class` finds (or makes) the class of a tier that sends work elsewhere.
+pub(super) fn ladder<'s>(sc: &Scenario, tiers: &'s [Tier], mut class: impl FnMut(TierClass<'s>) -> ClassId) -> Ladder {
+    let rungs = tiers
+        .iter()
+        .map(|tier| {
+            let agent = |name: &str| {
+                let i = sc.agents.iter().position(|a| a.id == name).expect("validated agent");
+                AgentId(i as u32)
+            };
+            let class = match tier {
+                Tier::Fallback { target: Target::Capability(c), .. } => Some(class(TierClass::Skill(c))),
+                Tier::Fallback { target: Target::Agent(a), .. } | Tier::EscalateTo { agent: a, .. } => {
+                    Some(class(TierClass::Pinned(agent(a))))
+                }
+                _ => None,
+            };
+            Rung { tier: tier.clone(), class }
+        })
+        .collect();
+    Ladder { rungs }
 }
 
 /// What the inbox got with a task escalated by its ladder: the tiers it went through and every

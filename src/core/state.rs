@@ -108,6 +108,24 @@ pub struct TaskRt {
     pub operator_touched: bool,
 }
 
+impl TaskRt {
+    /// A task that has not run, waiting for `remaining_deps` dependencies.
+    pub(super) fn fresh(remaining_deps: u32) -> TaskRt {
+        TaskRt {
+            state: TaskState::Waiting,
+            remaining_deps,
+            attempts: 0,
+            agent: None,
+            retry_at_ms: 0,
+            held: false,
+            budget_base: 0,
+            last_attempt: NO_ATTEMPT,
+            end_reason: None,
+            operator_touched: false,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct AgentRt {
     pub alive: bool,
@@ -218,8 +236,8 @@ pub struct State {
     pub sagas: Sagas,
     /// Escalation ladder progress (empty unless the scenario has ladders or inbox SLAs).
     pub ladder: super::ladder::LadderState,
-    works: Vec<f64>,
-    priorities: Vec<i64>,
+    pub(super) works: Vec<f64>,
+    pub(super) priorities: Vec<i64>,
     /// Real agents' outputs of completed tasks (see [`super::output`]).
     pub outputs: super::output::OutputStore,
     /// Blackboard, locks, elections and dead letters (see `context.rs`).
@@ -228,26 +246,13 @@ pub struct State {
     pub teams: super::teams::TeamState,
     /// Every auction and its bids (empty unless tasks are allocated by auction).
     pub auctions: super::auction::AuctionState,
+    /// What planners added or had rejected (empty without planners; see `growth.rs`).
+    pub plans: super::growth::Plans,
 }
 
 impl State {
     pub fn new(scenario: &Scenario, wf: &Workflow) -> State {
-        let tasks = wf
-            .dep_count
-            .iter()
-            .map(|&d| TaskRt {
-                state: TaskState::Waiting,
-                remaining_deps: d,
-                attempts: 0,
-                agent: None,
-                retry_at_ms: 0,
-                held: false,
-                budget_base: 0,
-                last_attempt: NO_ATTEMPT,
-                end_reason: None,
-                operator_touched: false,
-            })
-            .collect();
+        let tasks = wf.dep_count.iter().map(|&d| TaskRt::fresh(d)).collect();
         let agents = scenario
             .agents
             .iter()
@@ -304,6 +309,7 @@ impl State {
             ctx: super::context::ContextState::new(scenario),
             teams: super::teams::TeamState::new(scenario),
             auctions: Default::default(),
+            plans: Default::default(),
         };
         for a in 0..state.agents.len() {
             state.index_agent(wf, AgentId(a as u32));
@@ -530,6 +536,7 @@ impl State {
             | EventKind::BidDeclined { .. }
             | EventKind::AuctionAwarded { .. }
             | EventKind::AuctionNoAward { .. } => super::auction::apply(self, now, &ev.kind),
+            EventKind::TasksAdded { .. } | EventKind::DecompositionRejected { .. } => self.apply_growth(wf, &ev.kind),
             EventKind::RunFinished { outcome, makespan_ms, .. } => {
                 self.finished = Some(outcome);
                 self.makespan_ms = makespan_ms;
@@ -668,7 +675,7 @@ impl State {
 
     /// Puts the agent back into its pools' availability sets (call after changing its load) and
     /// flags the classes that could now dispatch.
-    fn index_agent(&mut self, wf: &Workflow, agent: AgentId) {
+    pub(super) fn index_agent(&mut self, wf: &Workflow, agent: AgentId) {
         if !self.agents[agent.ix()].available() {
             return;
         }
@@ -714,7 +721,7 @@ impl State {
         let avail = &self.avail;
         format!(
             "now={} seq={} msg={} assigned={} term={}/{}/{}/{} retries={}/{} finished={:?} span={} paused={} speed={} inbox={:?}\n\
-             tasks={:?}\nagents={:?}\nready={:?}\navail={:?}\ntimers={:?}\nbus={:?}\nattempts={:?}\noutputs={:?}\n{}\n{}\nladder={:?}\n{}\n{}",
+             tasks={:?}\nagents={:?}\nready={:?}\navail={:?}\ntimers={:?}\nbus={:?}\nattempts={:?}\noutputs={:?}\n{}\n{}\nladder={:?}\n{}\n{}\nplans={:?}",
             self.now_ms,
             self.next_seq,
             self.next_msg_id,
@@ -742,7 +749,8 @@ impl State {
             self.ctx.digest(),
             self.ladder,
             self.teams.digest(),
-            self.auctions.digest()
+            self.auctions.digest(),
+            self.plans
         )
     }
 }

@@ -57,6 +57,8 @@ pub struct Workflow {
     pub ladders: Vec<super::ladder::Ladder>,
     /// Each task's index into `ladders` (`NO_LADDER` for none); empty when no task has one.
     pub task_ladder: Vec<u32>,
+    /// Some task is a planner (has a `plan`): only then is a result checked for subtasks.
+    pub planners: bool,
 }
 
 /// Builds classes and their pools, sharing one class per key and one pool per candidate set.
@@ -173,7 +175,8 @@ impl Workflow {
         }
         let (ladders, task_ladder) = super::ladder::compile(scenario, &mut b);
         let ClassSet { classes, pools, agent_pools, .. } = b.set;
-        Workflow { graph, task_class, classes, pools, agent_pools, dep_count, ladders, task_ladder }
+        let planners = scenario.tasks.iter().any(|t| t.plan.is_some());
+        Workflow { graph, task_class, classes, pools, agent_pools, dep_count, ladders, task_ladder, planners }
     }
 
     pub fn task_count(&self) -> usize {

@@ -51,6 +51,9 @@ struct Resolver<'a> {
     agent_names: Vec<&'a str>,
     sagas: HashMap<&'a str, u32>,
     ctx: ContextIndex,
+    /// Tasks a planner added (`tasks_added`), by id, and how many tasks the run has so far.
+    added: HashMap<String, u32>,
+    count: u32,
 }
 
 type R<T> = Result<T, String>;
@@ -99,7 +102,28 @@ impl<'a> Resolver<'a> {
     }
     fn task(&self, v: &Value, key: &str) -> R<TaskId> {
         let name = self.str(v, key)?;
-        self.tasks.get(name).map(|&i| TaskId(i)).ok_or_else(|| format!("unknown task `{name}`"))
+        let found = self.tasks.get(name).or_else(|| self.added.get(name));
+        found.map(|&i| TaskId(i)).ok_or_else(|| format!("unknown task `{name}`"))
+    }
+
+    /// `tasks_added`: the specs as scenario JSON, and edges naming them (numbered on from the
+    /// run's task count).
+    fn tasks_added(&self, v: &Value) -> R<EventKind> {
+        let text = serde_json::json!({ "subtasks": self.field(v, "tasks")? }).to_string();
+        let tasks = crate::scenario::decode_subtasks(&text).map_err(|e| format!("`tasks`: {}", e.join("; ")))?;
+        let new = |name: &str| tasks.iter().position(|t| t.id == name).map(|i| TaskId(self.count + i as u32));
+        let list = self.field(v, "edges")?.as_array().ok_or("`edges` must be an array")?;
+        let mut edges = Vec::with_capacity(list.len());
+        for e in list {
+            let name = |k: usize| e.get(k).and_then(Value::as_str).ok_or("an edge must be [from, to]");
+            let end = |k: usize| -> R<TaskId> {
+                let n = name(k)?;
+                let known = self.tasks.get(n).or_else(|| self.added.get(n)).map(|&i| TaskId(i));
+                known.or_else(|| new(n)).ok_or_else(|| format!("unknown task `{n}`"))
+            };
+            edges.push((end(0)?, end(1)?));
+        }
+        Ok(EventKind::TasksAdded { by: self.task(v, "by")?, tasks: tasks.into(), edges: edges.into() })
     }
     fn agent(&self, v: &Value, key: &str) -> R<AgentId> {
         let name = self.str(v, key)?;
@@ -541,6 +565,17 @@ impl<'a> Resolver<'a> {
                 let reason = DeadReason::from_name(r).ok_or_else(|| format!("unknown dead-letter reason `{r}`"))?;
                 EventKind::MessageDeadLettered { msg: self.message(v)?, reason }
             }
+            "tasks_added" => self.tasks_added(v)?,
+            "decomposition_rejected" => {
+                let list = self.field(v, "errors")?.as_array().ok_or("`errors` must be an array")?;
+                let errors: Option<Vec<String>> = list.iter().map(|e| e.as_str().map(str::to_owned)).collect();
+                EventKind::DecompositionRejected {
+                    task: t()?,
+                    agent: a()?,
+                    attempt: self.u32(v, "attempt")?,
+                    errors: errors.ok_or("`errors` must be strings")?.into(),
+                }
+            }
             other => EventKind::Team(self.team_event(other, v)?),
         })
     }
@@ -595,12 +630,14 @@ impl<'a> Resolver<'a> {
 /// Parses journal text (JSON lines) into events. Blank lines are ignored; `seq` must count up
 /// from 0 without gaps, so a truncated or spliced journal is caught.
 pub fn read_journal(scenario: &Scenario, text: &str) -> Result<Vec<Event>, JournalError> {
-    let resolver = Resolver {
+    let mut resolver = Resolver {
         tasks: scenario.tasks.iter().enumerate().map(|(i, t)| (t.id.as_str(), i as u32)).collect(),
         agents: scenario.agents.iter().enumerate().map(|(i, a)| (a.id.as_str(), i as u32)).collect(),
         agent_names: scenario.agents.iter().map(|a| a.id.as_str()).collect(),
         sagas: scenario.sagas.iter().enumerate().map(|(i, s)| (s.id.as_str(), i as u32)).collect(),
         ctx: ContextIndex::new(scenario),
+        added: HashMap::new(),
+        count: scenario.tasks.len() as u32,
     };
     let mut events = Vec::new();
     for (i, line) in text.lines().enumerate() {
@@ -612,6 +649,17 @@ pub fn read_journal(scenario: &Scenario, text: &str) -> Result<Vec<Event>, Journ
         let ev = resolver.event(&value).map_err(err)?;
         if ev.seq != events.len() as u64 {
             return Err(err(format!("expected seq {}, found {}", events.len(), ev.seq)));
+        }
+        match &ev.kind {
+            // The scenario may come from a run that grew: added tasks are numbered from its start.
+            EventKind::RunStarted { tasks, .. } => resolver.count = (*tasks).min(resolver.count),
+            EventKind::TasksAdded { tasks, .. } => {
+                for t in tasks.iter() {
+                    resolver.added.insert(t.id.clone(), resolver.count);
+                    resolver.count += 1;
+                }
+            }
+            _ => {}
         }
         events.push(ev);
     }

@@ -46,6 +46,17 @@ impl Names {
             ctx: std::sync::Arc::new(crate::core::context::ContextIndex::new(scenario)),
         }
     }
+
+    /// Takes in the tasks a planner added since (the run's scenario copy grows at the end).
+    fn grow(&mut self, scenario: &Scenario) {
+        for t in &scenario.tasks[self.tasks.len().min(scenario.tasks.len())..] {
+            let mut quoted = Vec::with_capacity(t.id.len() + 2);
+            push_str(&mut quoted, &t.id);
+            self.tasks.push(quoted);
+            self.plain_tasks.push(t.id.clone());
+            self.capabilities.push(t.capability.clone());
+        }
+    }
 }
 
 /// Why an attempt ended without a result, under `key`, plus the error or exit details it has.
@@ -354,6 +365,35 @@ pub fn encode(ev: &Event, names: &Names, out: &mut Vec<u8>) {
             num(out, "failed", failed as u64);
         }
         EventKind::Team(ref e) => teams::encode(e, names, out),
+        EventKind::TasksAdded { by, ref tasks, ref edges } => {
+            task(out, "by", by);
+            push_key(out, "tasks");
+            out.extend_from_slice(serde_json::to_string(&**tasks).expect("task specs serialize").as_bytes());
+            push_key(out, "edges");
+            out.push(b'[');
+            for (i, &(from, to)) in edges.iter().enumerate() {
+                out.extend_from_slice(if i == 0 { b"[" } else { b",[" });
+                out.extend_from_slice(&names.tasks[from.ix()]);
+                out.push(b',');
+                out.extend_from_slice(&names.tasks[to.ix()]);
+                out.push(b']');
+            }
+            out.push(b']');
+        }
+        EventKind::DecompositionRejected { task: t, agent: a, attempt, ref errors } => {
+            task(out, "task", t);
+            agent(out, "agent", a);
+            num(out, "attempt", attempt as u64);
+            push_key(out, "errors");
+            out.push(b'[');
+            for (i, e) in errors.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                push_str(out, e);
+            }
+            out.push(b']');
+        }
         ref k if auction::encode_event(k, names, out) => {}
         ref k => encode_context(k, names, out),
     }
@@ -715,6 +755,9 @@ impl<W: Write> JournalWriter<W> {
 impl<W: Write> EventSink for JournalWriter<W> {
     fn event(&mut self, ev: &Event, coord: &Coordinator) -> io::Result<()> {
         let names = self.names.get_or_insert_with(|| Names::new(coord.scenario()));
+        if names.tasks.len() != coord.scenario().tasks.len() {
+            names.grow(coord.scenario());
+        }
         self.line.clear();
         encode(ev, names, &mut self.line);
         self.line.push(b'\n');

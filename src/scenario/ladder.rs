@@ -167,6 +167,23 @@ impl Decoder<'_, '_> {
 
 /// Every agent and capability a tier names must exist (skipped when agents had problems, which
 /// would make these echoes).
+/// What is wrong with a tier's target, if anything: the field (`agent` or `capability`) and why.
+pub(crate) fn tier_problem(sc: &Scenario, tier: &Tier) -> Option<(&'static str, String)> {
+    match tier {
+        Tier::Fallback { target: Target::Agent(name), .. } | Tier::EscalateTo { agent: name, .. } => {
+            let known = sc.agents.iter().any(|a| &a.id == name);
+            let message = || format!("unknown agent `{name}`{}", hint(name, sc.agents.iter().map(|a| a.id.as_str())));
+            (!known).then(|| ("agent", message()))
+        }
+        Tier::Fallback { target: Target::Capability(name), .. } => {
+            let known = sc.agents.iter().any(|a| a.capabilities.contains(name));
+            let caps = || sc.agents.iter().flat_map(|a| a.capabilities.iter().map(String::as_str));
+            (!known).then(|| ("capability", format!("no agent has capability `{name}`{}", hint(name, caps()))))
+        }
+        _ => None,
+    }
+}
+
 pub(crate) fn validate(sc: &Scenario, meta: &Meta, diag: &mut Diag) {
     if !meta.agents_ok {
         return;
@@ -176,23 +193,7 @@ pub(crate) fn validate(sc: &Scenario, meta: &Meta, diag: &mut Diag) {
             NONE => &sc.escalation[..],
             t => sc.tasks[t as usize].escalation.as_deref().unwrap_or(&[]),
         };
-        let (name, field) = match &ladder[r.tier as usize] {
-            Tier::Fallback { target: Target::Agent(a), .. } | Tier::EscalateTo { agent: a, .. } => (a, "agent"),
-            Tier::Fallback { target: Target::Capability(c), .. } => (c, "capability"),
-            _ => continue,
-        };
-        let message = if field == "agent" {
-            if sc.agents.iter().any(|a| &a.id == name) {
-                continue;
-            }
-            format!("unknown agent `{name}`{}", hint(name, sc.agents.iter().map(|a| a.id.as_str())))
-        } else {
-            if sc.agents.iter().any(|a| a.capabilities.contains(name)) {
-                continue;
-            }
-            let caps = sc.agents.iter().flat_map(|a| a.capabilities.iter().map(String::as_str));
-            format!("no agent has capability `{name}`{}", hint(name, caps))
-        };
+        let Some((field, message)) = tier_problem(sc, &ladder[r.tier as usize]) else { continue };
         let path = match r.task {
             NONE => format!("escalation[{}].{field}", r.tier),
             t => format!("tasks[{t}].escalation[{}].{field}", r.tier),

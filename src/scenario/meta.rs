@@ -95,3 +95,28 @@ pub(crate) struct Meta {
     /// `(task, offset)` of every task's `auction` object.
     pub auction_at: Vec<(u32, u32)>,
 }
+
+impl Meta {
+    /// Empty tables, every part assumed clean until a problem says otherwise.
+    pub(crate) fn new() -> Meta {
+        Meta {
+            agents: Vec::new(),
+            tasks: Vec::new(),
+            agent_ids: IdIndex::default(),
+            task_ids: IdIndex::default(),
+            dep_pos: Vec::new(),
+            dep_target: Vec::new(),
+            faults: Vec::new(),
+            sagas: Vec::new(),
+            compensate: Vec::new(),
+            sagas_ok: true,
+            tier_refs: Vec::new(),
+            agents_ok: true,
+            tasks_ok: true,
+            faults_ok: true,
+            group_ids: Vec::new(),
+            groups: Vec::new(),
+            auction_at: Vec::new(),
+        }
+    }
+}

@@ -22,6 +22,7 @@ mod ladder;
 mod lexer;
 mod meta;
 mod number;
+mod plan;
 mod sagas;
 mod schema;
 mod shared;
@@ -34,8 +35,12 @@ mod window;
 mod tests;
 
 pub use agent_kind::DEFAULT_LLM_TIMEOUT_MS;
+pub(crate) use error::hint;
 pub use error::{Problem, ScenarioError};
+pub(crate) use ladder::tier_problem;
+pub use plan::{decode_subtasks, subtasks_of_output};
 pub use types::*;
+pub(crate) use validate::capability_problem;
 
 use lexer::Lexer;
 use std::fs::File;

@@ -77,6 +77,8 @@ const TASK_FIELDS: &[&str] = &[
     "locks",
     "escalation",
     "auction",
+    // 17: decoded by `plan::plan`.
+    "plan",
 ];
 const RETRY_FIELDS: &[&str] = &["max_attempts", "backoff_ms", "multiplier", "max_backoff_ms", "jitter"];
 const SAGA_FIELDS: &[&str] = &["id", "tasks"];
@@ -177,25 +179,7 @@ fn reserve_tasks(tasks: &mut Vec<TaskSpec>, meta: &mut Meta, used: usize, left: 
 impl Decoder<'_, '_> {
     fn root(&mut self) -> R<(Scenario, Meta)> {
         let mut sc = Scenario::default();
-        let mut meta = Meta {
-            agents: Vec::new(),
-            tasks: Vec::new(),
-            agent_ids: IdIndex::default(),
-            task_ids: IdIndex::default(),
-            dep_pos: Vec::new(),
-            dep_target: Vec::new(),
-            faults: Vec::new(),
-            sagas: Vec::new(),
-            compensate: Vec::new(),
-            sagas_ok: true,
-            tier_refs: Vec::new(),
-            agents_ok: true,
-            tasks_ok: true,
-            faults_ok: true,
-            group_ids: Vec::new(),
-            groups: Vec::new(),
-            auction_at: Vec::new(),
-        };
+        let mut meta = Meta::new();
         let mut defaults = Defaults::default();
         let (kind, at) = self.lx.peek()?;
         if kind != Kind::Object {
@@ -431,7 +415,7 @@ impl Decoder<'_, '_> {
         Ok(())
     }
 
-    fn task(&mut self, tasks: &mut Vec<TaskSpec>, meta: &mut Meta) -> R<()> {
+    pub(crate) fn task(&mut self, tasks: &mut Vec<TaskSpec>, meta: &mut Meta) -> R<()> {
         let mut t = TaskSpec::default();
         let mut m = TaskMeta { id: NONE, canon: NONE, capability: NONE, specs: NONE, flags: 0 };
         let index = tasks.len();
@@ -501,10 +485,11 @@ impl Decoder<'_, '_> {
                     let tiers = d.escalation(index as u32, &mut meta.tier_refs)?;
                     t.escalation = tiers.map(Vec::into_boxed_slice);
                 }
-                _ => {
+                16 => {
                     meta.auction_at.push((index as u32, pos32(d.lx.peek()?.1)));
                     t.auction = Some(d.auction()?);
                 }
+                _ => t.plan = d.plan()?,
             }
             Ok(())
         })?;

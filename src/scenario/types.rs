@@ -308,7 +308,22 @@ pub struct TaskSpec {
     /// Overrides fields of the scenario's `auction` settings for this task.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub auction: Option<AuctionOverride>,
+    /// Makes the task a planner: its successful attempt adds subtasks to the running DAG.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plan: Option<Box<PlanSpec>>,
 }
+
+/// A planner task's `plan`: what a simulated planner produces, and the cap on any planner's output.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PlanSpec {
+    /// Tasks to add when the planner succeeds (a process or LLM planner's output replaces them).
+    pub subtasks: Vec<TaskSpec>,
+    /// Most subtasks one plan may add.
+    pub max_subtasks: u32,
+}
+
+/// Default `max_subtasks`.
+pub const DEFAULT_MAX_SUBTASKS: u32 = 50;
 
 impl Default for TaskSpec {
     /// A task with no id or capability yet and the format's defaults for the rest.
@@ -328,6 +343,7 @@ impl Default for TaskSpec {
             context: TaskContext::default(),
             escalation: None,
             auction: None,
+            plan: None,
         }
     }
 }

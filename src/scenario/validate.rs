@@ -339,6 +339,18 @@ fn coverage(sc: &Scenario, meta: &Meta, diag: &mut Diag) {
     }
 }
 
+/// Why no agent of `sc` can run a task needing `cap` and `specs`, if none can: the check of
+/// [`coverage`] for one task (a planner's subtask, checked when its plan is produced).
+pub(crate) fn capability_problem(sc: &Scenario, cap: &str, specs: &[String]) -> Option<String> {
+    let capable: Vec<u32> =
+        (0..sc.agents.len() as u32).filter(|&a| sc.agents[a as usize].capabilities.iter().any(|c| c == cap)).collect();
+    if capable.is_empty() {
+        let names = sc.agents.iter().flat_map(|a| a.capabilities.iter().map(String::as_str));
+        return Some(format!("no agent has capability `{cap}`{}", hint(cap, names)));
+    }
+    if specs.is_empty() { None } else { specialization_gap(sc, cap, specs, &capable) }
+}
+
 /// `None` when one of `capable` has every specialization; otherwise what each one lacks.
 fn specialization_gap(sc: &Scenario, cap: &str, wanted: &[String], capable: &[u32]) -> Option<String> {
     let mut lacking = Vec::new();
