@@ -53,3 +53,6 @@ mod ladder_tests;
 
 #[cfg(test)]
 mod auction_tests;
+
+#[cfg(test)]
+mod growth_tests;
