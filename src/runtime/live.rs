@@ -132,6 +132,11 @@ impl LiveAgents {
 
     /// Writes the coordinator's messages for process agents to them.
     pub fn deliver(&mut self, sim: &mut SimRun) {
+        // A planner may have added tasks, whose results name them.
+        let tasks = &sim.coordinator().scenario().tasks;
+        for (i, t) in tasks.iter().enumerate().skip(self.task_ids.len()) {
+            self.task_ids.insert(t.id.clone(), i as u32);
+        }
         for msg in sim.take_external() {
             let Endpoint::Agent(agent) = msg.to else { continue };
             let coord = sim.coordinator();
