@@ -14,6 +14,8 @@ mod teams;
 pub use teams::TeamReport;
 mod auctions;
 pub use auctions::{AuctionRow, AuctionsReport};
+mod decomposition;
+pub use decomposition::DecompositionReport;
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Report<'a> {
@@ -39,6 +41,9 @@ pub struct Report<'a> {
     /// Every auction, for runs that allocate by auction.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub auctions: Option<AuctionsReport<'a>>,
+    /// What planners added to the run or had rejected (absent without planners).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decomposition: Option<DecompositionReport<'a>>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -411,6 +416,7 @@ impl<'a> Report<'a> {
             context: ContextReport::of(coord),
             teams: TeamReport::of(coord),
             auctions: AuctionsReport::of(coord),
+            decomposition: DecompositionReport::of(coord),
         }
     }
 
@@ -509,6 +515,9 @@ impl<'a> Report<'a> {
         }
         if let Some(a) = &self.auctions {
             a.write(&mut out, limit);
+        }
+        if let Some(d) = &self.decomposition {
+            out.push_str(&d.lines(limit));
         }
         let by_type: Vec<String> = self.messages.by_type.iter().map(|(k, v)| format!("{k} {v}")).collect();
         let _ = writeln!(out, "\nmessages: {} total ({})", self.messages.total, by_type.join(", "));

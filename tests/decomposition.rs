@@ -233,3 +233,27 @@ fn a_process_planners_output_grows_the_dag_and_a_bad_one_is_rejected() {
     assert_eq!(failed.len(), 1);
     assert_eq!(failed[0]["task"], "plan-bad");
 }
+
+#[test]
+fn the_report_shows_what_each_planner_added_or_why_it_was_rejected() {
+    let mut run = SimRun::new(load(BUNDLED));
+    run.run(&mut ()).unwrap();
+    let report = switchyard::report::Report::build(run.coordinator());
+    let json = serde_json::to_value(&report).unwrap();
+    let d = &json["decomposition"];
+    assert_eq!((&d["added"], &d["rejected"]), (&4.into(), &2.into()));
+    assert_eq!(d["planners"][0]["task"], "plan-report");
+    let added = serde_json::json!(["research-market", "research-papers", "research-competitors", "write-report"]);
+    assert_eq!(d["planners"][0]["added"], added);
+    assert_eq!(d["planners"][1]["state"], "failed");
+    assert_eq!(d["planners"][1]["rejections"][1]["attempt"], 2);
+    assert_eq!(json["counts"]["tasks"], 9, "added tasks count as tasks of the run");
+    let table = report.table(50);
+    assert!(table.contains("decomposition: 4 tasks added by 1 plans, 2 plans rejected"), "{table}");
+    assert!(table.contains("planner plan-report added 4: research-market, research-papers"), "{table}");
+    // A run without planners has no such section.
+    let mut plain = SimRun::new(load("scenarios/research-pipeline.json"));
+    plain.run(&mut ()).unwrap();
+    let json = serde_json::to_value(switchyard::report::Report::build(plain.coordinator())).unwrap();
+    assert!(json.get("decomposition").is_none());
+}
