@@ -253,7 +253,9 @@ impl DagPane {
         let skip_in = wf.dependencies(t).any(|d| layout.layer_of[d.ix()] + 1 < layer);
         let skip_out = wf.dependents(t).any(|d| layout.layer_of[d.ix()] > layer + 1);
         // The markers survive truncation: only the name is cut.
-        let budget = MAX_LABEL - 2 - if crit { 2 } else { 0 } - skip_in as usize - skip_out as usize;
+        // `+`: a planner added the task while the run went on.
+        let planned = ctx.coord.state().plans.added_by(t).is_some();
+        let budget = MAX_LABEL - 2 - if crit { 2 } else { 0 } - skip_in as usize - skip_out as usize - planned as usize;
         let name = ctx.coord.task_name(t);
         let agent =
             rt.agent.filter(|_| rt.state == TaskState::Running).map(|a| format!(" @{}", ctx.coord.agent_name(a)));
@@ -263,7 +265,12 @@ impl DagPane {
             Some(a) if name_w + 7 <= budget => (name.to_string(), Some(truncate(&a, budget - name_w))),
             _ => (truncate(name, budget), None),
         };
-        let id = format!("{}{name}{}", if skip_in { "»" } else { "" }, if skip_out { "»" } else { "" });
+        let id = format!(
+            "{}{}{name}{}",
+            if skip_in { "»" } else { "" },
+            if planned { "+" } else { "" },
+            if skip_out { "»" } else { "" }
+        );
         let dim = !self.matches(ctx, t);
         let id_style = if crit { look.patch(theme::CRITICAL) } else { look };
         let mut spans = vec![Span::styled(mark, look), Span::raw(" "), Span::styled(id, id_style)];

@@ -107,7 +107,7 @@ fn task_state_line(t: TaskId, ctx: &Ctx) -> Vec<Span<'static>> {
 }
 
 /// Related tasks under `label`, one per line (`mark name state`), cut at [`LIST_LIMIT`].
-fn task_list(label: &str, tasks: &[TaskId], ctx: &Ctx, out: &mut Vec<Line<'static>>) {
+pub(super) fn task_list(label: &str, tasks: &[TaskId], ctx: &Ctx, out: &mut Vec<Line<'static>>) {
     if tasks.is_empty() {
         out.push(text(label, "(none)"));
         return;
@@ -175,13 +175,18 @@ fn task_lines(t: TaskId, ctx: &Ctx) -> Vec<Line<'static>> {
         out.push(field(label, spans));
     }
 
-    let deps: Vec<TaskId> = spec.depends_on.iter().filter_map(|d| task_id(ctx, d)).collect();
+    let mut deps: Vec<TaskId> = spec.depends_on.iter().filter_map(|d| task_id(ctx, d)).collect();
+    // A planned task also waits for its planner, a join for the plan's last subtasks.
+    let mut implied: Vec<TaskId> = coord.workflow().dependencies(t).filter(|d| !deps.contains(d)).collect();
+    implied.sort_unstable();
+    deps.extend(implied);
     task_list("depends on", &deps, ctx, &mut out);
     let mut dependents: Vec<TaskId> = coord.workflow().dependents(t).collect();
     dependents.sort_unstable();
     task_list("dependents", &dependents, ctx, &mut out);
 
     super::ladder::ladder_lines(t, ctx, &mut out);
+    super::plan::plan_lines(t, ctx, &mut out);
 
     out.push(Line::raw(""));
     let history = s.history(t);

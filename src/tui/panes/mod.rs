@@ -18,6 +18,7 @@ pub mod inbox;
 mod ladder;
 pub mod market;
 pub mod messages;
+mod plan;
 #[cfg(test)]
 mod teams_tests;
 
