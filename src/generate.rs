@@ -170,6 +170,7 @@ pub fn generate(opts: &GenOptions) -> Result<Scenario, String> {
             },
             kind: AgentKind::Sim,
             reports_to: None,
+            ..AgentSpec::default()
         })
         .collect();
 
@@ -193,6 +194,7 @@ pub fn generate(opts: &GenOptions) -> Result<Scenario, String> {
         escalation: Vec::new(),
         auction: Default::default(),
         dep_index,
+        ..Scenario::default()
     })
 }
 
@@ -273,6 +275,7 @@ pub fn write_json(scenario: &Scenario, out: &mut impl Write) -> io::Result<()> {
         groups,
         escalation,
         auction,
+        swarm,
         dep_index: _, // a loader's cache, not part of the format
     } = scenario;
     let mut w = BufWriter::with_capacity(1 << 16, out);
@@ -309,6 +312,10 @@ pub fn write_json(scenario: &Scenario, out: &mut impl Write) -> io::Result<()> {
     if !auction.is_default() {
         w.write_all(b",\n\"auction\":")?;
         json(&mut w, auction)?;
+    }
+    if !swarm.is_default() {
+        w.write_all(b",\n\"swarm\":")?;
+        json(&mut w, swarm)?;
     }
     w.write_all(b"}\n")?;
     w.flush()

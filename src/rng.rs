@@ -33,6 +33,8 @@ pub mod domain {
     pub const GEN: u64 = 4;
     /// Simulated agents' bids in auctions.
     pub const BID: u64 = 5;
+    /// Whether an agent engages a task on the swarm board (per tick, agent, task).
+    pub const SWARM: u64 = 21;
 }
 
 /// A small seeded generator for places that need a stream (scenario generation).

@@ -355,6 +355,7 @@ impl Coordinator {
                 Timer::LeaderLease { group, .. } => self.tick_election(now, super::context::GroupId(group)),
                 Timer::InboxSla { task, .. } => self.sla_expired(now, task),
                 Timer::AuctionClose { auction } => self.close_auction(now, auction),
+                Timer::SwarmTick { .. } => self.swarm_tick(now),
             }
         }
         self.dispatch(now);
@@ -598,6 +599,9 @@ impl Coordinator {
         // Tasks on an `other_agent` tier whose only free agents already failed them: put back in
         // their queues once no class can move (they wake when their pool gains an agent).
         let mut parked: Vec<(usize, i64, u32)> = Vec::new();
+        if self.state.swarm.active {
+            self.post_ready(now);
+        }
         loop {
             let mut best: Option<(i64, Reverse<u32>, usize)> = None;
             let mut i = 0;
@@ -618,7 +622,10 @@ impl Coordinator {
                     q.pop();
                 }
                 match q.peek() {
-                    Some(&(p, r)) if !self.state.avail[pool].is_empty() => {
+                    // Swarm classes are never dispatched: their tasks were posted (above).
+                    Some(&(p, r))
+                        if !self.state.avail[pool].is_empty() && self.wf.classes[c].strategy != Strategy::Swarm =>
+                    {
                         if best.is_none_or(|(bp, br, _)| (p, r) > (bp, br)) {
                             best = Some((p, r, c));
                         }

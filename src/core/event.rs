@@ -643,6 +643,36 @@ pub enum EventKind {
         attempt: u32,
         errors: Arc<[String]>,
     },
+    // Swarm allocation (see `swarm.rs`).
+    /// A ready swarm task went on the board, for an agent to claim.
+    TaskPosted {
+        task: TaskId,
+    },
+    /// Agents looked at the board (`board` tasks on it); claims follow.
+    SwarmTick {
+        board: u32,
+    },
+    /// `agent` engaged the task with probability `p` = s² / (s² + θ²) at stimulus `stimulus` and its
+    /// threshold `threshold`; the assignment follows.
+    TaskClaimed {
+        task: TaskId,
+        agent: AgentId,
+        stimulus: f64,
+        threshold: f64,
+        p: f64,
+    },
+    /// `agent` engaged a task that `winner`, earlier in agent order, claimed in the same tick.
+    ClaimRefused {
+        task: TaskId,
+        agent: AgentId,
+        winner: AgentId,
+    },
+    /// An agent's threshold for a capability changed (it claimed a task of this one, or another).
+    ThresholdChanged {
+        agent: AgentId,
+        capability: Arc<str>,
+        threshold: f64,
+    },
 }
 
 /// Why a command was refused.
@@ -891,6 +921,11 @@ impl EventKind {
             EventKind::AuctionNoAward { .. } => "auction_no_award",
             EventKind::TasksAdded { .. } => "tasks_added",
             EventKind::DecompositionRejected { .. } => "decomposition_rejected",
+            EventKind::TaskPosted { .. } => "task_posted",
+            EventKind::SwarmTick { .. } => "swarm_tick",
+            EventKind::TaskClaimed { .. } => "task_claimed",
+            EventKind::ClaimRefused { .. } => "claim_refused",
+            EventKind::ThresholdChanged { .. } => "threshold_changed",
         }
     }
 
@@ -931,7 +966,10 @@ impl EventKind {
             | BidDeclined { task, .. }
             | AuctionAwarded { task, .. }
             | AuctionNoAward { task, .. }
-            | DecompositionRejected { task, .. } => Some(task),
+            | DecompositionRejected { task, .. }
+            | TaskPosted { task }
+            | TaskClaimed { task, .. }
+            | ClaimRefused { task, .. } => Some(task),
             OperatorAction { action, .. } => action.task(),
             Team(ref e) => e.task(),
             _ => None,

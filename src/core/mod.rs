@@ -21,6 +21,8 @@ pub mod saga;
 pub mod state;
 pub mod team_event;
 pub mod teams;
+pub mod swarm;
+mod swarm_ops;
 pub mod timers;
 pub mod workflow;
 
@@ -56,3 +58,4 @@ mod auction_tests;
 
 #[cfg(test)]
 mod growth_tests;
+mod swarm_tests;

@@ -180,6 +180,8 @@ impl AgentRt {
             Strategy::Hierarchy => (running << 32) / self.max_concurrent as u64,
             // Bids decide, not this order: any available agent means an auction can open.
             Strategy::Auction => 0,
+            // Swarm agents pick their own tasks (see `swarm.rs`): the set is only kept in index order.
+            Strategy::Swarm => 0,
         }
     }
 }
@@ -248,6 +250,8 @@ pub struct State {
     pub auctions: super::auction::AuctionState,
     /// What planners added or had rejected (empty without planners; see `growth.rs`).
     pub plans: super::growth::Plans,
+    /// The swarm board and thresholds (empty unless a class allocates by swarm).
+    pub swarm: super::swarm::SwarmState,
 }
 
 impl State {
@@ -310,6 +314,7 @@ impl State {
             teams: super::teams::TeamState::new(scenario),
             auctions: Default::default(),
             plans: Default::default(),
+            swarm: super::swarm::SwarmState::new(scenario, wf),
         };
         for a in 0..state.agents.len() {
             state.index_agent(wf, AgentId(a as u32));
@@ -329,6 +334,12 @@ impl State {
             ev.kind.task().filter(|t| self.tasks[t.ix()].state == TaskState::Escalated)
         };
         self.apply_event(wf, ev);
+        if self.swarm.active || matches!(ev.kind, EventKind::TasksAdded { .. }) {
+            let task = ev.kind.task();
+            let class = task.and_then(|t| self.ladder.class_of(t));
+            let priority = task.map_or(0, |t| self.priorities[t.ix()]);
+            self.swarm.apply(wf, ev, class, priority, &self.tasks, &self.agents, &mut self.timers);
+        }
         // An item leaves the inbox when its task leaves the escalated state (resolved, retried,
         // reassigned…), not merely because an event names it: a late result or an expired lock of
         // an escalated task leaves it waiting for the operator.
@@ -529,6 +540,12 @@ impl State {
             | EventKind::ProtocolError { .. }
             | EventKind::LinkFaultInjected { .. }
             | EventKind::MessageDropped { .. } => {}
+            // Folded by `swarm.rs` (see `apply`).
+            EventKind::TaskPosted { .. }
+            | EventKind::SwarmTick { .. }
+            | EventKind::TaskClaimed { .. }
+            | EventKind::ClaimRefused { .. }
+            | EventKind::ThresholdChanged { .. } => {}
             EventKind::MessageSent { msg } => self.count_message(&msg, now),
             EventKind::Team(ref e) => self.teams.apply_team(e),
             EventKind::AuctionOpened { .. }
@@ -650,6 +667,7 @@ impl State {
                 self.tasks[task.ix()].state == TaskState::Escalated && self.ladder.sla_live(task, at)
             }
             Timer::AuctionClose { auction } => self.auctions.timer_is_live(auction),
+            Timer::SwarmTick { at } => self.swarm.tick_is_live(at),
         }
     }
 
@@ -721,7 +739,7 @@ impl State {
         let avail = &self.avail;
         format!(
             "now={} seq={} msg={} assigned={} term={}/{}/{}/{} retries={}/{} finished={:?} span={} paused={} speed={} inbox={:?}\n\
-             tasks={:?}\nagents={:?}\nready={:?}\navail={:?}\ntimers={:?}\nbus={:?}\nattempts={:?}\noutputs={:?}\n{}\n{}\nladder={:?}\n{}\n{}\nplans={:?}",
+             tasks={:?}\nagents={:?}\nready={:?}\navail={:?}\ntimers={:?}\nbus={:?}\nattempts={:?}\noutputs={:?}\n{}\n{}\nladder={:?}\n{}\n{}\nplans={:?}\n{}",
             self.now_ms,
             self.next_seq,
             self.next_msg_id,
@@ -750,7 +768,8 @@ impl State {
             self.ladder,
             self.teams.digest(),
             self.auctions.digest(),
-            self.plans
+            self.plans,
+            self.swarm.digest()
         )
     }
 }

@@ -49,6 +49,10 @@ pub enum Timer {
     AuctionClose {
         auction: u32,
     },
+    /// Swarm agents look at the board (see `swarm.rs`).
+    SwarmTick {
+        at: u64,
+    },
 }
 
 /// `(at, seq, timer)`: `seq` makes every entry unique and keeps equal instants in push order.

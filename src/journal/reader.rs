@@ -21,6 +21,7 @@ use crate::core::{
 };
 use crate::scenario::{ConflictPolicy, Expiry, Scenario, Strategy, TierName};
 
+mod swarm;
 mod teams;
 
 /// A journal line that could not be understood.
@@ -469,6 +470,7 @@ impl<'a> Resolver<'a> {
                 compensated: self.u32(v, "compensated")?,
                 failed: self.u32(v, "failed")?,
             },
+            k if swarm::KINDS.contains(&k) => self.swarm_event(k, v)?,
             other => match self.auction_event(other, v)? {
                 Some(kind) => kind,
                 None => self.context_event(other, v)?,

@@ -16,6 +16,7 @@ use crate::core::{Coordinator, Endpoint, Event, EventKind, Message, Output, Payl
 use crate::runtime::EventSink;
 use crate::scenario::Scenario;
 
+mod swarm;
 mod teams;
 
 /// Task and agent ids, pre-quoted as JSON strings so writing a line copies bytes only.
@@ -395,6 +396,11 @@ pub fn encode(ev: &Event, names: &Names, out: &mut Vec<u8>) {
             out.push(b']');
         }
         ref k if auction::encode_event(k, names, out) => {}
+        ref k @ (EventKind::TaskPosted { .. }
+        | EventKind::SwarmTick { .. }
+        | EventKind::TaskClaimed { .. }
+        | EventKind::ClaimRefused { .. }
+        | EventKind::ThresholdChanged { .. }) => swarm::encode(k, names, out),
         ref k => encode_context(k, names, out),
     }
     out.push(b'}');

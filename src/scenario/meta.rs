@@ -94,6 +94,8 @@ pub(crate) struct Meta {
     pub groups: Vec<super::shared::GroupMeta>,
     /// `(task, offset)` of every task's `auction` object.
     pub auction_at: Vec<(u32, u32)>,
+    /// Offsets of the root `swarm` object's bounds and of agents' `thresholds`.
+    pub swarm: super::swarm::SwarmMeta,
 }
 
 impl Meta {
@@ -117,6 +119,7 @@ impl Meta {
             group_ids: Vec::new(),
             groups: Vec::new(),
             auction_at: Vec::new(),
+            swarm: Default::default(),
         }
     }
 }

@@ -27,6 +27,7 @@ mod sagas;
 mod schema;
 mod shared;
 mod teams;
+mod swarm;
 pub mod types;
 mod validate;
 mod window;

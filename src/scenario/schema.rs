@@ -31,6 +31,7 @@ const ROOT_FIELDS: &[&str] = &[
     "groups",
     "escalation",
     "auction",
+    "swarm",
 ];
 const DEFAULTS_FIELDS: &[&str] = &["timeout_ms", "priority", "retry"];
 const AGENT_FIELDS: &[&str] = &[
@@ -53,7 +54,10 @@ const AGENT_FIELDS: &[&str] = &[
     "timeout_ms",
     // 16 and on: the delegation tree (`teams.rs`)
     "reports_to",
+    "thresholds",
 ];
+/// Index of `thresholds`, after `reports_to`.
+const THRESHOLDS_AT: usize = 17;
 /// Index of the first of `agent_kind::KIND_FIELDS` in `AGENT_FIELDS`.
 const KIND_FIELDS_AT: usize = 7;
 const PROFILE_FIELDS: &[&str] = &["duration_ms", "failure_rate", "reject_rate"];
@@ -236,7 +240,8 @@ impl Decoder<'_, '_> {
                 11 => sc.context = d.shared_context()?,
                 12 => drop(d.array(|d| d.group(&mut sc.groups, &mut meta))?),
                 13 => sc.escalation = d.escalation(NONE, &mut meta.tier_refs)?.unwrap_or_default(),
-                _ => sc.auction = AuctionSpec::default().with(&d.auction()?),
+                14 => sc.auction = AuctionSpec::default().with(&d.auction()?),
+                _ => sc.swarm = d.swarm(&mut meta.swarm)?,
             }
             Ok(())
         })?;
@@ -375,6 +380,7 @@ impl Decoder<'_, '_> {
                         reports_to = pos32(at);
                     }
                 }
+                THRESHOLDS_AT => d.thresholds(agents.len(), &mut a.thresholds, &mut meta.swarm)?,
                 f => kind.read(d, f - KIND_FIELDS_AT)?,
             }
             clean &= f > 2 || d.diag.len() == before;

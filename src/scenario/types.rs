@@ -6,6 +6,7 @@
 use serde::Serialize;
 
 pub use super::auction::{AuctionOverride, AuctionSpec, Weights};
+pub use super::swarm::SwarmConfig;
 
 /// How a task picks among the agents able to run it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -22,11 +23,19 @@ pub enum Strategy {
     Hierarchy,
     /// A contract-net auction: capable agents bid, the best score under `auction` wins.
     Auction,
+    /// No central choice: the task is posted to a board and idle agents claim it (see `core::swarm`).
+    Swarm,
 }
 
 impl Strategy {
-    pub const ALL: [Strategy; 5] =
-        [Strategy::LeastLoaded, Strategy::BestScore, Strategy::RoundRobin, Strategy::Hierarchy, Strategy::Auction];
+    pub const ALL: [Strategy; 6] = [
+        Strategy::LeastLoaded,
+        Strategy::BestScore,
+        Strategy::RoundRobin,
+        Strategy::Hierarchy,
+        Strategy::Auction,
+        Strategy::Swarm,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -35,6 +44,7 @@ impl Strategy {
             Strategy::RoundRobin => "round_robin",
             Strategy::Hierarchy => "hierarchy",
             Strategy::Auction => "auction",
+            Strategy::Swarm => "swarm",
         }
     }
 
@@ -72,6 +82,9 @@ pub struct Scenario {
     /// How auctions (`allocation: "auction"`) score bids and re-announce.
     #[serde(skip_serializing_if = "AuctionSpec::is_default")]
     pub auction: AuctionSpec,
+    /// The response-threshold model of `allocation: "swarm"`.
+    #[serde(skip_serializing_if = "SwarmConfig::is_default")]
+    pub swarm: SwarmConfig,
     /// Every `depends_on` entry resolved to a task index (see [`DepIndex`]).
     #[serde(skip)]
     pub dep_index: DepIndex,
@@ -95,6 +108,7 @@ impl Default for Scenario {
             context: SharedContext::default(),
             groups: Vec::new(),
             auction: AuctionSpec::default(),
+            swarm: SwarmConfig::default(),
             dep_index: DepIndex::default(),
         }
     }
@@ -176,6 +190,9 @@ pub struct AgentSpec {
     /// The agent's manager in the delegation tree (`allocation: "hierarchy"`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reports_to: Option<String>,
+    /// Swarm thresholds θ of some of its capabilities (the rest start at `swarm.initial_threshold`).
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub thresholds: std::collections::BTreeMap<String, f64>,
 }
 
 impl Default for AgentSpec {
@@ -195,6 +212,7 @@ impl Default for AgentSpec {
             },
             kind: AgentKind::Sim,
             reports_to: None,
+            thresholds: Default::default(),
         }
     }
 }

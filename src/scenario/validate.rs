@@ -38,6 +38,7 @@ pub(crate) fn validate(sc: &Scenario, meta: &mut Meta, diag: &mut Diag) -> Vec<u
     super::ladder::validate(sc, meta, diag);
     super::teams::validate(sc, meta, diag);
     super::auction::validate(sc, meta, diag);
+    super::swarm::validate(sc, meta, diag);
     deps.targets
 }
 

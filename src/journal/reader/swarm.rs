@@ -1,0 +1,39 @@
+//! Reading back the journal lines of `writer/swarm.rs` (swarm and elastic-team kinds).
+
+use serde_json::Value;
+
+use super::{R, Resolver};
+use crate::core::EventKind;
+
+/// The kinds this module reads.
+pub(super) const KINDS: &[&str] = &["task_posted", "swarm_tick", "task_claimed", "claim_refused", "threshold_changed"];
+
+impl Resolver<'_> {
+    fn number(&self, v: &Value, key: &str) -> R<f64> {
+        self.field(v, key)?.as_f64().ok_or_else(|| format!("`{key}` must be a number"))
+    }
+
+    pub(super) fn swarm_event(&self, kind: &str, v: &Value) -> R<EventKind> {
+        Ok(match kind {
+            "task_posted" => EventKind::TaskPosted { task: self.task(v, "task")? },
+            "swarm_tick" => EventKind::SwarmTick { board: self.u32(v, "board")? },
+            "task_claimed" => EventKind::TaskClaimed {
+                task: self.task(v, "task")?,
+                agent: self.agent(v, "agent")?,
+                stimulus: self.number(v, "stimulus")?,
+                threshold: self.number(v, "threshold")?,
+                p: self.number(v, "p")?,
+            },
+            "claim_refused" => EventKind::ClaimRefused {
+                task: self.task(v, "task")?,
+                agent: self.agent(v, "agent")?,
+                winner: self.agent(v, "winner")?,
+            },
+            _ => EventKind::ThresholdChanged {
+                agent: self.agent(v, "agent")?,
+                capability: self.str(v, "capability")?.into(),
+                threshold: self.number(v, "threshold")?,
+            },
+        })
+    }
+}
