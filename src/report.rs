@@ -16,6 +16,8 @@ mod auctions;
 pub use auctions::{AuctionRow, AuctionsReport};
 mod decomposition;
 pub use decomposition::DecompositionReport;
+mod swarm;
+pub use swarm::{SwarmAgent, SwarmReport};
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Report<'a> {
@@ -44,6 +46,9 @@ pub struct Report<'a> {
     /// What planners added to the run or had rejected (absent without planners).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub decomposition: Option<DecompositionReport<'a>>,
+    /// Swarm claims and final thresholds, for scenarios that allocate by swarm.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub swarm: Option<SwarmReport<'a>>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -417,6 +422,7 @@ impl<'a> Report<'a> {
             teams: TeamReport::of(coord),
             auctions: AuctionsReport::of(coord),
             decomposition: DecompositionReport::of(coord),
+            swarm: SwarmReport::of(coord),
         }
     }
 
@@ -518,6 +524,9 @@ impl<'a> Report<'a> {
         }
         if let Some(d) = &self.decomposition {
             out.push_str(&d.lines(limit));
+        }
+        if let Some(s) = &self.swarm {
+            s.lines(&mut out, limit);
         }
         let by_type: Vec<String> = self.messages.by_type.iter().map(|(k, v)| format!("{k} {v}")).collect();
         let _ = writeln!(out, "\nmessages: {} total ({})", self.messages.total, by_type.join(", "));

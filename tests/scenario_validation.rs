@@ -82,7 +82,7 @@ fn type_and_range_errors() {
         located(&e),
         [
             "3:11 seed: expected an integer, found string \"42\"",
-            "4:17 allocation: unknown allocation strategy \"fastest\" (expected one of: least_loaded, best_score, round_robin, hierarchy, auction)",
+            "4:17 allocation: unknown allocation strategy \"fastest\" (expected one of: least_loaded, best_score, round_robin, hierarchy, auction, swarm)",
             "6:55 agents[0].cost: must be ≥ 0, found -1",
             "6:74 agents[0].performance: expected a number, found string \"high\"",
             "9:57 tasks[0].timeout_ms: must be ≥ 1, found -5",

@@ -19,10 +19,10 @@ pub mod output;
 mod plan_check;
 pub mod saga;
 pub mod state;
-pub mod team_event;
-pub mod teams;
 pub mod swarm;
 mod swarm_ops;
+pub mod team_event;
+pub mod teams;
 pub mod timers;
 pub mod workflow;
 
@@ -58,4 +58,6 @@ mod auction_tests;
 
 #[cfg(test)]
 mod growth_tests;
+
+#[cfg(test)]
 mod swarm_tests;

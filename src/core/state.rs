@@ -728,6 +728,7 @@ impl State {
                     .iter()
                     .map(|(_, Reverse(t))| *t)
                     .filter(|&t| self.tasks[t as usize].state == TaskState::Ready && !self.tasks[t as usize].held)
+                    .filter(|&t| !self.swarm.is_posted(TaskId(t)))
                     .filter(|&t| self.ladder.class_of(TaskId(t)).is_none_or(|k| k.0 as usize == c))
                     .filter(|&t| !self.auctions.is_open_task(TaskId(t)))
                     .collect();

@@ -46,11 +46,12 @@ pub(super) struct Pick {
 /// The probability that an agent with threshold `theta` engages a task of stimulus `s`:
 /// `s² / (s² + θ²)`, 0 without stimulus and 1 for a threshold of 0.
 pub fn engage_probability(s: f64, theta: f64) -> f64 {
-    if s <= 0.0 || !s.is_finite() {
+    if s <= 0.0 || s.is_nan() {
         return 0.0;
     }
-    let (s2, t2) = (s * s, theta.max(0.0) * theta.max(0.0));
-    (s2 / (s2 + t2)).clamp(0.0, 1.0)
+    // As 1 / (1 + (θ/s)²), which neither overflows nor divides infinities.
+    let r = theta.max(0.0) / s;
+    (1.0 / (1.0 + r * r)).clamp(0.0, 1.0)
 }
 
 #[derive(Debug, Clone, Default)]
@@ -223,9 +224,7 @@ impl SwarmState {
                 }
             }
         }
-        if self.board.is_empty() {
-            self.armed = None;
-        } else if !self.wanted(wf, tasks, agents) {
+        if self.board.is_empty() || !self.wanted(wf, tasks, agents) {
             self.armed = None;
         } else if self.armed.is_none() {
             let at = now + self.cfg.tick_ms;
@@ -243,9 +242,10 @@ impl SwarmState {
     /// Whether some available agent could claim something on the board (else ticking is pointless:
     /// the next event that frees an agent or posts a task arms it again).
     fn wanted(&self, wf: &Workflow, tasks: &[TaskRt], agents: &[AgentRt]) -> bool {
-        agents.iter().enumerate().any(|(i, a)| {
-            a.available() && self.board.iter().any(|p| Self::can_claim(wf, tasks, p, AgentId(i as u32)))
-        })
+        agents
+            .iter()
+            .enumerate()
+            .any(|(i, a)| a.available() && self.board.iter().any(|p| Self::can_claim(wf, tasks, p, AgentId(i as u32))))
     }
 
     /// What the digest compares (the scratch and the settings are left out).

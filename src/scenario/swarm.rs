@@ -107,7 +107,11 @@ impl Decoder<'_, '_> {
                 self.lx.skip_value()?;
                 continue;
             }
-            let vpos = self.lx.peek()?.1;
+            let (kind, vpos) = self.lx.peek()?;
+            if kind != Kind::Number {
+                self.mismatch(&format!("a number for {key:?}"), kind, vpos)?;
+                continue;
+            }
             if let Some(v) = self.float(Bound::AtLeast(0.0))? {
                 meta.thresholds.push((agent as u32, key.clone(), pos32(vpos)));
                 out.insert(key, v);

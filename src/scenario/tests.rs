@@ -226,7 +226,7 @@ fn unknown_strategy_lists_valid_ones() {
     assert_eq!(
         p,
         "1:29 allocation: unknown allocation strategy \"best-score\" \
-         (expected one of: least_loaded, best_score, round_robin, hierarchy, auction); did you mean `best_score`?"
+         (expected one of: least_loaded, best_score, round_robin, hierarchy, auction, swarm); did you mean `best_score`?"
     );
 }
 

@@ -14,6 +14,7 @@ pub mod keys;
 pub mod log;
 pub mod panes;
 pub mod sagas;
+pub mod swarm;
 pub mod teams;
 pub mod theme;
 pub mod ui;

@@ -239,7 +239,9 @@ impl AgentsPane {
         let max_slots = agents.iter().map(|a| a.max_concurrent).max().unwrap_or(1);
         let bar_w = max_slots.min(MAX_BAR) as usize;
         let load_w = (bar_w + 1 + 2 * max_slots.to_string().len() + 1).max(4);
-        let caps_want = specs.iter().map(|a| a.capabilities.join(",").chars().count()).max().unwrap_or(0).clamp(12, 24);
+        let caps: Vec<String> =
+            (0..specs.len()).map(|i| crate::tui::swarm::capabilities(ctx.coord, AgentId(i as u32))).collect();
+        let caps_want = caps.iter().map(|c| c.chars().count()).max().unwrap_or(0).clamp(12, 24);
         // Numbers never get cut: on a narrow pane the id gives way first (down to 5), then
         // capabilities and the sparkline disappear.
         let fixed_without_id = 1 + 8 + load_w + 5 + 4 + 4 + 6 + 9;
@@ -266,7 +268,7 @@ impl AgentsPane {
             Cell::from("agent"),
             Cell::from("state"),
             Cell::from("load"),
-            Cell::from("capabilities"),
+            Cell::from(if ctx.coord.state().swarm.active { "capabilities θ" } else { "capabilities" }),
             num("done".into()),
             num("fail".into()),
             num("ok%".into()),
@@ -297,7 +299,7 @@ impl AgentsPane {
                 }),
                 Cell::from(Span::styled(word, style)),
                 Cell::from(bar),
-                Cell::from(truncate(&spec.capabilities.join(","), caps_w)),
+                Cell::from(truncate(&caps[id.ix()], caps_w)),
                 num(a.completed.to_string()),
                 num(a.failed.to_string()),
                 num(rate),

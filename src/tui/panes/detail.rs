@@ -174,6 +174,9 @@ fn task_lines(t: TaskId, ctx: &Ctx) -> Vec<Line<'static>> {
     for (label, spans) in crate::tui::teams::task_detail(coord, t) {
         out.push(field(label, spans));
     }
+    if let Some((label, spans)) = crate::tui::swarm::task_detail(coord, t, ctx.now_ms) {
+        out.push(field(label, spans));
+    }
 
     let mut deps: Vec<TaskId> = spec.depends_on.iter().filter_map(|d| task_id(ctx, d)).collect();
     // A planned task also waits for its planner, a join for the plan's last subtasks.
@@ -241,6 +244,9 @@ fn agent_lines(a: AgentId, ctx: &Ctx) -> Vec<Line<'static>> {
     }
     out.push(field("state", state));
     out.push(text("capabilities", join_or_none(&spec.capabilities)));
+    if let Some(swarm) = crate::tui::swarm::agent_detail(coord, a) {
+        out.push(text("swarm", swarm));
+    }
     out.push(text("specializations", join_or_none(&spec.specializations)));
     for (label, value) in crate::tui::teams::agent_detail(coord, a) {
         out.push(text(label, value));

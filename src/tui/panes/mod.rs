@@ -22,6 +22,9 @@ mod plan;
 #[cfg(test)]
 mod teams_tests;
 
+#[cfg(test)]
+mod swarm_tests;
+
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders};
