@@ -234,3 +234,27 @@ fn added_tasks_take_the_default_escalation_ladder() {
     assert_eq!(wf.task_ladder.len(), 6);
     assert_eq!(wf.task_ladder[3], wf.task_ladder[0], "s1 shares the ladder root has");
 }
+
+#[test]
+fn a_subtask_brings_its_own_escalation_ladder_and_its_tiers_are_checked() {
+    let mut climber = task("s1", "x", &[]);
+    let fallback = Tier::Fallback { target: Target::Capability("y".into()), limit: Some(2) };
+    climber.escalation = Some(vec![Tier::Retry { limit: Some(0) }, fallback].into_boxed_slice());
+    let mut s = scenario(agents(), vec![planner("p", &[], vec![climber]), task("join", "y", &["p"])]);
+    s.agents[1].profile.failure_rate = 1.0; // w1 always fails: s1 must fall back to `y` (w2)
+    s.agents[2].capabilities = vec!["y".into()];
+    let (r, events) = replay_at_every_step(s);
+    let c = r.coordinator();
+    let wf = c.workflow();
+    let ladder = wf.ladder_of(TaskId(2)).expect("s1 has its own ladder");
+    let class = ladder.rungs[1].class.expect("the fallback tier has a class");
+    assert_eq!(wf.classes[class.0 as usize].capability, "y");
+    assert!(events.iter().any(|e| matches!(e.kind, EventKind::TierEntered { task: TaskId(2), .. })));
+    assert_eq!(c.state().tasks[2].state, TaskState::Completed);
+    assert_eq!(c.state().finished, Some(Outcome::Succeeded));
+
+    let mut ghost = task("a", "x", &[]);
+    ghost.escalation = Some(vec![Tier::EscalateTo { agent: "ghost".into(), limit: None }].into_boxed_slice());
+    let errors = rejected(vec![task("root", "x", &[])], vec![ghost], 50);
+    assert_eq!(errors, ["`a`: escalation[0].agent: unknown agent `ghost`"]);
+}
