@@ -219,6 +219,9 @@ fn a_process_planners_output_grows_the_dag_and_a_bad_one_is_rejected() {
     assert_eq!(added.len(), 1);
     let ids: Vec<&str> = added[0]["tasks"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap()).collect();
     assert_eq!(ids, ["research-rivers", "research-lakes", "merge"]);
+    // The task message told the process it plans, and how much it may add.
+    let plan_out = lines.iter().find(|l| l["kind"] == "attempt_succeeded" && l["task"] == "plan").unwrap();
+    assert_eq!(plan_out["output"]["limit"], 5);
     assert!(added[0]["edges"].as_array().unwrap().contains(&serde_json::json!(["merge", "report"])));
     // `report` gets every input it waited for: the planner's output and the merge.
     let request =

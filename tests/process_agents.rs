@@ -65,6 +65,7 @@ fn task_msg(id: &str, description: &str, inputs: Value) -> ToAgent {
         description: description.into(),
         inputs,
         deadline_ms: 5_000,
+        max_subtasks: None,
     }
 }
 

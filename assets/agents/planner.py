@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A planner agent: splits a task into subtasks at run time, and works on them too.
 
-For a task with capability `plan`, the description lists topics (`topics: a, b, c`); the result
+For a planner task (the coordinator sends it `max_subtasks`), the description lists topics (`topics: a, b, c`); the result
 is `{"subtasks": [...]}` in the scenario's task format: one `research-TOPIC` task per topic and a
 `merge` task that depends on them (the coordinator adds them to the running DAG). A description
 containing `cycle` returns a plan whose two tasks wait for each other, which the coordinator
@@ -26,11 +26,11 @@ def plan(task):
     research = [{"id": "research-" + t, "capability": "research", "description": t} for t in topics]
     merge = {"id": "merge", "capability": "research", "description": "merge the research",
              "depends_on": [r["id"] for r in research]}
-    return {"planned_by": task.agent_id, "subtasks": research + [merge]}
+    return {"planned_by": task.agent_id, "limit": task.max_subtasks, "subtasks": (research + [merge])[:task.max_subtasks]}
 
 
 def work(task):
-    if task.capability == "plan":
+    if task.max_subtasks is not None:
         return plan(task)
     return {"done": task.description, "inputs": sorted(task.inputs), "by": task.agent_id}
 

@@ -52,6 +52,8 @@ class Task:
         self.description = msg.get("description", "")
         self.inputs = msg.get("inputs") or {}
         self.deadline_ms = msg.get("deadline_ms")
+        # Set for a planner task: its output may carry {"subtasks": [...]}, at most this many.
+        self.max_subtasks = msg.get("max_subtasks")
         self.cancel_event = threading.Event()
 
     @property

@@ -77,6 +77,15 @@ pub fn prompt(id: &str, capability: &str, description: &str, inputs: &Map<String
     p
 }
 
+/// What a planner task's prompt adds: the answer the coordinator can turn into subtasks.
+pub fn planning_note(max_subtasks: u32) -> String {
+    format!(
+        "\n\nYou are planning this work. Answer with only a JSON object {{\"subtasks\": [...]}} listing at most \
+         {max_subtasks} tasks, each {{\"id\", \"capability\", \"description\", \"depends_on\": [ids]}}; ids must be new, \
+         dependencies must name earlier subtasks or existing tasks, without cycles."
+    )
+}
+
 /// The output of a reply's content: its JSON value if it is JSON, else the text.
 pub fn output_of(content: &str) -> Value {
     serde_json::from_str(content.trim()).unwrap_or_else(|_| Value::String(content.to_string()))
@@ -214,5 +223,7 @@ mod tests {
         assert!(parse_response(b"garbage").is_err());
         assert_eq!(output_of(" {\"a\": 1} "), json!({"a": 1}));
         assert_eq!(output_of("plain words"), json!("plain words"));
+        let note = planning_note(4);
+        assert!(note.contains(r#"{"subtasks": [...]}"#) && note.contains("at most 4 tasks"), "{note}");
     }
 }

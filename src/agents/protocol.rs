@@ -35,6 +35,9 @@ pub enum ToAgent {
         inputs: Map<String, Value>,
         /// Time budget in milliseconds, counted from when the agent receives the message.
         deadline_ms: u64,
+        /// Only for a planner: its result may add up to this many subtasks (`{"subtasks": [...]}`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max_subtasks: Option<u32>,
     },
     /// Stop working on an attempt; no reply is expected (a late one is ignored).
     Cancel { task: String, attempt: u32 },
@@ -311,6 +314,7 @@ const TO_AGENT: &[Schema] = &[
             req("description", Kind::Str),
             req("inputs", Kind::Object),
             req("deadline_ms", Kind::U64),
+            opt("max_subtasks", Kind::U32),
         ],
     ),
     ("cancel", &[req("task", Kind::Str), req("attempt", Kind::U32)]),

@@ -23,9 +23,23 @@ fn to_agent_samples() -> Vec<(ToAgent, Value)> {
                 description: "write the draft".into(),
                 inputs: map(json!({"research": {"words": 12}})),
                 deadline_ms: 30_000,
+                max_subtasks: None,
             },
             json!({"type": "task", "id": "draft", "attempt": 2, "capability": "writing",
                    "description": "write the draft", "inputs": {"research": {"words": 12}}, "deadline_ms": 30000}),
+        ),
+        (
+            ToAgent::Task {
+                id: "outline".into(),
+                attempt: 1,
+                capability: "planning".into(),
+                description: "plan the report".into(),
+                inputs: Map::new(),
+                deadline_ms: 5_000,
+                max_subtasks: Some(8),
+            },
+            json!({"type": "task", "id": "outline", "attempt": 1, "capability": "planning",
+                   "description": "plan the report", "inputs": {}, "deadline_ms": 5000, "max_subtasks": 8}),
         ),
         (
             ToAgent::Cancel { task: "draft".into(), attempt: 2 },

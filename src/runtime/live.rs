@@ -151,6 +151,7 @@ impl LiveAgents {
                         description: spec.description.clone(),
                         inputs: coord.inputs(task),
                         deadline_ms: deadline_ms.saturating_sub(coord.state().now_ms),
+                        max_subtasks: spec.plan.as_ref().map(|p| p.max_subtasks),
                     }
                 }
                 Payload::Cancel { task, attempt } => {

@@ -64,8 +64,11 @@ impl LlmJob {
             tokio::select! {
                 _ = &mut kill => return,
                 c = ctl.recv() => match c {
-                    Some(Ctl::Send(ToAgent::Task { id, attempt, capability, description, inputs, .. })) => {
-                        let user = prompt(&id, &capability, &description, &inputs);
+                    Some(Ctl::Send(ToAgent::Task { id, attempt, capability, description, inputs, max_subtasks, .. })) => {
+                        let mut user = prompt(&id, &capability, &description, &inputs);
+                        if let Some(max) = max_subtasks {
+                            user.push_str(&crate::agents::llm::planning_note(max));
+                        }
                         let (spec, key) = (self.spec.clone(), api_key.clone());
                         let task = id.clone();
                         let handle = inflight.spawn(async move {
