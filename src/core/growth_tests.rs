@@ -94,18 +94,33 @@ fn a_grown_run_folds_back_from_its_events_at_every_step() {
         a.profile.failure_rate = 0.3;
         a.profile.duration_ms.jitter = 0.5;
     }
-    // A nested planner, a subtask class no task had (y and x on w2 only) and a fault mid-plan.
-    let nested = planner("p2", &[], vec![task("n1", "y", &[]), task("n2", "x", &["n1"])]);
+    // A nested planner whose subtasks need classes no task had: one on a pool of its own (round
+    // robin over w1 and w2), one on an existing pool (x with a specialization only w2 has); and a
+    // fault mid-plan.
+    let mut n2 = task("n2", "x", &["n1"]);
+    n2.allocation = Some(Strategy::RoundRobin);
+    let mut n3 = task("n3", "x", &[]);
+    n3.specializations = vec!["gpu".into()];
+    s.agents[2].specializations = vec!["gpu".into()];
+    let nested = planner("p2", &[], vec![task("n1", "y", &[]), n2, n3]);
     s.tasks[1].plan.as_mut().unwrap().subtasks.push(nested);
     s.tasks.push(task("tail", "y", &["join"]));
     s.faults = vec![
         FaultSpec { at_ms: 120, action: FaultAction::Crash("w2".into()) },
         FaultSpec { at_ms: 400, action: FaultAction::Revive("w2".into()) },
     ];
+    let (classes, pools) = {
+        let wf = super::workflow::Workflow::new(&s);
+        (wf.classes.len(), wf.pools.len())
+    };
     let (r, events) = replay_at_every_step(s.clone());
     let c = r.coordinator();
     assert!(c.is_finished());
-    assert_eq!(c.workflow().task_count(), 10, "4 + 4 from p + 2 from p2");
+    assert_eq!(c.workflow().task_count(), 11, "4 + 4 from p + 3 from p2");
+    assert_eq!((c.workflow().classes.len(), c.workflow().pools.len()), (classes + 2, pools + 1));
+    let rr = c.workflow().task_class[9];
+    assert_eq!(c.workflow().classes[rr.0 as usize].strategy, Strategy::RoundRobin);
+    assert!(events.iter().any(|e| matches!(e.kind, EventKind::TaskCompleted { task: TaskId(10), .. })));
     assert_eq!(events.iter().filter(|e| e.kind.name() == "tasks_added").count(), 2);
     // The grown scenario copy folds back too: the run started without the added tasks.
     let rebuilt = Coordinator::from_events(c.scenario().clone(), &events);
