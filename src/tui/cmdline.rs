@@ -32,6 +32,8 @@ pub const COMMANDS: &[(&str, &str, &str)] = &[
     ("escalate", "TASK", "send the task to the operator's inbox"),
     ("cancel", "TASK", "cancel the task; its dependents are skipped"),
     ("resolve", "TASK retry|skip|done|fail [note]", "settle an inbox item"),
+    ("award", "TASK AGENT", "give an auctioned task to another valid bidder"),
+    ("reopen", "TASK", "close the task's auction and announce a fresh one"),
     ("crash", "AGENT", "kill the agent (its work is reassigned)"),
     ("revive", "AGENT", "bring a crashed or draining agent back"),
     ("drain", "AGENT", "finish current work, take no more"),
@@ -56,8 +58,8 @@ enum Arg {
 
 fn arg_kinds(command: &str) -> &'static [Arg] {
     match command {
-        "hold" | "release" | "retry" | "escalate" | "cancel" => &[Arg::Task],
-        "reassign" => &[Arg::Task, Arg::Agent],
+        "hold" | "release" | "retry" | "escalate" | "cancel" | "reopen" => &[Arg::Task],
+        "reassign" | "award" => &[Arg::Task, Arg::Agent],
         "resolve" => &[Arg::Task, Arg::Resolution, Arg::Free],
         "crash" | "revive" | "drain" | "hang" => &[Arg::Agent],
         "slow" | "flaky" => &[Arg::Agent, Arg::Free],
@@ -124,6 +126,14 @@ pub fn parse(line: &str, coord: &Coordinator) -> Result<Parsed, String> {
         "reassign" => {
             want(2, "TASK AGENT")?;
             op(OpAction::Reassign(find_task(coord, args[0])?, find_agent(coord, args[1])?))
+        }
+        "award" => {
+            want(2, "TASK AGENT")?;
+            op(OpAction::Award(find_task(coord, args[0])?, find_agent(coord, args[1])?))
+        }
+        "reopen" => {
+            want(1, "TASK")?;
+            op(OpAction::Reopen(find_task(coord, args[0])?))
         }
         "resolve" => {
             if args.len() < 2 {

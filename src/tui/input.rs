@@ -186,6 +186,18 @@ impl App {
                 self.cmdline.text = format!("{command} {} ", self.coord().agent_name(a));
             }
             KeyCode::Char('L') if self.focus == PaneId::Log => self.log.cycle_level(),
+            // The Market pane's bid cursor: award the task to that bidder, or reopen its auction.
+            KeyCode::Char(c @ ('w' | 'n')) if self.focus == PaneId::Market => {
+                let Some((t, a)) = self.market.selected_bid(&self.ctx(true)) else {
+                    let Some(t) = self.selected_task() else { return self.need("an auction") };
+                    return if c == 'n' {
+                        self.request(OpAction::Reopen(t), None, false)
+                    } else {
+                        self.need("a valid bid")
+                    };
+                };
+                self.request(if c == 'w' { OpAction::Award(t, a) } else { OpAction::Reopen(t) }, None, false);
+            }
             _ => self.pane_key(key),
         }
     }

@@ -51,5 +51,13 @@ pub const KEY_HELP: &[(&str, &[(&str, &str)])] = &[
             ("P", "partition: cut it off from the coordinator (:heal ends it)"),
         ],
     ),
+    (
+        "Market pane",
+        &[
+            ("← / →", "pick a valid bid of the selected auction"),
+            ("w", "award the task to the picked bidder"),
+            ("n", "reopen the auction (a fresh round 1)"),
+        ],
+    ),
     ("Log pane", &[("L", "cycle the level shown: error, warn, info, debug, trace")]),
 ];

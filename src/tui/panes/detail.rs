@@ -190,6 +190,7 @@ fn task_lines(t: TaskId, ctx: &Ctx) -> Vec<Line<'static>> {
 
     super::ladder::ladder_lines(t, ctx, &mut out);
     super::plan::plan_lines(t, ctx, &mut out);
+    super::market::auction_lines(t, ctx, &mut out);
 
     out.push(Line::raw(""));
     let history = s.history(t);

@@ -1,26 +1,159 @@
-//! The "Auctions & votes" pane. The coordinator has no auctions or votes yet (a later issue adds
-//! `allocation: "auction"` and decision tasks), so the pane says what will appear here. It already
-//! follows the pane contract, so the console can lay it out and route keys to it today, and the
-//! rows can arrive later without touching the console.
+//! The "Auctions & votes" pane: one row per auction (newest first) with its task, round, state,
+//! winner, best score and how many invitees bid; under the list, every answer of the selected
+//! auction with its score, the winner and the bidders passed over. ←/→ pick a valid bid, `w` awards
+//! the task to it and `n` reopens the auction (both as operator commands, so they are journaled).
+//! Enter opens the task's detail, which explains why the winner won ([`auction_lines`]).
+//! `/` filters by task, winner or state. Votes (another pane's part) take the lower half once they exist.
 
 use ratatui::Frame;
-use ratatui::crossterm::event::KeyEvent;
+use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use ratatui::layout::Rect;
+use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Wrap};
+use ratatui::widgets::Paragraph;
 
+use super::agents::{ListNav, count_note, duration, locate, truncate};
+use super::detail::heading;
 use super::{Ctx, Selection, pane_block};
+use crate::core::auction::{Auction, AwardBy, BidFlaw, NoAward, Phase, Then, rank};
+use crate::core::{AgentId, Coordinator, TaskId};
 use crate::tui::theme;
 
-/// What the pane says until auctions and votes exist.
+/// What the pane says before any auction opened.
 pub const PLACEHOLDER: &str =
-    "none yet — auctions and votes appear here when a scenario uses allocation \"auction\" or decision tasks";
+    "none yet — auctions appear here when a scenario uses allocation \"auction\" (votes, once decision tasks exist)";
 
-/// Open auctions and votes (a placeholder for now).
+/// Open and past auctions.
 #[derive(Debug, Default)]
 pub struct MarketPane {
-    /// Kept so that `/` behaves like everywhere else and applies once there are rows.
+    /// Lower-cased filter text.
     filter: String,
+    /// The selected auction's id.
+    selected: Option<u32>,
+    nav: ListNav,
+    /// Position of the selected bid among the selected auction's valid bids, best first.
+    bid: usize,
+}
+
+/// The auction's state word and colour.
+fn state(x: &Auction) -> (String, Style) {
+    match x.phase {
+        Phase::Open => ("open".into(), Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD)),
+        Phase::Awarded { by: AwardBy::Operator, .. } => ("awarded (op)".into(), Style::new().fg(Color::Magenta)),
+        Phase::Awarded { .. } => ("awarded".into(), Style::new().fg(Color::Green)),
+        Phase::NoAward { reason: NoAward::Withdrawn | NoAward::Reopened, .. } => ("closed".into(), theme::DIM),
+        Phase::NoAward { .. } => ("no award".into(), Style::new().fg(Color::Red)),
+    }
+}
+
+/// Valid bids, best first, with scores: the close's ranking, or as they stand while it is open.
+fn ranking(coord: &Coordinator, x: &Auction) -> Vec<(AgentId, f64)> {
+    match x.phase {
+        Phase::Open => rank(&x.bids, &coord.auction_spec(x.task).weights),
+        _ if x.ranking.is_empty() => rank(&x.bids, &coord.auction_spec(x.task).weights),
+        _ => x.ranking.to_vec(),
+    }
+}
+
+fn answered(x: &Auction) -> usize {
+    let late = |a: AgentId| x.bids.iter().all(|b| b.agent != a || b.flaw == Some(BidFlaw::Late));
+    x.invited.iter().filter(|&&a| !late(a) || x.declines.iter().any(|(d, _)| *d == a)).count()
+}
+
+/// Every answer of an auction, one line each: valid bids best first (winner starred, passed-over
+/// bidders marked), then flawed bids, declines and invitees that did not answer. `cursor` marks the
+/// valid bid at that position.
+fn bid_lines(coord: &Coordinator, x: &Auction, cursor: Option<usize>, out: &mut Vec<Line<'static>>) {
+    let ranked = ranking(coord, x);
+    let winner = match x.phase {
+        Phase::Awarded { agent, .. } => Some(agent),
+        _ => None,
+    };
+    let bid_of = |a: AgentId| x.bids.iter().find(|b| b.agent == a && b.flaw.is_none());
+    let name = |a: AgentId| format!("{:<12}", truncate(coord.agent_name(a), 12));
+    let figures = |price: f64, eta: u64, conf: f64| format!("{price:>7.2}  {:>7}  {conf:>5.2}", duration(eta));
+    for (i, &(a, score)) in ranked.iter().enumerate() {
+        let Some(b) = bid_of(a) else { continue };
+        let (note, style) = if Some(a) == winner {
+            ("★ won".to_string(), Style::new().fg(Color::Green).add_modifier(Modifier::BOLD))
+        } else if x.passed.contains(&a) {
+            ("passed over (down or full)".to_string(), Style::new().fg(Color::Yellow))
+        } else {
+            (String::new(), Style::new())
+        };
+        let mark = if cursor == Some(i) { "›" } else { " " };
+        out.push(Line::from(vec![
+            Span::styled(format!("{mark} {} ", name(a)), if cursor == Some(i) { theme::SELECTED } else { style }),
+            Span::raw(figures(b.price, b.eta_ms, b.confidence)),
+            Span::styled(format!("  {score:>6.3}  "), style),
+            Span::styled(note, style),
+        ]));
+    }
+    for b in x.bids.iter().filter(|b| b.flaw.is_some()) {
+        let flaw = b.flaw.map_or("", BidFlaw::name);
+        out.push(Line::from(vec![
+            Span::styled(format!("  {} ", name(b.agent)), theme::DIM),
+            Span::styled(figures(b.price, b.eta_ms, b.confidence), theme::DIM),
+            Span::styled(format!("     -  invalid: {flaw}"), Style::new().fg(Color::Red)),
+        ]));
+    }
+    for (a, reason) in &x.declines {
+        out.push(Line::styled(format!("  {} declined: {reason}", name(*a)), theme::DIM));
+    }
+    for &a in x.invited.iter() {
+        if !x.bids.iter().any(|b| b.agent == a) && !x.declines.iter().any(|(d, _)| *d == a) {
+            let what = if x.is_open() { "no answer yet" } else { "did not answer" };
+            out.push(Line::styled(format!("  {} {what}", name(a)), theme::DIM));
+        }
+    }
+}
+
+/// Why the auction ended as it did, in one line.
+fn verdict(coord: &Coordinator, x: &Auction) -> String {
+    let w = coord.auction_spec(x.task).weights;
+    let valid = x.bids.iter().filter(|b| b.flaw.is_none()).count();
+    match x.phase {
+        Phase::Open => {
+            format!("taking bids until {} ({} of {} answered)", super::clock(x.closes_ms), answered(x), x.invited.len())
+        }
+        Phase::Awarded { agent, score, by: AwardBy::Score } => {
+            let mut s = format!(
+                "{} won with the best score {score:.3} of {valid} valid bid(s) (weights: price {}, time {}, confidence {})",
+                coord.agent_name(agent),
+                w.price,
+                w.time,
+                w.confidence
+            );
+            if !x.passed.is_empty() {
+                let names: Vec<&str> = x.passed.iter().map(|&a| coord.agent_name(a)).collect();
+                s.push_str(&format!("; {} scored higher but could not take it", names.join(", ")));
+            }
+            s
+        }
+        Phase::Awarded { agent, score, by: AwardBy::Operator } => {
+            format!("an operator awarded it to {} (score {score:.3})", coord.agent_name(agent))
+        }
+        Phase::NoAward { reason, then } => {
+            let next = match then {
+                Then::Reannounce { at_ms } => format!("announced again at {}", super::clock(at_ms)),
+                Then::Escalate => "escalated to the inbox".into(),
+                Then::Stop => "nothing follows".into(),
+            };
+            format!("no award ({}); {next}", reason.name().replace('_', " "))
+        }
+    }
+}
+
+/// The task's auctions in its detail popup: the latest one's answers and why it ended so.
+pub(super) fn auction_lines(t: TaskId, ctx: &Ctx, out: &mut Vec<Line<'static>>) {
+    let coord = ctx.coord;
+    let Some(x) = coord.state().auctions.latest(t) else { return };
+    let rounds = coord.state().auctions.auctions.iter().filter(|a| a.task == t).count();
+    out.push(Line::raw(""));
+    out.push(heading(format!("auction #{} · round {} · {} auction(s) for this task", x.id, x.round, rounds)));
+    out.push(Line::styled("  agent           price      eta   conf   score", theme::DIM));
+    bid_lines(coord, x, None, out);
+    out.push(Line::styled(format!("  {}", verdict(coord, x)), Style::new().fg(Color::Cyan)));
 }
 
 impl MarketPane {
@@ -36,24 +169,160 @@ impl MarketPane {
         self.filter = filter.trim().to_lowercase();
     }
 
+    /// Auctions passing the filter, newest first.
+    fn rows<'c>(&self, coord: &'c Coordinator) -> Vec<&'c Auction> {
+        let all = coord.state().auctions.auctions.iter().rev();
+        if self.filter.is_empty() {
+            return all.collect();
+        }
+        all.filter(|x| {
+            let winner = match x.phase {
+                Phase::Awarded { agent, .. } => coord.agent_name(agent),
+                _ => "",
+            };
+            format!("{} {winner} {}", coord.task_name(x.task), state(x).0).to_lowercase().contains(&self.filter)
+        })
+        .collect()
+    }
+
+    fn current<'c>(&self, coord: &'c Coordinator) -> Option<&'c Auction> {
+        let rows = self.rows(coord);
+        let ids: Vec<u32> = rows.iter().map(|x| x.id).collect();
+        locate(&ids, self.selected, self.nav.pos).map(|p| rows[p])
+    }
+
     pub fn render(&mut self, f: &mut Frame, area: Rect, ctx: &Ctx) {
-        let note = (!self.filter.is_empty()).then(|| format!("filter “{}”", self.filter));
-        let block = pane_block("Auctions & votes", note, ctx.focused);
-        let text = Line::from(Span::styled(PLACEHOLDER, theme::DIM));
-        f.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }).block(block), area);
+        let coord = ctx.coord;
+        let rows = self.rows(coord);
+        let total = coord.state().auctions.auctions.len();
+        let block =
+            pane_block("Auctions & votes", Some(count_note(rows.len(), total, "auctions", &self.filter)), ctx.focused);
+        let inner = block.inner(area);
+        f.render_widget(block, area);
+        if inner.height == 0 || inner.width == 0 {
+            return;
+        }
+        if rows.is_empty() {
+            self.selected = None;
+            let text =
+                if total == 0 { PLACEHOLDER.to_string() } else { format!("nothing matches “{}”", self.filter) };
+            let p = Paragraph::new(Span::styled(text, theme::DIM)).wrap(ratatui::widgets::Wrap { trim: true });
+            f.render_widget(p, inner);
+            return;
+        }
+        let ids: Vec<u32> = rows.iter().map(|x| x.id).collect();
+        self.nav.pos = locate(&ids, self.selected, self.nav.pos).unwrap_or(0);
+        // The list takes about half when there is room for the selected auction's bids under it.
+        let detail = inner.height >= 9;
+        let list_h = if detail { (inner.height / 2).min(rows.len() as u16 + 1).max(3) } else { inner.height };
+        let body = Rect { y: inner.y + 1, height: list_h.saturating_sub(1), ..inner };
+        let visible = self.nav.fit(rows.len(), body);
+        self.selected = ids.get(self.nav.pos).copied();
+        let w = inner.width as usize;
+        let task_w = rows.iter().map(|x| coord.task_name(x.task).chars().count()).max().unwrap_or(4).clamp(4, 20);
+        let mut lines = vec![Line::styled(
+            truncate(
+                &format!("  {:<4} {:<task_w$} rnd {:<12} {:<12} {:>6}  bids", "#", "task", "state", "winner", "best"),
+                w,
+            ),
+            theme::TITLE,
+        )];
+        for x in &rows[visible] {
+            let selected = Some(x.id) == self.selected;
+            let (word, style) = state(x);
+            let winner = match x.phase {
+                Phase::Awarded { agent, .. } => coord.agent_name(agent).to_string(),
+                _ => "-".into(),
+            };
+            let best = ranking(coord, x).first().map_or("-".into(), |&(_, s)| format!("{s:.3}"));
+            let valid = x.bids.iter().filter(|b| b.flaw.is_none()).count();
+            let text = format!("{:<4} {:<task_w$} {:>3} ", x.id, truncate(coord.task_name(x.task), task_w), x.round);
+            let rest = format!(" {:<12} {best:>6}  {valid}/{}", truncate(&winner, 12), x.invited.len());
+            let line = Line::from(vec![
+                Span::raw(if selected { "▸ " } else { "  " }),
+                Span::raw(text),
+                Span::styled(format!("{word:<12}"), style),
+                Span::raw(rest),
+            ]);
+            lines.push(if selected { line.style(theme::SELECTED) } else { line });
+        }
+        f.render_widget(Paragraph::new(lines), Rect { height: list_h, ..inner });
+        if !detail {
+            return;
+        }
+        let Some(x) = self.current(coord) else { return };
+        let valid = ranking(coord, x).len();
+        self.bid = self.bid.min(valid.saturating_sub(1));
+        let mut out = vec![Line::styled(
+            truncate(&format!("── #{} {} · {}", x.id, coord.task_name(x.task), verdict(coord, x)), w),
+            theme::DIM,
+        )];
+        bid_lines(coord, x, (valid > 0).then_some(self.bid), &mut out);
+        let room = (inner.height - list_h) as usize;
+        out.insert(1, Line::styled("  agent           price      eta   conf   score", theme::DIM));
+        let hint = Line::from(vec![
+            Span::styled("←/→ ", theme::TITLE),
+            Span::styled("bid  ", theme::DIM),
+            Span::styled("w ", theme::TITLE),
+            Span::styled("award to it  ", theme::DIM),
+            Span::styled("n ", theme::TITLE),
+            Span::styled("reopen  ", theme::DIM),
+            Span::styled("Enter ", theme::TITLE),
+            Span::styled("task detail", theme::DIM),
+        ]);
+        out.truncate(room.saturating_sub(1));
+        let area = Rect { y: inner.y + list_h, height: inner.height - list_h - 1, ..inner };
+        f.render_widget(Paragraph::new(out), area);
+        f.render_widget(Paragraph::new(hint), Rect { y: inner.y + inner.height - 1, height: 1, ..inner });
     }
 
-    /// No rows to move through yet.
-    pub fn handle_key(&mut self, _key: KeyEvent, _ctx: &Ctx) -> bool {
-        false
+    pub fn handle_key(&mut self, key: KeyEvent, ctx: &Ctx) -> bool {
+        if ctx.coord.state().auctions.is_empty() {
+            return false;
+        }
+        match key.code {
+            KeyCode::Left | KeyCode::Char('h') => {
+                self.bid = self.bid.saturating_sub(1);
+                return true;
+            }
+            KeyCode::Right | KeyCode::Char('l') => {
+                let valid = self.current(ctx.coord).map_or(0, |x| ranking(ctx.coord, x).len());
+                self.bid = (self.bid + 1).min(valid.saturating_sub(1));
+                return true;
+            }
+            _ => {}
+        }
+        let ids: Vec<u32> = self.rows(ctx.coord).iter().map(|x| x.id).collect();
+        self.nav.pos = locate(&ids, self.selected, self.nav.pos).unwrap_or(0);
+        if !self.nav.key(key, ids.len()) {
+            return false;
+        }
+        let moved = ids.get(self.nav.pos).copied() != self.selected;
+        self.selected = ids.get(self.nav.pos).copied();
+        if moved {
+            self.bid = 0;
+        }
+        true
     }
 
-    pub fn click(&mut self, _column: u16, _row: u16, _ctx: &Ctx) -> bool {
-        false
+    pub fn click(&mut self, column: u16, row: u16, ctx: &Ctx) -> bool {
+        let ids: Vec<u32> = self.rows(ctx.coord).iter().map(|x| x.id).collect();
+        let Some(pos) = self.nav.row_at(column, row, ids.len()) else { return false };
+        self.nav.pos = pos;
+        self.selected = Some(ids[pos]);
+        self.bid = 0;
+        true
     }
 
-    pub fn selection(&self, _ctx: &Ctx) -> Option<Selection> {
-        None
+    /// Enter opens the selected auction's task.
+    pub fn selection(&self, ctx: &Ctx) -> Option<Selection> {
+        self.current(ctx.coord).map(|x| Selection::Task(x.task))
+    }
+
+    /// The selected auction's task and the valid bidder under the bid cursor (what `w` awards to).
+    pub fn selected_bid(&self, ctx: &Ctx) -> Option<(TaskId, AgentId)> {
+        let x = self.current(ctx.coord)?;
+        ranking(ctx.coord, x).get(self.bid).map(|&(a, _)| (x.task, a))
     }
 }
 
@@ -63,24 +332,93 @@ mod tests {
 
     use super::super::agents::fixture::{Fixture, draw, key};
     use super::*;
+    use crate::core::OpAction;
+
+    /// market-auction at 2.7 s: the GPU render has just been won by gpu-box after its escalation.
+    fn market() -> Fixture {
+        let mut fx = Fixture::new("market-auction");
+        fx.advance(2_700);
+        fx
+    }
 
     #[test]
     fn market_wide() {
-        let fx = Fixture::new("research-pipeline");
+        let fx = market();
         let mut pane = MarketPane::new();
-        let term = draw(100, 5, |f| pane.render(f, f.area(), &fx.ctx()));
+        let term = draw(160, 45, |f| pane.render(f, f.area(), &fx.ctx()));
         insta::assert_snapshot!(term.backend());
     }
 
     #[test]
-    fn market_narrow() {
+    fn market_narrow_filtered() {
+        let fx = market();
+        let mut pane = MarketPane::new();
+        pane.set_filter("gpu");
+        let term = draw(80, 24, |f| pane.render(f, f.area(), &fx.ctx()));
+        insta::assert_snapshot!(term.backend());
+        assert_eq!(pane.rows(fx.run.coordinator()).len(), 3, "the render's rounds: two without award, one won");
+    }
+
+    #[test]
+    fn empty_before_any_auction() {
         let fx = Fixture::new("research-pipeline");
         let mut pane = MarketPane::new();
-        pane.set_filter("bid");
-        let term = draw(40, 6, |f| pane.render(f, f.area(), &fx.ctx()));
+        let term = draw(100, 5, |f| pane.render(f, f.area(), &fx.ctx()));
         insta::assert_snapshot!(term.backend());
         assert!(!pane.handle_key(key(KeyCode::Down), &fx.ctx()));
-        assert!(!pane.click(3, 3, &fx.ctx()));
         assert_eq!(pane.selection(&fx.ctx()), None);
+    }
+
+    #[test]
+    fn keys_move_through_auctions_and_bids_and_the_bid_can_be_awarded() {
+        let mut fx = Fixture::new("market-auction");
+        fx.advance(20);
+        let mut pane = MarketPane::new();
+        draw(160, 45, |f| pane.render(f, f.area(), &fx.ctx()));
+        // Newest first: the cheap batch's auction (#4) is on top, still open.
+        let batch = fx.task("cheap-batch");
+        assert_eq!(pane.selection(&fx.ctx()), Some(Selection::Task(batch)));
+        assert!(pane.handle_key(key(KeyCode::Down), &fx.ctx()));
+        assert_eq!(pane.selection(&fx.ctx()), Some(Selection::Task(fx.task("ingest-crm"))));
+        assert!(pane.handle_key(key(KeyCode::Up), &fx.ctx()));
+        let (t, best) = pane.selected_bid(&fx.ctx()).expect("bids so far");
+        assert_eq!(t, batch);
+        assert!(pane.handle_key(key(KeyCode::Right), &fx.ctx()));
+        let (_, second) = pane.selected_bid(&fx.ctx()).unwrap();
+        assert_ne!(best, second);
+        // The operator's award goes through the coordinator like any command.
+        fx.op(OpAction::Award(batch, second));
+        let x = fx.run.coordinator().state().auctions.latest(batch).unwrap();
+        assert_eq!(x.phase, Phase::Awarded { agent: second, score: x.ranking[1].1, by: AwardBy::Operator });
+        let term = draw(160, 45, |f| pane.render(f, f.area(), &fx.ctx()));
+        assert!(format!("{:?}", term.backend()).contains("awarded (op)"));
+    }
+
+    #[test]
+    fn award_and_reopen_are_console_commands() {
+        use crate::tui::cmdline::{Parsed, parse};
+        let fx = market();
+        let coord = fx.run.coordinator();
+        let (t, a) = (fx.task("cheap-batch"), fx.agent("steady"));
+        assert_eq!(
+            parse("award cheap-batch steady -- cheaper", coord),
+            Ok(Parsed::Op(OpAction::Award(t, a), Some("cheaper".into())))
+        );
+        assert_eq!(parse("reopen cheap-batch", coord), Ok(Parsed::Op(OpAction::Reopen(t), None)));
+        assert_eq!(parse("award cheap-batch", coord), Err("usage: :award TASK AGENT".into()));
+        // The coordinator refuses what cannot apply, with a reason the status line shows.
+        assert_eq!(coord.check_operator(OpAction::Reopen(t)), Err(crate::core::Refusal::TaskEnded(t)));
+    }
+
+    #[test]
+    fn the_task_detail_says_why_the_winner_won() {
+        let fx = market();
+        let mut out = Vec::new();
+        auction_lines(fx.task("gpu-render"), &fx.ctx(), &mut out);
+        let text: Vec<String> = out.iter().map(|l| l.to_string()).collect();
+        assert_eq!(text[1], "auction #12 · round 1 · 3 auction(s) for this task");
+        assert!(text.iter().any(|l| l.contains("gpu-box") && l.contains("★ won")), "{text:#?}");
+        assert!(text.iter().any(|l| l.contains("old-gpu") && l.contains("invalid: below_min_confidence")));
+        assert!(text.last().unwrap().contains("gpu-box won with the best score 0.978 of 1 valid bid(s)"));
     }
 }
