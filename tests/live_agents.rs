@@ -233,3 +233,44 @@ fn a_crashed_process_agent_is_killed_and_a_revive_starts_it_again() {
     assert_eq!((&t["agent"], &t["output"]["inputs"]), (&"worker".into(), &serde_json::json!(["w"])));
     assert_all_gone(&pids);
 }
+
+#[test]
+fn a_process_agent_bids_in_an_auction_and_wins_on_price() {
+    let sc = scenario(
+        r#"{"name": "live-auction", "allocation": "auction", "heartbeat_ms": 0,
+        "auction": {"bid_window_ms": 1500},
+        "agents": [
+          {"id": "echo", "capabilities": ["echo"], "kind": "process", "env": {"SWITCHYARD_PRICE": "0.2"},
+           "command": ["python3", "{assets}/agents/echo.py", "echo"]},
+          {"id": "pricey", "capabilities": ["echo"], "cost": 10, "profile": {"duration_ms": {"mean": 50, "jitter": 0}}},
+          {"id": "odd", "capabilities": ["echo"], "kind": "process",
+           "command": ["sh", "-c", "echo '{\"type\":\"hello\",\"protocol\":1,\"agent\":\"odd\",\"capabilities\":[\"echo\"]}'; read line; echo '{\"type\":\"bid\",\"auction\":\"999\",\"price\":1,\"eta_ms\":5,\"confidence\":1}'; exec sleep 30"]}
+        ],
+        "tasks": [{"id": "a", "capability": "echo", "description": "first"}, {"id": "b", "capability": "echo", "description": "second"}]}"#,
+    );
+    let (lines, _, pids) = run(sc);
+    assert_eq!(lines.last().unwrap()["outcome"], "succeeded");
+    // The process answered each cfp with its declared bid, correlated with the cfp.
+    let bids: Vec<&Value> = of_kind(&lines, "bid_received").into_iter().filter(|b| b["agent"] == "echo").collect();
+    assert!(!bids.is_empty());
+    assert!(bids.iter().all(|b| b["price"] == 0.2 && b["eta_ms"] == 50 && b["valid"] == true), "{bids:?}");
+    let cfp_id = |agent: &str, auction: u64| {
+        lines.iter().find(|v| v["type"] == "cfp" && v["to"] == agent && v["payload"]["auction"] == auction).unwrap()["msg_id"].clone()
+    };
+    let bid_msg = lines.iter().find(|v| v["type"] == "bid" && v["from"] == "echo").unwrap();
+    assert_eq!(bid_msg["correlation"], cfp_id("echo", bid_msg["payload"]["auction"].as_u64().unwrap()));
+    // It wins the first task on price; the second finds it busy and goes to the next best bid.
+    let awards = of_kind(&lines, "auction_awarded");
+    let second = awards.iter().find(|a| a["task"] == "b").unwrap();
+    assert_eq!((second["agent"].as_str(), &second["passed"]), (Some("pricey"), &serde_json::json!(["echo"])));
+    let first = awards.iter().find(|a| a["task"] == "a").unwrap();
+    assert_eq!((first["agent"].as_str(), first["by"].as_str()), (Some("echo"), Some("score")));
+    assert_eq!(of_kind(&lines, "task_completed").iter().find(|t| t["task"] == "a").unwrap()["agent"], "echo");
+    // A bid for an auction the run never opened is a protocol error, not a crash.
+    let errs = of_kind(&lines, "protocol_error");
+    assert!(
+        errs.iter().any(|e| e["agent"] == "odd" && e["error"].as_str().unwrap().contains("unknown auction `999`")),
+        "{errs:?}"
+    );
+    assert_all_gone(&pids);
+}

@@ -55,7 +55,17 @@ async fn serve(listener: TcpListener, seen: Seen) {
                     reply.to_string().len()
                 )
             };
-            let response = if user.contains("mode:ok") {
+            // Auctions: a call for proposals names the task (`bid-…`); the task itself does too.
+            let cfp = user.starts_with("Call for proposals");
+            let response = if cfp && user.contains("bid-ok") {
+                ok("{\"price\": 0.5, \"eta_ms\": 120, \"confidence\": 0.9}")
+            } else if cfp && user.contains("bid-no") {
+                ok("{\"decline\": \"too busy\"}")
+            } else if cfp && user.contains("bid-junk") {
+                ok("Happy to help! My price would be around five dollars.")
+            } else if user.contains("bid-") {
+                ok("\"done\"")
+            } else if user.contains("mode:ok") {
                 ok("{\"answer\": 42}")
             } else if user.contains("mode:next") {
                 ok("plain text reply")
@@ -86,14 +96,31 @@ async fn serve(listener: TcpListener, seen: Seen) {
     }
 }
 
+/// Starts the endpoint on a free loopback port; returns the port and what it will see.
+async fn start_server() -> (u16, Seen) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let seen: Seen = Arc::default();
+    tokio::spawn(serve(listener, seen.clone()));
+    (port, seen)
+}
+
+/// Runs a scenario (JSON text) live to its end; returns the journal and its lines.
+async fn run_live(text: &str) -> (String, Vec<Value>) {
+    let sc = switchyard::scenario::parse("llm.json", text).unwrap();
+    let mut run = LiveRun::new(sc, LiveOptions::default());
+    let mut w = JournalWriter::new(Vec::new());
+    tokio::time::timeout(Duration::from_secs(30), run.run(&mut w)).await.expect("the run ends").unwrap();
+    let journal = String::from_utf8(w.into_inner().unwrap()).unwrap();
+    let lines = journal.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    (journal, lines)
+}
+
 #[test]
 fn llm_agents_map_replies_and_failures_onto_the_retry_rules() {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     rt.block_on(async {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let seen: Seen = Arc::default();
-        tokio::spawn(serve(listener, seen.clone()));
+        let (port, seen) = start_server().await;
         // SAFETY: set before any thread of this test reads the environment; no other test uses it.
         unsafe { std::env::set_var("SWITCHYARD_TEST_LLM_KEY", KEY) };
         let text = r#"{"name": "llm", "heartbeat_ms": 100, "resilience": {"heartbeat_timeout_ms": 1000},
@@ -113,12 +140,7 @@ fn llm_agents_map_replies_and_failures_onto_the_retry_rules() {
             {"id": "slow", "capability": "write", "description": "mode:slow"}
           ]}"#
         .replace("PORT", &port.to_string());
-        let sc = switchyard::scenario::parse("llm.json", &text).unwrap();
-        let mut run = LiveRun::new(sc, LiveOptions::default());
-        let mut w = JournalWriter::new(Vec::new());
-        tokio::time::timeout(Duration::from_secs(30), run.run(&mut w)).await.expect("the run ends").unwrap();
-        let journal = String::from_utf8(w.into_inner().unwrap()).unwrap();
-        let lines: Vec<Value> = journal.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        let (journal, lines) = run_live(&text).await;
         let find = |kind: &str, task: &str| -> Vec<&Value> {
             lines.iter().filter(|l| l["kind"] == kind && l["task"] == task).collect()
         };
@@ -179,5 +201,48 @@ fn an_llm_agent_without_its_key_or_with_https_is_refused() {
             "tls: https://api.example.com/v1: only http:// endpoints are supported (use a local TLS proxy)",
         ]);
         assert_eq!(coord.state().finished, Some(switchyard::core::Outcome::Succeeded));
+    });
+}
+
+#[test]
+fn an_llm_agent_bids_in_strict_json_and_anything_else_is_a_decline() {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let (port, seen) = start_server().await;
+        let text = r#"{"name": "llm-auction", "allocation": "auction", "heartbeat_ms": 0,
+          "auction": {"bid_window_ms": 1000},
+          "agents": [
+            {"id": "model", "capabilities": ["write"], "kind": "llm", "max_concurrent": 4,
+             "base_url": "http://127.0.0.1:PORT/v1", "model": "tiny", "system": "You bid.", "timeout_ms": 1500},
+            {"id": "backup", "capabilities": ["write"], "cost": 5, "performance": 0.5,
+             "profile": {"duration_ms": {"mean": 20, "jitter": 0}}}
+          ],
+          "tasks": [
+            {"id": "bid-ok", "capability": "write"},
+            {"id": "bid-no", "capability": "write"},
+            {"id": "bid-junk", "capability": "write"}
+          ]}"#
+        .replace("PORT", &port.to_string());
+        let (_, lines) = run_live(&text).await;
+        let find = |kind: &str, task: &str| -> Vec<&Value> {
+            lines.iter().filter(|l| l["kind"] == kind && l["task"] == task && l["agent"] == "model").collect()
+        };
+        let bid = find("bid_received", "bid-ok");
+        assert_eq!(
+            (&bid[0]["price"], &bid[0]["eta_ms"], &bid[0]["confidence"]),
+            (&0.5.into(), &120.into(), &0.9.into())
+        );
+        let won = lines.iter().find(|l| l["kind"] == "auction_awarded" && l["task"] == "bid-ok").unwrap();
+        assert_eq!(won["agent"], "model", "the cheap LLM bid wins");
+        assert_eq!(find("bid_declined", "bid-no")[0]["reason"], "too busy");
+        let junk = find("bid_declined", "bid-junk");
+        assert_eq!(junk[0]["reason"], "unparsable bid: Happy to help! My price would be around five dollars.");
+        for task in ["bid-no", "bid-junk"] {
+            let award = lines.iter().find(|l| l["kind"] == "auction_awarded" && l["task"] == task).unwrap();
+            assert_eq!(award["agent"], "backup", "{task}");
+        }
+        assert_eq!(lines.last().unwrap()["outcome"], "succeeded");
+        let seen = seen.lock().unwrap();
+        assert!(seen.iter().any(|r| r.contains("Call for proposals: task `bid-ok` needs capability `write`")));
     });
 }

@@ -17,5 +17,6 @@ def echo(task):
 
 
 if __name__ == "__main__":
-    agent = Agent(sys.argv[1] if len(sys.argv) > 1 else "echo", ["echo"])
+    # It bids in auctions at a low declared price (SWITCHYARD_PRICE and friends override it).
+    agent = Agent(sys.argv[1] if len(sys.argv) > 1 else "echo", ["echo"], price=0.5, eta_ms=50, confidence=0.9)
     agent.on_task(echo).on_ballot(lambda ballot: ("yes", "echo agrees")).run()

@@ -14,12 +14,15 @@ The helper speaks protocol version 1 (see assets/protocol.md): it prints the hel
 heartbeat every `heartbeat_s` seconds from a background thread, runs each task in its own thread
 (so cancel and shutdown are handled while tasks run), turns the handler's return value into a
 `result` and an exception into an `error` (retryable if it is a `RetryableError`), answers calls
-for proposals with `decline` and ballots with `abstain` unless `on_cfp` / `on_ballot` say
-otherwise, and exits on `shutdown` or at the end of its input.
+for proposals with a bid at its declared `price` / `eta_ms` / `confidence` (or `decline` when it
+declared no price) and ballots with `abstain` unless `on_cfp` / `on_ballot` say otherwise, and
+exits on `shutdown` or at the end of its input.
 
 Environment:
     SWITCHYARD_AGENT_ID      overrides the agent id (so one script can serve several agents)
     SWITCHYARD_HEARTBEAT_MS  overrides the heartbeat interval; 0 turns heartbeats off
+    SWITCHYARD_PRICE, SWITCHYARD_ETA_MS, SWITCHYARD_CONFIDENCE
+                             override the declared bid (so a scenario can price each agent)
 """
 
 import io
@@ -76,13 +79,17 @@ class Task:
 
 
 class Agent:
-    def __init__(self, agent_id, capabilities, heartbeat_s=1.0):
+    def __init__(self, agent_id, capabilities, heartbeat_s=1.0, price=None, eta_ms=1000, confidence=0.8):
         self.id = os.environ.get("SWITCHYARD_AGENT_ID") or agent_id
+        env = os.environ.get
+        self.price = float(env("SWITCHYARD_PRICE")) if env("SWITCHYARD_PRICE") else price
+        self.eta_ms = int(env("SWITCHYARD_ETA_MS") or eta_ms)
+        self.confidence = float(env("SWITCHYARD_CONFIDENCE") or confidence)
         self.capabilities = list(capabilities)
         env_ms = os.environ.get("SWITCHYARD_HEARTBEAT_MS")
         self.heartbeat_s = int(env_ms) / 1000.0 if env_ms else heartbeat_s
         self._task_handler = None
-        self._cfp_handler = lambda cfp: None
+        self._cfp_handler = self._declared_bid
         self._ballot_handler = lambda ballot: "abstain"
         self._help_handler = None
         self._help_response_handler = lambda msg: None
@@ -107,6 +114,12 @@ class Agent:
         {"price": p, "eta_ms": n, "confidence": c}."""
         self._cfp_handler = fn
         return self
+
+    def _declared_bid(self, cfp):
+        """The default answer to a cfp: the declared price, eta and confidence, or a decline."""
+        if self.price is None:
+            return "no price declared"
+        return {"price": self.price, "eta_ms": self.eta_ms, "confidence": self.confidence}
 
     def on_ballot(self, fn):
         """fn(ballot dict) -> "yes" | "no" | "abstain", or (choice, reason)."""
@@ -191,7 +204,8 @@ class Agent:
         elif kind == "cfp":
             answer = self._cfp_handler(msg)
             if isinstance(answer, dict):
-                bid = {"type": "bid", "auction": msg["auction"], "price": 1.0, "eta_ms": 1000, "confidence": 0.5}
+                bid = {"type": "bid", "auction": msg["auction"], "price": self.price or 1.0, "eta_ms": self.eta_ms,
+                       "confidence": self.confidence}
                 bid.update(answer)
                 self.send(bid)
             else:

@@ -6,6 +6,7 @@
 
 mod lines;
 pub mod llm;
+pub mod llm_bid;
 pub mod process;
 pub mod protocol;
 

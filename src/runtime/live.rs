@@ -71,6 +71,8 @@ pub struct LiveAgents {
     task_ids: HashMap<String, u32>,
     /// The `msg_id` of each outstanding task request, by `(task, attempt)`: replies correlate to it.
     requests: HashMap<(u32, u32), u64>,
+    /// The `msg_id` of each `cfp` sent, by `(agent, auction)`: bids correlate to it.
+    cfps: HashMap<(u32, u32), u64>,
     garbage: Vec<u32>,
     opts: LiveOptions,
 }
@@ -79,7 +81,8 @@ impl LiveAgents {
     pub fn new(scenario: &Scenario, opts: LiveOptions) -> LiveAgents {
         let task_ids = scenario.tasks.iter().enumerate().map(|(i, t)| (t.id.clone(), i as u32)).collect();
         let (fleet, reports) = Fleet::new(scenario, opts.hello_timeout);
-        LiveAgents { fleet, reports, task_ids, requests: HashMap::new(), garbage: vec![0; scenario.agents.len()], opts }
+        let garbage = vec![0; scenario.agents.len()];
+        LiveAgents { fleet, reports, task_ids, requests: HashMap::new(), cfps: HashMap::new(), garbage, opts }
     }
 
     /// Process ids of the agent processes running now.
@@ -158,6 +161,10 @@ impl LiveAgents {
                     self.requests.remove(&(task.0, attempt));
                     ToAgent::Cancel { task: coord.task_name(task).to_string(), attempt }
                 }
+                Payload::Cfp { auction, .. } => {
+                    self.cfps.insert((agent.0, auction), msg.id);
+                    super::live_bids::cfp_line(coord, msg.payload).expect("a cfp")
+                }
                 _ => continue,
             };
             self.fleet.send(agent, line);
@@ -225,6 +232,12 @@ impl LiveAgents {
         name: &str,
         msg: FromAgent,
     ) -> io::Result<()> {
+        let cfps = &mut self.cfps;
+        match super::live_bids::reply(cx.sim.coordinator(), agent, &msg, |id| cfps.remove(&(agent.0, id))) {
+            Some(Ok(reply)) => return cx.feed(|c, now| c.handle_message(now, reply)),
+            Some(Err(why)) => return self.garbage(cx, agent, &why, &format!("{{\"type\":\"{}\",…}}", msg.type_name())),
+            None => {}
+        }
         let (task, attempt, error, output) = match msg {
             FromAgent::Result { task, attempt, output } => (task, attempt, None, Some(output)),
             FromAgent::Error { task, attempt, message, retryable } => {
@@ -246,7 +259,7 @@ impl LiveAgents {
             }
             FromAgent::Hello(_) => return self.garbage(cx, agent, "a second hello", "{\"type\":\"hello\",…}"),
             other => {
-                // Auctions, votes and help requests are not part of runs yet.
+                // Votes and help requests are not part of runs yet.
                 tracing::debug!("{name}: `{}` message ignored", other.type_name());
                 return Ok(());
             }

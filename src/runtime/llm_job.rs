@@ -1,6 +1,7 @@
 //! An LLM agent's task in a live run: it takes `task` messages like a process agent would and
 //! answers each with one chat request (see [`crate::agents::llm`]), concurrently; `cancel` aborts
-//! the request. Being in-process it is alive by definition, so it heartbeats on the scenario's
+//! the request. A `cfp` is one chat request too, asking for a bid (see [`crate::agents::llm_bid`]);
+//! a failed request declines. Being in-process it is alive by definition, so it heartbeats on the scenario's
 //! interval. It is refused at the start when its API key variable is unset or its endpoint is not
 //! `http://`.
 
@@ -12,6 +13,7 @@ use tokio::task::{AbortHandle, JoinSet};
 
 use super::fleet::{Ctl, Report, ReportKind};
 use crate::agents::llm::{LlmError, chat, output_of, prompt};
+use crate::agents::llm_bid::{bid_prompt, parse_bid};
 use crate::agents::{AgentOutput, FromAgent, ToAgent};
 use crate::core::AgentId;
 use crate::scenario::LlmSpec;
@@ -58,6 +60,7 @@ impl LlmJob {
         }
         let mut inflight: JoinSet<Answer> = JoinSet::new();
         let mut aborts: HashMap<(String, u32), AbortHandle> = HashMap::new();
+        let mut bids: JoinSet<FromAgent> = JoinSet::new();
         let period = if self.heartbeat.is_zero() { Duration::from_secs(3600) } else { self.heartbeat };
         let mut beat = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
         loop {
@@ -82,14 +85,30 @@ impl LlmJob {
                             h.abort();
                         }
                     }
+                    Some(Ctl::Send(ToAgent::Cfp { auction, task, capability, deadline_ms })) => {
+                        let user = bid_prompt(&task, &capability, deadline_ms);
+                        let (spec, key) = (self.spec.clone(), api_key.clone());
+                        bids.spawn(async move {
+                            match chat(&spec, key.as_deref(), &user).await {
+                                Ok(content) => parse_bid(&auction, &content),
+                                Err(e) => FromAgent::Decline { auction, reason: Some(format!("no bid: {e}")) },
+                            }
+                        });
+                    }
                     Some(Ctl::Send(_)) => {}
                     Some(Ctl::Shutdown(_, done)) => {
                         inflight.abort_all();
+                        bids.abort_all();
                         let _ = done.send(());
                         return;
                     }
                     None => return,
                 },
+                Some(Ok(answer)) = bids.join_next(), if !bids.is_empty() => {
+                    if !self.say(answer).await {
+                        return;
+                    }
+                }
                 Some(joined) = inflight.join_next(), if !inflight.is_empty() => {
                     let Ok((task, attempt, answer)) = joined else { continue }; // aborted
                     aborts.remove(&(task.clone(), attempt));

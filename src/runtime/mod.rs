@@ -4,6 +4,7 @@
 
 mod fleet;
 pub mod live;
+mod live_bids;
 mod llm_job;
 mod network;
 pub mod sim;
