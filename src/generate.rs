@@ -149,6 +149,7 @@ pub fn generate(opts: &GenOptions) -> Result<Scenario, String> {
             escalation: None,
             auction: None,
             plan: None,
+            review: None,
         })
         .collect();
 

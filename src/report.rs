@@ -346,6 +346,7 @@ pub fn end_reason(coord: &Coordinator, task: TaskId) -> Option<String> {
         TaskEnd::Failed(TaskFailure::Operator) => Some("failed by an operator".into()),
         TaskEnd::Failed(TaskFailure::Unresolved) => Some("left in the operator's inbox (headless run)".into()),
         TaskEnd::Failed(TaskFailure::SlaExpired) => Some("its inbox SLA expired (on_expiry: fail)".into()),
+        TaskEnd::Failed(TaskFailure::ReworkLimit) => Some("its review rejected the work past max_rework".into()),
         TaskEnd::Skipped { cause } if cause == task => {
             let sla = coord.state().ladder.get(task).and_then(|l| l.sla).and_then(|s| s.expired);
             Some(if sla.is_some() { "skipped when its inbox SLA expired" } else { "skipped by an operator" }.into())

@@ -35,6 +35,8 @@ pub mod domain {
     pub const BID: u64 = 5;
     /// Whether an agent engages a task on the swarm board (per tick, agent, task).
     pub const SWARM: u64 = 21;
+    /// A simulated reviewer's verdict, per (task, round).
+    pub const REVIEW: u64 = 0x7EA1;
 }
 
 /// A small seeded generator for places that need a stream (scenario generation).

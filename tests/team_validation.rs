@@ -67,3 +67,65 @@ fn a_reports_to_cycle_is_shown_whole_once() {
         ["2:50 agents[0].reports_to: reports_to forms a cycle: a -> c -> b -> a"]
     );
 }
+
+/// Agents `w` (write) and `r` (review); tasks from `tasks` (one per line, from line 3).
+fn with_tasks(tasks: &[&str]) -> String {
+    format!(
+        "{{\"name\": \"t\", \"agents\": [{{\"id\": \"w\", \"capabilities\": [\"write\"]}}, {{\"id\": \"r\", \"capabilities\": [\"review\"]}}],\n\"tasks\": [\n{}\n]}}",
+        tasks.join(",\n")
+    )
+}
+
+#[test]
+fn review_loads_with_defaults_and_round_trips() {
+    let sc = parse(
+        "ok.json",
+        &with_tasks(&[
+            r#"{"id": "draft", "capability": "write"}"#,
+            r#"{"id": "check", "capability": "review", "depends_on": ["draft"], "review": {"of": "draft"}}"#,
+        ]),
+    )
+    .unwrap();
+    let r = sc.tasks[1].review.as_ref().unwrap();
+    assert_eq!((r.of.as_str(), r.max_rework, r.on_limit), ("draft", 2, switchyard::scenario::OnLimit::Accept));
+    round_trip(&sc);
+}
+
+#[test]
+fn bad_review_fields_are_located() {
+    assert_eq!(
+        parse_err(&with_tasks(&[
+            r#"{"id": "draft", "capability": "write"}"#,
+            r#"{"id": "a", "capability": "review", "review": {"of": "draft", "max_rework": -1, "on_limit": "retry"}}"#,
+            r#"{"id": "b", "capability": "review", "review": {"max_rework": "2"}}"#,
+            r#"{"id": "c", "capability": "review", "review": "draft"}"#,
+        ])),
+        [
+            "4:54 tasks[1].review.of: `draft` must also be in `depends_on`: a review runs after the work it reviews",
+            "4:77 tasks[1].review.max_rework: must be ≥ 0, found -1",
+            "4:93 tasks[1].review.on_limit: unknown on_limit action \"retry\" (expected one of: accept, escalate, fail)",
+            "5:47 tasks[2].review: missing required field \"of\"",
+            "5:62 tasks[2].review.max_rework: expected an integer, found string \"2\"",
+            "6:47 tasks[3].review: expected an object, found string \"draft\"",
+        ]
+    );
+}
+
+#[test]
+fn review_references_are_checked_across_the_file() {
+    assert_eq!(
+        parse_err(&with_tasks(&[
+            r#"{"id": "draft", "capability": "write"}"#,
+            r#"{"id": "a", "capability": "review", "depends_on": ["draft"], "review": {"of": "drfat"}}"#,
+            r#"{"id": "b", "capability": "review", "depends_on": ["draft"], "review": {"of": "b"}}"#,
+            r#"{"id": "c", "capability": "review", "depends_on": ["draft"], "review": {"of": "draft"}}"#,
+            r#"{"id": "d", "capability": "review", "depends_on": ["draft"], "review": {"of": "draft"}}"#,
+        ])),
+        [
+            "4:79 tasks[1].review.of: unknown task `drfat`; did you mean `draft`?",
+            "5:79 tasks[2].review.of: task `b` cannot review itself",
+            "6:79 tasks[3].review.of: task `draft` goes back for rework when `c` rejects it, so no other task may depend on it; `a` does (make it depend on `c`)",
+            "7:79 tasks[4].review.of: task `draft` goes back for rework when `d` rejects it, so no other task may depend on it; `a` does (make it depend on `d`)",
+        ]
+    );
+}

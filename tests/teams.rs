@@ -11,7 +11,7 @@ use switchyard::runtime::SimRun;
 use switchyard::scenario::{self, Scenario};
 
 /// The bundled scenarios of the team protocols.
-const TEAM_SCENARIOS: &[&str] = &["hierarchical-team.json"];
+const TEAM_SCENARIOS: &[&str] = &["hierarchical-team.json", "peer-review.json"];
 
 fn bundled(name: &str) -> Scenario {
     scenario::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios").join(name)).unwrap()
@@ -113,6 +113,56 @@ fn hierarchical_team_delegates_down_and_reports_up_hop_by_hop() {
     // The journal reads back into the same events the run produced.
     let events = read_journal(&sc, &text).unwrap();
     assert_eq!(events.len(), j.len());
+    assert_eq!(s(j.last().unwrap(), "outcome"), "succeeded");
+}
+
+#[test]
+fn peer_review_reworks_the_draft_until_the_reviewer_accepts_within_the_limit() {
+    let sc = bundled("peer-review.json");
+    let (_, j) = journal_of(&sc);
+    let review = sc.tasks.iter().find(|t| t.review.is_some()).unwrap();
+    let (reviewer, spec) = (review.id.as_str(), review.review.as_ref().unwrap());
+    let draft = spec.of.as_str();
+    let mut rounds = 0;
+    // What must happen next: the draft reworked (ready, started, completed) before the review runs again.
+    let mut reviewed_since_rework = true;
+    let mut draft_done = true;
+    let mut accepted_at = None;
+    for (i, ev) in j.iter().enumerate() {
+        let on = |t: &str| ev.get("task").and_then(Value::as_str) == Some(t);
+        match kind(ev) {
+            "rework_requested" => {
+                rounds += 1;
+                assert_eq!((s(ev, "task"), s(ev, "reviewer_task")), (draft, reviewer));
+                assert_eq!(ev["round"], rounds, "rounds count up");
+                assert!(rounds <= spec.max_rework, "no more than max_rework reworks");
+                assert!(reviewed_since_rework, "a review ran between two rework requests");
+                assert_eq!(
+                    (kind(&j[i + 1]), s(&j[i + 1], "task")),
+                    ("task_ready", draft),
+                    "the draft is ready again at once"
+                );
+                reviewed_since_rework = false;
+                draft_done = false;
+            }
+            "task_completed" if on(draft) => draft_done = true,
+            "attempt_started" if on(reviewer) => {
+                assert!(draft_done, "the review never runs on a draft being reworked");
+                reviewed_since_rework = true;
+            }
+            "task_completed" if on(reviewer) => {
+                assert!(accepted_at.is_some(), "the reviewer completes only once accepted")
+            }
+            "review_accepted" => {
+                assert_eq!(ev["rounds"], rounds + 1);
+                accepted_at = Some(i);
+            }
+            "attempt_started" if on("integrate") => assert!(accepted_at.is_some_and(|a| a < i)),
+            "rework_limit_reached" => panic!("the bundled run is accepted within its limit"),
+            _ => {}
+        }
+    }
+    assert!(rounds >= 1, "the bundled run shows at least one rework");
     assert_eq!(s(j.last().unwrap(), "outcome"), "succeeded");
 }
 

@@ -294,8 +294,13 @@ impl Coordinator {
             return;
         }
         let duration_ms = now - self.state.last_attempt(task).map_or(now, |r| r.start_ms);
+        let verdict = self.verdict_of(task, agent, &output);
         self.emit(now, EventKind::AttemptSucceeded { task, agent, attempt, duration_ms, output });
         self.check_breaker(now, agent);
+        if verdict.is_some_and(|v| !self.review_passes(now, task, v)) {
+            // Sent back for rework, escalated or failed: the reviewer does not complete.
+            return;
+        }
         tracing::info!("{} {} completed on {}", clock(now), self.task_name(task), self.agent_name(agent));
         if let Some(plan) = plan {
             self.add_tasks(now, task, plan);

@@ -56,6 +56,8 @@ pub enum Origin {
     Ladder,
     /// The task's auction awarded nothing for `max_rounds` rounds.
     Auction,
+    /// A review rejected the work past its `max_rework` with `on_limit: "escalate"`.
+    Review,
 }
 
 impl Origin {
@@ -67,6 +69,7 @@ impl Origin {
             Origin::Conflict => "conflict",
             Origin::Ladder => "ladder",
             Origin::Auction => "auction",
+            Origin::Review => "review",
         }
     }
 }
@@ -122,6 +125,8 @@ pub enum TaskFailure {
     Unresolved,
     /// Its inbox SLA ran out and the ladder's `on_expiry` said `fail`.
     SlaExpired,
+    /// A reviewer whose review rejected the work past `max_rework`, with `on_limit: "fail"`.
+    ReworkLimit,
 }
 
 impl TaskFailure {
@@ -134,6 +139,7 @@ impl TaskFailure {
             TaskFailure::NotRetryable { .. } => "not_retryable",
             TaskFailure::Unresolved => "unresolved",
             TaskFailure::SlaExpired => "sla_expired",
+            TaskFailure::ReworkLimit => "rework_limit",
         }
     }
 }

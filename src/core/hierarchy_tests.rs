@@ -2,9 +2,8 @@
 //! down, and rebuilding a delegated run from its events.
 
 use crate::core::team_event::TeamEvent;
-use crate::core::tests::{agent, scenario, task};
-use crate::core::{AgentId, Coordinator, Event, EventKind, Payload, TaskId};
-use crate::runtime::SimRun;
+use crate::core::tests::{agent, run_rebuilding as run, scenario, task};
+use crate::core::{AgentId, Event, EventKind, Payload, TaskId};
 use crate::scenario::{AgentSpec, FaultAction, FaultSpec, Scenario, Strategy};
 
 fn reports(mut a: AgentSpec, boss: &str) -> AgentSpec {
@@ -27,17 +26,6 @@ fn team(n: usize) -> Scenario {
     );
     s.allocation = Strategy::Hierarchy;
     s
-}
-
-fn run(s: Scenario) -> Vec<Event> {
-    let mut r = SimRun::new(s.clone());
-    let mut events: Vec<Event> = Vec::new();
-    while !r.is_done() {
-        r.step(&mut events).unwrap();
-        let rebuilt = Coordinator::from_events(s.clone(), &events);
-        assert_eq!(rebuilt.state().digest(), r.coordinator().state().digest(), "after {} events", events.len());
-    }
-    events
 }
 
 fn hops(events: &[Event]) -> Vec<(u32, u32, u32, u32, Option<u32>)> {

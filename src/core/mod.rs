@@ -17,6 +17,7 @@ pub mod ladder;
 mod operator;
 pub mod output;
 mod plan_check;
+mod review;
 pub mod saga;
 pub mod state;
 pub mod swarm;

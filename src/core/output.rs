@@ -124,6 +124,9 @@ impl super::Coordinator {
             let value = self.output_text(dep).and_then(|t| serde_json::from_str(&t).ok());
             inputs.insert(self.task_name(dep).to_string(), value.unwrap_or(serde_json::Value::Null));
         }
+        if let Some((reviewer, notes)) = self.review_input(task) {
+            inputs.insert(self.task_name(reviewer).to_string(), notes);
+        }
         inputs
     }
 }

@@ -547,7 +547,7 @@ impl State {
             | EventKind::ClaimRefused { .. }
             | EventKind::ThresholdChanged { .. } => {}
             EventKind::MessageSent { msg } => self.count_message(&msg, now),
-            EventKind::Team(ref e) => self.teams.apply_team(e),
+            EventKind::Team(ref e) => super::teams::apply(self, e),
             EventKind::AuctionOpened { .. }
             | EventKind::BidReceived { .. }
             | EventKind::BidDeclined { .. }

@@ -2,7 +2,10 @@
 //! review rounds and broadcasts). One [`EventKind::Team`](super::EventKind::Team) variant wraps
 //! them so the shared event enum grows by one arm.
 
+use std::sync::Arc;
+
 use super::ids::{AgentId, TaskId};
+use crate::scenario::OnLimit;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum TeamEvent {
@@ -11,6 +14,13 @@ pub enum TeamEvent {
     TaskDelegated { task: TaskId, from: AgentId, to: AgentId, level: u32, bypassed: Option<AgentId> },
     /// One hop back up: `from` reports the task's result to its manager `to`.
     ResultReported { task: TaskId, from: AgentId, to: AgentId },
+    /// The review `reviewer_task` rejected `task` (rejection number `round`): `task` runs again,
+    /// with the reviewer's `notes` as input, and the review after it.
+    ReworkRequested { task: TaskId, reviewer_task: TaskId, round: u32, notes: Option<Arc<str>> },
+    /// The review passed `task` after `rounds` reviews; the reviewer completes.
+    ReviewAccepted { task: TaskId, reviewer_task: TaskId, rounds: u32 },
+    /// A rejection past `max_rework`: the reviewer's `on_limit` applies (its own events follow).
+    ReworkLimitReached { task: TaskId, action: OnLimit },
 }
 
 impl TeamEvent {
@@ -19,13 +29,20 @@ impl TeamEvent {
         match self {
             TeamEvent::TaskDelegated { .. } => "task_delegated",
             TeamEvent::ResultReported { .. } => "result_reported",
+            TeamEvent::ReworkRequested { .. } => "rework_requested",
+            TeamEvent::ReviewAccepted { .. } => "review_accepted",
+            TeamEvent::ReworkLimitReached { .. } => "rework_limit_reached",
         }
     }
 
     /// The task this event is about, if any.
     pub fn task(&self) -> Option<TaskId> {
         match *self {
-            TeamEvent::TaskDelegated { task, .. } | TeamEvent::ResultReported { task, .. } => Some(task),
+            TeamEvent::TaskDelegated { task, .. }
+            | TeamEvent::ResultReported { task, .. }
+            | TeamEvent::ReworkRequested { task, .. }
+            | TeamEvent::ReviewAccepted { task, .. }
+            | TeamEvent::ReworkLimitReached { task, .. } => Some(task),
         }
     }
 }

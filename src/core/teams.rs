@@ -6,11 +6,13 @@
 //! here for team events or when a collection is non-empty.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use super::event::EventKind;
 use super::ids::{AgentId, TaskId};
+use super::state::{State, TaskState};
 use super::team_event::TeamEvent;
-use crate::scenario::Scenario;
+use crate::scenario::{OnLimit, Scenario};
 
 /// The `reports_to` forest.
 #[derive(Debug, Clone, Default)]
@@ -83,16 +85,46 @@ pub struct Delegation {
     pub bypassed: u32,
 }
 
+/// A reviewer task's rounds so far.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ReviewRt {
+    /// Rejections so far (each sent the work back, or reached the limit).
+    pub rejections: u32,
+    /// The latest rejection's notes (the reworked task's input).
+    pub notes: Option<Arc<str>>,
+    /// How it ended: accepted after this many reviews, or the limit's action.
+    pub accepted: Option<u32>,
+    pub limit: Option<OnLimit>,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct TeamState {
     pub tree: Tree,
     /// Tasks delegated at least once.
     pub delegations: BTreeMap<TaskId, Delegation>,
+    /// Reviewed task → its reviewer (static, from the scenario).
+    pub reviewer_of: BTreeMap<TaskId, TaskId>,
+    /// Reviewer tasks whose review has run at least once.
+    pub reviews: BTreeMap<TaskId, ReviewRt>,
 }
 
 impl TeamState {
     pub fn new(sc: &Scenario) -> TeamState {
-        TeamState { tree: Tree::new(sc), ..Default::default() }
+        let mut reviewer_of = BTreeMap::new();
+        if sc.tasks.iter().any(|t| t.review.is_some()) {
+            let ids = crate::scenario::DepIndex::id_map(&sc.tasks);
+            for (i, t) in sc.tasks.iter().enumerate() {
+                if let Some(&of) = t.review.as_ref().and_then(|r| ids.get(r.of.as_str())) {
+                    reviewer_of.insert(TaskId(of), TaskId(i as u32));
+                }
+            }
+        }
+        TeamState { tree: Tree::new(sc), reviewer_of, ..Default::default() }
+    }
+
+    /// The task a reviewer reviews.
+    pub fn reviewed_by(&self, reviewer: TaskId) -> Option<TaskId> {
+        self.reviewer_of.iter().find(|&(_, &r)| r == reviewer).map(|(&t, _)| t)
     }
 
     /// Whether any core event can concern this state (the usual run: no).
@@ -124,6 +156,21 @@ impl TeamState {
                     d.reports += 1;
                 }
             }
+            TeamEvent::ReworkRequested { reviewer_task, round, ref notes, .. } => {
+                let r = self.reviews.entry(reviewer_task).or_default();
+                r.rejections = round;
+                r.notes = notes.clone();
+            }
+            TeamEvent::ReviewAccepted { reviewer_task, rounds, .. } => {
+                self.reviews.entry(reviewer_task).or_default().accepted = Some(rounds);
+            }
+            TeamEvent::ReworkLimitReached { task, action } => {
+                if let Some(&reviewer) = self.reviewer_of.get(&task) {
+                    let r = self.reviews.entry(reviewer).or_default();
+                    r.rejections += 1;
+                    r.limit = Some(action);
+                }
+            }
         }
     }
 
@@ -139,6 +186,26 @@ impl TeamState {
     }
 
     pub fn digest(&self) -> String {
-        format!("delegations={:?}", self.delegations)
+        format!("delegations={:?} reviews={:?}", self.delegations, self.reviews)
     }
+}
+
+/// Applies a team event to the whole state: a rework request moves two tasks back.
+pub(super) fn apply(state: &mut State, ev: &TeamEvent) {
+    if let TeamEvent::ReworkRequested { task, reviewer_task, .. } = *ev {
+        // The reviewed task is done no more: it runs again with a fresh retry budget, and its
+        // reviewer waits for it again (also with a fresh budget for its next review).
+        let t = &mut state.tasks[task.ix()];
+        if t.state == TaskState::Completed {
+            state.completed -= 1;
+            state.terminal -= 1;
+        }
+        t.state = TaskState::Waiting;
+        t.budget_base = t.attempts;
+        let r = &mut state.tasks[reviewer_task.ix()];
+        r.state = TaskState::Waiting;
+        r.remaining_deps += 1;
+        r.budget_base = r.attempts;
+    }
+    state.teams.apply_team(ev);
 }

@@ -44,6 +44,19 @@ pub(super) fn scenario(agents: Vec<AgentSpec>, tasks: Vec<TaskSpec>) -> Scenario
     }
 }
 
+/// Runs `s` step by step, checking after every step that folding the events so far rebuilds the
+/// live coordinator's state.
+pub(super) fn run_rebuilding(s: Scenario) -> Vec<Event> {
+    let mut r = SimRun::new(s.clone());
+    let mut events: Vec<Event> = Vec::new();
+    while !r.is_done() {
+        r.step(&mut events).unwrap();
+        let rebuilt = Coordinator::from_events(s.clone(), &events);
+        assert_eq!(rebuilt.state().digest(), r.coordinator().state().digest(), "after {} events", events.len());
+    }
+    events
+}
+
 pub(super) fn run(s: Scenario) -> (SimRun, Vec<Event>) {
     let mut r = SimRun::new(s);
     let mut events = Vec::new();

@@ -187,6 +187,7 @@ impl<'a> Resolver<'a> {
             "conflict" => Ok(Origin::Conflict),
             "ladder" => Ok(Origin::Ladder),
             "auction" => Ok(Origin::Auction),
+            "review" => Ok(Origin::Review),
             other => Err(format!("unknown origin `{other}`")),
         }
     }
@@ -334,6 +335,7 @@ impl<'a> Resolver<'a> {
                     "not_retryable" => TaskFailure::NotRetryable { attempts: self.u32(v, "attempts")? },
                     "unresolved" => TaskFailure::Unresolved,
                     "sla_expired" => TaskFailure::SlaExpired,
+                    "rework_limit" => TaskFailure::ReworkLimit,
                     other => return Err(format!("unknown task failure reason `{other}`")),
                 };
                 EventKind::TaskFailed { task: self.task(v, "task")?, reason }

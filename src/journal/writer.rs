@@ -210,6 +210,7 @@ pub fn encode(ev: &Event, names: &Names, out: &mut Vec<u8>) {
                     text(out, "message", "left in the operator's inbox: no operator in a headless run")
                 }
                 TaskFailure::SlaExpired => text(out, "message", "its inbox SLA expired and its ladder says fail"),
+                TaskFailure::ReworkLimit => text(out, "message", "its review rejected the work past max_rework"),
                 TaskFailure::NoLiveAgent => {
                     let cap = &names.capabilities[t.ix()];
                     text(out, "message", &format!("no live agent can run capability `{cap}` and none can come back"));

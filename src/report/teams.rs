@@ -1,5 +1,4 @@
-//! Report sections of the team protocols: delegation hops per task (and, as they land, help
-//! exchanges and review rounds).
+//! Report sections of the team protocols: delegation hops per task and review rounds.
 
 use std::fmt::Write as _;
 
@@ -12,6 +11,19 @@ pub struct TeamReport<'a> {
     /// Tasks that went down the `reports_to` tree (absent when none did).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub delegation: Option<DelegationReport<'a>>,
+    /// Per reviewer task whose review ran (absent when none did).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub reviews: Vec<ReviewReport<'a>>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ReviewReport<'a> {
+    pub reviewer_task: &'a str,
+    pub task: &'a str,
+    /// Rejections (each a rework round, or the one that reached the limit).
+    pub rejections: u32,
+    /// `accepted`, `limit_accept`, `limit_escalate`, `limit_fail`, or `in_review`.
+    pub outcome: String,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -58,7 +70,21 @@ impl<'a> TeamReport<'a> {
                 per_task,
             }
         });
-        delegation.is_some().then_some(TeamReport { delegation })
+        let reviews: Vec<ReviewReport> = teams
+            .reviews
+            .iter()
+            .map(|(&r, rt)| ReviewReport {
+                reviewer_task: coord.task_name(r),
+                task: teams.reviewed_by(r).map_or("?", |t| coord.task_name(t)),
+                rejections: rt.rejections,
+                outcome: match (rt.accepted, rt.limit) {
+                    (_, Some(action)) => format!("limit_{}", action.name()),
+                    (Some(_), None) => "accepted".into(),
+                    (None, None) => "in_review".into(),
+                },
+            })
+            .collect();
+        (delegation.is_some() || !reviews.is_empty()).then_some(TeamReport { delegation, reviews })
     }
 
     /// Lines for the headless summary.
@@ -75,6 +101,19 @@ impl<'a> TeamReport<'a> {
             if d.per_task.len() > limit {
                 let _ = writeln!(out, "  … and {} more", d.per_task.len() - limit);
             }
+        }
+        if !self.reviews.is_empty() {
+            out.push('\n');
+        }
+        for r in self.reviews.iter().take(limit) {
+            let _ = writeln!(
+                out,
+                "review {} of {}: {} rejections, {}",
+                r.reviewer_task,
+                r.task,
+                r.rejections,
+                r.outcome.replace('_', " ")
+            );
         }
     }
 }

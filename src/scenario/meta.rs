@@ -96,6 +96,8 @@ pub(crate) struct Meta {
     pub auction_at: Vec<(u32, u32)>,
     /// Offsets of the root `swarm` object's bounds and of agents' `thresholds`.
     pub swarm: super::swarm::SwarmMeta,
+    /// Offsets of the team fields (`review`, …).
+    pub team: super::teams::TeamMeta,
 }
 
 impl Meta {
@@ -120,6 +122,7 @@ impl Meta {
             groups: Vec::new(),
             auction_at: Vec::new(),
             swarm: Default::default(),
+            team: Default::default(),
         }
     }
 }

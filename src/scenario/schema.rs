@@ -83,6 +83,8 @@ const TASK_FIELDS: &[&str] = &[
     "auction",
     // 17: decoded by `plan::plan`.
     "plan",
+    // 18 and on: roles (`teams.rs`)
+    "review",
 ];
 const RETRY_FIELDS: &[&str] = &["max_attempts", "backoff_ms", "multiplier", "max_backoff_ms", "jitter"];
 const SAGA_FIELDS: &[&str] = &["id", "tasks"];
@@ -495,7 +497,8 @@ impl Decoder<'_, '_> {
                     meta.auction_at.push((index as u32, pos32(d.lx.peek()?.1)));
                     t.auction = Some(d.auction()?);
                 }
-                _ => t.plan = d.plan()?,
+                17 => t.plan = d.plan()?,
+                _ => t.review = d.review(index as u32, &mut meta.team)?,
             }
             Ok(())
         })?;

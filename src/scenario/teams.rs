@@ -1,15 +1,139 @@
-//! Team fields: checks on `reports_to` (the delegation tree) once every agent has been read.
+//! Team fields: `reports_to` (the delegation tree) and a task's `review`, decoded here and
+//! checked once every agent and task has been read.
 //!
 //! The tree must name known agents and be a forest: an agent may not report to itself, and
-//! following `reports_to` from any agent must end at a root (an agent reporting to no one).
+//! following `reports_to` from any agent must end at a root (an agent reporting to no one). A
+//! review names a task its reviewer depends on, which nothing else may depend on (it goes back for
+//! rework, so only its reviewer may see its result), and which no other task reviews.
 
-use super::decode::NONE;
+use serde::Serialize;
+
+use super::decode::{Decoder, NONE, pos32};
 use super::error::{Diag, hint};
+use super::lexer::LexResult as R;
 use super::meta::Meta;
 use super::types::Scenario;
 
-/// `reports_to` names a known agent other than itself, and the managers form no cycle.
+const REVIEW_FIELDS: &[&str] = &["of", "max_rework", "on_limit"];
+
+/// A reviewer task's `review`: the task it reviews and how many rework rounds a rejection buys.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReviewSpec {
+    /// The reviewed task's id (also in the reviewer's `depends_on`).
+    pub of: String,
+    /// Rejections that send the work back; the next one reaches the limit.
+    pub max_rework: u32,
+    pub on_limit: OnLimit,
+}
+
+/// What a rejection past `max_rework` does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnLimit {
+    /// The last result stands: the reviewer completes and its dependents go ahead.
+    Accept,
+    /// The reviewer goes to the operator's inbox.
+    Escalate,
+    /// The reviewer fails (`rework_limit`) and its dependents are skipped.
+    Fail,
+}
+
+impl OnLimit {
+    pub const ALL: [OnLimit; 3] = [OnLimit::Accept, OnLimit::Escalate, OnLimit::Fail];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            OnLimit::Accept => "accept",
+            OnLimit::Escalate => "escalate",
+            OnLimit::Fail => "fail",
+        }
+    }
+
+    pub fn from_name(s: &str) -> Option<OnLimit> {
+        OnLimit::ALL.into_iter().find(|o| o.name() == s)
+    }
+}
+
+/// Offsets of the team fields, for checks once the whole file is read.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct TeamMeta {
+    /// `(reviewer task index, offset of its review.of)` for every review read cleanly.
+    pub reviews: Vec<(u32, u32)>,
+}
+
+impl Decoder<'_, '_> {
+    /// A task's `review` object; `task` is the reviewer's index.
+    pub(crate) fn review(&mut self, task: u32, meta: &mut TeamMeta) -> R<Option<ReviewSpec>> {
+        let mut r = ReviewSpec { of: String::new(), max_rework: 2, on_limit: OnLimit::Accept };
+        let mut of_at = NONE;
+        let seen = self.object(REVIEW_FIELDS, |d, f| {
+            match f {
+                0 => {
+                    if let Some((s, at)) = d.string()? {
+                        r.of = s;
+                        of_at = pos32(at);
+                    }
+                }
+                1 => r.max_rework = d.u32(0)?.unwrap_or(2),
+                _ => r.on_limit = d.choice("on_limit action", &OnLimit::ALL, OnLimit::name)?.unwrap_or(OnLimit::Accept),
+            }
+            Ok(())
+        })?;
+        let Some((at, seen)) = seen else { return Ok(None) };
+        self.require(at, seen, REVIEW_FIELDS, &[0]);
+        if of_at != NONE {
+            meta.reviews.push((task, of_at));
+        }
+        Ok(Some(r))
+    }
+}
+
+/// Every `review.of` names another task its reviewer depends on, which nothing else depends on
+/// and no other task reviews.
+fn validate_reviews(sc: &Scenario, meta: &mut Meta, diag: &mut Diag) {
+    if meta.team.reviews.is_empty() || !meta.tasks_ok {
+        return;
+    }
+    let mut reviewer_of: Vec<u32> = vec![NONE; sc.tasks.len()];
+    for &(i, pos) in &meta.team.reviews {
+        let (reviewer, pos) = (&sc.tasks[i as usize], pos as usize);
+        let of = &reviewer.review.as_ref().expect("read with its review").of;
+        let path = format!("tasks[{i}].review.of");
+        let Some(j) = meta.task_ids.get(of, |k| &sc.tasks[k as usize].id) else {
+            let others = sc.tasks.iter().map(|t| t.id.as_str());
+            diag.push(pos, path, format!("unknown task `{of}`{}", hint(of, others)));
+            continue;
+        };
+        if j == i {
+            diag.push(pos, path, format!("task `{of}` cannot review itself"));
+        } else if !reviewer.depends_on.contains(of) {
+            let message = format!("`{of}` must also be in `depends_on`: a review runs after the work it reviews");
+            diag.push(pos, path, message);
+        } else if reviewer_of[j as usize] != NONE {
+            let first = &sc.tasks[reviewer_of[j as usize] as usize].id;
+            diag.push(pos, path, format!("task `{of}` is already reviewed by `{first}`"));
+        } else if let Some(other) =
+            sc.tasks.iter().enumerate().find(|&(k, t)| k != i as usize && t.depends_on.contains(of))
+        {
+            let message = format!(
+                "task `{of}` goes back for rework when `{}` rejects it, so no other task may depend on it; `{}` does (make it depend on `{}`)",
+                reviewer.id, other.1.id, reviewer.id
+            );
+            diag.push(pos, path, message);
+        } else {
+            reviewer_of[j as usize] = i;
+        }
+    }
+}
+
+/// Checks the team fields across the file.
 pub(crate) fn validate(sc: &Scenario, meta: &mut Meta, diag: &mut Diag) {
+    validate_tree(sc, meta, diag);
+    validate_reviews(sc, meta, diag);
+}
+
+/// `reports_to` names a known agent other than itself, and the managers form no cycle.
+fn validate_tree(sc: &Scenario, meta: &mut Meta, diag: &mut Diag) {
     if !meta.agents_ok {
         return; // "unknown agent" would only echo an unreadable agent id.
     }

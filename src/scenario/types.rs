@@ -329,6 +329,9 @@ pub struct TaskSpec {
     /// Makes the task a planner: its successful attempt adds subtasks to the running DAG.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub plan: Option<Box<PlanSpec>>,
+    /// This task reviews another, which goes back for rework when the review rejects it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub review: Option<super::teams::ReviewSpec>,
 }
 
 /// A planner task's `plan`: what a simulated planner produces, and the cap on any planner's output.
@@ -362,6 +365,7 @@ impl Default for TaskSpec {
             escalation: None,
             auction: None,
             plan: None,
+            review: None,
         }
     }
 }

@@ -1,5 +1,6 @@
 //! How the console shows teams: the `reports_to` tree in the Agents pane (tree order, indented),
-//! and the team lines of the task and agent details (delegation chain, manager and reports).
+//! and the team lines of the task and agent details (delegation chain, review rounds, manager and
+//! reports).
 //! Nothing here changes what is drawn for a scenario without a tree or delegations.
 
 use ratatui::style::{Color, Style};
@@ -39,8 +40,46 @@ pub fn indent_width(coord: &Coordinator) -> usize {
     coord.state().teams.tree.depth.iter().max().map_or(0, |&d| if d == 0 { 0 } else { 2 * d as usize })
 }
 
-/// Team lines of a task's detail: its delegation chain, with the hop counts.
+/// Team lines of a task's detail: its delegation chain and its review rounds.
 pub fn task_detail(coord: &Coordinator, t: TaskId) -> Vec<(&'static str, Vec<Span<'static>>)> {
+    let mut out = delegation_detail(coord, t);
+    out.extend(review_detail(coord, t));
+    out
+}
+
+/// `review  of draft · 1 of 2 rework rounds used · accepted after 2 reviews` for a reviewer;
+/// `reviewed by  review · 1 rework round · notes: …` for the task it reviews.
+fn review_detail(coord: &Coordinator, t: TaskId) -> Vec<(&'static str, Vec<Span<'static>>)> {
+    let teams = &coord.state().teams;
+    let (reviewer, label) = match coord.scenario().tasks[t.ix()].review {
+        Some(_) => (t, "review"),
+        None => match teams.reviewer_of.get(&t) {
+            Some(&r) => (r, "reviewed by"),
+            None => return Vec::new(),
+        },
+    };
+    let spec = coord.scenario().tasks[reviewer.ix()].review.as_ref().expect("a reviewer has its review");
+    let rt = teams.reviews.get(&reviewer).cloned().unwrap_or_default();
+    let name = if label == "review" { format!("of {}", spec.of) } else { coord.task_name(reviewer).to_string() };
+    let mut spans = vec![Span::raw(format!(
+        "{name} · {} of {} rework rounds used",
+        rt.rejections.min(spec.max_rework),
+        spec.max_rework
+    ))];
+    let (word, style) = match (rt.accepted, rt.limit) {
+        (_, Some(action)) => (format!("limit reached: {}", action.name()), Style::new().fg(Color::Yellow)),
+        (Some(rounds), None) => (format!("accepted after {rounds} reviews"), Style::new().fg(Color::Green)),
+        (None, None) => (format!("on limit: {}", spec.on_limit.name()), theme::DIM),
+    };
+    spans.push(Span::styled(format!(" · {word}"), style));
+    let mut out = vec![(label, spans)];
+    if let Some(notes) = rt.notes.filter(|_| rt.rejections > 0) {
+        out.push(("review notes", vec![Span::styled(notes.to_string(), theme::DIM)]));
+    }
+    out
+}
+
+fn delegation_detail(coord: &Coordinator, t: TaskId) -> Vec<(&'static str, Vec<Span<'static>>)> {
     let Some(d) = coord.state().teams.delegations.get(&t) else { return Vec::new() };
     let mut chain = Vec::new();
     for (i, &a) in d.chain.iter().enumerate() {

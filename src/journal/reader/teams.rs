@@ -4,6 +4,7 @@ use serde_json::Value;
 
 use super::{R, Resolver};
 use crate::core::team_event::TeamEvent;
+use crate::scenario::OnLimit;
 
 impl Resolver<'_> {
     pub(super) fn team_event(&self, kind: &str, v: &Value) -> R<TeamEvent> {
@@ -17,6 +18,22 @@ impl Resolver<'_> {
                 bypassed: if v.get("bypassed").is_some() { Some(self.agent(v, "bypassed")?) } else { None },
             },
             "result_reported" => TeamEvent::ResultReported { task: t()?, from: from()?, to: to()? },
+            "rework_requested" => TeamEvent::ReworkRequested {
+                task: t()?,
+                reviewer_task: self.task(v, "reviewer_task")?,
+                round: self.u32(v, "round")?,
+                notes: if v.get("notes").is_some() { Some(self.str(v, "notes")?.into()) } else { None },
+            },
+            "review_accepted" => TeamEvent::ReviewAccepted {
+                task: t()?,
+                reviewer_task: self.task(v, "reviewer_task")?,
+                rounds: self.u32(v, "rounds")?,
+            },
+            "rework_limit_reached" => {
+                let a = self.str(v, "action")?;
+                let action = OnLimit::from_name(a).ok_or_else(|| format!("unknown on_limit action `{a}`"))?;
+                TeamEvent::ReworkLimitReached { task: t()?, action }
+            }
             other => return Err(format!("unknown event kind `{other}`")),
         })
     }

@@ -1,7 +1,7 @@
 //! Journal lines of the team protocols (`core::team_event`), field for field as
 //! `scenarios/JOURNAL.md` lists them.
 
-use super::super::json::push_u64;
+use super::super::json::{push_str, push_u64};
 use super::{Names, push_key};
 use crate::core::team_event::TeamEvent;
 use crate::core::{AgentId, TaskId};
@@ -30,6 +30,27 @@ pub(super) fn encode(ev: &TeamEvent, names: &Names, out: &mut Vec<u8>) {
             task(out, "task", t);
             agent(out, "from", from);
             agent(out, "to", to);
+        }
+        TeamEvent::ReworkRequested { task: t, reviewer_task, round, ref notes } => {
+            task(out, "task", t);
+            task(out, "reviewer_task", reviewer_task);
+            push_key(out, "round");
+            push_u64(out, round as u64);
+            if let Some(n) = notes {
+                push_key(out, "notes");
+                push_str(out, n);
+            }
+        }
+        TeamEvent::ReviewAccepted { task: t, reviewer_task, rounds } => {
+            task(out, "task", t);
+            task(out, "reviewer_task", reviewer_task);
+            push_key(out, "rounds");
+            push_u64(out, rounds as u64);
+        }
+        TeamEvent::ReworkLimitReached { task: t, action } => {
+            task(out, "task", t);
+            push_key(out, "action");
+            push_str(out, action.name());
         }
     }
 }

@@ -40,3 +40,20 @@ fn a_task_detail_shows_its_delegation_chain() {
     let text = term.backend().to_string();
     assert!(text.contains("reports to") && text.contains("b1, b2, b3"), "{text}");
 }
+
+#[test]
+fn a_reviewed_task_and_its_reviewer_show_the_rounds() {
+    // peer-review at 2.6 s: the critic rejected the draft twice; the third draft is running.
+    let mut fx = Fixture::new("peer-review");
+    fx.advance(2_600);
+    let (draft, review) = (fx.task("draft"), fx.task("review"));
+    let term = draw(96, 30, |f| render_detail(f, f.area(), Selection::Task(draft), &fx.ctx(), 0));
+    let text = term.backend().to_string();
+    assert!(text.contains("reviewed by     review · 2 of 2 rework rounds used"), "{text}");
+    assert!(text.contains("round 2: draft needs changes"), "{text}");
+    insta::assert_snapshot!(term.backend());
+    fx.advance(4_100);
+    let term = draw(96, 30, |f| render_detail(f, f.area(), Selection::Task(review), &fx.ctx(), 0));
+    let text = term.backend().to_string();
+    assert!(text.contains("of draft · 2 of 2 rework rounds used · accepted after 3 reviews"), "{text}");
+}
