@@ -29,8 +29,7 @@ use super::ladder::{NO_LADDER, TierClass};
 use super::output::Output;
 use super::state::{State, TaskRt, TaskState};
 use super::workflow::{ClassId, Pool, PoolId, SkillClass, Workflow};
-use crate::fxhash::FxHashMap;
-use crate::scenario::{DepIndex, Scenario, Strategy, TaskSpec};
+use crate::scenario::{Scenario, Strategy, TaskSpec};
 
 /// Tasks and edges a checked plan adds.
 pub(super) type Addition = (Arc<[TaskSpec]>, Arc<[(TaskId, TaskId)]>);
@@ -98,18 +97,15 @@ pub(super) fn grow(sc: &mut Scenario, wf: &mut Workflow, tasks: &[TaskSpec], edg
             Some([]) => NO_LADDER,
             Some(tiers) => wf.add_ladder(sc, tiers, strategy),
             None if sc.escalation.is_empty() => NO_LADDER,
-            // The default ladder compiled for this strategy, as an existing task has it.
+            // The default ladder compiled for this strategy: the one a task without its own has.
             None => match default_ladder.filter(|d| d.0 == strategy) {
                 Some((_, l)) => l,
                 None => {
-                    let same = |(i, s): (usize, &TaskSpec)| {
-                        (s.escalation.is_none() && s.allocation.unwrap_or(sc.allocation) == strategy)
-                            .then(|| wf.task_ladder.get(i).copied())
-                            .flatten()
-                    };
-                    let l = match sc.tasks.iter().enumerate().find_map(same) {
-                        Some(l) => l,
-                        None => wf.add_ladder(sc, &sc.escalation.clone(), strategy),
+                    let has_default =
+                        |s: &TaskSpec| s.escalation.is_none() && s.allocation.unwrap_or(sc.allocation) == strategy;
+                    let l = match sc.tasks.iter().position(has_default) {
+                        Some(i) => wf.task_ladder[i],
+                        None => wf.add_ladder(sc, &sc.escalation, strategy),
                     };
                     default_ladder = Some((strategy, l));
                     l
@@ -282,9 +278,4 @@ impl Coordinator {
         tracing::info!("{} planner {} added {} subtasks", clock(now), self.task_name(by), tasks.len());
         self.emit(now, EventKind::TasksAdded { by, tasks, edges });
     }
-}
-
-/// Maps ids of the run's tasks (a plan is rare: built when one is checked).
-pub(super) fn id_map(sc: &Scenario) -> FxHashMap<&str, u32> {
-    DepIndex::id_map(&sc.tasks)
 }

@@ -24,7 +24,8 @@ pub(super) fn check(c: &Coordinator, by: TaskId, subtasks: Vec<TaskSpec>, max: u
     if subtasks.len() > max as usize {
         errors.push(format!("the plan has {} subtasks, more than its max_subtasks ({max})", subtasks.len()));
     }
-    let existing = super::growth::id_map(sc);
+    // Built per plan: plans are rare, and the run's tasks keep no id map of their own.
+    let existing = crate::scenario::DepIndex::id_map(&sc.tasks);
     let first = sc.tasks.len() as u32;
     let mut local: FxHashMap<&str, u32> = FxHashMap::default();
     for (i, t) in subtasks.iter().enumerate() {
