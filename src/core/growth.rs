@@ -83,7 +83,8 @@ impl Plans {
 
 /// Grows the scenario copy and the workflow by a `tasks_added` event (before [`State`] folds it).
 pub(super) fn grow(sc: &mut Scenario, wf: &mut Workflow, tasks: &[TaskSpec], edges: &[(TaskId, TaskId)]) {
-    let mut default_ladder: Option<(Strategy, u32)> = None;
+    // The default ladder per strategy, once found or compiled for this plan.
+    let mut default_of: Vec<(Strategy, u32)> = Vec::new();
     for t in tasks {
         wf.graph.add_node(());
         wf.dep_count.push(0);
@@ -98,8 +99,8 @@ pub(super) fn grow(sc: &mut Scenario, wf: &mut Workflow, tasks: &[TaskSpec], edg
             Some(tiers) => wf.add_ladder(sc, tiers, strategy),
             None if sc.escalation.is_empty() => NO_LADDER,
             // The default ladder compiled for this strategy: the one a task without its own has.
-            None => match default_ladder.filter(|d| d.0 == strategy) {
-                Some((_, l)) => l,
+            None => match default_of.iter().find(|d| d.0 == strategy) {
+                Some(&(_, l)) => l,
                 None => {
                     let has_default =
                         |s: &TaskSpec| s.escalation.is_none() && s.allocation.unwrap_or(sc.allocation) == strategy;
@@ -107,7 +108,7 @@ pub(super) fn grow(sc: &mut Scenario, wf: &mut Workflow, tasks: &[TaskSpec], edg
                         Some(i) => wf.task_ladder[i],
                         None => wf.add_ladder(sc, &sc.escalation, strategy),
                     };
-                    default_ladder = Some((strategy, l));
+                    default_of.push((strategy, l));
                     l
                 }
             },
