@@ -371,3 +371,23 @@ proptest::proptest! {
         check_order(&sc, &lines);
     }
 }
+
+#[test]
+fn the_headless_summary_and_report_file_show_the_decomposition() {
+    let dir = std::env::temp_dir().join(format!("switchyard-plan-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let report = dir.join("report.json");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_switchyard"))
+        .args(["run", BUNDLED, "--headless", "--report"])
+        .arg(&report)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "the run fails by design (the rejected branch):\n{stdout}");
+    assert!(stdout.contains("decomposition: 4 tasks added by 1 plans, 2 plans rejected"), "{stdout}");
+    assert!(stdout.contains("planner plan-appendix plan rejected 2× (failed): `translate`"), "{stdout}");
+    let json: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(json["decomposition"]["added"], 4);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
