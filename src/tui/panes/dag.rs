@@ -494,6 +494,9 @@ fn legend(ctx: &Ctx, width: u16) -> Line<'static> {
             spans.push(Span::styled(format!(" {}", sagas::MARK), theme::DIM));
             spans.push(Span::styled(if short { "undo" } else { " compensation" }, theme::DIM));
         }
+        if ctx.coord.workflow().planners {
+            spans.push(Span::styled(if short { " +plan" } else { " + added by a planner" }, theme::DIM));
+        }
         Line::from(spans)
     };
     let full = build(false);
