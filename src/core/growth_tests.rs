@@ -273,3 +273,23 @@ fn a_subtask_brings_its_own_escalation_ladder_and_its_tiers_are_checked() {
     let errors = rejected(vec![task("root", "x", &[])], vec![ghost], 50);
     assert_eq!(errors, ["`a`: escalation[0].agent: unknown agent `ghost`"]);
 }
+
+#[test]
+fn subtasks_run_under_every_allocation_strategy_and_replay_exactly() {
+    for strategy in Strategy::ALL {
+        let subtasks = Strategy::ALL
+            .iter()
+            .map(|&own| {
+                let mut t = task(&format!("s-{}", own.name()), "x", &[]);
+                t.allocation = Some(own);
+                t
+            })
+            .collect();
+        let mut s = scenario(agents(), vec![planner("p", &[], subtasks), task("join", "x", &["p"])]);
+        s.allocation = strategy;
+        let (r, _) = replay_at_every_step(s);
+        let c = r.coordinator();
+        assert_eq!(c.state().finished, Some(Outcome::Succeeded), "{}", strategy.name());
+        assert_eq!(c.workflow().task_count(), 2 + Strategy::ALL.len());
+    }
+}
