@@ -146,10 +146,7 @@ pub fn generate(opts: &GenOptions) -> Result<Scenario, String> {
             work: 1.0,
             compensate: None,
             context: Default::default(),
-            escalation: None,
-            auction: None,
-            plan: None,
-            review: None,
+            ..Default::default()
         })
         .collect();
 
@@ -167,7 +164,7 @@ pub fn generate(opts: &GenOptions) -> Result<Scenario, String> {
             profile: Profile {
                 duration_ms: DurationDist { mean: opts.duration_ms, jitter },
                 failure_rate: opts.failure_rate,
-                reject_rate: 0.0,
+                ..Default::default()
             },
             kind: AgentKind::Sim,
             reports_to: None,

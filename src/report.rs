@@ -5,6 +5,9 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+mod decisions;
+pub use decisions::{DecisionReport, VoteReport};
+
 use crate::core::event::TaskFailure;
 use crate::core::state::TaskEnd;
 use crate::core::{Coordinator, MsgKind, TaskId};
@@ -49,6 +52,9 @@ pub struct Report<'a> {
     /// Swarm claims and final thresholds, for scenarios that allocate by swarm.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub swarm: Option<SwarmReport<'a>>,
+    /// Per decision task, its ballot and outcome (absent without decisions).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub decisions: Vec<DecisionReport<'a>>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -347,6 +353,10 @@ pub fn end_reason(coord: &Coordinator, task: TaskId) -> Option<String> {
         TaskEnd::Failed(TaskFailure::Unresolved) => Some("left in the operator's inbox (headless run)".into()),
         TaskEnd::Failed(TaskFailure::SlaExpired) => Some("its inbox SLA expired (on_expiry: fail)".into()),
         TaskEnd::Failed(TaskFailure::ReworkLimit) => Some("its review rejected the work past max_rework".into()),
+        TaskEnd::Failed(TaskFailure::Rejected) => Some("its proposal was rejected (no on_reject branch)".into()),
+        TaskEnd::Skipped { cause } if coord.state().votes.branch_skipped.contains(&task) => {
+            Some(crate::core::vote::branch_text(coord, cause))
+        }
         TaskEnd::Skipped { cause } if cause == task => {
             let sla = coord.state().ladder.get(task).and_then(|l| l.sla).and_then(|s| s.expired);
             Some(if sla.is_some() { "skipped when its inbox SLA expired" } else { "skipped by an operator" }.into())
@@ -424,6 +434,7 @@ impl<'a> Report<'a> {
             auctions: AuctionsReport::of(coord),
             decomposition: DecompositionReport::of(coord),
             swarm: SwarmReport::of(coord),
+            decisions: decisions::all(coord),
         }
     }
 
@@ -528,6 +539,12 @@ impl<'a> Report<'a> {
         }
         if let Some(s) = &self.swarm {
             s.lines(&mut out, limit);
+        }
+        if !self.decisions.is_empty() {
+            out.push('\n');
+        }
+        for d in self.decisions.iter().take(limit) {
+            let _ = writeln!(out, "{}", d.line());
         }
         let by_type: Vec<String> = self.messages.by_type.iter().map(|(k, v)| format!("{k} {v}")).collect();
         let _ = writeln!(out, "\nmessages: {} total ({})", self.messages.total, by_type.join(", "));

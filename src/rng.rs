@@ -37,6 +37,9 @@ pub mod domain {
     pub const SWARM: u64 = 21;
     /// A simulated reviewer's verdict, per (task, round).
     pub const REVIEW: u64 = 0x7EA1;
+    /// A simulated voter's choice, per (task, agent).
+    pub const VOTE: u64 = 6;
+    pub const VOTE_LATENCY: u64 = 7;
 }
 
 /// A small seeded generator for places that need a stream (scenario generation).

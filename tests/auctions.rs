@@ -230,7 +230,7 @@ fn random_scenario(
             max_concurrent: max,
             cost,
             performance,
-            profile: Profile { duration_ms: DurationDist { mean, jitter: 0.2 }, failure_rate, reject_rate: 0.0 },
+            profile: Profile { duration_ms: DurationDist { mean, jitter: 0.2 }, failure_rate, ..Default::default() },
             ..Default::default()
         })
         .collect();

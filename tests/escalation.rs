@@ -246,7 +246,7 @@ mod random {
                 profile: Profile {
                     duration_ms: DurationDist { mean: 50.0 + r.below(300) as f64, jitter: r.unit() * 0.5 },
                     failure_rate: 0.8 * r.unit(),
-                    reject_rate: 0.0,
+                    ..Default::default()
                 },
                 ..Default::default()
             })

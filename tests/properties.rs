@@ -34,7 +34,7 @@ fn random_scenario(seed: u64, n_tasks: usize, n_agents: usize, n_faults: usize) 
                 profile: Profile {
                     duration_ms: DurationDist { mean: (r.below(400)) as f64, jitter: r.unit() },
                     failure_rate: 0.4 * r.unit(),
-                    reject_rate: 0.0,
+                    ..Default::default()
                 },
                 ..Default::default()
             }

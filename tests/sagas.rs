@@ -172,7 +172,7 @@ fn random_sagas(seed: u64, n_steps: usize) -> Scenario {
             profile: Profile {
                 duration_ms: DurationDist { mean: 20.0 + r.below(200) as f64, jitter: r.unit() },
                 failure_rate: 0.5 * r.unit(),
-                reject_rate: 0.0,
+                ..Default::default()
             },
             ..Default::default()
         })

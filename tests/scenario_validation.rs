@@ -71,7 +71,7 @@ fn unknown_field_is_named_with_a_hint() {
         located(&e),
         ["9:44 tasks[1]: unknown field \"dependson\" (expected one of: id, description, capability, specializations, \
           depends_on, priority, timeout_ms, retry, allocation, work, compensate, reads, writes, on_conflict, locks, \
-          escalation, auction, plan, review); did you mean `depends_on`?"]
+          escalation, auction, plan, review, decision); did you mean `depends_on`?"]
     );
 }
 
@@ -161,7 +161,7 @@ fn defaults_are_applied() {
     assert_eq!((ship.allocation, ship.work), (None, 1.0));
     assert_eq!(
         s.agents[1].profile,
-        Profile { duration_ms: DurationDist { mean: 1000.0, jitter: 0.2 }, failure_rate: 0.0, reject_rate: 0.0 }
+        Profile { duration_ms: DurationDist { mean: 1000.0, jitter: 0.2 }, failure_rate: 0.0, ..Default::default() }
     );
     assert_eq!(s.faults[1], FaultSpec { at_ms: 900, action: FaultAction::Revive("tester".into()) });
 }
@@ -340,7 +340,7 @@ prop_compose! {
             max_concurrent,
             cost,
             performance,
-            profile: Profile { duration_ms: DurationDist { mean, jitter }, failure_rate, reject_rate: 0.0 },
+            profile: Profile { duration_ms: DurationDist { mean, jitter }, failure_rate, ..Default::default() },
             ..Default::default()
         }
     }

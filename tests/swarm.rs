@@ -134,7 +134,7 @@ fn agent(id: usize, caps: &[&str], max: u32, mean: f64, failure_rate: f64) -> Ag
         id: format!("a{id}"),
         capabilities: caps.iter().map(|c| c.to_string()).collect(),
         max_concurrent: max,
-        profile: Profile { duration_ms: DurationDist { mean, jitter: 0.3 }, failure_rate, reject_rate: 0.0 },
+        profile: Profile { duration_ms: DurationDist { mean, jitter: 0.3 }, failure_rate, ..Default::default() },
         ..Default::default()
     }
 }

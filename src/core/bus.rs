@@ -39,10 +39,14 @@ pub enum MsgKind {
     Decline,
     /// Coordinator → agent: you won the auction (the task request follows).
     Award,
+    /// Coordinator → voter: a decision task's proposal to vote on.
+    Ballot,
+    /// Voter → coordinator: its vote on a ballot.
+    Vote,
 }
 
 impl MsgKind {
-    pub const ALL: [MsgKind; 11] = [
+    pub const ALL: [MsgKind; 13] = [
         MsgKind::TaskRequest,
         MsgKind::TaskResult,
         MsgKind::Cancel,
@@ -54,6 +58,8 @@ impl MsgKind {
         MsgKind::Bid,
         MsgKind::Decline,
         MsgKind::Award,
+        MsgKind::Ballot,
+        MsgKind::Vote,
     ];
 
     pub fn name(self) -> &'static str {
@@ -69,6 +75,8 @@ impl MsgKind {
             MsgKind::Bid => "bid",
             MsgKind::Decline => "decline",
             MsgKind::Award => "award",
+            MsgKind::Ballot => "ballot",
+            MsgKind::Vote => "vote",
         }
     }
 
@@ -85,8 +93,13 @@ impl MsgKind {
     pub fn default_priority(self) -> u8 {
         match self {
             MsgKind::Cancel => 3,
-            MsgKind::TaskResult | MsgKind::Status | MsgKind::Report | MsgKind::Bid | MsgKind::Decline => 2,
-            MsgKind::TaskRequest | MsgKind::Delegate | MsgKind::Cfp | MsgKind::Award => 1,
+            MsgKind::TaskResult
+            | MsgKind::Status
+            | MsgKind::Report
+            | MsgKind::Bid
+            | MsgKind::Decline
+            | MsgKind::Vote => 2,
+            MsgKind::TaskRequest | MsgKind::Delegate | MsgKind::Cfp | MsgKind::Award | MsgKind::Ballot => 1,
             MsgKind::Heartbeat => 0,
         }
     }
@@ -182,6 +195,17 @@ pub enum Payload {
     Award {
         auction: u32,
         task: TaskId,
+    },
+    /// A decision task's proposal, open until `closes_ms`.
+    Ballot {
+        task: TaskId,
+        closes_ms: u64,
+    },
+    /// `reason` (a real agent's, [interned](super::output::intern)) is `None` for simulated voters.
+    Vote {
+        task: TaskId,
+        choice: super::vote::Choice,
+        reason: Option<&'static str>,
     },
 }
 

@@ -11,7 +11,7 @@ use std::cmp::Reverse;
 use std::collections::VecDeque;
 
 use super::bus::{Endpoint, Message, MsgKind, Payload, StatusNote};
-use super::event::{AttemptFailure, Event, EventKind, Origin, Outcome, Refusal, TaskFailure};
+use super::event::{AttemptFailure, Event, EventKind, Origin, Outcome, Refusal, SkipReason, TaskFailure};
 use super::health::BreakerState;
 use super::ids::{AgentId, TaskId};
 use super::output::Output;
@@ -214,7 +214,7 @@ impl Coordinator {
         self.elect_vacant(now);
         for i in 0..self.wf.task_count() {
             if self.state.tasks[i].remaining_deps == 0 && !self.state.tasks[i].state.is_dormant() {
-                self.emit(now, EventKind::TaskReady { task: TaskId(i as u32) });
+                self.make_ready(now, TaskId(i as u32));
             }
         }
         self.check_finished(now);
@@ -235,6 +235,9 @@ impl Coordinator {
             // It was given up for silent, and speaks again: it is back (its old work is not).
             tracing::info!("{} agent {} is back", clock(now), self.agent_name(agent));
             self.revive_agent(now, agent, Origin::Detected);
+        }
+        if let Payload::Vote { task, choice, reason } = msg.payload {
+            self.on_vote(now, agent, task, choice, reason);
         }
         if let Payload::Result { task, attempt, error } = msg.payload {
             let t = &self.state.tasks[task.ix()];
@@ -361,6 +364,7 @@ impl Coordinator {
                 Timer::InboxSla { task, .. } => self.sla_expired(now, task),
                 Timer::AuctionClose { auction } => self.close_auction(now, auction),
                 Timer::SwarmTick { .. } => self.swarm_tick(now),
+                Timer::BallotClose { task, .. } => self.close_ballot(now, task),
             }
         }
         self.dispatch(now);
@@ -484,8 +488,14 @@ impl Coordinator {
     }
 
     /// Puts a task whose dependencies are done into the ready set, unless an operator holds it.
+    /// A decision task opens its ballot instead.
     pub(super) fn make_ready(&mut self, now: u64, task: TaskId) {
-        if !self.state.tasks[task.ix()].held {
+        if self.state.tasks[task.ix()].held {
+            return;
+        }
+        if self.wf.decision_of(task).is_some() {
+            self.open_ballot(now, task);
+        } else {
             self.emit(now, EventKind::TaskReady { task });
         }
     }
@@ -552,13 +562,18 @@ impl Coordinator {
 
     /// Skips everything downstream of `from` that has not ended, naming `cause` as the reason.
     pub(super) fn skip_downstream(&mut self, now: u64, from: TaskId, cause: TaskId) {
+        self.skip_downstream_for(now, from, cause, SkipReason::UpstreamFailed);
+    }
+
+    /// [`Coordinator::skip_downstream`] with the reason of the skips.
+    pub(super) fn skip_downstream_for(&mut self, now: u64, from: TaskId, cause: TaskId, reason: SkipReason) {
         // Walk it once, depth first: a skipped task is terminal, so it is never visited twice.
         let mut stack = vec![from];
         while let Some(t) = stack.pop() {
             let dependents: Vec<TaskId> = self.wf.dependents(t).collect();
             for d in dependents {
                 if !self.state.tasks[d.ix()].state.is_terminal() {
-                    self.emit(now, EventKind::TaskSkipped { task: d, cause });
+                    self.emit(now, EventKind::TaskSkipped { task: d, cause, reason });
                     stack.push(d);
                 }
             }
@@ -588,7 +603,9 @@ impl Coordinator {
         if s.finished.is_some() || (s.terminal + s.sagas.dormant) as usize != self.wf.task_count() {
             return;
         }
-        let outcome = if s.failed == 0 && s.skipped == 0 { Outcome::Succeeded } else { Outcome::Failed };
+        // A branch a decision did not take is not a failure.
+        let branches = s.votes.branch_skipped.len() as u32;
+        let outcome = if s.failed == 0 && s.skipped == branches { Outcome::Succeeded } else { Outcome::Failed };
         let (completed, failed, skipped) = (s.completed, s.failed, s.skipped);
         self.send(now, Endpoint::Broadcast, MsgKind::Status, None, Payload::Status(StatusNote::RunFinished));
         tracing::info!(

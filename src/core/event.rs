@@ -9,6 +9,7 @@ use super::faults::{DropCause, LinkFault};
 use super::health::BreakerState;
 use super::ids::{AgentId, TaskId};
 use super::saga::SagaId;
+use super::vote::{Choice, DecideReason, Verdict};
 use crate::scenario::{ConflictPolicy, Expiry, Strategy, TierName};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -58,6 +59,8 @@ pub enum Origin {
     Auction,
     /// A review rejected the work past its `max_rework` with `on_limit: "escalate"`.
     Review,
+    /// A decision's ballot ended in a tie and its tie rule says escalate.
+    Vote,
 }
 
 impl Origin {
@@ -70,6 +73,7 @@ impl Origin {
             Origin::Ladder => "ladder",
             Origin::Auction => "auction",
             Origin::Review => "review",
+            Origin::Vote => "vote",
         }
     }
 }
@@ -127,6 +131,8 @@ pub enum TaskFailure {
     SlaExpired,
     /// A reviewer whose review rejected the work past `max_rework`, with `on_limit: "fail"`.
     ReworkLimit,
+    /// A decision task whose proposal was rejected, with no `on_reject` branch to take.
+    Rejected,
 }
 
 impl TaskFailure {
@@ -140,6 +146,7 @@ impl TaskFailure {
             TaskFailure::Unresolved => "unresolved",
             TaskFailure::SlaExpired => "sla_expired",
             TaskFailure::ReworkLimit => "rework_limit",
+            TaskFailure::Rejected => "rejected",
         }
     }
 }
@@ -191,6 +198,10 @@ pub enum OpAction {
     Award(TaskId, AgentId),
     /// Close the task's auction (if open) and announce a fresh one, from round 1.
     Reopen(TaskId),
+    /// A deciding vote on a decision task's ballot (yes approves, no rejects).
+    CastVote(TaskId, Choice),
+    /// Reject a decision task's proposal outright.
+    Veto(TaskId),
 }
 
 /// How an operator settles an inbox item.
@@ -249,6 +260,8 @@ impl OpAction {
             OpAction::Heal => "heal",
             OpAction::Award(..) => "award",
             OpAction::Reopen(_) => "reopen",
+            OpAction::CastVote(..) => "vote",
+            OpAction::Veto(_) => "veto",
         }
     }
 
@@ -263,6 +276,7 @@ impl OpAction {
             | OpAction::Resolve(t, _)
             | OpAction::Award(t, _)
             | OpAction::Reopen(t) => Some(t),
+            OpAction::CastVote(t, _) | OpAction::Veto(t) => Some(t),
             _ => None,
         }
     }
@@ -348,6 +362,7 @@ pub enum EventKind {
     TaskSkipped {
         task: TaskId,
         cause: TaskId,
+        reason: SkipReason,
     },
     AgentCrashed {
         agent: AgentId,
@@ -679,6 +694,65 @@ pub enum EventKind {
         capability: Arc<str>,
         threshold: f64,
     },
+    // Decision tasks (see `vote.rs`).
+    /// A decision task's proposal is put to `voters` (with their weights); those `unreached` were
+    /// down and got no ballot. It closes at `closes_ms` at the latest.
+    BallotOpened {
+        task: TaskId,
+        proposal: Arc<str>,
+        voters: Arc<[(AgentId, f64)]>,
+        unreached: Arc<[AgentId]>,
+        threshold: f64,
+        quorum: f64,
+        tie: crate::scenario::TieRule,
+        closes_ms: u64,
+    },
+    /// A vote was counted; `voter` is `None` for the operator.
+    VoteCast {
+        task: TaskId,
+        voter: Option<AgentId>,
+        choice: Choice,
+        weight: f64,
+        reason: Option<Arc<str>>,
+    },
+    /// The ballot closed with this outcome; `yes`, `no`, `abstain` are weights, `quorum` whether it
+    /// was met.
+    ProposalDecided {
+        task: TaskId,
+        verdict: Verdict,
+        reason: DecideReason,
+        yes: f64,
+        no: f64,
+        abstain: f64,
+        quorum: bool,
+    },
+}
+
+/// Why a task was skipped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SkipReason {
+    /// `cause` failed or was skipped (or an operator skipped the task itself).
+    UpstreamFailed,
+    /// The decision `cause` rejected its proposal and took its `on_reject` branch instead.
+    Rejected,
+    /// The decision `cause` approved its proposal: its `on_reject` branch is not taken.
+    NotTaken,
+}
+
+impl SkipReason {
+    pub const ALL: [SkipReason; 3] = [SkipReason::UpstreamFailed, SkipReason::Rejected, SkipReason::NotTaken];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            SkipReason::UpstreamFailed => "upstream_failed",
+            SkipReason::Rejected => "rejected",
+            SkipReason::NotTaken => "not_taken",
+        }
+    }
+
+    pub fn from_code(s: &str) -> Option<SkipReason> {
+        SkipReason::ALL.into_iter().find(|r| r.code() == s)
+    }
 }
 
 /// Why a command was refused.
@@ -723,6 +797,12 @@ pub enum Refusal {
     NotAuctioned(TaskId),
     /// `award` to an agent without a valid bid in the task's latest auction.
     NoValidBid(TaskId, AgentId),
+    /// `vote` or `veto` on a task that is not a decision.
+    NotDecision(TaskId),
+    /// `vote` or `veto` on a decision with no ballot open or waiting for the operator.
+    NoBallot(TaskId),
+    /// An action for agents' tasks (hold, reassign, escalate) on a decision task.
+    DecisionTask(TaskId),
 }
 
 impl Refusal {
@@ -754,6 +834,9 @@ impl Refusal {
             Refusal::NotSimulated(_) => "not_simulated",
             Refusal::NotAuctioned(_) => "not_auctioned",
             Refusal::NoValidBid(..) => "no_valid_bid",
+            Refusal::NotDecision(_) => "not_a_decision",
+            Refusal::NoBallot(_) => "no_open_ballot",
+            Refusal::DecisionTask(_) => "decision_task",
         }
     }
 
@@ -793,6 +876,9 @@ impl Refusal {
             Refusal::NoValidBid(t, a) => {
                 format!("agent `{}` has no valid bid in the latest auction of task `{}`", agent(a), task(t))
             }
+            Refusal::NotDecision(t) => format!("task `{}` is not a decision", task(t)),
+            Refusal::NoBallot(t) => format!("decision `{}` has no ballot open or waiting for a vote", task(t)),
+            Refusal::DecisionTask(t) => format!("task `{}` is a decision: vote on it or veto it instead", task(t)),
         }
     }
 
@@ -825,6 +911,9 @@ impl Refusal {
             "not_simulated" => Refusal::NotSimulated(a?),
             "not_auctioned" => Refusal::NotAuctioned(t?),
             "no_valid_bid" => Refusal::NoValidBid(t?, a?),
+            "not_a_decision" => Refusal::NotDecision(t?),
+            "no_open_ballot" => Refusal::NoBallot(t?),
+            "decision_task" => Refusal::DecisionTask(t?),
             _ => return None,
         })
     }
@@ -851,6 +940,7 @@ impl Refusal {
             | Refusal::AlreadyEscalated(t)
             | Refusal::TaskDormant(t)
             | Refusal::NotAuctioned(t) => (Some(t), None),
+            Refusal::NotDecision(t) | Refusal::NoBallot(t) | Refusal::DecisionTask(t) => (Some(t), None),
             Refusal::RunFinished
             | Refusal::ReadOnly
             | Refusal::NoChange
@@ -932,6 +1022,9 @@ impl EventKind {
             EventKind::TaskClaimed { .. } => "task_claimed",
             EventKind::ClaimRefused { .. } => "claim_refused",
             EventKind::ThresholdChanged { .. } => "threshold_changed",
+            EventKind::BallotOpened { .. } => "ballot_opened",
+            EventKind::VoteCast { .. } => "vote_cast",
+            EventKind::ProposalDecided { .. } => "proposal_decided",
         }
     }
 
@@ -976,6 +1069,7 @@ impl EventKind {
             | TaskPosted { task }
             | TaskClaimed { task, .. }
             | ClaimRefused { task, .. } => Some(task),
+            BallotOpened { task, .. } | VoteCast { task, .. } | ProposalDecided { task, .. } => Some(task),
             OperatorAction { action, .. } => action.task(),
             Team(ref e) => e.task(),
             _ => None,

@@ -25,11 +25,12 @@ mod swarm_ops;
 pub mod team_event;
 pub mod teams;
 pub mod timers;
+pub mod vote;
 pub mod workflow;
 
 pub use bus::{Endpoint, Message, MsgKind, Payload};
 pub use coordinator::{Command, Coordinator, backoff_ms};
-pub use event::{Event, EventKind, OpAction, Origin, Outcome, Refusal, Resolution};
+pub use event::{Event, EventKind, OpAction, Origin, Outcome, Refusal, Resolution, SkipReason};
 pub use ids::{AgentId, TaskId};
 pub use operator::Impact;
 pub use output::{Output, OutputStore};
@@ -62,3 +63,6 @@ mod growth_tests;
 
 #[cfg(test)]
 mod swarm_tests;
+
+#[cfg(test)]
+mod vote_tests;

@@ -45,6 +45,9 @@ impl Coordinator {
         {
             return Err(Refusal::TaskDormant(t));
         }
+        if let Some(refusal) = self.check_vote_operator(action) {
+            return Err(refusal);
+        }
         match action {
             OpAction::Pause if s.paused => Err(Refusal::NoChange),
             OpAction::Resume if !s.paused => Err(Refusal::NoChange),
@@ -156,6 +159,8 @@ impl Coordinator {
             }
             OpAction::Award(t, a) => self.check_award(t, a),
             OpAction::Reopen(t) => self.check_reopen(t),
+            // Checked by `check_vote_operator`.
+            OpAction::CastVote(..) | OpAction::Veto(_) => Ok(()),
         }
     }
 
@@ -258,6 +263,11 @@ impl Coordinator {
             OpAction::Hang(_) | OpAction::Slow(..) | OpAction::Flaky(..) | OpAction::Partition(_) | OpAction::Heal => {}
             OpAction::Award(task, agent) => self.operator_award(now, task, agent),
             OpAction::Reopen(task) => self.operator_reopen(now, task),
+            OpAction::CastVote(task, choice) => self.operator_vote(now, task, choice),
+            OpAction::Veto(task) => {
+                use super::vote::{DecideReason, Verdict};
+                self.decide_proposal(now, task, Verdict::Rejected, DecideReason::Veto)
+            }
         }
         self.dispatch(now);
         Ok(())
@@ -265,13 +275,17 @@ impl Coordinator {
 
     /// Settles an inbox item (an operator's `resolve`, or an SLA's default action).
     pub(super) fn resolve(&mut self, now: u64, task: TaskId, resolution: Resolution) {
+        if self.wf.decision_of(task).is_some() && self.decide_by_resolution(now, task, resolution) {
+            return;
+        }
         match resolution {
             Resolution::Retry => {
                 self.emit(now, EventKind::TaskReopened { task });
                 self.make_ready(now, task);
             }
             Resolution::Skip => {
-                self.emit(now, EventKind::TaskSkipped { task, cause: task });
+                let reason = super::event::SkipReason::UpstreamFailed;
+                self.emit(now, EventKind::TaskSkipped { task, cause: task, reason });
                 self.skip_downstream(now, task, task);
             }
             Resolution::Done => {
@@ -372,7 +386,8 @@ impl Coordinator {
                         && self.state.tasks[d.ix()].state == TaskState::Waiting
                     {
                         let cause = self.retry_root(dep);
-                        self.emit(now, EventKind::TaskSkipped { task: d, cause });
+                        let reason = super::event::SkipReason::UpstreamFailed;
+                        self.emit(now, EventKind::TaskSkipped { task: d, cause, reason });
                         self.skip_downstream(now, d, cause);
                     }
                 }

@@ -4,7 +4,7 @@
 use crate::core::event::TaskFailure;
 use crate::core::team_event::TeamEvent;
 use crate::core::tests::{agent, run_rebuilding as run, scenario, task};
-use crate::core::{Coordinator, Event, EventKind, Origin, Output, TaskId};
+use crate::core::{Coordinator, Event, EventKind, Origin, Output, SkipReason, TaskId};
 use crate::runtime::SimRun;
 use crate::scenario::{OnLimit, ReviewSpec, Scenario};
 
@@ -86,7 +86,9 @@ fn past_the_limit_escalate_sends_the_reviewer_to_the_inbox() {
     );
     // Headless, nobody resolves it: it fails unresolved and ship is skipped.
     assert!(events.iter().any(|e| e.kind == EventKind::TaskFailed { task: REVIEW, reason: TaskFailure::Unresolved }));
-    assert!(events.iter().any(|e| e.kind == EventKind::TaskSkipped { task: TaskId(3), cause: REVIEW }));
+    assert!(events.iter().any(
+        |e| e.kind == EventKind::TaskSkipped { task: TaskId(3), cause: REVIEW, reason: SkipReason::UpstreamFailed }
+    ));
 }
 
 #[test]
@@ -94,7 +96,9 @@ fn past_the_limit_fail_fails_the_reviewer_and_skips_what_follows() {
     let events = run(pipeline(1.0, 0, OnLimit::Fail));
     assert_eq!(team(&events), vec![TeamEvent::ReworkLimitReached { task: DRAFT, action: OnLimit::Fail }]);
     assert!(events.iter().any(|e| e.kind == EventKind::TaskFailed { task: REVIEW, reason: TaskFailure::ReworkLimit }));
-    assert!(events.iter().any(|e| e.kind == EventKind::TaskSkipped { task: TaskId(3), cause: REVIEW }));
+    assert!(events.iter().any(
+        |e| e.kind == EventKind::TaskSkipped { task: TaskId(3), cause: REVIEW, reason: SkipReason::UpstreamFailed }
+    ));
     assert_eq!(attempts_of(&events, DRAFT), 1);
 }
 

@@ -252,6 +252,8 @@ pub struct State {
     pub plans: super::growth::Plans,
     /// The swarm board and thresholds (empty unless a class allocates by swarm).
     pub swarm: super::swarm::SwarmState,
+    /// Decision tasks' ballots (empty unless the scenario has decisions).
+    pub votes: super::vote::VoteState,
 }
 
 impl State {
@@ -315,6 +317,7 @@ impl State {
             auctions: Default::default(),
             plans: Default::default(),
             swarm: super::swarm::SwarmState::new(scenario, wf),
+            votes: Default::default(),
         };
         for a in 0..state.agents.len() {
             state.index_agent(wf, AgentId(a as u32));
@@ -436,7 +439,10 @@ impl State {
                 self.terminal += 1;
                 self.makespan_ms = now;
             }
-            EventKind::TaskSkipped { task, cause } => {
+            EventKind::TaskSkipped { task, cause, reason } => {
+                if reason != super::event::SkipReason::UpstreamFailed {
+                    self.votes.apply(now, &ev.kind, &mut self.timers);
+                }
                 let t = &mut self.tasks[task.ix()];
                 t.state = TaskState::Skipped;
                 t.end_reason = Some(TaskEnd::Skipped { cause });
@@ -486,6 +492,7 @@ impl State {
                 self.inbox.push((task, now));
                 self.escalations += 1;
                 self.ladder.apply(wf, now, &ev.kind, &mut self.timers);
+                self.votes.apply(now, &ev.kind, &mut self.timers);
             }
             EventKind::TierEntered { .. } | EventKind::InboxSlaExpired { .. } => {
                 self.ladder.apply(wf, now, &ev.kind, &mut self.timers)
@@ -504,6 +511,9 @@ impl State {
                 t.end_reason = None;
                 t.budget_base = t.attempts;
                 self.ladder.apply(wf, now, &ev.kind, &mut self.timers);
+                if !self.votes.branch_skipped.is_empty() {
+                    self.votes.apply(now, &ev.kind, &mut self.timers);
+                }
             }
             EventKind::RunReopened => self.finished = None,
             EventKind::RunPaused { paused } => self.paused = paused,
@@ -554,6 +564,14 @@ impl State {
             | EventKind::AuctionAwarded { .. }
             | EventKind::AuctionNoAward { .. } => super::auction::apply(self, now, &ev.kind),
             EventKind::TasksAdded { .. } | EventKind::DecompositionRejected { .. } => self.apply_growth(wf, &ev.kind),
+            // A decision task waits for its votes as a ready task no agent can take.
+            EventKind::BallotOpened { task, .. } => {
+                self.tasks[task.ix()].state = TaskState::Ready;
+                self.votes.apply(now, &ev.kind, &mut self.timers);
+            }
+            EventKind::VoteCast { .. } | EventKind::ProposalDecided { .. } => {
+                self.votes.apply(now, &ev.kind, &mut self.timers)
+            }
             EventKind::RunFinished { outcome, makespan_ms, .. } => {
                 self.finished = Some(outcome);
                 self.makespan_ms = makespan_ms;
@@ -668,6 +686,9 @@ impl State {
             }
             Timer::AuctionClose { auction } => self.auctions.timer_is_live(auction),
             Timer::SwarmTick { at } => self.swarm.tick_is_live(at),
+            Timer::BallotClose { task, at } => {
+                !self.tasks[task.ix()].state.is_terminal() && self.votes.close_live(task, at)
+            }
         }
     }
 
@@ -740,7 +761,7 @@ impl State {
         let avail = &self.avail;
         format!(
             "now={} seq={} msg={} assigned={} term={}/{}/{}/{} retries={}/{} finished={:?} span={} paused={} speed={} inbox={:?}\n\
-             tasks={:?}\nagents={:?}\nready={:?}\navail={:?}\ntimers={:?}\nbus={:?}\nattempts={:?}\noutputs={:?}\n{}\n{}\nladder={:?}\n{}\n{}\nplans={:?}\n{}",
+             tasks={:?}\nagents={:?}\nready={:?}\navail={:?}\ntimers={:?}\nbus={:?}\nattempts={:?}\noutputs={:?}\n{}\n{}\nladder={:?}\n{}\n{}\nplans={:?}\n{}\nvotes={:?}",
             self.now_ms,
             self.next_seq,
             self.next_msg_id,
@@ -770,7 +791,8 @@ impl State {
             self.teams.digest(),
             self.auctions.digest(),
             self.plans,
-            self.swarm.digest()
+            self.swarm.digest(),
+            self.votes
         )
     }
 }

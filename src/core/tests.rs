@@ -13,7 +13,7 @@ pub(super) fn agent(id: &str, caps: &[&str], max: u32, mean: f64, failure_rate: 
         max_concurrent: max,
         cost: 1.0,
         performance: 1.0,
-        profile: Profile { duration_ms: DurationDist { mean, jitter: 0.0 }, failure_rate, reject_rate: 0.0 },
+        profile: Profile { duration_ms: DurationDist { mean, jitter: 0.0 }, failure_rate, ..Default::default() },
         ..Default::default()
     }
 }
@@ -128,7 +128,11 @@ fn failed_attempts_back_off_exponentially_then_fail_and_skip_dependents() {
     assert_eq!(st.tasks[1].state, TaskState::Skipped);
     assert_eq!(st.tasks[2].state, TaskState::Skipped);
     let skipped: Vec<_> = kinds(&events, "task_skipped").map(|e| e.kind.clone()).collect();
-    assert!(skipped.contains(&EventKind::TaskSkipped { task: TaskId(2), cause: TaskId(0) }));
+    assert!(skipped.contains(&EventKind::TaskSkipped {
+        task: TaskId(2),
+        cause: TaskId(0),
+        reason: SkipReason::UpstreamFailed
+    }));
     assert!(matches!(
         kinds(&events, "task_failed").next().unwrap().kind,
         EventKind::TaskFailed { reason: TaskFailure::AttemptsExhausted { attempts: 3 }, .. }

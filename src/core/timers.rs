@@ -53,6 +53,11 @@ pub enum Timer {
     SwarmTick {
         at: u64,
     },
+    /// A decision task's ballot reaches its deadline.
+    BallotClose {
+        task: super::TaskId,
+        at: u64,
+    },
 }
 
 /// `(at, seq, timer)`: `seq` makes every entry unique and keeps equal instants in push order.

@@ -59,6 +59,9 @@ pub struct Workflow {
     pub task_ladder: Vec<u32>,
     /// Some task is a planner (has a `plan`): only then is a result checked for subtasks.
     pub planners: bool,
+    /// Compiled decisions (see `vote.rs`) and each task's index into them (empty when none).
+    pub decisions: Vec<super::vote::Decision>,
+    pub task_decision: Vec<u32>,
 }
 
 /// Builds classes and their pools, sharing one class per key and one pool per candidate set.
@@ -176,7 +179,20 @@ impl Workflow {
         let (ladders, task_ladder) = super::ladder::compile(scenario, &mut b);
         let ClassSet { classes, pools, agent_pools, .. } = b.set;
         let planners = scenario.tasks.iter().any(|t| t.plan.is_some());
-        Workflow { graph, task_class, classes, pools, agent_pools, dep_count, ladders, task_ladder, planners }
+        let (decisions, task_decision) = super::vote::compile(scenario);
+        Workflow {
+            graph,
+            task_class,
+            classes,
+            pools,
+            agent_pools,
+            dep_count,
+            ladders,
+            task_ladder,
+            planners,
+            decisions,
+            task_decision,
+        }
     }
 
     pub fn task_count(&self) -> usize {
@@ -187,6 +203,12 @@ impl Workflow {
     pub fn ladder_of(&self, task: TaskId) -> Option<&super::ladder::Ladder> {
         let &l = self.task_ladder.get(task.ix())?;
         self.ladders.get(l as usize)
+    }
+
+    /// The task's decision, if it is a decision task (cheap when no task is).
+    pub fn decision_of(&self, task: TaskId) -> Option<&super::vote::Decision> {
+        let &d = self.task_decision.get(task.ix())?;
+        self.decisions.get(d as usize)
     }
 
     /// Tasks that depend directly on `task`.

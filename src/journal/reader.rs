@@ -7,6 +7,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 mod auction;
+mod votes;
 
 use crate::core::bus::{AgentError, StatusNote};
 use crate::core::context::{ContextIndex, DeadReason, GroupId, KeyId, LockId};
@@ -165,6 +166,12 @@ impl<'a> Resolver<'a> {
                 let r = self.str(v, "resolution")?;
                 OpAction::Resolve(t()?, Resolution::from_name(r).ok_or_else(|| format!("unknown resolution `{r}`"))?)
             }
+            "vote" => {
+                let c = self.str(v, "choice")?;
+                let choice = crate::core::vote::Choice::from_name(c).ok_or_else(|| format!("unknown choice `{c}`"))?;
+                OpAction::CastVote(t()?, choice)
+            }
+            "veto" => OpAction::Veto(t()?),
             "crash" => OpAction::Crash(a()?),
             "revive" => OpAction::Revive(a()?),
             "drain" => OpAction::Drain(a()?),
@@ -188,6 +195,7 @@ impl<'a> Resolver<'a> {
             "ladder" => Ok(Origin::Ladder),
             "auction" => Ok(Origin::Auction),
             "review" => Ok(Origin::Review),
+            "vote" => Ok(Origin::Vote),
             other => Err(format!("unknown origin `{other}`")),
         }
     }
@@ -336,11 +344,17 @@ impl<'a> Resolver<'a> {
                     "unresolved" => TaskFailure::Unresolved,
                     "sla_expired" => TaskFailure::SlaExpired,
                     "rework_limit" => TaskFailure::ReworkLimit,
+                    "rejected" => TaskFailure::Rejected,
                     other => return Err(format!("unknown task failure reason `{other}`")),
                 };
                 EventKind::TaskFailed { task: self.task(v, "task")?, reason }
             }
-            "task_skipped" => EventKind::TaskSkipped { task: self.task(v, "task")?, cause: self.task(v, "cause")? },
+            "task_skipped" => {
+                let r = self.str(v, "reason")?;
+                let reason =
+                    crate::core::SkipReason::from_code(r).ok_or_else(|| format!("unknown skip reason `{r}`"))?;
+                EventKind::TaskSkipped { task: self.task(v, "task")?, cause: self.task(v, "cause")?, reason }
+            }
             "agent_crashed" => EventKind::AgentCrashed { agent: self.agent(v, "agent")?, origin: self.origin(v)? },
             "agent_exited" => {
                 let (status, signal) = exit_of(v);
@@ -580,7 +594,10 @@ impl<'a> Resolver<'a> {
                     errors: errors.ok_or("`errors` must be strings")?.into(),
                 }
             }
-            other => EventKind::Team(self.team_event(other, v)?),
+            other => match self.vote_event(other, v)? {
+                Some(kind) => kind,
+                None => EventKind::Team(self.team_event(other, v)?),
+            },
         })
     }
 
@@ -612,6 +629,7 @@ impl<'a> Resolver<'a> {
             MsgKind::Delegate => Payload::Delegate { task: self.task(v, "task")?, level: self.u32(p, "level")? },
             MsgKind::Report => Payload::Report { task: self.task(v, "task")? },
             MsgKind::Cfp | MsgKind::Bid | MsgKind::Decline | MsgKind::Award => self.auction_payload(kind, v, p)?,
+            MsgKind::Ballot | MsgKind::Vote => self.vote_payload(kind, v, p)?,
         };
         let priority = self.u64(v, "priority")?;
         let correlation = match self.field(v, "correlation")? {

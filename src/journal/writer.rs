@@ -5,6 +5,7 @@ use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
 mod auction;
+mod votes;
 
 use super::json::{push_f64, push_str, push_u64};
 use crate::core::bus::StatusNote;
@@ -211,16 +212,27 @@ pub fn encode(ev: &Event, names: &Names, out: &mut Vec<u8>) {
                 }
                 TaskFailure::SlaExpired => text(out, "message", "its inbox SLA expired and its ladder says fail"),
                 TaskFailure::ReworkLimit => text(out, "message", "its review rejected the work past max_rework"),
+                TaskFailure::Rejected => {
+                    text(out, "message", "its proposal was rejected and it has no on_reject branch")
+                }
                 TaskFailure::NoLiveAgent => {
                     let cap = &names.capabilities[t.ix()];
                     text(out, "message", &format!("no live agent can run capability `{cap}` and none can come back"));
                 }
             }
         }
-        EventKind::TaskSkipped { task: t, cause } => {
+        EventKind::TaskSkipped { task: t, cause, reason } => {
             task(out, "task", t);
-            text(out, "reason", "upstream_failed");
+            text(out, "reason", reason.code());
             task(out, "cause", cause);
+            let by = &names.plain_tasks[cause.ix()];
+            match reason {
+                crate::core::SkipReason::UpstreamFailed => {}
+                crate::core::SkipReason::Rejected => text(out, "message", &format!("rejected by {by}")),
+                crate::core::SkipReason::NotTaken => {
+                    text(out, "message", &format!("not taken: {by} approved its proposal"))
+                }
+            }
         }
         EventKind::FaultInjected { agent: a, fault } => {
             agent(out, "agent", a);
@@ -504,7 +516,9 @@ fn encode_context(kind: &EventKind, names: &Names, out: &mut Vec<u8>) {
             encode_message(&msg, names, out);
             text(out, "reason", reason.name());
         }
-        _ => {}
+        ref other => {
+            votes::encode_event(other, names, out);
+        }
     }
 }
 
@@ -579,6 +593,10 @@ fn action_details(out: &mut Vec<u8>, action: OpAction) {
             out.extend_from_slice(b",\"failure_rate\":");
             push_f64(out, r);
         }
+        OpAction::CastVote(_, c) => {
+            out.extend_from_slice(b",\"choice\":");
+            push_str(out, c.name());
+        }
         _ => {}
     }
 }
@@ -641,6 +659,7 @@ fn encode_message(msg: &Message, names: &Names, out: &mut Vec<u8>) {
         | Payload::Cancel { task, attempt } => (Some(task), Some(attempt)),
         Payload::Delegate { task, .. } | Payload::Report { task } => (Some(task), None),
         Payload::Cfp { task, .. } | Payload::Award { task, .. } => (Some(task), None),
+        Payload::Ballot { task, .. } | Payload::Vote { task, .. } => (Some(task), None),
         _ => (None, None),
     };
     if let Some(t) = task {
@@ -716,6 +735,9 @@ fn encode_message(msg: &Message, names: &Names, out: &mut Vec<u8>) {
             push_u64(out, level as u64);
         }
         Payload::Report { .. } => {}
+        ref p @ (Payload::Ballot { .. } | Payload::Vote { .. }) => {
+            votes::encode_payload(p, out);
+        }
         ref p => {
             auction::encode_payload(p, out);
         }

@@ -22,6 +22,7 @@ mod bids;
 #[cfg(test)]
 mod fault_tests;
 mod faults;
+mod votes;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Due {
@@ -547,6 +548,15 @@ impl SimRun {
                 let epoch = a.epoch;
                 let (reply, latency) = bids::answer(&self.coord, agent, auction, task, msg.id);
                 let latency = (latency as f64 / self.sim_speed).round() as u64;
+                let slot = self.store(reply);
+                self.schedule(now + latency, reply.priority, Due::Reply { agent: agent.0, epoch, msg: slot });
+            }
+            Payload::Ballot { task, .. } => {
+                let profile = &self.coord.scenario().agents[agent.ix()].profile;
+                let (choice, latency) = votes::answer(seed, profile, task.0, agent.0);
+                let payload = Payload::Vote { task, choice, reason: None };
+                let reply = Message::from_agent(agent, MsgKind::Vote, Some(msg.id), payload);
+                let epoch = a.epoch;
                 let slot = self.store(reply);
                 self.schedule(now + latency, reply.priority, Due::Reply { agent: agent.0, epoch, msg: slot });
             }

@@ -94,6 +94,8 @@ pub(crate) struct Meta {
     pub groups: Vec<super::shared::GroupMeta>,
     /// `(task, offset)` of every task's `auction` object.
     pub auction_at: Vec<(u32, u32)>,
+    /// Names each `decision` refers to (few tasks have one).
+    pub decisions: Vec<super::decision::DecisionMeta>,
     /// Offsets of the root `swarm` object's bounds and of agents' `thresholds`.
     pub swarm: super::swarm::SwarmMeta,
     /// Offsets of the team fields (`review`, …).
@@ -123,6 +125,7 @@ impl Meta {
             auction_at: Vec::new(),
             swarm: Default::default(),
             team: Default::default(),
+            decisions: Vec::new(),
         }
     }
 }

@@ -14,6 +14,7 @@
 
 mod agent_kind;
 mod auction;
+pub mod decision;
 mod decode;
 mod error;
 mod faults;
@@ -36,6 +37,7 @@ mod window;
 mod tests;
 
 pub use agent_kind::DEFAULT_LLM_TIMEOUT_MS;
+pub use decision::{DecisionSpec, TieRule, Voters};
 pub(crate) use error::hint;
 pub use error::{Problem, ScenarioError};
 pub(crate) use ladder::tier_problem;

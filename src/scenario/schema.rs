@@ -60,7 +60,7 @@ const AGENT_FIELDS: &[&str] = &[
 const THRESHOLDS_AT: usize = 17;
 /// Index of the first of `agent_kind::KIND_FIELDS` in `AGENT_FIELDS`.
 const KIND_FIELDS_AT: usize = 7;
-const PROFILE_FIELDS: &[&str] = &["duration_ms", "failure_rate", "reject_rate"];
+const PROFILE_FIELDS: &[&str] = &["duration_ms", "failure_rate", "reject_rate", "approve_rate", "abstain_rate"];
 const DURATION_FIELDS: &[&str] = &["mean", "jitter"];
 const TASK_FIELDS: &[&str] = &[
     "id",
@@ -85,6 +85,7 @@ const TASK_FIELDS: &[&str] = &[
     "plan",
     // 18 and on: roles (`teams.rs`)
     "review",
+    "decision",
 ];
 const RETRY_FIELDS: &[&str] = &["max_attempts", "backoff_ms", "multiplier", "max_backoff_ms", "jitter"];
 const SAGA_FIELDS: &[&str] = &["id", "tasks"];
@@ -413,10 +414,14 @@ impl Decoder<'_, '_> {
                     }
                     Ok(())
                 })?;
-            } else if f == 1 {
-                p.failure_rate = d.float(Bound::Unit)?.unwrap_or(0.0);
             } else {
-                p.reject_rate = d.float(Bound::Unit)?.unwrap_or(0.0);
+                let rate = d.float(Bound::Unit)?;
+                match f {
+                    1 => p.failure_rate = rate.unwrap_or(0.0),
+                    2 => p.reject_rate = rate.unwrap_or(0.0),
+                    3 => p.approve_rate = rate.unwrap_or(0.7),
+                    _ => p.abstain_rate = rate.unwrap_or(0.1),
+                }
             }
             Ok(())
         })?;
@@ -498,13 +503,16 @@ impl Decoder<'_, '_> {
                     t.auction = Some(d.auction()?);
                 }
                 17 => t.plan = d.plan()?,
-                _ => t.review = d.review(index as u32, &mut meta.team)?,
+                18 => t.review = d.review(index as u32, &mut meta.team)?,
+                _ => t.decision = d.decision(index as u32, &mut meta.decisions)?.map(Box::new),
             }
             Ok(())
         })?;
         match seen {
             Some((at, seen)) => {
-                self.require(at, seen, TASK_FIELDS, &[0, 2]);
+                // A decision task is decided by its voters: it needs no capability.
+                let required: &[usize] = if seen & (1 << 19) != 0 { &[0] } else { &[0, 2] };
+                self.require(at, seen, TASK_FIELDS, required);
                 id_clean &= seen & 1 != 0;
             }
             None => id_clean = false,

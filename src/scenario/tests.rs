@@ -48,10 +48,7 @@ fn minimal_file_gets_builtin_defaults() {
     assert!(s.faults.is_empty());
     let a = &s.agents[0];
     assert_eq!((a.max_concurrent, a.cost, a.performance), (1, 1.0, 1.0));
-    assert_eq!(
-        a.profile,
-        Profile { duration_ms: DurationDist { mean: 1000.0, jitter: 0.2 }, failure_rate: 0.0, reject_rate: 0.0 }
-    );
+    assert_eq!(a.profile, Profile::default());
     let t = &s.tasks[0];
     assert_eq!((t.priority, t.timeout_ms, t.work, t.allocation), (0, 30_000, 1.0, None));
     assert_eq!(t.retry, RetryPolicy::default());
@@ -109,7 +106,7 @@ fn unknown_field_has_hint_and_list() {
         p,
         "6:36 tasks[0]: unknown field \"dependson\" (expected one of: id, description, capability, \
          specializations, depends_on, priority, timeout_ms, retry, allocation, work, compensate, reads, writes, \
-         on_conflict, locks, escalation, auction, plan, review); did you mean `depends_on`?"
+         on_conflict, locks, escalation, auction, plan, review, decision); did you mean `depends_on`?"
     );
     let p = one_problem(&doc(r#" "sed": 1,"#, AGENT, TASK));
     assert!(p.starts_with("1:15 : unknown field \"sed\""), "{p}");

@@ -205,11 +205,7 @@ impl Default for AgentSpec {
             max_concurrent: 1,
             cost: 1.0,
             performance: 1.0,
-            profile: Profile {
-                duration_ms: DurationDist { mean: 1000.0, jitter: 0.2 },
-                failure_rate: 0.0,
-                reject_rate: 0.0,
-            },
+            profile: Profile::default(),
             kind: AgentKind::Sim,
             reports_to: None,
             thresholds: Default::default(),
@@ -283,10 +279,26 @@ pub struct Profile {
     /// Probability (0..=1) that a review this agent runs rejects the work (see `TaskSpec::review`).
     #[serde(skip_serializing_if = "is_zero")]
     pub reject_rate: f64,
+    /// Probability (0..=1) that the agent votes yes on a ballot (when it does not abstain).
+    pub approve_rate: f64,
+    /// Probability (0..=1) that the agent abstains on a ballot.
+    pub abstain_rate: f64,
 }
 
 fn is_zero(x: &f64) -> bool {
     *x == 0.0
+}
+
+impl Default for Profile {
+    fn default() -> Profile {
+        Profile {
+            duration_ms: DurationDist { mean: 1000.0, jitter: 0.2 },
+            failure_rate: 0.0,
+            reject_rate: 0.0,
+            approve_rate: 0.7,
+            abstain_rate: 0.1,
+        }
+    }
 }
 
 /// Attempt duration: uniform in `mean × (1 ± jitter)`, scaled by the task's `work`.
@@ -301,6 +313,8 @@ pub struct DurationDist {
 pub struct TaskSpec {
     pub id: String,
     pub description: String,
+    /// Empty for a decision task (no agent runs it).
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub capability: String,
     /// Every one of these must be among the agent's specializations.
     pub specializations: Vec<String>,
@@ -332,6 +346,9 @@ pub struct TaskSpec {
     /// This task reviews another, which goes back for rework when the review rejects it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub review: Option<super::teams::ReviewSpec>,
+    /// Makes the task a decision: its voters decide it, no agent runs it (see `decision.rs`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decision: Option<Box<super::decision::DecisionSpec>>,
 }
 
 /// A planner task's `plan`: what a simulated planner produces, and the cap on any planner's output.
@@ -366,6 +383,7 @@ impl Default for TaskSpec {
             auction: None,
             plan: None,
             review: None,
+            decision: None,
         }
     }
 }

@@ -39,6 +39,7 @@ pub(crate) fn validate(sc: &Scenario, meta: &mut Meta, diag: &mut Diag) -> Vec<u
     super::teams::validate(sc, meta, diag);
     super::auction::validate(sc, meta, diag);
     super::swarm::validate(sc, meta, diag);
+    super::decision::validate(sc, meta, diag);
     deps.targets
 }
 

@@ -431,6 +431,14 @@ fn message_lines(id: u64, ctx: &Ctx) -> Vec<Line<'static>> {
         p @ (Payload::Cfp { .. } | Payload::Bid { .. } | Payload::Decline { .. } | Payload::Award { .. }) => {
             (m.kind.name(), vec![("auction", super::messages::payload_summary(coord, &p))])
         }
+        Payload::Ballot { task, closes_ms } => {
+            ("ballot", vec![("decision", coord.task_name(task).into()), ("closes", clock(closes_ms))])
+        }
+        Payload::Vote { task, choice, reason } => {
+            let mut fields = vec![("decision", coord.task_name(task).into()), ("vote", choice.name().into())];
+            fields.extend(reason.map(|r| ("reason", r.to_string())));
+            ("vote", fields)
+        }
     };
     out.push(text("payload", what));
     for (label, value) in fields {

@@ -101,6 +101,8 @@ fn write_payload(out: &mut String, coord: &Coordinator, payload: &Payload) {
         }
         Payload::Decline { auction, reason } => write!(out, "#{auction} declined: {reason}"),
         Payload::Award { auction, task } => write!(out, "{} won auction #{auction}", coord.task_name(task)),
+        Payload::Ballot { task, .. } => write!(out, "{}?", coord.task_name(task)),
+        Payload::Vote { task, choice, .. } => write!(out, "{}: {}", coord.task_name(task), choice.name()),
     };
 }
 
@@ -126,6 +128,7 @@ pub(super) fn kind_style(msg: &Message) -> Style {
         (MsgKind::Cfp | MsgKind::Award, _) => Style::new().fg(Color::LightBlue),
         (MsgKind::Bid, _) => Style::new().fg(Color::LightGreen),
         (MsgKind::Decline, _) => Style::new().fg(Color::LightYellow),
+        (MsgKind::Ballot | MsgKind::Vote, _) => Style::new().fg(Color::LightBlue),
     }
 }
 
