@@ -242,6 +242,10 @@ impl Coordinator {
             return Ok(None);
         }
         let Some(plan) = self.scenario.tasks[task.ix()].plan.as_deref() else { return Ok(None) };
+        if self.state.plans.added.iter().any(|a| a.by == task) {
+            // Its plan joined the run already; running again (rework after a review) adds nothing.
+            return Ok(None);
+        }
         let produced = match output {
             Output::Json(text) => crate::scenario::subtasks_of_output(text),
             Output::Sim => None,

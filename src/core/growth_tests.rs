@@ -293,3 +293,27 @@ fn subtasks_run_under_every_allocation_strategy_and_replay_exactly() {
         assert_eq!(c.workflow().task_count(), 2 + Strategy::ALL.len());
     }
 }
+
+#[test]
+fn a_planner_sent_back_for_rework_keeps_the_plan_it_added() {
+    let mut agents = agents();
+    let mut reviewer = agent("rv", &["review"], 1, 40.0, 0.0);
+    reviewer.profile.reject_rate = 1.0;
+    agents.push(reviewer);
+    let mut review = task("review-plan", "review", &["p"]);
+    review.review = Some(ReviewSpec { of: "p".into(), max_rework: 1, on_limit: OnLimit::Accept });
+    let s = scenario(agents, vec![planner("p", &[], vec![task("s1", "x", &[])]), review]);
+    let (r, events) = replay_at_every_step(s);
+    let c = r.coordinator();
+    let count = |name: &str| events.iter().filter(|e| e.kind.name() == name).count();
+    assert_eq!(count("tasks_added"), 1);
+    assert_eq!(count("decomposition_rejected"), 0);
+    let planner_done = events.iter().filter(|e| matches!(e.kind, EventKind::TaskCompleted { task: TaskId(0), .. }));
+    assert_eq!(planner_done.count(), 2, "the planner ran again after the rejection");
+    assert_eq!(c.state().finished, Some(Outcome::Succeeded));
+
+    let mut reviewing = task("a", "x", &[]);
+    reviewing.review = Some(ReviewSpec { of: "root".into(), max_rework: 1, on_limit: OnLimit::Accept });
+    let errors = rejected(vec![task("root", "x", &[])], vec![reviewing], 50);
+    assert_eq!(errors, ["`a`: `review` is not allowed in a plan (reviews are fixed when the run starts)"]);
+}

@@ -428,7 +428,10 @@ impl State {
                 self.terminal += 1;
                 self.makespan_ms = now;
                 for d in wf.dependents(task) {
-                    self.tasks[d.ix()].remaining_deps -= 1;
+                    // A task completing again (a planner back from rework) finds the subtasks it
+                    // added done already: they wait for nothing.
+                    let t = &mut self.tasks[d.ix()];
+                    t.remaining_deps = t.remaining_deps.saturating_sub(1);
                 }
             }
             EventKind::TaskFailed { task, reason } => {
