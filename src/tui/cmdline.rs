@@ -34,6 +34,8 @@ pub const COMMANDS: &[(&str, &str, &str)] = &[
     ("resolve", "TASK retry|skip|done|fail [note]", "settle an inbox item"),
     ("award", "TASK AGENT", "give an auctioned task to another valid bidder"),
     ("reopen", "TASK", "close the task's auction and announce a fresh one"),
+    ("vote", "TASK yes|no|abstain", "cast the deciding vote on a decision task's ballot"),
+    ("veto", "TASK", "reject a decision task's proposal outright"),
     ("crash", "AGENT", "kill the agent (its work is reassigned)"),
     ("revive", "AGENT", "bring a crashed or draining agent back"),
     ("drain", "AGENT", "finish current work, take no more"),
@@ -58,7 +60,8 @@ enum Arg {
 
 fn arg_kinds(command: &str) -> &'static [Arg] {
     match command {
-        "hold" | "release" | "retry" | "escalate" | "cancel" | "reopen" => &[Arg::Task],
+        "hold" | "release" | "retry" | "escalate" | "cancel" | "reopen" | "veto" => &[Arg::Task],
+        "vote" => &[Arg::Task, Arg::Free],
         "reassign" | "award" => &[Arg::Task, Arg::Agent],
         "resolve" => &[Arg::Task, Arg::Resolution, Arg::Free],
         "crash" | "revive" | "drain" | "hang" => &[Arg::Agent],
@@ -134,6 +137,16 @@ pub fn parse(line: &str, coord: &Coordinator) -> Result<Parsed, String> {
         "reopen" => {
             want(1, "TASK")?;
             op(OpAction::Reopen(find_task(coord, args[0])?))
+        }
+        "vote" => {
+            want(2, "TASK yes|no|abstain")?;
+            let choice = crate::core::vote::Choice::from_name(args[1])
+                .ok_or_else(|| format!("a vote is yes, no or abstain, not `{}`", args[1]))?;
+            op(OpAction::CastVote(find_task(coord, args[0])?, choice))
+        }
+        "veto" => {
+            want(1, "TASK")?;
+            op(OpAction::Veto(find_task(coord, args[0])?))
         }
         "resolve" => {
             if args.len() < 2 {

@@ -186,6 +186,18 @@ impl App {
                 self.cmdline.text = format!("{command} {} ", self.coord().agent_name(a));
             }
             KeyCode::Char('L') if self.focus == PaneId::Log => self.log.cycle_level(),
+            // The selected ballot: the operator's deciding vote, or a veto.
+            KeyCode::Char(c @ ('y' | 'n' | 'V'))
+                if self.focus == PaneId::Market && self.market.selected_ballot(&self.ctx(true)).is_some() =>
+            {
+                let t = self.market.selected_ballot(&self.ctx(true)).expect("checked");
+                let action = match c {
+                    'y' => OpAction::CastVote(t, crate::core::vote::Choice::Yes),
+                    'n' => OpAction::CastVote(t, crate::core::vote::Choice::No),
+                    _ => OpAction::Veto(t),
+                };
+                self.request(action, None, false);
+            }
             // The Market pane's bid cursor: award the task to that bidder, or reopen its auction.
             KeyCode::Char(c @ ('w' | 'n')) if self.focus == PaneId::Market => {
                 let Some((t, a)) = self.market.selected_bid(&self.ctx(true)) else {

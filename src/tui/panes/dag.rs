@@ -255,7 +255,10 @@ impl DagPane {
         // The markers survive truncation: only the name is cut.
         // `+`: a planner added the task while the run went on.
         let planned = ctx.coord.state().plans.added_by(t).is_some();
-        let budget = MAX_LABEL - 2 - if crit { 2 } else { 0 } - skip_in as usize - skip_out as usize - planned as usize;
+        // `?`: a decision task; once decided, the branch it took follows its name.
+        let decision = ctx.coord.decision_of(t).is_some();
+        let markers = skip_in as usize + skip_out as usize + planned as usize + decision as usize;
+        let budget = MAX_LABEL - 2 - if crit { 2 } else { 0 } - markers;
         let name = ctx.coord.task_name(t);
         let agent =
             rt.agent.filter(|_| rt.state == TaskState::Running).map(|a| format!(" @{}", ctx.coord.agent_name(a)));
@@ -266,9 +269,10 @@ impl DagPane {
             _ => (truncate(name, budget), None),
         };
         let id = format!(
-            "{}{}{name}{}",
+            "{}{}{}{name}{}",
             if skip_in { "»" } else { "" },
             if planned { "+" } else { "" },
+            if decision { "?" } else { "" },
             if skip_out { "»" } else { "" }
         );
         let dim = !self.matches(ctx, t);
@@ -277,6 +281,15 @@ impl DagPane {
         spans.extend(agent.map(|a| Span::styled(a, theme::DIM)));
         if crit {
             spans.push(Span::styled(" ★", theme::CRITICAL));
+        }
+        if let Some(crate::core::vote::Phase::Decided { verdict, .. }) =
+            ctx.coord.state().votes.ballots.get(&t).map(|b| b.phase)
+        {
+            let (word, color) = match verdict {
+                crate::core::vote::Verdict::Approved => (" ⇒yes", ratatui::style::Color::Green),
+                crate::core::vote::Verdict::Rejected => (" ⇒no", ratatui::style::Color::Red),
+            };
+            spans.push(Span::styled(word, ratatui::style::Style::new().fg(color)));
         }
         spans.extend(sagas::step_suffix(ctx.coord, t, MAX_LABEL - 4).into_iter().flatten());
         // A compensator is shown beside its step: selecting it highlights the step.
@@ -496,6 +509,9 @@ fn legend(ctx: &Ctx, width: u16) -> Line<'static> {
         }
         if ctx.coord.workflow().planners {
             spans.push(Span::styled(if short { " +plan" } else { " + added by a planner" }, theme::DIM));
+        }
+        if !ctx.coord.workflow().decisions.is_empty() {
+            spans.push(Span::styled(if short { " ?vote" } else { " ? decision (⇒ its outcome)" }, theme::DIM));
         }
         Line::from(spans)
     };

@@ -3,7 +3,9 @@
 //! auction with its score, the winner and the bidders passed over. ←/→ pick a valid bid, `w` awards
 //! the task to it and `n` reopens the auction (both as operator commands, so they are journaled).
 //! Enter opens the task's detail, which explains why the winner won ([`auction_lines`]).
-//! `/` filters by task, winner or state. Votes (another pane's part) take the lower half once they exist.
+//! `/` filters by task, winner or state. Ballots of decision tasks ([`BallotsPane`]) take the lower
+//! half when the run has both (`t` moves the keys between the halves), the whole pane when it has
+//! only ballots.
 
 use ratatui::Frame;
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
@@ -13,6 +15,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::agents::{ListNav, count_note, duration, locate, truncate};
+use super::ballots::BallotsPane;
 use super::detail::heading;
 use super::{Ctx, Selection, pane_block};
 use crate::core::auction::{Auction, AwardBy, BidFlaw, NoAward, Phase, Then, rank};
@@ -33,6 +36,9 @@ pub struct MarketPane {
     nav: ListNav,
     /// Position of the selected bid among the selected auction's valid bids, best first.
     bid: usize,
+    pub ballots: BallotsPane,
+    /// With both auctions and ballots, the keys go to the ballots.
+    votes_focus: bool,
 }
 
 /// The auction's state word and colour.
@@ -167,6 +173,18 @@ impl MarketPane {
 
     pub fn set_filter(&mut self, filter: &str) {
         self.filter = filter.trim().to_lowercase();
+        self.ballots.set_filter(filter);
+    }
+
+    /// Whether the keys and Enter go to the ballots (the run has ballots, and no auctions or the
+    /// ballots half has the focus).
+    fn votes_active(&self, coord: &Coordinator) -> bool {
+        !coord.state().votes.is_empty() && (coord.state().auctions.is_empty() || self.votes_focus)
+    }
+
+    /// The decision task of the selected ballot, when the ballots have the keys.
+    pub fn selected_ballot(&self, ctx: &Ctx) -> Option<TaskId> {
+        self.votes_active(ctx.coord).then(|| self.ballots.selected_task(ctx)).flatten()
     }
 
     /// Auctions passing the filter, newest first.
@@ -192,6 +210,21 @@ impl MarketPane {
     }
 
     pub fn render(&mut self, f: &mut Frame, area: Rect, ctx: &Ctx) {
+        let s = ctx.coord.state();
+        let part = |focused| Ctx { coord: ctx.coord, view: ctx.view, focused, now_ms: ctx.now_ms };
+        match (s.auctions.is_empty(), s.votes.is_empty()) {
+            (true, false) => self.ballots.render(f, area, ctx, "Auctions & votes"),
+            (false, false) => {
+                let top = Rect { height: area.height / 2, ..area };
+                let bottom = Rect { y: area.y + top.height, height: area.height - top.height, ..area };
+                self.render_auctions(f, top, &part(ctx.focused && !self.votes_focus));
+                self.ballots.render(f, bottom, &part(ctx.focused && self.votes_focus), "Votes");
+            }
+            _ => self.render_auctions(f, area, ctx),
+        }
+    }
+
+    fn render_auctions(&mut self, f: &mut Frame, area: Rect, ctx: &Ctx) {
         let coord = ctx.coord;
         let rows = self.rows(coord);
         let total = coord.state().auctions.auctions.len();
@@ -277,6 +310,14 @@ impl MarketPane {
     }
 
     pub fn handle_key(&mut self, key: KeyEvent, ctx: &Ctx) -> bool {
+        let s = ctx.coord.state();
+        if key.code == KeyCode::Char('t') && !s.auctions.is_empty() && !s.votes.is_empty() {
+            self.votes_focus = !self.votes_focus;
+            return true;
+        }
+        if self.votes_active(ctx.coord) {
+            return self.ballots.handle_key(key, ctx);
+        }
         if ctx.coord.state().auctions.is_empty() {
             return false;
         }
@@ -306,6 +347,11 @@ impl MarketPane {
     }
 
     pub fn click(&mut self, column: u16, row: u16, ctx: &Ctx) -> bool {
+        if !ctx.coord.state().votes.is_empty() && self.ballots.click(column, row, ctx) {
+            self.votes_focus = true;
+            return true;
+        }
+        self.votes_focus = false;
         let ids: Vec<u32> = self.rows(ctx.coord).iter().map(|x| x.id).collect();
         let Some(pos) = self.nav.row_at(column, row, ids.len()) else { return false };
         self.nav.pos = pos;
@@ -316,6 +362,9 @@ impl MarketPane {
 
     /// Enter opens the selected auction's task.
     pub fn selection(&self, ctx: &Ctx) -> Option<Selection> {
+        if self.votes_active(ctx.coord) {
+            return self.ballots.selection(ctx);
+        }
         self.current(ctx.coord).map(|x| Selection::Task(x.task))
     }
 

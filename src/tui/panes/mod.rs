@@ -10,6 +10,7 @@
 //! - `set_filter(&mut self, &str)` filters the pane's rows (`/` in the console).
 
 pub mod agents;
+pub mod ballots;
 pub mod context;
 pub mod dag;
 pub mod dag_layout;

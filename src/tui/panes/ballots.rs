@@ -1,0 +1,313 @@
+//! The votes half of the "Auctions & votes" pane: one row per decision task's ballot (proposal, a
+//! small yes/no/abstain bar by weight, whether the quorum is met, the outcome or the time left),
+//! and under the list every vote of the selected ballot. `y` / `n` cast the operator's deciding
+//! vote and `V` vetoes (through the console's operator commands, so they are journaled).
+
+use ratatui::Frame;
+use ratatui::crossterm::event::KeyEvent;
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph};
+
+use super::agents::{ListNav, count_note, duration, locate, truncate};
+use super::{Ctx, Selection, pane_block};
+use crate::core::vote::{Ballot, Choice, Phase, Verdict};
+use crate::core::{Coordinator, TaskId};
+use crate::tui::theme;
+
+/// Cells of the tally bar.
+const BAR: usize = 10;
+
+/// Decision tasks' ballots.
+#[derive(Debug, Default)]
+pub struct BallotsPane {
+    filter: String,
+    selected: Option<TaskId>,
+    nav: ListNav,
+}
+
+/// The ballot's state word and colour: the outcome, or the time left.
+fn state(b: &Ballot, task_ended: bool, now: u64) -> (String, Style) {
+    match b.phase {
+        Phase::Decided { verdict: Verdict::Approved, reason } => {
+            (format!("approved ({})", reason.name()), Style::new().fg(Color::Green))
+        }
+        Phase::Decided { verdict: Verdict::Rejected, reason } => {
+            (format!("rejected ({})", reason.name()), Style::new().fg(Color::Red))
+        }
+        Phase::Escalated if task_ended => ("closed".into(), theme::DIM),
+        Phase::Escalated => ("tie: in the inbox".into(), Style::new().fg(Color::Magenta).add_modifier(Modifier::BOLD)),
+        Phase::Open if task_ended => ("closed".into(), theme::DIM),
+        Phase::Open => {
+            let left = b.closes_ms.saturating_sub(now);
+            (format!("open, {} left", duration(left)), Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD))
+        }
+    }
+}
+
+/// `███▒▒░    `: yes, no and abstain weight out of the voters' whole weight.
+fn bar(b: &Ballot) -> Vec<Span<'static>> {
+    let t = b.tally();
+    // Cumulative rounding, so the three parts never add up to more than the bar.
+    let upto = |w: f64| if t.total > 0.0 { ((w / t.total * BAR as f64).round() as usize).min(BAR) } else { 0 };
+    let yes = upto(t.yes);
+    let no = upto(t.yes + t.no) - yes;
+    let abstain = upto(t.cast()) - yes - no;
+    let rest = BAR - yes - no - abstain;
+    vec![
+        Span::styled("█".repeat(yes), Style::new().fg(Color::Green)),
+        Span::styled("█".repeat(no), Style::new().fg(Color::Red)),
+        Span::styled("░".repeat(abstain), theme::DIM),
+        Span::styled("·".repeat(rest), theme::DIM),
+    ]
+}
+
+fn weight(w: f64) -> String {
+    if w.fract() == 0.0 { format!("{w:.0}") } else { format!("{w:.2}") }
+}
+
+/// Every vote of a ballot (the operator's too), then the voters still awaited and those unreached.
+fn vote_lines(coord: &Coordinator, b: &Ballot, out: &mut Vec<Line<'static>>) {
+    for c in &b.votes {
+        let who = c.voter.map_or("operator".to_string(), |a| coord.agent_name(a).to_string());
+        let style = match c.choice {
+            Choice::Yes => Style::new().fg(Color::Green),
+            Choice::No => Style::new().fg(Color::Red),
+            Choice::Abstain => theme::DIM,
+        };
+        let mut spans = vec![
+            Span::raw(format!("  {:<12} ", truncate(&who, 12))),
+            Span::styled(format!("{:<8}", c.choice.name()), style),
+            Span::raw(format!(" ×{:<5} at {}", weight(c.weight), super::clock(c.t_ms))),
+        ];
+        if let Some(r) = &c.reason {
+            spans.push(Span::styled(format!("  “{}”", truncate(r, 60)), theme::DIM));
+        }
+        out.push(Line::from(spans));
+    }
+    let waiting: Vec<&str> = b
+        .voters
+        .iter()
+        .filter(|(a, _)| !b.unreached.contains(a) && !b.has_voted(*a))
+        .map(|(a, _)| coord.agent_name(*a))
+        .collect();
+    if !waiting.is_empty() {
+        out.push(Line::styled(format!("  no vote yet: {}", waiting.join(", ")), theme::DIM));
+    }
+    if !b.unreached.is_empty() {
+        let names: Vec<&str> = b.unreached.iter().map(|&a| coord.agent_name(a)).collect();
+        out.push(Line::styled(format!("  unreached (down): {}", names.join(", ")), Style::new().fg(Color::Yellow)));
+    }
+}
+
+impl BallotsPane {
+    pub fn new() -> BallotsPane {
+        BallotsPane::default()
+    }
+
+    pub fn set_filter(&mut self, filter: &str) {
+        self.filter = filter.trim().to_lowercase();
+    }
+
+    fn rows<'c>(&self, coord: &'c Coordinator) -> Vec<(TaskId, &'c Ballot)> {
+        let now = coord.state().now_ms;
+        coord
+            .state()
+            .votes
+            .ballots
+            .iter()
+            .filter(|(t, b)| {
+                self.filter.is_empty() || {
+                    let ended = coord.state().tasks[t.ix()].state.is_terminal();
+                    let text = format!("{} {} {}", coord.task_name(**t), b.proposal, state(b, ended, now).0);
+                    text.to_lowercase().contains(&self.filter)
+                }
+            })
+            .map(|(t, b)| (*t, b))
+            .collect()
+    }
+
+    /// The selected ballot's decision task.
+    pub fn selected_task(&self, ctx: &Ctx) -> Option<TaskId> {
+        let ids: Vec<TaskId> = self.rows(ctx.coord).iter().map(|r| r.0).collect();
+        locate(&ids, self.selected, self.nav.pos).map(|p| ids[p])
+    }
+
+    /// Draws inside `area` with a block titled `title`.
+    pub fn render(&mut self, f: &mut Frame, area: Rect, ctx: &Ctx, title: &str) {
+        let coord = ctx.coord;
+        let rows = self.rows(coord);
+        let total = coord.state().votes.ballots.len();
+        let block: Block = pane_block(title, Some(count_note(rows.len(), total, "ballots", &self.filter)), ctx.focused);
+        let inner = block.inner(area);
+        f.render_widget(block, area);
+        if inner.height == 0 || inner.width == 0 {
+            return;
+        }
+        if rows.is_empty() {
+            let text =
+                if total == 0 { "no ballot yet".to_string() } else { format!("nothing matches “{}”", self.filter) };
+            f.render_widget(Paragraph::new(Span::styled(text, theme::DIM)), inner);
+            return;
+        }
+        let ids: Vec<TaskId> = rows.iter().map(|r| r.0).collect();
+        self.nav.pos = locate(&ids, self.selected, self.nav.pos).unwrap_or(0);
+        let detail = inner.height >= 7;
+        let list_h = if detail { (inner.height / 2).min(rows.len() as u16 + 1).max(2) } else { inner.height };
+        let body = Rect { y: inner.y + 1, height: list_h.saturating_sub(1), ..inner };
+        let visible = self.nav.fit(rows.len(), body);
+        self.selected = ids.get(self.nav.pos).copied();
+        let w = inner.width as usize;
+        let task_w = rows.iter().map(|r| coord.task_name(r.0).chars().count()).max().unwrap_or(4).clamp(4, 16);
+        let prop_w = w.saturating_sub(task_w + BAR + 40).clamp(8, 40);
+        let head =
+            format!("  {:<task_w$} {:<prop_w$} {:<BAR$} yes/no/abs  quorum  outcome", "task", "proposal", "tally");
+        let mut lines = vec![Line::styled(truncate(&head, w), theme::TITLE)];
+        for &(t, b) in &rows[visible] {
+            let selected = Some(t) == self.selected;
+            let ended = coord.state().tasks[t.ix()].state.is_terminal();
+            let tally = b.tally();
+            let (word, style) = state(b, ended, ctx.now_ms);
+            let mut spans = vec![
+                Span::raw(if selected { "▸ " } else { "  " }),
+                Span::raw(format!(
+                    "{:<task_w$} {:<prop_w$} ",
+                    truncate(coord.task_name(t), task_w),
+                    truncate(&b.proposal, prop_w)
+                )),
+            ];
+            spans.extend(bar(b));
+            let quorum = if tally.quorum_met(b.quorum) { "✓" } else { "✗" };
+            spans.push(Span::raw(format!(
+                " {:>10}  {quorum:^6}  ",
+                format!("{}/{}/{}", weight(tally.yes), weight(tally.no), weight(tally.abstain))
+            )));
+            spans.push(Span::styled(word, style));
+            let line = Line::from(spans);
+            lines.push(if selected { line.style(theme::SELECTED) } else { line });
+        }
+        f.render_widget(Paragraph::new(lines), Rect { height: list_h, ..inner });
+        let Some(&(t, b)) = rows.get(self.nav.pos).filter(|_| detail) else { return };
+        let mut out = vec![Line::styled(
+            truncate(
+                &format!(
+                    "── {} · threshold {} · quorum {} · tie {} · round {}",
+                    coord.task_name(t),
+                    b.threshold,
+                    b.quorum,
+                    b.tie.name(),
+                    b.round
+                ),
+                w,
+            ),
+            theme::DIM,
+        )];
+        vote_lines(coord, b, &mut out);
+        let room = (inner.height - list_h) as usize;
+        out.truncate(room.saturating_sub(1));
+        let hint = Line::from(vec![
+            Span::styled("y/n ", theme::TITLE),
+            Span::styled("deciding vote  ", theme::DIM),
+            Span::styled("V ", theme::TITLE),
+            Span::styled("veto  ", theme::DIM),
+            Span::styled(":vote TASK abstain  ", theme::DIM),
+            Span::styled("Enter ", theme::TITLE),
+            Span::styled("task detail", theme::DIM),
+        ]);
+        let area = Rect { y: inner.y + list_h, height: inner.height - list_h - 1, ..inner };
+        f.render_widget(Paragraph::new(out), area);
+        f.render_widget(Paragraph::new(hint), Rect { y: inner.y + inner.height - 1, height: 1, ..inner });
+    }
+
+    pub fn handle_key(&mut self, key: KeyEvent, ctx: &Ctx) -> bool {
+        let ids: Vec<TaskId> = self.rows(ctx.coord).iter().map(|r| r.0).collect();
+        self.nav.pos = locate(&ids, self.selected, self.nav.pos).unwrap_or(0);
+        if !self.nav.key(key, ids.len()) {
+            return false;
+        }
+        self.selected = ids.get(self.nav.pos).copied();
+        true
+    }
+
+    pub fn click(&mut self, column: u16, row: u16, ctx: &Ctx) -> bool {
+        let ids: Vec<TaskId> = self.rows(ctx.coord).iter().map(|r| r.0).collect();
+        let Some(pos) = self.nav.row_at(column, row, ids.len()) else { return false };
+        self.nav.pos = pos;
+        self.selected = Some(ids[pos]);
+        true
+    }
+
+    pub fn selection(&self, ctx: &Ctx) -> Option<Selection> {
+        self.selected_task(ctx).map(Selection::Task)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use ratatui::crossterm::event::KeyCode;
+
+    use super::super::agents::fixture::{Fixture, draw, key};
+    use super::*;
+
+    #[test]
+    fn ballots_live_and_decided() {
+        let mut fx = Fixture::new("consensus-release");
+        // Both ballots open at 1.07 s; the migration is decided at 1.14 s, the release still open at 1.26 s.
+        fx.advance(1_260);
+        let mut pane = BallotsPane::new();
+        let term = draw(110, 12, |f| pane.render(f, f.area(), &fx.ctx(), "Votes"));
+        insta::assert_snapshot!("ballots_open", term.backend());
+        let text = term.backend().to_string();
+        assert!(text.contains("open,") && text.contains("release-vote") && text.contains("no vote yet"));
+
+        fx.advance(3_000);
+        let term = draw(110, 12, |f| pane.render(f, f.area(), &fx.ctx(), "Votes"));
+        insta::assert_snapshot!("ballots_decided", term.backend());
+        let text = term.backend().to_string();
+        assert!(text.contains("approved (threshold)") && text.contains("rejected (threshold)"));
+
+        // Down selects the second ballot; Enter would open its task.
+        assert!(pane.handle_key(key(KeyCode::Down), &fx.ctx()));
+        let migrate = fx.run.coordinator().scenario().tasks.iter().position(|t| t.id == "migrate-vote").unwrap();
+        assert_eq!(pane.selection(&fx.ctx()), Some(Selection::Task(TaskId(migrate as u32))));
+        pane.set_filter("approved");
+        assert_eq!(pane.rows(fx.run.coordinator()).len(), 1);
+    }
+
+    #[test]
+    fn the_dag_marks_decisions_and_their_outcome() {
+        let mut fx = Fixture::new("consensus-release");
+        fx.advance(3_000);
+        let mut dag = super::super::dag::DagPane::new();
+        let term = draw(160, 20, |f| dag.render(f, f.area(), &fx.ctx()));
+        let text = term.backend().to_string();
+        assert!(text.contains("?release-vote ★ ⇒yes"), "{text}");
+        assert!(text.contains("?migrate-vote ⇒no"), "{text}");
+        assert!(text.contains("? decision"), "{text}");
+    }
+
+    #[test]
+    fn vote_and_veto_are_console_commands_and_the_market_pane_shows_ballots() {
+        use crate::core::OpAction;
+        use crate::tui::cmdline::{Parsed, parse};
+        let mut fx = Fixture::new("consensus-release");
+        let names: Vec<String> = fx.run.coordinator().scenario().tasks.iter().map(|x| x.id.clone()).collect();
+        let t = |name: &str| TaskId(names.iter().position(|x| x == name).unwrap() as u32);
+        let coord = fx.run.coordinator();
+        let vote = parse("vote release-vote no -- not today", coord).unwrap();
+        assert_eq!(vote, Parsed::Op(OpAction::CastVote(t("release-vote"), Choice::No), Some("not today".into())));
+        assert_eq!(parse("veto migrate-vote", coord).unwrap(), Parsed::Op(OpAction::Veto(t("migrate-vote")), None));
+        assert_eq!(parse("vote release-vote maybe", coord).unwrap_err(), "a vote is yes, no or abstain, not `maybe`");
+        assert_eq!(parse("veto", coord).unwrap_err(), "usage: :veto TASK");
+        // With only ballots, they take the whole "Auctions & votes" pane and its keys.
+        fx.advance(1_260);
+        let mut market = super::super::market::MarketPane::new();
+        let term = draw(100, 8, |f| market.render(f, f.area(), &fx.ctx()));
+        let text = term.backend().to_string();
+        assert!(text.contains("Auctions & votes") && text.contains("release-vote") && text.contains("2 ballots"));
+        assert_eq!(market.selected_ballot(&fx.ctx()), Some(t("release-vote")));
+        assert!(market.handle_key(key(KeyCode::Down), &fx.ctx()));
+        assert_eq!(market.selected_ballot(&fx.ctx()), Some(t("migrate-vote")));
+    }
+}
