@@ -316,4 +316,11 @@ fn a_planner_sent_back_for_rework_keeps_the_plan_it_added() {
     reviewing.review = Some(ReviewSpec { of: "root".into(), max_rework: 1, on_limit: OnLimit::Accept });
     let errors = rejected(vec![task("root", "x", &[])], vec![reviewing], 50);
     assert_eq!(errors, ["`a`: `review` is not allowed in a plan (reviews are fixed when the run starts)"]);
+    let mut deciding = task("d", "x", &[]);
+    deciding.decision = Some(Box::default());
+    let errors = rejected(vec![task("root", "x", &[])], vec![deciding], 50);
+    assert_eq!(
+        errors,
+        ["`d`: `decision` is not allowed in a plan (decisions and their voters are fixed when the run starts)"]
+    );
 }

@@ -40,8 +40,14 @@ pub(super) fn check(c: &Coordinator, by: TaskId, subtasks: Vec<TaskSpec>, max: u
         if t.compensate.is_some() {
             errors.push(format!("`{id}`: `compensate` is not allowed in a plan (sagas are fixed when the run starts)"));
         }
-        if t.review.is_some() {
-            errors.push(format!("`{id}`: `review` is not allowed in a plan (reviews are fixed when the run starts)"));
+        for (given, field, what) in [
+            (t.review.is_some(), "review", "reviews"),
+            (t.decision.is_some(), "decision", "decisions and their voters"),
+        ] {
+            if given {
+                errors
+                    .push(format!("`{id}`: `{field}` is not allowed in a plan ({what} are fixed when the run starts)"));
+            }
         }
         if !t.context.is_empty() {
             let what = "`reads`, `writes` and `locks` are not allowed in a plan (the shared context is fixed when the run starts)";
