@@ -357,3 +357,38 @@ fn bad_auction_fields_are_located() {
     assert!(p.message.contains("task `t` uses `least_loaded`"), "{}", p.message);
     assert!(e.to_string().contains("m.json:3:53: tasks[0].auction:"), "{e}");
 }
+
+#[test]
+fn operator_awards_reopens_and_refusals_are_journaled_and_read_back() {
+    use switchyard::core::{AgentId, OpAction, Refusal, TaskId};
+    let sc = market();
+    let id = |name: &str| TaskId(sc.tasks.iter().position(|t| t.id == name).unwrap() as u32);
+    let agent = |name: &str| AgentId(sc.agents.iter().position(|a| a.id == name).unwrap() as u32);
+    let mut run = SimRun::new(sc.clone());
+    let mut sinks = (Vec::new(), JournalWriter::new(Vec::new()));
+    // At 20 ms the four first auctions are open with some bids in.
+    run.advance_to(20, &mut sinks).unwrap();
+    let batch = id("cheap-batch");
+    let refused = run.operator(OpAction::Award(batch, agent("old-gpu")), "op", None, &mut sinks).unwrap();
+    assert_eq!(refused, Err(Refusal::NoValidBid(batch, agent("old-gpu"))));
+    run.operator(OpAction::Award(batch, agent("steady")), "op", Some("trusted"), &mut sinks).unwrap().unwrap();
+    run.operator(OpAction::Reopen(id("ingest-crm")), "op", None, &mut sinks).unwrap().unwrap();
+    run.run(&mut sinks).unwrap();
+    let (events, w) = sinks;
+    let text = String::from_utf8(w.into_inner().unwrap()).unwrap();
+    assert_eq!(read_journal(&sc, &text).unwrap(), events, "every auction line reads back as written");
+    let lines: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let refusal = lines.iter().find(|v| v["kind"] == "command_refused").unwrap();
+    assert_eq!(
+        (&refusal["reason"], &refusal["action"], &refusal["agent"]),
+        (&"no_valid_bid".into(), &"award".into(), &"old-gpu".into())
+    );
+    let by_op = lines.iter().find(|v| v["kind"] == "auction_awarded" && v["by"] == "operator").unwrap();
+    assert_eq!((&by_op["task"], &by_op["agent"]), (&"cheap-batch".into(), &"steady".into()));
+    let reopened = lines.iter().find(|v| v["kind"] == "auction_no_award" && v["reason"] == "reopened").unwrap();
+    assert_eq!((&reopened["task"], &reopened["then"]), (&"ingest-crm".into(), &"none".into()));
+    let again = lines.iter().filter(|v| v["kind"] == "auction_opened" && v["task"] == "ingest-crm").nth(1).unwrap();
+    assert_eq!(again["round"], 1);
+    assert_eq!(lines.last().unwrap()["outcome"], "succeeded");
+    check_auctions(&sc, &lines);
+}

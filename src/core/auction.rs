@@ -225,6 +225,11 @@ impl AuctionState {
         self.auctions.get((id as usize).checked_sub(1)?)
     }
 
+    /// A journal read back may name an auction it never opened: such a line changes nothing.
+    fn get_mut(&mut self, id: u32) -> Option<&mut Auction> {
+        self.auctions.get_mut((id as usize).checked_sub(1)?)
+    }
+
     /// Whether the task's auction is taking bids (cheap when no auction ever ran).
     pub fn is_open_task(&self, task: TaskId) -> bool {
         !self.open.is_empty() && self.open.contains_key(&task)
@@ -278,7 +283,6 @@ pub(super) fn apply(s: &mut State, now: u64, kind: &EventKind) {
     let a = &mut s.auctions;
     match *kind {
         EventKind::AuctionOpened { auction, task, round, ref invited, closes_ms } => {
-            debug_assert_eq!(auction as usize, a.auctions.len() + 1);
             a.auctions.push(Auction {
                 id: auction,
                 task,
@@ -298,17 +302,17 @@ pub(super) fn apply(s: &mut State, now: u64, kind: &EventKind) {
             s.timers.push_at(closes_ms, Timer::AuctionClose { auction });
         }
         EventKind::BidReceived { auction, agent, price, eta_ms, confidence, flaw, .. } => {
-            if let Some(x) = a.auctions.get_mut(auction as usize - 1) {
+            if let Some(x) = a.get_mut(auction) {
                 x.bids.push(BidRec { agent, price, eta_ms, confidence, flaw });
             }
         }
         EventKind::BidDeclined { auction, agent, ref reason, .. } => {
-            if let Some(x) = a.auctions.get_mut(auction as usize - 1) {
+            if let Some(x) = a.get_mut(auction) {
                 x.declines.push((agent, reason.clone()));
             }
         }
         EventKind::AuctionAwarded { auction, task, agent, score, by, ref ranking, ref passed } => {
-            let x = &mut a.auctions[auction as usize - 1];
+            let Some(x) = a.get_mut(auction) else { return };
             x.phase = Phase::Awarded { agent, score, by };
             x.closed_ms.get_or_insert(now);
             x.ranking = ranking.clone();
@@ -317,7 +321,7 @@ pub(super) fn apply(s: &mut State, now: u64, kind: &EventKind) {
             a.failed_rounds.remove(&task);
         }
         EventKind::AuctionNoAward { auction, task, round, reason, then } => {
-            let x = &mut a.auctions[auction as usize - 1];
+            let Some(x) = a.get_mut(auction) else { return };
             x.phase = Phase::NoAward { reason, then };
             x.closed_ms.get_or_insert(now);
             a.open.remove(&task);
