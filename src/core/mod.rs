@@ -2,6 +2,7 @@
 //! pure state machine. See [`Coordinator`] for its inputs and outputs.
 
 pub mod auction;
+mod auction_ops;
 pub mod bus;
 pub mod context;
 mod context_ops;
