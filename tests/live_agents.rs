@@ -274,3 +274,47 @@ fn a_process_agent_bids_in_an_auction_and_wins_on_price() {
     );
     assert_all_gone(&pids);
 }
+
+#[test]
+fn a_process_agent_votes_on_a_ballot_with_its_reason() {
+    let sc = scenario(
+        r#"{"name": "live-vote", "heartbeat_ms": 0,
+        "agents": [
+          {"id": "echo", "capabilities": ["echo"], "kind": "process",
+           "command": ["python3", "{assets}/agents/echo.py", "echo"]},
+          {"id": "sceptic", "capabilities": ["review"], "profile": {"approve_rate": 0, "abstain_rate": 0}},
+          {"id": "odd", "capabilities": ["review"], "kind": "process",
+           "command": ["sh", "-c", "echo '{\"type\":\"hello\",\"protocol\":1,\"agent\":\"odd\",\"capabilities\":[\"review\"]}'; read line; echo '{\"type\":\"vote\",\"proposal\":\"nope\",\"choice\":\"yes\"}'; exec sleep 30"]}
+        ],
+        "tasks": [
+          {"id": "start", "capability": "echo", "description": "warm up"},
+          {"id": "vote", "depends_on": ["start"],
+           "decision": {"proposal": "go ahead?", "voters": ["echo", "sceptic", "odd"], "weights": {"echo": 2},
+                        "quorum": 0.5, "deadline_ms": 3000, "on_reject": ["plan-b"]}},
+          {"id": "go", "capability": "echo", "depends_on": ["vote"], "description": "go"},
+          {"id": "plan-b", "capability": "echo", "depends_on": ["vote"], "description": "plan b"}
+        ]}"#,
+    );
+    let (lines, _, pids) = run(sc);
+    // The echo agent's vote (yes, weight 2, with the reason its handler gave) outweighs the no.
+    let cast = of_kind(&lines, "vote_cast");
+    let echo = cast.iter().find(|v| v["agent"] == "echo").expect("the process agent voted");
+    assert_eq!(
+        (&echo["choice"], &echo["weight"], &echo["reason"]),
+        (&"yes".into(), &2.0.into(), &"echo agrees".into())
+    );
+    let ballot = lines.iter().find(|v| v["type"] == "ballot" && v["to"] == "echo").unwrap();
+    let vote = lines.iter().find(|v| v["type"] == "vote" && v["from"] == "echo").unwrap();
+    assert_eq!(vote["correlation"], ballot["msg_id"]);
+    let decided = &of_kind(&lines, "proposal_decided")[0];
+    assert_eq!((decided["outcome"].as_str(), decided["yes"].as_f64()), (Some("approved"), Some(2.0)));
+    let skipped = of_kind(&lines, "task_skipped");
+    assert!(skipped.iter().any(|s| s["task"] == "plan-b" && s["reason"] == "not_taken"), "{skipped:?}");
+    assert_eq!(lines.last().unwrap()["outcome"], "succeeded");
+    // A vote on a proposal the run does not have is a protocol error, not a crash.
+    let errs = of_kind(&lines, "protocol_error");
+    assert!(
+        errs.iter().any(|e| e["agent"] == "odd" && e["error"].as_str().unwrap().contains("unknown proposal `nope`"))
+    );
+    assert_all_gone(&pids);
+}

@@ -57,7 +57,13 @@ async fn serve(listener: TcpListener, seen: Seen) {
             };
             // Auctions: a call for proposals names the task (`bid-…`); the task itself does too.
             let cfp = user.starts_with("Call for proposals");
-            let response = if cfp && user.contains("bid-ok") {
+            // Ballots name the decision (`vote-…`).
+            let ballot = user.starts_with("Vote on proposal");
+            let response = if ballot && user.contains("vote-yes") {
+                ok("{\"vote\": \"yes\", \"reason\": \"the tests pass\"}")
+            } else if ballot {
+                ok("I think so, yes.")
+            } else if cfp && user.contains("bid-ok") {
                 ok("{\"price\": 0.5, \"eta_ms\": 120, \"confidence\": 0.9}")
             } else if cfp && user.contains("bid-no") {
                 ok("{\"decline\": \"too busy\"}")
@@ -244,5 +250,44 @@ fn an_llm_agent_bids_in_strict_json_and_anything_else_is_a_decline() {
         assert_eq!(lines.last().unwrap()["outcome"], "succeeded");
         let seen = seen.lock().unwrap();
         assert!(seen.iter().any(|r| r.contains("Call for proposals: task `bid-ok` needs capability `write`")));
+    });
+}
+
+#[test]
+fn an_llm_agent_votes_in_strict_json_and_anything_else_is_an_abstention() {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let (port, seen) = start_server().await;
+        let text = r#"{"name": "llm-vote", "heartbeat_ms": 0,
+          "agents": [
+            {"id": "model", "capabilities": ["review"], "kind": "llm",
+             "base_url": "http://127.0.0.1:PORT/v1", "model": "tiny", "system": "You vote.", "timeout_ms": 1500}
+          ],
+          "tasks": [
+            {"id": "vote-yes", "decision": {"proposal": "ship it?", "voters": ["model"]}},
+            {"id": "vote-junk", "decision": {"proposal": "rewrite it?", "voters": {"capability": "review"}}}
+          ]}"#
+        .replace("PORT", &port.to_string());
+        let (_, lines) = run_live(&text).await;
+        let cast = |task: &str| lines.iter().find(|l| l["kind"] == "vote_cast" && l["task"] == task).unwrap().clone();
+        let yes = cast("vote-yes");
+        assert_eq!(
+            (&yes["choice"], &yes["reason"], &yes["by"]),
+            (&"yes".into(), &"the tests pass".into(), &"agent".into())
+        );
+        let junk = cast("vote-junk");
+        assert_eq!(
+            (&junk["choice"], &junk["reason"]),
+            (&"abstain".into(), &"unparsable vote: I think so, yes.".into())
+        );
+        let decided = |task: &str| {
+            let d = lines.iter().find(|l| l["kind"] == "proposal_decided" && l["task"] == task).unwrap();
+            (d["outcome"].as_str().unwrap().to_string(), d["reason"].as_str().unwrap().to_string())
+        };
+        assert_eq!(decided("vote-yes"), ("approved".into(), "threshold".into()));
+        // Only an abstention: a tie, which rejects by default.
+        assert_eq!(decided("vote-junk"), ("rejected".into(), "tie".into()));
+        let seen = seen.lock().unwrap();
+        assert!(seen.iter().any(|r| r.contains("Vote on proposal `vote-yes`: ship it?")));
     });
 }

@@ -20,25 +20,37 @@ pub fn bid_prompt(task: &str, capability: &str, deadline_ms: u64) -> String {
     )
 }
 
-/// The bid or decline a model's reply means for `auction`.
-pub fn parse_bid(auction: &str, content: &str) -> FromAgent {
-    let auction = auction.to_string();
+/// A reply's JSON object, if it is one: a fenced block (```json … ```) is the one liberty taken
+/// with the shape.
+pub(super) fn reply_object(content: &str) -> Option<serde_json::Map<String, Value>> {
     let text = content.trim();
-    // A fenced block (```json … ```) is the one liberty taken with the shape.
     let inner = text
         .strip_prefix("```json")
         .or_else(|| text.strip_prefix("```"))
         .and_then(|t| t.strip_suffix("```"))
         .map_or(text, str::trim);
+    match serde_json::from_str::<Value>(inner) {
+        Ok(Value::Object(obj)) => Some(obj),
+        _ => None,
+    }
+}
+
+/// The start of a reply that could not be understood, for the record.
+pub(super) fn raw_start(content: &str) -> String {
+    let text = content.trim();
+    let mut raw: String = text.chars().take(RAW_CHARS).collect();
+    if text.chars().count() > RAW_CHARS {
+        raw.push('…');
+    }
+    raw
+}
+
+/// The bid or decline a model's reply means for `auction`.
+pub fn parse_bid(auction: &str, content: &str) -> FromAgent {
+    let auction = auction.to_string();
     let decline = |reason: String| FromAgent::Decline { auction: auction.clone(), reason: Some(reason) };
-    let unparsable = || {
-        let mut raw: String = text.chars().take(RAW_CHARS).collect();
-        if text.chars().count() > RAW_CHARS {
-            raw.push('…');
-        }
-        decline(format!("unparsable bid: {raw}"))
-    };
-    let Ok(Value::Object(obj)) = serde_json::from_str::<Value>(inner) else { return unparsable() };
+    let unparsable = || decline(format!("unparsable bid: {}", raw_start(content)));
+    let Some(obj) = reply_object(content) else { return unparsable() };
     if let Some(reason) = obj.get("decline") {
         let reason = reason.as_str().map_or_else(|| reason.to_string(), str::to_string);
         return decline(reason);

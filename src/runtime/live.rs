@@ -73,6 +73,8 @@ pub struct LiveAgents {
     requests: HashMap<(u32, u32), u64>,
     /// The `msg_id` of each `cfp` sent, by `(agent, auction)`: bids correlate to it.
     cfps: HashMap<(u32, u32), u64>,
+    /// `(agent, decision task)` → the `msg_id` of the ballot sent to it, to correlate the vote.
+    ballots: HashMap<(u32, u32), u64>,
     garbage: Vec<u32>,
     opts: LiveOptions,
 }
@@ -82,7 +84,16 @@ impl LiveAgents {
         let task_ids = scenario.tasks.iter().enumerate().map(|(i, t)| (t.id.clone(), i as u32)).collect();
         let (fleet, reports) = Fleet::new(scenario, opts.hello_timeout);
         let garbage = vec![0; scenario.agents.len()];
-        LiveAgents { fleet, reports, task_ids, requests: HashMap::new(), cfps: HashMap::new(), garbage, opts }
+        LiveAgents {
+            fleet,
+            reports,
+            task_ids,
+            requests: HashMap::new(),
+            cfps: HashMap::new(),
+            ballots: HashMap::new(),
+            garbage,
+            opts,
+        }
     }
 
     /// Process ids of the agent processes running now.
@@ -165,6 +176,10 @@ impl LiveAgents {
                     self.cfps.insert((agent.0, auction), msg.id);
                     super::live_bids::cfp_line(coord, msg.payload).expect("a cfp")
                 }
+                Payload::Ballot { task, .. } => {
+                    self.ballots.insert((agent.0, task.0), msg.id);
+                    super::live_votes::ballot_line(coord, msg.payload).expect("a ballot of a decision")
+                }
                 _ => continue,
             };
             self.fleet.send(agent, line);
@@ -238,6 +253,12 @@ impl LiveAgents {
             Some(Err(why)) => return self.garbage(cx, agent, &why, &format!("{{\"type\":\"{}\",…}}", msg.type_name())),
             None => {}
         }
+        let ballots = &mut self.ballots;
+        match super::live_votes::reply(cx.sim.coordinator(), agent, &msg, |t| ballots.remove(&(agent.0, t.0))) {
+            Some(Ok(vote)) => return cx.feed(|c, now| c.handle_message(now, vote)),
+            Some(Err(why)) => return self.garbage(cx, agent, &why, "{\"type\":\"vote\",…}"),
+            None => {}
+        }
         let (task, attempt, error, output) = match msg {
             FromAgent::Result { task, attempt, output } => (task, attempt, None, Some(output)),
             FromAgent::Error { task, attempt, message, retryable } => {
@@ -259,7 +280,7 @@ impl LiveAgents {
             }
             FromAgent::Hello(_) => return self.garbage(cx, agent, "a second hello", "{\"type\":\"hello\",…}"),
             other => {
-                // Votes and help requests are not part of runs yet.
+                // Help requests are not part of runs yet.
                 tracing::debug!("{name}: `{}` message ignored", other.type_name());
                 return Ok(());
             }

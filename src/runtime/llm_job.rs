@@ -14,6 +14,7 @@ use tokio::task::{AbortHandle, JoinSet};
 use super::fleet::{Ctl, Report, ReportKind};
 use crate::agents::llm::{LlmError, chat, output_of, prompt};
 use crate::agents::llm_bid::{bid_prompt, parse_bid};
+use crate::agents::llm_vote::{parse_vote, vote_prompt};
 use crate::agents::{AgentOutput, FromAgent, ToAgent};
 use crate::core::AgentId;
 use crate::scenario::LlmSpec;
@@ -92,6 +93,21 @@ impl LlmJob {
                             match chat(&spec, key.as_deref(), &user).await {
                                 Ok(content) => parse_bid(&auction, &content),
                                 Err(e) => FromAgent::Decline { auction, reason: Some(format!("no bid: {e}")) },
+                            }
+                        });
+                    }
+                    // A ballot is answered like a cfp: its vote joins the same set of side requests.
+                    Some(Ctl::Send(ToAgent::Ballot { proposal, question, deadline_ms })) => {
+                        let user = vote_prompt(&proposal, &question, deadline_ms);
+                        let (spec, key) = (self.spec.clone(), api_key.clone());
+                        bids.spawn(async move {
+                            match chat(&spec, key.as_deref(), &user).await {
+                                Ok(content) => parse_vote(&proposal, &content),
+                                Err(e) => FromAgent::Vote {
+                                    proposal,
+                                    choice: crate::agents::VoteChoice::Abstain,
+                                    reason: Some(format!("no vote: {e}")),
+                                },
                             }
                         });
                     }
