@@ -274,6 +274,7 @@ pub fn write_json(scenario: &Scenario, out: &mut impl Write) -> io::Result<()> {
         escalation,
         auction,
         swarm,
+        templates,
         dep_index: _, // a loader's cache, not part of the format
     } = scenario;
     let mut w = BufWriter::with_capacity(1 << 16, out);
@@ -284,7 +285,8 @@ pub fn write_json(scenario: &Scenario, out: &mut impl Write) -> io::Result<()> {
     write!(w, ",\"seed\":{seed},\"allocation\":")?;
     json(&mut w, allocation)?;
     write!(w, ",\"heartbeat_ms\":{heartbeat_ms},")?;
-    list(&mut w, "agents", agents)?;
+    let declared: Vec<&crate::scenario::AgentSpec> = agents.iter().filter(|a| a.template.is_none()).collect();
+    list(&mut w, "agents", &declared)?;
     w.write_all(b",")?;
     list(&mut w, "tasks", tasks)?;
     w.write_all(b",")?;
@@ -314,6 +316,10 @@ pub fn write_json(scenario: &Scenario, out: &mut impl Write) -> io::Result<()> {
     if !swarm.is_default() {
         w.write_all(b",\n\"swarm\":")?;
         json(&mut w, swarm)?;
+    }
+    if !templates.is_empty() {
+        w.write_all(b",")?;
+        list(&mut w, "templates", templates)?;
     }
     w.write_all(b"}\n")?;
     w.flush()

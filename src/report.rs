@@ -19,7 +19,9 @@ mod auctions;
 pub use auctions::{AuctionRow, AuctionsReport};
 mod decomposition;
 pub use decomposition::DecompositionReport;
+mod elastic;
 mod swarm;
+pub use elastic::{ElasticReport, StintReport};
 pub use swarm::{SwarmAgent, SwarmReport};
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -55,6 +57,9 @@ pub struct Report<'a> {
     /// Per decision task, its ballot and outcome (absent without decisions).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub decisions: Vec<DecisionReport<'a>>,
+    /// Agents created from templates and retired, for scenarios with templates.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub elastic: Option<ElasticReport<'a>>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -309,6 +314,9 @@ pub struct TaskReport<'a> {
 pub struct AgentReport<'a> {
     pub id: &'a str,
     pub alive: bool,
+    /// For a template's slot: the template (a slot not in the team is `off`, not down).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub template: Option<&'a str>,
     pub completed: u32,
     pub failed: u32,
     pub busy_ms: u64,
@@ -393,6 +401,7 @@ impl<'a> Report<'a> {
                 AgentReport {
                     id: &spec.id,
                     alive: a.alive,
+                    template: spec.template.map(|t| sc.templates[t as usize].id.as_str()),
                     completed: a.completed,
                     failed: a.failed,
                     busy_ms: a.busy_ms,
@@ -435,6 +444,7 @@ impl<'a> Report<'a> {
             decomposition: DecompositionReport::of(coord),
             swarm: SwarmReport::of(coord),
             decisions: decisions::all(coord),
+            elastic: ElasticReport::of(coord),
         }
     }
 
@@ -484,7 +494,11 @@ impl<'a> Report<'a> {
                 out,
                 "{:<w$}  {:<5}  {:>9}  {:>6}  {:>10}  {:>4.0}%  {:>8}",
                 a.id,
-                if a.alive { "up" } else { "down" },
+                match (a.alive, a.template) {
+                    (true, _) => "up",
+                    (false, None) => "down",
+                    (false, Some(_)) => "off",
+                },
                 a.completed,
                 a.failed,
                 a.busy_ms,
@@ -545,6 +559,9 @@ impl<'a> Report<'a> {
         }
         for d in self.decisions.iter().take(limit) {
             let _ = writeln!(out, "{}", d.line());
+        }
+        if let Some(e) = &self.elastic {
+            e.lines(&mut out, limit);
         }
         let by_type: Vec<String> = self.messages.by_type.iter().map(|(k, v)| format!("{k} {v}")).collect();
         let _ = writeln!(out, "\nmessages: {} total ({})", self.messages.total, by_type.join(", "));

@@ -33,6 +33,7 @@ fn every_bundled_scenario_journal_reads_back_into_the_same_events() {
         "scenarios/escalation-ladder.json",
         "scenarios/planner-decomposition.json",
         "scenarios/swarm-foraging.json",
+        "scenarios/elastic-team.json",
     ] {
         let (run, events, text) = run_with_journal(path, None);
         assert_eq!(text.lines().count(), events.len());

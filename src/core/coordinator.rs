@@ -107,6 +107,11 @@ impl Coordinator {
         self.events.drain(..)
     }
 
+    /// Events produced since the last drain, without draining them.
+    pub fn pending_events(&self) -> &[Event] {
+        &self.events
+    }
+
     /// Moves the pending events into `buf` (which must be empty) without copying them.
     pub fn take_events(&mut self, buf: &mut Vec<Event>) {
         debug_assert!(buf.is_empty());
@@ -365,6 +370,8 @@ impl Coordinator {
                 Timer::AuctionClose { auction } => self.close_auction(now, auction),
                 Timer::SwarmTick { .. } => self.swarm_tick(now),
                 Timer::BallotClose { task, .. } => self.close_ballot(now, task),
+                Timer::SpawnCheck { task, .. } => self.spawn_check(now, task),
+                Timer::RetireCheck { agent, .. } => self.retire(now, agent),
             }
         }
         self.dispatch(now);

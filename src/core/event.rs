@@ -726,6 +726,20 @@ pub enum EventKind {
         abstain: f64,
         quorum: bool,
     },
+    // Elastic team (see `elastic.rs`).
+    /// An absent slot of `template` became a live agent: `task` had waited `waited_ms` with no
+    /// capable agent free.
+    AgentCreated {
+        agent: AgentId,
+        template: Arc<str>,
+        task: TaskId,
+        waited_ms: u64,
+    },
+    /// A created agent idle for `idle_ms` left the team (its slot may be created again).
+    AgentRetired {
+        agent: AgentId,
+        idle_ms: u64,
+    },
 }
 
 /// Why a task was skipped.
@@ -1025,6 +1039,8 @@ impl EventKind {
             EventKind::BallotOpened { .. } => "ballot_opened",
             EventKind::VoteCast { .. } => "vote_cast",
             EventKind::ProposalDecided { .. } => "proposal_decided",
+            EventKind::AgentCreated { .. } => "agent_created",
+            EventKind::AgentRetired { .. } => "agent_retired",
         }
     }
 

@@ -7,6 +7,8 @@ pub mod bus;
 pub mod context;
 mod context_ops;
 mod coordinator;
+pub mod elastic;
+mod elastic_ops;
 pub mod event;
 mod external;
 pub mod faults;
@@ -67,3 +69,6 @@ mod swarm_tests;
 
 #[cfg(test)]
 mod vote_tests;
+
+#[cfg(test)]
+mod elastic_tests;

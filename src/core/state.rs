@@ -254,6 +254,8 @@ pub struct State {
     pub swarm: super::swarm::SwarmState,
     /// Decision tasks' ballots (empty unless the scenario has decisions).
     pub votes: super::vote::VoteState,
+    /// Agents created from templates (empty without templates).
+    pub elastic: super::elastic::ElasticState,
 }
 
 impl State {
@@ -263,7 +265,8 @@ impl State {
             .agents
             .iter()
             .map(|a| AgentRt {
-                alive: true,
+                // A template's slot is absent until created (see `elastic.rs`).
+                alive: a.template.is_none(),
                 draining: false,
                 max_concurrent: a.max_concurrent.max(1),
                 performance: a.performance,
@@ -318,6 +321,7 @@ impl State {
             plans: Default::default(),
             swarm: super::swarm::SwarmState::new(scenario, wf),
             votes: Default::default(),
+            elastic: super::elastic::ElasticState::new(scenario, wf),
         };
         for a in 0..state.agents.len() {
             state.index_agent(wf, AgentId(a as u32));
@@ -342,6 +346,9 @@ impl State {
             let class = task.and_then(|t| self.ladder.class_of(t));
             let priority = task.map_or(0, |t| self.priorities[t.ix()]);
             self.swarm.apply(wf, ev, class, priority, &self.tasks, &self.agents, &mut self.timers);
+        }
+        if self.elastic.active {
+            self.elastic.apply(wf, ev, &self.agents, &mut self.timers);
         }
         // An item leaves the inbox when its task leaves the escalated state (resolved, retried,
         // reassigned…), not merely because an event names it: a late result or an expired lock of
@@ -559,6 +566,20 @@ impl State {
             | EventKind::TaskClaimed { .. }
             | EventKind::ClaimRefused { .. }
             | EventKind::ThresholdChanged { .. } => {}
+            // A slot joins the team like a revived agent, and leaves it like a crashed one (idle:
+            // nothing to take back). The rest is `elastic.rs`'s.
+            EventKind::AgentCreated { agent, .. } => {
+                let a = &mut self.agents[agent.ix()];
+                a.alive = true;
+                a.lost = false;
+                a.draining = false;
+                self.heard_from(agent, now);
+                self.index_agent(wf, agent);
+            }
+            EventKind::AgentRetired { agent, .. } => {
+                self.unindex_agent(wf, agent);
+                self.agents[agent.ix()].alive = false;
+            }
             EventKind::MessageSent { msg } => self.count_message(&msg, now),
             EventKind::Team(ref e) => super::teams::apply(self, e),
             EventKind::AuctionOpened { .. }
@@ -692,6 +713,10 @@ impl State {
             Timer::BallotClose { task, at } => {
                 !self.tasks[task.ix()].state.is_terminal() && self.votes.close_live(task, at)
             }
+            Timer::SpawnCheck { task, at } => {
+                self.elastic.spawn_is_live(&self.tasks, &self.agents, &self.avail, task, at)
+            }
+            Timer::RetireCheck { agent, at } => self.elastic.retire_is_live(agent, at),
         }
     }
 
@@ -764,7 +789,7 @@ impl State {
         let avail = &self.avail;
         format!(
             "now={} seq={} msg={} assigned={} term={}/{}/{}/{} retries={}/{} finished={:?} span={} paused={} speed={} inbox={:?}\n\
-             tasks={:?}\nagents={:?}\nready={:?}\navail={:?}\ntimers={:?}\nbus={:?}\nattempts={:?}\noutputs={:?}\n{}\n{}\nladder={:?}\n{}\n{}\nplans={:?}\n{}\nvotes={:?}",
+             tasks={:?}\nagents={:?}\nready={:?}\navail={:?}\ntimers={:?}\nbus={:?}\nattempts={:?}\noutputs={:?}\n{}\n{}\nladder={:?}\n{}\n{}\nplans={:?}\n{}\nvotes={:?}\n{}",
             self.now_ms,
             self.next_seq,
             self.next_msg_id,
@@ -795,7 +820,8 @@ impl State {
             self.auctions.digest(),
             self.plans,
             self.swarm.digest(),
-            self.votes
+            self.votes,
+            self.elastic.digest()
         )
     }
 }

@@ -58,6 +58,16 @@ pub enum Timer {
         task: super::TaskId,
         at: u64,
     },
+    /// The ready task has waited `spawn_after_ms`: create an agent from its template? (`elastic.rs`)
+    SpawnCheck {
+        task: super::TaskId,
+        at: u64,
+    },
+    /// The created agent has been idle `retire_after_ms`: retire it.
+    RetireCheck {
+        agent: super::AgentId,
+        at: u64,
+    },
 }
 
 /// `(at, seq, timer)`: `seq` makes every entry unique and keeps equal instants in push order.

@@ -413,7 +413,9 @@ pub fn encode(ev: &Event, names: &Names, out: &mut Vec<u8>) {
         | EventKind::SwarmTick { .. }
         | EventKind::TaskClaimed { .. }
         | EventKind::ClaimRefused { .. }
-        | EventKind::ThresholdChanged { .. }) => swarm::encode(k, names, out),
+        | EventKind::ThresholdChanged { .. }
+        | EventKind::AgentCreated { .. }
+        | EventKind::AgentRetired { .. }) => swarm::encode(k, names, out),
         ref k => encode_context(k, names, out),
     }
     out.push(b'}');

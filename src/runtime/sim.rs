@@ -19,6 +19,7 @@ use super::network::{Network, Verdict};
 use super::sink::EventSink;
 
 mod bids;
+mod elastic;
 #[cfg(test)]
 mod fault_tests;
 mod faults;
@@ -91,8 +92,11 @@ pub struct SimRun {
 
 impl SimRun {
     pub fn new(scenario: Scenario) -> SimRun {
-        let agents = (0..scenario.agents.len())
-            .map(|_| SimAgent { alive: true, slow_factor: 1.0, ..Default::default() })
+        let agents = scenario
+            .agents
+            .iter()
+            // A template's slot is silent until the coordinator creates it (see `sim/elastic.rs`).
+            .map(|a| SimAgent { alive: a.template.is_none(), slow_factor: 1.0, ..Default::default() })
             .collect();
         let mut run = SimRun {
             coord: Coordinator::new(scenario),
@@ -469,6 +473,9 @@ impl SimRun {
 
     /// Delivers the coordinator's outgoing messages to agents and hands its events to the sink.
     fn pump(&mut self, sink: &mut impl EventSink) -> io::Result<()> {
+        if self.coord.state().elastic.active {
+            self.follow_slots();
+        }
         while let Some(msg) = self.coord.poll_transmit() {
             if let Endpoint::Agent(agent) = msg.to {
                 match self.net.verdict(msg.from, msg.to, self.now) {

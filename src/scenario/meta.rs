@@ -100,6 +100,8 @@ pub(crate) struct Meta {
     pub swarm: super::swarm::SwarmMeta,
     /// Offsets of the team fields (`review`, …).
     pub team: super::teams::TeamMeta,
+    /// Offset of each template's id (`NONE` if unreadable).
+    pub templates: Vec<u32>,
 }
 
 impl Meta {
@@ -126,6 +128,7 @@ impl Meta {
             swarm: Default::default(),
             team: Default::default(),
             decisions: Vec::new(),
+            templates: Vec::new(),
         }
     }
 }

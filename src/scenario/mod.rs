@@ -16,6 +16,7 @@ mod agent_kind;
 mod auction;
 pub mod decision;
 mod decode;
+mod elastic;
 mod error;
 mod faults;
 mod ids;

@@ -32,6 +32,7 @@ const ROOT_FIELDS: &[&str] = &[
     "escalation",
     "auction",
     "swarm",
+    "templates",
 ];
 const DEFAULTS_FIELDS: &[&str] = &["timeout_ms", "priority", "retry"];
 const AGENT_FIELDS: &[&str] = &[
@@ -244,7 +245,8 @@ impl Decoder<'_, '_> {
                 12 => drop(d.array(|d| d.group(&mut sc.groups, &mut meta))?),
                 13 => sc.escalation = d.escalation(NONE, &mut meta.tier_refs)?.unwrap_or_default(),
                 14 => sc.auction = AuctionSpec::default().with(&d.auction()?),
-                _ => sc.swarm = d.swarm(&mut meta.swarm)?,
+                15 => sc.swarm = d.swarm(&mut meta.swarm)?,
+                _ => drop(d.array(|d| d.template(&mut sc.templates, &mut meta))?),
             }
             Ok(())
         })?;
@@ -257,6 +259,7 @@ impl Decoder<'_, '_> {
         if seen & (1 << 7) == 0 {
             meta.tasks_ok = false;
         }
+        super::elastic::expand(&mut sc, &mut meta, self.diag);
         apply_defaults(&mut sc.tasks, &meta.tasks, &defaults);
         // The estimate may have overshot; the scenario is kept for the whole run.
         if sc.tasks.capacity() > sc.tasks.len() + sc.tasks.len() / 16 {
@@ -403,7 +406,7 @@ impl Decoder<'_, '_> {
         Ok(())
     }
 
-    fn profile(&mut self, p: &mut Profile) -> R<()> {
+    pub(crate) fn profile(&mut self, p: &mut Profile) -> R<()> {
         self.object(PROFILE_FIELDS, |d, f| {
             if f == 0 {
                 d.object(DURATION_FIELDS, |d, f| {

@@ -6,6 +6,7 @@
 use serde::Serialize;
 
 pub use super::auction::{AuctionOverride, AuctionSpec, Weights};
+pub use super::elastic::TemplateSpec;
 pub use super::swarm::SwarmConfig;
 
 /// How a task picks among the agents able to run it.
@@ -62,6 +63,9 @@ pub struct Scenario {
     pub allocation: Strategy,
     /// Interval of simulated agents' heartbeats; 0 turns them off.
     pub heartbeat_ms: u64,
+    /// The declared agents, then every template's slots (see [`TemplateSpec`]; only the declared
+    /// ones are written).
+    #[serde(serialize_with = "super::elastic::declared_agents")]
     pub agents: Vec<AgentSpec>,
     pub tasks: Vec<TaskSpec>,
     pub faults: Vec<FaultSpec>,
@@ -85,6 +89,9 @@ pub struct Scenario {
     /// The response-threshold model of `allocation: "swarm"`.
     #[serde(skip_serializing_if = "SwarmConfig::is_default")]
     pub swarm: SwarmConfig,
+    /// Agent templates of an elastic team: each adds `max` absent agent slots to `agents`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub templates: Vec<TemplateSpec>,
     /// Every `depends_on` entry resolved to a task index (see [`DepIndex`]).
     #[serde(skip)]
     pub dep_index: DepIndex,
@@ -109,6 +116,7 @@ impl Default for Scenario {
             groups: Vec::new(),
             auction: AuctionSpec::default(),
             swarm: SwarmConfig::default(),
+            templates: Vec::new(),
             dep_index: DepIndex::default(),
         }
     }
@@ -193,6 +201,9 @@ pub struct AgentSpec {
     /// Swarm thresholds θ of some of its capabilities (the rest start at `swarm.initial_threshold`).
     #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub thresholds: std::collections::BTreeMap<String, f64>,
+    /// The template this agent is a slot of (index into `templates`): absent until created.
+    #[serde(skip)]
+    pub template: Option<u32>,
 }
 
 impl Default for AgentSpec {
@@ -209,6 +220,7 @@ impl Default for AgentSpec {
             kind: AgentKind::Sim,
             reports_to: None,
             thresholds: Default::default(),
+            template: None,
         }
     }
 }

@@ -9,6 +9,7 @@
 pub mod app;
 pub mod cmdline;
 pub mod console;
+pub mod elastic;
 mod input;
 pub mod keys;
 pub mod log;

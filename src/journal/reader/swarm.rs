@@ -6,7 +6,15 @@ use super::{R, Resolver};
 use crate::core::EventKind;
 
 /// The kinds this module reads.
-pub(super) const KINDS: &[&str] = &["task_posted", "swarm_tick", "task_claimed", "claim_refused", "threshold_changed"];
+pub(super) const KINDS: &[&str] = &[
+    "task_posted",
+    "swarm_tick",
+    "task_claimed",
+    "claim_refused",
+    "threshold_changed",
+    "agent_created",
+    "agent_retired",
+];
 
 impl Resolver<'_> {
     fn number(&self, v: &Value, key: &str) -> R<f64> {
@@ -29,6 +37,15 @@ impl Resolver<'_> {
                 agent: self.agent(v, "agent")?,
                 winner: self.agent(v, "winner")?,
             },
+            "agent_created" => EventKind::AgentCreated {
+                agent: self.agent(v, "agent")?,
+                template: self.str(v, "template")?.into(),
+                task: self.task(v, "task")?,
+                waited_ms: self.u64(v, "waited_ms")?,
+            },
+            "agent_retired" => {
+                EventKind::AgentRetired { agent: self.agent(v, "agent")?, idle_ms: self.u64(v, "idle_ms")? }
+            }
             _ => EventKind::ThresholdChanged {
                 agent: self.agent(v, "agent")?,
                 capability: self.str(v, "capability")?.into(),

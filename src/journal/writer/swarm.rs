@@ -1,4 +1,4 @@
-//! Journal lines of the team protocols owned by `core::swarm` (and the elastic team): field for
+//! Journal lines of swarm allocation (`core::swarm`) and elastic teams (`core::elastic`): field for
 //! field as `scenarios/JOURNAL.md` lists them.
 
 use super::super::json::{push_f64, push_str, push_u64};
@@ -42,6 +42,19 @@ pub(super) fn encode(kind: &EventKind, names: &Names, out: &mut Vec<u8>) {
             push_key(out, "capability");
             push_str(out, capability);
             float(out, "threshold", threshold);
+        }
+        EventKind::AgentCreated { agent: a, ref template, task: t, waited_ms } => {
+            agent(out, "agent", a);
+            push_key(out, "template");
+            push_str(out, template);
+            task(out, "task", t);
+            push_key(out, "waited_ms");
+            push_u64(out, waited_ms);
+        }
+        EventKind::AgentRetired { agent: a, idle_ms } => {
+            agent(out, "agent", a);
+            push_key(out, "idle_ms");
+            push_u64(out, idle_ms);
         }
         _ => {}
     }

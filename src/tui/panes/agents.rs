@@ -278,7 +278,8 @@ impl AgentsPane {
         .style(theme::TITLE);
         let table_rows = rows[visible].iter().map(|&id| {
             let (spec, a) = (&specs[id.ix()], &agents[id.ix()]);
-            let (word, style) = agent_state(a);
+            let slot = crate::tui::elastic::slot_state(ctx.coord, id);
+            let (word, style) = slot.unwrap_or_else(|| agent_state(a));
             let running = a.running.len() as u32;
             let bar = format!("{:<bar_w$} {running}/{}", load_bar(running, a.max_concurrent), a.max_concurrent);
             let ended = a.completed + a.failed;
@@ -306,7 +307,11 @@ impl AgentsPane {
                 num(mean),
                 Cell::from(load.unwrap_or_default()),
             ]);
-            if selected { row.style(theme::SELECTED) } else { row }
+            match (selected, slot) {
+                (true, _) => row.style(theme::SELECTED),
+                (false, Some(_)) => row.style(theme::DIM),
+                (false, None) => row,
+            }
         });
         let widths = [1, id_w, 8, load_w, caps_w, 5, 4, 4, 6, spark_w].map(|w| Constraint::Length(w as u16));
         f.render_widget(Table::new(table_rows, widths).header(header).column_spacing(1), inner);

@@ -234,7 +234,7 @@ fn agent_lines(a: AgentId, ctx: &Ctx) -> Vec<Line<'static>> {
     let spec = &coord.scenario().agents[a.ix()];
     let rt = &s.agents[a.ix()];
     let mut out = vec![text("id", spec.id.clone())];
-    let (word, style) = agent_state(rt);
+    let (word, style) = crate::tui::elastic::slot_state(coord, a).unwrap_or_else(|| agent_state(rt));
     let running: Vec<&str> = rt.running.iter().map(|&t| coord.task_name(t)).collect();
     let mut state = vec![
         Span::styled(word.to_string(), style),
@@ -247,6 +247,9 @@ fn agent_lines(a: AgentId, ctx: &Ctx) -> Vec<Line<'static>> {
     out.push(text("capabilities", join_or_none(&spec.capabilities)));
     if let Some(swarm) = crate::tui::swarm::agent_detail(coord, a) {
         out.push(text("swarm", swarm));
+    }
+    if let Some(template) = crate::tui::elastic::agent_detail(coord, a) {
+        out.push(text("template", template));
     }
     out.push(text("specializations", join_or_none(&spec.specializations)));
     for (label, value) in crate::tui::teams::agent_detail(coord, a) {

@@ -1,5 +1,6 @@
-//! What the console shows of swarm allocation: thresholds in the Agents pane and the agent detail,
-//! and a task's place on the board or its claim in the task detail.
+//! What the console shows of swarm allocation (thresholds in the Agents pane and the agent detail,
+//! a task's place on the board or its claim in the task detail) and of elastic teams (template
+//! slots absent, created, retired).
 
 use super::Selection;
 use super::agents::AgentsPane;
@@ -53,4 +54,25 @@ fn agent_detail_lists_thresholds_and_claims() {
     let lines = plain(&detail_lines(Selection::Agent(a), &fx.ctx()));
     let claims = fx.run.coordinator().state().swarm.claims[a.ix()];
     assert!(lines.contains(&format!("{claims} claims from the board")) && lines.contains("θ scout"), "{lines}");
+}
+
+/// elastic-team at `t`: at 2.5 s coder-1 has retired and the others are idle or working; at 4 s
+/// every coder has retired while the lead plans.
+fn elastic(t: u64) -> Fixture {
+    let mut fx = Fixture::new("elastic-team");
+    fx.advance(t);
+    fx
+}
+
+#[test]
+fn agents_pane_shows_created_and_retired_template_slots() {
+    let fx = elastic(2_500);
+    let mut pane = AgentsPane::new();
+    let term = draw(100, 7, |f| pane.render(f, f.area(), &fx.ctx()));
+    let text = format!("{:?}", term.backend());
+    assert!(text.contains("coder-1") && text.contains("retired"), "{text}");
+    insta::assert_snapshot!(term.backend());
+    let fx = elastic(4_000);
+    let lines = plain(&detail_lines(Selection::Agent(fx.agent("coder-2")), &fx.ctx()));
+    assert!(lines.contains("retired") && lines.contains("coder (up to 3"), "{lines}");
 }
