@@ -101,6 +101,37 @@ fn vote_lines(coord: &Coordinator, b: &Ballot, out: &mut Vec<Line<'static>>) {
     }
 }
 
+/// A decision task's ballot for its detail popup: the proposal, the rule, the outcome and every
+/// vote (a decision task whose dependencies are not done yet says so).
+pub(super) fn ballot_lines(t: TaskId, ctx: &Ctx, out: &mut Vec<Line<'static>>) {
+    let coord = ctx.coord;
+    let Some(d) = coord.decision_of(t) else { return };
+    out.push(Line::raw(""));
+    out.push(super::detail::heading(format!("decision: {}", d.proposal)));
+    let Some(b) = coord.state().votes.ballots.get(&t) else {
+        out.push(Line::styled("  no ballot yet: it opens when the dependencies are done", theme::DIM));
+        return;
+    };
+    let tally = b.tally();
+    let (word, style) = state(b, coord.state().tasks[t.ix()].state.is_terminal(), ctx.now_ms);
+    let mut spans = vec![Span::raw("  ")];
+    spans.extend(bar(b));
+    spans.push(Span::raw(format!(
+        " yes {} no {} abstain {} of {} · quorum {} ({}) · threshold {} · tie {} · ",
+        weight(tally.yes),
+        weight(tally.no),
+        weight(tally.abstain),
+        weight(tally.total),
+        b.quorum,
+        if tally.quorum_met(b.quorum) { "met" } else { "not met" },
+        b.threshold,
+        b.tie.name()
+    )));
+    spans.push(Span::styled(word, style));
+    out.push(Line::from(spans));
+    vote_lines(coord, b, out);
+}
+
 impl BallotsPane {
     pub fn new() -> BallotsPane {
         BallotsPane::default()
@@ -309,5 +340,28 @@ mod tests {
         assert_eq!(market.selected_ballot(&fx.ctx()), Some(t("release-vote")));
         assert!(market.handle_key(key(KeyCode::Down), &fx.ctx()));
         assert_eq!(market.selected_ballot(&fx.ctx()), Some(t("migrate-vote")));
+    }
+
+    #[test]
+    fn a_decision_task_detail_shows_its_ballot() {
+        let mut fx = Fixture::new("consensus-release");
+        let t =
+            TaskId(fx.run.coordinator().scenario().tasks.iter().position(|x| x.id == "release-vote").unwrap() as u32);
+        let text = |fx: &Fixture| {
+            let mut out = Vec::new();
+            ballot_lines(t, &fx.ctx(), &mut out);
+            out.iter().map(|l| l.to_string()).collect::<Vec<_>>().join("\n")
+        };
+        assert!(text(&fx).contains("no ballot yet"));
+        fx.advance(3_000);
+        let shown = text(&fx);
+        assert!(shown.contains("decision: ship v2 to production?"), "{shown}");
+        assert!(
+            shown.contains("yes 3 no 1 abstain 0 of 4 · quorum 0.6 (met)") && shown.contains("approved (threshold)")
+        );
+        assert!(shown.contains("qa           yes      ×2"), "{shown}");
+        let mut out = Vec::new();
+        ballot_lines(TaskId(0), &fx.ctx(), &mut out);
+        assert!(out.is_empty(), "not a decision");
     }
 }

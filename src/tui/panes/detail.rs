@@ -191,6 +191,7 @@ fn task_lines(t: TaskId, ctx: &Ctx) -> Vec<Line<'static>> {
     super::ladder::ladder_lines(t, ctx, &mut out);
     super::plan::plan_lines(t, ctx, &mut out);
     super::market::auction_lines(t, ctx, &mut out);
+    super::ballots::ballot_lines(t, ctx, &mut out);
 
     out.push(Line::raw(""));
     let history = s.history(t);
