@@ -40,6 +40,8 @@ pub mod domain {
     /// A simulated voter's choice, per (task, agent).
     pub const VOTE: u64 = 6;
     pub const VOTE_LATENCY: u64 = 7;
+    /// How long a simulated peer takes to answer a help request, per (exchange, peer).
+    pub const HELP: u64 = 0x7EA2;
 }
 
 /// A small seeded generator for places that need a stream (scenario generation).

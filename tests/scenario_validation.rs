@@ -71,7 +71,7 @@ fn unknown_field_is_named_with_a_hint() {
         located(&e),
         ["9:44 tasks[1]: unknown field \"dependson\" (expected one of: id, description, capability, specializations, \
           depends_on, priority, timeout_ms, retry, allocation, work, compensate, reads, writes, on_conflict, locks, \
-          escalation, auction, plan, review, decision); did you mean `depends_on`?"]
+          escalation, auction, plan, review, decision, help); did you mean `depends_on`?"]
     );
 }
 

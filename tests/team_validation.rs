@@ -129,3 +129,30 @@ fn review_references_are_checked_across_the_file() {
         ]
     );
 }
+
+#[test]
+fn help_loads_with_defaults_and_bad_help_is_located() {
+    let sc = parse(
+        "ok.json",
+        &with_tasks(&[
+            r#"{"id": "draft", "capability": "write", "help": {"capability": "review", "question": "ok?"}}"#,
+        ]),
+    )
+    .unwrap();
+    let h = sc.tasks[0].help.as_ref().unwrap();
+    assert_eq!((h.capability.as_str(), h.timeout_ms, h.at), ("review", 1000, 0.5));
+    round_trip(&sc);
+    assert_eq!(
+        parse_err(&with_tasks(&[
+            r#"{"id": "a", "capability": "write", "help": {"capability": "reviw", "timeout_ms": 0, "at": 1.5}}"#,
+            r#"{"id": "b", "capability": "write", "help": {"question": 3}}"#,
+        ])),
+        [
+            "3:59 tasks[0].help.capability: no agent has capability `reviw` to answer; did you mean `review`?",
+            "3:82 tasks[0].help.timeout_ms: must be ≥ 1, found 0",
+            "3:91 tasks[0].help.at: must be between 0 and 1, found 1.5",
+            "4:44 tasks[1].help: missing required field \"capability\"",
+            "4:57 tasks[1].help.question: expected a string, found number `3`",
+        ]
+    );
+}

@@ -163,7 +163,45 @@ fn peer_review_reworks_the_draft_until_the_reviewer_accepts_within_the_limit() {
         }
     }
     assert!(rounds >= 1, "the bundled run shows at least one rework");
+    check_help(&sc, &j);
     assert_eq!(s(j.last().unwrap(), "outcome"), "succeeded");
+}
+
+/// Every help request is routed to another agent with the capability (or given up with a reason),
+/// answered or timed out once, and the asker's result comes only after that.
+fn check_help(sc: &Scenario, j: &[Value]) {
+    let caps: HashMap<&str, &Vec<String>> = sc.agents.iter().map(|a| (a.id.as_str(), &a.capabilities)).collect();
+    // id → (task, asker, capability, settled)
+    let mut open: HashMap<u64, (String, String, String, bool)> = HashMap::new();
+    let mut answered = 0;
+    for ev in j {
+        match kind(ev) {
+            "help_requested" => {
+                let id = ev["id"].as_u64().unwrap();
+                open.insert(id, (s(ev, "task").into(), s(ev, "agent").into(), s(ev, "capability").into(), false));
+            }
+            "help_routed" => {
+                let (_, asker, cap, _) = &open[&ev["id"].as_u64().unwrap()];
+                let to = s(ev, "to");
+                assert_ne!(to, asker, "never the asker itself");
+                assert!(caps[to].contains(cap), "{to} lacks {cap}");
+            }
+            "help_answered" | "help_timed_out" => {
+                let h = open.get_mut(&ev["id"].as_u64().unwrap()).unwrap();
+                assert!(!h.3, "settled twice: {ev}");
+                h.3 = true;
+                answered += (kind(ev) == "help_answered") as u32;
+            }
+            "attempt_succeeded" => {
+                let (task, agent) = (s(ev, "task"), s(ev, "agent"));
+                for (t, asker, _, settled) in open.values() {
+                    assert!(!(t == task && asker == agent) || *settled, "{task} finished before its help was settled");
+                }
+            }
+            _ => {}
+        }
+    }
+    assert!(answered >= 1, "the bundled run shows an answered help request");
 }
 
 #[test]

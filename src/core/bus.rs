@@ -43,10 +43,15 @@ pub enum MsgKind {
     Ballot,
     /// Voter → coordinator: its vote on a ballot.
     Vote,
+    /// Agent → coordinator → peer: a question during an attempt (the bus id of the asker's
+    /// message is the exchange's id; the forwarded copy carries it as `correlation`).
+    HelpRequest,
+    /// Peer → coordinator → asker: the answer (or, to the asker, that none came in time).
+    HelpResponse,
 }
 
 impl MsgKind {
-    pub const ALL: [MsgKind; 13] = [
+    pub const ALL: [MsgKind; 15] = [
         MsgKind::TaskRequest,
         MsgKind::TaskResult,
         MsgKind::Cancel,
@@ -60,6 +65,8 @@ impl MsgKind {
         MsgKind::Award,
         MsgKind::Ballot,
         MsgKind::Vote,
+        MsgKind::HelpRequest,
+        MsgKind::HelpResponse,
     ];
 
     pub fn name(self) -> &'static str {
@@ -77,6 +84,8 @@ impl MsgKind {
             MsgKind::Award => "award",
             MsgKind::Ballot => "ballot",
             MsgKind::Vote => "vote",
+            MsgKind::HelpRequest => "help_request",
+            MsgKind::HelpResponse => "help_response",
         }
     }
 
@@ -98,8 +107,14 @@ impl MsgKind {
             | MsgKind::Report
             | MsgKind::Bid
             | MsgKind::Decline
-            | MsgKind::Vote => 2,
-            MsgKind::TaskRequest | MsgKind::Delegate | MsgKind::Cfp | MsgKind::Award | MsgKind::Ballot => 1,
+            | MsgKind::Vote
+            | MsgKind::HelpResponse => 2,
+            MsgKind::TaskRequest
+            | MsgKind::Delegate
+            | MsgKind::Cfp
+            | MsgKind::Award
+            | MsgKind::Ballot
+            | MsgKind::HelpRequest => 1,
             MsgKind::Heartbeat => 0,
         }
     }
@@ -206,6 +221,17 @@ pub enum Payload {
         task: TaskId,
         choice: super::vote::Choice,
         reason: Option<&'static str>,
+    },
+    /// A question about the asker's attempt of `task`.
+    HelpRequest {
+        task: TaskId,
+        attempt: u32,
+    },
+    /// `answered` is false when the coordinator tells the asker no answer came (no peer, or a timeout).
+    HelpResponse {
+        task: TaskId,
+        attempt: u32,
+        answered: bool,
     },
 }
 

@@ -283,6 +283,8 @@ impl Coordinator {
             }
         } else if let Payload::Bid { .. } | Payload::Decline { .. } = msg.payload {
             self.handle_auction_reply(now, agent, msg.payload);
+        } else if let Payload::HelpRequest { .. } | Payload::HelpResponse { .. } = msg.payload {
+            self.handle_help(now, agent, msg);
         }
         self.dispatch(now);
     }
@@ -372,6 +374,7 @@ impl Coordinator {
                 Timer::BallotClose { task, .. } => self.close_ballot(now, task),
                 Timer::SpawnCheck { task, .. } => self.spawn_check(now, task),
                 Timer::RetireCheck { agent, .. } => self.retire(now, agent),
+                Timer::HelpTimeout { id } => self.help_timed_out(now, id),
             }
         }
         self.dispatch(now);

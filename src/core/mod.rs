@@ -14,6 +14,7 @@ mod external;
 pub mod faults;
 pub mod growth;
 pub mod health;
+mod help;
 mod hierarchy;
 pub mod ids;
 pub mod ladder;

@@ -717,6 +717,7 @@ impl State {
                 self.elastic.spawn_is_live(&self.tasks, &self.agents, &self.avail, task, at)
             }
             Timer::RetireCheck { agent, at } => self.elastic.retire_is_live(agent, at),
+            Timer::HelpTimeout { id } => self.teams.help_waiting(id),
         }
     }
 

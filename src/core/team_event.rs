@@ -21,6 +21,36 @@ pub enum TeamEvent {
     ReviewAccepted { task: TaskId, reviewer_task: TaskId, rounds: u32 },
     /// A rejection past `max_rework`: the reviewer's `on_limit` applies (its own events follow).
     ReworkLimitReached { task: TaskId, action: OnLimit },
+    /// `agent`, running `task`, asks a peer with `capability` (exchange `id`: the bus id of its
+    /// request).
+    HelpRequested { task: TaskId, agent: AgentId, id: u64, capability: Arc<str> },
+    /// The question went to peer `to`.
+    HelpRouted { id: u64, to: AgentId },
+    /// Peer `by` answered after `waited_ms`; the answer goes on to the asker.
+    HelpAnswered { id: u64, by: AgentId, waited_ms: u64 },
+    /// No answer: `no_peer` (no other up agent has the capability: at once) or `timeout`; the
+    /// asker goes on without.
+    HelpTimedOut { id: u64, reason: HelpMiss },
+}
+
+/// Why a help request went unanswered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum HelpMiss {
+    NoPeer,
+    Timeout,
+}
+
+impl HelpMiss {
+    pub fn name(self) -> &'static str {
+        match self {
+            HelpMiss::NoPeer => "no_peer",
+            HelpMiss::Timeout => "timeout",
+        }
+    }
+
+    pub fn from_name(s: &str) -> Option<HelpMiss> {
+        [HelpMiss::NoPeer, HelpMiss::Timeout].into_iter().find(|m| m.name() == s)
+    }
 }
 
 impl TeamEvent {
@@ -32,6 +62,10 @@ impl TeamEvent {
             TeamEvent::ReworkRequested { .. } => "rework_requested",
             TeamEvent::ReviewAccepted { .. } => "review_accepted",
             TeamEvent::ReworkLimitReached { .. } => "rework_limit_reached",
+            TeamEvent::HelpRequested { .. } => "help_requested",
+            TeamEvent::HelpRouted { .. } => "help_routed",
+            TeamEvent::HelpAnswered { .. } => "help_answered",
+            TeamEvent::HelpTimedOut { .. } => "help_timed_out",
         }
     }
 
@@ -42,7 +76,9 @@ impl TeamEvent {
             | TeamEvent::ResultReported { task, .. }
             | TeamEvent::ReworkRequested { task, .. }
             | TeamEvent::ReviewAccepted { task, .. }
-            | TeamEvent::ReworkLimitReached { task, .. } => Some(task),
+            | TeamEvent::ReworkLimitReached { task, .. }
+            | TeamEvent::HelpRequested { task, .. } => Some(task),
+            TeamEvent::HelpRouted { .. } | TeamEvent::HelpAnswered { .. } | TeamEvent::HelpTimedOut { .. } => None,
         }
     }
 }

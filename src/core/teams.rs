@@ -11,7 +11,8 @@ use std::sync::Arc;
 use super::event::EventKind;
 use super::ids::{AgentId, TaskId};
 use super::state::{State, TaskState};
-use super::team_event::TeamEvent;
+use super::team_event::{HelpMiss, TeamEvent};
+use super::timers::Timer;
 use crate::scenario::{OnLimit, Scenario};
 
 /// The `reports_to` forest.
@@ -97,8 +98,25 @@ pub struct ReviewRt {
     pub limit: Option<OnLimit>,
 }
 
+/// One help exchange.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HelpRt {
+    pub task: TaskId,
+    pub attempt: u32,
+    pub asker: AgentId,
+    pub capability: Arc<str>,
+    pub asked_ms: u64,
+    pub peer: Option<AgentId>,
+    /// `Ok((by, waited_ms))` once answered, `Err(why)` once given up; `None` while waiting.
+    pub outcome: Option<Result<(AgentId, u64), HelpMiss>>,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct TeamState {
+    /// Help exchanges by id (the bus id of the asker's request).
+    pub help: BTreeMap<u64, HelpRt>,
+    /// Each helping task's `help.timeout_ms` (static).
+    pub help_timeout: BTreeMap<TaskId, u64>,
     pub tree: Tree,
     /// Tasks delegated at least once.
     pub delegations: BTreeMap<TaskId, Delegation>,
@@ -119,7 +137,18 @@ impl TeamState {
                 }
             }
         }
-        TeamState { tree: Tree::new(sc), reviewer_of, ..Default::default() }
+        let help_timeout = sc
+            .tasks
+            .iter()
+            .enumerate()
+            .filter_map(|(i, t)| Some((TaskId(i as u32), t.help.as_ref()?.timeout_ms)))
+            .collect();
+        TeamState { tree: Tree::new(sc), reviewer_of, help_timeout, ..Default::default() }
+    }
+
+    /// Whether help exchange `id` was routed and is still waiting for its answer.
+    pub fn help_waiting(&self, id: u64) -> bool {
+        self.help.get(&id).is_some_and(|h| h.peer.is_some() && h.outcome.is_none())
     }
 
     /// The task a reviewer reviews.
@@ -171,6 +200,11 @@ impl TeamState {
                     r.limit = Some(action);
                 }
             }
+            // Help exchanges need the whole state: see [`apply`].
+            TeamEvent::HelpRequested { .. }
+            | TeamEvent::HelpRouted { .. }
+            | TeamEvent::HelpAnswered { .. }
+            | TeamEvent::HelpTimedOut { .. } => {}
         }
     }
 
@@ -186,7 +220,7 @@ impl TeamState {
     }
 
     pub fn digest(&self) -> String {
-        format!("delegations={:?} reviews={:?}", self.delegations, self.reviews)
+        format!("delegations={:?} reviews={:?} help={:?}", self.delegations, self.reviews, self.help)
     }
 }
 
@@ -207,5 +241,35 @@ pub(super) fn apply(state: &mut State, ev: &TeamEvent) {
         r.remaining_deps += 1;
         r.budget_base = r.attempts;
     }
-    state.teams.apply_team(ev);
+    let now = state.now_ms;
+    match *ev {
+        TeamEvent::HelpRequested { task, agent, id, ref capability } => {
+            let attempt = state.tasks[task.ix()].attempts;
+            let capability = capability.clone();
+            let h = HelpRt { task, attempt, asker: agent, capability, asked_ms: now, peer: None, outcome: None };
+            state.teams.help.insert(id, h);
+        }
+        TeamEvent::HelpRouted { id, to } => {
+            if let Some(h) = state.teams.help.get_mut(&id) {
+                h.peer = Some(to);
+                let wait = state.teams.help_timeout.get(&h.task).copied().unwrap_or(DEFAULT_HELP_TIMEOUT_MS);
+                state.timers.push_at(now + wait, Timer::HelpTimeout { id });
+            }
+        }
+        TeamEvent::HelpAnswered { id, by, waited_ms } => {
+            if let Some(h) = state.teams.help.get_mut(&id) {
+                h.outcome = Some(Ok((by, waited_ms)));
+            }
+        }
+        TeamEvent::HelpTimedOut { id, reason } => {
+            if let Some(h) = state.teams.help.get_mut(&id) {
+                h.outcome = Some(Err(reason));
+            }
+        }
+        _ => state.teams.apply_team(ev),
+    }
 }
+
+/// How long a help request from a task without a `help` field (a process agent's own
+/// `request_help`) waits.
+pub const DEFAULT_HELP_TIMEOUT_MS: u64 = 5_000;

@@ -68,6 +68,10 @@ pub enum Timer {
         agent: super::AgentId,
         at: u64,
     },
+    /// A help request waits no longer (see `help.rs`).
+    HelpTimeout {
+        id: u64,
+    },
 }
 
 /// `(at, seq, timer)`: `seq` makes every entry unique and keeps equal instants in push order.

@@ -630,6 +630,14 @@ impl<'a> Resolver<'a> {
             MsgKind::Report => Payload::Report { task: self.task(v, "task")? },
             MsgKind::Cfp | MsgKind::Bid | MsgKind::Decline | MsgKind::Award => self.auction_payload(kind, v, p)?,
             MsgKind::Ballot | MsgKind::Vote => self.vote_payload(kind, v, p)?,
+            MsgKind::HelpRequest => {
+                Payload::HelpRequest { task: self.task(v, "task")?, attempt: self.u32(v, "attempt")? }
+            }
+            MsgKind::HelpResponse => Payload::HelpResponse {
+                task: self.task(v, "task")?,
+                attempt: self.u32(v, "attempt")?,
+                answered: self.field(p, "answered")?.as_bool().ok_or("`answered` must be a boolean")?,
+            },
         };
         let priority = self.u64(v, "priority")?;
         let correlation = match self.field(v, "correlation")? {

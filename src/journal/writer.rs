@@ -660,6 +660,9 @@ fn encode_message(msg: &Message, names: &Names, out: &mut Vec<u8>) {
         | Payload::Result { task, attempt, .. }
         | Payload::Cancel { task, attempt } => (Some(task), Some(attempt)),
         Payload::Delegate { task, .. } | Payload::Report { task } => (Some(task), None),
+        Payload::HelpRequest { task, attempt } | Payload::HelpResponse { task, attempt, .. } => {
+            (Some(task), Some(attempt))
+        }
         Payload::Cfp { task, .. } | Payload::Award { task, .. } => (Some(task), None),
         Payload::Ballot { task, .. } | Payload::Vote { task, .. } => (Some(task), None),
         _ => (None, None),
@@ -736,7 +739,10 @@ fn encode_message(msg: &Message, names: &Names, out: &mut Vec<u8>) {
             out.extend_from_slice(b"\"level\":");
             push_u64(out, level as u64);
         }
-        Payload::Report { .. } => {}
+        Payload::Report { .. } | Payload::HelpRequest { .. } => {}
+        Payload::HelpResponse { answered, .. } => {
+            out.extend_from_slice(if answered { b"\"answered\":true" } else { b"\"answered\":false" });
+        }
         ref p @ (Payload::Ballot { .. } | Payload::Vote { .. }) => {
             votes::encode_payload(p, out);
         }

@@ -1,4 +1,4 @@
-//! Report sections of the team protocols: delegation hops per task and review rounds.
+//! Report sections of the team protocols: delegation hops per task, help exchanges and review rounds.
 
 use std::fmt::Write as _;
 
@@ -14,6 +14,33 @@ pub struct TeamReport<'a> {
     /// Per reviewer task whose review ran (absent when none did).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub reviews: Vec<ReviewReport<'a>>,
+    /// Help exchanges (absent when no agent asked).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub help: Option<HelpReport<'a>>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct HelpReport<'a> {
+    pub requested: u32,
+    pub answered: u32,
+    /// Unanswered in time / with no peer up to ask.
+    pub timed_out: u32,
+    pub no_peer: u32,
+    /// Mean wait of the answered ones.
+    pub mean_wait_ms: Option<u64>,
+    pub exchanges: Vec<HelpExchange<'a>>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct HelpExchange<'a> {
+    pub id: u64,
+    pub task: &'a str,
+    pub asker: &'a str,
+    pub capability: String,
+    pub peer: Option<&'a str>,
+    /// `answered`, `timeout`, `no_peer` or `waiting`.
+    pub outcome: &'static str,
+    pub waited_ms: Option<u64>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -84,7 +111,40 @@ impl<'a> TeamReport<'a> {
                 },
             })
             .collect();
-        (delegation.is_some() || !reviews.is_empty()).then_some(TeamReport { delegation, reviews })
+        let help = (!teams.help.is_empty()).then(|| {
+            let exchanges: Vec<HelpExchange> = teams
+                .help
+                .iter()
+                .map(|(&id, h)| HelpExchange {
+                    id,
+                    task: coord.task_name(h.task),
+                    asker: coord.agent_name(h.asker),
+                    capability: h.capability.to_string(),
+                    peer: h.peer.map(|p| coord.agent_name(p)),
+                    outcome: match h.outcome {
+                        Some(Ok(_)) => "answered",
+                        Some(Err(miss)) => miss.name(),
+                        None => "waiting",
+                    },
+                    waited_ms: h.outcome.and_then(|o| o.ok()).map(|(_, w)| w),
+                })
+                .collect();
+            let count = |o: &str| exchanges.iter().filter(|e| e.outcome == o).count() as u32;
+            let waits: Vec<u64> = exchanges.iter().filter_map(|e| e.waited_ms).collect();
+            HelpReport {
+                requested: exchanges.len() as u32,
+                answered: count("answered"),
+                timed_out: count("timeout"),
+                no_peer: count("no_peer"),
+                mean_wait_ms: (!waits.is_empty()).then(|| waits.iter().sum::<u64>() / waits.len() as u64),
+                exchanges,
+            }
+        });
+        (delegation.is_some() || !reviews.is_empty() || help.is_some()).then_some(TeamReport {
+            delegation,
+            reviews,
+            help,
+        })
     }
 
     /// Lines for the headless summary.
@@ -104,6 +164,14 @@ impl<'a> TeamReport<'a> {
         }
         if !self.reviews.is_empty() {
             out.push('\n');
+        }
+        if let Some(h) = &self.help {
+            let wait = h.mean_wait_ms.map_or(String::new(), |w| format!(", mean wait {w} ms"));
+            let _ = writeln!(
+                out,
+                "\nhelp: {} requests, {} answered{wait}, {} timed out, {} with no peer",
+                h.requested, h.answered, h.timed_out, h.no_peer
+            );
         }
         for r in self.reviews.iter().take(limit) {
             let _ = writeln!(

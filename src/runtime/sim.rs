@@ -23,6 +23,7 @@ mod elastic;
 #[cfg(test)]
 mod fault_tests;
 mod faults;
+mod help;
 mod votes;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -65,6 +66,8 @@ struct SimAgent {
 
 pub struct SimRun {
     coord: Coordinator,
+    /// Attempts holding their result until a help answer comes.
+    help: help::Waiting,
     agents: Vec<SimAgent>,
     /// `(time, 255 − priority, seq)`: earlier first, then higher priority, then first scheduled.
     queue: BinaryHeap<Reverse<(u64, u8, u64, Due)>>,
@@ -115,6 +118,7 @@ impl SimRun {
             external_out: Vec::new(),
             sim_speed: 1.0,
             net: Network::default(),
+            help: Default::default(),
         };
         run.external = run.coord.scenario().agents.iter().map(|a| !a.kind.is_sim()).collect();
         let faults: Vec<u64> = run.coord.scenario().faults.iter().map(|f| f.at_ms).collect();
@@ -545,9 +549,15 @@ impl SimRun {
                     Payload::Result { task: TaskId(task.0), attempt, error },
                 );
                 let epoch = a.epoch;
+                if let Some(h) = &self.coord.scenario().tasks[task.ix()].help {
+                    let at = h.at;
+                    self.ask_for_help(agent, reply, duration, at);
+                    return;
+                }
                 let slot = self.store(reply);
                 self.schedule(now + duration, reply.priority, Due::Reply { agent: agent.0, epoch, msg: slot });
             }
+            Payload::HelpRequest { .. } | Payload::HelpResponse { .. } => self.on_help(agent, msg),
             Payload::Cancel { task, attempt } => {
                 a.cancelled.insert((task.0, attempt));
             }

@@ -87,6 +87,7 @@ const TASK_FIELDS: &[&str] = &[
     // 18 and on: roles (`teams.rs`)
     "review",
     "decision",
+    "help",
 ];
 const RETRY_FIELDS: &[&str] = &["max_attempts", "backoff_ms", "multiplier", "max_backoff_ms", "jitter"];
 const SAGA_FIELDS: &[&str] = &["id", "tasks"];
@@ -507,7 +508,8 @@ impl Decoder<'_, '_> {
                 }
                 17 => t.plan = d.plan()?,
                 18 => t.review = d.review(index as u32, &mut meta.team)?,
-                _ => t.decision = d.decision(index as u32, &mut meta.decisions)?.map(Box::new),
+                19 => t.decision = d.decision(index as u32, &mut meta.decisions)?.map(Box::new),
+                _ => t.help = d.help(index as u32, &mut meta.team)?,
             }
             Ok(())
         })?;

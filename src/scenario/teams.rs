@@ -15,6 +15,18 @@ use super::meta::Meta;
 use super::types::Scenario;
 
 const REVIEW_FIELDS: &[&str] = &["of", "max_rework", "on_limit"];
+const HELP_FIELDS: &[&str] = &["capability", "question", "timeout_ms", "at"];
+
+/// A task's `help`: a simulated agent running it asks a peer with `capability` at `at` of its
+/// drawn duration, and waits for the answer up to `timeout_ms`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HelpSpec {
+    pub capability: String,
+    pub question: String,
+    pub timeout_ms: u64,
+    /// 0..=1: when the question is asked, as a share of the attempt's drawn duration.
+    pub at: f64,
+}
 
 /// A reviewer task's `review`: the task it reviews and how many rework rounds a rejection buys.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -59,9 +71,37 @@ impl OnLimit {
 pub(crate) struct TeamMeta {
     /// `(reviewer task index, offset of its review.of)` for every review read cleanly.
     pub reviews: Vec<(u32, u32)>,
+    /// `(task index, offset of its help.capability)` for every help read cleanly.
+    pub helps: Vec<(u32, u32)>,
 }
 
 impl Decoder<'_, '_> {
+    /// A task's `help` object; `task` is its index.
+    pub(crate) fn help(&mut self, task: u32, meta: &mut TeamMeta) -> R<Option<HelpSpec>> {
+        let mut h = HelpSpec { capability: String::new(), question: String::new(), timeout_ms: 1000, at: 0.5 };
+        let mut cap_at = NONE;
+        let seen = self.object(HELP_FIELDS, |d, f| {
+            match f {
+                0 => {
+                    if let Some((s, at)) = d.string()? {
+                        h.capability = s;
+                        cap_at = pos32(at);
+                    }
+                }
+                1 => h.question = d.string()?.map_or_else(String::new, |s| s.0),
+                2 => h.timeout_ms = d.u64(1)?.unwrap_or(1000),
+                _ => h.at = d.float(super::decode::Bound::Unit)?.unwrap_or(0.5),
+            }
+            Ok(())
+        })?;
+        let Some((at, seen)) = seen else { return Ok(None) };
+        self.require(at, seen, HELP_FIELDS, &[0]);
+        if cap_at != NONE {
+            meta.helps.push((task, cap_at));
+        }
+        Ok(Some(h))
+    }
+
     /// A task's `review` object; `task` is the reviewer's index.
     pub(crate) fn review(&mut self, task: u32, meta: &mut TeamMeta) -> R<Option<ReviewSpec>> {
         let mut r = ReviewSpec { of: String::new(), max_rework: 2, on_limit: OnLimit::Accept };
@@ -130,6 +170,22 @@ fn validate_reviews(sc: &Scenario, meta: &mut Meta, diag: &mut Diag) {
 pub(crate) fn validate(sc: &Scenario, meta: &mut Meta, diag: &mut Diag) {
     validate_tree(sc, meta, diag);
     validate_reviews(sc, meta, diag);
+    validate_helps(sc, meta, diag);
+}
+
+/// A `help.capability` must be one some agent has.
+fn validate_helps(sc: &Scenario, meta: &Meta, diag: &mut Diag) {
+    if !meta.agents_ok {
+        return;
+    }
+    for &(i, pos) in &meta.team.helps {
+        let cap = &sc.tasks[i as usize].help.as_ref().expect("read with its help").capability;
+        if !sc.agents.iter().any(|a| a.capabilities.contains(cap)) {
+            let all = sc.agents.iter().flat_map(|a| a.capabilities.iter().map(String::as_str));
+            let message = format!("no agent has capability `{cap}` to answer{}", hint(cap, all));
+            diag.push(pos as usize, format!("tasks[{i}].help.capability"), message);
+        }
+    }
 }
 
 /// `reports_to` names a known agent other than itself, and the managers form no cycle.

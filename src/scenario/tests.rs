@@ -106,7 +106,7 @@ fn unknown_field_has_hint_and_list() {
         p,
         "6:36 tasks[0]: unknown field \"dependson\" (expected one of: id, description, capability, \
          specializations, depends_on, priority, timeout_ms, retry, allocation, work, compensate, reads, writes, \
-         on_conflict, locks, escalation, auction, plan, review, decision); did you mean `depends_on`?"
+         on_conflict, locks, escalation, auction, plan, review, decision, help); did you mean `depends_on`?"
     );
     let p = one_problem(&doc(r#" "sed": 1,"#, AGENT, TASK));
     assert!(p.starts_with("1:15 : unknown field \"sed\""), "{p}");

@@ -361,6 +361,9 @@ pub struct TaskSpec {
     /// Makes the task a decision: its voters decide it, no agent runs it (see `decision.rs`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub decision: Option<Box<super::decision::DecisionSpec>>,
+    /// A simulated agent running this task asks a peer for help during its attempt.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub help: Option<super::teams::HelpSpec>,
 }
 
 /// A planner task's `plan`: what a simulated planner produces, and the cap on any planner's output.
@@ -396,6 +399,7 @@ impl Default for TaskSpec {
             plan: None,
             review: None,
             decision: None,
+            help: None,
         }
     }
 }

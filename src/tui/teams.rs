@@ -44,6 +44,24 @@ pub fn indent_width(coord: &Coordinator) -> usize {
 pub fn task_detail(coord: &Coordinator, t: TaskId) -> Vec<(&'static str, Vec<Span<'static>>)> {
     let mut out = delegation_detail(coord, t);
     out.extend(review_detail(coord, t));
+    out.extend(help_detail(coord, t));
+    out
+}
+
+/// `help  #12 research → analyst: answered in 245ms` per exchange the task's attempts had.
+fn help_detail(coord: &Coordinator, t: TaskId) -> Vec<(&'static str, Vec<Span<'static>>)> {
+    let teams = &coord.state().teams;
+    let mut out = Vec::new();
+    for (id, h) in teams.help.iter().filter(|(_, h)| h.task == t) {
+        let peer = h.peer.map_or("nobody".to_string(), |p| coord.agent_name(p).to_string());
+        let (word, style) = match h.outcome {
+            Some(Ok((_, waited))) => (format!("answered in {waited}ms"), Style::new().fg(Color::Green)),
+            Some(Err(miss)) => (format!("no answer ({})", miss.name()), Style::new().fg(Color::Yellow)),
+            None => ("waiting".to_string(), theme::DIM),
+        };
+        let asked = format!("#{id} attempt {} asked `{}` → {peer}: ", h.attempt, h.capability);
+        out.push(("help", vec![Span::raw(asked), Span::styled(word, style)]));
+    }
     out
 }
 

@@ -3,7 +3,7 @@
 use serde_json::Value;
 
 use super::{R, Resolver};
-use crate::core::team_event::TeamEvent;
+use crate::core::team_event::{HelpMiss, TeamEvent};
 use crate::scenario::OnLimit;
 
 impl Resolver<'_> {
@@ -29,6 +29,23 @@ impl Resolver<'_> {
                 reviewer_task: self.task(v, "reviewer_task")?,
                 rounds: self.u32(v, "rounds")?,
             },
+            "help_requested" => TeamEvent::HelpRequested {
+                task: t()?,
+                agent: self.agent(v, "agent")?,
+                id: self.u64(v, "id")?,
+                capability: self.str(v, "capability")?.into(),
+            },
+            "help_routed" => TeamEvent::HelpRouted { id: self.u64(v, "id")?, to: to()? },
+            "help_answered" => TeamEvent::HelpAnswered {
+                id: self.u64(v, "id")?,
+                by: self.agent(v, "by")?,
+                waited_ms: self.u64(v, "waited_ms")?,
+            },
+            "help_timed_out" => {
+                let r = self.str(v, "reason")?;
+                let reason = HelpMiss::from_name(r).ok_or_else(|| format!("unknown help miss `{r}`"))?;
+                TeamEvent::HelpTimedOut { id: self.u64(v, "id")?, reason }
+            }
             "rework_limit_reached" => {
                 let a = self.str(v, "action")?;
                 let action = OnLimit::from_name(a).ok_or_else(|| format!("unknown on_limit action `{a}`"))?;

@@ -52,5 +52,31 @@ pub(super) fn encode(ev: &TeamEvent, names: &Names, out: &mut Vec<u8>) {
             push_key(out, "action");
             push_str(out, action.name());
         }
+        TeamEvent::HelpRequested { task: t, agent: a, id, ref capability } => {
+            task(out, "task", t);
+            agent(out, "agent", a);
+            push_key(out, "id");
+            push_u64(out, id);
+            push_key(out, "capability");
+            push_str(out, capability);
+        }
+        TeamEvent::HelpRouted { id, to } => {
+            push_key(out, "id");
+            push_u64(out, id);
+            agent(out, "to", to);
+        }
+        TeamEvent::HelpAnswered { id, by, waited_ms } => {
+            push_key(out, "id");
+            push_u64(out, id);
+            agent(out, "by", by);
+            push_key(out, "waited_ms");
+            push_u64(out, waited_ms);
+        }
+        TeamEvent::HelpTimedOut { id, reason } => {
+            push_key(out, "id");
+            push_u64(out, id);
+            push_key(out, "reason");
+            push_str(out, reason.name());
+        }
     }
 }

@@ -432,6 +432,17 @@ fn message_lines(id: u64, ctx: &Ctx) -> Vec<Line<'static>> {
             ("delegation", vec![("task", coord.task_name(task).into()), ("level", level.to_string())])
         }
         Payload::Report { task } => ("result report", vec![("task", coord.task_name(task).into())]),
+        Payload::HelpRequest { task, attempt } => {
+            ("help request", vec![("task", coord.task_name(task).into()), ("attempt", attempt.to_string())])
+        }
+        Payload::HelpResponse { task, attempt, answered } => (
+            "help response",
+            vec![
+                ("task", coord.task_name(task).into()),
+                ("attempt", attempt.to_string()),
+                ("answer", if answered { "given" } else { "none came (no peer, or too late)" }.into()),
+            ],
+        ),
         p @ (Payload::Cfp { .. } | Payload::Bid { .. } | Payload::Decline { .. } | Payload::Award { .. }) => {
             (m.kind.name(), vec![("auction", super::messages::payload_summary(coord, &p))])
         }

@@ -103,6 +103,12 @@ fn write_payload(out: &mut String, coord: &Coordinator, payload: &Payload) {
         Payload::Award { auction, task } => write!(out, "{} won auction #{auction}", coord.task_name(task)),
         Payload::Ballot { task, .. } => write!(out, "{}?", coord.task_name(task)),
         Payload::Vote { task, choice, .. } => write!(out, "{}: {}", coord.task_name(task), choice.name()),
+        Payload::HelpRequest { task, attempt } => {
+            write!(out, "question on {} attempt {attempt}", coord.task_name(task))
+        }
+        Payload::HelpResponse { task, answered, .. } => {
+            write!(out, "{} for {}", if answered { "answer" } else { "no answer" }, coord.task_name(task))
+        }
     };
 }
 
@@ -126,6 +132,7 @@ pub(super) fn kind_style(msg: &Message) -> Style {
         (MsgKind::Heartbeat, _) => theme::DIM,
         (MsgKind::Delegate | MsgKind::Report, _) => Style::new().fg(Color::Blue),
         (MsgKind::Cfp | MsgKind::Award, _) => Style::new().fg(Color::LightBlue),
+        (MsgKind::HelpRequest | MsgKind::HelpResponse, _) => Style::new().fg(Color::LightMagenta),
         (MsgKind::Bid, _) => Style::new().fg(Color::LightGreen),
         (MsgKind::Decline, _) => Style::new().fg(Color::LightYellow),
         (MsgKind::Ballot | MsgKind::Vote, _) => Style::new().fg(Color::LightBlue),

@@ -57,3 +57,15 @@ fn a_reviewed_task_and_its_reviewer_show_the_rounds() {
     let text = term.backend().to_string();
     assert!(text.contains("of draft · 2 of 2 rework rounds used · accepted after 3 reviews"), "{text}");
 }
+
+#[test]
+fn a_task_detail_lists_its_help_exchanges() {
+    // peer-review at 1.2 s: backend's attempt asked the analyst at 0.93 s and got its answer at 1.18 s.
+    let mut fx = Fixture::new("peer-review");
+    fx.advance(1_200);
+    let backend = fx.task("backend");
+    let term = draw(96, 24, |f| render_detail(f, f.area(), Selection::Task(backend), &fx.ctx(), 0));
+    let text = term.backend().to_string();
+    assert!(text.contains("attempt 1 asked `research` → analyst: answered in 245ms"), "{text}");
+    insta::assert_snapshot!(term.backend());
+}
