@@ -318,3 +318,48 @@ fn a_process_agent_votes_on_a_ballot_with_its_reason() {
     );
     assert_all_gone(&pids);
 }
+
+#[test]
+fn the_mixed_team_scenario_has_process_agents_bid_win_and_vote() {
+    let sc = scenario::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/mixed-team.json")).unwrap();
+    let (lines, _, pids) = run(sc);
+    assert_eq!(lines.last().unwrap()["outcome"], "succeeded", "{lines:#?}");
+    // Both auctions hear from the process writer and both simulated writers.
+    for task in ["draft", "headline"] {
+        let bidders: BTreeSet<&str> = of_kind(&lines, "bid_received")
+            .into_iter()
+            .filter(|b| b["task"] == task && b["valid"] == true)
+            .map(|b| b["agent"].as_str().unwrap())
+            .collect();
+        assert_eq!(bidders, BTreeSet::from(["py-writer", "sim-writer-1", "sim-writer-2"]), "{task}");
+    }
+    // The cheap process agent wins the price-weighted draft; the confidence-weighted headline goes to
+    // the most confident simulated writer. Each winner then runs the task.
+    let winner = |task: &str| {
+        let award = of_kind(&lines, "auction_awarded").into_iter().find(|a| a["task"] == task).unwrap();
+        let done = of_kind(&lines, "task_completed").into_iter().find(|t| t["task"] == task).unwrap();
+        assert_eq!(award["agent"], done["agent"], "{task}");
+        award["agent"].as_str().unwrap().to_string()
+    };
+    assert_eq!((winner("draft").as_str(), winner("headline").as_str()), ("py-writer", "sim-writer-1"));
+    // Every reviewer votes, the two processes with the reasons their stances give.
+    let votes: Vec<(&str, &str, &str)> = of_kind(&lines, "vote_cast")
+        .into_iter()
+        .map(|v| (v["agent"].as_str().unwrap(), v["choice"].as_str().unwrap(), v["reason"].as_str().unwrap_or("")))
+        .collect();
+    assert!(votes.contains(&("py-writer", "yes", "approve approves")), "{votes:?}");
+    assert!(votes.contains(&("py-reviewer", "no", "cautious about production")), "{votes:?}");
+    assert_eq!(votes.len(), 3, "{votes:?}");
+    // The outcome follows the rule (threshold 0.5 of yes among yes + no, ties rejected) and gates
+    // the branches: the one not taken is skipped, the other runs.
+    let yes = votes.iter().filter(|v| v.1 == "yes").count();
+    let no = votes.iter().filter(|v| v.1 == "no").count();
+    let approved = yes > no;
+    let decided = &of_kind(&lines, "proposal_decided")[0];
+    assert_eq!(decided["outcome"], if approved { "approved" } else { "rejected" });
+    let completed: BTreeSet<&str> =
+        of_kind(&lines, "task_completed").into_iter().map(|t| t["task"].as_str().unwrap()).collect();
+    let taken: &[&str] = if approved { &["publish"] } else { &["stage", "tell-team"] };
+    assert!(taken.iter().all(|t| completed.contains(t)), "{completed:?}");
+    assert_all_gone(&pids);
+}
