@@ -563,7 +563,9 @@ impl<'a> Report<'a> {
         if let Some(e) = &self.elastic {
             e.lines(&mut out, limit);
         }
-        let by_type: Vec<String> = self.messages.by_type.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        // Only the types the run used: with a dozen protocols' message types, zeros drown the rest.
+        let by_type: Vec<String> =
+            self.messages.by_type.iter().filter(|(_, v)| **v > 0).map(|(k, v)| format!("{k} {v}")).collect();
         let _ = writeln!(out, "\nmessages: {} total ({})", self.messages.total, by_type.join(", "));
         out
     }

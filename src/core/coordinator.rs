@@ -387,6 +387,7 @@ impl Coordinator {
             Command::CrashAgent(agent) if !self.state.agents[agent.ix()].alive => {
                 Some(Refusal::AgentAlreadyDown(agent))
             }
+            Command::ReviveAgent(agent) if !self.state.elastic.is_present(agent) => Some(Refusal::AgentAbsent(agent)),
             Command::ReviveAgent(agent) if self.state.agents[agent.ix()].alive => Some(Refusal::AgentNotDown(agent)),
             _ => None,
         };

@@ -125,3 +125,22 @@ fn a_task_only_a_template_can_run_gets_an_agent_and_a_slot_never_counts_as_down(
     assert_eq!(r.coordinator().state().completed, 1);
     assert!(!events.iter().any(|e| matches!(e.kind, EventKind::AgentCrashed { .. } | EventKind::AgentLost { .. })));
 }
+
+#[test]
+fn reviving_a_slot_that_is_not_in_the_team_is_refused() {
+    // One task the lead takes at once: nothing waits, so the template's slot stays absent.
+    let mut r = crate::runtime::SimRun::new(team(1, 1, 100.0));
+    r.set_fail_on_stall(false);
+    let mut events: Vec<Event> = Vec::new();
+    r.advance_to(0, &mut events).unwrap();
+    let slot = AgentId(1);
+    let refused = r.operator(OpAction::Revive(slot), "ops@test", None, &mut events).unwrap();
+    assert_eq!(refused, Err(Refusal::AgentAbsent(slot)));
+    assert!(!r.coordinator().state().agents[slot.ix()].alive, "the slot stays out of the team");
+    // A scenario fault is refused the same way.
+    let mut c = Coordinator::new(team(1, 1, 100.0));
+    c.start(0);
+    c.handle_command(0, Command::ReviveAgent(slot), Origin::Scenario);
+    let last = c.drain_events().next_back().unwrap().kind.clone();
+    assert!(matches!(last, EventKind::CommandRefused { reason: Refusal::AgentAbsent(a), .. } if a == slot), "{last:?}");
+}

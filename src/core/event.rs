@@ -817,6 +817,9 @@ pub enum Refusal {
     NoBallot(TaskId),
     /// An action for agents' tasks (hold, reassign, escalate) on a decision task.
     DecisionTask(TaskId),
+    /// `revive` of a template's slot that is not in the team: the coordinator creates it when work
+    /// waits for it.
+    AgentAbsent(AgentId),
 }
 
 impl Refusal {
@@ -851,6 +854,7 @@ impl Refusal {
             Refusal::NotDecision(_) => "not_a_decision",
             Refusal::NoBallot(_) => "no_open_ballot",
             Refusal::DecisionTask(_) => "decision_task",
+            Refusal::AgentAbsent(_) => "agent_absent",
         }
     }
 
@@ -893,6 +897,9 @@ impl Refusal {
             Refusal::NotDecision(t) => format!("task `{}` is not a decision", task(t)),
             Refusal::NoBallot(t) => format!("decision `{}` has no ballot open or waiting for a vote", task(t)),
             Refusal::DecisionTask(t) => format!("task `{}` is a decision: vote on it or veto it instead", task(t)),
+            Refusal::AgentAbsent(a) => {
+                format!("agent `{}` is a template slot not in the team: it is created when work waits", agent(a))
+            }
         }
     }
 
@@ -928,6 +935,7 @@ impl Refusal {
             "not_a_decision" => Refusal::NotDecision(t?),
             "no_open_ballot" => Refusal::NoBallot(t?),
             "decision_task" => Refusal::DecisionTask(t?),
+            "agent_absent" => Refusal::AgentAbsent(a?),
             _ => return None,
         })
     }
@@ -940,7 +948,8 @@ impl Refusal {
             | Refusal::AgentDown(a)
             | Refusal::AgentDraining(a)
             | Refusal::AgentBusy(a)
-            | Refusal::NotSimulated(a) => (None, Some(a)),
+            | Refusal::NotSimulated(a)
+            | Refusal::AgentAbsent(a) => (None, Some(a)),
             Refusal::TaskRunning(t, a)
             | Refusal::AgentIncapable(t, a)
             | Refusal::AlreadyOnAgent(t, a)

@@ -138,7 +138,13 @@ impl Coordinator {
             }
             OpAction::Revive(a) => {
                 let agent = &s.agents[a.ix()];
-                if !agent.alive || agent.draining { Ok(()) } else { Err(Refusal::AgentNotDown(a)) }
+                if !s.elastic.is_present(a) {
+                    Err(Refusal::AgentAbsent(a))
+                } else if !agent.alive || agent.draining {
+                    Ok(())
+                } else {
+                    Err(Refusal::AgentNotDown(a))
+                }
             }
             OpAction::Drain(a) => {
                 let agent = &s.agents[a.ix()];
