@@ -45,7 +45,7 @@ pub struct MarketPane {
 fn state(x: &Auction) -> (String, Style) {
     match x.phase {
         Phase::Open => ("open".into(), Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD)),
-        Phase::Awarded { by: AwardBy::Operator, .. } => ("awarded (op)".into(), Style::new().fg(Color::Magenta)),
+        Phase::Awarded { by: AwardBy::Operator, .. } => ("op award".into(), Style::new().fg(Color::Magenta)),
         Phase::Awarded { .. } => ("awarded".into(), Style::new().fg(Color::Green)),
         Phase::NoAward { reason: NoAward::Withdrawn | NoAward::Reopened, .. } => ("closed".into(), theme::DIM),
         Phase::NoAward { .. } => ("no award".into(), Style::new().fg(Color::Red)),
@@ -255,7 +255,7 @@ impl MarketPane {
         let task_w = rows.iter().map(|x| coord.task_name(x.task).chars().count()).max().unwrap_or(4).clamp(4, 20);
         let mut lines = vec![Line::styled(
             truncate(
-                &format!("  {:<4} {:<task_w$} rnd {:<12} {:<12} {:>6}  bids", "#", "task", "state", "winner", "best"),
+                &format!("  {:<4} {:<task_w$} rnd {:<9} {:<12} {:>6}  bids", "#", "task", "state", "winner", "best"),
                 w,
             ),
             theme::TITLE,
@@ -274,7 +274,7 @@ impl MarketPane {
             let line = Line::from(vec![
                 Span::raw(if selected { "▸ " } else { "  " }),
                 Span::raw(text),
-                Span::styled(format!("{word:<12}"), style),
+                Span::styled(format!("{word:<9}"), style),
                 Span::raw(rest),
             ]);
             lines.push(if selected { line.style(theme::SELECTED) } else { line });
@@ -440,7 +440,7 @@ mod tests {
         let x = fx.run.coordinator().state().auctions.latest(batch).unwrap();
         assert_eq!(x.phase, Phase::Awarded { agent: second, score: x.ranking[1].1, by: AwardBy::Operator });
         let term = draw(160, 45, |f| pane.render(f, f.area(), &fx.ctx()));
-        assert!(format!("{:?}", term.backend()).contains("awarded (op)"));
+        assert!(format!("{:?}", term.backend()).contains("op award"));
     }
 
     #[test]
