@@ -275,6 +275,7 @@ pub fn write_json(scenario: &Scenario, out: &mut impl Write) -> io::Result<()> {
         auction,
         swarm,
         templates,
+        announcements,
         dep_index: _, // a loader's cache, not part of the format
     } = scenario;
     let mut w = BufWriter::with_capacity(1 << 16, out);
@@ -320,6 +321,10 @@ pub fn write_json(scenario: &Scenario, out: &mut impl Write) -> io::Result<()> {
     if !templates.is_empty() {
         w.write_all(b",")?;
         list(&mut w, "templates", templates)?;
+    }
+    if !announcements.is_empty() {
+        w.write_all(b",")?;
+        list(&mut w, "announcements", announcements)?;
     }
     w.write_all(b"}\n")?;
     w.flush()

@@ -156,3 +156,28 @@ fn help_loads_with_defaults_and_bad_help_is_located() {
         ]
     );
 }
+
+#[test]
+fn announcements_load_and_bad_ones_are_located() {
+    let ok = with_tasks(&[r#"{"id": "t", "capability": "write"}"#]).replace(
+        "\n]}",
+        "\n],\n\"announcements\": [{\"at_ms\": 5, \"to\": \"all\", \"text\": \"hi\"}, {\"at_ms\": 9, \"to\": {\"capability\": \"review\"}, \"text\": \"freeze\"}]}",
+    );
+    let sc = parse("ok.json", &ok).unwrap();
+    assert_eq!(sc.announcements[1].to, switchyard::scenario::Audience::Capability("review".into()));
+    round_trip(&sc);
+    let bad = with_tasks(&[r#"{"id": "t", "capability": "write"}"#]).replace(
+        "\n]}",
+        "\n],\n\"announcements\": [{\"at_ms\": -1, \"to\": \"everyone\", \"text\": 3}, {\"to\": {\"capability\": \"reviw\"}, \"text\": \"x\"}]}",
+    );
+    assert_eq!(
+        parse_err(&bad),
+        [
+            "5:29 announcements[0].at_ms: must be ≥ 0, found -1",
+            "5:39 announcements[0].to: expected \"all\" or {\"capability\": …}, found \"everyone\"",
+            "5:59 announcements[0].text: expected a string, found number `3`",
+            "5:63 announcements[1]: missing required field \"at_ms\"",
+            "5:85 announcements[1].to.capability: no agent has capability `reviw`; did you mean `review`?",
+        ]
+    );
+}

@@ -164,6 +164,7 @@ fn peer_review_reworks_the_draft_until_the_reviewer_accepts_within_the_limit() {
     }
     assert!(rounds >= 1, "the bundled run shows at least one rework");
     check_help(&sc, &j);
+    check_broadcasts(&sc, &j);
     assert_eq!(s(j.last().unwrap(), "outcome"), "succeeded");
 }
 
@@ -202,6 +203,43 @@ fn check_help(sc: &Scenario, j: &[Value]) {
         }
     }
     assert!(answered >= 1, "the bundled run shows an answered help request");
+}
+
+/// Each announcement went out at its time to exactly the up agents of its audience, one message each.
+fn check_broadcasts(sc: &Scenario, j: &[Value]) {
+    let mut down: Vec<&str> = Vec::new();
+    let mut sent = 0;
+    for (i, ev) in j.iter().enumerate() {
+        match kind(ev) {
+            "agent_crashed" => down.push(s(ev, "agent")),
+            "agent_revived" => down.retain(|a| *a != s(ev, "agent")),
+            "broadcast_sent" => {
+                let a = &sc.announcements[sent];
+                assert_eq!(ev["t_ms"].as_u64(), Some(a.at_ms));
+                let cap = ev["to"].get("capability").and_then(Value::as_str);
+                let expected: Vec<&str> = sc
+                    .agents
+                    .iter()
+                    .filter(|x| {
+                        !down.contains(&x.id.as_str()) && cap.is_none_or(|c| x.capabilities.iter().any(|y| y == c))
+                    })
+                    .map(|x| x.id.as_str())
+                    .collect();
+                let got: Vec<&str> = ev["recipients"].as_array().unwrap().iter().map(|r| r.as_str().unwrap()).collect();
+                assert_eq!(got, expected, "{ev}");
+                for (k, r) in got.iter().enumerate() {
+                    let m = &j[i + 1 + k];
+                    assert_eq!(
+                        (s(m, "type"), s(m, "to"), m["payload"]["text"].as_str()),
+                        ("broadcast", *r, Some(a.text.as_str()))
+                    );
+                }
+                sent += 1;
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(sent, sc.announcements.len(), "every announcement went out");
 }
 
 #[test]

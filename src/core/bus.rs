@@ -48,10 +48,12 @@ pub enum MsgKind {
     HelpRequest,
     /// Peer → coordinator → asker: the answer (or, to the asker, that none came in time).
     HelpResponse,
+    /// Coordinator → agent: an announcement (one message per recipient).
+    Broadcast,
 }
 
 impl MsgKind {
-    pub const ALL: [MsgKind; 15] = [
+    pub const ALL: [MsgKind; 16] = [
         MsgKind::TaskRequest,
         MsgKind::TaskResult,
         MsgKind::Cancel,
@@ -67,6 +69,7 @@ impl MsgKind {
         MsgKind::Vote,
         MsgKind::HelpRequest,
         MsgKind::HelpResponse,
+        MsgKind::Broadcast,
     ];
 
     pub fn name(self) -> &'static str {
@@ -86,6 +89,7 @@ impl MsgKind {
             MsgKind::Vote => "vote",
             MsgKind::HelpRequest => "help_request",
             MsgKind::HelpResponse => "help_response",
+            MsgKind::Broadcast => "broadcast",
         }
     }
 
@@ -108,7 +112,8 @@ impl MsgKind {
             | MsgKind::Bid
             | MsgKind::Decline
             | MsgKind::Vote
-            | MsgKind::HelpResponse => 2,
+            | MsgKind::HelpResponse
+            | MsgKind::Broadcast => 2,
             MsgKind::TaskRequest
             | MsgKind::Delegate
             | MsgKind::Cfp
@@ -232,6 +237,10 @@ pub enum Payload {
         task: TaskId,
         attempt: u32,
         answered: bool,
+    },
+    /// An announcement's text ([interned](super::output::intern)).
+    Broadcast {
+        text: &'static str,
     },
 }
 

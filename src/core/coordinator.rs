@@ -375,6 +375,7 @@ impl Coordinator {
                 Timer::SpawnCheck { task, .. } => self.spawn_check(now, task),
                 Timer::RetireCheck { agent, .. } => self.retire(now, agent),
                 Timer::HelpTimeout { id } => self.help_timed_out(now, id),
+                Timer::Announce { n } => self.announce_due(now, n),
             }
         }
         self.dispatch(now);

@@ -3,6 +3,7 @@
 
 pub mod auction;
 mod auction_ops;
+pub mod broadcast;
 pub mod bus;
 pub mod context;
 mod context_ops;

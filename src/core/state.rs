@@ -326,6 +326,7 @@ impl State {
         for a in 0..state.agents.len() {
             state.index_agent(wf, AgentId(a as u32));
         }
+        super::broadcast::arm(scenario, &state.teams, &mut state.timers);
         for c in state.sagas.compensators().collect::<Vec<_>>() {
             state.tasks[c.ix()].state = TaskState::Dormant;
         }
@@ -718,6 +719,7 @@ impl State {
             }
             Timer::RetireCheck { agent, at } => self.elastic.retire_is_live(agent, at),
             Timer::HelpTimeout { id } => self.teams.help_waiting(id),
+            Timer::Announce { n } => self.teams.announced == n,
         }
     }
 

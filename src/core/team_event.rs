@@ -31,6 +31,10 @@ pub enum TeamEvent {
     /// No answer: `no_peer` (no other up agent has the capability: at once) or `timeout`; the
     /// asker goes on without.
     HelpTimedOut { id: u64, reason: HelpMiss },
+    /// `text` went to every up agent (`to: None`) or every up agent with capability `to`; one
+    /// `broadcast` message per recipient follows. `origin` is `scenario` (an announcement) or
+    /// `operator` (the `:broadcast` command).
+    BroadcastSent { to: Option<Arc<str>>, recipients: Arc<[AgentId]>, text: Arc<str>, origin: super::event::Origin },
 }
 
 /// Why a help request went unanswered.
@@ -66,6 +70,7 @@ impl TeamEvent {
             TeamEvent::HelpRouted { .. } => "help_routed",
             TeamEvent::HelpAnswered { .. } => "help_answered",
             TeamEvent::HelpTimedOut { .. } => "help_timed_out",
+            TeamEvent::BroadcastSent { .. } => "broadcast_sent",
         }
     }
 
@@ -78,7 +83,10 @@ impl TeamEvent {
             | TeamEvent::ReviewAccepted { task, .. }
             | TeamEvent::ReworkLimitReached { task, .. }
             | TeamEvent::HelpRequested { task, .. } => Some(task),
-            TeamEvent::HelpRouted { .. } | TeamEvent::HelpAnswered { .. } | TeamEvent::HelpTimedOut { .. } => None,
+            TeamEvent::HelpRouted { .. }
+            | TeamEvent::HelpAnswered { .. }
+            | TeamEvent::HelpTimedOut { .. }
+            | TeamEvent::BroadcastSent { .. } => None,
         }
     }
 }

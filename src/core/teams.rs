@@ -111,8 +111,22 @@ pub struct HelpRt {
     pub outcome: Option<Result<(AgentId, u64), HelpMiss>>,
 }
 
+/// One broadcast, for the report and the console.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BroadcastRt {
+    pub t_ms: u64,
+    pub to: Option<Arc<str>>,
+    pub recipients: u32,
+    pub text: Arc<str>,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct TeamState {
+    /// The scenario's announcements in time order (indices; static).
+    pub announce_order: Vec<u32>,
+    /// Announcements sent so far (they go out in `announce_order`).
+    pub announced: u32,
+    pub broadcasts: Vec<BroadcastRt>,
     /// Help exchanges by id (the bus id of the asker's request).
     pub help: BTreeMap<u64, HelpRt>,
     /// Each helping task's `help.timeout_ms` (static).
@@ -143,7 +157,9 @@ impl TeamState {
             .enumerate()
             .filter_map(|(i, t)| Some((TaskId(i as u32), t.help.as_ref()?.timeout_ms)))
             .collect();
-        TeamState { tree: Tree::new(sc), reviewer_of, help_timeout, ..Default::default() }
+        let mut announce_order: Vec<u32> = (0..sc.announcements.len() as u32).collect();
+        announce_order.sort_by_key(|&i| (sc.announcements[i as usize].at_ms, i));
+        TeamState { tree: Tree::new(sc), reviewer_of, help_timeout, announce_order, ..Default::default() }
     }
 
     /// Whether help exchange `id` was routed and is still waiting for its answer.
@@ -205,6 +221,13 @@ impl TeamState {
             | TeamEvent::HelpRouted { .. }
             | TeamEvent::HelpAnswered { .. }
             | TeamEvent::HelpTimedOut { .. } => {}
+            TeamEvent::BroadcastSent { ref to, ref recipients, ref text, origin } => {
+                if origin == super::event::Origin::Scenario {
+                    self.announced += 1;
+                }
+                let (to, text) = (to.clone(), text.clone());
+                self.broadcasts.push(BroadcastRt { t_ms: 0, to, recipients: recipients.len() as u32, text });
+            }
         }
     }
 
@@ -220,7 +243,10 @@ impl TeamState {
     }
 
     pub fn digest(&self) -> String {
-        format!("delegations={:?} reviews={:?} help={:?}", self.delegations, self.reviews, self.help)
+        format!(
+            "delegations={:?} reviews={:?} help={:?} announced={} broadcasts={:?}",
+            self.delegations, self.reviews, self.help, self.announced, self.broadcasts
+        )
     }
 }
 
@@ -264,6 +290,12 @@ pub(super) fn apply(state: &mut State, ev: &TeamEvent) {
         TeamEvent::HelpTimedOut { id, reason } => {
             if let Some(h) = state.teams.help.get_mut(&id) {
                 h.outcome = Some(Err(reason));
+            }
+        }
+        TeamEvent::BroadcastSent { .. } => {
+            state.teams.apply_team(ev);
+            if let Some(b) = state.teams.broadcasts.last_mut() {
+                b.t_ms = now;
             }
         }
         _ => state.teams.apply_team(ev),

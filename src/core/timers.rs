@@ -72,6 +72,10 @@ pub enum Timer {
     HelpTimeout {
         id: u64,
     },
+    /// The scenario's `n`-th announcement in time order is due (see `broadcast.rs`).
+    Announce {
+        n: u32,
+    },
 }
 
 /// `(at, seq, timer)`: `seq` makes every entry unique and keeps equal instants in push order.

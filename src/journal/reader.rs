@@ -630,6 +630,7 @@ impl<'a> Resolver<'a> {
             MsgKind::Report => Payload::Report { task: self.task(v, "task")? },
             MsgKind::Cfp | MsgKind::Bid | MsgKind::Decline | MsgKind::Award => self.auction_payload(kind, v, p)?,
             MsgKind::Ballot | MsgKind::Vote => self.vote_payload(kind, v, p)?,
+            MsgKind::Broadcast => Payload::Broadcast { text: intern(self.str(p, "text")?) },
             MsgKind::HelpRequest => {
                 Payload::HelpRequest { task: self.task(v, "task")?, attempt: self.u32(v, "attempt")? }
             }

@@ -740,6 +740,10 @@ fn encode_message(msg: &Message, names: &Names, out: &mut Vec<u8>) {
             push_u64(out, level as u64);
         }
         Payload::Report { .. } | Payload::HelpRequest { .. } => {}
+        Payload::Broadcast { text } => {
+            out.extend_from_slice(b"\"text\":");
+            push_str(out, text);
+        }
         Payload::HelpResponse { answered, .. } => {
             out.extend_from_slice(if answered { b"\"answered\":true" } else { b"\"answered\":false" });
         }

@@ -1,4 +1,5 @@
-//! Report sections of the team protocols: delegation hops per task, help exchanges and review rounds.
+//! Report sections of the team protocols: delegation hops per task, help exchanges, review rounds
+//! and broadcasts.
 
 use std::fmt::Write as _;
 
@@ -17,6 +18,18 @@ pub struct TeamReport<'a> {
     /// Help exchanges (absent when no agent asked).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub help: Option<HelpReport<'a>>,
+    /// Broadcasts sent, in order (absent when none was).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub broadcasts: Vec<BroadcastReport>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct BroadcastReport {
+    pub t_ms: u64,
+    /// `all`, or the capability it went to.
+    pub to: String,
+    pub recipients: u32,
+    pub text: String,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -140,11 +153,18 @@ impl<'a> TeamReport<'a> {
                 exchanges,
             }
         });
-        (delegation.is_some() || !reviews.is_empty() || help.is_some()).then_some(TeamReport {
-            delegation,
-            reviews,
-            help,
-        })
+        let broadcasts: Vec<BroadcastReport> = teams
+            .broadcasts
+            .iter()
+            .map(|b| BroadcastReport {
+                t_ms: b.t_ms,
+                to: b.to.as_deref().unwrap_or("all").to_string(),
+                recipients: b.recipients,
+                text: b.text.to_string(),
+            })
+            .collect();
+        let used = delegation.is_some() || !reviews.is_empty() || help.is_some() || !broadcasts.is_empty();
+        used.then_some(TeamReport { delegation, reviews, help, broadcasts })
     }
 
     /// Lines for the headless summary.
@@ -172,6 +192,12 @@ impl<'a> TeamReport<'a> {
                 "\nhelp: {} requests, {} answered{wait}, {} timed out, {} with no peer",
                 h.requested, h.answered, h.timed_out, h.no_peer
             );
+        }
+        if !self.broadcasts.is_empty() {
+            let _ = writeln!(out, "\nbroadcasts: {}", self.broadcasts.len());
+        }
+        for b in self.broadcasts.iter().take(limit) {
+            let _ = writeln!(out, "  {} ms to {} ({} agents): {}", b.t_ms, b.to, b.recipients, b.text);
         }
         for r in self.reviews.iter().take(limit) {
             let _ = writeln!(

@@ -43,7 +43,7 @@ pub(crate) use error::hint;
 pub use error::{Problem, ScenarioError};
 pub(crate) use ladder::tier_problem;
 pub use plan::{decode_subtasks, subtasks_of_output};
-pub use teams::{HelpSpec, OnLimit, ReviewSpec};
+pub use teams::{Announcement, Audience, HelpSpec, OnLimit, ReviewSpec};
 pub use types::*;
 pub(crate) use validate::capability_problem;
 

@@ -33,6 +33,7 @@ const ROOT_FIELDS: &[&str] = &[
     "auction",
     "swarm",
     "templates",
+    "announcements",
 ];
 const DEFAULTS_FIELDS: &[&str] = &["timeout_ms", "priority", "retry"];
 const AGENT_FIELDS: &[&str] = &[
@@ -247,7 +248,8 @@ impl Decoder<'_, '_> {
                 13 => sc.escalation = d.escalation(NONE, &mut meta.tier_refs)?.unwrap_or_default(),
                 14 => sc.auction = AuctionSpec::default().with(&d.auction()?),
                 15 => sc.swarm = d.swarm(&mut meta.swarm)?,
-                _ => drop(d.array(|d| d.template(&mut sc.templates, &mut meta))?),
+                16 => drop(d.array(|d| d.template(&mut sc.templates, &mut meta))?),
+                _ => drop(d.array(|d| d.announcement(&mut sc.announcements, &mut meta.team))?),
             }
             Ok(())
         })?;

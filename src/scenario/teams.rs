@@ -16,6 +16,36 @@ use super::types::Scenario;
 
 const REVIEW_FIELDS: &[&str] = &["of", "max_rework", "on_limit"];
 const HELP_FIELDS: &[&str] = &["capability", "question", "timeout_ms", "at"];
+const ANNOUNCEMENT_FIELDS: &[&str] = &["at_ms", "to", "text"];
+
+/// A root `announcements` entry: `text` broadcast at `at_ms`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Announcement {
+    pub at_ms: u64,
+    pub to: Audience,
+    pub text: String,
+}
+
+/// Who a broadcast reaches: every up agent, or every up agent with a capability.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Audience {
+    All,
+    Capability(String),
+}
+
+impl Serialize for Audience {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        match self {
+            Audience::All => s.serialize_str("all"),
+            Audience::Capability(c) => {
+                let mut m = s.serialize_map(Some(1))?;
+                m.serialize_entry("capability", c)?;
+                m.end()
+            }
+        }
+    }
+}
 
 /// A task's `help`: a simulated agent running it asks a peer with `capability` at `at` of its
 /// drawn duration, and waits for the answer up to `timeout_ms`.
@@ -73,9 +103,46 @@ pub(crate) struct TeamMeta {
     pub reviews: Vec<(u32, u32)>,
     /// `(task index, offset of its help.capability)` for every help read cleanly.
     pub helps: Vec<(u32, u32)>,
+    /// `(announcement index, offset of its capability)` for announcements to a capability.
+    pub audiences: Vec<(u32, u32)>,
 }
 
 impl Decoder<'_, '_> {
+    /// One element of the root `announcements`.
+    pub(crate) fn announcement(&mut self, out: &mut Vec<Announcement>, meta: &mut TeamMeta) -> R<()> {
+        let mut a = Announcement { at_ms: 0, to: Audience::All, text: String::new() };
+        let index = out.len() as u32;
+        let seen = self.object(ANNOUNCEMENT_FIELDS, |d, f| {
+            match f {
+                0 => a.at_ms = d.u64(0)?.unwrap_or(0),
+                1 => {
+                    let (kind, at) = d.lx.peek()?;
+                    if kind == super::lexer::Kind::String {
+                        let s = d.lx.string()?.to_owned();
+                        if s != "all" {
+                            d.problem(at, format!("expected \"all\" or {{\"capability\": …}}, found {s:?}"));
+                        }
+                    } else {
+                        d.object(&["capability"], |d, _| {
+                            if let Some((c, at)) = d.string()? {
+                                meta.audiences.push((index, pos32(at)));
+                                a.to = Audience::Capability(c);
+                            }
+                            Ok(())
+                        })?;
+                    }
+                }
+                _ => a.text = d.string()?.map_or_else(String::new, |s| s.0),
+            }
+            Ok(())
+        })?;
+        if let Some((at, seen)) = seen {
+            self.require(at, seen, ANNOUNCEMENT_FIELDS, &[0, 2]);
+        }
+        out.push(a);
+        Ok(())
+    }
+
     /// A task's `help` object; `task` is its index.
     pub(crate) fn help(&mut self, task: u32, meta: &mut TeamMeta) -> R<Option<HelpSpec>> {
         let mut h = HelpSpec { capability: String::new(), question: String::new(), timeout_ms: 1000, at: 0.5 };
@@ -171,6 +238,16 @@ pub(crate) fn validate(sc: &Scenario, meta: &mut Meta, diag: &mut Diag) {
     validate_tree(sc, meta, diag);
     validate_reviews(sc, meta, diag);
     validate_helps(sc, meta, diag);
+    if meta.agents_ok {
+        for &(i, pos) in &meta.team.audiences {
+            let Audience::Capability(cap) = &sc.announcements[i as usize].to else { continue };
+            if !sc.agents.iter().any(|a| a.capabilities.contains(cap)) {
+                let all = sc.agents.iter().flat_map(|a| a.capabilities.iter().map(String::as_str));
+                let message = format!("no agent has capability `{cap}`{}", hint(cap, all));
+                diag.push(pos as usize, format!("announcements[{i}].to.capability"), message);
+            }
+        }
+    }
 }
 
 /// A `help.capability` must be one some agent has.

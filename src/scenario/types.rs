@@ -92,6 +92,9 @@ pub struct Scenario {
     /// Agent templates of an elastic team: each adds `max` absent agent slots to `agents`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub templates: Vec<TemplateSpec>,
+    /// Messages broadcast to every up agent, or every agent with a capability, at set times.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub announcements: Vec<super::teams::Announcement>,
     /// Every `depends_on` entry resolved to a task index (see [`DepIndex`]).
     #[serde(skip)]
     pub dep_index: DepIndex,
@@ -117,6 +120,7 @@ impl Default for Scenario {
             auction: AuctionSpec::default(),
             swarm: SwarmConfig::default(),
             templates: Vec::new(),
+            announcements: Vec::new(),
             dep_index: DepIndex::default(),
         }
     }

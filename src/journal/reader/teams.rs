@@ -41,6 +41,26 @@ impl Resolver<'_> {
                 by: self.agent(v, "by")?,
                 waited_ms: self.u64(v, "waited_ms")?,
             },
+            "broadcast_sent" => {
+                let to = match self.field(v, "to")? {
+                    Value::String(s) if s == "all" => None,
+                    t => Some(self.str(t, "capability")?.into()),
+                };
+                let list = self.field(v, "recipients")?.as_array().ok_or("`recipients` must be an array")?;
+                let recipients = list
+                    .iter()
+                    .map(|r| {
+                        let name = r.as_str().ok_or("a recipient must be an agent id")?;
+                        self.agent(&serde_json::json!({ "a": name }), "a")
+                    })
+                    .collect::<R<Vec<_>>>()?;
+                TeamEvent::BroadcastSent {
+                    to,
+                    recipients: recipients.into(),
+                    text: self.str(v, "text")?.into(),
+                    origin: self.origin(v)?,
+                }
+            }
             "help_timed_out" => {
                 let r = self.str(v, "reason")?;
                 let reason = HelpMiss::from_name(r).ok_or_else(|| format!("unknown help miss `{r}`"))?;

@@ -72,6 +72,30 @@ pub(super) fn encode(ev: &TeamEvent, names: &Names, out: &mut Vec<u8>) {
             push_key(out, "waited_ms");
             push_u64(out, waited_ms);
         }
+        TeamEvent::BroadcastSent { ref to, ref recipients, ref text, origin } => {
+            push_key(out, "to");
+            match to {
+                None => push_str(out, "all"),
+                Some(c) => {
+                    out.extend_from_slice(b"{\"capability\":");
+                    push_str(out, c);
+                    out.push(b'}');
+                }
+            }
+            push_key(out, "recipients");
+            out.push(b'[');
+            for (i, &r) in recipients.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                out.extend_from_slice(&names.agents[r.ix()]);
+            }
+            out.push(b']');
+            push_key(out, "text");
+            push_str(out, text);
+            push_key(out, "origin");
+            push_str(out, origin.name());
+        }
         TeamEvent::HelpTimedOut { id, reason } => {
             push_key(out, "id");
             push_u64(out, id);

@@ -432,6 +432,7 @@ fn message_lines(id: u64, ctx: &Ctx) -> Vec<Line<'static>> {
             ("delegation", vec![("task", coord.task_name(task).into()), ("level", level.to_string())])
         }
         Payload::Report { task } => ("result report", vec![("task", coord.task_name(task).into())]),
+        Payload::Broadcast { text } => ("broadcast", vec![("text", text.to_string())]),
         Payload::HelpRequest { task, attempt } => {
             ("help request", vec![("task", coord.task_name(task).into()), ("attempt", attempt.to_string())])
         }

@@ -103,6 +103,7 @@ fn write_payload(out: &mut String, coord: &Coordinator, payload: &Payload) {
         Payload::Award { auction, task } => write!(out, "{} won auction #{auction}", coord.task_name(task)),
         Payload::Ballot { task, .. } => write!(out, "{}?", coord.task_name(task)),
         Payload::Vote { task, choice, .. } => write!(out, "{}: {}", coord.task_name(task), choice.name()),
+        Payload::Broadcast { text } => write!(out, "“{text}”"),
         Payload::HelpRequest { task, attempt } => {
             write!(out, "question on {} attempt {attempt}", coord.task_name(task))
         }
@@ -133,6 +134,7 @@ pub(super) fn kind_style(msg: &Message) -> Style {
         (MsgKind::Delegate | MsgKind::Report, _) => Style::new().fg(Color::Blue),
         (MsgKind::Cfp | MsgKind::Award, _) => Style::new().fg(Color::LightBlue),
         (MsgKind::HelpRequest | MsgKind::HelpResponse, _) => Style::new().fg(Color::LightMagenta),
+        (MsgKind::Broadcast, _) => Style::new().fg(Color::LightYellow),
         (MsgKind::Bid, _) => Style::new().fg(Color::LightGreen),
         (MsgKind::Decline, _) => Style::new().fg(Color::LightYellow),
         (MsgKind::Ballot | MsgKind::Vote, _) => Style::new().fg(Color::LightBlue),
