@@ -391,6 +391,18 @@ impl App {
         Some(lines)
     }
 
+    /// `:broadcast`: the coordinator sends it (journaled as `broadcast_sent` with origin `operator`).
+    pub(super) fn broadcast(&mut self, to: Option<String>, text: String) {
+        if self.opts.read_only {
+            self.status = Some((format!("broadcast: {}", self.describe(Refusal::ReadOnly)), StatusKind::Error));
+            return;
+        }
+        let now = self.run.now();
+        let to = to.map(|c| std::sync::Arc::from(c.as_str()));
+        let origin = crate::core::Origin::Operator;
+        let _ = self.run.feed(now, &mut self.sink, |c, now| c.broadcast(now, to, text.as_str().into(), origin));
+    }
+
     /// An operator asks for `action`. Refusals are shown (and journaled by the coordinator);
     /// destructive actions ask for confirmation first unless `confirmed`.
     pub fn request(&mut self, action: OpAction, reason: Option<String>, confirmed: bool) {

@@ -14,6 +14,8 @@ pub enum Parsed {
     Ops(Vec<OpAction>, Option<String>),
     /// `:filter …` — filter the focused pane (empty clears it).
     Filter(String),
+    /// `:broadcast [@CAPABILITY] TEXT` — a message to every up agent (with the capability).
+    Broadcast(Option<String>, String),
     Quit,
     Help,
 }
@@ -44,6 +46,7 @@ pub const COMMANDS: &[(&str, &str, &str)] = &[
     ("flaky", "AGENT RATE", "the agent's attempts fail with probability RATE (0 … 1)"),
     ("partition", "AGENT…", "cut agents off from the coordinator until :heal"),
     ("heal", "", "end every link fault and partition"),
+    ("broadcast", "[@CAPABILITY] TEXT", "send TEXT to every up agent (with the capability)"),
     ("filter", "TEXT", "filter the focused pane (empty clears)"),
     ("help", "", "list keys and commands"),
     ("quit", "", "leave the console"),
@@ -194,6 +197,16 @@ pub fn parse(line: &str, coord: &Coordinator) -> Result<Parsed, String> {
         }
         "heal" => want(0, "").and_then(|_| op(OpAction::Heal)),
         "filter" => Ok(Parsed::Filter(args.join(" "))),
+        "broadcast" => {
+            let (to, words) = match args.first().and_then(|a| a.strip_prefix('@')) {
+                Some(cap) => (Some(cap.to_string()), &args[1..]),
+                None => (None, &args[..]),
+            };
+            if words.is_empty() {
+                return Err("usage: broadcast [@CAPABILITY] TEXT".into());
+            }
+            Ok(Parsed::Broadcast(to, words.join(" ")))
+        }
         "quit" | "q" => Ok(Parsed::Quit),
         "help" => Ok(Parsed::Help),
         other => {
@@ -379,6 +392,18 @@ mod tests {
         assert_eq!(parse("crash editor", c), Ok(Parsed::Op(OpAction::Crash(AgentId(4)), None)));
         assert_eq!(parse("filter agent:writer", c), Ok(Parsed::Filter("agent:writer".into())));
         assert_eq!(parse("quit", c), Ok(Parsed::Quit));
+    }
+
+    #[test]
+    fn broadcast_takes_an_optional_capability_then_the_text() {
+        let run = coord();
+        let c = run.coordinator();
+        assert_eq!(
+            parse("broadcast @review freeze at 5", c),
+            Ok(Parsed::Broadcast(Some("review".into()), "freeze at 5".into()))
+        );
+        assert_eq!(parse("broadcast all hands", c), Ok(Parsed::Broadcast(None, "all hands".into())));
+        assert_eq!(parse("broadcast @review", c), Err("usage: broadcast [@CAPABILITY] TEXT".into()));
     }
 
     #[test]

@@ -303,6 +303,7 @@ impl App {
                         self.filter_text = f.clone();
                         self.set_filter(&f);
                     }
+                    Ok(Parsed::Broadcast(to, text)) => self.broadcast(to, text),
                     Ok(Parsed::Quit) => self.handle_key(KeyEvent::from(KeyCode::Char('q'))),
                     Ok(Parsed::Help) => self.popup = Some(Popup::Help { scroll: 0 }),
                     Err(e) => self.status = Some((format!(":{line}: {e}"), StatusKind::Error)),
