@@ -109,3 +109,43 @@ fn load_resolves_working_directories_against_the_scenario_file() {
     std::fs::remove_dir_all(&dir).unwrap();
     assert!(Path::new(&kinds[1].1).is_absolute());
 }
+
+#[test]
+fn ca_file_is_checked_where_it_is_written() {
+    let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/tls");
+    let agents = format!(
+        r#"{{"id": "a", "capabilities": ["c"], "kind": "llm", "base_url": "https://x/v1", "model": "m", "ca_file": 7}},
+{{"id": "b", "capabilities": ["c"], "kind": "llm", "base_url": "https://x/v1", "model": "m", "ca_file": ""}},
+{{"id": "c", "capabilities": ["c"], "kind": "llm", "base_url": "https://x/v1", "model": "m", "ca_file": "nope.pem"}},
+{{"id": "d", "capabilities": ["c"], "kind": "llm", "base_url": "https://x/v1", "model": "m", "ca_file": "{fixtures}/server.key"}},
+{{"id": "e", "capabilities": ["c"], "ca_file": "{fixtures}/ca.pem"}}"#
+    );
+    let got = errors(&agents);
+    let expected = [
+        "3:104 agents[0].ca_file: expected a string, found number `7`".to_string(),
+        "4:104 agents[1].ca_file: must not be empty".to_string(),
+        "5:104 agents[2].ca_file: cannot read CA file nope.pem: No such file or directory".to_string(),
+        format!(
+            "6:104 agents[3].ca_file: CA file {fixtures}/server.key: contains no PEM certificate (-----BEGIN CERTIFICATE-----)"
+        ),
+        r#"7:47 agents[4]: "ca_file" applies only to agents of kind "llm" (this agent's kind is "sim")"#.to_string(),
+    ];
+    assert_eq!(got, expected, "\n{}", got.join("\n"));
+
+    // A relative `ca_file` is taken from the scenario file's directory, at load and in the result.
+    let dir = std::env::temp_dir().join(format!("switchyard-ca-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("certs")).unwrap();
+    std::fs::copy(format!("{fixtures}/ca.pem"), dir.join("certs/ca.pem")).unwrap();
+    let file = dir.join("s.json");
+    let agent = r#"{"id": "l", "capabilities": ["c"], "kind": "llm", "base_url": "https://x/v1", "model": "m",
+ "ca_file": "certs/ca.pem"}"#;
+    std::fs::write(&file, with_agents(agent)).unwrap();
+    let s = load(&file).unwrap_or_else(|e| panic!("{e}"));
+    let AgentKind::Llm(l) = &s.agents[0].kind else { panic!() };
+    let abs = std::path::absolute(dir.join("certs/ca.pem")).unwrap();
+    assert_eq!(l.ca_file.as_deref(), Some(abs.to_str().unwrap()));
+    // Loaded from elsewhere, the same relative path is not found (and is named as written).
+    let err = parse("elsewhere.json", &with_agents(agent)).expect_err("not found from here");
+    assert!(err.to_string().contains("cannot read CA file certs/ca.pem"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -6,8 +6,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::Value;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
+
+#[path = "support/http.rs"]
+mod http;
 
 use switchyard::journal::JournalWriter;
 use switchyard::runtime::{LiveOptions, LiveRun};
@@ -24,27 +27,7 @@ async fn serve(listener: TcpListener, seen: Seen) {
         let Ok((mut sock, _)) = listener.accept().await else { return };
         let (seen, tries) = (seen.clone(), tries.clone());
         tokio::spawn(async move {
-            let mut buf = Vec::new();
-            let mut chunk = [0u8; 4096];
-            // Read the head, then as much body as Content-Length says.
-            let request = loop {
-                let n = sock.read(&mut chunk).await.unwrap_or(0);
-                if n == 0 {
-                    return;
-                }
-                buf.extend_from_slice(&chunk[..n]);
-                let text = String::from_utf8_lossy(&buf).into_owned();
-                if let Some(end) = text.find("\r\n\r\n") {
-                    let len = text[..end]
-                        .lines()
-                        .find_map(|l| l.strip_prefix("Content-Length: "))
-                        .and_then(|v| v.trim().parse::<usize>().ok())
-                        .unwrap_or(0);
-                    if buf.len() >= end + 4 + len {
-                        break text;
-                    }
-                }
-            };
+            let Some(request) = http::read_request(&mut sock).await else { return };
             seen.lock().unwrap().push(request.clone());
             let body: Value = serde_json::from_str(&request[request.find("\r\n\r\n").unwrap() + 4..]).unwrap();
             let user = body["messages"][1]["content"].as_str().unwrap_or_default().to_string();
@@ -177,14 +160,14 @@ fn llm_agents_map_replies_and_failures_onto_the_retry_rules() {
 }
 
 #[test]
-fn an_llm_agent_without_its_key_or_with_https_is_refused() {
+fn an_llm_agent_without_its_key_or_with_an_unusable_url_is_refused() {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     rt.block_on(async {
         let text = r#"{"name": "refused", "heartbeat_ms": 0,
           "agents": [
             {"id": "nokey", "capabilities": ["write"], "kind": "llm", "base_url": "http://127.0.0.1:9/v1",
              "model": "m", "api_key_env": "SWITCHYARD_TEST_UNSET_KEY"},
-            {"id": "tls", "capabilities": ["write"], "kind": "llm", "base_url": "https://api.example.com/v1", "model": "m"},
+            {"id": "nohost", "capabilities": ["write"], "kind": "llm", "base_url": "https:///v1", "model": "m"},
             {"id": "sim", "capabilities": ["write"], "profile": {"duration_ms": {"mean": 10}}}
           ],
           "tasks": [{"id": "t", "capability": "write"}]}"#;
@@ -202,10 +185,13 @@ fn an_llm_agent_without_its_key_or_with_https_is_refused() {
                 _ => None,
             })
             .collect();
-        assert_eq!(rejected, [
-            "nokey: the API key variable SWITCHYARD_TEST_UNSET_KEY (api_key_env) is not set",
-            "tls: https://api.example.com/v1: only http:// endpoints are supported (use a local TLS proxy)",
-        ]);
+        assert_eq!(
+            rejected,
+            [
+                "nokey: the API key variable SWITCHYARD_TEST_UNSET_KEY (api_key_env) is not set",
+                "nohost: unusable base_url: https:///v1: no host",
+            ]
+        );
         assert_eq!(coord.state().finished, Some(switchyard::core::Outcome::Succeeded));
     });
 }

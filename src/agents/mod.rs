@@ -7,6 +7,7 @@
 mod lines;
 pub mod llm;
 pub mod llm_bid;
+pub mod llm_tls;
 pub mod llm_vote;
 pub mod process;
 pub mod protocol;

@@ -2,8 +2,8 @@
 //! answers each with one chat request (see [`crate::agents::llm`]), concurrently; `cancel` aborts
 //! the request. A `cfp` is one chat request too, asking for a bid (see [`crate::agents::llm_bid`]);
 //! a failed request declines. Being in-process it is alive by definition, so it heartbeats on the scenario's
-//! interval. It is refused at the start when its API key variable is unset or its endpoint is not
-//! `http://`.
+//! interval. It is refused at the start when its API key variable is unset, its endpoint is not
+//! `http://` or `https://`, or its `ca_file` cannot be read; its TLS configuration is built then, once.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -12,8 +12,9 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::{AbortHandle, JoinSet};
 
 use super::fleet::{Ctl, Report, ReportKind};
-use crate::agents::llm::{LlmError, chat, output_of, prompt};
+use crate::agents::llm::{LlmError, chat, output_of, prompt, split_url};
 use crate::agents::llm_bid::{bid_prompt, parse_bid};
+use crate::agents::llm_tls::client_config;
 use crate::agents::llm_vote::{parse_vote, vote_prompt};
 use crate::agents::{AgentOutput, FromAgent, ToAgent};
 use crate::core::AgentId;
@@ -51,11 +52,20 @@ impl LlmJob {
                 }
             },
         };
-        if !self.spec.base_url.starts_with("http://") {
-            let why = format!("{}: only http:// endpoints are supported (use a local TLS proxy)", self.spec.base_url);
-            let _ = self.tx.send(self.report(ReportKind::Refused(why))).await;
-            return;
-        }
+        let tls = match split_url(&self.spec.base_url) {
+            Ok(url) if url.https => match client_config(self.spec.ca_file.as_deref()) {
+                Ok(config) => Some(config),
+                Err(why) => {
+                    let _ = self.tx.send(self.report(ReportKind::Refused(why))).await;
+                    return;
+                }
+            },
+            Ok(_) => None,
+            Err(e) => {
+                let _ = self.tx.send(self.report(ReportKind::Refused(e.to_string()))).await;
+                return;
+            }
+        };
         if self.tx.send(self.report(ReportKind::Ready)).await.is_err() {
             return;
         }
@@ -73,10 +83,10 @@ impl LlmJob {
                         if let Some(max) = max_subtasks {
                             user.push_str(&crate::agents::llm::planning_note(max));
                         }
-                        let (spec, key) = (self.spec.clone(), api_key.clone());
+                        let (spec, key, tls) = (self.spec.clone(), api_key.clone(), tls.clone());
                         let task = id.clone();
                         let handle = inflight.spawn(async move {
-                            let answer = chat(&spec, key.as_deref(), &user).await;
+                            let answer = chat(&spec, tls.as_ref(), key.as_deref(), &user).await;
                             (task, attempt, answer)
                         });
                         aborts.insert((id, attempt), handle);
@@ -88,9 +98,9 @@ impl LlmJob {
                     }
                     Some(Ctl::Send(ToAgent::Cfp { auction, task, capability, deadline_ms })) => {
                         let user = bid_prompt(&task, &capability, deadline_ms);
-                        let (spec, key) = (self.spec.clone(), api_key.clone());
+                        let (spec, key, tls) = (self.spec.clone(), api_key.clone(), tls.clone());
                         bids.spawn(async move {
-                            match chat(&spec, key.as_deref(), &user).await {
+                            match chat(&spec, tls.as_ref(), key.as_deref(), &user).await {
                                 Ok(content) => parse_bid(&auction, &content),
                                 Err(e) => FromAgent::Decline { auction, reason: Some(format!("no bid: {e}")) },
                             }
@@ -99,9 +109,9 @@ impl LlmJob {
                     // A ballot is answered like a cfp: its vote joins the same set of side requests.
                     Some(Ctl::Send(ToAgent::Ballot { proposal, question, deadline_ms })) => {
                         let user = vote_prompt(&proposal, &question, deadline_ms);
-                        let (spec, key) = (self.spec.clone(), api_key.clone());
+                        let (spec, key, tls) = (self.spec.clone(), api_key.clone(), tls.clone());
                         bids.spawn(async move {
-                            match chat(&spec, key.as_deref(), &user).await {
+                            match chat(&spec, tls.as_ref(), key.as_deref(), &user).await {
                                 Ok(content) => parse_vote(&proposal, &content),
                                 Err(e) => FromAgent::Vote {
                                     proposal,

@@ -11,12 +11,12 @@ use super::lexer::LexResult as R;
 use super::types::{AgentKind, LlmSpec, ProcessSpec};
 
 /// The kind fields, in the order they follow the other agent fields.
-pub(crate) const KIND_FIELDS: [&str; 9] =
-    ["kind", "command", "env", "cwd", "base_url", "model", "api_key_env", "system", "timeout_ms"];
+pub(crate) const KIND_FIELDS: [&str; 10] =
+    ["kind", "command", "env", "cwd", "base_url", "model", "api_key_env", "system", "timeout_ms", "ca_file"];
 
 const KINDS: [&str; 3] = ["sim", "process", "llm"];
 /// Which kind each of `KIND_FIELDS[1..]` belongs to (an index into `KINDS`).
-const OWNER: [usize; 8] = [1, 1, 1, 2, 2, 2, 2, 2];
+const OWNER: [usize; 9] = [1, 1, 1, 2, 2, 2, 2, 2, 2];
 /// Default of an LLM agent's `timeout_ms`.
 pub const DEFAULT_LLM_TIMEOUT_MS: u64 = 60_000;
 
@@ -32,8 +32,9 @@ pub(crate) struct KindFields {
     api_key_env: Option<String>,
     system: String,
     timeout_ms: u64,
+    ca_file: Option<String>,
     /// Offset of each field of `KIND_FIELDS` given, `NONE` otherwise.
-    at: [u32; 9],
+    at: [u32; 10],
     kind_given: bool,
 }
 
@@ -49,7 +50,8 @@ impl Default for KindFields {
             api_key_env: None,
             system: String::new(),
             timeout_ms: DEFAULT_LLM_TIMEOUT_MS,
-            at: [NONE; 9],
+            ca_file: None,
+            at: [NONE; 10],
             kind_given: false,
         }
     }
@@ -100,7 +102,19 @@ impl KindFields {
             5 => self.model = non_empty(d)?.unwrap_or_default(),
             6 => self.api_key_env = non_empty(d)?,
             7 => self.system = d.string()?.map_or_else(String::new, |s| s.0),
-            _ => self.timeout_ms = d.u64(1)?.unwrap_or(DEFAULT_LLM_TIMEOUT_MS),
+            8 => self.timeout_ms = d.u64(1)?.unwrap_or(DEFAULT_LLM_TIMEOUT_MS),
+            _ => {
+                let at = d.lx.peek()?.1;
+                self.ca_file = non_empty(d)?;
+                // Checked now, so a wrong path is reported at the field rather than when a request fails.
+                if let Some(path) = &self.ca_file {
+                    let full = d.diag.base_dir.join(path);
+                    let mut roots = tokio_rustls::rustls::RootCertStore::empty();
+                    if let Err(why) = crate::agents::llm_tls::read_ca_file(&full, &mut roots) {
+                        d.problem(at, why);
+                    }
+                }
+            }
         }
         Ok(())
     }
@@ -142,6 +156,7 @@ impl KindFields {
                 api_key_env: self.api_key_env,
                 system: self.system,
                 timeout_ms: self.timeout_ms,
+                ca_file: self.ca_file,
             }),
             _ => AgentKind::Sim,
         }
@@ -163,10 +178,16 @@ fn non_empty(d: &mut Decoder) -> R<Option<String>> {
 /// Makes process agents' working directories absolute: a relative `cwd` is taken from `dir` (the
 /// scenario file's directory), and an agent without one runs in `dir`. A relative program path
 /// with a `/` in it is then taken from that working directory, so a scenario works from anywhere.
+/// An LLM agent's relative `ca_file` is taken from `dir` too.
 pub(crate) fn resolve_paths(sc: &mut super::Scenario, dir: &std::path::Path) {
     let dir = if dir.as_os_str().is_empty() { std::path::Path::new(".") } else { dir };
     let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
     for a in &mut sc.agents {
+        if let AgentKind::Llm(l) = &mut a.kind
+            && let Some(ca) = &mut l.ca_file
+        {
+            *ca = dir.join(ca.as_str()).to_string_lossy().into_owned();
+        }
         if let AgentKind::Process(p) = &mut a.kind {
             let cwd = match &p.cwd {
                 Some(c) => dir.join(c),

@@ -76,6 +76,9 @@ struct RawProblem {
 #[derive(Debug, Default)]
 pub(crate) struct Diag {
     items: Vec<RawProblem>,
+    /// The scenario file's directory (empty: the current one), which relative paths checked at
+    /// load time (an LLM agent's `ca_file`) are taken from.
+    pub(crate) base_dir: std::path::PathBuf,
 }
 
 impl Diag {

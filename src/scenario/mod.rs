@@ -75,7 +75,7 @@ fn load_text(path: &Path) -> Result<Scenario, ScenarioError> {
         if size >= u64::from(decode::NONE) {
             return Err(too_large(&origin));
         }
-        let mut diag = error::Diag::default();
+        let mut diag = diag_for(&origin);
         if let Some(scenario) = check(Lexer::from_reader(&mut file, lexer::CHUNK), size as usize, &mut diag) {
             return Ok(scenario);
         }
@@ -89,7 +89,7 @@ fn load_text(path: &Path) -> Result<Scenario, ScenarioError> {
         Err(e) => {
             let at = e.utf8_error().valid_up_to();
             let text = String::from_utf8_lossy(&e.as_bytes()[..at]);
-            let mut diag = error::Diag::default();
+            let mut diag = diag_for(&origin);
             diag.push(at, String::new(), "file is not valid UTF-8".to_string());
             Err(diag.into_error(&origin, &text))
         }
@@ -101,7 +101,7 @@ pub fn parse(origin: &str, text: &str) -> Result<Scenario, ScenarioError> {
     if text.len() >= decode::NONE as usize {
         return Err(too_large(origin));
     }
-    let mut diag = error::Diag::default();
+    let mut diag = diag_for(origin);
     match check(Lexer::new(text), text.len(), &mut diag) {
         Some(scenario) => Ok(scenario),
         None => Err(diag.into_error(origin, text)),
@@ -117,12 +117,20 @@ fn check(lx: Lexer, size_hint: usize, diag: &mut error::Diag) -> Option<Scenario
     diag.is_empty().then_some(scenario)
 }
 
+/// A collector whose relative paths are taken from the directory of `origin` (the file's name).
+fn diag_for(origin: &str) -> error::Diag {
+    let base_dir = Path::new(origin).parent().map(Path::to_path_buf).unwrap_or_default();
+    let mut diag = error::Diag::default();
+    diag.base_dir = base_dir;
+    diag
+}
+
 fn too_large(origin: &str) -> ScenarioError {
     ScenarioError::whole_file(origin, "file is too large (the limit is 4 GiB)".to_string())
 }
 
 /// The OS error text without Rust's " (os error 2)" suffix.
-fn io_reason(e: &std::io::Error) -> String {
+pub(crate) fn io_reason(e: &std::io::Error) -> String {
     let text = e.to_string();
     match text.find(" (os error") {
         Some(cut) => text[..cut].to_string(),

@@ -57,9 +57,13 @@ const AGENT_FIELDS: &[&str] = &[
     // 16 and on: the delegation tree (`teams.rs`)
     "reports_to",
     "thresholds",
+    // an LLM agent's `ca_file` (`agent_kind::KIND_FIELDS`' last)
+    "ca_file",
 ];
 /// Index of `thresholds`, after `reports_to`.
 const THRESHOLDS_AT: usize = 17;
+/// Index of `ca_file`, after `thresholds`.
+const CA_FILE_AT: usize = 18;
 /// Index of the first of `agent_kind::KIND_FIELDS` in `AGENT_FIELDS`.
 const KIND_FIELDS_AT: usize = 7;
 const PROFILE_FIELDS: &[&str] = &["duration_ms", "failure_rate", "reject_rate", "approve_rate", "abstain_rate"];
@@ -390,6 +394,7 @@ impl Decoder<'_, '_> {
                     }
                 }
                 THRESHOLDS_AT => d.thresholds(agents.len(), &mut a.thresholds, &mut meta.swarm)?,
+                CA_FILE_AT => kind.read(d, 9)?,
                 f => kind.read(d, f - KIND_FIELDS_AT)?,
             }
             clean &= f > 2 || d.diag.len() == before;

@@ -284,6 +284,10 @@ pub struct LlmSpec {
     pub system: String,
     /// Longest wait for one HTTP exchange.
     pub timeout_ms: u64,
+    /// A PEM file of extra root certificates for an `https://` endpoint. [`crate::scenario::load`]
+    /// makes it absolute against the scenario file's directory.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<String>,
 }
 
 /// How a simulated agent behaves.
