@@ -363,3 +363,66 @@ fn the_mixed_team_scenario_has_process_agents_bid_win_and_vote() {
     assert!(taken.iter().all(|t| completed.contains(t)), "{completed:?}");
     assert_all_gone(&pids);
 }
+
+#[test]
+fn process_agents_ask_and_answer_help_requests_and_hear_broadcasts() {
+    let sc = scenario(
+        r#"{"name": "live-help", "heartbeat_ms": 0,
+        "announcements": [{"at_ms": 0, "to": "all", "text": "freeze at five"}],
+        "agents": [
+          {"id": "asker", "capabilities": ["write"], "kind": "process", "env": {"SWITCHYARD_CAPABILITIES": "write"},
+           "command": ["python3", "{assets}/agents/helpful.py", "asker"]},
+          {"id": "sage", "capabilities": ["research"], "kind": "process",
+           "command": ["python3", "{assets}/agents/helpful.py", "sage"]},
+          {"id": "sim-writer", "capabilities": ["draft"], "profile": {"duration_ms": {"mean": 300, "jitter": 0}}}
+        ],
+        "tasks": [
+          {"id": "essay", "capability": "write", "description": "ask research: why do rivers meander?"},
+          {"id": "wrap", "capability": "write", "description": "wrap up", "depends_on": ["essay"]},
+          {"id": "notes", "capability": "draft", "description": "notes",
+           "help": {"capability": "research", "question": "which rivers?", "timeout_ms": 5000}}
+        ]}"#,
+    );
+    let (lines, _, pids) = run(sc);
+    assert_eq!(lines.last().unwrap()["outcome"], "succeeded", "{lines:#?}");
+    // The process asker's question went to the process peer, whose answer came back into its output.
+    let output = |task: &str| {
+        of_kind(&lines, "attempt_succeeded").into_iter().find(|l| l["task"] == task).unwrap()["output"].clone()
+    };
+    let essay = output("essay");
+    assert_eq!(essay["answered_by"], "sage");
+    assert_eq!(essay["answer"], "sage says: think about why do rivers meander?");
+    // Both questions (the process asker's, the simulated one's) were routed to and answered by sage.
+    let asked: Vec<(&str, u64)> = of_kind(&lines, "help_requested")
+        .into_iter()
+        .map(|h| (h["agent"].as_str().unwrap(), h["id"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(asked.iter().map(|a| a.0).collect::<BTreeSet<_>>(), BTreeSet::from(["asker", "sim-writer"]));
+    for (_, id) in &asked {
+        let routed = of_kind(&lines, "help_routed").into_iter().find(|h| h["id"] == *id).unwrap();
+        assert_eq!(routed["to"], "sage");
+        let answered = of_kind(&lines, "help_answered").into_iter().find(|h| h["id"] == *id);
+        assert_eq!(answered.expect("answered")["by"], "sage");
+    }
+    // The announcement reached the process agent (it lists what it heard in its next output).
+    assert_eq!(output("wrap")["heard"], serde_json::json!(["freeze at five"]));
+    assert_all_gone(&pids);
+}
+
+#[test]
+fn a_help_request_outside_a_task_or_an_unknown_help_response_is_a_protocol_error() {
+    let sc = scenario(
+        r#"{"name": "live-help-errors", "heartbeat_ms": 0,
+        "agents": [
+          {"id": "odd", "capabilities": ["y"], "kind": "process",
+           "command": ["sh", "-c", "echo '{\"type\":\"hello\",\"protocol\":1,\"agent\":\"odd\",\"capabilities\":[\"y\"]}'; echo '{\"type\":\"request_help\",\"id\":\"q1\",\"capability\":\"x\",\"question\":\"?\"}'; echo '{\"type\":\"help_response\",\"id\":\"77\",\"answer\":\"!\"}'; read line; exec sleep 30"]},
+          {"id": "w", "capabilities": ["x"], "profile": {"duration_ms": {"mean": 300, "jitter": 0}}}
+        ],
+        "tasks": [{"id": "t", "capability": "x"}]}"#,
+    );
+    let (lines, _, pids) = run(sc);
+    let errs: Vec<&str> = of_kind(&lines, "protocol_error").iter().map(|e| e["error"].as_str().unwrap()).collect();
+    assert!(errs.iter().any(|e| e.contains("request_help `q1` while running no task")), "{errs:?}");
+    assert!(errs.iter().any(|e| e.contains("help_response for unknown request `77`")), "{errs:?}");
+    assert_all_gone(&pids);
+}

@@ -93,6 +93,7 @@ class Agent:
         self._ballot_handler = lambda ballot: "abstain"
         self._help_handler = None
         self._help_response_handler = lambda msg: None
+        self._broadcast_handler = lambda msg: None
         self._shutdown_handler = lambda: None
         self._out_lock = threading.Lock()
         self._tasks = {}  # (task id, attempt) -> Task
@@ -129,6 +130,11 @@ class Agent:
     def on_help(self, fn):
         """fn(help_request dict) -> answer string. Without a handler the agent says it cannot help."""
         self._help_handler = fn
+        return self
+
+    def on_broadcast(self, fn):
+        """fn(broadcast dict): an announcement to the team (`text`); nothing to answer."""
+        self._broadcast_handler = fn
         return self
 
     def on_help_response(self, fn):
@@ -228,6 +234,8 @@ class Agent:
             self.send({"type": "help_response", "id": msg["id"], "answer": answer})
         elif kind == "help_response":
             self._help_response_handler(msg)
+        elif kind == "broadcast":
+            self._broadcast_handler(msg)
         else:
             self.log("error", "unknown message type %r (protocol %d)" % (kind, PROTOCOL))
 

@@ -49,6 +49,8 @@ pub enum ToAgent {
     HelpRequest { id: String, from: String, capability: String, question: String },
     /// The answer (given by agent `from`) to this agent's own `request_help` with the same `id`.
     HelpResponse { id: String, from: String, answer: String },
+    /// An announcement to every agent (or every agent with a capability): nothing to answer.
+    Broadcast { text: String },
     /// Finish up and exit; the process is killed if it has not exited after a grace period.
     Shutdown {},
 }
@@ -149,6 +151,7 @@ impl ToAgent {
             ToAgent::Ballot { .. } => "ballot",
             ToAgent::HelpRequest { .. } => "help_request",
             ToAgent::HelpResponse { .. } => "help_response",
+            ToAgent::Broadcast { .. } => "broadcast",
             ToAgent::Shutdown {} => "shutdown",
         }
     }
@@ -333,6 +336,7 @@ const TO_AGENT: &[Schema] = &[
         &[req("id", Kind::Str), req("from", Kind::Str), req("capability", Kind::Str), req("question", Kind::Str)],
     ),
     ("help_response", &[req("id", Kind::Str), req("from", Kind::Str), req("answer", Kind::Str)]),
+    ("broadcast", &[req("text", Kind::Str)]),
     ("shutdown", &[]),
 ];
 

@@ -67,6 +67,10 @@ fn to_agent_samples() -> Vec<(ToAgent, Value)> {
             ToAgent::HelpResponse { id: "h1".into(), from: "researcher".into(), answer: "X is Y".into() },
             json!({"type": "help_response", "id": "h1", "from": "researcher", "answer": "X is Y"}),
         ),
+        (
+            ToAgent::Broadcast { text: "freeze at 17:00".into() },
+            json!({"type": "broadcast", "text": "freeze at 17:00"}),
+        ),
         (ToAgent::Shutdown {}, json!({"type": "shutdown"})),
     ]
 }

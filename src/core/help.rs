@@ -48,6 +48,19 @@ impl Coordinator {
         }
     }
 
+    /// A real agent's `request_help`: a question about its (first) running attempt, routed like a
+    /// simulated agent's, with the task's `help.timeout_ms` or the default. Returns the exchange id
+    /// (the bus id of the request), or `None` when the agent runs nothing to ask about.
+    pub fn request_help(&mut self, now: u64, agent: AgentId, capability: &str) -> Option<u64> {
+        let task = *self.state.agents[agent.ix()].running.first()?;
+        let attempt = self.state.tasks[task.ix()].attempts;
+        let mut msg = Message::from_agent(agent, MsgKind::HelpRequest, None, Payload::HelpRequest { task, attempt });
+        msg.id = self.state.next_msg_id;
+        self.emit(now, EventKind::MessageSent { msg });
+        self.ask_peer(now, agent, task, msg.id, capability.into());
+        Some(msg.id)
+    }
+
     /// Records the question `id` of `asker` about `task` and routes it to a peer.
     pub(super) fn ask_peer(&mut self, now: u64, asker: AgentId, task: super::TaskId, id: u64, capability: Arc<str>) {
         let cap = capability.clone();

@@ -31,6 +31,7 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use super::fleet::{Fleet, Report, ReportKind};
+use super::live_help::HelpIn;
 use super::sim::SimRun;
 use super::sink::EventSink;
 use crate::agents::{AgentOutput, FromAgent, LogLevel, ToAgent};
@@ -75,6 +76,8 @@ pub struct LiveAgents {
     cfps: HashMap<(u32, u32), u64>,
     /// `(agent, decision task)` → the `msg_id` of the ballot sent to it, to correlate the vote.
     ballots: HashMap<(u32, u32), u64>,
+    /// The texts of help exchanges with real agents.
+    help: super::live_help::HelpDesk,
     garbage: Vec<u32>,
     opts: LiveOptions,
 }
@@ -90,6 +93,7 @@ impl LiveAgents {
             task_ids,
             requests: HashMap::new(),
             cfps: HashMap::new(),
+            help: Default::default(),
             ballots: HashMap::new(),
             garbage,
             opts,
@@ -180,7 +184,10 @@ impl LiveAgents {
                     self.ballots.insert((agent.0, task.0), msg.id);
                     super::live_votes::ballot_line(coord, msg.payload).expect("a ballot of a decision")
                 }
-                _ => continue,
+                _ => match self.help.line(coord, &msg) {
+                    Some(line) => line,
+                    None => continue,
+                },
             };
             self.fleet.send(agent, line);
         }
@@ -253,6 +260,22 @@ impl LiveAgents {
             Some(Err(why)) => return self.garbage(cx, agent, &why, &format!("{{\"type\":\"{}\",…}}", msg.type_name())),
             None => {}
         }
+        match self.help.incoming(cx.sim.coordinator(), agent, &msg) {
+            Some(HelpIn::Reply(reply)) => return cx.feed(|c, now| c.handle_message(now, reply)),
+            Some(HelpIn::Ask { id, capability, question }) => {
+                let mut exchange = None;
+                cx.feed(|c, now| exchange = c.request_help(now, agent, &capability))?;
+                // Recorded before the coordinator's messages go out (`deliver`), which need the texts.
+                if let Some(x) = exchange {
+                    self.help.asked(x, id, question);
+                }
+                return Ok(());
+            }
+            Some(HelpIn::Bad(why)) => {
+                return self.garbage(cx, agent, &why, &format!("{{\"type\":\"{}\",…}}", msg.type_name()));
+            }
+            None => {}
+        }
         let ballots = &mut self.ballots;
         match super::live_votes::reply(cx.sim.coordinator(), agent, &msg, |t| ballots.remove(&(agent.0, t.0))) {
             Some(Ok(vote)) => return cx.feed(|c, now| c.handle_message(now, vote)),
@@ -280,7 +303,7 @@ impl LiveAgents {
             }
             FromAgent::Hello(_) => return self.garbage(cx, agent, "a second hello", "{\"type\":\"hello\",…}"),
             other => {
-                // Help requests are not part of runs yet.
+                // Bids, votes and help went to their handlers above: nothing else is left.
                 tracing::debug!("{name}: `{}` message ignored", other.type_name());
                 return Ok(());
             }

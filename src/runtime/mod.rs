@@ -5,6 +5,7 @@
 mod fleet;
 pub mod live;
 mod live_bids;
+mod live_help;
 mod live_votes;
 mod llm_job;
 mod network;
