@@ -22,6 +22,7 @@ pub mod ladder;
 mod operator;
 pub mod output;
 mod plan_check;
+mod refusal;
 mod review;
 pub mod saga;
 pub mod state;
