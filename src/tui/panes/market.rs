@@ -36,6 +36,8 @@ pub struct MarketPane {
     nav: ListNav,
     /// Position of the selected bid among the selected auction's valid bids, best first.
     bid: usize,
+    /// The selection rides on the newest auction (the top row) until the operator moves off it.
+    follow: bool,
     pub ballots: BallotsPane,
     /// With both auctions and ballots, the keys go to the ballots.
     votes_focus: bool,
@@ -164,7 +166,7 @@ pub(super) fn auction_lines(t: TaskId, ctx: &Ctx, out: &mut Vec<Line<'static>>) 
 
 impl MarketPane {
     pub fn new() -> MarketPane {
-        MarketPane::default()
+        MarketPane { follow: true, ..MarketPane::default() }
     }
 
     pub fn filter(&self) -> &str {
@@ -244,6 +246,10 @@ impl MarketPane {
             return;
         }
         let ids: Vec<u32> = rows.iter().map(|x| x.id).collect();
+        if self.follow && self.selected != ids.first().copied() {
+            self.selected = ids.first().copied();
+            self.bid = 0;
+        }
         self.nav.pos = locate(&ids, self.selected, self.nav.pos).unwrap_or(0);
         // The list takes about half when there is room for the selected auction's bids under it.
         let detail = inner.height >= 9;
@@ -340,6 +346,7 @@ impl MarketPane {
         }
         let moved = ids.get(self.nav.pos).copied() != self.selected;
         self.selected = ids.get(self.nav.pos).copied();
+        self.follow = self.nav.pos == 0;
         if moved {
             self.bid = 0;
         }
@@ -356,6 +363,7 @@ impl MarketPane {
         let Some(pos) = self.nav.row_at(column, row, ids.len()) else { return false };
         self.nav.pos = pos;
         self.selected = Some(ids[pos]);
+        self.follow = pos == 0;
         self.bid = 0;
         true
     }
@@ -441,6 +449,27 @@ mod tests {
         assert_eq!(x.phase, Phase::Awarded { agent: second, score: x.ranking[1].1, by: AwardBy::Operator });
         let term = draw(160, 45, |f| pane.render(f, f.area(), &fx.ctx()));
         assert!(format!("{:?}", term.backend()).contains("op award"));
+    }
+
+    #[test]
+    fn the_selection_follows_the_newest_auction_until_the_operator_moves_off_it() {
+        let mut fx = Fixture::new("market-auction");
+        fx.advance(20);
+        let mut pane = MarketPane::new();
+        let newest =
+            |fx: &Fixture| Selection::Task(fx.run.coordinator().state().auctions.auctions.last().unwrap().task);
+        draw(160, 45, |f| pane.render(f, f.area(), &fx.ctx()));
+        assert_eq!(pane.selection(&fx.ctx()), Some(newest(&fx)));
+        fx.advance(2100);
+        draw(160, 45, |f| pane.render(f, f.area(), &fx.ctx()));
+        assert_eq!(pane.selection(&fx.ctx()), Some(newest(&fx)), "it moved up with the new auctions");
+        // One row down: the selection stays on that auction as newer ones arrive.
+        assert!(pane.handle_key(key(KeyCode::Down), &fx.ctx()));
+        let kept = pane.selection(&fx.ctx());
+        fx.advance(4000);
+        draw(160, 45, |f| pane.render(f, f.area(), &fx.ctx()));
+        assert_ne!(kept, Some(newest(&fx)), "newer auctions arrived");
+        assert_eq!(pane.selection(&fx.ctx()), kept);
     }
 
     #[test]
