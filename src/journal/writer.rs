@@ -49,6 +49,18 @@ impl Names {
         }
     }
 
+    /// Writes `,"key":` and the task's quoted id.
+    fn push_task(&self, out: &mut Vec<u8>, key: &str, t: crate::core::TaskId) {
+        push_key(out, key);
+        out.extend_from_slice(&self.tasks[t.ix()]);
+    }
+
+    /// Writes `,"key":` and the agent's quoted id.
+    fn push_agent(&self, out: &mut Vec<u8>, key: &str, a: crate::core::AgentId) {
+        push_key(out, key);
+        out.extend_from_slice(&self.agents[a.ix()]);
+    }
+
     /// Takes in the tasks a planner added since (the run's scenario copy grows at the end).
     fn grow(&mut self, scenario: &Scenario) {
         for t in &scenario.tasks[self.tasks.len().min(scenario.tasks.len())..] {

@@ -3,56 +3,48 @@
 
 use super::super::json::{push_f64, push_str, push_u64};
 use super::{Names, push_key};
-use crate::core::{AgentId, EventKind, TaskId};
+use crate::core::EventKind;
 
 /// Appends the fields of a swarm or elastic-team event; other kinds append nothing.
 pub(super) fn encode(kind: &EventKind, names: &Names, out: &mut Vec<u8>) {
-    let task = |out: &mut Vec<u8>, key: &str, t: TaskId| {
-        push_key(out, key);
-        out.extend_from_slice(&names.tasks[t.ix()]);
-    };
-    let agent = |out: &mut Vec<u8>, key: &str, a: AgentId| {
-        push_key(out, key);
-        out.extend_from_slice(&names.agents[a.ix()]);
-    };
     let float = |out: &mut Vec<u8>, key: &str, v: f64| {
         push_key(out, key);
         push_f64(out, v);
     };
     match *kind {
-        EventKind::TaskPosted { task: t } => task(out, "task", t),
+        EventKind::TaskPosted { task: t } => names.push_task(out, "task", t),
         EventKind::SwarmTick { board } => {
             push_key(out, "board");
             push_u64(out, board as u64);
         }
         EventKind::TaskClaimed { task: t, agent: a, stimulus, threshold, p } => {
-            task(out, "task", t);
-            agent(out, "agent", a);
+            names.push_task(out, "task", t);
+            names.push_agent(out, "agent", a);
             float(out, "stimulus", stimulus);
             float(out, "threshold", threshold);
             float(out, "p", p);
         }
         EventKind::ClaimRefused { task: t, agent: a, winner } => {
-            task(out, "task", t);
-            agent(out, "agent", a);
-            agent(out, "winner", winner);
+            names.push_task(out, "task", t);
+            names.push_agent(out, "agent", a);
+            names.push_agent(out, "winner", winner);
         }
         EventKind::ThresholdChanged { agent: a, ref capability, threshold } => {
-            agent(out, "agent", a);
+            names.push_agent(out, "agent", a);
             push_key(out, "capability");
             push_str(out, capability);
             float(out, "threshold", threshold);
         }
         EventKind::AgentCreated { agent: a, ref template, task: t, waited_ms } => {
-            agent(out, "agent", a);
+            names.push_agent(out, "agent", a);
             push_key(out, "template");
             push_str(out, template);
-            task(out, "task", t);
+            names.push_task(out, "task", t);
             push_key(out, "waited_ms");
             push_u64(out, waited_ms);
         }
         EventKind::AgentRetired { agent: a, idle_ms } => {
-            agent(out, "agent", a);
+            names.push_agent(out, "agent", a);
             push_key(out, "idle_ms");
             push_u64(out, idle_ms);
         }

@@ -4,36 +4,27 @@
 use super::super::json::{push_str, push_u64};
 use super::{Names, push_key};
 use crate::core::team_event::TeamEvent;
-use crate::core::{AgentId, TaskId};
 
 pub(super) fn encode(ev: &TeamEvent, names: &Names, out: &mut Vec<u8>) {
-    let task = |out: &mut Vec<u8>, key: &str, t: TaskId| {
-        push_key(out, key);
-        out.extend_from_slice(&names.tasks[t.ix()]);
-    };
-    let agent = |out: &mut Vec<u8>, key: &str, a: AgentId| {
-        push_key(out, key);
-        out.extend_from_slice(&names.agents[a.ix()]);
-    };
     match *ev {
         TeamEvent::TaskDelegated { task: t, from, to, level, bypassed } => {
-            task(out, "task", t);
-            agent(out, "from", from);
-            agent(out, "to", to);
+            names.push_task(out, "task", t);
+            names.push_agent(out, "from", from);
+            names.push_agent(out, "to", to);
             push_key(out, "level");
             push_u64(out, level as u64);
             if let Some(b) = bypassed {
-                agent(out, "bypassed", b);
+                names.push_agent(out, "bypassed", b);
             }
         }
         TeamEvent::ResultReported { task: t, from, to } => {
-            task(out, "task", t);
-            agent(out, "from", from);
-            agent(out, "to", to);
+            names.push_task(out, "task", t);
+            names.push_agent(out, "from", from);
+            names.push_agent(out, "to", to);
         }
         TeamEvent::ReworkRequested { task: t, reviewer_task, round, ref notes } => {
-            task(out, "task", t);
-            task(out, "reviewer_task", reviewer_task);
+            names.push_task(out, "task", t);
+            names.push_task(out, "reviewer_task", reviewer_task);
             push_key(out, "round");
             push_u64(out, round as u64);
             if let Some(n) = notes {
@@ -42,19 +33,19 @@ pub(super) fn encode(ev: &TeamEvent, names: &Names, out: &mut Vec<u8>) {
             }
         }
         TeamEvent::ReviewAccepted { task: t, reviewer_task, rounds } => {
-            task(out, "task", t);
-            task(out, "reviewer_task", reviewer_task);
+            names.push_task(out, "task", t);
+            names.push_task(out, "reviewer_task", reviewer_task);
             push_key(out, "rounds");
             push_u64(out, rounds as u64);
         }
         TeamEvent::ReworkLimitReached { task: t, action } => {
-            task(out, "task", t);
+            names.push_task(out, "task", t);
             push_key(out, "action");
             push_str(out, action.name());
         }
         TeamEvent::HelpRequested { task: t, agent: a, id, ref capability } => {
-            task(out, "task", t);
-            agent(out, "agent", a);
+            names.push_task(out, "task", t);
+            names.push_agent(out, "agent", a);
             push_key(out, "id");
             push_u64(out, id);
             push_key(out, "capability");
@@ -63,12 +54,12 @@ pub(super) fn encode(ev: &TeamEvent, names: &Names, out: &mut Vec<u8>) {
         TeamEvent::HelpRouted { id, to } => {
             push_key(out, "id");
             push_u64(out, id);
-            agent(out, "to", to);
+            names.push_agent(out, "to", to);
         }
         TeamEvent::HelpAnswered { id, by, waited_ms } => {
             push_key(out, "id");
             push_u64(out, id);
-            agent(out, "by", by);
+            names.push_agent(out, "by", by);
             push_key(out, "waited_ms");
             push_u64(out, waited_ms);
         }
