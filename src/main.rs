@@ -7,10 +7,11 @@ use std::time::Instant;
 
 use clap::{Parser, Subcommand};
 
+use switchyard::core::StopSignal;
 use switchyard::generate::{self, GenOptions, Shape};
 use switchyard::journal::JournalWriter;
 use switchyard::report::Report;
-use switchyard::runtime::{EventSink, LiveOptions, LiveRun, SimRun, needs_live};
+use switchyard::runtime::{EventSink, LiveOptions, LiveRun, SimRun, interrupt, needs_live};
 use switchyard::scenario::{self, Scenario};
 
 /// Exit codes (part of the CLI contract, documented in the README).
@@ -90,6 +91,7 @@ fn parse_shape(s: &str) -> Result<Shape, String> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    host_runs();
     let code = match cli.command {
         Some(Cmd::Validate { files }) => validate(&files),
         Some(Cmd::Run { file, headless, read_only, speed, seed, journal, report, rows, timings }) => {
@@ -125,6 +127,22 @@ fn main() -> ExitCode {
         },
     };
     ExitCode::from(code)
+}
+
+/// Sets up this process to host runs: agents' orphans come back to us (to be killed with the
+/// run), SIGINT/SIGTERM/SIGHUP stop a run cleanly, and a file size limit makes a journal write
+/// fail (to be cut back to its last whole line) instead of killing us with SIGXFSZ.
+fn host_runs() {
+    if let Err(e) = switchyard::agents::reaper::become_subreaper() {
+        tracing::debug!("cannot become a child subreaper: {e}");
+    }
+    if let Err(e) = switchyard::runtime::interrupt::install() {
+        let _ = writeln!(io::stderr(), "switchyard: cannot handle signals: {e}");
+    }
+    // SAFETY: setting a signal's disposition to SIG_IGN has no memory effects.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+    }
 }
 
 fn validate(files: &[PathBuf]) -> u8 {
@@ -210,10 +228,15 @@ fn run_headless(args: Headless) -> u8 {
         },
         None => run.run(&mut ()).map_err(|e| e.to_string()),
     };
-    if let Err(e) = result {
-        eprintln!("switchyard: {e}");
-        return exit::OUTPUT_ERROR;
-    }
+    // Whatever happened, no agent process outlives the run.
+    switchyard::agents::reaper::kill_all();
+    let interrupted = match result {
+        Ok(signal) => signal,
+        Err(e) => {
+            let _ = writeln!(io::stderr(), "switchyard: {e}");
+            return exit::OUTPUT_ERROR;
+        }
+    };
     lap("run", &mut phases);
     let summary = Report::build(run.coordinator());
     if let Some(path) = args.report {
@@ -237,9 +260,18 @@ fn run_headless(args: Headless) -> u8 {
         let parts: Vec<String> = phases.iter().map(|(n, d)| format!("{n} {:.3} s", d)).collect();
         eprintln!("timings: {} — total {:.3} s", parts.join(", "), clock.elapsed().as_secs_f64());
     }
-    let code = match run.coordinator().state().finished {
-        Some(switchyard::core::Outcome::Succeeded) => exit::OK,
-        _ => exit::WORKFLOW_FAILED,
+    let code = match (interrupted, run.coordinator().state().finished) {
+        (Some(signal), _) => {
+            let _ = writeln!(
+                io::stderr(),
+                "switchyard: stopped by {} at {} ms; the journal ends with run_interrupted",
+                signal.name(),
+                run.coordinator().state().now_ms
+            );
+            switchyard::runtime::interrupt::exit_code(signal)
+        }
+        (None, Some(switchyard::core::Outcome::Succeeded)) => exit::OK,
+        (None, _) => exit::WORKFLOW_FAILED,
     };
     // Everything is written; freeing a million-task run piece by piece would only delay the exit.
     std::mem::forget(summary);
@@ -263,10 +295,14 @@ impl Driver {
         Driver::Live(Box::new(run), rt)
     }
 
-    fn run(&mut self, sink: &mut impl EventSink) -> io::Result<()> {
+    /// Runs to the end or to a stopping signal (returned).
+    fn run(&mut self, sink: &mut impl EventSink) -> io::Result<Option<StopSignal>> {
         match self {
-            Driver::Sim(run) => run.run(sink),
-            Driver::Live(run, rt) => rt.block_on(run.run(sink)),
+            Driver::Sim(run) => run.run_interruptible(sink, interrupt::received),
+            Driver::Live(run, rt) => rt.block_on(async {
+                let mut signals = interrupt::Interrupts::new()?;
+                run.run_interruptible(sink, Some(&mut signals)).await
+            }),
         }
     }
 

@@ -28,7 +28,8 @@ pub use swarm::{SwarmAgent, SwarmReport};
 pub struct Report<'a> {
     pub scenario: &'a str,
     pub seed: u64,
-    /// `succeeded`, `failed`, or `unfinished` if the run was stopped early.
+    /// `succeeded`, `failed`, `interrupted` if a signal stopped it (`run_interrupted`), or
+    /// `unfinished` if it was stopped early otherwise.
     pub outcome: &'static str,
     pub makespan_ms: u64,
     pub counts: Counts,
@@ -378,7 +379,8 @@ impl<'a> Report<'a> {
     pub fn build(coord: &'a Coordinator) -> Report<'a> {
         let s = coord.state();
         let sc = coord.scenario();
-        let outcome = s.finished.map_or("unfinished", |o| o.name());
+        let stopped = if s.interrupted.is_some() { "interrupted" } else { "unfinished" };
+        let outcome = s.finished.map_or(stopped, |o| o.name());
         let tasks = (0..sc.tasks.len())
             .map(|i| {
                 let t = &s.tasks[i];

@@ -11,6 +11,7 @@ pub mod llm_tls;
 pub mod llm_vote;
 pub mod process;
 pub mod protocol;
+pub mod reaper;
 
 pub use process::{
     AgentCommand, AgentOutput, AgentStats, ExitInfo, HelloError, ProcessAgent, ProcessOptions, SendError,

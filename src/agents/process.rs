@@ -10,6 +10,9 @@
 //!   request or when the [`ProcessAgent`] is dropped, and sends [`AgentOutput::Exited`] once, after
 //!   the readers have delivered everything the process printed.
 //!
+//! The process runs in a process group of its own and dies with us ([`super::reaper`]): killing
+//! an agent kills its group, and when it ends, whatever it left behind is killed too.
+//!
 //! Memory stays bounded whatever the agent does: output goes through a bounded channel (a reader
 //! waits when it is full, so a flooding agent blocks on its own stdout), lines are read with a cap
 //! (a longer line is reported as "line too long" garbage and skipped up to the next newline), and
@@ -263,7 +266,8 @@ impl ProcessAgent {
         if let Some(dir) = &cmd.cwd {
             command.current_dir(dir);
         }
-        let mut child = command.spawn()?;
+        // Its own process group, killed with us (see `reaper`).
+        let mut child = super::reaper::spawn(&mut command)?;
         let pid = child.id();
         let (Some(stdin), Some(stdout), Some(stderr)) = (child.stdin.take(), child.stdout.take(), child.stderr.take())
         else {
@@ -569,12 +573,20 @@ async fn supervise(
     let status = tokio::select! {
         status = child.wait() => status,
         _ = kill => {
+            // The whole group: what the agent started dies with it.
+            if let Some(pid) = pid {
+                super::reaper::kill_group(pid);
+            }
             if let Err(e) = child.start_kill() {
                 tracing::debug!(?pid, error = %e, "killing agent process failed");
             }
             child.wait().await
         }
     };
+    // Whatever the agent left running in its group, or handed to us by dying, goes with it.
+    if let Some(pid) = pid {
+        super::reaper::release(pid);
+    }
     let info = match status {
         Ok(status) => ExitInfo::from_status(status),
         Err(e) => {

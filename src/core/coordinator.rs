@@ -512,6 +512,14 @@ impl Coordinator {
         }
     }
 
+    /// The host was told to stop by `signal`: records it (the driver stops dispatching after
+    /// this; a finished run is left as it is).
+    pub fn interrupt_run(&mut self, now: u64, signal: crate::core::StopSignal) {
+        if !self.is_finished() {
+            self.emit(now, EventKind::RunInterrupted { signal });
+        }
+    }
+
     /// The driver has nothing left that could change the run (no messages in flight, no timers, no
     /// future faults, no operator): tasks still waiting for an agent can never run, so they fail.
     /// Returns whether the run goes on (failing them woke compensations, which may yet run).

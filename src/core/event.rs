@@ -168,6 +168,42 @@ impl Outcome {
     }
 }
 
+/// A signal that stops a run cleanly (SIGINT, SIGTERM, SIGHUP): see `run_interrupted`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StopSignal {
+    Interrupt,
+    Terminate,
+    Hangup,
+}
+
+impl StopSignal {
+    /// The name the journal and messages use: `SIGINT`, `SIGTERM`, `SIGHUP`.
+    pub fn name(self) -> &'static str {
+        match self {
+            StopSignal::Interrupt => "SIGINT",
+            StopSignal::Terminate => "SIGTERM",
+            StopSignal::Hangup => "SIGHUP",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<StopSignal> {
+        [StopSignal::Interrupt, StopSignal::Terminate, StopSignal::Hangup].into_iter().find(|s| s.name() == name)
+    }
+
+    /// The POSIX signal number (the same on every Unix for these three).
+    pub fn number(self) -> i32 {
+        match self {
+            StopSignal::Interrupt => 2,
+            StopSignal::Terminate => 15,
+            StopSignal::Hangup => 1,
+        }
+    }
+
+    pub fn from_number(n: i32) -> Option<StopSignal> {
+        [StopSignal::Interrupt, StopSignal::Terminate, StopSignal::Hangup].into_iter().find(|s| s.number() == n)
+    }
+}
+
 /// What an operator asked for (the target, when there is one, is part of the action).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum OpAction {
@@ -494,6 +530,11 @@ pub enum EventKind {
     MessageSent {
         msg: Message,
     },
+    /// The process hosting the run was told to stop (a signal): nothing was dispatched after
+    /// this event, and the run's state is as of its time. The run did not finish.
+    RunInterrupted {
+        signal: StopSignal,
+    },
     RunFinished {
         outcome: Outcome,
         makespan_ms: u64,
@@ -812,6 +853,7 @@ impl EventKind {
             EventKind::ProtocolError { .. } => "protocol_error",
             EventKind::RunPaused { paused: true } => "run_paused",
             EventKind::RunPaused { paused: false } => "run_resumed",
+            EventKind::RunInterrupted { .. } => "run_interrupted",
             EventKind::RunFinished { .. } => "run_finished",
             EventKind::SagaCompleted { .. } => "saga_completed",
             EventKind::SagaFailed { .. } => "saga_failed",

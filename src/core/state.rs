@@ -224,6 +224,8 @@ pub struct State {
     /// Tasks sent to the operator's inbox, ever.
     pub escalations: u32,
     pub finished: Option<Outcome>,
+    /// The signal that stopped the run's host before it finished (`run_interrupted`).
+    pub interrupted: Option<crate::core::StopSignal>,
     pub makespan_ms: u64,
     /// Set by an operator; drivers stop advancing time while it is.
     pub paused: bool,
@@ -304,6 +306,7 @@ impl State {
             reassignments: 0,
             escalations: 0,
             finished: None,
+            interrupted: None,
             makespan_ms: 0,
             paused: false,
             speed: 1.0,
@@ -597,6 +600,7 @@ impl State {
             EventKind::VoteCast { .. } | EventKind::ProposalDecided { .. } => {
                 self.votes.apply(now, &ev.kind, &mut self.timers)
             }
+            EventKind::RunInterrupted { signal } => self.interrupted = Some(signal),
             EventKind::RunFinished { outcome, makespan_ms, .. } => {
                 self.finished = Some(outcome);
                 self.makespan_ms = makespan_ms;

@@ -11,7 +11,7 @@ mod votes;
 
 use crate::core::bus::{AgentError, StatusNote};
 use crate::core::context::{ContextIndex, DeadReason, GroupId, KeyId, LockId};
-use crate::core::event::{AttemptFailure, InjectedFault, OpAction, Refusal, Resolution, TaskFailure};
+use crate::core::event::{AttemptFailure, InjectedFault, OpAction, Refusal, Resolution, StopSignal, TaskFailure};
 use crate::core::faults::{DropCause, LinkFault};
 use crate::core::health::BreakerState;
 use crate::core::ladder::{AttemptNote, EscalationContext};
@@ -462,6 +462,11 @@ impl<'a> Resolver<'a> {
                 let cause = self.str(v, "fault")?;
                 let cause = DropCause::from_name(cause).ok_or_else(|| format!("unknown drop cause `{cause}`"))?;
                 EventKind::MessageDropped { msg: self.message(v)?, cause }
+            }
+            "run_interrupted" => {
+                let name = self.str(v, "signal")?;
+                let signal = StopSignal::from_name(name).ok_or_else(|| format!("unknown signal `{name}`"))?;
+                EventKind::RunInterrupted { signal }
             }
             "run_finished" => EventKind::RunFinished {
                 outcome: match self.str(v, "outcome")? {

@@ -5,8 +5,9 @@
 //! agents (bounded: a flooding agent waits on its own pipe). Each start of an agent has a new
 //! *generation*, so reports from a process the driver has already given up on are recognised and
 //! dropped. Killing an agent is dropping its handle: the task notices, drops its
-//! [`ProcessAgent`], which kills and reaps the process; dropping the [`Fleet`] does that for all of
-//! them, also when a console quits or panics.
+//! [`ProcessAgent`], which kills and reaps the process. [`Fleet::kill`] and dropping the [`Fleet`]
+//! also kill the process group at once, without waiting for a task to run (the run may be ending,
+//! its runtime about to go), so no agent outlives its run.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -72,6 +73,8 @@ pub struct Fleet {
     heartbeat: Duration,
     /// Reports that came in while waiting for the handshakes, other than their outcome.
     early: Vec<Report>,
+    /// The pid (= process group) of every process started, 0 until known.
+    started: Vec<Arc<AtomicU32>>,
 }
 
 impl Fleet {
@@ -103,7 +106,7 @@ impl Fleet {
             })
             .collect();
         let heartbeat = Duration::from_millis(scenario.heartbeat_ms);
-        (Fleet { slots, tx, hello_timeout, heartbeat, early: Vec::new() }, rx)
+        (Fleet { slots, tx, hello_timeout, heartbeat, early: Vec::new(), started: Vec::new() }, rx)
     }
 
     /// Starts every process agent and waits for each to be ready or refused. Returns the refused
@@ -154,6 +157,7 @@ impl Fleet {
             return true;
         }
         let Some(command) = slot.command.clone() else { return false };
+        self.started.push(pid.clone());
         slot.generation += 1;
         slot.muted = false;
         let job = Job {
@@ -193,10 +197,23 @@ impl Fleet {
     /// Kills the agent's process, if it runs; its later reports are ignored.
     pub fn kill(&mut self, agent: AgentId) {
         let slot = &mut self.slots[agent.ix()];
-        if slot.handle.take().is_some() {
+        if let Some(handle) = slot.handle.take() {
+            // Now, not when the agent's task next runs: the run may be about to end.
+            crate::agents::reaper::kill_group(handle.pid.load(Ordering::Relaxed));
             tracing::info!("agent {}: process killed", slot.id);
             slot.generation += 1;
         }
+    }
+
+    /// Kills every process this fleet started that is still there, and what they left behind.
+    pub fn kill_all(&mut self) {
+        for slot in &mut self.slots {
+            slot.handle = None;
+        }
+        for pid in &self.started {
+            crate::agents::reaper::kill_group(pid.load(Ordering::Relaxed));
+        }
+        crate::agents::reaper::sweep();
     }
 
     /// The process is gone by itself (it exited, or its handshake failed).
@@ -254,9 +271,14 @@ impl Fleet {
             }
         };
         let _ = tokio::time::timeout(grace + Duration::from_secs(2), all).await;
-        for slot in &mut self.slots {
-            slot.handle = None;
-        }
+        self.kill_all();
+    }
+}
+
+impl Drop for Fleet {
+    fn drop(&mut self) {
+        // Synchronous: also when the runtime that runs the agents' tasks is gone or never runs again.
+        self.kill_all();
     }
 }
 

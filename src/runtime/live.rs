@@ -10,8 +10,9 @@
 //! What the agents do maps onto the coordinator as follows: `result` / `error` are task results
 //! (with the output beside the message, see [`crate::core::output`]); `heartbeat` and `progress`
 //! are heartbeats; `log` and stderr lines go to tracing (the console's log pane); a line that is
-//! not a valid message, or a result for a task the run does not have, is a `protocol_error`
-//! event, and after [`GARBAGE_LIMIT`] of them the agent is rejected as faulty and killed; a process
+//! not a valid message, or a result for a task the run does not have or for an attempt that was
+//! not given to this agent, is a `protocol_error` event, and after [`GARBAGE_LIMIT`] of them the
+//! agent is rejected as faulty and killed; a process
 //! that exits is `agent_exited` (its attempts fail and are reassigned); a failed handshake is
 //! `agent_rejected`. The coordinator's own events drive the processes in turn: an agent that
 //! crashed (a fault, an operator) or was lost (it hung) is killed, one revived is started again,
@@ -31,13 +32,14 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use super::fleet::{Fleet, Report, ReportKind};
+use super::interrupt::Interrupts;
 use super::live_help::HelpIn;
 use super::sim::SimRun;
 use super::sink::EventSink;
 use crate::agents::{AgentOutput, FromAgent, LogLevel, ToAgent};
 use crate::core::bus::AgentError;
 use crate::core::output::intern;
-use crate::core::{AgentId, Coordinator, Endpoint, Message, MsgKind, Output, Payload, TaskId};
+use crate::core::{AgentId, Coordinator, Endpoint, Message, MsgKind, Output, Payload, StopSignal, TaskId};
 use crate::scenario::Scenario;
 
 /// Invalid lines after which an agent is rejected as faulty.
@@ -72,6 +74,9 @@ pub struct LiveAgents {
     task_ids: HashMap<String, u32>,
     /// The `msg_id` of each outstanding task request, by `(task, attempt)`: replies correlate to it.
     requests: HashMap<(u32, u32), u64>,
+    /// Who each attempt sent to a real agent went to, by `(task, attempt)`: a result is only taken
+    /// from that agent (a late one included); from anyone else it is a protocol error.
+    given: HashMap<(u32, u32), AgentId>,
     /// The `msg_id` of each `cfp` sent, by `(agent, auction)`: bids correlate to it.
     cfps: HashMap<(u32, u32), u64>,
     /// `(agent, decision task)` → the `msg_id` of the ballot sent to it, to correlate the vote.
@@ -92,6 +97,7 @@ impl LiveAgents {
             reports,
             task_ids,
             requests: HashMap::new(),
+            given: HashMap::new(),
             cfps: HashMap::new(),
             help: Default::default(),
             ballots: HashMap::new(),
@@ -161,6 +167,7 @@ impl LiveAgents {
             let line = match msg.payload {
                 Payload::Task { task, attempt, deadline_ms, .. } => {
                     self.requests.insert((task.0, attempt), msg.id);
+                    self.given.insert((task.0, attempt), agent);
                     let spec = &coord.scenario().tasks[task.ix()];
                     ToAgent::Task {
                         id: spec.id.clone(),
@@ -312,6 +319,15 @@ impl LiveAgents {
             let line = format!("{{\"type\":\"result\",\"task\":{task:?},\"attempt\":{attempt},…}}");
             return self.garbage(cx, agent, &format!("result for unknown task `{task}`"), &line);
         };
+        if self.given.get(&(t, attempt)) != Some(&agent) {
+            let kind = if error.is_some() { "error" } else { "result" };
+            let line = format!("{{\"type\":\"{kind}\",\"task\":{task:?},\"attempt\":{attempt},…}}");
+            let why = match self.given.get(&(t, attempt)) {
+                Some(_) => format!("{kind} for task `{task}` attempt {attempt}, which was given to another agent"),
+                None => format!("{kind} for task `{task}` attempt {attempt}, which was never given out"),
+            };
+            return self.garbage(cx, agent, &why, &line);
+        }
         let correlation = self.requests.remove(&(t, attempt));
         let payload = Payload::Result { task: TaskId(t), attempt, error };
         let reply = Message::from_agent(agent, MsgKind::TaskResult, correlation, payload);
@@ -377,17 +393,52 @@ impl LiveRun {
 
     /// Runs to the end (see [`LiveRun::start`]), then stops every agent. Sink errors stop the run.
     pub async fn run(&mut self, sink: &mut impl EventSink) -> io::Result<()> {
+        self.run_interruptible(sink, None).await.map(|_| ())
+    }
+
+    /// [`LiveRun::run`], which also stops at one of `signals`: the run records the signal
+    /// (`run_interrupted`) and dispatches nothing more, and every agent is stopped. Returns the
+    /// signal that stopped it, if one did.
+    pub async fn run_interruptible(
+        &mut self,
+        sink: &mut impl EventSink,
+        mut signals: Option<&mut Interrupts>,
+    ) -> io::Result<Option<StopSignal>> {
         let result = async {
-            self.start(sink).await?;
+            let started = match signals.as_deref_mut() {
+                Some(signals) => tokio::select! {
+                    started = self.start(sink) => started,
+                    signal = signals.recv() => return Ok(Some(signal)),
+                },
+                None => self.start(sink).await,
+            };
+            started?;
+            sink.step_done()?;
             while !self.sim.is_done() {
-                self.turn(sink).await?;
+                match signals.as_deref_mut() {
+                    Some(signals) => tokio::select! {
+                        turned = self.turn(sink) => turned?,
+                        signal = signals.recv() => return Ok(Some(signal)),
+                    },
+                    None => self.turn(sink).await?,
+                }
+                sink.step_done()?;
             }
-            Ok(())
+            Ok(None)
         }
         .await;
+        let result = match result {
+            // Recorded at the time of the last thing handled: nothing due after it is dispatched.
+            // A run stopped during the handshakes never started, and has nothing to record.
+            Ok(Some(signal)) if self.sim.is_started() => self.sim.interrupt(signal, sink).map(|()| Some(signal)),
+            other => other,
+        };
+        // Flushed before the agents are stopped: their shutdown may take the grace period.
+        let flushed = sink.step_done();
         self.stop().await;
         let finished = sink.finish();
-        result.and(finished)
+        let signal = result?;
+        flushed.and(finished).map(|()| signal)
     }
 
     /// Stops every agent process: `shutdown`, then a kill after the grace period.

@@ -3,6 +3,7 @@
 //! the wall clock.
 
 mod fleet;
+pub mod interrupt;
 pub mod live;
 mod live_bids;
 mod live_help;

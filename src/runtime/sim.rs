@@ -137,6 +137,11 @@ impl SimRun {
         self.now
     }
 
+    /// Whether the run has started (its first events went out).
+    pub fn is_started(&self) -> bool {
+        self.started
+    }
+
     /// True once the run finished and its last events went to the sink.
     pub fn is_done(&self) -> bool {
         self.stopped
@@ -338,6 +343,44 @@ impl SimRun {
         })();
         let finished = sink.finish();
         result.and(finished)
+    }
+
+    /// The host was told to stop by `signal`: the run records it (`run_interrupted`) and stops
+    /// here, unfinished.
+    pub fn interrupt(&mut self, signal: crate::core::StopSignal, sink: &mut impl EventSink) -> io::Result<()> {
+        if self.stopped && self.coord.is_finished() {
+            return Ok(());
+        }
+        self.coord.interrupt_run(self.now, signal);
+        self.stopped = true;
+        self.pump(sink)
+    }
+
+    /// Runs to the end, or until `interrupted` says a signal came (checked every few hundred
+    /// steps: a load of an atomic). Returns the signal if one stopped the run. Sink errors stop
+    /// the run (after `finish` is called on the sink).
+    pub fn run_interruptible(
+        &mut self,
+        sink: &mut impl EventSink,
+        interrupted: impl Fn() -> Option<crate::core::StopSignal>,
+    ) -> io::Result<Option<crate::core::StopSignal>> {
+        let result = (|| -> io::Result<Option<crate::core::StopSignal>> {
+            let mut steps = 0u32;
+            while !self.stopped {
+                self.step(sink)?;
+                steps = steps.wrapping_add(1);
+                if steps.is_multiple_of(256)
+                    && let Some(signal) = interrupted()
+                {
+                    self.interrupt(signal, sink)?;
+                    return Ok(Some(signal));
+                }
+            }
+            Ok(None)
+        })();
+        let finished = sink.finish();
+        let signal = result?;
+        finished.map(|()| signal)
     }
 
     /// The instant of the next thing that will happen, if anything will.

@@ -9,6 +9,12 @@ pub trait EventSink {
     /// `coord` is the coordinator after the event was applied (for names and context).
     fn event(&mut self, ev: &Event, coord: &Coordinator) -> io::Result<()>;
 
+    /// A driver step of a live or console run ended: a durable sink writes out what it holds
+    /// (headless simulated runs never call it, and keep their big buffers).
+    fn step_done(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+
     /// Called once when the run stops, normally or not.
     fn finish(&mut self) -> io::Result<()> {
         Ok(())
@@ -36,6 +42,12 @@ impl<A: EventSink, B: EventSink> EventSink for (A, B) {
         self.1.event(ev, coord)
     }
 
+    fn step_done(&mut self) -> io::Result<()> {
+        let a = self.0.step_done();
+        let b = self.1.step_done();
+        a.and(b)
+    }
+
     fn finish(&mut self) -> io::Result<()> {
         let a = self.0.finish();
         let b = self.1.finish();
@@ -48,6 +60,13 @@ impl<S: EventSink> EventSink for Option<S> {
     fn event(&mut self, ev: &Event, coord: &Coordinator) -> io::Result<()> {
         match self {
             Some(s) => s.event(ev, coord),
+            None => Ok(()),
+        }
+    }
+
+    fn step_done(&mut self) -> io::Result<()> {
+        match self {
+            Some(s) => s.step_done(),
             None => Ok(()),
         }
     }

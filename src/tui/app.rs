@@ -137,6 +137,16 @@ impl EventSink for ConsoleSink {
         Ok(())
     }
 
+    fn step_done(&mut self) -> std::io::Result<()> {
+        if let Some(j) = &mut self.journal
+            && let Err(e) = j.step_done()
+        {
+            self.journal = None;
+            self.journal_error = Some(format!("journal write failed: {e}; journaling stopped"));
+        }
+        Ok(())
+    }
+
     fn finish(&mut self) -> std::io::Result<()> {
         self.journal.finish()
     }
@@ -307,6 +317,18 @@ impl App {
         if let Some(e) = self.sink.journal_error.take() {
             self.status = Some((e, StatusKind::Error));
         }
+    }
+
+    /// Writes out the journal lines of the step that just ended (a console run's journal is
+    /// durable step by step), and shows a write error if there was one.
+    pub fn step_done(&mut self) {
+        let _ = self.sink.step_done();
+        self.surface_journal_error();
+    }
+
+    /// A signal stops the console: the run records it and dispatches nothing more.
+    pub fn interrupt(&mut self, signal: crate::core::StopSignal) {
+        let _ = self.run.interrupt(signal, &mut self.sink);
     }
 
     /// Flushes the journal; call when the console closes.

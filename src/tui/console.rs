@@ -16,6 +16,8 @@ use ratatui::crossterm::{cursor, execute};
 
 use super::app::{App, ConsoleOptions};
 use super::ui;
+use crate::core::StopSignal;
+use crate::runtime::interrupt::Interrupts;
 use crate::scenario::Scenario;
 
 const RUNNING_TICK: Duration = Duration::from_millis(50);
@@ -81,14 +83,22 @@ pub fn run_console(scenario: Scenario, opts: ConsoleOptions) -> Result<u8, Strin
     }
     let result = {
         let mut guard = TerminalGuard::enter().map_err(|e| format!("cannot open the terminal: {e}"))?;
-        runtime.block_on(event_loop(&mut guard.terminal, &mut app))
+        runtime.block_on(async {
+            let mut signals = Interrupts::new()?;
+            event_loop(&mut guard.terminal, &mut app, &mut signals).await
+        })
     };
-    // Real agents get `shutdown`, then a kill; should anything above panic, dropping the runtime
-    // and the app kills them instead.
-    runtime.block_on(app.stop_live());
+    // The journal first (stopping the agents may take their grace period), then the agents: they
+    // get `shutdown`, then a kill; should anything above panic, dropping the app kills them.
     let flushed = app.finish();
-    result.map_err(|e| format!("terminal error: {e}"))?;
+    runtime.block_on(app.stop_live());
+    let signal = result.map_err(|e| format!("terminal error: {e}"))?;
     flushed?;
+    if let Some(signal) = signal {
+        let _ =
+            writeln!(io::stderr(), "switchyard: stopped by {}; the journal ends with run_interrupted", signal.name());
+        return Ok(crate::runtime::interrupt::exit_code(signal));
+    }
     Ok(match app.run.coordinator().state().finished {
         Some(crate::core::Outcome::Failed) => 1,
         _ => 0,
@@ -110,7 +120,12 @@ async fn next_report(app: &mut App) -> Option<crate::runtime::Report> {
     }
 }
 
-async fn event_loop(terminal: &mut Terminal<CrosstermBackend<Stdout>>, app: &mut App) -> io::Result<()> {
+/// Runs until the operator quits (`None`) or a signal stops the console (`Some`).
+async fn event_loop(
+    terminal: &mut Terminal<CrosstermBackend<Stdout>>,
+    app: &mut App,
+    signals: &mut Interrupts,
+) -> io::Result<Option<StopSignal>> {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     // crossterm's reader blocks; a plain thread keeps it off the runtime. It ends with the process.
     std::thread::spawn(move || {
@@ -140,6 +155,10 @@ async fn event_loop(terminal: &mut Terminal<CrosstermBackend<Stdout>>, app: &mut
             ev = rx.recv() => Wake::Input(ev),
             report = next_report(app) => Wake::Agent(report),
             _ = tokio::time::sleep(tick) => Wake::Tick,
+            signal = signals.recv() => {
+                app.interrupt(signal);
+                return Ok(Some(signal));
+            }
         };
         match wake {
             Wake::Input(Some(ev)) => {
@@ -157,9 +176,10 @@ async fn event_loop(terminal: &mut Terminal<CrosstermBackend<Stdout>>, app: &mut
         let wall_ms = now.duration_since(last).as_secs_f64() * 1000.0;
         last = now;
         dirty |= app.tick(wall_ms);
+        app.step_done();
         if app.quit {
             break;
         }
     }
-    Ok(())
+    Ok(None)
 }
