@@ -113,3 +113,57 @@ fn operator_pauses_steps_retries_reads_help_and_quits_with_the_terminal_restored
         assert!(text.contains(needle), "journal lacks {needle}:\n{text}");
     }
 }
+
+#[path = "support/procs.rs"]
+mod procs;
+
+/// The switchyard process running in the session's pane (a child of the pane's shell).
+fn switchyard_pid(s: &Session) -> u32 {
+    let shell: u32 = tmux(&["display-message", "-p", "-t", &s.0, "#{pane_pid}"]).trim().parse().unwrap();
+    let start = Instant::now();
+    loop {
+        for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+            let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else { continue };
+            let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            if procs::parent(pid) == Some(shell) && cmd.starts_with(env!("CARGO_BIN_EXE_switchyard").as_bytes()) {
+                return pid;
+            }
+        }
+        assert!(start.elapsed() < Duration::from_secs(10), "no switchyard under the pane's shell {shell}");
+        sleep(Duration::from_millis(50));
+    }
+}
+
+/// Issue 11, class 2: SIGTERM to a console with a live run records `run_interrupted`, stops the
+/// agents, restores the terminal and exits 143.
+#[test]
+fn signals_sigterm_stops_the_console_with_the_terminal_restored() {
+    let dir = procs::temp_dir("signals-console");
+    let mark = procs::mark("signals-console");
+    let agent = procs::sh_agent("worker", &mark, "descend; DELAY=30 answer \"$1\"");
+    let scenario = procs::write_scenario(&dir, &[agent], 2, r#""heartbeat_ms": 0,"#);
+    let journal = dir.join("console.jsonl");
+    let session = Session(format!("switchyard-e2e-signal-{}", std::process::id()));
+    let cmd = format!(
+        "{} run {} --journal {}; echo EXITED:$?; sleep 60",
+        env!("CARGO_BIN_EXE_switchyard"),
+        scenario.display(),
+        journal.display()
+    );
+    tmux(&["new-session", "-d", "-s", &session.0, "-x", "160", "-y", "45", &cmd]);
+    wait_for(&session, "RUNNING");
+    // The console writes its journal step by step: the attempt is there while the run goes on.
+    procs::wait_for_line(&journal, "attempt_started", Duration::from_secs(20));
+    procs::signal(switchyard_pid(&session), "TERM");
+    let after = wait_for(&session, "EXITED:");
+    let left = procs::wait_all_gone(&mark, Duration::from_secs(5));
+    procs::kill_marked(&mark);
+    assert!(after.contains("EXITED:143"), "{after}");
+    assert!(after.contains("stopped by SIGTERM"), "{after}");
+    assert_eq!(tmux(&["display-message", "-p", "-t", &session.0, "#{alternate_on}"]).trim(), "0");
+    assert_eq!(tmux(&["display-message", "-p", "-t", &session.0, "#{cursor_flag}"]).trim(), "1");
+    assert!(left.is_empty(), "agents outlived the console: {left:#?}");
+    let lines = procs::journal_lines(&journal);
+    assert_eq!(lines.last().unwrap()["kind"], "run_interrupted");
+    assert_eq!(lines.last().unwrap()["signal"], "SIGTERM");
+}
