@@ -149,3 +149,33 @@ fn signals_a_full_disk_in_a_live_run_leaves_the_journal_on_a_whole_line() {
     assert!(len > 0 && len <= 3_001, "{len}");
     journal_lines(&journal);
 }
+
+#[test]
+fn signals_during_the_handshakes_stop_at_once_and_leave_no_agent() {
+    let dir = temp_dir("signals-hello");
+    let mark = mark("signals-hello");
+    // It never says hello: the run would wait out the handshake timeout (10 s) before starting.
+    let mute = format!(
+        r#"{{"id": "mute", "capabilities": ["work"], "kind": "process",
+            "command": ["sh", "-c", "sleep 300 & exec sleep 300"], "env": {{"SWITCHYARD_TEST_MARK": "{mark}"}}}}"#
+    );
+    let file = write_scenario(&dir, &[mute], 1, r#""heartbeat_ms": 0,"#);
+    let journal = dir.join("journal.jsonl");
+    let mut run = start(&["run", file.to_str().unwrap(), "--headless", "--journal", journal.to_str().unwrap()]);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while marked(&mark).len() < 2 {
+        assert!(std::time::Instant::now() < deadline, "the agent did not start");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let sent = std::time::Instant::now();
+    signal(run.id(), "TERM");
+    let status = wait_with_deadline(&mut run, Duration::from_secs(20));
+    let took = sent.elapsed();
+    let left = wait_all_gone(&mark, Duration::from_secs(5));
+    kill_marked(&mark);
+    assert_eq!(status.code(), Some(143));
+    assert!(took < Duration::from_secs(5), "it waited for the handshake: {took:?}");
+    assert!(left.is_empty(), "{left:#?}");
+    // Nothing ran, so nothing is recorded; what is there is whole lines.
+    assert!(journal_lines(&journal).is_empty());
+}

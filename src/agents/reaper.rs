@@ -99,10 +99,35 @@ pub fn release(pgid: u32) {
 
 /// Kills every registered agent group (the end of a run, a signal), then sweeps orphans.
 pub fn kill_all() {
-    for pgid in groups().iter() {
-        signal_group(*pgid);
+    let leaders: Vec<u32> = groups().iter().copied().collect();
+    kill_groups(&leaders);
+}
+
+/// Kills these agents' groups (those still registered), waits for the agents to be dead (their
+/// orphans are handed to us only then), and sweeps the orphans.
+pub fn kill_groups(leaders: &[u32]) {
+    let registered: Vec<u32> = {
+        let groups = groups();
+        leaders.iter().copied().filter(|p| *p != 0 && groups.contains(p)).collect()
+    };
+    for &pgid in &registered {
+        signal_group(pgid);
+    }
+    #[cfg(target_os = "linux")]
+    {
+        let deadline = Instant::now() + Duration::from_millis(500);
+        while registered.iter().any(|&p| is_alive(p)) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(1));
+        }
     }
     sweep();
+}
+
+/// Whether the process exists and has not exited (a zombie has: its children are ours now).
+#[cfg(target_os = "linux")]
+fn is_alive(pid: u32) -> bool {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { return false };
+    stat.rfind(')').and_then(|i| stat[i + 1..].split_whitespace().next()).is_some_and(|state| state != "Z")
 }
 
 /// How many agent groups are registered (started and not yet reaped).

@@ -210,10 +210,8 @@ impl Fleet {
         for slot in &mut self.slots {
             slot.handle = None;
         }
-        for pid in &self.started {
-            crate::agents::reaper::kill_group(pid.load(Ordering::Relaxed));
-        }
-        crate::agents::reaper::sweep();
+        let pids: Vec<u32> = self.started.iter().map(|p| p.load(Ordering::Relaxed)).collect();
+        crate::agents::reaper::kill_groups(&pids);
     }
 
     /// The process is gone by itself (it exited, or its handshake failed).

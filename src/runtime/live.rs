@@ -430,7 +430,7 @@ impl LiveRun {
         let result = match result {
             // Recorded at the time of the last thing handled: nothing due after it is dispatched.
             // A run stopped during the handshakes never started, and has nothing to record.
-            Ok(Some(signal)) if self.sim.is_started() => self.sim.interrupt(signal, sink).map(|()| Some(signal)),
+            Ok(Some(signal)) => self.sim.interrupt(signal, sink).map(|()| Some(signal)),
             other => other,
         };
         // Flushed before the agents are stopped: their shutdown may take the grace period.

@@ -137,11 +137,6 @@ impl SimRun {
         self.now
     }
 
-    /// Whether the run has started (its first events went out).
-    pub fn is_started(&self) -> bool {
-        self.started
-    }
-
     /// True once the run finished and its last events went to the sink.
     pub fn is_done(&self) -> bool {
         self.stopped
@@ -346,9 +341,11 @@ impl SimRun {
     }
 
     /// The host was told to stop by `signal`: the run records it (`run_interrupted`) and stops
-    /// here, unfinished.
+    /// here, unfinished (a run that has not started, or has finished, records nothing).
     pub fn interrupt(&mut self, signal: crate::core::StopSignal, sink: &mut impl EventSink) -> io::Result<()> {
-        if self.stopped && self.coord.is_finished() {
+        if !self.started || self.coord.is_finished() {
+            // Nothing ran (or it all ended): there is nothing to record.
+            self.stopped = true;
             return Ok(());
         }
         self.coord.interrupt_run(self.now, signal);

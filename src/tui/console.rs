@@ -77,16 +77,21 @@ pub fn run_console(scenario: Scenario, opts: ConsoleOptions) -> Result<u8, Strin
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    let mut signals =
+        runtime.block_on(async { Interrupts::new() }).map_err(|e| format!("cannot handle signals: {e}"))?;
     if app.live_pending() {
-        eprintln!("starting the agent processes of {}…", app.coord().scenario().name);
-        runtime.block_on(app.start_live());
+        let _ = writeln!(io::stderr(), "starting the agent processes of {}…", app.coord().scenario().name);
+        // A signal during the handshakes is taken up by the event loop at once.
+        runtime.block_on(async {
+            tokio::select! {
+                () = app.start_live() => {}
+                _ = signals.recv() => {}
+            }
+        });
     }
     let result = {
         let mut guard = TerminalGuard::enter().map_err(|e| format!("cannot open the terminal: {e}"))?;
-        runtime.block_on(async {
-            let mut signals = Interrupts::new()?;
-            event_loop(&mut guard.terminal, &mut app, &mut signals).await
-        })
+        runtime.block_on(event_loop(&mut guard.terminal, &mut app, &mut signals))
     };
     // The journal first (stopping the agents may take their grace period), then the agents: they
     // get `shutdown`, then a kill; should anything above panic, dropping the app kills them.
