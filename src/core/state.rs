@@ -225,6 +225,8 @@ pub struct State {
     pub escalations: u32,
     pub finished: Option<Outcome>,
     pub makespan_ms: u64,
+    /// Set when a headless run stopped at its horizon (it is then not finished).
+    pub horizon: Option<super::event::HorizonLimit>,
     /// Set by an operator; drivers stop advancing time while it is.
     pub paused: bool,
     /// The operator's last speed setting (virtual ms per wall ms).
@@ -305,6 +307,7 @@ impl State {
             escalations: 0,
             finished: None,
             makespan_ms: 0,
+            horizon: None,
             paused: false,
             speed: 1.0,
             inbox: Vec::new(),
@@ -527,6 +530,7 @@ impl State {
                 }
             }
             EventKind::RunReopened => self.finished = None,
+            EventKind::HorizonReached { limit, .. } => self.horizon = Some(limit),
             EventKind::RunPaused { paused } => self.paused = paused,
             EventKind::OperatorAction { action, .. } => {
                 if let super::event::OpAction::Speed(x) = action {

@@ -3,6 +3,7 @@
 //! the wall clock.
 
 mod fleet;
+pub mod horizon;
 pub mod live;
 mod live_bids;
 mod live_help;
@@ -13,6 +14,7 @@ pub mod sim;
 pub mod sink;
 
 pub use fleet::{Report, ReportKind};
+pub use horizon::{Horizon, HorizonStop};
 pub use live::{LiveAgents, LiveOptions, LiveRun, needs_live};
 pub use sim::SimRun;
 pub use sink::EventSink;
