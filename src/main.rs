@@ -11,7 +11,7 @@ use switchyard::core::StopSignal;
 use switchyard::generate::{self, GenOptions, Shape};
 use switchyard::journal::JournalWriter;
 use switchyard::report::Report;
-use switchyard::runtime::{EventSink, LiveOptions, LiveRun, SimRun, interrupt, needs_live};
+use switchyard::runtime::{EventSink, Horizon, HorizonStop, LiveOptions, LiveRun, SimRun, interrupt, needs_live};
 use switchyard::scenario::{self, Scenario};
 
 /// Exit codes (part of the CLI contract, documented in the README).
@@ -66,6 +66,12 @@ enum Cmd {
         /// Print how long each phase took (load+validate, run, report) to stderr.
         #[arg(long)]
         timings: bool,
+        /// Headless: stop the run (exit 1) once virtual time would pass this [default: 3650 days].
+        #[arg(long, value_name = "MS", requires = "headless")]
+        max_time_ms: Option<u64>,
+        /// Headless: stop the run (exit 1) after this many events [default: 100 per task, at least 1000000].
+        #[arg(long, value_name = "N", requires = "headless")]
+        max_events: Option<u64>,
     },
     /// Write a generated scenario to stdout (for load tests and benchmarks).
     Gen {
@@ -94,7 +100,19 @@ fn main() -> ExitCode {
     host_runs();
     let code = match cli.command {
         Some(Cmd::Validate { files }) => validate(&files),
-        Some(Cmd::Run { file, headless, read_only, speed, seed, journal, report, rows, timings }) => {
+        Some(Cmd::Run {
+            file,
+            headless,
+            read_only,
+            speed,
+            seed,
+            journal,
+            report,
+            rows,
+            timings,
+            max_time_ms,
+            max_events,
+        }) => {
             if !headless {
                 if report.is_some() || timings {
                     eprintln!("switchyard: --report and --timings apply to --headless runs");
@@ -112,6 +130,7 @@ fn main() -> ExitCode {
                     report: report.as_deref(),
                     rows,
                     timings,
+                    horizon: (max_time_ms, max_events),
                 })
             }
         }
@@ -205,6 +224,8 @@ struct Headless<'a> {
     report: Option<&'a Path>,
     rows: usize,
     timings: bool,
+    /// `--max-time-ms`, `--max-events`.
+    horizon: (Option<u64>, Option<u64>),
 }
 
 fn run_headless(args: Headless) -> u8 {
@@ -220,7 +241,8 @@ fn run_headless(args: Headless) -> u8 {
         Err(code) => return code,
     };
     lap("load+validate", &mut phases);
-    let mut run = Driver::new(scenario);
+    let horizon = Horizon::new(&scenario, args.horizon.0, args.horizon.1);
+    let mut run = Driver::new(scenario, horizon);
     let result = match args.journal {
         Some(path) => match JournalWriter::create(path) {
             Ok(mut w) => run.run(&mut w).map_err(|e| format!("cannot write journal {}: {e}", path.display())),
@@ -238,6 +260,9 @@ fn run_headless(args: Headless) -> u8 {
         }
     };
     lap("run", &mut phases);
+    if let Some(stop) = run.horizon_stop() {
+        eprintln!("switchyard: run stopped at the horizon: {stop}");
+    }
     let summary = Report::build(run.coordinator());
     if let Some(path) = args.report {
         let written = std::fs::File::create(path).and_then(|f| {
@@ -286,16 +311,26 @@ enum Driver {
 }
 
 impl Driver {
-    fn new(scenario: Scenario) -> Driver {
+    fn new(scenario: Scenario, horizon: Horizon) -> Driver {
         if !needs_live(&scenario) {
-            return Driver::Sim(Box::new(SimRun::new(scenario)));
+            let mut run = SimRun::new(scenario);
+            run.set_horizon(horizon);
+            return Driver::Sim(Box::new(run));
         }
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a Tokio runtime");
-        let run = rt.block_on(async { LiveRun::new(scenario, LiveOptions::default()) });
+        let mut run = rt.block_on(async { LiveRun::new(scenario, LiveOptions::default()) });
+        run.set_horizon(horizon);
         Driver::Live(Box::new(run), rt)
     }
 
-    /// Runs to the end or to a stopping signal (returned).
+    fn horizon_stop(&self) -> Option<HorizonStop> {
+        match self {
+            Driver::Sim(run) => run.horizon_stop(),
+            Driver::Live(run, _) => run.horizon_stop(),
+        }
+    }
+
+    /// Runs to the end, the horizon or a stopping signal (returned).
     fn run(&mut self, sink: &mut impl EventSink) -> io::Result<Option<StopSignal>> {
         match self {
             Driver::Sim(run) => run.run_interruptible(sink, interrupt::received),

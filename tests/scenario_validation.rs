@@ -2,6 +2,7 @@
 
 use proptest::prelude::*;
 use std::path::{Path, PathBuf};
+use switchyard::scenario::bounds::{MAX_FACTOR, MAX_MS};
 use switchyard::scenario::{
     AgentSpec, DurationDist, FaultAction, FaultSpec, Profile, RetryPolicy, Scenario, ScenarioError,
     Strategy as Allocation, TaskSpec, load, parse,
@@ -349,9 +350,9 @@ prop_compose! {
 prop_compose! {
     fn arb_retry()(
         max_attempts in 1u32..10,
-        backoff_ms in any::<u64>(),
+        backoff_ms in 0..=MAX_MS,
         multiplier in 1.0f64..10.0,
-        max_backoff_ms in any::<u64>(),
+        max_backoff_ms in 0..=MAX_MS,
         jitter in 0.0f64..=1.0,
     ) -> RetryPolicy {
         RetryPolicy { max_attempts, backoff_ms, multiplier, max_backoff_ms, jitter }
@@ -363,12 +364,12 @@ prop_compose! {
         description in arb_name(),
         dep_picks in prop::collection::vec(any::<prop::sample::Index>(), 0..4),
         priority in any::<i64>(),
-        timeout_ms in 1u64..=u64::MAX,
+        timeout_ms in 1u64..=MAX_MS,
         retry in arb_retry(),
         allocation in prop::option::of(prop_oneof![
             Just(Allocation::LeastLoaded), Just(Allocation::BestScore), Just(Allocation::RoundRobin)
         ]),
-        work in 1e-9f64..1e9,
+        work in 1e-9f64..=MAX_FACTOR,
         rust in any::<bool>(),
     ) -> TaskSpec {
         // Dependencies only on earlier tasks, each at most once: always acyclic and valid.
@@ -419,7 +420,7 @@ prop_compose! {
 }
 
 fn arb_scenario() -> impl Strategy<Value = Scenario> {
-    (1usize..4, 1usize..12, arb_name(), arb_name(), any::<u64>(), any::<u64>(), 0u64..10_000).prop_flat_map(
+    (1usize..4, 1usize..12, arb_name(), arb_name(), any::<u64>(), 0..=MAX_MS, 0u64..10_000).prop_flat_map(
         |(n_agents, n_tasks, name, description, seed, heartbeat_ms, crash_at)| {
             let agents: Vec<_> = (0..n_agents).map(arb_agent).collect();
             let tasks: Vec<_> = (0..n_tasks).map(arb_task).collect();

@@ -374,7 +374,7 @@ impl Coordinator {
             .collect();
         let auction = self.state.auctions.auctions.len() as u32 + 1;
         let round = self.state.auctions.next_round(task);
-        let closes_ms = now + spec.bid_window_ms;
+        let closes_ms = super::timers::later(now, spec.bid_window_ms);
         tracing::info!("{} {} auction #{auction} round {round} opened", clock(now), self.task_name(task));
         let kind = EventKind::AuctionOpened { auction, task, round, invited: invited.clone(), closes_ms };
         self.emit(now, kind);
@@ -477,8 +477,11 @@ impl Coordinator {
         } else {
             NoAward::NoAvailableBidder
         };
-        let then =
-            if round < spec.max_rounds { Then::Reannounce { at_ms: now + spec.reannounce_ms } } else { Then::Escalate };
+        let then = if round < spec.max_rounds {
+            Then::Reannounce { at_ms: super::timers::later(now, spec.reannounce_ms) }
+        } else {
+            Then::Escalate
+        };
         tracing::warn!(
             "{} {} auction #{id} round {round}: no award ({})",
             clock(now),

@@ -123,7 +123,7 @@ impl Coordinator {
     pub(super) fn start_attempt(&mut self, now: u64, task: TaskId, agent: AgentId) {
         let spec = &self.scenario.tasks[task.ix()];
         let attempt = self.state.tasks[task.ix()].attempts + 1;
-        let deadline_ms = now + spec.timeout_ms;
+        let deadline_ms = super::timers::later(now, spec.timeout_ms);
         let payload = Payload::Task { task, attempt, deadline_ms, work: spec.work };
         self.send(now, Endpoint::Agent(agent), MsgKind::TaskRequest, None, payload);
         self.emit(now, EventKind::AttemptStarted { task, agent, attempt, deadline_ms });

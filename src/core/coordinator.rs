@@ -360,7 +360,7 @@ impl Coordinator {
                 }
                 Timer::RetryDue { task, .. } => self.make_ready(now, task),
                 Timer::HeartbeatDeadline { agent, seen_ms } => {
-                    self.take_down(now, agent, Down::Lost { silent_ms: now - seen_ms });
+                    self.take_down(now, agent, Down::Lost { silent_ms: now.saturating_sub(seen_ms) });
                 }
                 Timer::BreakerProbe { agent, .. } => {
                     tracing::info!("{} {} breaker half-open: one probe allowed", clock(now), self.agent_name(agent));
@@ -570,7 +570,12 @@ impl Coordinator {
         let failed_in_budget = attempts - self.state.tasks[task.ix()].budget_base;
         let delay_ms = backoff_ms(self.scenario.seed, task, failed_in_budget, policy);
         tracing::info!("{} {} retries in {delay_ms} ms (attempt {})", clock(now), self.task_name(task), attempts + 1);
-        let kind = EventKind::RetryScheduled { task, attempt: attempts + 1, delay_ms, at_ms: now + delay_ms };
+        let kind = EventKind::RetryScheduled {
+            task,
+            attempt: attempts + 1,
+            delay_ms,
+            at_ms: super::timers::later(now, delay_ms),
+        };
         self.emit(now, kind);
     }
 
@@ -634,6 +639,13 @@ impl Coordinator {
             outcome.name()
         );
         self.emit(now, EventKind::RunFinished { outcome, makespan_ms: now, completed, failed, skipped });
+    }
+
+    /// A headless driver stops the run at its horizon: `horizon_reached` is the journal's last line,
+    /// and the run stays unfinished (see `runtime::horizon`).
+    pub fn reach_horizon(&mut self, now: u64, limit: super::HorizonLimit, value: u64, events: u64) {
+        tracing::warn!("{} run stopped at the horizon: {} = {value} reached", clock(now), limit.name());
+        self.emit(now, EventKind::HorizonReached { limit, value, events });
     }
 
     /// Matches ready tasks with available agents, best ready task first, until no class can move.
@@ -735,5 +747,5 @@ pub fn backoff_ms(seed: u64, task: TaskId, failed_attempts: u32, policy: &crate:
     let exp = policy.multiplier.powi(failed_attempts.saturating_sub(1) as i32);
     let raw = (policy.backoff_ms as f64 * exp).min(policy.max_backoff_ms as f64);
     let u = rng::unit(seed, &[rng::domain::BACKOFF, task.0 as u64, failed_attempts as u64]);
-    (raw * (1.0 - policy.jitter * u)).round().max(0.0) as u64
+    crate::scenario::bounds::clamp_ms((raw * (1.0 - policy.jitter * u)).round())
 }

@@ -152,7 +152,8 @@ impl ElasticState {
 
     pub fn retire_is_live(&self, agent: AgentId, at: u64) -> bool {
         let Some(t) = self.template_of(agent) else { return false };
-        self.present[agent.ix()] && self.idle_since(agent).is_some_and(|s| s + self.templates[t].retire_after_ms == at)
+        self.present[agent.ix()]
+            && self.idle_since(agent).is_some_and(|s| super::timers::later(s, self.templates[t].retire_after_ms) == at)
     }
 
     /// Folds one event (called by `State::apply` when the scenario has templates, after the rest).
@@ -165,9 +166,9 @@ impl ElasticState {
                 }
                 if let Some(after) = self.spawn_target(wf, task).map(|(tm, _)| tm.spawn_after_ms) {
                     let class = wf.task_class[task.ix()].0 as usize;
-                    self.spawn_at[task.ix()] = now + after;
+                    self.spawn_at[task.ix()] = super::timers::later(now, after);
                     self.spawn_for[task.ix()] = (self.class_template[class], wf.classes[class].pool.0);
-                    timers.push_after(now, after, Timer::SpawnCheck { task, at: now + after });
+                    timers.push_after(now, after, Timer::SpawnCheck { task, at: super::timers::later(now, after) });
                 }
                 return;
             }
@@ -203,7 +204,7 @@ impl ElasticState {
         } else if self.idle_since[agent.ix()].is_none() {
             self.idle_since[agent.ix()] = Some(now);
             let after = self.templates[t].retire_after_ms;
-            timers.push_after(now, after, Timer::RetireCheck { agent, at: now + after });
+            timers.push_after(now, after, Timer::RetireCheck { agent, at: super::timers::later(now, after) });
         }
     }
 

@@ -204,6 +204,36 @@ impl StopSignal {
     }
 }
 
+/// Which limit of a headless run's horizon was reached, named after its `run` flag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum HorizonLimit {
+    /// Virtual time would pass `--max-time-ms`.
+    Time,
+    /// The run counted `--max-events` events.
+    Events,
+}
+
+impl HorizonLimit {
+    pub fn name(self) -> &'static str {
+        match self {
+            HorizonLimit::Time => "max_time_ms",
+            HorizonLimit::Events => "max_events",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<HorizonLimit> {
+        [HorizonLimit::Time, HorizonLimit::Events].into_iter().find(|l| l.name() == name)
+    }
+
+    /// The `run` flag that raises it.
+    pub fn flag(self) -> &'static str {
+        match self {
+            HorizonLimit::Time => "--max-time-ms",
+            HorizonLimit::Events => "--max-events",
+        }
+    }
+}
+
 /// What an operator asked for (the target, when there is one, is part of the action).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum OpAction {
@@ -504,6 +534,13 @@ pub enum EventKind {
     },
     /// The run had finished, and an operator action gave it work again.
     RunReopened,
+    /// A headless run stopped at its horizon (see `runtime::horizon`): `limit` reached `value` with
+    /// `events` counted. The run is not finished: this is its journal's last line.
+    HorizonReached {
+        limit: HorizonLimit,
+        value: u64,
+        events: u64,
+    },
     /// A process agent's process ended while the agent was up: it is down like a crashed agent.
     AgentExited {
         agent: AgentId,
@@ -848,6 +885,7 @@ impl EventKind {
             EventKind::TaskReopened { .. } => "task_reopened",
             EventKind::AgentDraining { .. } => "agent_draining",
             EventKind::RunReopened => "run_reopened",
+            EventKind::HorizonReached { .. } => "horizon_reached",
             EventKind::AgentExited { .. } => "agent_exited",
             EventKind::AgentRejected { .. } => "agent_rejected",
             EventKind::ProtocolError { .. } => "protocol_error",

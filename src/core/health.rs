@@ -115,9 +115,11 @@ impl Health {
         }
         match (self.breaker, self.last_outcome()?) {
             (BreakerState::HalfOpen, true) => Some(BreakerState::Closed),
-            (BreakerState::HalfOpen, false) => Some(BreakerState::Open { until_ms: now + cfg.cooldown_ms }),
+            (BreakerState::HalfOpen, false) => {
+                Some(BreakerState::Open { until_ms: super::timers::later(now, cfg.cooldown_ms) })
+            }
             (BreakerState::Closed, false) if self.failures() >= cfg.failure_threshold => {
-                Some(BreakerState::Open { until_ms: now + cfg.cooldown_ms })
+                Some(BreakerState::Open { until_ms: super::timers::later(now, cfg.cooldown_ms) })
             }
             _ => None,
         }

@@ -210,7 +210,7 @@ impl LadderState {
             EventKind::TaskEscalated { task, origin, sla_ms, .. } => {
                 let t = self.tasks.entry(task).or_default();
                 t.escalated |= origin == Origin::Ladder;
-                t.sla = sla_ms.map(|ms| Sla { due_ms: now + ms, expired: None });
+                t.sla = sla_ms.map(|ms| Sla { due_ms: super::timers::later(now, ms), expired: None });
                 if let Some(sla) = t.sla {
                     timers.push_at(sla.due_ms, Timer::InboxSla { task, at: sla.due_ms });
                 }
@@ -326,7 +326,10 @@ impl Coordinator {
         } else if tier == TierName::Retry {
             let delay_ms = backoff_ms(self.scenario.seed, task, used + 1, &self.scenario.tasks[task.ix()].retry);
             let attempt = self.state.tasks[task.ix()].attempts + 1;
-            self.emit(now, EventKind::RetryScheduled { task, attempt, delay_ms, at_ms: now + delay_ms });
+            self.emit(
+                now,
+                EventKind::RetryScheduled { task, attempt, delay_ms, at_ms: super::timers::later(now, delay_ms) },
+            );
         } else {
             self.make_ready(now, task);
         }

@@ -36,7 +36,9 @@ pub mod workflow;
 
 pub use bus::{Endpoint, Message, MsgKind, Payload};
 pub use coordinator::{Command, Coordinator, backoff_ms};
-pub use event::{Event, EventKind, OpAction, Origin, Outcome, Refusal, Resolution, SkipReason, StopSignal};
+pub use event::{
+    Event, EventKind, HorizonLimit, OpAction, Origin, Outcome, Refusal, Resolution, SkipReason, StopSignal,
+};
 pub use ids::{AgentId, TaskId};
 pub use operator::Impact;
 pub use output::{Output, OutputStore};

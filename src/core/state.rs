@@ -227,6 +227,8 @@ pub struct State {
     /// The signal that stopped the run's host before it finished (`run_interrupted`).
     pub interrupted: Option<crate::core::StopSignal>,
     pub makespan_ms: u64,
+    /// Set when a headless run stopped at its horizon (it is then not finished).
+    pub horizon: Option<super::event::HorizonLimit>,
     /// Set by an operator; drivers stop advancing time while it is.
     pub paused: bool,
     /// The operator's last speed setting (virtual ms per wall ms).
@@ -308,6 +310,7 @@ impl State {
             finished: None,
             interrupted: None,
             makespan_ms: 0,
+            horizon: None,
             paused: false,
             speed: 1.0,
             inbox: Vec::new(),
@@ -530,6 +533,7 @@ impl State {
                 }
             }
             EventKind::RunReopened => self.finished = None,
+            EventKind::HorizonReached { limit, .. } => self.horizon = Some(limit),
             EventKind::RunPaused { paused } => self.paused = paused,
             EventKind::OperatorAction { action, .. } => {
                 if let super::event::OpAction::Speed(x) = action {

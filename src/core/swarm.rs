@@ -227,7 +227,7 @@ impl SwarmState {
         if self.board.is_empty() || !self.wanted(wf, tasks, agents) {
             self.armed = None;
         } else if self.armed.is_none() {
-            let at = now + self.cfg.tick_ms;
+            let at = super::timers::later(now, self.cfg.tick_ms);
             self.armed = Some(at);
             timers.push_after(now, self.cfg.tick_ms, Timer::SwarmTick { at });
         }

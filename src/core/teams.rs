@@ -12,7 +12,7 @@ use super::event::EventKind;
 use super::ids::{AgentId, TaskId};
 use super::state::{State, TaskState};
 use super::team_event::{HelpMiss, TeamEvent};
-use super::timers::Timer;
+use super::timers::{Timer, later};
 use crate::scenario::{OnLimit, Scenario};
 
 /// The `reports_to` forest.
@@ -279,7 +279,7 @@ pub(super) fn apply(state: &mut State, ev: &TeamEvent) {
             if let Some(h) = state.teams.help.get_mut(&id) {
                 h.peer = Some(to);
                 let wait = state.teams.help_timeout.get(&h.task).copied().unwrap_or(DEFAULT_HELP_TIMEOUT_MS);
-                state.timers.push_at(now + wait, Timer::HelpTimeout { id });
+                state.timers.push_at(later(now, wait), Timer::HelpTimeout { id });
             }
         }
         TeamEvent::HelpAnswered { id, by, waited_ms } => {

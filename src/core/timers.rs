@@ -78,6 +78,14 @@ pub enum Timer {
     },
 }
 
+/// The instant `delay` after `now`. Virtual time saturates instead of wrapping: the scenario format
+/// bounds every delay (`scenario::bounds`) and the drivers stop at their horizon long before
+/// `u64::MAX`, so saturation is only a backstop, but one that keeps time from ever going backwards.
+#[inline]
+pub fn later(now: u64, delay: u64) -> u64 {
+    now.saturating_add(delay)
+}
+
 /// `(at, seq, timer)`: `seq` makes every entry unique and keeps equal instants in push order.
 pub type Entry = (u64, u64, Timer);
 
@@ -102,7 +110,7 @@ impl Timers {
     /// Schedules `timer` at `now + delay`. Pass the same `delay` for timers that should share a FIFO.
     pub fn push_after(&mut self, now: u64, delay: u64, timer: Timer) {
         self.seq += 1;
-        let entry = (now + delay, self.seq, timer);
+        let entry = (later(now, delay), self.seq, timer);
         if let Some((_, q)) = self.fifos.iter_mut().find(|(d, _)| *d == delay) {
             q.push_back(entry);
         } else if self.fifos.len() < MAX_FIFOS {

@@ -380,7 +380,7 @@ impl Coordinator {
         let voters: Arc<[(AgentId, f64)]> = d.voters.iter().copied().collect();
         let unreached: Arc<[AgentId]> =
             voters.iter().map(|v| v.0).filter(|a| !self.state.agents[a.ix()].alive).collect();
-        let closes_ms = now + deadline;
+        let closes_ms = super::timers::later(now, deadline);
         tracing::info!("{} ballot on {} opened: {proposal}", clock(now), self.task_name(task));
         let kind = EventKind::BallotOpened {
             task,

@@ -11,7 +11,9 @@ mod votes;
 
 use crate::core::bus::{AgentError, StatusNote};
 use crate::core::context::{ContextIndex, DeadReason, GroupId, KeyId, LockId};
-use crate::core::event::{AttemptFailure, InjectedFault, OpAction, Refusal, Resolution, StopSignal, TaskFailure};
+use crate::core::event::{
+    AttemptFailure, HorizonLimit, InjectedFault, OpAction, Refusal, Resolution, StopSignal, TaskFailure,
+};
 use crate::core::faults::{DropCause, LinkFault};
 use crate::core::health::BreakerState;
 use crate::core::ladder::{AttemptNote, EscalationContext};
@@ -455,6 +457,11 @@ impl<'a> Resolver<'a> {
             }
             "agent_draining" => EventKind::AgentDraining { agent: self.agent(v, "agent")?, origin: self.origin(v)? },
             "run_reopened" => EventKind::RunReopened,
+            "horizon_reached" => {
+                let limit = self.str(v, "limit")?;
+                let limit = HorizonLimit::from_name(limit).ok_or_else(|| format!("unknown horizon limit `{limit}`"))?;
+                EventKind::HorizonReached { limit, value: self.u64(v, "value")?, events: self.u64(v, "events")? }
+            }
             "run_paused" => EventKind::RunPaused { paused: true },
             "run_resumed" => EventKind::RunPaused { paused: false },
             "message_sent" => EventKind::MessageSent { msg: self.message(v)? },

@@ -367,6 +367,11 @@ pub fn encode(ev: &Event, names: &Names, out: &mut Vec<u8>) {
             text(out, "origin", origin.name());
         }
         EventKind::RunReopened | EventKind::RunPaused { .. } => {}
+        EventKind::HorizonReached { limit, value, events } => {
+            text(out, "limit", limit.name());
+            num(out, "value", value);
+            num(out, "events", events);
+        }
         EventKind::MessageSent { msg } => encode_message(&msg, names, out),
         EventKind::RunInterrupted { signal } => text(out, "signal", signal.name()),
         EventKind::RunFinished { outcome, makespan_ms, completed, failed, skipped } => {

@@ -370,9 +370,19 @@ impl LiveRun {
         self.sim.coordinator()
     }
 
+    /// Gives the run a horizon (see [`super::horizon`]): wall-clock milliseconds and events.
+    pub fn set_horizon(&mut self, horizon: super::Horizon) {
+        self.sim.set_horizon(horizon);
+    }
+
+    /// Where the run stopped at its horizon, if it did.
+    pub fn horizon_stop(&self) -> Option<super::HorizonStop> {
+        self.sim.horizon_stop()
+    }
+
     /// Milliseconds since the run started.
     pub fn now_ms(&self) -> u64 {
-        self.start.elapsed().as_millis() as u64
+        u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX)
     }
 
     pub fn pids(&self) -> Vec<u32> {
@@ -465,7 +475,8 @@ impl LiveRun {
             }
             Some(_) => {}
         }
-        let wake = self.sim.next_instant().map(|t| self.start + Duration::from_millis(t));
+        // An instant too far to represent is never: the run waits for its agents instead.
+        let wake = self.sim.next_instant().and_then(|t| self.start.checked_add(Duration::from_millis(t)));
         tokio::select! {
             _ = sleep_until(wake) => {
                 let now = self.now_ms();

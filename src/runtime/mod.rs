@@ -3,6 +3,7 @@
 //! the wall clock.
 
 mod fleet;
+pub mod horizon;
 pub mod interrupt;
 pub mod live;
 mod live_bids;
@@ -14,6 +15,7 @@ pub mod sim;
 pub mod sink;
 
 pub use fleet::{Report, ReportKind};
+pub use horizon::{Horizon, HorizonStop};
 pub use live::{LiveAgents, LiveOptions, LiveRun, needs_live};
 pub use sim::SimRun;
 pub use sink::EventSink;

@@ -11,10 +11,15 @@ use std::io;
 
 use crate::core::context::DeadReason;
 use crate::core::event::InjectedFault;
-use crate::core::{AgentId, Coordinator, Endpoint, Event, Message, MsgKind, OpAction, Payload, Refusal, TaskId};
+use crate::core::timers::later;
+use crate::core::{
+    AgentId, Coordinator, Endpoint, Event, HorizonLimit, Message, MsgKind, OpAction, Payload, Refusal, TaskId,
+};
 use crate::rng;
 use crate::scenario::Scenario;
+use crate::scenario::bounds::clamp_ms;
 
+use super::horizon::{Horizon, HorizonStop};
 use super::network::{Network, Verdict};
 use super::sink::EventSink;
 
@@ -91,6 +96,12 @@ pub struct SimRun {
     sim_speed: f64,
     /// Link faults and partitions between endpoints.
     net: Network,
+    /// Headless runs stop here (see [`super::horizon`]); the console has none.
+    horizon: Option<Horizon>,
+    /// Inputs handled that wrote no event (they count toward the horizon's events too).
+    silent: u64,
+    /// Set when the run stopped at its horizon.
+    horizon_stop: Option<HorizonStop>,
 }
 
 impl SimRun {
@@ -119,6 +130,9 @@ impl SimRun {
             sim_speed: 1.0,
             net: Network::default(),
             help: Default::default(),
+            horizon: None,
+            silent: 0,
+            horizon_stop: None,
         };
         run.external = run.coord.scenario().agents.iter().map(|a| !a.kind.is_sim()).collect();
         let faults: Vec<u64> = run.coord.scenario().faults.iter().map(|f| f.at_ms).collect();
@@ -140,6 +154,39 @@ impl SimRun {
     /// True once the run finished and its last events went to the sink.
     pub fn is_done(&self) -> bool {
         self.stopped
+    }
+
+    /// Gives the run a horizon: it stops there with `horizon_reached` (headless runs).
+    pub fn set_horizon(&mut self, horizon: Horizon) {
+        self.horizon = Some(horizon);
+    }
+
+    /// Where the run stopped at its horizon, if it did.
+    pub fn horizon_stop(&self) -> Option<HorizonStop> {
+        self.horizon_stop
+    }
+
+    /// Events counted toward the horizon: journal lines, and inputs that wrote none.
+    fn events_counted(&self) -> u64 {
+        self.coord.state().next_seq.saturating_add(self.silent)
+    }
+
+    /// Stops the run at its horizon if the next input, at `next`, would pass it.
+    fn check_horizon(&mut self, next: u64, sink: &mut impl EventSink) -> io::Result<bool> {
+        let Some(h) = self.horizon else { return Ok(false) };
+        let events = self.events_counted();
+        let (limit, value) = if events >= h.max_events {
+            (HorizonLimit::Events, h.max_events)
+        } else if next > h.max_time_ms {
+            (HorizonLimit::Time, h.max_time_ms)
+        } else {
+            return Ok(false);
+        };
+        self.horizon_stop = Some(HorizonStop { limit, value, t_ms: self.now, events });
+        self.coord.reach_horizon(self.now, limit, value, events);
+        self.pump(sink)?;
+        self.stopped = true;
+        Ok(true)
     }
 
     /// Whether a run with nothing left to do fails its waiting tasks (headless, the default) or
@@ -264,7 +311,12 @@ impl SimRun {
             return Ok(());
         }
         f(&mut self.coord, self.now);
-        self.pump(sink)
+        self.pump(sink)?;
+        // What live agents say counts toward the horizon too, even while no timer runs.
+        if self.horizon.is_some() && !self.coord.is_finished() {
+            self.check_horizon(self.now, sink)?;
+        }
+        Ok(())
     }
 
     fn sim_crash(&mut self, agent: usize) {
@@ -322,7 +374,7 @@ impl SimRun {
         if hb > 0 {
             for a in 0..self.agents.len() as u32 {
                 if !self.external.get(a as usize).copied().unwrap_or(false) {
-                    self.schedule(self.now + hb, 0, Due::Heartbeat(a));
+                    self.schedule(later(self.now, hb), 0, Due::Heartbeat(a));
                 }
             }
         }
@@ -430,6 +482,11 @@ impl SimRun {
             (Some(_), None) => true,
             _ => false,
         };
+        let next = if take_queue { head } else { timer };
+        if self.horizon.is_some() && self.check_horizon(next.unwrap_or(self.now), sink)? {
+            return Ok(());
+        }
+        let before = self.coord.state().next_seq;
         if take_queue {
             let Reverse((at, _, _, due)) = self.queue.pop().expect("peeked");
             self.now = at;
@@ -438,7 +495,11 @@ impl SimRun {
             self.now = timer.expect("a timer is due");
             self.coord.handle_timeout(self.now);
         }
-        self.pump(sink)
+        self.pump(sink)?;
+        if self.coord.state().next_seq == before {
+            self.silent += 1;
+        }
+        Ok(())
     }
 
     fn schedule(&mut self, at: u64, priority: u8, due: Due) {
@@ -504,7 +565,7 @@ impl SimRun {
                     return;
                 }
                 let hb = self.coord.scenario().heartbeat_ms;
-                self.schedule(now + hb, 0, Due::Heartbeat(agent));
+                self.schedule(later(now, hb), 0, Due::Heartbeat(agent));
                 if self.agents[agent as usize].alive {
                     let running = self.coord.state().agents[agent as usize].running.len() as u32;
                     let msg =
@@ -529,7 +590,7 @@ impl SimRun {
                     Verdict::Lost(cause) => self.coord.note_dropped(self.now, msg, cause),
                     Verdict::Delay(d) => {
                         let slot = self.store(msg);
-                        self.schedule(self.now + d, msg.priority, Due::Deliver(slot));
+                        self.schedule(later(self.now, d), msg.priority, Due::Deliver(slot));
                     }
                 }
             }
@@ -578,7 +639,9 @@ impl SimRun {
                     1.0
                 };
                 let scale = a.slow_factor / self.sim_speed;
-                let duration = (profile.duration_ms.mean * work * factor * scale).round().max(0.0) as u64;
+                // Clamped: `mean × work × slow factor` may exceed the format's longest time (or be
+                // infinite); such an attempt simply outlasts its timeout.
+                let duration = clamp_ms((profile.duration_ms.mean * work * factor * scale).round());
                 let rate = a.failure_rate.unwrap_or(profile.failure_rate);
                 let fails = rate > 0.0 && rng::unit(seed, &[rng::domain::FAILURE, keys[0], keys[1], keys[2]]) < rate;
                 let error = fails.then_some(crate::core::bus::AgentError::Simulated);
@@ -595,7 +658,7 @@ impl SimRun {
                     return;
                 }
                 let slot = self.store(reply);
-                self.schedule(now + duration, reply.priority, Due::Reply { agent: agent.0, epoch, msg: slot });
+                self.schedule(later(now, duration), reply.priority, Due::Reply { agent: agent.0, epoch, msg: slot });
             }
             Payload::HelpRequest { .. } | Payload::HelpResponse { .. } => self.on_help(agent, msg),
             Payload::Cancel { task, attempt } => {
@@ -604,9 +667,9 @@ impl SimRun {
             Payload::Cfp { auction, task, .. } => {
                 let epoch = a.epoch;
                 let (reply, latency) = bids::answer(&self.coord, agent, auction, task, msg.id);
-                let latency = (latency as f64 / self.sim_speed).round() as u64;
+                let latency = clamp_ms((latency as f64 / self.sim_speed).round());
                 let slot = self.store(reply);
-                self.schedule(now + latency, reply.priority, Due::Reply { agent: agent.0, epoch, msg: slot });
+                self.schedule(later(now, latency), reply.priority, Due::Reply { agent: agent.0, epoch, msg: slot });
             }
             Payload::Ballot { task, .. } => {
                 let profile = &self.coord.scenario().agents[agent.ix()].profile;
@@ -615,7 +678,7 @@ impl SimRun {
                 let reply = Message::from_agent(agent, MsgKind::Vote, Some(msg.id), payload);
                 let epoch = a.epoch;
                 let slot = self.store(reply);
-                self.schedule(now + latency, reply.priority, Due::Reply { agent: agent.0, epoch, msg: slot });
+                self.schedule(later(now, latency), reply.priority, Due::Reply { agent: agent.0, epoch, msg: slot });
             }
             _ => {}
         }
@@ -642,7 +705,7 @@ impl SimRun {
             Verdict::Lost(cause) => self.coord.note_dropped(self.now, msg, cause),
             Verdict::Delay(d) => {
                 let slot = self.store(msg);
-                self.schedule(self.now + d, msg.priority, Due::Arrive(slot));
+                self.schedule(later(self.now, d), msg.priority, Due::Arrive(slot));
             }
         }
     }

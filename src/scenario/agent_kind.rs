@@ -102,7 +102,7 @@ impl KindFields {
             5 => self.model = non_empty(d)?.unwrap_or_default(),
             6 => self.api_key_env = non_empty(d)?,
             7 => self.system = d.string()?.map_or_else(String::new, |s| s.0),
-            8 => self.timeout_ms = d.u64(1)?.unwrap_or(DEFAULT_LLM_TIMEOUT_MS),
+            8 => self.timeout_ms = d.ms(1)?.unwrap_or(DEFAULT_LLM_TIMEOUT_MS),
             _ => {
                 let at = d.lx.peek()?.1;
                 self.ca_file = non_empty(d)?;

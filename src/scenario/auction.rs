@@ -96,9 +96,9 @@ impl Decoder<'_, '_> {
             match f {
                 0 => out.weights = d.weights()?,
                 1 => out.min_confidence = d.float(Bound::Unit)?,
-                2 => out.bid_window_ms = d.u64(1)?,
-                3 => out.reannounce_ms = d.u64(1)?,
-                _ => out.max_rounds = d.u32(1)?,
+                2 => out.bid_window_ms = d.ms(1)?,
+                3 => out.reannounce_ms = d.ms(1)?,
+                _ => out.max_rounds = d.count(1, super::bounds::MAX_ROUNDS)?,
             }
             Ok(())
         })?;

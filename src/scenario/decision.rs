@@ -111,7 +111,7 @@ impl Decoder<'_, '_> {
                 2 => d.voter_weights(&mut spec.weights, &mut m.weights)?,
                 3 => spec.threshold = d.float(Bound::Unit)?.unwrap_or(0.5),
                 4 => spec.quorum = d.float(Bound::Unit)?.unwrap_or(0.5),
-                5 => spec.deadline_ms = d.u64(1)?.unwrap_or(1000),
+                5 => spec.deadline_ms = d.ms(1)?.unwrap_or(1000),
                 6 => spec.tie = d.choice("tie rule", &TieRule::ALL, TieRule::name)?.unwrap_or(TieRule::Reject),
                 _ => {
                     let at = &mut m.on_reject;

@@ -6,6 +6,7 @@
 //! decoding goes on, so one pass finds every such problem. Only malformed JSON stops it (a
 //! [`SyntaxError`](super::lexer::SyntaxError) propagated with `?`).
 
+use super::bounds::{MAX_MS, MAX_MS_WORDS};
 use super::error::{Diag, hint};
 use super::lexer::{Key, Kind, LexResult as R, Lexer, Number};
 use super::number::Scan;
@@ -22,6 +23,10 @@ pub(crate) enum Bound {
     AtLeast(f64),
     Above(f64),
     Unit,
+    /// `lo ≤ v ≤ hi`.
+    Between(f64, f64),
+    /// `lo < v ≤ hi`.
+    AboveUpTo(f64, f64),
 }
 
 impl Bound {
@@ -32,6 +37,8 @@ impl Bound {
                 Bound::AtLeast(m) => v >= m,
                 Bound::Above(m) => v > m,
                 Bound::Unit => (0.0..=1.0).contains(&v),
+                Bound::Between(lo, hi) => (lo..=hi).contains(&v),
+                Bound::AboveUpTo(lo, hi) => v > lo && v <= hi,
             }
     }
 }
@@ -259,6 +266,12 @@ impl<'a, 'd> Decoder<'a, 'd> {
 
     /// Read a whole number within `min..=max`.
     pub(crate) fn int(&mut self, min: i128, max: i128) -> R<Option<i128>> {
+        self.int_within(min, max, None)
+    }
+
+    /// Read a whole number within `min..=max`; over `max`, the message names the bound as the
+    /// format's limit (`must be at most …`), with `words` saying what it is, if given.
+    fn int_within(&mut self, min: i128, max: i128, limit: Option<&str>) -> R<Option<i128>> {
         let fits = |s: &Scan| s.int().map(i128::from).filter(|v| (min..=max).contains(v));
         if let Some(v) = self.lx.number_if(fits) {
             return Ok(Some(v));
@@ -276,10 +289,10 @@ impl<'a, 'd> Decoder<'a, 'd> {
                     Some(v) => v < min,
                     None => n.text.starts_with('-'),
                 };
-                if below {
-                    format!("must be ≥ {min}, found {}", n.text)
-                } else {
-                    format!("must be ≤ {max}, found {}", n.text)
+                match limit {
+                    _ if below => format!("must be ≥ {min}, found {}", n.text),
+                    None => format!("must be ≤ {max}, found {}", n.text),
+                    Some(words) => format!("must be at most {max}{words}, found {}", n.text),
                 }
             }
             None => format!("expected an integer, found number `{}`", n.text),
@@ -292,8 +305,15 @@ impl<'a, 'd> Decoder<'a, 'd> {
         Ok(self.int(min.into(), u64::MAX.into())?.map(|v| v as u64))
     }
 
-    pub(crate) fn u32(&mut self, min: u32) -> R<Option<u32>> {
-        Ok(self.int(min.into(), u32::MAX.into())?.map(|v| v as u32))
+    /// Read a time or duration in milliseconds: at least `min`, at most [`MAX_MS`].
+    pub(crate) fn ms(&mut self, min: u64) -> R<Option<u64>> {
+        let words = format!(" ({MAX_MS_WORDS} of virtual time)");
+        Ok(self.int_within(min.into(), MAX_MS.into(), Some(&words))?.map(|v| v as u64))
+    }
+
+    /// Read a count within `min..=max`, `max` being the format's limit for it.
+    pub(crate) fn count(&mut self, min: u32, max: u32) -> R<Option<u32>> {
+        Ok(self.int_within(min.into(), max.into(), Some(""))?.map(|v| v as u32))
     }
 
     pub(crate) fn i64(&mut self) -> R<Option<i64>> {
@@ -318,6 +338,11 @@ impl<'a, 'd> Decoder<'a, 'd> {
             Bound::Above(m) if v <= m => format!("must be > {m}, found {}", n.text),
             Bound::Unit if !(0.0..=1.0).contains(&v) => {
                 format!("must be between 0 and 1, found {}", n.text)
+            }
+            Bound::Between(lo, _) if v < lo => format!("must be ≥ {lo}, found {}", n.text),
+            Bound::AboveUpTo(lo, _) if v <= lo => format!("must be > {lo}, found {}", n.text),
+            Bound::Between(_, hi) | Bound::AboveUpTo(_, hi) if v > hi => {
+                format!("must be at most {hi}, found {}", n.text)
             }
             _ => return Ok(Some(v)),
         };

@@ -96,13 +96,13 @@ impl Decoder<'_, '_> {
                     }
                 }
                 2 => drop(d.strings(&mut t.specializations)?),
-                3 => t.max_concurrent = d.u32(1)?.unwrap_or(1),
+                3 => t.max_concurrent = d.count(1, super::bounds::MAX_CONCURRENT)?.unwrap_or(1),
                 4 => t.cost = d.float(Bound::AtLeast(0.0))?.unwrap_or(t.cost),
                 5 => t.performance = d.float(Bound::Unit)?.unwrap_or(t.performance),
                 6 => d.profile(&mut t.profile)?,
-                7 => t.max = d.u32(1)?.unwrap_or(1),
-                8 => t.spawn_after_ms = d.u64(0)?.unwrap_or(t.spawn_after_ms),
-                _ => t.retire_after_ms = d.u64(1)?.unwrap_or(t.retire_after_ms),
+                7 => t.max = d.count(1, super::bounds::MAX_TEMPLATE_SLOTS)?.unwrap_or(1),
+                8 => t.spawn_after_ms = d.ms(0)?.unwrap_or(t.spawn_after_ms),
+                _ => t.retire_after_ms = d.ms(1)?.unwrap_or(t.retire_after_ms),
             }
             Ok(())
         })?;

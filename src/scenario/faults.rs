@@ -53,7 +53,7 @@ impl Decoder<'_, '_> {
         let mut action = None;
         let seen = self.object(FAULT_FIELDS, |d, f| {
             match f {
-                0 => raw.at_ms = d.u64(0)?,
+                0 => raw.at_ms = d.ms(0)?,
                 1..=5 => {
                     if let Some((name, at)) = d.string()? {
                         m.target = pos32(at);
@@ -103,7 +103,7 @@ impl Decoder<'_, '_> {
                 }
                 10 => {
                     m.params[0] = pos32(d.lx.peek()?.1);
-                    raw.factor = d.float(Bound::Above(0.0))?;
+                    raw.factor = d.float(Bound::AboveUpTo(0.0, super::bounds::MAX_FACTOR))?;
                 }
                 11 => {
                     m.params[1] = pos32(d.lx.peek()?.1);
@@ -111,12 +111,12 @@ impl Decoder<'_, '_> {
                 }
                 12 => {
                     m.params[2] = pos32(d.lx.peek()?.1);
-                    raw.delay_ms = d.u64(0)?;
+                    raw.delay_ms = d.ms(0)?;
                 }
                 _ => {
                     m.params[3] = pos32(d.lx.peek()?.1);
                     m.until = m.params[3];
-                    raw.until_ms = d.u64(0)?;
+                    raw.until_ms = d.ms(0)?;
                 }
             }
             Ok(())

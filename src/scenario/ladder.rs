@@ -82,10 +82,10 @@ impl Decoder<'_, '_> {
                         }
                     }
                 }
-                1 => limit = d.u32(1)?,
+                1 => limit = d.count(1, super::bounds::MAX_ATTEMPTS)?,
                 2 => capability = d.string()?,
                 3 => agent = d.string()?,
-                4 => sla_ms = d.u64(1)?,
+                4 => sla_ms = d.ms(1)?,
                 _ => {
                     if let Some((s, at)) = d.string()? {
                         on_expiry = Expiry::from_name(&s);

@@ -14,6 +14,7 @@
 
 mod agent_kind;
 mod auction;
+pub mod bounds;
 pub mod decision;
 mod decode;
 mod elastic;

@@ -27,8 +27,11 @@ impl Scan {
     /// The value of a plain integer of up to 18 digits (below 2^63, so the sign cannot overflow).
     #[inline]
     pub(crate) fn int(&self) -> Option<i64> {
-        let v = self.mantissa as i64;
-        (self.integer && self.digits <= 18).then_some(if self.negative { -v } else { v })
+        // Lazily: with more digits the mantissa may have wrapped, and negating it could overflow.
+        (self.integer && self.digits <= 18).then(|| {
+            let v = self.mantissa as i64;
+            if self.negative { -v } else { v }
+        })
     }
 
     /// The value of a number without exponent whose digits fit 2^53, with at most 22 decimals.
@@ -119,6 +122,7 @@ mod tests {
         assert_eq!(whole("999999999999999999").int(), Some(999_999_999_999_999_999));
         assert_eq!(whole("1000000000000000000").int(), None); // 19 digits: left to `parse`.
         assert_eq!(whole("1.5").int(), None);
+        assert_eq!(whole("-9223372036854775808").int(), None); // 19 digits: left to `parse`.
         assert_eq!(whole("0.2").float(), Some(0.2));
         assert_eq!(whole("-0").float().map(f64::to_bits), Some((-0.0f64).to_bits()));
         assert_eq!(whole("2.0").float(), Some(2.0));

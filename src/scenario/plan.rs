@@ -26,7 +26,7 @@ impl Decoder<'_, '_> {
         let seen = self.object(PLAN_FIELDS, |d, f| {
             match f {
                 0 => drop(d.array(|d| d.task(&mut plan.subtasks, &mut meta))?),
-                _ => plan.max_subtasks = d.u32(1)?.unwrap_or(DEFAULT_MAX_SUBTASKS),
+                _ => plan.max_subtasks = d.count(1, super::bounds::MAX_SUBTASKS)?.unwrap_or(DEFAULT_MAX_SUBTASKS),
             }
             Ok(())
         })?;

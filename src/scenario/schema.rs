@@ -8,6 +8,7 @@
 //! rest is filled in at the end.
 
 use super::agent_kind::KindFields;
+use super::bounds::{MAX_ATTEMPTS, MAX_BREAKER_WINDOW, MAX_CONCURRENT, MAX_FACTOR, MAX_MS, MAX_MULTIPLIER};
 use super::decode::{Bound, Decoder, NONE, pos32};
 use super::error::Diag;
 use super::ids::IdIndex;
@@ -214,7 +215,7 @@ impl Decoder<'_, '_> {
                 1 => sc.description = d.string()?.map_or_else(String::new, |s| s.0),
                 2 => sc.seed = d.u64(0)?.unwrap_or(0),
                 3 => sc.allocation = d.strategy()?.unwrap_or(Strategy::LeastLoaded),
-                4 => sc.heartbeat_ms = d.u64(0)?.unwrap_or(1000),
+                4 => sc.heartbeat_ms = d.ms(0)?.unwrap_or(1000),
                 5 => defaults = d.defaults()?,
                 6 => match d.array(|d| d.agent(&mut sc.agents, &mut meta))? {
                     Some(at) if sc.agents.is_empty() => d.problem(at, "at least one agent is required"),
@@ -279,7 +280,7 @@ impl Decoder<'_, '_> {
         let mut out = Defaults::default();
         self.object(DEFAULTS_FIELDS, |d, f| {
             match f {
-                0 => out.timeout_ms = d.u64(1)?,
+                0 => out.timeout_ms = d.ms(1)?,
                 1 => out.priority = d.i64()?,
                 _ => out.retry = d.retry()?,
             }
@@ -293,10 +294,10 @@ impl Decoder<'_, '_> {
         let h = &mut out.health;
         self.object(RESILIENCE_FIELDS, |d, f| {
             match f {
-                0 => out.heartbeat_timeout_ms = d.u64(0)?,
-                1 => h.window = d.u32(1)?.unwrap_or(h.window),
-                2 => h.failure_threshold = d.u32(0)?.unwrap_or(h.failure_threshold),
-                3 => h.cooldown_ms = d.u64(0)?.unwrap_or(h.cooldown_ms),
+                0 => out.heartbeat_timeout_ms = d.ms(0)?,
+                1 => h.window = d.count(1, MAX_BREAKER_WINDOW)?.unwrap_or(h.window),
+                2 => h.failure_threshold = d.count(0, MAX_BREAKER_WINDOW)?.unwrap_or(h.failure_threshold),
+                3 => h.cooldown_ms = d.ms(0)?.unwrap_or(h.cooldown_ms),
                 4 => h.adaptive = d.boolean()?.unwrap_or(h.adaptive),
                 _ => h.smoothing = d.float(Bound::Unit)?.unwrap_or(h.smoothing),
             }
@@ -309,10 +310,10 @@ impl Decoder<'_, '_> {
         let mut out = RetryPartial::default();
         self.object(RETRY_FIELDS, |d, f| {
             match f {
-                0 => out.max_attempts = d.u32(1)?,
-                1 => out.backoff_ms = d.u64(0)?,
-                2 => out.multiplier = d.float(Bound::AtLeast(1.0))?,
-                3 => out.max_backoff_ms = d.u64(0)?,
+                0 => out.max_attempts = d.count(1, MAX_ATTEMPTS)?,
+                1 => out.backoff_ms = d.ms(0)?,
+                2 => out.multiplier = d.float(Bound::Between(1.0, MAX_MULTIPLIER))?,
+                3 => out.max_backoff_ms = d.ms(0)?,
                 _ => out.jitter = d.float(Bound::Unit)?,
             }
             Ok(())
@@ -383,7 +384,7 @@ impl Decoder<'_, '_> {
                     }
                 }
                 2 => drop(d.strings(&mut a.specializations)?),
-                3 => a.max_concurrent = d.u32(1)?.unwrap_or(1),
+                3 => a.max_concurrent = d.count(1, MAX_CONCURRENT)?.unwrap_or(1),
                 4 => a.cost = d.float(Bound::AtLeast(0.0))?.unwrap_or(1.0),
                 5 => a.performance = d.float(Bound::Unit)?.unwrap_or(1.0),
                 6 => d.profile(&mut a.profile)?,
@@ -419,7 +420,7 @@ impl Decoder<'_, '_> {
             if f == 0 {
                 d.object(DURATION_FIELDS, |d, f| {
                     if f == 0 {
-                        p.duration_ms.mean = d.float(Bound::AtLeast(0.0))?.unwrap_or(1000.0);
+                        p.duration_ms.mean = d.float(Bound::Between(0.0, MAX_MS as f64))?.unwrap_or(1000.0);
                     } else {
                         p.duration_ms.jitter = d.float(Bound::Unit)?.unwrap_or(0.2);
                     }
@@ -490,14 +491,14 @@ impl Decoder<'_, '_> {
                     }
                 }
                 6 => {
-                    if let Some(v) = d.u64(1)? {
+                    if let Some(v) = d.ms(1)? {
                         t.timeout_ms = v;
                         m.flags |= GIVEN_TIMEOUT;
                     }
                 }
                 7 => m.flags |= d.retry()?.apply(&mut t.retry),
                 8 => t.allocation = d.strategy()?,
-                9 => t.work = d.float(Bound::Above(0.0))?.unwrap_or(1.0),
+                9 => t.work = d.float(Bound::AboveUpTo(0.0, MAX_FACTOR))?.unwrap_or(1.0),
                 10 => {
                     if let Some((name, at)) = d.string()? {
                         t.compensate = Some(name);

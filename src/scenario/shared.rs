@@ -62,7 +62,7 @@ impl Decoder<'_, '_> {
         self.object(CONTEXT_FIELDS, |d, f| {
             match f {
                 0 => out.initial = d.initial()?,
-                _ => out.lease_ms = d.u64(1)?.unwrap_or(DEFAULT_LOCK_LEASE_MS),
+                _ => out.lease_ms = d.ms(1)?.unwrap_or(DEFAULT_LOCK_LEASE_MS),
             }
             Ok(())
         })?;
@@ -160,7 +160,7 @@ impl Decoder<'_, '_> {
                         d.problem(at, "at least one agent is required");
                     }
                 }
-                _ => g.lease_ms = d.u64(1)?.unwrap_or(DEFAULT_GROUP_LEASE_MS),
+                _ => g.lease_ms = d.ms(1)?.unwrap_or(DEFAULT_GROUP_LEASE_MS),
             }
             Ok(())
         })?;

@@ -69,7 +69,7 @@ impl Decoder<'_, '_> {
         self.object(SWARM_FIELDS, |d, f| {
             let at = d.lx.peek()?.1;
             match f {
-                0 => out.tick_ms = d.u64(1)?.unwrap_or(out.tick_ms),
+                0 => out.tick_ms = d.ms(1)?.unwrap_or(out.tick_ms),
                 1 => {
                     meta.fields[0] = pos32(at);
                     out.initial_threshold = d.float(Bound::AtLeast(0.0))?.unwrap_or(out.initial_threshold);

@@ -114,7 +114,7 @@ impl Decoder<'_, '_> {
         let index = out.len() as u32;
         let seen = self.object(ANNOUNCEMENT_FIELDS, |d, f| {
             match f {
-                0 => a.at_ms = d.u64(0)?.unwrap_or(0),
+                0 => a.at_ms = d.ms(0)?.unwrap_or(0),
                 1 => {
                     let (kind, at) = d.lx.peek()?;
                     if kind == super::lexer::Kind::String {
@@ -156,7 +156,7 @@ impl Decoder<'_, '_> {
                     }
                 }
                 1 => h.question = d.string()?.map_or_else(String::new, |s| s.0),
-                2 => h.timeout_ms = d.u64(1)?.unwrap_or(1000),
+                2 => h.timeout_ms = d.ms(1)?.unwrap_or(1000),
                 _ => h.at = d.float(super::decode::Bound::Unit)?.unwrap_or(0.5),
             }
             Ok(())
@@ -181,7 +181,7 @@ impl Decoder<'_, '_> {
                         of_at = pos32(at);
                     }
                 }
-                1 => r.max_rework = d.u32(0)?.unwrap_or(2),
+                1 => r.max_rework = d.count(0, super::bounds::MAX_REWORK)?.unwrap_or(2),
                 _ => r.on_limit = d.choice("on_limit action", &OnLimit::ALL, OnLimit::name)?.unwrap_or(OnLimit::Accept),
             }
             Ok(())

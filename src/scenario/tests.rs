@@ -147,7 +147,7 @@ fn range_errors() {
         msgs,
         [
             "seed: must be ≥ 0, found -1",
-            "heartbeat_ms: must be ≤ 18446744073709551615, found 1e30",
+            "heartbeat_ms: must be at most 31536000000 (365 days of virtual time), found 1e30",
             "agents[0].max_concurrent: must be ≥ 1, found 0",
             "agents[0].cost: must be ≥ 0, found -1",
             "agents[0].performance: must be between 0 and 1, found 2",

@@ -307,7 +307,7 @@ impl App {
             return false;
         }
         self.carry_ms -= step;
-        let target = self.run.now() + step as u64;
+        let target = self.run.now().saturating_add(step as u64);
         let _ = self.run.advance_to(target, &mut self.sink);
         self.after_input();
         true

@@ -6,8 +6,10 @@
 use std::collections::BTreeMap;
 
 use super::{Due, SimRun};
+use crate::core::timers::later;
 use crate::core::{AgentId, Message, MsgKind, Payload};
 use crate::rng;
+use crate::scenario::bounds::clamp_ms;
 
 /// Share of a peer's mean duration an answer takes.
 const ANSWER_SHARE: f64 = 0.25;
@@ -26,7 +28,7 @@ impl SimRun {
         self.help.0.insert((agent.0, task.0, attempt), (result, duration - asked.min(duration), epoch));
         let question = Message::from_agent(agent, MsgKind::HelpRequest, None, Payload::HelpRequest { task, attempt });
         let slot = self.store(question);
-        self.schedule(self.now + asked, question.priority, Due::Reply { agent: agent.0, epoch, msg: slot });
+        self.schedule(later(self.now, asked), question.priority, Due::Reply { agent: agent.0, epoch, msg: slot });
     }
 
     /// A help message reached a simulated agent: a peer answers a question; an asker goes on.
@@ -38,11 +40,11 @@ impl SimRun {
                 let profile = &self.coord.scenario().agents[agent.ix()].profile;
                 let u = rng::unit(self.coord.scenario().seed, &[rng::domain::HELP, id, agent.0 as u64]);
                 let spread = 1.0 + profile.duration_ms.jitter * (2.0 * u - 1.0);
-                let delay = (profile.duration_ms.mean * ANSWER_SHARE * spread / self.sim_speed).round().max(0.0) as u64;
+                let delay = clamp_ms((profile.duration_ms.mean * ANSWER_SHARE * spread / self.sim_speed).round());
                 let payload = Payload::HelpResponse { task, attempt, answered: true };
                 let answer = Message::from_agent(agent, MsgKind::HelpResponse, Some(id), payload);
                 let slot = self.store(answer);
-                self.schedule(self.now + delay, answer.priority, Due::Reply { agent: agent.0, epoch, msg: slot });
+                self.schedule(later(self.now, delay), answer.priority, Due::Reply { agent: agent.0, epoch, msg: slot });
             }
             Payload::HelpResponse { task, attempt, .. } => {
                 let Some((result, rest, asked_epoch)) = self.help.0.remove(&(agent.0, task.0, attempt)) else { return };
@@ -50,7 +52,7 @@ impl SimRun {
                     return; // It crashed since it asked: that attempt is gone.
                 }
                 let slot = self.store(result);
-                self.schedule(self.now + rest, result.priority, Due::Reply { agent: agent.0, epoch, msg: slot });
+                self.schedule(later(self.now, rest), result.priority, Due::Reply { agent: agent.0, epoch, msg: slot });
             }
             _ => {}
         }
