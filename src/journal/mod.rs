@@ -5,6 +5,8 @@
 //! so a run can be audited, replayed or rebuilt. Every kind and field is documented in
 //! `scenarios/README.md`.
 
+pub mod file;
+pub mod header;
 mod json;
 pub mod reader;
 pub mod writer;

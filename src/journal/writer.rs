@@ -29,6 +29,8 @@ pub struct Names {
     plain_agents: Vec<String>,
     capabilities: Vec<String>,
     ctx: std::sync::Arc<crate::core::context::ContextIndex>,
+    /// The self-contained journal's fields of `run_started` (see [`super::header`]).
+    header: Vec<u8>,
 }
 
 impl Names {
@@ -46,6 +48,7 @@ impl Names {
             plain_agents: scenario.agents.iter().map(|a| a.id.clone()).collect(),
             capabilities: scenario.tasks.iter().map(|t| t.capability.clone()).collect(),
             ctx: std::sync::Arc::new(crate::core::context::ContextIndex::new(scenario)),
+            header: super::header::encode(scenario),
         }
     }
 
@@ -149,6 +152,7 @@ pub fn encode(ev: &Event, names: &Names, out: &mut Vec<u8>) {
             num(out, "tasks", tasks as u64);
             num(out, "agents", agents as u64);
             num(out, "seed", seed);
+            out.extend_from_slice(&names.header);
         }
         EventKind::TaskReady { task: t } => task(out, "task", t),
         EventKind::TaskAssigned { task: t, agent: a, strategy } => {
