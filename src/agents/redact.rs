@@ -45,20 +45,27 @@ impl std::fmt::Debug for Redactor {
 }
 
 /// The spellings of `secret` an endpoint may echo: as is, JSON-escaped (with `/` escaped or not,
-/// and `<`, `>`, `&` as `\u00XX` as Go's encoder writes them), percent-encoded (upper or lower hex).
+/// and `<`, `>`, `&` as `\u00XX` as Go's encoder writes them), percent-encoded (upper or lower hex,
+/// `-._~` kept or not).
 fn spellings(secret: &str) -> Vec<String> {
     let json = serde_json::to_string(secret).unwrap_or_default();
     let json = json[1..json.len() - 1].to_string();
     let go_json = json.replace('<', "\\u003c").replace('>', "\\u003e").replace('&', "\\u0026");
-    let mut percent = String::new();
-    for b in secret.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            percent.push(b as char);
-        } else {
-            percent.push_str(&format!("%{b:02X}"));
+    // Encoders differ on `-._~`: one spelling keeps them, one encodes every non-alphanumeric byte.
+    let percent = |keep: &[u8]| -> String {
+        let mut out = String::new();
+        for b in secret.bytes() {
+            if b.is_ascii_alphanumeric() || keep.contains(&b) {
+                out.push(b as char);
+            } else {
+                out.push_str(&format!("%{b:02X}"));
+            }
         }
-    }
-    let mut all = vec![secret.to_string(), json.replace('/', "\\/"), json, go_json, percent.to_lowercase(), percent];
+        out
+    };
+    let (percent, all_percent) = (percent(b"-._~"), percent(b""));
+    let mut all = vec![secret.to_string(), json.replace('/', "\\/"), json, go_json];
+    all.extend([percent.to_lowercase(), percent, all_percent.to_lowercase(), all_percent]);
     all.sort();
     all.dedup();
     all
@@ -182,6 +189,7 @@ mod tests {
         assert_eq!(r.text("key ends Gh78"), "key ends Gh78");
         assert_eq!(r.text(&format!("{KEY}{KEY}")), "[redacted]");
         assert_eq!(r.text("nothing here, ünïcode ok"), "nothing here, ünïcode ok");
+        assert_eq!(r.text("k=sk%2Dproj%2DAb12Cd34"), "k=[redacted]");
         assert_eq!(Redactor::none().text(KEY), KEY);
     }
 
