@@ -138,7 +138,11 @@ fn llm_agents_map_replies_and_failures_onto_the_retry_rules() {
         assert_eq!(find("attempt_succeeded", "next")[0]["output"], "plain text reply");
         assert_eq!(find("attempt_succeeded", "e429")[0]["output"], "after the wait");
         assert_eq!(find("attempt_succeeded", "e429")[0]["attempt"], 1, "Retry-After honoured within the attempt");
-        for (task, error) in [("malformed", "malformed reply: not JSON"), ("e500", "HTTP 500: boom"), ("slow", "no reply within 1500 ms")] {
+        for (task, error) in [
+            ("malformed", "malformed reply: not JSON"),
+            ("e500", "HTTP 500: boom"),
+            ("slow", "no reply within 1500 ms"),
+        ] {
             let failed = find("attempt_failed", task);
             assert_eq!(failed.len(), 2, "{task}: retried once");
             assert!(failed[0]["error"].as_str().unwrap().starts_with(error), "{task}: {}", failed[0]["error"]);
@@ -146,13 +150,18 @@ fn llm_agents_map_replies_and_failures_onto_the_retry_rules() {
             assert_eq!(find("task_failed", task)[0]["reason"], "attempts_exhausted");
         }
         let e400 = find("attempt_failed", "e400");
-        assert_eq!((e400.len(), &e400[0]["retryable"], &e400[0]["error"]), (1, &Value::Bool(false), &"HTTP 400: bad model".into()));
+        assert_eq!(
+            (e400.len(), &e400[0]["retryable"], &e400[0]["error"]),
+            (1, &Value::Bool(false), &"HTTP 400: bad model".into())
+        );
         assert_eq!(find("task_failed", "e400")[0]["reason"], "not_retryable");
 
         let seen = seen.lock().unwrap();
         let next = seen.iter().find(|r| r.contains("mode:next")).unwrap();
         assert!(next.contains("\\\"answer\\\": 42"), "the dependency's output is in the prompt: {next}");
-        assert!(seen.iter().all(|r| r.contains(&format!("Authorization: Bearer {KEY}")) && r.contains("POST /v1/chat/completions")));
+        let bearer = format!("Bearer {KEY}");
+        assert!(seen.iter().all(|r| http::header(r, "authorization") == Some(bearer.as_str())), "{seen:?}");
+        assert!(seen.iter().all(|r| r.starts_with("POST /v1/chat/completions HTTP/1.1\r\n")), "{seen:?}");
         assert!(seen.iter().all(|r| r.contains("\"model\":\"tiny\"") && r.contains("Answer in JSON.")));
         assert!(!journal.contains(KEY), "the API key never reaches the journal");
         assert!(lines.iter().all(|l| l["kind"] != "agent_lost"), "heartbeats keep it up");
@@ -160,14 +169,17 @@ fn llm_agents_map_replies_and_failures_onto_the_retry_rules() {
 }
 
 #[test]
-fn an_llm_agent_without_its_key_or_with_an_unusable_url_is_refused() {
+fn an_llm_agent_without_a_usable_key_is_refused() {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     rt.block_on(async {
+        // SAFETY: set before any thread of this test reads the environment; no other test uses it.
+        unsafe { std::env::set_var("SWITCHYARD_TEST_CTRL_KEY", "sk-\x01-rest-of-key") };
         let text = r#"{"name": "refused", "heartbeat_ms": 0,
           "agents": [
             {"id": "nokey", "capabilities": ["write"], "kind": "llm", "base_url": "http://127.0.0.1:9/v1",
              "model": "m", "api_key_env": "SWITCHYARD_TEST_UNSET_KEY"},
-            {"id": "nohost", "capabilities": ["write"], "kind": "llm", "base_url": "https:///v1", "model": "m"},
+            {"id": "badkey", "capabilities": ["write"], "kind": "llm", "base_url": "https://127.0.0.1:9/v1",
+             "model": "m", "api_key_env": "SWITCHYARD_TEST_CTRL_KEY"},
             {"id": "sim", "capabilities": ["write"], "profile": {"duration_ms": {"mean": 10}}}
           ],
           "tasks": [{"id": "t", "capability": "write"}]}"#;
@@ -189,7 +201,8 @@ fn an_llm_agent_without_its_key_or_with_an_unusable_url_is_refused() {
             rejected,
             [
                 "nokey: the API key variable SWITCHYARD_TEST_UNSET_KEY (api_key_env) is not set",
-                "nohost: unusable base_url: https:///v1: no host",
+                "badkey: the API key in SWITCHYARD_TEST_CTRL_KEY (api_key_env) holds a control character (U+0001) at \
+                 byte 4: a key is visible ASCII only, with no spaces or control characters",
             ]
         );
         assert_eq!(coord.state().finished, Some(switchyard::core::Outcome::Succeeded));

@@ -1,13 +1,13 @@
 //! TLS for LLM agents' `https://` endpoints: rustls on the `ring` provider, trusting the Mozilla
 //! roots of `webpki-roots` plus the certificates of the agent's optional `ca_file` (a private CA, or
-//! a test's). One client configuration is built per agent when the run starts and shared by all of
-//! its requests, so a request only pays for its handshake.
+//! a test's). One client configuration is built per agent when the run starts and handed to its
+//! HTTP client, which shares it between all of its requests.
 
 use std::sync::Arc;
 
+use rustls::{ClientConfig, RootCertStore};
 use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject;
-use tokio_rustls::rustls::{self, ClientConfig, RootCertStore};
 
 /// The certificates in a PEM file's text; an error says what is wrong (none, or unreadable PEM).
 pub fn pem_certificates(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, String> {
@@ -34,7 +34,7 @@ pub fn read_ca_file(path: &std::path::Path, roots: &mut RootCertStore) -> Result
 }
 
 /// The client configuration of an agent: the built-in roots, plus `ca_file`'s certificates.
-pub fn client_config(ca_file: Option<&str>) -> Result<Arc<ClientConfig>, String> {
+pub fn client_config(ca_file: Option<&str>) -> Result<ClientConfig, String> {
     let mut roots = RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
     if let Some(path) = ca_file {
         read_ca_file(std::path::Path::new(path), &mut roots)?;
@@ -45,7 +45,7 @@ pub fn client_config(ca_file: Option<&str>) -> Result<Arc<ClientConfig>, String>
         .map_err(|e| format!("TLS setup: {e}"))?
         .with_root_certificates(roots)
         .with_no_client_auth();
-    Ok(Arc::new(config))
+    Ok(config)
 }
 
 #[cfg(test)]

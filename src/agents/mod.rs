@@ -7,11 +7,14 @@
 mod lines;
 pub mod llm;
 pub mod llm_bid;
+pub mod llm_key;
 pub mod llm_tls;
+pub mod llm_url;
 pub mod llm_vote;
 pub mod process;
 pub mod protocol;
 pub mod reaper;
+pub mod redact;
 
 pub use process::{
     AgentCommand, AgentOutput, AgentStats, ExitInfo, HelloError, ProcessAgent, ProcessOptions, SendError,

@@ -2,19 +2,20 @@
 //! answers each with one chat request (see [`crate::agents::llm`]), concurrently; `cancel` aborts
 //! the request. A `cfp` is one chat request too, asking for a bid (see [`crate::agents::llm_bid`]);
 //! a failed request declines. Being in-process it is alive by definition, so it heartbeats on the scenario's
-//! interval. It is refused at the start when its API key variable is unset, its endpoint is not
-//! `http://` or `https://`, or its `ca_file` cannot be read; its TLS configuration is built then, once.
+//! interval. It is refused at the start when its API key variable is unset or holds an unusable key,
+//! its `base_url` is unusable, or its `ca_file` cannot be read; its HTTP client is built then, once.
+//! Everything it reports from the network comes through [`LlmClient::chat`], redacted.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::{AbortHandle, JoinSet};
 
 use super::fleet::{Ctl, Report, ReportKind};
-use crate::agents::llm::{LlmError, chat, output_of, prompt, split_url};
+use crate::agents::llm::{LlmClient, LlmError, Reply, prompt};
 use crate::agents::llm_bid::{bid_prompt, parse_bid};
-use crate::agents::llm_tls::client_config;
 use crate::agents::llm_vote::{parse_vote, vote_prompt};
 use crate::agents::{AgentOutput, FromAgent, ToAgent};
 use crate::core::AgentId;
@@ -29,7 +30,7 @@ pub(super) struct LlmJob {
     pub tx: mpsc::Sender<Report>,
 }
 
-type Answer = (String, u32, Result<String, LlmError>);
+type Answer = (String, u32, Result<Reply, LlmError>);
 
 impl LlmJob {
     fn report(&self, event: ReportKind) -> Report {
@@ -41,28 +42,10 @@ impl LlmJob {
     }
 
     pub(super) async fn run(self, mut ctl: mpsc::Receiver<Ctl>, mut kill: oneshot::Receiver<()>) {
-        let api_key = match &self.spec.api_key_env {
-            None => None,
-            Some(var) => match std::env::var(var) {
-                Ok(key) => Some(key),
-                Err(_) => {
-                    let why = format!("the API key variable {var} (api_key_env) is not set");
-                    let _ = self.tx.send(self.report(ReportKind::Refused(why))).await;
-                    return;
-                }
-            },
-        };
-        let tls = match split_url(&self.spec.base_url) {
-            Ok(url) if url.https => match client_config(self.spec.ca_file.as_deref()) {
-                Ok(config) => Some(config),
-                Err(why) => {
-                    let _ = self.tx.send(self.report(ReportKind::Refused(why))).await;
-                    return;
-                }
-            },
-            Ok(_) => None,
-            Err(e) => {
-                let _ = self.tx.send(self.report(ReportKind::Refused(e.to_string()))).await;
+        let client = match LlmClient::new(&self.spec) {
+            Ok(client) => Arc::new(client),
+            Err(why) => {
+                let _ = self.tx.send(self.report(ReportKind::Refused(why))).await;
                 return;
             }
         };
@@ -83,10 +66,9 @@ impl LlmJob {
                         if let Some(max) = max_subtasks {
                             user.push_str(&crate::agents::llm::planning_note(max));
                         }
-                        let (spec, key, tls) = (self.spec.clone(), api_key.clone(), tls.clone());
-                        let task = id.clone();
+                        let (client, task) = (client.clone(), id.clone());
                         let handle = inflight.spawn(async move {
-                            let answer = chat(&spec, tls.as_ref(), key.as_deref(), &user).await;
+                            let answer = client.chat(&user).await;
                             (task, attempt, answer)
                         });
                         aborts.insert((id, attempt), handle);
@@ -98,10 +80,10 @@ impl LlmJob {
                     }
                     Some(Ctl::Send(ToAgent::Cfp { auction, task, capability, deadline_ms })) => {
                         let user = bid_prompt(&task, &capability, deadline_ms);
-                        let (spec, key, tls) = (self.spec.clone(), api_key.clone(), tls.clone());
+                        let client = client.clone();
                         bids.spawn(async move {
-                            match chat(&spec, tls.as_ref(), key.as_deref(), &user).await {
-                                Ok(content) => parse_bid(&auction, &content),
+                            match client.chat(&user).await {
+                                Ok(reply) => parse_bid(&auction, &reply),
                                 Err(e) => FromAgent::Decline { auction, reason: Some(format!("no bid: {e}")) },
                             }
                         });
@@ -109,10 +91,10 @@ impl LlmJob {
                     // A ballot is answered like a cfp: its vote joins the same set of side requests.
                     Some(Ctl::Send(ToAgent::Ballot { proposal, question, deadline_ms })) => {
                         let user = vote_prompt(&proposal, &question, deadline_ms);
-                        let (spec, key, tls) = (self.spec.clone(), api_key.clone(), tls.clone());
+                        let client = client.clone();
                         bids.spawn(async move {
-                            match chat(&spec, tls.as_ref(), key.as_deref(), &user).await {
-                                Ok(content) => parse_vote(&proposal, &content),
+                            match client.chat(&user).await {
+                                Ok(reply) => parse_vote(&proposal, &reply),
                                 Err(e) => FromAgent::Vote {
                                     proposal,
                                     choice: crate::agents::VoteChoice::Abstain,
@@ -139,7 +121,7 @@ impl LlmJob {
                     let Ok((task, attempt, answer)) = joined else { continue }; // aborted
                     aborts.remove(&(task.clone(), attempt));
                     let msg = match answer {
-                        Ok(content) => FromAgent::Result { task, attempt, output: output_of(&content) },
+                        Ok(reply) => FromAgent::Result { task, attempt, output: reply.output() },
                         Err(e) => {
                             let (message, retryable) = (e.to_string(), e.retryable());
                             FromAgent::Error { task, attempt, message, retryable }

@@ -93,14 +93,25 @@ impl KindFields {
             3 => self.cwd = non_empty(d)?,
             4 => {
                 if let Some((url, at)) = d.string()? {
-                    if !(url.starts_with("http://") || url.starts_with("https://")) {
-                        d.problem(at, format!("expected an http:// or https:// URL, found {url:?}"));
+                    if let Err(why) = crate::agents::llm_url::check_base_url(&url) {
+                        d.problem(at, why);
                     }
                     self.base_url = url;
                 }
             }
             5 => self.model = non_empty(d)?.unwrap_or_default(),
-            6 => self.api_key_env = non_empty(d)?,
+            6 => {
+                let at = d.lx.peek()?.1;
+                self.api_key_env = non_empty(d)?;
+                if let Some(name) = &self.api_key_env
+                    && !is_variable_name(name)
+                {
+                    // Never repeated: a key pasted here by mistake would end up on the screen.
+                    let message = "must be the name of an environment variable (ASCII letters, digits and _, not \
+                                   starting with a digit): the variable holds the key, the scenario never does";
+                    d.problem(at, message);
+                }
+            }
             7 => self.system = d.string()?.map_or_else(String::new, |s| s.0),
             8 => self.timeout_ms = d.ms(1)?.unwrap_or(DEFAULT_LLM_TIMEOUT_MS),
             _ => {
@@ -109,7 +120,7 @@ impl KindFields {
                 // Checked now, so a wrong path is reported at the field rather than when a request fails.
                 if let Some(path) = &self.ca_file {
                     let full = d.diag.base_dir.join(path);
-                    let mut roots = tokio_rustls::rustls::RootCertStore::empty();
+                    let mut roots = rustls::RootCertStore::empty();
                     if let Err(why) = crate::agents::llm_tls::read_ca_file(&full, &mut roots) {
                         d.problem(at, why);
                     }
@@ -161,6 +172,13 @@ impl KindFields {
             _ => AgentKind::Sim,
         }
     }
+}
+
+/// Whether `name` is a portable environment variable name.
+fn is_variable_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// A string that must not be empty (reported if it is).
