@@ -64,6 +64,9 @@ async fn serve(listener: TcpListener, seen: Seen) {
                 "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 4\r\n\r\nboom".to_string()
             } else if user.contains("mode:400") {
                 "HTTP/1.1 400 Bad Request\r\nContent-Length: 9\r\n\r\nbad model".to_string()
+            } else if user.contains("mode:huge-retry-after") {
+                "HTTP/1.1 429 Too Many Requests\r\nRetry-After: 18446744073709551615\r\nContent-Length: 4\r\n\r\nslow"
+                    .to_string()
             } else if user.contains("mode:429") {
                 let first = {
                     let mut t = tries.lock().unwrap();
@@ -288,5 +291,26 @@ fn an_llm_agent_votes_in_strict_json_and_anything_else_is_an_abstention() {
         assert_eq!(decided("vote-junk"), ("rejected".into(), "tie".into()));
         let seen = seen.lock().unwrap();
         assert!(seen.iter().any(|r| r.contains("Vote on proposal `vote-yes`: ship it?")));
+    });
+}
+
+/// Issue 11, class 4: a server's `Retry-After` of 2^64 − 1 seconds is too long to wait for, not a
+/// panic on an Instant past the end of time.
+#[test]
+fn panics_none_on_a_retry_after_past_the_end_of_time() {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let (port, _) = start_server().await;
+        let text = r#"{"name": "llm", "heartbeat_ms": 0,
+          "defaults": {"retry": {"max_attempts": 1}},
+          "agents": [{"id": "model", "capabilities": ["write"], "kind": "llm",
+                      "base_url": "http://127.0.0.1:PORT/v1", "model": "tiny", "timeout_ms": 1500}],
+          "tasks": [{"id": "t", "capability": "write", "description": "mode:huge-retry-after"}]}"#
+            .replace("PORT", &port.to_string());
+        let (_, lines) = run_live(&text).await;
+        let failed: Vec<&Value> = lines.iter().filter(|l| l["kind"] == "attempt_failed").collect();
+        assert_eq!(failed.len(), 1, "{lines:#?}");
+        assert!(failed[0]["error"].as_str().unwrap().contains("429"), "{:?}", failed[0]);
+        assert_eq!(lines.last().unwrap()["outcome"], "failed");
     });
 }

@@ -207,7 +207,8 @@ impl LlmClient {
             };
             match result {
                 Err(LlmError::Status { code: 429, retry_after: Some(wait), .. })
-                    if Instant::now() + wait < deadline =>
+                    // A server's `Retry-After` can be any number: an Instant past the end of time is "too late".
+                    if Instant::now().checked_add(wait).is_some_and(|at| at < deadline) =>
                 {
                     tracing::info!("{}: rate limited; retrying in {} ms", self.model, wait.as_millis());
                     tokio::time::sleep(wait).await;
