@@ -40,7 +40,7 @@ mod tests;
 pub use agent_kind::DEFAULT_LLM_TIMEOUT_MS;
 pub use decision::{DecisionSpec, TieRule, Voters};
 pub(crate) use error::hint;
-pub use error::{Problem, ScenarioError};
+pub use error::{MAX_PROBLEMS_SHOWN, Problem, ScenarioError};
 pub(crate) use ladder::tier_problem;
 pub use plan::{decode_subtasks, subtasks_of_output};
 pub use teams::{Announcement, Audience, HelpSpec, OnLimit, ReviewSpec};
@@ -111,6 +111,7 @@ pub fn parse(origin: &str, text: &str) -> Result<Scenario, ScenarioError> {
 /// Decode and validate what `lx` reads (`size_hint` bytes, if known). `None` when there is
 /// anything to report; it is in `diag`, as byte offsets.
 fn check(lx: Lexer, size_hint: usize, diag: &mut error::Diag) -> Option<Scenario> {
+    let _hints = error::HintBudget::start();
     let (mut scenario, mut meta) = schema::decode(lx, size_hint, diag)?;
     let targets = validate::validate(&scenario, &mut meta, diag);
     scenario.dep_index = DepIndex(Some(targets.into()));

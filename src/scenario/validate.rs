@@ -64,12 +64,15 @@ fn dependencies(sc: &Scenario, meta: &mut Meta, diag: &mut Diag) -> Deps {
     // Targets already listed by the current task (with their entry index).
     let mut listed: Vec<(u32, usize)> = Vec::new();
     let mut listed_set: FxHashMap<u32, usize> = FxHashMap::default();
+    // Unknown names already listed by the current task, for long lists (a scan for short ones).
+    let mut unknown_set: FxHashMap<&str, usize> = FxHashMap::default();
     for (i, t) in sc.tasks.iter().enumerate() {
         starts.push(targets.len() as u32);
         let n = t.depends_on.len();
         let long = n > 16;
         listed.clear();
         listed_set.clear();
+        unknown_set.clear();
         for (j, dep) in t.depends_on.iter().enumerate() {
             let k = base + j;
             let pos = meta.dep_pos[k] as usize;
@@ -85,6 +88,7 @@ fn dependencies(sc: &Scenario, meta: &mut Meta, diag: &mut Diag) -> Deps {
             let earlier = match target {
                 Some(x) if long => *listed_set.entry(x).or_insert(j),
                 Some(x) => listed.iter().find(|l| l.0 == x).map_or(j, |l| l.1),
+                None if long => *unknown_set.entry(dep.as_str()).or_insert(j),
                 None => t.depends_on[..j].iter().position(|d| d == dep).unwrap_or(j),
             };
             if earlier != j {
