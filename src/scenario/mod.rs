@@ -22,6 +22,7 @@ mod faults;
 mod ids;
 mod ladder;
 mod lexer;
+mod lookup;
 mod meta;
 mod number;
 mod plan;

@@ -10,6 +10,7 @@
 
 use super::decode::NONE;
 use super::error::{Diag, hint};
+use super::lookup::Lookup;
 use super::meta::{Meta, SPECS_BAD, UNRESOLVED};
 use super::types::*;
 use crate::fxhash::FxHashMap;
@@ -27,6 +28,7 @@ const MAX_CYCLE_SHOWN: usize = 16;
 /// Checks everything; returns every dependency resolved to a task index, in task order (complete
 /// only when nothing was reported).
 pub(crate) fn validate(sc: &Scenario, meta: &mut Meta, diag: &mut Diag) -> Vec<u32> {
+    let lookup = Lookup::new(sc);
     let deps = dependencies(sc, meta, diag);
     cycles(sc, meta, &deps, diag);
     if meta.agents_ok {
@@ -35,11 +37,11 @@ pub(crate) fn validate(sc: &Scenario, meta: &mut Meta, diag: &mut Diag) -> Vec<u
     super::faults::validate(sc, meta, diag);
     super::sagas::check(sc, meta, diag);
     super::shared::validate_groups(sc, meta, diag);
-    super::ladder::validate(sc, meta, diag);
-    super::teams::validate(sc, meta, diag);
+    super::ladder::validate(&lookup, meta, diag);
+    super::teams::validate(&lookup, meta, diag);
     super::auction::validate(sc, meta, diag);
-    super::swarm::validate(sc, meta, diag);
-    super::decision::validate(sc, meta, diag);
+    super::swarm::validate(&lookup, meta, diag);
+    super::decision::validate(&lookup, meta, diag);
     deps.targets
 }
 
