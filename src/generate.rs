@@ -105,6 +105,26 @@ impl Default for GenOptions {
 /// Fails (with a message fit for a user) when there are no tasks or no agents, or when the duration
 /// or failure rate is out of range.
 pub fn generate(opts: &GenOptions) -> Result<Scenario, String> {
+    check(opts)?;
+    let n = opts.tasks;
+    // Separate streams so the DAG and the agents don't influence each other.
+    let (mut dag_rng, mut agent_rng) = rngs(opts);
+    let ids = numbered_ids('t', n);
+    let deps = dependencies(opts.shape, n, &mut dag_rng);
+    let tasks: Vec<TaskSpec> = deps
+        .into_iter()
+        .enumerate()
+        .map(|(i, deps)| {
+            task_spec(opts, ids[i].clone(), i, deps.into_iter().map(|d| ids[d as usize].clone()).collect())
+        })
+        .collect();
+    let agents = numbered_ids('a', opts.agents).into_iter().map(|id| agent_spec(opts, id, &mut agent_rng)).collect();
+    let dep_index = DepIndex::resolve(&tasks);
+    Ok(Scenario { agents, tasks, dep_index, ..header(opts) })
+}
+
+/// Fails (with a message fit for a user) when `opts` cannot be generated: see [`generate`].
+pub fn check(opts: &GenOptions) -> Result<(), String> {
     let n = opts.tasks;
     if n == 0 {
         return Err("cannot generate a scenario with 0 tasks (need at least 1)".to_string());
@@ -121,59 +141,63 @@ pub fn generate(opts: &GenOptions) -> Result<Scenario, String> {
     if !(0.0..=1.0).contains(&opts.failure_rate) {
         return Err(format!("failure rate must be between 0 and 1 (got {})", opts.failure_rate));
     }
+    Ok(())
+}
 
-    // Separate streams so the DAG and the agents don't influence each other.
-    let mut dag_rng = SplitMix::new(rng::hash(opts.seed, &[rng::domain::GEN, 0]));
-    let mut agent_rng = SplitMix::new(rng::hash(opts.seed, &[rng::domain::GEN, 1]));
+/// The DAG's and the agents' random streams.
+fn rngs(opts: &GenOptions) -> (SplitMix, SplitMix) {
+    let dag_rng = SplitMix::new(rng::hash(opts.seed, &[rng::domain::GEN, 0]));
+    let agent_rng = SplitMix::new(rng::hash(opts.seed, &[rng::domain::GEN, 1]));
+    (dag_rng, agent_rng)
+}
 
-    let ids = numbered_ids('t', n);
-    let deps = dependencies(opts.shape, n, &mut dag_rng);
+/// Task `i`, with id `id` and dependencies `depends_on`.
+fn task_spec(opts: &GenOptions, id: String, i: usize, depends_on: Vec<String>) -> TaskSpec {
     // Never fires for an attempt within its agent's jitter (≤ mean × 1.2) at work 1.
     let timeout_ms = (opts.duration_ms * 10.0).ceil().max(1000.0) as u64;
-    let tasks: Vec<TaskSpec> = deps
-        .into_iter()
-        .enumerate()
-        .map(|(i, deps)| TaskSpec {
-            id: ids[i].clone(),
-            description: String::new(),
-            capability: CAPABILITIES[i % CAPABILITIES.len()].to_string(),
-            specializations: Vec::new(),
-            depends_on: deps.into_iter().map(|d| ids[d as usize].clone()).collect(),
-            priority: 0,
-            timeout_ms,
-            retry: RetryPolicy::default(),
-            allocation: None,
-            work: 1.0,
-            compensate: None,
-            context: Default::default(),
-            ..Default::default()
-        })
-        .collect();
+    TaskSpec {
+        id,
+        description: String::new(),
+        capability: CAPABILITIES[i % CAPABILITIES.len()].to_string(),
+        specializations: Vec::new(),
+        depends_on,
+        priority: 0,
+        timeout_ms,
+        retry: RetryPolicy::default(),
+        allocation: None,
+        work: 1.0,
+        compensate: None,
+        context: Default::default(),
+        ..Default::default()
+    }
+}
 
+/// The next agent, drawing its performance from `agent_rng`.
+fn agent_spec(opts: &GenOptions, id: String, agent_rng: &mut SplitMix) -> AgentSpec {
     let jitter = if opts.duration_ms == 0.0 { 0.0 } else { DURATION_JITTER };
-    let agents = numbered_ids('a', opts.agents)
-        .into_iter()
-        .map(|id| AgentSpec {
-            id,
-            capabilities: CAPABILITIES.iter().map(|c| c.to_string()).collect(),
-            specializations: Vec::new(),
-            max_concurrent: MAX_CONCURRENT,
-            cost: 1.0,
-            // 0.5..=1.0 in steps of 0.001: short decimals survive any JSON round trip exactly.
-            performance: (500.0 + (agent_rng.unit() * 500.0).round()) / 1000.0,
-            profile: Profile {
-                duration_ms: DurationDist { mean: opts.duration_ms, jitter },
-                failure_rate: opts.failure_rate,
-                ..Default::default()
-            },
-            kind: AgentKind::Sim,
-            reports_to: None,
-            ..AgentSpec::default()
-        })
-        .collect();
+    AgentSpec {
+        id,
+        capabilities: CAPABILITIES.iter().map(|c| c.to_string()).collect(),
+        specializations: Vec::new(),
+        max_concurrent: MAX_CONCURRENT,
+        cost: 1.0,
+        // 0.5..=1.0 in steps of 0.001: short decimals survive any JSON round trip exactly.
+        performance: (500.0 + (agent_rng.unit() * 500.0).round()) / 1000.0,
+        profile: Profile {
+            duration_ms: DurationDist { mean: opts.duration_ms, jitter },
+            failure_rate: opts.failure_rate,
+            ..Default::default()
+        },
+        kind: AgentKind::Sim,
+        reports_to: None,
+        ..AgentSpec::default()
+    }
+}
 
-    let dep_index = DepIndex::resolve(&tasks);
-    Ok(Scenario {
+/// Everything but the agents and tasks.
+fn header(opts: &GenOptions) -> Scenario {
+    let n = opts.tasks;
+    Scenario {
         name: format!("gen-{}-{}", opts.shape, n),
         description: format!(
             "Generated: {} workflow of {} tasks on {} agents, {} ms mean work, failure rate {}.",
@@ -182,24 +206,13 @@ pub fn generate(opts: &GenOptions) -> Result<Scenario, String> {
         seed: opts.seed,
         allocation: Strategy::LeastLoaded,
         heartbeat_ms: 0,
-        agents,
-        tasks,
-        faults: Vec::new(),
-        resilience: Default::default(),
-        sagas: Vec::new(),
-        context: Default::default(),
-        groups: Vec::new(),
-        escalation: Vec::new(),
-        auction: Default::default(),
-        dep_index,
         ..Scenario::default()
-    })
+    }
 }
 
 /// `prefix` followed by the index, zero-padded to the width of `count − 1`: `t0000` … `t9999`.
 fn numbered_ids(prefix: char, count: usize) -> Vec<String> {
-    let width = (count.saturating_sub(1)).to_string().len();
-    (0..count).map(|i| format!("{prefix}{i:0width$}")).collect()
+    NumberedIds::new(prefix, count).collect()
 }
 
 /// Sizes of the layers of a `layered` workflow of `n` tasks: `round(√n)` layers, the first
@@ -212,42 +225,163 @@ fn layer_sizes(n: usize) -> Vec<usize> {
 
 /// The direct dependencies (by index, ascending) of each of the `n` tasks.
 fn dependencies(shape: Shape, n: usize, rng: &mut SplitMix) -> Vec<Vec<u32>> {
-    match shape {
-        Shape::Chain => (0..n).map(|i| if i == 0 { Vec::new() } else { vec![i as u32 - 1] }).collect(),
-        // Fewer than three tasks leave no room for a middle: degrade to a chain.
-        Shape::Fanout if n < 3 => dependencies(Shape::Chain, n, rng),
-        Shape::Fanout => {
-            let mut deps = Vec::with_capacity(n);
-            deps.push(Vec::new());
-            deps.extend((1..n - 1).map(|_| vec![0]));
-            deps.push((1..n as u32 - 1).collect());
-            deps
+    let mut stream = DepStream::new(shape, n);
+    let mut deps = Vec::with_capacity(n);
+    while let Some(d) = stream.next(rng) {
+        deps.push(match d {
+            Deps::Few(v) => v,
+            Deps::Middle => (1..n as u32 - 1).collect(),
+        });
+    }
+    deps
+}
+
+/// One task's dependencies, as [`DepStream`] yields them.
+enum Deps {
+    /// At most two.
+    Few(Vec<u32>),
+    /// Every task but the first and the last (the sink of a fanout), without listing them.
+    Middle,
+}
+
+/// The dependencies of each task in turn, without holding those of all tasks: `gen` writes a
+/// scenario of any size in constant memory.
+struct DepStream {
+    shape: Shape,
+    n: usize,
+    next: usize,
+    /// `layered`: the layer sizes, the current layer, the position in it, where it starts, and
+    /// (start, len) of the previous layer.
+    layers: Vec<usize>,
+    layer: usize,
+    in_layer: usize,
+    start: usize,
+    prev: Option<(usize, usize)>,
+}
+
+impl DepStream {
+    fn new(shape: Shape, n: usize) -> DepStream {
+        // Fewer than three tasks leave no room for a fanout's middle: degrade to a chain.
+        let shape = if shape == Shape::Fanout && n < 3 { Shape::Chain } else { shape };
+        let layers = if shape == Shape::Layered { layer_sizes(n) } else { Vec::new() };
+        DepStream { shape, n, next: 0, layers, layer: 0, in_layer: 0, start: 0, prev: None }
+    }
+
+    fn next(&mut self, rng: &mut SplitMix) -> Option<Deps> {
+        if self.next == self.n {
+            return None;
         }
-        Shape::Layered => {
-            let mut deps = Vec::with_capacity(n);
-            let mut prev: Option<(usize, usize)> = None; // (start, len) of the previous layer
-            let mut start = 0;
-            for len in layer_sizes(n) {
-                for _ in 0..len {
-                    deps.push(match prev {
-                        None => Vec::new(),
-                        Some((p, 1)) => vec![p as u32],
-                        Some((p, m)) => {
-                            let a = rng.below(m as u64) as usize;
-                            let mut b = rng.below(m as u64 - 1) as usize;
-                            if b >= a {
-                                b += 1;
-                            }
-                            let (lo, hi) = (a.min(b), a.max(b));
-                            vec![(p + lo) as u32, (p + hi) as u32]
-                        }
-                    });
+        let i = self.next;
+        self.next += 1;
+        Some(match self.shape {
+            Shape::Chain => Deps::Few(if i == 0 { Vec::new() } else { vec![i as u32 - 1] }),
+            Shape::Fanout if i == 0 => Deps::Few(Vec::new()),
+            Shape::Fanout if i == self.n - 1 => Deps::Middle,
+            Shape::Fanout => Deps::Few(vec![0]),
+            Shape::Layered => Deps::Few(self.next_layered(rng)),
+        })
+    }
+
+    /// Each task outside the first layer depends on two random tasks of the previous one.
+    fn next_layered(&mut self, rng: &mut SplitMix) -> Vec<u32> {
+        let deps = match self.prev {
+            None => Vec::new(),
+            Some((p, 1)) => vec![p as u32],
+            Some((p, m)) => {
+                let a = rng.below(m as u64) as usize;
+                let mut b = rng.below(m as u64 - 1) as usize;
+                if b >= a {
+                    b += 1;
                 }
-                prev = Some((start, len));
-                start += len;
+                let (lo, hi) = (a.min(b), a.max(b));
+                vec![(p + lo) as u32, (p + hi) as u32]
             }
-            deps
+        };
+        self.in_layer += 1;
+        let len = self.layers[self.layer];
+        if self.in_layer == len {
+            self.prev = Some((self.start, len));
+            self.start += len;
+            self.layer += 1;
+            self.in_layer = 0;
         }
+        deps
+    }
+}
+
+/// Writes the scenario [`generate`] would build from `opts` — the same bytes as [`write_json`]
+/// of it — as it is generated, in memory that does not grow with the number of tasks or agents.
+/// `opts` must pass [`check`].
+pub fn stream_json(opts: &GenOptions, out: &mut impl Write) -> io::Result<()> {
+    let (mut dag_rng, mut agent_rng) = rngs(opts);
+    let header = header(opts);
+    let mut w = BufWriter::with_capacity(1 << 16, out);
+    head(&mut w, &header)?;
+    let agent_ids = NumberedIds::new('a', opts.agents);
+    list(&mut w, "agents", agent_ids.map(|id| agent_spec(opts, id, &mut agent_rng)))?;
+    w.write_all(b",")?;
+    write!(w, "\n\"tasks\":[")?;
+    let ids = NumberedIds::new('t', opts.tasks);
+    let mut stream = DepStream::new(opts.shape, opts.tasks);
+    let mut i = 0;
+    while let Some(deps) = stream.next(&mut dag_rng) {
+        w.write_all(if i == 0 { b"\n" } else { b",\n" })?;
+        match deps {
+            Deps::Few(d) => {
+                json(&mut w, &task_spec(opts, ids.id(i), i, d.iter().map(|&d| ids.id(d as usize)).collect()))?
+            }
+            Deps::Middle => fanout_sink(&mut w, opts, &ids, i)?,
+        }
+        i += 1;
+    }
+    w.write_all(b"\n]")?;
+    tail(&mut w, &header)?;
+    w.flush()
+}
+
+/// A fanout's sink, whose dependencies (every middle task) are written one by one into the
+/// task's JSON where a placeholder dependency stands, instead of being collected first.
+fn fanout_sink(w: &mut impl Write, opts: &GenOptions, ids: &NumberedIds, i: usize) -> io::Result<()> {
+    const PLACEHOLDER: &str = "\u{1}middle";
+    let task = serde_json::to_string(&task_spec(opts, ids.id(i), i, vec![PLACEHOLDER.to_string()]))?;
+    let quoted = serde_json::to_string(PLACEHOLDER)?;
+    let at = task.find(&quoted).expect("the placeholder is in the task's JSON");
+    w.write_all(&task.as_bytes()[..at])?;
+    for k in 1..i {
+        if k > 1 {
+            w.write_all(b",")?;
+        }
+        json(w, &ids.id(k))?;
+    }
+    w.write_all(&task.as_bytes()[at + quoted.len()..])
+}
+
+/// `prefix` followed by the index, zero-padded to the width of `count − 1`, made on demand.
+struct NumberedIds {
+    prefix: char,
+    count: usize,
+    width: usize,
+    next: usize,
+}
+
+impl NumberedIds {
+    fn new(prefix: char, count: usize) -> NumberedIds {
+        NumberedIds { prefix, count, width: count.saturating_sub(1).to_string().len(), next: 0 }
+    }
+
+    fn id(&self, i: usize) -> String {
+        format!("{}{i:0w$}", self.prefix, w = self.width)
+    }
+}
+
+impl Iterator for NumberedIds {
+    type Item = String;
+
+    fn next(&mut self) -> Option<String> {
+        (self.next < self.count).then(|| {
+            self.next += 1;
+            self.id(self.next - 1)
+        })
     }
 }
 
@@ -257,15 +391,38 @@ fn dependencies(shape: Shape, n: usize, rng: &mut SplitMix) -> Vec<Vec<u32>> {
 /// the project's scenario parser reads it back unchanged. It is streamed through a buffer of its own:
 /// `out` needs no buffering and sees few, large writes.
 pub fn write_json(scenario: &Scenario, out: &mut impl Write) -> io::Result<()> {
+    let mut w = BufWriter::with_capacity(1 << 16, out);
+    head(&mut w, scenario)?;
+    list(&mut w, "agents", scenario.agents.iter().filter(|a| a.template.is_none()))?;
+    w.write_all(b",")?;
+    list(&mut w, "tasks", &scenario.tasks)?;
+    tail(&mut w, scenario)?;
+    w.flush()
+}
+
+/// The fields before `agents`, up to and including the comma after `heartbeat_ms`.
+fn head(w: &mut impl Write, scenario: &Scenario) -> io::Result<()> {
+    let Scenario { name, description, seed, allocation, heartbeat_ms, .. } = scenario;
+    w.write_all(b"{\"name\":")?;
+    json(w, name)?;
+    w.write_all(b",\"description\":")?;
+    json(w, description)?;
+    write!(w, ",\"seed\":{seed},\"allocation\":")?;
+    json(w, allocation)?;
+    write!(w, ",\"heartbeat_ms\":{heartbeat_ms},")
+}
+
+/// The fields after `tasks`, from the comma before `faults` to the end.
+fn tail(w: &mut impl Write, scenario: &Scenario) -> io::Result<()> {
     // Destructured so that a new field in `Scenario` cannot be forgotten here.
     let Scenario {
-        name,
-        description,
-        seed,
-        allocation,
-        heartbeat_ms,
-        agents,
-        tasks,
+        name: _,
+        description: _,
+        seed: _,
+        allocation: _,
+        heartbeat_ms: _,
+        agents: _,
+        tasks: _,
         faults,
         resilience,
         sagas,
@@ -278,56 +435,43 @@ pub fn write_json(scenario: &Scenario, out: &mut impl Write) -> io::Result<()> {
         announcements,
         dep_index: _, // a loader's cache, not part of the format
     } = scenario;
-    let mut w = BufWriter::with_capacity(1 << 16, out);
-    w.write_all(b"{\"name\":")?;
-    json(&mut w, name)?;
-    w.write_all(b",\"description\":")?;
-    json(&mut w, description)?;
-    write!(w, ",\"seed\":{seed},\"allocation\":")?;
-    json(&mut w, allocation)?;
-    write!(w, ",\"heartbeat_ms\":{heartbeat_ms},")?;
-    let declared: Vec<&crate::scenario::AgentSpec> = agents.iter().filter(|a| a.template.is_none()).collect();
-    list(&mut w, "agents", &declared)?;
     w.write_all(b",")?;
-    list(&mut w, "tasks", tasks)?;
-    w.write_all(b",")?;
-    list(&mut w, "faults", faults)?;
+    list(w, "faults", faults)?;
     w.write_all(b",\n\"resilience\":")?;
-    json(&mut w, resilience)?;
+    json(w, resilience)?;
     if !sagas.is_empty() {
         w.write_all(b",")?;
-        list(&mut w, "sagas", sagas)?;
+        list(w, "sagas", sagas)?;
     }
     if *context != crate::scenario::SharedContext::default() {
         w.write_all(b",\n\"context\":")?;
-        json(&mut w, context)?;
+        json(w, context)?;
     }
     if !groups.is_empty() {
         w.write_all(b",")?;
-        list(&mut w, "groups", groups)?;
+        list(w, "groups", groups)?;
     }
     if !escalation.is_empty() {
         w.write_all(b",\n")?;
-        list(&mut w, "escalation", escalation)?;
+        list(w, "escalation", escalation)?;
     }
     if !auction.is_default() {
         w.write_all(b",\n\"auction\":")?;
-        json(&mut w, auction)?;
+        json(w, auction)?;
     }
     if !swarm.is_default() {
         w.write_all(b",\n\"swarm\":")?;
-        json(&mut w, swarm)?;
+        json(w, swarm)?;
     }
     if !templates.is_empty() {
         w.write_all(b",")?;
-        list(&mut w, "templates", templates)?;
+        list(w, "templates", templates)?;
     }
     if !announcements.is_empty() {
         w.write_all(b",")?;
-        list(&mut w, "announcements", announcements)?;
+        list(w, "announcements", announcements)?;
     }
-    w.write_all(b"}\n")?;
-    w.flush()
+    w.write_all(b"}\n")
 }
 
 fn json<T: Serialize + ?Sized>(w: &mut impl Write, value: &T) -> io::Result<()> {
@@ -335,13 +479,15 @@ fn json<T: Serialize + ?Sized>(w: &mut impl Write, value: &T) -> io::Result<()> 
 }
 
 /// `\n"key":[` then one item per line, then `\n]` (or `"key":[]` when empty).
-fn list<T: Serialize>(w: &mut impl Write, key: &str, items: &[T]) -> io::Result<()> {
+fn list<T: Serialize>(w: &mut impl Write, key: &str, items: impl IntoIterator<Item = T>) -> io::Result<()> {
     write!(w, "\n\"{key}\":[")?;
-    for (i, item) in items.iter().enumerate() {
-        w.write_all(if i == 0 { b"\n" } else { b",\n" })?;
-        json(w, item)?;
+    let mut empty = true;
+    for item in items {
+        w.write_all(if empty { b"\n" } else { b",\n" })?;
+        json(w, &item)?;
+        empty = false;
     }
-    if !items.is_empty() {
+    if !empty {
         w.write_all(b"\n")?;
     }
     w.write_all(b"]")
@@ -366,6 +512,18 @@ mod tests {
         let mut out = Vec::new();
         write_json(s, &mut out).unwrap();
         out
+    }
+
+    #[test]
+    fn streamed_output_is_the_written_scenario() {
+        for shape in Shape::ALL {
+            for (tasks, agents, seed) in [(1, 1, 0), (2, 3, 1), (3, 1, 2), (4, 2, 3), (10, 11, 4), (101, 5, 5)] {
+                let o = GenOptions { tasks, agents, shape, seed, duration_ms: 12.5, failure_rate: 0.25 };
+                let mut streamed = Vec::new();
+                stream_json(&o, &mut streamed).unwrap();
+                assert_eq!(streamed, to_bytes(&generate(&o).unwrap()), "{o:?}");
+            }
+        }
     }
 
     #[test]

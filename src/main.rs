@@ -14,6 +14,9 @@ use switchyard::report::Report;
 use switchyard::runtime::{EventSink, Horizon, HorizonStop, LiveOptions, LiveRun, SimRun, interrupt, needs_live};
 use switchyard::scenario::{self, Scenario};
 
+mod cli_output;
+use cli_output::{Named, out, warn};
+
 /// Exit codes (part of the CLI contract, documented in the README).
 mod exit {
     pub const OK: u8 = 0;
@@ -38,6 +41,9 @@ enum Cmd {
     Validate {
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        /// Refuse scenario files larger than this many bytes.
+        #[arg(long, value_name = "BYTES", default_value_t = scenario::DEFAULT_MAX_BYTES)]
+        max_scenario_bytes: u64,
     },
     /// Run a scenario: in the console, or with --headless for scripts and CI.
     Run {
@@ -72,6 +78,9 @@ enum Cmd {
         /// Headless: stop the run (exit 1) after this many events [default: 100 per task, at least 1000000].
         #[arg(long, value_name = "N", requires = "headless")]
         max_events: Option<u64>,
+        /// Refuse scenario files larger than this many bytes.
+        #[arg(long, value_name = "BYTES", default_value_t = scenario::DEFAULT_MAX_BYTES)]
+        max_scenario_bytes: u64,
     },
     /// Write a generated scenario to stdout (for load tests and benchmarks).
     Gen {
@@ -96,10 +105,13 @@ fn parse_shape(s: &str) -> Result<Shape, String> {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return ExitCode::from(cli_output::clap_error(&e)),
+    };
     host_runs();
     let code = match cli.command {
-        Some(Cmd::Validate { files }) => validate(&files),
+        Some(Cmd::Validate { files, max_scenario_bytes }) => validate(&files, max_scenario_bytes),
         Some(Cmd::Run {
             file,
             headless,
@@ -112,20 +124,28 @@ fn main() -> ExitCode {
             timings,
             max_time_ms,
             max_events,
+            max_scenario_bytes,
         }) => {
+            let mut outputs = vec![Named { option: "the scenario", path: &file }];
+            outputs.extend(journal.as_deref().map(|path| Named { option: "--journal", path }));
+            outputs.extend(report.as_deref().map(|path| Named { option: "--report", path }));
+            if let Err(e) = cli_output::distinct_paths(&outputs) {
+                warn(format_args!("switchyard: {e}"));
+                return ExitCode::from(exit::BAD_INPUT);
+            }
+            let load = Load { file: &file, seed, max_bytes: max_scenario_bytes };
             if !headless {
                 if report.is_some() || timings {
-                    eprintln!("switchyard: --report and --timings apply to --headless runs");
+                    warn(format_args!("switchyard: --report and --timings apply to --headless runs"));
                     return ExitCode::from(exit::BAD_INPUT);
                 }
-                match load_scenario(&file, seed) {
+                match load_scenario(&load) {
                     Ok(scenario) => console(scenario, journal, read_only, speed),
                     Err(code) => code,
                 }
             } else {
                 run_headless(Headless {
-                    file: &file,
-                    seed,
+                    load,
                     journal: journal.as_deref(),
                     report: report.as_deref(),
                     rows,
@@ -140,7 +160,7 @@ fn main() -> ExitCode {
         None => match scenario::parse("<bundled research-pipeline.json>", switchyard::tui::DEMO_SCENARIO) {
             Ok(scenario) => console(scenario, None, false, 1.0),
             Err(e) => {
-                eprintln!("{e}");
+                warn(format_args!("{e}"));
                 exit::BAD_INPUT
             }
         },
@@ -156,7 +176,7 @@ fn host_runs() {
         tracing::debug!("cannot become a child subreaper: {e}");
     }
     if let Err(e) = switchyard::runtime::interrupt::install() {
-        let _ = writeln!(io::stderr(), "switchyard: cannot handle signals: {e}");
+        warn(format_args!("switchyard: cannot handle signals: {e}"));
     }
     // SAFETY: setting a signal's disposition to SIG_IGN has no memory effects.
     unsafe {
@@ -164,36 +184,44 @@ fn host_runs() {
     }
 }
 
-fn validate(files: &[PathBuf]) -> u8 {
+fn validate(files: &[PathBuf], max_bytes: u64) -> u8 {
     let mut all_ok = true;
     for file in files {
-        match scenario::load(file) {
-            Ok(s) => println!("{}: ok ({} tasks, {} agents)", file.display(), s.tasks.len(), s.agents.len()),
+        match scenario::load_limited(file, max_bytes) {
+            Ok(s) => {
+                let line =
+                    out(format_args!("{}: ok ({} tasks, {} agents)\n", file.display(), s.tasks.len(), s.agents.len()));
+                if let Err(e) = line {
+                    cli_output::stdout_failed(" validate", &e);
+                    return exit::OUTPUT_ERROR;
+                }
+            }
             Err(e) => {
                 all_ok = false;
-                eprint!("{e}");
-                if !e.to_string().ends_with('\n') {
-                    eprintln!();
-                }
+                warn(format_args!("{}", e.to_string().trim_end_matches('\n')));
             }
         }
     }
     if all_ok { exit::OK } else { exit::BAD_INPUT }
 }
 
-fn load_scenario(file: &Path, seed: Option<u64>) -> Result<Scenario, u8> {
-    match scenario::load(file) {
+/// Which scenario to run, and how to read it.
+struct Load<'a> {
+    file: &'a Path,
+    seed: Option<u64>,
+    max_bytes: u64,
+}
+
+fn load_scenario(load: &Load) -> Result<Scenario, u8> {
+    match scenario::load_limited(load.file, load.max_bytes) {
         Ok(mut s) => {
-            if let Some(seed) = seed {
+            if let Some(seed) = load.seed {
                 s.seed = seed;
             }
             Ok(s)
         }
         Err(e) => {
-            eprint!("{e}");
-            if !e.to_string().ends_with('\n') {
-                eprintln!();
-            }
+            warn(format_args!("{}", e.to_string().trim_end_matches('\n')));
             Err(exit::BAD_INPUT)
         }
     }
@@ -202,7 +230,7 @@ fn load_scenario(file: &Path, seed: Option<u64>) -> Result<Scenario, u8> {
 /// Opens the interactive console.
 fn console(scenario: Scenario, journal: Option<PathBuf>, read_only: bool, speed: f64) -> u8 {
     if !(0.01..=1000.0).contains(&speed) {
-        eprintln!("switchyard: --speed must be between 0.01 and 1000, not {speed}");
+        warn(format_args!("switchyard: --speed must be between 0.01 and 1000, not {speed}"));
         return exit::BAD_INPUT;
     }
     let who = std::env::var("USER").ok().filter(|u| !u.is_empty()).unwrap_or_else(|| "operator".into());
@@ -210,7 +238,7 @@ fn console(scenario: Scenario, journal: Option<PathBuf>, read_only: bool, speed:
     match switchyard::tui::run_console(scenario, opts) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("switchyard: {e}");
+            warn(format_args!("switchyard: {e}"));
             exit::OUTPUT_ERROR
         }
     }
@@ -218,8 +246,7 @@ fn console(scenario: Scenario, journal: Option<PathBuf>, read_only: bool, speed:
 
 /// What `run --headless` was asked to do.
 struct Headless<'a> {
-    file: &'a Path,
-    seed: Option<u64>,
+    load: Load<'a>,
     journal: Option<&'a Path>,
     report: Option<&'a Path>,
     rows: usize,
@@ -236,7 +263,7 @@ fn run_headless(args: Headless) -> u8 {
         let before: f64 = phases.iter().map(|(_, d)| d).sum();
         phases.push((name, at - before));
     };
-    let scenario = match load_scenario(args.file, args.seed) {
+    let scenario = match load_scenario(&args.load) {
         Ok(s) => s,
         Err(code) => return code,
     };
@@ -255,13 +282,13 @@ fn run_headless(args: Headless) -> u8 {
     let interrupted = match result {
         Ok(signal) => signal,
         Err(e) => {
-            let _ = writeln!(io::stderr(), "switchyard: {e}");
+            warn(format_args!("switchyard: {e}"));
             return exit::OUTPUT_ERROR;
         }
     };
     lap("run", &mut phases);
     if let Some(stop) = run.horizon_stop() {
-        eprintln!("switchyard: run stopped at the horizon: {stop}");
+        warn(format_args!("switchyard: run stopped at the horizon: {stop}"));
     }
     let summary = Report::build(run.coordinator());
     if let Some(path) = args.report {
@@ -272,27 +299,26 @@ fn run_headless(args: Headless) -> u8 {
             out.flush()
         });
         if let Err(e) = written {
-            eprintln!("switchyard: cannot write report {}: {e}", path.display());
+            warn(format_args!("switchyard: cannot write report {}: {e}", path.display()));
             return exit::OUTPUT_ERROR;
         }
     }
-    let mut stdout = io::stdout().lock();
-    if writeln!(stdout, "{}", summary.table(args.rows)).is_err() {
+    if let Err(e) = out(format_args!("{}\n", summary.table(args.rows))) {
+        cli_output::stdout_failed(" run", &e);
         return exit::OUTPUT_ERROR;
     }
     lap("report", &mut phases);
     if args.timings {
         let parts: Vec<String> = phases.iter().map(|(n, d)| format!("{n} {:.3} s", d)).collect();
-        eprintln!("timings: {} — total {:.3} s", parts.join(", "), clock.elapsed().as_secs_f64());
+        warn(format_args!("timings: {} — total {:.3} s", parts.join(", "), clock.elapsed().as_secs_f64()));
     }
     let code = match (interrupted, run.coordinator().state().finished) {
         (Some(signal), _) => {
-            let _ = writeln!(
-                io::stderr(),
-                "switchyard: stopped by {} at {} ms; the journal ends with run_interrupted",
-                signal.name(),
-                run.coordinator().state().now_ms
-            );
+            let now = run.coordinator().state().now_ms;
+            warn(format_args!(
+                "switchyard: stopped by {} at {now} ms; the journal ends with run_interrupted",
+                signal.name()
+            ));
             switchyard::runtime::interrupt::exit_code(signal)
         }
         (None, Some(switchyard::core::Outcome::Succeeded)) => exit::OK,
@@ -350,20 +376,16 @@ impl Driver {
 }
 
 fn gen_scenario(opts: GenOptions) -> u8 {
-    let scenario = match generate::generate(&opts) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("switchyard gen: {e}");
-            return exit::BAD_INPUT;
-        }
-    };
-    let stdout = io::stdout().lock();
-    let mut out = io::BufWriter::with_capacity(1 << 20, stdout);
-    match generate::write_json(&scenario, &mut out).and_then(|_| out.flush()) {
+    if let Err(e) = generate::check(&opts) {
+        warn(format_args!("switchyard gen: {e}"));
+        return exit::BAD_INPUT;
+    }
+    // Written as it is generated: memory stays small whatever --tasks is.
+    let mut stdout = io::stdout().lock();
+    match cli_output::ignore_closed_pipe(generate::stream_json(&opts, &mut stdout).and_then(|()| stdout.flush())) {
         Ok(()) => exit::OK,
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => exit::OK,
         Err(e) => {
-            eprintln!("switchyard gen: {e}");
+            cli_output::stdout_failed(" gen", &e);
             exit::OUTPUT_ERROR
         }
     }

@@ -473,18 +473,18 @@ impl<'a> Report<'a> {
         let mut rows: Vec<&TaskReport> = self.tasks.iter().filter(|t| !last(t)).collect();
         rows.extend(self.tasks.iter().filter(|t| t.state == "completed"));
         rows.extend(self.tasks.iter().filter(|t| t.state == "not_needed"));
-        let w = rows.iter().take(limit).map(|t| t.id.len()).max().unwrap_or(4).max(4);
-        let sw = rows.iter().take(limit).map(|t| t.state.len()).max().unwrap_or(9).max(9);
+        let w = rows.iter().take(limit).map(|t| width(t.id)).max().unwrap_or(4).max(4);
+        let sw = rows.iter().take(limit).map(|t| width(t.state)).max().unwrap_or(9).max(9);
         let _ = writeln!(out, "\n{:<w$}  {:<sw$}  {:<16}  {:>8}  reason", "task", "state", "agent", "attempts");
         for t in rows.iter().take(limit) {
-            let agent = t.agent.unwrap_or("-");
+            let agent = cell(t.agent.unwrap_or("-"));
             let reason = t.reason.as_deref().unwrap_or("");
-            let _ = writeln!(out, "{:<w$}  {:<sw$}  {:<16}  {:>8}  {}", t.id, t.state, agent, t.attempts, reason);
+            let _ = writeln!(out, "{:<w$}  {:<sw$}  {:<16}  {:>8}  {}", cell(t.id), t.state, agent, t.attempts, reason);
         }
         if rows.len() > limit {
             let _ = writeln!(out, "… and {} more tasks (see --report)", rows.len() - limit);
         }
-        let w = self.agents.iter().take(limit).map(|a| a.id.len()).max().unwrap_or(5).max(5);
+        let w = self.agents.iter().take(limit).map(|a| width(a.id)).max().unwrap_or(5).max(5);
         let _ = writeln!(
             out,
             "\n{:<w$}  {:<5}  {:>9}  {:>6}  {:>10}  {:>5}  {:>8}",
@@ -495,7 +495,7 @@ impl<'a> Report<'a> {
             let _ = writeln!(
                 out,
                 "{:<w$}  {:<5}  {:>9}  {:>6}  {:>10}  {:>4.0}%  {:>8}",
-                a.id,
+                cell(a.id),
                 match (a.alive, a.template) {
                     (true, _) => "up",
                     (false, None) => "down",
@@ -571,6 +571,27 @@ impl<'a> Report<'a> {
         let _ = writeln!(out, "\nmessages: {} total ({})", self.messages.total, by_type.join(", "));
         out
     }
+}
+
+/// Ids longer than this many characters are cut in the printed tables (the JSON report keeps
+/// them whole): a column is never wider, so a width never comes from the input (std's formatter
+/// panics on a width over 65 535).
+pub const ID_COLUMN: usize = 40;
+
+/// `id` as a table cell: whole, or its first `ID_COLUMN − 1` characters and `…`.
+pub(crate) fn cell(id: &str) -> std::borrow::Cow<'_, str> {
+    match id.char_indices().nth(ID_COLUMN) {
+        None => id.into(),
+        Some(_) => {
+            let cut = id.char_indices().nth(ID_COLUMN - 1).map_or(id.len(), |(at, _)| at);
+            format!("{}…", &id[..cut]).into()
+        }
+    }
+}
+
+/// The width of `id`'s cell, in characters (what `{:<w$}` pads by).
+pub(crate) fn width(id: &str) -> usize {
+    id.chars().take(ID_COLUMN + 1).count().min(ID_COLUMN)
 }
 
 fn round3(v: f64) -> f64 {

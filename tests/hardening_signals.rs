@@ -91,6 +91,16 @@ fn signals_stop_a_headless_simulated_run_with_its_buffer_flushed() {
     }
 }
 
+/// How long the journal's first line (the header, which embeds the scenario) is for this scenario.
+fn header_len(file: &Path, dir: &Path) -> u64 {
+    let journal = dir.join("header.jsonl");
+    let args =
+        ["run", file.to_str().unwrap(), "--headless", "--max-events", "1", "--journal", journal.to_str().unwrap()];
+    Command::new(bin()).args(args).output().unwrap();
+    let text = std::fs::read_to_string(&journal).unwrap();
+    text.find('\n').expect("a first line") as u64 + 1
+}
+
 /// Runs switchyard with a file size limit: writes past it fail (EFBIG), like on a full disk.
 fn run_with_file_limit(args: &[&str], limit: u64) -> std::process::Output {
     let mut cmd = Command::new(bin());
@@ -113,8 +123,9 @@ fn signals_a_full_disk_leaves_the_journal_on_a_whole_line() {
     let dir = temp_dir("signals-full");
     let file = big_scenario(&dir, 20_000);
     let journal = dir.join("journal.jsonl");
-    // Not a multiple of anything: the write that meets the limit is cut inside a line.
-    let limit = 1_234_567;
+    // Past the header, and not a multiple of anything: the write that meets the limit is cut
+    // inside a line.
+    let limit = header_len(&file, &dir) + 1_234_567;
     let out = run_with_file_limit(
         &["run", file.to_str().unwrap(), "--headless", "--journal", journal.to_str().unwrap()],
         limit,
@@ -136,9 +147,11 @@ fn signals_a_full_disk_in_a_live_run_leaves_the_journal_on_a_whole_line() {
     let agents = [sh_agent("a", &mark, "answer \"$1\""), sh_agent("b", &mark, "answer \"$1\"")];
     let file = write_scenario(&dir, &agents, 40, r#""heartbeat_ms": 0,"#);
     let journal = dir.join("journal.jsonl");
+    // The header and about twenty lines more.
+    let limit = header_len(&file, &dir) + 3_001;
     let out = run_with_file_limit(
         &["run", file.to_str().unwrap(), "--headless", "--journal", journal.to_str().unwrap()],
-        3_001,
+        limit,
     );
     let left = wait_all_gone(&mark, Duration::from_secs(5));
     kill_marked(&mark);
@@ -146,7 +159,7 @@ fn signals_a_full_disk_in_a_live_run_leaves_the_journal_on_a_whole_line() {
     assert_eq!(out.status.code(), Some(3), "{stderr}");
     assert!(left.is_empty(), "agents outlived a run stopped by a write error: {left:#?}");
     let len = std::fs::metadata(&journal).unwrap().len();
-    assert!(len > 0 && len <= 3_001, "{len}");
+    assert!(len > 0 && len <= limit, "{len}");
     journal_lines(&journal);
 }
 

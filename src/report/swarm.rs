@@ -48,10 +48,10 @@ impl<'a> SwarmReport<'a> {
             "\nswarm: {} claims from the board ({} refused: another agent was first) over {} ticks",
             self.claims, self.refused, self.ticks
         );
-        let w = self.agents.keys().take(limit).map(|a| a.len()).max().unwrap_or(5);
+        let w = self.agents.keys().take(limit).map(|a| super::width(a)).max().unwrap_or(5);
         for (id, a) in self.agents.iter().take(limit) {
             let th: Vec<String> = a.thresholds.iter().map(|(c, t)| format!("{c} {t}")).collect();
-            let _ = writeln!(out, "  {id:<w$}  {:>3} claims  θ {}", a.claims, th.join(", "));
+            let _ = writeln!(out, "  {:<w$}  {:>3} claims  θ {}", super::cell(id), a.claims, th.join(", "));
         }
     }
 }

@@ -10,8 +10,9 @@ use serde::Serialize;
 use super::decode::{Bound, Decoder, NONE, pos32};
 use super::error::{Diag, hint};
 use super::lexer::{Kind, LexResult as R};
+use super::lookup::Lookup;
 use super::meta::Meta;
-use super::types::Scenario;
+use crate::fxhash::FxHashSet;
 
 /// A proposal put to a vote; the task it belongs to is a *decision task*.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -183,7 +184,9 @@ impl Decoder<'_, '_> {
 
 /// Checks what decisions name: voters, weights and `on_reject` tasks (skipped when agents or
 /// tasks had problems, which would make these echoes).
-pub(crate) fn validate(sc: &Scenario, meta: &Meta, diag: &mut Diag) {
+pub(crate) fn validate(lookup: &Lookup, meta: &Meta, diag: &mut Diag) {
+    let sc = lookup.scenario();
+    let mut listed: FxHashSet<&str> = FxHashSet::default();
     for m in &meta.decisions {
         let i = m.task as usize;
         let task = &sc.tasks[i];
@@ -197,20 +200,22 @@ pub(crate) fn validate(sc: &Scenario, meta: &Meta, diag: &mut Diag) {
         if meta.agents_ok {
             match &dec.voters {
                 Voters::Agents(ids) => {
+                    listed.clear();
                     for (j, (id, &at)) in ids.iter().zip(&m.voters).enumerate() {
-                        let message = if ids[..j].contains(id) {
+                        let message = if !listed.insert(id) {
                             format!("voter `{id}` is listed more than once")
-                        } else if !sc.agents.iter().any(|a| &a.id == id) {
+                        } else if lookup.agent(id).is_none() {
                             format!("unknown agent `{id}`{}", hint(id, agent_ids()))
                         } else {
                             continue;
                         };
                         diag.push(at as usize, path(&format!("voters[{j}]")), message);
                     }
+                    listed.extend(ids.iter().map(String::as_str));
                 }
                 Voters::Capability { capability } => {
                     if let Some(&at) = m.voters.first()
-                        && !sc.agents.iter().any(|a| a.capabilities.contains(capability))
+                        && !lookup.has_capability(capability)
                     {
                         let caps = sc.agents.iter().flat_map(|a| a.capabilities.iter().map(String::as_str));
                         let message = format!("no agent has capability `{capability}`{}", hint(capability, caps));
@@ -220,9 +225,10 @@ pub(crate) fn validate(sc: &Scenario, meta: &Meta, diag: &mut Diag) {
             }
             for (name, at) in &m.weights {
                 let voter = match &dec.voters {
-                    Voters::Agents(ids) => ids.contains(name),
+                    // `listed` holds this decision's voters (filled just above).
+                    Voters::Agents(_) => listed.contains(name.as_str()),
                     Voters::Capability { capability } => {
-                        sc.agents.iter().any(|a| &a.id == name && a.capabilities.contains(capability))
+                        lookup.agent(name).is_some_and(|a| lookup.agent_has(a, capability))
                     }
                 };
                 if !voter {
@@ -234,11 +240,12 @@ pub(crate) fn validate(sc: &Scenario, meta: &Meta, diag: &mut Diag) {
         if !meta.tasks_ok {
             continue;
         }
+        listed.clear();
         for (j, (name, &at)) in dec.on_reject.iter().zip(&m.on_reject).enumerate() {
-            let message = match sc.tasks.iter().find(|t| &t.id == name) {
-                _ if dec.on_reject[..j].contains(name) => format!("task `{name}` is listed more than once"),
+            let message = match lookup.task(name) {
+                _ if !listed.insert(name) => format!("task `{name}` is listed more than once"),
                 None => format!("unknown task `{name}`{}", hint(name, sc.tasks.iter().map(|t| t.id.as_str()))),
-                Some(t) if !t.depends_on.contains(&task.id) => format!(
+                Some(t) if !lookup.depends_on(t, &task.id) => format!(
                     "task `{name}` does not depend on `{}`: an on_reject task must list the decision in depends_on",
                     task.id
                 ),

@@ -118,16 +118,22 @@ impl Decoder<'_, '_> {
     }
 }
 
+/// Agent slots all templates of one file may create together: `max` is a number, so a few bytes
+/// could otherwise ask for billions of agents.
+pub const MAX_SLOTS: u64 = 100_000;
+
 /// Appends every template's slots to `agents` (after the whole file is read: `agents` may come
 /// later), registering their ids; a slot id that an agent (or another slot) already has is an error
 /// at the template's id.
 pub(crate) fn expand(sc: &mut Scenario, meta: &mut Meta, diag: &mut Diag) {
+    let mut first: crate::fxhash::FxHashMap<&str, usize> = Default::default();
+    let mut slots: u64 = 0;
     for (i, t) in sc.templates.iter().enumerate() {
         let at = meta.templates[i];
         if at == NONE || t.id.is_empty() {
             continue;
         }
-        if let Some(j) = sc.templates[..i].iter().position(|o| o.id == t.id) {
+        if let Some(&j) = first.get(t.id.as_str()) {
             let message = format!("duplicate template id `{}`", t.id);
             diag.push_related(
                 at as usize,
@@ -137,6 +143,13 @@ pub(crate) fn expand(sc: &mut Scenario, meta: &mut Meta, diag: &mut Diag) {
                 "first at",
             );
             continue;
+        }
+        first.insert(t.id.as_str(), i);
+        slots += u64::from(t.max);
+        if slots > MAX_SLOTS {
+            let message = format!("templates would create more than {MAX_SLOTS} agents in all (lower `max`)");
+            diag.push(at as usize, format!("templates[{i}].max"), message);
+            break;
         }
         for k in 1..=t.max {
             let id = t.slot_id(k);

@@ -106,11 +106,14 @@ impl Diag {
         self.items.push(RawProblem { pos, path, message, related: Some((related, label)) });
     }
 
-    /// Turn offsets into positions within `text` and sort by position (stable).
+    /// Turn offsets into positions within `text` and sort by position (stable). Only the first
+    /// [`MAX_PROBLEMS_SHOWN`] problems are kept; a last, file-wide one says how many more there were.
     pub(crate) fn into_error(mut self, origin: &str, text: &str) -> ScenarioError {
         self.items.sort_by_key(|p| p.pos);
+        let more = self.items.len().saturating_sub(MAX_PROBLEMS_SHOWN);
+        self.items.truncate(MAX_PROBLEMS_SHOWN);
         let index = LineIndex::new(text);
-        let problems = self
+        let mut problems: Vec<Problem> = self
             .items
             .into_iter()
             .map(|p| {
@@ -123,43 +126,122 @@ impl Diag {
                 Problem { line, column, path: p.path, message }
             })
             .collect();
+        if more > 0 {
+            let message = format!("… and {more} more problems (only the first {MAX_PROBLEMS_SHOWN} are shown)");
+            problems.push(Problem { line: 0, column: 0, path: String::new(), message });
+        }
         ScenarioError { origin: origin.to_string(), problems }
     }
 }
 
+/// At most this many problems of one file are reported (the first ones by position): a file with
+/// a hundred thousand mistakes gets a readable report, and positions are found only for these.
+pub const MAX_PROBLEMS_SHOWN: usize = 100;
+
 /// Byte offset → 1-based (line, column in characters).
+///
+/// Columns count characters from the line's start. To find them without scanning a whole line
+/// (a minified file is one line), the index keeps the number of characters before every
+/// [`BLOCK`]-byte block, so one lookup scans less than two blocks.
 pub(crate) struct LineIndex<'a> {
     text: &'a str,
     starts: Vec<usize>,
+    /// Characters in `text[..k * BLOCK]`, for every block `k`.
+    chars_before: Vec<usize>,
 }
+
+const BLOCK: usize = 4096;
 
 impl<'a> LineIndex<'a> {
     pub(crate) fn new(text: &'a str) -> LineIndex<'a> {
         let mut starts = vec![0];
         starts.extend(text.bytes().enumerate().filter(|&(_, b)| b == b'\n').map(|(i, _)| i + 1));
-        LineIndex { text, starts }
+        let mut chars_before = Vec::with_capacity(text.len() / BLOCK + 1);
+        let mut total = 0;
+        for block in text.as_bytes().chunks(BLOCK) {
+            chars_before.push(total);
+            total += char_starts(block);
+        }
+        chars_before.push(total);
+        LineIndex { text, starts, chars_before }
     }
 
     pub(crate) fn locate(&self, pos: usize) -> (usize, usize) {
         let pos = pos.min(self.text.len());
         let line = self.starts.partition_point(|&s| s <= pos);
         let start = self.starts[line - 1];
-        let chars = self.text.as_bytes()[start..pos].iter().filter(|&&b| (b & 0xC0) != 0x80).count();
-        (line, chars + 1)
+        (line, self.chars_upto(pos) - self.chars_upto(start) + 1)
+    }
+
+    /// Characters in `text[..pos]`.
+    fn chars_upto(&self, pos: usize) -> usize {
+        let block = pos / BLOCK;
+        self.chars_before[block] + char_starts(&self.text.as_bytes()[block * BLOCK..pos])
+    }
+}
+
+/// How many characters start in `bytes` (UTF-8: every byte that is not a continuation byte).
+fn char_starts(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&b| (b & 0xC0) != 0x80).count()
+}
+
+/// Suggestions are only looked for between names of at most this many bytes: a longer name is not a
+/// typo of a field or id a person wrote, and comparing it costs time proportional to its length.
+pub(crate) const MAX_HINT_LEN: usize = 64;
+/// Work one lookup may do outside a [`HintBudget`] (a plan checked while a scenario runs).
+const LOOKUP_WORK: u64 = 1_000_000;
+/// Work (candidates looked at plus distance cells computed) all lookups of one scenario load may
+/// do together; once spent, messages go without a suggestion. This keeps validation linear in
+/// the file's size however many misspelled names it holds.
+const LOAD_WORK: u64 = 5_000_000;
+
+thread_local! {
+    /// Work left for suggestions in the current load on this thread; `None` outside a load.
+    static WORK_LEFT: std::cell::Cell<Option<u64>> = const { std::cell::Cell::new(None) };
+}
+
+/// While alive, every [`hint`] on this thread draws on one shared allowance of work: a scenario
+/// load opens one, so its many checks need not each be given a budget.
+pub(crate) struct HintBudget(Option<u64>);
+
+impl HintBudget {
+    pub(crate) fn start() -> HintBudget {
+        HintBudget(WORK_LEFT.replace(Some(LOAD_WORK)))
+    }
+}
+
+impl Drop for HintBudget {
+    fn drop(&mut self) {
+        WORK_LEFT.set(self.0);
     }
 }
 
 /// The candidate closest to `target` by edit distance, if it is close enough to be a likely typo.
+///
+/// Bounded: names longer than [`MAX_HINT_LEN`] are never compared, a distance computation stops as
+/// soon as it cannot beat the best so far, and the work is capped per lookup (and per load, see
+/// [`HintBudget`]), so a file full of misspellings cannot make validation quadratic.
 pub(crate) fn closest<'c>(target: &str, candidates: impl IntoIterator<Item = &'c str>) -> Option<&'c str> {
     let t = target.as_bytes();
+    if t.len() > MAX_HINT_LEN {
+        return None;
+    }
+    let in_load = WORK_LEFT.get();
+    let mut work = in_load.unwrap_or(LOOKUP_WORK);
     let limit = (t.len() / 3).max(1);
     let mut best: Option<(usize, &str)> = None;
     let mut row = Vec::new();
     for c in candidates {
+        if work == 0 {
+            break;
+        }
+        work -= 1;
         if c == target || c.len().abs_diff(t.len()) > limit {
             continue;
         }
         let bound = best.map_or(limit, |(d, _)| d - 1);
+        let cells = (t.len() * (c.len() + 1)) as u64;
+        work = work.saturating_sub(cells);
         if let Some(d) = distance(t, c.as_bytes(), bound, &mut row)
             && d < t.len().max(c.len())
             && best.is_none_or(|(b, _)| d < b)
@@ -170,6 +252,9 @@ pub(crate) fn closest<'c>(target: &str, candidates: impl IntoIterator<Item = &'c
             }
         }
     }
+    if in_load.is_some() {
+        WORK_LEFT.set(Some(work));
+    }
     best.map(|(_, c)| c)
 }
 
@@ -179,6 +264,8 @@ pub(crate) fn hint<'c>(target: &str, candidates: impl IntoIterator<Item = &'c st
 }
 
 /// Optimal-string-alignment distance (edits plus adjacent swaps), or `None` when above `bound`.
+/// Only candidates of at most [`MAX_HINT_LEN`] bytes get here (via the length filter of
+/// [`closest`]), so one call costs at most a few thousand cells.
 fn distance(a: &[u8], b: &[u8], bound: usize, rows: &mut Vec<usize>) -> Option<usize> {
     let w = b.len() + 1;
     rows.clear();
@@ -243,6 +330,40 @@ mod tests {
         assert_eq!(idx.locate(5), (2, 2)); // after a two-byte character
         assert_eq!(idx.locate(7), (3, 1));
         assert_eq!(idx.locate(8), (4, 1));
+    }
+
+    #[test]
+    fn line_index_across_blocks() {
+        // One long line of multi-byte characters spanning several blocks, then a short line.
+        let text = format!("{}\nab", "\u{e9}".repeat(3 * BLOCK));
+        let idx = LineIndex::new(&text);
+        assert_eq!(idx.locate(2 * BLOCK + 2), (1, BLOCK + 2));
+        assert_eq!(idx.locate(6 * BLOCK), (1, 3 * BLOCK + 1));
+        assert_eq!(idx.locate(6 * BLOCK + 2), (2, 2));
+        assert_eq!(idx.locate(text.len()), (2, 3));
+    }
+
+    #[test]
+    fn suggestions_skip_long_names_and_stop_when_the_budget_is_spent() {
+        let long = "x".repeat(MAX_HINT_LEN + 1);
+        let near = format!("{long}y");
+        assert_eq!(closest(&long, [near.as_str()]), None);
+        assert_eq!(closest("task-1", [near.as_str(), "task-2"]), Some("task-2"));
+        let _budget = HintBudget::start();
+        WORK_LEFT.set(Some(0));
+        assert_eq!(closest("task-1", ["task-2"]), None);
+    }
+
+    #[test]
+    fn at_most_the_first_problems_are_reported() {
+        let mut diag = Diag::default();
+        for pos in (0..MAX_PROBLEMS_SHOWN + 5).rev() {
+            diag.push(pos, String::new(), format!("p{pos}"));
+        }
+        let e = diag.into_error("f.json", &" ".repeat(200));
+        assert_eq!(e.problems.len(), MAX_PROBLEMS_SHOWN + 1);
+        assert_eq!(e.problems[0].message, "p0");
+        assert!(e.problems.last().unwrap().message.contains("5 more problems"), "{e}");
     }
 
     #[test]

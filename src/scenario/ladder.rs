@@ -8,6 +8,7 @@
 use super::decode::{Decoder, NONE, pos32};
 use super::error::{Diag, hint};
 use super::lexer::LexResult as R;
+use super::lookup::Lookup;
 use super::meta::Meta;
 use super::types::{Expiry, Scenario, Target, Tier, TierName};
 
@@ -169,14 +170,20 @@ impl Decoder<'_, '_> {
 /// would make these echoes).
 /// What is wrong with a tier's target, if anything: the field (`agent` or `capability`) and why.
 pub(crate) fn tier_problem(sc: &Scenario, tier: &Tier) -> Option<(&'static str, String)> {
+    tier_problem_in(&Lookup::new(sc), tier)
+}
+
+/// [`tier_problem`] with the indexes of a whole file's validation.
+fn tier_problem_in(lookup: &Lookup, tier: &Tier) -> Option<(&'static str, String)> {
+    let sc = lookup.scenario();
     match tier {
         Tier::Fallback { target: Target::Agent(name), .. } | Tier::EscalateTo { agent: name, .. } => {
-            let known = sc.agents.iter().any(|a| &a.id == name);
+            let known = lookup.agent(name).is_some();
             let message = || format!("unknown agent `{name}`{}", hint(name, sc.agents.iter().map(|a| a.id.as_str())));
             (!known).then(|| ("agent", message()))
         }
         Tier::Fallback { target: Target::Capability(name), .. } => {
-            let known = sc.agents.iter().any(|a| a.capabilities.contains(name));
+            let known = lookup.has_capability(name);
             let caps = || sc.agents.iter().flat_map(|a| a.capabilities.iter().map(String::as_str));
             (!known).then(|| ("capability", format!("no agent has capability `{name}`{}", hint(name, caps()))))
         }
@@ -184,7 +191,8 @@ pub(crate) fn tier_problem(sc: &Scenario, tier: &Tier) -> Option<(&'static str, 
     }
 }
 
-pub(crate) fn validate(sc: &Scenario, meta: &Meta, diag: &mut Diag) {
+pub(crate) fn validate(lookup: &Lookup, meta: &Meta, diag: &mut Diag) {
+    let sc = lookup.scenario();
     if !meta.agents_ok {
         return;
     }
@@ -193,7 +201,7 @@ pub(crate) fn validate(sc: &Scenario, meta: &Meta, diag: &mut Diag) {
             NONE => &sc.escalation[..],
             t => sc.tasks[t as usize].escalation.as_deref().unwrap_or(&[]),
         };
-        let Some((field, message)) = tier_problem(sc, &ladder[r.tier as usize]) else { continue };
+        let Some((field, message)) = tier_problem_in(lookup, &ladder[r.tier as usize]) else { continue };
         let path = match r.task {
             NONE => format!("escalation[{}].{field}", r.tier),
             t => format!("tasks[{t}].escalation[{}].{field}", r.tier),

@@ -91,6 +91,8 @@ pub(crate) struct Meta {
     pub faults_ok: bool,
     /// Offsets of each group's id (`NONE` if unreadable) and agents.
     pub group_ids: Vec<u32>,
+    /// Each usable group id's first group.
+    pub group_index: crate::fxhash::FxHashMap<String, usize>,
     pub groups: Vec<super::shared::GroupMeta>,
     /// `(task, offset)` of every task's `auction` object.
     pub auction_at: Vec<(u32, u32)>,
@@ -123,6 +125,7 @@ impl Meta {
             tasks_ok: true,
             faults_ok: true,
             group_ids: Vec::new(),
+            group_index: Default::default(),
             groups: Vec::new(),
             auction_at: Vec::new(),
             swarm: Default::default(),

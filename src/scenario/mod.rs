@@ -23,6 +23,7 @@ mod faults;
 mod ids;
 mod ladder;
 mod lexer;
+mod lookup;
 mod meta;
 mod number;
 mod plan;
@@ -41,7 +42,7 @@ mod tests;
 pub use agent_kind::DEFAULT_LLM_TIMEOUT_MS;
 pub use decision::{DecisionSpec, TieRule, Voters};
 pub(crate) use error::hint;
-pub use error::{Problem, ScenarioError};
+pub use error::{MAX_PROBLEMS_SHOWN, Problem, ScenarioError};
 pub(crate) use ladder::tier_problem;
 pub use plan::{decode_subtasks, subtasks_of_output};
 pub use teams::{Announcement, Audience, HelpSpec, OnLimit, ReviewSpec};
@@ -53,7 +54,11 @@ use std::fs::File;
 use std::io::{Read, Seek};
 use std::path::Path;
 
-/// Read and validate a scenario file. `Err` lists every problem found.
+/// The largest scenario file [`load`] reads: 512 MiB, well above the 1 M-task generated scenario
+/// (about 250 MB). [`load_limited`] takes another limit (the CLI's `--max-scenario-bytes`).
+pub const DEFAULT_MAX_BYTES: u64 = 512 << 20;
+
+/// Read and validate a scenario file of at most [`DEFAULT_MAX_BYTES`]. `Err` lists every problem found.
 ///
 /// A regular file is streamed: only a window of its text is in memory at a time, so a large file
 /// costs little more than the scenario it describes. If anything is wrong, the file is read again
@@ -61,30 +66,43 @@ use std::path::Path;
 /// where an unreadable or non-UTF-8 file is told apart from malformed JSON). Problems are the
 /// exception, and this keeps the fast path free of everything only they need.
 pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
-    let mut scenario = load_text(path)?;
+    load_limited(path, DEFAULT_MAX_BYTES)
+}
+
+/// [`load`] with a size limit of `max_bytes`: a larger file is refused before it is read, and
+/// anything else (a pipe, a device) is read no further than the limit. Reading also stops at the
+/// first NUL byte, which no JSON text contains, so `/dev/zero` is refused at once.
+pub fn load_limited(path: &Path, max_bytes: u64) -> Result<Scenario, ScenarioError> {
+    let mut scenario = load_text(path, max_bytes)?;
     agent_kind::resolve_paths(&mut scenario, path.parent().unwrap_or(Path::new(".")));
     Ok(scenario)
 }
 
-fn load_text(path: &Path) -> Result<Scenario, ScenarioError> {
+fn load_text(path: &Path, max_bytes: u64) -> Result<Scenario, ScenarioError> {
     let origin = path.display().to_string();
     let cannot_read =
         |e: std::io::Error| ScenarioError::whole_file(&origin, format!("cannot read file: {}", io_reason(&e)));
     let mut file = File::open(path).map_err(cannot_read)?;
     let size = file.metadata().ok().filter(|m| m.is_file()).map(|m| m.len());
     if let Some(size) = size {
+        if size > max_bytes {
+            return Err(over_limit(&origin, max_bytes));
+        }
         if size >= u64::from(decode::NONE) {
             return Err(too_large(&origin));
         }
         let mut diag = diag_for(&origin);
-        if let Some(scenario) = check(Lexer::from_reader(&mut file, lexer::CHUNK), size as usize, &mut diag) {
+        let reader = (&mut file).take(max_bytes);
+        if let Some(scenario) = check(Lexer::from_reader(reader, lexer::CHUNK), size as usize, &mut diag) {
             return Ok(scenario);
         }
         file.rewind().map_err(cannot_read)?;
     }
     // Not a regular file (it may not be readable twice), or something to report.
-    let mut bytes = Vec::with_capacity(size.map_or(0, |s| s as usize + 1));
-    file.read_to_end(&mut bytes).map_err(cannot_read)?;
+    let bytes = read_bounded(&mut file, size, max_bytes).map_err(cannot_read)?;
+    if bytes.len() as u64 > max_bytes {
+        return Err(over_limit(&origin, max_bytes));
+    }
     match String::from_utf8(bytes) {
         Ok(text) => parse(&origin, &text),
         Err(e) => {
@@ -94,6 +112,28 @@ fn load_text(path: &Path) -> Result<Scenario, ScenarioError> {
             diag.push(at, String::new(), "file is not valid UTF-8".to_string());
             Err(diag.into_error(&origin, &text))
         }
+    }
+}
+
+/// Reads `file` to its end, to one byte past `max_bytes` (so the caller can tell it is too
+/// large), or to its first NUL byte (inclusive: the parser then reports it where it is).
+fn read_bounded(file: &mut File, size: Option<u64>, max_bytes: u64) -> std::io::Result<Vec<u8>> {
+    let cap = size.unwrap_or(0).min(max_bytes).saturating_add(1);
+    let mut bytes = Vec::with_capacity(usize::try_from(cap).unwrap_or(usize::MAX).min(1 << 30));
+    let mut reader = file.take(max_bytes.saturating_add(1));
+    let mut chunk = vec![0u8; lexer::CHUNK];
+    loop {
+        let n = match reader.read(&mut chunk) {
+            Ok(0) => return Ok(bytes),
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if let Some(nul) = chunk[..n].iter().position(|&b| b == 0) {
+            bytes.extend_from_slice(&chunk[..=nul]);
+            return Ok(bytes);
+        }
+        bytes.extend_from_slice(&chunk[..n]);
     }
 }
 
@@ -112,6 +152,7 @@ pub fn parse(origin: &str, text: &str) -> Result<Scenario, ScenarioError> {
 /// Decode and validate what `lx` reads (`size_hint` bytes, if known). `None` when there is
 /// anything to report; it is in `diag`, as byte offsets.
 fn check(lx: Lexer, size_hint: usize, diag: &mut error::Diag) -> Option<Scenario> {
+    let _hints = error::HintBudget::start();
     let (mut scenario, mut meta) = schema::decode(lx, size_hint, diag)?;
     let targets = validate::validate(&scenario, &mut meta, diag);
     scenario.dep_index = DepIndex(Some(targets.into()));
@@ -124,6 +165,13 @@ fn diag_for(origin: &str) -> error::Diag {
     let mut diag = error::Diag::default();
     diag.base_dir = base_dir;
     diag
+}
+
+fn over_limit(origin: &str, max_bytes: u64) -> ScenarioError {
+    let message = format!(
+        "file is larger than the scenario size limit of {max_bytes} bytes (raise it with --max-scenario-bytes)"
+    );
+    ScenarioError::whole_file(origin, message)
 }
 
 fn too_large(origin: &str) -> ScenarioError {

@@ -111,7 +111,8 @@ pub(crate) fn check(sc: &Scenario, meta: &mut Meta, diag: &mut Diag) {
                 sc.tasks[t as usize].id,
                 compensates(t)
             );
-            let e = sagas[s].entries.iter().position(|&p| p == pos).expect("entry recorded");
+            // Entries are recorded in file order.
+            let e = sagas[s].entries.binary_search(&pos).expect("entry recorded");
             diag.push(pos as usize, format!("sagas[{s}].tasks[{e}]"), message);
         }
     }

@@ -11,6 +11,7 @@ use super::error::{Diag, hint};
 use super::lexer::{Kind, LexResult as R};
 use super::meta::Meta;
 use super::types::*;
+use crate::fxhash::FxHashSet;
 
 const CONTEXT_FIELDS: &[&str] = &["initial", "lease_ms"];
 const GROUP_FIELDS: &[&str] = &["id", "agents", "lease_ms"];
@@ -40,14 +41,13 @@ impl Decoder<'_, '_> {
 
     /// An array of distinct, non-empty names.
     fn names(&mut self, out: &mut Vec<String>, what: &str) -> R<()> {
-        let mut seen: Vec<String> = Vec::new();
+        let mut seen: FxHashSet<String> = FxHashSet::default();
         self.strings_with(out, |d, s, at| {
             if s.is_empty() {
                 d.problem(at, format!("{what} name must not be empty"));
-            } else if seen.iter().any(|x| x == s) {
+            } else if !seen.insert(s.to_owned()) {
                 d.problem(at, format!("{what} `{s}` is listed twice"));
             }
-            seen.push(s.to_owned());
         })?;
         Ok(())
     }
@@ -171,11 +171,13 @@ impl Decoder<'_, '_> {
             if g.id.is_empty() || g.id.chars().any(|c| c.is_whitespace() || c.is_control()) {
                 let message = format!("group id {:?} must not be empty or contain whitespace", g.id);
                 self.problem(id_at as usize, message);
-            } else if let Some(first) = groups.iter().position(|o| o.id == g.id) {
+            } else if let Some(&first) = meta.group_index.get(g.id.as_str()) {
                 let path = format!("{}.id", self.path_string());
                 let related = meta.group_ids[first] as usize;
                 let message = format!("duplicate group id `{}`", g.id);
                 self.diag.push_related(id_at as usize, path, message, related, "first defined at");
+            } else {
+                meta.group_index.insert(g.id.clone(), groups.len());
             }
         }
         groups.push(g);
@@ -190,14 +192,16 @@ pub(crate) fn validate_groups(sc: &Scenario, meta: &mut Meta, diag: &mut Diag) {
     if !meta.agents_ok {
         return; // "unknown agent" would only echo an unreadable agent id.
     }
+    let mut listed: FxHashSet<&str> = FxHashSet::default();
     for (i, g) in sc.groups.iter().enumerate() {
+        listed.clear();
         for (j, name) in g.agents.iter().enumerate() {
             let Some(&pos) = meta.groups[i].agents.get(j) else { continue };
             let path = format!("groups[{i}].agents[{j}]");
             if meta.agent_ids.get(name, |k| &sc.agents[k as usize].id).is_none() {
                 let others = sc.agents.iter().map(|a| a.id.as_str());
                 diag.push(pos as usize, path, format!("unknown agent `{name}`{}", hint(name, others)));
-            } else if g.agents[..j].contains(name) {
+            } else if !listed.insert(name.as_str()) {
                 diag.push(pos as usize, path, format!("agent `{name}` is listed twice in group `{}`", g.id));
             }
         }

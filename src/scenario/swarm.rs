@@ -9,8 +9,8 @@ use serde::Serialize;
 use super::decode::{Bound, Decoder, pos32};
 use super::error::{Diag, hint};
 use super::lexer::{Kind, LexResult as R};
+use super::lookup::Lookup;
 use super::meta::Meta;
-use super::types::Scenario;
 
 const SWARM_FIELDS: &[&str] =
     &["tick_ms", "initial_threshold", "stimulus_rate", "learn", "forget", "min_threshold", "max_threshold"];
@@ -123,7 +123,8 @@ impl Decoder<'_, '_> {
 
 /// The bounds must be ordered and hold the initial threshold; every `thresholds` entry must name one
 /// of its agent's capabilities and lie within the bounds.
-pub(crate) fn validate(sc: &Scenario, meta: &Meta, diag: &mut Diag) {
+pub(crate) fn validate(lookup: &Lookup, meta: &Meta, diag: &mut Diag) {
+    let sc = lookup.scenario();
     let c = &sc.swarm;
     let m = &meta.swarm;
     let mut bounds_ok = true;
@@ -141,7 +142,7 @@ pub(crate) fn validate(sc: &Scenario, meta: &Meta, diag: &mut Diag) {
     for (agent, cap, pos) in &m.thresholds {
         let Some(a) = sc.agents.get(*agent as usize) else { continue };
         let path = format!("agents[{agent}].thresholds.{cap}");
-        if !a.capabilities.iter().any(|c| c == cap) {
+        if !lookup.agent_has(*agent, cap) {
             let others = a.capabilities.iter().map(String::as_str);
             let message = format!("agent `{}` has no capability `{cap}`{}", a.id, hint(cap, others));
             diag.push(*pos as usize, path, message);

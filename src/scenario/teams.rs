@@ -11,6 +11,7 @@ use serde::Serialize;
 use super::decode::{Decoder, NONE, pos32};
 use super::error::{Diag, hint};
 use super::lexer::LexResult as R;
+use super::lookup::Lookup;
 use super::meta::Meta;
 use super::types::Scenario;
 
@@ -197,7 +198,8 @@ impl Decoder<'_, '_> {
 
 /// Every `review.of` names another task its reviewer depends on, which nothing else depends on
 /// and no other task reviews.
-fn validate_reviews(sc: &Scenario, meta: &mut Meta, diag: &mut Diag) {
+fn validate_reviews(lookup: &Lookup, meta: &mut Meta, diag: &mut Diag) {
+    let sc = lookup.scenario();
     if meta.team.reviews.is_empty() || !meta.tasks_ok {
         return;
     }
@@ -213,18 +215,17 @@ fn validate_reviews(sc: &Scenario, meta: &mut Meta, diag: &mut Diag) {
         };
         if j == i {
             diag.push(pos, path, format!("task `{of}` cannot review itself"));
-        } else if !reviewer.depends_on.contains(of) {
+        } else if !lookup.depends_on(i, of) {
             let message = format!("`{of}` must also be in `depends_on`: a review runs after the work it reviews");
             diag.push(pos, path, message);
         } else if reviewer_of[j as usize] != NONE {
             let first = &sc.tasks[reviewer_of[j as usize] as usize].id;
             diag.push(pos, path, format!("task `{of}` is already reviewed by `{first}`"));
-        } else if let Some(other) =
-            sc.tasks.iter().enumerate().find(|&(k, t)| k != i as usize && t.depends_on.contains(of))
-        {
+        } else if let Some(other) = lookup.dependent_other_than(of, i) {
+            let other = &sc.tasks[other as usize];
             let message = format!(
                 "task `{of}` goes back for rework when `{}` rejects it, so no other task may depend on it; `{}` does (make it depend on `{}`)",
-                reviewer.id, other.1.id, reviewer.id
+                reviewer.id, other.id, reviewer.id
             );
             diag.push(pos, path, message);
         } else {
@@ -234,14 +235,15 @@ fn validate_reviews(sc: &Scenario, meta: &mut Meta, diag: &mut Diag) {
 }
 
 /// Checks the team fields across the file.
-pub(crate) fn validate(sc: &Scenario, meta: &mut Meta, diag: &mut Diag) {
+pub(crate) fn validate(lookup: &Lookup, meta: &mut Meta, diag: &mut Diag) {
+    let sc = lookup.scenario();
     validate_tree(sc, meta, diag);
-    validate_reviews(sc, meta, diag);
-    validate_helps(sc, meta, diag);
+    validate_reviews(lookup, meta, diag);
+    validate_helps(lookup, meta, diag);
     if meta.agents_ok {
         for &(i, pos) in &meta.team.audiences {
             let Audience::Capability(cap) = &sc.announcements[i as usize].to else { continue };
-            if !sc.agents.iter().any(|a| a.capabilities.contains(cap)) {
+            if !lookup.has_capability(cap) {
                 let all = sc.agents.iter().flat_map(|a| a.capabilities.iter().map(String::as_str));
                 let message = format!("no agent has capability `{cap}`{}", hint(cap, all));
                 diag.push(pos as usize, format!("announcements[{i}].to.capability"), message);
@@ -251,13 +253,14 @@ pub(crate) fn validate(sc: &Scenario, meta: &mut Meta, diag: &mut Diag) {
 }
 
 /// A `help.capability` must be one some agent has.
-fn validate_helps(sc: &Scenario, meta: &Meta, diag: &mut Diag) {
+fn validate_helps(lookup: &Lookup, meta: &Meta, diag: &mut Diag) {
+    let sc = lookup.scenario();
     if !meta.agents_ok {
         return;
     }
     for &(i, pos) in &meta.team.helps {
         let cap = &sc.tasks[i as usize].help.as_ref().expect("read with its help").capability;
-        if !sc.agents.iter().any(|a| a.capabilities.contains(cap)) {
+        if !lookup.has_capability(cap) {
             let all = sc.agents.iter().flat_map(|a| a.capabilities.iter().map(String::as_str));
             let message = format!("no agent has capability `{cap}` to answer{}", hint(cap, all));
             diag.push(pos as usize, format!("tasks[{i}].help.capability"), message);

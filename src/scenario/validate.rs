@@ -10,6 +10,7 @@
 
 use super::decode::NONE;
 use super::error::{Diag, hint};
+use super::lookup::Lookup;
 use super::meta::{Meta, SPECS_BAD, UNRESOLVED};
 use super::types::*;
 use crate::fxhash::FxHashMap;
@@ -27,6 +28,7 @@ const MAX_CYCLE_SHOWN: usize = 16;
 /// Checks everything; returns every dependency resolved to a task index, in task order (complete
 /// only when nothing was reported).
 pub(crate) fn validate(sc: &Scenario, meta: &mut Meta, diag: &mut Diag) -> Vec<u32> {
+    let lookup = Lookup::new(sc);
     let deps = dependencies(sc, meta, diag);
     cycles(sc, meta, &deps, diag);
     if meta.agents_ok {
@@ -35,11 +37,11 @@ pub(crate) fn validate(sc: &Scenario, meta: &mut Meta, diag: &mut Diag) -> Vec<u
     super::faults::validate(sc, meta, diag);
     super::sagas::check(sc, meta, diag);
     super::shared::validate_groups(sc, meta, diag);
-    super::ladder::validate(sc, meta, diag);
-    super::teams::validate(sc, meta, diag);
+    super::ladder::validate(&lookup, meta, diag);
+    super::teams::validate(&lookup, meta, diag);
     super::auction::validate(sc, meta, diag);
-    super::swarm::validate(sc, meta, diag);
-    super::decision::validate(sc, meta, diag);
+    super::swarm::validate(&lookup, meta, diag);
+    super::decision::validate(&lookup, meta, diag);
     deps.targets
 }
 
@@ -64,12 +66,15 @@ fn dependencies(sc: &Scenario, meta: &mut Meta, diag: &mut Diag) -> Deps {
     // Targets already listed by the current task (with their entry index).
     let mut listed: Vec<(u32, usize)> = Vec::new();
     let mut listed_set: FxHashMap<u32, usize> = FxHashMap::default();
+    // Unknown names already listed by the current task, for long lists (a scan for short ones).
+    let mut unknown_set: FxHashMap<&str, usize> = FxHashMap::default();
     for (i, t) in sc.tasks.iter().enumerate() {
         starts.push(targets.len() as u32);
         let n = t.depends_on.len();
         let long = n > 16;
         listed.clear();
         listed_set.clear();
+        unknown_set.clear();
         for (j, dep) in t.depends_on.iter().enumerate() {
             let k = base + j;
             let pos = meta.dep_pos[k] as usize;
@@ -85,6 +90,7 @@ fn dependencies(sc: &Scenario, meta: &mut Meta, diag: &mut Diag) -> Deps {
             let earlier = match target {
                 Some(x) if long => *listed_set.entry(x).or_insert(j),
                 Some(x) => listed.iter().find(|l| l.0 == x).map_or(j, |l| l.1),
+                None if long => *unknown_set.entry(dep.as_str()).or_insert(j),
                 None => t.depends_on[..j].iter().position(|d| d == dep).unwrap_or(j),
             };
             if earlier != j {

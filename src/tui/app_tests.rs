@@ -369,3 +369,29 @@ fn a_saga_run_shows_its_outcome_in_the_header_and_compensations_beside_their_ste
     command(&mut a, "cancel cancel-car");
     assert!(screen(&mut a, 160, 45).contains("runs only if its saga fails"));
 }
+
+/// Issue 11, class 4: ids of 70 000 characters (over a format width's u16 limit) draw in every
+/// pane and detail popup, cut to fit, instead of panicking.
+#[test]
+fn panics_none_drawing_ids_longer_than_a_format_width() {
+    let (task, agent) = ("t".repeat(70_000), "a".repeat(70_000));
+    let text = format!(
+        r#"{{"name": "long", "seed": 1, "heartbeat_ms": 100,
+            "agents": [{{"id": "{agent}", "capabilities": ["x"], "profile": {{"duration_ms": {{"mean": 100}}}}}}],
+            "tasks": [{{"id": "{task}", "capability": "x"}}, {{"id": "after", "capability": "x", "depends_on": ["{task}"]}}]}}"#
+    );
+    let sc = crate::scenario::parse("long.json", &text).unwrap();
+    let mut a = App::new(sc, ConsoleOptions::default()).unwrap();
+    advance(&mut a, 150);
+    for popup in [
+        Popup::Detail { sel: super::panes::Selection::Task(TaskId(0)), scroll: 0 },
+        Popup::Detail { sel: super::panes::Selection::Task(TaskId(1)), scroll: 0 },
+        Popup::Detail { sel: super::panes::Selection::Agent(AgentId(0)), scroll: 0 },
+    ] {
+        a.popup = Some(popup);
+        for (w, h) in [(160, 45), (80, 24)] {
+            let shown = screen(&mut a, w, h);
+            assert!(shown.contains("ttt"), "{shown}");
+        }
+    }
+}

@@ -11,7 +11,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Padding, Paragraph};
 
-use super::agents::{agent_state, duration};
+use super::agents::{agent_state, duration, truncate};
 use super::inbox::attempt_outcome;
 use super::messages::{endpoint, kind_style, status_text};
 use super::{Ctx, Selection, clock, pane_block};
@@ -23,6 +23,8 @@ use crate::tui::view::{MESSAGE_CAPACITY, MsgRow};
 
 /// Width of the label column; wrapped values continue under their value.
 const LABEL_W: usize = 16;
+/// The widest a column of task or agent names gets; longer names are cut with `…`.
+const NAME_W: usize = 40;
 /// Longest list a popup shows in full (dependencies, an agent's tasks); the rest is counted.
 const LIST_LIMIT: usize = 500;
 
@@ -112,14 +114,16 @@ pub(super) fn task_list(label: &str, tasks: &[TaskId], ctx: &Ctx, out: &mut Vec<
         out.push(text(label, "(none)"));
         return;
     }
-    let w = tasks.iter().take(LIST_LIMIT).map(|&t| ctx.coord.task_name(t).chars().count()).max().unwrap_or(0);
+    // Column widths never come from input unbounded (a width over u16::MAX panics in `format!`).
+    let w =
+        tasks.iter().take(LIST_LIMIT).map(|&t| ctx.coord.task_name(t).chars().count()).max().unwrap_or(0).min(NAME_W);
     for (i, &t) in tasks.iter().take(LIST_LIMIT).enumerate() {
         let rt = &ctx.coord.state().tasks[t.ix()];
         let (mark, style) = theme::task_look(rt);
         out.push(Line::from(vec![
             Span::styled(format!("{:<LABEL_W$}", if i == 0 { label } else { "" }), theme::DIM),
             Span::styled(format!("{mark} "), style),
-            Span::raw(format!("{:<w$}  ", ctx.coord.task_name(t))),
+            Span::raw(format!("{:<w$}  ", truncate(ctx.coord.task_name(t), w))),
             Span::styled(theme::task_state_word(rt), style),
         ]));
     }
@@ -200,7 +204,7 @@ fn task_lines(t: TaskId, ctx: &Ctx) -> Vec<Line<'static>> {
         out.push(Line::styled("  none yet", theme::DIM));
         return out;
     }
-    let w = history.iter().map(|r| coord.agent_name(r.agent).chars().count()).max().unwrap_or(0).max(5);
+    let w = history.iter().map(|r| coord.agent_name(r.agent).chars().count()).max().unwrap_or(0).clamp(5, NAME_W);
     out.push(Line::styled(
         format!("  {:>3}  {:<w$}  {:<9}  {:<9}  {:>7}  outcome", "#", "agent", "start", "end", "took"),
         theme::DIM,
@@ -215,7 +219,7 @@ fn task_lines(t: TaskId, ctx: &Ctx) -> Vec<Line<'static>> {
             Span::raw(format!(
                 "  {:>3}  {:<w$}  {:<9}  {:<9}  {:>7}  ",
                 r.attempt,
-                coord.agent_name(r.agent),
+                truncate(coord.agent_name(r.agent), w),
                 clock(r.start_ms),
                 end,
                 took
@@ -321,7 +325,7 @@ fn agent_lines(a: AgentId, ctx: &Ctx) -> Vec<Line<'static>> {
         *m.entry(t).or_insert(0usize) += 1;
         m
     });
-    let w = shown.iter().map(|&t| coord.task_name(t).chars().count()).max().unwrap_or(0).max(4);
+    let w = shown.iter().map(|&t| coord.task_name(t).chars().count()).max().unwrap_or(0).clamp(4, NAME_W);
     let mut rows = Vec::with_capacity(shown.len());
     for &t in shown {
         let k = seen.entry(t).or_insert_with(|| before.remove(&t).unwrap_or(0));
@@ -332,7 +336,7 @@ fn agent_lines(a: AgentId, ctx: &Ctx) -> Vec<Line<'static>> {
         let (outcome, ostyle) = attempt.map_or(("-", Style::new()), |r| attempt_outcome(r.end));
         let (n, start) = attempt.map_or(("-".into(), "-".into()), |r| (r.attempt.to_string(), clock(r.start_ms)));
         rows.push(Line::from(vec![
-            Span::raw(format!("  {:<w$}  {:>7}  {:<9}  ", coord.task_name(t), n, start)),
+            Span::raw(format!("  {:<w$}  {:>7}  {:<9}  ", truncate(coord.task_name(t), w), n, start)),
             Span::styled(format!("{outcome:<22}  "), ostyle),
             Span::styled(format!("{mark} {}", theme::task_state_word(rt)), tstyle),
         ]));
