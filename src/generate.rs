@@ -141,6 +141,15 @@ pub fn check(opts: &GenOptions) -> Result<(), String> {
     if !(0.0..=1.0).contains(&opts.failure_rate) {
         return Err(format!("failure rate must be between 0 and 1 (got {})", opts.failure_rate));
     }
+    // Timeouts are 10 × the duration: both must stay within the format's time bound, or the file
+    // written would not load.
+    let max = crate::scenario::bounds::MAX_MS as f64 / 10.0;
+    if opts.duration_ms > max {
+        return Err(format!(
+            "duration must be at most {max} ms (its timeout, 10 × the duration, must be at most {})",
+            crate::scenario::bounds::MAX_MS_WORDS
+        ));
+    }
     Ok(())
 }
 
@@ -542,6 +551,13 @@ mod tests {
         assert!(generate(&GenOptions { agents: 0, ..opts(Shape::Chain, 1) }).unwrap_err().contains("0 agents"));
         assert!(generate(&GenOptions { duration_ms: -1.0, ..opts(Shape::Chain, 1) }).is_err());
         assert!(generate(&GenOptions { duration_ms: f64::NAN, ..opts(Shape::Chain, 1) }).is_err());
+        // The largest duration accepted still writes a file that loads; one more is refused.
+        let max = crate::scenario::bounds::MAX_MS as f64 / 10.0;
+        let edge = generate(&GenOptions { duration_ms: max, ..opts(Shape::Chain, 2) }).unwrap();
+        let mut text = Vec::new();
+        write_json(&edge, &mut text).unwrap();
+        crate::scenario::parse("edge.json", std::str::from_utf8(&text).unwrap()).unwrap();
+        assert!(generate(&GenOptions { duration_ms: max + 1.0, ..opts(Shape::Chain, 1) }).is_err());
         assert!(generate(&GenOptions { failure_rate: 1.5, ..opts(Shape::Chain, 1) }).is_err());
     }
 

@@ -32,6 +32,12 @@ pub struct Report<'a> {
     /// `unfinished` if it was stopped early otherwise.
     pub outcome: &'static str,
     pub makespan_ms: u64,
+    /// When the run stopped (`makespan_ms` once it finished; the last time it handled otherwise).
+    #[serde(skip)]
+    pub stopped_ms: u64,
+    /// `virtual` for a simulated run, `wall-clock` when real agents took part (the live driver).
+    #[serde(skip)]
+    pub clock: &'static str,
     pub counts: Counts,
     pub tasks: Vec<TaskReport<'a>>,
     pub agents: Vec<AgentReport<'a>>,
@@ -427,6 +433,8 @@ impl<'a> Report<'a> {
             seed: sc.seed,
             outcome,
             makespan_ms: s.makespan_ms,
+            stopped_ms: if s.finished.is_some() { s.makespan_ms } else { s.now_ms },
+            clock: if crate::runtime::needs_live(sc) { "wall-clock" } else { "virtual" },
             counts: Counts {
                 tasks: sc.tasks.len() as u32,
                 completed: s.completed,
@@ -456,11 +464,14 @@ impl<'a> Report<'a> {
         let c = &self.counts;
         let _ = writeln!(
             out,
-            "{} (seed {}): {} in {} ms virtual — {} tasks: {} completed, {} failed, {} skipped, {} retries, {} reassigned",
+            "{} (seed {}): {} {} {} ms {} — {} tasks: {} completed, {} failed, {} skipped, {} retries, {} reassigned",
             self.scenario,
             self.seed,
             self.outcome.to_uppercase(),
-            self.makespan_ms,
+            // A run that did not finish stopped at a time; one that did took that long.
+            if self.outcome == "succeeded" || self.outcome == "failed" { "in" } else { "at" },
+            self.stopped_ms,
+            self.clock,
             c.tasks,
             c.completed,
             c.failed,

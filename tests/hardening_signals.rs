@@ -49,8 +49,11 @@ fn signals_stop_a_live_run_with_run_interrupted_last_and_the_right_exit_code() {
         signal(run.id(), sig);
         let status = wait_with_deadline(&mut run, Duration::from_secs(20));
         let stderr = std::io::read_to_string(run.stderr.take().unwrap()).unwrap();
+        let stdout = std::io::read_to_string(run.stdout.take().unwrap()).unwrap();
         kill_marked(&mark);
         assert_eq!(status.code(), Some(code), "{name}: {stderr}");
+        // The summary says when it stopped, on the clock the run had.
+        assert!(stdout.contains("INTERRUPTED at ") && stdout.contains(" ms wall-clock — 3 tasks"), "{stdout}");
         assert!(stderr.contains(&format!("stopped by {name}")), "{stderr}");
         let lines = journal_lines(&journal);
         let last = lines.last().unwrap();
