@@ -6,6 +6,7 @@
 
 pub mod agents;
 pub mod core;
+pub mod durable;
 pub mod fxhash;
 pub mod generate;
 pub mod journal;

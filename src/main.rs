@@ -15,6 +15,7 @@ use switchyard::runtime::{EventSink, Horizon, HorizonStop, LiveOptions, LiveRun,
 use switchyard::scenario::{self, Scenario};
 
 mod cli_output;
+mod durable_cmd;
 use cli_output::{Named, out, warn};
 
 /// Exit codes (part of the CLI contract, documented in the README).
@@ -82,6 +83,19 @@ enum Cmd {
         #[arg(long, value_name = "BYTES", default_value_t = scenario::DEFAULT_MAX_BYTES)]
         max_scenario_bytes: u64,
     },
+    /// Look at a recorded run as of one of its events (the journal alone is needed).
+    Replay {
+        journal: PathBuf,
+        /// The event: `SEQ` / `#SEQ`, or the last one by a time (`12.5s`, `800ms`).
+        #[arg(long, value_name = "SEQ|TIME")]
+        at: String,
+        /// Write the report of the run as of that event (the format of `run --report`).
+        #[arg(long, value_name = "PATH")]
+        report: PathBuf,
+    },
+    /// The first event where two journals diverge, and the tasks whose outcome differs.
+    /// Exit 0: no divergence; 1: they diverge; 2: bad input.
+    Diff { a: PathBuf, b: PathBuf },
     /// Write a generated scenario to stdout (for load tests and benchmarks).
     Gen {
         #[arg(long)]
@@ -154,6 +168,8 @@ fn main() -> ExitCode {
                 })
             }
         }
+        Some(Cmd::Replay { journal, at, report }) => durable_cmd::replay_report(&journal, &at, &report),
+        Some(Cmd::Diff { a, b }) => durable_cmd::diff(&a, &b),
         Some(Cmd::Gen { tasks, agents, shape, seed, duration_ms, failure_rate }) => {
             gen_scenario(GenOptions { tasks, agents, shape, seed, duration_ms, failure_rate })
         }

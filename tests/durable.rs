@@ -1,0 +1,189 @@
+//! Durable runs (issue 12): a journal alone is the record of a run. Its header embeds the
+//! scenario; a torn last line is dropped and said; bad journals are refused with the file and
+//! line; `replay --at` reports the run as of any event; `diff` finds where two runs part.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+use switchyard::core::Coordinator;
+use switchyard::journal::file;
+use switchyard::runtime::SimRun;
+
+fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_switchyard")
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("switchyard-durable-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+fn switchyard(args: &[&str]) -> Output {
+    Command::new(bin()).args(args).output().unwrap()
+}
+
+/// Runs a bundled scenario headless with a journal; returns the journal's path.
+fn journal_of(scenario: &str, seed: Option<u64>, name: &str) -> PathBuf {
+    let path = tmp(name);
+    let scenario = format!("{}/scenarios/{scenario}.json", env!("CARGO_MANIFEST_DIR"));
+    let seed = seed.map(|s| s.to_string());
+    let mut args = vec!["run", &scenario, "--headless", "--journal", path.to_str().unwrap()];
+    if let Some(s) = &seed {
+        args.extend(["--seed", s.as_str()]);
+    }
+    let out = switchyard(&args);
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{}", String::from_utf8_lossy(&out.stderr));
+    path
+}
+
+#[test]
+fn a_journal_alone_rebuilds_its_run() {
+    for name in ["crash-reassign", "planner-decomposition", "market-auction", "elastic-team"] {
+        let path = journal_of(name, Some(5), &format!("{name}.jsonl"));
+        let journal = file::load(&path).unwrap();
+        // The embedded scenario is the file as loaded, with the seed the run used.
+        let mut loaded =
+            switchyard::scenario::load(Path::new(&format!("{}/scenarios/{name}.json", env!("CARGO_MANIFEST_DIR"))))
+                .unwrap();
+        loaded.seed = 5;
+        assert_eq!(journal.header.scenario, loaded, "{name}");
+        assert_eq!(journal.header.format, 1);
+        assert_eq!(journal.torn_at, None);
+        // Folding the events gives the state of a run of that scenario.
+        let mut run = SimRun::new(loaded);
+        run.run(&mut ()).unwrap();
+        let rebuilt = Coordinator::from_events(journal.header.scenario.clone(), &journal.events);
+        assert_eq!(rebuilt.state().digest(), run.coordinator().state().digest(), "{name}");
+    }
+}
+
+#[test]
+fn a_torn_last_line_is_dropped_and_said() {
+    let path = journal_of("crash-reassign", None, "torn-source.jsonl");
+    let bytes = std::fs::read(&path).unwrap();
+    let whole = file::parse(&bytes).unwrap();
+    // Cut inside the 40th line: the first 39 are whole.
+    let starts: Vec<usize> =
+        std::iter::once(0).chain(bytes.iter().enumerate().filter(|(_, b)| **b == b'\n').map(|(i, _)| i + 1)).collect();
+    let cut = starts[39] + 7;
+    let torn = tmp("torn.jsonl");
+    std::fs::write(&torn, &bytes[..cut]).unwrap();
+    let journal = file::load(&torn).unwrap();
+    assert_eq!(journal.events.len(), 39);
+    assert_eq!(journal.events[..], whole.events[..39]);
+    assert_eq!(journal.torn_at, Some(starts[39] as u64));
+    let report = tmp("torn-report.json");
+    let out = switchyard(&["replay", torn.to_str().unwrap(), "--at", "38", "--report", report.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains(&format!("journal ends mid-line at byte {}: dropped", starts[39])), "{stderr}");
+}
+
+/// `replay` on a bad journal: exit 2, a message naming the file and what is wrong, no panic.
+fn refused(journal: &Path, needle: &str) {
+    let report = tmp("refused-report.json");
+    let out = switchyard(&["replay", journal.to_str().unwrap(), "--at", "0", "--report", report.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{}: {stderr}", journal.display());
+    assert!(stderr.contains(&journal.display().to_string()), "{stderr}");
+    assert!(stderr.contains(needle), "expected {needle:?} in: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn bad_journals_are_refused_with_the_file_and_line() {
+    let good = std::fs::read_to_string(journal_of("crash-reassign", None, "bad-source.jsonl")).unwrap();
+    let other = std::fs::read_to_string(journal_of("market-auction", None, "bad-other.jsonl")).unwrap();
+    let lines: Vec<&str> = good.lines().collect();
+    let write = |name: &str, text: &[u8]| {
+        let p = tmp(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    };
+    refused(&write("empty.jsonl", b""), "is empty");
+    refused(&write("binary.jsonl", b"\x00\x01\xff\xfe\n\x02\n"), "not UTF-8");
+    refused(&write("text.jsonl", b"hello\n"), "not a Switchyard journal");
+    refused(tmp("").parent().unwrap(), "is a directory");
+    refused(&tmp("missing.jsonl"), "cannot read");
+    // A line moved: its seq is not the next one.
+    let mut swapped = lines.clone();
+    swapped.swap(10, 11);
+    refused(&write("reordered.jsonl", (swapped.join("\n") + "\n").as_bytes()), ":11: expected seq 10, found 11");
+    // A line from another run names what this run does not have (or comes out of order).
+    let mut spliced = lines.clone();
+    spliced[12] = other.lines().nth(12).unwrap();
+    refused(&write("spliced.jsonl", (spliced.join("\n") + "\n").as_bytes()), ":13: ");
+    // A corrupted line before the last is an error, not a torn tail.
+    let mut corrupt = lines.clone();
+    corrupt[20] = "{\"seq\":20,\"t_ms\":";
+    refused(&write("corrupt.jsonl", (corrupt.join("\n") + "\n").as_bytes()), ":21: not JSON");
+    // A format from the future.
+    let future = good.replacen("\"format\":1,", "\"format\":99,", 1);
+    refused(&write("future.jsonl", future.as_bytes()), "journal format 99");
+    // The embedded scenario altered without its hash.
+    let altered = good.replacen("\"name\":\"crash-reassign\"", "\"name\":\"crash-reassigned\"", 1);
+    assert_ne!(altered, good);
+    refused(&write("altered.jsonl", altered.as_bytes()), "does not match its `scenario_sha256`");
+    // A journal from before the header.
+    let old = format!(
+        "{{\"seq\":0,\"t_ms\":0,\"kind\":\"run_started\",\"tasks\":7,\"agents\":3,\"seed\":3}}\n{}\n",
+        lines[1]
+    );
+    refused(&write("old.jsonl", old.as_bytes()), "no `format`");
+}
+
+#[test]
+fn replay_reports_the_run_as_of_any_event() {
+    let path = journal_of("crash-reassign", None, "replay.jsonl");
+    let journal = file::load(&path).unwrap();
+    let report = tmp("replay-report.json");
+    let read = |at: &str| -> Value {
+        let out = switchyard(&["replay", path.to_str().unwrap(), "--at", at, "--report", report.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap()
+    };
+    let last = journal.events.len() - 1;
+    // Early: running, nothing completed yet.
+    let early = read("5");
+    assert_eq!(early["outcome"], "running");
+    assert_eq!(early["counts"]["completed"], 0);
+    // At the end: the report `run --report` writes.
+    let full = tmp("full-report.json");
+    let scenario = format!("{}/scenarios/crash-reassign.json", env!("CARGO_MANIFEST_DIR"));
+    switchyard(&["run", &scenario, "--headless", "--report", full.to_str().unwrap()]);
+    let end = read(&format!("#{last}"));
+    assert_eq!(end, serde_json::from_str::<Value>(&std::fs::read_to_string(&full).unwrap()).unwrap());
+    // By time: the last event at or before it.
+    let t = journal.events[40].t_ms;
+    let by_time = read(&format!("{t}ms"));
+    let at_seq = read(&journal.events.iter().rposition(|e| e.t_ms <= t).unwrap().to_string());
+    assert_eq!(by_time, at_seq);
+    // Past the end: a clear refusal.
+    let out = switchyard(&["replay", path.to_str().unwrap(), "--at", "999999", "--report", report.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains(&format!("the journal ends at #{last}")));
+}
+
+#[test]
+fn diff_names_the_first_divergent_event() {
+    let a = journal_of("crash-storm", Some(1), "diff-a.jsonl");
+    let same = journal_of("crash-storm", Some(1), "diff-same.jsonl");
+    let b = journal_of("crash-storm", Some(2), "diff-b.jsonl");
+    let out = switchyard(&["diff", a.to_str().unwrap(), same.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("no divergence"));
+    // The first line (after the header) where the texts differ.
+    let (ta, tb) = (std::fs::read_to_string(&a).unwrap(), std::fs::read_to_string(&b).unwrap());
+    let first = ta.lines().zip(tb.lines()).skip(1).position(|(x, y)| x != y).unwrap() + 1;
+    let out = switchyard(&["diff", a.to_str().unwrap(), b.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains(&format!("the journals diverge at #{first} ")), "{stdout}");
+    assert!(stdout.contains("note: seeds differ"), "{stdout}");
+    let bad = tmp("diff-bad.jsonl");
+    std::fs::write(&bad, "nonsense\n").unwrap();
+    let out = switchyard(&["diff", a.to_str().unwrap(), bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+}
