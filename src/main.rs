@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand};
 
 use switchyard::core::StopSignal;
 use switchyard::generate::{self, GenOptions, Shape};
-use switchyard::journal::JournalWriter;
+use switchyard::journal::{Durability, JournalWriter};
 use switchyard::report::Report;
 use switchyard::runtime::{EventSink, Horizon, HorizonStop, LiveOptions, LiveRun, SimRun, interrupt, needs_live};
 use switchyard::scenario::{self, Scenario};
@@ -82,6 +82,9 @@ enum Cmd {
         /// Refuse scenario files larger than this many bytes.
         #[arg(long, value_name = "BYTES", default_value_t = scenario::DEFAULT_MAX_BYTES)]
         max_scenario_bytes: u64,
+        /// Also fsync the journal at every step (one fsync per step), so it survives a power cut.
+        #[arg(long, requires = "journal")]
+        fsync: bool,
     },
     /// Look at a recorded run as of one of its events (the journal alone is needed).
     Replay {
@@ -139,6 +142,7 @@ fn main() -> ExitCode {
             max_time_ms,
             max_events,
             max_scenario_bytes,
+            fsync,
         }) => {
             let mut outputs = vec![Named { option: "the scenario", path: &file }];
             outputs.extend(journal.as_deref().map(|path| Named { option: "--journal", path }));
@@ -154,7 +158,7 @@ fn main() -> ExitCode {
                     return ExitCode::from(exit::BAD_INPUT);
                 }
                 match load_scenario(&load) {
-                    Ok(scenario) => console(scenario, journal, read_only, speed),
+                    Ok(scenario) => console(scenario, journal, read_only, speed, durability(fsync)),
                     Err(code) => code,
                 }
             } else {
@@ -165,6 +169,7 @@ fn main() -> ExitCode {
                     rows,
                     timings,
                     horizon: (max_time_ms, max_events),
+                    durability: durability(fsync),
                 })
             }
         }
@@ -174,7 +179,7 @@ fn main() -> ExitCode {
             gen_scenario(GenOptions { tasks, agents, shape, seed, duration_ms, failure_rate })
         }
         None => match scenario::parse("<bundled research-pipeline.json>", switchyard::tui::DEMO_SCENARIO) {
-            Ok(scenario) => console(scenario, None, false, 1.0),
+            Ok(scenario) => console(scenario, None, false, 1.0, Durability::Flush),
             Err(e) => {
                 warn(format_args!("{e}"));
                 exit::BAD_INPUT
@@ -244,18 +249,47 @@ fn load_scenario(load: &Load) -> Result<Scenario, u8> {
 }
 
 /// Opens the interactive console.
-fn console(scenario: Scenario, journal: Option<PathBuf>, read_only: bool, speed: f64) -> u8 {
+fn console(scenario: Scenario, journal: Option<PathBuf>, read_only: bool, speed: f64, durability: Durability) -> u8 {
     if !(0.01..=1000.0).contains(&speed) {
         warn(format_args!("switchyard: --speed must be between 0.01 and 1000, not {speed}"));
         return exit::BAD_INPUT;
     }
+    let writer = match create_journal(journal.as_deref(), durability) {
+        Ok(w) => w,
+        Err(code) => return code,
+    };
     let who = std::env::var("USER").ok().filter(|u| !u.is_empty()).unwrap_or_else(|| "operator".into());
-    let opts = switchyard::tui::ConsoleOptions { journal, read_only, speed, who };
-    match switchyard::tui::run_console(scenario, opts) {
+    let opts = switchyard::tui::ConsoleOptions { journal, read_only, speed, who, durability };
+    match switchyard::tui::run_console(scenario, opts, writer) {
         Ok(code) => code,
         Err(e) => {
             warn(format_args!("switchyard: {e}"));
             exit::OUTPUT_ERROR
+        }
+    }
+}
+
+fn durability(fsync: bool) -> Durability {
+    if fsync { Durability::Fsync } else { Durability::Flush }
+}
+
+/// Creates (and locks) the journal a run writes, if it asked for one. A journal another run is
+/// writing is bad input (exit 2, the file untouched); one that cannot be created is an output
+/// error (exit 3).
+fn create_journal(path: Option<&Path>, durability: Durability) -> Result<Option<JournalWriter<std::fs::File>>, u8> {
+    let Some(path) = path else { return Ok(None) };
+    match JournalWriter::create(path) {
+        Ok(mut w) => {
+            w.set_durability(durability);
+            Ok(Some(w))
+        }
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+            warn(format_args!("switchyard: refusing to write journal {}: {e}", path.display()));
+            Err(exit::BAD_INPUT)
+        }
+        Err(e) => {
+            warn(format_args!("switchyard: cannot create journal {}: {e}", path.display()));
+            Err(exit::OUTPUT_ERROR)
         }
     }
 }
@@ -269,6 +303,7 @@ struct Headless<'a> {
     timings: bool,
     /// `--max-time-ms`, `--max-events`.
     horizon: (Option<u64>, Option<u64>),
+    durability: Durability,
 }
 
 fn run_headless(args: Headless) -> u8 {
@@ -286,12 +321,12 @@ fn run_headless(args: Headless) -> u8 {
     lap("load+validate", &mut phases);
     let horizon = Horizon::new(&scenario, args.horizon.0, args.horizon.1);
     let mut run = Driver::new(scenario, horizon);
-    let result = match args.journal {
-        Some(path) => match JournalWriter::create(path) {
-            Ok(mut w) => run.run(&mut w).map_err(|e| format!("cannot write journal {}: {e}", path.display())),
-            Err(e) => Err(format!("cannot create journal {}: {e}", path.display())),
-        },
-        None => run.run(&mut ()).map_err(|e| e.to_string()),
+    let result = match (args.journal, create_journal(args.journal, args.durability)) {
+        (_, Err(code)) => return code,
+        (Some(path), Ok(Some(mut w))) => {
+            run.run(&mut w).map_err(|e| format!("cannot write journal {}: {e}", path.display()))
+        }
+        _ => run.run(&mut ()).map_err(|e| e.to_string()),
     };
     // Whatever happened, no agent process outlives the run.
     switchyard::agents::reaper::kill_all();

@@ -2,6 +2,9 @@
 //! scenario; a torn last line is dropped and said; bad journals are refused with the file and
 //! line; `replay --at` reports the run as of any event; `diff` finds where two runs part.
 
+#[path = "support/procs.rs"]
+mod procs;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -185,5 +188,41 @@ fn diff_names_the_first_divergent_event() {
     let bad = tmp("diff-bad.jsonl");
     std::fs::write(&bad, "nonsense\n").unwrap();
     let out = switchyard(&["diff", a.to_str().unwrap(), bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn one_writer_per_journal() {
+    let dir = procs::temp_dir("one-writer");
+    let mark = procs::mark("one-writer");
+    let agent = procs::sh_agent("slow", &mark, "DELAY=30 answer \"$1\"");
+    let file = procs::write_scenario(&dir, &[agent], 1, r#""heartbeat_ms": 0,"#);
+    let journal = dir.join("journal.jsonl");
+    let mut first =
+        procs::start(&["run", file.to_str().unwrap(), "--headless", "--journal", journal.to_str().unwrap()]);
+    procs::wait_for_line(&journal, "attempt_started", std::time::Duration::from_secs(20));
+    let before = std::fs::read(&journal).unwrap();
+    let scenario = format!("{}/scenarios/crash-reassign.json", env!("CARGO_MANIFEST_DIR"));
+    let second = switchyard(&["run", &scenario, "--headless", "--journal", journal.to_str().unwrap()]);
+    let after = std::fs::read(&journal).unwrap();
+    let _ = first.kill();
+    let _ = first.wait();
+    procs::kill_marked(&mark);
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert_eq!(second.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains(&format!("being written by pid {}", first.id())), "{stderr}");
+    assert_eq!(before, after, "the journal was touched");
+}
+
+#[test]
+fn fsync_changes_durability_not_bytes() {
+    let plain = journal_of("crash-storm", None, "plain.jsonl");
+    let synced = tmp("synced.jsonl");
+    let scenario = format!("{}/scenarios/crash-storm.json", env!("CARGO_MANIFEST_DIR"));
+    let out = switchyard(&["run", &scenario, "--headless", "--fsync", "--journal", synced.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(std::fs::read(&plain).unwrap(), std::fs::read(&synced).unwrap());
+    // Without a journal there is nothing to fsync: a usage error.
+    let out = switchyard(&["run", &scenario, "--headless", "--fsync"]);
     assert_eq!(out.status.code(), Some(2));
 }

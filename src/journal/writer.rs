@@ -1,9 +1,5 @@
 //! Writes events as JSON lines. See `scenarios/README.md` ("Journal") for every kind and field.
 
-use std::fs::File;
-use std::io::{self, Write};
-use std::path::Path;
-
 mod auction;
 mod votes;
 
@@ -13,8 +9,7 @@ use crate::core::event::{AttemptFailure, OpAction, TaskFailure};
 use crate::core::faults::LinkFault;
 use crate::core::ladder::EscalationContext;
 use crate::core::state::AttemptEnd;
-use crate::core::{Coordinator, Endpoint, Event, EventKind, Message, Output, Payload};
-use crate::runtime::EventSink;
+use crate::core::{Endpoint, Event, EventKind, Message, Output, Payload};
 use crate::scenario::Scenario;
 
 mod swarm;
@@ -64,8 +59,11 @@ impl Names {
         out.extend_from_slice(&self.agents[a.ix()]);
     }
 
-    /// Takes in the tasks a planner added since (the run's scenario copy grows at the end).
-    fn grow(&mut self, scenario: &Scenario) {
+    /// Takes in the tasks a planner added since (the run's scenario copy grows at the end), if any.
+    pub(super) fn grow(&mut self, scenario: &Scenario) {
+        if self.tasks.len() == scenario.tasks.len() {
+            return;
+        }
         for t in &scenario.tasks[self.tasks.len().min(scenario.tasks.len())..] {
             let mut quoted = Vec::with_capacity(t.id.len() + 2);
             push_str(&mut quoted, &t.id);
@@ -777,144 +775,4 @@ fn encode_message(msg: &Message, names: &Names, out: &mut Vec<u8>) {
         }
     }
     out.extend_from_slice(b"}");
-}
-
-/// How many bytes of complete lines the writer holds before it writes them out.
-const BUFFER: usize = 1 << 20;
-
-/// Where a journal goes: a `Write` that can be cut back to a length, so that a failed write
-/// (a full disk, a file size limit) never leaves half a line behind.
-pub trait JournalOut: Write {
-    /// Drops everything past the first `len` bytes written, and writes on from there.
-    fn cut_to(&mut self, len: u64) -> io::Result<()>;
-}
-
-impl JournalOut for File {
-    fn cut_to(&mut self, len: u64) -> io::Result<()> {
-        use std::io::Seek;
-        self.set_len(len)?;
-        self.seek(io::SeekFrom::Start(len)).map(|_| ())
-    }
-}
-
-impl JournalOut for Vec<u8> {
-    fn cut_to(&mut self, len: u64) -> io::Result<()> {
-        self.truncate(usize::try_from(len).unwrap_or(usize::MAX));
-        Ok(())
-    }
-}
-
-/// An [`EventSink`] writing JSON lines through a 1 MiB buffer of whole lines. A journal always
-/// ends on a complete line: when a write fails part-way, the output is cut back to the end of the
-/// last line written whole, and nothing more is written. Live and console runs call
-/// [`EventSink::step_done`] after every driver step, which writes out what is held.
-pub struct JournalWriter<W: JournalOut> {
-    out: W,
-    /// Complete lines not yet written.
-    buf: Vec<u8>,
-    /// Bytes of whole lines in `out` (where the next line starts).
-    committed: u64,
-    /// A write failed: the output was cut back, and every later call returns this error.
-    failed: Option<io::ErrorKind>,
-    names: Option<Names>,
-    line: Vec<u8>,
-    lines: u64,
-}
-
-impl JournalWriter<File> {
-    /// Creates (truncates) the journal file.
-    pub fn create(path: &Path) -> io::Result<Self> {
-        Ok(JournalWriter::new(File::create(path)?))
-    }
-}
-
-impl<W: JournalOut> JournalWriter<W> {
-    pub fn new(out: W) -> Self {
-        JournalWriter {
-            out,
-            buf: Vec::with_capacity(BUFFER),
-            committed: 0,
-            failed: None,
-            names: None,
-            line: Vec::with_capacity(512),
-            lines: 0,
-        }
-    }
-
-    /// Lines written so far.
-    pub fn lines(&self) -> u64 {
-        self.lines
-    }
-
-    /// Flushes and returns the inner writer.
-    pub fn into_inner(mut self) -> io::Result<W> {
-        self.write_out()?;
-        Ok(self.out)
-    }
-
-    /// Writes the held lines. On an error, cuts the output back to its last whole line.
-    fn write_out(&mut self) -> io::Result<()> {
-        if let Some(kind) = self.failed {
-            return Err(io::Error::new(kind, "an earlier write to the journal failed"));
-        }
-        let mut written = 0;
-        let result = loop {
-            if written == self.buf.len() {
-                break self.out.flush();
-            }
-            match self.out.write(&self.buf[written..]) {
-                Ok(0) => break Err(io::Error::from(io::ErrorKind::WriteZero)),
-                Ok(n) => written += n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => break Err(e),
-            }
-        };
-        match result {
-            Ok(()) => {
-                self.committed += written as u64;
-                self.buf.clear();
-                Ok(())
-            }
-            Err(e) => {
-                // Keep the lines that went out whole; drop the torn one.
-                let whole = self.buf[..written].iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-                self.committed += whole as u64;
-                self.failed = Some(e.kind());
-                self.buf.clear();
-                if let Err(cut) = self.out.cut_to(self.committed) {
-                    tracing::error!("cannot cut the journal back to its last whole line: {cut}");
-                }
-                Err(e)
-            }
-        }
-    }
-}
-
-impl<W: JournalOut> EventSink for JournalWriter<W> {
-    fn event(&mut self, ev: &Event, coord: &Coordinator) -> io::Result<()> {
-        let names = self.names.get_or_insert_with(|| Names::new(coord.scenario()));
-        if names.tasks.len() != coord.scenario().tasks.len() {
-            names.grow(coord.scenario());
-        }
-        self.line.clear();
-        encode(ev, names, &mut self.line);
-        self.line.push(b'\n');
-        if self.buf.len() + self.line.len() > BUFFER && !self.buf.is_empty() {
-            self.write_out()?;
-        }
-        if let Some(kind) = self.failed {
-            return Err(io::Error::new(kind, "an earlier write to the journal failed"));
-        }
-        self.buf.extend_from_slice(&self.line);
-        self.lines += 1;
-        Ok(())
-    }
-
-    fn step_done(&mut self) -> io::Result<()> {
-        if self.buf.is_empty() { Ok(()) } else { self.write_out() }
-    }
-
-    fn finish(&mut self) -> io::Result<()> {
-        self.write_out()
-    }
 }

@@ -30,11 +30,19 @@ pub struct ConsoleOptions {
     pub speed: f64,
     /// Who the journal names as the operator.
     pub who: String,
+    /// Whether each step's journal lines are also fsynced (`--fsync`).
+    pub durability: crate::journal::Durability,
 }
 
 impl Default for ConsoleOptions {
     fn default() -> Self {
-        ConsoleOptions { journal: None, read_only: false, speed: 1.0, who: "operator".into() }
+        ConsoleOptions {
+            journal: None,
+            read_only: false,
+            speed: 1.0,
+            who: "operator".into(),
+            durability: crate::journal::Durability::Flush,
+        }
     }
 }
 
@@ -196,6 +204,14 @@ impl App {
             ),
             None => None,
         };
+        Ok(App::with_journal(scenario, opts, journal))
+    }
+
+    /// [`App::new`] with the journal already created (and locked) by the caller.
+    pub fn with_journal(scenario: Scenario, opts: ConsoleOptions, mut journal: Option<JournalWriter<File>>) -> App {
+        if let Some(j) = &mut journal {
+            j.set_durability(opts.durability);
+        }
         let sink = ConsoleSink { view: View::new(scenario.agents.len()), journal, journal_error: None };
         let mut app = App {
             run: SimRun::new(scenario.clone()),
@@ -224,7 +240,7 @@ impl App {
             live_pending: false,
         };
         app.start_run();
-        Ok(app)
+        app
     }
 
     fn start_run(&mut self) {
@@ -505,7 +521,10 @@ impl App {
                 note = format!("; previous journal kept as {}", kept.display());
             }
             match JournalWriter::create(&path) {
-                Ok(w) => self.sink.journal = Some(w),
+                Ok(mut w) => {
+                    w.set_durability(self.opts.durability);
+                    self.sink.journal = Some(w);
+                }
                 Err(e) => note.push_str(&format!("; cannot create journal {}: {e}", path.display())),
             }
         }

@@ -66,13 +66,18 @@ impl Drop for TerminalGuard {
 
 /// Opens the console on `scenario` and runs it until the operator quits. Returns the process exit
 /// code: 0 when the run succeeded or is unfinished, 1 when it failed.
-pub fn run_console(scenario: Scenario, opts: ConsoleOptions) -> Result<u8, String> {
+/// `journal` is the run's journal, already created (and locked) by the caller.
+pub fn run_console(
+    scenario: Scenario,
+    opts: ConsoleOptions,
+    journal: Option<crate::journal::JournalWriter<std::fs::File>>,
+) -> Result<u8, String> {
     use std::io::IsTerminal;
     if !io::stdout().is_terminal() || !io::stdin().is_terminal() {
         return Err("the console needs a terminal (stdin and stdout); use `run FILE --headless` in scripts".into());
     }
     super::log::init();
-    let mut app = App::new(scenario, opts)?;
+    let mut app = App::with_journal(scenario, opts, journal);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
