@@ -86,6 +86,28 @@ enum Cmd {
         #[arg(long, requires = "journal")]
         fsync: bool,
     },
+    /// Carry on a run from its journal, appending to it (the journal alone is needed).
+    Resume {
+        journal: PathBuf,
+        /// Without the console (required for now), printing a summary as `run --headless` does.
+        #[arg(long, required = true)]
+        headless: bool,
+        /// Write a JSON summary of the run to this file.
+        #[arg(long, value_name = "PATH")]
+        report: Option<PathBuf>,
+        /// Rows of the printed summary tables.
+        #[arg(long, default_value_t = 40, value_name = "N")]
+        rows: usize,
+        /// Stop (exit 1) once virtual time would pass this [default: 3650 days].
+        #[arg(long, value_name = "MS")]
+        max_time_ms: Option<u64>,
+        /// Stop (exit 1) after this many events [default: 100 per task, at least 1000000].
+        #[arg(long, value_name = "N")]
+        max_events: Option<u64>,
+        /// Also fsync the journal at every step.
+        #[arg(long)]
+        fsync: bool,
+    },
     /// Look at a recorded run as of one of its events (the journal alone is needed).
     Replay {
         journal: PathBuf,
@@ -172,6 +194,22 @@ fn main() -> ExitCode {
                     durability: durability(fsync),
                 })
             }
+        }
+        Some(Cmd::Resume { journal, headless: _, report, rows, max_time_ms, max_events, fsync }) => {
+            let paths = [Named { option: "the journal", path: &journal }];
+            let mut paths = paths.into_iter().collect::<Vec<_>>();
+            paths.extend(report.as_deref().map(|path| Named { option: "--report", path }));
+            if let Err(e) = cli_output::distinct_paths(&paths) {
+                warn(format_args!("switchyard resume: {e}"));
+                return ExitCode::from(exit::BAD_INPUT);
+            }
+            durable_cmd::resume_headless(durable_cmd::Resume {
+                journal: &journal,
+                report: report.as_deref(),
+                rows,
+                horizon: (max_time_ms, max_events),
+                durability: durability(fsync),
+            })
         }
         Some(Cmd::Replay { journal, at, report }) => durable_cmd::replay_report(&journal, &at, &report),
         Some(Cmd::Diff { a, b }) => durable_cmd::diff(&a, &b),
@@ -338,11 +376,31 @@ fn run_headless(args: Headless) -> u8 {
         }
     };
     lap("run", &mut phases);
-    if let Some(stop) = run.horizon_stop() {
+    let code = conclude(run.coordinator(), run.horizon_stop(), interrupted, args.report, args.rows);
+    lap("report", &mut phases);
+    if args.timings {
+        let parts: Vec<String> = phases.iter().map(|(n, d)| format!("{n} {:.3} s", d)).collect();
+        warn(format_args!("timings: {} — total {:.3} s", parts.join(", "), clock.elapsed().as_secs_f64()));
+    }
+    // Everything is written; freeing a million-task run piece by piece would only delay the exit.
+    std::mem::forget(run);
+    code
+}
+
+/// The end of a headless run (or resume): why it stopped, the report file, the summary on stdout,
+/// and the exit code.
+fn conclude(
+    coord: &switchyard::core::Coordinator,
+    horizon: Option<HorizonStop>,
+    interrupted: Option<StopSignal>,
+    report: Option<&Path>,
+    rows: usize,
+) -> u8 {
+    if let Some(stop) = horizon {
         warn(format_args!("switchyard: run stopped at the horizon: {stop}"));
     }
-    let summary = Report::build(run.coordinator());
-    if let Some(path) = args.report {
+    let summary = Report::build(coord);
+    if let Some(path) = report {
         let written = std::fs::File::create(path).and_then(|f| {
             let mut out = io::BufWriter::with_capacity(1 << 20, f);
             serde_json::to_writer_pretty(&mut out, &summary).map_err(io::Error::other)?;
@@ -354,30 +412,23 @@ fn run_headless(args: Headless) -> u8 {
             return exit::OUTPUT_ERROR;
         }
     }
-    if let Err(e) = out(format_args!("{}\n", summary.table(args.rows))) {
+    if let Err(e) = out(format_args!("{}\n", summary.table(rows))) {
         cli_output::stdout_failed(" run", &e);
         return exit::OUTPUT_ERROR;
     }
-    lap("report", &mut phases);
-    if args.timings {
-        let parts: Vec<String> = phases.iter().map(|(n, d)| format!("{n} {:.3} s", d)).collect();
-        warn(format_args!("timings: {} — total {:.3} s", parts.join(", "), clock.elapsed().as_secs_f64()));
-    }
-    let code = match (interrupted, run.coordinator().state().finished) {
+    let code = match (interrupted, coord.state().finished) {
         (Some(signal), _) => {
-            let now = run.coordinator().state().now_ms;
+            let now = coord.state().now_ms;
             warn(format_args!(
                 "switchyard: stopped by {} at {now} ms; the journal ends with run_interrupted",
                 signal.name()
             ));
-            switchyard::runtime::interrupt::exit_code(signal)
+            interrupt::exit_code(signal)
         }
         (None, Some(switchyard::core::Outcome::Succeeded)) => exit::OK,
         (None, _) => exit::WORKFLOW_FAILED,
     };
-    // Everything is written; freeing a million-task run piece by piece would only delay the exit.
     std::mem::forget(summary);
-    std::mem::forget(run);
     code
 }
 

@@ -5,4 +5,5 @@
 //! embeds the scenario, so no other file is needed.
 
 pub mod diff;
+pub mod reexecute;
 pub mod replay;

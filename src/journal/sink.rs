@@ -80,6 +80,8 @@ pub struct JournalWriter<W: JournalOut> {
     line: Vec<u8>,
     lines: u64,
     durability: Durability,
+    /// Appending: the output must first be cut back to `committed` (a torn tail dropped).
+    cut_pending: bool,
 }
 
 impl JournalWriter<File> {
@@ -93,6 +95,20 @@ impl JournalWriter<File> {
             file.set_len(0)?;
         }
         Ok(JournalWriter::new(file))
+    }
+}
+
+impl JournalWriter<File> {
+    /// Opens a journal to go on writing it: locked like [`JournalWriter::create`], its first
+    /// `whole_len` bytes kept (its whole lines), and a torn tail past them cut off — only when
+    /// the first line is written, so a resume refused before that leaves the file as it was.
+    pub fn append(path: &Path, whole_len: u64) -> io::Result<Self> {
+        let file = std::fs::OpenOptions::new().write(true).open(path)?;
+        lock(&file)?;
+        let mut w = JournalWriter::new(file);
+        w.committed = whole_len;
+        w.cut_pending = true;
+        Ok(w)
     }
 }
 
@@ -136,6 +152,7 @@ impl<W: JournalOut> JournalWriter<W> {
             line: Vec::with_capacity(512),
             lines: 0,
             durability: Durability::Flush,
+            cut_pending: false,
         }
     }
 
@@ -159,6 +176,9 @@ impl<W: JournalOut> JournalWriter<W> {
     fn write_out(&mut self) -> io::Result<()> {
         if let Some(kind) = self.failed {
             return Err(io::Error::new(kind, "an earlier write to the journal failed"));
+        }
+        if std::mem::take(&mut self.cut_pending) {
+            self.out.cut_to(self.committed)?;
         }
         let mut written = 0;
         let result = loop {

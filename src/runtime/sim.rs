@@ -319,6 +319,13 @@ impl SimRun {
         Ok(())
     }
 
+    /// Lets `f` record something at the current time, without advancing the clock first (a
+    /// replayed journal's markers and operator inputs land exactly where they were recorded).
+    pub fn mark(&mut self, sink: &mut impl EventSink, f: impl FnOnce(&mut Coordinator, u64)) -> io::Result<()> {
+        f(&mut self.coord, self.now);
+        self.pump(sink)
+    }
+
     fn sim_crash(&mut self, agent: usize) {
         let a = &mut self.agents[agent];
         if a.alive || a.hung {
