@@ -9,6 +9,7 @@ use switchyard::durable::diff::{self, Side};
 use switchyard::durable::reexecute::{self, ReexecError};
 use switchyard::durable::replay::{self, Cursor};
 use switchyard::journal::file::{self, Journal};
+use switchyard::journal::header;
 use switchyard::journal::{Durability, JournalWriter};
 use switchyard::runtime::{Horizon, interrupt, needs_live};
 
@@ -179,5 +180,117 @@ pub fn resume_headless(args: Resume) -> u8 {
         }
     };
     drop(writer);
+    crate::conclude(sim.coordinator(), sim.horizon_stop(), interrupted, args.report, args.rows)
+}
+
+/// What `fork` was asked to do.
+pub struct Fork<'a> {
+    pub journal: &'a Path,
+    pub at: &'a str,
+    pub new: Option<&'a Path>,
+    pub then: &'a [String],
+    pub report: Option<&'a Path>,
+    pub rows: usize,
+    pub horizon: (Option<u64>, Option<u64>),
+    pub durability: Durability,
+}
+
+/// `fork JOURNAL --at SEQ|TIME --headless [--journal NEW] [--then ':COMMAND' …]`: a new run from
+/// the state right after that event, the commands applied there, run to its end.
+pub fn fork_headless(args: Fork) -> u8 {
+    let cursor = match Cursor::parse(args.at) {
+        Ok(c) => c,
+        Err(e) => {
+            warn(format_args!("switchyard fork: --at: {e}"));
+            return exit::BAD_INPUT;
+        }
+    };
+    let source = args.journal;
+    let journal = match load(source) {
+        Ok(j) => j,
+        Err(code) => return code,
+    };
+    let at = match cursor.resolve(&journal.events) {
+        Ok(i) => i,
+        Err(e) => {
+            warn(format_args!("switchyard fork: {}: {e}", source.display()));
+            return exit::BAD_INPUT;
+        }
+    };
+    let scenario = journal.header.scenario.clone();
+    if needs_live(&scenario) {
+        warn(format_args!(
+            "switchyard fork: {}: the run has real agents; forking live runs is not supported yet",
+            source.display()
+        ));
+        return exit::BAD_INPUT;
+    }
+    // The commands are checked against the run as of the fork point before anything is written.
+    let there = replay::state_at(&journal, at);
+    for text in args.then {
+        if let Err(e) = switchyard::tui::cmdline::parse(text.trim().trim_start_matches(':'), &there) {
+            warn(format_args!("switchyard fork: --then `{text}`: {e}"));
+            return exit::BAD_INPUT;
+        }
+    }
+    let default_new = source.with_extension(format!("fork-{at}.jsonl"));
+    let new = args.new.unwrap_or(&default_new);
+    let mut paths =
+        vec![Named { option: "the journal", path: source }, Named { option: "the fork's --journal", path: new }];
+    paths.extend(args.report.map(|path| Named { option: "--report", path }));
+    if let Err(e) = distinct_paths(&paths) {
+        warn(format_args!("switchyard fork: {e}"));
+        return exit::BAD_INPUT;
+    }
+    let sha = match std::fs::read(source) {
+        Ok(bytes) => {
+            header::sha256_hex(&bytes[..usize::try_from(journal.whole_len).unwrap_or(bytes.len()).min(bytes.len())])
+        }
+        Err(e) => {
+            warn(format_args!("switchyard fork: {}: {e}", source.display()));
+            return exit::BAD_INPUT;
+        }
+    };
+    let mut writer = match crate::create_journal(Some(new), args.durability) {
+        Ok(Some(w)) => w,
+        Ok(None) => unreachable!("a path was given"),
+        Err(code) => return code,
+    };
+    writer.set_forked_from(&sha, at as u64);
+    let mut sim = match reexecute::reexecute(scenario.clone(), &journal.events, at + 1, &mut writer, true) {
+        Ok(sim) => sim,
+        Err(ReexecError::Diverged(d)) => {
+            warn(format_args!(
+                "switchyard fork: {}: the journal does not match its scenario's simulation at {d}",
+                source.display()
+            ));
+            return exit::BAD_INPUT;
+        }
+        Err(ReexecError::Output(e)) => {
+            warn(format_args!("switchyard fork: cannot write journal {}: {e}", new.display()));
+            return exit::OUTPUT_ERROR;
+        }
+    };
+    let last = sim.coordinator().state().next_seq.saturating_sub(1);
+    let who = std::env::var("USER").ok().filter(|u| !u.is_empty()).unwrap_or_else(|| "operator".into());
+    if let Err(e) = switchyard::durable::fork::apply(&mut sim, args.then, &who, &mut writer) {
+        warn(format_args!("switchyard fork: --then {e}"));
+        return exit::BAD_INPUT;
+    }
+    sim.set_fail_on_stall(true);
+    sim.set_horizon(Horizon::new(&scenario, args.horizon.0, args.horizon.1));
+    let interrupted = match sim.run_interruptible(&mut writer, interrupt::received) {
+        Ok(signal) => signal,
+        Err(e) => {
+            warn(format_args!("switchyard fork: cannot write journal {}: {e}", new.display()));
+            return exit::OUTPUT_ERROR;
+        }
+    };
+    drop(writer);
+    warn(format_args!(
+        "switchyard fork: {} forked at #{at} (its step ends at #{last}): {}",
+        source.display(),
+        new.display()
+    ));
     crate::conclude(sim.coordinator(), sim.horizon_stop(), interrupted, args.report, args.rows)
 }

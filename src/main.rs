@@ -108,6 +108,38 @@ enum Cmd {
         #[arg(long)]
         fsync: bool,
     },
+    /// A new run from the state right after an event of a recorded run, with operator commands
+    /// applied there, in a journal of its own (the source's journal alone is needed).
+    Fork {
+        journal: PathBuf,
+        /// The event: `SEQ` / `#SEQ`, or the last one by a time (`12.5s`, `800ms`).
+        #[arg(long, value_name = "SEQ|TIME")]
+        at: String,
+        /// The fork's journal [default: JOURNAL with the extension `fork-SEQ.jsonl`].
+        #[arg(long = "journal", value_name = "NEW")]
+        new: Option<PathBuf>,
+        /// A console command applied at the fork point (`':crash worker-2'`); repeatable.
+        #[arg(long, value_name = "':COMMAND'")]
+        then: Vec<String>,
+        /// Without the console (required for now), printing a summary as `run --headless` does.
+        #[arg(long, required = true)]
+        headless: bool,
+        /// Write a JSON summary of the fork to this file.
+        #[arg(long, value_name = "PATH")]
+        report: Option<PathBuf>,
+        /// Rows of the printed summary tables.
+        #[arg(long, default_value_t = 40, value_name = "N")]
+        rows: usize,
+        /// Stop (exit 1) once virtual time would pass this [default: 3650 days].
+        #[arg(long, value_name = "MS")]
+        max_time_ms: Option<u64>,
+        /// Stop (exit 1) after this many events [default: 100 per task, at least 1000000].
+        #[arg(long, value_name = "N")]
+        max_events: Option<u64>,
+        /// Also fsync the fork's journal at every step.
+        #[arg(long)]
+        fsync: bool,
+    },
     /// Look at a recorded run as of one of its events (the journal alone is needed).
     Replay {
         journal: PathBuf,
@@ -205,6 +237,18 @@ fn main() -> ExitCode {
             }
             durable_cmd::resume_headless(durable_cmd::Resume {
                 journal: &journal,
+                report: report.as_deref(),
+                rows,
+                horizon: (max_time_ms, max_events),
+                durability: durability(fsync),
+            })
+        }
+        Some(Cmd::Fork { journal, at, new, then, headless: _, report, rows, max_time_ms, max_events, fsync }) => {
+            durable_cmd::fork_headless(durable_cmd::Fork {
+                journal: &journal,
+                at: &at,
+                new: new.as_deref(),
+                then: &then,
                 report: report.as_deref(),
                 rows,
                 horizon: (max_time_ms, max_events),

@@ -226,3 +226,90 @@ fn fsync_changes_durability_not_bytes() {
     let out = switchyard(&["run", &scenario, "--headless", "--fsync"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn a_fork_without_commands_does_not_diverge_and_one_with_a_crash_does() {
+    let source = journal_of("crash-storm", None, "fork-source.jsonl");
+    let plain = tmp("fork-plain.jsonl");
+    let out = switchyard(&[
+        "fork",
+        source.to_str().unwrap(),
+        "--at",
+        "100",
+        "--headless",
+        "--journal",
+        plain.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let fork = file::load(&plain).unwrap();
+    let sha = switchyard::journal::header::sha256_hex(&std::fs::read(&source).unwrap());
+    assert_eq!(fork.header.forked_from, Some((sha, 100)));
+    let out = switchyard(&["diff", source.to_str().unwrap(), plain.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    // The same events, line for line, after the header.
+    let (a, b) = (std::fs::read_to_string(&source).unwrap(), std::fs::read_to_string(&plain).unwrap());
+    assert!(a.lines().skip(1).eq(b.lines().skip(1)));
+
+    let crashed = tmp("fork-crash.jsonl");
+    let out = switchyard(&[
+        "fork",
+        source.to_str().unwrap(),
+        "--at",
+        "100",
+        "--headless",
+        "--journal",
+        crashed.to_str().unwrap(),
+        "--then",
+        ":crash worker-2 -- what if",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{stderr}");
+    // The fork point is the end of #100's step; the crash is the next event.
+    let fork = file::load(&crashed).unwrap();
+    let end =
+        fork.events.iter().position(|e| matches!(e.kind, switchyard::core::EventKind::OperatorAction { .. })).unwrap();
+    assert!(end > 100 && fork.events[..end].iter().all(|e| e.t_ms == fork.events[100].t_ms || e.seq <= 100));
+    let out = switchyard(&["diff", source.to_str().unwrap(), crashed.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout.contains(&format!("the journals diverge at #{end} ")), "{stdout}");
+    assert!(
+        stdout.contains("\"kind\":\"operator_action\",\"who\":") && stdout.contains("\"reason\":\"what if\""),
+        "{stdout}"
+    );
+    assert!(stdout.contains(&format!("note: {} is a fork, at #100", crashed.display())), "{stdout}");
+}
+
+#[test]
+fn fork_refuses_bad_commands_and_paths_before_writing() {
+    let source = journal_of("crash-storm", None, "fork-bad-source.jsonl");
+    let new = tmp("fork-bad.jsonl");
+    let _ = std::fs::remove_file(&new);
+    let out = switchyard(&[
+        "fork",
+        source.to_str().unwrap(),
+        "--at",
+        "50",
+        "--headless",
+        "--journal",
+        new.to_str().unwrap(),
+        "--then",
+        ":crash nobody",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no agent `nobody`"));
+    assert!(!new.exists(), "nothing is written for a bad command");
+    let out = switchyard(&[
+        "fork",
+        source.to_str().unwrap(),
+        "--at",
+        "50",
+        "--headless",
+        "--journal",
+        source.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("same file"));
+    let out = switchyard(&["fork", source.to_str().unwrap(), "--at", "soon", "--headless"]);
+    assert_eq!(out.status.code(), Some(2));
+}

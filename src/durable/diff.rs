@@ -67,6 +67,11 @@ fn header_notes(a: &Side, b: &Side, text: &mut String) {
     if other != hb.scenario {
         let _ = writeln!(text, "note: the runs' scenarios differ (beyond the seed)");
     }
+    for side in [a, b] {
+        if let Some((_, seq)) = &side.journal.header.forked_from {
+            let _ = writeln!(text, "note: {} is a fork, at #{seq}", side.name);
+        }
+    }
     if ha.switchyard != hb.switchyard {
         let _ = writeln!(text, "note: written by switchyard {} and {}", ha.switchyard, hb.switchyard);
     }

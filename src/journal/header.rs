@@ -44,6 +44,8 @@ pub struct Header {
     pub switchyard: String,
     pub scenario_sha256: String,
     pub scenario: Scenario,
+    /// A fork's source: that journal's SHA-256 and the seq it was forked at.
+    pub forked_from: Option<(String, u64)>,
 }
 
 /// Reads the header from the first line (already parsed as JSON). The errors say what is wrong
@@ -72,5 +74,13 @@ pub fn decode(first: &Value) -> Result<Header, String> {
     if sha256_hex(again.as_bytes()) != scenario_sha256 {
         return Err("its scenario does not match its `scenario_sha256`: the journal was altered".into());
     }
-    Ok(Header { format, switchyard, scenario_sha256, scenario: parsed })
+    let forked_from = match first.get("forked_from") {
+        None => None,
+        Some(f) => {
+            let sha = f.get("journal_sha256").and_then(Value::as_str).ok_or("`forked_from` lacks `journal_sha256`")?;
+            let seq = f.get("seq").and_then(Value::as_u64).ok_or("`forked_from` lacks `seq`")?;
+            Some((sha.to_string(), seq))
+        }
+    };
+    Ok(Header { format, switchyard, scenario_sha256, scenario: parsed, forked_from })
 }

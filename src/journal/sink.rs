@@ -82,6 +82,8 @@ pub struct JournalWriter<W: JournalOut> {
     durability: Durability,
     /// Appending: the output must first be cut back to `committed` (a torn tail dropped).
     cut_pending: bool,
+    /// More header fields (a fork's `forked_from`).
+    header_extra: Vec<u8>,
 }
 
 impl JournalWriter<File> {
@@ -153,7 +155,15 @@ impl<W: JournalOut> JournalWriter<W> {
             lines: 0,
             durability: Durability::Flush,
             cut_pending: false,
+            header_extra: Vec::new(),
         }
+    }
+
+    /// Records where this run was forked from, in its header: `forked_from` is the source
+    /// journal's SHA-256 (of its whole lines) and the seq of the event it was forked after.
+    pub fn set_forked_from(&mut self, journal_sha256: &str, seq: u64) {
+        self.header_extra =
+            format!(",\"forked_from\":{{\"journal_sha256\":\"{journal_sha256}\",\"seq\":{seq}}}").into_bytes();
     }
 
     /// Fsyncs each step's lines (`--fsync`), or not.
@@ -218,7 +228,12 @@ impl<W: JournalOut> JournalWriter<W> {
 
 impl<W: JournalOut> EventSink for JournalWriter<W> {
     fn event(&mut self, ev: &Event, coord: &Coordinator) -> io::Result<()> {
-        let names = self.names.get_or_insert_with(|| Names::new(coord.scenario()));
+        let extra = &self.header_extra;
+        let names = self.names.get_or_insert_with(|| {
+            let mut names = Names::new(coord.scenario());
+            names.extend_header(extra);
+            names
+        });
         names.grow(coord.scenario());
         self.line.clear();
         encode(ev, names, &mut self.line);

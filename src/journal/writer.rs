@@ -47,6 +47,13 @@ impl Names {
         }
     }
 
+    /// Adds fields to the header (`run_started`), after the ones every journal has and before
+    /// the embedded scenario: `extra` is `,"key":VALUE…`.
+    pub fn extend_header(&mut self, extra: &[u8]) {
+        let at = self.header.windows(12).position(|w| w == b",\"scenario\":").unwrap_or(self.header.len());
+        self.header.splice(at..at, extra.iter().copied());
+    }
+
     /// Writes `,"key":` and the task's quoted id.
     fn push_task(&self, out: &mut Vec<u8>, key: &str, t: crate::core::TaskId) {
         push_key(out, key);
