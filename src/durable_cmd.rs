@@ -4,14 +4,14 @@
 use std::io::{self, Write};
 use std::path::Path;
 
-use switchyard::core::{EventKind, OpAction};
+use switchyard::core::{Coordinator, EventKind, OpAction};
 use switchyard::durable::diff::{self, Side};
 use switchyard::durable::reexecute::{self, ReexecError};
 use switchyard::durable::replay::{self, Cursor};
 use switchyard::journal::file::{self, Journal};
 use switchyard::journal::header;
 use switchyard::journal::{Durability, JournalWriter};
-use switchyard::runtime::{Horizon, interrupt, needs_live};
+use switchyard::runtime::{Horizon, LiveOptions, LiveRun, interrupt, needs_live};
 
 use crate::cli_output::{Named, distinct_paths, out, stdout_failed, warn};
 use crate::exit;
@@ -136,13 +136,6 @@ pub fn resume_headless(args: Resume) -> u8 {
         ));
         return exit::BAD_INPUT;
     }
-    if needs_live(&scenario) {
-        warn(format_args!(
-            "switchyard resume: {}: the run has real agents; resuming live runs is not supported yet",
-            path.display()
-        ));
-        return exit::BAD_INPUT;
-    }
     let mut writer = match JournalWriter::append(path, journal.whole_len) {
         Ok(w) => w,
         Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
@@ -155,6 +148,9 @@ pub fn resume_headless(args: Resume) -> u8 {
         }
     };
     writer.set_durability(args.durability);
+    if needs_live(&scenario) {
+        return resume_live(&args, journal, writer);
+    }
     let upto = journal.events.len();
     let mut sim = match reexecute::reexecute(scenario.clone(), &journal.events, upto, &mut writer, false) {
         Ok(sim) => sim,
@@ -293,4 +289,41 @@ pub fn fork_headless(args: Fork) -> u8 {
         new.display()
     ));
     crate::conclude(sim.coordinator(), sim.horizon_stop(), interrupted, args.report, args.rows)
+}
+
+/// A live run comes back from its journal folded: its agent processes start again and must shake
+/// hands; completed tasks stay completed (their outputs still feed their dependents); what was in
+/// flight fails as `coordinator_restarted` and is dispatched again (at-least-once).
+fn resume_live(args: &Resume, journal: Journal, mut writer: JournalWriter<std::fs::File>) -> u8 {
+    let path = args.journal;
+    let now = journal.events.last().map_or(0, |e| e.t_ms);
+    let scenario = journal.header.scenario.clone();
+    let coord = Coordinator::from_events(scenario.clone(), &journal.events);
+    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            warn(format_args!("switchyard resume: cannot start the runtime: {e}"));
+            return exit::OUTPUT_ERROR;
+        }
+    };
+    let mut run = rt.block_on(async { LiveRun::resumed(coord, now, LiveOptions::default()) });
+    run.set_horizon(Horizon::new(&scenario, args.horizon.0, args.horizon.1));
+    let result = rt.block_on(async {
+        let mut signals = interrupt::Interrupts::new()?;
+        run.run_interruptible(&mut writer, Some(&mut signals)).await
+    });
+    drop(writer);
+    switchyard::agents::reaper::kill_all();
+    let interrupted = match result {
+        Ok(signal) => signal,
+        Err(e) => {
+            warn(format_args!("switchyard resume: cannot write journal {}: {e}", path.display()));
+            return exit::OUTPUT_ERROR;
+        }
+    };
+    let code = crate::conclude(run.coordinator(), run.horizon_stop(), interrupted, args.report, args.rows);
+    // The runtime and the run go with the process.
+    std::mem::forget(run);
+    std::mem::forget(rt);
+    code
 }

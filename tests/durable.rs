@@ -313,3 +313,65 @@ fn fork_refuses_bad_commands_and_paths_before_writing() {
     let out = switchyard(&["fork", source.to_str().unwrap(), "--at", "soon", "--headless"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn a_live_run_killed_with_sigkill_resumes_and_finishes_without_redoing_finished_work() {
+    let dir = procs::temp_dir("resume-live");
+    let mark = procs::mark("resume-live");
+    let agents =
+        [procs::sh_agent("a", &mark, "DELAY=1 answer \"$1\""), procs::sh_agent("b", &mark, "DELAY=1 answer \"$1\"")];
+    // One attempt each: an attempt cut short by the crash must not use it up.
+    let extra = r#""heartbeat_ms": 0, "defaults": {"retry": {"max_attempts": 1}},"#;
+    let file = procs::write_scenario(&dir, &agents, 6, extra);
+    let journal = dir.join("journal.jsonl");
+    let mut first =
+        procs::start(&["run", file.to_str().unwrap(), "--headless", "--journal", journal.to_str().unwrap()]);
+    // Two tasks done, two in flight: kill it.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while std::fs::read_to_string(&journal).map_or(0, |t| t.matches("\"kind\":\"task_completed\"").count()) < 2 {
+        assert!(std::time::Instant::now() < deadline, "no progress");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    procs::signal(first.id(), "KILL");
+    let _ = first.wait();
+    let before = std::fs::read_to_string(&journal).unwrap();
+    let done_before: Vec<String> = before
+        .lines()
+        .filter(|l| l.contains("\"kind\":\"task_completed\""))
+        .map(|l| serde_json::from_str::<Value>(l).unwrap()["task"].as_str().unwrap().to_string())
+        .collect();
+    // The old agents died with their coordinator: the resumed run never meets them.
+    let left = procs::wait_all_gone(&mark, std::time::Duration::from_secs(5));
+    assert!(left.is_empty(), "agents outlived a coordinator killed with -9: {left:#?}");
+
+    let out = switchyard(&["resume", journal.to_str().unwrap(), "--headless"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    procs::kill_marked(&mark);
+    assert_eq!(out.status.code(), Some(0), "{stderr}\n{}", String::from_utf8_lossy(&out.stdout));
+    let journal = file::load(&journal).unwrap();
+    let text = std::fs::read_to_string(dir.join("journal.jsonl")).unwrap();
+    let lines: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.last().unwrap()["kind"], "run_finished");
+    assert_eq!(lines.last().unwrap()["outcome"], "succeeded");
+    assert!(journal.events.windows(2).all(|w| w[0].t_ms <= w[1].t_ms), "time goes on from the journal");
+    // Nothing finished before the kill ran again.
+    let resumed_at = before.lines().count();
+    for task in &done_before {
+        let again = lines[resumed_at..].iter().any(|l| l["kind"] == "attempt_started" && l["task"] == task.as_str());
+        assert!(!again, "{task} completed before the kill and ran again");
+    }
+    // What was in flight was failed as coordinator_restarted and done again, with a new attempt.
+    let restarted: Vec<&Value> = lines[resumed_at..]
+        .iter()
+        .filter(|l| l["kind"] == "attempt_failed" && l["reason"] == "coordinator_restarted")
+        .collect();
+    assert!(!restarted.is_empty(), "{text}");
+    for r in restarted {
+        let task = r["task"].as_str().unwrap();
+        let redone =
+            lines[resumed_at..].iter().find(|l| l["kind"] == "attempt_succeeded" && l["task"] == task).unwrap();
+        assert!(redone["attempt"].as_u64() > r["attempt"].as_u64(), "{task}");
+    }
+    let left = procs::wait_all_gone(&mark, std::time::Duration::from_secs(5));
+    assert!(left.is_empty(), "{left:#?}");
+}

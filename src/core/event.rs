@@ -98,6 +98,9 @@ pub enum AttemptFailure {
     WriteConflict,
     /// The result's write carried a fencing token of a lock the task no longer held.
     StaleToken,
+    /// The attempt was in flight when the coordinator's process died; a resumed run dispatches
+    /// the task again, and the attempt is not charged to its retry budget.
+    CoordinatorRestarted,
 }
 
 impl AttemptFailure {
@@ -110,6 +113,7 @@ impl AttemptFailure {
             AttemptFailure::AgentExited { .. } => "agent_exited",
             AttemptFailure::WriteConflict => "write_conflict",
             AttemptFailure::StaleToken => "stale_token",
+            AttemptFailure::CoordinatorRestarted => "coordinator_restarted",
         }
     }
 }

@@ -423,7 +423,12 @@ impl State {
                 // Only the agent's own failures count against its health, not crashes or operators.
                 let outcome = matches!(reason, AttemptFailure::Agent(_)).then_some((false, 1.0));
                 self.end_attempt(wf, task, agent, now, AttemptEnd::Failed(reason), outcome);
-                self.agents[agent.ix()].failed += 1;
+                if reason == AttemptFailure::CoordinatorRestarted {
+                    // Nobody's failure: the attempt is not charged to the task's retry budget.
+                    self.tasks[task.ix()].budget_base += 1;
+                } else {
+                    self.agents[agent.ix()].failed += 1;
+                }
             }
             EventKind::AttemptTimedOut { task, agent, .. } => {
                 self.end_attempt(wf, task, agent, now, AttemptEnd::TimedOut, Some((false, 1.0)));

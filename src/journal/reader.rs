@@ -87,6 +87,7 @@ impl<'a> Resolver<'a> {
             "agent_lost" => AttemptFailure::AgentLost,
             "write_conflict" => AttemptFailure::WriteConflict,
             "stale_token" => AttemptFailure::StaleToken,
+            "coordinator_restarted" => AttemptFailure::CoordinatorRestarted,
             "agent_exited" => {
                 let (status, signal) = exit_of(v);
                 AttemptFailure::AgentExited { status, signal }

@@ -123,6 +123,19 @@ impl LiveAgents {
         Ok(())
     }
 
+    /// A resumed run (see [`SimRun::resumed`]): starts every process agent again and waits for
+    /// their handshakes, then, at `now`, fails what was in flight as `coordinator_restarted` and
+    /// rejects the agents that did not come back ([`Coordinator::restart_in_flight`]).
+    pub async fn restart(&mut self, sim: &mut SimRun, now: u64, sink: &mut impl EventSink) -> io::Result<()> {
+        let refused = self.fleet.launch_all(&mut self.reports).await;
+        sim.mark(sink, |c, _| c.restart_in_flight(now, &refused))?;
+        for report in self.fleet.take_early() {
+            self.on_report(sim, now, report, sink)?;
+        }
+        self.sync(sim);
+        Ok(())
+    }
+
     /// The next thing an agent did (cancel-safe: use it in `select!`).
     pub async fn recv(&mut self) -> Option<Report> {
         self.reports.recv().await
@@ -357,13 +370,22 @@ pub struct LiveRun {
     sim: SimRun,
     agents: LiveAgents,
     start: Instant,
+    /// A run resumed from its journal goes on from this time (ms), not from 0.
+    resumed_at: Option<u64>,
 }
 
 impl LiveRun {
     /// Must be called inside a Tokio runtime with IO and time enabled.
     pub fn new(scenario: Scenario, opts: LiveOptions) -> LiveRun {
         let agents = LiveAgents::new(&scenario, opts);
-        LiveRun { sim: SimRun::new(scenario), agents, start: Instant::now() }
+        LiveRun { sim: SimRun::new(scenario), agents, start: Instant::now(), resumed_at: None }
+    }
+
+    /// A run brought back from its journal: `coord` is the journal folded, `now` the time of its
+    /// last event. Its clock goes on from there (must be called inside a Tokio runtime).
+    pub fn resumed(coord: Coordinator, now: u64, opts: LiveOptions) -> LiveRun {
+        let agents = LiveAgents::new(coord.scenario(), opts);
+        LiveRun { sim: SimRun::resumed(coord, now), agents, start: Instant::now(), resumed_at: Some(now) }
     }
 
     pub fn coordinator(&self) -> &Coordinator {
@@ -380,9 +402,10 @@ impl LiveRun {
         self.sim.horizon_stop()
     }
 
-    /// Milliseconds since the run started.
+    /// Milliseconds since the run started (a resumed run's clock goes on from its journal).
     pub fn now_ms(&self) -> u64 {
-        u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX)
+        let since = u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.resumed_at.unwrap_or(0).saturating_add(since)
     }
 
     pub fn pids(&self) -> Vec<u32> {
@@ -396,8 +419,16 @@ impl LiveRun {
 
     /// Starts the agents and the run (time 0 is when the last agent said hello or was refused).
     pub async fn start(&mut self, sink: &mut impl EventSink) -> io::Result<()> {
-        self.agents.start(&mut self.sim, sink).await?;
-        self.start = Instant::now();
+        match self.resumed_at {
+            None => {
+                self.agents.start(&mut self.sim, sink).await?;
+                self.start = Instant::now();
+            }
+            Some(at) => {
+                self.agents.restart(&mut self.sim, at, sink).await?;
+                self.start = Instant::now();
+            }
+        }
         Ok(())
     }
 
@@ -476,7 +507,11 @@ impl LiveRun {
             Some(_) => {}
         }
         // An instant too far to represent is never: the run waits for its agents instead.
-        let wake = self.sim.next_instant().and_then(|t| self.start.checked_add(Duration::from_millis(t)));
+        let offset = self.resumed_at.unwrap_or(0);
+        let wake = self
+            .sim
+            .next_instant()
+            .and_then(|t| self.start.checked_add(Duration::from_millis(t.saturating_sub(offset))));
         tokio::select! {
             _ = sleep_until(wake) => {
                 let now = self.now_ms();

@@ -143,6 +143,30 @@ impl SimRun {
         run
     }
 
+    /// A run brought back from its journal at time `now` (`resume` of a live run): `coord` is
+    /// the journal folded. Simulated agents are up or down as the coordinator saw them, with
+    /// nothing in hand (what was in flight is failed as `coordinator_restarted` by the caller);
+    /// scheduled faults still ahead are kept, those already past are not replayed.
+    pub fn resumed(coord: Coordinator, now: u64) -> SimRun {
+        let mut run = SimRun::new(coord.scenario().clone());
+        run.queue.clear();
+        run.pending = 0;
+        run.coord = coord;
+        run.now = now;
+        run.started = true;
+        for (sim, agent) in run.agents.iter_mut().zip(&run.coord.state().agents) {
+            sim.alive = agent.alive;
+        }
+        let faults: Vec<u64> = run.coord.scenario().faults.iter().map(|f| f.at_ms).collect();
+        for (i, at) in faults.into_iter().enumerate() {
+            if at > now {
+                run.schedule(at, 255, Due::Fault(i));
+            }
+        }
+        run.arm_heartbeats();
+        run
+    }
+
     pub fn coordinator(&self) -> &Coordinator {
         &self.coord
     }

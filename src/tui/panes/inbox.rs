@@ -30,6 +30,9 @@ pub(super) fn attempt_outcome(end: AttemptEnd) -> (&'static str, Style) {
         AttemptEnd::Failed(AttemptFailure::Agent(e)) => (e.text(), Style::new().fg(Color::Red)),
         AttemptEnd::Failed(AttemptFailure::WriteConflict) => ("write conflict", Style::new().fg(Color::Yellow)),
         AttemptEnd::Failed(AttemptFailure::StaleToken) => ("stale lock token", Style::new().fg(Color::Red)),
+        AttemptEnd::Failed(AttemptFailure::CoordinatorRestarted) => {
+            ("cut short: coordinator restarted", Style::new().fg(Color::Magenta))
+        }
     }
 }
 
