@@ -42,6 +42,9 @@ use crate::core::output::intern;
 use crate::core::{AgentId, Coordinator, Endpoint, Message, MsgKind, Output, Payload, StopSignal, TaskId};
 use crate::scenario::Scenario;
 
+/// Reports already waiting that one step of the live loop handles after the one it woke for.
+const BURST: usize = 256;
+
 /// Invalid lines after which an agent is rejected as faulty.
 pub const GARBAGE_LIMIT: u32 = 10;
 
@@ -134,6 +137,11 @@ impl LiveAgents {
         }
         self.sync(sim);
         Ok(())
+    }
+
+    /// Something an agent did, if it is already there.
+    pub fn try_recv(&mut self) -> Option<Report> {
+        self.reports.try_recv().ok()
     }
 
     /// The next thing an agent did (cancel-safe: use it in `select!`).
@@ -520,7 +528,15 @@ impl LiveRun {
             report = self.agents.recv() => match report {
                 Some(report) => {
                     let now = self.now_ms();
-                    self.agents.on_report(&mut self.sim, now, report, sink)
+                    self.agents.on_report(&mut self.sim, now, report, sink)?;
+                    // What else the agents said meanwhile is part of this step: one journal
+                    // write for a burst, not one per line.
+                    for _ in 0..BURST {
+                        let Some(report) = self.agents.try_recv() else { break };
+                        let now = self.now_ms();
+                        self.agents.on_report(&mut self.sim, now, report, sink)?;
+                    }
+                    Ok(())
                 }
                 None => Ok(()),
             },
