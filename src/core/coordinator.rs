@@ -44,8 +44,11 @@ pub enum Command {
     ReviveAgent(AgentId),
 }
 
+/// Cloning it is cheap where it can be (a replay keeps snapshots): the scenario is shared until a
+/// planner grows it.
+#[derive(Clone)]
 pub struct Coordinator {
-    pub(super) scenario: Scenario,
+    pub(super) scenario: std::sync::Arc<Scenario>,
     pub(super) wf: Workflow,
     pub(super) state: State,
     events: Vec<Event>,
@@ -59,6 +62,7 @@ impl Coordinator {
     pub fn new(scenario: Scenario) -> Coordinator {
         let wf = Workflow::new(&scenario);
         let state = State::new(&scenario, &wf);
+        let scenario = std::sync::Arc::new(scenario);
         Coordinator { scenario, wf, state, events: Vec::new(), outbox: VecDeque::new(), scratch: Vec::new() }
     }
 
@@ -76,6 +80,12 @@ impl Coordinator {
             c.fold(ev);
         }
         c
+    }
+
+    /// Folds one recorded event into the state (what [`Coordinator::from_events`] does for each):
+    /// a replay moving forward on its timeline.
+    pub fn apply_recorded(&mut self, ev: &Event) {
+        self.fold(ev);
     }
 
     pub fn scenario(&self) -> &Scenario {

@@ -230,7 +230,7 @@ impl Coordinator {
     /// Folds one event: grows the static shapes first if it adds tasks, then the state.
     pub(super) fn fold(&mut self, ev: &Event) {
         if let EventKind::TasksAdded { tasks, edges, .. } = &ev.kind {
-            grow(&mut self.scenario, &mut self.wf, tasks, edges);
+            grow(std::sync::Arc::make_mut(&mut self.scenario), &mut self.wf, tasks, edges);
         }
         self.state.apply(&self.wf, ev);
     }

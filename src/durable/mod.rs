@@ -9,3 +9,4 @@ pub mod diff;
 pub mod fork;
 pub mod reexecute;
 pub mod replay;
+pub mod timeline;

@@ -1,7 +1,8 @@
 //! The run as of one event of its journal: the coordinator folded up to that event (included),
 //! and its report.
 
-use crate::core::{Coordinator, Event};
+use super::timeline::Timeline;
+use crate::core::{Coordinator, Event, EventKind};
 use crate::journal::file::Journal;
 use crate::report::Report;
 
@@ -60,4 +61,14 @@ pub fn report_at(coord: &Coordinator) -> Report<'_> {
         report.outcome = "running";
     }
     report
+}
+
+/// The journal's run on a timeline (the coordinator's state at any event).
+pub fn timeline_of(journal: &Journal) -> Timeline<Coordinator> {
+    let mut scenario = journal.header.scenario.clone();
+    // The run starts with the tasks `run_started` counts; planners' tasks come with their events.
+    if let Some(Event { kind: EventKind::RunStarted { tasks, .. }, .. }) = journal.events.first() {
+        scenario.tasks.truncate(*tasks as usize);
+    }
+    Timeline::new(journal.events.clone(), Coordinator::new(scenario))
 }
