@@ -327,3 +327,28 @@ fn resume_live(args: &Resume, journal: Journal, mut writer: JournalWriter<std::f
     std::mem::forget(rt);
     code
 }
+
+/// `replay JOURNAL [--at CURSOR]`: the console, read-only, on the recorded run.
+pub fn replay_console(path: &Path, at: Option<&str>) -> u8 {
+    let journal = match load(path) {
+        Ok(j) => j,
+        Err(code) => return code,
+    };
+    let at = match at.map(Cursor::parse).transpose().and_then(|c| c.map_or(Ok(0), |c| c.resolve(&journal.events))) {
+        Ok(i) => i,
+        Err(e) => {
+            warn(format_args!("switchyard replay: {}: {e}", path.display()));
+            return exit::BAD_INPUT;
+        }
+    };
+    let who = std::env::var("USER").ok().filter(|u| !u.is_empty()).unwrap_or_else(|| "operator".into());
+    let opts = switchyard::tui::ConsoleOptions { who, read_only: true, ..Default::default() };
+    let app = switchyard::tui::App::replaying(&journal, opts, at);
+    match switchyard::tui::console::run_app(app) {
+        Ok(code) => code,
+        Err(e) => {
+            warn(format_args!("switchyard replay: {e}"));
+            exit::OUTPUT_ERROR
+        }
+    }
+}

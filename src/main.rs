@@ -143,12 +143,13 @@ enum Cmd {
     /// Look at a recorded run as of one of its events (the journal alone is needed).
     Replay {
         journal: PathBuf,
-        /// The event: `SEQ` / `#SEQ`, or the last one by a time (`12.5s`, `800ms`).
+        /// The event: `SEQ` / `#SEQ`, or the last one by a time (`12.5s`, `800ms`) [default: the first].
         #[arg(long, value_name = "SEQ|TIME")]
-        at: String,
-        /// Write the report of the run as of that event (the format of `run --report`).
-        #[arg(long, value_name = "PATH")]
-        report: PathBuf,
+        at: Option<String>,
+        /// Write the report of the run as of that event (the format of `run --report`) instead
+        /// of opening the console.
+        #[arg(long, value_name = "PATH", requires = "at")]
+        report: Option<PathBuf>,
     },
     /// The first event where two journals diverge, and the tasks whose outcome differs.
     /// Exit 0: no divergence; 1: they diverge; 2: bad input.
@@ -255,7 +256,10 @@ fn main() -> ExitCode {
                 durability: durability(fsync),
             })
         }
-        Some(Cmd::Replay { journal, at, report }) => durable_cmd::replay_report(&journal, &at, &report),
+        Some(Cmd::Replay { journal, at, report: Some(report) }) => {
+            durable_cmd::replay_report(&journal, at.as_deref().unwrap_or("0"), &report)
+        }
+        Some(Cmd::Replay { journal, at, report: None }) => durable_cmd::replay_console(&journal, at.as_deref()),
         Some(Cmd::Diff { a, b }) => durable_cmd::diff(&a, &b),
         Some(Cmd::Gen { tasks, agents, shape, seed, duration_ms, failure_rate }) => {
             gen_scenario(GenOptions { tasks, agents, shape, seed, duration_ms, failure_rate })

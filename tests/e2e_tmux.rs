@@ -167,3 +167,36 @@ fn signals_sigterm_stops_the_console_with_the_terminal_restored() {
     assert_eq!(lines.last().unwrap()["kind"], "run_interrupted");
     assert_eq!(lines.last().unwrap()["signal"], "SIGTERM");
 }
+
+/// Issue 12: the replay console in a real terminal: `]` / `[` move the cursor, `:goto` jumps, the
+/// header says where it is, `q` quits with the terminal restored.
+#[test]
+fn replay_console_moves_its_cursor_with_keys_and_goto() {
+    let journal = tmp("replay.jsonl");
+    let scenario = format!("{}/scenarios/crash-reassign.json", env!("CARGO_MANIFEST_DIR"));
+    let out = Command::new(env!("CARGO_BIN_EXE_switchyard"))
+        .args(["run", &scenario, "--headless", "--journal", journal.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let last = std::fs::read_to_string(&journal).unwrap().lines().count() - 1;
+    let session = Session(format!("switchyard-e2e-replay-{}", std::process::id()));
+    let cmd = format!("{} replay {}; echo EXITED:$?; sleep 60", env!("CARGO_BIN_EXE_switchyard"), journal.display());
+    tmux(&["new-session", "-d", "-s", &session.0, "-x", "160", "-y", "45", &cmd]);
+    wait_for(&session, &format!("REPLAY #0/{last}  run_started"));
+    send(&session, &["]", "]", "]"]);
+    wait_for(&session, &format!("REPLAY #3/{last}"));
+    send(&session, &["["]);
+    wait_for(&session, &format!("REPLAY #2/{last}"));
+    send(&session, &[":goto #29", "Enter"]);
+    let screen = wait_for(&session, &format!("REPLAY #29/{last}  agent_crashed"));
+    assert!(screen.contains("READ-ONLY"), "{screen}");
+    send(&session, &[":goto failure", "Enter"]);
+    wait_for(&session, "attempt_failed");
+    send(&session, &["End"]);
+    wait_for(&session, &format!("REPLAY #{last}/{last}  run_finished"));
+    send(&session, &["q"]);
+    let after = wait_for(&session, "EXITED:");
+    assert!(after.contains("EXITED:0"), "{after}");
+    assert_eq!(tmux(&["display-message", "-p", "-t", &session.0, "#{alternate_on}"]).trim(), "0");
+}

@@ -72,3 +72,25 @@ pub fn timeline_of(journal: &Journal) -> Timeline<Coordinator> {
     }
     Timeline::new(journal.events.clone(), Coordinator::new(scenario))
 }
+
+/// Whether an event is one a replay's `{` / `}` stop at: a failure, an escalation, a crash or a
+/// loss, an operator action, a decision, or the end of the run.
+pub fn is_notable(kind: &EventKind) -> bool {
+    matches!(
+        kind,
+        EventKind::AttemptFailed { .. }
+            | EventKind::AttemptTimedOut { .. }
+            | EventKind::TaskFailed { .. }
+            | EventKind::TaskEscalated { .. }
+            | EventKind::AgentCrashed { .. }
+            | EventKind::AgentLost { .. }
+            | EventKind::AgentExited { .. }
+            | EventKind::AgentRejected { .. }
+            | EventKind::OperatorAction { .. }
+            | EventKind::CommandRefused { .. }
+            | EventKind::ProposalDecided { .. }
+            | EventKind::RunInterrupted { .. }
+            | EventKind::HorizonReached { .. }
+            | EventKind::RunFinished { .. }
+    )
+}

@@ -106,14 +106,27 @@ pub struct SimRun {
 
 impl SimRun {
     pub fn new(scenario: Scenario) -> SimRun {
-        let agents = scenario
+        let mut run = SimRun::around(Coordinator::new(scenario));
+        let faults: Vec<u64> = run.coord.scenario().faults.iter().map(|f| f.at_ms).collect();
+        for (i, at) in faults.into_iter().enumerate() {
+            run.schedule(at, 255, Due::Fault(i));
+        }
+        run.arm_heartbeats();
+        run
+    }
+
+    /// The driver's parts around a coordinator, nothing scheduled yet.
+    fn around(coord: Coordinator) -> SimRun {
+        let agents = coord
+            .scenario()
             .agents
             .iter()
             // A template's slot is silent until the coordinator creates it (see `sim/elastic.rs`).
             .map(|a| SimAgent { alive: a.template.is_none(), slow_factor: 1.0, ..Default::default() })
             .collect();
-        let mut run = SimRun {
-            coord: Coordinator::new(scenario),
+        let external = coord.scenario().agents.iter().map(|a| !a.kind.is_sim()).collect();
+        SimRun {
+            coord,
             agents,
             queue: BinaryHeap::new(),
             mail: Vec::new(),
@@ -125,7 +138,7 @@ impl SimRun {
             started: false,
             stopped: false,
             fail_on_stall: true,
-            external: Vec::new(),
+            external,
             external_out: Vec::new(),
             sim_speed: 1.0,
             net: Network::default(),
@@ -133,14 +146,7 @@ impl SimRun {
             horizon: None,
             silent: 0,
             horizon_stop: None,
-        };
-        run.external = run.coord.scenario().agents.iter().map(|a| !a.kind.is_sim()).collect();
-        let faults: Vec<u64> = run.coord.scenario().faults.iter().map(|f| f.at_ms).collect();
-        for (i, at) in faults.into_iter().enumerate() {
-            run.schedule(at, 255, Due::Fault(i));
         }
-        run.arm_heartbeats();
-        run
     }
 
     /// A run brought back from its journal at time `now` (`resume` of a live run): `coord` is
@@ -148,10 +154,7 @@ impl SimRun {
     /// nothing in hand (what was in flight is failed as `coordinator_restarted` by the caller);
     /// scheduled faults still ahead are kept, those already past are not replayed.
     pub fn resumed(coord: Coordinator, now: u64) -> SimRun {
-        let mut run = SimRun::new(coord.scenario().clone());
-        run.queue.clear();
-        run.pending = 0;
-        run.coord = coord;
+        let mut run = SimRun::around(coord);
         run.now = now;
         run.started = true;
         for (sim, agent) in run.agents.iter_mut().zip(&run.coord.state().agents) {
@@ -164,6 +167,15 @@ impl SimRun {
             }
         }
         run.arm_heartbeats();
+        run
+    }
+
+    /// A run that only shows a recorded state (a replay's cursor): stopped, at time `now`.
+    pub fn frozen(coord: Coordinator, now: u64) -> SimRun {
+        let mut run = SimRun::around(coord);
+        run.now = now;
+        run.started = true;
+        run.stopped = true;
         run
     }
 

@@ -191,7 +191,9 @@ pub struct App {
     /// only simulated work.
     pub live: Option<LiveAgents>,
     /// A live run waits for its agents' handshakes before it starts (see [`App::start_live`]).
-    live_pending: bool,
+    pub(super) live_pending: bool,
+    /// The console on a recorded run: its cursor and timeline (see `replay.rs`).
+    pub replay: Option<super::replay::Replay>,
 }
 
 impl App {
@@ -238,6 +240,7 @@ impl App {
             restarts: 0,
             live: None,
             live_pending: false,
+            replay: None,
         };
         app.start_run();
         app
@@ -307,11 +310,17 @@ impl App {
 
     /// Whether the virtual clock is moving (the loop ticks faster then).
     pub fn is_advancing(&self) -> bool {
+        if let Some(replay) = &self.replay {
+            return replay.playing;
+        }
         !self.coord().state().paused && !self.coord().is_finished()
     }
 
     /// Advances the virtual clock by `wall_ms × speed`. Returns whether anything changed.
     pub fn tick(&mut self, wall_ms: f64) -> bool {
+        if self.replay.is_some() {
+            return self.replay_tick(wall_ms);
+        }
         if !self.is_advancing() {
             return false;
         }

@@ -18,6 +18,8 @@ pub enum Parsed {
     Broadcast(Option<String>, String),
     Quit,
     Help,
+    /// `:goto #SEQ | TIME | TASK | failure` — move a replay's cursor.
+    Goto(String),
 }
 
 /// `(name, arguments, what it does)` for every command, for completion and the help overlay.
@@ -48,6 +50,11 @@ pub const COMMANDS: &[(&str, &str, &str)] = &[
     ("heal", "", "end every link fault and partition"),
     ("broadcast", "[@CAPABILITY] TEXT", "send TEXT to every up agent (with the capability)"),
     ("filter", "TEXT", "filter the focused pane (empty clears)"),
+    (
+        "goto",
+        "#SEQ|TIME|TASK|failure",
+        "replay: move the cursor to an event, a time, a task's last event, the first failure",
+    ),
     ("help", "", "list keys and commands"),
     ("quit", "", "leave the console"),
 ];
@@ -109,6 +116,8 @@ pub fn parse(line: &str, coord: &Coordinator) -> Result<Parsed, String> {
     };
     let op = |a| Ok(Parsed::Op(a, reason.clone()));
     match name {
+        "goto" if !args.is_empty() => Ok(Parsed::Goto(args.join(" "))),
+        "goto" => Err("usage: :goto #SEQ | TIME (12.5s) | TASK | failure".into()),
         "pause" => want(0, "").and_then(|_| op(OpAction::Pause)),
         "resume" => want(0, "").and_then(|_| op(OpAction::Resume)),
         "step" => want(0, "").and_then(|_| op(OpAction::Step)),

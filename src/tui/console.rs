@@ -72,12 +72,16 @@ pub fn run_console(
     opts: ConsoleOptions,
     journal: Option<crate::journal::JournalWriter<std::fs::File>>,
 ) -> Result<u8, String> {
+    run_app(App::with_journal(scenario, opts, journal))
+}
+
+/// Runs the console on an app already built (a run, or a replay) until the operator quits.
+pub fn run_app(mut app: App) -> Result<u8, String> {
     use std::io::IsTerminal;
     if !io::stdout().is_terminal() || !io::stdin().is_terminal() {
-        return Err("the console needs a terminal (stdin and stdout); use `run FILE --headless` in scripts".into());
+        return Err("the console needs a terminal (stdin and stdout); use `run FILE --headless` (or `replay … --report`) in scripts".into());
     }
     super::log::init();
-    let mut app = App::with_journal(scenario, opts, journal);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -98,6 +98,9 @@ impl App {
         if self.popup.is_some() {
             return self.popup_key(key);
         }
+        if self.replay.is_some() && self.replay_key(key) {
+            return;
+        }
         match key.code {
             KeyCode::Char('q') => {
                 if self.coord().is_finished() {
@@ -306,6 +309,7 @@ impl App {
                     Ok(Parsed::Broadcast(to, text)) => self.broadcast(to, text),
                     Ok(Parsed::Quit) => self.handle_key(KeyEvent::from(KeyCode::Char('q'))),
                     Ok(Parsed::Help) => self.popup = Some(Popup::Help { scroll: 0 }),
+                    Ok(Parsed::Goto(target)) => self.goto(&target),
                     Err(e) => self.status = Some((format!(":{line}: {e}"), StatusKind::Error)),
                 }
             }

@@ -30,6 +30,16 @@ pub const KEY_HELP: &[(&str, &[(&str, &str)])] = &[
         ],
     ),
     (
+        "Replay (switchyard replay JOURNAL)",
+        &[
+            ("[ / ]", "one event back / forward"),
+            ("{ / }", "previous / next notable event (failure, escalation, crash or loss, operator, decision)"),
+            ("Space", "play forward at the run's speed (+ / - as usual)"),
+            ("Home / End", "first / last event"),
+            (":goto", "#SEQ, a time (12.5s), a task (its last event), failure (the first)"),
+        ],
+    ),
+    (
         "Selected task (DAG or Inbox)",
         &[
             ("p", "hold / release"),

@@ -14,6 +14,7 @@ mod input;
 pub mod keys;
 pub mod log;
 pub mod panes;
+pub mod replay;
 pub mod sagas;
 pub mod swarm;
 pub mod teams;
@@ -32,3 +33,6 @@ mod app_tests;
 
 #[cfg(test)]
 mod live_tests;
+
+#[cfg(test)]
+mod replay_tests;

@@ -85,6 +85,11 @@ fn draw_pane(f: &mut Frame, app: &mut App, pane: PaneId, area: Rect) {
 
 /// Run state in words: RUNNING / PAUSED / WAITING FOR OPERATOR / FINISHED: succeeded|failed.
 pub fn run_state(app: &mut App) -> (String, Style) {
+    if let Some(r) = &app.replay {
+        let play = if r.playing { "▶ " } else { "" };
+        let text = format!("{play}REPLAY #{}/{}  {}", r.cursor(), r.total() - 1, r.event().kind.name());
+        return (text, Style::new().fg(Color::Magenta).add_modifier(Modifier::BOLD));
+    }
     let waiting = app.run.is_waiting_for_operator();
     let s = app.run.coordinator().state();
     match s.finished {

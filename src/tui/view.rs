@@ -25,7 +25,7 @@ pub struct MsgRow {
     pub dead: Option<DeadReason>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct View {
     /// Most recent messages, oldest first.
     pub messages: VecDeque<MsgRow>,
@@ -86,7 +86,8 @@ impl View {
         }
     }
 
-    fn fold(&mut self, ev: &Event) {
+    /// Takes in one event (what the journal says, in order).
+    pub fn fold(&mut self, ev: &Event) {
         self.events += 1;
         match &ev.kind {
             EventKind::MessageSent { msg } => {

@@ -1,0 +1,193 @@
+//! The console on a recorded run (`switchyard replay JOURNAL`): read-only, with a cursor on the
+//! journal's timeline. Every pane shows the run as of the cursor — the coordinator folded up to
+//! that event and the console's view model with it — taken from a [`Timeline`] that keeps
+//! snapshots, so a jump anywhere is one short fold.
+//!
+//! Keys: `[` / `]` one event back / forward, `{` / `}` the previous / next notable event (a
+//! failure, an escalation, a crash or loss, an operator action, a decision, the end), Space plays
+//! forward at the run's speed (`+` / `-` as usual), `Home` / `End` the first / last event.
+//! Commands: `:goto #SEQ`, `:goto 12.5s`, `:goto TASK` (its last event), `:goto failure` (the
+//! first failure).
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent};
+
+use super::app::{App, ConsoleOptions, StatusKind};
+use super::view::View;
+use crate::core::{Coordinator, Event, EventKind};
+use crate::durable::replay::{Cursor, is_notable};
+use crate::durable::timeline::{Folds, Timeline};
+use crate::journal::file::Journal;
+use crate::runtime::SimRun;
+
+/// What the console shows as of an event: the coordinator and the view model.
+#[derive(Clone)]
+pub struct Frame {
+    coord: Coordinator,
+    view: View,
+}
+
+impl Folds for Frame {
+    fn fold(&mut self, ev: &Event) {
+        self.coord.apply_recorded(ev);
+        self.view.fold(ev);
+    }
+}
+
+/// A replay's cursor and timeline.
+pub struct Replay {
+    timeline: Timeline<Frame>,
+    /// Space: the cursor moves forward on the run's clock.
+    pub playing: bool,
+    /// Virtual milliseconds owed to the cursor (speeds below 1).
+    carry_ms: f64,
+}
+
+impl Replay {
+    /// The event under the cursor.
+    pub fn event(&self) -> &Event {
+        &self.timeline.events()[self.timeline.cursor()]
+    }
+
+    pub fn cursor(&self) -> usize {
+        self.timeline.cursor()
+    }
+
+    /// Events in the journal.
+    pub fn total(&self) -> usize {
+        self.timeline.events().len()
+    }
+}
+
+impl App {
+    /// The console on a recorded run, its cursor on the event at `at`.
+    pub fn replaying(journal: &Journal, mut opts: ConsoleOptions, at: usize) -> App {
+        opts.read_only = true;
+        opts.journal = None;
+        let mut scenario = journal.header.scenario.clone();
+        if let Some(Event { kind: EventKind::RunStarted { tasks, .. }, .. }) = journal.events.first() {
+            scenario.tasks.truncate(*tasks as usize);
+        }
+        let agents = scenario.agents.len();
+        let empty = Frame { coord: Coordinator::new(scenario.clone()), view: View::new(agents) };
+        let mut app = App::with_journal(scenario, opts, None);
+        // Nothing runs here: no agent process starts, no clock advances.
+        app.live = None;
+        app.live_pending = false;
+        app.replay =
+            Some(Replay { timeline: Timeline::new(journal.events.clone(), empty), playing: false, carry_ms: 0.0 });
+        app.seek(at);
+        app
+    }
+
+    /// Moves the cursor to event `to` and shows the run as of it.
+    pub fn seek(&mut self, to: usize) {
+        let Some(replay) = &mut self.replay else { return };
+        let frame = replay.timeline.seek(to).clone();
+        self.run = SimRun::frozen(frame.coord, replay.event().t_ms);
+        self.sink.view = frame.view;
+        self.sink.view.sample_load(self.run.coordinator());
+    }
+
+    /// A replay's own keys; false when the key is not one (the console's other keys apply).
+    pub(super) fn replay_key(&mut self, key: KeyEvent) -> bool {
+        let Some(replay) = &mut self.replay else { return false };
+        let (at, last) = (replay.cursor(), replay.total() - 1);
+        let to = match key.code {
+            KeyCode::Char('[') => at.saturating_sub(1),
+            KeyCode::Char(']') => (at + 1).min(last),
+            KeyCode::Char('{') => notable(replay.timeline.events(), at, false).unwrap_or(0),
+            KeyCode::Char('}') => notable(replay.timeline.events(), at, true).unwrap_or(last),
+            KeyCode::Home => 0,
+            KeyCode::End => last,
+            KeyCode::Char(' ') => {
+                replay.playing = !replay.playing && at < last;
+                replay.carry_ms = 0.0;
+                return true;
+            }
+            KeyCode::Char('+') | KeyCode::Char('=') => {
+                self.speed = (self.speed * 2.0).min(1000.0);
+                return true;
+            }
+            KeyCode::Char('-') => {
+                self.speed = (self.speed / 2.0).max(0.01);
+                return true;
+            }
+            KeyCode::Char('q') => {
+                self.quit = true;
+                return true;
+            }
+            _ => return false,
+        };
+        replay.playing = false;
+        self.seek(to);
+        true
+    }
+
+    /// Playing: the cursor follows the run's clock at the console's speed.
+    pub(super) fn replay_tick(&mut self, wall_ms: f64) -> bool {
+        let speed = self.speed;
+        let Some(replay) = &mut self.replay else { return false };
+        if !replay.playing {
+            return false;
+        }
+        replay.carry_ms += wall_ms * speed;
+        let step = replay.carry_ms.floor();
+        if step < 1.0 {
+            return false;
+        }
+        replay.carry_ms -= step;
+        let events = replay.timeline.events();
+        let until = replay.event().t_ms.saturating_add(step as u64);
+        let at = replay.cursor();
+        // The last event at or before the clock, and at least the next one.
+        let to = events.partition_point(|e| e.t_ms <= until).saturating_sub(1).max(at + 1).min(events.len() - 1);
+        if to == events.len() - 1 {
+            replay.playing = false;
+        }
+        self.seek(to);
+        true
+    }
+
+    /// `:goto #SEQ | TIME | TASK | failure`.
+    pub(super) fn goto(&mut self, target: &str) {
+        let Some(replay) = &self.replay else {
+            self.status = Some(("goto: only in a replay (switchyard replay JOURNAL)".into(), StatusKind::Error));
+            return;
+        };
+        let events = replay.timeline.events();
+        let target = target.trim();
+        let found = if target == "failure" {
+            events.iter().position(|e| is_failure(&e.kind)).ok_or_else(|| "no failure in this run".to_string())
+        } else if let Some(t) = self.coord().scenario().tasks.iter().position(|t| t.id == target) {
+            let task = crate::core::TaskId(t as u32);
+            events
+                .iter()
+                .rposition(|e| e.kind.task() == Some(task))
+                .ok_or_else(|| format!("no event of task `{target}`"))
+        } else {
+            Cursor::parse(target).and_then(|c| c.resolve(events))
+        };
+        match found {
+            Ok(at) => {
+                if let Some(r) = &mut self.replay {
+                    r.playing = false;
+                }
+                self.seek(at);
+            }
+            Err(e) => self.status = Some((format!("goto: {e}"), StatusKind::Error)),
+        }
+    }
+}
+
+/// The index of the previous (`forward` false) or next notable event from `at`.
+fn notable(events: &[Event], at: usize, forward: bool) -> Option<usize> {
+    if forward {
+        events.iter().skip(at + 1).position(|e| is_notable(&e.kind)).map(|i| at + 1 + i)
+    } else {
+        events[..at].iter().rposition(|e| is_notable(&e.kind))
+    }
+}
+
+fn is_failure(kind: &EventKind) -> bool {
+    matches!(kind, EventKind::AttemptFailed { .. } | EventKind::AttemptTimedOut { .. } | EventKind::TaskFailed { .. })
+}
