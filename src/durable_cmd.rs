@@ -343,7 +343,11 @@ pub fn replay_console(path: &Path, at: Option<&str>) -> u8 {
     };
     let who = std::env::var("USER").ok().filter(|u| !u.is_empty()).unwrap_or_else(|| "operator".into());
     let opts = switchyard::tui::ConsoleOptions { who, read_only: true, ..Default::default() };
-    let app = switchyard::tui::App::replaying(&journal, opts, at);
+    let mut app = switchyard::tui::App::replaying(&journal, opts, at);
+    if let (Some(replay), Ok(bytes)) = (&mut app.replay, std::fs::read(path)) {
+        let whole = usize::try_from(journal.whole_len).unwrap_or(bytes.len()).min(bytes.len());
+        replay.source = Some((path.to_path_buf(), header::sha256_hex(&bytes[..whole])));
+    }
     match switchyard::tui::console::run_app(app) {
         Ok(code) => code,
         Err(e) => {

@@ -35,7 +35,7 @@ pub fn apply(sim: &mut SimRun, commands: &[String], who: &str, sink: &mut impl E
                 let origin = crate::core::Origin::Operator;
                 sim.mark(sink, |c, now| c.broadcast(now, to, message.as_str().into(), origin)).map_err(io)?;
             }
-            Parsed::Filter(_) | Parsed::Quit | Parsed::Help | Parsed::Goto(_) => {
+            Parsed::Filter(_) | Parsed::Quit | Parsed::Help | Parsed::Goto(_) | Parsed::Fork => {
                 return Err(format!("`{text}`: only commands that act on the run apply to a fork"));
             }
         }

@@ -210,13 +210,36 @@ impl App {
     }
 
     /// [`App::new`] with the journal already created (and locked) by the caller.
-    pub fn with_journal(scenario: Scenario, opts: ConsoleOptions, mut journal: Option<JournalWriter<File>>) -> App {
+    pub fn with_journal(scenario: Scenario, opts: ConsoleOptions, journal: Option<JournalWriter<File>>) -> App {
+        let view = View::new(scenario.agents.len());
+        let mut app = App::around(scenario.clone(), SimRun::new(scenario), view, opts, journal);
+        app.start_run();
+        app
+    }
+
+    /// The console on a run that is already under way (resumed or forked from a journal): `run`
+    /// as it stands, `view` folded from its events so far, `journal` where it goes on.
+    pub fn continuing(run: SimRun, view: View, opts: ConsoleOptions, journal: Option<JournalWriter<File>>) -> App {
+        let scenario = run.coordinator().scenario().clone();
+        let mut app = App::around(scenario, run, view, opts, journal);
+        app.run.set_fail_on_stall(false);
+        app.sink.view.sample_load(app.run.coordinator());
+        app
+    }
+
+    fn around(
+        scenario: Scenario,
+        run: SimRun,
+        view: View,
+        opts: ConsoleOptions,
+        mut journal: Option<JournalWriter<File>>,
+    ) -> App {
         if let Some(j) = &mut journal {
             j.set_durability(opts.durability);
         }
-        let sink = ConsoleSink { view: View::new(scenario.agents.len()), journal, journal_error: None };
-        let mut app = App {
-            run: SimRun::new(scenario.clone()),
+        let sink = ConsoleSink { view, journal, journal_error: None };
+        App {
+            run,
             scenario,
             speed: opts.speed,
             opts,
@@ -241,9 +264,7 @@ impl App {
             live: None,
             live_pending: false,
             replay: None,
-        };
-        app.start_run();
-        app
+        }
     }
 
     fn start_run(&mut self) {

@@ -20,6 +20,8 @@ pub enum Parsed {
     Help,
     /// `:goto #SEQ | TIME | TASK | failure` — move a replay's cursor.
     Goto(String),
+    /// `:fork` — a replay's run forked at the cursor, opened live.
+    Fork,
 }
 
 /// `(name, arguments, what it does)` for every command, for completion and the help overlay.
@@ -55,6 +57,7 @@ pub const COMMANDS: &[(&str, &str, &str)] = &[
         "#SEQ|TIME|TASK|failure",
         "replay: move the cursor to an event, a time, a task's last event, the first failure",
     ),
+    ("fork", "", "replay: a new live run from the cursor, in a journal of its own (also F)"),
     ("help", "", "list keys and commands"),
     ("quit", "", "leave the console"),
 ];
@@ -116,6 +119,7 @@ pub fn parse(line: &str, coord: &Coordinator) -> Result<Parsed, String> {
     };
     let op = |a| Ok(Parsed::Op(a, reason.clone()));
     match name {
+        "fork" => want(0, "").map(|_| Parsed::Fork),
         "goto" if !args.is_empty() => Ok(Parsed::Goto(args.join(" "))),
         "goto" => Err("usage: :goto #SEQ | TIME (12.5s) | TASK | failure".into()),
         "pause" => want(0, "").and_then(|_| op(OpAction::Pause)),

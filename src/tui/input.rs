@@ -310,6 +310,7 @@ impl App {
                     Ok(Parsed::Quit) => self.handle_key(KeyEvent::from(KeyCode::Char('q'))),
                     Ok(Parsed::Help) => self.popup = Some(Popup::Help { scroll: 0 }),
                     Ok(Parsed::Goto(target)) => self.goto(&target),
+                    Ok(Parsed::Fork) => self.fork_here(),
                     Err(e) => self.status = Some((format!(":{line}: {e}"), StatusKind::Error)),
                 }
             }

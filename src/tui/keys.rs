@@ -33,10 +33,11 @@ pub const KEY_HELP: &[(&str, &[(&str, &str)])] = &[
         "Replay (switchyard replay JOURNAL)",
         &[
             ("[ / ]", "one event back / forward"),
-            ("{ / }", "previous / next notable event (failure, escalation, crash or loss, operator, decision)"),
+            ("{ / }", "previous / next notable: failure, escalation, crash, loss, operator, decision"),
             ("Space", "play forward at the run's speed (+ / - as usual)"),
             ("Home / End", "first / last event"),
             (":goto", "#SEQ, a time (12.5s), a task (its last event), failure (the first)"),
+            ("F / :fork", "a new live run from the cursor, in a journal of its own, paused"),
         ],
     ),
     (

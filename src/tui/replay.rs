@@ -36,6 +36,10 @@ impl Folds for Frame {
 /// A replay's cursor and timeline.
 pub struct Replay {
     timeline: Timeline<Frame>,
+    /// The journal's scenario as it embeds it (what a fork runs again).
+    scenario: crate::scenario::Scenario,
+    /// The journal file and its SHA-256 (of its whole lines), for a fork's `forked_from`.
+    pub source: Option<(std::path::PathBuf, String)>,
     /// Space: the cursor moves forward on the run's clock.
     pub playing: bool,
     /// Virtual milliseconds owed to the cursor (speeds below 1).
@@ -73,8 +77,9 @@ impl App {
         // Nothing runs here: no agent process starts, no clock advances.
         app.live = None;
         app.live_pending = false;
-        app.replay =
-            Some(Replay { timeline: Timeline::new(journal.events.clone(), empty), playing: false, carry_ms: 0.0 });
+        let timeline = Timeline::new(journal.events.clone(), empty);
+        let scenario = journal.header.scenario.clone();
+        app.replay = Some(Replay { timeline, scenario, source: None, playing: false, carry_ms: 0.0 });
         app.seek(at);
         app
     }
@@ -114,6 +119,10 @@ impl App {
             }
             KeyCode::Char('q') => {
                 self.quit = true;
+                return true;
+            }
+            KeyCode::Char('F') => {
+                self.fork_here();
                 return true;
             }
             _ => return false,
@@ -176,6 +185,55 @@ impl App {
             }
             Err(e) => self.status = Some((format!("goto: {e}"), StatusKind::Error)),
         }
+    }
+}
+
+impl App {
+    /// `F` / `:fork`: a new run from the state right after the event under the cursor (the end
+    /// of its step), in a journal of its own beside the source (`JOURNAL.fork-SEQ.jsonl`, its
+    /// header records `forked_from`), opened in this console — live, paused, not read-only — so
+    /// the operator can retry, reassign, revive, vote or veto right there.
+    pub(super) fn fork_here(&mut self) {
+        let Some(replay) = &self.replay else {
+            self.status = Some(("fork: only in a replay (switchyard replay JOURNAL)".into(), StatusKind::Error));
+            return;
+        };
+        let fail = |why: String| Some((format!("fork: {why}"), StatusKind::Error));
+        let Some((source, sha)) = replay.source.clone() else {
+            self.status = fail("this replay has no journal file to fork from".into());
+            return;
+        };
+        if crate::runtime::needs_live(&replay.scenario) {
+            self.status = fail("the run has real agents; forking live runs is not supported yet".into());
+            return;
+        }
+        let at = replay.cursor();
+        let new = source.with_extension(format!("fork-{at}.jsonl"));
+        let mut writer = match crate::journal::JournalWriter::create(&new) {
+            Ok(w) => w,
+            Err(e) => {
+                self.status = fail(format!("cannot create {}: {e}", new.display()));
+                return;
+            }
+        };
+        writer.set_forked_from(&sha, at as u64);
+        let mut out = (View::new(replay.scenario.agents.len()), writer);
+        let events = replay.timeline.events();
+        let sim = match crate::durable::reexecute::reexecute(replay.scenario.clone(), events, at + 1, &mut out, true) {
+            Ok(sim) => sim,
+            Err(e) => {
+                self.status = fail(e.to_string());
+                return;
+            }
+        };
+        let (view, writer) = out;
+        let mut opts = self.opts.clone();
+        opts.read_only = false;
+        opts.journal = Some(new.clone());
+        *self = App::continuing(sim, view, opts, Some(writer));
+        self.request(crate::core::OpAction::Pause, Some("forked".into()), true);
+        let note = format!("forked at #{at} into {}: paused; act, then Space", new.display());
+        self.status = Some((note, StatusKind::Info));
     }
 }
 

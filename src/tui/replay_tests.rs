@@ -125,3 +125,42 @@ fn replay_screens_at_several_cursors() {
         insta::assert_snapshot!(name, shown);
     }
 }
+
+#[test]
+fn fork_at_the_cursor_opens_a_live_paused_run_in_its_own_journal() {
+    let j = journal("crash-reassign");
+    let dir = std::env::temp_dir().join(format!("switchyard-replay-fork-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let source = dir.join("run.jsonl");
+    let mut w = crate::journal::JournalWriter::create(&source).unwrap();
+    let sc = crate::scenario::load(std::path::Path::new("scenarios/crash-reassign.json")).unwrap();
+    SimRun::new(sc).run(&mut w).unwrap();
+    drop(w);
+    let bytes = std::fs::read(&source).unwrap();
+    let mut a = App::replaying(&j, ConsoleOptions::default(), 20);
+    // Without its file, a replay cannot fork: it says so.
+    key(&mut a, KeyCode::Char('F'));
+    assert!(a.replay.is_some() && a.status.as_ref().unwrap().0.contains("no journal file"), "{:?}", a.status);
+    a.replay.as_mut().unwrap().source = Some((source.clone(), crate::journal::header::sha256_hex(&bytes)));
+    command(&mut a, "fork");
+    assert!(a.replay.is_none(), "{:?}", a.status);
+    assert!(!a.opts.read_only);
+    assert!(a.coord().state().paused, "a fork starts paused");
+    let fork_path = dir.join("run.fork-20.jsonl");
+    assert_eq!(a.opts.journal.as_deref(), Some(fork_path.as_path()));
+    // The operator acts in the fork: crash an agent, then the run goes on to its end.
+    a.request(crate::core::OpAction::Crash(crate::core::AgentId(1)), None, true);
+    a.request(crate::core::OpAction::Resume, None, true);
+    for _ in 0..400 {
+        a.tick(100.0);
+    }
+    a.finish().unwrap();
+    assert!(a.coord().is_finished());
+    let fork = file::load(&fork_path).unwrap();
+    assert_eq!(fork.header.forked_from.as_ref().map(|f| f.1), Some(20));
+    // Up to the fork point the fork repeats the source, then the operator's pause and crash.
+    let src = String::from_utf8(bytes).unwrap();
+    let forked = std::fs::read_to_string(&fork_path).unwrap();
+    assert!(src.lines().skip(1).take(20).eq(forked.lines().skip(1).take(20)));
+    assert!(forked.contains("\"action\":\"pause\"") && forked.contains("\"action\":\"crash\""));
+}
