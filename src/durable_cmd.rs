@@ -11,7 +11,7 @@ use switchyard::durable::replay::{self, Cursor};
 use switchyard::journal::file::{self, Journal};
 use switchyard::journal::header;
 use switchyard::journal::{Durability, JournalWriter};
-use switchyard::runtime::{Horizon, LiveOptions, LiveRun, interrupt, needs_live};
+use switchyard::runtime::{Horizon, LiveOptions, LiveRun, SimRun, interrupt, needs_live};
 
 use crate::cli_output::{Named, distinct_paths, out, stdout_failed, warn};
 use crate::exit;
@@ -102,15 +102,17 @@ pub fn diff(a: &Path, b: &Path) -> u8 {
 /// What `resume` was asked to do.
 pub struct Resume<'a> {
     pub journal: &'a Path,
+    pub headless: bool,
     pub report: Option<&'a Path>,
     pub rows: usize,
     pub horizon: (Option<u64>, Option<u64>),
     pub durability: Durability,
 }
 
-/// `resume JOURNAL --headless`: a simulated run brought back to the journal's last event (by
-/// running it again, checked event by event) and carried on to its end, appending to the file.
-pub fn resume_headless(args: Resume) -> u8 {
+/// `resume JOURNAL [--headless]`: the run brought back to the journal's last event and carried
+/// on, appending to the file — a simulated run by running it again (checked event by event), a
+/// live one by folding the journal — headless to its end, or in the console.
+pub fn resume(args: Resume) -> u8 {
     let path = args.journal;
     let journal = match load(path) {
         Ok(j) => j,
@@ -149,6 +151,11 @@ pub fn resume_headless(args: Resume) -> u8 {
     };
     writer.set_durability(args.durability);
     if needs_live(&scenario) {
+        if !args.headless {
+            let now = journal.events.last().map_or(0, |e| e.t_ms);
+            let sim = SimRun::resumed(Coordinator::from_events(scenario, &journal.events), now);
+            return resume_console(path, &journal, sim, writer, args.durability);
+        }
         return resume_live(&args, journal, writer);
     }
     let upto = journal.events.len();
@@ -166,6 +173,9 @@ pub fn resume_headless(args: Resume) -> u8 {
             return exit::OUTPUT_ERROR;
         }
     };
+    if !args.headless {
+        return resume_console(path, &journal, sim, writer, args.durability);
+    }
     sim.set_fail_on_stall(true);
     sim.set_horizon(Horizon::new(&scenario, args.horizon.0, args.horizon.1));
     let interrupted = match sim.run_interruptible(&mut writer, interrupt::received) {
@@ -177,6 +187,31 @@ pub fn resume_headless(args: Resume) -> u8 {
     };
     drop(writer);
     crate::conclude(sim.coordinator(), sim.horizon_stop(), interrupted, args.report, args.rows)
+}
+
+/// The console on a resumed run: its view folded from the journal, the run going on in it.
+fn resume_console(
+    path: &Path,
+    journal: &Journal,
+    sim: SimRun,
+    writer: JournalWriter<std::fs::File>,
+    durability: Durability,
+) -> u8 {
+    let mut view = switchyard::tui::view::View::new(journal.header.scenario.agents.len());
+    for ev in &journal.events {
+        view.fold(ev);
+    }
+    let who = std::env::var("USER").ok().filter(|u| !u.is_empty()).unwrap_or_else(|| "operator".into());
+    let opts =
+        switchyard::tui::ConsoleOptions { who, journal: Some(path.to_path_buf()), durability, ..Default::default() };
+    let app = switchyard::tui::App::continuing(sim, view, opts, Some(writer));
+    match switchyard::tui::console::run_app(app) {
+        Ok(code) => code,
+        Err(e) => {
+            warn(format_args!("switchyard resume: {e}"));
+            exit::OUTPUT_ERROR
+        }
+    }
 }
 
 /// What `fork` was asked to do.

@@ -89,11 +89,11 @@ enum Cmd {
     /// Carry on a run from its journal, appending to it (the journal alone is needed).
     Resume {
         journal: PathBuf,
-        /// Without the console (required for now), printing a summary as `run --headless` does.
-        #[arg(long, required = true)]
+        /// Without the console, printing a summary as `run --headless` does.
+        #[arg(long)]
         headless: bool,
-        /// Write a JSON summary of the run to this file.
-        #[arg(long, value_name = "PATH")]
+        /// Headless: write a JSON summary of the run to this file.
+        #[arg(long, value_name = "PATH", requires = "headless")]
         report: Option<PathBuf>,
         /// Rows of the printed summary tables.
         #[arg(long, default_value_t = 40, value_name = "N")]
@@ -228,7 +228,7 @@ fn main() -> ExitCode {
                 })
             }
         }
-        Some(Cmd::Resume { journal, headless: _, report, rows, max_time_ms, max_events, fsync }) => {
+        Some(Cmd::Resume { journal, headless, report, rows, max_time_ms, max_events, fsync }) => {
             let paths = [Named { option: "the journal", path: &journal }];
             let mut paths = paths.into_iter().collect::<Vec<_>>();
             paths.extend(report.as_deref().map(|path| Named { option: "--report", path }));
@@ -236,8 +236,9 @@ fn main() -> ExitCode {
                 warn(format_args!("switchyard resume: {e}"));
                 return ExitCode::from(exit::BAD_INPUT);
             }
-            durable_cmd::resume_headless(durable_cmd::Resume {
+            durable_cmd::resume(durable_cmd::Resume {
                 journal: &journal,
+                headless,
                 report: report.as_deref(),
                 rows,
                 horizon: (max_time_ms, max_events),

@@ -200,3 +200,29 @@ fn replay_console_moves_its_cursor_with_keys_and_goto() {
     assert!(after.contains("EXITED:0"), "{after}");
     assert_eq!(tmux(&["display-message", "-p", "-t", &session.0, "#{alternate_on}"]).trim(), "0");
 }
+
+/// Issue 12: `resume` without `--headless` opens the console on the resumed run, which goes on
+/// appending to the same journal: it ends as the uninterrupted run did.
+#[test]
+fn resume_opens_the_console_and_the_run_ends_as_uninterrupted() {
+    let full = tmp("resume-full.jsonl");
+    let scenario = format!("{}/scenarios/crash-reassign.json", env!("CARGO_MANIFEST_DIR"));
+    let out = Command::new(env!("CARGO_BIN_EXE_switchyard"))
+        .args(["run", &scenario, "--headless", "--journal", full.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = std::fs::read_to_string(&full).unwrap();
+    // Cut mid-line, late in the run (4.9 s of virtual time to go at speed 1 would be slow).
+    let cut = tmp("resume-cut.jsonl");
+    let at = text[..text.len() * 9 / 10].rfind('\n').unwrap() + 5;
+    std::fs::write(&cut, &text[..at]).unwrap();
+    let session = Session(format!("switchyard-e2e-resume-{}", std::process::id()));
+    let cmd = format!("{} resume {}; echo EXITED:$?; sleep 60", env!("CARGO_BIN_EXE_switchyard"), cut.display());
+    tmux(&["new-session", "-d", "-s", &session.0, "-x", "160", "-y", "45", &cmd]);
+    wait_for(&session, "FINISHED: succeeded");
+    send(&session, &["q"]);
+    let after = wait_for(&session, "EXITED:");
+    assert!(after.contains("EXITED:0"), "{after}");
+    assert_eq!(std::fs::read_to_string(&cut).unwrap(), text, "the resumed journal is the uninterrupted one");
+}

@@ -194,6 +194,8 @@ pub struct App {
     pub(super) live_pending: bool,
     /// The console on a recorded run: its cursor and timeline (see `replay.rs`).
     pub replay: Option<super::replay::Replay>,
+    /// A live run resumed from its journal goes on from this time when its agents are back.
+    resumed_at: Option<u64>,
 }
 
 impl App {
@@ -218,11 +220,19 @@ impl App {
     }
 
     /// The console on a run that is already under way (resumed or forked from a journal): `run`
-    /// as it stands, `view` folded from its events so far, `journal` where it goes on.
+    /// as it stands, `view` folded from its events so far, `journal` where it goes on. A run with
+    /// real agents starts them again and fails what was in flight as `coordinator_restarted`
+    /// (see [`crate::core::Coordinator::restart_in_flight`]) when the console starts it.
     pub fn continuing(run: SimRun, view: View, opts: ConsoleOptions, journal: Option<JournalWriter<File>>) -> App {
         let scenario = run.coordinator().scenario().clone();
+        let now = run.now();
         let mut app = App::around(scenario, run, view, opts, journal);
         app.run.set_fail_on_stall(false);
+        if needs_live(&app.scenario) {
+            app.live = Some(LiveAgents::new(&app.scenario, LiveOptions::default()));
+            app.live_pending = true;
+            app.resumed_at = Some(now);
+        }
         app.sink.view.sample_load(app.run.coordinator());
         app
     }
@@ -264,6 +274,7 @@ impl App {
             live: None,
             live_pending: false,
             replay: None,
+            resumed_at: None,
         }
     }
 
@@ -287,8 +298,13 @@ impl App {
     /// Starts a live run's agent processes, waits for their handshakes and starts the run.
     pub async fn start_live(&mut self) {
         self.live_pending = false;
+        let resumed_at = self.resumed_at.take();
         if let Some(live) = &mut self.live {
-            let _ = live.start(&mut self.run, &mut self.sink).await;
+            let _ = match resumed_at {
+                // A run resumed from its journal: what was in flight is done again.
+                Some(at) => live.restart(&mut self.run, at, &mut self.sink).await,
+                None => live.start(&mut self.run, &mut self.sink).await,
+            };
             live.deliver(&mut self.run);
         }
         self.sink.view.sample_load(self.run.coordinator());
