@@ -161,17 +161,7 @@ pub fn resume(args: Resume) -> u8 {
     let upto = journal.events.len();
     let mut sim = match reexecute::reexecute(scenario.clone(), &journal.events, upto, &mut writer, false) {
         Ok(sim) => sim,
-        Err(ReexecError::Diverged(d)) => {
-            warn(format_args!(
-                "switchyard resume: {}: the journal does not match its scenario's simulation at {d}",
-                path.display()
-            ));
-            return exit::BAD_INPUT;
-        }
-        Err(ReexecError::Output(e)) => {
-            warn(format_args!("switchyard resume: cannot write journal {}: {e}", path.display()));
-            return exit::OUTPUT_ERROR;
-        }
+        Err(e) => return reexec_failed("resume", path, path, e),
     };
     if !args.headless {
         return resume_console(path, &journal, sim, writer, args.durability);
@@ -290,17 +280,7 @@ pub fn fork_headless(args: Fork) -> u8 {
     writer.set_forked_from(&sha, at as u64);
     let mut sim = match reexecute::reexecute(scenario.clone(), &journal.events, at + 1, &mut writer, true) {
         Ok(sim) => sim,
-        Err(ReexecError::Diverged(d)) => {
-            warn(format_args!(
-                "switchyard fork: {}: the journal does not match its scenario's simulation at {d}",
-                source.display()
-            ));
-            return exit::BAD_INPUT;
-        }
-        Err(ReexecError::Output(e)) => {
-            warn(format_args!("switchyard fork: cannot write journal {}: {e}", new.display()));
-            return exit::OUTPUT_ERROR;
-        }
+        Err(e) => return reexec_failed("fork", source, new, e),
     };
     let last = sim.coordinator().state().next_seq.saturating_sub(1);
     let who = std::env::var("USER").ok().filter(|u| !u.is_empty()).unwrap_or_else(|| "operator".into());
@@ -387,6 +367,24 @@ pub fn replay_console(path: &Path, at: Option<&str>) -> u8 {
         Ok(code) => code,
         Err(e) => {
             warn(format_args!("switchyard replay: {e}"));
+            exit::OUTPUT_ERROR
+        }
+    }
+}
+
+/// Says why running a journal's scenario again failed: the journal does not match it (bad input),
+/// or `written` could not be written.
+fn reexec_failed(command: &str, source: &Path, written: &Path, e: ReexecError) -> u8 {
+    match e {
+        ReexecError::Diverged(d) => {
+            warn(format_args!(
+                "switchyard {command}: {}: the journal does not match its scenario's simulation at {d}",
+                source.display()
+            ));
+            exit::BAD_INPUT
+        }
+        ReexecError::Output(e) => {
+            warn(format_args!("switchyard {command}: cannot write journal {}: {e}", written.display()));
             exit::OUTPUT_ERROR
         }
     }

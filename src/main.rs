@@ -92,21 +92,8 @@ enum Cmd {
         /// Without the console, printing a summary as `run --headless` does.
         #[arg(long)]
         headless: bool,
-        /// Headless: write a JSON summary of the run to this file.
-        #[arg(long, value_name = "PATH", requires = "headless")]
-        report: Option<PathBuf>,
-        /// Rows of the printed summary tables.
-        #[arg(long, default_value_t = 40, value_name = "N")]
-        rows: usize,
-        /// Stop (exit 1) once virtual time would pass this [default: 3650 days].
-        #[arg(long, value_name = "MS")]
-        max_time_ms: Option<u64>,
-        /// Stop (exit 1) after this many events [default: 100 per task, at least 1000000].
-        #[arg(long, value_name = "N")]
-        max_events: Option<u64>,
-        /// Also fsync the journal at every step.
-        #[arg(long)]
-        fsync: bool,
+        #[command(flatten)]
+        go_on: GoOn,
     },
     /// A new run from the state right after an event of a recorded run, with operator commands
     /// applied there, in a journal of its own (the source's journal alone is needed).
@@ -121,24 +108,12 @@ enum Cmd {
         /// A console command applied at the fork point (`':crash worker-2'`); repeatable.
         #[arg(long, value_name = "':COMMAND'")]
         then: Vec<String>,
-        /// Without the console (required for now), printing a summary as `run --headless` does.
+        /// Without the console (required: in the console, fork from `replay` with F), printing a
+        /// summary as `run --headless` does.
         #[arg(long, required = true)]
         headless: bool,
-        /// Write a JSON summary of the fork to this file.
-        #[arg(long, value_name = "PATH")]
-        report: Option<PathBuf>,
-        /// Rows of the printed summary tables.
-        #[arg(long, default_value_t = 40, value_name = "N")]
-        rows: usize,
-        /// Stop (exit 1) once virtual time would pass this [default: 3650 days].
-        #[arg(long, value_name = "MS")]
-        max_time_ms: Option<u64>,
-        /// Stop (exit 1) after this many events [default: 100 per task, at least 1000000].
-        #[arg(long, value_name = "N")]
-        max_events: Option<u64>,
-        /// Also fsync the fork's journal at every step.
-        #[arg(long)]
-        fsync: bool,
+        #[command(flatten)]
+        go_on: GoOn,
     },
     /// Look at a recorded run as of one of its events (the journal alone is needed).
     Replay {
@@ -170,6 +145,26 @@ enum Cmd {
         #[arg(long, default_value_t = 0.0)]
         failure_rate: f64,
     },
+}
+
+/// How a resumed or forked run goes on (the options `run --headless` has for it).
+#[derive(clap::Args)]
+struct GoOn {
+    /// Headless: write a JSON summary of the run to this file.
+    #[arg(long, value_name = "PATH", requires = "headless")]
+    report: Option<PathBuf>,
+    /// Rows of the printed summary tables.
+    #[arg(long, default_value_t = 40, value_name = "N")]
+    rows: usize,
+    /// Stop (exit 1) once virtual time would pass this [default: 3650 days].
+    #[arg(long, value_name = "MS")]
+    max_time_ms: Option<u64>,
+    /// Stop (exit 1) after this many events [default: 100 per task, at least 1000000].
+    #[arg(long, value_name = "N")]
+    max_events: Option<u64>,
+    /// Also fsync the journal at every step.
+    #[arg(long)]
+    fsync: bool,
 }
 
 fn parse_shape(s: &str) -> Result<Shape, String> {
@@ -228,10 +223,9 @@ fn main() -> ExitCode {
                 })
             }
         }
-        Some(Cmd::Resume { journal, headless, report, rows, max_time_ms, max_events, fsync }) => {
-            let paths = [Named { option: "the journal", path: &journal }];
-            let mut paths = paths.into_iter().collect::<Vec<_>>();
-            paths.extend(report.as_deref().map(|path| Named { option: "--report", path }));
+        Some(Cmd::Resume { journal, headless, go_on }) => {
+            let mut paths = vec![Named { option: "the journal", path: &journal }];
+            paths.extend(go_on.report.as_deref().map(|path| Named { option: "--report", path }));
             if let Err(e) = cli_output::distinct_paths(&paths) {
                 warn(format_args!("switchyard resume: {e}"));
                 return ExitCode::from(exit::BAD_INPUT);
@@ -239,22 +233,22 @@ fn main() -> ExitCode {
             durable_cmd::resume(durable_cmd::Resume {
                 journal: &journal,
                 headless,
-                report: report.as_deref(),
-                rows,
-                horizon: (max_time_ms, max_events),
-                durability: durability(fsync),
+                report: go_on.report.as_deref(),
+                rows: go_on.rows,
+                horizon: (go_on.max_time_ms, go_on.max_events),
+                durability: durability(go_on.fsync),
             })
         }
-        Some(Cmd::Fork { journal, at, new, then, headless: _, report, rows, max_time_ms, max_events, fsync }) => {
+        Some(Cmd::Fork { journal, at, new, then, headless: _, go_on }) => {
             durable_cmd::fork_headless(durable_cmd::Fork {
                 journal: &journal,
                 at: &at,
                 new: new.as_deref(),
                 then: &then,
-                report: report.as_deref(),
-                rows,
-                horizon: (max_time_ms, max_events),
-                durability: durability(fsync),
+                report: go_on.report.as_deref(),
+                rows: go_on.rows,
+                horizon: (go_on.max_time_ms, go_on.max_events),
+                durability: durability(go_on.fsync),
             })
         }
         Some(Cmd::Replay { journal, at, report: Some(report) }) => {

@@ -378,26 +378,13 @@ fn a_live_run_killed_with_sigkill_resumes_and_finishes_without_redoing_finished_
 
 #[test]
 fn a_disk_that_fills_during_a_resume_leaves_whole_lines() {
-    use std::os::unix::process::CommandExt;
     let full = std::fs::read(journal_of("flaky-network", None, "full-resume-source.jsonl")).unwrap();
     let keep = full[..full.len() / 3].iter().rposition(|&b| b == b'\n').unwrap() + 1;
     let cut = tmp("full-resume.jsonl");
     // Whole lines and a torn tail: the tail is cut, then the disk fills a little further on.
     std::fs::write(&cut, &full[..keep + 9]).unwrap();
     let limit = (keep + 2_345) as u64;
-    let mut cmd = Command::new(bin());
-    cmd.args(["resume", cut.to_str().unwrap(), "--headless"]);
-    // SAFETY: setrlimit is async-signal-safe and touches only the child.
-    unsafe {
-        cmd.pre_exec(move || {
-            let rl = libc::rlimit { rlim_cur: limit, rlim_max: limit };
-            if libc::setrlimit(libc::RLIMIT_FSIZE, &rl) != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
-    let out = cmd.output().unwrap();
+    let out = procs::run_with_file_limit(&["resume", cut.to_str().unwrap(), "--headless"], limit);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "{stderr}");
     assert!(stderr.contains("cannot write journal"), "{stderr}");

@@ -6,9 +6,8 @@
 #[path = "support/procs.rs"]
 mod procs;
 
-use std::os::unix::process::CommandExt;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use procs::*;
@@ -102,23 +101,6 @@ fn header_len(file: &Path, dir: &Path) -> u64 {
     Command::new(bin()).args(args).output().unwrap();
     let text = std::fs::read_to_string(&journal).unwrap();
     text.find('\n').expect("a first line") as u64 + 1
-}
-
-/// Runs switchyard with a file size limit: writes past it fail (EFBIG), like on a full disk.
-fn run_with_file_limit(args: &[&str], limit: u64) -> std::process::Output {
-    let mut cmd = Command::new(bin());
-    cmd.args(args).stdin(Stdio::null());
-    // SAFETY: setrlimit is async-signal-safe and touches only the child.
-    unsafe {
-        cmd.pre_exec(move || {
-            let rl = libc::rlimit { rlim_cur: limit, rlim_max: limit };
-            if libc::setrlimit(libc::RLIMIT_FSIZE, &rl) != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
-    cmd.output().unwrap()
 }
 
 #[test]
