@@ -239,13 +239,6 @@ pub fn fork_headless(args: Fork) -> u8 {
         }
     };
     let scenario = journal.header.scenario.clone();
-    if needs_live(&scenario) {
-        warn(format_args!(
-            "switchyard fork: {}: the run has real agents; forking live runs is not supported yet",
-            source.display()
-        ));
-        return exit::BAD_INPUT;
-    }
     // The commands are checked against the run as of the fork point before anything is written.
     let there = replay::state_at(&journal, at);
     for text in args.then {
@@ -272,6 +265,25 @@ pub fn fork_headless(args: Fork) -> u8 {
             return exit::BAD_INPUT;
         }
     };
+    if needs_live(&scenario) {
+        let writer = match switchyard::durable::fork::live_journal(source, new, at, &sha) {
+            Ok(mut w) => {
+                w.set_durability(args.durability);
+                w
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                warn(format_args!("switchyard fork: refusing to write journal {}: {e}", new.display()));
+                return exit::BAD_INPUT;
+            }
+            Err(e) => {
+                warn(format_args!("switchyard fork: cannot write journal {}: {e}", new.display()));
+                return exit::OUTPUT_ERROR;
+            }
+        };
+        let how =
+            GoingOn { command: "fork", journal: new, report: args.report, rows: args.rows, horizon: args.horizon };
+        return go_on_live(&how, &scenario, &journal.events[..=at], args.then, writer);
+    }
     let mut writer = match crate::create_journal(Some(new), args.durability) {
         Ok(Some(w)) => w,
         Ok(None) => unreachable!("a path was given"),
@@ -309,20 +321,53 @@ pub fn fork_headless(args: Fork) -> u8 {
 /// A live run comes back from its journal folded: its agent processes start again and must shake
 /// hands; completed tasks stay completed (their outputs still feed their dependents); what was in
 /// flight fails as `coordinator_restarted` and is dispatched again (at-least-once).
-fn resume_live(args: &Resume, journal: Journal, mut writer: JournalWriter<std::fs::File>) -> u8 {
-    let path = args.journal;
-    let now = journal.events.last().map_or(0, |e| e.t_ms);
-    let scenario = journal.header.scenario.clone();
-    let coord = Coordinator::from_events(scenario.clone(), &journal.events);
+fn resume_live(args: &Resume, journal: Journal, writer: JournalWriter<std::fs::File>) -> u8 {
+    let how = GoingOn {
+        command: "resume",
+        journal: args.journal,
+        report: args.report,
+        rows: args.rows,
+        horizon: args.horizon,
+    };
+    go_on_live(&how, &journal.header.scenario, &journal.events, &[], writer)
+}
+
+/// Where a live run brought back from a journal goes on, and how it ends.
+struct GoingOn<'a> {
+    command: &'a str,
+    /// The journal it writes.
+    journal: &'a Path,
+    report: Option<&'a Path>,
+    rows: usize,
+    horizon: (Option<u64>, Option<u64>),
+}
+
+/// A live run brought back by folding `events` (its agents started again, what was in flight
+/// failed as `coordinator_restarted`), with `then` applied first, run to its end into `writer`.
+fn go_on_live(
+    how: &GoingOn,
+    scenario: &switchyard::scenario::Scenario,
+    events: &[switchyard::core::Event],
+    then: &[String],
+    mut writer: JournalWriter<std::fs::File>,
+) -> u8 {
+    let command = how.command;
+    let now = events.last().map_or(0, |e| e.t_ms);
+    let coord = Coordinator::from_events(scenario.clone(), events);
     let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
-            warn(format_args!("switchyard resume: cannot start the runtime: {e}"));
+            warn(format_args!("switchyard {command}: cannot start the runtime: {e}"));
             return exit::OUTPUT_ERROR;
         }
     };
     let mut run = rt.block_on(async { LiveRun::resumed(coord, now, LiveOptions::default()) });
-    run.set_horizon(Horizon::new(&scenario, args.horizon.0, args.horizon.1));
+    run.set_horizon(Horizon::new(scenario, how.horizon.0, how.horizon.1));
+    let who = std::env::var("USER").ok().filter(|u| !u.is_empty()).unwrap_or_else(|| "operator".into());
+    if let Err(e) = run.apply(then, &who, &mut writer) {
+        warn(format_args!("switchyard {command}: --then {e}"));
+        return exit::BAD_INPUT;
+    }
     let result = rt.block_on(async {
         let mut signals = interrupt::Interrupts::new()?;
         run.run_interruptible(&mut writer, Some(&mut signals)).await
@@ -332,11 +377,11 @@ fn resume_live(args: &Resume, journal: Journal, mut writer: JournalWriter<std::f
     let interrupted = match result {
         Ok(signal) => signal,
         Err(e) => {
-            warn(format_args!("switchyard resume: cannot write journal {}: {e}", path.display()));
+            warn(format_args!("switchyard {command}: cannot write journal {}: {e}", how.journal.display()));
             return exit::OUTPUT_ERROR;
         }
     };
-    let code = crate::conclude(run.coordinator(), run.horizon_stop(), interrupted, args.report, args.rows);
+    let code = crate::conclude(run.coordinator(), run.horizon_stop(), interrupted, how.report, how.rows);
     // The runtime and the run go with the process.
     std::mem::forget(run);
     std::mem::forget(rt);

@@ -394,3 +394,50 @@ fn a_disk_that_fills_during_a_resume_leaves_whole_lines() {
     // What it kept is the uninterrupted run's beginning.
     assert_eq!(after[..], full[..after.len()]);
 }
+
+#[test]
+fn a_live_run_forks_from_its_journal_with_a_command_and_goes_on() {
+    let dir = procs::temp_dir("fork-live");
+    let mark = procs::mark("fork-live");
+    let agents = [procs::sh_agent("a", &mark, "answer \"$1\""), procs::sh_agent("b", &mark, "answer \"$1\"")];
+    let file = procs::write_scenario(&dir, &agents, 6, r#""heartbeat_ms": 0,"#);
+    let source = dir.join("source.jsonl");
+    let out = switchyard(&["run", file.to_str().unwrap(), "--headless", "--journal", source.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = std::fs::read_to_string(&source).unwrap();
+    // After the second completion.
+    let at = text.lines().enumerate().filter(|(_, l)| l.contains("\"kind\":\"task_completed\"")).nth(1).unwrap().0;
+    let fork = dir.join("fork.jsonl");
+    let out = switchyard(&[
+        "fork",
+        source.to_str().unwrap(),
+        "--at",
+        &at.to_string(),
+        "--headless",
+        "--journal",
+        fork.to_str().unwrap(),
+        "--then",
+        ":crash a",
+    ]);
+    let left = procs::wait_all_gone(&mark, std::time::Duration::from_secs(5));
+    procs::kill_marked(&mark);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(left.is_empty(), "{left:#?}");
+    let forked = std::fs::read_to_string(&fork).unwrap();
+    let loaded = file::load(&fork).unwrap();
+    assert_eq!(loaded.header.forked_from.as_ref().map(|f| f.1), Some(at as u64));
+    // Its own journal: the source's events up to the fork point, then the operator's crash.
+    assert!(text.lines().skip(1).take(at).eq(forked.lines().skip(1).take(at)));
+    let next: Value = serde_json::from_str(forked.lines().nth(at + 1).unwrap()).unwrap();
+    assert_eq!(
+        (next["kind"].as_str(), next["action"].as_str(), next["agent"].as_str()),
+        (Some("operator_action"), Some("crash"), Some("a"))
+    );
+    assert!(forked.lines().last().unwrap().contains("\"outcome\":\"succeeded\""));
+    // Nothing after the fork point ran on the crashed agent.
+    let lines: Vec<Value> = forked.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(lines[at + 1..].iter().all(|l| !(l["kind"] == "attempt_started" && l["agent"] == "a")));
+    let out = switchyard(&["diff", source.to_str().unwrap(), fork.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&format!("diverge at #{} ", at + 1)));
+}

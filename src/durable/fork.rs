@@ -8,7 +8,11 @@
 //! could have done there. The point is the end of the step the chosen event belongs to: a step's
 //! events are one change (an attempt failing and its retry being scheduled), never split.
 
+use std::fs::File;
 use std::io;
+use std::path::Path;
+
+use crate::journal::JournalWriter;
 
 use crate::runtime::{EventSink, SimRun};
 use crate::tui::cmdline::{self, Parsed};
@@ -41,4 +45,21 @@ pub fn apply(sim: &mut SimRun, commands: &[String], who: &str, sink: &mut impl E
         }
     }
     Ok(())
+}
+
+/// A live run's fork journal, `new`: the source's header with `forked_from`, and its lines up to
+/// event `at` as written. A live run cannot be run again to its fork point: the fork folds them
+/// and goes on like `resume` (its agents start again; what was in flight is done again). Returns
+/// the writer appending to it (locked; `WouldBlock` if another writer holds it).
+pub fn live_journal(source: &Path, new: &Path, at: usize, sha: &str) -> io::Result<JournalWriter<File>> {
+    let text = std::fs::read_to_string(source)?;
+    let mut lines = text.split_inclusive('\n');
+    let header = lines.next().unwrap_or_default();
+    let forked = format!(",\"forked_from\":{{\"journal_sha256\":\"{sha}\",\"seq\":{at}}},\"scenario\":");
+    let mut out = header.replacen(",\"scenario\":", &forked, 1);
+    out.extend(lines.take(at));
+    // Created and locked first (refused if another writer holds it), then filled, then appended to.
+    drop(JournalWriter::create(new)?);
+    std::fs::write(new, &out)?;
+    JournalWriter::append(new, out.len() as u64)
 }

@@ -495,6 +495,12 @@ impl LiveRun {
         self.agents.stop().await;
     }
 
+    /// Applies the console's `:` commands at the run's current instant (a fork's `--then`),
+    /// before it starts.
+    pub fn apply(&mut self, commands: &[String], who: &str, sink: &mut impl EventSink) -> Result<(), String> {
+        crate::durable::fork::apply(&mut self.sim, commands, who, sink)
+    }
+
     /// One turn of the loop: deliver, then wait for the next timer or report and handle it.
     pub async fn turn(&mut self, sink: &mut impl EventSink) -> io::Result<()> {
         self.agents.deliver(&mut self.sim);

@@ -203,12 +203,24 @@ impl App {
             self.status = fail("this replay has no journal file to fork from".into());
             return;
         };
-        if crate::runtime::needs_live(&replay.scenario) {
-            self.status = fail("the run has real agents; forking live runs is not supported yet".into());
-            return;
-        }
         let at = replay.cursor();
         let new = source.with_extension(format!("fork-{at}.jsonl"));
+        if crate::runtime::needs_live(&replay.scenario) {
+            // Folded, not run again: its agents start again when the console starts it.
+            let writer = match crate::durable::fork::live_journal(&source, &new, at, &sha) {
+                Ok(w) => w,
+                Err(e) => {
+                    self.status = fail(format!("cannot write {}: {e}", new.display()));
+                    return;
+                }
+            };
+            let events = &replay.timeline.events()[..=at];
+            let coord = Coordinator::from_events(replay.scenario.clone(), events);
+            let mut view = View::new(replay.scenario.agents.len());
+            events.iter().for_each(|ev| view.fold(ev));
+            let sim = SimRun::resumed(coord, events[at].t_ms);
+            return self.open_fork(sim, view, writer, at, new);
+        }
         let mut writer = match crate::journal::JournalWriter::create(&new) {
             Ok(w) => w,
             Err(e) => {
@@ -227,6 +239,18 @@ impl App {
             }
         };
         let (view, writer) = out;
+        self.open_fork(sim, view, writer, at, new);
+    }
+
+    /// This console goes on with the fork: live, paused, writable.
+    fn open_fork(
+        &mut self,
+        sim: SimRun,
+        view: View,
+        writer: crate::journal::JournalWriter<std::fs::File>,
+        at: usize,
+        new: std::path::PathBuf,
+    ) {
         let mut opts = self.opts.clone();
         opts.read_only = false;
         opts.journal = Some(new.clone());
