@@ -7,7 +7,8 @@
 //! failure, an escalation, a crash or loss, an operator action, a decision, the end), Space plays
 //! forward at the run's speed (`+` / `-` as usual), `Home` / `End` the first / last event.
 //! Commands: `:goto #SEQ`, `:goto 12.5s`, `:goto TASK` (its last event), `:goto failure` (the
-//! first failure).
+//! first failure). A journal still being written is read again when the cursor reaches its end
+//! (`End`, or playing): playing then follows the run as it goes.
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 
@@ -40,6 +41,10 @@ pub struct Replay {
     scenario: crate::scenario::Scenario,
     /// The journal file and its SHA-256 (of its whole lines), for a fork's `forked_from`.
     pub source: Option<(std::path::PathBuf, String)>,
+    /// The state before the first event (to fold a journal that grew again).
+    empty: Frame,
+    /// How long the file was when last read: a journal still being written grows.
+    read_len: u64,
     /// Space: the cursor moves forward on the run's clock.
     pub playing: bool,
     /// Virtual milliseconds owed to the cursor (speeds below 1).
@@ -47,6 +52,24 @@ pub struct Replay {
 }
 
 impl Replay {
+    /// Reads the journal again if it grew since (a run still writing it): true when there are
+    /// new events, which the timeline then includes.
+    pub fn refresh(&mut self) -> bool {
+        let Some((path, _)) = &self.source else { return false };
+        if std::fs::metadata(path).map_or(true, |m| m.len() <= self.read_len) {
+            return false;
+        }
+        let Ok(journal) = crate::journal::file::load(path) else { return false };
+        self.read_len = journal.whole_len;
+        if journal.events.len() <= self.total() {
+            return false;
+        }
+        let at = self.cursor();
+        self.timeline = Timeline::new(journal.events, self.empty.clone());
+        self.timeline.seek(at);
+        true
+    }
+
     /// The event under the cursor.
     pub fn event(&self) -> &Event {
         &self.timeline.events()[self.timeline.cursor()]
@@ -77,9 +100,10 @@ impl App {
         // Nothing runs here: no agent process starts, no clock advances.
         app.live = None;
         app.live_pending = false;
-        let timeline = Timeline::new(journal.events.clone(), empty);
+        let timeline = Timeline::new(journal.events.clone(), empty.clone());
         let scenario = journal.header.scenario.clone();
-        app.replay = Some(Replay { timeline, scenario, source: None, playing: false, carry_ms: 0.0 });
+        let read_len = journal.whole_len;
+        app.replay = Some(Replay { timeline, scenario, source: None, empty, read_len, playing: false, carry_ms: 0.0 });
         app.seek(at);
         app
     }
@@ -103,7 +127,10 @@ impl App {
             KeyCode::Char('{') => notable(replay.timeline.events(), at, false).unwrap_or(0),
             KeyCode::Char('}') => notable(replay.timeline.events(), at, true).unwrap_or(last),
             KeyCode::Home => 0,
-            KeyCode::End => last,
+            KeyCode::End => {
+                replay.refresh();
+                replay.total() - 1
+            }
             KeyCode::Char(' ') => {
                 replay.playing = !replay.playing && at < last;
                 replay.carry_ms = 0.0;
@@ -145,14 +172,21 @@ impl App {
             return false;
         }
         replay.carry_ms -= step;
+        let at = replay.cursor();
+        if at + 1 == replay.total() && !replay.refresh() {
+            // At the end: a finished run stops playing; one still being written is followed.
+            let ended = matches!(
+                replay.event().kind,
+                EventKind::RunFinished { .. } | EventKind::RunInterrupted { .. } | EventKind::HorizonReached { .. }
+            );
+            replay.playing = !ended;
+            replay.carry_ms = 0.0;
+            return false;
+        }
         let events = replay.timeline.events();
         let until = replay.event().t_ms.saturating_add(step as u64);
-        let at = replay.cursor();
         // The last event at or before the clock, and at least the next one.
         let to = events.partition_point(|e| e.t_ms <= until).saturating_sub(1).max(at + 1).min(events.len() - 1);
-        if to == events.len() - 1 {
-            replay.playing = false;
-        }
         self.seek(to);
         true
     }

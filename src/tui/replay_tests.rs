@@ -164,3 +164,43 @@ fn fork_at_the_cursor_opens_a_live_paused_run_in_its_own_journal() {
     assert!(src.lines().skip(1).take(20).eq(forked.lines().skip(1).take(20)));
     assert!(forked.contains("\"action\":\"pause\"") && forked.contains("\"action\":\"crash\""));
 }
+
+#[test]
+fn a_journal_still_being_written_is_followed() {
+    let dir = std::env::temp_dir().join(format!("switchyard-replay-grow-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("growing.jsonl");
+    let sc = crate::scenario::load(std::path::Path::new("scenarios/crash-reassign.json")).unwrap();
+    let mut w = JournalWriter::new(Vec::new());
+    SimRun::new(sc).run(&mut w).unwrap();
+    let whole = w.into_inner().unwrap();
+    let half = whole[..whole.len() / 2].iter().rposition(|&b| b == b'\n').unwrap() + 1;
+    std::fs::write(&path, &whole[..half]).unwrap();
+    let j = file::load(&path).unwrap();
+    let mut a = App::replaying(&j, ConsoleOptions::default(), 0);
+    a.replay.as_mut().unwrap().source = Some((path.clone(), String::new()));
+    key(&mut a, KeyCode::End);
+    let first_end = cursor(&a);
+    assert_eq!(first_end, j.events.len() - 1);
+    // The run writes on; End reads the rest.
+    std::fs::write(&path, &whole).unwrap();
+    key(&mut a, KeyCode::End);
+    let all = file::parse(&whole).unwrap();
+    assert_eq!(cursor(&a), all.events.len() - 1);
+    assert!(a.coord().is_finished());
+    // Playing at the end of a growing journal follows it rather than stopping.
+    std::fs::write(&path, &whole[..half]).unwrap();
+    let mut b = App::replaying(&j, ConsoleOptions::default(), j.events.len() - 1);
+    b.replay.as_mut().unwrap().source = Some((path.clone(), String::new()));
+    key(&mut b, KeyCode::Char(' '));
+    assert!(!b.is_advancing(), "at the end, nothing to play");
+    b.replay.as_mut().unwrap().playing = true;
+    b.tick(100.0);
+    assert!(b.is_advancing(), "not finished: it waits for more");
+    std::fs::write(&path, &whole).unwrap();
+    for _ in 0..200 {
+        b.tick(100.0);
+    }
+    assert_eq!(cursor(&b), all.events.len() - 1);
+    assert!(!b.is_advancing());
+}
