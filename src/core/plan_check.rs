@@ -15,7 +15,7 @@ use super::growth::Addition;
 use super::ids::TaskId;
 use super::state::TaskState;
 use crate::fxhash::FxHashMap;
-use crate::scenario::{TaskSpec, capability_problem, hint, tier_problem};
+use crate::scenario::{TaskSpec, capability_problem, hint, tier_problem_in};
 
 /// Checks `subtasks` planned by `by`; returns them with their edges, or every problem.
 pub(super) fn check(c: &Coordinator, by: TaskId, subtasks: Vec<TaskSpec>, max: u32) -> Result<Addition, Vec<String>> {
@@ -28,6 +28,8 @@ pub(super) fn check(c: &Coordinator, by: TaskId, subtasks: Vec<TaskSpec>, max: u
     let existing = crate::scenario::DepIndex::id_map(&sc.tasks);
     let first = sc.tasks.len() as u32;
     let mut local: FxHashMap<&str, u32> = FxHashMap::default();
+    let lookup = crate::scenario::Lookup::new(sc);
+    let mut needs: FxHashMap<(&str, &[String]), Option<String>> = FxHashMap::default();
     for (i, t) in subtasks.iter().enumerate() {
         let id = &t.id;
         if id.is_empty() {
@@ -53,11 +55,14 @@ pub(super) fn check(c: &Coordinator, by: TaskId, subtasks: Vec<TaskSpec>, max: u
             let what = "`reads`, `writes` and `locks` are not allowed in a plan (the shared context is fixed when the run starts)";
             errors.push(format!("`{id}`: {what}"));
         }
-        if let Some(problem) = capability_problem(sc, &t.capability, &t.specializations) {
+        // Asked once per distinct need, not once per subtask: a plan may repeat one ten thousand times.
+        let key = (t.capability.as_str(), t.specializations.as_slice());
+        let problem = needs.entry(key).or_insert_with(|| capability_problem(sc, &t.capability, &t.specializations));
+        if let Some(problem) = problem {
             errors.push(format!("`{id}`: {problem}"));
         }
         for (k, tier) in t.escalation.iter().flatten().enumerate() {
-            if let Some((field, problem)) = tier_problem(sc, tier) {
+            if let Some((field, problem)) = tier_problem_in(&lookup, tier) {
                 errors.push(format!("`{id}`: escalation[{k}].{field}: {problem}"));
             }
         }

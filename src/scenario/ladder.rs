@@ -10,7 +10,7 @@ use super::error::{Diag, hint};
 use super::lexer::LexResult as R;
 use super::lookup::Lookup;
 use super::meta::Meta;
-use super::types::{Expiry, Scenario, Target, Tier, TierName};
+use super::types::{Expiry, Target, Tier, TierName};
 
 const TIER_FIELDS: &[&str] = &["tier", "limit", "capability", "agent", "sla_ms", "on_expiry"];
 
@@ -166,15 +166,9 @@ impl Decoder<'_, '_> {
     }
 }
 
-/// Every agent and capability a tier names must exist (skipped when agents had problems, which
-/// would make these echoes).
-/// What is wrong with a tier's target, if anything: the field (`agent` or `capability`) and why.
-pub(crate) fn tier_problem(sc: &Scenario, tier: &Tier) -> Option<(&'static str, String)> {
-    tier_problem_in(&Lookup::new(sc), tier)
-}
-
-/// [`tier_problem`] with the indexes of a whole file's validation.
-fn tier_problem_in(lookup: &Lookup, tier: &Tier) -> Option<(&'static str, String)> {
+/// What is wrong with a tier's target, if anything: the field (`agent` or `capability`) and why,
+/// with indexes built once for many tiers (a file's validation, a plan's check).
+pub(crate) fn tier_problem_in(lookup: &Lookup, tier: &Tier) -> Option<(&'static str, String)> {
     let sc = lookup.scenario();
     match tier {
         Tier::Fallback { target: Target::Agent(name), .. } | Tier::EscalateTo { agent: name, .. } => {
@@ -191,6 +185,8 @@ fn tier_problem_in(lookup: &Lookup, tier: &Tier) -> Option<(&'static str, String
     }
 }
 
+/// Every agent and capability a tier names must exist (skipped when agents had problems, which
+/// would make these echoes).
 pub(crate) fn validate(lookup: &Lookup, meta: &Meta, diag: &mut Diag) {
     let sc = lookup.scenario();
     if !meta.agents_ok {
