@@ -242,8 +242,8 @@ pub fn fork_headless(args: Fork) -> u8 {
     // The commands are checked against the run as of the fork point before anything is written.
     let there = replay::state_at(&journal, at);
     for text in args.then {
-        if let Err(e) = switchyard::tui::cmdline::parse(text.trim().trim_start_matches(':'), &there) {
-            warn(format_args!("switchyard fork: --then `{text}`: {e}"));
+        if let Err(e) = switchyard::durable::fork::check(text, &there) {
+            warn(format_args!("switchyard fork: --then {e}"));
             return exit::BAD_INPUT;
         }
     }

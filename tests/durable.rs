@@ -110,6 +110,8 @@ fn bad_journals_are_refused_with_the_file_and_line() {
     refused(&write("text.jsonl", b"hello\n"), "not a Switchyard journal");
     refused(tmp("").parent().unwrap(), "is a directory");
     refused(&tmp("missing.jsonl"), "cannot read");
+    // Read without end: refused before a byte is read.
+    refused(Path::new("/dev/zero"), "not a regular file");
     // A line moved: its seq is not the next one.
     let mut swapped = lines.clone();
     swapped.swap(10, 11);
@@ -299,6 +301,21 @@ fn fork_refuses_bad_commands_and_paths_before_writing() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no agent `nobody`"));
     assert!(!new.exists(), "nothing is written for a bad command");
+    for bad in [":restart", ":filter x", ":quit"] {
+        let out = switchyard(&[
+            "fork",
+            source.to_str().unwrap(),
+            "--at",
+            "50",
+            "--headless",
+            "--journal",
+            new.to_str().unwrap(),
+            "--then",
+            bad,
+        ]);
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        assert!(!new.exists(), "{bad}: nothing is written");
+    }
     let out = switchyard(&[
         "fork",
         source.to_str().unwrap(),

@@ -14,16 +14,31 @@ use std::path::Path;
 
 use crate::journal::JournalWriter;
 
+use crate::core::{Coordinator, OpAction};
 use crate::runtime::{EventSink, SimRun};
 use crate::tui::cmdline::{self, Parsed};
 
-/// Applies `:` commands (the leading `:` optional) at the run's current instant, as `who`.
-/// Refused actions are recorded like the console's (`command_refused`); a command that does not
-/// parse, or is not an action on the run, is an error naming it.
+/// Parses one `:` command (the leading `:` optional) for a fork: an error names the command, and
+/// says so when it does not act on the run (`:filter`, `:quit` …) or cannot apply to a fork
+/// (`:restart`).
+pub fn check(text: &str, coord: &Coordinator) -> Result<Parsed, String> {
+    let line = text.trim().trim_start_matches(':');
+    match cmdline::parse(line, coord).map_err(|e| format!("`{text}`: {e}"))? {
+        Parsed::Op(OpAction::Restart, _) => {
+            Err(format!("`{text}`: a fork is a run of its own; restart the source instead"))
+        }
+        Parsed::Filter(_) | Parsed::Quit | Parsed::Help | Parsed::Goto(_) | Parsed::Fork => {
+            Err(format!("`{text}`: only commands that act on the run apply to a fork"))
+        }
+        parsed => Ok(parsed),
+    }
+}
+
+/// Applies `:` commands at the run's current instant, as `who`. Refused actions are recorded
+/// like the console's (`command_refused`); a command [`check`] refuses is an error naming it.
 pub fn apply(sim: &mut SimRun, commands: &[String], who: &str, sink: &mut impl EventSink) -> Result<(), String> {
     for text in commands {
-        let line = text.trim().trim_start_matches(':');
-        let parsed = cmdline::parse(line, sim.coordinator()).map_err(|e| format!("`{text}`: {e}"))?;
+        let parsed = check(text, sim.coordinator())?;
         let io = |e: io::Error| format!("`{text}`: {e}");
         match parsed {
             Parsed::Op(action, reason) => {
@@ -40,7 +55,7 @@ pub fn apply(sim: &mut SimRun, commands: &[String], who: &str, sink: &mut impl E
                 sim.mark(sink, |c, now| c.broadcast(now, to, message.as_str().into(), origin)).map_err(io)?;
             }
             Parsed::Filter(_) | Parsed::Quit | Parsed::Help | Parsed::Goto(_) | Parsed::Fork => {
-                return Err(format!("`{text}`: only commands that act on the run apply to a fork"));
+                unreachable!("`check` refuses commands that do not act on the run")
             }
         }
     }

@@ -57,6 +57,10 @@ pub fn load(path: &Path) -> Result<Journal, JournalFileError> {
     if meta.is_dir() {
         return Err(err(0, "is a directory, not a journal".into()));
     }
+    // A journal is a file: a device (`/dev/zero`) or a pipe would be read without end.
+    if !meta.is_file() {
+        return Err(err(0, "is not a regular file, not a journal".into()));
+    }
     let bytes = std::fs::read(path).map_err(|e| err(0, format!("cannot read: {e}")))?;
     parse(&bytes).map_err(|(line, message)| err(line, message))
 }
