@@ -419,33 +419,33 @@ impl App {
         match action {
             OpAction::Cancel(t) => {
                 lines.push(format!(
-                    "cancel {}: {} dependents will be skipped",
+                    "cancel {}: {} will be skipped",
                     self.task_name(t),
-                    impact.skipped.len()
+                    count(impact.skipped.len(), "dependent")
                 ));
             }
             OpAction::Resolve(t, r @ (Resolution::Skip | Resolution::Fail)) => lines.push(format!(
-                "resolve {} as {}: {} dependents will be skipped",
+                "resolve {} as {}: {} will be skipped",
                 self.task_name(t),
                 r.name(),
-                impact.skipped.len()
+                count(impact.skipped.len(), "dependent")
             )),
             OpAction::Crash(a) => lines.push(format!(
-                "crash {}: {} running tasks lose their attempt and are reassigned",
+                "crash {}: {} lose their attempt and are reassigned",
                 self.agent_name(a),
-                impact.interrupted.len()
+                count(impact.interrupted.len(), "running task")
             )),
             OpAction::Hang(a) => lines.push(format!(
-                "hang {}: it stops answering; its {} running tasks are lost when the coordinator notices its \
-                 silence (heartbeat timeout)",
+                "hang {}: it stops answering; its {} lost when the coordinator notices its silence \
+                 (heartbeat timeout)",
                 self.agent_name(a),
-                impact.interrupted.len()
+                count_are(impact.interrupted.len(), "running task")
             )),
             OpAction::Partition(a) => lines.push(format!(
-                "partition {}: cut off from the coordinator until :heal; its {} running tasks are lost if it stays \
-                 silent past the heartbeat timeout",
+                "partition {}: cut off from the coordinator until :heal; its {} lost if it stays silent past \
+                 the heartbeat timeout",
                 self.agent_name(a),
-                impact.interrupted.len()
+                count_are(impact.interrupted.len(), "running task")
             )),
             OpAction::Reassign(t, a) if !impact.interrupted.is_empty() => {
                 let (_, from) = impact.interrupted[0];
@@ -575,6 +575,8 @@ impl App {
             }
         }
         self.sink.view = View::new(self.scenario.agents.len());
+        // The log keeps the previous run's lines: mark where the new run begins.
+        tracing::info!("──────── restart {}: a new run of {} begins ────────", self.restarts, self.scenario.name);
         // Dropping the old agents kills their processes; the new run starts its own.
         self.live = None;
         self.run = SimRun::new(self.scenario.clone());
@@ -620,4 +622,14 @@ pub fn rotated_name(path: &std::path::Path, n: u32) -> PathBuf {
     let mut s = path.as_os_str().to_owned();
     s.push(format!(".{n}"));
     PathBuf::from(s)
+}
+
+/// `1 running task`, `2 running tasks`.
+fn count(n: usize, noun: &str) -> String {
+    if n == 1 { format!("1 {noun}") } else { format!("{n} {noun}s") }
+}
+
+/// `1 running task is`, `2 running tasks are`.
+fn count_are(n: usize, noun: &str) -> String {
+    format!("{} {}", count(n, noun), if n == 1 { "is" } else { "are" })
 }

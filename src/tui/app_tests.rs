@@ -189,10 +189,7 @@ fn agent_keys_and_commands_inject_faults_through_the_operator_path() {
     key(&mut a, KeyCode::Down); // researcher-2
     key(&mut a, KeyCode::Char('H'));
     let Some(Popup::Confirm { preview, .. }) = &a.popup else { panic!("{:?}", a.popup) };
-    assert!(
-        preview[0].starts_with("hang researcher-2: it stops answering; its 1 running tasks are lost"),
-        "{preview:?}"
-    );
+    assert!(preview[0].starts_with("hang researcher-2: it stops answering; its 1 running task is lost"), "{preview:?}");
     key(&mut a, KeyCode::Char('y'));
     key(&mut a, KeyCode::Char('H'));
     assert_eq!(a.status.as_ref().unwrap().0, "hang refused: agent `researcher-2` is already down");
