@@ -129,6 +129,11 @@ enum Cmd {
     /// The first event where two journals diverge, and the tasks whose outcome differs.
     /// Exit 0: no divergence; 1: they diverge; 2: bad input.
     Diff { a: PathBuf, b: PathBuf },
+    /// Print the shell completions of every command and option (`source <(switchyard completions bash)`).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
     /// Write a generated scenario to stdout (for load tests and benchmarks).
     Gen {
         #[arg(long)]
@@ -256,6 +261,7 @@ fn main() -> ExitCode {
         }
         Some(Cmd::Replay { journal, at, report: None }) => durable_cmd::replay_console(&journal, at.as_deref()),
         Some(Cmd::Diff { a, b }) => durable_cmd::diff(&a, &b),
+        Some(Cmd::Completions { shell }) => completions(shell),
         Some(Cmd::Gen { tasks, agents, shape, seed, duration_ms, failure_rate }) => {
             gen_scenario(GenOptions { tasks, agents, shape, seed, duration_ms, failure_rate })
         }
@@ -516,6 +522,19 @@ impl Driver {
         match self {
             Driver::Sim(run) => run.coordinator(),
             Driver::Live(run, _) => run.coordinator(),
+        }
+    }
+}
+
+fn completions(shell: clap_complete::Shell) -> u8 {
+    use clap::CommandFactory;
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "switchyard", &mut script);
+    match out(format_args!("{}", String::from_utf8_lossy(&script))) {
+        Ok(()) => exit::OK,
+        Err(e) => {
+            cli_output::stdout_failed(" completions", &e);
+            exit::OUTPUT_ERROR
         }
     }
 }

@@ -212,3 +212,26 @@ fn headless_runs_with_process_agents_use_the_live_driver() {
     let report = text.lines().find(|l| l.contains("\"kind\":\"attempt_succeeded\",\"task\":\"report\"")).unwrap();
     assert!(report.contains("\"counts_agree\":{\"corpus/rivers.txt\":true"), "{report}");
 }
+
+#[test]
+fn completions_cover_every_command_and_load_in_bash() {
+    for shell in ["bash", "zsh", "fish"] {
+        let o = run(&["completions", shell]);
+        assert_eq!(o.status.code(), Some(0), "{shell}: {}", stderr(&o));
+        let script = String::from_utf8(o.stdout).unwrap();
+        for command in ["validate", "run", "resume", "fork", "replay", "diff", "gen", "completions"] {
+            assert!(script.contains(command), "{shell} completions lack `{command}`");
+        }
+        // Fish spells options `-l journal`, the others `--journal`.
+        for option in ["headless", "journal", "max-events", "then", "fsync"] {
+            assert!(script.contains(option), "{shell} completions lack `--{option}`");
+        }
+        if shell == "bash" {
+            let path = tmp("completions.bash");
+            std::fs::write(&path, &script).unwrap();
+            let check = std::process::Command::new("bash").arg("-n").arg(&path).status().unwrap();
+            assert!(check.success(), "bash cannot parse the completions");
+        }
+    }
+    assert_eq!(run(&["completions", "tcsh"]).status.code(), Some(2));
+}
