@@ -265,7 +265,7 @@ fn main() -> ExitCode {
         Some(Cmd::Gen { tasks, agents, shape, seed, duration_ms, failure_rate }) => {
             gen_scenario(GenOptions { tasks, agents, shape, seed, duration_ms, failure_rate })
         }
-        None => match scenario::parse("<bundled research-pipeline.json>", switchyard::tui::DEMO_SCENARIO) {
+        None => match scenario::parse("<bundled demo.json>", switchyard::tui::DEMO_SCENARIO) {
             Ok(scenario) => console(scenario, None, false, 1.0, Durability::Flush),
             Err(e) => {
                 warn(format_args!("{e}"));

@@ -392,3 +392,26 @@ fn panics_none_drawing_ids_longer_than_a_format_width() {
         }
     }
 }
+
+/// The demo is the first thing a newcomer sees: within about 30 s at speed 1 every pane has
+/// something to show, and the run finishes on its own.
+#[test]
+fn the_demo_lights_up_every_pane_within_30_seconds() {
+    let sc = crate::scenario::parse("demo.json", super::DEMO_SCENARIO).unwrap();
+    let mut a = App::new(sc, ConsoleOptions::default()).unwrap();
+    let (mut inbox_seen, mut sla_counting) = (false, false);
+    for _ in 0..(30_000 / 50) {
+        a.tick(50.0);
+        let waiting = !a.coord().state().inbox.is_empty();
+        inbox_seen |= waiting;
+        if waiting && !sla_counting {
+            sla_counting = screen(&mut a, 160, 45).contains("SLA");
+        }
+    }
+    let s = a.coord().state();
+    assert!(!s.auctions.auctions.is_empty(), "no auction");
+    assert!(s.reassignments >= 1, "no crash healed on another agent");
+    assert!(inbox_seen && sla_counting, "nothing waited in the inbox with its SLA");
+    assert!(!s.votes.ballots.is_empty(), "no ballot");
+    assert_eq!(s.finished, Some(crate::core::Outcome::Succeeded), "the demo finishes on its own");
+}

@@ -26,7 +26,7 @@ pub use app::{App, ConsoleOptions};
 pub use console::run_console;
 
 /// The demo scenario `switchyard` opens with no arguments, compiled in so it works anywhere.
-pub const DEMO_SCENARIO: &str = include_str!("../../scenarios/research-pipeline.json");
+pub const DEMO_SCENARIO: &str = include_str!("../../scenarios/demo.json");
 
 #[cfg(test)]
 mod app_tests;
