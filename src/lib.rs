@@ -7,7 +7,7 @@
 pub mod agents;
 pub mod core;
 pub mod durable;
-pub mod fxhash;
+pub mod fasthash;
 pub mod generate;
 pub mod journal;
 pub mod report;

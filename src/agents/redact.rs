@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::fxhash::FxHashSet;
+use crate::fasthash::FastSet;
 
 /// What a redacted run of text is replaced by.
 pub const MARKER: &str = "[redacted]";
@@ -33,7 +33,7 @@ pub struct Redactor(Option<Arc<Needles>>);
 /// The secret's pieces: the [`MIN_FRAGMENT`]-byte windows of each spelling, as little-endian
 /// words, and the spellings shorter than a window, matched whole.
 struct Needles {
-    pieces: FxHashSet<u64>,
+    pieces: FastSet<u64>,
     short: Vec<Vec<u8>>,
 }
 
@@ -88,7 +88,7 @@ impl Redactor {
         if secret.is_empty() {
             return Redactor(None);
         }
-        let mut needles = Needles { pieces: FxHashSet::default(), short: Vec::new() };
+        let mut needles = Needles { pieces: FastSet::default(), short: Vec::new() };
         for s in spellings(secret) {
             if s.len() < MIN_FRAGMENT {
                 needles.short.push(s.into_bytes());

@@ -14,7 +14,7 @@ use super::coordinator::Coordinator;
 use super::growth::Addition;
 use super::ids::TaskId;
 use super::state::TaskState;
-use crate::fxhash::FxHashMap;
+use crate::fasthash::FastMap;
 use crate::scenario::{TaskSpec, capability_problem, hint, tier_problem_in};
 
 /// Checks `subtasks` planned by `by`; returns them with their edges, or every problem.
@@ -27,9 +27,9 @@ pub(super) fn check(c: &Coordinator, by: TaskId, subtasks: Vec<TaskSpec>, max: u
     // Built per plan: plans are rare, and the run's tasks keep no id map of their own.
     let existing = crate::scenario::DepIndex::id_map(&sc.tasks);
     let first = sc.tasks.len() as u32;
-    let mut local: FxHashMap<&str, u32> = FxHashMap::default();
+    let mut local: FastMap<&str, u32> = FastMap::default();
     let lookup = crate::scenario::Lookup::new(sc);
-    let mut needs: FxHashMap<(&str, &[String]), Option<String>> = FxHashMap::default();
+    let mut needs: FastMap<(&str, &[String]), Option<String>> = FastMap::default();
     for (i, t) in subtasks.iter().enumerate() {
         let id = &t.id;
         if id.is_empty() {

@@ -148,7 +148,7 @@ impl Workflow {
         // The loader has resolved the ids already; an id map is built only if its answer is missing
         // or no longer matches (a scenario edited in code after loading).
         let resolved = scenario.dep_index.0.as_deref().filter(|r| r.len() == edges);
-        let mut index: Option<crate::fxhash::FxHashMap<&str, u32>> = None;
+        let mut index: Option<crate::fasthash::FastMap<&str, u32>> = None;
         let mut graph = DiGraph::with_capacity(n, edges);
         for _ in 0..n {
             graph.add_node(());

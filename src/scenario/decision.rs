@@ -12,7 +12,7 @@ use super::error::{Diag, hint};
 use super::lexer::{Kind, LexResult as R};
 use super::lookup::Lookup;
 use super::meta::Meta;
-use crate::fxhash::FxHashSet;
+use crate::fasthash::FastSet;
 
 /// A proposal put to a vote; the task it belongs to is a *decision task*.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -186,7 +186,7 @@ impl Decoder<'_, '_> {
 /// tasks had problems, which would make these echoes).
 pub(crate) fn validate(lookup: &Lookup, meta: &Meta, diag: &mut Diag) {
     let sc = lookup.scenario();
-    let mut listed: FxHashSet<&str> = FxHashSet::default();
+    let mut listed: FastSet<&str> = FastSet::default();
     for m in &meta.decisions {
         let i = m.task as usize;
         let task = &sc.tasks[i];

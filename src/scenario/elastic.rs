@@ -126,7 +126,7 @@ pub const MAX_SLOTS: u64 = 100_000;
 /// later), registering their ids; a slot id that an agent (or another slot) already has is an error
 /// at the template's id.
 pub(crate) fn expand(sc: &mut Scenario, meta: &mut Meta, diag: &mut Diag) {
-    let mut first: crate::fxhash::FxHashMap<&str, usize> = Default::default();
+    let mut first: crate::fasthash::FastMap<&str, usize> = Default::default();
     let mut slots: u64 = 0;
     for (i, t) in sc.templates.iter().enumerate() {
         let at = meta.templates[i];

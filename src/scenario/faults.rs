@@ -6,7 +6,7 @@ use super::error::{Diag, hint};
 use super::lexer::LexResult as R;
 use super::meta::{FaultMeta, Meta};
 use super::types::*;
-use crate::fxhash::FxHashMap;
+use crate::fasthash::FastMap;
 
 const FAULT_FIELDS: &[&str] = &[
     "at_ms",
@@ -236,7 +236,7 @@ pub(crate) fn validate(sc: &Scenario, meta: &mut Meta, diag: &mut Diag) {
                 }
             }
             FaultAction::Partition { groups, .. } => {
-                let mut group_of: FxHashMap<&str, usize> = FxHashMap::default();
+                let mut group_of: FastMap<&str, usize> = FastMap::default();
                 let mut n = 0;
                 for (g, group) in groups.iter().enumerate() {
                     for (k, name) in group.iter().enumerate() {
@@ -263,7 +263,7 @@ pub(crate) fn validate(sc: &Scenario, meta: &mut Meta, diag: &mut Diag) {
     // Apply crashes and revivals in time order (file order for equal times).
     let mut order: Vec<usize> = (0..sc.faults.len()).collect();
     order.sort_by_key(|&i| sc.faults[i].at_ms);
-    let mut crashed: FxHashMap<&str, ()> = FxHashMap::default();
+    let mut crashed: FastMap<&str, ()> = FastMap::default();
     for i in order {
         let f = &sc.faults[i];
         let name = match &f.action {

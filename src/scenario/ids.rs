@@ -23,8 +23,7 @@
 //! Open addressing with linear probing, at most half full; tables grow by doubling, rehashing from
 //! the stored hashes.
 
-use crate::fxhash::FxHasher;
-use std::hash::Hasher;
+use crate::fasthash::hash_bytes;
 
 /// Bytes of an id stored in its slot; one more byte holds the length.
 const HEAD: usize = 7;
@@ -62,13 +61,11 @@ struct Table {
 #[inline]
 fn key(id: &str) -> (u32, u64) {
     let bytes = id.as_bytes();
-    let mut hasher = FxHasher::default();
-    hasher.write(bytes);
     let mut head = [0u8; 8];
     let n = bytes.len().min(HEAD);
     head[..n].copy_from_slice(&bytes[..n]);
     head[HEAD] = bytes.len().min(255) as u8;
-    (hasher.finish() as u32, u64::from_le_bytes(head))
+    (hash_bytes(bytes) as u32, u64::from_le_bytes(head))
 }
 
 impl Table {

@@ -10,18 +10,18 @@
 use std::cell::OnceCell;
 
 use super::types::Scenario;
-use crate::fxhash::{FxHashMap, FxHashSet};
+use crate::fasthash::{FastMap, FastSet};
 
 /// Lazily built indexes over one scenario.
 pub(crate) struct Lookup<'s> {
     sc: &'s Scenario,
-    agents: OnceCell<FxHashMap<&'s str, u32>>,
-    tasks: OnceCell<FxHashMap<&'s str, u32>>,
-    caps: OnceCell<FxHashSet<&'s str>>,
-    agent_caps: OnceCell<FxHashSet<(u32, &'s str)>>,
-    deps: OnceCell<FxHashSet<(u32, &'s str)>>,
+    agents: OnceCell<FastMap<&'s str, u32>>,
+    tasks: OnceCell<FastMap<&'s str, u32>>,
+    caps: OnceCell<FastSet<&'s str>>,
+    agent_caps: OnceCell<FastSet<(u32, &'s str)>>,
+    deps: OnceCell<FastSet<(u32, &'s str)>>,
     /// For each name in some `depends_on`, the first two tasks (in file order) that list it.
-    dependents: OnceCell<FxHashMap<&'s str, [u32; 2]>>,
+    dependents: OnceCell<FastMap<&'s str, [u32; 2]>>,
 }
 
 const NO_TASK: u32 = u32::MAX;
@@ -86,7 +86,7 @@ impl<'s> Lookup<'s> {
     /// The first task other than `except` that lists `name` in its `depends_on`.
     pub(crate) fn dependent_other_than(&self, name: &str, except: u32) -> Option<u32> {
         let map = self.dependents.get_or_init(|| {
-            let mut map: FxHashMap<&str, [u32; 2]> = FxHashMap::default();
+            let mut map: FastMap<&str, [u32; 2]> = FastMap::default();
             for (i, t) in self.sc.tasks.iter().enumerate() {
                 for d in &t.depends_on {
                     let slot = map.entry(d.as_str()).or_insert([NO_TASK; 2]);
@@ -105,8 +105,8 @@ impl<'s> Lookup<'s> {
 }
 
 /// Each name's first index.
-fn first_index<'s>(names: impl Iterator<Item = &'s str>) -> FxHashMap<&'s str, u32> {
-    let mut map = FxHashMap::default();
+fn first_index<'s>(names: impl Iterator<Item = &'s str>) -> FastMap<&'s str, u32> {
+    let mut map = FastMap::default();
     for (i, name) in names.enumerate() {
         map.entry(name).or_insert(i as u32);
     }

@@ -92,7 +92,7 @@ pub(crate) struct Meta {
     /// Offsets of each group's id (`NONE` if unreadable) and agents.
     pub group_ids: Vec<u32>,
     /// Each usable group id's first group.
-    pub group_index: crate::fxhash::FxHashMap<String, usize>,
+    pub group_index: crate::fasthash::FastMap<String, usize>,
     pub groups: Vec<super::shared::GroupMeta>,
     /// `(task, offset)` of every task's `auction` object.
     pub auction_at: Vec<(u32, u32)>,

@@ -8,7 +8,7 @@ use super::decode::NONE;
 use super::error::{Diag, hint};
 use super::meta::{Meta, UNRESOLVED};
 use super::types::Scenario;
-use crate::fxhash::FxHashMap;
+use crate::fasthash::FastMap;
 
 pub(crate) fn check(sc: &Scenario, meta: &mut Meta, diag: &mut Diag) {
     if sc.sagas.is_empty() && meta.compensate.is_empty() {
@@ -22,8 +22,8 @@ pub(crate) fn check(sc: &Scenario, meta: &mut Meta, diag: &mut Diag) {
     };
 
     // Steps: which saga each task belongs to (with the offset of its entry).
-    let mut saga_ids: FxHashMap<&str, u32> = FxHashMap::default();
-    let mut step_of: FxHashMap<u32, (usize, u32)> = FxHashMap::default();
+    let mut saga_ids: FastMap<&str, u32> = FastMap::default();
+    let mut step_of: FastMap<u32, (usize, u32)> = FastMap::default();
     for (s, saga) in sc.sagas.iter().enumerate() {
         let m = &sagas[s];
         if m.id != NONE
@@ -61,7 +61,7 @@ pub(crate) fn check(sc: &Scenario, meta: &mut Meta, diag: &mut Diag) {
     }
 
     // `compensate` fields: each names another task, which compensates this one step only.
-    let mut comp_of: FxHashMap<u32, (u32, u32)> = FxHashMap::default();
+    let mut comp_of: FastMap<u32, (u32, u32)> = FastMap::default();
     for &(i, pos) in compensate.iter() {
         let task = &sc.tasks[i as usize];
         let name = task.compensate.as_deref().expect("recorded with its value");
@@ -145,7 +145,7 @@ pub(crate) fn check(sc: &Scenario, meta: &mut Meta, diag: &mut Diag) {
 }
 
 /// Map entries in key order, so problems are reported in a stable order.
-fn sorted<V>(map: &FxHashMap<u32, V>) -> Vec<(&u32, &V)> {
+fn sorted<V>(map: &FastMap<u32, V>) -> Vec<(&u32, &V)> {
     let mut v: Vec<_> = map.iter().collect();
     v.sort_unstable_by_key(|(k, _)| **k);
     v

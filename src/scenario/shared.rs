@@ -11,7 +11,7 @@ use super::error::{Diag, hint};
 use super::lexer::{Kind, LexResult as R};
 use super::meta::Meta;
 use super::types::*;
-use crate::fxhash::FxHashSet;
+use crate::fasthash::FastSet;
 
 const CONTEXT_FIELDS: &[&str] = &["initial", "lease_ms"];
 const GROUP_FIELDS: &[&str] = &["id", "agents", "lease_ms"];
@@ -41,7 +41,7 @@ impl Decoder<'_, '_> {
 
     /// An array of distinct, non-empty names.
     fn names(&mut self, out: &mut Vec<String>, what: &str) -> R<()> {
-        let mut seen: FxHashSet<String> = FxHashSet::default();
+        let mut seen: FastSet<String> = FastSet::default();
         self.strings_with(out, |d, s, at| {
             if s.is_empty() {
                 d.problem(at, format!("{what} name must not be empty"));
@@ -192,7 +192,7 @@ pub(crate) fn validate_groups(sc: &Scenario, meta: &mut Meta, diag: &mut Diag) {
     if !meta.agents_ok {
         return; // "unknown agent" would only echo an unreadable agent id.
     }
-    let mut listed: FxHashSet<&str> = FxHashSet::default();
+    let mut listed: FastSet<&str> = FastSet::default();
     for (i, g) in sc.groups.iter().enumerate() {
         listed.clear();
         for (j, name) in g.agents.iter().enumerate() {

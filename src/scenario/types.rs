@@ -135,7 +135,7 @@ pub struct DepIndex(pub Option<std::sync::Arc<[u32]>>);
 
 impl DepIndex {
     /// Task id → index.
-    pub fn id_map(tasks: &[TaskSpec]) -> crate::fxhash::FxHashMap<&str, u32> {
+    pub fn id_map(tasks: &[TaskSpec]) -> crate::fasthash::FastMap<&str, u32> {
         tasks.iter().enumerate().map(|(i, t)| (t.id.as_str(), i as u32)).collect()
     }
 

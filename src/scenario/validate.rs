@@ -13,7 +13,7 @@ use super::error::{Diag, hint};
 use super::lookup::Lookup;
 use super::meta::{Meta, SPECS_BAD, UNRESOLVED};
 use super::types::*;
-use crate::fxhash::FxHashMap;
+use crate::fasthash::FastMap;
 use petgraph::algo::tarjan_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
 
@@ -65,9 +65,9 @@ fn dependencies(sc: &Scenario, meta: &mut Meta, diag: &mut Diag) -> Deps {
     let mut base = 0;
     // Targets already listed by the current task (with their entry index).
     let mut listed: Vec<(u32, usize)> = Vec::new();
-    let mut listed_set: FxHashMap<u32, usize> = FxHashMap::default();
+    let mut listed_set: FastMap<u32, usize> = FastMap::default();
     // Unknown names already listed by the current task, for long lists (a scan for short ones).
-    let mut unknown_set: FxHashMap<&str, usize> = FxHashMap::default();
+    let mut unknown_set: FastMap<&str, usize> = FastMap::default();
     for (i, t) in sc.tasks.iter().enumerate() {
         starts.push(targets.len() as u32);
         let n = t.depends_on.len();
@@ -300,7 +300,7 @@ type SpecKey<'s> = (&'s str, &'s [String]);
 
 /// Every task must have an agent with its capability and all of its specializations.
 fn coverage(sc: &Scenario, meta: &Meta, diag: &mut Diag) {
-    let mut by_cap: FxHashMap<&str, Vec<u32>> = FxHashMap::default();
+    let mut by_cap: FastMap<&str, Vec<u32>> = FastMap::default();
     for (i, a) in sc.agents.iter().enumerate() {
         for cap in &a.capabilities {
             let list = by_cap.entry(cap.as_str()).or_default();
@@ -309,8 +309,8 @@ fn coverage(sc: &Scenario, meta: &Meta, diag: &mut Diag) {
             }
         }
     }
-    let mut missing_cap: FxHashMap<&str, String> = FxHashMap::default();
-    let mut spec_result: FxHashMap<SpecKey, Option<String>> = FxHashMap::default();
+    let mut missing_cap: FastMap<&str, String> = FastMap::default();
+    let mut spec_result: FastMap<SpecKey, Option<String>> = FastMap::default();
     let mut last: Option<(SpecKey, Option<String>)> = None;
     for (i, t) in sc.tasks.iter().enumerate() {
         let m = &meta.tasks[i];

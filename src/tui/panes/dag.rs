@@ -26,7 +26,7 @@ use super::dag_layout::{DagLayout, Edge, Gutter, critical_path, fit_columns, tru
 use super::{Ctx, Selection, contains, pane_block};
 use crate::core::TaskId;
 use crate::core::state::{TaskRt, TaskState};
-use crate::fxhash::FxHashMap;
+use crate::fasthash::FastMap;
 use crate::tui::{sagas, theme};
 
 /// Cells between two columns where edges are routed (one out-stub, three tracks, one in-stub).
@@ -434,7 +434,7 @@ impl DagPane {
         // source. Off-screen ends merge into one per side (only their direction shows anyway), so a
         // hub with 100,000 edges costs a few lines, not 100,000.
         let off_screen = |t: TaskId, (y, shown): (i32, bool)| if shown { t } else { TaskId(u32::MAX - (y < 0) as u32) };
-        let (mut edges, mut index) = (Vec::<Edge>::new(), FxHashMap::<(TaskId, TaskId), usize>::default());
+        let (mut edges, mut index) = (Vec::<Edge>::new(), FastMap::<(TaskId, TaskId), usize>::default());
         let mut add = |u: TaskId, v: TaskId| {
             let ((from_y, from_shown), (to_y, to_shown)) = (a.y(layout, u, body_h), b.y(layout, v, body_h));
             let (from, to) = (off_screen(u, (from_y, from_shown)), off_screen(v, (to_y, to_shown)));

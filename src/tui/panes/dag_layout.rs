@@ -18,7 +18,7 @@ use petgraph::graph::NodeIndex;
 
 use crate::core::workflow::Workflow;
 use crate::core::{Coordinator, TaskId};
-use crate::fxhash::FxHashMap;
+use crate::fasthash::FastMap;
 
 /// Columns (layers) of tasks and each task's position in them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -437,7 +437,7 @@ fn bundles(edges: &[Edge], group: impl Fn(usize) -> u8) -> (Vec<usize>, Vec<bool
         }
         i
     }
-    let mut index: FxHashMap<(bool, TaskId, u8), usize> = FxHashMap::default();
+    let mut index: FastMap<(bool, TaskId, u8), usize> = FastMap::default();
     let mut parent: Vec<usize> = Vec::new();
     let mut is_target: Vec<bool> = Vec::new();
     let mut node = |key: (bool, TaskId, u8)| {
