@@ -157,7 +157,7 @@ impl App {
                     'e' => self.request(OpAction::Escalate(t), None, false),
                     'x' => self.request(OpAction::Cancel(t), None, false),
                     'a' => {
-                        let agents = self.coord().capable_agents(t).to_vec();
+                        let agents = super::pick::ranked(self.coord(), t).into_iter().map(|c| c.agent).collect();
                         self.popup = Some(Popup::PickAgent { task: t, agents, index: 0 });
                     }
                     _ => {

@@ -14,6 +14,7 @@ mod input;
 pub mod keys;
 pub mod log;
 pub mod panes;
+pub mod pick;
 pub mod replay;
 pub mod sagas;
 pub mod swarm;

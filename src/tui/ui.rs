@@ -261,34 +261,21 @@ fn draw_popup(f: &mut Frame, app: &App) {
             f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }).block(popup_block(&title)), rect);
         }
         Popup::PickAgent { task, agents, index } => {
-            let s = coord.state();
             let mut lines = vec![Line::from(Span::styled(
-                format!("Reassign {} to (agents with its capability):", coord.task_name(*task)),
+                format!("Reassign {} to (agents with its capability, best first):", coord.task_name(*task)),
                 theme::TITLE,
             ))];
+            // The reasons as they stand now (the order was fixed when the picker opened).
+            let why: Vec<crate::tui::pick::Candidate> = crate::tui::pick::ranked(coord, *task);
             for (i, &a) in agents.iter().enumerate() {
-                let rt = &s.agents[a.ix()];
-                let state = if !rt.alive {
-                    "down"
-                } else if rt.draining {
-                    "draining"
-                } else if rt.running.len() as u32 >= rt.max_concurrent {
-                    "full"
-                } else {
-                    "free"
-                };
-                let text = format!(
-                    "{} {:<20} {}/{} {state}",
-                    if i == *index { "›" } else { " " },
-                    coord.agent_name(a),
-                    rt.running.len(),
-                    rt.max_concurrent
-                );
+                let reason = why.iter().find(|c| c.agent == a).map_or("", |c| c.why.as_str());
+                let name = crate::report::cell(coord.agent_name(a));
+                let text = format!("{} {:<20} {reason}", if i == *index { "›" } else { " " }, name);
                 let style = if i == *index { theme::SELECTED } else { Style::new() };
                 lines.push(Line::from(Span::styled(text, style)));
             }
             lines.push(Line::from(Span::styled("↑↓ choose · Enter reassign · Esc cancel", theme::DIM)));
-            let rect = centered(area, 60, lines.len() as u16 + 2);
+            let rect = centered(area, 90, lines.len() as u16 + 2);
             f.render_widget(Clear, rect);
             f.render_widget(Paragraph::new(lines).block(popup_block("Reassign")), rect);
         }
