@@ -415,3 +415,130 @@ fn the_demo_lights_up_every_pane_within_30_seconds() {
     assert!(!s.votes.ballots.is_empty(), "no ballot");
     assert_eq!(s.finished, Some(crate::core::Outcome::Succeeded), "the demo finishes on its own");
 }
+
+/// Keys no other test presses, each checked for what the help says it does.
+#[test]
+fn keys_not_pressed_elsewhere_do_what_the_help_says() {
+    let mut a = app();
+    // Pane numbers.
+    for (k, pane) in [('3', PaneId::Market), ('6', PaneId::Log), ('1', PaneId::Dag)] {
+        key(&mut a, KeyCode::Char(k));
+        assert_eq!(a.focus, pane, "key {k}");
+    }
+    // `p` holds the selected task and releases it; the selection is a waiting task of layer 2.
+    key(&mut a, KeyCode::Right);
+    let t = a.selected_task().expect("a task is selected");
+    assert_eq!(a.coord().state().tasks[t.ix()].state, TaskState::Waiting, "{t:?}");
+    key(&mut a, KeyCode::Char('p'));
+    assert!(a.coord().state().tasks[t.ix()].held);
+    key(&mut a, KeyCode::Char('p'));
+    assert!(!a.coord().state().tasks[t.ix()].held);
+    // A waiting task cannot go to the inbox yet: `e` says why.
+    key(&mut a, KeyCode::Char('e'));
+    assert!(a.status.as_ref().unwrap().0.starts_with("escalate refused"), "{:?}", a.status);
+    // Held until its dependencies are done, it waits for the operator: `e` sends it to the inbox.
+    key(&mut a, KeyCode::Char('p'));
+    advance(&mut a, 20_000);
+    key(&mut a, KeyCode::Char('e'));
+    if matches!(a.popup, Some(Popup::Confirm { .. })) {
+        key(&mut a, KeyCode::Char('y'));
+    }
+    assert_eq!(a.coord().state().tasks[t.ix()].state, TaskState::Escalated, "{:?}", a.status);
+    // `b` opens the shared context; `b` closes it.
+    key(&mut a, KeyCode::Char('b'));
+    assert!(matches!(a.popup, Some(Popup::Context { .. })));
+    key(&mut a, KeyCode::Char('b'));
+    assert!(a.popup.is_none());
+    // `f` opens the command line with the selected agent filled in, for its failure rate.
+    key(&mut a, KeyCode::Char('2'));
+    key(&mut a, KeyCode::Char('f'));
+    assert_eq!((a.mode, a.cmdline.text.as_str()), (Mode::Command, "flaky researcher-1 "));
+    keys(&mut a, "0.5");
+    key(&mut a, KeyCode::Enter);
+    assert_eq!(a.status.as_ref().unwrap().0, "flaky researcher-1 (failure rate 0.5)");
+    // `P` partitions the selected agent (asking first).
+    key(&mut a, KeyCode::Char('P'));
+    assert!(matches!(a.popup, Some(Popup::Confirm { .. })), "{:?}", a.popup);
+    key(&mut a, KeyCode::Char('y'));
+    assert_eq!(a.status.as_ref().unwrap().0, "partition researcher-1");
+    // `L` in the Log pane cycles the level it shows.
+    key(&mut a, KeyCode::Char('6'));
+    let before = screen(&mut a, 160, 45);
+    key(&mut a, KeyCode::Char('L'));
+    let after = screen(&mut a, 160, 45);
+    assert!(before.contains("level ≥ info") && !after.contains("level ≥ info"), "{after}");
+    // The mouse wheel moves a pane's selection.
+    key(&mut a, KeyCode::Char('2'));
+    screen(&mut a, 160, 45);
+    let area = a.areas.iter().find(|(p, _)| *p == PaneId::Agents).unwrap().1;
+    let selected = a.selected_agent();
+    a.handle_event(Event::Mouse(MouseEvent {
+        kind: MouseEventKind::ScrollDown,
+        column: area.x + 2,
+        row: area.y + 2,
+        modifiers: KeyModifiers::NONE,
+    }));
+    assert_ne!(a.selected_agent(), selected, "the wheel moved the selection");
+    // Ctrl-C quits at once.
+    a.handle_event(Event::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)));
+    assert!(a.quit);
+}
+
+/// The Auctions & votes pane's keys, pressed: `n` reopens the selected auction, `w` awards the
+/// task to the bid under the cursor, and `y` / `n` / `V` decide a ballot.
+#[test]
+fn market_and_ballot_keys_act_through_the_operator_path() {
+    let load = |name: &str| crate::scenario::load(std::path::Path::new(&format!("scenarios/{name}.json"))).unwrap();
+    let mut a = App::new(load("market-auction"), ConsoleOptions::default()).unwrap();
+    a.tick(20.0);
+    key(&mut a, KeyCode::Char('3'));
+    screen(&mut a, 160, 45);
+    let batch = a.selected_task().expect("the newest auction is selected");
+    assert_eq!(a.coord().task_name(batch), "cheap-batch");
+    key(&mut a, KeyCode::Right);
+    let Some((t, second)) = a.market.selected_bid(&a.ctx(true)) else { panic!("no bid under the cursor") };
+    assert_eq!(t, batch);
+    key(&mut a, KeyCode::Char('w'));
+    if matches!(a.popup, Some(Popup::Confirm { .. })) {
+        key(&mut a, KeyCode::Char('y'));
+    }
+    let x = a.coord().state().auctions.latest(t).unwrap();
+    assert!(
+        matches!(x.phase, crate::core::auction::Phase::Awarded { agent, by: crate::core::auction::AwardBy::Operator, .. } if agent == second),
+        "{:?} {:?}",
+        x.phase,
+        a.status
+    );
+    // The next auction down, still open: `n` announces it afresh.
+    key(&mut a, KeyCode::Down);
+    let other = a.selected_task().expect("another auction");
+    let rounds = |a: &App| a.coord().state().auctions.auctions.iter().filter(|x| x.task == other).count();
+    let before = rounds(&a);
+    key(&mut a, KeyCode::Char('n'));
+    if matches!(a.popup, Some(Popup::Confirm { .. })) {
+        key(&mut a, KeyCode::Char('y'));
+    }
+    assert_eq!(rounds(&a), before + 1, "reopened: {:?}", a.status);
+
+    // Ballots: consensus-release's release vote, decided by the operator's `y`, then a veto.
+    for (k, want) in [('y', "approved"), ('V', "rejected")] {
+        let mut b = App::new(load("consensus-release"), ConsoleOptions::default()).unwrap();
+        for _ in 0..200 {
+            b.tick(10.0);
+            if !b.coord().state().votes.ballots.is_empty() {
+                break;
+            }
+        }
+        key(&mut b, KeyCode::Char('3'));
+        screen(&mut b, 160, 45);
+        key(&mut b, KeyCode::Char(k));
+        if matches!(b.popup, Some(Popup::Confirm { .. })) {
+            key(&mut b, KeyCode::Char('y'));
+        }
+        let decided = b.sink.view.last_operator_event.as_ref().map(|e| e.kind.name());
+        assert_eq!(decided, Some("operator_action"), "key {k}: {:?}", b.status);
+        let ballot = b.coord().state().votes.ballots.values().next().expect("a ballot");
+        let crate::core::vote::Phase::Decided { verdict, reason } = ballot.phase else { panic!("{:?}", ballot.phase) };
+        assert_eq!((verdict.name(), reason.name()), (want, if k == 'V' { "veto" } else { "operator" }), "key {k}");
+    }
+}
