@@ -461,6 +461,19 @@ impl<'a> Report<'a> {
     /// The human-readable summary printed by `run --headless`. Long lists are cut to `limit` rows.
     pub fn table(&self, limit: usize) -> String {
         let mut out = String::new();
+        self.headline(&mut out);
+        self.task_rows(&mut out, limit);
+        self.agent_rows(&mut out, limit);
+        self.protocol_lines(&mut out, limit);
+        // Only the types the run used: with a dozen protocols' message types, zeros drown the rest.
+        let by_type: Vec<String> =
+            self.messages.by_type.iter().filter(|(_, v)| **v > 0).map(|(k, v)| format!("{k} {v}")).collect();
+        let _ = writeln!(out, "\nmessages: {} total ({})", self.messages.total, by_type.join(", "));
+        out
+    }
+
+    /// The first line: outcome, time and counts.
+    fn headline(&self, out: &mut String) {
         let c = &self.counts;
         let _ = writeln!(
             out,
@@ -479,7 +492,10 @@ impl<'a> Report<'a> {
             c.retries,
             c.reassigned
         );
-        // Failed and skipped tasks first: they are what the reader needs to see.
+    }
+
+    /// The task table, failed and skipped tasks first: they are what the reader needs to see.
+    fn task_rows(&self, out: &mut String, limit: usize) {
         let last = |t: &&TaskReport| t.state == "completed" || t.state == "not_needed";
         let mut rows: Vec<&TaskReport> = self.tasks.iter().filter(|t| !last(t)).collect();
         rows.extend(self.tasks.iter().filter(|t| t.state == "completed"));
@@ -495,6 +511,10 @@ impl<'a> Report<'a> {
         if rows.len() > limit {
             let _ = writeln!(out, "… and {} more tasks (see --report)", rows.len() - limit);
         }
+    }
+
+    /// The agent table.
+    fn agent_rows(&self, out: &mut String, limit: usize) {
         let w = self.agents.iter().take(limit).map(|a| width(a.id)).max().unwrap_or(5).max(5);
         let _ = writeln!(
             out,
@@ -503,15 +523,16 @@ impl<'a> Report<'a> {
         );
         for a in self.agents.iter().take(limit) {
             let m = &self.messages.by_agent[a.id];
+            let state = match (a.alive, a.template) {
+                (true, _) => "up",
+                (false, None) => "down",
+                (false, Some(_)) => "off",
+            };
             let _ = writeln!(
                 out,
                 "{:<w$}  {:<5}  {:>9}  {:>6}  {:>10}  {:>4.0}%  {:>8}",
                 cell(a.id),
-                match (a.alive, a.template) {
-                    (true, _) => "up",
-                    (false, None) => "down",
-                    (false, Some(_)) => "off",
-                },
+                state,
                 a.completed,
                 a.failed,
                 a.busy_ms,
@@ -522,6 +543,10 @@ impl<'a> Report<'a> {
         if self.agents.len() > limit {
             let _ = writeln!(out, "… and {} more agents (see --report)", self.agents.len() - limit);
         }
+    }
+
+    /// Healing, sagas, the shared context and each coordination protocol the run used.
+    fn protocol_lines(&self, out: &mut String, limit: usize) {
         let r = &self.recovery;
         if r.failures > 0 || r.escalated > 0 {
             let mttr = r.mean_time_to_recovery_ms.map_or("-".into(), |m| format!("{m} ms"));
@@ -556,16 +581,16 @@ impl<'a> Report<'a> {
             }
         }
         if let Some(t) = &self.teams {
-            t.write(&mut out, limit);
+            t.write(out, limit);
         }
         if let Some(a) = &self.auctions {
-            a.write(&mut out, limit);
+            a.write(out, limit);
         }
         if let Some(d) = &self.decomposition {
             out.push_str(&d.lines(limit));
         }
         if let Some(s) = &self.swarm {
-            s.lines(&mut out, limit);
+            s.lines(out, limit);
         }
         if !self.decisions.is_empty() {
             out.push('\n');
@@ -574,13 +599,8 @@ impl<'a> Report<'a> {
             let _ = writeln!(out, "{}", d.line());
         }
         if let Some(e) = &self.elastic {
-            e.lines(&mut out, limit);
+            e.lines(out, limit);
         }
-        // Only the types the run used: with a dozen protocols' message types, zeros drown the rest.
-        let by_type: Vec<String> =
-            self.messages.by_type.iter().filter(|(_, v)| **v > 0).map(|(k, v)| format!("{k} {v}")).collect();
-        let _ = writeln!(out, "\nmessages: {} total ({})", self.messages.total, by_type.join(", "));
-        out
     }
 }
 
