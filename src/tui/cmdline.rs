@@ -113,107 +113,28 @@ pub fn parse(line: &str, coord: &Coordinator) -> Result<Parsed, String> {
     };
     let mut words = body.split_whitespace();
     let Some(name) = words.next() else { return Err("empty command".into()) };
-    let args: Vec<&str> = words.collect();
-    let want = |n: usize, usage: &str| {
-        if args.len() == n { Ok(()) } else { Err(format!("usage: :{name} {usage}")) }
-    };
-    let op = |a| Ok(Parsed::Op(a, reason.clone()));
+    let w = Words { name, args: words.collect(), reason };
     match name {
-        "fork" => want(0, "").map(|_| Parsed::Fork),
-        "goto" if !args.is_empty() => Ok(Parsed::Goto(args.join(" "))),
+        "fork" => w.want(0, "").map(|_| Parsed::Fork),
+        "goto" if !w.args.is_empty() => Ok(Parsed::Goto(w.args.join(" "))),
         "goto" => Err("usage: :goto #SEQ | TIME (12.5s) | TASK | failure".into()),
-        "pause" => want(0, "").and_then(|_| op(OpAction::Pause)),
-        "resume" => want(0, "").and_then(|_| op(OpAction::Resume)),
-        "step" => want(0, "").and_then(|_| op(OpAction::Step)),
-        "restart" => want(0, "").and_then(|_| op(OpAction::Restart)),
+        "pause" => w.want(0, "").and_then(|_| w.op(OpAction::Pause)),
+        "resume" => w.want(0, "").and_then(|_| w.op(OpAction::Resume)),
+        "step" => w.want(0, "").and_then(|_| w.op(OpAction::Step)),
+        "restart" => w.want(0, "").and_then(|_| w.op(OpAction::Restart)),
+        "heal" => w.want(0, "").and_then(|_| w.op(OpAction::Heal)),
         "speed" => {
-            want(1, "X")?;
-            let x: f64 = args[0].trim_end_matches('x').parse().map_err(|_| format!("not a number: `{}`", args[0]))?;
-            op(OpAction::Speed(x))
+            w.want(1, "X")?;
+            w.op(OpAction::Speed(number(w.args[0])?))
         }
-        "hold" | "release" | "retry" | "escalate" | "cancel" => {
-            want(1, "TASK")?;
-            let t = find_task(coord, args[0])?;
-            op(match name {
-                "hold" => OpAction::Hold(t),
-                "release" => OpAction::Release(t),
-                "retry" => OpAction::Retry(t),
-                "escalate" => OpAction::Escalate(t),
-                _ => OpAction::Cancel(t),
-            })
-        }
-        "reassign" => {
-            want(2, "TASK AGENT")?;
-            op(OpAction::Reassign(find_task(coord, args[0])?, find_agent(coord, args[1])?))
-        }
-        "award" => {
-            want(2, "TASK AGENT")?;
-            op(OpAction::Award(find_task(coord, args[0])?, find_agent(coord, args[1])?))
-        }
-        "reopen" => {
-            want(1, "TASK")?;
-            op(OpAction::Reopen(find_task(coord, args[0])?))
-        }
-        "vote" => {
-            want(2, "TASK yes|no|abstain")?;
-            let choice = crate::core::vote::Choice::from_name(args[1])
-                .ok_or_else(|| format!("a vote is yes, no or abstain, not `{}`", args[1]))?;
-            op(OpAction::CastVote(find_task(coord, args[0])?, choice))
-        }
-        "veto" => {
-            want(1, "TASK")?;
-            op(OpAction::Veto(find_task(coord, args[0])?))
-        }
-        "resolve" => {
-            if args.len() < 2 {
-                return Err("usage: :resolve TASK retry|skip|done|fail [note]".into());
-            }
-            let t = find_task(coord, args[0])?;
-            let r = Resolution::from_name(args[1])
-                .ok_or_else(|| format!("`{}` is not one of retry, skip, done, fail", args[1]))?;
-            // The note may follow the resolution directly, or come after ` -- `.
-            let note = if args.len() > 2 { Some(args[2..].join(" ")) } else { reason.clone() };
-            Ok(Parsed::Op(OpAction::Resolve(t, r), note))
-        }
-        "crash" | "revive" | "drain" => {
-            want(1, "AGENT")?;
-            let a = find_agent(coord, args[0])?;
-            op(match name {
-                "crash" => OpAction::Crash(a),
-                "revive" => OpAction::Revive(a),
-                _ => OpAction::Drain(a),
-            })
-        }
-        "hang" => {
-            want(1, "AGENT")?;
-            op(OpAction::Hang(find_agent(coord, args[0])?))
-        }
-        "slow" | "flaky" => {
-            let usage = if name == "slow" { "AGENT FACTOR" } else { "AGENT RATE" };
-            want(2, usage)?;
-            let a = find_agent(coord, args[0])?;
-            let x: f64 = args[1].trim_end_matches('x').parse().map_err(|_| format!("not a number: `{}`", args[1]))?;
-            op(if name == "slow" { OpAction::Slow(a, x) } else { OpAction::Flaky(a, x) })
-        }
-        "partition" => {
-            if args.is_empty() {
-                return Err("usage: :partition AGENT…".into());
-            }
-            let mut ops = Vec::with_capacity(args.len());
-            for name in &args {
-                let op = OpAction::Partition(find_agent(coord, name)?);
-                if !ops.contains(&op) {
-                    ops.push(op);
-                }
-            }
-            Ok(if ops.len() == 1 { Parsed::Op(ops[0], reason) } else { Parsed::Ops(ops, reason) })
-        }
-        "heal" => want(0, "").and_then(|_| op(OpAction::Heal)),
-        "filter" => Ok(Parsed::Filter(args.join(" "))),
+        "hold" | "release" | "retry" | "escalate" | "cancel" | "reassign" | "award" | "reopen" | "vote" | "veto"
+        | "resolve" => task_command(&w, coord),
+        "crash" | "revive" | "drain" | "hang" | "slow" | "flaky" | "partition" => agent_command(&w, coord),
+        "filter" => Ok(Parsed::Filter(w.args.join(" "))),
         "broadcast" => {
-            let (to, words) = match args.first().and_then(|a| a.strip_prefix('@')) {
-                Some(cap) => (Some(cap.to_string()), &args[1..]),
-                None => (None, &args[..]),
+            let (to, words) = match w.args.first().and_then(|a| a.strip_prefix('@')) {
+                Some(cap) => (Some(cap.to_string()), &w.args[1..]),
+                None => (None, &w.args[..]),
             };
             if words.is_empty() {
                 return Err("usage: broadcast [@CAPABILITY] TEXT".into());
@@ -227,6 +148,106 @@ pub fn parse(line: &str, coord: &Coordinator) -> Result<Parsed, String> {
             Err(match close {
                 Some(c) => format!("unknown command `{other}` (did you mean `{c}`?)"),
                 None => format!("unknown command `{other}`; `:help` lists them"),
+            })
+        }
+    }
+}
+
+/// A command line split: the command, its arguments, and the reason after ` -- `.
+struct Words<'a> {
+    name: &'a str,
+    args: Vec<&'a str>,
+    reason: Option<String>,
+}
+
+impl Words<'_> {
+    /// Exactly `n` arguments, or the usage.
+    fn want(&self, n: usize, usage: &str) -> Result<(), String> {
+        if self.args.len() == n { Ok(()) } else { Err(format!("usage: :{} {usage}", self.name)) }
+    }
+
+    fn op(&self, action: OpAction) -> Result<Parsed, String> {
+        Ok(Parsed::Op(action, self.reason.clone()))
+    }
+}
+
+fn number(word: &str) -> Result<f64, String> {
+    word.trim_end_matches('x').parse().map_err(|_| format!("not a number: `{word}`"))
+}
+
+/// Commands on a task (and, for some, an agent).
+fn task_command(w: &Words, coord: &Coordinator) -> Result<Parsed, String> {
+    let args = &w.args;
+    match w.name {
+        "reassign" | "award" => {
+            w.want(2, "TASK AGENT")?;
+            let (t, a) = (find_task(coord, args[0])?, find_agent(coord, args[1])?);
+            w.op(if w.name == "reassign" { OpAction::Reassign(t, a) } else { OpAction::Award(t, a) })
+        }
+        "vote" => {
+            w.want(2, "TASK yes|no|abstain")?;
+            let choice = crate::core::vote::Choice::from_name(args[1])
+                .ok_or_else(|| format!("a vote is yes, no or abstain, not `{}`", args[1]))?;
+            w.op(OpAction::CastVote(find_task(coord, args[0])?, choice))
+        }
+        "resolve" => {
+            if args.len() < 2 {
+                return Err("usage: :resolve TASK retry|skip|done|fail [note]".into());
+            }
+            let t = find_task(coord, args[0])?;
+            let r = Resolution::from_name(args[1])
+                .ok_or_else(|| format!("`{}` is not one of retry, skip, done, fail", args[1]))?;
+            // The note may follow the resolution directly, or come after ` -- `.
+            let note = if args.len() > 2 { Some(args[2..].join(" ")) } else { w.reason.clone() };
+            Ok(Parsed::Op(OpAction::Resolve(t, r), note))
+        }
+        name => {
+            w.want(1, "TASK")?;
+            let t = find_task(coord, args[0])?;
+            w.op(match name {
+                "hold" => OpAction::Hold(t),
+                "release" => OpAction::Release(t),
+                "retry" => OpAction::Retry(t),
+                "escalate" => OpAction::Escalate(t),
+                "reopen" => OpAction::Reopen(t),
+                "veto" => OpAction::Veto(t),
+                _ => OpAction::Cancel(t),
+            })
+        }
+    }
+}
+
+/// Commands on agents: crashes and revivals, and the faults injected by hand.
+fn agent_command(w: &Words, coord: &Coordinator) -> Result<Parsed, String> {
+    let args = &w.args;
+    match w.name {
+        "slow" | "flaky" => {
+            w.want(2, if w.name == "slow" { "AGENT FACTOR" } else { "AGENT RATE" })?;
+            let (a, x) = (find_agent(coord, args[0])?, number(args[1])?);
+            w.op(if w.name == "slow" { OpAction::Slow(a, x) } else { OpAction::Flaky(a, x) })
+        }
+        "partition" => {
+            if args.is_empty() {
+                return Err("usage: :partition AGENT…".into());
+            }
+            let mut ops = Vec::with_capacity(args.len());
+            for name in args {
+                let op = OpAction::Partition(find_agent(coord, name)?);
+                if !ops.contains(&op) {
+                    ops.push(op);
+                }
+            }
+            let reason = w.reason.clone();
+            Ok(if ops.len() == 1 { Parsed::Op(ops[0], reason) } else { Parsed::Ops(ops, reason) })
+        }
+        name => {
+            w.want(1, "AGENT")?;
+            let a = find_agent(coord, args[0])?;
+            w.op(match name {
+                "crash" => OpAction::Crash(a),
+                "revive" => OpAction::Revive(a),
+                "hang" => OpAction::Hang(a),
+                _ => OpAction::Drain(a),
             })
         }
     }
