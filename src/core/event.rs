@@ -1,5 +1,5 @@
 //! Events: the record of every state change, in order. The journal writes them, the console folds
-//! them, and [`super::Coordinator::apply`] rebuilds the coordinator from them.
+//! them, and [`super::Coordinator::from_events`] rebuilds the coordinator from them.
 
 use std::sync::Arc;
 
