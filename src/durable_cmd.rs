@@ -18,12 +18,17 @@ use crate::exit;
 
 /// Reads a journal, saying on stderr when its torn last line was dropped.
 pub fn load(path: &Path) -> Result<Journal, u8> {
-    match file::load(path) {
-        Ok(journal) => {
+    load_with_text(path).map(|(journal, _)| journal)
+}
+
+/// [`load`], with the journal's whole lines as read.
+fn load_with_text(path: &Path) -> Result<(Journal, String), u8> {
+    match file::load_with_text(path) {
+        Ok((journal, text)) => {
             if let Some(note) = journal.torn_note() {
                 warn(format_args!("switchyard: {}: {note}", path.display()));
             }
-            Ok(journal)
+            Ok((journal, text))
         }
         Err(e) => {
             warn(format_args!("switchyard: {e}"));
@@ -74,17 +79,7 @@ pub fn replay_report(path: &Path, at: &str, report: &Path) -> u8 {
 
 /// `diff A B`: 0 when the runs do not diverge, 1 when they do, 2 for bad input.
 pub fn diff(a: &Path, b: &Path) -> u8 {
-    let read = |p: &Path| -> Result<(Journal, String), u8> {
-        let journal = load(p)?;
-        let text = std::fs::read(p).map_err(|e| {
-            warn(format_args!("switchyard diff: {}: {e}", p.display()));
-            exit::BAD_INPUT
-        })?;
-        // `load` checked it: whole lines of UTF-8 up to `whole_len`.
-        let whole = usize::try_from(journal.whole_len).unwrap_or(text.len()).min(text.len());
-        Ok((journal, String::from_utf8_lossy(&text[..whole]).into_owned()))
-    };
-    let ((ja, ta), (jb, tb)) = match (read(a), read(b)) {
+    let ((ja, ta), (jb, tb)) = match (load_with_text(a), load_with_text(b)) {
         (Ok(x), Ok(y)) => (x, y),
         (Err(code), _) | (_, Err(code)) => return code,
     };
@@ -159,24 +154,37 @@ pub fn resume(args: Resume) -> u8 {
         return resume_live(&args, journal, writer);
     }
     let upto = journal.events.len();
-    let mut sim = match reexecute::reexecute(scenario.clone(), &journal.events, upto, &mut writer, false) {
+    let sim = match reexecute::reexecute(scenario.clone(), &journal.events, upto, &mut writer, false) {
         Ok(sim) => sim,
         Err(e) => return reexec_failed("resume", path, path, e),
     };
     if !args.headless {
         return resume_console(path, &journal, sim, writer, args.durability);
     }
+    let how = GoingOn { command: "resume", journal: path, report: args.report, rows: args.rows, horizon: args.horizon };
+    go_on_sim(&how, &scenario, sim, writer)
+}
+
+/// A simulated run brought back from a journal (and amended, for a fork), run headless to its
+/// end, the horizon or a signal into `writer`, then concluded like `run --headless`.
+/// The horizon's defaults come from `scenario`, the run's as it started (as for `run --headless`).
+fn go_on_sim(
+    how: &GoingOn,
+    scenario: &switchyard::scenario::Scenario,
+    mut sim: SimRun,
+    mut writer: JournalWriter<std::fs::File>,
+) -> u8 {
     sim.set_fail_on_stall(true);
-    sim.set_horizon(Horizon::new(&scenario, args.horizon.0, args.horizon.1));
+    sim.set_horizon(Horizon::new(scenario, how.horizon.0, how.horizon.1));
     let interrupted = match sim.run_interruptible(&mut writer, interrupt::received) {
         Ok(signal) => signal,
         Err(e) => {
-            warn(format_args!("switchyard resume: cannot write journal {}: {e}", path.display()));
+            warn(format_args!("switchyard {}: cannot write journal {}: {e}", how.command, how.journal.display()));
             return exit::OUTPUT_ERROR;
         }
     };
     drop(writer);
-    crate::conclude(sim.coordinator(), sim.horizon_stop(), interrupted, args.report, args.rows)
+    crate::conclude(sim.coordinator(), sim.horizon_stop(), interrupted, how.report, how.rows)
 }
 
 /// The console on a resumed run: its view folded from the journal, the run going on in it.
@@ -191,7 +199,7 @@ fn resume_console(
     for ev in &journal.events {
         view.fold(ev);
     }
-    let who = std::env::var("USER").ok().filter(|u| !u.is_empty()).unwrap_or_else(|| "operator".into());
+    let who = crate::operator_name();
     let opts =
         switchyard::tui::ConsoleOptions { who, journal: Some(path.to_path_buf()), durability, ..Default::default() };
     let app = switchyard::tui::App::continuing(sim, view, opts, Some(writer));
@@ -227,8 +235,8 @@ pub fn fork_headless(args: Fork) -> u8 {
         }
     };
     let source = args.journal;
-    let journal = match load(source) {
-        Ok(j) => j,
+    let (journal, text) = match load_with_text(source) {
+        Ok(loaded) => loaded,
         Err(code) => return code,
     };
     let at = match cursor.resolve(&journal.events) {
@@ -256,17 +264,9 @@ pub fn fork_headless(args: Fork) -> u8 {
         warn(format_args!("switchyard fork: {e}"));
         return exit::BAD_INPUT;
     }
-    let sha = match std::fs::read(source) {
-        Ok(bytes) => {
-            header::sha256_hex(&bytes[..usize::try_from(journal.whole_len).unwrap_or(bytes.len()).min(bytes.len())])
-        }
-        Err(e) => {
-            warn(format_args!("switchyard fork: {}: {e}", source.display()));
-            return exit::BAD_INPUT;
-        }
-    };
+    let sha = header::sha256_hex(text.as_bytes());
     if needs_live(&scenario) {
-        let writer = match switchyard::durable::fork::live_journal(source, new, at, &sha) {
+        let writer = match switchyard::durable::fork::live_journal(&text, new, at, &sha) {
             Ok(mut w) => {
                 w.set_durability(args.durability);
                 w
@@ -295,27 +295,18 @@ pub fn fork_headless(args: Fork) -> u8 {
         Err(e) => return reexec_failed("fork", source, new, e),
     };
     let last = sim.coordinator().state().next_seq.saturating_sub(1);
-    let who = std::env::var("USER").ok().filter(|u| !u.is_empty()).unwrap_or_else(|| "operator".into());
+    let who = crate::operator_name();
     if let Err(e) = switchyard::durable::fork::apply(&mut sim, args.then, &who, &mut writer) {
         warn(format_args!("switchyard fork: --then {e}"));
         return exit::BAD_INPUT;
     }
-    sim.set_fail_on_stall(true);
-    sim.set_horizon(Horizon::new(&scenario, args.horizon.0, args.horizon.1));
-    let interrupted = match sim.run_interruptible(&mut writer, interrupt::received) {
-        Ok(signal) => signal,
-        Err(e) => {
-            warn(format_args!("switchyard fork: cannot write journal {}: {e}", new.display()));
-            return exit::OUTPUT_ERROR;
-        }
-    };
-    drop(writer);
     warn(format_args!(
         "switchyard fork: {} forked at #{at} (its step ends at #{last}): {}",
         source.display(),
         new.display()
     ));
-    crate::conclude(sim.coordinator(), sim.horizon_stop(), interrupted, args.report, args.rows)
+    let how = GoingOn { command: "fork", journal: new, report: args.report, rows: args.rows, horizon: args.horizon };
+    go_on_sim(&how, &scenario, sim, writer)
 }
 
 /// A live run comes back from its journal folded: its agent processes start again and must shake
@@ -363,7 +354,7 @@ fn go_on_live(
     };
     let mut run = rt.block_on(async { LiveRun::resumed(coord, now, LiveOptions::default()) });
     run.set_horizon(Horizon::new(scenario, how.horizon.0, how.horizon.1));
-    let who = std::env::var("USER").ok().filter(|u| !u.is_empty()).unwrap_or_else(|| "operator".into());
+    let who = crate::operator_name();
     if let Err(e) = run.apply(then, &who, &mut writer) {
         warn(format_args!("switchyard {command}: --then {e}"));
         return exit::BAD_INPUT;
@@ -390,8 +381,8 @@ fn go_on_live(
 
 /// `replay JOURNAL [--at CURSOR]`: the console, read-only, on the recorded run.
 pub fn replay_console(path: &Path, at: Option<&str>) -> u8 {
-    let journal = match load(path) {
-        Ok(j) => j,
+    let (journal, text) = match load_with_text(path) {
+        Ok(loaded) => loaded,
         Err(code) => return code,
     };
     let at = match at.map(Cursor::parse).transpose().and_then(|c| c.map_or(Ok(0), |c| c.resolve(&journal.events))) {
@@ -401,12 +392,11 @@ pub fn replay_console(path: &Path, at: Option<&str>) -> u8 {
             return exit::BAD_INPUT;
         }
     };
-    let who = std::env::var("USER").ok().filter(|u| !u.is_empty()).unwrap_or_else(|| "operator".into());
+    let who = crate::operator_name();
     let opts = switchyard::tui::ConsoleOptions { who, read_only: true, ..Default::default() };
     let mut app = switchyard::tui::App::replaying(&journal, opts, at);
-    if let (Some(replay), Ok(bytes)) = (&mut app.replay, std::fs::read(path)) {
-        let whole = usize::try_from(journal.whole_len).unwrap_or(bytes.len()).min(bytes.len());
-        replay.source = Some((path.to_path_buf(), header::sha256_hex(&bytes[..whole])));
+    if let Some(replay) = &mut app.replay {
+        replay.source = Some((path.to_path_buf(), header::sha256_hex(text.as_bytes())));
     }
     match switchyard::tui::console::run_app(app) {
         Ok(code) => code,

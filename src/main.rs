@@ -345,7 +345,7 @@ fn console(scenario: Scenario, journal: Option<PathBuf>, read_only: bool, speed:
         Ok(w) => w,
         Err(code) => return code,
     };
-    let who = std::env::var("USER").ok().filter(|u| !u.is_empty()).unwrap_or_else(|| "operator".into());
+    let who = operator_name();
     let opts = switchyard::tui::ConsoleOptions { journal, read_only, speed, who, durability };
     match switchyard::tui::run_console(scenario, opts, writer) {
         Ok(code) => code,
@@ -354,6 +354,11 @@ fn console(scenario: Scenario, journal: Option<PathBuf>, read_only: bool, speed:
             exit::OUTPUT_ERROR
         }
     }
+}
+
+/// Who the journal names as the operator: `$USER`, else `operator`.
+fn operator_name() -> String {
+    std::env::var("USER").ok().filter(|u| !u.is_empty()).unwrap_or_else(|| "operator".into())
 }
 
 fn durability(fsync: bool) -> Durability {

@@ -130,11 +130,6 @@ fn is_alive(pid: u32) -> bool {
     stat.rfind(')').and_then(|i| stat[i + 1..].split_whitespace().next()).is_some_and(|state| state != "Z")
 }
 
-/// How many agent groups are registered (started and not yet reaped).
-pub fn registered() -> usize {
-    groups().len()
-}
-
 fn signal_group(pgid: u32) {
     #[cfg(unix)]
     {

@@ -12,7 +12,7 @@ use std::fs::File;
 use std::io;
 use std::path::Path;
 
-use crate::journal::JournalWriter;
+use crate::journal::{JournalWriter, header};
 
 use crate::core::{Coordinator, OpAction};
 use crate::runtime::{EventSink, SimRun};
@@ -62,17 +62,15 @@ pub fn apply(sim: &mut SimRun, commands: &[String], who: &str, sink: &mut impl E
     Ok(())
 }
 
-/// A live run's fork journal, `new`: the source's header with `forked_from`, and its lines up to
-/// event `at` as written. A live run cannot be run again to its fork point: the fork folds them
+/// A live run's fork journal, `new`: the source's header (from `source`, its journal's whole
+/// lines) with `forked_from`, and its lines up to event `at` as written. A live run cannot be run again to its fork point: the fork folds them
 /// and goes on like `resume` (its agents start again; what was in flight is done again). Returns
 /// the writer appending to it (locked; `WouldBlock` if another writer holds it).
-pub fn live_journal(source: &Path, new: &Path, at: usize, sha: &str) -> io::Result<JournalWriter<File>> {
-    let text = std::fs::read_to_string(source)?;
-    let mut lines = text.split_inclusive('\n');
-    let header = lines.next().unwrap_or_default();
-    let forked = format!(",\"forked_from\":{{\"journal_sha256\":\"{sha}\",\"seq\":{at}}},\"scenario\":");
-    let mut out = header.replacen(",\"scenario\":", &forked, 1);
-    out.extend(lines.take(at));
+pub fn live_journal(source: &str, new: &Path, at: usize, sha: &str) -> io::Result<JournalWriter<File>> {
+    let mut lines = source.split_inclusive('\n');
+    let mut out = lines.next().unwrap_or_default().as_bytes().to_vec();
+    header::insert_field(&mut out, header::forked_from_field(sha, at as u64).as_bytes());
+    lines.take(at).for_each(|l| out.extend_from_slice(l.as_bytes()));
     // Created and locked first (refused if another writer holds it), then filled, then appended to.
     drop(JournalWriter::create(new)?);
     std::fs::write(new, &out)?;

@@ -5,6 +5,7 @@ use super::timeline::Timeline;
 use crate::core::{Coordinator, Event, EventKind};
 use crate::journal::file::Journal;
 use crate::report::Report;
+use crate::scenario::Scenario;
 
 /// Which event a cursor names: `#SEQ`, or the last event at or before a time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,12 +66,17 @@ pub fn report_at(coord: &Coordinator) -> Report<'_> {
 
 /// The journal's run on a timeline (the coordinator's state at any event).
 pub fn timeline_of(journal: &Journal) -> Timeline<Coordinator> {
+    Timeline::new(journal.events.clone(), Coordinator::new(starting_scenario(journal)))
+}
+
+/// The scenario the journal's run started with: the tasks `run_started` counts (planners' tasks
+/// come with their events).
+pub fn starting_scenario(journal: &Journal) -> Scenario {
     let mut scenario = journal.header.scenario.clone();
-    // The run starts with the tasks `run_started` counts; planners' tasks come with their events.
     if let Some(Event { kind: EventKind::RunStarted { tasks, .. }, .. }) = journal.events.first() {
         scenario.tasks.truncate(*tasks as usize);
     }
-    Timeline::new(journal.events.clone(), Coordinator::new(scenario))
+    scenario
 }
 
 /// Whether an event is one a replay's `{` / `}` stop at: a failure, an escalation, a crash or a

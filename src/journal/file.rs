@@ -51,6 +51,12 @@ impl std::error::Error for JournalFileError {}
 
 /// Reads and checks a journal file.
 pub fn load(path: &Path) -> Result<Journal, JournalFileError> {
+    load_with_text(path).map(|(journal, _)| journal)
+}
+
+/// [`load`], keeping the journal's whole lines as read (for a diff, or a fork's `forked_from`
+/// hash), so that nobody reads the file twice.
+pub fn load_with_text(path: &Path) -> Result<(Journal, String), JournalFileError> {
     let shown = path.display().to_string();
     let err = |line: usize, message: String| JournalFileError { path: shown.clone(), line, message };
     let meta = std::fs::metadata(path).map_err(|e| err(0, format!("cannot read: {e}")))?;
@@ -61,8 +67,12 @@ pub fn load(path: &Path) -> Result<Journal, JournalFileError> {
     if !meta.is_file() {
         return Err(err(0, "is not a regular file, not a journal".into()));
     }
-    let bytes = std::fs::read(path).map_err(|e| err(0, format!("cannot read: {e}")))?;
-    parse(&bytes).map_err(|(line, message)| err(line, message))
+    let mut bytes = std::fs::read(path).map_err(|e| err(0, format!("cannot read: {e}")))?;
+    let journal = parse(&bytes).map_err(|(line, message)| err(line, message))?;
+    // `parse` checked the whole lines are UTF-8; the torn tail goes.
+    bytes.truncate(usize::try_from(journal.whole_len).unwrap_or(bytes.len()));
+    let text = String::from_utf8(bytes).map_err(|_| err(0, "not UTF-8 text: not a journal".into()))?;
+    Ok((journal, text))
 }
 
 /// Reads a journal from its bytes; errors are `(line, message)`, line 0 for the whole.

@@ -30,6 +30,20 @@ pub fn encode(scenario: &Scenario) -> Vec<u8> {
     out
 }
 
+/// A fork's `forked_from` field (with its leading comma): the source journal's SHA-256 and the
+/// seq it was forked at.
+pub fn forked_from_field(journal_sha256: &str, seq: u64) -> String {
+    format!(",\"forked_from\":{{\"journal_sha256\":\"{journal_sha256}\",\"seq\":{seq}}}")
+}
+
+/// Puts `field` (`,"key":VALUE`) into a header, or a part of one, before the embedded scenario
+/// (which stays last, being big); at the end when there is none.
+pub fn insert_field(header: &mut Vec<u8>, field: &[u8]) {
+    const SCENARIO: &[u8] = b",\"scenario\":";
+    let at = header.windows(SCENARIO.len()).position(|w| w == SCENARIO).unwrap_or(header.len());
+    header.splice(at..at, field.iter().copied());
+}
+
 /// The SHA-256 of `bytes`, in lower-case hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     let digest = ring::digest::digest(&ring::digest::SHA256, bytes);

@@ -162,8 +162,7 @@ impl<W: JournalOut> JournalWriter<W> {
     /// Records where this run was forked from, in its header: `forked_from` is the source
     /// journal's SHA-256 (of its whole lines) and the seq of the event it was forked after.
     pub fn set_forked_from(&mut self, journal_sha256: &str, seq: u64) {
-        self.header_extra =
-            format!(",\"forked_from\":{{\"journal_sha256\":\"{journal_sha256}\",\"seq\":{seq}}}").into_bytes();
+        self.header_extra = super::header::forked_from_field(journal_sha256, seq).into_bytes();
     }
 
     /// Fsyncs each step's lines (`--fsync`), or not.
@@ -182,11 +181,17 @@ impl<W: JournalOut> JournalWriter<W> {
         Ok(self.out)
     }
 
+    /// After a failed write nothing more goes out: every later call says so.
+    fn still_writable(&self) -> io::Result<()> {
+        match self.failed {
+            Some(kind) => Err(io::Error::new(kind, "an earlier write to the journal failed")),
+            None => Ok(()),
+        }
+    }
+
     /// Writes the held lines. On an error, cuts the output back to its last whole line.
     fn write_out(&mut self) -> io::Result<()> {
-        if let Some(kind) = self.failed {
-            return Err(io::Error::new(kind, "an earlier write to the journal failed"));
-        }
+        self.still_writable()?;
         if std::mem::take(&mut self.cut_pending) {
             self.out.cut_to(self.committed)?;
         }
@@ -241,9 +246,7 @@ impl<W: JournalOut> EventSink for JournalWriter<W> {
         if self.buf.len() + self.line.len() > BUFFER && !self.buf.is_empty() {
             self.write_out()?;
         }
-        if let Some(kind) = self.failed {
-            return Err(io::Error::new(kind, "an earlier write to the journal failed"));
-        }
+        self.still_writable()?;
         self.buf.extend_from_slice(&self.line);
         self.lines += 1;
         Ok(())

@@ -50,8 +50,7 @@ impl Names {
     /// Adds fields to the header (`run_started`), after the ones every journal has and before
     /// the embedded scenario: `extra` is `,"key":VALUE…`.
     pub fn extend_header(&mut self, extra: &[u8]) {
-        let at = self.header.windows(12).position(|w| w == b",\"scenario\":").unwrap_or(self.header.len());
-        self.header.splice(at..at, extra.iter().copied());
+        super::header::insert_field(&mut self.header, extra);
     }
 
     /// Writes `,"key":` and the task's quoted id.

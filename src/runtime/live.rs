@@ -454,22 +454,15 @@ impl LiveRun {
         mut signals: Option<&mut Interrupts>,
     ) -> io::Result<Option<StopSignal>> {
         let result = async {
-            let started = match signals.as_deref_mut() {
-                Some(signals) => tokio::select! {
-                    started = self.start(sink) => started,
-                    signal = signals.recv() => return Ok(Some(signal)),
-                },
-                None => self.start(sink).await,
-            };
-            started?;
+            tokio::select! {
+                started = self.start(sink) => started?,
+                signal = next_signal(&mut signals) => return Ok(Some(signal)),
+            }
             sink.step_done()?;
             while !self.sim.is_done() {
-                match signals.as_deref_mut() {
-                    Some(signals) => tokio::select! {
-                        turned = self.turn(sink) => turned?,
-                        signal = signals.recv() => return Ok(Some(signal)),
-                    },
-                    None => self.turn(sink).await?,
+                tokio::select! {
+                    turned = self.turn(sink) => turned?,
+                    signal = next_signal(&mut signals) => return Ok(Some(signal)),
                 }
                 sink.step_done()?;
             }
@@ -553,6 +546,14 @@ impl LiveRun {
         self.sim.advance_to(now, sink)?;
         self.agents.sync(&self.sim);
         Ok(())
+    }
+}
+
+/// The next stopping signal; never, without `signals`.
+async fn next_signal(signals: &mut Option<&mut Interrupts>) -> StopSignal {
+    match signals {
+        Some(signals) => signals.recv().await,
+        None => std::future::pending().await,
     }
 }
 

@@ -108,12 +108,20 @@ pub struct SimRun {
 impl SimRun {
     pub fn new(scenario: Scenario) -> SimRun {
         let mut run = SimRun::around(Coordinator::new(scenario));
-        let faults: Vec<u64> = run.coord.scenario().faults.iter().map(|f| f.at_ms).collect();
-        for (i, at) in faults.into_iter().enumerate() {
-            run.schedule(at, 255, Due::Fault(i));
-        }
+        run.schedule_faults(None);
         run.arm_heartbeats();
         run
+    }
+
+    /// Puts the scenario's faults on the queue: all of them, or those after `past` (a run
+    /// brought back at that time has been through the others).
+    fn schedule_faults(&mut self, past: Option<u64>) {
+        let faults: Vec<u64> = self.coord.scenario().faults.iter().map(|f| f.at_ms).collect();
+        for (i, at) in faults.into_iter().enumerate() {
+            if past.is_none_or(|t| at > t) {
+                self.schedule(at, 255, Due::Fault(i));
+            }
+        }
     }
 
     /// The driver's parts around a coordinator, nothing scheduled yet.
@@ -389,14 +397,7 @@ impl SimRun {
 
     /// Runs to the end. Sink errors stop the run (after `finish` is called on the sink).
     pub fn run(&mut self, sink: &mut impl EventSink) -> io::Result<()> {
-        let result = (|| {
-            while !self.stopped {
-                self.step(sink)?;
-            }
-            Ok(())
-        })();
-        let finished = sink.finish();
-        result.and(finished)
+        self.run_interruptible(sink, || None).map(|_| ())
     }
 
     /// The instant of the next thing that will happen, if anything will.

@@ -90,10 +90,7 @@ impl App {
     pub fn replaying(journal: &Journal, mut opts: ConsoleOptions, at: usize) -> App {
         opts.read_only = true;
         opts.journal = None;
-        let mut scenario = journal.header.scenario.clone();
-        if let Some(Event { kind: EventKind::RunStarted { tasks, .. }, .. }) = journal.events.first() {
-            scenario.tasks.truncate(*tasks as usize);
-        }
+        let scenario = crate::durable::replay::starting_scenario(journal);
         let agents = scenario.agents.len();
         let empty = Frame { coord: Coordinator::new(scenario.clone()), view: View::new(agents) };
         let mut app = App::with_journal(scenario, opts, None);
@@ -241,7 +238,9 @@ impl App {
         let new = source.with_extension(format!("fork-{at}.jsonl"));
         if crate::runtime::needs_live(&replay.scenario) {
             // Folded, not run again: its agents start again when the console starts it.
-            let writer = match crate::durable::fork::live_journal(&source, &new, at, &sha) {
+            let text = std::fs::read(&source).map(|b| String::from_utf8_lossy(&b).into_owned());
+            let written = text.and_then(|text| crate::durable::fork::live_journal(&text, &new, at, &sha));
+            let writer = match written {
                 Ok(w) => w,
                 Err(e) => {
                     self.status = fail(format!("cannot write {}: {e}", new.display()));

@@ -4,7 +4,7 @@
 
 use std::io;
 
-use super::{Due, SimRun};
+use super::SimRun;
 use crate::core::Coordinator;
 use crate::runtime::EventSink;
 
@@ -20,12 +20,7 @@ impl SimRun {
         for (sim, agent) in run.agents.iter_mut().zip(&run.coord.state().agents) {
             sim.alive = agent.alive;
         }
-        let faults: Vec<u64> = run.coord.scenario().faults.iter().map(|f| f.at_ms).collect();
-        for (i, at) in faults.into_iter().enumerate() {
-            if at > now {
-                run.schedule(at, 255, Due::Fault(i));
-            }
-        }
+        run.schedule_faults(Some(now));
         run.arm_heartbeats();
         run
     }
