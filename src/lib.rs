@@ -10,6 +10,7 @@ pub mod durable;
 pub mod fasthash;
 pub mod generate;
 pub mod journal;
+pub mod protocols;
 pub mod report;
 pub mod rng;
 pub mod runtime;

@@ -9,6 +9,7 @@
 //! events; the decisions here read it and emit those events. Runs without auctions never touch
 //! it beyond an `is_empty` check.
 
+use crate::core::event::AuctionEvent;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -282,7 +283,7 @@ pub fn rank(bids: &[BidRec], w: &Weights) -> Vec<(AgentId, f64)> {
 pub(super) fn apply(s: &mut State, now: u64, kind: &EventKind) {
     let a = &mut s.auctions;
     match *kind {
-        EventKind::AuctionOpened { auction, task, round, ref invited, closes_ms } => {
+        EventKind::Auction(AuctionEvent::AuctionOpened { auction, task, round, ref invited, closes_ms }) => {
             a.auctions.push(Auction {
                 id: auction,
                 task,
@@ -301,17 +302,25 @@ pub(super) fn apply(s: &mut State, now: u64, kind: &EventKind) {
             a.latest.insert(task, auction);
             s.timers.push_at(closes_ms, Timer::AuctionClose { auction });
         }
-        EventKind::BidReceived { auction, agent, price, eta_ms, confidence, flaw, .. } => {
+        EventKind::Auction(AuctionEvent::BidReceived { auction, agent, price, eta_ms, confidence, flaw, .. }) => {
             if let Some(x) = a.get_mut(auction) {
                 x.bids.push(BidRec { agent, price, eta_ms, confidence, flaw });
             }
         }
-        EventKind::BidDeclined { auction, agent, ref reason, .. } => {
+        EventKind::Auction(AuctionEvent::BidDeclined { auction, agent, ref reason, .. }) => {
             if let Some(x) = a.get_mut(auction) {
                 x.declines.push((agent, reason.clone()));
             }
         }
-        EventKind::AuctionAwarded { auction, task, agent, score, by, ref ranking, ref passed } => {
+        EventKind::Auction(AuctionEvent::AuctionAwarded {
+            auction,
+            task,
+            agent,
+            score,
+            by,
+            ref ranking,
+            ref passed,
+        }) => {
             let Some(x) = a.get_mut(auction) else { return };
             x.phase = Phase::Awarded { agent, score, by };
             x.closed_ms.get_or_insert(now);
@@ -320,7 +329,7 @@ pub(super) fn apply(s: &mut State, now: u64, kind: &EventKind) {
             a.open.remove(&task);
             a.failed_rounds.remove(&task);
         }
-        EventKind::AuctionNoAward { auction, task, round, reason, then } => {
+        EventKind::Auction(AuctionEvent::AuctionNoAward { auction, task, round, reason, then }) => {
             let Some(x) = a.get_mut(auction) else { return };
             x.phase = Phase::NoAward { reason, then };
             x.closed_ms.get_or_insert(now);
@@ -376,7 +385,13 @@ impl Coordinator {
         let round = self.state.auctions.next_round(task);
         let closes_ms = super::timers::later(now, spec.bid_window_ms);
         tracing::info!("{} {} auction #{auction} round {round} opened", clock(now), self.task_name(task));
-        let kind = EventKind::AuctionOpened { auction, task, round, invited: invited.clone(), closes_ms };
+        let kind = EventKind::Auction(AuctionEvent::AuctionOpened {
+            auction,
+            task,
+            round,
+            invited: invited.clone(),
+            closes_ms,
+        });
         self.emit(now, kind);
         if invited.is_empty() {
             self.close_auction(now, auction);
@@ -417,13 +432,32 @@ impl Coordinator {
                     None
                 };
                 let eta_ms = eta_ms as u64;
-                self.emit(now, EventKind::BidReceived { auction: id, task, agent, price, eta_ms, confidence, flaw });
+                self.emit(
+                    now,
+                    EventKind::Auction(AuctionEvent::BidReceived {
+                        auction: id,
+                        task,
+                        agent,
+                        price,
+                        eta_ms,
+                        confidence,
+                        flaw,
+                    }),
+                );
             }
             Payload::Decline { reason, .. } => {
                 if open && (!x.invited.contains(&agent) || x.answered(agent)) {
                     return;
                 }
-                self.emit(now, EventKind::BidDeclined { auction: id, task, agent, reason: Arc::from(reason) });
+                self.emit(
+                    now,
+                    EventKind::Auction(AuctionEvent::BidDeclined {
+                        auction: id,
+                        task,
+                        agent,
+                        reason: Arc::from(reason),
+                    }),
+                );
             }
             _ => {}
         }
@@ -441,7 +475,7 @@ impl Coordinator {
         let rt = &self.state.tasks[task.ix()];
         if rt.state != TaskState::Ready || rt.held {
             let (reason, then) = (NoAward::Withdrawn, Then::Stop);
-            self.emit(now, EventKind::AuctionNoAward { auction: id, task, round, reason, then });
+            self.emit(now, EventKind::Auction(AuctionEvent::AuctionNoAward { auction: id, task, round, reason, then }));
             return;
         }
         let spec = self.auction_spec(task);
@@ -463,7 +497,18 @@ impl Coordinator {
             );
             let (ranking, passed) = (Arc::from(ranking), Arc::from(passed));
             let by = AwardBy::Score;
-            self.emit(now, EventKind::AuctionAwarded { auction: id, task, agent, score, by, ranking, passed });
+            self.emit(
+                now,
+                EventKind::Auction(AuctionEvent::AuctionAwarded {
+                    auction: id,
+                    task,
+                    agent,
+                    score,
+                    by,
+                    ranking,
+                    passed,
+                }),
+            );
             self.send(now, Endpoint::Agent(agent), MsgKind::Award, None, Payload::Award { auction: id, task });
             self.assign(now, task, agent, Some(Strategy::Auction));
             return;
@@ -488,7 +533,7 @@ impl Coordinator {
             self.task_name(task),
             reason.name()
         );
-        self.emit(now, EventKind::AuctionNoAward { auction: id, task, round, reason, then });
+        self.emit(now, EventKind::Auction(AuctionEvent::AuctionNoAward { auction: id, task, round, reason, then }));
         if then == Then::Escalate {
             let note = self.auction_note(id);
             self.escalate_noted(now, task, Origin::Auction, Some(note));

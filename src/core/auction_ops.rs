@@ -2,6 +2,7 @@
 //! and `reopen` its auction (a fresh round 1). Checked first like every operator command (a
 //! refusal names what is missing), then carried out by ordinary auction and assignment events.
 
+use crate::core::event::AuctionEvent;
 use std::sync::Arc;
 
 use super::auction::{AwardBy, NoAward, Then, rank};
@@ -62,7 +63,10 @@ impl Coordinator {
         let ranking: Arc<[(AgentId, f64)]> = Arc::from(rank(&x.bids, &spec.weights));
         let score = ranking.iter().find(|(a, _)| *a == agent).map_or(0.0, |&(_, s)| s);
         let (auction, by, passed) = (x.id, AwardBy::Operator, Arc::from([]));
-        self.emit(now, EventKind::AuctionAwarded { auction, task, agent, score, by, ranking, passed });
+        self.emit(
+            now,
+            EventKind::Auction(AuctionEvent::AuctionAwarded { auction, task, agent, score, by, ranking, passed }),
+        );
         if self.state.tasks[task.ix()].held {
             self.emit(now, EventKind::TaskReleased { task });
         }
@@ -79,7 +83,7 @@ impl Coordinator {
         if let Some(x) = self.state.auctions.latest(task).filter(|x| x.is_open()) {
             let (auction, round) = (x.id, x.round);
             let (reason, then) = (NoAward::Reopened, Then::Stop);
-            self.emit(now, EventKind::AuctionNoAward { auction, task, round, reason, then });
+            self.emit(now, EventKind::Auction(AuctionEvent::AuctionNoAward { auction, task, round, reason, then }));
         }
         if self.state.tasks[task.ix()].state == TaskState::Escalated {
             self.emit(now, EventKind::TaskReopened { task });

@@ -5,6 +5,7 @@
 use super::auction::{AwardBy, BidFlaw, BidRec, NoAward, Then, rank};
 use super::tests::{agent, scenario, task};
 use super::*;
+use crate::core::event::AuctionEvent;
 use crate::scenario::{AuctionSpec, Scenario, Strategy, Weights};
 
 struct H {
@@ -85,7 +86,10 @@ fn an_open_auction_is_not_dispatched_again_and_closes_early_once_everyone_answer
     let mut h = H::new(auction_scenario(3, AuctionSpec::default()));
     let opened: Vec<_> = h.named("auction_opened").cloned().collect();
     assert_eq!(opened.len(), 1);
-    let EventKind::AuctionOpened { auction, ref invited, closes_ms, round, .. } = opened[0] else { unreachable!() };
+    let EventKind::Auction(AuctionEvent::AuctionOpened { auction, ref invited, closes_ms, round, .. }) = opened[0]
+    else {
+        unreachable!()
+    };
     assert_eq!((auction, round, closes_ms, invited.len()), (1, 1, 200, 3));
     assert_eq!(h.sent.iter().filter(|m| m.kind == MsgKind::Cfp).count(), 3);
     h.bid(10, 0, 1, 2.0, 100, 0.5);
@@ -102,7 +106,7 @@ fn an_open_auction_is_not_dispatched_again_and_closes_early_once_everyone_answer
     let kinds: Vec<&str> = ev.iter().map(|e| e.kind.name()).collect();
     assert!(kinds.starts_with(&["message_sent", "bid_received", "auction_awarded"]), "{kinds:?}");
     let award = h.named("auction_awarded").next().unwrap().clone();
-    let EventKind::AuctionAwarded { agent, by, ref ranking, .. } = award else { unreachable!() };
+    let EventKind::Auction(AuctionEvent::AuctionAwarded { agent, by, ref ranking, .. }) = award else { unreachable!() };
     assert_eq!((agent, by, ranking.len()), (AgentId(1), AwardBy::Score, 2));
     assert!(matches!(
         h.named("task_assigned").next(),
@@ -117,9 +121,15 @@ fn the_window_closes_on_time_and_later_bids_are_recorded_as_late() {
     h.bid(50, 1, 1, 3.0, 100, 0.7);
     assert_eq!(h.c.poll_timeout(), Some(200));
     h.step(|c| c.handle_timeout(200));
-    assert!(matches!(h.named("auction_awarded").next(), Some(EventKind::AuctionAwarded { agent: AgentId(1), .. })));
+    assert!(matches!(
+        h.named("auction_awarded").next(),
+        Some(EventKind::Auction(AuctionEvent::AuctionAwarded { agent: AgentId(1), .. }))
+    ));
     let ev = h.bid(210, 0, 1, 0.1, 1, 1.0);
-    assert!(matches!(ev[1].kind, EventKind::BidReceived { flaw: Some(BidFlaw::Late), .. }), "{ev:?}");
+    assert!(
+        matches!(ev[1].kind, EventKind::Auction(AuctionEvent::BidReceived { flaw: Some(BidFlaw::Late), .. })),
+        "{ev:?}"
+    );
     assert_eq!(h.named("auction_awarded").count(), 1);
 }
 
@@ -135,7 +145,7 @@ fn flawed_bids_are_recorded_but_never_win() {
     let flaws: Vec<Option<BidFlaw>> = h
         .named("bid_received")
         .map(|k| match k {
-            EventKind::BidReceived { flaw, .. } => *flaw,
+            EventKind::Auction(AuctionEvent::BidReceived { flaw, .. }) => *flaw,
             _ => unreachable!(),
         })
         .collect();
@@ -143,7 +153,10 @@ fn flawed_bids_are_recorded_but_never_win() {
     assert_eq!(flaws, [Some(BelowMinConfidence), Some(BadPrice), Some(BadEta), Some(BadConfidence), Some(Duplicate)]);
     h.bid(6, 4, 1, 50.0, 5000, 0.6);
     // Everyone answered: the only valid bid, a4's, wins, however poor.
-    assert!(matches!(h.named("auction_awarded").next(), Some(EventKind::AuctionAwarded { agent: AgentId(4), .. })));
+    assert!(matches!(
+        h.named("auction_awarded").next(),
+        Some(EventKind::Auction(AuctionEvent::AuctionAwarded { agent: AgentId(4), .. }))
+    ));
 }
 
 #[test]
@@ -152,7 +165,9 @@ fn a_winner_that_went_down_is_passed_over_for_the_next_best() {
     h.bid(1, 0, 1, 1.0, 10, 1.0);
     h.bid(2, 1, 1, 5.0, 50, 0.5);
     // Both answered: awarded at once… unless the best bidder is down. Reopen to test that path.
-    let EventKind::AuctionAwarded { agent, .. } = h.named("auction_awarded").next().unwrap().clone() else {
+    let EventKind::Auction(AuctionEvent::AuctionAwarded { agent, .. }) =
+        h.named("auction_awarded").next().unwrap().clone()
+    else {
         unreachable!()
     };
     assert_eq!(agent, AgentId(0));
@@ -161,7 +176,7 @@ fn a_winner_that_went_down_is_passed_over_for_the_next_best() {
     h.bid(2, 1, 1, 5.0, 50, 0.5);
     h.step(|c| c.handle_command(3, Command::CrashAgent(AgentId(0)), Origin::Scenario));
     h.step(|c| c.handle_timeout(200));
-    let EventKind::AuctionAwarded { agent, ref passed, ref ranking, .. } =
+    let EventKind::Auction(AuctionEvent::AuctionAwarded { agent, ref passed, ref ranking, .. }) =
         h.named("auction_awarded").next().unwrap().clone()
     else {
         unreachable!()
@@ -178,19 +193,32 @@ fn no_valid_bid_reannounces_then_escalates_with_the_record() {
     let no = ev.iter().find(|e| e.kind.name() == "auction_no_award").unwrap();
     assert!(matches!(
         no.kind,
-        EventKind::AuctionNoAward { round: 1, reason: NoAward::NoBids, then: Then::Reannounce { at_ms: 306 }, .. }
+        EventKind::Auction(AuctionEvent::AuctionNoAward {
+            round: 1,
+            reason: NoAward::NoBids,
+            then: Then::Reannounce { at_ms: 306 },
+            ..
+        })
     ));
     assert_eq!(h.c.state().tasks[0].state, TaskState::Retrying);
     assert_eq!(h.c.poll_timeout(), Some(306));
     h.step(|c| c.handle_timeout(306));
-    assert!(matches!(h.named("auction_opened").nth(1), Some(EventKind::AuctionOpened { auction: 2, round: 2, .. })));
+    assert!(matches!(
+        h.named("auction_opened").nth(1),
+        Some(EventKind::Auction(AuctionEvent::AuctionOpened { auction: 2, round: 2, .. }))
+    ));
     h.bid(310, 0, 2, 1.0, 10, 1.0);
     h.step(|c| c.handle_command(311, Command::CrashAgent(AgentId(0)), Origin::Scenario));
     h.step(|c| c.handle_timeout(506));
     let last = h.named("auction_no_award").last().unwrap().clone();
     assert!(matches!(
         last,
-        EventKind::AuctionNoAward { round: 2, reason: NoAward::NoAvailableBidder, then: Then::Escalate, .. }
+        EventKind::Auction(AuctionEvent::AuctionNoAward {
+            round: 2,
+            reason: NoAward::NoAvailableBidder,
+            then: Then::Escalate,
+            ..
+        })
     ));
     let Some(EventKind::TaskEscalated { origin, context: Some(ctx), .. }) = h.named("task_escalated").next() else {
         panic!("not escalated: {:?}", h.events)
@@ -233,7 +261,7 @@ fn the_operator_awards_to_another_valid_bidder_and_is_refused_otherwise() {
     assert_eq!(kinds[..4], ["operator_action", "attempt_failed", "auction_awarded", "task_assigned"]);
     assert!(
         ev.iter().any(
-            |e| matches!(e.kind, EventKind::AuctionAwarded { by: AwardBy::Operator, agent, .. } if agent == other)
+            |e| matches!(e.kind, EventKind::Auction(AuctionEvent::AuctionAwarded { by: AwardBy::Operator, agent, .. }) if agent == other)
         )
     );
     assert_eq!(running_on(&h), Some(other));
@@ -246,14 +274,25 @@ fn reopen_closes_the_open_auction_and_starts_again_from_round_one() {
     h.step(|c| c.handle_operator(1, OpAction::Reopen(TaskId(0)), "op", None).unwrap());
     assert!(matches!(
         h.named("auction_no_award").next(),
-        Some(EventKind::AuctionNoAward { auction: 1, reason: NoAward::Reopened, then: Then::Stop, .. })
+        Some(EventKind::Auction(AuctionEvent::AuctionNoAward {
+            auction: 1,
+            reason: NoAward::Reopened,
+            then: Then::Stop,
+            ..
+        }))
     ));
-    assert!(matches!(h.named("auction_opened").nth(1), Some(EventKind::AuctionOpened { auction: 2, round: 1, .. })));
+    assert!(matches!(
+        h.named("auction_opened").nth(1),
+        Some(EventKind::Auction(AuctionEvent::AuctionOpened { auction: 2, round: 1, .. }))
+    ));
     // Round 1 of 1 awards nothing: escalated; a reopen from the inbox starts a fresh round 1.
     h.step(|c| c.handle_timeout(201));
     assert_eq!(h.c.state().tasks[0].state, TaskState::Escalated);
     h.step(|c| c.handle_operator(300, OpAction::Reopen(TaskId(0)), "op", None).unwrap());
-    assert!(matches!(h.named("auction_opened").nth(2), Some(EventKind::AuctionOpened { auction: 3, round: 1, .. })));
+    assert!(matches!(
+        h.named("auction_opened").nth(2),
+        Some(EventKind::Auction(AuctionEvent::AuctionOpened { auction: 3, round: 1, .. }))
+    ));
     assert_eq!(h.c.state().inbox.len(), 0);
 }
 

@@ -12,6 +12,7 @@
 //!   against the versions read at attempt start (the first changed key ⇒ `context_conflict`, and the
 //!   task's `on_conflict` policy decides). All of an attempt's writes go through, or none.
 
+use crate::core::event::ContextEvent;
 use std::sync::Arc;
 
 use serde_json::{Value, json};
@@ -44,7 +45,7 @@ impl Coordinator {
             let name = index.lock(lock);
             if self.state.ctx.holders[lock.0 as usize].is_some() {
                 let position = self.state.ctx.locks.waiters(name).count() as u32 + 1;
-                self.emit(now, EventKind::LockWaiting { lock, task, agent, position });
+                self.emit(now, EventKind::Context(ContextEvent::LockWaiting { lock, task, agent, position }));
                 return;
             }
             self.grant(now, lock, task, agent);
@@ -55,7 +56,7 @@ impl Coordinator {
     fn grant(&mut self, now: u64, lock: LockId, task: TaskId, agent: AgentId) {
         let token = self.state.ctx.locks.highest_token(self.state.ctx.index.lock(lock)) + 1;
         let expires_ms = now.saturating_add(self.state.ctx.lease_ms);
-        self.emit(now, EventKind::LockGranted { lock, task, agent, token, expires_ms });
+        self.emit(now, EventKind::Context(ContextEvent::LockGranted { lock, task, agent, token, expires_ms }));
     }
 
     /// A lease whose time is up at `now` ends before anyone looks at the lock (its timer may be due
@@ -79,9 +80,9 @@ impl Coordinator {
                 self.lock_name(lock),
                 self.agent_name(agent)
             );
-            self.emit(now, EventKind::LockExpired { lock, task, agent, token });
+            self.emit(now, EventKind::Context(ContextEvent::LockExpired { lock, task, agent, token }));
         } else {
-            self.emit(now, EventKind::LockReleased { lock, task, agent, token });
+            self.emit(now, EventKind::Context(ContextEvent::LockReleased { lock, task, agent, token }));
         }
         let index = Arc::clone(&self.state.ctx.index);
         let next = self.state.ctx.locks.waiters(index.lock(lock)).next().and_then(|w| index.holder_task(&w.holder));
@@ -115,7 +116,7 @@ impl Coordinator {
         if self.state.agents[agent.ix()].alive {
             self.release_locks(now, task, self.state.tasks[task.ix()].attempts + 1);
         }
-        self.emit(now, EventKind::LockWithdrawn { lock, task, agent });
+        self.emit(now, EventKind::Context(ContextEvent::LockWithdrawn { lock, task, agent }));
         true
     }
 
@@ -134,7 +135,7 @@ impl Coordinator {
         if let Some(u) = index.task(task).filter(|u| !u.keys.is_empty()) {
             let board = &self.state.ctx.board;
             let versions: Arc<[(KeyId, u64)]> = u.keys.iter().map(|&k| (k, board.version(index.key(k)))).collect();
-            self.emit(now, EventKind::ContextRead { task, agent, attempt, versions });
+            self.emit(now, EventKind::Context(ContextEvent::ContextRead { task, agent, attempt, versions }));
         }
     }
 
@@ -152,7 +153,10 @@ impl Coordinator {
     pub(super) fn late_write(&mut self, now: u64, task: TaskId, agent: AgentId, attempt: u32) {
         let Some(&key) = self.state.ctx.index.task(task).and_then(|u| u.writes.first()) else { return };
         if let Some((lock, token, current_token)) = self.stale_grant(task, attempt) {
-            self.emit(now, EventKind::WriteRejected { key, task, agent, lock, token, current_token });
+            self.emit(
+                now,
+                EventKind::Context(ContextEvent::WriteRejected { key, task, agent, lock, token, current_token }),
+            );
         }
     }
 
@@ -172,7 +176,10 @@ impl Coordinator {
                 index.lock(lock)
             );
             let key = u.writes[0];
-            self.emit(now, EventKind::WriteRejected { key, task, agent, lock, token, current_token });
+            self.emit(
+                now,
+                EventKind::Context(ContextEvent::WriteRejected { key, task, agent, lock, token, current_token }),
+            );
             self.emit(now, EventKind::AttemptFailed { task, agent, attempt, reason: AttemptFailure::StaleToken });
             self.retry_or_fail(now, task);
             return false;
@@ -193,7 +200,14 @@ impl Coordinator {
                 index.key(key),
                 policy.name()
             );
-            let kind = EventKind::ContextConflict { key, task, agent, read_version, current_version, policy };
+            let kind = EventKind::Context(ContextEvent::ContextConflict {
+                key,
+                task,
+                agent,
+                read_version,
+                current_version,
+                policy,
+            });
             self.emit(now, kind);
             if policy != ConflictPolicy::LastWriterWins {
                 let reason = AttemptFailure::WriteConflict;
@@ -211,7 +225,10 @@ impl Coordinator {
         for &key in &u.writes {
             let (value, version) = next_value(&self.state.ctx.board, index.key(key), self.task_name(task), attempt);
             let value = Arc::new(value);
-            self.emit(now, EventKind::ContextWritten { key, task, agent, version, token, value });
+            self.emit(
+                now,
+                EventKind::Context(ContextEvent::ContextWritten { key, task, agent, version, token, value }),
+            );
         }
         true
     }
@@ -230,16 +247,24 @@ impl Coordinator {
         for ev in planned {
             match ev {
                 ElectionEvent::LeaseExpired { term, leader, .. } => {
-                    out.push(EventKind::LeaderLost { group: g, agent: agent_of(&leader).expect("a member"), term })
+                    out.push(EventKind::Context(ContextEvent::LeaderLost {
+                        group: g,
+                        agent: agent_of(&leader).expect("a member"),
+                        term,
+                    }))
                 }
                 ElectionEvent::Elected { term, leader, .. } => {
-                    out.push(EventKind::LeaderElected { group: g, agent: agent_of(&leader).expect("a member"), term })
+                    out.push(EventKind::Context(ContextEvent::LeaderElected {
+                        group: g,
+                        agent: agent_of(&leader).expect("a member"),
+                        term,
+                    }))
                 }
                 _ => {}
             }
         }
         for kind in out {
-            if let EventKind::LeaderElected { agent, term, .. } = kind {
+            if let EventKind::Context(ContextEvent::LeaderElected { agent, term, .. }) = kind {
                 tracing::info!(
                     "{} {} leads {} (term {term})",
                     super::coordinator::clock(now),
@@ -263,12 +288,12 @@ impl Coordinator {
     /// A message to an agent that is down is not queued: it is recorded as a dead letter.
     pub(super) fn dead_letter(&mut self, now: u64, mut msg: Message, reason: DeadReason) {
         msg.id = self.state.next_msg_id;
-        self.emit(now, EventKind::MessageDeadLettered { msg, reason });
+        self.emit(now, EventKind::Context(ContextEvent::MessageDeadLettered { msg, reason }));
     }
 
     /// A driver could not deliver `msg` (e.g. it waited past its deadline for a hung agent).
     pub fn handle_undeliverable(&mut self, now: u64, msg: Message, reason: DeadReason) {
-        self.emit(now, EventKind::MessageDeadLettered { msg, reason });
+        self.emit(now, EventKind::Context(ContextEvent::MessageDeadLettered { msg, reason }));
     }
 }
 

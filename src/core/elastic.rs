@@ -13,6 +13,7 @@ use super::ids::{AgentId, TaskId};
 use super::state::{AgentRt, AvailSet, TaskRt, TaskState};
 use super::timers::{Timer, Timers};
 use super::workflow::Workflow;
+use crate::core::event::{ContextEvent, ElasticEvent};
 use crate::scenario::Scenario;
 
 const NONE: u32 = u32::MAX;
@@ -172,14 +173,14 @@ impl ElasticState {
                 }
                 return;
             }
-            EventKind::AgentCreated { agent, task, .. } => {
+            EventKind::Elastic(ElasticEvent::AgentCreated { agent, task, .. }) => {
                 self.present[agent.ix()] = true;
                 self.size += 1;
                 self.peak = self.peak.max(self.size);
                 self.stints.push(Stint { agent, created_ms: now, task, retired_ms: None });
                 agent
             }
-            EventKind::AgentRetired { agent, .. } => {
+            EventKind::Elastic(ElasticEvent::AgentRetired { agent, .. }) => {
                 self.present[agent.ix()] = false;
                 self.size -= 1;
                 if let Some(s) = self.stints.iter_mut().rev().find(|s| s.agent == agent) {
@@ -191,7 +192,7 @@ impl ElasticState {
             | EventKind::AttemptSucceeded { agent, .. }
             | EventKind::AttemptFailed { agent, .. }
             | EventKind::AttemptTimedOut { agent, .. }
-            | EventKind::LockWithdrawn { agent, .. }
+            | EventKind::Context(ContextEvent::LockWithdrawn { agent, .. })
             | EventKind::AgentCrashed { agent, .. }
             | EventKind::AgentLost { agent, .. }
             | EventKind::AgentRevived { agent, .. } => agent,

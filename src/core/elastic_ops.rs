@@ -4,6 +4,7 @@
 use super::coordinator::{Coordinator, clock};
 use super::event::EventKind;
 use super::ids::{AgentId, TaskId};
+use crate::core::event::ElasticEvent;
 
 impl Coordinator {
     /// `task` has waited its template's `spawn_after_ms`: if no capable agent is free and the
@@ -26,7 +27,7 @@ impl Coordinator {
             self.task_name(task)
         );
         let template = name.into();
-        self.emit(now, EventKind::AgentCreated { agent, template, task, waited_ms });
+        self.emit(now, EventKind::Elastic(ElasticEvent::AgentCreated { agent, template, task, waited_ms }));
         self.dispatch(now);
     }
 
@@ -34,6 +35,6 @@ impl Coordinator {
     pub(super) fn retire(&mut self, now: u64, agent: AgentId) {
         let idle_ms = now - self.state.elastic.idle_since(agent).unwrap_or(now);
         tracing::info!("{} retired {} after {idle_ms} ms idle", clock(now), self.agent_name(agent));
-        self.emit(now, EventKind::AgentRetired { agent, idle_ms });
+        self.emit(now, EventKind::Elastic(ElasticEvent::AgentRetired { agent, idle_ms }));
     }
 }

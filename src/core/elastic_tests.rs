@@ -2,6 +2,7 @@
 //! when not), the `max` cap, retirement after idling, a retired slot created again, and replay.
 
 use super::*;
+use crate::core::event::ElasticEvent;
 use crate::scenario::*;
 
 use super::tests::{agent, replay_at_every_step, run, scenario, task};
@@ -39,7 +40,7 @@ fn created(events: &[Event]) -> Vec<(u64, AgentId, u64)> {
     events
         .iter()
         .filter_map(|e| match e.kind {
-            EventKind::AgentCreated { agent, waited_ms, .. } => Some((e.t_ms, agent, waited_ms)),
+            EventKind::Elastic(ElasticEvent::AgentCreated { agent, waited_ms, .. }) => Some((e.t_ms, agent, waited_ms)),
             _ => None,
         })
         .collect()
@@ -49,7 +50,7 @@ fn retired(events: &[Event]) -> Vec<(u64, AgentId, u64)> {
     events
         .iter()
         .filter_map(|e| match e.kind {
-            EventKind::AgentRetired { agent, idle_ms } => Some((e.t_ms, agent, idle_ms)),
+            EventKind::Elastic(ElasticEvent::AgentRetired { agent, idle_ms }) => Some((e.t_ms, agent, idle_ms)),
             _ => None,
         })
         .collect()
@@ -81,8 +82,8 @@ fn agents_are_created_after_the_wait_up_to_max_and_get_work_at_once() {
     let mut present = 0i32;
     for e in &events {
         match e.kind {
-            EventKind::AgentCreated { .. } => present += 1,
-            EventKind::AgentRetired { .. } => present -= 1,
+            EventKind::Elastic(ElasticEvent::AgentCreated { .. }) => present += 1,
+            EventKind::Elastic(ElasticEvent::AgentRetired { .. }) => present -= 1,
             _ => {}
         }
         assert!(present <= 3);

@@ -4,15 +4,21 @@
 use std::sync::Arc;
 
 use super::bus::{AgentError, Message};
-use super::context::{DeadReason, GroupId, KeyId, LockId};
 use super::faults::{DropCause, LinkFault};
 use super::health::BreakerState;
 use super::ids::{AgentId, TaskId};
-use super::saga::SagaId;
-use super::vote::{Choice, DecideReason, Verdict};
-use crate::scenario::{ConflictPolicy, Expiry, Strategy, TierName};
+use super::vote::Choice;
+use crate::scenario::Strategy;
 
 pub use super::refusal::Refusal;
+pub use crate::protocols::auction::AuctionEvent;
+pub use crate::protocols::context::ContextEvent;
+pub use crate::protocols::elastic::ElasticEvent;
+pub use crate::protocols::growth::GrowthEvent;
+pub use crate::protocols::ladder::LadderEvent;
+pub use crate::protocols::saga::SagaEvent;
+pub use crate::protocols::swarm::SwarmEvent;
+pub use crate::protocols::vote::VoteEvent;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Event {
@@ -513,20 +519,6 @@ pub enum EventKind {
         sla_ms: Option<u64>,
         context: Option<Arc<super::ladder::EscalationContext>>,
     },
-    /// The task moved up its escalation ladder to tier `level`, passing over the tiers between
-    /// that could not apply.
-    TierEntered {
-        task: TaskId,
-        tier: TierName,
-        level: u32,
-        limit: u32,
-        passed: Arc<[TierName]>,
-    },
-    /// The inbox item's SLA ran out; `action` (the ladder's `on_expiry`) follows as its own events.
-    InboxSlaExpired {
-        task: TaskId,
-        action: Expiry,
-    },
     /// A failed or skipped task is back in play (an operator retried it or its cause).
     TaskReopened {
         task: TaskId,
@@ -583,247 +575,24 @@ pub enum EventKind {
         failed: u32,
         skipped: u32,
     },
-    /// Every step of the saga completed.
-    SagaCompleted {
-        saga: SagaId,
-    },
-    /// Every step of the saga ended and `cause` did not complete: compensations follow.
-    SagaFailed {
-        saga: SagaId,
-        cause: TaskId,
-    },
-    /// The compensator `task` of the completed `step` wakes up and goes through the ready set.
-    CompensationStarted {
-        saga: SagaId,
-        task: TaskId,
-        step: TaskId,
-    },
-    /// Every compensation the saga needed has ended: `compensated` completed, `failed` did not.
-    SagaCompensated {
-        saga: SagaId,
-        compensated: u32,
-        failed: u32,
-    },
-    // The shared context (see `context.rs`).
-    /// The task, assigned to `agent`, queues for a lock another task holds (`position` 1 is next).
-    LockWaiting {
-        lock: LockId,
-        task: TaskId,
-        agent: AgentId,
-        position: u32,
-    },
-    LockGranted {
-        lock: LockId,
-        task: TaskId,
-        agent: AgentId,
-        token: u64,
-        expires_ms: u64,
-    },
-    LockReleased {
-        lock: LockId,
-        task: TaskId,
-        agent: AgentId,
-        token: u64,
-    },
-    /// The holder was not heard from for the lease: the lock is free (or goes to the next waiter).
-    LockExpired {
-        lock: LockId,
-        task: TaskId,
-        agent: AgentId,
-        token: u64,
-    },
-    /// A waiting task left the queue (its agent went down, or an operator moved it) and its slot.
-    LockWithdrawn {
-        lock: LockId,
-        task: TaskId,
-        agent: AgentId,
-    },
-    /// The versions of the task's keys when its attempt started.
-    ContextRead {
-        task: TaskId,
-        agent: AgentId,
-        attempt: u32,
-        versions: Arc<[(KeyId, u64)]>,
-    },
-    ContextWritten {
-        key: KeyId,
-        task: TaskId,
-        agent: AgentId,
-        version: u64,
-        token: Option<u64>,
-        value: Arc<serde_json::Value>,
-    },
-    ContextConflict {
-        key: KeyId,
-        task: TaskId,
-        agent: AgentId,
-        read_version: u64,
-        current_version: u64,
-        policy: ConflictPolicy,
-    },
-    /// A write fenced with a token older than the lock's latest grant.
-    WriteRejected {
-        key: KeyId,
-        task: TaskId,
-        agent: AgentId,
-        lock: LockId,
-        token: u64,
-        current_token: u64,
-    },
-    LeaderElected {
-        group: GroupId,
-        agent: AgentId,
-        term: u64,
-    },
-    /// The leader's lease ran out (it crashed or went silent); a new term follows when possible.
-    LeaderLost {
-        group: GroupId,
-        agent: AgentId,
-        term: u64,
-    },
-    MessageDeadLettered {
-        msg: Message,
-        reason: DeadReason,
-    },
     /// Delegation, help, review and broadcast events (see `team_event.rs`).
     Team(super::team_event::TeamEvent),
-    /// A call for proposals went to `invited`; bids are taken until `closes_ms`.
-    AuctionOpened {
-        auction: u32,
-        task: TaskId,
-        round: u32,
-        invited: Arc<[AgentId]>,
-        closes_ms: u64,
-    },
-    /// A bid, valid or not (`flaw` says why not: late, below the minimum confidence…).
-    BidReceived {
-        auction: u32,
-        task: TaskId,
-        agent: AgentId,
-        price: f64,
-        eta_ms: u64,
-        confidence: f64,
-        flaw: Option<super::auction::BidFlaw>,
-    },
-    BidDeclined {
-        auction: u32,
-        task: TaskId,
-        agent: AgentId,
-        reason: Arc<str>,
-    },
-    /// The task goes to `agent`; `ranking` lists every valid bid best first, `passed` the better
-    /// bidders that could not take the task when the auction closed.
-    AuctionAwarded {
-        auction: u32,
-        task: TaskId,
-        agent: AgentId,
-        score: f64,
-        by: super::auction::AwardBy,
-        ranking: Arc<[(AgentId, f64)]>,
-        passed: Arc<[AgentId]>,
-    },
-    /// The auction closed without a winner; `then` says what happens next.
-    AuctionNoAward {
-        auction: u32,
-        task: TaskId,
-        round: u32,
-        reason: super::auction::NoAward,
-        then: super::auction::Then,
-    },
-    // Dynamic decomposition (see `growth.rs`).
-    /// The planner `by` succeeded and its plan joins the run: `tasks` are numbered on from the
-    /// run's task count, and `to` waits for `from` along each of `edges` (the subtasks'
-    /// dependencies, the planner before each subtask, and the plan's last subtasks before each of
-    /// the planner's dependents).
-    TasksAdded {
-        by: TaskId,
-        tasks: Arc<[crate::scenario::TaskSpec]>,
-        edges: Arc<[(TaskId, TaskId)]>,
-    },
-    /// The plan of `task`'s attempt did not fit the run (`errors`, each naming a subtask and what
-    /// is wrong): nothing was added and the attempt fails next.
-    DecompositionRejected {
-        task: TaskId,
-        agent: AgentId,
-        attempt: u32,
-        errors: Arc<[String]>,
-    },
-    // Swarm allocation (see `swarm.rs`).
-    /// A ready swarm task went on the board, for an agent to claim.
-    TaskPosted {
-        task: TaskId,
-    },
-    /// Agents looked at the board (`board` tasks on it); claims follow.
-    SwarmTick {
-        board: u32,
-    },
-    /// `agent` engaged the task with probability `p` = s² / (s² + θ²) at stimulus `stimulus` and its
-    /// threshold `threshold`; the assignment follows.
-    TaskClaimed {
-        task: TaskId,
-        agent: AgentId,
-        stimulus: f64,
-        threshold: f64,
-        p: f64,
-    },
-    /// `agent` engaged a task that `winner`, earlier in agent order, claimed in the same tick.
-    ClaimRefused {
-        task: TaskId,
-        agent: AgentId,
-        winner: AgentId,
-    },
-    /// An agent's threshold for a capability changed (it claimed a task of this one, or another).
-    ThresholdChanged {
-        agent: AgentId,
-        capability: Arc<str>,
-        threshold: f64,
-    },
-    // Decision tasks (see `vote.rs`).
-    /// A decision task's proposal is put to `voters` (with their weights); those `unreached` were
-    /// down and got no ballot. It closes at `closes_ms` at the latest.
-    BallotOpened {
-        task: TaskId,
-        proposal: Arc<str>,
-        voters: Arc<[(AgentId, f64)]>,
-        unreached: Arc<[AgentId]>,
-        threshold: f64,
-        quorum: f64,
-        tie: crate::scenario::TieRule,
-        closes_ms: u64,
-    },
-    /// A vote was counted; `voter` is `None` for the operator.
-    VoteCast {
-        task: TaskId,
-        voter: Option<AgentId>,
-        choice: Choice,
-        weight: f64,
-        reason: Option<Arc<str>>,
-    },
-    /// The ballot closed with this outcome; `yes`, `no`, `abstain` are weights, `quorum` whether it
-    /// was met.
-    ProposalDecided {
-        task: TaskId,
-        verdict: Verdict,
-        reason: DecideReason,
-        yes: f64,
-        no: f64,
-        abstain: f64,
-        quorum: bool,
-    },
-    // Elastic team (see `elastic.rs`).
-    /// An absent slot of `template` became a live agent: `task` had waited `waited_ms` with no
-    /// capable agent free.
-    AgentCreated {
-        agent: AgentId,
-        template: Arc<str>,
-        task: TaskId,
-        waited_ms: u64,
-    },
-    /// A created agent idle for `idle_ms` left the team (its slot may be created again).
-    AgentRetired {
-        agent: AgentId,
-        idle_ms: u64,
-    },
+    /// Auction events (see `protocols/auction`).
+    Auction(AuctionEvent),
+    /// Vote events (see `protocols/vote`).
+    Vote(VoteEvent),
+    /// Swarm events (see `protocols/swarm`).
+    Swarm(SwarmEvent),
+    /// Elastic events (see `protocols/elastic`).
+    Elastic(ElasticEvent),
+    /// Growth events (see `protocols/growth`).
+    Growth(GrowthEvent),
+    /// Saga events (see `protocols/saga`).
+    Saga(SagaEvent),
+    /// Ladder events (see `protocols/ladder`).
+    Ladder(LadderEvent),
+    /// Context events (see `protocols/context`).
+    Context(ContextEvent),
 }
 
 /// Why a task was skipped.
@@ -884,8 +653,6 @@ impl EventKind {
             EventKind::TaskHeld { .. } => "task_held",
             EventKind::TaskReleased { .. } => "task_released",
             EventKind::TaskEscalated { .. } => "task_escalated",
-            EventKind::TierEntered { .. } => "tier_entered",
-            EventKind::InboxSlaExpired { .. } => "inbox_sla_expired",
             EventKind::TaskReopened { .. } => "task_reopened",
             EventKind::AgentDraining { .. } => "agent_draining",
             EventKind::RunReopened => "run_reopened",
@@ -897,40 +664,15 @@ impl EventKind {
             EventKind::RunPaused { paused: false } => "run_resumed",
             EventKind::RunInterrupted { .. } => "run_interrupted",
             EventKind::RunFinished { .. } => "run_finished",
-            EventKind::SagaCompleted { .. } => "saga_completed",
-            EventKind::SagaFailed { .. } => "saga_failed",
-            EventKind::CompensationStarted { .. } => "compensation_started",
-            EventKind::SagaCompensated { .. } => "saga_compensated",
-            EventKind::LockWaiting { .. } => "lock_waiting",
-            EventKind::LockGranted { .. } => "lock_granted",
-            EventKind::LockReleased { .. } => "lock_released",
-            EventKind::LockExpired { .. } => "lock_expired",
-            EventKind::LockWithdrawn { .. } => "lock_withdrawn",
-            EventKind::ContextRead { .. } => "context_read",
-            EventKind::ContextWritten { .. } => "context_written",
-            EventKind::ContextConflict { .. } => "context_conflict",
-            EventKind::WriteRejected { .. } => "write_rejected",
-            EventKind::LeaderElected { .. } => "leader_elected",
-            EventKind::LeaderLost { .. } => "leader_lost",
-            EventKind::MessageDeadLettered { .. } => "message_dead_lettered",
             EventKind::Team(e) => e.name(),
-            EventKind::AuctionOpened { .. } => "auction_opened",
-            EventKind::BidReceived { .. } => "bid_received",
-            EventKind::BidDeclined { .. } => "bid_declined",
-            EventKind::AuctionAwarded { .. } => "auction_awarded",
-            EventKind::AuctionNoAward { .. } => "auction_no_award",
-            EventKind::TasksAdded { .. } => "tasks_added",
-            EventKind::DecompositionRejected { .. } => "decomposition_rejected",
-            EventKind::TaskPosted { .. } => "task_posted",
-            EventKind::SwarmTick { .. } => "swarm_tick",
-            EventKind::TaskClaimed { .. } => "task_claimed",
-            EventKind::ClaimRefused { .. } => "claim_refused",
-            EventKind::ThresholdChanged { .. } => "threshold_changed",
-            EventKind::BallotOpened { .. } => "ballot_opened",
-            EventKind::VoteCast { .. } => "vote_cast",
-            EventKind::ProposalDecided { .. } => "proposal_decided",
-            EventKind::AgentCreated { .. } => "agent_created",
-            EventKind::AgentRetired { .. } => "agent_retired",
+            EventKind::Auction(e) => e.name(),
+            EventKind::Vote(e) => e.name(),
+            EventKind::Swarm(e) => e.name(),
+            EventKind::Elastic(e) => e.name(),
+            EventKind::Growth(e) => e.name(),
+            EventKind::Saga(e) => e.name(),
+            EventKind::Ladder(e) => e.name(),
+            EventKind::Context(e) => e.name(),
         }
     }
 
@@ -953,31 +695,17 @@ impl EventKind {
             | TaskHeld { task }
             | TaskReleased { task }
             | TaskEscalated { task, .. }
-            | TaskReopened { task }
-            | TierEntered { task, .. }
-            | InboxSlaExpired { task, .. }
-            | CompensationStarted { task, .. }
-            | LockWaiting { task, .. }
-            | LockGranted { task, .. }
-            | LockReleased { task, .. }
-            | LockExpired { task, .. }
-            | LockWithdrawn { task, .. }
-            | ContextRead { task, .. }
-            | ContextWritten { task, .. }
-            | ContextConflict { task, .. }
-            | WriteRejected { task, .. }
-            | AuctionOpened { task, .. }
-            | BidReceived { task, .. }
-            | BidDeclined { task, .. }
-            | AuctionAwarded { task, .. }
-            | AuctionNoAward { task, .. }
-            | DecompositionRejected { task, .. }
-            | TaskPosted { task }
-            | TaskClaimed { task, .. }
-            | ClaimRefused { task, .. } => Some(task),
-            BallotOpened { task, .. } | VoteCast { task, .. } | ProposalDecided { task, .. } => Some(task),
+            | TaskReopened { task } => Some(task),
             OperatorAction { action, .. } => action.task(),
             Team(ref e) => e.task(),
+            Auction(ref e) => e.task(),
+            Vote(ref e) => e.task(),
+            Swarm(ref e) => e.task(),
+            Elastic(ref e) => e.task(),
+            Growth(ref e) => e.task(),
+            Saga(ref e) => e.task(),
+            Ladder(ref e) => e.task(),
+            Context(ref e) => e.task(),
             _ => None,
         }
     }

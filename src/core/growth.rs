@@ -17,6 +17,7 @@
 //! by the event alone, so a live run and one folded from its journal grow identically. Runs
 //! without planners never get here: one flag on the workflow keeps the result path as it was.
 
+use crate::core::event::GrowthEvent;
 use std::sync::Arc;
 
 use petgraph::graph::NodeIndex;
@@ -189,7 +190,7 @@ impl State {
     /// The state's part of `tasks_added` (after [`grow`]) and `decomposition_rejected`.
     pub(super) fn apply_growth(&mut self, wf: &Workflow, kind: &EventKind) {
         match kind {
-            EventKind::TasksAdded { by, tasks, edges } => {
+            EventKind::Growth(GrowthEvent::TasksAdded { by, tasks, edges }) => {
                 let first = self.tasks.len() as u32;
                 for t in tasks.iter() {
                     self.tasks.push(TaskRt::fresh(0));
@@ -217,7 +218,7 @@ impl State {
                 let end = self.tasks.len() as u32;
                 self.plans.added.push(Added { by: *by, first, end, t_ms: self.now_ms });
             }
-            EventKind::DecompositionRejected { task, agent, attempt, errors } => {
+            EventKind::Growth(GrowthEvent::DecompositionRejected { task, agent, attempt, errors }) => {
                 let (task, agent, attempt, errors) = (*task, *agent, *attempt, errors.clone());
                 self.plans.rejected.push(Rejected { task, agent, attempt, errors, t_ms: self.now_ms });
             }
@@ -229,7 +230,7 @@ impl State {
 impl Coordinator {
     /// Folds one event: grows the static shapes first if it adds tasks, then the state.
     pub(super) fn fold(&mut self, ev: &Event) {
-        if let EventKind::TasksAdded { tasks, edges, .. } = &ev.kind {
+        if let EventKind::Growth(GrowthEvent::TasksAdded { tasks, edges, .. }) = &ev.kind {
             grow(std::sync::Arc::make_mut(&mut self.scenario), &mut self.wf, tasks, edges);
         }
         self.state.apply(&self.wf, ev);
@@ -271,7 +272,7 @@ impl Coordinator {
         tracing::warn!("{} planner {} plan rejected: {}{more}", clock(now), self.task_name(task), errors.join("; "));
         let message = super::output::intern(&format!("invalid plan: {first}{more}"));
         let errors: Arc<[String]> = errors.into();
-        self.emit(now, EventKind::DecompositionRejected { task, agent, attempt, errors });
+        self.emit(now, EventKind::Growth(GrowthEvent::DecompositionRejected { task, agent, attempt, errors }));
         let reason = AttemptFailure::Agent(AgentError::Reported { message, retryable: true });
         self.emit(now, EventKind::AttemptFailed { task, agent, attempt, reason });
         self.check_breaker(now, agent);
@@ -281,6 +282,6 @@ impl Coordinator {
     /// Adds a checked plan's tasks (right after the planner's `attempt_succeeded`).
     pub(super) fn add_tasks(&mut self, now: u64, by: TaskId, (tasks, edges): Addition) {
         tracing::info!("{} planner {} added {} subtasks", clock(now), self.task_name(by), tasks.len());
-        self.emit(now, EventKind::TasksAdded { by, tasks, edges });
+        self.emit(now, EventKind::Growth(GrowthEvent::TasksAdded { by, tasks, edges }));
     }
 }

@@ -4,6 +4,7 @@
 use super::event::AttemptFailure;
 use super::tests::{agent, replay_at_every_step, run, scenario, task};
 use super::*;
+use crate::core::event::{GrowthEvent, LadderEvent};
 use crate::scenario::*;
 
 fn planner(id: &str, deps: &[&str], subtasks: Vec<TaskSpec>) -> TaskSpec {
@@ -59,7 +60,7 @@ fn a_plan_joins_the_run_before_its_planner_completes_and_the_join_waits_for_it()
         events.iter().position(|e| matches!(e.kind, EventKind::TaskCompleted { task: TaskId(1), .. })).unwrap();
     assert_eq!(added + 1, planner_done, "tasks_added right before the planner's task_completed");
     assert!(matches!(events[added - 1].kind, EventKind::AttemptSucceeded { task: TaskId(1), .. }));
-    let EventKind::TasksAdded { by, tasks, edges } = &events[added].kind else { unreachable!() };
+    let EventKind::Growth(GrowthEvent::TasksAdded { by, tasks, edges }) = &events[added].kind else { unreachable!() };
     assert_eq!(*by, TaskId(1));
     assert_eq!(tasks.iter().map(|t| t.id.as_str()).collect::<Vec<_>>(), ["s1", "s2", "s3"]);
     let edge_names: Vec<(String, String)> =
@@ -147,7 +148,7 @@ fn rejected(tasks: Vec<TaskSpec>, subtasks: Vec<TaskSpec>, max: u32) -> Vec<Stri
     });
     assert!(failed.unwrap().starts_with("invalid plan: "), "{failed:?}");
     let errors = events.iter().find_map(|e| match &e.kind {
-        EventKind::DecompositionRejected { task: TaskId(1), errors, .. } => Some(errors.to_vec()),
+        EventKind::Growth(GrowthEvent::DecompositionRejected { task: TaskId(1), errors, .. }) => Some(errors.to_vec()),
         _ => None,
     });
     errors.expect("decomposition_rejected")
@@ -226,7 +227,7 @@ fn a_real_planners_output_replaces_the_scenarios_subtasks() {
     let errors: Vec<String> = c
         .drain_events()
         .find_map(|e| match e.kind {
-            EventKind::DecompositionRejected { errors, .. } => Some(errors.to_vec()),
+            EventKind::Growth(GrowthEvent::DecompositionRejected { errors, .. }) => Some(errors.to_vec()),
             _ => None,
         })
         .unwrap();
@@ -264,7 +265,9 @@ fn a_subtask_brings_its_own_escalation_ladder_and_its_tiers_are_checked() {
     let ladder = wf.ladder_of(TaskId(2)).expect("s1 has its own ladder");
     let class = ladder.rungs[1].class.expect("the fallback tier has a class");
     assert_eq!(wf.classes[class.0 as usize].capability, "y");
-    assert!(events.iter().any(|e| matches!(e.kind, EventKind::TierEntered { task: TaskId(2), .. })));
+    assert!(
+        events.iter().any(|e| matches!(e.kind, EventKind::Ladder(LadderEvent::TierEntered { task: TaskId(2), .. })))
+    );
     assert_eq!(c.state().tasks[2].state, TaskState::Completed);
     assert_eq!(c.state().finished, Some(Outcome::Succeeded));
 

@@ -9,6 +9,7 @@
 //! [`Coordinator::sla_expired`]) read it and emit those events. Tasks without a ladder never
 //! touch any of this: the state stays an empty map.
 
+use crate::core::event::LadderEvent;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -189,7 +190,7 @@ impl LadderState {
     /// Folds one event in (called from `State::apply` for the kinds that concern ladders).
     pub fn apply(&mut self, wf: &Workflow, now: u64, kind: &EventKind, timers: &mut Timers) {
         match *kind {
-            EventKind::TierEntered { task, tier, level, .. } => {
+            EventKind::Ladder(LadderEvent::TierEntered { task, tier, level, .. }) => {
                 let rung = wf.ladder_of(task).map(|l| &l.rungs[level as usize]);
                 let t = self.tasks.entry(task).or_default();
                 t.level = Some(level);
@@ -215,7 +216,7 @@ impl LadderState {
                     timers.push_at(sla.due_ms, Timer::InboxSla { task, at: sla.due_ms });
                 }
             }
-            EventKind::InboxSlaExpired { task, action } => {
+            EventKind::Ladder(LadderEvent::InboxSlaExpired { task, action }) => {
                 if let Some(t) = self.tasks.get_mut(&task) {
                     t.sla_retried |= action == Expiry::Retry;
                     if let Some(sla) = t.sla.as_mut() {
@@ -262,7 +263,7 @@ impl Coordinator {
             if tier == TierName::Inbox || (limit > 0 && self.tier_applies(task, l)) {
                 tracing::info!("{} {} moves to tier {} ({})", clock(now), self.task_name(task), l, tier.name());
                 let passed = Arc::from(std::mem::take(&mut passed));
-                self.emit(now, EventKind::TierEntered { task, tier, level: l, limit, passed });
+                self.emit(now, EventKind::Ladder(LadderEvent::TierEntered { task, tier, level: l, limit, passed }));
                 if tier == TierName::Inbox {
                     self.escalate(now, task, Origin::Ladder);
                 } else {
@@ -378,7 +379,7 @@ impl Coordinator {
             action => action,
         };
         tracing::warn!("{} {} inbox SLA expired: {}", clock(now), self.task_name(task), action.name());
-        self.emit(now, EventKind::InboxSlaExpired { task, action });
+        self.emit(now, EventKind::Ladder(LadderEvent::InboxSlaExpired { task, action }));
         match action {
             Expiry::Retry => self.resolve(now, task, Resolution::Retry),
             Expiry::Skip => self.resolve(now, task, Resolution::Skip),

@@ -4,6 +4,7 @@
 use super::event::{OpAction, Resolution, TaskFailure};
 use super::ladder::EscalationContext;
 use super::*;
+use crate::core::event::LadderEvent;
 use crate::runtime::SimRun;
 use crate::scenario::*;
 
@@ -57,7 +58,9 @@ fn tiers_entered(events: &[Event]) -> Vec<(TierName, u32, u32, Vec<TierName>)> {
     events
         .iter()
         .filter_map(|e| match &e.kind {
-            EventKind::TierEntered { tier, level, limit, passed, .. } => Some((*tier, *level, *limit, passed.to_vec())),
+            EventKind::Ladder(LadderEvent::TierEntered { tier, level, limit, passed, .. }) => {
+                Some((*tier, *level, *limit, passed.to_vec()))
+            }
             _ => None,
         })
         .collect()
@@ -102,7 +105,7 @@ fn a_task_walks_every_tier_to_the_inbox_and_its_sla_fails_it() {
     let expired = names(&events, "inbox_sla_expired");
     assert_eq!(expired.len(), 1);
     assert_eq!(expired[0].t_ms, escalated[0].t_ms + 500);
-    assert_eq!(expired[0].kind, EventKind::InboxSlaExpired { task: T, action: Expiry::Fail });
+    assert_eq!(expired[0].kind, EventKind::Ladder(LadderEvent::InboxSlaExpired { task: T, action: Expiry::Fail }));
     let failed = names(&events, "task_failed");
     assert_eq!(failed[0].kind, EventKind::TaskFailed { task: T, reason: TaskFailure::SlaExpired });
     assert_eq!(r.coordinator().state().tasks[1].state, TaskState::Skipped);
@@ -241,7 +244,7 @@ fn sla_expiry_retry_reopens_the_task_and_starts_its_ladder_again() {
 fn sla_expiry_skip_skips_the_task_and_its_dependents() {
     let (r, events) = run(walker(Expiry::Skip));
     let expired = names(&events, "inbox_sla_expired");
-    assert_eq!(expired[0].kind, EventKind::InboxSlaExpired { task: T, action: Expiry::Skip });
+    assert_eq!(expired[0].kind, EventKind::Ladder(LadderEvent::InboxSlaExpired { task: T, action: Expiry::Skip }));
     let s = r.coordinator().state();
     assert_eq!((s.tasks[0].state, s.tasks[1].state), (TaskState::Skipped, TaskState::Skipped));
 }
@@ -254,7 +257,7 @@ fn sla_expiry_wait_is_recorded_and_the_item_stays() {
     r.advance_to(due + 10_000, &mut events).unwrap();
     let expired = names(&events, "inbox_sla_expired");
     assert_eq!(expired.len(), 1, "once");
-    assert_eq!(expired[0].kind, EventKind::InboxSlaExpired { task: T, action: Expiry::Wait });
+    assert_eq!(expired[0].kind, EventKind::Ladder(LadderEvent::InboxSlaExpired { task: T, action: Expiry::Wait }));
     assert_eq!(events.last().unwrap().kind.name(), "inbox_sla_expired", "nothing else happens");
     let s = r.coordinator().state();
     assert_eq!(s.inbox.iter().map(|i| i.0).collect::<Vec<_>>(), [T]);
@@ -372,7 +375,7 @@ fn an_sla_retries_a_task_once_then_leaves_it_to_a_person() {
     let actions: Vec<Expiry> = events
         .iter()
         .filter_map(|e| match e.kind {
-            EventKind::InboxSlaExpired { action, .. } => Some(action),
+            EventKind::Ladder(LadderEvent::InboxSlaExpired { action, .. }) => Some(action),
             _ => None,
         })
         .collect();

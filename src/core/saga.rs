@@ -20,6 +20,7 @@ use super::coordinator::Coordinator;
 use super::event::{Event, EventKind, Origin};
 use super::ids::TaskId;
 use super::state::{TaskRt, TaskState};
+use crate::core::event::SagaEvent;
 use crate::scenario::Scenario;
 
 /// Index into the scenario's `sagas`.
@@ -184,8 +185,8 @@ impl Sagas {
                     }
                 }
             }
-            EventKind::SagaCompleted { saga } => self.rt[saga.ix()].phase = Phase::Completed,
-            EventKind::SagaFailed { saga, cause } => {
+            EventKind::Saga(SagaEvent::SagaCompleted { saga }) => self.rt[saga.ix()].phase = Phase::Completed,
+            EventKind::Saga(SagaEvent::SagaFailed { saga, cause }) => {
                 let role = &self.role;
                 let rt = &mut self.rt[saga.ix()];
                 rt.phase = Phase::Compensating;
@@ -200,13 +201,13 @@ impl Sagas {
                     })
                     .collect();
             }
-            EventKind::CompensationStarted { saga, task, step } => {
+            EventKind::Saga(SagaEvent::CompensationStarted { saga, task, step }) => {
                 let rt = &mut self.rt[saga.ix()];
                 rt.queue.retain(|&(s, _)| s != step);
                 rt.started.push((step, task));
                 self.dormant -= 1;
             }
-            EventKind::SagaCompensated { saga, .. } => self.rt[saga.ix()].phase = Phase::Compensated,
+            EventKind::Saga(SagaEvent::SagaCompensated { saga, .. }) => self.rt[saga.ix()].phase = Phase::Compensated,
             _ => {}
         }
     }
@@ -266,7 +267,7 @@ impl Coordinator {
             Phase::Running if rt.pending == 0 => match rt.bad.first() {
                 None => {
                     tracing::info!("{} saga {} completed", super::coordinator::clock(now), self.saga_name(saga));
-                    self.emit(now, EventKind::SagaCompleted { saga });
+                    self.emit(now, EventKind::Saga(SagaEvent::SagaCompleted { saga }));
                 }
                 Some(&cause) => {
                     tracing::warn!(
@@ -275,7 +276,7 @@ impl Coordinator {
                         self.saga_name(saga),
                         self.task_name(cause)
                     );
-                    self.emit(now, EventKind::SagaFailed { saga, cause });
+                    self.emit(now, EventKind::Saga(SagaEvent::SagaFailed { saga, cause }));
                     self.next_compensation(now, saga);
                 }
             },
@@ -301,12 +302,12 @@ impl Coordinator {
                     self.task_name(task),
                     self.task_name(step)
                 );
-                self.emit(now, EventKind::CompensationStarted { saga, task, step });
+                self.emit(now, EventKind::Saga(SagaEvent::CompensationStarted { saga, task, step }));
                 self.make_ready(now, task);
             }
             None => {
                 let (compensated, failed) = (rt.compensated, rt.failed);
-                self.emit(now, EventKind::SagaCompensated { saga, compensated, failed });
+                self.emit(now, EventKind::Saga(SagaEvent::SagaCompensated { saga, compensated, failed }));
             }
         }
     }

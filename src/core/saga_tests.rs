@@ -5,6 +5,7 @@ use super::event::{OpAction, Refusal, Resolution, TaskFailure};
 use super::saga::{Phase, SagaId};
 use super::tests::{agent, run, scenario, task};
 use super::*;
+use crate::core::event::SagaEvent;
 use crate::runtime::SimRun;
 use crate::scenario::*;
 
@@ -43,7 +44,7 @@ fn started(events: &[Event]) -> Vec<(u32, u32)> {
     events
         .iter()
         .filter_map(|e| match e.kind {
-            EventKind::CompensationStarted { task, step, .. } => Some((step.0, task.0)),
+            EventKind::Saga(SagaEvent::CompensationStarted { task, step, .. }) => Some((step.0, task.0)),
             _ => None,
         })
         .collect()
@@ -70,13 +71,15 @@ fn compensations_run_one_at_a_time_in_reverse_order_of_completion() {
     let (r, events) = run(saga_scenario(&[300.0, 100.0, 200.0], &[1.0, 0.0, 0.0], 0.0));
     assert_eq!(started(&events), vec![(2, 5), (1, 4)]);
     let failed = names(&events, "saga_failed").next().unwrap();
-    assert_eq!(failed.kind, EventKind::SagaFailed { saga: SAGA, cause: TaskId(0) });
+    assert_eq!(failed.kind, EventKind::Saga(SagaEvent::SagaFailed { saga: SAGA, cause: TaskId(0) }));
     // The second compensation starts only once the first has completed.
     let done_5 = events.iter().position(|e| e.kind.name() == "task_completed" && e.kind.task() == Some(TaskId(5)));
-    let start_4 = events.iter().position(|e| matches!(e.kind, EventKind::CompensationStarted { task: TaskId(4), .. }));
+    let start_4 = events
+        .iter()
+        .position(|e| matches!(e.kind, EventKind::Saga(SagaEvent::CompensationStarted { task: TaskId(4), .. })));
     assert!(done_5.unwrap() < start_4.unwrap());
     let closing = names(&events, "saga_compensated").next().unwrap();
-    assert_eq!(closing.kind, EventKind::SagaCompensated { saga: SAGA, compensated: 2, failed: 0 });
+    assert_eq!(closing.kind, EventKind::Saga(SagaEvent::SagaCompensated { saga: SAGA, compensated: 2, failed: 0 }));
     let st = r.coordinator().state();
     assert_eq!(st.tasks[3].state, TaskState::Dormant, "s0 never completed: nothing to undo");
     assert_eq!(st.finished, Some(Outcome::Failed));
@@ -93,7 +96,7 @@ fn a_failure_before_any_step_completes_leaves_nothing_to_compensate() {
     let kinds: Vec<&str> = events.iter().map(|e| e.kind.name()).filter(|k| k.starts_with("saga_")).collect();
     assert_eq!(kinds, ["saga_failed", "saga_compensated"]);
     let closing = names(&events, "saga_compensated").next().unwrap();
-    assert_eq!(closing.kind, EventKind::SagaCompensated { saga: SAGA, compensated: 0, failed: 0 });
+    assert_eq!(closing.kind, EventKind::Saga(SagaEvent::SagaCompensated { saga: SAGA, compensated: 0, failed: 0 }));
 }
 
 #[test]
@@ -119,7 +122,7 @@ fn an_exhausted_compensation_goes_to_the_inbox_and_the_next_waits_for_the_operat
     run.advance_to(20_000, &mut events).unwrap();
     run.operator(OpAction::Resolve(TaskId(3), Resolution::Fail), "ops", None, &mut events).unwrap().unwrap();
     let closing = names(&events, "saga_compensated").next().unwrap();
-    assert_eq!(closing.kind, EventKind::SagaCompensated { saga: SAGA, compensated: 1, failed: 1 });
+    assert_eq!(closing.kind, EventKind::Saga(SagaEvent::SagaCompensated { saga: SAGA, compensated: 1, failed: 1 }));
     assert_eq!(run.coordinator().state().finished, Some(Outcome::Failed));
     assert_eq!(run.coordinator().state().tasks[5].state, TaskState::Dormant);
 }
@@ -135,7 +138,7 @@ fn headless_an_unresolved_compensation_fails_and_the_rest_still_run() {
         assert_eq!(st.tasks[t].end_reason, Some(state::TaskEnd::Failed(TaskFailure::Unresolved)));
     }
     let closing = names(&events, "saga_compensated").next().unwrap();
-    assert_eq!(closing.kind, EventKind::SagaCompensated { saga: SAGA, compensated: 0, failed: 2 });
+    assert_eq!(closing.kind, EventKind::Saga(SagaEvent::SagaCompensated { saga: SAGA, compensated: 0, failed: 2 }));
     assert_eq!(events.last().unwrap().kind.name(), "run_finished");
 }
 

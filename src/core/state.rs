@@ -3,6 +3,9 @@
 //! Decisions live in `coordinator.rs`; they read this state and emit events. Every mutation happens
 //! here, in `apply`, so folding a run's events into a fresh `State` rebuilds it exactly.
 
+use crate::core::event::{
+    AuctionEvent, ContextEvent, ElasticEvent, GrowthEvent, LadderEvent, SagaEvent, SwarmEvent, VoteEvent,
+};
 use std::cmp::Reverse;
 use std::collections::{BTreeSet, BinaryHeap};
 
@@ -348,7 +351,7 @@ impl State {
             ev.kind.task().filter(|t| self.tasks[t.ix()].state == TaskState::Escalated)
         };
         self.apply_event(wf, ev);
-        if self.swarm.active || matches!(ev.kind, EventKind::TasksAdded { .. }) {
+        if self.swarm.active || matches!(ev.kind, EventKind::Growth(GrowthEvent::TasksAdded { .. })) {
             let task = ev.kind.task();
             let class = task.and_then(|t| self.ladder.class_of(t));
             let priority = task.map_or(0, |t| self.priorities[t.ix()]);
@@ -516,7 +519,8 @@ impl State {
                 self.ladder.apply(wf, now, &ev.kind, &mut self.timers);
                 self.votes.apply(now, &ev.kind, &mut self.timers);
             }
-            EventKind::TierEntered { .. } | EventKind::InboxSlaExpired { .. } => {
+            EventKind::Ladder(LadderEvent::TierEntered { .. })
+            | EventKind::Ladder(LadderEvent::InboxSlaExpired { .. }) => {
                 self.ladder.apply(wf, now, &ev.kind, &mut self.timers)
             }
             EventKind::TaskReopened { task } => {
@@ -553,20 +557,24 @@ impl State {
             }
             EventKind::TaskReassigned { .. } => self.reassignments += 1,
             // Dormant until now: waits for nothing, so it is made ready next (unless held).
-            EventKind::CompensationStarted { task, .. } => self.tasks[task.ix()].state = TaskState::Waiting,
-            EventKind::SagaCompleted { .. } | EventKind::SagaFailed { .. } | EventKind::SagaCompensated { .. } => {}
-            EventKind::LockWaiting { .. }
-            | EventKind::LockGranted { .. }
-            | EventKind::LockReleased { .. }
-            | EventKind::LockExpired { .. }
-            | EventKind::LockWithdrawn { .. }
-            | EventKind::ContextRead { .. }
-            | EventKind::ContextWritten { .. }
-            | EventKind::ContextConflict { .. }
-            | EventKind::WriteRejected { .. }
-            | EventKind::LeaderElected { .. }
-            | EventKind::LeaderLost { .. }
-            | EventKind::MessageDeadLettered { .. } => self.apply_context(wf, &ev.kind, now),
+            EventKind::Saga(SagaEvent::CompensationStarted { task, .. }) => {
+                self.tasks[task.ix()].state = TaskState::Waiting
+            }
+            EventKind::Saga(SagaEvent::SagaCompleted { .. })
+            | EventKind::Saga(SagaEvent::SagaFailed { .. })
+            | EventKind::Saga(SagaEvent::SagaCompensated { .. }) => {}
+            EventKind::Context(ContextEvent::LockWaiting { .. })
+            | EventKind::Context(ContextEvent::LockGranted { .. })
+            | EventKind::Context(ContextEvent::LockReleased { .. })
+            | EventKind::Context(ContextEvent::LockExpired { .. })
+            | EventKind::Context(ContextEvent::LockWithdrawn { .. })
+            | EventKind::Context(ContextEvent::ContextRead { .. })
+            | EventKind::Context(ContextEvent::ContextWritten { .. })
+            | EventKind::Context(ContextEvent::ContextConflict { .. })
+            | EventKind::Context(ContextEvent::WriteRejected { .. })
+            | EventKind::Context(ContextEvent::LeaderElected { .. })
+            | EventKind::Context(ContextEvent::LeaderLost { .. })
+            | EventKind::Context(ContextEvent::MessageDeadLettered { .. }) => self.apply_context(wf, &ev.kind, now),
             EventKind::LateResultDiscarded { .. }
             | EventKind::CommandRefused { .. }
             | EventKind::FaultInjected { .. }
@@ -574,14 +582,14 @@ impl State {
             | EventKind::LinkFaultInjected { .. }
             | EventKind::MessageDropped { .. } => {}
             // Folded by `swarm.rs` (see `apply`).
-            EventKind::TaskPosted { .. }
-            | EventKind::SwarmTick { .. }
-            | EventKind::TaskClaimed { .. }
-            | EventKind::ClaimRefused { .. }
-            | EventKind::ThresholdChanged { .. } => {}
+            EventKind::Swarm(SwarmEvent::TaskPosted { .. })
+            | EventKind::Swarm(SwarmEvent::SwarmTick { .. })
+            | EventKind::Swarm(SwarmEvent::TaskClaimed { .. })
+            | EventKind::Swarm(SwarmEvent::ClaimRefused { .. })
+            | EventKind::Swarm(SwarmEvent::ThresholdChanged { .. }) => {}
             // A slot joins the team like a revived agent, and leaves it like a crashed one (idle:
             // nothing to take back). The rest is `elastic.rs`'s.
-            EventKind::AgentCreated { agent, .. } => {
+            EventKind::Elastic(ElasticEvent::AgentCreated { agent, .. }) => {
                 let a = &mut self.agents[agent.ix()];
                 a.alive = true;
                 a.lost = false;
@@ -589,24 +597,25 @@ impl State {
                 self.heard_from(agent, now);
                 self.index_agent(wf, agent);
             }
-            EventKind::AgentRetired { agent, .. } => {
+            EventKind::Elastic(ElasticEvent::AgentRetired { agent, .. }) => {
                 self.unindex_agent(wf, agent);
                 self.agents[agent.ix()].alive = false;
             }
             EventKind::MessageSent { msg } => self.count_message(&msg, now),
             EventKind::Team(ref e) => super::teams::apply(self, e),
-            EventKind::AuctionOpened { .. }
-            | EventKind::BidReceived { .. }
-            | EventKind::BidDeclined { .. }
-            | EventKind::AuctionAwarded { .. }
-            | EventKind::AuctionNoAward { .. } => super::auction::apply(self, now, &ev.kind),
-            EventKind::TasksAdded { .. } | EventKind::DecompositionRejected { .. } => self.apply_growth(wf, &ev.kind),
+            EventKind::Auction(AuctionEvent::AuctionOpened { .. })
+            | EventKind::Auction(AuctionEvent::BidReceived { .. })
+            | EventKind::Auction(AuctionEvent::BidDeclined { .. })
+            | EventKind::Auction(AuctionEvent::AuctionAwarded { .. })
+            | EventKind::Auction(AuctionEvent::AuctionNoAward { .. }) => super::auction::apply(self, now, &ev.kind),
+            EventKind::Growth(GrowthEvent::TasksAdded { .. })
+            | EventKind::Growth(GrowthEvent::DecompositionRejected { .. }) => self.apply_growth(wf, &ev.kind),
             // A decision task waits for its votes as a ready task no agent can take.
-            EventKind::BallotOpened { task, .. } => {
+            EventKind::Vote(VoteEvent::BallotOpened { task, .. }) => {
                 self.tasks[task.ix()].state = TaskState::Ready;
                 self.votes.apply(now, &ev.kind, &mut self.timers);
             }
-            EventKind::VoteCast { .. } | EventKind::ProposalDecided { .. } => {
+            EventKind::Vote(VoteEvent::VoteCast { .. }) | EventKind::Vote(VoteEvent::ProposalDecided { .. }) => {
                 self.votes.apply(now, &ev.kind, &mut self.timers)
             }
             EventKind::RunInterrupted { signal } => self.interrupted = Some(signal),

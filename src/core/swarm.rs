@@ -14,6 +14,7 @@
 //! some available agent could claim something on the board, so a run whose board nobody can serve
 //! stalls and fails those tasks like any other.
 
+use crate::core::event::{GrowthEvent, SwarmEvent};
 use std::sync::Arc;
 
 use super::event::{Event, EventKind};
@@ -191,25 +192,25 @@ impl SwarmState {
     ) {
         let now = ev.t_ms;
         match ev.kind {
-            EventKind::TasksAdded { .. } => self.grow(wf),
-            EventKind::TaskPosted { task } if !self.on_board[task.ix()] => {
+            EventKind::Growth(GrowthEvent::TasksAdded { .. }) => self.grow(wf),
+            EventKind::Swarm(SwarmEvent::TaskPosted { task }) if !self.on_board[task.ix()] => {
                 let class = class.unwrap_or(wf.task_class[task.ix()]);
                 let at = self.board.partition_point(|p| p.priority >= priority);
                 self.board.insert(at, Posting { task, class, posted_ms: now, priority });
                 self.on_board[task.ix()] = true;
             }
-            EventKind::TaskClaimed { task, agent, p, .. } => {
+            EventKind::Swarm(SwarmEvent::TaskClaimed { task, agent, p, .. }) => {
                 self.take_off(task);
                 self.claims[agent.ix()] += 1;
                 self.last_claim[task.ix()] = Some((agent, p));
             }
-            EventKind::ClaimRefused { .. } => self.refused += 1,
-            EventKind::ThresholdChanged { agent, ref capability, threshold } => {
+            EventKind::Swarm(SwarmEvent::ClaimRefused { .. }) => self.refused += 1,
+            EventKind::Swarm(SwarmEvent::ThresholdChanged { agent, ref capability, threshold }) => {
                 if let Some(i) = self.slot(agent, capability) {
                     self.theta[i] = threshold;
                 }
             }
-            EventKind::SwarmTick { .. } => {
+            EventKind::Swarm(SwarmEvent::SwarmTick { .. }) => {
                 self.armed = None;
                 self.ticks += 1;
             }

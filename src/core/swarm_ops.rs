@@ -1,6 +1,7 @@
 //! The coordinator's side of swarm allocation (see `swarm.rs`): posting ready swarm tasks to the
 //! board and running a tick, where agents decide and the coordinator only refuses double claims.
 
+use crate::core::event::SwarmEvent;
 use std::cmp::Reverse;
 
 use super::coordinator::{Coordinator, clock};
@@ -25,7 +26,7 @@ impl Coordinator {
                     && self.state.ladder.class_of(TaskId(t)).is_none_or(|k| k.0 as usize == c);
                 if current && !self.state.swarm.is_posted(TaskId(t)) {
                     tracing::debug!("{} {} posted to the swarm board", clock(now), self.task_name(TaskId(t)));
-                    self.emit(now, EventKind::TaskPosted { task: TaskId(t) });
+                    self.emit(now, EventKind::Swarm(SwarmEvent::TaskPosted { task: TaskId(t) }));
                 }
             }
         }
@@ -34,14 +35,17 @@ impl Coordinator {
     /// A tick: every available agent considers the board; claims are resolved in agent order.
     pub(super) fn swarm_tick(&mut self, now: u64) {
         let board = self.state.swarm.board.len() as u32;
-        self.emit(now, EventKind::SwarmTick { board });
+        self.emit(now, EventKind::Swarm(SwarmEvent::SwarmTick { board }));
         let mut picks = std::mem::take(&mut self.state.swarm.picks);
         self.decide(now, &mut picks);
         for pick in picks.drain(..) {
             // Decisions were simultaneous: a task an earlier agent took this tick is gone.
             if !self.state.swarm.is_posted(pick.task) {
                 let winner = self.state.swarm.claim_of(pick.task).map_or(pick.agent, |(a, _)| a);
-                self.emit(now, EventKind::ClaimRefused { task: pick.task, agent: pick.agent, winner });
+                self.emit(
+                    now,
+                    EventKind::Swarm(SwarmEvent::ClaimRefused { task: pick.task, agent: pick.agent, winner }),
+                );
                 continue;
             }
             tracing::info!(
@@ -55,7 +59,7 @@ impl Coordinator {
             );
             let Pick { agent, task, stimulus, threshold, p } = pick;
             let class = self.state.swarm.board.iter().find(|x| x.task == task).map(|x| x.class);
-            self.emit(now, EventKind::TaskClaimed { task, agent, stimulus, threshold, p });
+            self.emit(now, EventKind::Swarm(SwarmEvent::TaskClaimed { task, agent, stimulus, threshold, p }));
             self.specialise(now, agent, class.unwrap_or(self.wf.task_class[task.ix()]));
             self.assign(now, task, agent, Some(Strategy::Swarm));
         }
@@ -101,7 +105,7 @@ impl Coordinator {
             let new = if slot == claimed { old - swarm.cfg.learn } else { old + swarm.cfg.forget }.clamp(lo, hi);
             if new != old {
                 let capability = swarm.cap_name(slot);
-                self.emit(now, EventKind::ThresholdChanged { agent, capability, threshold: new });
+                self.emit(now, EventKind::Swarm(SwarmEvent::ThresholdChanged { agent, capability, threshold: new }));
             }
         }
     }

@@ -3,6 +3,7 @@
 
 use super::swarm::engage_probability;
 use super::*;
+use crate::core::event::SwarmEvent;
 use crate::scenario::*;
 
 use super::tests::{agent, replay_at_every_step, run, scenario, task};
@@ -48,9 +49,9 @@ fn tasks_are_posted_then_claimed_never_assigned_centrally() {
             let claim = events[..i]
                 .iter()
                 .rev()
-                .find(|c| matches!(c.kind, EventKind::TaskClaimed { task: t, .. } if t == task));
+                .find(|c| matches!(c.kind, EventKind::Swarm(SwarmEvent::TaskClaimed { task: t, .. }) if t == task));
             match claim.map(|c| (&c.kind, c.t_ms)) {
-                Some((EventKind::TaskClaimed { agent: by, p, .. }, t)) => {
+                Some((EventKind::Swarm(SwarmEvent::TaskClaimed { agent: by, p, .. }), t)) => {
                     assert_eq!((*by, t), (agent, e.t_ms));
                     assert!(*p > 0.0 && *p <= 1.0);
                 }
@@ -78,20 +79,25 @@ fn first_claimant_in_agent_order_wins_and_later_ones_are_refused() {
     assert_eq!(r.coordinator().state().completed, 2);
     let first: Vec<&EventKind> = events
         .iter()
-        .filter(|e| matches!(e.kind, EventKind::TaskClaimed { .. } | EventKind::ClaimRefused { .. }))
+        .filter(|e| {
+            matches!(
+                e.kind,
+                EventKind::Swarm(SwarmEvent::TaskClaimed { .. }) | EventKind::Swarm(SwarmEvent::ClaimRefused { .. })
+            )
+        })
         .map(|e| &e.kind)
         .take(3)
         .collect();
     let (a, b, c, t0) = (AgentId(0), AgentId(1), AgentId(2), TaskId(0));
     assert!(
-        matches!(first[0], EventKind::TaskClaimed { task, agent, p, .. } if *task == t0 && *agent == a && *p == 1.0)
+        matches!(first[0], EventKind::Swarm(SwarmEvent::TaskClaimed { task, agent, p, .. }) if *task == t0 && *agent == a && *p == 1.0)
     );
-    assert_eq!(first[1], &EventKind::ClaimRefused { task: t0, agent: b, winner: a });
-    assert_eq!(first[2], &EventKind::ClaimRefused { task: t0, agent: c, winner: a });
+    assert_eq!(first[1], &EventKind::Swarm(SwarmEvent::ClaimRefused { task: t0, agent: b, winner: a }));
+    assert_eq!(first[2], &EventKind::Swarm(SwarmEvent::ClaimRefused { task: t0, agent: c, winner: a }));
     assert_eq!(r.coordinator().state().swarm.refused, of(&events, "claim_refused").count() as u32);
     // Refused agents try again on the next tick and one of them gets `t1`.
     let t1 = of(&events, "task_claimed").nth(1).unwrap();
-    assert!(matches!(t1.kind, EventKind::TaskClaimed { agent, .. } if agent == b));
+    assert!(matches!(t1.kind, EventKind::Swarm(SwarmEvent::TaskClaimed { agent, .. }) if agent == b));
 }
 
 #[test]
@@ -107,7 +113,9 @@ fn thresholds_fall_for_the_claimed_capability_and_rise_for_the_others_within_bou
     let changes: Vec<(String, f64)> = events
         .iter()
         .filter_map(|e| match &e.kind {
-            EventKind::ThresholdChanged { capability, threshold, .. } => Some((capability.to_string(), *threshold)),
+            EventKind::Swarm(SwarmEvent::ThresholdChanged { capability, threshold, .. }) => {
+                Some((capability.to_string(), *threshold))
+            }
             _ => None,
         })
         .collect();

@@ -9,6 +9,7 @@
 //! the other dependents (or, without `on_reject`, fails the task). A tie under `tie: escalate`
 //! sends the task to the operator's inbox instead. [`VoteState`] is a fold of those events.
 
+use crate::core::event::VoteEvent;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
@@ -321,7 +322,16 @@ impl VoteState {
     /// Folds one vote event (called from `State::apply`).
     pub fn apply(&mut self, now: u64, kind: &EventKind, timers: &mut Timers) {
         match kind {
-            EventKind::BallotOpened { task, proposal, voters, unreached, threshold, quorum, tie, closes_ms } => {
+            EventKind::Vote(VoteEvent::BallotOpened {
+                task,
+                proposal,
+                voters,
+                unreached,
+                threshold,
+                quorum,
+                tie,
+                closes_ms,
+            }) => {
                 let round = self.ballots.get(task).map_or(1, |b| b.round + 1);
                 let ballot = Ballot {
                     proposal: proposal.clone(),
@@ -339,13 +349,13 @@ impl VoteState {
                 self.ballots.insert(*task, ballot);
                 timers.push_at(*closes_ms, Timer::BallotClose { task: *task, at: *closes_ms });
             }
-            EventKind::VoteCast { task, voter, choice, weight, reason } => {
+            EventKind::Vote(VoteEvent::VoteCast { task, voter, choice, weight, reason }) => {
                 if let Some(b) = self.ballots.get_mut(task) {
                     let reason = reason.clone();
                     b.votes.push(Cast { voter: *voter, choice: *choice, weight: *weight, reason, t_ms: now });
                 }
             }
-            EventKind::ProposalDecided { task, verdict, reason, .. } => {
+            EventKind::Vote(VoteEvent::ProposalDecided { task, verdict, reason, .. }) => {
                 if let Some(b) = self.ballots.get_mut(task) {
                     b.phase = Phase::Decided { verdict: *verdict, reason: *reason };
                 }
@@ -382,7 +392,7 @@ impl Coordinator {
             voters.iter().map(|v| v.0).filter(|a| !self.state.agents[a.ix()].alive).collect();
         let closes_ms = super::timers::later(now, deadline);
         tracing::info!("{} ballot on {} opened: {proposal}", clock(now), self.task_name(task));
-        let kind = EventKind::BallotOpened {
+        let kind = EventKind::Vote(VoteEvent::BallotOpened {
             task,
             proposal,
             voters: voters.clone(),
@@ -391,7 +401,7 @@ impl Coordinator {
             quorum,
             tie,
             closes_ms,
-        };
+        });
         self.emit(now, kind);
         for &(agent, _) in voters.iter().filter(|v| !unreached.contains(&v.0)) {
             self.send(now, Endpoint::Agent(agent), MsgKind::Ballot, None, Payload::Ballot { task, closes_ms });
@@ -415,7 +425,7 @@ impl Coordinator {
         }
         let Some(weight) = ballot.weight_of(agent) else { return };
         let reason = reason.map(Arc::from);
-        self.emit(now, EventKind::VoteCast { task, voter: Some(agent), choice, weight, reason });
+        self.emit(now, EventKind::Vote(VoteEvent::VoteCast { task, voter: Some(agent), choice, weight, reason }));
         self.settle(now, task);
     }
 
@@ -452,7 +462,7 @@ impl Coordinator {
         let quorum = self.state.votes.ballots.get(&task).is_some_and(|b| t.quorum_met(b.quorum));
         tracing::info!("{} {} {}: {}", clock(now), self.task_name(task), verdict.name(), reason.name());
         let (yes, no, abstain) = (t.yes, t.no, t.abstain);
-        self.emit(now, EventKind::ProposalDecided { task, verdict, reason, yes, no, abstain, quorum });
+        self.emit(now, EventKind::Vote(VoteEvent::ProposalDecided { task, verdict, reason, yes, no, abstain, quorum }));
         let on_reject = self.wf.decision_of(task).map(|d| d.on_reject.clone()).unwrap_or_default();
         if verdict == Verdict::Rejected && on_reject.is_empty() {
             self.fail_task(now, task, TaskFailure::Rejected);
@@ -479,7 +489,7 @@ impl Coordinator {
     /// The operator's deciding vote: yes approves, no rejects (reason `operator`); an abstention
     /// is recorded and leaves the ballot to its voters.
     pub(super) fn operator_vote(&mut self, now: u64, task: TaskId, choice: Choice) {
-        self.emit(now, EventKind::VoteCast { task, voter: None, choice, weight: 0.0, reason: None });
+        self.emit(now, EventKind::Vote(VoteEvent::VoteCast { task, voter: None, choice, weight: 0.0, reason: None }));
         match choice {
             Choice::Yes => self.decide_proposal(now, task, Verdict::Approved, DecideReason::Operator),
             Choice::No => self.decide_proposal(now, task, Verdict::Rejected, DecideReason::Operator),

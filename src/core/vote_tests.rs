@@ -1,6 +1,7 @@
 //! Decision tasks: the counting rule at its edges, and ballots driven through the simulation
 //! driver (gating, ties, deadlines, crashed voters, operator votes and vetoes, replay).
 
+use crate::core::event::VoteEvent;
 use std::collections::BTreeMap;
 
 use super::event::{OpAction, SkipReason, TaskFailure};
@@ -98,7 +99,7 @@ fn decided(events: &[Event]) -> Vec<(Verdict, DecideReason, f64, f64, f64, bool)
     events
         .iter()
         .filter_map(|e| match e.kind {
-            EventKind::ProposalDecided { verdict, reason, yes, no, abstain, quorum, .. } => {
+            EventKind::Vote(VoteEvent::ProposalDecided { verdict, reason, yes, no, abstain, quorum, .. }) => {
                 Some((verdict, reason, yes, no, abstain, quorum))
             }
             _ => None,
@@ -229,7 +230,7 @@ fn a_crashed_voter_does_not_vote_and_the_deadline_closes_without_quorum() {
     let (_, events) = replay_at_every_step(s);
     let (verdict, reason, yes, no, _, quorum) = decided(&events)[0];
     assert_eq!((verdict, reason, yes, no, quorum), (Verdict::Rejected, DecideReason::NoQuorum, 1.0, 1.0, false));
-    let at = events.iter().find(|e| matches!(e.kind, EventKind::ProposalDecided { .. })).unwrap().t_ms;
+    let at = events.iter().find(|e| matches!(e.kind, EventKind::Vote(VoteEvent::ProposalDecided { .. }))).unwrap().t_ms;
     assert_eq!(at, 600, "closed at the deadline, not early");
 }
 
@@ -242,14 +243,14 @@ fn voters_down_at_the_opening_are_unreached_and_can_settle_it_at_once() {
     ];
     let (r, events) = run(s);
     let opened = events.iter().find_map(|e| match &e.kind {
-        EventKind::BallotOpened { unreached, .. } => Some((e.t_ms, unreached.to_vec())),
+        EventKind::Vote(VoteEvent::BallotOpened { unreached, .. }) => Some((e.t_ms, unreached.to_vec())),
         _ => None,
     });
     assert_eq!(opened, Some((100, vec![AgentId(1), AgentId(2)])));
     // 1 of 3 can vote, the quorum needs 1.5: decided on the spot, no ballot to the down voters.
     let (verdict, reason, ..) = decided(&events)[0];
     assert_eq!((verdict, reason), (Verdict::Rejected, DecideReason::NoQuorum));
-    let at = events.iter().find(|e| matches!(e.kind, EventKind::ProposalDecided { .. })).unwrap().t_ms;
+    let at = events.iter().find(|e| matches!(e.kind, EventKind::Vote(VoteEvent::ProposalDecided { .. }))).unwrap().t_ms;
     assert_eq!(at, 100);
     assert_eq!(r.coordinator().state().bus.of_kind(MsgKind::Ballot), 1);
 }
@@ -269,7 +270,7 @@ fn the_operator_can_cast_a_deciding_vote_or_veto() {
     let (mut r, mut events) = until_ballot(release([NO, NO, NO]));
     r.operator(OpAction::CastVote(TaskId(1), Choice::Yes), "op", Some("ship"), &mut events).unwrap().unwrap();
     let cast = events.iter().rev().find_map(|e| match e.kind {
-        EventKind::VoteCast { voter, choice, .. } => Some((voter, choice)),
+        EventKind::Vote(VoteEvent::VoteCast { voter, choice, .. }) => Some((voter, choice)),
         _ => None,
     });
     assert_eq!(cast, Some((None, Choice::Yes)));
@@ -284,7 +285,7 @@ fn the_operator_can_cast_a_deciding_vote_or_veto() {
     assert_eq!(decided(&events)[0].1, DecideReason::Veto);
     assert_eq!(state_of(&r, "deploy"), TaskState::Skipped);
     // The voters' late votes are not counted.
-    assert!(!events.iter().any(|e| matches!(e.kind, EventKind::VoteCast { voter: Some(_), .. })));
+    assert!(!events.iter().any(|e| matches!(e.kind, EventKind::Vote(VoteEvent::VoteCast { voter: Some(_), .. }))));
 }
 
 #[test]

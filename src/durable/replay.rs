@@ -2,6 +2,7 @@
 //! and its report.
 
 use super::timeline::Timeline;
+use crate::core::event::VoteEvent;
 use crate::core::{Coordinator, Event, EventKind};
 use crate::journal::file::Journal;
 use crate::report::Report;
@@ -94,7 +95,7 @@ pub fn is_notable(kind: &EventKind) -> bool {
             | EventKind::AgentRejected { .. }
             | EventKind::OperatorAction { .. }
             | EventKind::CommandRefused { .. }
-            | EventKind::ProposalDecided { .. }
+            | EventKind::Vote(VoteEvent::ProposalDecided { .. })
             | EventKind::RunInterrupted { .. }
             | EventKind::HorizonReached { .. }
             | EventKind::RunFinished { .. }

@@ -1,5 +1,6 @@
 //! Reads a journal back into events, resolving task and agent ids against the scenario.
 
+use crate::core::event::{ContextEvent, GrowthEvent, LadderEvent, SagaEvent};
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
@@ -128,7 +129,11 @@ impl<'a> Resolver<'a> {
             };
             edges.push((end(0)?, end(1)?));
         }
-        Ok(EventKind::TasksAdded { by: self.task(v, "by")?, tasks: tasks.into(), edges: edges.into() })
+        Ok(EventKind::Growth(GrowthEvent::TasksAdded {
+            by: self.task(v, "by")?,
+            tasks: tasks.into(),
+            edges: edges.into(),
+        }))
     }
     fn agent(&self, v: &Value, key: &str) -> R<AgentId> {
         let name = self.str(v, key)?;
@@ -441,20 +446,20 @@ impl<'a> Resolver<'a> {
             },
             "tier_entered" => {
                 let tier = self.str(v, "tier")?;
-                EventKind::TierEntered {
+                EventKind::Ladder(LadderEvent::TierEntered {
                     task: self.task(v, "task")?,
                     tier: TierName::from_name(tier).ok_or_else(|| format!("unknown tier `{tier}`"))?,
                     level: self.u32(v, "level")?,
                     limit: self.u32(v, "limit")?,
                     passed: Arc::from(self.tier_names(v, "passed")?),
-                }
+                })
             }
             "inbox_sla_expired" => {
                 let action = self.str(v, "action")?;
-                EventKind::InboxSlaExpired {
+                EventKind::Ladder(LadderEvent::InboxSlaExpired {
                     task: self.task(v, "task")?,
                     action: Expiry::from_name(action).ok_or_else(|| format!("unknown on_expiry action `{action}`"))?,
-                }
+                })
             }
             "agent_draining" => EventKind::AgentDraining { agent: self.agent(v, "agent")?, origin: self.origin(v)? },
             "run_reopened" => EventKind::RunReopened,
@@ -487,18 +492,20 @@ impl<'a> Resolver<'a> {
                 failed: self.u32(v, "failed")?,
                 skipped: self.u32(v, "skipped")?,
             },
-            "saga_completed" => EventKind::SagaCompleted { saga: self.saga(v)? },
-            "saga_failed" => EventKind::SagaFailed { saga: self.saga(v)?, cause: self.task(v, "cause")? },
-            "compensation_started" => EventKind::CompensationStarted {
+            "saga_completed" => EventKind::Saga(SagaEvent::SagaCompleted { saga: self.saga(v)? }),
+            "saga_failed" => {
+                EventKind::Saga(SagaEvent::SagaFailed { saga: self.saga(v)?, cause: self.task(v, "cause")? })
+            }
+            "compensation_started" => EventKind::Saga(SagaEvent::CompensationStarted {
                 saga: self.saga(v)?,
                 task: self.task(v, "task")?,
                 step: self.task(v, "step")?,
-            },
-            "saga_compensated" => EventKind::SagaCompensated {
+            }),
+            "saga_compensated" => EventKind::Saga(SagaEvent::SagaCompensated {
                 saga: self.saga(v)?,
                 compensated: self.u32(v, "compensated")?,
                 failed: self.u32(v, "failed")?,
-            },
+            }),
             k if swarm::KINDS.contains(&k) => self.swarm_event(k, v)?,
             other => match self.auction_event(other, v)? {
                 Some(kind) => kind,
@@ -525,26 +532,34 @@ impl<'a> Resolver<'a> {
     fn context_event(&self, kind: &str, v: &Value) -> R<EventKind> {
         let (t, a) = (|| self.task(v, "task"), || self.agent(v, "agent"));
         Ok(match kind {
-            "lock_waiting" => EventKind::LockWaiting {
+            "lock_waiting" => EventKind::Context(ContextEvent::LockWaiting {
                 lock: self.lock(v)?,
                 task: t()?,
                 agent: a()?,
                 position: self.u32(v, "position")?,
-            },
-            "lock_granted" => EventKind::LockGranted {
+            }),
+            "lock_granted" => EventKind::Context(ContextEvent::LockGranted {
                 lock: self.lock(v)?,
                 task: t()?,
                 agent: a()?,
                 token: self.u64(v, "token")?,
                 expires_ms: self.u64(v, "expires_ms")?,
-            },
-            "lock_released" => {
-                EventKind::LockReleased { lock: self.lock(v)?, task: t()?, agent: a()?, token: self.u64(v, "token")? }
+            }),
+            "lock_released" => EventKind::Context(ContextEvent::LockReleased {
+                lock: self.lock(v)?,
+                task: t()?,
+                agent: a()?,
+                token: self.u64(v, "token")?,
+            }),
+            "lock_expired" => EventKind::Context(ContextEvent::LockExpired {
+                lock: self.lock(v)?,
+                task: t()?,
+                agent: a()?,
+                token: self.u64(v, "token")?,
+            }),
+            "lock_withdrawn" => {
+                EventKind::Context(ContextEvent::LockWithdrawn { lock: self.lock(v)?, task: t()?, agent: a()? })
             }
-            "lock_expired" => {
-                EventKind::LockExpired { lock: self.lock(v)?, task: t()?, agent: a()?, token: self.u64(v, "token")? }
-            }
-            "lock_withdrawn" => EventKind::LockWithdrawn { lock: self.lock(v)?, task: t()?, agent: a()? },
             "context_read" => {
                 let map = self.field(v, "versions")?.as_object().ok_or("`versions` must be an object")?;
                 let mut versions = Vec::with_capacity(map.len());
@@ -553,59 +568,65 @@ impl<'a> Resolver<'a> {
                     versions.push((key, n.as_u64().ok_or("a version must be a non-negative integer")?));
                 }
                 versions.sort();
-                EventKind::ContextRead {
+                EventKind::Context(ContextEvent::ContextRead {
                     task: t()?,
                     agent: a()?,
                     attempt: self.u32(v, "attempt")?,
                     versions: versions.into(),
-                }
+                })
             }
-            "context_written" => EventKind::ContextWritten {
+            "context_written" => EventKind::Context(ContextEvent::ContextWritten {
                 key: self.key(v, "key")?,
                 task: t()?,
                 agent: a()?,
                 version: self.u64(v, "version")?,
                 token: if v.get("token").is_some() { Some(self.u64(v, "token")?) } else { None },
                 value: Arc::new(self.field(v, "value")?.clone()),
-            },
+            }),
             "context_conflict" => {
                 let p = self.str(v, "policy")?;
-                EventKind::ContextConflict {
+                EventKind::Context(ContextEvent::ContextConflict {
                     key: self.key(v, "key")?,
                     task: t()?,
                     agent: a()?,
                     read_version: self.u64(v, "read_version")?,
                     current_version: self.u64(v, "current_version")?,
                     policy: ConflictPolicy::from_name(p).ok_or_else(|| format!("unknown conflict policy `{p}`"))?,
-                }
+                })
             }
-            "write_rejected" => EventKind::WriteRejected {
+            "write_rejected" => EventKind::Context(ContextEvent::WriteRejected {
                 key: self.key(v, "key")?,
                 task: t()?,
                 agent: a()?,
                 lock: self.lock(v)?,
                 token: self.u64(v, "token")?,
                 current_token: self.u64(v, "current_token")?,
-            },
-            "leader_elected" => {
-                EventKind::LeaderElected { group: self.group(v)?, agent: a()?, term: self.u64(v, "term")? }
-            }
-            "leader_lost" => EventKind::LeaderLost { group: self.group(v)?, agent: a()?, term: self.u64(v, "term")? },
+            }),
+            "leader_elected" => EventKind::Context(ContextEvent::LeaderElected {
+                group: self.group(v)?,
+                agent: a()?,
+                term: self.u64(v, "term")?,
+            }),
+            "leader_lost" => EventKind::Context(ContextEvent::LeaderLost {
+                group: self.group(v)?,
+                agent: a()?,
+                term: self.u64(v, "term")?,
+            }),
             "message_dead_lettered" => {
                 let r = self.str(v, "reason")?;
                 let reason = DeadReason::from_name(r).ok_or_else(|| format!("unknown dead-letter reason `{r}`"))?;
-                EventKind::MessageDeadLettered { msg: self.message(v)?, reason }
+                EventKind::Context(ContextEvent::MessageDeadLettered { msg: self.message(v)?, reason })
             }
             "tasks_added" => self.tasks_added(v)?,
             "decomposition_rejected" => {
                 let list = self.field(v, "errors")?.as_array().ok_or("`errors` must be an array")?;
                 let errors: Option<Vec<String>> = list.iter().map(|e| e.as_str().map(str::to_owned)).collect();
-                EventKind::DecompositionRejected {
+                EventKind::Growth(GrowthEvent::DecompositionRejected {
                     task: t()?,
                     agent: a()?,
                     attempt: self.u32(v, "attempt")?,
                     errors: errors.ok_or("`errors` must be strings")?.into(),
-                }
+                })
             }
             other => match self.vote_event(other, v)? {
                 Some(kind) => kind,
@@ -697,7 +718,7 @@ pub fn read_journal(scenario: &Scenario, text: &str) -> Result<Vec<Event>, Journ
         match &ev.kind {
             // The scenario may come from a run that grew: added tasks are numbered from its start.
             EventKind::RunStarted { tasks, .. } => resolver.count = (*tasks).min(resolver.count),
-            EventKind::TasksAdded { tasks, .. } => {
+            EventKind::Growth(GrowthEvent::TasksAdded { tasks, .. }) => {
                 for t in tasks.iter() {
                     resolver.added.insert(t.id.clone(), resolver.count);
                     resolver.count += 1;

@@ -6,6 +6,7 @@ mod votes;
 use super::json::{push_f64, push_str, push_u64};
 use crate::core::bus::StatusNote;
 use crate::core::event::{AttemptFailure, OpAction, TaskFailure};
+use crate::core::event::{ContextEvent, ElasticEvent, GrowthEvent, LadderEvent, SagaEvent, SwarmEvent};
 use crate::core::faults::LinkFault;
 use crate::core::ladder::EscalationContext;
 use crate::core::state::AttemptEnd;
@@ -358,7 +359,7 @@ pub fn encode(ev: &Event, names: &Names, out: &mut Vec<u8>) {
                 escalation_context(out, names, ctx);
             }
         }
-        EventKind::TierEntered { task: t, tier, level, limit, ref passed } => {
+        EventKind::Ladder(LadderEvent::TierEntered { task: t, tier, level, limit, ref passed }) => {
             task(out, "task", t);
             text(out, "tier", tier.name());
             num(out, "level", level as u64);
@@ -366,7 +367,7 @@ pub fn encode(ev: &Event, names: &Names, out: &mut Vec<u8>) {
             out.extend_from_slice(b",\"passed\":");
             tier_names(out, passed);
         }
-        EventKind::InboxSlaExpired { task: t, action } => {
+        EventKind::Ladder(LadderEvent::InboxSlaExpired { task: t, action }) => {
             task(out, "task", t);
             text(out, "action", action.name());
         }
@@ -389,23 +390,23 @@ pub fn encode(ev: &Event, names: &Names, out: &mut Vec<u8>) {
             num(out, "failed", failed as u64);
             num(out, "skipped", skipped as u64);
         }
-        EventKind::SagaCompleted { saga: s } => saga(out, s),
-        EventKind::SagaFailed { saga: s, cause } => {
+        EventKind::Saga(SagaEvent::SagaCompleted { saga: s }) => saga(out, s),
+        EventKind::Saga(SagaEvent::SagaFailed { saga: s, cause }) => {
             saga(out, s);
             task(out, "cause", cause);
         }
-        EventKind::CompensationStarted { saga: s, task: t, step } => {
+        EventKind::Saga(SagaEvent::CompensationStarted { saga: s, task: t, step }) => {
             task(out, "task", t);
             saga(out, s);
             task(out, "step", step);
         }
-        EventKind::SagaCompensated { saga: s, compensated, failed } => {
+        EventKind::Saga(SagaEvent::SagaCompensated { saga: s, compensated, failed }) => {
             saga(out, s);
             num(out, "compensated", compensated as u64);
             num(out, "failed", failed as u64);
         }
         EventKind::Team(ref e) => teams::encode(e, names, out),
-        EventKind::TasksAdded { by, ref tasks, ref edges } => {
+        EventKind::Growth(GrowthEvent::TasksAdded { by, ref tasks, ref edges }) => {
             task(out, "by", by);
             push_key(out, "tasks");
             out.extend_from_slice(serde_json::to_string(&**tasks).expect("task specs serialize").as_bytes());
@@ -420,7 +421,7 @@ pub fn encode(ev: &Event, names: &Names, out: &mut Vec<u8>) {
             }
             out.push(b']');
         }
-        EventKind::DecompositionRejected { task: t, agent: a, attempt, ref errors } => {
+        EventKind::Growth(GrowthEvent::DecompositionRejected { task: t, agent: a, attempt, ref errors }) => {
             task(out, "task", t);
             agent(out, "agent", a);
             num(out, "attempt", attempt as u64);
@@ -435,13 +436,13 @@ pub fn encode(ev: &Event, names: &Names, out: &mut Vec<u8>) {
             out.push(b']');
         }
         ref k if auction::encode_event(k, names, out) => {}
-        ref k @ (EventKind::TaskPosted { .. }
-        | EventKind::SwarmTick { .. }
-        | EventKind::TaskClaimed { .. }
-        | EventKind::ClaimRefused { .. }
-        | EventKind::ThresholdChanged { .. }
-        | EventKind::AgentCreated { .. }
-        | EventKind::AgentRetired { .. }) => swarm::encode(k, names, out),
+        ref k @ (EventKind::Swarm(SwarmEvent::TaskPosted { .. })
+        | EventKind::Swarm(SwarmEvent::SwarmTick { .. })
+        | EventKind::Swarm(SwarmEvent::TaskClaimed { .. })
+        | EventKind::Swarm(SwarmEvent::ClaimRefused { .. })
+        | EventKind::Swarm(SwarmEvent::ThresholdChanged { .. })
+        | EventKind::Elastic(ElasticEvent::AgentCreated { .. })
+        | EventKind::Elastic(ElasticEvent::AgentRetired { .. })) => swarm::encode(k, names, out),
         ref k => encode_context(k, names, out),
     }
     out.push(b'}');
@@ -467,32 +468,32 @@ fn encode_context(kind: &EventKind, names: &Names, out: &mut Vec<u8>) {
         out.extend_from_slice(&names.agents[a.ix()]);
     };
     match *kind {
-        EventKind::LockWaiting { lock, task: t, agent: a, position } => {
+        EventKind::Context(ContextEvent::LockWaiting { lock, task: t, agent: a, position }) => {
             text(out, "resource", ix.lock(lock));
             task(out, t);
             agent(out, a);
             num(out, "position", position as u64);
         }
-        EventKind::LockGranted { lock, task: t, agent: a, token, expires_ms } => {
+        EventKind::Context(ContextEvent::LockGranted { lock, task: t, agent: a, token, expires_ms }) => {
             text(out, "resource", ix.lock(lock));
             task(out, t);
             agent(out, a);
             num(out, "token", token);
             num(out, "expires_ms", expires_ms);
         }
-        EventKind::LockReleased { lock, task: t, agent: a, token }
-        | EventKind::LockExpired { lock, task: t, agent: a, token } => {
+        EventKind::Context(ContextEvent::LockReleased { lock, task: t, agent: a, token })
+        | EventKind::Context(ContextEvent::LockExpired { lock, task: t, agent: a, token }) => {
             text(out, "resource", ix.lock(lock));
             task(out, t);
             agent(out, a);
             num(out, "token", token);
         }
-        EventKind::LockWithdrawn { lock, task: t, agent: a } => {
+        EventKind::Context(ContextEvent::LockWithdrawn { lock, task: t, agent: a }) => {
             text(out, "resource", ix.lock(lock));
             task(out, t);
             agent(out, a);
         }
-        EventKind::ContextRead { task: t, agent: a, attempt, ref versions } => {
+        EventKind::Context(ContextEvent::ContextRead { task: t, agent: a, attempt, ref versions }) => {
             task(out, t);
             agent(out, a);
             num(out, "attempt", attempt as u64);
@@ -508,7 +509,7 @@ fn encode_context(kind: &EventKind, names: &Names, out: &mut Vec<u8>) {
             }
             out.push(b'}');
         }
-        EventKind::ContextWritten { key, task: t, agent: a, version, token, ref value } => {
+        EventKind::Context(ContextEvent::ContextWritten { key, task: t, agent: a, version, token, ref value }) => {
             text(out, "key", ix.key(key));
             task(out, t);
             agent(out, a);
@@ -519,7 +520,14 @@ fn encode_context(kind: &EventKind, names: &Names, out: &mut Vec<u8>) {
             push_key(out, "value");
             out.extend_from_slice(value.to_string().as_bytes());
         }
-        EventKind::ContextConflict { key, task: t, agent: a, read_version, current_version, policy } => {
+        EventKind::Context(ContextEvent::ContextConflict {
+            key,
+            task: t,
+            agent: a,
+            read_version,
+            current_version,
+            policy,
+        }) => {
             text(out, "key", ix.key(key));
             task(out, t);
             agent(out, a);
@@ -527,7 +535,7 @@ fn encode_context(kind: &EventKind, names: &Names, out: &mut Vec<u8>) {
             num(out, "current_version", current_version);
             text(out, "policy", policy.name());
         }
-        EventKind::WriteRejected { key, task: t, agent: a, lock, token, current_token } => {
+        EventKind::Context(ContextEvent::WriteRejected { key, task: t, agent: a, lock, token, current_token }) => {
             text(out, "key", ix.key(key));
             task(out, t);
             agent(out, a);
@@ -535,12 +543,13 @@ fn encode_context(kind: &EventKind, names: &Names, out: &mut Vec<u8>) {
             num(out, "token", token);
             num(out, "current_token", current_token);
         }
-        EventKind::LeaderElected { group, agent: a, term } | EventKind::LeaderLost { group, agent: a, term } => {
+        EventKind::Context(ContextEvent::LeaderElected { group, agent: a, term })
+        | EventKind::Context(ContextEvent::LeaderLost { group, agent: a, term }) => {
             text(out, "group", ix.group(group));
             agent(out, a);
             num(out, "term", term);
         }
-        EventKind::MessageDeadLettered { msg, reason } => {
+        EventKind::Context(ContextEvent::MessageDeadLettered { msg, reason }) => {
             encode_message(&msg, names, out);
             text(out, "reason", reason.name());
         }

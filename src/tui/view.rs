@@ -2,6 +2,7 @@
 //! recent message flow, per-agent load history, per-agent task history, the message rate — folded
 //! from the same events the journal writes. Task and agent states are read from the coordinator.
 
+use crate::core::event::ContextEvent;
 use std::collections::VecDeque;
 use std::io;
 
@@ -105,7 +106,7 @@ impl View {
                 }
                 self.window_count += 1;
             }
-            EventKind::MessageDeadLettered { msg, reason } => {
+            EventKind::Context(ContextEvent::MessageDeadLettered { msg, reason }) => {
                 // A message that was sent and then expired is marked where it is listed; one that was
                 // never sent (its receiver was down) is listed, marked. Either way ids stay ascending.
                 match self.messages.binary_search_by_key(&msg.id, |r| r.msg.id) {

@@ -1,5 +1,6 @@
 //! Reads the auction kinds and messages back (the inverse of `writer/auction.rs`).
 
+use crate::core::event::AuctionEvent;
 use std::sync::Arc;
 
 use serde_json::Value;
@@ -34,13 +35,13 @@ impl Resolver<'_> {
         Ok(Some(match kind {
             "auction_opened" => {
                 let (auction, task) = head()?;
-                EventKind::AuctionOpened {
+                EventKind::Auction(AuctionEvent::AuctionOpened {
                     auction,
                     task,
                     round: self.u32(v, "round")?,
                     invited: self.agent_list(v, "invited")?,
                     closes_ms: self.u64(v, "closes_ms")?,
-                }
+                })
             }
             "bid_received" => {
                 let (auction, task) = head()?;
@@ -52,7 +53,7 @@ impl Resolver<'_> {
                         Some(BidFlaw::from_name(r).ok_or_else(|| format!("unknown bid flaw `{r}`"))?)
                     }
                 };
-                EventKind::BidReceived {
+                EventKind::Auction(AuctionEvent::BidReceived {
                     auction,
                     task,
                     agent: self.agent(v, "agent")?,
@@ -60,16 +61,16 @@ impl Resolver<'_> {
                     eta_ms: self.u64(v, "eta_ms")?,
                     confidence: self.f64(v, "confidence")?,
                     flaw,
-                }
+                })
             }
             "bid_declined" => {
                 let (auction, task) = head()?;
-                EventKind::BidDeclined {
+                EventKind::Auction(AuctionEvent::BidDeclined {
                     auction,
                     task,
                     agent: self.agent(v, "agent")?,
                     reason: Arc::from(self.str(v, "reason")?),
-                }
+                })
             }
             "auction_awarded" => {
                 let (auction, task) = head()?;
@@ -81,7 +82,7 @@ impl Resolver<'_> {
                 let list = self.field(v, "ranking")?.as_array().ok_or("`ranking` must be an array")?;
                 let ranking =
                     list.iter().map(|r| Ok((self.agent(r, "agent")?, self.f64(r, "score")?))).collect::<R<_>>()?;
-                EventKind::AuctionAwarded {
+                EventKind::Auction(AuctionEvent::AuctionAwarded {
                     auction,
                     task,
                     agent: self.agent(v, "agent")?,
@@ -89,7 +90,7 @@ impl Resolver<'_> {
                     by,
                     ranking,
                     passed: self.agent_list(v, "passed")?,
-                }
+                })
             }
             "auction_no_award" => {
                 let (auction, task) = head()?;
@@ -101,7 +102,13 @@ impl Resolver<'_> {
                     "none" => Then::Stop,
                     other => return Err(format!("unknown `then` `{other}`")),
                 };
-                EventKind::AuctionNoAward { auction, task, round: self.u32(v, "round")?, reason, then }
+                EventKind::Auction(AuctionEvent::AuctionNoAward {
+                    auction,
+                    task,
+                    round: self.u32(v, "round")?,
+                    reason,
+                    then,
+                })
             }
             _ => return Ok(None),
         }))

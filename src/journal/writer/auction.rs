@@ -2,6 +2,7 @@
 
 use super::{Names, push_key};
 use crate::core::auction::Then;
+use crate::core::event::AuctionEvent;
 use crate::core::{AgentId, EventKind, Payload};
 use crate::journal::json::{push_f64, push_str, push_u64};
 
@@ -41,13 +42,13 @@ pub(super) fn encode_event(kind: &EventKind, names: &Names, out: &mut Vec<u8>) -
         out.extend_from_slice(&names.agents[a.ix()]);
     };
     match *kind {
-        EventKind::AuctionOpened { auction, task, round, ref invited, closes_ms } => {
+        EventKind::Auction(AuctionEvent::AuctionOpened { auction, task, round, ref invited, closes_ms }) => {
             head(out, auction, task);
             num(out, "round", round as u64);
             agents(out, names, "invited", invited);
             num(out, "closes_ms", closes_ms);
         }
-        EventKind::BidReceived { auction, task, agent: a, price, eta_ms, confidence, flaw } => {
+        EventKind::Auction(AuctionEvent::BidReceived { auction, task, agent: a, price, eta_ms, confidence, flaw }) => {
             head(out, auction, task);
             agent(out, a);
             float(out, "price", price);
@@ -58,12 +59,20 @@ pub(super) fn encode_event(kind: &EventKind, names: &Names, out: &mut Vec<u8>) -
                 text(out, "reason", f.name());
             }
         }
-        EventKind::BidDeclined { auction, task, agent: a, ref reason } => {
+        EventKind::Auction(AuctionEvent::BidDeclined { auction, task, agent: a, ref reason }) => {
             head(out, auction, task);
             agent(out, a);
             text(out, "reason", reason);
         }
-        EventKind::AuctionAwarded { auction, task, agent: a, score, by, ref ranking, ref passed } => {
+        EventKind::Auction(AuctionEvent::AuctionAwarded {
+            auction,
+            task,
+            agent: a,
+            score,
+            by,
+            ref ranking,
+            ref passed,
+        }) => {
             head(out, auction, task);
             agent(out, a);
             float(out, "score", score);
@@ -78,7 +87,7 @@ pub(super) fn encode_event(kind: &EventKind, names: &Names, out: &mut Vec<u8>) -
             out.push(b']');
             agents(out, names, "passed", passed);
         }
-        EventKind::AuctionNoAward { auction, task, round, reason, then } => {
+        EventKind::Auction(AuctionEvent::AuctionNoAward { auction, task, round, reason, then }) => {
             head(out, auction, task);
             num(out, "round", round as u64);
             text(out, "reason", reason.name());

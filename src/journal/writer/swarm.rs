@@ -4,6 +4,7 @@
 use super::super::json::{push_f64, push_str, push_u64};
 use super::{Names, push_key};
 use crate::core::EventKind;
+use crate::core::event::{ElasticEvent, SwarmEvent};
 
 /// Appends the fields of a swarm or elastic-team event; other kinds append nothing.
 pub(super) fn encode(kind: &EventKind, names: &Names, out: &mut Vec<u8>) {
@@ -12,30 +13,30 @@ pub(super) fn encode(kind: &EventKind, names: &Names, out: &mut Vec<u8>) {
         push_f64(out, v);
     };
     match *kind {
-        EventKind::TaskPosted { task: t } => names.push_task(out, "task", t),
-        EventKind::SwarmTick { board } => {
+        EventKind::Swarm(SwarmEvent::TaskPosted { task: t }) => names.push_task(out, "task", t),
+        EventKind::Swarm(SwarmEvent::SwarmTick { board }) => {
             push_key(out, "board");
             push_u64(out, board as u64);
         }
-        EventKind::TaskClaimed { task: t, agent: a, stimulus, threshold, p } => {
+        EventKind::Swarm(SwarmEvent::TaskClaimed { task: t, agent: a, stimulus, threshold, p }) => {
             names.push_task(out, "task", t);
             names.push_agent(out, "agent", a);
             float(out, "stimulus", stimulus);
             float(out, "threshold", threshold);
             float(out, "p", p);
         }
-        EventKind::ClaimRefused { task: t, agent: a, winner } => {
+        EventKind::Swarm(SwarmEvent::ClaimRefused { task: t, agent: a, winner }) => {
             names.push_task(out, "task", t);
             names.push_agent(out, "agent", a);
             names.push_agent(out, "winner", winner);
         }
-        EventKind::ThresholdChanged { agent: a, ref capability, threshold } => {
+        EventKind::Swarm(SwarmEvent::ThresholdChanged { agent: a, ref capability, threshold }) => {
             names.push_agent(out, "agent", a);
             push_key(out, "capability");
             push_str(out, capability);
             float(out, "threshold", threshold);
         }
-        EventKind::AgentCreated { agent: a, ref template, task: t, waited_ms } => {
+        EventKind::Elastic(ElasticEvent::AgentCreated { agent: a, ref template, task: t, waited_ms }) => {
             names.push_agent(out, "agent", a);
             push_key(out, "template");
             push_str(out, template);
@@ -43,7 +44,7 @@ pub(super) fn encode(kind: &EventKind, names: &Names, out: &mut Vec<u8>) {
             push_key(out, "waited_ms");
             push_u64(out, waited_ms);
         }
-        EventKind::AgentRetired { agent: a, idle_ms } => {
+        EventKind::Elastic(ElasticEvent::AgentRetired { agent: a, idle_ms }) => {
             names.push_agent(out, "agent", a);
             push_key(out, "idle_ms");
             push_u64(out, idle_ms);

@@ -3,6 +3,7 @@
 
 use super::super::json::{push_f64, push_str, push_u64};
 use super::{Names, push_key};
+use crate::core::event::VoteEvent;
 use crate::core::{AgentId, EventKind, Payload};
 
 fn agent_list(out: &mut Vec<u8>, names: &Names, key: &str, agents: impl Iterator<Item = AgentId>) {
@@ -29,7 +30,16 @@ pub(super) fn encode_event(kind: &EventKind, names: &Names, out: &mut Vec<u8>) -
         out.extend_from_slice(&names.tasks[t.ix()]);
     };
     match kind {
-        EventKind::BallotOpened { task: t, proposal, voters, unreached, threshold, quorum, tie, closes_ms } => {
+        EventKind::Vote(VoteEvent::BallotOpened {
+            task: t,
+            proposal,
+            voters,
+            unreached,
+            threshold,
+            quorum,
+            tie,
+            closes_ms,
+        }) => {
             task(out, *t);
             push_key(out, "proposal");
             push_str(out, proposal);
@@ -51,7 +61,7 @@ pub(super) fn encode_event(kind: &EventKind, names: &Names, out: &mut Vec<u8>) -
             push_key(out, "closes_ms");
             push_u64(out, *closes_ms);
         }
-        EventKind::VoteCast { task: t, voter, choice, weight, reason } => {
+        EventKind::Vote(VoteEvent::VoteCast { task: t, voter, choice, weight, reason }) => {
             task(out, *t);
             push_key(out, "agent");
             match voter {
@@ -68,7 +78,7 @@ pub(super) fn encode_event(kind: &EventKind, names: &Names, out: &mut Vec<u8>) -
                 push_str(out, r);
             }
         }
-        EventKind::ProposalDecided { task: t, verdict, reason, yes, no, abstain, quorum } => {
+        EventKind::Vote(VoteEvent::ProposalDecided { task: t, verdict, reason, yes, no, abstain, quorum }) => {
             task(out, *t);
             push_key(out, "outcome");
             push_str(out, verdict.name());

@@ -2,6 +2,7 @@
 //! creates it, then works and heartbeats like any simulated agent, until it is retired.
 
 use crate::core::EventKind;
+use crate::core::event::ElasticEvent;
 
 use super::SimRun;
 
@@ -11,8 +12,8 @@ impl SimRun {
     pub(super) fn follow_slots(&mut self) {
         for ev in self.coord.pending_events() {
             let (agent, alive) = match ev.kind {
-                EventKind::AgentCreated { agent, .. } => (agent, true),
-                EventKind::AgentRetired { agent, .. } => (agent, false),
+                EventKind::Elastic(ElasticEvent::AgentCreated { agent, .. }) => (agent, true),
+                EventKind::Elastic(ElasticEvent::AgentRetired { agent, .. }) => (agent, false),
                 _ => continue,
             };
             let a = &mut self.agents[agent.ix()];
