@@ -5,24 +5,18 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-mod decisions;
-pub use decisions::{DecisionReport, VoteReport};
+pub use crate::protocols::vote::report::{DecisionReport, VoteReport};
 
 use crate::core::event::TaskFailure;
 use crate::core::state::TaskEnd;
 use crate::core::{Coordinator, MsgKind, TaskId};
 use crate::scenario::TierName;
 
-mod teams;
-pub use teams::TeamReport;
-mod auctions;
-pub use auctions::{AuctionRow, AuctionsReport};
-mod decomposition;
-pub use decomposition::DecompositionReport;
-mod elastic;
-mod swarm;
-pub use elastic::{ElasticReport, StintReport};
-pub use swarm::{SwarmAgent, SwarmReport};
+pub use crate::protocols::auction::report::{AuctionRow, AuctionsReport};
+pub use crate::protocols::elastic::report::{ElasticReport, StintReport};
+pub use crate::protocols::growth::report::DecompositionReport;
+pub use crate::protocols::swarm::report::{SwarmAgent, SwarmReport};
+pub use crate::protocols::teams::report::TeamReport;
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Report<'a> {
@@ -347,7 +341,7 @@ pub struct AgentMessages {
 
 /// Why a task ended the way it did, in words.
 pub fn end_reason(coord: &Coordinator, task: TaskId) -> Option<String> {
-    if let Some(crate::core::saga::Role::Compensator { step, .. }) = coord.state().sagas.role(task)
+    if let Some(crate::protocols::saga::Role::Compensator { step, .. }) = coord.state().sagas.role(task)
         && coord.state().tasks[task.ix()].state.is_dormant()
     {
         return Some(format!("compensation of `{}`: its saga did not need it", coord.task_name(step)));
@@ -370,7 +364,7 @@ pub fn end_reason(coord: &Coordinator, task: TaskId) -> Option<String> {
         TaskEnd::Failed(TaskFailure::ReworkLimit) => Some("its review rejected the work past max_rework".into()),
         TaskEnd::Failed(TaskFailure::Rejected) => Some("its proposal was rejected (no on_reject branch)".into()),
         TaskEnd::Skipped { cause } if coord.state().votes.branch_skipped.contains(&task) => {
-            Some(crate::core::vote::branch_text(coord, cause))
+            Some(crate::protocols::vote::branch_text(coord, cause))
         }
         TaskEnd::Skipped { cause } if cause == task => {
             let sla = coord.state().ladder.get(task).and_then(|l| l.sla).and_then(|s| s.expired);
@@ -453,7 +447,7 @@ impl<'a> Report<'a> {
             auctions: AuctionsReport::of(coord),
             decomposition: DecompositionReport::of(coord),
             swarm: SwarmReport::of(coord),
-            decisions: decisions::all(coord),
+            decisions: crate::protocols::vote::report::all(coord),
             elastic: ElasticReport::of(coord),
         }
     }

@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use proptest::prelude::*;
 use serde_json::Value;
-use switchyard::core::swarm::engage_probability;
 use switchyard::journal::JournalWriter;
+use switchyard::protocols::swarm::engage_probability;
 use switchyard::runtime::SimRun;
 use switchyard::scenario::{
     self, AgentSpec, DurationDist, FaultAction, FaultSpec, Profile, Scenario, Strategy, TaskSpec, parse,

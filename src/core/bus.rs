@@ -224,7 +224,7 @@ pub enum Payload {
     /// `reason` (a real agent's, [interned](super::output::intern)) is `None` for simulated voters.
     Vote {
         task: TaskId,
-        choice: super::vote::Choice,
+        choice: crate::protocols::vote::Choice,
         reason: Option<&'static str>,
     },
     /// A question about the asker's attempt of `task`.

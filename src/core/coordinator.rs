@@ -23,7 +23,7 @@ use crate::scenario::{Scenario, Strategy};
 
 /// How an agent went down.
 #[derive(Debug, Clone)]
-pub(super) enum Down {
+pub(crate) enum Down {
     Crashed(Origin),
     Lost {
         silent_ms: u64,
@@ -48,11 +48,11 @@ pub enum Command {
 /// planner grows it.
 #[derive(Clone)]
 pub struct Coordinator {
-    pub(super) scenario: std::sync::Arc<Scenario>,
-    pub(super) wf: Workflow,
-    pub(super) state: State,
+    pub(crate) scenario: std::sync::Arc<Scenario>,
+    pub(crate) wf: Workflow,
+    pub(crate) state: State,
     events: Vec<Event>,
-    pub(super) outbox: VecDeque<Message>,
+    pub(crate) outbox: VecDeque<Message>,
     /// Reused buffer for tasks released by a completion.
     scratch: Vec<TaskId>,
 }
@@ -164,7 +164,7 @@ impl Coordinator {
         None
     }
 
-    pub(super) fn emit(&mut self, now: u64, kind: EventKind) {
+    pub(crate) fn emit(&mut self, now: u64, kind: EventKind) {
         // Time never goes back: an operator command between two simulated instants still lands after
         // the last event.
         let ev = Event { seq: self.state.next_seq, t_ms: now.max(self.state.now_ms), kind };
@@ -192,7 +192,7 @@ impl Coordinator {
     }
 
     /// Puts a message on the bus: numbers it, records it, and queues it for delivery.
-    pub(super) fn send(&mut self, now: u64, to: Endpoint, kind: MsgKind, correlation: Option<u64>, payload: Payload) {
+    pub(crate) fn send(&mut self, now: u64, to: Endpoint, kind: MsgKind, correlation: Option<u64>, payload: Payload) {
         let down = matches!(to, Endpoint::Agent(a) if !self.state.agents[a.ix()].alive);
         let msg = Message {
             id: self.state.next_msg_id,
@@ -204,7 +204,7 @@ impl Coordinator {
             payload,
         };
         if down {
-            self.dead_letter(now, msg, super::context::DeadReason::ReceiverDown);
+            self.dead_letter(now, msg, crate::protocols::context::DeadReason::ReceiverDown);
             return;
         }
         self.emit(now, EventKind::MessageSent { msg });
@@ -218,7 +218,7 @@ impl Coordinator {
     }
 
     /// [`Coordinator::start`] without the first assignments.
-    pub(super) fn announce(&mut self, now: u64) {
+    pub(crate) fn announce(&mut self, now: u64) {
         let kind = EventKind::RunStarted {
             tasks: self.wf.task_count() as u32,
             agents: self.scenario.agents.len() as u32,
@@ -278,7 +278,7 @@ impl Coordinator {
                 self.check_breaker(now, agent);
                 if error.retryable() {
                     self.retry_or_fail(now, task);
-                } else if self.wf.ladder_of(task).and_then(super::ladder::Ladder::inbox).is_some() {
+                } else if self.wf.ladder_of(task).and_then(crate::protocols::ladder::Ladder::inbox).is_some() {
                     // Retrying is pointless, but the task's ladder ends with a person: they decide.
                     self.escalate(now, task, Origin::Ladder);
                 } else {
@@ -308,7 +308,7 @@ impl Coordinator {
         agent: AgentId,
         attempt: u32,
         output: Output,
-        plan: Option<super::growth::Addition>,
+        plan: Option<crate::protocols::growth::Addition>,
     ) {
         if !self.commit_writes(now, task, agent, attempt) {
             return;
@@ -376,8 +376,8 @@ impl Coordinator {
                     tracing::info!("{} {} breaker half-open: one probe allowed", clock(now), self.agent_name(agent));
                     self.emit(now, EventKind::BreakerChanged { agent, state: BreakerState::HalfOpen });
                 }
-                Timer::LockLease { lock, .. } => self.free_lock(now, super::context::LockId(lock), true),
-                Timer::LeaderLease { group, .. } => self.tick_election(now, super::context::GroupId(group)),
+                Timer::LockLease { lock, .. } => self.free_lock(now, crate::protocols::context::LockId(lock), true),
+                Timer::LeaderLease { group, .. } => self.tick_election(now, crate::protocols::context::GroupId(group)),
                 Timer::InboxSla { task, .. } => self.sla_expired(now, task),
                 Timer::AuctionClose { auction } => self.close_auction(now, auction),
                 Timer::SwarmTick { .. } => self.swarm_tick(now),
@@ -413,13 +413,13 @@ impl Coordinator {
         self.dispatch(now);
     }
 
-    pub(super) fn crash_agent(&mut self, now: u64, agent: AgentId, origin: Origin) {
+    pub(crate) fn crash_agent(&mut self, now: u64, agent: AgentId, origin: Origin) {
         self.take_down(now, agent, Down::Crashed(origin));
     }
 
     /// An agent is down — it crashed (and someone told us) or went silent (and we noticed): its
     /// running attempts fail and their tasks go back to the ready set, without backoff.
-    pub(super) fn take_down(&mut self, now: u64, agent: AgentId, how: Down) {
+    pub(crate) fn take_down(&mut self, now: u64, agent: AgentId, how: Down) {
         let lost = matches!(how, Down::Lost { .. });
         let reason = match how {
             Down::Crashed(origin) => {
@@ -482,7 +482,7 @@ impl Coordinator {
     }
 
     /// After an attempt outcome: open, close or reopen the agent's breaker as its window says.
-    pub(super) fn check_breaker(&mut self, now: u64, agent: AgentId) {
+    pub(crate) fn check_breaker(&mut self, now: u64, agent: AgentId) {
         let cfg = self.state.health_cfg;
         if let Some(state) = self.state.agents[agent.ix()].health.transition_after_outcome(now, &cfg) {
             let name = self.agent_name(agent);
@@ -496,7 +496,7 @@ impl Coordinator {
         }
     }
 
-    pub(super) fn revive_agent(&mut self, now: u64, agent: AgentId, origin: Origin) {
+    pub(crate) fn revive_agent(&mut self, now: u64, agent: AgentId, origin: Origin) {
         self.emit(now, EventKind::AgentRevived { agent, origin });
         let note = Payload::Status(StatusNote::AgentUp(agent));
         self.send(now, Endpoint::Broadcast, MsgKind::Status, None, note);
@@ -511,7 +511,7 @@ impl Coordinator {
 
     /// Puts a task whose dependencies are done into the ready set, unless an operator holds it.
     /// A decision task opens its ballot instead.
-    pub(super) fn make_ready(&mut self, now: u64, task: TaskId) {
+    pub(crate) fn make_ready(&mut self, now: u64, task: TaskId) {
         if self.state.tasks[task.ix()].held {
             return;
         }
@@ -565,7 +565,7 @@ impl Coordinator {
             .count()
     }
 
-    pub(super) fn retry_or_fail(&mut self, now: u64, task: TaskId) {
+    pub(crate) fn retry_or_fail(&mut self, now: u64, task: TaskId) {
         if self.wf.ladder_of(task).is_some() {
             self.climb(now, task, None);
             return;
@@ -589,19 +589,19 @@ impl Coordinator {
         self.emit(now, kind);
     }
 
-    pub(super) fn fail_task(&mut self, now: u64, task: TaskId, reason: TaskFailure) {
+    pub(crate) fn fail_task(&mut self, now: u64, task: TaskId, reason: TaskFailure) {
         tracing::error!("{} {} failed: {}", clock(now), self.task_name(task), reason.code());
         self.emit(now, EventKind::TaskFailed { task, reason });
         self.skip_downstream(now, task, task);
     }
 
     /// Skips everything downstream of `from` that has not ended, naming `cause` as the reason.
-    pub(super) fn skip_downstream(&mut self, now: u64, from: TaskId, cause: TaskId) {
+    pub(crate) fn skip_downstream(&mut self, now: u64, from: TaskId, cause: TaskId) {
         self.skip_downstream_for(now, from, cause, SkipReason::UpstreamFailed);
     }
 
     /// [`Coordinator::skip_downstream`] with the reason of the skips.
-    pub(super) fn skip_downstream_for(&mut self, now: u64, from: TaskId, cause: TaskId, reason: SkipReason) {
+    pub(crate) fn skip_downstream_for(&mut self, now: u64, from: TaskId, cause: TaskId, reason: SkipReason) {
         // Walk it once, depth first: a skipped task is terminal, so it is never visited twice.
         let mut stack = vec![from];
         while let Some(t) = stack.pop() {
@@ -615,7 +615,7 @@ impl Coordinator {
         }
     }
 
-    pub(super) fn release_dependents(&mut self, now: u64, task: TaskId) {
+    pub(crate) fn release_dependents(&mut self, now: u64, task: TaskId) {
         let mut ready = std::mem::take(&mut self.scratch);
         ready.extend(self.wf.dependents(task).filter(|d| {
             let t = &self.state.tasks[d.ix()];
@@ -629,7 +629,7 @@ impl Coordinator {
         self.scratch = ready;
     }
 
-    pub(super) fn check_finished(&mut self, now: u64) {
+    pub(crate) fn check_finished(&mut self, now: u64) {
         if !self.state.sagas.is_empty() {
             self.advance_sagas(now);
         }
@@ -659,7 +659,7 @@ impl Coordinator {
     }
 
     /// Matches ready tasks with available agents, best ready task first, until no class can move.
-    pub(super) fn dispatch(&mut self, now: u64) {
+    pub(crate) fn dispatch(&mut self, now: u64) {
         // Tasks on an `other_agent` tier whose only free agents already failed them: put back in
         // their queues once no class can move (they wake when their pool gains an agent).
         let mut parked: Vec<(usize, i64, u32)> = Vec::new();
@@ -736,7 +736,7 @@ impl Coordinator {
     }
 
     /// Starts an attempt of `task` on `agent`; `strategy` is `None` when an operator chose the agent.
-    pub(super) fn assign(&mut self, now: u64, task: TaskId, agent: AgentId, strategy: Option<Strategy>) {
+    pub(crate) fn assign(&mut self, now: u64, task: TaskId, agent: AgentId, strategy: Option<Strategy>) {
         tracing::debug!("{} {} assigned to {}", clock(now), self.task_name(task), self.agent_name(agent));
         self.emit(now, EventKind::TaskAssigned { task, agent, strategy });
         if self.state.ctx.index.locks.is_empty() {
@@ -748,7 +748,7 @@ impl Coordinator {
 }
 
 /// Virtual time as `[s.mmm]` for log lines.
-pub(super) fn clock(ms: u64) -> String {
+pub(crate) fn clock(ms: u64) -> String {
     format!("[{}.{:03}]", ms / 1000, ms % 1000)
 }
 

@@ -7,7 +7,7 @@ use super::bus::{AgentError, Message};
 use super::faults::{DropCause, LinkFault};
 use super::health::BreakerState;
 use super::ids::{AgentId, TaskId};
-use super::vote::Choice;
+use crate::protocols::vote::Choice;
 use crate::scenario::Strategy;
 
 pub use super::refusal::Refusal;
@@ -517,7 +517,7 @@ pub enum EventKind {
         task: TaskId,
         origin: Origin,
         sla_ms: Option<u64>,
-        context: Option<Arc<super::ladder::EscalationContext>>,
+        context: Option<Arc<crate::protocols::ladder::EscalationContext>>,
     },
     /// A failed or skipped task is back in play (an operator retried it or its cause).
     TaskReopened {
@@ -576,7 +576,7 @@ pub enum EventKind {
         skipped: u32,
     },
     /// Delegation, help, review and broadcast events (see `team_event.rs`).
-    Team(super::team_event::TeamEvent),
+    Team(crate::protocols::teams::TeamEvent),
     /// Auction events (see `protocols/auction`).
     Auction(AuctionEvent),
     /// Vote events (see `protocols/vote`).

@@ -271,7 +271,7 @@ impl Coordinator {
             OpAction::Reopen(task) => self.operator_reopen(now, task),
             OpAction::CastVote(task, choice) => self.operator_vote(now, task, choice),
             OpAction::Veto(task) => {
-                use super::vote::{DecideReason, Verdict};
+                use crate::protocols::vote::{DecideReason, Verdict};
                 self.decide_proposal(now, task, Verdict::Rejected, DecideReason::Veto)
             }
         }
@@ -280,7 +280,7 @@ impl Coordinator {
     }
 
     /// Settles an inbox item (an operator's `resolve`, or an SLA's default action).
-    pub(super) fn resolve(&mut self, now: u64, task: TaskId, resolution: Resolution) {
+    pub(crate) fn resolve(&mut self, now: u64, task: TaskId, resolution: Resolution) {
         if self.wf.decision_of(task).is_some() && self.decide_by_resolution(now, task, resolution) {
             return;
         }
@@ -305,7 +305,7 @@ impl Coordinator {
     }
 
     /// Cancels the task's running attempt, if it has one.
-    pub(super) fn interrupt(&mut self, now: u64, task: TaskId) {
+    pub(crate) fn interrupt(&mut self, now: u64, task: TaskId) {
         if self.state.tasks[task.ix()].state != TaskState::Running || self.leave_lock_queue(now, task) {
             return;
         }

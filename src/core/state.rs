@@ -13,9 +13,9 @@ use super::bus::{BusStats, Message};
 use super::event::{AttemptFailure, Event, EventKind, Outcome, TaskFailure};
 use super::health::{BreakerState, Health, HealthConfig};
 use super::ids::{AgentId, TaskId};
-use super::saga::Sagas;
 use super::timers::{Timer, Timers};
 use super::workflow::{ClassId, Workflow};
+use crate::protocols::saga::Sagas;
 use crate::scenario::{Scenario, Strategy};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -113,7 +113,7 @@ pub struct TaskRt {
 
 impl TaskRt {
     /// A task that has not run, waiting for `remaining_deps` dependencies.
-    pub(super) fn fresh(remaining_deps: u32) -> TaskRt {
+    pub(crate) fn fresh(remaining_deps: u32) -> TaskRt {
         TaskRt {
             state: TaskState::Waiting,
             remaining_deps,
@@ -244,25 +244,25 @@ pub struct State {
     /// Saga membership and progress (empty without sagas).
     pub sagas: Sagas,
     /// Escalation ladder progress (empty unless the scenario has ladders or inbox SLAs).
-    pub ladder: super::ladder::LadderState,
-    pub(super) works: Vec<f64>,
-    pub(super) priorities: Vec<i64>,
+    pub ladder: crate::protocols::ladder::LadderState,
+    pub(crate) works: Vec<f64>,
+    pub(crate) priorities: Vec<i64>,
     /// Real agents' outputs of completed tasks (see [`super::output`]).
     pub outputs: super::output::OutputStore,
     /// Blackboard, locks, elections and dead letters (see `context.rs`).
-    pub ctx: super::context::ContextState,
+    pub ctx: crate::protocols::context::ContextState,
     /// Delegation chains, help exchanges, review rounds (see `teams.rs`).
-    pub teams: super::teams::TeamState,
+    pub teams: crate::protocols::teams::TeamState,
     /// Every auction and its bids (empty unless tasks are allocated by auction).
-    pub auctions: super::auction::AuctionState,
+    pub auctions: crate::protocols::auction::AuctionState,
     /// What planners added or had rejected (empty without planners; see `growth.rs`).
-    pub plans: super::growth::Plans,
+    pub plans: crate::protocols::growth::Plans,
     /// The swarm board and thresholds (empty unless a class allocates by swarm).
-    pub swarm: super::swarm::SwarmState,
+    pub swarm: crate::protocols::swarm::SwarmState,
     /// Decision tasks' ballots (empty unless the scenario has decisions).
-    pub votes: super::vote::VoteState,
+    pub votes: crate::protocols::vote::VoteState,
     /// Agents created from templates (empty without templates).
-    pub elastic: super::elastic::ElasticState,
+    pub elastic: crate::protocols::elastic::ElasticState,
 }
 
 impl State {
@@ -324,18 +324,18 @@ impl State {
             works: scenario.tasks.iter().map(|t| t.work).collect(),
             priorities: scenario.tasks.iter().map(|t| t.priority).collect(),
             outputs: Default::default(),
-            ctx: super::context::ContextState::new(scenario),
-            teams: super::teams::TeamState::new(scenario),
+            ctx: crate::protocols::context::ContextState::new(scenario),
+            teams: crate::protocols::teams::TeamState::new(scenario),
             auctions: Default::default(),
             plans: Default::default(),
-            swarm: super::swarm::SwarmState::new(scenario, wf),
+            swarm: crate::protocols::swarm::SwarmState::new(scenario, wf),
             votes: Default::default(),
-            elastic: super::elastic::ElasticState::new(scenario, wf),
+            elastic: crate::protocols::elastic::ElasticState::new(scenario, wf),
         };
         for a in 0..state.agents.len() {
             state.index_agent(wf, AgentId(a as u32));
         }
-        super::broadcast::arm(scenario, &state.teams, &mut state.timers);
+        crate::protocols::teams::broadcast::arm(scenario, &state.teams, &mut state.timers);
         for c in state.sagas.compensators().collect::<Vec<_>>() {
             state.tasks[c.ix()].state = TaskState::Dormant;
         }
@@ -602,12 +602,14 @@ impl State {
                 self.agents[agent.ix()].alive = false;
             }
             EventKind::MessageSent { msg } => self.count_message(&msg, now),
-            EventKind::Team(ref e) => super::teams::apply(self, e),
+            EventKind::Team(ref e) => crate::protocols::teams::apply(self, e),
             EventKind::Auction(AuctionEvent::AuctionOpened { .. })
             | EventKind::Auction(AuctionEvent::BidReceived { .. })
             | EventKind::Auction(AuctionEvent::BidDeclined { .. })
             | EventKind::Auction(AuctionEvent::AuctionAwarded { .. })
-            | EventKind::Auction(AuctionEvent::AuctionNoAward { .. }) => super::auction::apply(self, now, &ev.kind),
+            | EventKind::Auction(AuctionEvent::AuctionNoAward { .. }) => {
+                crate::protocols::auction::apply(self, now, &ev.kind)
+            }
             EventKind::Growth(GrowthEvent::TasksAdded { .. })
             | EventKind::Growth(GrowthEvent::DecompositionRejected { .. }) => self.apply_growth(wf, &ev.kind),
             // A decision task waits for its votes as a ready task no agent can take.
@@ -685,7 +687,7 @@ impl State {
     }
 
     /// Takes a task that never started its attempt off its agent (it left a lock queue).
-    pub(super) fn free_slot(&mut self, wf: &Workflow, task: TaskId, agent: AgentId) {
+    pub(crate) fn free_slot(&mut self, wf: &Workflow, task: TaskId, agent: AgentId) {
         self.unindex_agent(wf, agent);
         self.agents[agent.ix()].running.retain(|&r| r != task);
         self.tasks[task.ix()].state = TaskState::Retrying;
@@ -767,7 +769,7 @@ impl State {
 
     /// Puts the agent back into its pools' availability sets (call after changing its load) and
     /// flags the classes that could now dispatch.
-    pub(super) fn index_agent(&mut self, wf: &Workflow, agent: AgentId) {
+    pub(crate) fn index_agent(&mut self, wf: &Workflow, agent: AgentId) {
         if !self.agents[agent.ix()].available() {
             return;
         }

@@ -6,7 +6,7 @@ use super::*;
 use crate::runtime::SimRun;
 use crate::scenario::*;
 
-pub(super) fn agent(id: &str, caps: &[&str], max: u32, mean: f64, failure_rate: f64) -> AgentSpec {
+pub(crate) fn agent(id: &str, caps: &[&str], max: u32, mean: f64, failure_rate: f64) -> AgentSpec {
     AgentSpec {
         id: id.into(),
         capabilities: caps.iter().map(|s| s.to_string()).collect(),
@@ -18,7 +18,7 @@ pub(super) fn agent(id: &str, caps: &[&str], max: u32, mean: f64, failure_rate: 
     }
 }
 
-pub(super) fn task(id: &str, cap: &str, deps: &[&str]) -> TaskSpec {
+pub(crate) fn task(id: &str, cap: &str, deps: &[&str]) -> TaskSpec {
     TaskSpec {
         id: id.into(),
         capability: cap.into(),
@@ -31,7 +31,7 @@ pub(super) fn task(id: &str, cap: &str, deps: &[&str]) -> TaskSpec {
     }
 }
 
-pub(super) fn scenario(agents: Vec<AgentSpec>, tasks: Vec<TaskSpec>) -> Scenario {
+pub(crate) fn scenario(agents: Vec<AgentSpec>, tasks: Vec<TaskSpec>) -> Scenario {
     Scenario {
         name: "test".into(),
         seed: 1,
@@ -46,7 +46,7 @@ pub(super) fn scenario(agents: Vec<AgentSpec>, tasks: Vec<TaskSpec>) -> Scenario
 
 /// Runs `s` step by step, checking after every step that folding the events so far rebuilds the
 /// live coordinator's state.
-pub(super) fn run_rebuilding(s: Scenario) -> Vec<Event> {
+pub(crate) fn run_rebuilding(s: Scenario) -> Vec<Event> {
     let mut r = SimRun::new(s.clone());
     let mut events: Vec<Event> = Vec::new();
     while !r.is_done() {
@@ -57,7 +57,7 @@ pub(super) fn run_rebuilding(s: Scenario) -> Vec<Event> {
     events
 }
 
-pub(super) fn run(s: Scenario) -> (SimRun, Vec<Event>) {
+pub(crate) fn run(s: Scenario) -> (SimRun, Vec<Event>) {
     let mut r = SimRun::new(s);
     let mut events = Vec::new();
     r.run(&mut events).unwrap();
@@ -357,7 +357,7 @@ fn folding_the_events_rebuilds_the_coordinator_at_every_step() {
 
 /// Runs `s` step by step, checking after each step that folding the events so far rebuilds the
 /// live coordinator's state exactly.
-pub(super) fn replay_at_every_step(s: Scenario) -> (SimRun, Vec<Event>) {
+pub(crate) fn replay_at_every_step(s: Scenario) -> (SimRun, Vec<Event>) {
     let mut r = SimRun::new(s.clone());
     let mut events: Vec<Event> = Vec::new();
     while !r.is_done() {

@@ -54,19 +54,19 @@ pub struct Workflow {
     /// Number of dependencies of each task.
     pub dep_count: Vec<u32>,
     /// Compiled escalation ladders (see `ladder.rs`).
-    pub ladders: Vec<super::ladder::Ladder>,
+    pub ladders: Vec<crate::protocols::ladder::Ladder>,
     /// Each task's index into `ladders` (`NO_LADDER` for none); empty when no task has one.
     pub task_ladder: Vec<u32>,
     /// Some task is a planner (has a `plan`): only then is a result checked for subtasks.
     pub planners: bool,
     /// Compiled decisions (see `vote.rs`) and each task's index into them (empty when none).
-    pub decisions: Vec<super::vote::Decision>,
+    pub decisions: Vec<crate::protocols::vote::Decision>,
     pub task_decision: Vec<u32>,
 }
 
 /// Builds classes and their pools, sharing one class per key and one pool per candidate set.
 #[derive(Default)]
-pub(super) struct Classes<'s> {
+pub(crate) struct Classes<'s> {
     class_of: BTreeMap<(&'s str, Vec<&'s str>, Strategy), ClassId>,
     pinned: BTreeMap<(AgentId, Strategy), ClassId>,
     set: ClassSet,
@@ -87,7 +87,7 @@ impl<'s> Classes<'s> {
     }
 
     /// The class of tasks needing `cap` and every one of `specs` (sorted, deduplicated).
-    pub(super) fn skill(&mut self, sc: &'s Scenario, cap: &'s str, specs: Vec<&'s str>, strategy: Strategy) -> ClassId {
+    pub(crate) fn skill(&mut self, sc: &'s Scenario, cap: &'s str, specs: Vec<&'s str>, strategy: Strategy) -> ClassId {
         let set = &mut self.set;
         *self.class_of.entry((cap, specs, strategy)).or_insert_with_key(|(cap, specs, strategy)| {
             let agents: Vec<AgentId> = sc
@@ -106,7 +106,7 @@ impl<'s> Classes<'s> {
     }
 
     /// A class served by one agent alone, whatever its capabilities (an escalation target).
-    pub(super) fn pinned(&mut self, sc: &Scenario, agent: AgentId, strategy: Strategy) -> ClassId {
+    pub(crate) fn pinned(&mut self, sc: &Scenario, agent: AgentId, strategy: Strategy) -> ClassId {
         let set = &mut self.set;
         *self
             .pinned
@@ -176,10 +176,10 @@ impl Workflow {
             specs.dedup();
             task_class.push(b.skill(scenario, &task.capability, specs, strategy));
         }
-        let (ladders, task_ladder) = super::ladder::compile(scenario, &mut b);
+        let (ladders, task_ladder) = crate::protocols::ladder::compile(scenario, &mut b);
         let ClassSet { classes, pools, agent_pools, .. } = b.set;
         let planners = scenario.tasks.iter().any(|t| t.plan.is_some());
-        let (decisions, task_decision) = super::vote::compile(scenario);
+        let (decisions, task_decision) = crate::protocols::vote::compile(scenario);
         Workflow {
             graph,
             task_class,
@@ -200,13 +200,13 @@ impl Workflow {
     }
 
     /// The task's escalation ladder, if it has one (cheap when no task has any).
-    pub fn ladder_of(&self, task: TaskId) -> Option<&super::ladder::Ladder> {
+    pub fn ladder_of(&self, task: TaskId) -> Option<&crate::protocols::ladder::Ladder> {
         let &l = self.task_ladder.get(task.ix())?;
         self.ladders.get(l as usize)
     }
 
     /// The task's decision, if it is a decision task (cheap when no task is).
-    pub fn decision_of(&self, task: TaskId) -> Option<&super::vote::Decision> {
+    pub fn decision_of(&self, task: TaskId) -> Option<&crate::protocols::vote::Decision> {
         let &d = self.task_decision.get(task.ix())?;
         self.decisions.get(d as usize)
     }

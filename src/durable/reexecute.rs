@@ -19,8 +19,8 @@ use std::fmt;
 use std::io;
 
 use crate::core::event::TaskFailure;
-use crate::core::team_event::TeamEvent;
 use crate::core::{Event, EventKind, Origin, Refusal};
+use crate::protocols::teams::TeamEvent;
 use crate::runtime::{EventSink, SimRun};
 use crate::scenario::Scenario;
 

@@ -7,7 +7,7 @@
 
 pub mod file;
 pub mod header;
-mod json;
+pub(crate) mod json;
 pub mod reader;
 pub mod sink;
 pub mod writer;

@@ -7,26 +7,20 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-mod auction;
-mod votes;
-
 use crate::core::bus::{AgentError, StatusNote};
-use crate::core::context::{ContextIndex, DeadReason, GroupId, KeyId, LockId};
 use crate::core::event::{
     AttemptFailure, HorizonLimit, InjectedFault, OpAction, Refusal, Resolution, StopSignal, TaskFailure,
 };
 use crate::core::faults::{DropCause, LinkFault};
 use crate::core::health::BreakerState;
-use crate::core::ladder::{AttemptNote, EscalationContext};
 use crate::core::output::intern;
 use crate::core::state::AttemptEnd;
 use crate::core::{
     AgentId, Endpoint, Event, EventKind, Message, MsgKind, Origin, Outcome, Output, Payload, SagaId, TaskId,
 };
+use crate::protocols::context::{ContextIndex, DeadReason, GroupId, KeyId, LockId};
+use crate::protocols::ladder::{AttemptNote, EscalationContext};
 use crate::scenario::{ConflictPolicy, Expiry, Scenario, Strategy, TierName};
-
-mod swarm;
-mod teams;
 
 /// A journal line that could not be understood.
 #[derive(Debug, Clone, PartialEq)]
@@ -50,38 +44,38 @@ fn exit_of(v: &Value) -> (Option<i32>, Option<i32>) {
     (int("exit_status"), int("signal"))
 }
 
-struct Resolver<'a> {
-    tasks: HashMap<&'a str, u32>,
-    agents: HashMap<&'a str, u32>,
-    agent_names: Vec<&'a str>,
-    sagas: HashMap<&'a str, u32>,
-    ctx: ContextIndex,
+pub(crate) struct Resolver<'a> {
+    pub(crate) tasks: HashMap<&'a str, u32>,
+    pub(crate) agents: HashMap<&'a str, u32>,
+    pub(crate) agent_names: Vec<&'a str>,
+    pub(crate) sagas: HashMap<&'a str, u32>,
+    pub(crate) ctx: ContextIndex,
     /// Tasks a planner added (`tasks_added`), by id, and how many tasks the run has so far.
-    added: HashMap<String, u32>,
-    count: u32,
+    pub(crate) added: HashMap<String, u32>,
+    pub(crate) count: u32,
 }
 
-type R<T> = Result<T, String>;
+pub(crate) type R<T> = Result<T, String>;
 
 impl<'a> Resolver<'a> {
-    fn field<'v>(&self, v: &'v Value, key: &str) -> R<&'v Value> {
+    pub(crate) fn field<'v>(&self, v: &'v Value, key: &str) -> R<&'v Value> {
         v.get(key).ok_or_else(|| format!("missing field `{key}`"))
     }
-    fn u64(&self, v: &Value, key: &str) -> R<u64> {
+    pub(crate) fn u64(&self, v: &Value, key: &str) -> R<u64> {
         self.field(v, key)?.as_u64().ok_or_else(|| format!("`{key}` must be a non-negative integer"))
     }
-    fn u32(&self, v: &Value, key: &str) -> R<u32> {
+    pub(crate) fn u32(&self, v: &Value, key: &str) -> R<u32> {
         u32::try_from(self.u64(v, key)?).map_err(|_| format!("`{key}` is too large"))
     }
-    fn str<'v>(&self, v: &'v Value, key: &str) -> R<&'v str> {
+    pub(crate) fn str<'v>(&self, v: &'v Value, key: &str) -> R<&'v str> {
         self.field(v, key)?.as_str().ok_or_else(|| format!("`{key}` must be a string"))
     }
     /// `reason` of `attempt_failed` and `task_reassigned`, with its error or exit details.
-    fn attempt_failure(&self, v: &Value) -> R<AttemptFailure> {
+    pub(crate) fn attempt_failure(&self, v: &Value) -> R<AttemptFailure> {
         self.attempt_failure_at(v, "reason")
     }
     /// A failure named by `key` (`outcome` in an escalation's history).
-    fn attempt_failure_at(&self, v: &Value, key: &str) -> R<AttemptFailure> {
+    pub(crate) fn attempt_failure_at(&self, v: &Value, key: &str) -> R<AttemptFailure> {
         Ok(match self.str(v, key)? {
             "agent_crashed" => AttemptFailure::AgentCrashed,
             "operator" => AttemptFailure::Operator,
@@ -99,14 +93,14 @@ impl<'a> Resolver<'a> {
     }
 
     /// `error` and, for a real agent's error, `retryable`.
-    fn agent_error(&self, v: &Value) -> R<AgentError> {
+    pub(crate) fn agent_error(&self, v: &Value) -> R<AgentError> {
         let e = self.str(v, "error")?;
         match v.get("retryable").and_then(Value::as_bool) {
             Some(retryable) => Ok(AgentError::Reported { message: intern(e), retryable }),
             None => AgentError::from_text(e).ok_or_else(|| format!("unknown error `{e}`")),
         }
     }
-    fn task(&self, v: &Value, key: &str) -> R<TaskId> {
+    pub(crate) fn task(&self, v: &Value, key: &str) -> R<TaskId> {
         let name = self.str(v, key)?;
         let found = self.tasks.get(name).or_else(|| self.added.get(name));
         found.map(|&i| TaskId(i)).ok_or_else(|| format!("unknown task `{name}`"))
@@ -114,7 +108,7 @@ impl<'a> Resolver<'a> {
 
     /// `tasks_added`: the specs as scenario JSON, and edges naming them (numbered on from the
     /// run's task count).
-    fn tasks_added(&self, v: &Value) -> R<EventKind> {
+    pub(crate) fn tasks_added(&self, v: &Value) -> R<EventKind> {
         let text = serde_json::json!({ "subtasks": self.field(v, "tasks")? }).to_string();
         let tasks = crate::scenario::decode_subtasks(&text).map_err(|e| format!("`tasks`: {}", e.join("; ")))?;
         let new = |name: &str| tasks.iter().position(|t| t.id == name).map(|i| TaskId(self.count + i as u32));
@@ -135,22 +129,22 @@ impl<'a> Resolver<'a> {
             edges: edges.into(),
         }))
     }
-    fn agent(&self, v: &Value, key: &str) -> R<AgentId> {
+    pub(crate) fn agent(&self, v: &Value, key: &str) -> R<AgentId> {
         let name = self.str(v, key)?;
         self.agents.get(name).map(|&i| AgentId(i)).ok_or_else(|| format!("unknown agent `{name}`"))
     }
-    fn saga(&self, v: &Value) -> R<SagaId> {
+    pub(crate) fn saga(&self, v: &Value) -> R<SagaId> {
         let name = self.str(v, "saga")?;
         self.sagas.get(name).map(|&i| SagaId(i)).ok_or_else(|| format!("unknown saga `{name}`"))
     }
-    fn opt_task(&self, v: &Value) -> R<Option<TaskId>> {
+    pub(crate) fn opt_task(&self, v: &Value) -> R<Option<TaskId>> {
         if v.get("task").is_some() { self.task(v, "task").map(Some) } else { Ok(None) }
     }
-    fn opt_agent(&self, v: &Value) -> R<Option<AgentId>> {
+    pub(crate) fn opt_agent(&self, v: &Value) -> R<Option<AgentId>> {
         if v.get("agent").is_some() { self.agent(v, "agent").map(Some) } else { Ok(None) }
     }
     /// An operator action from its `action` name and target fields.
-    fn action(&self, v: &Value) -> R<OpAction> {
+    pub(crate) fn action(&self, v: &Value) -> R<OpAction> {
         let name = self.str(v, "action")?;
         let t = || self.task(v, "task");
         let a = || self.agent(v, "agent");
@@ -176,7 +170,8 @@ impl<'a> Resolver<'a> {
             }
             "vote" => {
                 let c = self.str(v, "choice")?;
-                let choice = crate::core::vote::Choice::from_name(c).ok_or_else(|| format!("unknown choice `{c}`"))?;
+                let choice =
+                    crate::protocols::vote::Choice::from_name(c).ok_or_else(|| format!("unknown choice `{c}`"))?;
                 OpAction::CastVote(t()?, choice)
             }
             "veto" => OpAction::Veto(t()?),
@@ -194,7 +189,7 @@ impl<'a> Resolver<'a> {
             other => return Err(format!("unknown operator action `{other}`")),
         })
     }
-    fn origin(&self, v: &Value) -> R<Origin> {
+    pub(crate) fn origin(&self, v: &Value) -> R<Origin> {
         match self.str(v, "origin")? {
             "scenario" => Ok(Origin::Scenario),
             "operator" => Ok(Origin::Operator),
@@ -207,7 +202,7 @@ impl<'a> Resolver<'a> {
             other => Err(format!("unknown origin `{other}`")),
         }
     }
-    fn tier_names(&self, v: &Value, key: &str) -> R<Vec<TierName>> {
+    pub(crate) fn tier_names(&self, v: &Value, key: &str) -> R<Vec<TierName>> {
         let list = self.field(v, key)?.as_array().ok_or_else(|| format!("`{key}` must be an array"))?;
         list.iter()
             .map(|t| {
@@ -217,7 +212,7 @@ impl<'a> Resolver<'a> {
             .collect()
     }
     /// The `tiers` and `history` of a task escalated by its ladder.
-    fn context(&self, v: &Value) -> R<EscalationContext> {
+    pub(crate) fn context(&self, v: &Value) -> R<EscalationContext> {
         let list = self.field(v, "history")?.as_array().ok_or("`history` must be an array")?;
         let history = list
             .iter()
@@ -234,10 +229,10 @@ impl<'a> Resolver<'a> {
         let note = v.get("note").and_then(Value::as_str).map(Arc::from);
         Ok(EscalationContext { tiers: self.tier_names(v, "tiers")?, history, note })
     }
-    fn endpoint(&self, v: &Value, key: &str) -> R<Endpoint> {
+    pub(crate) fn endpoint(&self, v: &Value, key: &str) -> R<Endpoint> {
         self.endpoint_named(self.str(v, key)?)
     }
-    fn endpoint_named(&self, name: &str) -> R<Endpoint> {
+    pub(crate) fn endpoint_named(&self, name: &str) -> R<Endpoint> {
         match name {
             "coordinator" => Ok(Endpoint::Coordinator),
             "*" => Ok(Endpoint::Broadcast),
@@ -248,7 +243,7 @@ impl<'a> Resolver<'a> {
                 .ok_or_else(|| format!("unknown agent `{name}`")),
         }
     }
-    fn link_fault(&self, v: &Value) -> R<LinkFault> {
+    pub(crate) fn link_fault(&self, v: &Value) -> R<LinkFault> {
         let until_ms = match v.get("until_ms") {
             None => None,
             Some(_) => Some(self.u64(v, "until_ms")?),
@@ -280,7 +275,7 @@ impl<'a> Resolver<'a> {
         })
     }
 
-    fn event(&self, v: &Value) -> R<Event> {
+    pub(crate) fn event(&self, v: &Value) -> R<Event> {
         let seq = self.u64(v, "seq")?;
         let t_ms = self.u64(v, "t_ms")?;
         let kind = match self.str(v, "kind")? {
@@ -506,7 +501,7 @@ impl<'a> Resolver<'a> {
                 compensated: self.u32(v, "compensated")?,
                 failed: self.u32(v, "failed")?,
             }),
-            k if swarm::KINDS.contains(&k) => self.swarm_event(k, v)?,
+            k if crate::protocols::swarm::decode::KINDS.contains(&k) => self.swarm_event(k, v)?,
             other => match self.auction_event(other, v)? {
                 Some(kind) => kind,
                 None => self.context_event(other, v)?,

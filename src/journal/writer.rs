@@ -1,30 +1,24 @@
 //! Writes events as JSON lines. See `scenarios/README.md` ("Journal") for every kind and field.
 
-mod auction;
-mod votes;
-
 use super::json::{push_f64, push_str, push_u64};
 use crate::core::bus::StatusNote;
 use crate::core::event::{AttemptFailure, OpAction, TaskFailure};
 use crate::core::event::{ContextEvent, ElasticEvent, GrowthEvent, LadderEvent, SagaEvent, SwarmEvent};
 use crate::core::faults::LinkFault;
-use crate::core::ladder::EscalationContext;
 use crate::core::state::AttemptEnd;
 use crate::core::{Endpoint, Event, EventKind, Message, Output, Payload};
+use crate::protocols::ladder::EscalationContext;
 use crate::scenario::Scenario;
-
-mod swarm;
-mod teams;
 
 /// Task and agent ids, pre-quoted as JSON strings so writing a line copies bytes only.
 pub struct Names {
-    tasks: Vec<Vec<u8>>,
-    agents: Vec<Vec<u8>>,
+    pub(crate) tasks: Vec<Vec<u8>>,
+    pub(crate) agents: Vec<Vec<u8>>,
     sagas: Vec<Vec<u8>>,
     plain_tasks: Vec<String>,
     plain_agents: Vec<String>,
     capabilities: Vec<String>,
-    ctx: std::sync::Arc<crate::core::context::ContextIndex>,
+    ctx: std::sync::Arc<crate::protocols::context::ContextIndex>,
     /// The self-contained journal's fields of `run_started` (see [`super::header`]).
     header: Vec<u8>,
 }
@@ -43,7 +37,7 @@ impl Names {
             plain_tasks: scenario.tasks.iter().map(|t| t.id.clone()).collect(),
             plain_agents: scenario.agents.iter().map(|a| a.id.clone()).collect(),
             capabilities: scenario.tasks.iter().map(|t| t.capability.clone()).collect(),
-            ctx: std::sync::Arc::new(crate::core::context::ContextIndex::new(scenario)),
+            ctx: std::sync::Arc::new(crate::protocols::context::ContextIndex::new(scenario)),
             header: super::header::encode(scenario),
         }
     }
@@ -55,19 +49,19 @@ impl Names {
     }
 
     /// Writes `,"key":` and the task's quoted id.
-    fn push_task(&self, out: &mut Vec<u8>, key: &str, t: crate::core::TaskId) {
+    pub(crate) fn push_task(&self, out: &mut Vec<u8>, key: &str, t: crate::core::TaskId) {
         push_key(out, key);
         out.extend_from_slice(&self.tasks[t.ix()]);
     }
 
     /// Writes `,"key":` and the agent's quoted id.
-    fn push_agent(&self, out: &mut Vec<u8>, key: &str, a: crate::core::AgentId) {
+    pub(crate) fn push_agent(&self, out: &mut Vec<u8>, key: &str, a: crate::core::AgentId) {
         push_key(out, key);
         out.extend_from_slice(&self.agents[a.ix()]);
     }
 
     /// Takes in the tasks a planner added since (the run's scenario copy grows at the end), if any.
-    pub(super) fn grow(&mut self, scenario: &Scenario) {
+    pub(crate) fn grow(&mut self, scenario: &Scenario) {
         if self.tasks.len() == scenario.tasks.len() {
             return;
         }
@@ -99,7 +93,7 @@ fn push_attempt_failure(out: &mut Vec<u8>, key: &str, reason: crate::core::event
 }
 
 /// `,"KEY":` — what every field after the first starts with.
-fn push_key(out: &mut Vec<u8>, key: &str) {
+pub(crate) fn push_key(out: &mut Vec<u8>, key: &str) {
     out.extend_from_slice(b",\"");
     out.extend_from_slice(key.as_bytes());
     out.extend_from_slice(b"\":");
@@ -405,7 +399,7 @@ pub fn encode(ev: &Event, names: &Names, out: &mut Vec<u8>) {
             num(out, "compensated", compensated as u64);
             num(out, "failed", failed as u64);
         }
-        EventKind::Team(ref e) => teams::encode(e, names, out),
+        EventKind::Team(ref e) => crate::protocols::teams::encode::encode(e, names, out),
         EventKind::Growth(GrowthEvent::TasksAdded { by, ref tasks, ref edges }) => {
             task(out, "by", by);
             push_key(out, "tasks");
@@ -435,14 +429,16 @@ pub fn encode(ev: &Event, names: &Names, out: &mut Vec<u8>) {
             }
             out.push(b']');
         }
-        ref k if auction::encode_event(k, names, out) => {}
+        ref k if crate::protocols::auction::encode::encode_event(k, names, out) => {}
         ref k @ (EventKind::Swarm(SwarmEvent::TaskPosted { .. })
         | EventKind::Swarm(SwarmEvent::SwarmTick { .. })
         | EventKind::Swarm(SwarmEvent::TaskClaimed { .. })
         | EventKind::Swarm(SwarmEvent::ClaimRefused { .. })
         | EventKind::Swarm(SwarmEvent::ThresholdChanged { .. })
         | EventKind::Elastic(ElasticEvent::AgentCreated { .. })
-        | EventKind::Elastic(ElasticEvent::AgentRetired { .. })) => swarm::encode(k, names, out),
+        | EventKind::Elastic(ElasticEvent::AgentRetired { .. })) => {
+            crate::protocols::swarm::encode::encode(k, names, out)
+        }
         ref k => encode_context(k, names, out),
     }
     out.push(b'}');
@@ -554,7 +550,7 @@ fn encode_context(kind: &EventKind, names: &Names, out: &mut Vec<u8>) {
             text(out, "reason", reason.name());
         }
         ref other => {
-            votes::encode_event(other, names, out);
+            crate::protocols::vote::encode::encode_event(other, names, out);
         }
     }
 }
@@ -783,10 +779,10 @@ fn encode_message(msg: &Message, names: &Names, out: &mut Vec<u8>) {
             out.extend_from_slice(if answered { b"\"answered\":true" } else { b"\"answered\":false" });
         }
         ref p @ (Payload::Ballot { .. } | Payload::Vote { .. }) => {
-            votes::encode_payload(p, out);
+            crate::protocols::vote::encode::encode_payload(p, out);
         }
         ref p => {
-            auction::encode_payload(p, out);
+            crate::protocols::auction::encode::encode_payload(p, out);
         }
     }
     out.extend_from_slice(b"}");

@@ -14,4 +14,5 @@ pub mod growth;
 pub mod ladder;
 pub mod saga;
 pub mod swarm;
+pub mod teams;
 pub mod vote;

@@ -5,8 +5,8 @@
 
 use crate::agents::{FromAgent, ToAgent, VoteChoice};
 use crate::core::output::intern;
-use crate::core::vote::Choice;
 use crate::core::{AgentId, Coordinator, Message, MsgKind, Payload, TaskId};
+use crate::protocols::vote::Choice;
 
 /// The protocol line for a `ballot` payload (`None` for any other payload); `deadline_ms` is the
 /// time left until the ballot closes.

@@ -9,12 +9,12 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashSet};
 use std::io;
 
-use crate::core::context::DeadReason;
 use crate::core::event::InjectedFault;
 use crate::core::timers::later;
 use crate::core::{
     AgentId, Coordinator, Endpoint, Event, HorizonLimit, Message, MsgKind, OpAction, Payload, Refusal, TaskId,
 };
+use crate::protocols::context::DeadReason;
 use crate::rng;
 use crate::scenario::Scenario;
 use crate::scenario::bounds::clamp_ms;

@@ -81,7 +81,7 @@ pub(crate) struct Meta {
     /// Every saga's `tasks` list was read cleanly ("is in no saga" is a real finding).
     pub sagas_ok: bool,
     /// Agents and capabilities named by `escalation` tiers.
-    pub tier_refs: Vec<super::ladder::TierRef>,
+    pub tier_refs: Vec<crate::protocols::ladder::spec::TierRef>,
     /// Every agent's id, capabilities and specializations were read cleanly, so "no agent can
     /// do this" and "unknown agent" are real findings, not echoes of an earlier problem.
     pub agents_ok: bool,
@@ -93,15 +93,15 @@ pub(crate) struct Meta {
     pub group_ids: Vec<u32>,
     /// Each usable group id's first group.
     pub group_index: crate::fasthash::FastMap<String, usize>,
-    pub groups: Vec<super::shared::GroupMeta>,
+    pub groups: Vec<crate::protocols::context::spec::GroupMeta>,
     /// `(task, offset)` of every task's `auction` object.
     pub auction_at: Vec<(u32, u32)>,
     /// Names each `decision` refers to (few tasks have one).
-    pub decisions: Vec<super::decision::DecisionMeta>,
+    pub decisions: Vec<crate::protocols::vote::spec::DecisionMeta>,
     /// Offsets of the root `swarm` object's bounds and of agents' `thresholds`.
-    pub swarm: super::swarm::SwarmMeta,
+    pub swarm: crate::protocols::swarm::spec::SwarmMeta,
     /// Offsets of the team fields (`review`, …).
-    pub team: super::teams::TeamMeta,
+    pub team: crate::protocols::teams::spec::TeamMeta,
     /// Offset of each template's id (`NONE` if unreadable).
     pub templates: Vec<u32>,
 }

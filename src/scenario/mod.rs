@@ -13,25 +13,16 @@
 //! line:column only when there is something to report (`error`).
 
 mod agent_kind;
-mod auction;
 pub mod bounds;
-pub mod decision;
-mod decode;
-mod elastic;
-mod error;
+pub(crate) mod decode;
+pub(crate) mod error;
 mod faults;
 mod ids;
-mod ladder;
-mod lexer;
-mod lookup;
-mod meta;
+pub(crate) mod lexer;
+pub(crate) mod lookup;
+pub(crate) mod meta;
 mod number;
-mod plan;
-mod sagas;
 mod schema;
-mod shared;
-mod swarm;
-mod teams;
 pub mod types;
 mod validate;
 mod window;
@@ -39,14 +30,14 @@ mod window;
 #[cfg(test)]
 mod tests;
 
+pub use crate::protocols::growth::spec::{decode_subtasks, subtasks_of_output};
+pub(crate) use crate::protocols::ladder::spec::tier_problem_in;
+pub use crate::protocols::teams::spec::{Announcement, Audience, HelpSpec, OnLimit, ReviewSpec};
+pub use crate::protocols::vote::spec::{DecisionSpec, TieRule, Voters};
 pub use agent_kind::DEFAULT_LLM_TIMEOUT_MS;
-pub use decision::{DecisionSpec, TieRule, Voters};
 pub(crate) use error::hint;
 pub use error::{MAX_PROBLEMS_SHOWN, Problem, ScenarioError};
-pub(crate) use ladder::tier_problem_in;
 pub(crate) use lookup::Lookup;
-pub use plan::{decode_subtasks, subtasks_of_output};
-pub use teams::{Announcement, Audience, HelpSpec, OnLimit, ReviewSpec};
 pub use types::*;
 pub(crate) use validate::capability_problem;
 

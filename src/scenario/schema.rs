@@ -267,7 +267,7 @@ impl Decoder<'_, '_> {
         if seen & (1 << 7) == 0 {
             meta.tasks_ok = false;
         }
-        super::elastic::expand(&mut sc, &mut meta, self.diag);
+        crate::protocols::elastic::spec::expand(&mut sc, &mut meta, self.diag);
         apply_defaults(&mut sc.tasks, &meta.tasks, &defaults);
         // The estimate may have overshot; the scenario is kept for the whole run.
         if sc.tasks.capacity() > sc.tasks.len() + sc.tasks.len() / 16 {

@@ -5,9 +5,9 @@
 
 use serde::Serialize;
 
-pub use super::auction::{AuctionOverride, AuctionSpec, Weights};
-pub use super::elastic::TemplateSpec;
-pub use super::swarm::SwarmConfig;
+pub use crate::protocols::auction::spec::{AuctionOverride, AuctionSpec, Weights};
+pub use crate::protocols::elastic::spec::TemplateSpec;
+pub use crate::protocols::swarm::spec::SwarmConfig;
 
 /// How a task picks among the agents able to run it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -65,7 +65,7 @@ pub struct Scenario {
     pub heartbeat_ms: u64,
     /// The declared agents, then every template's slots (see [`TemplateSpec`]; only the declared
     /// ones are written).
-    #[serde(serialize_with = "super::elastic::declared_agents")]
+    #[serde(serialize_with = "crate::protocols::elastic::spec::declared_agents")]
     pub agents: Vec<AgentSpec>,
     pub tasks: Vec<TaskSpec>,
     pub faults: Vec<FaultSpec>,
@@ -94,7 +94,7 @@ pub struct Scenario {
     pub templates: Vec<TemplateSpec>,
     /// Messages broadcast to every up agent, or every agent with a capability, at set times.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub announcements: Vec<super::teams::Announcement>,
+    pub announcements: Vec<crate::protocols::teams::spec::Announcement>,
     /// Every `depends_on` entry resolved to a task index (see [`DepIndex`]).
     #[serde(skip)]
     pub dep_index: DepIndex,
@@ -365,13 +365,13 @@ pub struct TaskSpec {
     pub plan: Option<Box<PlanSpec>>,
     /// This task reviews another, which goes back for rework when the review rejects it.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub review: Option<super::teams::ReviewSpec>,
+    pub review: Option<crate::protocols::teams::spec::ReviewSpec>,
     /// Makes the task a decision: its voters decide it, no agent runs it (see `decision.rs`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub decision: Option<Box<super::decision::DecisionSpec>>,
+    pub decision: Option<Box<crate::protocols::vote::spec::DecisionSpec>>,
     /// A simulated agent running this task asks a peer for help during its attempt.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub help: Option<super::teams::HelpSpec>,
+    pub help: Option<crate::protocols::teams::spec::HelpSpec>,
 }
 
 /// A planner task's `plan`: what a simulated planner produces, and the cap on any planner's output.

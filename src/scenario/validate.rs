@@ -35,13 +35,13 @@ pub(crate) fn validate(sc: &Scenario, meta: &mut Meta, diag: &mut Diag) -> Vec<u
         coverage(sc, meta, diag);
     }
     super::faults::validate(sc, meta, diag);
-    super::sagas::check(sc, meta, diag);
-    super::shared::validate_groups(sc, meta, diag);
-    super::ladder::validate(&lookup, meta, diag);
-    super::teams::validate(&lookup, meta, diag);
-    super::auction::validate(sc, meta, diag);
-    super::swarm::validate(&lookup, meta, diag);
-    super::decision::validate(&lookup, meta, diag);
+    crate::protocols::saga::spec::check(sc, meta, diag);
+    crate::protocols::context::spec::validate_groups(sc, meta, diag);
+    crate::protocols::ladder::spec::validate(&lookup, meta, diag);
+    crate::protocols::teams::spec::validate(&lookup, meta, diag);
+    crate::protocols::auction::spec::validate(sc, meta, diag);
+    crate::protocols::swarm::spec::validate(&lookup, meta, diag);
+    crate::protocols::vote::spec::validate(&lookup, meta, diag);
     deps.targets
 }
 

@@ -504,7 +504,7 @@ fn market_and_ballot_keys_act_through_the_operator_path() {
     }
     let x = a.coord().state().auctions.latest(t).unwrap();
     assert!(
-        matches!(x.phase, crate::core::auction::Phase::Awarded { agent, by: crate::core::auction::AwardBy::Operator, .. } if agent == second),
+        matches!(x.phase, crate::protocols::auction::Phase::Awarded { agent, by: crate::protocols::auction::AwardBy::Operator, .. } if agent == second),
         "{:?} {:?}",
         x.phase,
         a.status
@@ -538,7 +538,9 @@ fn market_and_ballot_keys_act_through_the_operator_path() {
         let decided = b.sink.view.last_operator_event.as_ref().map(|e| e.kind.name());
         assert_eq!(decided, Some("operator_action"), "key {k}: {:?}", b.status);
         let ballot = b.coord().state().votes.ballots.values().next().expect("a ballot");
-        let crate::core::vote::Phase::Decided { verdict, reason } = ballot.phase else { panic!("{:?}", ballot.phase) };
+        let crate::protocols::vote::Phase::Decided { verdict, reason } = ballot.phase else {
+            panic!("{:?}", ballot.phase)
+        };
         assert_eq!((verdict.name(), reason.name()), (want, if k == 'V' { "veto" } else { "operator" }), "key {k}");
     }
 }

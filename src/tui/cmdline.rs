@@ -186,7 +186,7 @@ fn task_command(w: &Words, coord: &Coordinator) -> Result<Parsed, String> {
         }
         "vote" => {
             w.want(2, "TASK yes|no|abstain")?;
-            let choice = crate::core::vote::Choice::from_name(args[1])
+            let choice = crate::protocols::vote::Choice::from_name(args[1])
                 .ok_or_else(|| format!("a vote is yes, no or abstain, not `{}`", args[1]))?;
             w.op(OpAction::CastVote(find_task(coord, args[0])?, choice))
         }

@@ -195,8 +195,8 @@ impl App {
             {
                 let t = self.market.selected_ballot(&self.ctx(true)).expect("checked");
                 let action = match c {
-                    'y' => OpAction::CastVote(t, crate::core::vote::Choice::Yes),
-                    'n' => OpAction::CastVote(t, crate::core::vote::Choice::No),
+                    'y' => OpAction::CastVote(t, crate::protocols::vote::Choice::Yes),
+                    'n' => OpAction::CastVote(t, crate::protocols::vote::Choice::No),
                     _ => OpAction::Veto(t),
                 };
                 self.request(action, None, false);

@@ -5,8 +5,8 @@
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::Span;
 
-use crate::core::saga::{Phase, Role, SagaId, SagaRt};
 use crate::core::{Coordinator, TaskId};
+use crate::protocols::saga::{Phase, Role, SagaId, SagaRt};
 use crate::tui::theme;
 
 /// The mark of compensation (also the mark of a dormant compensator).

@@ -6,10 +6,10 @@ use crate::core::event::ContextEvent;
 use std::collections::VecDeque;
 use std::io;
 
-use crate::core::context::DeadReason;
 use crate::core::event::InjectedFault;
 use crate::core::faults::LinkFault;
 use crate::core::{AgentId, Coordinator, Endpoint, Event, EventKind, Message, TaskId};
+use crate::protocols::context::DeadReason;
 use crate::runtime::EventSink;
 
 /// How many messages the Messages pane keeps (older ones are counted, not shown).

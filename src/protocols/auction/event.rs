@@ -22,7 +22,7 @@ pub enum AuctionEvent {
         price: f64,
         eta_ms: u64,
         confidence: f64,
-        flaw: Option<crate::core::auction::BidFlaw>,
+        flaw: Option<crate::protocols::auction::BidFlaw>,
     },
     BidDeclined {
         auction: u32,
@@ -37,7 +37,7 @@ pub enum AuctionEvent {
         task: TaskId,
         agent: AgentId,
         score: f64,
-        by: crate::core::auction::AwardBy,
+        by: crate::protocols::auction::AwardBy,
         ranking: Arc<[(AgentId, f64)]>,
         passed: Arc<[AgentId]>,
     },
@@ -46,8 +46,8 @@ pub enum AuctionEvent {
         auction: u32,
         task: TaskId,
         round: u32,
-        reason: crate::core::auction::NoAward,
-        then: crate::core::auction::Then,
+        reason: crate::protocols::auction::NoAward,
+        then: crate::protocols::auction::Then,
     },
 }
 

@@ -1,6 +1,15 @@
 //! Auctions (contract net): a ready task is put out to capable agents, their bids are ranked and
 //! the best valid one wins; the operator may award another bidder or reopen the auction.
 
-mod event;
+pub mod decode;
+pub mod encode;
+pub mod event;
+mod ops;
+pub mod report;
+pub mod spec;
+pub mod state;
+#[cfg(test)]
+mod tests;
 
-pub use event::AuctionEvent;
+pub use event::*;
+pub use state::*;

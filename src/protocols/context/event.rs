@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use crate::core::bus::Message;
-use crate::core::context::{DeadReason, GroupId, KeyId, LockId};
 use crate::core::ids::{AgentId, TaskId};
+use crate::protocols::context::{DeadReason, GroupId, KeyId, LockId};
 use crate::scenario::ConflictPolicy;
 
 #[derive(Debug, Clone, PartialEq)]

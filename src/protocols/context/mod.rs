@@ -1,6 +1,10 @@
 //! The shared context: a blackboard of versioned keys, leases on locks with fencing tokens,
 //! leader elections per group, and the dead letters of messages nobody could take.
 
-mod event;
+pub mod event;
+mod ops;
+pub mod spec;
+pub mod state;
 
-pub use event::ContextEvent;
+pub use event::*;
+pub use state::*;

@@ -1,6 +1,13 @@
 //! Elastic teams: agents created from templates when a task waits with no capable agent free,
 //! and retired after they idle.
 
-mod event;
+pub mod event;
+mod ops;
+pub mod report;
+pub mod spec;
+pub mod state;
+#[cfg(test)]
+mod tests;
 
-pub use event::ElasticEvent;
+pub use event::*;
+pub use state::*;

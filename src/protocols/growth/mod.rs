@@ -1,5 +1,12 @@
 //! Dynamic decomposition: a planner task's result is a plan whose subtasks join the run.
 
-mod event;
+pub mod event;
+mod plan_check;
+pub mod report;
+pub mod spec;
+pub mod state;
+#[cfg(test)]
+mod tests;
 
-pub use event::GrowthEvent;
+pub use event::*;
+pub use state::*;

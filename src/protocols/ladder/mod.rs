@@ -1,6 +1,11 @@
 //! Escalation ladders: a failing task climbs tiers of agents before it reaches the operator's
 //! inbox, where an SLA counts down.
 
-mod event;
+pub mod event;
+pub mod spec;
+pub mod state;
+#[cfg(test)]
+mod tests;
 
-pub use event::LadderEvent;
+pub use event::*;
+pub use state::*;

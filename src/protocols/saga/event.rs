@@ -1,7 +1,7 @@
 //! The events of the saga protocol: one arm of [`EventKind`](crate::core::EventKind).
 
 use crate::core::ids::TaskId;
-use crate::core::saga::SagaId;
+use crate::protocols::saga::SagaId;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum SagaEvent {

@@ -1,6 +1,11 @@
 //! Sagas: a chain of steps that either all complete or have their completed steps' compensators
 //! run in reverse.
 
-mod event;
+pub mod event;
+pub mod spec;
+pub mod state;
+#[cfg(test)]
+mod tests;
 
-pub use event::SagaEvent;
+pub use event::*;
+pub use state::*;

@@ -1,5 +1,14 @@
 //! Swarm allocation: ready tasks go on a board and agents claim them by response thresholds.
 
-mod event;
+pub mod decode;
+pub mod encode;
+pub mod event;
+mod ops;
+pub mod report;
+pub mod spec;
+pub mod state;
+#[cfg(test)]
+mod tests;
 
-pub use event::SwarmEvent;
+pub use event::*;
+pub use state::*;

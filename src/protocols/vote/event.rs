@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use crate::core::ids::{AgentId, TaskId};
-use crate::core::vote::{Choice, DecideReason, Verdict};
+use crate::protocols::vote::{Choice, DecideReason, Verdict};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum VoteEvent {

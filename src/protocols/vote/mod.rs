@@ -1,5 +1,13 @@
 //! Decision tasks: a proposal is put to weighted voters; the verdict picks a branch of the DAG.
 
-mod event;
+pub mod decode;
+pub mod encode;
+pub mod event;
+pub mod report;
+pub mod spec;
+pub mod state;
+#[cfg(test)]
+mod tests;
 
-pub use event::VoteEvent;
+pub use event::*;
+pub use state::*;

@@ -1,7 +1,7 @@
 //! Simulated voters: a seeded draw per (task, agent) from the agent's profile (`abstain_rate`,
 //! then `approve_rate` of the rest), answered after a small seeded latency.
 
-use crate::core::vote::Choice;
+use crate::protocols::vote::Choice;
 use crate::rng;
 use crate::scenario::Profile;
 

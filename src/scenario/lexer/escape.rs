@@ -71,7 +71,7 @@ impl Lexer<'_> {
         }
     }
 
-    pub(super) fn control_char(&self, at: usize, c: u8) -> Box<SyntaxError> {
+    pub(crate) fn control_char(&self, at: usize, c: u8) -> Box<SyntaxError> {
         let shown = char::from(c).escape_default();
         self.error(at, format!("control character `{shown}` in string (write it as an escape)"))
     }

@@ -12,8 +12,8 @@ use ratatui::widgets::{Block, Paragraph};
 
 use super::agents::{ListNav, count_note, duration, locate, truncate};
 use super::{Ctx, Selection, pane_block};
-use crate::core::vote::{Ballot, Choice, Phase, Verdict};
 use crate::core::{Coordinator, TaskId};
+use crate::protocols::vote::{Ballot, Choice, Phase, Verdict};
 use crate::tui::theme;
 
 /// Cells of the tally bar.

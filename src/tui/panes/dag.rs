@@ -282,12 +282,12 @@ impl DagPane {
         if crit {
             spans.push(Span::styled(" ★", theme::CRITICAL));
         }
-        if let Some(crate::core::vote::Phase::Decided { verdict, .. }) =
+        if let Some(crate::protocols::vote::Phase::Decided { verdict, .. }) =
             ctx.coord.state().votes.ballots.get(&t).map(|b| b.phase)
         {
             let (word, color) = match verdict {
-                crate::core::vote::Verdict::Approved => (" ⇒yes", ratatui::style::Color::Green),
-                crate::core::vote::Verdict::Rejected => (" ⇒no", ratatui::style::Color::Red),
+                crate::protocols::vote::Verdict::Approved => (" ⇒yes", ratatui::style::Color::Green),
+                crate::protocols::vote::Verdict::Rejected => (" ⇒no", ratatui::style::Color::Red),
             };
             spans.push(Span::styled(word, ratatui::style::Style::new().fg(color)));
         }

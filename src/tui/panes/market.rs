@@ -18,8 +18,8 @@ use super::agents::{ListNav, count_note, duration, locate, truncate};
 use super::ballots::BallotsPane;
 use super::detail::heading;
 use super::{Ctx, Selection, pane_block};
-use crate::core::auction::{Auction, AwardBy, BidFlaw, NoAward, Phase, Then, rank};
 use crate::core::{AgentId, Coordinator, TaskId};
+use crate::protocols::auction::{Auction, AwardBy, BidFlaw, NoAward, Phase, Then, rank};
 use crate::tui::theme;
 
 /// What the pane says before any auction opened.

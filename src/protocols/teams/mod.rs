@@ -1,0 +1,16 @@
+//! The team protocols: hierarchical delegation, peer help, review rounds with rework, and
+//! broadcasts.
+
+pub(crate) mod broadcast;
+pub mod decode;
+pub mod encode;
+pub mod event;
+mod help;
+mod hierarchy;
+pub mod report;
+mod review;
+pub mod spec;
+pub mod state;
+
+pub use event::*;
+pub use state::*;
