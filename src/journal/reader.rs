@@ -1,6 +1,6 @@
 //! Reads a journal back into events, resolving task and agent ids against the scenario.
 
-use crate::core::event::{ContextEvent, GrowthEvent, LadderEvent, SagaEvent};
+use crate::core::event::GrowthEvent;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
@@ -18,9 +18,9 @@ use crate::core::state::AttemptEnd;
 use crate::core::{
     AgentId, Endpoint, Event, EventKind, Message, MsgKind, Origin, Outcome, Output, Payload, SagaId, TaskId,
 };
-use crate::protocols::context::{ContextIndex, DeadReason, GroupId, KeyId, LockId};
+use crate::protocols::context::ContextIndex;
 use crate::protocols::ladder::{AttemptNote, EscalationContext};
-use crate::scenario::{ConflictPolicy, Expiry, Scenario, Strategy, TierName};
+use crate::scenario::{Scenario, Strategy, TierName};
 
 /// A journal line that could not be understood.
 #[derive(Debug, Clone, PartialEq)]
@@ -108,27 +108,6 @@ impl<'a> Resolver<'a> {
 
     /// `tasks_added`: the specs as scenario JSON, and edges naming them (numbered on from the
     /// run's task count).
-    pub(crate) fn tasks_added(&self, v: &Value) -> R<EventKind> {
-        let text = serde_json::json!({ "subtasks": self.field(v, "tasks")? }).to_string();
-        let tasks = crate::scenario::decode_subtasks(&text).map_err(|e| format!("`tasks`: {}", e.join("; ")))?;
-        let new = |name: &str| tasks.iter().position(|t| t.id == name).map(|i| TaskId(self.count + i as u32));
-        let list = self.field(v, "edges")?.as_array().ok_or("`edges` must be an array")?;
-        let mut edges = Vec::with_capacity(list.len());
-        for e in list {
-            let name = |k: usize| e.get(k).and_then(Value::as_str).ok_or("an edge must be [from, to]");
-            let end = |k: usize| -> R<TaskId> {
-                let n = name(k)?;
-                let known = self.tasks.get(n).or_else(|| self.added.get(n)).map(|&i| TaskId(i));
-                known.or_else(|| new(n)).ok_or_else(|| format!("unknown task `{n}`"))
-            };
-            edges.push((end(0)?, end(1)?));
-        }
-        Ok(EventKind::Growth(GrowthEvent::TasksAdded {
-            by: self.task(v, "by")?,
-            tasks: tasks.into(),
-            edges: edges.into(),
-        }))
-    }
     pub(crate) fn agent(&self, v: &Value, key: &str) -> R<AgentId> {
         let name = self.str(v, key)?;
         self.agents.get(name).map(|&i| AgentId(i)).ok_or_else(|| format!("unknown agent `{name}`"))
@@ -278,7 +257,46 @@ impl<'a> Resolver<'a> {
     pub(crate) fn event(&self, v: &Value) -> R<Event> {
         let seq = self.u64(v, "seq")?;
         let t_ms = self.u64(v, "t_ms")?;
-        let kind = match self.str(v, "kind")? {
+        let name = self.str(v, "kind")?;
+        let kind = match self.core_event(name, v)? {
+            Some(kind) => kind,
+            None => self.protocol_event(name, v)?.ok_or_else(|| format!("unknown event kind `{name}`"))?,
+        };
+        Ok(Event { seq, t_ms, kind })
+    }
+
+    /// A protocol's event: each protocol reads its own kinds (see `protocols/NAME/decode.rs`).
+    fn protocol_event(&self, name: &str, v: &Value) -> R<Option<EventKind>> {
+        macro_rules! try_protocol {
+            ($read:ident, $arm:ident) => {
+                if let Some(e) = self.$read(name, v)? {
+                    return Ok(Some(EventKind::$arm(e)));
+                }
+            };
+        }
+        try_protocol!(team_event, Team);
+        try_protocol!(auction_event, Auction);
+        try_protocol!(vote_event, Vote);
+        try_protocol!(swarm_event, Swarm);
+        try_protocol!(elastic_event, Elastic);
+        try_protocol!(growth_event, Growth);
+        try_protocol!(saga_event, Saga);
+        try_protocol!(ladder_event, Ladder);
+        try_protocol!(context_event, Context);
+        Ok(None)
+    }
+
+    /// A core event (tasks, attempts, agents, faults, the operator, the run) from its `kind` name.
+    fn core_event(&self, name: &str, v: &Value) -> R<Option<EventKind>> {
+        match self.task_event(name, v)? {
+            Some(kind) => Ok(Some(kind)),
+            None => self.run_event(name, v),
+        }
+    }
+
+    /// A core event about a task and its attempts.
+    fn task_event(&self, name: &str, v: &Value) -> R<Option<EventKind>> {
+        Ok(Some(match name {
             "run_started" => EventKind::RunStarted {
                 tasks: self.u32(v, "tasks")?,
                 agents: self.u32(v, "agents")?,
@@ -358,6 +376,13 @@ impl<'a> Resolver<'a> {
                     crate::core::SkipReason::from_code(r).ok_or_else(|| format!("unknown skip reason `{r}`"))?;
                 EventKind::TaskSkipped { task: self.task(v, "task")?, cause: self.task(v, "cause")?, reason }
             }
+            _ => return Ok(None),
+        }))
+    }
+
+    /// A core event about agents, faults, the operator or the run as a whole.
+    fn run_event(&self, name: &str, v: &Value) -> R<Option<EventKind>> {
+        Ok(Some(match name {
             "agent_crashed" => EventKind::AgentCrashed { agent: self.agent(v, "agent")?, origin: self.origin(v)? },
             "agent_exited" => {
                 let (status, signal) = exit_of(v);
@@ -439,23 +464,6 @@ impl<'a> Resolver<'a> {
                     None => None,
                 },
             },
-            "tier_entered" => {
-                let tier = self.str(v, "tier")?;
-                EventKind::Ladder(LadderEvent::TierEntered {
-                    task: self.task(v, "task")?,
-                    tier: TierName::from_name(tier).ok_or_else(|| format!("unknown tier `{tier}`"))?,
-                    level: self.u32(v, "level")?,
-                    limit: self.u32(v, "limit")?,
-                    passed: Arc::from(self.tier_names(v, "passed")?),
-                })
-            }
-            "inbox_sla_expired" => {
-                let action = self.str(v, "action")?;
-                EventKind::Ladder(LadderEvent::InboxSlaExpired {
-                    task: self.task(v, "task")?,
-                    action: Expiry::from_name(action).ok_or_else(|| format!("unknown on_expiry action `{action}`"))?,
-                })
-            }
             "agent_draining" => EventKind::AgentDraining { agent: self.agent(v, "agent")?, origin: self.origin(v)? },
             "run_reopened" => EventKind::RunReopened,
             "horizon_reached" => {
@@ -487,150 +495,11 @@ impl<'a> Resolver<'a> {
                 failed: self.u32(v, "failed")?,
                 skipped: self.u32(v, "skipped")?,
             },
-            "saga_completed" => EventKind::Saga(SagaEvent::SagaCompleted { saga: self.saga(v)? }),
-            "saga_failed" => {
-                EventKind::Saga(SagaEvent::SagaFailed { saga: self.saga(v)?, cause: self.task(v, "cause")? })
-            }
-            "compensation_started" => EventKind::Saga(SagaEvent::CompensationStarted {
-                saga: self.saga(v)?,
-                task: self.task(v, "task")?,
-                step: self.task(v, "step")?,
-            }),
-            "saga_compensated" => EventKind::Saga(SagaEvent::SagaCompensated {
-                saga: self.saga(v)?,
-                compensated: self.u32(v, "compensated")?,
-                failed: self.u32(v, "failed")?,
-            }),
-            k if crate::protocols::swarm::decode::KINDS.contains(&k) => self.swarm_event(k, v)?,
-            other => match self.auction_event(other, v)? {
-                Some(kind) => kind,
-                None => self.context_event(other, v)?,
-            },
-        };
-        Ok(Event { seq, t_ms, kind })
+            _ => return Ok(None),
+        }))
     }
 
-    fn key(&self, v: &Value, field: &str) -> R<KeyId> {
-        let name = self.str(v, field)?;
-        self.ctx.key_id(name).ok_or_else(|| format!("unknown blackboard key `{name}`"))
-    }
-    fn lock(&self, v: &Value) -> R<LockId> {
-        let name = self.str(v, "resource")?;
-        self.ctx.lock_id(name).ok_or_else(|| format!("unknown lock `{name}`"))
-    }
-    fn group(&self, v: &Value) -> R<GroupId> {
-        let name = self.str(v, "group")?;
-        self.ctx.group_id(name).ok_or_else(|| format!("unknown group `{name}`"))
-    }
-
-    /// The shared-context kinds (see `core::context`).
-    fn context_event(&self, kind: &str, v: &Value) -> R<EventKind> {
-        let (t, a) = (|| self.task(v, "task"), || self.agent(v, "agent"));
-        Ok(match kind {
-            "lock_waiting" => EventKind::Context(ContextEvent::LockWaiting {
-                lock: self.lock(v)?,
-                task: t()?,
-                agent: a()?,
-                position: self.u32(v, "position")?,
-            }),
-            "lock_granted" => EventKind::Context(ContextEvent::LockGranted {
-                lock: self.lock(v)?,
-                task: t()?,
-                agent: a()?,
-                token: self.u64(v, "token")?,
-                expires_ms: self.u64(v, "expires_ms")?,
-            }),
-            "lock_released" => EventKind::Context(ContextEvent::LockReleased {
-                lock: self.lock(v)?,
-                task: t()?,
-                agent: a()?,
-                token: self.u64(v, "token")?,
-            }),
-            "lock_expired" => EventKind::Context(ContextEvent::LockExpired {
-                lock: self.lock(v)?,
-                task: t()?,
-                agent: a()?,
-                token: self.u64(v, "token")?,
-            }),
-            "lock_withdrawn" => {
-                EventKind::Context(ContextEvent::LockWithdrawn { lock: self.lock(v)?, task: t()?, agent: a()? })
-            }
-            "context_read" => {
-                let map = self.field(v, "versions")?.as_object().ok_or("`versions` must be an object")?;
-                let mut versions = Vec::with_capacity(map.len());
-                for (k, n) in map {
-                    let key = self.ctx.key_id(k).ok_or_else(|| format!("unknown blackboard key `{k}`"))?;
-                    versions.push((key, n.as_u64().ok_or("a version must be a non-negative integer")?));
-                }
-                versions.sort();
-                EventKind::Context(ContextEvent::ContextRead {
-                    task: t()?,
-                    agent: a()?,
-                    attempt: self.u32(v, "attempt")?,
-                    versions: versions.into(),
-                })
-            }
-            "context_written" => EventKind::Context(ContextEvent::ContextWritten {
-                key: self.key(v, "key")?,
-                task: t()?,
-                agent: a()?,
-                version: self.u64(v, "version")?,
-                token: if v.get("token").is_some() { Some(self.u64(v, "token")?) } else { None },
-                value: Arc::new(self.field(v, "value")?.clone()),
-            }),
-            "context_conflict" => {
-                let p = self.str(v, "policy")?;
-                EventKind::Context(ContextEvent::ContextConflict {
-                    key: self.key(v, "key")?,
-                    task: t()?,
-                    agent: a()?,
-                    read_version: self.u64(v, "read_version")?,
-                    current_version: self.u64(v, "current_version")?,
-                    policy: ConflictPolicy::from_name(p).ok_or_else(|| format!("unknown conflict policy `{p}`"))?,
-                })
-            }
-            "write_rejected" => EventKind::Context(ContextEvent::WriteRejected {
-                key: self.key(v, "key")?,
-                task: t()?,
-                agent: a()?,
-                lock: self.lock(v)?,
-                token: self.u64(v, "token")?,
-                current_token: self.u64(v, "current_token")?,
-            }),
-            "leader_elected" => EventKind::Context(ContextEvent::LeaderElected {
-                group: self.group(v)?,
-                agent: a()?,
-                term: self.u64(v, "term")?,
-            }),
-            "leader_lost" => EventKind::Context(ContextEvent::LeaderLost {
-                group: self.group(v)?,
-                agent: a()?,
-                term: self.u64(v, "term")?,
-            }),
-            "message_dead_lettered" => {
-                let r = self.str(v, "reason")?;
-                let reason = DeadReason::from_name(r).ok_or_else(|| format!("unknown dead-letter reason `{r}`"))?;
-                EventKind::Context(ContextEvent::MessageDeadLettered { msg: self.message(v)?, reason })
-            }
-            "tasks_added" => self.tasks_added(v)?,
-            "decomposition_rejected" => {
-                let list = self.field(v, "errors")?.as_array().ok_or("`errors` must be an array")?;
-                let errors: Option<Vec<String>> = list.iter().map(|e| e.as_str().map(str::to_owned)).collect();
-                EventKind::Growth(GrowthEvent::DecompositionRejected {
-                    task: t()?,
-                    agent: a()?,
-                    attempt: self.u32(v, "attempt")?,
-                    errors: errors.ok_or("`errors` must be strings")?.into(),
-                })
-            }
-            other => match self.vote_event(other, v)? {
-                Some(kind) => kind,
-                None => EventKind::Team(self.team_event(other, v)?),
-            },
-        })
-    }
-
-    fn message(&self, v: &Value) -> R<Message> {
+    pub(crate) fn message(&self, v: &Value) -> R<Message> {
         let ty = self.str(v, "type")?;
         let kind = MsgKind::from_name(ty).ok_or_else(|| format!("unknown message type `{ty}`"))?;
         let p = self.field(v, "payload")?;

@@ -3,10 +3,9 @@
 use super::json::{push_f64, push_str, push_u64};
 use crate::core::bus::StatusNote;
 use crate::core::event::{AttemptFailure, OpAction, TaskFailure};
-use crate::core::event::{ContextEvent, ElasticEvent, GrowthEvent, LadderEvent, SagaEvent, SwarmEvent};
 use crate::core::faults::LinkFault;
 use crate::core::state::AttemptEnd;
-use crate::core::{Endpoint, Event, EventKind, Message, Output, Payload};
+use crate::core::{AgentId, Endpoint, Event, EventKind, Message, Output, Payload, TaskId};
 use crate::protocols::ladder::EscalationContext;
 use crate::scenario::Scenario;
 
@@ -14,11 +13,11 @@ use crate::scenario::Scenario;
 pub struct Names {
     pub(crate) tasks: Vec<Vec<u8>>,
     pub(crate) agents: Vec<Vec<u8>>,
-    sagas: Vec<Vec<u8>>,
+    pub(crate) sagas: Vec<Vec<u8>>,
     plain_tasks: Vec<String>,
     plain_agents: Vec<String>,
     capabilities: Vec<String>,
-    ctx: std::sync::Arc<crate::protocols::context::ContextIndex>,
+    pub(crate) ctx: std::sync::Arc<crate::protocols::context::ContextIndex>,
     /// The self-contained journal's fields of `run_started` (see [`super::header`]).
     header: Vec<u8>,
 }
@@ -99,6 +98,18 @@ pub(crate) fn push_key(out: &mut Vec<u8>, key: &str) {
     out.extend_from_slice(b"\":");
 }
 
+/// `,"KEY":N`
+pub(crate) fn num(out: &mut Vec<u8>, key: &str, v: u64) {
+    push_key(out, key);
+    push_u64(out, v);
+}
+
+/// `,"KEY":"TEXT"`
+pub(crate) fn text(out: &mut Vec<u8>, key: &str, v: &str) {
+    push_key(out, key);
+    push_str(out, v);
+}
+
 /// `,"exit_status":N,"signal":N` (each `null` when unknown or not applicable).
 fn push_exit(out: &mut Vec<u8>, status: Option<i32>, signal: Option<i32>) {
     for (key, v) in [("exit_status", status), ("signal", signal)] {
@@ -121,27 +132,6 @@ fn push_error(out: &mut Vec<u8>, e: crate::core::bus::AgentError) {
 
 /// Appends one event as a JSON object (no newline).
 pub fn encode(ev: &Event, names: &Names, out: &mut Vec<u8>) {
-    let task = |out: &mut Vec<u8>, key: &str, t: crate::core::TaskId| {
-        push_key(out, key);
-        out.extend_from_slice(&names.tasks[t.ix()]);
-    };
-    let agent = |out: &mut Vec<u8>, key: &str, a: crate::core::AgentId| {
-        push_key(out, key);
-        out.extend_from_slice(&names.agents[a.ix()]);
-    };
-    let saga = |out: &mut Vec<u8>, s: crate::core::SagaId| {
-        out.extend_from_slice(b",\"saga\":");
-        out.extend_from_slice(&names.sagas[s.ix()]);
-    };
-    let num = |out: &mut Vec<u8>, key: &str, v: u64| {
-        push_key(out, key);
-        push_u64(out, v);
-    };
-    let text = |out: &mut Vec<u8>, key: &str, v: &str| {
-        push_key(out, key);
-        push_str(out, v);
-    };
-
     out.extend_from_slice(b"{\"seq\":");
     push_u64(out, ev.seq);
     num(out, "t_ms", ev.t_ms);
@@ -153,220 +143,86 @@ pub fn encode(ev: &Event, names: &Names, out: &mut Vec<u8>) {
             num(out, "seed", seed);
             out.extend_from_slice(&names.header);
         }
-        EventKind::TaskReady { task: t } => task(out, "task", t),
+        EventKind::TaskReady { task: t } => names.push_task(out, "task", t),
         EventKind::TaskAssigned { task: t, agent: a, strategy } => {
-            task(out, "task", t);
-            agent(out, "agent", a);
+            names.push_task(out, "task", t);
+            names.push_agent(out, "agent", a);
             text(out, "strategy", strategy.map_or("operator", |s| s.name()));
         }
         EventKind::AttemptStarted { task: t, agent: a, attempt, deadline_ms } => {
-            task(out, "task", t);
-            agent(out, "agent", a);
-            num(out, "attempt", attempt as u64);
+            attempt_head(names, out, t, a, attempt);
             num(out, "deadline_ms", deadline_ms);
         }
         EventKind::AttemptSucceeded { task: t, agent: a, attempt, duration_ms, ref output } => {
-            task(out, "task", t);
-            agent(out, "agent", a);
-            num(out, "attempt", attempt as u64);
-            num(out, "duration_ms", duration_ms);
-            out.extend_from_slice(b",\"output\":");
-            match output {
-                Output::Sim => {
-                    out.extend_from_slice(b"{\"agent\":");
-                    out.extend_from_slice(&names.agents[a.ix()]);
-                    out.extend_from_slice(b",\"attempt\":");
-                    push_u64(out, attempt as u64);
-                    out.extend_from_slice(b",\"simulated\":true}");
-                }
-                Output::Json(text) => out.extend_from_slice(text.as_bytes()),
-            }
+            encode_attempt_succeeded(names, out, t, a, attempt, duration_ms, output)
         }
         EventKind::AttemptFailed { task: t, agent: a, attempt, reason } => {
-            task(out, "task", t);
-            agent(out, "agent", a);
-            num(out, "attempt", attempt as u64);
+            attempt_head(names, out, t, a, attempt);
             push_attempt_failure(out, "reason", reason);
         }
         EventKind::AttemptTimedOut { task: t, agent: a, attempt, timeout_ms } => {
-            task(out, "task", t);
-            agent(out, "agent", a);
-            num(out, "attempt", attempt as u64);
+            attempt_head(names, out, t, a, attempt);
             num(out, "timeout_ms", timeout_ms);
         }
         EventKind::RetryScheduled { task: t, attempt, delay_ms, at_ms } => {
-            task(out, "task", t);
+            names.push_task(out, "task", t);
             num(out, "attempt", attempt as u64);
             num(out, "delay_ms", delay_ms);
             num(out, "at_ms", at_ms);
         }
-        EventKind::TaskCompleted { task: t, agent: a, attempts } => {
-            task(out, "task", t);
-            match a {
-                Some(a) => agent(out, "agent", a),
-                None => out.extend_from_slice(b",\"agent\":null"),
-            }
-            num(out, "attempts", attempts as u64);
-        }
-        EventKind::TaskFailed { task: t, reason } => {
-            task(out, "task", t);
-            text(out, "reason", reason.code());
-            match reason {
-                TaskFailure::AttemptsExhausted { attempts } => {
-                    num(out, "attempts", attempts as u64);
-                    text(out, "message", &format!("all {attempts} allowed attempts failed"));
-                }
-                TaskFailure::Cancelled => text(out, "message", "cancelled by an operator"),
-                TaskFailure::NotRetryable { attempts } => {
-                    num(out, "attempts", attempts as u64);
-                    text(out, "message", &format!("attempt {attempts} reported an error that is not retryable"));
-                }
-                TaskFailure::Operator => text(out, "message", "failed by an operator resolving its inbox item"),
-                TaskFailure::Unresolved => {
-                    text(out, "message", "left in the operator's inbox: no operator in a headless run")
-                }
-                TaskFailure::SlaExpired => text(out, "message", "its inbox SLA expired and its ladder says fail"),
-                TaskFailure::ReworkLimit => text(out, "message", "its review rejected the work past max_rework"),
-                TaskFailure::Rejected => {
-                    text(out, "message", "its proposal was rejected and it has no on_reject branch")
-                }
-                TaskFailure::NoLiveAgent => {
-                    let cap = &names.capabilities[t.ix()];
-                    text(out, "message", &format!("no live agent can run capability `{cap}` and none can come back"));
-                }
-            }
-        }
-        EventKind::TaskSkipped { task: t, cause, reason } => {
-            task(out, "task", t);
-            text(out, "reason", reason.code());
-            task(out, "cause", cause);
-            let by = &names.plain_tasks[cause.ix()];
-            match reason {
-                crate::core::SkipReason::UpstreamFailed => {}
-                crate::core::SkipReason::Rejected => text(out, "message", &format!("rejected by {by}")),
-                crate::core::SkipReason::NotTaken => {
-                    text(out, "message", &format!("not taken: {by} approved its proposal"))
-                }
-            }
-        }
-        EventKind::FaultInjected { agent: a, fault } => {
-            agent(out, "agent", a);
-            text(out, "fault", fault.name());
-            match fault {
-                crate::core::event::InjectedFault::Slow { factor } => {
-                    out.extend_from_slice(b",\"factor\":");
-                    push_f64(out, factor);
-                }
-                crate::core::event::InjectedFault::Flaky { rate } => {
-                    out.extend_from_slice(b",\"failure_rate\":");
-                    push_f64(out, rate);
-                }
-                crate::core::event::InjectedFault::Hang => {}
-            }
-        }
-        EventKind::LinkFaultInjected { ref fault } => {
-            text(out, "fault", fault.name());
-            encode_link_fault(fault, names, out);
-        }
+        EventKind::TaskCompleted { task: t, agent: a, attempts } => encode_task_completed(names, out, t, a, attempts),
+        EventKind::TaskFailed { task: t, reason } => encode_task_failed(names, out, t, reason),
+        EventKind::TaskSkipped { task: t, cause, reason } => encode_task_skipped(names, out, t, cause, reason),
+        EventKind::FaultInjected { agent: a, fault } => encode_fault_injected(names, out, a, fault),
+        EventKind::LinkFaultInjected { ref fault } => encode_link_fault(fault, names, out),
         EventKind::MessageDropped { msg, cause } => {
             encode_message(&msg, names, out);
             text(out, "fault", cause.name());
         }
         EventKind::AgentLost { agent: a, silent_ms } => {
-            agent(out, "agent", a);
+            names.push_agent(out, "agent", a);
             num(out, "silent_ms", silent_ms);
         }
-        EventKind::BreakerChanged { agent: a, state } => {
-            agent(out, "agent", a);
-            if let crate::core::health::BreakerState::Open { until_ms } = state {
-                num(out, "until_ms", until_ms);
-            }
-        }
+        EventKind::BreakerChanged { agent: a, state } => encode_breaker_changed(names, out, a, state),
         EventKind::AgentExited { agent: a, status, signal } => {
-            agent(out, "agent", a);
+            names.push_agent(out, "agent", a);
             push_exit(out, status, signal);
         }
         EventKind::AgentRejected { agent: a, ref message } => {
-            agent(out, "agent", a);
+            names.push_agent(out, "agent", a);
             text(out, "message", message);
         }
         EventKind::ProtocolError { agent: a, ref message, ref line } => {
-            agent(out, "agent", a);
+            names.push_agent(out, "agent", a);
             text(out, "error", message);
             text(out, "line", line);
         }
         EventKind::AgentCrashed { agent: a, origin } | EventKind::AgentRevived { agent: a, origin } => {
-            agent(out, "agent", a);
+            names.push_agent(out, "agent", a);
             text(out, "origin", origin.name());
         }
         EventKind::TaskReassigned { task: t, from, reason } => {
-            task(out, "task", t);
-            agent(out, "agent", from);
+            names.push_task(out, "task", t);
+            names.push_agent(out, "agent", from);
             push_attempt_failure(out, "reason", reason);
         }
         EventKind::LateResultDiscarded { task: t, agent: a, attempt } => {
-            task(out, "task", t);
-            agent(out, "agent", a);
-            num(out, "attempt", attempt as u64);
+            attempt_head(names, out, t, a, attempt);
         }
         EventKind::CommandRefused { origin, reason, action } => {
-            text(out, "origin", origin.name());
-            if let Some(action) = action {
-                text(out, "action", action.name());
-                action_details(out, action);
-            }
-            let (t, a) = reason.subjects();
-            if let Some(t) = t.or(action.and_then(|x| x.task())) {
-                task(out, "task", t);
-            }
-            if let Some(a) = a.or(action.and_then(|x| x.agent())) {
-                agent(out, "agent", a);
-            }
-            text(out, "reason", reason.code());
-            let message = reason.describe(|t| &names.plain_tasks[t.ix()], |a| &names.plain_agents[a.ix()]);
-            text(out, "message", &message);
+            encode_command_refused(names, out, origin, reason, action)
         }
         EventKind::OperatorAction { ref who, action, ref reason } => {
-            text(out, "who", who);
-            text(out, "action", action.name());
-            if let Some(t) = action.task() {
-                task(out, "task", t);
-            }
-            if let Some(a) = action.agent() {
-                agent(out, "agent", a);
-            }
-            action_details(out, action);
-            if let Some(r) = reason {
-                text(out, "reason", r);
-            }
+            encode_operator_action(names, out, who, action, reason)
         }
         EventKind::TaskHeld { task: t } | EventKind::TaskReleased { task: t } | EventKind::TaskReopened { task: t } => {
-            task(out, "task", t)
+            names.push_task(out, "task", t)
         }
         EventKind::TaskEscalated { task: t, origin, sla_ms, ref context } => {
-            task(out, "task", t);
-            text(out, "origin", origin.name());
-            if let Some(ms) = sla_ms {
-                num(out, "sla_ms", ms);
-            }
-            if let Some(ctx) = context {
-                escalation_context(out, names, ctx);
-            }
-        }
-        EventKind::Ladder(LadderEvent::TierEntered { task: t, tier, level, limit, ref passed }) => {
-            task(out, "task", t);
-            text(out, "tier", tier.name());
-            num(out, "level", level as u64);
-            num(out, "limit", limit as u64);
-            out.extend_from_slice(b",\"passed\":");
-            tier_names(out, passed);
-        }
-        EventKind::Ladder(LadderEvent::InboxSlaExpired { task: t, action }) => {
-            task(out, "task", t);
-            text(out, "action", action.name());
+            encode_task_escalated(names, out, t, origin, sla_ms, context)
         }
         EventKind::AgentDraining { agent: a, origin } => {
-            agent(out, "agent", a);
+            names.push_agent(out, "agent", a);
             text(out, "origin", origin.name());
         }
         EventKind::RunReopened | EventKind::RunPaused { .. } => {}
@@ -378,185 +234,203 @@ pub fn encode(ev: &Event, names: &Names, out: &mut Vec<u8>) {
         EventKind::MessageSent { msg } => encode_message(&msg, names, out),
         EventKind::RunInterrupted { signal } => text(out, "signal", signal.name()),
         EventKind::RunFinished { outcome, makespan_ms, completed, failed, skipped } => {
-            text(out, "outcome", outcome.name());
-            num(out, "makespan_ms", makespan_ms);
-            num(out, "completed", completed as u64);
-            num(out, "failed", failed as u64);
-            num(out, "skipped", skipped as u64);
-        }
-        EventKind::Saga(SagaEvent::SagaCompleted { saga: s }) => saga(out, s),
-        EventKind::Saga(SagaEvent::SagaFailed { saga: s, cause }) => {
-            saga(out, s);
-            task(out, "cause", cause);
-        }
-        EventKind::Saga(SagaEvent::CompensationStarted { saga: s, task: t, step }) => {
-            task(out, "task", t);
-            saga(out, s);
-            task(out, "step", step);
-        }
-        EventKind::Saga(SagaEvent::SagaCompensated { saga: s, compensated, failed }) => {
-            saga(out, s);
-            num(out, "compensated", compensated as u64);
-            num(out, "failed", failed as u64);
+            encode_run_finished(out, outcome, makespan_ms, completed, failed, skipped)
         }
         EventKind::Team(ref e) => crate::protocols::teams::encode::encode(e, names, out),
-        EventKind::Growth(GrowthEvent::TasksAdded { by, ref tasks, ref edges }) => {
-            task(out, "by", by);
-            push_key(out, "tasks");
-            out.extend_from_slice(serde_json::to_string(&**tasks).expect("task specs serialize").as_bytes());
-            push_key(out, "edges");
-            out.push(b'[');
-            for (i, &(from, to)) in edges.iter().enumerate() {
-                out.extend_from_slice(if i == 0 { b"[" } else { b",[" });
-                out.extend_from_slice(&names.tasks[from.ix()]);
-                out.push(b',');
-                out.extend_from_slice(&names.tasks[to.ix()]);
-                out.push(b']');
-            }
-            out.push(b']');
-        }
-        EventKind::Growth(GrowthEvent::DecompositionRejected { task: t, agent: a, attempt, ref errors }) => {
-            task(out, "task", t);
-            agent(out, "agent", a);
-            num(out, "attempt", attempt as u64);
-            push_key(out, "errors");
-            out.push(b'[');
-            for (i, e) in errors.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                push_str(out, e);
-            }
-            out.push(b']');
-        }
-        ref k if crate::protocols::auction::encode::encode_event(k, names, out) => {}
-        ref k @ (EventKind::Swarm(SwarmEvent::TaskPosted { .. })
-        | EventKind::Swarm(SwarmEvent::SwarmTick { .. })
-        | EventKind::Swarm(SwarmEvent::TaskClaimed { .. })
-        | EventKind::Swarm(SwarmEvent::ClaimRefused { .. })
-        | EventKind::Swarm(SwarmEvent::ThresholdChanged { .. })
-        | EventKind::Elastic(ElasticEvent::AgentCreated { .. })
-        | EventKind::Elastic(ElasticEvent::AgentRetired { .. })) => {
-            crate::protocols::swarm::encode::encode(k, names, out)
-        }
-        ref k => encode_context(k, names, out),
+        EventKind::Auction(ref e) => crate::protocols::auction::encode::encode(e, names, out),
+        EventKind::Vote(ref e) => crate::protocols::vote::encode::encode(e, names, out),
+        EventKind::Swarm(ref e) => crate::protocols::swarm::encode::encode(e, names, out),
+        EventKind::Elastic(ref e) => crate::protocols::elastic::encode::encode(e, names, out),
+        EventKind::Growth(ref e) => crate::protocols::growth::encode::encode(e, names, out),
+        EventKind::Saga(ref e) => crate::protocols::saga::encode::encode(e, names, out),
+        EventKind::Ladder(ref e) => crate::protocols::ladder::encode::encode(e, names, out),
+        EventKind::Context(ref e) => crate::protocols::context::encode::encode(e, names, out),
     }
     out.push(b'}');
 }
 
-/// The shared-context kinds (see `core::context`), field for field as `scenarios/JOURNAL.md` lists them.
-fn encode_context(kind: &EventKind, names: &Names, out: &mut Vec<u8>) {
-    let ix = &names.ctx;
-    let text = |out: &mut Vec<u8>, key: &str, v: &str| {
-        push_key(out, key);
-        push_str(out, v);
-    };
-    let num = |out: &mut Vec<u8>, key: &str, v: u64| {
-        push_key(out, key);
-        push_u64(out, v);
-    };
-    let task = |out: &mut Vec<u8>, t: crate::core::TaskId| {
-        push_key(out, "task");
-        out.extend_from_slice(&names.tasks[t.ix()]);
-    };
-    let agent = |out: &mut Vec<u8>, a: crate::core::AgentId| {
-        push_key(out, "agent");
-        out.extend_from_slice(&names.agents[a.ix()]);
-    };
-    match *kind {
-        EventKind::Context(ContextEvent::LockWaiting { lock, task: t, agent: a, position }) => {
-            text(out, "resource", ix.lock(lock));
-            task(out, t);
-            agent(out, a);
-            num(out, "position", position as u64);
+fn encode_attempt_succeeded(
+    names: &Names,
+    out: &mut Vec<u8>,
+    t: TaskId,
+    a: AgentId,
+    attempt: u32,
+    duration_ms: u64,
+    output: &Output,
+) {
+    names.push_task(out, "task", t);
+    names.push_agent(out, "agent", a);
+    num(out, "attempt", attempt as u64);
+    num(out, "duration_ms", duration_ms);
+    out.extend_from_slice(b",\"output\":");
+    match output {
+        Output::Sim => {
+            out.extend_from_slice(b"{\"agent\":");
+            out.extend_from_slice(&names.agents[a.ix()]);
+            out.extend_from_slice(b",\"attempt\":");
+            push_u64(out, attempt as u64);
+            out.extend_from_slice(b",\"simulated\":true}");
         }
-        EventKind::Context(ContextEvent::LockGranted { lock, task: t, agent: a, token, expires_ms }) => {
-            text(out, "resource", ix.lock(lock));
-            task(out, t);
-            agent(out, a);
-            num(out, "token", token);
-            num(out, "expires_ms", expires_ms);
+        Output::Json(text) => out.extend_from_slice(text.as_bytes()),
+    }
+}
+
+fn encode_task_failed(names: &Names, out: &mut Vec<u8>, t: TaskId, reason: TaskFailure) {
+    names.push_task(out, "task", t);
+    text(out, "reason", reason.code());
+    match reason {
+        TaskFailure::AttemptsExhausted { attempts } => {
+            num(out, "attempts", attempts as u64);
+            text(out, "message", &format!("all {attempts} allowed attempts failed"));
         }
-        EventKind::Context(ContextEvent::LockReleased { lock, task: t, agent: a, token })
-        | EventKind::Context(ContextEvent::LockExpired { lock, task: t, agent: a, token }) => {
-            text(out, "resource", ix.lock(lock));
-            task(out, t);
-            agent(out, a);
-            num(out, "token", token);
+        TaskFailure::Cancelled => text(out, "message", "cancelled by an operator"),
+        TaskFailure::NotRetryable { attempts } => {
+            num(out, "attempts", attempts as u64);
+            text(out, "message", &format!("attempt {attempts} reported an error that is not retryable"));
         }
-        EventKind::Context(ContextEvent::LockWithdrawn { lock, task: t, agent: a }) => {
-            text(out, "resource", ix.lock(lock));
-            task(out, t);
-            agent(out, a);
-        }
-        EventKind::Context(ContextEvent::ContextRead { task: t, agent: a, attempt, ref versions }) => {
-            task(out, t);
-            agent(out, a);
-            num(out, "attempt", attempt as u64);
-            push_key(out, "versions");
-            out.push(b'{');
-            for (i, &(k, v)) in versions.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                push_str(out, ix.key(k));
-                out.push(b':');
-                push_u64(out, v);
-            }
-            out.push(b'}');
-        }
-        EventKind::Context(ContextEvent::ContextWritten { key, task: t, agent: a, version, token, ref value }) => {
-            text(out, "key", ix.key(key));
-            task(out, t);
-            agent(out, a);
-            num(out, "version", version);
-            if let Some(token) = token {
-                num(out, "token", token);
-            }
-            push_key(out, "value");
-            out.extend_from_slice(value.to_string().as_bytes());
-        }
-        EventKind::Context(ContextEvent::ContextConflict {
-            key,
-            task: t,
-            agent: a,
-            read_version,
-            current_version,
-            policy,
-        }) => {
-            text(out, "key", ix.key(key));
-            task(out, t);
-            agent(out, a);
-            num(out, "read_version", read_version);
-            num(out, "current_version", current_version);
-            text(out, "policy", policy.name());
-        }
-        EventKind::Context(ContextEvent::WriteRejected { key, task: t, agent: a, lock, token, current_token }) => {
-            text(out, "key", ix.key(key));
-            task(out, t);
-            agent(out, a);
-            text(out, "resource", ix.lock(lock));
-            num(out, "token", token);
-            num(out, "current_token", current_token);
-        }
-        EventKind::Context(ContextEvent::LeaderElected { group, agent: a, term })
-        | EventKind::Context(ContextEvent::LeaderLost { group, agent: a, term }) => {
-            text(out, "group", ix.group(group));
-            agent(out, a);
-            num(out, "term", term);
-        }
-        EventKind::Context(ContextEvent::MessageDeadLettered { msg, reason }) => {
-            encode_message(&msg, names, out);
-            text(out, "reason", reason.name());
-        }
-        ref other => {
-            crate::protocols::vote::encode::encode_event(other, names, out);
+        TaskFailure::Operator => text(out, "message", "failed by an operator resolving its inbox item"),
+        TaskFailure::Unresolved => text(out, "message", "left in the operator's inbox: no operator in a headless run"),
+        TaskFailure::SlaExpired => text(out, "message", "its inbox SLA expired and its ladder says fail"),
+        TaskFailure::ReworkLimit => text(out, "message", "its review rejected the work past max_rework"),
+        TaskFailure::Rejected => text(out, "message", "its proposal was rejected and it has no on_reject branch"),
+        TaskFailure::NoLiveAgent => {
+            let cap = &names.capabilities[t.ix()];
+            text(out, "message", &format!("no live agent can run capability `{cap}` and none can come back"));
         }
     }
 }
 
+fn encode_task_skipped(names: &Names, out: &mut Vec<u8>, t: TaskId, cause: TaskId, reason: crate::core::SkipReason) {
+    names.push_task(out, "task", t);
+    text(out, "reason", reason.code());
+    names.push_task(out, "cause", cause);
+    let by = &names.plain_tasks[cause.ix()];
+    match reason {
+        crate::core::SkipReason::UpstreamFailed => {}
+        crate::core::SkipReason::Rejected => text(out, "message", &format!("rejected by {by}")),
+        crate::core::SkipReason::NotTaken => text(out, "message", &format!("not taken: {by} approved its proposal")),
+    }
+}
+
+fn encode_fault_injected(names: &Names, out: &mut Vec<u8>, a: AgentId, fault: crate::core::event::InjectedFault) {
+    names.push_agent(out, "agent", a);
+    text(out, "fault", fault.name());
+    match fault {
+        crate::core::event::InjectedFault::Slow { factor } => {
+            out.extend_from_slice(b",\"factor\":");
+            push_f64(out, factor);
+        }
+        crate::core::event::InjectedFault::Flaky { rate } => {
+            out.extend_from_slice(b",\"failure_rate\":");
+            push_f64(out, rate);
+        }
+        crate::core::event::InjectedFault::Hang => {}
+    }
+}
+
+fn encode_command_refused(
+    names: &Names,
+    out: &mut Vec<u8>,
+    origin: crate::core::Origin,
+    reason: crate::core::Refusal,
+    action: Option<OpAction>,
+) {
+    text(out, "origin", origin.name());
+    if let Some(action) = action {
+        text(out, "action", action.name());
+        action_details(out, action);
+    }
+    let (t, a) = reason.subjects();
+    if let Some(t) = t.or(action.and_then(|x| x.task())) {
+        names.push_task(out, "task", t);
+    }
+    if let Some(a) = a.or(action.and_then(|x| x.agent())) {
+        names.push_agent(out, "agent", a);
+    }
+    text(out, "reason", reason.code());
+    let message = reason.describe(|t| &names.plain_tasks[t.ix()], |a| &names.plain_agents[a.ix()]);
+    text(out, "message", &message);
+}
+
+fn encode_operator_action(
+    names: &Names,
+    out: &mut Vec<u8>,
+    who: &str,
+    action: OpAction,
+    reason: &Option<std::sync::Arc<str>>,
+) {
+    text(out, "who", who);
+    text(out, "action", action.name());
+    if let Some(t) = action.task() {
+        names.push_task(out, "task", t);
+    }
+    if let Some(a) = action.agent() {
+        names.push_agent(out, "agent", a);
+    }
+    action_details(out, action);
+    if let Some(r) = reason {
+        text(out, "reason", r);
+    }
+}
+
+fn encode_task_escalated(
+    names: &Names,
+    out: &mut Vec<u8>,
+    t: TaskId,
+    origin: crate::core::Origin,
+    sla_ms: Option<u64>,
+    context: &Option<std::sync::Arc<EscalationContext>>,
+) {
+    names.push_task(out, "task", t);
+    text(out, "origin", origin.name());
+    if let Some(ms) = sla_ms {
+        num(out, "sla_ms", ms);
+    }
+    if let Some(ctx) = context {
+        escalation_context(out, names, ctx);
+    }
+}
+
+/// `,"task":T,"agent":A,"attempt":N`: the head of every attempt's event.
+fn attempt_head(names: &Names, out: &mut Vec<u8>, t: TaskId, a: AgentId, attempt: u32) {
+    names.push_task(out, "task", t);
+    names.push_agent(out, "agent", a);
+    num(out, "attempt", attempt as u64);
+}
+
+fn encode_breaker_changed(names: &Names, out: &mut Vec<u8>, a: AgentId, state: crate::core::health::BreakerState) {
+    names.push_agent(out, "agent", a);
+    if let crate::core::health::BreakerState::Open { until_ms } = state {
+        num(out, "until_ms", until_ms);
+    }
+}
+
+fn encode_task_completed(names: &Names, out: &mut Vec<u8>, t: TaskId, a: Option<AgentId>, attempts: u32) {
+    names.push_task(out, "task", t);
+    match a {
+        Some(a) => names.push_agent(out, "agent", a),
+        None => out.extend_from_slice(b",\"agent\":null"),
+    }
+    num(out, "attempts", attempts as u64);
+}
+
+fn encode_run_finished(
+    out: &mut Vec<u8>,
+    outcome: crate::core::Outcome,
+    makespan_ms: u64,
+    completed: u32,
+    failed: u32,
+    skipped: u32,
+) {
+    text(out, "outcome", outcome.name());
+    num(out, "makespan_ms", makespan_ms);
+    num(out, "completed", completed as u64);
+    num(out, "failed", failed as u64);
+    num(out, "skipped", skipped as u64);
+}
+
 /// `["retry","other_agent"]`
-fn tier_names(out: &mut Vec<u8>, tiers: &[crate::scenario::TierName]) {
+pub(crate) fn tier_names(out: &mut Vec<u8>, tiers: &[crate::scenario::TierName]) {
     out.push(b'[');
     for (i, t) in tiers.iter().enumerate() {
         if i > 0 {
@@ -636,6 +510,7 @@ fn action_details(out: &mut Vec<u8>, action: OpAction) {
 
 /// `link` / `delay_ms` / `groups` and `until_ms` of a link fault (its `fault` name is written already).
 fn encode_link_fault(fault: &LinkFault, names: &Names, out: &mut Vec<u8>) {
+    text(out, "fault", fault.name());
     let link = |out: &mut Vec<u8>, [a, b]: [Endpoint; 2]| {
         out.extend_from_slice(b",\"link\":[");
         endpoint(out, names, a);
@@ -680,7 +555,7 @@ fn endpoint(out: &mut Vec<u8>, names: &Names, e: Endpoint) {
     }
 }
 
-fn encode_message(msg: &Message, names: &Names, out: &mut Vec<u8>) {
+pub(crate) fn encode_message(msg: &Message, names: &Names, out: &mut Vec<u8>) {
     // `task` / `agent` / `attempt` at top level make messages easy to filter like other events.
     let party = match (msg.from, msg.to) {
         (Endpoint::Agent(a), _) | (_, Endpoint::Agent(a)) => Some(a),

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::core::output::intern;
-use crate::core::{AgentId, EventKind, MsgKind, Payload};
+use crate::core::{AgentId, MsgKind, Payload};
 use crate::journal::reader::{R, Resolver};
 use crate::protocols::auction::{AwardBy, BidFlaw, NoAward, Then};
 
@@ -30,18 +30,18 @@ impl Resolver<'_> {
     }
 
     /// An auction event, or `None` if `kind` is not one.
-    pub(crate) fn auction_event(&self, kind: &str, v: &Value) -> R<Option<EventKind>> {
+    pub(crate) fn auction_event(&self, kind: &str, v: &Value) -> R<Option<AuctionEvent>> {
         let head = || -> R<_> { Ok((self.u32(v, "auction")?, self.task(v, "task")?)) };
         Ok(Some(match kind {
             "auction_opened" => {
                 let (auction, task) = head()?;
-                EventKind::Auction(AuctionEvent::AuctionOpened {
+                AuctionEvent::AuctionOpened {
                     auction,
                     task,
                     round: self.u32(v, "round")?,
                     invited: self.agent_list(v, "invited")?,
                     closes_ms: self.u64(v, "closes_ms")?,
-                })
+                }
             }
             "bid_received" => {
                 let (auction, task) = head()?;
@@ -53,7 +53,7 @@ impl Resolver<'_> {
                         Some(BidFlaw::from_name(r).ok_or_else(|| format!("unknown bid flaw `{r}`"))?)
                     }
                 };
-                EventKind::Auction(AuctionEvent::BidReceived {
+                AuctionEvent::BidReceived {
                     auction,
                     task,
                     agent: self.agent(v, "agent")?,
@@ -61,16 +61,16 @@ impl Resolver<'_> {
                     eta_ms: self.u64(v, "eta_ms")?,
                     confidence: self.f64(v, "confidence")?,
                     flaw,
-                })
+                }
             }
             "bid_declined" => {
                 let (auction, task) = head()?;
-                EventKind::Auction(AuctionEvent::BidDeclined {
+                AuctionEvent::BidDeclined {
                     auction,
                     task,
                     agent: self.agent(v, "agent")?,
                     reason: Arc::from(self.str(v, "reason")?),
-                })
+                }
             }
             "auction_awarded" => {
                 let (auction, task) = head()?;
@@ -82,7 +82,7 @@ impl Resolver<'_> {
                 let list = self.field(v, "ranking")?.as_array().ok_or("`ranking` must be an array")?;
                 let ranking =
                     list.iter().map(|r| Ok((self.agent(r, "agent")?, self.f64(r, "score")?))).collect::<R<_>>()?;
-                EventKind::Auction(AuctionEvent::AuctionAwarded {
+                AuctionEvent::AuctionAwarded {
                     auction,
                     task,
                     agent: self.agent(v, "agent")?,
@@ -90,7 +90,7 @@ impl Resolver<'_> {
                     by,
                     ranking,
                     passed: self.agent_list(v, "passed")?,
-                })
+                }
             }
             "auction_no_award" => {
                 let (auction, task) = head()?;
@@ -102,13 +102,7 @@ impl Resolver<'_> {
                     "none" => Then::Stop,
                     other => return Err(format!("unknown `then` `{other}`")),
                 };
-                EventKind::Auction(AuctionEvent::AuctionNoAward {
-                    auction,
-                    task,
-                    round: self.u32(v, "round")?,
-                    reason,
-                    then,
-                })
+                AuctionEvent::AuctionNoAward { auction, task, round: self.u32(v, "round")?, reason, then }
             }
             _ => return Ok(None),
         }))

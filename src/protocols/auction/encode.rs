@@ -1,7 +1,7 @@
 //! Journal lines of the auction kinds and messages (see `core::auction` and `scenarios/JOURNAL.md`).
 
 use crate::core::event::AuctionEvent;
-use crate::core::{AgentId, EventKind, Payload};
+use crate::core::{AgentId, Payload};
 use crate::journal::json::{push_f64, push_str, push_u64};
 use crate::journal::writer::{Names, push_key};
 use crate::protocols::auction::Then;
@@ -19,7 +19,7 @@ fn agents(out: &mut Vec<u8>, names: &Names, key: &str, list: &[AgentId]) {
 }
 
 /// The fields of an auction event; `false` if `kind` is not one.
-pub(crate) fn encode_event(kind: &EventKind, names: &Names, out: &mut Vec<u8>) -> bool {
+pub(crate) fn encode(event: &AuctionEvent, names: &Names, out: &mut Vec<u8>) {
     let num = |out: &mut Vec<u8>, key: &str, v: u64| {
         push_key(out, key);
         push_u64(out, v);
@@ -41,14 +41,14 @@ pub(crate) fn encode_event(kind: &EventKind, names: &Names, out: &mut Vec<u8>) -
         push_key(out, "agent");
         out.extend_from_slice(&names.agents[a.ix()]);
     };
-    match *kind {
-        EventKind::Auction(AuctionEvent::AuctionOpened { auction, task, round, ref invited, closes_ms }) => {
+    match *event {
+        AuctionEvent::AuctionOpened { auction, task, round, ref invited, closes_ms } => {
             head(out, auction, task);
             num(out, "round", round as u64);
             agents(out, names, "invited", invited);
             num(out, "closes_ms", closes_ms);
         }
-        EventKind::Auction(AuctionEvent::BidReceived { auction, task, agent: a, price, eta_ms, confidence, flaw }) => {
+        AuctionEvent::BidReceived { auction, task, agent: a, price, eta_ms, confidence, flaw } => {
             head(out, auction, task);
             agent(out, a);
             float(out, "price", price);
@@ -59,20 +59,12 @@ pub(crate) fn encode_event(kind: &EventKind, names: &Names, out: &mut Vec<u8>) -
                 text(out, "reason", f.name());
             }
         }
-        EventKind::Auction(AuctionEvent::BidDeclined { auction, task, agent: a, ref reason }) => {
+        AuctionEvent::BidDeclined { auction, task, agent: a, ref reason } => {
             head(out, auction, task);
             agent(out, a);
             text(out, "reason", reason);
         }
-        EventKind::Auction(AuctionEvent::AuctionAwarded {
-            auction,
-            task,
-            agent: a,
-            score,
-            by,
-            ref ranking,
-            ref passed,
-        }) => {
+        AuctionEvent::AuctionAwarded { auction, task, agent: a, score, by, ref ranking, ref passed } => {
             head(out, auction, task);
             agent(out, a);
             float(out, "score", score);
@@ -87,7 +79,7 @@ pub(crate) fn encode_event(kind: &EventKind, names: &Names, out: &mut Vec<u8>) -
             out.push(b']');
             agents(out, names, "passed", passed);
         }
-        EventKind::Auction(AuctionEvent::AuctionNoAward { auction, task, round, reason, then }) => {
+        AuctionEvent::AuctionNoAward { auction, task, round, reason, then } => {
             head(out, auction, task);
             num(out, "round", round as u64);
             text(out, "reason", reason.name());
@@ -96,9 +88,7 @@ pub(crate) fn encode_event(kind: &EventKind, names: &Names, out: &mut Vec<u8>) -
                 num(out, "at_ms", at_ms);
             }
         }
-        _ => return false,
     }
-    true
 }
 
 /// The inside of `"payload":{…}` for the auction messages; `false` if `p` is not one.

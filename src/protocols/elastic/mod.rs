@@ -1,6 +1,8 @@
 //! Elastic teams: agents created from templates when a task waits with no capable agent free,
 //! and retired after they idle.
 
+pub mod decode;
+pub mod encode;
 pub mod event;
 mod ops;
 pub mod report;

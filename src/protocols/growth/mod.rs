@@ -1,5 +1,7 @@
 //! Dynamic decomposition: a planner task's result is a plan whose subtasks join the run.
 
+pub mod decode;
+pub mod encode;
 pub mod event;
 mod plan_check;
 pub mod report;

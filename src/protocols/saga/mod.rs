@@ -1,6 +1,8 @@
 //! Sagas: a chain of steps that either all complete or have their completed steps' compensators
 //! run in reverse.
 
+pub mod decode;
+pub mod encode;
 pub mod event;
 pub mod spec;
 pub mod state;

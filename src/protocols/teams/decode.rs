@@ -7,9 +7,10 @@ use crate::protocols::teams::{HelpMiss, TeamEvent};
 use crate::scenario::OnLimit;
 
 impl Resolver<'_> {
-    pub(crate) fn team_event(&self, kind: &str, v: &Value) -> R<TeamEvent> {
+    /// A team event from its `kind` name (`None`: not one).
+    pub(crate) fn team_event(&self, kind: &str, v: &Value) -> R<Option<TeamEvent>> {
         let (t, from, to) = (|| self.task(v, "task"), || self.agent(v, "from"), || self.agent(v, "to"));
-        Ok(match kind {
+        Ok(Some(match kind {
             "task_delegated" => TeamEvent::TaskDelegated {
                 task: t()?,
                 from: from()?,
@@ -71,7 +72,7 @@ impl Resolver<'_> {
                 let action = OnLimit::from_name(a).ok_or_else(|| format!("unknown on_limit action `{a}`"))?;
                 TeamEvent::ReworkLimitReached { task: t()?, action }
             }
-            other => return Err(format!("unknown event kind `{other}`")),
-        })
+            _ => return Ok(None),
+        }))
     }
 }

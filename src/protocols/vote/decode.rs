@@ -6,7 +6,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::core::output::intern;
-use crate::core::{EventKind, MsgKind, Payload};
+use crate::core::{MsgKind, Payload};
 use crate::journal::reader::{R, Resolver};
 use crate::protocols::vote::{Choice, DecideReason, Verdict};
 use crate::scenario::TieRule;
@@ -32,7 +32,7 @@ impl Resolver<'_> {
     }
 
     /// A vote event from its `kind` name (`None`: not one).
-    pub(crate) fn vote_event(&self, kind: &str, v: &Value) -> R<Option<EventKind>> {
+    pub(crate) fn vote_event(&self, kind: &str, v: &Value) -> R<Option<VoteEvent>> {
         Ok(Some(match kind {
             "ballot_opened" => {
                 let voters = self.agents(v, "voters")?;
@@ -46,7 +46,7 @@ impl Resolver<'_> {
                     .collect::<Result<_, _>>()?;
                 let t = self.str(v, "tie")?;
                 let tie = TieRule::ALL.into_iter().find(|r| r.name() == t).ok_or(format!("unknown tie rule `{t}`"))?;
-                EventKind::Vote(VoteEvent::BallotOpened {
+                VoteEvent::BallotOpened {
                     task: self.task(v, "task")?,
                     proposal: Arc::from(self.str(v, "proposal")?),
                     voters: voters.into_iter().zip(weights).collect(),
@@ -55,7 +55,7 @@ impl Resolver<'_> {
                     quorum: self.float(v, "quorum")?,
                     tie,
                     closes_ms: self.u64(v, "closes_ms")?,
-                })
+                }
             }
             "vote_cast" => {
                 let voter = match self.str(v, "by")? {
@@ -67,18 +67,18 @@ impl Resolver<'_> {
                     Some(r) => Some(Arc::from(r.as_str().ok_or("`reason` must be a string")?)),
                     None => None,
                 };
-                EventKind::Vote(VoteEvent::VoteCast {
+                VoteEvent::VoteCast {
                     task: self.task(v, "task")?,
                     voter,
                     choice: self.choice(v)?,
                     weight: self.float(v, "weight")?,
                     reason,
-                })
+                }
             }
             "proposal_decided" => {
                 let o = self.str(v, "outcome")?;
                 let r = self.str(v, "reason")?;
-                EventKind::Vote(VoteEvent::ProposalDecided {
+                VoteEvent::ProposalDecided {
                     task: self.task(v, "task")?,
                     verdict: Verdict::from_name(o).ok_or_else(|| format!("unknown outcome `{o}`"))?,
                     reason: DecideReason::from_name(r).ok_or_else(|| format!("unknown decision reason `{r}`"))?,
@@ -86,7 +86,7 @@ impl Resolver<'_> {
                     no: self.float(v, "no")?,
                     abstain: self.float(v, "abstain")?,
                     quorum: self.field(v, "quorum")?.as_bool().ok_or("`quorum` must be a boolean")?,
-                })
+                }
             }
             _ => return Ok(None),
         }))

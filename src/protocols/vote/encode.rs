@@ -2,7 +2,7 @@
 //! payloads of `ballot` and `vote` messages.
 
 use crate::core::event::VoteEvent;
-use crate::core::{AgentId, EventKind, Payload};
+use crate::core::{AgentId, Payload};
 use crate::journal::json::{push_f64, push_str, push_u64};
 use crate::journal::writer::{Names, push_key};
 
@@ -24,22 +24,13 @@ fn float(out: &mut Vec<u8>, key: &str, v: f64) {
 }
 
 /// The fields of a vote event after `kind` (false: not one of them).
-pub(crate) fn encode_event(kind: &EventKind, names: &Names, out: &mut Vec<u8>) -> bool {
+pub(crate) fn encode(event: &VoteEvent, names: &Names, out: &mut Vec<u8>) {
     let task = |out: &mut Vec<u8>, t: crate::core::TaskId| {
         push_key(out, "task");
         out.extend_from_slice(&names.tasks[t.ix()]);
     };
-    match kind {
-        EventKind::Vote(VoteEvent::BallotOpened {
-            task: t,
-            proposal,
-            voters,
-            unreached,
-            threshold,
-            quorum,
-            tie,
-            closes_ms,
-        }) => {
+    match event {
+        VoteEvent::BallotOpened { task: t, proposal, voters, unreached, threshold, quorum, tie, closes_ms } => {
             task(out, *t);
             push_key(out, "proposal");
             push_str(out, proposal);
@@ -61,7 +52,7 @@ pub(crate) fn encode_event(kind: &EventKind, names: &Names, out: &mut Vec<u8>) -
             push_key(out, "closes_ms");
             push_u64(out, *closes_ms);
         }
-        EventKind::Vote(VoteEvent::VoteCast { task: t, voter, choice, weight, reason }) => {
+        VoteEvent::VoteCast { task: t, voter, choice, weight, reason } => {
             task(out, *t);
             push_key(out, "agent");
             match voter {
@@ -78,7 +69,7 @@ pub(crate) fn encode_event(kind: &EventKind, names: &Names, out: &mut Vec<u8>) -
                 push_str(out, r);
             }
         }
-        EventKind::Vote(VoteEvent::ProposalDecided { task: t, verdict, reason, yes, no, abstain, quorum }) => {
+        VoteEvent::ProposalDecided { task: t, verdict, reason, yes, no, abstain, quorum } => {
             task(out, *t);
             push_key(out, "outcome");
             push_str(out, verdict.name());
@@ -90,9 +81,7 @@ pub(crate) fn encode_event(kind: &EventKind, names: &Names, out: &mut Vec<u8>) -
             push_key(out, "quorum");
             out.extend_from_slice(if *quorum { b"true" } else { b"false" });
         }
-        _ => return false,
     }
-    true
 }
 
 /// The payload fields of a `ballot` or `vote` message (false: neither).
