@@ -229,7 +229,11 @@ fn completions_cover_every_command_and_load_in_bash() {
         if shell == "bash" {
             let path = tmp("completions.bash");
             std::fs::write(&path, &script).unwrap();
-            let check = std::process::Command::new("bash").arg("-n").arg(&path).status().unwrap();
+            let check = std::process::Command::new("bash")
+                .arg("-n")
+                .arg(&path)
+                .status()
+                .expect("this test needs bash to check the completions");
             assert!(check.success(), "bash cannot parse the completions");
         }
     }

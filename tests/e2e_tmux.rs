@@ -122,7 +122,7 @@ fn switchyard_pid(s: &Session) -> u32 {
     let shell: u32 = tmux(&["display-message", "-p", "-t", &s.0, "#{pane_pid}"]).trim().parse().unwrap();
     let start = Instant::now();
     loop {
-        for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        for entry in std::fs::read_dir("/proc").expect("this test needs /proc (Linux) to find switchyard").flatten() {
             let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else { continue };
             let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
             if procs::parent(pid) == Some(shell) && cmd.starts_with(env!("CARGO_BIN_EXE_switchyard").as_bytes()) {

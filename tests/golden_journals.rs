@@ -8,8 +8,8 @@ use std::process::Command;
 
 fn simulated_scenarios() -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("this test reads {}: {e}", dir.display()))
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
         .filter(|p| switchyard::scenario::load(p).unwrap().agents.iter().all(|a| a.kind.is_sim()))

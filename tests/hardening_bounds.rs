@@ -423,7 +423,8 @@ fn runs_that_never_end_the_horizon_flags_stop_a_run() {
 
 #[test]
 fn runs_that_never_end_bundled_scenarios_are_far_from_the_default_horizon() {
-    for entry in std::fs::read_dir("scenarios").unwrap() {
+    let mut checked = 0;
+    for entry in std::fs::read_dir("scenarios").expect("this test reads the bundled scenarios/") {
         let path = entry.unwrap().path();
         if path.extension().is_none_or(|e| e != "json") {
             continue;
@@ -440,7 +441,9 @@ fn runs_that_never_end_bundled_scenarios_are_far_from_the_default_horizon() {
         assert!(run.horizon_stop().is_none(), "{}", path.display());
         assert!((events.len() as u64) * 100 < horizon.max_events, "{}: {} events", path.display(), events.len());
         assert!(run.now() * 1000 < horizon.max_time_ms, "{}", path.display());
+        checked += 1;
     }
+    assert!(checked >= 17, "only {checked} simulated bundled scenarios found");
 }
 
 fn arb_ms() -> impl Strategy<Value = u64> {

@@ -16,7 +16,7 @@ fn tmp(name: &str) -> PathBuf {
 }
 
 fn full() -> Stdio {
-    File::options().write(true).open("/dev/full").expect("/dev/full").into()
+    File::options().write(true).open("/dev/full").expect("this test needs /dev/full (a Linux device)").into()
 }
 
 /// Runs with stdout on /dev/full.

@@ -88,7 +88,7 @@ fn run(scenario: &Path, key: &str) -> (Output, String, String) {
         .env("SWITCHYARD_TEST_SECRET", key)
         .output()
         .unwrap();
-    let read = |p: &Path| std::fs::read_to_string(p).unwrap_or_default();
+    let read = |p: &Path| std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
     (out, read(&journal), read(&report))
 }
 

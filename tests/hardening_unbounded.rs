@@ -69,7 +69,8 @@ fn unbounded_dev_zero_is_refused_at_once() {
 
 /// The child's peak resident memory in kB, from /proc.
 fn peak_kb(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let status =
+        std::fs::read_to_string(format!("/proc/{pid}/status")).expect("this test needs /proc/PID/status (Linux)");
     let line = status.lines().find(|l| l.starts_with("VmHWM:")).expect("VmHWM");
     line.split_whitespace().nth(1).unwrap().parse().unwrap()
 }

@@ -24,7 +24,7 @@ fn every_bundled_scenario_journal_reads_back_into_the_same_events() {
     // Every simulated scenario in the directory (those with process agents need the live driver:
     // tests/live_agents.rs runs them), so a new bundled scenario is covered without a list to edit.
     let mut paths: Vec<_> = std::fs::read_dir("scenarios")
-        .unwrap()
+        .expect("this test reads the bundled scenarios/")
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
         .collect();

@@ -181,14 +181,17 @@ fn valid_file_round_trips() {
 #[test]
 fn bundled_scenarios_load_and_round_trip() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
-    let Ok(entries) = std::fs::read_dir(&dir) else { return };
+    let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("this test reads {}: {e}", dir.display()));
+    let mut checked = 0;
     for entry in entries {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|e| e == "json") {
             let s = load(&path).unwrap_or_else(|e| panic!("{e}"));
             round_trip(&s);
+            checked += 1;
         }
     }
+    assert!(checked >= 20, "only {checked} bundled scenarios found in {}", dir.display());
 }
 
 #[test]

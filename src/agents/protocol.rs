@@ -484,5 +484,4 @@ fn describe(v: &Value) -> String {
 }
 
 #[cfg(test)]
-#[path = "protocol_tests.rs"]
 mod tests;

@@ -36,10 +36,6 @@ impl Coordinator {
     pub fn check_operator(&self, action: OpAction) -> Result<(), Refusal> {
         let s = &self.state;
         let task_state = |t: TaskId| &s.tasks[t.ix()];
-        let running_on = |t: TaskId| {
-            let rt = task_state(t);
-            (rt.state == TaskState::Running).then(|| rt.agent.expect("running task has an agent"))
-        };
         if let Some(t) = action.task()
             && task_state(t).state.is_dormant()
         {
@@ -53,20 +49,7 @@ impl Coordinator {
             OpAction::Resume if !s.paused => Err(Refusal::NoChange),
             OpAction::Speed(x) if !(0.01..=1000.0).contains(&x) => Err(Refusal::BadSpeed),
             OpAction::Pause | OpAction::Resume | OpAction::Step | OpAction::Speed(_) | OpAction::Restart => Ok(()),
-            OpAction::Hold(t) => {
-                let rt = task_state(t);
-                if rt.state.is_terminal() {
-                    Err(Refusal::TaskEnded(t))
-                } else if let Some(a) = running_on(t) {
-                    Err(Refusal::TaskRunning(t, a))
-                } else if rt.held {
-                    Err(Refusal::AlreadyHeld(t))
-                } else if rt.state == TaskState::Escalated {
-                    Err(Refusal::AlreadyEscalated(t))
-                } else {
-                    Ok(())
-                }
-            }
+            OpAction::Hold(t) => self.check_hold(t),
             OpAction::Release(t) => {
                 if task_state(t).held {
                     Ok(())
@@ -74,47 +57,9 @@ impl Coordinator {
                     Err(Refusal::NotHeld(t))
                 }
             }
-            OpAction::Retry(t) => match task_state(t).state {
-                TaskState::Running => Err(Refusal::TaskRunning(t, running_on(t).expect("running"))),
-                TaskState::Completed => Err(Refusal::TaskEnded(t)),
-                TaskState::Waiting | TaskState::Ready | TaskState::Dormant => Err(Refusal::NotRetryable(t)),
-                TaskState::Retrying | TaskState::Failed | TaskState::Skipped | TaskState::Escalated => Ok(()),
-            },
-            OpAction::Reassign(t, a) => {
-                let rt = task_state(t);
-                let agent = &s.agents[a.ix()];
-                if rt.state.is_terminal() {
-                    Err(Refusal::TaskEnded(t))
-                } else if rt.state == TaskState::Waiting && rt.remaining_deps > 0 {
-                    Err(Refusal::TaskWaiting(t))
-                } else if !self.capable_agents(t).contains(&a) {
-                    Err(Refusal::AgentIncapable(t, a))
-                } else if !agent.alive {
-                    Err(Refusal::AgentDown(a))
-                } else if agent.draining {
-                    Err(Refusal::AgentDraining(a))
-                } else if running_on(t) == Some(a) {
-                    Err(Refusal::AlreadyOnAgent(t, a))
-                } else if agent.running.len() as u32 >= agent.max_concurrent {
-                    Err(Refusal::AgentBusy(a))
-                } else {
-                    Ok(())
-                }
-            }
-            OpAction::Escalate(t) => {
-                let rt = task_state(t);
-                if rt.state.is_terminal() {
-                    Err(Refusal::TaskEnded(t))
-                } else if let Some(a) = running_on(t) {
-                    Err(Refusal::TaskRunning(t, a))
-                } else if rt.state == TaskState::Escalated {
-                    Err(Refusal::AlreadyEscalated(t))
-                } else if rt.remaining_deps > 0 {
-                    Err(Refusal::TaskWaiting(t))
-                } else {
-                    Ok(())
-                }
-            }
+            OpAction::Retry(t) => self.check_retry(t),
+            OpAction::Reassign(t, a) => self.check_reassign(t, a),
+            OpAction::Escalate(t) => self.check_escalate(t),
             OpAction::Cancel(t) => {
                 if task_state(t).state.is_terminal() {
                     Err(Refusal::TaskEnded(t))
@@ -136,26 +81,8 @@ impl Coordinator {
                     Err(Refusal::AgentAlreadyDown(a))
                 }
             }
-            OpAction::Revive(a) => {
-                let agent = &s.agents[a.ix()];
-                if !s.elastic.is_present(a) {
-                    Err(Refusal::AgentAbsent(a))
-                } else if !agent.alive || agent.draining {
-                    Ok(())
-                } else {
-                    Err(Refusal::AgentNotDown(a))
-                }
-            }
-            OpAction::Drain(a) => {
-                let agent = &s.agents[a.ix()];
-                if !agent.alive {
-                    Err(Refusal::AgentDown(a))
-                } else if agent.draining {
-                    Err(Refusal::AgentDraining(a))
-                } else {
-                    Ok(())
-                }
-            }
+            OpAction::Revive(a) => self.check_revive(a),
+            OpAction::Drain(a) => self.check_drain(a),
             // The coordinator cannot judge injected faults by its own state (it is not told about
             // them): the driver refuses those that cannot apply. Only the numbers are checked here.
             OpAction::Slow(_, f) if !(f.is_finite() && f > 0.0) => Err(Refusal::BadFactor),
@@ -167,6 +94,95 @@ impl Coordinator {
             OpAction::Reopen(t) => self.check_reopen(t),
             // Checked by `check_vote_operator`.
             OpAction::CastVote(..) | OpAction::Veto(_) => Ok(()),
+        }
+    }
+
+    /// The agent running the task, if it runs.
+    fn running_on(&self, t: TaskId) -> Option<AgentId> {
+        let rt = &self.state.tasks[t.ix()];
+        (rt.state == TaskState::Running).then(|| rt.agent.expect("running task has an agent"))
+    }
+
+    fn check_hold(&self, t: TaskId) -> Result<(), Refusal> {
+        let rt = &self.state.tasks[t.ix()];
+        if rt.state.is_terminal() {
+            Err(Refusal::TaskEnded(t))
+        } else if let Some(a) = self.running_on(t) {
+            Err(Refusal::TaskRunning(t, a))
+        } else if rt.held {
+            Err(Refusal::AlreadyHeld(t))
+        } else if rt.state == TaskState::Escalated {
+            Err(Refusal::AlreadyEscalated(t))
+        } else {
+            Ok(())
+        }
+    }
+
+    fn check_retry(&self, t: TaskId) -> Result<(), Refusal> {
+        match self.state.tasks[t.ix()].state {
+            TaskState::Running => Err(Refusal::TaskRunning(t, self.running_on(t).expect("running"))),
+            TaskState::Completed => Err(Refusal::TaskEnded(t)),
+            TaskState::Waiting | TaskState::Ready | TaskState::Dormant => Err(Refusal::NotRetryable(t)),
+            TaskState::Retrying | TaskState::Failed | TaskState::Skipped | TaskState::Escalated => Ok(()),
+        }
+    }
+
+    fn check_reassign(&self, t: TaskId, a: AgentId) -> Result<(), Refusal> {
+        let rt = &self.state.tasks[t.ix()];
+        let agent = &self.state.agents[a.ix()];
+        if rt.state.is_terminal() {
+            Err(Refusal::TaskEnded(t))
+        } else if rt.state == TaskState::Waiting && rt.remaining_deps > 0 {
+            Err(Refusal::TaskWaiting(t))
+        } else if !self.capable_agents(t).contains(&a) {
+            Err(Refusal::AgentIncapable(t, a))
+        } else if !agent.alive {
+            Err(Refusal::AgentDown(a))
+        } else if agent.draining {
+            Err(Refusal::AgentDraining(a))
+        } else if self.running_on(t) == Some(a) {
+            Err(Refusal::AlreadyOnAgent(t, a))
+        } else if agent.running.len() as u32 >= agent.max_concurrent {
+            Err(Refusal::AgentBusy(a))
+        } else {
+            Ok(())
+        }
+    }
+
+    fn check_escalate(&self, t: TaskId) -> Result<(), Refusal> {
+        let rt = &self.state.tasks[t.ix()];
+        if rt.state.is_terminal() {
+            Err(Refusal::TaskEnded(t))
+        } else if let Some(a) = self.running_on(t) {
+            Err(Refusal::TaskRunning(t, a))
+        } else if rt.state == TaskState::Escalated {
+            Err(Refusal::AlreadyEscalated(t))
+        } else if rt.remaining_deps > 0 {
+            Err(Refusal::TaskWaiting(t))
+        } else {
+            Ok(())
+        }
+    }
+
+    fn check_revive(&self, a: AgentId) -> Result<(), Refusal> {
+        let agent = &self.state.agents[a.ix()];
+        if !self.state.elastic.is_present(a) {
+            Err(Refusal::AgentAbsent(a))
+        } else if !agent.alive || agent.draining {
+            Ok(())
+        } else {
+            Err(Refusal::AgentNotDown(a))
+        }
+    }
+
+    fn check_drain(&self, a: AgentId) -> Result<(), Refusal> {
+        let agent = &self.state.agents[a.ix()];
+        if !agent.alive {
+            Err(Refusal::AgentDown(a))
+        } else if agent.draining {
+            Err(Refusal::AgentDraining(a))
+        } else {
+            Ok(())
         }
     }
 

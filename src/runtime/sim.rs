@@ -26,10 +26,10 @@ use super::sink::EventSink;
 mod bids;
 mod durable;
 mod elastic;
-#[cfg(test)]
-mod fault_tests;
 mod faults;
 mod help;
+#[cfg(test)]
+mod tests;
 mod votes;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

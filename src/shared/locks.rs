@@ -433,5 +433,4 @@ impl Locks {
 }
 
 #[cfg(test)]
-#[path = "locks_tests.rs"]
 mod tests;

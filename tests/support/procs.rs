@@ -34,7 +34,10 @@ pub fn mark(test: &str) -> String {
 pub fn marked(mark: &str) -> Vec<(u32, String)> {
     let needle = format!("SWITCHYARD_TEST_MARK={mark}");
     let mut found = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+    // An environment that cannot be read is skipped below (a process that has just ended, or another
+    // user's); a /proc that shows none at all would make every scan empty and every "none left" pass.
+    std::fs::read("/proc/self/environ").expect("this test needs /proc/PID/environ (Linux) to find its processes");
+    for entry in std::fs::read_dir("/proc").expect("this test needs /proc (Linux) to find its processes").flatten() {
         let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else { continue };
         let Ok(env) = std::fs::read(format!("/proc/{pid}/environ")) else { continue };
         if env.split(|&b| b == 0).any(|v| v == needle.as_bytes()) {
@@ -54,7 +57,10 @@ pub fn parent(pid: u32) -> Option<u32> {
 
 /// Whether the process exists and is not a zombie (dead, waiting to be reaped).
 pub fn is_running(pid: u32) -> bool {
-    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { return false };
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        assert!(Path::new("/proc/self/stat").exists(), "this test needs /proc (Linux) to see whether a process runs");
+        return false;
+    };
     stat.rfind(')').and_then(|i| stat[i + 1..].split_whitespace().next()).is_some_and(|state| state != "Z")
 }
 
@@ -73,7 +79,9 @@ pub fn wait_all_gone(mark: &str, within: Duration) -> Vec<(u32, String)> {
 /// Kills what a failed test left behind, so one failure does not leak into the machine.
 pub fn kill_marked(mark: &str) {
     for (pid, _) in marked(mark) {
-        let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+        // The process may have ended since the scan: only a `kill` that cannot start is an error.
+        let _ =
+            Command::new("kill").args(["-9", &pid.to_string()]).status().expect("this test needs the `kill` command");
     }
 }
 
@@ -173,7 +181,11 @@ pub fn wait_for_line(path: &Path, needle: &str, within: Duration) {
 
 /// Sends a signal to a process.
 pub fn signal(pid: u32, sig: &str) {
-    let ok = Command::new("kill").args([&format!("-{sig}"), &pid.to_string()]).status().unwrap().success();
+    let ok = Command::new("kill")
+        .args([&format!("-{sig}"), &pid.to_string()])
+        .status()
+        .expect("this test needs the `kill` command")
+        .success();
     assert!(ok, "kill -{sig} {pid} failed");
 }
 

@@ -10,20 +10,35 @@ use crate::scenario::error::{Diag, hint};
 use crate::scenario::meta::{Meta, UNRESOLVED};
 use crate::scenario::types::Scenario;
 
+/// Each saga step's task: its saga and the offset of its entry.
+type Steps = FastMap<u32, (usize, u32)>;
+/// Each compensator: the task whose `compensate` names it, and that field's offset.
+type Compensations = FastMap<u32, (u32, u32)>;
+
 pub(crate) fn check(sc: &Scenario, meta: &mut Meta, diag: &mut Diag) {
     if sc.sagas.is_empty() && meta.compensate.is_empty() {
         return;
     }
-    let Meta { task_ids, tasks, sagas, compensate, dep_pos, dep_target, tasks_ok, sagas_ok, .. } = meta;
-    let mut lookup = |name: &str| task_ids.get(name, |j| &sc.tasks[j as usize].id);
-    let unknown = |name: &str| {
-        let others = sc.tasks.iter().map(|t| t.id.as_str());
-        format!("unknown task `{name}`{}", hint(name, others))
-    };
+    let step_of = steps(sc, meta, diag);
+    let comp_of = compensations(sc, meta, &step_of, diag);
+    if comp_of.is_empty() {
+        return;
+    }
+    outside_the_workflow(sc, meta, &step_of, &comp_of, diag);
+}
 
-    // Steps: which saga each task belongs to (with the offset of its entry).
+/// What is said of a name that is no task's id, with the nearest ids as a hint.
+fn unknown(sc: &Scenario, name: &str) -> String {
+    let others = sc.tasks.iter().map(|t| t.id.as_str());
+    format!("unknown task `{name}`{}", hint(name, others))
+}
+
+/// Steps: which saga each task belongs to (with the offset of its entry).
+fn steps(sc: &Scenario, meta: &mut Meta, diag: &mut Diag) -> Steps {
+    let Meta { task_ids, sagas, tasks_ok, .. } = meta;
+    let mut lookup = |name: &str| task_ids.get(name, |j| &sc.tasks[j as usize].id);
     let mut saga_ids: FastMap<&str, u32> = FastMap::default();
-    let mut step_of: FastMap<u32, (usize, u32)> = FastMap::default();
+    let mut step_of = Steps::default();
     for (s, saga) in sc.sagas.iter().enumerate() {
         let m = &sagas[s];
         if m.id != NONE
@@ -40,7 +55,7 @@ pub(crate) fn check(sc: &Scenario, meta: &mut Meta, diag: &mut Diag) {
             let path = || format!("sagas[{s}].tasks[{e}]");
             let Some(t) = lookup(name) else {
                 if *tasks_ok {
-                    diag.push(pos as usize, path(), unknown(name));
+                    diag.push(pos as usize, path(), unknown(sc, name));
                 }
                 continue;
             };
@@ -59,16 +74,21 @@ pub(crate) fn check(sc: &Scenario, meta: &mut Meta, diag: &mut Diag) {
             }
         }
     }
+    step_of
+}
 
-    // `compensate` fields: each names another task, which compensates this one step only.
-    let mut comp_of: FastMap<u32, (u32, u32)> = FastMap::default();
+/// `compensate` fields: each names another task, which compensates this one step only.
+fn compensations(sc: &Scenario, meta: &mut Meta, step_of: &Steps, diag: &mut Diag) -> Compensations {
+    let Meta { task_ids, tasks, compensate, tasks_ok, sagas_ok, .. } = meta;
+    let mut lookup = |name: &str| task_ids.get(name, |j| &sc.tasks[j as usize].id);
+    let mut comp_of = Compensations::default();
     for &(i, pos) in compensate.iter() {
         let task = &sc.tasks[i as usize];
         let name = task.compensate.as_deref().expect("recorded with its value");
         let path = || format!("tasks[{i}].compensate");
         let Some(c) = lookup(name) else {
             if *tasks_ok {
-                diag.push(pos as usize, path(), unknown(name));
+                diag.push(pos as usize, path(), unknown(sc, name));
             }
             continue;
         };
@@ -88,11 +108,13 @@ pub(crate) fn check(sc: &Scenario, meta: &mut Meta, diag: &mut Diag) {
         }
         comp_of.insert(c, (i, pos));
     }
-    if comp_of.is_empty() {
-        return;
-    }
+    comp_of
+}
 
-    // A compensator stays out of the ordinary workflow.
+/// A compensator stays out of the ordinary workflow.
+fn outside_the_workflow(sc: &Scenario, meta: &mut Meta, step_of: &Steps, comp_of: &Compensations, diag: &mut Diag) {
+    let Meta { task_ids, sagas, compensate, dep_pos, dep_target, .. } = meta;
+    let mut lookup = |name: &str| task_ids.get(name, |j| &sc.tasks[j as usize].id);
     let compensates = |c: u32| &sc.tasks[comp_of[&c].0 as usize].id;
     for &(i, pos) in compensate.iter() {
         if comp_of.contains_key(&i) {
@@ -104,7 +126,7 @@ pub(crate) fn check(sc: &Scenario, meta: &mut Meta, diag: &mut Diag) {
             diag.push(pos as usize, format!("tasks[{i}].compensate"), message);
         }
     }
-    for (&t, &(s, pos)) in sorted(&step_of) {
+    for (&t, &(s, pos)) in sorted(step_of) {
         if comp_of.contains_key(&t) {
             let message = format!(
                 "task `{}` is the compensation of `{}` and cannot be a saga step",
