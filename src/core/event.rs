@@ -706,7 +706,25 @@ impl EventKind {
             Saga(ref e) => e.task(),
             Ladder(ref e) => e.task(),
             Context(ref e) => e.task(),
-            _ => None,
+            RunStarted { .. }
+            | AgentCrashed { .. }
+            | AgentLost { .. }
+            | BreakerChanged { .. }
+            | FaultInjected { .. }
+            | LinkFaultInjected { .. }
+            | MessageDropped { .. }
+            | AgentRevived { .. }
+            | CommandRefused { .. }
+            | AgentDraining { .. }
+            | RunReopened
+            | HorizonReached { .. }
+            | AgentExited { .. }
+            | AgentRejected { .. }
+            | ProtocolError { .. }
+            | RunPaused { .. }
+            | MessageSent { .. }
+            | RunInterrupted { .. }
+            | RunFinished { .. } => None,
         }
     }
 }

@@ -3,9 +3,7 @@
 //! Decisions live in `coordinator.rs`; they read this state and emit events. Every mutation happens
 //! here, in `apply`, so folding a run's events into a fresh `State` rebuilds it exactly.
 
-use crate::core::event::{
-    AuctionEvent, ContextEvent, ElasticEvent, GrowthEvent, LadderEvent, SagaEvent, SwarmEvent, VoteEvent,
-};
+use crate::core::event::GrowthEvent;
 use std::cmp::Reverse;
 use std::collections::{BTreeSet, BinaryHeap};
 
@@ -392,47 +390,14 @@ impl State {
                 self.ready[class.0 as usize].push((self.priorities[task.ix()], Reverse(task.0)));
                 self.mark_dirty(class);
             }
-            EventKind::TaskAssigned { task, agent, .. } => {
-                self.unindex_agent(wf, agent);
-                self.assignments += 1;
-                let a = &mut self.agents[agent.ix()];
-                a.running.push(task);
-                a.last_assigned = self.assignments;
-                let t = &mut self.tasks[task.ix()];
-                t.state = TaskState::Running;
-                t.agent = Some(agent);
-                self.index_agent(wf, agent);
-            }
+            EventKind::TaskAssigned { task, agent, .. } => self.assigned(wf, task, agent),
             EventKind::AttemptStarted { task, agent, attempt, deadline_ms } => {
-                let t = &mut self.tasks[task.ix()];
-                t.attempts = attempt;
-                let prev = t.last_attempt;
-                t.last_attempt = self.attempt_log.len() as u32;
-                let end = AttemptEnd::Running;
-                self.attempt_log.push(AttemptRecord { task, attempt, agent, start_ms: now, end_ms: None, end, prev });
-                // Same-timeout deadlines share a FIFO: see `timers.rs`.
-                self.timers.push_after(now, deadline_ms - now, Timer::AttemptDeadline { task, attempt });
-                self.ladder.apply(wf, now, &ev.kind, &mut self.timers);
+                self.attempt_started(wf, ev, task, agent, attempt, deadline_ms)
             }
             EventKind::AttemptSucceeded { task, agent, duration_ms, ref output, .. } => {
-                self.outputs.apply(task, output);
-                // Health counts how slow the agent was against its own profile for this much work.
-                let expected = (self.agents[agent.ix()].expected_ms * self.works[task.ix()]).max(1.0);
-                let slowness = duration_ms as f64 / expected;
-                self.end_attempt(wf, task, agent, now, AttemptEnd::Succeeded, Some((true, slowness)));
-                self.agents[agent.ix()].completed += 1;
+                self.attempt_succeeded(wf, now, task, agent, duration_ms, output)
             }
-            EventKind::AttemptFailed { task, agent, reason, .. } => {
-                // Only the agent's own failures count against its health, not crashes or operators.
-                let outcome = matches!(reason, AttemptFailure::Agent(_)).then_some((false, 1.0));
-                self.end_attempt(wf, task, agent, now, AttemptEnd::Failed(reason), outcome);
-                if reason == AttemptFailure::CoordinatorRestarted {
-                    // Nobody's failure: the attempt is not charged to the task's retry budget.
-                    self.tasks[task.ix()].budget_base += 1;
-                } else {
-                    self.agents[agent.ix()].failed += 1;
-                }
-            }
+            EventKind::AttemptFailed { task, agent, reason, .. } => self.attempt_failed(wf, now, task, agent, reason),
             EventKind::AttemptTimedOut { task, agent, .. } => {
                 self.end_attempt(wf, task, agent, now, AttemptEnd::TimedOut, Some((false, 1.0)));
                 self.agents[agent.ix()].failed += 1;
@@ -444,18 +409,7 @@ impl State {
                 self.retries += 1;
                 self.timers.push_at(at_ms, Timer::RetryDue { task, attempt });
             }
-            EventKind::TaskCompleted { task, .. } => {
-                self.tasks[task.ix()].state = TaskState::Completed;
-                self.completed += 1;
-                self.terminal += 1;
-                self.makespan_ms = now;
-                for d in wf.dependents(task) {
-                    // A task completing again (a planner back from rework) finds the subtasks it
-                    // added done already: they wait for nothing.
-                    let t = &mut self.tasks[d.ix()];
-                    t.remaining_deps = t.remaining_deps.saturating_sub(1);
-                }
-            }
+            EventKind::TaskCompleted { task, .. } => self.task_completed(wf, now, task),
             EventKind::TaskFailed { task, reason } => {
                 let t = &mut self.tasks[task.ix()];
                 t.state = TaskState::Failed;
@@ -464,17 +418,7 @@ impl State {
                 self.terminal += 1;
                 self.makespan_ms = now;
             }
-            EventKind::TaskSkipped { task, cause, reason } => {
-                if reason != super::event::SkipReason::UpstreamFailed {
-                    self.votes.apply(now, &ev.kind, &mut self.timers);
-                }
-                let t = &mut self.tasks[task.ix()];
-                t.state = TaskState::Skipped;
-                t.end_reason = Some(TaskEnd::Skipped { cause });
-                self.skipped += 1;
-                self.terminal += 1;
-                self.makespan_ms = now;
-            }
+            EventKind::TaskSkipped { task, cause, reason } => self.task_skipped(ev, task, cause, reason),
             EventKind::AgentCrashed { agent, .. }
             | EventKind::AgentExited { agent, .. }
             | EventKind::AgentRejected { agent, .. } => {
@@ -487,145 +431,195 @@ impl State {
                 a.alive = false;
                 a.lost = true;
             }
-            EventKind::BreakerChanged { agent, state } => {
-                self.unindex_agent(wf, agent);
-                self.agents[agent.ix()].health.set_breaker(state);
-                if let BreakerState::Open { until_ms } = state {
-                    self.timers.push_at(until_ms, Timer::BreakerProbe { agent, at: until_ms });
-                }
-                self.index_agent(wf, agent);
-            }
-            EventKind::AgentRevived { agent, .. } => {
-                let a = &mut self.agents[agent.ix()];
-                if a.alive {
-                    a.draining = false;
-                } else {
-                    a.alive = true;
-                    a.lost = false;
-                    self.heard_from(agent, now);
-                }
-                self.index_agent(wf, agent);
-            }
+            EventKind::BreakerChanged { agent, state } => self.breaker_changed(wf, agent, state),
+            EventKind::AgentRevived { agent, .. } => self.agent_revived(wf, now, agent),
             EventKind::AgentDraining { agent, .. } => {
                 self.unindex_agent(wf, agent);
                 self.agents[agent.ix()].draining = true;
             }
             EventKind::TaskHeld { task } => self.tasks[task.ix()].held = true,
             EventKind::TaskReleased { task } => self.tasks[task.ix()].held = false,
-            EventKind::TaskEscalated { task, .. } => {
-                self.tasks[task.ix()].state = TaskState::Escalated;
-                self.inbox.push((task, now));
-                self.escalations += 1;
-                self.ladder.apply(wf, now, &ev.kind, &mut self.timers);
-                self.votes.apply(now, &ev.kind, &mut self.timers);
-            }
-            EventKind::Ladder(LadderEvent::TierEntered { .. })
-            | EventKind::Ladder(LadderEvent::InboxSlaExpired { .. }) => {
-                self.ladder.apply(wf, now, &ev.kind, &mut self.timers)
-            }
-            EventKind::TaskReopened { task } => {
-                let t = &mut self.tasks[task.ix()];
-                match t.state {
-                    TaskState::Failed => self.failed -= 1,
-                    TaskState::Skipped => self.skipped -= 1,
-                    _ => {}
-                }
-                if t.state.is_terminal() {
-                    self.terminal -= 1;
-                }
-                t.state = TaskState::Waiting;
-                t.end_reason = None;
-                t.budget_base = t.attempts;
-                self.ladder.apply(wf, now, &ev.kind, &mut self.timers);
-                if !self.votes.branch_skipped.is_empty() {
-                    self.votes.apply(now, &ev.kind, &mut self.timers);
-                }
-            }
+            EventKind::TaskEscalated { task, .. } => self.task_escalated(wf, ev, task),
+            EventKind::TaskReopened { task } => self.task_reopened(wf, ev, task),
             EventKind::RunReopened => self.finished = None,
             EventKind::HorizonReached { limit, .. } => self.horizon = Some(limit),
             EventKind::RunPaused { paused } => self.paused = paused,
-            EventKind::OperatorAction { action, .. } => {
-                if let super::event::OpAction::Speed(x) = action {
-                    self.speed = x;
-                }
-                if let Some(t) = action.task() {
-                    self.tasks[t.ix()].operator_touched = true;
-                }
-                if let super::event::OpAction::Reopen(t) = action {
-                    self.auctions.reset(t);
-                }
-            }
+            EventKind::OperatorAction { action, .. } => self.operator_acted(action),
             EventKind::TaskReassigned { .. } => self.reassignments += 1,
-            // Dormant until now: waits for nothing, so it is made ready next (unless held).
-            EventKind::Saga(SagaEvent::CompensationStarted { task, .. }) => {
-                self.tasks[task.ix()].state = TaskState::Waiting
-            }
-            EventKind::Saga(SagaEvent::SagaCompleted { .. })
-            | EventKind::Saga(SagaEvent::SagaFailed { .. })
-            | EventKind::Saga(SagaEvent::SagaCompensated { .. }) => {}
-            EventKind::Context(ContextEvent::LockWaiting { .. })
-            | EventKind::Context(ContextEvent::LockGranted { .. })
-            | EventKind::Context(ContextEvent::LockReleased { .. })
-            | EventKind::Context(ContextEvent::LockExpired { .. })
-            | EventKind::Context(ContextEvent::LockWithdrawn { .. })
-            | EventKind::Context(ContextEvent::ContextRead { .. })
-            | EventKind::Context(ContextEvent::ContextWritten { .. })
-            | EventKind::Context(ContextEvent::ContextConflict { .. })
-            | EventKind::Context(ContextEvent::WriteRejected { .. })
-            | EventKind::Context(ContextEvent::LeaderElected { .. })
-            | EventKind::Context(ContextEvent::LeaderLost { .. })
-            | EventKind::Context(ContextEvent::MessageDeadLettered { .. }) => self.apply_context(wf, &ev.kind, now),
             EventKind::LateResultDiscarded { .. }
             | EventKind::CommandRefused { .. }
             | EventKind::FaultInjected { .. }
             | EventKind::ProtocolError { .. }
             | EventKind::LinkFaultInjected { .. }
             | EventKind::MessageDropped { .. } => {}
-            // Folded by `swarm.rs` (see `apply`).
-            EventKind::Swarm(SwarmEvent::TaskPosted { .. })
-            | EventKind::Swarm(SwarmEvent::SwarmTick { .. })
-            | EventKind::Swarm(SwarmEvent::TaskClaimed { .. })
-            | EventKind::Swarm(SwarmEvent::ClaimRefused { .. })
-            | EventKind::Swarm(SwarmEvent::ThresholdChanged { .. }) => {}
-            // A slot joins the team like a revived agent, and leaves it like a crashed one (idle:
-            // nothing to take back). The rest is `elastic.rs`'s.
-            EventKind::Elastic(ElasticEvent::AgentCreated { agent, .. }) => {
-                let a = &mut self.agents[agent.ix()];
-                a.alive = true;
-                a.lost = false;
-                a.draining = false;
-                self.heard_from(agent, now);
-                self.index_agent(wf, agent);
-            }
-            EventKind::Elastic(ElasticEvent::AgentRetired { agent, .. }) => {
-                self.unindex_agent(wf, agent);
-                self.agents[agent.ix()].alive = false;
-            }
             EventKind::MessageSent { msg } => self.count_message(&msg, now),
+            // Each protocol folds its own events (see `protocols/NAME/`).
             EventKind::Team(ref e) => crate::protocols::teams::apply(self, e),
-            EventKind::Auction(AuctionEvent::AuctionOpened { .. })
-            | EventKind::Auction(AuctionEvent::BidReceived { .. })
-            | EventKind::Auction(AuctionEvent::BidDeclined { .. })
-            | EventKind::Auction(AuctionEvent::AuctionAwarded { .. })
-            | EventKind::Auction(AuctionEvent::AuctionNoAward { .. }) => {
-                crate::protocols::auction::apply(self, now, &ev.kind)
-            }
-            EventKind::Growth(GrowthEvent::TasksAdded { .. })
-            | EventKind::Growth(GrowthEvent::DecompositionRejected { .. }) => self.apply_growth(wf, &ev.kind),
-            // A decision task waits for its votes as a ready task no agent can take.
-            EventKind::Vote(VoteEvent::BallotOpened { task, .. }) => {
-                self.tasks[task.ix()].state = TaskState::Ready;
-                self.votes.apply(now, &ev.kind, &mut self.timers);
-            }
-            EventKind::Vote(VoteEvent::VoteCast { .. }) | EventKind::Vote(VoteEvent::ProposalDecided { .. }) => {
-                self.votes.apply(now, &ev.kind, &mut self.timers)
-            }
+            EventKind::Auction(ref e) => crate::protocols::auction::apply(self, now, e),
+            EventKind::Vote(_) => crate::protocols::vote::apply(self, now, &ev.kind),
+            // The swarm's observer in `apply` folds every event, its own included.
+            EventKind::Swarm(_) => {}
+            EventKind::Elastic(ref e) => crate::protocols::elastic::apply(self, wf, now, e),
+            EventKind::Growth(ref e) => self.apply_growth(wf, e),
+            EventKind::Saga(ref e) => crate::protocols::saga::apply(self, e),
+            EventKind::Ladder(_) => self.ladder.apply(wf, now, &ev.kind, &mut self.timers),
+            EventKind::Context(ref e) => self.apply_context(wf, e, now),
             EventKind::RunInterrupted { signal } => self.interrupted = Some(signal),
             EventKind::RunFinished { outcome, makespan_ms, .. } => {
                 self.finished = Some(outcome);
                 self.makespan_ms = makespan_ms;
             }
         }
+    }
+
+    /// An agent took the task.
+    fn assigned(&mut self, wf: &Workflow, task: TaskId, agent: AgentId) {
+        self.unindex_agent(wf, agent);
+        self.assignments += 1;
+        let a = &mut self.agents[agent.ix()];
+        a.running.push(task);
+        a.last_assigned = self.assignments;
+        let t = &mut self.tasks[task.ix()];
+        t.state = TaskState::Running;
+        t.agent = Some(agent);
+        self.index_agent(wf, agent);
+    }
+
+    fn attempt_started(
+        &mut self,
+        wf: &Workflow,
+        ev: &Event,
+        task: TaskId,
+        agent: AgentId,
+        attempt: u32,
+        deadline_ms: u64,
+    ) {
+        let t = &mut self.tasks[task.ix()];
+        t.attempts = attempt;
+        let prev = t.last_attempt;
+        t.last_attempt = self.attempt_log.len() as u32;
+        let end = AttemptEnd::Running;
+        self.attempt_log.push(AttemptRecord { task, attempt, agent, start_ms: ev.t_ms, end_ms: None, end, prev });
+        // Same-timeout deadlines share a FIFO: see `timers.rs`.
+        self.timers.push_after(ev.t_ms, deadline_ms - ev.t_ms, Timer::AttemptDeadline { task, attempt });
+        self.ladder.apply(wf, ev.t_ms, &ev.kind, &mut self.timers);
+    }
+
+    fn attempt_succeeded(
+        &mut self,
+        wf: &Workflow,
+        now: u64,
+        task: TaskId,
+        agent: AgentId,
+        duration_ms: u64,
+        output: &super::output::Output,
+    ) {
+        self.outputs.apply(task, output);
+        // Health counts how slow the agent was against its own profile for this much work.
+        let expected = (self.agents[agent.ix()].expected_ms * self.works[task.ix()]).max(1.0);
+        let slowness = duration_ms as f64 / expected;
+        self.end_attempt(wf, task, agent, now, AttemptEnd::Succeeded, Some((true, slowness)));
+        self.agents[agent.ix()].completed += 1;
+    }
+
+    fn attempt_failed(&mut self, wf: &Workflow, now: u64, task: TaskId, agent: AgentId, reason: AttemptFailure) {
+        // Only the agent's own failures count against its health, not crashes or operators.
+        let outcome = matches!(reason, AttemptFailure::Agent(_)).then_some((false, 1.0));
+        self.end_attempt(wf, task, agent, now, AttemptEnd::Failed(reason), outcome);
+        if reason == AttemptFailure::CoordinatorRestarted {
+            // Nobody's failure: the attempt is not charged to the task's retry budget.
+            self.tasks[task.ix()].budget_base += 1;
+        } else {
+            self.agents[agent.ix()].failed += 1;
+        }
+    }
+
+    fn task_completed(&mut self, wf: &Workflow, now: u64, task: TaskId) {
+        self.tasks[task.ix()].state = TaskState::Completed;
+        self.completed += 1;
+        self.terminal += 1;
+        self.makespan_ms = now;
+        for d in wf.dependents(task) {
+            // A task completing again (a planner back from rework) finds the subtasks it
+            // added done already: they wait for nothing.
+            let t = &mut self.tasks[d.ix()];
+            t.remaining_deps = t.remaining_deps.saturating_sub(1);
+        }
+    }
+
+    fn task_skipped(&mut self, ev: &Event, task: TaskId, cause: TaskId, reason: super::event::SkipReason) {
+        if reason != super::event::SkipReason::UpstreamFailed {
+            self.votes.apply(ev.t_ms, &ev.kind, &mut self.timers);
+        }
+        let t = &mut self.tasks[task.ix()];
+        t.state = TaskState::Skipped;
+        t.end_reason = Some(TaskEnd::Skipped { cause });
+        self.skipped += 1;
+        self.terminal += 1;
+        self.makespan_ms = ev.t_ms;
+    }
+
+    /// An agent came back (or an operator undid its draining).
+    fn agent_revived(&mut self, wf: &Workflow, now: u64, agent: AgentId) {
+        let a = &mut self.agents[agent.ix()];
+        if a.alive {
+            a.draining = false;
+        } else {
+            a.alive = true;
+            a.lost = false;
+            self.heard_from(agent, now);
+        }
+        self.index_agent(wf, agent);
+    }
+
+    /// An ended task runs again: its counts are taken back and its retry budget starts over.
+    fn task_reopened(&mut self, wf: &Workflow, ev: &Event, task: TaskId) {
+        let t = &mut self.tasks[task.ix()];
+        match t.state {
+            TaskState::Failed => self.failed -= 1,
+            TaskState::Skipped => self.skipped -= 1,
+            _ => {}
+        }
+        if t.state.is_terminal() {
+            self.terminal -= 1;
+        }
+        t.state = TaskState::Waiting;
+        t.end_reason = None;
+        t.budget_base = t.attempts;
+        self.ladder.apply(wf, ev.t_ms, &ev.kind, &mut self.timers);
+        if !self.votes.branch_skipped.is_empty() {
+            self.votes.apply(ev.t_ms, &ev.kind, &mut self.timers);
+        }
+    }
+
+    fn operator_acted(&mut self, action: super::event::OpAction) {
+        if let super::event::OpAction::Speed(x) = action {
+            self.speed = x;
+        }
+        if let Some(t) = action.task() {
+            self.tasks[t.ix()].operator_touched = true;
+        }
+        if let super::event::OpAction::Reopen(t) = action {
+            self.auctions.reset(t);
+        }
+    }
+
+    fn breaker_changed(&mut self, wf: &Workflow, agent: AgentId, state: BreakerState) {
+        self.unindex_agent(wf, agent);
+        self.agents[agent.ix()].health.set_breaker(state);
+        if let BreakerState::Open { until_ms } = state {
+            self.timers.push_at(until_ms, Timer::BreakerProbe { agent, at: until_ms });
+        }
+        self.index_agent(wf, agent);
+    }
+
+    /// The task went to the operator's inbox.
+    fn task_escalated(&mut self, wf: &Workflow, ev: &Event, task: TaskId) {
+        self.tasks[task.ix()].state = TaskState::Escalated;
+        self.inbox.push((task, ev.t_ms));
+        self.escalations += 1;
+        self.ladder.apply(wf, ev.t_ms, &ev.kind, &mut self.timers);
+        self.votes.apply(ev.t_ms, &ev.kind, &mut self.timers);
     }
 
     fn count_message(&mut self, msg: &Message, now: u64) {
@@ -643,7 +637,7 @@ impl State {
     }
 
     /// Any message proves the agent alive: its silence deadline moves to `now + timeout`.
-    fn heard_from(&mut self, agent: AgentId, now: u64) {
+    pub(crate) fn heard_from(&mut self, agent: AgentId, now: u64) {
         self.agents[agent.ix()].last_heartbeat_ms = Some(now);
         if self.heartbeat_timeout_ms > 0 {
             // One shared delay, so these all go through one FIFO (see `timers.rs`).
@@ -756,7 +750,7 @@ impl State {
     }
 
     /// Removes the agent from its pools' availability sets (call before changing its load).
-    fn unindex_agent(&mut self, wf: &Workflow, agent: AgentId) {
+    pub(crate) fn unindex_agent(&mut self, wf: &Workflow, agent: AgentId) {
         let a = &self.agents[agent.ix()];
         if !a.available() {
             return;

@@ -280,10 +280,10 @@ pub fn rank(bids: &[BidRec], w: &Weights) -> Vec<(AgentId, f64)> {
 }
 
 /// Folds an auction event into the state (called from `State::apply`).
-pub(crate) fn apply(s: &mut State, now: u64, kind: &EventKind) {
+pub(crate) fn apply(s: &mut State, now: u64, event: &AuctionEvent) {
     let a = &mut s.auctions;
-    match *kind {
-        EventKind::Auction(AuctionEvent::AuctionOpened { auction, task, round, ref invited, closes_ms }) => {
+    match *event {
+        AuctionEvent::AuctionOpened { auction, task, round, ref invited, closes_ms } => {
             a.auctions.push(Auction {
                 id: auction,
                 task,
@@ -302,25 +302,17 @@ pub(crate) fn apply(s: &mut State, now: u64, kind: &EventKind) {
             a.latest.insert(task, auction);
             s.timers.push_at(closes_ms, Timer::AuctionClose { auction });
         }
-        EventKind::Auction(AuctionEvent::BidReceived { auction, agent, price, eta_ms, confidence, flaw, .. }) => {
+        AuctionEvent::BidReceived { auction, agent, price, eta_ms, confidence, flaw, .. } => {
             if let Some(x) = a.get_mut(auction) {
                 x.bids.push(BidRec { agent, price, eta_ms, confidence, flaw });
             }
         }
-        EventKind::Auction(AuctionEvent::BidDeclined { auction, agent, ref reason, .. }) => {
+        AuctionEvent::BidDeclined { auction, agent, ref reason, .. } => {
             if let Some(x) = a.get_mut(auction) {
                 x.declines.push((agent, reason.clone()));
             }
         }
-        EventKind::Auction(AuctionEvent::AuctionAwarded {
-            auction,
-            task,
-            agent,
-            score,
-            by,
-            ref ranking,
-            ref passed,
-        }) => {
+        AuctionEvent::AuctionAwarded { auction, task, agent, score, by, ref ranking, ref passed } => {
             let Some(x) = a.get_mut(auction) else { return };
             x.phase = Phase::Awarded { agent, score, by };
             x.closed_ms.get_or_insert(now);
@@ -329,7 +321,7 @@ pub(crate) fn apply(s: &mut State, now: u64, kind: &EventKind) {
             a.open.remove(&task);
             a.failed_rounds.remove(&task);
         }
-        EventKind::Auction(AuctionEvent::AuctionNoAward { auction, task, round, reason, then }) => {
+        AuctionEvent::AuctionNoAward { auction, task, round, reason, then } => {
             let Some(x) = a.get_mut(auction) else { return };
             x.phase = Phase::NoAward { reason, then };
             x.closed_ms.get_or_insert(now);
@@ -349,7 +341,6 @@ pub(crate) fn apply(s: &mut State, now: u64, kind: &EventKind) {
                 }
             }
         }
-        _ => {}
     }
 }
 

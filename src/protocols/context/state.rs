@@ -15,7 +15,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::core::bus::Message;
-use crate::core::event::EventKind;
+
 use crate::core::ids::{AgentId, TaskId};
 use crate::core::state::State;
 use crate::core::timers::Timer;
@@ -293,11 +293,11 @@ impl ContextState {
 
 impl State {
     /// Applies one shared-context event (called from [`State::apply`]).
-    pub(crate) fn apply_context(&mut self, wf: &Workflow, kind: &EventKind, now: u64) {
+    pub(crate) fn apply_context(&mut self, wf: &Workflow, event: &ContextEvent, now: u64) {
         let ctx = &mut self.ctx;
         let index = Arc::clone(&ctx.index);
-        match *kind {
-            EventKind::Context(ContextEvent::LockWaiting { lock, task, position, .. }) => {
+        match *event {
+            ContextEvent::LockWaiting { lock, task, position, .. } => {
                 let change = LockChange::Queued {
                     lock: index.lock(lock).into(),
                     holder: index.task_name(task),
@@ -307,7 +307,7 @@ impl State {
                 ctx.locks.apply(now, &change);
                 ctx.waiting.insert(task, lock);
             }
-            EventKind::Context(ContextEvent::LockGranted { lock, task, agent, token, expires_ms }) => {
+            ContextEvent::LockGranted { lock, task, agent, token, expires_ms } => {
                 let change = LockChange::Granted {
                     lock: index.lock(lock).into(),
                     holder: index.task_name(task),
@@ -324,10 +324,10 @@ impl State {
                 ctx.grants.entry((task, attempt)).or_default().push((lock, token));
                 self.timers.push_at(expires_ms, Timer::LockLease { lock: lock.0, at: expires_ms });
             }
-            EventKind::Context(ContextEvent::LockReleased { lock, task, token, .. })
-            | EventKind::Context(ContextEvent::LockExpired { lock, task, token, .. }) => {
+            ContextEvent::LockReleased { lock, task, token, .. }
+            | ContextEvent::LockExpired { lock, task, token, .. } => {
                 let (name, holder) = (index.lock(lock).to_string(), index.task_name(task));
-                let change = if matches!(kind, EventKind::Context(ContextEvent::LockReleased { .. })) {
+                let change = if matches!(event, ContextEvent::LockReleased { .. }) {
                     LockChange::Released { lock: name, holder, token }
                 } else {
                     ctx.expired_leases += 1;
@@ -336,7 +336,7 @@ impl State {
                 ctx.locks.apply(now, &change);
                 ctx.holders[lock.0 as usize] = None;
             }
-            EventKind::Context(ContextEvent::LockWithdrawn { lock, task, agent }) => {
+            ContextEvent::LockWithdrawn { lock, task, agent } => {
                 let change = LockChange::Withdrawn { lock: index.lock(lock).into(), holder: index.task_name(task) };
                 ctx.locks.apply(now, &change);
                 ctx.waiting.remove(&task);
@@ -346,10 +346,10 @@ impl State {
                 // The task gives up the agent slot it held while waiting.
                 self.free_slot(wf, task, agent);
             }
-            EventKind::Context(ContextEvent::ContextRead { task, ref versions, .. }) => {
+            ContextEvent::ContextRead { task, ref versions, .. } => {
                 ctx.reads.insert(task, Arc::clone(versions));
             }
-            EventKind::Context(ContextEvent::ContextWritten { key, task, version, ref value, .. }) => {
+            ContextEvent::ContextWritten { key, task, version, ref value, .. } => {
                 let written = WriteOutcome::Written {
                     key: index.key(key).into(),
                     version,
@@ -358,7 +358,7 @@ impl State {
                 };
                 ctx.board.apply(now, &written);
             }
-            EventKind::Context(ContextEvent::ContextConflict { task, policy, .. }) => {
+            ContextEvent::ContextConflict { task, policy, .. } => {
                 ctx.conflicts += 1;
                 if policy == crate::scenario::ConflictPolicy::Retry {
                     *ctx.conflict_retries.entry(task).or_default() += 1;
@@ -366,20 +366,20 @@ impl State {
                     self.tasks[task.ix()].budget_base += 1;
                 }
             }
-            EventKind::Context(ContextEvent::WriteRejected { .. }) => ctx.rejected_writes += 1,
-            EventKind::Context(ContextEvent::LeaderElected { group, agent, term }) => {
+            ContextEvent::WriteRejected { .. } => ctx.rejected_writes += 1,
+            ContextEvent::LeaderElected { group, agent, term } => {
                 let e = &mut ctx.elections[group.0 as usize];
                 let lease_until = now.saturating_add(e.lease_ms());
                 let leader = index.member_name(e, group.0 as usize, agent).unwrap_or_default().to_owned();
                 e.apply(&ElectionEvent::Elected { group: e.group().into(), term, leader, lease_until });
                 self.watchdog.push_at(lease_until, Timer::LeaderLease { group: group.0, at: lease_until });
             }
-            EventKind::Context(ContextEvent::LeaderLost { group, agent, term }) => {
+            ContextEvent::LeaderLost { group, agent, term } => {
                 let e = &mut ctx.elections[group.0 as usize];
                 let leader = index.member_name(e, group.0 as usize, agent).unwrap_or_default().to_owned();
                 e.apply(&ElectionEvent::LeaseExpired { group: e.group().into(), term, leader });
             }
-            EventKind::Context(ContextEvent::MessageDeadLettered { msg, reason }) => {
+            ContextEvent::MessageDeadLettered { msg, reason } => {
                 // A driver's dead letter was numbered when it was sent.
                 self.next_msg_id = self.next_msg_id.max(msg.id + 1);
                 ctx.dead_count += 1;
@@ -388,7 +388,6 @@ impl State {
                     ctx.dead_letters.pop_front();
                 }
             }
-            _ => {}
         }
     }
 

@@ -225,3 +225,22 @@ impl ElasticState {
         )
     }
 }
+
+/// Folds an elastic-team event into the run's state: a slot joins the team like a revived agent,
+/// and leaves it like a crashed one (idle: nothing to take back). The rest is [`ElasticState::apply`]'s.
+pub(crate) fn apply(s: &mut crate::core::state::State, wf: &Workflow, now: u64, event: &ElasticEvent) {
+    match *event {
+        ElasticEvent::AgentCreated { agent, .. } => {
+            let a = &mut s.agents[agent.ix()];
+            a.alive = true;
+            a.lost = false;
+            a.draining = false;
+            s.heard_from(agent, now);
+            s.index_agent(wf, agent);
+        }
+        ElasticEvent::AgentRetired { agent, .. } => {
+            s.unindex_agent(wf, agent);
+            s.agents[agent.ix()].alive = false;
+        }
+    }
+}

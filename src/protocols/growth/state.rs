@@ -188,9 +188,9 @@ impl Workflow {
 
 impl State {
     /// The state's part of `tasks_added` (after [`grow`]) and `decomposition_rejected`.
-    pub(crate) fn apply_growth(&mut self, wf: &Workflow, kind: &EventKind) {
-        match kind {
-            EventKind::Growth(GrowthEvent::TasksAdded { by, tasks, edges }) => {
+    pub(crate) fn apply_growth(&mut self, wf: &Workflow, event: &GrowthEvent) {
+        match event {
+            GrowthEvent::TasksAdded { by, tasks, edges } => {
                 let first = self.tasks.len() as u32;
                 for t in tasks.iter() {
                     self.tasks.push(TaskRt::fresh(0));
@@ -218,11 +218,10 @@ impl State {
                 let end = self.tasks.len() as u32;
                 self.plans.added.push(Added { by: *by, first, end, t_ms: self.now_ms });
             }
-            EventKind::Growth(GrowthEvent::DecompositionRejected { task, agent, attempt, errors }) => {
+            GrowthEvent::DecompositionRejected { task, agent, attempt, errors } => {
                 let (task, agent, attempt, errors) = (*task, *agent, *attempt, errors.clone());
                 self.plans.rejected.push(Rejected { task, agent, attempt, errors, t_ms: self.now_ms });
             }
-            _ => {}
         }
     }
 }

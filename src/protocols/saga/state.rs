@@ -340,3 +340,13 @@ impl TaskState {
         self == TaskState::Dormant
     }
 }
+
+/// Folds a saga's event into the run's state (the saga's own progress is folded by [`Sagas::apply`],
+/// which sees every event).
+pub(crate) fn apply(s: &mut crate::core::state::State, event: &SagaEvent) {
+    match *event {
+        // Dormant until now: waits for nothing, so it is made ready next (unless held).
+        SagaEvent::CompensationStarted { task, .. } => s.tasks[task.ix()].state = crate::core::TaskState::Waiting,
+        SagaEvent::SagaCompleted { .. } | SagaEvent::SagaFailed { .. } | SagaEvent::SagaCompensated { .. } => {}
+    }
+}

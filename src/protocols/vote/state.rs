@@ -548,3 +548,12 @@ pub fn branch_text(coord: &Coordinator, decision: TaskId) -> String {
         _ => format!("rejected by `{name}`"),
     }
 }
+
+/// Folds a decision task's event into the run's state: a decision task waits for its votes as a
+/// ready task no agent can take.
+pub(crate) fn apply(s: &mut crate::core::state::State, now: u64, kind: &EventKind) {
+    if let EventKind::Vote(VoteEvent::BallotOpened { task, .. }) = *kind {
+        s.tasks[task.ix()].state = crate::core::TaskState::Ready;
+    }
+    s.votes.apply(now, kind, &mut s.timers);
+}
