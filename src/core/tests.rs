@@ -434,3 +434,11 @@ fn the_dag_is_the_same_from_the_loaders_resolved_ids_a_stale_cache_or_none() {
     let (e, _) = edges(&edited);
     assert_eq!(e, vec![(1, 0), (2, 0), (2, 1)], "late ← b, a0 and b ← a0 with a0 now third");
 }
+
+/// Events are a run's bulk (a million-task run keeps millions of them): a protocol's new kind must
+/// not make every one bigger. Box a rare, large payload instead (as `message_dead_lettered` does).
+#[test]
+fn an_event_stays_within_104_bytes() {
+    let size = std::mem::size_of::<super::Event>();
+    assert!(size <= 104, "Event is {size} bytes (was 104): box the large payload of a rare kind");
+}

@@ -116,7 +116,7 @@ impl View {
                             self.messages.pop_front();
                             self.dropped_messages += 1;
                         }
-                        self.messages.push_back(MsgRow { t_ms: ev.t_ms, msg: *msg, dead: Some(*reason) });
+                        self.messages.push_back(MsgRow { t_ms: ev.t_ms, msg: **msg, dead: Some(*reason) });
                     }
                     Err(_) => {}
                 }

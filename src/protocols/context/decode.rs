@@ -100,7 +100,7 @@ impl Resolver<'_> {
             "message_dead_lettered" => {
                 let r = self.str(v, "reason")?;
                 let reason = DeadReason::from_name(r).ok_or_else(|| format!("unknown dead-letter reason `{r}`"))?;
-                ContextEvent::MessageDeadLettered { msg: self.message(v)?, reason }
+                ContextEvent::MessageDeadLettered { msg: Box::new(self.message(v)?), reason }
             }
             _ => return Ok(None),
         }))

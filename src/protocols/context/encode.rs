@@ -98,7 +98,7 @@ pub(crate) fn encode(event: &ContextEvent, names: &Names, out: &mut Vec<u8>) {
             agent(out, a);
             num(out, "term", term);
         }
-        ContextEvent::MessageDeadLettered { msg, reason } => {
+        ContextEvent::MessageDeadLettered { ref msg, reason } => {
             encode_message(&msg, names, out);
             text(out, "reason", reason.name());
         }

@@ -85,8 +85,9 @@ pub enum ContextEvent {
         agent: AgentId,
         term: u64,
     },
+    /// Boxed: rare, and the largest event otherwise (it would make every `Event` 8 bytes bigger).
     MessageDeadLettered {
-        msg: Message,
+        msg: Box<Message>,
         reason: DeadReason,
     },
 }

@@ -288,12 +288,12 @@ impl Coordinator {
     /// A message to an agent that is down is not queued: it is recorded as a dead letter.
     pub(crate) fn dead_letter(&mut self, now: u64, mut msg: Message, reason: DeadReason) {
         msg.id = self.state.next_msg_id;
-        self.emit(now, EventKind::Context(ContextEvent::MessageDeadLettered { msg, reason }));
+        self.emit(now, EventKind::Context(ContextEvent::MessageDeadLettered { msg: Box::new(msg), reason }));
     }
 
     /// A driver could not deliver `msg` (e.g. it waited past its deadline for a hung agent).
     pub fn handle_undeliverable(&mut self, now: u64, msg: Message, reason: DeadReason) {
-        self.emit(now, EventKind::Context(ContextEvent::MessageDeadLettered { msg, reason }));
+        self.emit(now, EventKind::Context(ContextEvent::MessageDeadLettered { msg: Box::new(msg), reason }));
     }
 }
 

@@ -379,11 +379,11 @@ impl State {
                 let leader = index.member_name(e, group.0 as usize, agent).unwrap_or_default().to_owned();
                 e.apply(&ElectionEvent::LeaseExpired { group: e.group().into(), term, leader });
             }
-            ContextEvent::MessageDeadLettered { msg, reason } => {
+            ContextEvent::MessageDeadLettered { ref msg, reason } => {
                 // A driver's dead letter was numbered when it was sent.
                 self.next_msg_id = self.next_msg_id.max(msg.id + 1);
                 ctx.dead_count += 1;
-                ctx.dead_letters.push_back(DeadLetter { msg, reason, t_ms: now });
+                ctx.dead_letters.push_back(DeadLetter { msg: **msg, reason, t_ms: now });
                 if ctx.dead_letters.len() > DEAD_LETTERS_KEPT {
                     ctx.dead_letters.pop_front();
                 }
