@@ -37,6 +37,16 @@ pub(crate) enum Down {
     Rejected(std::sync::Arc<str>),
 }
 
+/// What dispatching a ready task came to.
+enum Placement {
+    /// Assign it to this agent now.
+    Agent(AgentId),
+    /// Its protocol took it (an auction opened for it).
+    Elsewhere,
+    /// No agent fits yet: back in its queue once no class can move.
+    Parked,
+}
+
 /// Something asked of the coordinator from outside the agent protocol.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Command {
@@ -703,35 +713,38 @@ impl Coordinator {
             }
             let Some((p, Reverse(t), c)) = best else { break };
             self.state.ready[c].pop();
-            if self.wf.classes[c].strategy == Strategy::Auction {
-                // Bids choose the agent: the task waits, undispatched, until its auction closes.
-                self.open_auction(now, TaskId(t), c);
-                continue;
+            match self.place(now, TaskId(t), c) {
+                Placement::Agent(agent) => self.assign(now, TaskId(t), agent, Some(self.wf.classes[c].strategy)),
+                Placement::Elsewhere => {}
+                Placement::Parked => parked.push((c, p, t)),
             }
-            let pool = self.wf.classes[c].pool.0 as usize;
-            let agent = if self.state.ladder.avoids_failed(TaskId(t)) {
-                match self.fresh_agent(TaskId(t), pool) {
-                    Some(a) => a,
-                    None => {
-                        parked.push((c, p, t));
-                        continue;
-                    }
-                }
-            } else if self.wf.classes[c].strategy == Strategy::Hierarchy {
-                match self.delegate(now, TaskId(t), pool) {
-                    Some(a) => a,
-                    None => {
-                        parked.push((c, p, t));
-                        continue;
-                    }
-                }
-            } else {
-                AgentId(self.state.avail[pool].first().expect("checked non-empty").1)
-            };
-            self.assign(now, TaskId(t), agent, Some(self.wf.classes[c].strategy));
         }
         for (c, p, t) in parked {
             self.state.ready[c].push((p, Reverse(t)));
+        }
+    }
+
+    /// Where the best ready task of class `c` goes: the one place a class's strategy decides.
+    fn place(&mut self, now: u64, task: TaskId, c: usize) -> Placement {
+        let strategy = self.wf.classes[c].strategy;
+        let pool = self.wf.classes[c].pool.0 as usize;
+        if strategy == Strategy::Auction {
+            // Bids choose the agent: the task waits, undispatched, until its auction closes.
+            self.open_auction(now, task, c);
+            return Placement::Elsewhere;
+        }
+        if self.state.ladder.avoids_failed(task) {
+            return self.fresh_agent(task, pool).map_or(Placement::Parked, Placement::Agent);
+        }
+        match strategy {
+            Strategy::LeastLoaded | Strategy::BestScore | Strategy::RoundRobin => {
+                // The pool's availability set is ordered by the strategy's key (see `state.rs`).
+                Placement::Agent(AgentId(self.state.avail[pool].first().expect("checked non-empty").1))
+            }
+            Strategy::Hierarchy => self.delegate(now, task, pool).map_or(Placement::Parked, Placement::Agent),
+            Strategy::Auction => Placement::Elsewhere,
+            // Swarm classes are skipped by `dispatch`: their tasks are on the board, for agents to claim.
+            Strategy::Swarm => Placement::Elsewhere,
         }
     }
 
