@@ -575,7 +575,7 @@ pub enum EventKind {
         failed: u32,
         skipped: u32,
     },
-    /// Delegation, help, review and broadcast events (see `team_event.rs`).
+    /// Delegation, help, review and broadcast events (see `protocols/teams/event.rs`).
     Team(crate::protocols::teams::TeamEvent),
     /// Auction events (see `protocols/auction`).
     Auction(AuctionEvent),

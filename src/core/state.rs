@@ -181,7 +181,7 @@ impl AgentRt {
             Strategy::Hierarchy => (running << 32) / self.max_concurrent as u64,
             // Bids decide, not this order: any available agent means an auction can open.
             Strategy::Auction => 0,
-            // Swarm agents pick their own tasks (see `swarm.rs`): the set is only kept in index order.
+            // Swarm agents pick their own tasks (see `protocols/swarm`): the set is only kept in index order.
             Strategy::Swarm => 0,
         }
     }
@@ -247,13 +247,13 @@ pub struct State {
     pub(crate) priorities: Vec<i64>,
     /// Real agents' outputs of completed tasks (see [`super::output`]).
     pub outputs: super::output::OutputStore,
-    /// Blackboard, locks, elections and dead letters (see `context.rs`).
+    /// Blackboard, locks, elections and dead letters (see `protocols/context`).
     pub ctx: crate::protocols::context::ContextState,
-    /// Delegation chains, help exchanges, review rounds (see `teams.rs`).
+    /// Delegation chains, help exchanges, review rounds (see `protocols/teams`).
     pub teams: crate::protocols::teams::TeamState,
     /// Every auction and its bids (empty unless tasks are allocated by auction).
     pub auctions: crate::protocols::auction::AuctionState,
-    /// What planners added or had rejected (empty without planners; see `growth.rs`).
+    /// What planners added or had rejected (empty without planners; see `protocols/growth`).
     pub plans: crate::protocols::growth::Plans,
     /// The swarm board and thresholds (empty unless a class allocates by swarm).
     pub swarm: crate::protocols::swarm::SwarmState,
@@ -270,7 +270,7 @@ impl State {
             .agents
             .iter()
             .map(|a| AgentRt {
-                // A template's slot is absent until created (see `elastic.rs`).
+                // A template's slot is absent until created (see `protocols/elastic`).
                 alive: a.template.is_none(),
                 draining: false,
                 max_concurrent: a.max_concurrent.max(1),

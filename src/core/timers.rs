@@ -49,7 +49,7 @@ pub enum Timer {
     AuctionClose {
         auction: u32,
     },
-    /// Swarm agents look at the board (see `swarm.rs`).
+    /// Swarm agents look at the board (see `protocols/swarm`).
     SwarmTick {
         at: u64,
     },
@@ -68,11 +68,11 @@ pub enum Timer {
         agent: super::AgentId,
         at: u64,
     },
-    /// A help request waits no longer (see `help.rs`).
+    /// A help request waits no longer (see `protocols/teams/help.rs`).
     HelpTimeout {
         id: u64,
     },
-    /// The scenario's `n`-th announcement in time order is due (see `broadcast.rs`).
+    /// The scenario's `n`-th announcement in time order is due (see `protocols/teams/broadcast.rs`).
     Announce {
         n: u32,
     },

@@ -53,13 +53,13 @@ pub struct Workflow {
     pub agent_pools: Vec<Vec<PoolId>>,
     /// Number of dependencies of each task.
     pub dep_count: Vec<u32>,
-    /// Compiled escalation ladders (see `ladder.rs`).
+    /// Compiled escalation ladders (see `protocols/ladder`).
     pub ladders: Vec<crate::protocols::ladder::Ladder>,
     /// Each task's index into `ladders` (`NO_LADDER` for none); empty when no task has one.
     pub task_ladder: Vec<u32>,
     /// Some task is a planner (has a `plan`): only then is a result checked for subtasks.
     pub planners: bool,
-    /// Compiled decisions (see `vote.rs`) and each task's index into them (empty when none).
+    /// Compiled decisions (see `protocols/vote`) and each task's index into them (empty when none).
     pub decisions: Vec<crate::protocols::vote::Decision>,
     pub task_decision: Vec<u32>,
 }

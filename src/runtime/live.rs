@@ -3,7 +3,7 @@
 //! The simulated side stays a [`SimRun`] — its queue of simulated replies, heartbeats and faults,
 //! and the coordinator's timers — advanced to the wall clock's milliseconds since the run started;
 //! messages the coordinator addresses to process agents are taken from it and written to them.
-//! Each process agent is owned by a task of its own ([`super::fleet`]), which turns everything the
+//! Each process agent is owned by a task of its own (`runtime::fleet`), which turns everything the
 //! process does into [`Report`]s on one channel; this loop sleeps until the next timer or the
 //! next report, whichever comes first.
 //!

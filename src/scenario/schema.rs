@@ -2,7 +2,7 @@
 //!
 //! Built on the [`Decoder`] primitives, this reads a whole scenario in one pass straight into the
 //! typed structs. Byte offsets that semantic validation needs later (ids, each `depends_on`
-//! entry, fault targets) go into the side tables of [`Meta`](super::meta::Meta), never into the
+//! entry, fault targets) go into the side tables of [`Meta`], never into the
 //! public types.
 //! `defaults` may come after `tasks` in a file, so tasks record which fields they gave and the
 //! rest is filled in at the end.

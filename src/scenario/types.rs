@@ -20,11 +20,11 @@ pub enum Strategy {
     /// The free agent that was given work least recently.
     RoundRobin,
     /// Down the `reports_to` tree: the director picks the least-loaded team, its lead the
-    /// least-loaded capable worker (see `core::hierarchy`).
+    /// least-loaded capable worker (see `protocols::teams::hierarchy`).
     Hierarchy,
     /// A contract-net auction: capable agents bid, the best score under `auction` wins.
     Auction,
-    /// No central choice: the task is posted to a board and idle agents claim it (see `core::swarm`).
+    /// No central choice: the task is posted to a board and idle agents claim it (see `protocols::swarm`).
     Swarm,
 }
 
@@ -536,7 +536,7 @@ impl Serialize for FaultAction {
     }
 }
 
-/// What a task does with the shared context (see `core::context`). All empty for most tasks.
+/// What a task does with the shared context (see `protocols::context`). All empty for most tasks.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct TaskContext {
     #[serde(skip_serializing_if = "Vec::is_empty")]

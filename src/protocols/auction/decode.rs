@@ -1,4 +1,4 @@
-//! Reads the auction kinds and messages back (the inverse of `writer/auction.rs`).
+//! Reads the auction kinds and messages back (the inverse of `encode.rs`).
 
 use crate::core::event::AuctionEvent;
 use std::sync::Arc;

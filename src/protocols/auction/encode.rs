@@ -1,4 +1,4 @@
-//! Journal lines of the auction kinds and messages (see `core::auction` and `scenarios/JOURNAL.md`).
+//! Journal lines of the auction kinds and messages (see `protocols::auction` and `scenarios/JOURNAL.md`).
 
 use crate::core::event::AuctionEvent;
 use crate::core::{AgentId, Payload};

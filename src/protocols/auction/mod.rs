@@ -7,7 +7,7 @@ pub mod event;
 mod ops;
 pub mod report;
 pub mod spec;
-pub mod state;
+pub(crate) mod state;
 #[cfg(test)]
 mod tests;
 

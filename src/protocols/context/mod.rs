@@ -6,7 +6,7 @@ pub mod encode;
 pub mod event;
 mod ops;
 pub mod spec;
-pub mod state;
+pub(crate) mod state;
 
 pub use event::*;
 pub use state::*;

@@ -1,4 +1,4 @@
-//! The coordinator's decisions about the shared context (state in `context.rs`): taking a task's
+//! The coordinator's decisions about the shared context (state in `protocols/context`): taking a task's
 //! locks before its attempt starts, reading its keys' versions when it starts, committing or
 //! refusing its writes when it succeeds, releasing and expiring leases, elections and dead letters.
 //!

@@ -1,4 +1,4 @@
-//! The coordinator's side of elastic teams (see `elastic.rs`): creating an agent from a template
+//! The coordinator's side of elastic teams (see `protocols/elastic`): creating an agent from a template
 //! for a task that waited too long, and retiring a created agent that stayed idle.
 
 use crate::core::event::ElasticEvent;

@@ -1,6 +1,6 @@
 //! Elastic teams: agents created from templates under load and retired when idle.
 //!
-//! The loader expands each template into `max` agent slots (see `scenario::elastic`), so every
+//! The loader expands each template into `max` agent slots (see `protocols::elastic::spec`), so every
 //! index of the run stays static; a slot is *absent* (not alive, not counted as down) until created.
 //! When a ready task that a template can run has waited `spawn_after_ms` and no capable agent is
 //! free, the coordinator creates the template's first absent slot (`agent_created`); a created agent

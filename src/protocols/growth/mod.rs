@@ -6,7 +6,7 @@ pub mod event;
 mod plan_check;
 pub mod report;
 pub mod spec;
-pub mod state;
+pub(crate) mod state;
 #[cfg(test)]
 mod tests;
 

@@ -1,5 +1,5 @@
 //! Checks a planner's subtasks against the running DAG, like the loader checks a scenario, and
-//! works out the edges they add (see `growth.rs`).
+//! works out the edges they add (see `protocols/growth`).
 //!
 //! Every problem is reported, each naming the subtask (its id) and what is wrong, with the
 //! loader's wording and "did you mean" hints where it has them. The existing DAG is acyclic and

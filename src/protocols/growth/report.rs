@@ -1,5 +1,5 @@
 //! The report's "decomposition" section: what each planner added to the run, or why its plans
-//! were rejected (see `core::growth`).
+//! were rejected (see `protocols::growth`).
 
 use std::fmt::Write as _;
 

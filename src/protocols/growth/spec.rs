@@ -4,7 +4,7 @@
 //!
 //! Loading checks only the subtasks' format (types, ranges, required fields, ids unique within the
 //! plan). Whether they fit the run — new ids, known dependencies, no cycle, a capable agent, the
-//! cap — is checked when the plan is produced (`core::growth`), exactly as for a real planner's
+//! cap — is checked when the plan is produced (`protocols::growth`), exactly as for a real planner's
 //! output, so a scenario can show a plan being rejected.
 
 use crate::scenario::decode::Decoder;

@@ -5,7 +5,7 @@ pub mod decode;
 pub mod encode;
 pub mod event;
 pub mod spec;
-pub mod state;
+pub(crate) mod state;
 #[cfg(test)]
 mod tests;
 

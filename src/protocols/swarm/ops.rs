@@ -1,4 +1,4 @@
-//! The coordinator's side of swarm allocation (see `swarm.rs`): posting ready swarm tasks to the
+//! The coordinator's side of swarm allocation (see `protocols/swarm`): posting ready swarm tasks to the
 //! board and running a tick, where agents decide and the coordinator only refuses double claims.
 
 use crate::core::event::SwarmEvent;

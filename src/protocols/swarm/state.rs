@@ -10,7 +10,7 @@
 //! `forget`, within bounds.
 //!
 //! This module is the state (board, thresholds, claim counts) folded from events by
-//! [`SwarmState::apply`]; the decisions are in `swarm_ops.rs`. Ticks are timers armed only while
+//! [`SwarmState::apply`]; the decisions are in `protocols/swarm/ops.rs`. Ticks are timers armed only while
 //! some available agent could claim something on the board, so a run whose board nobody can serve
 //! stalls and fails those tasks like any other.
 

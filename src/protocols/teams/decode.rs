@@ -1,4 +1,4 @@
-//! Reads the team protocols' journal lines back (the inverse of `writer/teams.rs`).
+//! Reads the team protocols' journal lines back (the inverse of `encode.rs`).
 
 use serde_json::Value;
 

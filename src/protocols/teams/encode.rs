@@ -1,4 +1,4 @@
-//! Journal lines of the team protocols (`core::team_event`), field for field as
+//! Journal lines of the team protocols (`protocols::teams`), field for field as
 //! `scenarios/JOURNAL.md` lists them.
 
 use crate::journal::json::{push_str, push_u64};

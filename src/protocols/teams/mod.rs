@@ -10,7 +10,7 @@ mod hierarchy;
 pub mod report;
 mod review;
 pub mod spec;
-pub mod state;
+pub(crate) mod state;
 
 pub use event::*;
 pub use state::*;

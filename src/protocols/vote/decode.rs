@@ -1,4 +1,4 @@
-//! Reads the journal lines of decision tasks back (see `writer/votes.rs`).
+//! Reads the journal lines of decision tasks back (see `encode.rs`).
 
 use crate::core::event::VoteEvent;
 use std::sync::Arc;

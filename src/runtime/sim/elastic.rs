@@ -1,4 +1,4 @@
-//! Simulated agents of template slots (see `core::elastic`): a slot is silent until the coordinator
+//! Simulated agents of template slots (see `protocols::elastic`): a slot is silent until the coordinator
 //! creates it, then works and heartbeats like any simulated agent, until it is retired.
 
 use crate::core::EventKind;
