@@ -28,7 +28,7 @@ fn overhead(c: &mut Criterion) {
         // Check once, outside the measurement, that the run does what we think it does.
         let mut run = SimRun::new(scenario.clone());
         run.run(&mut ()).expect("the null sink never fails");
-        assert_eq!(run.coordinator().state().finished, Some(Outcome::Succeeded), "{shape}");
+        assert_eq!(run.coordinator().state().finished(), Some(Outcome::Succeeded), "{shape}");
 
         group.bench_function(shape.name(), |b| {
             b.iter_batched(

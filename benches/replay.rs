@@ -48,14 +48,14 @@ fn replay(c: &mut Criterion) {
         b.iter(|| {
             k = k.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
             let to = (k >> 33) as usize % n;
-            timeline.seek(to).state().now_ms
+            timeline.seek(to).state().now_ms()
         })
     });
     let mut at = n / 2;
     group.bench_function("one_event_back_1M", |b| {
         b.iter(|| {
             at = if at == 0 { n - 1 } else { at - 1 };
-            timeline.seek(at).state().now_ms
+            timeline.seek(at).state().now_ms()
         })
     });
     group.finish();

@@ -294,7 +294,7 @@ pub fn fork_headless(args: Fork) -> u8 {
         Ok(sim) => sim,
         Err(e) => return reexec_failed("fork", source, new, e),
     };
-    let last = sim.coordinator().state().next_seq.saturating_sub(1);
+    let last = sim.coordinator().state().next_seq().saturating_sub(1);
     let who = crate::operator_name();
     if let Err(e) = switchyard::durable::fork::apply(&mut sim, args.then, &who, &mut writer) {
         warn(format_args!("switchyard fork: --then {e}"));

@@ -470,9 +470,9 @@ fn conclude(
         cli_output::stdout_failed(" run", &e);
         return exit::OUTPUT_ERROR;
     }
-    let code = match (interrupted, coord.state().finished) {
+    let code = match (interrupted, coord.state().finished()) {
         (Some(signal), _) => {
-            let now = coord.state().now_ms;
+            let now = coord.state().now_ms();
             warn(format_args!(
                 "switchyard: stopped by {} at {now} ms; the journal ends with run_interrupted",
                 signal.name()

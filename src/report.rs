@@ -93,7 +93,7 @@ impl<'a> SagaReport<'a> {
         let name = |t: TaskId| sc.tasks[t.ix()].id.as_str();
         sc.sagas
             .iter()
-            .zip(&s.sagas.rt)
+            .zip(&s.sagas().rt)
             .map(|(spec, rt)| SagaReport {
                 id: &spec.id,
                 outcome: rt.phase.name(),
@@ -106,8 +106,8 @@ impl<'a> SagaReport<'a> {
                     .map(|&(step, task)| CompensationReport {
                         task: name(task),
                         step: name(step),
-                        state: s.tasks[task.ix()].state.name(),
-                        attempts: s.tasks[task.ix()].attempts,
+                        state: s.tasks()[task.ix()].state.name(),
+                        attempts: s.tasks()[task.ix()].attempts,
                     })
                     .collect(),
             })
@@ -170,7 +170,7 @@ pub struct GroupReport<'a> {
 
 impl<'a> ContextReport<'a> {
     pub fn of(coord: &'a Coordinator) -> Option<ContextReport<'a>> {
-        let ctx = &coord.state().ctx;
+        let ctx = &coord.state().context();
         let ix = &ctx.index;
         if ix.keys.is_empty() && ix.locks.is_empty() && ix.groups.is_empty() && ctx.dead_count == 0 {
             return None;
@@ -247,11 +247,11 @@ impl Recovery {
     pub fn of(coord: &Coordinator) -> Recovery {
         use crate::core::state::AttemptEnd;
         let s = coord.state();
-        let mut r = Recovery { escalated: s.escalations, ..Recovery::default() };
+        let mut r = Recovery { escalated: s.escalations(), ..Recovery::default() };
         // Per task: (first failure end, agent of that failure).
-        let mut first_failure: Vec<Option<(u64, crate::core::AgentId)>> = vec![None; s.tasks.len()];
+        let mut first_failure: Vec<Option<(u64, crate::core::AgentId)>> = vec![None; s.tasks().len()];
         let mut total_ms = 0u64;
-        for rec in &s.attempt_log {
+        for rec in s.attempt_log() {
             if matches!(rec.end, AttemptEnd::Failed(_) | AttemptEnd::TimedOut) {
                 r.failures += 1;
                 let slot = &mut first_failure[rec.task.ix()];
@@ -262,11 +262,11 @@ impl Recovery {
             }
         }
         for (i, ff) in first_failure.iter().enumerate() {
-            let (Some((failed_at, failed_on)), t) = (ff, &s.tasks[i]) else { continue };
+            let (Some((failed_at, failed_on)), t) = (ff, &s.tasks()[i]) else { continue };
             if t.state != crate::core::TaskState::Completed || t.operator_touched {
                 continue;
             }
-            let ladder = s.ladder.get(crate::core::TaskId(i as u32));
+            let ladder = s.ladder().get(crate::core::TaskId(i as u32));
             if ladder.is_some_and(|l| l.escalated) {
                 continue; // It went to the inbox: not healed by itself.
             }
@@ -341,12 +341,12 @@ pub struct AgentMessages {
 
 /// Why a task ended the way it did, in words.
 pub fn end_reason(coord: &Coordinator, task: TaskId) -> Option<String> {
-    if let Some(crate::protocols::saga::Role::Compensator { step, .. }) = coord.state().sagas.role(task)
-        && coord.state().tasks[task.ix()].state.is_dormant()
+    if let Some(crate::protocols::saga::Role::Compensator { step, .. }) = coord.state().sagas().role(task)
+        && coord.state().tasks()[task.ix()].state.is_dormant()
     {
         return Some(format!("compensation of `{}`: its saga did not need it", coord.task_name(step)));
     }
-    match coord.state().tasks[task.ix()].end_reason? {
+    match coord.state().tasks()[task.ix()].end_reason? {
         TaskEnd::Failed(TaskFailure::AttemptsExhausted { attempts }) => {
             Some(format!("all {attempts} allowed attempts failed"))
         }
@@ -363,11 +363,11 @@ pub fn end_reason(coord: &Coordinator, task: TaskId) -> Option<String> {
         TaskEnd::Failed(TaskFailure::SlaExpired) => Some("its inbox SLA expired (on_expiry: fail)".into()),
         TaskEnd::Failed(TaskFailure::ReworkLimit) => Some("its review rejected the work past max_rework".into()),
         TaskEnd::Failed(TaskFailure::Rejected) => Some("its proposal was rejected (no on_reject branch)".into()),
-        TaskEnd::Skipped { cause } if coord.state().votes.branch_skipped.contains(&task) => {
+        TaskEnd::Skipped { cause } if coord.state().votes().branch_skipped.contains(&task) => {
             Some(crate::protocols::vote::branch_text(coord, cause))
         }
         TaskEnd::Skipped { cause } if cause == task => {
-            let sla = coord.state().ladder.get(task).and_then(|l| l.sla).and_then(|s| s.expired);
+            let sla = coord.state().ladder().get(task).and_then(|l| l.sla).and_then(|s| s.expired);
             Some(if sla.is_some() { "skipped when its inbox SLA expired" } else { "skipped by an operator" }.into())
         }
         TaskEnd::Skipped { cause } => Some(format!("upstream task `{}` failed", coord.task_name(cause))),
@@ -379,15 +379,15 @@ impl<'a> Report<'a> {
     pub fn build(coord: &'a Coordinator) -> Report<'a> {
         let s = coord.state();
         let sc = coord.scenario();
-        let stopped = if s.interrupted.is_some() { "interrupted" } else { "unfinished" };
-        let outcome = s.finished.map_or(stopped, |o| o.name());
+        let stopped = if s.interrupted().is_some() { "interrupted" } else { "unfinished" };
+        let outcome = s.finished().map_or(stopped, |o| o.name());
         let tasks = (0..sc.tasks.len())
             .map(|i| {
-                let t = &s.tasks[i];
+                let t = &s.tasks()[i];
                 TaskReport {
                     id: &sc.tasks[i].id,
                     // A compensator still dormant at the end was simply not needed.
-                    state: if t.state.is_dormant() && s.finished.is_some() { "not_needed" } else { t.state.name() },
+                    state: if t.state.is_dormant() && s.finished().is_some() { "not_needed" } else { t.state.name() },
                     agent: t.agent.map(|a| coord.agent_name(a)),
                     attempts: t.attempts,
                     reason: end_reason(coord, TaskId(i as u32)),
@@ -397,9 +397,9 @@ impl<'a> Report<'a> {
         let agents = sc
             .agents
             .iter()
-            .zip(&s.agents)
+            .zip(s.agents())
             .map(|(spec, a)| {
-                let capacity = s.makespan_ms as f64 * a.max_concurrent as f64;
+                let capacity = s.makespan_ms() as f64 * a.max_concurrent as f64;
                 AgentReport {
                     id: &spec.id,
                     alive: a.alive,
@@ -412,13 +412,13 @@ impl<'a> Report<'a> {
             })
             .collect();
         let messages = MessageReport {
-            total: s.bus.total,
-            broadcasts: s.bus.broadcasts,
-            by_type: MsgKind::ALL.iter().map(|k| (k.name(), s.bus.of_kind(*k))).collect(),
+            total: s.bus().total,
+            broadcasts: s.bus().broadcasts,
+            by_type: MsgKind::ALL.iter().map(|k| (k.name(), s.bus().of_kind(*k))).collect(),
             by_agent: sc
                 .agents
                 .iter()
-                .zip(&s.bus.by_agent)
+                .zip(&s.bus().by_agent)
                 .map(|(a, &(sent, received))| (a.id.as_str(), AgentMessages { sent, received }))
                 .collect(),
         };
@@ -426,16 +426,16 @@ impl<'a> Report<'a> {
             scenario: &sc.name,
             seed: sc.seed,
             outcome,
-            makespan_ms: s.makespan_ms,
-            stopped_ms: if s.finished.is_some() { s.makespan_ms } else { s.now_ms },
+            makespan_ms: s.makespan_ms(),
+            stopped_ms: if s.finished().is_some() { s.makespan_ms() } else { s.now_ms() },
             clock: if crate::runtime::needs_live(sc) { "wall-clock" } else { "virtual" },
             counts: Counts {
                 tasks: sc.tasks.len() as u32,
-                completed: s.completed,
-                failed: s.failed,
-                skipped: s.skipped,
-                retries: s.retries,
-                reassigned: s.reassignments,
+                completed: s.completed(),
+                failed: s.failed(),
+                skipped: s.skipped(),
+                retries: s.retries(),
+                reassigned: s.reassignments(),
             },
             tasks,
             agents,

@@ -197,7 +197,7 @@ fn the_same_seed_writes_the_same_journal_and_it_reads_back() {
     assert_eq!(a, b);
     let events = read_journal(&market(), &a).unwrap();
     let rebuilt = switchyard::core::Coordinator::from_events(market(), &events);
-    assert_eq!(rebuilt.state().auctions, run(market()).0.coordinator().state().auctions);
+    assert_eq!(rebuilt.state().auctions(), run(market()).0.coordinator().state().auctions());
 }
 
 /// (cost, performance, failure rate, max_concurrent, mean duration)

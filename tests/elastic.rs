@@ -30,7 +30,7 @@ fn the_team_grows_under_the_burst_shrinks_when_idle_and_grows_again() {
     let sc = scenario::load(ELASTIC.as_ref()).unwrap();
     let t = &sc.templates[0];
     let (run, text) = journal(sc.clone());
-    assert_eq!(run.coordinator().state().completed as usize, sc.tasks.len());
+    assert_eq!(run.coordinator().state().completed() as usize, sc.tasks.len());
     let mut ready_at: BTreeMap<String, u64> = BTreeMap::new();
     // Created agents in the team, with the instant they last became idle (None while working).
     let mut team: BTreeMap<String, Option<u64>> = BTreeMap::new();

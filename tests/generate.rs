@@ -20,8 +20,8 @@ fn generated_scenarios_round_trip_through_json_and_succeed() {
         let mut run = SimRun::new(parsed);
         run.run(&mut ()).expect("the null sink never fails");
         let state = run.coordinator().state();
-        assert_eq!(state.finished, Some(Outcome::Succeeded), "{shape}");
-        assert_eq!(state.completed, 500, "{shape}");
+        assert_eq!(state.finished(), Some(Outcome::Succeeded), "{shape}");
+        assert_eq!(state.completed(), 500, "{shape}");
     }
 }
 

@@ -208,7 +208,7 @@ fn an_llm_agent_without_a_usable_key_is_refused() {
                  byte 4: a key is visible ASCII only, with no spaces or control characters",
             ]
         );
-        assert_eq!(coord.state().finished, Some(switchyard::core::Outcome::Succeeded));
+        assert_eq!(coord.state().finished(), Some(switchyard::core::Outcome::Succeeded));
     });
 }
 

@@ -177,6 +177,6 @@ fn an_unreadable_ca_file_at_run_time_refuses_the_agent() {
             .collect();
         let ca = std::path::absolute(dir.join("ca.pem")).unwrap();
         assert_eq!(rejected, [format!("cannot read CA file {}: No such file or directory", ca.display())]);
-        assert_eq!(run.coordinator().state().finished, Some(switchyard::core::Outcome::Succeeded));
+        assert_eq!(run.coordinator().state().finished(), Some(switchyard::core::Outcome::Succeeded));
     });
 }

@@ -117,6 +117,6 @@ fn a_task_an_operator_fixed_does_not_count_as_self_healed() {
     run.operator(OpAction::Retry(TaskId(0)), "me", None, &mut ()).unwrap().unwrap();
     run.advance_to(1_000, &mut ()).unwrap();
     let r = switchyard::report::Recovery::of(run.coordinator());
-    assert_eq!(run.coordinator().state().tasks[0].state, switchyard::core::TaskState::Completed);
+    assert_eq!(run.coordinator().state().tasks()[0].state, switchyard::core::TaskState::Completed);
     assert_eq!((r.tasks_hit, r.recovered), (1, 0), "{r:?}");
 }

@@ -173,7 +173,7 @@ fn shared_ledger_conflicts_retry_or_overwrite_and_fencing_rejects_the_late_holde
 
     // The ledger counter went up once per write, a lost update for last-writer-wins included.
     let c = run.coordinator();
-    let (value, version) = c.state().ctx.board.read("ledger");
+    let (value, version) = c.state().context().board.read("ledger");
     assert_eq!(value, Some(&json!(version - 1)));
     let ledger_writes = kinds("context_written").filter(|v| v["key"] == "ledger").count() as u64;
     assert_eq!(version, 1 + ledger_writes);
@@ -224,7 +224,7 @@ fn leader_failover_elects_a_new_leader_with_a_higher_term_each_time() {
     ids.dedup();
     assert_eq!(ids.len(), n, "message ids are unique");
     let c = run.coordinator();
-    assert_eq!(c.state().ctx.dead_count, 1);
+    assert_eq!(c.state().context().dead_count, 1);
     assert_eq!(rebuilt_digest(&run, &text), c.state().digest());
 }
 

@@ -102,16 +102,16 @@ fn foraging_runs_by_the_rules_and_the_colony_specialises() {
     let sc = scenario::load(FORAGING.as_ref()).unwrap();
     let (run, text) = journal(sc.clone());
     let st = run.coordinator().state();
-    assert_eq!(st.completed as usize, sc.tasks.len(), "{:?}", st.finished);
+    assert_eq!(st.completed() as usize, sc.tasks.len(), "{:?}", st.finished());
     let claims = check_rules(&sc, &text);
     // Every attempt, first or not (a retry, a task taken back from the crashed ant), was claimed.
     let attempts = text.matches("\"kind\":\"attempt_started\"").count();
     assert_eq!(claims.values().sum::<u32>() as usize, attempts);
-    assert!(attempts > sc.tasks.len() && st.reassignments > 0, "ant-3 crashed under a task");
+    assert!(attempts > sc.tasks.len() && st.reassignments() > 0, "ant-3 crashed under a task");
     assert!(text.contains("\"kind\":\"claim_refused\""), "simultaneous claims happen and are refused");
     // Specialists of both kinds emerge from identical generalists.
     let leaning = |a: usize| {
-        let th: Vec<f64> = st.swarm.thresholds(switchyard::core::AgentId(a as u32)).map(|(_, t)| t).collect();
+        let th: Vec<f64> = st.swarm().thresholds(switchyard::core::AgentId(a as u32)).map(|(_, t)| t).collect();
         th[0].partial_cmp(&th[1]).unwrap()
     };
     let leanings: BTreeSet<_> = (0..sc.agents.len()).map(leaning).collect();

@@ -8,6 +8,7 @@ use std::cmp::Reverse;
 use std::collections::{BTreeSet, BinaryHeap};
 
 mod digest;
+mod queries;
 mod records;
 
 pub use records::{AgentRt, AttemptEnd, AttemptRecord, TaskEnd, TaskRt, TaskState};
@@ -30,71 +31,71 @@ pub type AvailSet = BTreeSet<(u64, u32)>;
 
 #[derive(Debug, Clone)]
 pub struct State {
-    pub now_ms: u64,
-    pub tasks: Vec<TaskRt>,
-    pub agents: Vec<AgentRt>,
-    pub ready: Vec<ReadyQueue>,
-    pub avail: Vec<AvailSet>,
+    pub(crate) now_ms: u64,
+    pub(crate) tasks: Vec<TaskRt>,
+    pub(crate) agents: Vec<AgentRt>,
+    pub(crate) ready: Vec<ReadyQueue>,
+    pub(crate) avail: Vec<AvailSet>,
     /// Classes that may be able to dispatch (gained a ready task or an available agent).
-    pub dirty: Vec<ClassId>,
-    pub is_dirty: Vec<bool>,
+    pub(crate) dirty: Vec<ClassId>,
+    pub(crate) is_dirty: Vec<bool>,
     /// Every attempt of the run, in start order; each task's attempts are chained through `prev`
     /// (one shared log instead of a vector per task keeps a million-task run small).
-    pub attempt_log: Vec<AttemptRecord>,
-    pub timers: Timers,
+    pub(crate) attempt_log: Vec<AttemptRecord>,
+    pub(crate) timers: Timers,
     /// Heartbeat deadlines, apart from `timers`: they never run out while agents live, so a run is
     /// stalled when `timers` is empty even if these are not.
-    pub watchdog: Timers,
-    pub next_msg_id: u64,
-    pub next_seq: u64,
-    pub assignments: u64,
-    pub bus: BusStats,
-    pub terminal: u32,
-    pub completed: u32,
-    pub failed: u32,
-    pub skipped: u32,
-    pub retries: u32,
+    pub(crate) watchdog: Timers,
+    pub(crate) next_msg_id: u64,
+    pub(crate) next_seq: u64,
+    pub(crate) assignments: u64,
+    pub(crate) bus: BusStats,
+    pub(crate) terminal: u32,
+    pub(crate) completed: u32,
+    pub(crate) failed: u32,
+    pub(crate) skipped: u32,
+    pub(crate) retries: u32,
     /// Tasks taken back from crashed agents.
-    pub reassignments: u32,
+    pub(crate) reassignments: u32,
     /// Tasks sent to the operator's inbox, ever.
-    pub escalations: u32,
-    pub finished: Option<Outcome>,
+    pub(crate) escalations: u32,
+    pub(crate) finished: Option<Outcome>,
     /// The signal that stopped the run's host before it finished (`run_interrupted`).
-    pub interrupted: Option<crate::core::StopSignal>,
-    pub makespan_ms: u64,
+    pub(crate) interrupted: Option<crate::core::StopSignal>,
+    pub(crate) makespan_ms: u64,
     /// Set when a headless run stopped at its horizon (it is then not finished).
-    pub horizon: Option<super::event::HorizonLimit>,
+    pub(crate) horizon: Option<super::event::HorizonLimit>,
     /// Set by an operator; drivers stop advancing time while it is.
-    pub paused: bool,
+    pub(crate) paused: bool,
     /// The operator's last speed setting (virtual ms per wall ms).
-    pub speed: f64,
+    pub(crate) speed: f64,
     /// Escalated tasks, oldest first, with the time they arrived.
-    pub inbox: Vec<(TaskId, u64)>,
-    pub health_cfg: HealthConfig,
+    pub(crate) inbox: Vec<(TaskId, u64)>,
+    pub(crate) health_cfg: HealthConfig,
     /// An agent silent for this long is lost; 0 turns detection off.
-    pub heartbeat_timeout_ms: u64,
+    pub(crate) heartbeat_timeout_ms: u64,
     /// Saga membership and progress (empty without sagas).
-    pub sagas: Sagas,
+    pub(crate) sagas: Sagas,
     /// Escalation ladder progress (empty unless the scenario has ladders or inbox SLAs).
-    pub ladder: crate::protocols::ladder::LadderState,
+    pub(crate) ladder: crate::protocols::ladder::LadderState,
     pub(crate) works: Vec<f64>,
     pub(crate) priorities: Vec<i64>,
     /// Real agents' outputs of completed tasks (see [`super::output`]).
-    pub outputs: super::output::OutputStore,
+    pub(crate) outputs: super::output::OutputStore,
     /// Blackboard, locks, elections and dead letters (see `protocols/context`).
-    pub ctx: crate::protocols::context::ContextState,
+    pub(crate) ctx: crate::protocols::context::ContextState,
     /// Delegation chains, help exchanges, review rounds (see `protocols/teams`).
-    pub teams: crate::protocols::teams::TeamState,
+    pub(crate) teams: crate::protocols::teams::TeamState,
     /// Every auction and its bids (empty unless tasks are allocated by auction).
-    pub auctions: crate::protocols::auction::AuctionState,
+    pub(crate) auctions: crate::protocols::auction::AuctionState,
     /// What planners added or had rejected (empty without planners; see `protocols/growth`).
-    pub plans: crate::protocols::growth::Plans,
+    pub(crate) plans: crate::protocols::growth::Plans,
     /// The swarm board and thresholds (empty unless a class allocates by swarm).
-    pub swarm: crate::protocols::swarm::SwarmState,
+    pub(crate) swarm: crate::protocols::swarm::SwarmState,
     /// Decision tasks' ballots (empty unless the scenario has decisions).
-    pub votes: crate::protocols::vote::VoteState,
+    pub(crate) votes: crate::protocols::vote::VoteState,
     /// Agents created from templates (empty without templates).
-    pub elastic: crate::protocols::elastic::ElasticState,
+    pub(crate) elastic: crate::protocols::elastic::ElasticState,
 }
 
 impl State {

@@ -161,7 +161,7 @@ impl LiveAgents {
         let coord = sim.coordinator();
         let agents: Vec<AgentId> = self.fleet.process_agents().collect();
         for agent in agents {
-            let up = coord.state().agents[agent.ix()].alive;
+            let up = coord.state().agents()[agent.ix()].alive;
             if !up || coord.is_finished() {
                 if up {
                     continue; // the run is over: `stop` shuts it down gracefully
@@ -196,7 +196,7 @@ impl LiveAgents {
                         capability: spec.capability.clone(),
                         description: spec.description.clone(),
                         inputs: coord.inputs(task),
-                        deadline_ms: deadline_ms.saturating_sub(coord.state().now_ms),
+                        deadline_ms: deadline_ms.saturating_sub(coord.state().now_ms()),
                         max_subtasks: spec.plan.as_ref().map(|p| p.max_subtasks),
                     }
                 }
@@ -316,7 +316,7 @@ impl LiveAgents {
                 (task, attempt, Some(AgentError::Reported { message: intern(&message), retryable }), None)
             }
             FromAgent::Heartbeat {} | FromAgent::Progress { .. } => {
-                let running = cx.sim.coordinator().state().agents[agent.ix()].running.len() as u32;
+                let running = cx.sim.coordinator().state().agents()[agent.ix()].running.len() as u32;
                 let hb = Message::from_agent(agent, MsgKind::Heartbeat, None, Payload::Heartbeat { running });
                 return cx.feed(|c, now| c.handle_message(now, hb));
             }

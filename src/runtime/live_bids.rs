@@ -15,7 +15,7 @@ pub(super) fn cfp_line(coord: &Coordinator, payload: Payload) -> Option<ToAgent>
         auction: auction.to_string(),
         task: spec.id.clone(),
         capability: spec.capability.clone(),
-        deadline_ms: closes_ms.saturating_sub(coord.state().now_ms),
+        deadline_ms: closes_ms.saturating_sub(coord.state().now_ms()),
     })
 }
 
@@ -32,7 +32,7 @@ pub(super) fn reply(
         FromAgent::Decline { auction, .. } => (auction, MsgKind::Decline),
         _ => return None,
     };
-    let Some(auction) = name.parse::<u32>().ok().filter(|&id| coord.state().auctions.get(id).is_some()) else {
+    let Some(auction) = name.parse::<u32>().ok().filter(|&id| coord.state().auctions().get(id).is_some()) else {
         return Some(Err(format!("{} for unknown auction `{name}`", kind.name())));
     };
     let payload = match msg {

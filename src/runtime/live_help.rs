@@ -33,7 +33,7 @@ impl HelpDesk {
     /// The protocol line for a help or broadcast payload addressed to a real agent (`None` for any
     /// other payload, or an exchange the coordinator no longer knows).
     pub(super) fn line(&self, coord: &Coordinator, msg: &Message) -> Option<ToAgent> {
-        let help = |id: Option<u64>| id.and_then(|id| coord.state().teams.help.get(&id).map(|h| (id, h)));
+        let help = |id: Option<u64>| id.and_then(|id| coord.state().teams().help.get(&id).map(|h| (id, h)));
         match msg.payload {
             Payload::Broadcast { text } => Some(ToAgent::Broadcast { text: text.to_string() }),
             Payload::HelpRequest { task, .. } => {
@@ -72,14 +72,14 @@ impl HelpDesk {
     pub(super) fn incoming(&mut self, coord: &Coordinator, agent: AgentId, msg: &FromAgent) -> Option<HelpIn> {
         match msg {
             FromAgent::RequestHelp { id, capability, question } => {
-                if coord.state().agents[agent.ix()].running.is_empty() {
+                if coord.state().agents()[agent.ix()].running.is_empty() {
                     return Some(HelpIn::Bad(format!("request_help `{id}` while running no task")));
                 }
                 let (id, capability, question) = (id.clone(), capability.clone(), question.clone());
                 Some(HelpIn::Ask { id, capability, question })
             }
             FromAgent::HelpResponse { id, answer } => {
-                let known = id.parse::<u64>().ok().and_then(|n| coord.state().teams.help.get(&n).map(|h| (n, h)));
+                let known = id.parse::<u64>().ok().and_then(|n| coord.state().teams().help.get(&n).map(|h| (n, h)));
                 let Some((n, h)) = known.filter(|(_, h)| h.peer == Some(agent)) else {
                     return Some(HelpIn::Bad(format!("help_response for unknown request `{id}`")));
                 };

@@ -16,7 +16,7 @@ pub(super) fn ballot_line(coord: &Coordinator, payload: Payload) -> Option<ToAge
     Some(ToAgent::Ballot {
         proposal: coord.task_name(task).to_string(),
         question: d.proposal.to_string(),
-        deadline_ms: closes_ms.saturating_sub(coord.state().now_ms),
+        deadline_ms: closes_ms.saturating_sub(coord.state().now_ms()),
     })
 }
 

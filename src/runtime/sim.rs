@@ -183,7 +183,7 @@ impl SimRun {
 
     /// Events counted toward the horizon: journal lines, and inputs that wrote none.
     fn events_counted(&self) -> u64 {
-        self.coord.state().next_seq.saturating_add(self.silent)
+        self.coord.state().next_seq().saturating_add(self.silent)
     }
 
     /// Stops the run at its horizon if the next input, at `next`, would pass it.
@@ -454,7 +454,7 @@ impl SimRun {
         if self.horizon.is_some() && self.check_horizon(next.unwrap_or(self.now), sink)? {
             return Ok(());
         }
-        let before = self.coord.state().next_seq;
+        let before = self.coord.state().next_seq();
         if take_queue {
             let Reverse((at, _, _, due)) = self.queue.pop().expect("peeked");
             self.now = at;
@@ -464,7 +464,7 @@ impl SimRun {
             self.coord.handle_timeout(self.now);
         }
         self.pump(sink)?;
-        if self.coord.state().next_seq == before {
+        if self.coord.state().next_seq() == before {
             self.silent += 1;
         }
         Ok(())
@@ -535,7 +535,7 @@ impl SimRun {
                 let hb = self.coord.scenario().heartbeat_ms;
                 self.schedule(later(now, hb), 0, Due::Heartbeat(agent));
                 if self.agents[agent as usize].alive {
-                    let running = self.coord.state().agents[agent as usize].running.len() as u32;
+                    let running = self.coord.state().agents()[agent as usize].running.len() as u32;
                     let msg =
                         Message::from_agent(AgentId(agent), MsgKind::Heartbeat, None, Payload::Heartbeat { running });
                     self.send_to_coordinator(msg);
@@ -546,7 +546,7 @@ impl SimRun {
 
     /// Delivers the coordinator's outgoing messages to agents and hands its events to the sink.
     fn pump(&mut self, sink: &mut impl EventSink) -> io::Result<()> {
-        if self.coord.state().elastic.active {
+        if self.coord.state().elastic().active {
             self.follow_slots();
         }
         while let Some(msg) = self.coord.poll_transmit() {

@@ -99,7 +99,7 @@ pub(crate) fn encode(event: &ContextEvent, names: &Names, out: &mut Vec<u8>) {
             num(out, "term", term);
         }
         ContextEvent::MessageDeadLettered { ref msg, reason } => {
-            encode_message(&msg, names, out);
+            encode_message(msg, names, out);
             text(out, "reason", reason.name());
         }
     }

@@ -19,7 +19,7 @@ pub(super) fn answer(coord: &Coordinator, agent: AgentId, auction: u32, task: Ta
     let (spec, t) = (&sc.agents[agent.ix()], &sc.tasks[task.ix()]);
     let draw = |k: u64| rng::unit(sc.seed, &[rng::domain::BID, auction as u64, agent.0 as u64, k]);
     let latency = (LATENCY_MS.0 + (LATENCY_MS.1 - LATENCY_MS.0) * draw(0)).round() as u64;
-    let running = coord.state().agents[agent.ix()].running.len() as f64;
+    let running = coord.state().agents()[agent.ix()].running.len() as f64;
     let max = spec.max_concurrent.max(1) as f64;
     let decline = if running >= max {
         Some("at_capacity")

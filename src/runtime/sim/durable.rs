@@ -17,7 +17,7 @@ impl SimRun {
         let mut run = SimRun::around(coord);
         run.now = now;
         run.started = true;
-        for (sim, agent) in run.agents.iter_mut().zip(&run.coord.state().agents) {
+        for (sim, agent) in run.agents.iter_mut().zip(run.coord.state().agents()) {
             sim.alive = agent.alive;
         }
         run.schedule_faults(Some(now));

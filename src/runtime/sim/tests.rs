@@ -73,7 +73,7 @@ fn a_dropped_request_is_numbered_and_also_ends_as_a_timeout() {
     let EventKind::MessageDropped { msg, .. } = of(&events, "message_dropped")[0].kind else { panic!() };
     assert_eq!((msg.kind, msg.id > 0), (MsgKind::TaskRequest, true), "the bus numbered it: {msg:?}");
     assert_eq!(of(&events, "attempt_timed_out").len(), 1);
-    assert_eq!(run.coordinator().state().finished, Some(Outcome::Succeeded));
+    assert_eq!(run.coordinator().state().finished(), Some(Outcome::Succeeded));
 }
 
 #[test]
@@ -126,7 +126,7 @@ fn a_partitioned_agent_is_lost_then_back_after_the_heal() {
         e.kind,
         EventKind::AttemptFailed { agent: AgentId(0), reason: AttemptFailure::AgentLost, .. }
     )));
-    assert_eq!(run.coordinator().state().finished, Some(Outcome::Succeeded));
+    assert_eq!(run.coordinator().state().finished(), Some(Outcome::Succeeded));
     assert_rebuilds(&run, &events);
 }
 
@@ -146,7 +146,7 @@ fn a_slow_agent_takes_longer_trips_its_breaker_and_is_routed_around() {
             EventKind::BreakerChanged { agent: AgentId(0), state: BreakerState::Open { .. } }
         ))
     );
-    assert_eq!(run.coordinator().state().finished, Some(Outcome::Succeeded));
+    assert_eq!(run.coordinator().state().finished(), Some(Outcome::Succeeded));
 
     // With a generous timeout, adaptive routing notices the slowness and passes the agent over.
     let chain: Vec<String> = (0..10)
@@ -165,7 +165,7 @@ fn a_slow_agent_takes_longer_trips_its_breaker_and_is_routed_around() {
         .collect();
     assert_eq!(durations[0], (AgentId(0), 400), "four times its profile's 100 ms");
     assert!(durations[1..].iter().all(|&d| d == (AgentId(1), 100)), "{durations:?}");
-    assert_eq!(run.coordinator().state().agents[0].completed, 1);
+    assert_eq!(run.coordinator().state().agents()[0].completed, 1);
 }
 
 #[test]
@@ -215,7 +215,7 @@ fn operator_faults_are_injected_or_refused_with_a_reason() {
     op(&mut run, &mut events, OpAction::Revive(v)).unwrap();
     run.advance_to(20_000, &mut events).unwrap();
     assert!(events.iter().any(|e| e.kind == EventKind::AgentRevived { agent: w, origin: Origin::Detected }));
-    assert_eq!(run.coordinator().state().finished, Some(Outcome::Succeeded));
+    assert_eq!(run.coordinator().state().finished(), Some(Outcome::Succeeded));
     // Each accepted fault is an operator_action followed by its fault_injected record.
     let names: Vec<&str> = events
         .iter()
