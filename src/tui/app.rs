@@ -633,3 +633,6 @@ fn count(n: usize, noun: &str) -> String {
 fn count_are(n: usize, noun: &str) -> String {
     format!("{} {}", count(n, noun), if n == 1 { "is" } else { "are" })
 }
+
+#[cfg(test)]
+pub(super) mod tests;

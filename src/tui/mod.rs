@@ -28,12 +28,3 @@ pub use console::run_console;
 
 /// The demo scenario `switchyard` opens with no arguments, compiled in so it works anywhere.
 pub const DEMO_SCENARIO: &str = include_str!("../../scenarios/demo.json");
-
-#[cfg(test)]
-mod app_tests;
-
-#[cfg(test)]
-mod live_tests;
-
-#[cfg(test)]
-mod replay_tests;

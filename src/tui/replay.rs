@@ -306,3 +306,6 @@ fn notable(events: &[Event], at: usize, forward: bool) -> Option<usize> {
 fn is_failure(kind: &EventKind) -> bool {
     matches!(kind, EventKind::AttemptFailed { .. } | EventKind::AttemptTimedOut { .. } | EventKind::TaskFailed { .. })
 }
+
+#[cfg(test)]
+mod tests;

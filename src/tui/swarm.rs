@@ -44,3 +44,6 @@ pub fn agent_detail(coord: &Coordinator, a: AgentId) -> Option<String> {
     let th: Vec<String> = sw.thresholds(a).map(|(c, t)| format!("θ {c} {t}")).collect();
     Some(format!("{} · {} claims from the board", th.join(" · "), sw.claims[a.ix()]))
 }
+
+#[cfg(test)]
+mod tests;

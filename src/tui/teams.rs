@@ -130,3 +130,6 @@ pub fn agent_detail(coord: &Coordinator, a: AgentId) -> Vec<(&'static str, Strin
     let reports = if reports.is_empty() { "none".to_string() } else { reports.join(", ") };
     vec![("reports to", boss), ("reports", reports)]
 }
+
+#[cfg(test)]
+mod tests;

@@ -278,8 +278,8 @@ impl BallotsPane {
 mod tests {
     use ratatui::crossterm::event::KeyCode;
 
-    use super::super::agents::fixture::{Fixture, draw, key};
     use super::*;
+    use crate::tui::panes::fixture::{Fixture, draw, key};
 
     #[test]
     fn ballots_live_and_decided() {

@@ -106,8 +106,8 @@ pub fn render(f: &mut Frame, area: Rect, coord: &Coordinator, scroll: u16, block
 
 #[cfg(test)]
 mod tests {
-    use super::super::agents::fixture::{Fixture, draw};
     use super::*;
+    use crate::tui::panes::fixture::{Fixture, draw};
 
     fn screen(fx: &Fixture, w: u16, h: u16) -> ratatui::Terminal<ratatui::backend::TestBackend> {
         let coord = fx.run.coordinator();

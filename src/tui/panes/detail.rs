@@ -536,9 +536,9 @@ pub fn render_detail(f: &mut Frame, area: Rect, sel: Selection, ctx: &Ctx, scrol
 
 #[cfg(test)]
 mod tests {
-    use super::super::agents::fixture::{Fixture, crashed, draw, escalated};
     use super::*;
     use crate::core::{OpAction, Resolution};
+    use crate::tui::panes::fixture::{Fixture, crashed, draw, escalated};
 
     /// research-pipeline at 3 s: research-market failed twice on researcher-2 and runs a third time.
     fn pipeline() -> Fixture {

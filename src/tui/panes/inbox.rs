@@ -254,9 +254,9 @@ impl InboxPane {
 mod tests {
     use ratatui::crossterm::event::KeyCode;
 
-    use super::super::agents::fixture::{Fixture, draw, escalated, key};
     use super::*;
     use crate::core::{OpAction, Resolution};
+    use crate::tui::panes::fixture::{Fixture, draw, escalated, key};
 
     #[test]
     fn inbox_wide() {

@@ -387,9 +387,9 @@ impl MarketPane {
 mod tests {
     use ratatui::crossterm::event::KeyCode;
 
-    use super::super::agents::fixture::{Fixture, draw, key};
     use super::*;
     use crate::core::OpAction;
+    use crate::tui::panes::fixture::{Fixture, draw, key};
 
     /// market-auction at 2.7 s: the GPU render has just been won by gpu-box after its escalation.
     fn market() -> Fixture {

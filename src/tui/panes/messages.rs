@@ -438,8 +438,8 @@ fn write_row_text(out: &mut String, coord: &Coordinator, r: &MsgRow) {
 mod tests {
     use ratatui::crossterm::event::KeyCode;
 
-    use super::super::agents::fixture::{Fixture, draw, key};
     use super::*;
+    use crate::tui::panes::fixture::{Fixture, draw, key};
 
     /// research-pipeline at 3 s: results, a failure, retries and heartbeats.
     fn pipeline() -> Fixture {
@@ -585,7 +585,7 @@ mod tests {
 
     #[test]
     fn a_full_message_list() {
-        let fx = super::super::agents::fixture::big();
+        let fx = crate::tui::panes::fixture::big();
         let ctx = fx.ctx();
         assert_eq!(fx.view.messages.len(), crate::tui::view::MESSAGE_CAPACITY);
         assert!(fx.view.dropped_messages > 0);

@@ -15,16 +15,13 @@ pub mod context;
 pub mod dag;
 pub mod dag_layout;
 pub mod detail;
+#[cfg(test)]
+pub(crate) mod fixture;
 pub mod inbox;
 mod ladder;
 pub mod market;
 pub mod messages;
 mod plan;
-#[cfg(test)]
-mod teams_tests;
-
-#[cfg(test)]
-mod swarm_tests;
 
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};

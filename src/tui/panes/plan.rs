@@ -35,8 +35,8 @@ pub(super) fn plan_lines(t: TaskId, ctx: &Ctx, out: &mut Vec<Line<'static>>) {
 #[cfg(test)]
 mod tests {
     use crate::core::TaskId;
+    use crate::tui::app::tests::screen;
     use crate::tui::app::{App, ConsoleOptions, Popup};
-    use crate::tui::app_tests::screen;
     use crate::tui::panes::Selection;
 
     fn planner_app(ms: u64) -> App {
