@@ -10,9 +10,9 @@ use ratatui::layout::Rect;
 use super::cmdline::CmdLine;
 use super::log::LogPane;
 use super::panes::agents::AgentsPane;
+use super::panes::auctions_votes::AuctionsVotesPane;
 use super::panes::dag::DagPane;
 use super::panes::inbox::InboxPane;
-use super::panes::market::MarketPane;
 use super::panes::messages::MessagesPane;
 use super::panes::{Ctx, Selection};
 use super::view::View;
@@ -168,7 +168,7 @@ pub struct App {
     pub focus: PaneId,
     pub dag: DagPane,
     pub agents: AgentsPane,
-    pub market: MarketPane,
+    pub auctions_votes: AuctionsVotesPane,
     pub messages: MessagesPane,
     pub inbox: InboxPane,
     pub log: LogPane,
@@ -257,7 +257,7 @@ impl App {
             focus: PaneId::Dag,
             dag: DagPane::default(),
             agents: AgentsPane::default(),
-            market: MarketPane::default(),
+            auctions_votes: AuctionsVotesPane::default(),
             messages: MessagesPane::default(),
             inbox: InboxPane::default(),
             log: LogPane::default(),
@@ -545,7 +545,7 @@ impl App {
             OpAction::Speed(x) | OpAction::Slow(_, x) => format!(" ×{x}"),
             OpAction::Flaky(_, r) => format!(" (failure rate {r})"),
             OpAction::Resolve(_, r) => format!(" as {}", r.name()),
-            OpAction::Step => format!(" to {}", super::panes::clock(self.run.now())),
+            OpAction::Step => format!(" to {}", super::panes::text::clock(self.run.now())),
             _ => String::new(),
         };
         format!("{}{target}{extra}", action.name())
@@ -591,7 +591,7 @@ impl App {
         match self.focus {
             PaneId::Dag => self.dag.selection(&ctx),
             PaneId::Agents => self.agents.selection(&ctx),
-            PaneId::Market => self.market.selection(&ctx),
+            PaneId::Market => self.auctions_votes.selection(&ctx),
             PaneId::Messages => self.messages.selection(&ctx),
             PaneId::Inbox => self.inbox.selection(&ctx),
             PaneId::Log => None,

@@ -40,7 +40,7 @@ impl App {
                 self.agents.click(column, row, &ctx);
             }
             PaneId::Market => {
-                self.market.click(column, row, &ctx);
+                self.auctions_votes.click(column, row, &ctx);
             }
             PaneId::Messages => {
                 self.messages.click(column, row, &ctx);
@@ -62,7 +62,7 @@ impl App {
                 self.agents.handle_key(key, &ctx);
             }
             PaneId::Market => {
-                self.market.handle_key(key, &ctx);
+                self.auctions_votes.handle_key(key, &ctx);
             }
             PaneId::Messages => {
                 self.messages.handle_key(key, &ctx);
@@ -78,7 +78,7 @@ impl App {
         match self.focus {
             PaneId::Dag => self.dag.set_filter(filter),
             PaneId::Agents => self.agents.set_filter(filter),
-            PaneId::Market => self.market.set_filter(filter),
+            PaneId::Market => self.auctions_votes.set_filter(filter),
             PaneId::Messages => self.messages.set_filter(filter),
             PaneId::Inbox => self.inbox.set_filter(filter),
             PaneId::Log => {}
@@ -191,9 +191,9 @@ impl App {
             KeyCode::Char('L') if self.focus == PaneId::Log => self.log.cycle_level(),
             // The selected ballot: the operator's deciding vote, or a veto.
             KeyCode::Char(c @ ('y' | 'n' | 'V'))
-                if self.focus == PaneId::Market && self.market.selected_ballot(&self.ctx(true)).is_some() =>
+                if self.focus == PaneId::Market && self.auctions_votes.selected_ballot(&self.ctx(true)).is_some() =>
             {
-                let t = self.market.selected_ballot(&self.ctx(true)).expect("checked");
+                let t = self.auctions_votes.selected_ballot(&self.ctx(true)).expect("checked");
                 let action = match c {
                     'y' => OpAction::CastVote(t, crate::core::vote::Choice::Yes),
                     'n' => OpAction::CastVote(t, crate::core::vote::Choice::No),
@@ -203,7 +203,7 @@ impl App {
             }
             // The Market pane's bid cursor: award the task to that bidder, or reopen its auction.
             KeyCode::Char(c @ ('w' | 'n')) if self.focus == PaneId::Market => {
-                let Some((t, a)) = self.market.selected_bid(&self.ctx(true)) else {
+                let Some((t, a)) = self.auctions_votes.selected_bid(&self.ctx(true)) else {
                     let Some(t) = self.selected_task() else { return self.need("an auction") };
                     return if c == 'n' {
                         self.request(OpAction::Reopen(t), None, false)

@@ -18,7 +18,7 @@ pub fn step_suffix(coord: &Coordinator, t: TaskId, max_name: usize) -> Option<Ve
     let Some(Role::Step { compensator: Some(c), .. }) = coord.state().sagas.role(t) else { return None };
     let rt = &coord.state().tasks[c.ix()];
     let (mark, style) = theme::task_look(rt);
-    let name = crate::tui::panes::dag_layout::truncate(coord.task_name(c), max_name);
+    let name = crate::tui::panes::text::truncate(coord.task_name(c), max_name);
     let mut spans = vec![Span::styled(format!(" {MARK} {name}"), style)];
     if !rt.state.is_dormant() {
         spans.push(Span::styled(format!(" {mark}"), style));

@@ -10,7 +10,8 @@ use ratatui::widgets::{Block, BorderType, Borders, Clear, Gauge, Paragraph, Wrap
 
 use super::app::{App, Mode, PaneId, Popup, StatusKind};
 use super::keys::KEY_HELP;
-use super::panes::{Ctx, clock, detail};
+use super::panes::text::clock;
+use super::panes::{Ctx, detail};
 use super::{cmdline, theme};
 use crate::core::state::TaskState;
 use crate::core::{Outcome, Resolution};
@@ -76,7 +77,7 @@ fn draw_pane(f: &mut Frame, app: &mut App, pane: PaneId, area: Rect) {
     match pane {
         PaneId::Dag => app.dag.render(f, area, &ctx),
         PaneId::Agents => app.agents.render(f, area, &ctx),
-        PaneId::Market => app.market.render(f, area, &ctx),
+        PaneId::Market => app.auctions_votes.render(f, area, &ctx),
         PaneId::Messages => app.messages.render(f, area, &ctx),
         PaneId::Inbox => app.inbox.render(f, area, &ctx),
         PaneId::Log => app.log.render(f, area, focused),

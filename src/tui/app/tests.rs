@@ -498,7 +498,7 @@ fn market_and_ballot_keys_act_through_the_operator_path() {
     let batch = a.selected_task().expect("the newest auction is selected");
     assert_eq!(a.coord().task_name(batch), "cheap-batch");
     key(&mut a, KeyCode::Right);
-    let Some((t, second)) = a.market.selected_bid(&a.ctx(true)) else { panic!("no bid under the cursor") };
+    let Some((t, second)) = a.auctions_votes.selected_bid(&a.ctx(true)) else { panic!("no bid under the cursor") };
     assert_eq!(t, batch);
     key(&mut a, KeyCode::Char('w'));
     if matches!(a.popup, Some(Popup::Confirm { .. })) {

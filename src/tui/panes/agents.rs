@@ -1,86 +1,19 @@
 //! The Agents pane: one row per agent with its state, current load, capabilities, counts and a
 //! sparkline of recent load. `/` filters by a substring of the id or of any capability.
-//!
-//! This file also holds what the list panes share ([`ListNav`], [`agent_state`], [`duration`],
-//! [`truncate`]), since the panes may not add modules of their own.
-
-use std::ops::Range;
 
 use ratatui::Frame;
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use ratatui::crossterm::event::KeyEvent;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
-use super::{Ctx, Selection, contains, pane_block};
+use super::list::{List, count_note, mark};
+use super::text::{duration, truncate};
+use super::{Ctx, Selection, pane_block};
 use crate::core::AgentId;
 use crate::core::state::AgentRt;
 use crate::tui::theme;
-
-/// Cursor and scroll position of a list pane. Panes keep the *identity* of the selected row
-/// themselves and re-find its position every frame, because rows come and go between frames.
-#[derive(Debug, Default, Clone, Copy)]
-pub(super) struct ListNav {
-    /// Position of the selected row among the rows listed now.
-    pub pos: usize,
-    /// First row drawn.
-    pub offset: usize,
-    /// Where the rows (one screen line each) were drawn last: clicks and page size use it.
-    pub body: Rect,
-}
-
-impl ListNav {
-    /// Moves the cursor for a navigation key over `len` rows; false if `key` is not one.
-    pub fn key(&mut self, key: KeyEvent, len: usize) -> bool {
-        // Modified keys belong to the console (Ctrl-C and friends), and Windows also reports releases.
-        if key.kind == KeyEventKind::Release || key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) {
-            return false;
-        }
-        let page = (self.body.height as usize).max(1);
-        let last = len.saturating_sub(1);
-        self.pos = match key.code {
-            KeyCode::Up | KeyCode::Char('k') => self.pos.saturating_sub(1),
-            KeyCode::Down | KeyCode::Char('j') => (self.pos + 1).min(last),
-            KeyCode::PageUp => self.pos.saturating_sub(page),
-            KeyCode::PageDown => (self.pos + page).min(last),
-            KeyCode::Home => 0,
-            KeyCode::End => last,
-            _ => return false,
-        };
-        true
-    }
-
-    /// Clamps the cursor to `len` rows and scrolls so it is visible in `body`; returns the rows to draw.
-    pub fn fit(&mut self, len: usize, body: Rect) -> Range<usize> {
-        self.body = body;
-        let height = body.height as usize;
-        self.pos = self.pos.min(len.saturating_sub(1));
-        if self.pos < self.offset {
-            self.offset = self.pos;
-        } else if height > 0 && self.pos >= self.offset + height {
-            self.offset = self.pos + 1 - height;
-        }
-        // No blank space under the last row after the list shrank (a filter, a bigger window).
-        self.offset = self.offset.min(len.saturating_sub(height));
-        self.offset..(self.offset + height).min(len)
-    }
-
-    /// The row position under a screen cell, as drawn last time.
-    pub fn row_at(&self, column: u16, row: u16, len: usize) -> Option<usize> {
-        let pos = self.offset + row.checked_sub(self.body.y)? as usize;
-        (contains(self.body, column, row) && pos < len).then_some(pos)
-    }
-}
-
-/// Where `selected` is among `rows`, else the old cursor position (the row went away: the cursor
-/// stays where it was, on the row that took its place).
-pub(super) fn locate<T: PartialEq + Copy>(rows: &[T], selected: Option<T>, pos: usize) -> Option<usize> {
-    if rows.is_empty() {
-        return None;
-    }
-    Some(selected.and_then(|s| rows.iter().position(|&r| r == s)).unwrap_or(pos.min(rows.len() - 1)))
-}
 
 /// An agent's state word and colour: `down`, `draining`, `busy` or `idle`.
 pub fn agent_state(a: &AgentRt) -> (&'static str, Style) {
@@ -101,42 +34,6 @@ pub fn agent_state(a: &AgentRt) -> (&'static str, Style) {
     } else {
         ("idle", Style::new().fg(Color::Green))
     }
-}
-
-/// A short human duration: `850ms`, `1.2s`, `12.3s`, `2m05s`, `1h02m`.
-pub(super) fn duration(ms: u64) -> String {
-    match ms {
-        0..1_000 => format!("{ms}ms"),
-        1_000..60_000 => format!("{:.1}s", ms as f64 / 1000.0),
-        60_000..3_600_000 => format!("{}m{:02}s", ms / 60_000, ms / 1000 % 60),
-        _ => format!("{}h{:02}m", ms / 3_600_000, ms / 60_000 % 60),
-    }
-}
-
-/// Cuts `s` to `width` characters, marking the cut with `…`.
-pub(super) fn truncate(s: &str, width: usize) -> String {
-    if s.chars().count() <= width {
-        return s.to_string();
-    }
-    let mut out: String = s.chars().take(width.saturating_sub(1)).collect();
-    if width > 0 {
-        out.push('…');
-    }
-    out
-}
-
-/// The title note of a filterable pane: the row count, and the filter when there is one.
-pub(super) fn count_note(shown: usize, total: usize, noun: &str, filter: &str) -> String {
-    if filter.is_empty() {
-        format!("{total} {noun}")
-    } else {
-        format!("{shown}/{total} {noun} · filter “{filter}”")
-    }
-}
-
-/// The selected row's mark, so the selection shows without colour too.
-pub(super) fn mark(selected: bool) -> Cell<'static> {
-    Cell::from(if selected { "▸" } else { " " })
 }
 
 /// Right-aligned cell text, for numbers.
@@ -178,10 +75,7 @@ fn sparkline(samples: impl ExactSizeIterator<Item = u64>, max: u32, width: usize
 /// The agents table.
 #[derive(Debug, Default)]
 pub struct AgentsPane {
-    /// Lower-cased filter text; empty shows every agent.
-    filter: String,
-    selected: Option<AgentId>,
-    nav: ListNav,
+    list: List<AgentId>,
 }
 
 impl AgentsPane {
@@ -191,11 +85,11 @@ impl AgentsPane {
 
     /// The filter as set (lower-cased).
     pub fn filter(&self) -> &str {
-        &self.filter
+        self.list.filter()
     }
 
     pub fn set_filter(&mut self, filter: &str) {
-        self.filter = filter.trim().to_lowercase();
+        self.list.set_filter(filter);
     }
 
     /// Agents passing the filter, in scenario order (tree order when agents report to others).
@@ -203,9 +97,7 @@ impl AgentsPane {
         let specs = &ctx.coord.scenario().agents;
         let keep = |a: &AgentId| {
             let spec = &specs[a.ix()];
-            self.filter.is_empty()
-                || spec.id.to_lowercase().contains(&self.filter)
-                || spec.capabilities.iter().any(|c| c.to_lowercase().contains(&self.filter))
+            self.list.keeps(&spec.id) || spec.capabilities.iter().any(|c| self.list.keeps(c))
         };
         crate::tui::teams::tree_order(ctx.coord).into_iter().filter(keep).collect()
     }
@@ -215,21 +107,19 @@ impl AgentsPane {
         let specs = &ctx.coord.scenario().agents;
         let agents = &ctx.coord.state().agents;
         let block =
-            pane_block("Agents", Some(count_note(rows.len(), specs.len(), "agents", &self.filter)), ctx.focused);
+            pane_block("Agents", Some(count_note(rows.len(), specs.len(), "agents", self.list.filter())), ctx.focused);
         let inner = block.inner(area);
         f.render_widget(block, area);
         if inner.height < 2 || inner.width == 0 {
             return;
         }
         let body = Rect { y: inner.y + 1, height: inner.height - 1, ..inner };
-        self.nav.pos = locate(&rows, self.selected, self.nav.pos).unwrap_or(0);
-        let visible = self.nav.fit(rows.len(), body);
-        self.selected = rows.get(self.nav.pos).copied();
+        let visible = self.list.fit(&rows, body);
         if rows.is_empty() {
             let text = if specs.is_empty() {
                 "no agents".to_string()
             } else {
-                format!("no agent matches “{}”", self.filter)
+                format!("no agent matches “{}”", self.list.filter())
             };
             f.render_widget(Paragraph::new(Span::styled(text, theme::DIM)), inner);
             return;
@@ -287,7 +177,7 @@ impl AgentsPane {
                 (u64::from(a.completed) * 100).checked_div(u64::from(ended)).map_or("-".into(), |p| format!("{p}%"));
             let mean = a.busy_ms.checked_div(u64::from(ended)).map_or("-".into(), duration);
             let load = ctx.view.load.get(id.ix()).map(|h| sparkline(h.iter().copied(), a.max_concurrent, spark_w));
-            let selected = Some(id) == self.selected;
+            let selected = Some(id) == self.list.selected();
             let row = Row::new(vec![
                 mark(selected),
                 Cell::from({
@@ -318,32 +208,23 @@ impl AgentsPane {
     }
 
     pub fn handle_key(&mut self, key: KeyEvent, ctx: &Ctx) -> bool {
-        let rows = self.rows(ctx);
-        self.nav.pos = locate(&rows, self.selected, self.nav.pos).unwrap_or(0);
-        if !self.nav.key(key, rows.len()) {
-            return false;
-        }
-        self.selected = rows.get(self.nav.pos).copied();
-        true
+        self.list.key(key, &self.rows(ctx))
     }
 
     /// Selects the agent under a mouse click; false if the click is not on a row.
     pub fn click(&mut self, column: u16, row: u16, ctx: &Ctx) -> bool {
-        let rows = self.rows(ctx);
-        let Some(pos) = self.nav.row_at(column, row, rows.len()) else { return false };
-        self.nav.pos = pos;
-        self.selected = Some(rows[pos]);
-        true
+        self.list.click(column, row, &self.rows(ctx)).is_some()
     }
 
     pub fn selection(&self, ctx: &Ctx) -> Option<Selection> {
-        let rows = self.rows(ctx);
-        locate(&rows, self.selected, self.nav.pos).map(|p| Selection::Agent(rows[p]))
+        self.list.selection(&self.rows(ctx)).map(Selection::Agent)
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use ratatui::crossterm::event::KeyCode;
+
     use super::*;
     use crate::tui::panes::fixture::{Fixture, crashed, draw, key};
 
@@ -459,10 +340,5 @@ mod tests {
         assert_eq!(load_bar(1, 2), "█░");
         assert_eq!(load_bar(1, 100), "█░░░░░░░");
         assert_eq!(load_bar(0, 1), "░");
-        assert_eq!(duration(850), "850ms");
-        assert_eq!(duration(1_234), "1.2s");
-        assert_eq!(duration(125_000), "2m05s");
-        assert_eq!(truncate("capabilities", 5), "capa…");
-        assert_eq!(truncate("ok", 5), "ok");
     }
 }

@@ -8,7 +8,7 @@ use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph};
 
-use super::clock;
+use super::text::clock;
 use crate::core::Coordinator;
 use crate::tui::theme;
 

@@ -22,7 +22,8 @@ use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 
-use super::dag_layout::{DagLayout, Edge, Gutter, critical_path, fit_columns, truncate, window};
+use super::dag_layout::{DagLayout, Edge, Gutter, critical_path, fit_columns, window};
+use super::text::truncate;
 use super::{Ctx, Selection, contains, pane_block};
 use crate::core::TaskId;
 use crate::core::state::{TaskRt, TaskState};

@@ -181,16 +181,6 @@ pub fn critical_path(coord: &Coordinator, layout: &DagLayout) -> Vec<TaskId> {
     path
 }
 
-/// `s` cut to `max` characters, the last one `…` when something was cut.
-pub fn truncate(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        return s.to_string();
-    }
-    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
-    out.push('…');
-    out
-}
-
 /// Which rows of a layer of `n` tasks are on screen: `(first row, rows shown)`. All of them when
 /// they fit in `body_h`; otherwise `body_h - 1` rows (the last line is the summary) from the shared
 /// vertical scroll position `top`, clamped so short layers don't scroll past their end.
@@ -474,6 +464,7 @@ mod tests {
     use super::*;
     use crate::runtime::SimRun;
     use crate::scenario::parse;
+    use crate::tui::panes::text::truncate;
 
     /// A small scenario: `deps` lists, per task `t<i>`, the indices it depends on. Agent `fast`
     /// (100 ms) does `a`, agent `slow` (1000 ms) does `b`; `caps[i]` picks task i's capability.

@@ -11,10 +11,11 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Padding, Paragraph};
 
-use super::agents::{agent_state, duration, truncate};
+use super::agents::agent_state;
 use super::inbox::attempt_outcome;
 use super::messages::{endpoint, kind_style, status_text};
-use super::{Ctx, Selection, clock, pane_block};
+use super::text::{clock, duration, truncate};
+use super::{Ctx, Selection, pane_block};
 use crate::core::state::{AttemptEnd, AttemptRecord, TaskState};
 use crate::core::{AgentId, Endpoint, Payload, TaskId};
 use crate::report;
@@ -194,8 +195,8 @@ fn task_lines(t: TaskId, ctx: &Ctx) -> Vec<Line<'static>> {
 
     super::ladder::ladder_lines(t, ctx, &mut out);
     super::plan::plan_lines(t, ctx, &mut out);
-    super::market::auction_lines(t, ctx, &mut out);
-    super::ballots::ballot_lines(t, ctx, &mut out);
+    super::auctions_votes::auction_lines(t, ctx, &mut out);
+    super::votes::ballot_lines(t, ctx, &mut out);
 
     out.push(Line::raw(""));
     let history = s.history(t);

@@ -9,8 +9,9 @@ use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
-use super::agents::{ListNav, count_note, duration, locate, mark, truncate};
 use super::ladder::{sla_text, tiers_tried};
+use super::list::{List, count_note, mark};
+use super::text::{duration, truncate};
 use super::{Ctx, Selection, pane_block};
 use crate::core::event::AttemptFailure;
 use crate::core::state::{AttemptEnd, AttemptRecord};
@@ -80,10 +81,7 @@ impl Item {
 /// The operator's inbox.
 #[derive(Debug, Default)]
 pub struct InboxPane {
-    /// Lower-cased filter text.
-    filter: String,
-    selected: Option<TaskId>,
-    nav: ListNav,
+    list: List<TaskId>,
 }
 
 impl InboxPane {
@@ -92,24 +90,23 @@ impl InboxPane {
     }
 
     pub fn filter(&self) -> &str {
-        &self.filter
+        self.list.filter()
     }
 
     pub fn set_filter(&mut self, filter: &str) {
-        self.filter = filter.trim().to_lowercase();
+        self.list.set_filter(filter);
     }
 
     /// Inbox items passing the filter, oldest first.
     fn rows(&self, ctx: &Ctx) -> Vec<Item> {
         let inbox = &ctx.coord.state().inbox;
         let items = inbox.iter().map(|&(task, arrived)| Item::new(ctx, task, arrived));
-        if self.filter.is_empty() {
+        if self.list.filter().is_empty() {
             return items.collect();
         }
         items
             .filter(|it| {
-                let text = format!("{} {} {} {}", ctx.coord.task_name(it.task), it.error().0, it.tiers, it.tried);
-                text.to_lowercase().contains(&self.filter)
+                self.list.keeps(&format!("{} {} {} {}", ctx.coord.task_name(it.task), it.error().0, it.tiers, it.tried))
             })
             .collect()
     }
@@ -121,18 +118,21 @@ impl InboxPane {
     pub fn render(&mut self, f: &mut Frame, area: Rect, ctx: &Ctx) {
         let rows = self.rows(ctx);
         let total = ctx.coord.state().inbox.len();
-        let block = pane_block("Inbox", Some(count_note(rows.len(), total, "waiting", &self.filter)), ctx.focused);
+        let block =
+            pane_block("Inbox", Some(count_note(rows.len(), total, "waiting", self.list.filter())), ctx.focused);
         let inner = block.inner(area);
         f.render_widget(block, area);
         if inner.height == 0 || inner.width == 0 {
             return;
         }
         let ids = Self::ids(&rows);
-        self.nav.pos = locate(&ids, self.selected, self.nav.pos).unwrap_or(0);
         if rows.is_empty() {
-            self.selected = None;
-            let text =
-                if total == 0 { "inbox empty".to_string() } else { format!("nothing matches “{}”", self.filter) };
+            self.list.select(None);
+            let text = if total == 0 {
+                "inbox empty".to_string()
+            } else {
+                format!("nothing matches “{}”", self.list.filter())
+            };
             f.render_widget(Paragraph::new(Span::styled(text, theme::DIM)), inner);
             return;
         }
@@ -140,8 +140,7 @@ impl InboxPane {
         let hint = inner.height >= 3;
         let table_h = inner.height - hint as u16;
         let body = Rect { y: inner.y + 1, height: table_h.saturating_sub(1), ..inner };
-        let visible = self.nav.fit(rows.len(), body);
-        self.selected = ids.get(self.nav.pos).copied();
+        let visible = self.list.fit(&ids, body);
 
         let name_w = rows.iter().map(|it| ctx.coord.task_name(it.task).chars().count()).max().unwrap_or(0).clamp(4, 24);
         let err_w = rows.iter().map(|it| it.error().0.len()).max().unwrap_or(0).clamp(10, 24);
@@ -191,7 +190,7 @@ impl InboxPane {
         let header = Row::new(header).style(theme::TITLE);
         let w = widths.clone();
         let table_rows = rows[visible].iter().map(|it| {
-            let selected = Some(it.task) == self.selected;
+            let selected = Some(it.task) == self.list.selected();
             let (error, style) = it.error();
             let (sla, sla_style) = it.sla.clone().unwrap_or_else(|| ("-".into(), theme::DIM));
             let mut cells = vec![
@@ -215,7 +214,7 @@ impl InboxPane {
         let table = Table::new(table_rows, widths).header(header).column_spacing(1);
         f.render_widget(table, Rect { height: table_h, ..inner });
         if hint {
-            let task = self.selected.map_or("TASK", |t| ctx.coord.task_name(t));
+            let task = self.list.selected().map_or("TASK", |t| ctx.coord.task_name(t));
             let line = Line::from(vec![
                 Span::styled("resolve: ", theme::DIM),
                 Span::raw(format!(":resolve {task} ")),
@@ -226,27 +225,16 @@ impl InboxPane {
     }
 
     pub fn handle_key(&mut self, key: KeyEvent, ctx: &Ctx) -> bool {
-        let ids = Self::ids(&self.rows(ctx));
-        self.nav.pos = locate(&ids, self.selected, self.nav.pos).unwrap_or(0);
-        if !self.nav.key(key, ids.len()) {
-            return false;
-        }
-        self.selected = ids.get(self.nav.pos).copied();
-        true
+        self.list.key(key, &Self::ids(&self.rows(ctx)))
     }
 
     /// Selects the item under a mouse click; false if the click is not on an item.
     pub fn click(&mut self, column: u16, row: u16, ctx: &Ctx) -> bool {
-        let ids = Self::ids(&self.rows(ctx));
-        let Some(pos) = self.nav.row_at(column, row, ids.len()) else { return false };
-        self.nav.pos = pos;
-        self.selected = Some(ids[pos]);
-        true
+        self.list.click(column, row, &Self::ids(&self.rows(ctx))).is_some()
     }
 
     pub fn selection(&self, ctx: &Ctx) -> Option<Selection> {
-        let ids = Self::ids(&self.rows(ctx));
-        locate(&ids, self.selected, self.nav.pos).map(|p| Selection::Task(ids[p]))
+        self.list.selection(&Self::ids(&self.rows(ctx))).map(Selection::Task)
     }
 }
 

@@ -5,8 +5,8 @@ use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
 
 use super::Ctx;
-use super::agents::duration;
 use super::detail::{field, heading};
+use super::text::duration;
 use crate::core::{Coordinator, TaskId};
 use crate::scenario::{Target, Tier, TierName};
 use crate::tui::theme;

@@ -21,8 +21,9 @@ use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
-use super::agents::{ListNav, count_note, mark, truncate};
-use super::{Ctx, Selection, clock, pane_block};
+use super::list::{ListNav, count_note, mark};
+use super::text::{clock, truncate};
+use super::{Ctx, Selection, pane_block};
 use crate::core::bus::StatusNote;
 use crate::core::{AgentId, Coordinator, Endpoint, Message, MsgKind, Payload};
 use crate::tui::theme;
@@ -94,7 +95,7 @@ fn write_payload(out: &mut String, coord: &Coordinator, payload: &Payload) {
         Payload::Delegate { task, level } => write!(out, "{} to level {level}", coord.task_name(task)),
         Payload::Report { task } => write!(out, "{} done", coord.task_name(task)),
         Payload::Cfp { auction, task, closes_ms } => {
-            write!(out, "{} auction #{auction} until {}", coord.task_name(task), super::clock(closes_ms))
+            write!(out, "{} auction #{auction} until {}", coord.task_name(task), clock(closes_ms))
         }
         Payload::Bid { auction, eta_ms, price, confidence } => {
             write!(out, "#{auction} price {price:.2} eta {eta_ms}ms conf {confidence:.2}")

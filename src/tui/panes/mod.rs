@@ -10,7 +10,7 @@
 //! - `set_filter(&mut self, &str)` filters the pane's rows (`/` in the console).
 
 pub mod agents;
-pub mod ballots;
+pub mod auctions_votes;
 pub mod context;
 pub mod dag;
 pub mod dag_layout;
@@ -19,9 +19,11 @@ pub mod detail;
 pub(crate) mod fixture;
 pub mod inbox;
 mod ladder;
-pub mod market;
+pub mod list;
 pub mod messages;
 mod plan;
+pub mod text;
+pub mod votes;
 
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -68,22 +70,4 @@ pub fn pane_block<'a>(title: &'a str, note: Option<String>, focused: bool) -> Bl
 /// Whether a screen position falls inside `area`.
 pub fn contains(area: Rect, column: u16, row: u16) -> bool {
     column >= area.x && column < area.x + area.width && row >= area.y && row < area.y + area.height
-}
-
-/// Formats virtual milliseconds as `m:ss.mmm` (or `h:mm:ss` past an hour).
-pub fn clock(ms: u64) -> String {
-    let (h, m, s, milli) = (ms / 3_600_000, ms / 60_000 % 60, ms / 1000 % 60, ms % 1000);
-    if h > 0 { format!("{h}:{m:02}:{s:02}") } else { format!("{m}:{s:02}.{milli:03}") }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn clock_formats() {
-        assert_eq!(clock(0), "0:00.000");
-        assert_eq!(clock(61_234), "1:01.234");
-        assert_eq!(clock(3_723_000), "1:02:03");
-    }
 }

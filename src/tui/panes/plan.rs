@@ -24,7 +24,7 @@ pub(super) fn plan_lines(t: TaskId, ctx: &Ctx, out: &mut Vec<Line<'static>>) {
         task_list("added", &added, ctx, out);
     }
     for r in plans.rejected_of(t) {
-        let what = format!("attempt {} on {} at {}", r.attempt, coord.agent_name(r.agent), super::clock(r.t_ms));
+        let what = format!("attempt {} on {} at {}", r.attempt, coord.agent_name(r.agent), super::text::clock(r.t_ms));
         out.push(field("rejected", vec![Span::styled(what, Style::new().fg(Color::Red))]));
         for e in r.errors.iter() {
             out.push(field("", vec![Span::raw(e.clone())]));

@@ -1,4 +1,5 @@
-//! The votes half of the "Auctions & votes" pane: one row per decision task's ballot (proposal, a
+//! The votes half of the "Auctions & votes" pane (titled "Votes" when the run also has auctions):
+//! one row per decision task's ballot (proposal, a
 //! small yes/no/abstain bar by weight, whether the quorum is met, the outcome or the time left),
 //! and under the list every vote of the selected ballot. `y` / `n` cast the operator's deciding
 //! vote and `V` vetoes (through the console's operator commands, so they are journaled).
@@ -10,7 +11,8 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
-use super::agents::{ListNav, count_note, duration, locate, truncate};
+use super::list::{List, count_note};
+use super::text::{clock, duration, truncate};
 use super::{Ctx, Selection, pane_block};
 use crate::core::vote::{Ballot, Choice, Phase, Verdict};
 use crate::core::{Coordinator, TaskId};
@@ -21,10 +23,8 @@ const BAR: usize = 10;
 
 /// Decision tasks' ballots.
 #[derive(Debug, Default)]
-pub struct BallotsPane {
-    filter: String,
-    selected: Option<TaskId>,
-    nav: ListNav,
+pub struct VotesPane {
+    list: List<TaskId>,
 }
 
 /// The ballot's state word and colour: the outcome, or the time left.
@@ -79,7 +79,7 @@ fn vote_lines(coord: &Coordinator, b: &Ballot, out: &mut Vec<Line<'static>>) {
         let mut spans = vec![
             Span::raw(format!("  {:<12} ", truncate(&who, 12))),
             Span::styled(format!("{:<8}", c.choice.name()), style),
-            Span::raw(format!(" ×{:<5} at {}", weight(c.weight), super::clock(c.t_ms))),
+            Span::raw(format!(" ×{:<5} at {}", weight(c.weight), clock(c.t_ms))),
         ];
         if let Some(r) = &c.reason {
             spans.push(Span::styled(format!("  “{}”", truncate(r, 60)), theme::DIM));
@@ -132,13 +132,13 @@ pub(super) fn ballot_lines(t: TaskId, ctx: &Ctx, out: &mut Vec<Line<'static>>) {
     vote_lines(coord, b, out);
 }
 
-impl BallotsPane {
-    pub fn new() -> BallotsPane {
-        BallotsPane::default()
+impl VotesPane {
+    pub fn new() -> VotesPane {
+        VotesPane::default()
     }
 
     pub fn set_filter(&mut self, filter: &str) {
-        self.filter = filter.trim().to_lowercase();
+        self.list.set_filter(filter);
     }
 
     fn rows<'c>(&self, coord: &'c Coordinator) -> Vec<(TaskId, &'c Ballot)> {
@@ -149,10 +149,9 @@ impl BallotsPane {
             .ballots
             .iter()
             .filter(|(t, b)| {
-                self.filter.is_empty() || {
+                self.list.filter().is_empty() || {
                     let ended = coord.state().tasks[t.ix()].state.is_terminal();
-                    let text = format!("{} {} {}", coord.task_name(**t), b.proposal, state(b, ended, now).0);
-                    text.to_lowercase().contains(&self.filter)
+                    self.list.keeps(&format!("{} {} {}", coord.task_name(**t), b.proposal, state(b, ended, now).0))
                 }
             })
             .map(|(t, b)| (*t, b))
@@ -161,8 +160,11 @@ impl BallotsPane {
 
     /// The selected ballot's decision task.
     pub fn selected_task(&self, ctx: &Ctx) -> Option<TaskId> {
-        let ids: Vec<TaskId> = self.rows(ctx.coord).iter().map(|r| r.0).collect();
-        locate(&ids, self.selected, self.nav.pos).map(|p| ids[p])
+        self.list.selection(&Self::ids(&self.rows(ctx.coord)))
+    }
+
+    fn ids(rows: &[(TaskId, &Ballot)]) -> Vec<TaskId> {
+        rows.iter().map(|r| r.0).collect()
     }
 
     /// Draws inside `area` with a block titled `title`.
@@ -170,25 +172,27 @@ impl BallotsPane {
         let coord = ctx.coord;
         let rows = self.rows(coord);
         let total = coord.state().votes.ballots.len();
-        let block: Block = pane_block(title, Some(count_note(rows.len(), total, "ballots", &self.filter)), ctx.focused);
+        let note = count_note(rows.len(), total, "ballots", self.list.filter());
+        let block: Block = pane_block(title, Some(note), ctx.focused);
         let inner = block.inner(area);
         f.render_widget(block, area);
         if inner.height == 0 || inner.width == 0 {
             return;
         }
         if rows.is_empty() {
-            let text =
-                if total == 0 { "no ballot yet".to_string() } else { format!("nothing matches “{}”", self.filter) };
+            let text = if total == 0 {
+                "no ballot yet".to_string()
+            } else {
+                format!("nothing matches “{}”", self.list.filter())
+            };
             f.render_widget(Paragraph::new(Span::styled(text, theme::DIM)), inner);
             return;
         }
-        let ids: Vec<TaskId> = rows.iter().map(|r| r.0).collect();
-        self.nav.pos = locate(&ids, self.selected, self.nav.pos).unwrap_or(0);
+        let ids = Self::ids(&rows);
         let detail = inner.height >= 7;
         let list_h = if detail { (inner.height / 2).min(rows.len() as u16 + 1).max(2) } else { inner.height };
         let body = Rect { y: inner.y + 1, height: list_h.saturating_sub(1), ..inner };
-        let visible = self.nav.fit(rows.len(), body);
-        self.selected = ids.get(self.nav.pos).copied();
+        let visible = self.list.fit(&ids, body);
         let w = inner.width as usize;
         let task_w = rows.iter().map(|r| coord.task_name(r.0).chars().count()).max().unwrap_or(4).clamp(4, 16);
         let prop_w = w.saturating_sub(task_w + BAR + 40).clamp(8, 40);
@@ -196,7 +200,7 @@ impl BallotsPane {
             format!("  {:<task_w$} {:<prop_w$} {:<BAR$} yes/no/abs  quorum  outcome", "task", "proposal", "tally");
         let mut lines = vec![Line::styled(truncate(&head, w), theme::TITLE)];
         for &(t, b) in &rows[visible] {
-            let selected = Some(t) == self.selected;
+            let selected = Some(t) == self.list.selected();
             let ended = coord.state().tasks[t.ix()].state.is_terminal();
             let tally = b.tally();
             let (word, style) = state(b, ended, ctx.now_ms);
@@ -219,7 +223,7 @@ impl BallotsPane {
             lines.push(if selected { line.style(theme::SELECTED) } else { line });
         }
         f.render_widget(Paragraph::new(lines), Rect { height: list_h, ..inner });
-        let Some(&(t, b)) = rows.get(self.nav.pos).filter(|_| detail) else { return };
+        let Some(&(t, b)) = rows.get(self.list.cursor()).filter(|_| detail) else { return };
         let mut out = vec![Line::styled(
             truncate(
                 &format!(
@@ -252,21 +256,11 @@ impl BallotsPane {
     }
 
     pub fn handle_key(&mut self, key: KeyEvent, ctx: &Ctx) -> bool {
-        let ids: Vec<TaskId> = self.rows(ctx.coord).iter().map(|r| r.0).collect();
-        self.nav.pos = locate(&ids, self.selected, self.nav.pos).unwrap_or(0);
-        if !self.nav.key(key, ids.len()) {
-            return false;
-        }
-        self.selected = ids.get(self.nav.pos).copied();
-        true
+        self.list.key(key, &Self::ids(&self.rows(ctx.coord)))
     }
 
     pub fn click(&mut self, column: u16, row: u16, ctx: &Ctx) -> bool {
-        let ids: Vec<TaskId> = self.rows(ctx.coord).iter().map(|r| r.0).collect();
-        let Some(pos) = self.nav.row_at(column, row, ids.len()) else { return false };
-        self.nav.pos = pos;
-        self.selected = Some(ids[pos]);
-        true
+        self.list.click(column, row, &Self::ids(&self.rows(ctx.coord))).is_some()
     }
 
     pub fn selection(&self, ctx: &Ctx) -> Option<Selection> {
@@ -282,19 +276,19 @@ mod tests {
     use crate::tui::panes::fixture::{Fixture, draw, key};
 
     #[test]
-    fn ballots_live_and_decided() {
+    fn votes_live_and_decided() {
         let mut fx = Fixture::new("consensus-release");
         // Both ballots open at 1.07 s; the migration is decided at 1.14 s, the release still open at 1.26 s.
         fx.advance(1_260);
-        let mut pane = BallotsPane::new();
+        let mut pane = VotesPane::new();
         let term = draw(110, 12, |f| pane.render(f, f.area(), &fx.ctx(), "Votes"));
-        insta::assert_snapshot!("ballots_open", term.backend());
+        insta::assert_snapshot!("votes_open", term.backend());
         let text = term.backend().to_string();
         assert!(text.contains("open,") && text.contains("release-vote") && text.contains("no vote yet"));
 
         fx.advance(3_000);
         let term = draw(110, 12, |f| pane.render(f, f.area(), &fx.ctx(), "Votes"));
-        insta::assert_snapshot!("ballots_decided", term.backend());
+        insta::assert_snapshot!("votes_decided", term.backend());
         let text = term.backend().to_string();
         assert!(text.contains("approved (threshold)") && text.contains("rejected (threshold)"));
 
@@ -319,7 +313,7 @@ mod tests {
     }
 
     #[test]
-    fn vote_and_veto_are_console_commands_and_the_market_pane_shows_ballots() {
+    fn vote_and_veto_are_console_commands_and_the_auctions_votes_pane_shows_ballots() {
         use crate::core::OpAction;
         use crate::tui::cmdline::{Parsed, parse};
         let mut fx = Fixture::new("consensus-release");
@@ -333,13 +327,13 @@ mod tests {
         assert_eq!(parse("veto", coord).unwrap_err(), "usage: :veto TASK");
         // With only ballots, they take the whole "Auctions & votes" pane and its keys.
         fx.advance(1_260);
-        let mut market = super::super::market::MarketPane::new();
-        let term = draw(100, 8, |f| market.render(f, f.area(), &fx.ctx()));
+        let mut pane = super::super::auctions_votes::AuctionsVotesPane::new();
+        let term = draw(100, 8, |f| pane.render(f, f.area(), &fx.ctx()));
         let text = term.backend().to_string();
         assert!(text.contains("Auctions & votes") && text.contains("release-vote") && text.contains("2 ballots"));
-        assert_eq!(market.selected_ballot(&fx.ctx()), Some(t("release-vote")));
-        assert!(market.handle_key(key(KeyCode::Down), &fx.ctx()));
-        assert_eq!(market.selected_ballot(&fx.ctx()), Some(t("migrate-vote")));
+        assert_eq!(pane.selected_ballot(&fx.ctx()), Some(t("release-vote")));
+        assert!(pane.handle_key(key(KeyCode::Down), &fx.ctx()));
+        assert_eq!(pane.selected_ballot(&fx.ctx()), Some(t("migrate-vote")));
     }
 
     #[test]

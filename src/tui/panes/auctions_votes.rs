@@ -3,7 +3,7 @@
 //! auction with its score, the winner and the bidders passed over. ←/→ pick a valid bid, `w` awards
 //! the task to it and `n` reopens the auction (both as operator commands, so they are journaled).
 //! Enter opens the task's detail, which explains why the winner won ([`auction_lines`]).
-//! `/` filters by task, winner or state. Ballots of decision tasks ([`BallotsPane`]) take the lower
+//! `/` filters by task, winner or state. Ballots of decision tasks ([`VotesPane`]) take the lower
 //! half when the run has both (`t` moves the keys between the halves), the whole pane when it has
 //! only ballots.
 
@@ -14,9 +14,10 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::agents::{ListNav, count_note, duration, locate, truncate};
-use super::ballots::BallotsPane;
 use super::detail::heading;
+use super::list::{List, count_note};
+use super::text::{clock, duration, truncate};
+use super::votes::VotesPane;
 use super::{Ctx, Selection, pane_block};
 use crate::core::auction::{Auction, AwardBy, BidFlaw, NoAward, Phase, Then, rank};
 use crate::core::{AgentId, Coordinator, TaskId};
@@ -26,19 +27,16 @@ use crate::tui::theme;
 pub const PLACEHOLDER: &str =
     "none yet — auctions appear here when a scenario uses allocation \"auction\" (votes, once decision tasks exist)";
 
-/// Open and past auctions.
-#[derive(Debug, Default)]
-pub struct MarketPane {
-    /// Lower-cased filter text.
-    filter: String,
-    /// The selected auction's id.
-    selected: Option<u32>,
-    nav: ListNav,
+/// Open and past auctions, and the ballots below them.
+#[derive(Debug)]
+pub struct AuctionsVotesPane {
+    /// Auctions by id.
+    list: List<u32>,
     /// Position of the selected bid among the selected auction's valid bids, best first.
     bid: usize,
     /// The selection rides on the newest auction (the top row) until the operator moves off it.
     follow: bool,
-    pub ballots: BallotsPane,
+    pub votes: VotesPane,
     /// With both auctions and ballots, the keys go to the ballots.
     votes_focus: bool,
 }
@@ -66,6 +64,11 @@ fn ranking(coord: &Coordinator, x: &Auction) -> Vec<(AgentId, f64)> {
 fn answered(x: &Auction) -> usize {
     let late = |a: AgentId| x.bids.iter().all(|b| b.agent != a || b.flaw == Some(BidFlaw::Late));
     x.invited.iter().filter(|&&a| !late(a) || x.declines.iter().any(|(d, _)| *d == a)).count()
+}
+
+/// The auctions' ids, in the order listed.
+fn ids(rows: &[&Auction]) -> Vec<u32> {
+    rows.iter().map(|x| x.id).collect()
 }
 
 /// Every answer of an auction, one line each: valid bids best first (winner starred, passed-over
@@ -122,7 +125,7 @@ fn verdict(coord: &Coordinator, x: &Auction) -> String {
     let valid = x.bids.iter().filter(|b| b.flaw.is_none()).count();
     match x.phase {
         Phase::Open => {
-            format!("taking bids until {} ({} of {} answered)", super::clock(x.closes_ms), answered(x), x.invited.len())
+            format!("taking bids until {} ({} of {} answered)", clock(x.closes_ms), answered(x), x.invited.len())
         }
         Phase::Awarded { agent, score, by: AwardBy::Score } => {
             let mut s = format!(
@@ -143,7 +146,7 @@ fn verdict(coord: &Coordinator, x: &Auction) -> String {
         }
         Phase::NoAward { reason, then } => {
             let next = match then {
-                Then::Reannounce { at_ms } => format!("announced again at {}", super::clock(at_ms)),
+                Then::Reannounce { at_ms } => format!("announced again at {}", clock(at_ms)),
                 Then::Escalate => "escalated to the inbox".into(),
                 Then::Stop => "nothing follows".into(),
             };
@@ -164,18 +167,25 @@ pub(super) fn auction_lines(t: TaskId, ctx: &Ctx, out: &mut Vec<Line<'static>>) 
     out.push(Line::styled(format!("  {}", verdict(coord, x)), Style::new().fg(Color::Cyan)));
 }
 
-impl MarketPane {
-    pub fn new() -> MarketPane {
-        MarketPane { follow: true, ..MarketPane::default() }
+impl Default for AuctionsVotesPane {
+    fn default() -> Self {
+        let (list, votes) = (List::default(), VotesPane::default());
+        AuctionsVotesPane { list, bid: 0, follow: true, votes, votes_focus: false }
+    }
+}
+
+impl AuctionsVotesPane {
+    pub fn new() -> AuctionsVotesPane {
+        AuctionsVotesPane::default()
     }
 
     pub fn filter(&self) -> &str {
-        &self.filter
+        self.list.filter()
     }
 
     pub fn set_filter(&mut self, filter: &str) {
-        self.filter = filter.trim().to_lowercase();
-        self.ballots.set_filter(filter);
+        self.list.set_filter(filter);
+        self.votes.set_filter(filter);
     }
 
     /// Whether the keys and Enter go to the ballots (the run has ballots, and no auctions or the
@@ -186,13 +196,13 @@ impl MarketPane {
 
     /// The decision task of the selected ballot, when the ballots have the keys.
     pub fn selected_ballot(&self, ctx: &Ctx) -> Option<TaskId> {
-        self.votes_active(ctx.coord).then(|| self.ballots.selected_task(ctx)).flatten()
+        self.votes_active(ctx.coord).then(|| self.votes.selected_task(ctx)).flatten()
     }
 
     /// Auctions passing the filter, newest first.
     fn rows<'c>(&self, coord: &'c Coordinator) -> Vec<&'c Auction> {
         let all = coord.state().auctions.auctions.iter().rev();
-        if self.filter.is_empty() {
+        if self.list.filter().is_empty() {
             return all.collect();
         }
         all.filter(|x| {
@@ -200,27 +210,26 @@ impl MarketPane {
                 Phase::Awarded { agent, .. } => coord.agent_name(agent),
                 _ => "",
             };
-            format!("{} {winner} {}", coord.task_name(x.task), state(x).0).to_lowercase().contains(&self.filter)
+            self.list.keeps(&format!("{} {winner} {}", coord.task_name(x.task), state(x).0))
         })
         .collect()
     }
 
     fn current<'c>(&self, coord: &'c Coordinator) -> Option<&'c Auction> {
         let rows = self.rows(coord);
-        let ids: Vec<u32> = rows.iter().map(|x| x.id).collect();
-        locate(&ids, self.selected, self.nav.pos).map(|p| rows[p])
+        self.list.position(&ids(&rows)).map(|p| rows[p])
     }
 
     pub fn render(&mut self, f: &mut Frame, area: Rect, ctx: &Ctx) {
         let s = ctx.coord.state();
         let part = |focused| Ctx { coord: ctx.coord, view: ctx.view, focused, now_ms: ctx.now_ms };
         match (s.auctions.is_empty(), s.votes.is_empty()) {
-            (true, false) => self.ballots.render(f, area, ctx, "Auctions & votes"),
+            (true, false) => self.votes.render(f, area, ctx, "Auctions & votes"),
             (false, false) => {
                 let top = Rect { height: area.height / 2, ..area };
                 let bottom = Rect { y: area.y + top.height, height: area.height - top.height, ..area };
                 self.render_auctions(f, top, &part(ctx.focused && !self.votes_focus));
-                self.ballots.render(f, bottom, &part(ctx.focused && self.votes_focus), "Votes");
+                self.votes.render(f, bottom, &part(ctx.focused && self.votes_focus), "Votes");
             }
             _ => self.render_auctions(f, area, ctx),
         }
@@ -230,33 +239,37 @@ impl MarketPane {
         let coord = ctx.coord;
         let rows = self.rows(coord);
         let total = coord.state().auctions.auctions.len();
-        let block =
-            pane_block("Auctions & votes", Some(count_note(rows.len(), total, "auctions", &self.filter)), ctx.focused);
+        let block = pane_block(
+            "Auctions & votes",
+            Some(count_note(rows.len(), total, "auctions", self.list.filter())),
+            ctx.focused,
+        );
         let inner = block.inner(area);
         f.render_widget(block, area);
         if inner.height == 0 || inner.width == 0 {
             return;
         }
         if rows.is_empty() {
-            self.selected = None;
-            let text =
-                if total == 0 { PLACEHOLDER.to_string() } else { format!("nothing matches “{}”", self.filter) };
+            self.list.select(None);
+            let text = if total == 0 {
+                PLACEHOLDER.to_string()
+            } else {
+                format!("nothing matches “{}”", self.list.filter())
+            };
             let p = Paragraph::new(Span::styled(text, theme::DIM)).wrap(ratatui::widgets::Wrap { trim: true });
             f.render_widget(p, inner);
             return;
         }
-        let ids: Vec<u32> = rows.iter().map(|x| x.id).collect();
-        if self.follow && self.selected != ids.first().copied() {
-            self.selected = ids.first().copied();
+        let ids = ids(&rows);
+        if self.follow && self.list.selected() != ids.first().copied() {
+            self.list.select(ids.first().copied());
             self.bid = 0;
         }
-        self.nav.pos = locate(&ids, self.selected, self.nav.pos).unwrap_or(0);
         // The list takes about half when there is room for the selected auction's bids under it.
         let detail = inner.height >= 9;
         let list_h = if detail { (inner.height / 2).min(rows.len() as u16 + 1).max(3) } else { inner.height };
         let body = Rect { y: inner.y + 1, height: list_h.saturating_sub(1), ..inner };
-        let visible = self.nav.fit(rows.len(), body);
-        self.selected = ids.get(self.nav.pos).copied();
+        let visible = self.list.fit(&ids, body);
         let w = inner.width as usize;
         let task_w = rows.iter().map(|x| coord.task_name(x.task).chars().count()).max().unwrap_or(4).clamp(4, 20);
         let mut lines = vec![Line::styled(
@@ -267,7 +280,7 @@ impl MarketPane {
             theme::TITLE,
         )];
         for x in &rows[visible] {
-            let selected = Some(x.id) == self.selected;
+            let selected = Some(x.id) == self.list.selected();
             let (word, style) = state(x);
             let winner = match x.phase {
                 Phase::Awarded { agent, .. } => coord.agent_name(agent).to_string(),
@@ -322,7 +335,7 @@ impl MarketPane {
             return true;
         }
         if self.votes_active(ctx.coord) {
-            return self.ballots.handle_key(key, ctx);
+            return self.votes.handle_key(key, ctx);
         }
         if ctx.coord.state().auctions.is_empty() {
             return false;
@@ -339,30 +352,24 @@ impl MarketPane {
             }
             _ => {}
         }
-        let ids: Vec<u32> = self.rows(ctx.coord).iter().map(|x| x.id).collect();
-        self.nav.pos = locate(&ids, self.selected, self.nav.pos).unwrap_or(0);
-        if !self.nav.key(key, ids.len()) {
+        let before = self.list.selected();
+        if !self.list.key(key, &ids(&self.rows(ctx.coord))) {
             return false;
         }
-        let moved = ids.get(self.nav.pos).copied() != self.selected;
-        self.selected = ids.get(self.nav.pos).copied();
-        self.follow = self.nav.pos == 0;
-        if moved {
+        self.follow = self.list.cursor() == 0;
+        if self.list.selected() != before {
             self.bid = 0;
         }
         true
     }
 
     pub fn click(&mut self, column: u16, row: u16, ctx: &Ctx) -> bool {
-        if !ctx.coord.state().votes.is_empty() && self.ballots.click(column, row, ctx) {
+        if !ctx.coord.state().votes.is_empty() && self.votes.click(column, row, ctx) {
             self.votes_focus = true;
             return true;
         }
         self.votes_focus = false;
-        let ids: Vec<u32> = self.rows(ctx.coord).iter().map(|x| x.id).collect();
-        let Some(pos) = self.nav.row_at(column, row, ids.len()) else { return false };
-        self.nav.pos = pos;
-        self.selected = Some(ids[pos]);
+        let Some(pos) = self.list.click(column, row, &ids(&self.rows(ctx.coord))) else { return false };
         self.follow = pos == 0;
         self.bid = 0;
         true
@@ -371,7 +378,7 @@ impl MarketPane {
     /// Enter opens the selected auction's task.
     pub fn selection(&self, ctx: &Ctx) -> Option<Selection> {
         if self.votes_active(ctx.coord) {
-            return self.ballots.selection(ctx);
+            return self.votes.selection(ctx);
         }
         self.current(ctx.coord).map(|x| Selection::Task(x.task))
     }
@@ -392,24 +399,24 @@ mod tests {
     use crate::tui::panes::fixture::{Fixture, draw, key};
 
     /// market-auction at 2.7 s: the GPU render has just been won by gpu-box after its escalation.
-    fn market() -> Fixture {
+    fn auctions() -> Fixture {
         let mut fx = Fixture::new("market-auction");
         fx.advance(2_700);
         fx
     }
 
     #[test]
-    fn market_wide() {
-        let fx = market();
-        let mut pane = MarketPane::new();
+    fn auctions_votes_wide() {
+        let fx = auctions();
+        let mut pane = AuctionsVotesPane::new();
         let term = draw(160, 45, |f| pane.render(f, f.area(), &fx.ctx()));
         insta::assert_snapshot!(term.backend());
     }
 
     #[test]
-    fn market_narrow_filtered() {
-        let fx = market();
-        let mut pane = MarketPane::new();
+    fn auctions_votes_narrow_filtered() {
+        let fx = auctions();
+        let mut pane = AuctionsVotesPane::new();
         pane.set_filter("gpu");
         let term = draw(80, 24, |f| pane.render(f, f.area(), &fx.ctx()));
         insta::assert_snapshot!(term.backend());
@@ -419,7 +426,7 @@ mod tests {
     #[test]
     fn empty_before_any_auction() {
         let fx = Fixture::new("research-pipeline");
-        let mut pane = MarketPane::new();
+        let mut pane = AuctionsVotesPane::new();
         let term = draw(100, 5, |f| pane.render(f, f.area(), &fx.ctx()));
         insta::assert_snapshot!(term.backend());
         assert!(!pane.handle_key(key(KeyCode::Down), &fx.ctx()));
@@ -430,7 +437,7 @@ mod tests {
     fn keys_move_through_auctions_and_bids_and_the_bid_can_be_awarded() {
         let mut fx = Fixture::new("market-auction");
         fx.advance(20);
-        let mut pane = MarketPane::new();
+        let mut pane = AuctionsVotesPane::new();
         draw(160, 45, |f| pane.render(f, f.area(), &fx.ctx()));
         // Newest first: the cheap batch's auction (#4) is on top, still open.
         let batch = fx.task("cheap-batch");
@@ -455,7 +462,7 @@ mod tests {
     fn the_selection_follows_the_newest_auction_until_the_operator_moves_off_it() {
         let mut fx = Fixture::new("market-auction");
         fx.advance(20);
-        let mut pane = MarketPane::new();
+        let mut pane = AuctionsVotesPane::new();
         let newest =
             |fx: &Fixture| Selection::Task(fx.run.coordinator().state().auctions.auctions.last().unwrap().task);
         draw(160, 45, |f| pane.render(f, f.area(), &fx.ctx()));
@@ -475,7 +482,7 @@ mod tests {
     #[test]
     fn award_and_reopen_are_console_commands() {
         use crate::tui::cmdline::{Parsed, parse};
-        let fx = market();
+        let fx = auctions();
         let coord = fx.run.coordinator();
         let (t, a) = (fx.task("cheap-batch"), fx.agent("steady"));
         assert_eq!(
@@ -490,7 +497,7 @@ mod tests {
 
     #[test]
     fn the_task_detail_says_why_the_winner_won() {
-        let fx = market();
+        let fx = auctions();
         let mut out = Vec::new();
         auction_lines(fx.task("gpu-render"), &fx.ctx(), &mut out);
         let text: Vec<String> = out.iter().map(|l| l.to_string()).collect();
