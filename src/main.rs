@@ -346,7 +346,9 @@ fn console(scenario: Scenario, journal: Option<PathBuf>, read_only: bool, speed:
         Err(code) => return code,
     };
     let who = operator_name();
-    let opts = switchyard::tui::ConsoleOptions { journal, read_only, speed, who, durability };
+    let theme = switchyard::tui::theme::Theme::default();
+    let theme = if switchyard::tui::theme::no_colour_requested() { theme.without_colour() } else { theme };
+    let opts = switchyard::tui::ConsoleOptions { journal, read_only, speed, who, durability, theme };
     match switchyard::tui::run_console(scenario, opts, writer) {
         Ok(code) => code,
         Err(e) => {

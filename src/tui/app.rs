@@ -15,6 +15,7 @@ use super::panes::dag::DagPane;
 use super::panes::inbox::InboxPane;
 use super::panes::messages::MessagesPane;
 use super::panes::{Ctx, Selection};
+use super::theme::Theme;
 use super::view::View;
 use crate::core::{AgentId, Coordinator, OpAction, Refusal, Resolution, TaskId};
 use crate::journal::JournalWriter;
@@ -32,6 +33,8 @@ pub struct ConsoleOptions {
     pub who: String,
     /// Whether each step's journal lines are also fsynced (`--fsync`).
     pub durability: crate::journal::Durability,
+    /// The colours (the config's `[theme]`, none under `NO_COLOR`).
+    pub theme: Theme,
 }
 
 impl Default for ConsoleOptions {
@@ -42,6 +45,7 @@ impl Default for ConsoleOptions {
             speed: 1.0,
             who: "operator".into(),
             durability: crate::journal::Durability::Flush,
+            theme: Theme::default(),
         }
     }
 }
@@ -342,7 +346,13 @@ impl App {
     }
 
     pub fn ctx(&self, focused: bool) -> Ctx<'_> {
-        Ctx { coord: self.run.coordinator(), view: &self.sink.view, focused, now_ms: self.run.now() }
+        Ctx {
+            coord: self.run.coordinator(),
+            view: &self.sink.view,
+            focused,
+            now_ms: self.run.now(),
+            theme: &self.opts.theme,
+        }
     }
 
     /// Whether the virtual clock is moving (the loop ticks faster then).

@@ -33,7 +33,13 @@ impl App {
         }
         let Some(&(pane, _)) = self.areas.iter().find(|(_, r)| contains(*r, column, row)) else { return };
         self.focus = pane;
-        let ctx = Ctx { coord: self.run.coordinator(), view: &self.sink.view, focused: true, now_ms: self.run.now() };
+        let ctx = Ctx {
+            coord: self.run.coordinator(),
+            view: &self.sink.view,
+            focused: true,
+            now_ms: self.run.now(),
+            theme: &self.opts.theme,
+        };
         match pane {
             PaneId::Dag => self.dag.click(column, row, &ctx),
             PaneId::Agents => {
@@ -53,7 +59,13 @@ impl App {
     }
 
     fn pane_key(&mut self, key: KeyEvent) {
-        let ctx = Ctx { coord: self.run.coordinator(), view: &self.sink.view, focused: true, now_ms: self.run.now() };
+        let ctx = Ctx {
+            coord: self.run.coordinator(),
+            view: &self.sink.view,
+            focused: true,
+            now_ms: self.run.now(),
+            theme: &self.opts.theme,
+        };
         match self.focus {
             PaneId::Dag => {
                 self.dag.handle_key(key, &ctx);
@@ -273,10 +285,12 @@ impl App {
     fn scrolled(&self, popup: Popup, delta: i32) -> Popup {
         let apply = |s: u16, max: u16| (s as i32 + delta).clamp(0, max as i32) as u16;
         match popup {
-            Popup::Help { scroll } => Popup::Help { scroll: apply(scroll, super::ui::help_max_scroll(self.screen)) },
-            Popup::Context { scroll } => {
-                Popup::Context { scroll: apply(scroll, super::panes::context::max_scroll(self.screen, self.coord())) }
+            Popup::Help { scroll } => {
+                Popup::Help { scroll: apply(scroll, super::ui::help_max_scroll(self.screen, &self.opts.theme)) }
             }
+            Popup::Context { scroll } => Popup::Context {
+                scroll: apply(scroll, super::panes::context::max_scroll(self.screen, self.coord(), &self.opts.theme)),
+            },
             Popup::Detail { sel, scroll } => {
                 let max = super::panes::detail::max_scroll(self.screen, sel, &self.ctx(true));
                 Popup::Detail { sel, scroll: apply(scroll, max) }

@@ -8,10 +8,10 @@ use std::sync::Once;
 use ratatui::Frame;
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use ratatui::layout::Rect;
-use ratatui::style::{Color, Style};
 use tui_logger::{LevelFilter, TuiLoggerLevelOutput, TuiLoggerWidget, TuiWidgetEvent, TuiWidgetState};
 
-use super::panes::pane_block;
+use super::panes::{Ctx, pane_block};
+use super::theme::Role;
 
 static INIT: Once = Once::new();
 
@@ -62,20 +62,21 @@ impl LogPane {
         self.state.transition(ev);
     }
 
-    pub fn render(&mut self, f: &mut Frame, area: Rect, focused: bool) {
+    pub fn render(&mut self, f: &mut Frame, area: Rect, ctx: &Ctx) {
+        let theme = ctx.theme;
         let note = format!("level ≥ {} · L to change", self.level().as_str().to_lowercase());
         let widget = TuiLoggerWidget::default()
-            .block(pane_block("Log", Some(note), focused))
+            .block(pane_block("Log", Some(note), ctx))
             .output_level(Some(TuiLoggerLevelOutput::Abbreviated))
             .output_target(false)
             .output_file(false)
             .output_line(false)
             // Lines carry the virtual time themselves; the wall clock would only take room.
             .output_timestamp(None)
-            .style_error(Style::new().fg(Color::Red))
-            .style_warn(Style::new().fg(Color::Yellow))
-            .style_info(Style::new().fg(Color::Gray))
-            .style_debug(Style::new().fg(Color::DarkGray))
+            .style_error(theme.fg(Role::Error))
+            .style_warn(theme.fg(Role::Warning))
+            .style_info(theme.fg(Role::LogInfo))
+            .style_debug(theme.fg(Role::Muted))
             .state(&self.state);
         f.render_widget(widget, area);
     }

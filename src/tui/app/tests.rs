@@ -349,7 +349,7 @@ fn popup_scrolling_stops_at_the_end_of_the_content() {
         key(&mut a, KeyCode::Down);
     }
     let Some(Popup::Help { scroll }) = a.popup else { panic!() };
-    assert_eq!(scroll, ui::help_max_scroll(a.screen));
+    assert_eq!(scroll, ui::help_max_scroll(a.screen, &a.opts.theme));
     assert!(scroll > 0, "the help is longer than an 80×24 screen");
     key(&mut a, KeyCode::Up);
     assert_eq!(a.popup, Some(Popup::Help { scroll: scroll - 1 }), "one Up moves back at once");
@@ -542,5 +542,25 @@ fn market_and_ballot_keys_act_through_the_operator_path() {
         let ballot = b.coord().state().votes.ballots.values().next().expect("a ballot");
         let crate::core::vote::Phase::Decided { verdict, reason } = ballot.phase else { panic!("{:?}", ballot.phase) };
         assert_eq!((verdict.name(), reason.name()), (want, if k == 'V' { "veto" } else { "operator" }), "key {k}");
+    }
+}
+
+/// `NO_COLOR`: not one cell of the console or a popup has a colour, and what colour showed is
+/// still there in bold and reverse video (the selection, the focused pane's title).
+#[test]
+fn without_colour_nothing_is_coloured_and_the_selection_is_still_seen() {
+    use ratatui::style::{Color, Modifier};
+    let theme = crate::tui::theme::Theme::default().without_colour();
+    let mut a = app_with(ConsoleOptions { theme, ..ConsoleOptions::default() });
+    advance(&mut a, 3_000);
+    for popup in [None, Some(Popup::Help { scroll: 0 }), Some(Popup::Quit)] {
+        a.popup = popup;
+        let mut t = Terminal::new(TestBackend::new(160, 45)).unwrap();
+        t.draw(|f| ui::draw(f, &mut a)).unwrap();
+        let buf = t.backend().buffer();
+        let cells = || buf.content().iter();
+        assert!(cells().all(|c| c.fg == Color::Reset && c.bg == Color::Reset), "a coloured cell");
+        let reversed = cells().filter(|c| c.modifier.contains(Modifier::REVERSED)).count();
+        assert!(reversed > 4, "the selected task and the focused pane's title are in reverse video");
     }
 }

@@ -4,7 +4,6 @@
 use ratatui::Frame;
 use ratatui::crossterm::event::KeyEvent;
 use ratatui::layout::{Constraint, Rect};
-use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
@@ -12,29 +11,7 @@ use super::list::{List, count_note, mark};
 use super::text::{duration, truncate};
 use super::{Ctx, Selection, pane_block};
 use crate::core::AgentId;
-use crate::core::state::AgentRt;
-use crate::tui::theme;
-
-/// An agent's state word and colour: `down`, `draining`, `busy` or `idle`.
-pub fn agent_state(a: &AgentRt) -> (&'static str, Style) {
-    use crate::core::health::BreakerState;
-    if !a.alive && a.lost {
-        // Given up for silence: it comes back by itself if it speaks again.
-        ("lost", Style::new().fg(Color::Red).add_modifier(Modifier::BOLD))
-    } else if !a.alive {
-        ("down", Style::new().fg(Color::Red).add_modifier(Modifier::BOLD))
-    } else if let BreakerState::Open { .. } = a.health.breaker {
-        ("breaker", Style::new().fg(Color::LightRed).add_modifier(Modifier::BOLD))
-    } else if a.health.breaker == BreakerState::HalfOpen {
-        ("probing", Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD))
-    } else if a.draining {
-        ("draining", Style::new().fg(Color::Yellow))
-    } else if !a.running.is_empty() {
-        ("busy", Style::new().fg(Color::Cyan))
-    } else {
-        ("idle", Style::new().fg(Color::Green))
-    }
-}
+use crate::tui::theme::{Role, Theme};
 
 /// Right-aligned cell text, for numbers.
 fn num(s: String) -> Cell<'static> {
@@ -58,15 +35,15 @@ fn load_bar(running: u32, max: u32) -> String {
 
 /// The newest `width` load samples as a sparkline, newest on the right (it grows rightwards until
 /// the column is full, then scrolls); idle samples are dim.
-fn sparkline(samples: impl ExactSizeIterator<Item = u64>, max: u32, width: usize) -> Line<'static> {
+fn sparkline(samples: impl ExactSizeIterator<Item = u64>, max: u32, width: usize, theme: &Theme) -> Line<'static> {
     let skip = samples.len().saturating_sub(width);
     let mut spans = Vec::with_capacity(samples.len() - skip);
     for v in samples.skip(skip) {
         if v == 0 {
-            spans.push(Span::styled("▁", theme::DIM));
+            spans.push(Span::styled("▁", theme.dim()));
         } else {
             let level = (v * 8).div_ceil(max.max(1) as u64).clamp(1, 8) as usize;
-            spans.push(Span::styled(LEVELS[level - 1].to_string(), Style::new().fg(Color::Cyan)));
+            spans.push(Span::styled(LEVELS[level - 1].to_string(), theme.fg(Role::Active)));
         }
     }
     Line::from(spans)
@@ -106,8 +83,7 @@ impl AgentsPane {
         let rows = self.rows(ctx);
         let specs = &ctx.coord.scenario().agents;
         let agents = &ctx.coord.state().agents;
-        let block =
-            pane_block("Agents", Some(count_note(rows.len(), specs.len(), "agents", self.list.filter())), ctx.focused);
+        let block = pane_block("Agents", Some(count_note(rows.len(), specs.len(), "agents", self.list.filter())), ctx);
         let inner = block.inner(area);
         f.render_widget(block, area);
         if inner.height < 2 || inner.width == 0 {
@@ -121,7 +97,7 @@ impl AgentsPane {
             } else {
                 format!("no agent matches “{}”", self.list.filter())
             };
-            f.render_widget(Paragraph::new(Span::styled(text, theme::DIM)), inner);
+            f.render_widget(Paragraph::new(Span::styled(text, ctx.theme.dim())), inner);
             return;
         }
 
@@ -165,18 +141,19 @@ impl AgentsPane {
             num("mean".into()),
             Cell::from("recent load"),
         ])
-        .style(theme::TITLE);
+        .style(ctx.theme.title());
         let table_rows = rows[visible].iter().map(|&id| {
             let (spec, a) = (&specs[id.ix()], &agents[id.ix()]);
-            let slot = crate::tui::elastic::slot_state(ctx.coord, id);
-            let (word, style) = slot.unwrap_or_else(|| agent_state(a));
+            let slot = crate::tui::elastic::slot_state(ctx.coord, id, ctx.theme);
+            let (word, style) = slot.unwrap_or_else(|| ctx.theme.agent_look(a));
             let running = a.running.len() as u32;
             let bar = format!("{:<bar_w$} {running}/{}", load_bar(running, a.max_concurrent), a.max_concurrent);
             let ended = a.completed + a.failed;
             let rate =
                 (u64::from(a.completed) * 100).checked_div(u64::from(ended)).map_or("-".into(), |p| format!("{p}%"));
             let mean = a.busy_ms.checked_div(u64::from(ended)).map_or("-".into(), duration);
-            let load = ctx.view.load.get(id.ix()).map(|h| sparkline(h.iter().copied(), a.max_concurrent, spark_w));
+            let load =
+                ctx.view.load.get(id.ix()).map(|h| sparkline(h.iter().copied(), a.max_concurrent, spark_w, ctx.theme));
             let selected = Some(id) == self.list.selected();
             let row = Row::new(vec![
                 mark(selected),
@@ -198,8 +175,8 @@ impl AgentsPane {
                 Cell::from(load.unwrap_or_default()),
             ]);
             match (selected, slot) {
-                (true, _) => row.style(theme::SELECTED),
-                (false, Some(_)) => row.style(theme::DIM),
+                (true, _) => row.style(ctx.theme.selected()),
+                (false, Some(_)) => row.style(ctx.theme.dim()),
                 (false, None) => row,
             }
         });

@@ -10,7 +10,7 @@
 use ratatui::Frame;
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use ratatui::layout::Rect;
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
@@ -21,7 +21,7 @@ use super::votes::VotesPane;
 use super::{Ctx, Selection, pane_block};
 use crate::core::auction::{Auction, AwardBy, BidFlaw, NoAward, Phase, Then, rank};
 use crate::core::{AgentId, Coordinator, TaskId};
-use crate::tui::theme;
+use crate::tui::theme::{Role, Theme};
 
 /// What the pane says before any auction opened.
 pub const PLACEHOLDER: &str =
@@ -42,13 +42,13 @@ pub struct AuctionsVotesPane {
 }
 
 /// The auction's state word and colour.
-fn state(x: &Auction) -> (String, Style) {
+fn state(x: &Auction, theme: &Theme) -> (String, Style) {
     match x.phase {
-        Phase::Open => ("open".into(), Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD)),
-        Phase::Awarded { by: AwardBy::Operator, .. } => ("op award".into(), Style::new().fg(Color::Magenta)),
-        Phase::Awarded { .. } => ("awarded".into(), Style::new().fg(Color::Green)),
-        Phase::NoAward { reason: NoAward::Withdrawn | NoAward::Reopened, .. } => ("closed".into(), theme::DIM),
-        Phase::NoAward { .. } => ("no award".into(), Style::new().fg(Color::Red)),
+        Phase::Open => ("open".into(), theme.bold(Role::Warning)),
+        Phase::Awarded { by: AwardBy::Operator, .. } => ("op award".into(), theme.fg(Role::Operator)),
+        Phase::Awarded { .. } => ("awarded".into(), theme.fg(Role::Ok)),
+        Phase::NoAward { reason: NoAward::Withdrawn | NoAward::Reopened, .. } => ("closed".into(), theme.dim()),
+        Phase::NoAward { .. } => ("no award".into(), theme.fg(Role::Error)),
     }
 }
 
@@ -74,7 +74,7 @@ fn ids(rows: &[&Auction]) -> Vec<u32> {
 /// Every answer of an auction, one line each: valid bids best first (winner starred, passed-over
 /// bidders marked), then flawed bids, declines and invitees that did not answer. `cursor` marks the
 /// valid bid at that position.
-fn bid_lines(coord: &Coordinator, x: &Auction, cursor: Option<usize>, out: &mut Vec<Line<'static>>) {
+fn bid_lines(coord: &Coordinator, x: &Auction, cursor: Option<usize>, theme: &Theme, out: &mut Vec<Line<'static>>) {
     let ranked = ranking(coord, x);
     let winner = match x.phase {
         Phase::Awarded { agent, .. } => Some(agent),
@@ -86,15 +86,15 @@ fn bid_lines(coord: &Coordinator, x: &Auction, cursor: Option<usize>, out: &mut 
     for (i, &(a, score)) in ranked.iter().enumerate() {
         let Some(b) = bid_of(a) else { continue };
         let (note, style) = if Some(a) == winner {
-            ("★ won".to_string(), Style::new().fg(Color::Green).add_modifier(Modifier::BOLD))
+            ("★ won".to_string(), theme.bold(Role::Ok))
         } else if x.passed.contains(&a) {
-            ("passed over (down or full)".to_string(), Style::new().fg(Color::Yellow))
+            ("passed over (down or full)".to_string(), theme.fg(Role::Warning))
         } else {
             (String::new(), Style::new())
         };
         let mark = if cursor == Some(i) { "›" } else { " " };
         out.push(Line::from(vec![
-            Span::styled(format!("{mark} {} ", name(a)), if cursor == Some(i) { theme::SELECTED } else { style }),
+            Span::styled(format!("{mark} {} ", name(a)), if cursor == Some(i) { theme.selected() } else { style }),
             Span::raw(figures(b.price, b.eta_ms, b.confidence)),
             Span::styled(format!("  {score:>6.3}  "), style),
             Span::styled(note, style),
@@ -103,18 +103,18 @@ fn bid_lines(coord: &Coordinator, x: &Auction, cursor: Option<usize>, out: &mut 
     for b in x.bids.iter().filter(|b| b.flaw.is_some()) {
         let flaw = b.flaw.map_or("", BidFlaw::name);
         out.push(Line::from(vec![
-            Span::styled(format!("  {} ", name(b.agent)), theme::DIM),
-            Span::styled(figures(b.price, b.eta_ms, b.confidence), theme::DIM),
-            Span::styled(format!("     -  invalid: {flaw}"), Style::new().fg(Color::Red)),
+            Span::styled(format!("  {} ", name(b.agent)), theme.dim()),
+            Span::styled(figures(b.price, b.eta_ms, b.confidence), theme.dim()),
+            Span::styled(format!("     -  invalid: {flaw}"), theme.fg(Role::Error)),
         ]));
     }
     for (a, reason) in &x.declines {
-        out.push(Line::styled(format!("  {} declined: {reason}", name(*a)), theme::DIM));
+        out.push(Line::styled(format!("  {} declined: {reason}", name(*a)), theme.dim()));
     }
     for &a in x.invited.iter() {
         if !x.bids.iter().any(|b| b.agent == a) && !x.declines.iter().any(|(d, _)| *d == a) {
             let what = if x.is_open() { "no answer yet" } else { "did not answer" };
-            out.push(Line::styled(format!("  {} {what}", name(a)), theme::DIM));
+            out.push(Line::styled(format!("  {} {what}", name(a)), theme.dim()));
         }
     }
 }
@@ -157,14 +157,15 @@ fn verdict(coord: &Coordinator, x: &Auction) -> String {
 
 /// The task's auctions in its detail popup: the latest one's answers and why it ended so.
 pub(super) fn auction_lines(t: TaskId, ctx: &Ctx, out: &mut Vec<Line<'static>>) {
+    let theme = ctx.theme;
     let coord = ctx.coord;
     let Some(x) = coord.state().auctions.latest(t) else { return };
     let rounds = coord.state().auctions.auctions.iter().filter(|a| a.task == t).count();
     out.push(Line::raw(""));
-    out.push(heading(format!("auction #{} · round {} · {} auction(s) for this task", x.id, x.round, rounds)));
-    out.push(Line::styled("  agent           price      eta   conf   score", theme::DIM));
-    bid_lines(coord, x, None, out);
-    out.push(Line::styled(format!("  {}", verdict(coord, x)), Style::new().fg(Color::Cyan)));
+    out.push(heading(format!("auction #{} · round {} · {} auction(s) for this task", x.id, x.round, rounds), theme));
+    out.push(Line::styled("  agent           price      eta   conf   score", theme.dim()));
+    bid_lines(coord, x, None, theme, out);
+    out.push(Line::styled(format!("  {}", verdict(coord, x)), theme.fg(Role::Active)));
 }
 
 impl Default for AuctionsVotesPane {
@@ -200,7 +201,8 @@ impl AuctionsVotesPane {
     }
 
     /// Auctions passing the filter, newest first.
-    fn rows<'c>(&self, coord: &'c Coordinator) -> Vec<&'c Auction> {
+    fn rows<'c>(&self, ctx: &Ctx<'c>) -> Vec<&'c Auction> {
+        let coord = ctx.coord;
         let all = coord.state().auctions.auctions.iter().rev();
         if self.list.filter().is_empty() {
             return all.collect();
@@ -210,19 +212,19 @@ impl AuctionsVotesPane {
                 Phase::Awarded { agent, .. } => coord.agent_name(agent),
                 _ => "",
             };
-            self.list.keeps(&format!("{} {winner} {}", coord.task_name(x.task), state(x).0))
+            self.list.keeps(&format!("{} {winner} {}", coord.task_name(x.task), state(x, ctx.theme).0))
         })
         .collect()
     }
 
-    fn current<'c>(&self, coord: &'c Coordinator) -> Option<&'c Auction> {
-        let rows = self.rows(coord);
+    fn current<'c>(&self, ctx: &Ctx<'c>) -> Option<&'c Auction> {
+        let rows = self.rows(ctx);
         self.list.position(&ids(&rows)).map(|p| rows[p])
     }
 
     pub fn render(&mut self, f: &mut Frame, area: Rect, ctx: &Ctx) {
         let s = ctx.coord.state();
-        let part = |focused| Ctx { coord: ctx.coord, view: ctx.view, focused, now_ms: ctx.now_ms };
+        let part = |focused| Ctx { focused, ..*ctx };
         match (s.auctions.is_empty(), s.votes.is_empty()) {
             (true, false) => self.votes.render(f, area, ctx, "Auctions & votes"),
             (false, false) => {
@@ -236,14 +238,12 @@ impl AuctionsVotesPane {
     }
 
     fn render_auctions(&mut self, f: &mut Frame, area: Rect, ctx: &Ctx) {
+        let theme = ctx.theme;
         let coord = ctx.coord;
-        let rows = self.rows(coord);
+        let rows = self.rows(ctx);
         let total = coord.state().auctions.auctions.len();
-        let block = pane_block(
-            "Auctions & votes",
-            Some(count_note(rows.len(), total, "auctions", self.list.filter())),
-            ctx.focused,
-        );
+        let block =
+            pane_block("Auctions & votes", Some(count_note(rows.len(), total, "auctions", self.list.filter())), ctx);
         let inner = block.inner(area);
         f.render_widget(block, area);
         if inner.height == 0 || inner.width == 0 {
@@ -256,7 +256,7 @@ impl AuctionsVotesPane {
             } else {
                 format!("nothing matches “{}”", self.list.filter())
             };
-            let p = Paragraph::new(Span::styled(text, theme::DIM)).wrap(ratatui::widgets::Wrap { trim: true });
+            let p = Paragraph::new(Span::styled(text, theme.dim())).wrap(ratatui::widgets::Wrap { trim: true });
             f.render_widget(p, inner);
             return;
         }
@@ -277,11 +277,11 @@ impl AuctionsVotesPane {
                 &format!("  {:<4} {:<task_w$} rnd {:<9} {:<12} {:>6}  bids", "#", "task", "state", "winner", "best"),
                 w,
             ),
-            theme::TITLE,
+            theme.title(),
         )];
         for x in &rows[visible] {
             let selected = Some(x.id) == self.list.selected();
-            let (word, style) = state(x);
+            let (word, style) = state(x, theme);
             let winner = match x.phase {
                 Phase::Awarded { agent, .. } => coord.agent_name(agent).to_string(),
                 _ => "-".into(),
@@ -296,31 +296,31 @@ impl AuctionsVotesPane {
                 Span::styled(format!("{word:<9}"), style),
                 Span::raw(rest),
             ]);
-            lines.push(if selected { line.style(theme::SELECTED) } else { line });
+            lines.push(if selected { line.style(theme.selected()) } else { line });
         }
         f.render_widget(Paragraph::new(lines), Rect { height: list_h, ..inner });
         if !detail {
             return;
         }
-        let Some(x) = self.current(coord) else { return };
+        let Some(x) = self.current(ctx) else { return };
         let valid = ranking(coord, x).len();
         self.bid = self.bid.min(valid.saturating_sub(1));
         let mut out = vec![Line::styled(
             truncate(&format!("── #{} {} · {}", x.id, coord.task_name(x.task), verdict(coord, x)), w),
-            theme::DIM,
+            theme.dim(),
         )];
-        bid_lines(coord, x, (valid > 0).then_some(self.bid), &mut out);
+        bid_lines(coord, x, (valid > 0).then_some(self.bid), theme, &mut out);
         let room = (inner.height - list_h) as usize;
-        out.insert(1, Line::styled("  agent           price      eta   conf   score", theme::DIM));
+        out.insert(1, Line::styled("  agent           price      eta   conf   score", theme.dim()));
         let hint = Line::from(vec![
-            Span::styled("←/→ ", theme::TITLE),
-            Span::styled("bid  ", theme::DIM),
-            Span::styled("w ", theme::TITLE),
-            Span::styled("award to it  ", theme::DIM),
-            Span::styled("n ", theme::TITLE),
-            Span::styled("reopen  ", theme::DIM),
-            Span::styled("Enter ", theme::TITLE),
-            Span::styled("task detail", theme::DIM),
+            Span::styled("←/→ ", theme.title()),
+            Span::styled("bid  ", theme.dim()),
+            Span::styled("w ", theme.title()),
+            Span::styled("award to it  ", theme.dim()),
+            Span::styled("n ", theme.title()),
+            Span::styled("reopen  ", theme.dim()),
+            Span::styled("Enter ", theme.title()),
+            Span::styled("task detail", theme.dim()),
         ]);
         out.truncate(room.saturating_sub(1));
         let area = Rect { y: inner.y + list_h, height: inner.height - list_h - 1, ..inner };
@@ -346,14 +346,14 @@ impl AuctionsVotesPane {
                 return true;
             }
             KeyCode::Right | KeyCode::Char('l') => {
-                let valid = self.current(ctx.coord).map_or(0, |x| ranking(ctx.coord, x).len());
+                let valid = self.current(ctx).map_or(0, |x| ranking(ctx.coord, x).len());
                 self.bid = (self.bid + 1).min(valid.saturating_sub(1));
                 return true;
             }
             _ => {}
         }
         let before = self.list.selected();
-        if !self.list.key(key, &ids(&self.rows(ctx.coord))) {
+        if !self.list.key(key, &ids(&self.rows(ctx))) {
             return false;
         }
         self.follow = self.list.cursor() == 0;
@@ -369,7 +369,7 @@ impl AuctionsVotesPane {
             return true;
         }
         self.votes_focus = false;
-        let Some(pos) = self.list.click(column, row, &ids(&self.rows(ctx.coord))) else { return false };
+        let Some(pos) = self.list.click(column, row, &ids(&self.rows(ctx))) else { return false };
         self.follow = pos == 0;
         self.bid = 0;
         true
@@ -380,12 +380,12 @@ impl AuctionsVotesPane {
         if self.votes_active(ctx.coord) {
             return self.votes.selection(ctx);
         }
-        self.current(ctx.coord).map(|x| Selection::Task(x.task))
+        self.current(ctx).map(|x| Selection::Task(x.task))
     }
 
     /// The selected auction's task and the valid bidder under the bid cursor (what `w` awards to).
     pub fn selected_bid(&self, ctx: &Ctx) -> Option<(TaskId, AgentId)> {
-        let x = self.current(ctx.coord)?;
+        let x = self.current(ctx)?;
         ranking(ctx.coord, x).get(self.bid).map(|&(a, _)| (x.task, a))
     }
 }
@@ -420,7 +420,7 @@ mod tests {
         pane.set_filter("gpu");
         let term = draw(80, 24, |f| pane.render(f, f.area(), &fx.ctx()));
         insta::assert_snapshot!(term.backend());
-        assert_eq!(pane.rows(fx.run.coordinator()).len(), 3, "the render's rounds: two without award, one won");
+        assert_eq!(pane.rows(&fx.ctx()).len(), 3, "the render's rounds: two without award, one won");
     }
 
     #[test]

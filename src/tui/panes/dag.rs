@@ -19,7 +19,7 @@ use ratatui::Frame;
 use ratatui::buffer::Buffer;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use ratatui::layout::Rect;
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
 use super::dag_layout::{DagLayout, Edge, Gutter, critical_path, fit_columns, window};
@@ -28,7 +28,8 @@ use super::{Ctx, Selection, contains, pane_block};
 use crate::core::TaskId;
 use crate::core::state::{TaskRt, TaskState};
 use crate::fasthash::FastMap;
-use crate::tui::{sagas, theme};
+use crate::tui::sagas;
+use crate::tui::theme::Role;
 
 /// Cells between two columns where edges are routed (one out-stub, three tracks, one in-stub).
 const GUTTER: u16 = 5;
@@ -40,8 +41,6 @@ const MAX_LABEL: usize = 24;
 const MAX_SUMMARY: usize = 32;
 /// Rows moved by PageUp / PageDown.
 const PAGE: usize = 10;
-/// Edges of the selected task, so its neighbours can be traced even through a shared bus.
-const EDGE_OF_SELECTED: Style = Style::new().fg(Color::White).add_modifier(Modifier::BOLD);
 
 /// Edge ranks (see [`Edge::rank`]): where edges share a cell, the highest decides its style.
 const RANK_CRITICAL: u8 = 1;
@@ -60,7 +59,7 @@ const LEGEND: [(TaskState, bool, &str, &str); 9] = [
     (TaskState::Waiting, false, "waiting", "wait"),
 ];
 
-/// A task's slot in [`LEGEND`] (held counts as paused, as `theme::task_look` shows it).
+/// A task's slot in [`LEGEND`] (held counts as paused, as `Theme::task_look` shows it).
 fn legend_slot(rt: &TaskRt) -> usize {
     if rt.held && !rt.state.is_terminal() {
         return 3;
@@ -247,8 +246,9 @@ impl DagPane {
 
     /// `mark [»]id[»] [@agent] [★]`, styled: state colour, critical, dimmed by the filter, selected.
     fn label(&self, ctx: &Ctx, layout: &DagLayout, t: TaskId) -> (Line<'static>, u16) {
+        let theme = ctx.theme;
         let (wf, rt) = (ctx.coord.workflow(), &ctx.coord.state().tasks[t.ix()]);
-        let (mark, look) = theme::task_look(rt);
+        let (mark, look) = theme.task_look(rt);
         let layer = layout.layer_of[t.ix()];
         let crit = self.crit_pos[t.ix()] != u32::MAX;
         let skip_in = wf.dependencies(t).any(|d| layout.layer_of[d.ix()] + 1 < layer);
@@ -277,30 +277,30 @@ impl DagPane {
             if skip_out { "»" } else { "" }
         );
         let dim = !self.matches(ctx, t);
-        let id_style = if crit { look.patch(theme::CRITICAL) } else { look };
+        let id_style = if crit { look.patch(theme.critical()) } else { look };
         let mut spans = vec![Span::styled(mark, look), Span::raw(" "), Span::styled(id, id_style)];
-        spans.extend(agent.map(|a| Span::styled(a, theme::DIM)));
+        spans.extend(agent.map(|a| Span::styled(a, theme.dim())));
         if crit {
-            spans.push(Span::styled(" ★", theme::CRITICAL));
+            spans.push(Span::styled(" ★", theme.critical()));
         }
         if let Some(crate::core::vote::Phase::Decided { verdict, .. }) =
             ctx.coord.state().votes.ballots.get(&t).map(|b| b.phase)
         {
             let (word, color) = match verdict {
-                crate::core::vote::Verdict::Approved => (" ⇒yes", ratatui::style::Color::Green),
-                crate::core::vote::Verdict::Rejected => (" ⇒no", ratatui::style::Color::Red),
+                crate::core::vote::Verdict::Approved => (" ⇒yes", Role::Ok),
+                crate::core::vote::Verdict::Rejected => (" ⇒no", Role::Error),
             };
-            spans.push(Span::styled(word, ratatui::style::Style::new().fg(color)));
+            spans.push(Span::styled(word, theme.fg(color)));
         }
-        spans.extend(sagas::step_suffix(ctx.coord, t, MAX_LABEL - 4).into_iter().flatten());
+        spans.extend(sagas::step_suffix(ctx.coord, t, MAX_LABEL - 4, ctx.theme).into_iter().flatten());
         // A compensator is shown beside its step: selecting it highlights the step.
         let selected = self.selected.is_some_and(|s| s == t || sagas::host(ctx.coord, s) == Some(t));
         for s in &mut spans {
             if dim {
-                s.style = theme::DIM;
+                s.style = theme.dim();
             }
             if selected {
-                s.style = s.style.patch(theme::SELECTED);
+                s.style = s.style.patch(theme.selected());
             }
         }
         let line = Line::from(spans);
@@ -310,6 +310,7 @@ impl DagPane {
 
     /// Labels the visible rows of `layer` and, when some are hidden, counts those by state.
     fn column(&self, ctx: &Ctx, layout: &DagLayout, layer: usize, body_h: usize) -> Column {
+        let theme = ctx.theme;
         let nodes = &layout.layers[layer];
         let (off, shown) = window(nodes.len(), self.top, body_h);
         let label = |&t: &TaskId| (t, self.label(ctx, layout, t));
@@ -324,9 +325,9 @@ impl DagPane {
                 let rt = &tasks[t.ix()];
                 let slot = legend_slot(rt);
                 counts[slot] += 1;
-                (marks[slot], look[slot]) = theme::task_look(rt);
+                (marks[slot], look[slot]) = theme.task_look(rt);
             }
-            let mut spans = vec![Span::styled(format!("… {} more:", nodes.len() - shown), theme::DIM)];
+            let mut spans = vec![Span::styled(format!("… {} more:", nodes.len() - shown), theme.dim())];
             for slot in (0..LEGEND.len()).filter(|&s| counts[s] > 0) {
                 spans.push(Span::styled(format!(" {}{}", counts[slot], marks[slot]), look[slot]));
             }
@@ -338,12 +339,13 @@ impl DagPane {
     }
 
     fn draw(&mut self, f: &mut Frame, area: Rect, ctx: &Ctx, layout: &DagLayout) {
+        let theme = ctx.theme;
         let inner = Rect::new(area.x + 1, area.y + 1, area.width.saturating_sub(2), area.height.saturating_sub(2));
         let body_h = inner.height.saturating_sub(1) as usize;
         self.body_h = body_h;
         let state = ctx.coord.state();
         let Some(sel) = self.selected.filter(|_| layout.layer_count() > 0) else {
-            f.render_widget(pane_block("DAG", Some("no tasks".into()), ctx.focused), area);
+            f.render_widget(pane_block("DAG", Some("no tasks".into()), ctx), area);
             return;
         };
         let sel_layer = layout.layer_of[sel.ix()] as usize;
@@ -373,13 +375,14 @@ impl DagPane {
         // Dormant compensators are not work the run has to do (unless their saga wakes them).
         let total = state.tasks.len() - state.sagas.dormant as usize;
         let note = format!("{filter}layer {}/{layers} · {done}/{total} done", sel_layer + 1);
-        let mut block = pane_block("DAG", Some(note), ctx.focused);
+        let mut block = pane_block("DAG", Some(note), ctx);
         if left > 0 {
-            block = block.title_bottom(Line::styled(format!(" « {} ", layers_word(left)), theme::TITLE).left_aligned());
+            block =
+                block.title_bottom(Line::styled(format!(" « {} ", layers_word(left)), theme.title()).left_aligned());
         }
         if right + 1 < layout.layer_count() {
             let hidden = layers_word(layout.layer_count() - 1 - right);
-            block = block.title_bottom(Line::styled(format!(" {hidden} » "), theme::TITLE).right_aligned());
+            block = block.title_bottom(Line::styled(format!(" {hidden} » "), theme.title()).right_aligned());
         }
         f.render_widget(block, area);
 
@@ -420,6 +423,7 @@ impl DagPane {
         (ax, top): (u16, u16),
         body_h: usize,
     ) {
+        let theme = ctx.theme;
         let wf = ctx.coord.workflow();
         let rank = |u: TaskId, v: TaskId| {
             let (pu, pv) = (self.crit_pos[u.ix()], self.crit_pos[v.ix()]);
@@ -454,9 +458,10 @@ impl DagPane {
             wf.dependents(u).filter(hidden).for_each(|v| add(u, v));
         }
         let style = |rank: u8| match rank {
-            RANK_SELECTED => EDGE_OF_SELECTED,
-            RANK_CRITICAL => theme::CRITICAL,
-            _ => theme::DIM,
+            // Edges of the selected task, so its neighbours can be traced even through a shared bus.
+            RANK_SELECTED => theme.bold(Role::Highlight),
+            RANK_CRITICAL => theme.critical(),
+            _ => theme.dim(),
         };
         let gx = ax + a.width + 1;
         let mut out_rank: Vec<Option<u8>> = vec![None; a.rows.len()];
@@ -485,7 +490,8 @@ impl DagPane {
 /// `✓ done ▶ running … · waiting ★ critical » skips a layer`, each mark in its state's style;
 /// with short words when that does not fit in `width`.
 fn legend(ctx: &Ctx, width: u16) -> Line<'static> {
-    // A copy of any task, re-stated, gets each mark from `theme::task_look` itself.
+    let theme = ctx.theme;
+    // A copy of any task, re-stated, gets each mark from `Theme::task_look` itself.
     let probe = ctx.coord.state().tasks.first().cloned();
     let build = |short: bool| {
         let mut spans = Vec::new();
@@ -494,25 +500,25 @@ fn legend(ctx: &Ctx, width: u16) -> Line<'static> {
                 Some(p) => {
                     let mut p = p.clone();
                     (p.state, p.held) = (state, held);
-                    theme::task_look(&p)
+                    theme.task_look(&p)
                 }
                 None => ("?", Style::new()),
             };
             spans.push(Span::styled(mark, style));
             let word = if short { format!("{short_word} ") } else { format!(" {word} ") };
-            spans.push(Span::styled(word, theme::DIM));
+            spans.push(Span::styled(word, theme.dim()));
         }
-        spans.push(Span::styled("★", theme::CRITICAL));
-        spans.push(Span::styled(if short { "crit »skip" } else { " critical  » skips a layer" }, theme::DIM));
+        spans.push(Span::styled("★", theme.critical()));
+        spans.push(Span::styled(if short { "crit »skip" } else { " critical  » skips a layer" }, theme.dim()));
         if !ctx.coord.state().sagas.is_empty() {
-            spans.push(Span::styled(format!(" {}", sagas::MARK), theme::DIM));
-            spans.push(Span::styled(if short { "undo" } else { " compensation" }, theme::DIM));
+            spans.push(Span::styled(format!(" {}", sagas::MARK), theme.dim()));
+            spans.push(Span::styled(if short { "undo" } else { " compensation" }, theme.dim()));
         }
         if ctx.coord.workflow().planners {
-            spans.push(Span::styled(if short { " +plan" } else { " + added by a planner" }, theme::DIM));
+            spans.push(Span::styled(if short { " +plan" } else { " + added by a planner" }, theme.dim()));
         }
         if !ctx.coord.workflow().decisions.is_empty() {
-            spans.push(Span::styled(if short { " ?vote" } else { " ? decision (⇒ its outcome)" }, theme::DIM));
+            spans.push(Span::styled(if short { " ?vote" } else { " ? decision (⇒ its outcome)" }, theme.dim()));
         }
         Line::from(spans)
     };
@@ -526,8 +532,11 @@ mod tests {
     use ratatui::backend::TestBackend;
 
     use super::*;
+    use ratatui::style::Color;
+
     use crate::generate::{GenOptions, Shape, generate};
     use crate::runtime::SimRun;
+    use crate::tui::theme::Theme;
     use crate::tui::view::View;
 
     /// A run of `scenario` (a file of `scenarios/`, or a generated one) advanced to `t_ms`.
@@ -559,7 +568,7 @@ mod tests {
 
     fn with_ctx<R>(run: &SimRun, f: impl FnOnce(&Ctx) -> R) -> R {
         let view = View::new(run.coordinator().scenario().agents.len());
-        f(&Ctx { coord: run.coordinator(), view: &view, focused: true, now_ms: run.now() })
+        f(&Ctx { coord: run.coordinator(), view: &view, focused: true, now_ms: run.now(), theme: &Theme::default() })
     }
 
     fn selected(pane: &DagPane, run: &SimRun) -> String {
@@ -645,8 +654,8 @@ mod tests {
         // The selection is highlighted, and so are its edges.
         let term = render(&mut pane, &run, 160, 45);
         let (x, y) = find(&term, "draft");
-        assert_eq!(term.backend().buffer()[(x, y)].bg, theme::SELECTED.bg.unwrap());
-        assert_eq!(term.backend().buffer()[(x - 4, y)].style().fg, EDGE_OF_SELECTED.fg);
+        assert_eq!(term.backend().buffer()[(x, y)].bg, Theme::default().selected().bg.unwrap());
+        assert_eq!(term.backend().buffer()[(x - 4, y)].style().fg, Theme::default().bold(Role::Highlight).fg);
     }
 
     #[test]
@@ -659,7 +668,7 @@ mod tests {
         assert_eq!(selected(&pane, &run), "shard-10");
         let buf = term.backend().buffer();
         let (x, y) = find(&term, "shard-09");
-        assert_eq!(buf[(x, y)].fg, theme::DIM.fg.unwrap(), "non-matching task dimmed");
+        assert_eq!(buf[(x, y)].fg, Theme::default().dim().fg.unwrap(), "non-matching task dimmed");
         let (x, y) = find(&term, "shard-12");
         assert_eq!(buf[(x, y)].fg, Color::Green, "matching task keeps its state colour");
         find(&term, "/shard-1 · layer 2/4"); // The filter shows in the title.

@@ -8,11 +8,13 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use crate::core::{AgentId, OpAction, TaskId};
 use crate::runtime::SimRun;
 use crate::tui::panes::Ctx;
+use crate::tui::theme::Theme;
 use crate::tui::view::View;
 
 pub struct Fixture {
     pub run: SimRun,
     pub view: View,
+    pub theme: Theme,
 }
 
 impl Fixture {
@@ -23,7 +25,7 @@ impl Fixture {
         let view = View::new(scenario.agents.len());
         let mut run = SimRun::new(scenario);
         run.set_fail_on_stall(false);
-        Fixture { run, view }
+        Fixture { run, view, theme: Theme::default() }
     }
 
     /// Advances to `t` on a 100 ms tick, sampling load like the console does.
@@ -51,7 +53,13 @@ impl Fixture {
     }
 
     pub fn ctx(&self) -> Ctx<'_> {
-        Ctx { coord: self.run.coordinator(), view: &self.view, focused: true, now_ms: self.run.now() }
+        Ctx {
+            coord: self.run.coordinator(),
+            view: &self.view,
+            focused: true,
+            now_ms: self.run.now(),
+            theme: &self.theme,
+        }
     }
 }
 
@@ -93,7 +101,7 @@ pub fn big() -> Fixture {
         run.advance_to(t, &mut view).unwrap();
         view.sample_load(run.coordinator());
     }
-    Fixture { run, view }
+    Fixture { run, view, theme: Theme::default() }
 }
 
 pub fn key(code: KeyCode) -> KeyEvent {

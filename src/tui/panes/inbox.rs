@@ -5,7 +5,7 @@
 use ratatui::Frame;
 use ratatui::crossterm::event::KeyEvent;
 use ratatui::layout::{Constraint, Rect};
-use ratatui::style::{Color, Style};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
@@ -16,23 +16,23 @@ use super::{Ctx, Selection, pane_block};
 use crate::core::event::AttemptFailure;
 use crate::core::state::{AttemptEnd, AttemptRecord};
 use crate::core::{Coordinator, TaskId};
-use crate::tui::theme;
+use crate::tui::theme::{Role, Theme};
 
 /// How an attempt ended, in words, with a colour.
-pub(super) fn attempt_outcome(end: AttemptEnd) -> (&'static str, Style) {
+pub(super) fn attempt_outcome(end: AttemptEnd, theme: &Theme) -> (&'static str, Style) {
     match end {
-        AttemptEnd::Running => ("running", Style::new().fg(Color::Cyan)),
-        AttemptEnd::Succeeded => ("ok", Style::new().fg(Color::Green)),
-        AttemptEnd::TimedOut => ("timed out", Style::new().fg(Color::Yellow)),
-        AttemptEnd::Failed(AttemptFailure::AgentCrashed) => ("agent crashed", Style::new().fg(Color::Red)),
-        AttemptEnd::Failed(AttemptFailure::AgentLost) => ("agent lost (silent)", Style::new().fg(Color::Red)),
-        AttemptEnd::Failed(AttemptFailure::AgentExited { .. }) => ("agent process exited", Style::new().fg(Color::Red)),
-        AttemptEnd::Failed(AttemptFailure::Operator) => ("stopped by an operator", Style::new().fg(Color::Magenta)),
-        AttemptEnd::Failed(AttemptFailure::Agent(e)) => (e.text(), Style::new().fg(Color::Red)),
-        AttemptEnd::Failed(AttemptFailure::WriteConflict) => ("write conflict", Style::new().fg(Color::Yellow)),
-        AttemptEnd::Failed(AttemptFailure::StaleToken) => ("stale lock token", Style::new().fg(Color::Red)),
+        AttemptEnd::Running => ("running", theme.fg(Role::Active)),
+        AttemptEnd::Succeeded => ("ok", theme.fg(Role::Ok)),
+        AttemptEnd::TimedOut => ("timed out", theme.fg(Role::Warning)),
+        AttemptEnd::Failed(AttemptFailure::AgentCrashed) => ("agent crashed", theme.fg(Role::Error)),
+        AttemptEnd::Failed(AttemptFailure::AgentLost) => ("agent lost (silent)", theme.fg(Role::Error)),
+        AttemptEnd::Failed(AttemptFailure::AgentExited { .. }) => ("agent process exited", theme.fg(Role::Error)),
+        AttemptEnd::Failed(AttemptFailure::Operator) => ("stopped by an operator", theme.fg(Role::Operator)),
+        AttemptEnd::Failed(AttemptFailure::Agent(e)) => (e.text(), theme.fg(Role::Error)),
+        AttemptEnd::Failed(AttemptFailure::WriteConflict) => ("write conflict", theme.fg(Role::Warning)),
+        AttemptEnd::Failed(AttemptFailure::StaleToken) => ("stale lock token", theme.fg(Role::Error)),
         AttemptEnd::Failed(AttemptFailure::CoordinatorRestarted) => {
-            ("cut short: coordinator restarted", Style::new().fg(Color::Magenta))
+            ("cut short: coordinator restarted", theme.fg(Role::Operator))
         }
     }
 }
@@ -69,12 +69,12 @@ impl Item {
             last: history.last().map(|r| r.end),
             tried: agents_tried(ctx.coord, &history),
             tiers: tiers_tried(ctx.coord, task),
-            sla: sla_text(ctx.coord, task, arrived_ms, ctx.now_ms),
+            sla: sla_text(ctx.coord, task, arrived_ms, ctx.now_ms, ctx.theme),
         }
     }
 
-    fn error(&self) -> (&'static str, Style) {
-        self.last.map_or(("never ran", theme::DIM), attempt_outcome)
+    fn error(&self, theme: &Theme) -> (&'static str, Style) {
+        self.last.map_or(("never ran", theme.dim()), |end| attempt_outcome(end, theme))
     }
 }
 
@@ -106,7 +106,13 @@ impl InboxPane {
         }
         items
             .filter(|it| {
-                self.list.keeps(&format!("{} {} {} {}", ctx.coord.task_name(it.task), it.error().0, it.tiers, it.tried))
+                self.list.keeps(&format!(
+                    "{} {} {} {}",
+                    ctx.coord.task_name(it.task),
+                    it.error(ctx.theme).0,
+                    it.tiers,
+                    it.tried
+                ))
             })
             .collect()
     }
@@ -116,10 +122,10 @@ impl InboxPane {
     }
 
     pub fn render(&mut self, f: &mut Frame, area: Rect, ctx: &Ctx) {
+        let theme = ctx.theme;
         let rows = self.rows(ctx);
         let total = ctx.coord.state().inbox.len();
-        let block =
-            pane_block("Inbox", Some(count_note(rows.len(), total, "waiting", self.list.filter())), ctx.focused);
+        let block = pane_block("Inbox", Some(count_note(rows.len(), total, "waiting", self.list.filter())), ctx);
         let inner = block.inner(area);
         f.render_widget(block, area);
         if inner.height == 0 || inner.width == 0 {
@@ -133,7 +139,7 @@ impl InboxPane {
             } else {
                 format!("nothing matches “{}”", self.list.filter())
             };
-            f.render_widget(Paragraph::new(Span::styled(text, theme::DIM)), inner);
+            f.render_widget(Paragraph::new(Span::styled(text, theme.dim())), inner);
             return;
         }
         // The last line reminds how to settle the selected item, when there is room for it.
@@ -143,7 +149,7 @@ impl InboxPane {
         let visible = self.list.fit(&ids, body);
 
         let name_w = rows.iter().map(|it| ctx.coord.task_name(it.task).chars().count()).max().unwrap_or(0).clamp(4, 24);
-        let err_w = rows.iter().map(|it| it.error().0.len()).max().unwrap_or(0).clamp(10, 24);
+        let err_w = rows.iter().map(|it| it.error(theme).0.len()).max().unwrap_or(0).clamp(10, 24);
         // The ladder columns only when some item came with a ladder or an SLA.
         let width_of = |f: fn(&Item) -> usize| rows.iter().map(f).max().unwrap_or(0);
         let sla_w = match width_of(|it| it.sla.as_ref().map_or(0, |s| s.0.chars().count())) {
@@ -187,12 +193,12 @@ impl InboxPane {
         let keep: Vec<bool> = widths.iter().map(|&w| w > 0).collect();
         let mut k = keep.iter();
         header.retain(|_| *k.next().unwrap());
-        let header = Row::new(header).style(theme::TITLE);
+        let header = Row::new(header).style(theme.title());
         let w = widths.clone();
         let table_rows = rows[visible].iter().map(|it| {
             let selected = Some(it.task) == self.list.selected();
-            let (error, style) = it.error();
-            let (sla, sla_style) = it.sla.clone().unwrap_or_else(|| ("-".into(), theme::DIM));
+            let (error, style) = it.error(theme);
+            let (sla, sla_style) = it.sla.clone().unwrap_or_else(|| ("-".into(), theme.dim()));
             let mut cells = vec![
                 mark(selected),
                 Cell::from(truncate(ctx.coord.task_name(it.task), w[1])),
@@ -206,7 +212,7 @@ impl InboxPane {
             let mut k = keep.iter();
             cells.retain(|_| *k.next().unwrap());
             let row = Row::new(cells);
-            if selected { row.style(theme::SELECTED) } else { row }
+            if selected { row.style(theme.selected()) } else { row }
         });
         let mut k = keep.iter();
         widths.retain(|_| *k.next().unwrap());
@@ -216,9 +222,9 @@ impl InboxPane {
         if hint {
             let task = self.list.selected().map_or("TASK", |t| ctx.coord.task_name(t));
             let line = Line::from(vec![
-                Span::styled("resolve: ", theme::DIM),
+                Span::styled("resolve: ", theme.dim()),
                 Span::raw(format!(":resolve {task} ")),
-                Span::styled("retry|skip|done|fail [note]", theme::DIM),
+                Span::styled("retry|skip|done|fail [note]", theme.dim()),
             ]);
             f.render_widget(Paragraph::new(line), Rect { y: inner.y + table_h, height: 1, ..inner });
         }

@@ -17,7 +17,7 @@ use std::fmt::Write as _;
 use ratatui::Frame;
 use ratatui::crossterm::event::KeyEvent;
 use ratatui::layout::{Constraint, Rect};
-use ratatui::style::{Color, Style};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
@@ -26,7 +26,7 @@ use super::text::{clock, truncate};
 use super::{Ctx, Selection, pane_block};
 use crate::core::bus::StatusNote;
 use crate::core::{AgentId, Coordinator, Endpoint, Message, MsgKind, Payload};
-use crate::tui::theme;
+use crate::tui::theme::{Role, Theme};
 use crate::tui::view::MsgRow;
 
 /// A parsed filter.
@@ -124,21 +124,21 @@ pub(super) fn status_text(coord: &Coordinator, note: StatusNote) -> String {
 }
 
 /// A message type's colour; failed results are red whatever their type's colour.
-pub(super) fn kind_style(msg: &Message) -> Style {
+pub(super) fn kind_style(msg: &Message, theme: &Theme) -> Style {
     match (msg.kind, msg.payload) {
-        (_, Payload::Result { error: Some(_), .. }) => Style::new().fg(Color::Red),
-        (MsgKind::TaskRequest, _) => Style::new().fg(Color::Cyan),
-        (MsgKind::TaskResult, _) => Style::new().fg(Color::Green),
-        (MsgKind::Cancel, _) => Style::new().fg(Color::Yellow),
-        (MsgKind::Status, _) => Style::new().fg(Color::Magenta),
-        (MsgKind::Heartbeat, _) => theme::DIM,
-        (MsgKind::Delegate | MsgKind::Report, _) => Style::new().fg(Color::Blue),
-        (MsgKind::Cfp | MsgKind::Award, _) => Style::new().fg(Color::LightBlue),
-        (MsgKind::HelpRequest | MsgKind::HelpResponse, _) => Style::new().fg(Color::LightMagenta),
-        (MsgKind::Broadcast, _) => Style::new().fg(Color::LightYellow),
-        (MsgKind::Bid, _) => Style::new().fg(Color::LightGreen),
-        (MsgKind::Decline, _) => Style::new().fg(Color::LightYellow),
-        (MsgKind::Ballot | MsgKind::Vote, _) => Style::new().fg(Color::LightBlue),
+        (_, Payload::Result { error: Some(_), .. }) => theme.fg(Role::Error),
+        (MsgKind::TaskRequest, _) => theme.fg(Role::Active),
+        (MsgKind::TaskResult, _) => theme.fg(Role::Ok),
+        (MsgKind::Cancel, _) => theme.fg(Role::Warning),
+        (MsgKind::Status, _) => theme.fg(Role::Operator),
+        (MsgKind::Heartbeat, _) => theme.dim(),
+        (MsgKind::Delegate | MsgKind::Report, _) => theme.fg(Role::Team),
+        (MsgKind::Cfp | MsgKind::Award, _) => theme.fg(Role::Market),
+        (MsgKind::HelpRequest | MsgKind::HelpResponse, _) => theme.fg(Role::HelpExchange),
+        (MsgKind::Broadcast, _) => theme.fg(Role::Broadcast),
+        (MsgKind::Bid, _) => theme.fg(Role::Bid),
+        (MsgKind::Decline, _) => theme.fg(Role::Decline),
+        (MsgKind::Ballot | MsgKind::Vote, _) => theme.fg(Role::Market),
     }
 }
 
@@ -294,6 +294,7 @@ impl MessagesPane {
     }
 
     pub fn render(&mut self, f: &mut Frame, area: Rect, ctx: &Ctx) {
+        let theme = ctx.theme;
         let (rows, problem) = match self.rows(ctx) {
             Ok(rows) => (rows, None),
             Err(why) => (Vec::new(), Some(why)),
@@ -313,7 +314,7 @@ impl MessagesPane {
         if !self.follow {
             note.push_str(" · End: follow");
         }
-        let block = pane_block("Messages", Some(note), ctx.focused);
+        let block = pane_block("Messages", Some(note), ctx);
         let inner = block.inner(area);
         f.render_widget(block, area);
         if inner.height < 2 || inner.width == 0 {
@@ -333,7 +334,7 @@ impl MessagesPane {
                     format!("no message matches “{}”", self.filter.text)
                 }
             });
-            f.render_widget(Paragraph::new(Span::styled(text, theme::DIM)), inner);
+            f.render_widget(Paragraph::new(Span::styled(text, theme.dim())), inner);
             return;
         }
 
@@ -364,17 +365,17 @@ impl MessagesPane {
                 Cell::from(time),
                 Cell::from(Line::from(id).right_aligned()),
                 Cell::from(route),
-                Cell::from(Span::styled(kind, kind_style(&r.msg))),
-                Cell::from(Span::styled(corr, theme::DIM)),
+                Cell::from(Span::styled(kind, kind_style(&r.msg, theme))),
+                Cell::from(Span::styled(corr, theme.dim())),
                 Cell::from(Span::styled(
                     truncate(&payload, payload_w),
-                    if r.dead.is_some() { Style::new().fg(Color::Red) } else { Style::new() },
+                    if r.dead.is_some() { theme.fg(Role::Error) } else { Style::new() },
                 )),
             ]);
-            if selected { row.style(theme::SELECTED) } else { row }
+            if selected { row.style(theme.selected()) } else { row }
         });
         let widths = [1, time_w, id_w, route_w, 12, id_w, payload_w].map(|w| Constraint::Length(w as u16));
-        let table = Table::new(table_rows, widths).header(Row::new(header).style(theme::TITLE)).column_spacing(1);
+        let table = Table::new(table_rows, widths).header(Row::new(header).style(theme.title())).column_spacing(1);
         f.render_widget(table, inner);
     }
 

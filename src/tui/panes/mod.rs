@@ -29,11 +29,12 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders};
 
-use super::theme;
+use super::theme::Theme;
 use super::view::View;
 use crate::core::{AgentId, Coordinator, TaskId};
 
 /// What the panes may read.
+#[derive(Clone, Copy)]
 pub struct Ctx<'a> {
     pub coord: &'a Coordinator,
     pub view: &'a View,
@@ -41,6 +42,7 @@ pub struct Ctx<'a> {
     pub focused: bool,
     /// The virtual clock.
     pub now_ms: u64,
+    pub theme: &'a Theme,
 }
 
 /// What a pane's selected row stands for (Enter opens its detail).
@@ -54,15 +56,15 @@ pub enum Selection {
 
 /// The standard pane frame: a rounded border, highlighted when focused, with a title and an
 /// optional right-aligned note (a filter, a count).
-pub fn pane_block<'a>(title: &'a str, note: Option<String>, focused: bool) -> Block<'a> {
-    let border = if focused { theme::FOCUSED_BORDER } else { theme::BORDER };
+pub fn pane_block<'a>(title: &'a str, note: Option<String>, ctx: &Ctx) -> Block<'a> {
+    let theme = ctx.theme;
     let mut block = Block::new()
         .borders(Borders::ALL)
         .border_type(BorderType::Rounded)
-        .border_style(border)
-        .title(Line::from(Span::styled(format!(" {title} "), theme::TITLE)));
+        .border_style(theme.border(ctx.focused))
+        .title(Line::from(Span::styled(format!(" {title} "), theme.pane_title(ctx.focused))));
     if let Some(note) = note {
-        block = block.title(Line::from(Span::styled(format!(" {note} "), theme::DIM)).right_aligned());
+        block = block.title(Line::from(Span::styled(format!(" {note} "), theme.dim())).right_aligned());
     }
     block
 }

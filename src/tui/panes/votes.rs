@@ -7,7 +7,7 @@
 use ratatui::Frame;
 use ratatui::crossterm::event::KeyEvent;
 use ratatui::layout::Rect;
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
@@ -16,7 +16,7 @@ use super::text::{clock, duration, truncate};
 use super::{Ctx, Selection, pane_block};
 use crate::core::vote::{Ballot, Choice, Phase, Verdict};
 use crate::core::{Coordinator, TaskId};
-use crate::tui::theme;
+use crate::tui::theme::{Role, Theme};
 
 /// Cells of the tally bar.
 const BAR: usize = 10;
@@ -28,26 +28,26 @@ pub struct VotesPane {
 }
 
 /// The ballot's state word and colour: the outcome, or the time left.
-fn state(b: &Ballot, task_ended: bool, now: u64) -> (String, Style) {
+fn state(b: &Ballot, task_ended: bool, now: u64, theme: &Theme) -> (String, Style) {
     match b.phase {
         Phase::Decided { verdict: Verdict::Approved, reason } => {
-            (format!("approved ({})", reason.name()), Style::new().fg(Color::Green))
+            (format!("approved ({})", reason.name()), theme.fg(Role::Ok))
         }
         Phase::Decided { verdict: Verdict::Rejected, reason } => {
-            (format!("rejected ({})", reason.name()), Style::new().fg(Color::Red))
+            (format!("rejected ({})", reason.name()), theme.fg(Role::Error))
         }
-        Phase::Escalated if task_ended => ("closed".into(), theme::DIM),
-        Phase::Escalated => ("tie: in the inbox".into(), Style::new().fg(Color::Magenta).add_modifier(Modifier::BOLD)),
-        Phase::Open if task_ended => ("closed".into(), theme::DIM),
+        Phase::Escalated if task_ended => ("closed".into(), theme.dim()),
+        Phase::Escalated => ("tie: in the inbox".into(), theme.bold(Role::Operator)),
+        Phase::Open if task_ended => ("closed".into(), theme.dim()),
         Phase::Open => {
             let left = b.closes_ms.saturating_sub(now);
-            (format!("open, {} left", duration(left)), Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD))
+            (format!("open, {} left", duration(left)), theme.bold(Role::Warning))
         }
     }
 }
 
 /// `███▒▒░    `: yes, no and abstain weight out of the voters' whole weight.
-fn bar(b: &Ballot) -> Vec<Span<'static>> {
+fn bar(b: &Ballot, theme: &Theme) -> Vec<Span<'static>> {
     let t = b.tally();
     // Cumulative rounding, so the three parts never add up to more than the bar.
     let upto = |w: f64| if t.total > 0.0 { ((w / t.total * BAR as f64).round() as usize).min(BAR) } else { 0 };
@@ -56,10 +56,10 @@ fn bar(b: &Ballot) -> Vec<Span<'static>> {
     let abstain = upto(t.cast()) - yes - no;
     let rest = BAR - yes - no - abstain;
     vec![
-        Span::styled("█".repeat(yes), Style::new().fg(Color::Green)),
-        Span::styled("█".repeat(no), Style::new().fg(Color::Red)),
-        Span::styled("░".repeat(abstain), theme::DIM),
-        Span::styled("·".repeat(rest), theme::DIM),
+        Span::styled("█".repeat(yes), theme.fg(Role::Ok)),
+        Span::styled("█".repeat(no), theme.fg(Role::Error)),
+        Span::styled("░".repeat(abstain), theme.dim()),
+        Span::styled("·".repeat(rest), theme.dim()),
     ]
 }
 
@@ -68,13 +68,13 @@ fn weight(w: f64) -> String {
 }
 
 /// Every vote of a ballot (the operator's too), then the voters still awaited and those unreached.
-fn vote_lines(coord: &Coordinator, b: &Ballot, out: &mut Vec<Line<'static>>) {
+fn vote_lines(coord: &Coordinator, b: &Ballot, theme: &Theme, out: &mut Vec<Line<'static>>) {
     for c in &b.votes {
         let who = c.voter.map_or("operator".to_string(), |a| coord.agent_name(a).to_string());
         let style = match c.choice {
-            Choice::Yes => Style::new().fg(Color::Green),
-            Choice::No => Style::new().fg(Color::Red),
-            Choice::Abstain => theme::DIM,
+            Choice::Yes => theme.fg(Role::Ok),
+            Choice::No => theme.fg(Role::Error),
+            Choice::Abstain => theme.dim(),
         };
         let mut spans = vec![
             Span::raw(format!("  {:<12} ", truncate(&who, 12))),
@@ -82,7 +82,7 @@ fn vote_lines(coord: &Coordinator, b: &Ballot, out: &mut Vec<Line<'static>>) {
             Span::raw(format!(" ×{:<5} at {}", weight(c.weight), clock(c.t_ms))),
         ];
         if let Some(r) = &c.reason {
-            spans.push(Span::styled(format!("  “{}”", truncate(r, 60)), theme::DIM));
+            spans.push(Span::styled(format!("  “{}”", truncate(r, 60)), theme.dim()));
         }
         out.push(Line::from(spans));
     }
@@ -93,29 +93,30 @@ fn vote_lines(coord: &Coordinator, b: &Ballot, out: &mut Vec<Line<'static>>) {
         .map(|(a, _)| coord.agent_name(*a))
         .collect();
     if !waiting.is_empty() {
-        out.push(Line::styled(format!("  no vote yet: {}", waiting.join(", ")), theme::DIM));
+        out.push(Line::styled(format!("  no vote yet: {}", waiting.join(", ")), theme.dim()));
     }
     if !b.unreached.is_empty() {
         let names: Vec<&str> = b.unreached.iter().map(|&a| coord.agent_name(a)).collect();
-        out.push(Line::styled(format!("  unreached (down): {}", names.join(", ")), Style::new().fg(Color::Yellow)));
+        out.push(Line::styled(format!("  unreached (down): {}", names.join(", ")), theme.fg(Role::Warning)));
     }
 }
 
 /// A decision task's ballot for its detail popup: the proposal, the rule, the outcome and every
 /// vote (a decision task whose dependencies are not done yet says so).
 pub(super) fn ballot_lines(t: TaskId, ctx: &Ctx, out: &mut Vec<Line<'static>>) {
+    let theme = ctx.theme;
     let coord = ctx.coord;
     let Some(d) = coord.decision_of(t) else { return };
     out.push(Line::raw(""));
-    out.push(super::detail::heading(format!("decision: {}", d.proposal)));
+    out.push(super::detail::heading(format!("decision: {}", d.proposal), theme));
     let Some(b) = coord.state().votes.ballots.get(&t) else {
-        out.push(Line::styled("  no ballot yet: it opens when the dependencies are done", theme::DIM));
+        out.push(Line::styled("  no ballot yet: it opens when the dependencies are done", theme.dim()));
         return;
     };
     let tally = b.tally();
-    let (word, style) = state(b, coord.state().tasks[t.ix()].state.is_terminal(), ctx.now_ms);
+    let (word, style) = state(b, coord.state().tasks[t.ix()].state.is_terminal(), ctx.now_ms, theme);
     let mut spans = vec![Span::raw("  ")];
-    spans.extend(bar(b));
+    spans.extend(bar(b, theme));
     spans.push(Span::raw(format!(
         " yes {} no {} abstain {} of {} · quorum {} ({}) · threshold {} · tie {} · ",
         weight(tally.yes),
@@ -129,7 +130,7 @@ pub(super) fn ballot_lines(t: TaskId, ctx: &Ctx, out: &mut Vec<Line<'static>>) {
     )));
     spans.push(Span::styled(word, style));
     out.push(Line::from(spans));
-    vote_lines(coord, b, out);
+    vote_lines(coord, b, theme, out);
 }
 
 impl VotesPane {
@@ -141,8 +142,8 @@ impl VotesPane {
         self.list.set_filter(filter);
     }
 
-    fn rows<'c>(&self, coord: &'c Coordinator) -> Vec<(TaskId, &'c Ballot)> {
-        let now = coord.state().now_ms;
+    fn rows<'c>(&self, ctx: &Ctx<'c>) -> Vec<(TaskId, &'c Ballot)> {
+        let (coord, now) = (ctx.coord, ctx.coord.state().now_ms);
         coord
             .state()
             .votes
@@ -151,7 +152,12 @@ impl VotesPane {
             .filter(|(t, b)| {
                 self.list.filter().is_empty() || {
                     let ended = coord.state().tasks[t.ix()].state.is_terminal();
-                    self.list.keeps(&format!("{} {} {}", coord.task_name(**t), b.proposal, state(b, ended, now).0))
+                    self.list.keeps(&format!(
+                        "{} {} {}",
+                        coord.task_name(**t),
+                        b.proposal,
+                        state(b, ended, now, ctx.theme).0
+                    ))
                 }
             })
             .map(|(t, b)| (*t, b))
@@ -160,7 +166,7 @@ impl VotesPane {
 
     /// The selected ballot's decision task.
     pub fn selected_task(&self, ctx: &Ctx) -> Option<TaskId> {
-        self.list.selection(&Self::ids(&self.rows(ctx.coord)))
+        self.list.selection(&Self::ids(&self.rows(ctx)))
     }
 
     fn ids(rows: &[(TaskId, &Ballot)]) -> Vec<TaskId> {
@@ -169,11 +175,12 @@ impl VotesPane {
 
     /// Draws inside `area` with a block titled `title`.
     pub fn render(&mut self, f: &mut Frame, area: Rect, ctx: &Ctx, title: &str) {
+        let theme = ctx.theme;
         let coord = ctx.coord;
-        let rows = self.rows(coord);
+        let rows = self.rows(ctx);
         let total = coord.state().votes.ballots.len();
         let note = count_note(rows.len(), total, "ballots", self.list.filter());
-        let block: Block = pane_block(title, Some(note), ctx.focused);
+        let block: Block = pane_block(title, Some(note), ctx);
         let inner = block.inner(area);
         f.render_widget(block, area);
         if inner.height == 0 || inner.width == 0 {
@@ -185,7 +192,7 @@ impl VotesPane {
             } else {
                 format!("nothing matches “{}”", self.list.filter())
             };
-            f.render_widget(Paragraph::new(Span::styled(text, theme::DIM)), inner);
+            f.render_widget(Paragraph::new(Span::styled(text, theme.dim())), inner);
             return;
         }
         let ids = Self::ids(&rows);
@@ -198,12 +205,12 @@ impl VotesPane {
         let prop_w = w.saturating_sub(task_w + BAR + 40).clamp(8, 40);
         let head =
             format!("  {:<task_w$} {:<prop_w$} {:<BAR$} yes/no/abs  quorum  outcome", "task", "proposal", "tally");
-        let mut lines = vec![Line::styled(truncate(&head, w), theme::TITLE)];
+        let mut lines = vec![Line::styled(truncate(&head, w), theme.title())];
         for &(t, b) in &rows[visible] {
             let selected = Some(t) == self.list.selected();
             let ended = coord.state().tasks[t.ix()].state.is_terminal();
             let tally = b.tally();
-            let (word, style) = state(b, ended, ctx.now_ms);
+            let (word, style) = state(b, ended, ctx.now_ms, theme);
             let mut spans = vec![
                 Span::raw(if selected { "▸ " } else { "  " }),
                 Span::raw(format!(
@@ -212,7 +219,7 @@ impl VotesPane {
                     truncate(&b.proposal, prop_w)
                 )),
             ];
-            spans.extend(bar(b));
+            spans.extend(bar(b, theme));
             let quorum = if tally.quorum_met(b.quorum) { "✓" } else { "✗" };
             spans.push(Span::raw(format!(
                 " {:>10}  {quorum:^6}  ",
@@ -220,7 +227,7 @@ impl VotesPane {
             )));
             spans.push(Span::styled(word, style));
             let line = Line::from(spans);
-            lines.push(if selected { line.style(theme::SELECTED) } else { line });
+            lines.push(if selected { line.style(theme.selected()) } else { line });
         }
         f.render_widget(Paragraph::new(lines), Rect { height: list_h, ..inner });
         let Some(&(t, b)) = rows.get(self.list.cursor()).filter(|_| detail) else { return };
@@ -236,19 +243,19 @@ impl VotesPane {
                 ),
                 w,
             ),
-            theme::DIM,
+            theme.dim(),
         )];
-        vote_lines(coord, b, &mut out);
+        vote_lines(coord, b, theme, &mut out);
         let room = (inner.height - list_h) as usize;
         out.truncate(room.saturating_sub(1));
         let hint = Line::from(vec![
-            Span::styled("y/n ", theme::TITLE),
-            Span::styled("deciding vote  ", theme::DIM),
-            Span::styled("V ", theme::TITLE),
-            Span::styled("veto  ", theme::DIM),
-            Span::styled(":vote TASK abstain  ", theme::DIM),
-            Span::styled("Enter ", theme::TITLE),
-            Span::styled("task detail", theme::DIM),
+            Span::styled("y/n ", theme.title()),
+            Span::styled("deciding vote  ", theme.dim()),
+            Span::styled("V ", theme.title()),
+            Span::styled("veto  ", theme.dim()),
+            Span::styled(":vote TASK abstain  ", theme.dim()),
+            Span::styled("Enter ", theme.title()),
+            Span::styled("task detail", theme.dim()),
         ]);
         let area = Rect { y: inner.y + list_h, height: inner.height - list_h - 1, ..inner };
         f.render_widget(Paragraph::new(out), area);
@@ -256,11 +263,11 @@ impl VotesPane {
     }
 
     pub fn handle_key(&mut self, key: KeyEvent, ctx: &Ctx) -> bool {
-        self.list.key(key, &Self::ids(&self.rows(ctx.coord)))
+        self.list.key(key, &Self::ids(&self.rows(ctx)))
     }
 
     pub fn click(&mut self, column: u16, row: u16, ctx: &Ctx) -> bool {
-        self.list.click(column, row, &Self::ids(&self.rows(ctx.coord))).is_some()
+        self.list.click(column, row, &Self::ids(&self.rows(ctx))).is_some()
     }
 
     pub fn selection(&self, ctx: &Ctx) -> Option<Selection> {
@@ -297,7 +304,7 @@ mod tests {
         let migrate = fx.run.coordinator().scenario().tasks.iter().position(|t| t.id == "migrate-vote").unwrap();
         assert_eq!(pane.selection(&fx.ctx()), Some(Selection::Task(TaskId(migrate as u32))));
         pane.set_filter("approved");
-        assert_eq!(pane.rows(fx.run.coordinator()).len(), 1);
+        assert_eq!(pane.rows(&fx.ctx()).len(), 1);
     }
 
     #[test]
