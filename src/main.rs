@@ -346,9 +346,11 @@ fn console(scenario: Scenario, journal: Option<PathBuf>, read_only: bool, speed:
         Err(code) => return code,
     };
     let who = operator_name();
-    let theme = switchyard::tui::theme::Theme::default();
-    let theme = if switchyard::tui::theme::no_colour_requested() { theme.without_colour() } else { theme };
-    let opts = switchyard::tui::ConsoleOptions { journal, read_only, speed, who, durability, theme };
+    let mut settings = switchyard::tui::config::Settings::default();
+    if switchyard::tui::theme::no_colour_requested() {
+        settings.theme = settings.theme.without_colour();
+    }
+    let opts = switchyard::tui::ConsoleOptions { journal, read_only, speed, who, durability, settings };
     match switchyard::tui::run_console(scenario, opts, writer) {
         Ok(code) => code,
         Err(e) => {

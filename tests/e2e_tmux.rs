@@ -87,9 +87,12 @@ fn operator_pauses_steps_retries_reads_help_and_quits_with_the_terminal_restored
     send(&session, &["r"]);
     wait_for(&session, "retry flaky");
 
+    // The help is generated from the keymap; the task keys are a page down.
     send(&session, &["?"]);
     let help = wait_for(&session, "Help");
-    assert!(help.contains("reassign to an agent chosen from a list"), "{help}");
+    assert!(help.contains("quit (asks first while the run is active)"), "{help}");
+    send(&session, &["NPage", "NPage"]);
+    wait_for(&session, "reassign to an agent chosen from a list");
     send(&session, &["Escape"]);
 
     // The run is active again (retried), so quitting asks first.

@@ -8,14 +8,8 @@ use std::path::PathBuf;
 use ratatui::layout::Rect;
 
 use super::cmdline::CmdLine;
-use super::log::LogPane;
-use super::panes::agents::AgentsPane;
-use super::panes::auctions_votes::AuctionsVotesPane;
-use super::panes::dag::DagPane;
-use super::panes::inbox::InboxPane;
-use super::panes::messages::MessagesPane;
-use super::panes::{Ctx, Selection};
-use super::theme::Theme;
+use super::config::Settings;
+use super::panes::{Ctx, Pane, Selection};
 use super::view::View;
 use crate::core::{AgentId, Coordinator, OpAction, Refusal, Resolution, TaskId};
 use crate::journal::JournalWriter;
@@ -33,8 +27,8 @@ pub struct ConsoleOptions {
     pub who: String,
     /// Whether each step's journal lines are also fsynced (`--fsync`).
     pub durability: crate::journal::Durability,
-    /// The colours (the config's `[theme]`, none under `NO_COLOR`).
-    pub theme: Theme,
+    /// Keys and colours (the config file's, and none under `NO_COLOR`).
+    pub settings: Settings,
 }
 
 impl Default for ConsoleOptions {
@@ -45,38 +39,8 @@ impl Default for ConsoleOptions {
             speed: 1.0,
             who: "operator".into(),
             durability: crate::journal::Durability::Flush,
-            theme: Theme::default(),
+            settings: Settings::default(),
         }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PaneId {
-    Dag,
-    Agents,
-    Market,
-    Messages,
-    Inbox,
-    Log,
-}
-
-impl PaneId {
-    pub const ALL: [PaneId; 6] =
-        [PaneId::Dag, PaneId::Agents, PaneId::Market, PaneId::Messages, PaneId::Inbox, PaneId::Log];
-
-    pub fn title(self) -> &'static str {
-        match self {
-            PaneId::Dag => "DAG",
-            PaneId::Agents => "Agents",
-            PaneId::Market => "Auctions & votes",
-            PaneId::Messages => "Messages",
-            PaneId::Inbox => "Inbox",
-            PaneId::Log => "Log",
-        }
-    }
-
-    pub(super) fn index(self) -> usize {
-        PaneId::ALL.iter().position(|p| *p == self).expect("listed")
     }
 }
 
@@ -169,13 +133,10 @@ pub struct App {
     pub opts: ConsoleOptions,
     pub run: SimRun,
     pub sink: ConsoleSink,
-    pub focus: PaneId,
-    pub dag: DagPane,
-    pub agents: AgentsPane,
-    pub auctions_votes: AuctionsVotesPane,
-    pub messages: MessagesPane,
-    pub inbox: InboxPane,
-    pub log: LogPane,
+    /// The panes, in the order of the tabs (see `panes::registry`).
+    pub panes: Vec<Box<dyn Pane>>,
+    /// The index of the pane with the keyboard focus.
+    pub focus: usize,
     pub popup: Option<Popup>,
     pub mode: Mode,
     pub cmdline: CmdLine,
@@ -185,8 +146,8 @@ pub struct App {
     pub speed: f64,
     /// Virtual milliseconds owed to the clock (speeds below 1 advance less than a ms per tick).
     carry_ms: f64,
-    /// Where each pane was drawn last (for mouse clicks).
-    pub areas: Vec<(PaneId, Rect)>,
+    /// Where each pane (by index) was drawn last (for mouse clicks).
+    pub areas: Vec<(usize, Rect)>,
     /// The size of the last frame (to keep popup scrolling within its content).
     pub screen: Rect,
     pub restarts: u32,
@@ -258,13 +219,8 @@ impl App {
             speed: opts.speed,
             opts,
             sink,
-            focus: PaneId::Dag,
-            dag: DagPane::default(),
-            agents: AgentsPane::default(),
-            auctions_votes: AuctionsVotesPane::default(),
-            messages: MessagesPane::default(),
-            inbox: InboxPane::default(),
-            log: LogPane::default(),
+            panes: super::panes::registry(),
+            focus: 0,
             popup: None,
             mode: Mode::Normal,
             cmdline: CmdLine::default(),
@@ -346,13 +302,17 @@ impl App {
     }
 
     pub fn ctx(&self, focused: bool) -> Ctx<'_> {
-        Ctx {
-            coord: self.run.coordinator(),
-            view: &self.sink.view,
-            focused,
-            now_ms: self.run.now(),
-            theme: &self.opts.theme,
-        }
+        Ctx::new(self.run.coordinator(), &self.sink.view, self.run.now(), &self.opts.settings, focused)
+    }
+
+    /// The pane with the keyboard focus.
+    pub fn focused_pane(&self) -> &dyn Pane {
+        self.panes[self.focus].as_ref()
+    }
+
+    /// Where the pane called `id` is among the panes.
+    pub fn pane_index(&self, id: &str) -> Option<usize> {
+        self.panes.iter().position(|p| p.id() == id)
     }
 
     /// Whether the virtual clock is moving (the loop ticks faster then).
@@ -597,15 +557,7 @@ impl App {
 
     /// The selection of the focused pane.
     pub fn selection(&self) -> Option<Selection> {
-        let ctx = self.ctx(true);
-        match self.focus {
-            PaneId::Dag => self.dag.selection(&ctx),
-            PaneId::Agents => self.agents.selection(&ctx),
-            PaneId::Market => self.auctions_votes.selection(&ctx),
-            PaneId::Messages => self.messages.selection(&ctx),
-            PaneId::Inbox => self.inbox.selection(&ctx),
-            PaneId::Log => None,
-        }
+        self.focused_pane().selection(&self.ctx(true))
     }
 
     pub(super) fn selected_task(&self) -> Option<TaskId> {

@@ -7,9 +7,10 @@ use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers, MouseBut
 
 use crate::core::state::TaskState;
 use crate::core::{AgentId, TaskId};
-use crate::tui::app::{App, ConsoleOptions, Mode, PaneId, Popup};
+use crate::tui::app::{App, ConsoleOptions, Mode, Popup};
 use crate::tui::ui;
 
+mod bindings;
 mod live;
 
 fn app_with(opts: ConsoleOptions) -> App {
@@ -115,7 +116,7 @@ fn commands_act_on_the_run_and_refusals_are_shown() {
 fn cancel_previews_its_impact_and_needs_a_yes() {
     let mut a = app();
     // The DAG pane starts focused on the first task: research-ai.
-    assert_eq!(a.focus, PaneId::Dag);
+    assert_eq!(a.focused_pane().id(), "dag");
     key(&mut a, KeyCode::Char('x'));
     let Some(Popup::Confirm { preview, .. }) = &a.popup else { panic!("no confirmation: {:?}", a.popup) };
     assert_eq!(preview[0], "cancel research-ai: 4 dependents will be skipped");
@@ -150,7 +151,7 @@ fn escalate_then_resolve_from_the_inbox() {
     command(&mut a, "escalate draft");
     assert_eq!(a.coord().state().tasks[4].state, TaskState::Escalated);
     key(&mut a, KeyCode::Char('5'));
-    assert_eq!(a.focus, PaneId::Inbox);
+    assert_eq!(a.focused_pane().id(), "inbox");
     insta::assert_snapshot!("inbox_with_item", screen(&mut a, 160, 45));
     key(&mut a, KeyCode::Char('o'));
     assert!(matches!(a.popup, Some(Popup::PickResolution { task: TaskId(4), .. })));
@@ -256,7 +257,7 @@ fn help_detail_and_filter_popups() {
 fn a_click_focuses_the_pane_under_the_mouse() {
     let mut a = app();
     screen(&mut a, 160, 45); // lays the panes out
-    let (_, agents) = *a.areas.iter().find(|(p, _)| *p == PaneId::Agents).unwrap();
+    let (_, agents) = *a.areas.iter().find(|(p, _)| a.panes[*p].id() == "agents").unwrap();
     let click = MouseEvent {
         kind: MouseEventKind::Down(MouseButton::Left),
         column: agents.x + 3,
@@ -264,7 +265,7 @@ fn a_click_focuses_the_pane_under_the_mouse() {
         modifiers: KeyModifiers::NONE,
     };
     a.handle_event(Event::Mouse(click));
-    assert_eq!(a.focus, PaneId::Agents);
+    assert_eq!(a.focused_pane().id(), "agents");
     assert!(matches!(a.selection(), Some(crate::tui::panes::Selection::Agent(_))));
 }
 
@@ -349,7 +350,7 @@ fn popup_scrolling_stops_at_the_end_of_the_content() {
         key(&mut a, KeyCode::Down);
     }
     let Some(Popup::Help { scroll }) = a.popup else { panic!() };
-    assert_eq!(scroll, ui::help_max_scroll(a.screen, &a.opts.theme));
+    assert_eq!(scroll, crate::tui::help::max_scroll(a.screen, &a.opts.settings));
     assert!(scroll > 0, "the help is longer than an 80×24 screen");
     key(&mut a, KeyCode::Up);
     assert_eq!(a.popup, Some(Popup::Help { scroll: scroll - 1 }), "one Up moves back at once");
@@ -423,9 +424,9 @@ fn the_demo_lights_up_every_pane_within_30_seconds() {
 fn keys_not_pressed_elsewhere_do_what_the_help_says() {
     let mut a = app();
     // Pane numbers.
-    for (k, pane) in [('3', PaneId::Market), ('6', PaneId::Log), ('1', PaneId::Dag)] {
+    for (k, pane) in [('3', "auctions_votes"), ('6', "log"), ('1', "dag")] {
         key(&mut a, KeyCode::Char(k));
-        assert_eq!(a.focus, pane, "key {k}");
+        assert_eq!(a.focused_pane().id(), pane, "key {k}");
     }
     // `p` holds the selected task and releases it; the selection is a waiting task of layer 2.
     key(&mut a, KeyCode::Right);
@@ -472,7 +473,7 @@ fn keys_not_pressed_elsewhere_do_what_the_help_says() {
     // The mouse wheel moves a pane's selection.
     key(&mut a, KeyCode::Char('2'));
     screen(&mut a, 160, 45);
-    let area = a.areas.iter().find(|(p, _)| *p == PaneId::Agents).unwrap().1;
+    let area = a.areas.iter().find(|(p, _)| a.panes[*p].id() == "agents").unwrap().1;
     let selected = a.selected_agent();
     a.handle_event(Event::Mouse(MouseEvent {
         kind: MouseEventKind::ScrollDown,
@@ -497,9 +498,12 @@ fn market_and_ballot_keys_act_through_the_operator_path() {
     screen(&mut a, 160, 45);
     let batch = a.selected_task().expect("the newest auction is selected");
     assert_eq!(a.coord().task_name(batch), "cheap-batch");
+    // The bid under the cursor moves to the second best.
     key(&mut a, KeyCode::Right);
-    let Some((t, second)) = a.auctions_votes.selected_bid(&a.ctx(true)) else { panic!("no bid under the cursor") };
-    assert_eq!(t, batch);
+    let t = batch;
+    let auction = a.coord().state().auctions.latest(t).unwrap();
+    let ranked = crate::core::auction::rank(&auction.bids, &a.coord().auction_spec(t).weights);
+    let second = ranked[1].0;
     key(&mut a, KeyCode::Char('w'));
     if matches!(a.popup, Some(Popup::Confirm { .. })) {
         key(&mut a, KeyCode::Char('y'));
@@ -550,8 +554,9 @@ fn market_and_ballot_keys_act_through_the_operator_path() {
 #[test]
 fn without_colour_nothing_is_coloured_and_the_selection_is_still_seen() {
     use ratatui::style::{Color, Modifier};
-    let theme = crate::tui::theme::Theme::default().without_colour();
-    let mut a = app_with(ConsoleOptions { theme, ..ConsoleOptions::default() });
+    let mut settings = crate::tui::config::Settings::default();
+    settings.theme = settings.theme.without_colour();
+    let mut a = app_with(ConsoleOptions { settings, ..ConsoleOptions::default() });
     advance(&mut a, 3_000);
     for popup in [None, Some(Popup::Help { scroll: 0 }), Some(Popup::Quit)] {
         a.popup = popup;

@@ -2,14 +2,14 @@
 //! sparkline of recent load. `/` filters by a substring of the id or of any capability.
 
 use ratatui::Frame;
-use ratatui::crossterm::event::KeyEvent;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
 use super::list::{List, count_note, mark};
 use super::text::{duration, truncate};
-use super::{Ctx, Selection, pane_block};
+use super::{Band, Ctx, Pane, Place, Reply, Selection, pane_block};
+use crate::tui::keymap::Action;
 use crate::core::AgentId;
 use crate::tui::theme::{Role, Theme};
 
@@ -55,31 +55,28 @@ pub struct AgentsPane {
     list: List<AgentId>,
 }
 
-impl AgentsPane {
-    pub fn new() -> AgentsPane {
-        AgentsPane::default()
+impl Pane for AgentsPane {
+    fn id(&self) -> &'static str {
+        "agents"
     }
 
-    /// The filter as set (lower-cased).
-    pub fn filter(&self) -> &str {
-        self.list.filter()
+    fn title(&self) -> &'static str {
+        "Agents"
     }
 
-    pub fn set_filter(&mut self, filter: &str) {
+    fn help(&self) -> &'static str {
+        "each agent's state, load and record"
+    }
+
+    fn place(&self) -> Place {
+        Place { band: Band::Top, column: 1, width: 42, height: 60 }
+    }
+
+    fn set_filter(&mut self, filter: &str) {
         self.list.set_filter(filter);
     }
 
-    /// Agents passing the filter, in scenario order (tree order when agents report to others).
-    fn rows(&self, ctx: &Ctx) -> Vec<AgentId> {
-        let specs = &ctx.coord.scenario().agents;
-        let keep = |a: &AgentId| {
-            let spec = &specs[a.ix()];
-            self.list.keeps(&spec.id) || spec.capabilities.iter().any(|c| self.list.keeps(c))
-        };
-        crate::tui::teams::tree_order(ctx.coord).into_iter().filter(keep).collect()
-    }
-
-    pub fn render(&mut self, f: &mut Frame, area: Rect, ctx: &Ctx) {
+    fn render(&mut self, f: &mut Frame, area: Rect, ctx: &Ctx) {
         let rows = self.rows(ctx);
         let specs = &ctx.coord.scenario().agents;
         let agents = &ctx.coord.state().agents;
@@ -184,18 +181,44 @@ impl AgentsPane {
         f.render_widget(Table::new(table_rows, widths).header(header).column_spacing(1), inner);
     }
 
-    pub fn handle_key(&mut self, key: KeyEvent, ctx: &Ctx) -> bool {
-        self.list.key(key, &self.rows(ctx))
+    fn handle(&mut self, action: Action, ctx: &Ctx) -> Reply {
+        if self.list.step(action, &self.rows(ctx)) { Reply::Done } else { Reply::Ignored }
     }
 
     /// Selects the agent under a mouse click; false if the click is not on a row.
-    pub fn click(&mut self, column: u16, row: u16, ctx: &Ctx) -> bool {
+    fn click(&mut self, column: u16, row: u16, ctx: &Ctx) -> bool {
         self.list.click(column, row, &self.rows(ctx)).is_some()
     }
 
-    pub fn selection(&self, ctx: &Ctx) -> Option<Selection> {
+    fn selection(&self, ctx: &Ctx) -> Option<Selection> {
         self.list.selection(&self.rows(ctx)).map(Selection::Agent)
     }
+}
+
+impl AgentsPane {
+    pub fn new() -> AgentsPane {
+        AgentsPane::default()
+    }
+
+    /// The filter as set (lower-cased).
+    pub fn filter(&self) -> &str {
+        self.list.filter()
+    }
+
+
+    /// Agents passing the filter, in scenario order (tree order when agents report to others).
+    fn rows(&self, ctx: &Ctx) -> Vec<AgentId> {
+        let specs = &ctx.coord.scenario().agents;
+        let keep = |a: &AgentId| {
+            let spec = &specs[a.ix()];
+            self.list.keeps(&spec.id) || spec.capabilities.iter().any(|c| self.list.keeps(c))
+        };
+        crate::tui::teams::tree_order(ctx.coord).into_iter().filter(keep).collect()
+    }
+
+
+
+
 }
 
 #[cfg(test)]
@@ -203,7 +226,7 @@ mod tests {
     use ratatui::crossterm::event::KeyCode;
 
     use super::*;
-    use crate::tui::panes::fixture::{Fixture, crashed, draw, key};
+    use crate::tui::panes::fixture::{Fixture, crashed, draw, nav};
 
     #[test]
     fn agents_wide() {
@@ -242,19 +265,19 @@ mod tests {
         let mut pane = AgentsPane::new();
         draw(100, 8, |f| pane.render(f, f.area(), &ctx));
         assert_eq!(pane.selection(&ctx), Some(Selection::Agent(AgentId(0))));
-        assert!(pane.handle_key(key(KeyCode::Down), &ctx));
-        assert!(pane.handle_key(key(KeyCode::Char('j')), &ctx));
+        assert!(pane.handle(nav(KeyCode::Down), &ctx).used());
+        assert!(pane.handle(nav(KeyCode::Char('j')), &ctx).used());
         assert_eq!(pane.selection(&ctx), Some(Selection::Agent(AgentId(2))));
-        assert!(pane.handle_key(key(KeyCode::End), &ctx));
+        assert!(pane.handle(nav(KeyCode::End), &ctx).used());
         assert_eq!(pane.selection(&ctx), Some(Selection::Agent(AgentId(3))));
-        assert!(pane.handle_key(key(KeyCode::Char('k')), &ctx));
+        assert!(pane.handle(nav(KeyCode::Char('k')), &ctx).used());
         assert_eq!(pane.selection(&ctx), Some(Selection::Agent(AgentId(2))));
-        assert!(pane.handle_key(key(KeyCode::Home), &ctx));
+        assert!(pane.handle(nav(KeyCode::Home), &ctx).used());
         assert_eq!(pane.selection(&ctx), Some(Selection::Agent(AgentId(0))));
-        assert!(!pane.handle_key(key(KeyCode::Char('x')), &ctx));
+        assert!(!pane.handle(Action::Award, &ctx).used());
 
         // By capability: both builders; the selection stays on builder-2 when it survives the filter.
-        pane.handle_key(key(KeyCode::Down), &ctx);
+        pane.handle(nav(KeyCode::Down), &ctx).used();
         pane.set_filter("BUILD");
         assert_eq!(pane.rows(&ctx), vec![AgentId(0), AgentId(1)]);
         assert_eq!(pane.selection(&ctx), Some(Selection::Agent(AgentId(1))));
@@ -288,8 +311,8 @@ mod tests {
         let mut pane = AgentsPane::new();
         // Two rows fit: border, header, two agents, border.
         draw(100, 5, |f| pane.render(f, f.area(), &ctx));
-        pane.handle_key(key(KeyCode::PageDown), &ctx);
-        pane.handle_key(key(KeyCode::Down), &ctx);
+        pane.handle(nav(KeyCode::PageDown), &ctx).used();
+        pane.handle(nav(KeyCode::Down), &ctx).used();
         let term = draw(100, 5, |f| pane.render(f, f.area(), &ctx));
         assert_eq!(pane.selection(&ctx), Some(Selection::Agent(AgentId(3))));
         insta::assert_snapshot!(term.backend());
@@ -301,8 +324,8 @@ mod tests {
         let ctx = fx.ctx();
         let mut pane = AgentsPane::new();
         draw(100, 12, |f| pane.render(f, f.area(), &ctx));
-        pane.handle_key(key(KeyCode::End), &ctx);
-        pane.handle_key(key(KeyCode::PageUp), &ctx);
+        pane.handle(nav(KeyCode::End), &ctx).used();
+        pane.handle(nav(KeyCode::PageUp), &ctx).used();
         let term = draw(100, 12, |f| pane.render(f, f.area(), &ctx));
         // Nine rows fit; the page up from the last agent lands on the first row shown.
         assert_eq!(pane.selection(&ctx), Some(Selection::Agent(AgentId(990))));

@@ -8,7 +8,6 @@
 //! only ballots.
 
 use ratatui::Frame;
-use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
@@ -18,7 +17,10 @@ use super::detail::heading;
 use super::list::{List, count_note};
 use super::text::{clock, duration, truncate};
 use super::votes::VotesPane;
-use super::{Ctx, Selection, pane_block};
+use super::{Band, Ctx, Pane, Place, Reply, Selection, hints, pane_block};
+use crate::core::OpAction;
+use crate::core::vote::Choice;
+use crate::tui::keymap::{Action, Context};
 use crate::core::auction::{Auction, AwardBy, BidFlaw, NoAward, Phase, Then, rank};
 use crate::core::{AgentId, Coordinator, TaskId};
 use crate::tui::theme::{Role, Theme};
@@ -175,6 +177,102 @@ impl Default for AuctionsVotesPane {
     }
 }
 
+impl Pane for AuctionsVotesPane {
+    fn id(&self) -> &'static str {
+        "auctions_votes"
+    }
+
+    fn title(&self) -> &'static str {
+        "Auctions & votes"
+    }
+
+    fn help(&self) -> &'static str {
+        "auctions and their bids, then ballots"
+    }
+
+    fn place(&self) -> Place {
+        Place { band: Band::Top, column: 1, width: 42, height: 40 }
+    }
+
+    /// The keys of whichever half has them: the auctions' (award, reopen) or the ballots'.
+    fn contexts(&self, ctx: &Ctx) -> &'static [Context] {
+        if self.votes_active(ctx.coord) {
+            &[Context::AuctionsVotes, Context::Votes]
+        } else {
+            &[Context::AuctionsVotes, Context::Auctions]
+        }
+    }
+
+    fn handle(&mut self, action: Action, ctx: &Ctx) -> Reply {
+        let s = ctx.coord.state();
+        match action {
+            Action::SwitchHalf if !s.auctions.is_empty() && !s.votes.is_empty() => {
+                self.votes_focus = !self.votes_focus;
+                Reply::Done
+            }
+            Action::Award => match self.selected_bid(ctx) {
+                Some((t, a)) => Reply::Request(OpAction::Award(t, a)),
+                None if self.current(ctx).is_some() => Reply::Need("a valid bid"),
+                None => Reply::Need("an auction"),
+            },
+            Action::Reopen => self.current(ctx).map_or(Reply::Need("an auction"), |x| Reply::Request(OpAction::Reopen(x.task))),
+            Action::VoteYes | Action::VoteNo | Action::Veto => {
+                let Some(t) = self.selected_ballot(ctx) else { return Reply::Need("a ballot") };
+                Reply::Request(match action {
+                    Action::VoteYes => OpAction::CastVote(t, Choice::Yes),
+                    Action::VoteNo => OpAction::CastVote(t, Choice::No),
+                    _ => OpAction::Veto(t),
+                })
+            }
+            _ if self.votes_active(ctx.coord) => {
+                if self.votes.step(action, ctx) { Reply::Done } else { Reply::Ignored }
+            }
+            _ if s.auctions.is_empty() => Reply::Ignored,
+            _ => self.move_in_auctions(action, ctx),
+        }
+    }
+
+    fn set_filter(&mut self, filter: &str) {
+        self.list.set_filter(filter);
+        self.votes.set_filter(filter);
+    }
+
+    fn render(&mut self, f: &mut Frame, area: Rect, ctx: &Ctx) {
+        let s = ctx.coord.state();
+        let part = |focused| Ctx { focused, ..*ctx };
+        match (s.auctions.is_empty(), s.votes.is_empty()) {
+            (true, false) => self.votes.render(f, area, ctx, "Auctions & votes"),
+            (false, false) => {
+                let top = Rect { height: area.height / 2, ..area };
+                let bottom = Rect { y: area.y + top.height, height: area.height - top.height, ..area };
+                self.render_auctions(f, top, &part(ctx.focused && !self.votes_focus));
+                self.votes.render(f, bottom, &part(ctx.focused && self.votes_focus), "Votes");
+            }
+            _ => self.render_auctions(f, area, ctx),
+        }
+    }
+
+    fn click(&mut self, column: u16, row: u16, ctx: &Ctx) -> bool {
+        if !ctx.coord.state().votes.is_empty() && self.votes.click(column, row, ctx) {
+            self.votes_focus = true;
+            return true;
+        }
+        self.votes_focus = false;
+        let Some(pos) = self.list.click(column, row, &ids(&self.rows(ctx))) else { return false };
+        self.follow = pos == 0;
+        self.bid = 0;
+        true
+    }
+
+    /// Enter opens the selected auction's task.
+    fn selection(&self, ctx: &Ctx) -> Option<Selection> {
+        if self.votes_active(ctx.coord) {
+            return self.votes.selection(ctx);
+        }
+        self.current(ctx).map(|x| Selection::Task(x.task))
+    }
+}
+
 impl AuctionsVotesPane {
     pub fn new() -> AuctionsVotesPane {
         AuctionsVotesPane::default()
@@ -184,10 +282,6 @@ impl AuctionsVotesPane {
         self.list.filter()
     }
 
-    pub fn set_filter(&mut self, filter: &str) {
-        self.list.set_filter(filter);
-        self.votes.set_filter(filter);
-    }
 
     /// Whether the keys and Enter go to the ballots (the run has ballots, and no auctions or the
     /// ballots half has the focus).
@@ -222,20 +316,6 @@ impl AuctionsVotesPane {
         self.list.position(&ids(&rows)).map(|p| rows[p])
     }
 
-    pub fn render(&mut self, f: &mut Frame, area: Rect, ctx: &Ctx) {
-        let s = ctx.coord.state();
-        let part = |focused| Ctx { focused, ..*ctx };
-        match (s.auctions.is_empty(), s.votes.is_empty()) {
-            (true, false) => self.votes.render(f, area, ctx, "Auctions & votes"),
-            (false, false) => {
-                let top = Rect { height: area.height / 2, ..area };
-                let bottom = Rect { y: area.y + top.height, height: area.height - top.height, ..area };
-                self.render_auctions(f, top, &part(ctx.focused && !self.votes_focus));
-                self.votes.render(f, bottom, &part(ctx.focused && self.votes_focus), "Votes");
-            }
-            _ => self.render_auctions(f, area, ctx),
-        }
-    }
 
     fn render_auctions(&mut self, f: &mut Frame, area: Rect, ctx: &Ctx) {
         let theme = ctx.theme;
@@ -312,78 +392,48 @@ impl AuctionsVotesPane {
         bid_lines(coord, x, (valid > 0).then_some(self.bid), theme, &mut out);
         let room = (inner.height - list_h) as usize;
         out.insert(1, Line::styled("  agent           price      eta   conf   score", theme.dim()));
-        let hint = Line::from(vec![
-            Span::styled("←/→ ", theme.title()),
-            Span::styled("bid  ", theme.dim()),
-            Span::styled("w ", theme.title()),
-            Span::styled("award to it  ", theme.dim()),
-            Span::styled("n ", theme.title()),
-            Span::styled("reopen  ", theme.dim()),
-            Span::styled("Enter ", theme.title()),
-            Span::styled("task detail", theme.dim()),
-        ]);
+        let keys = ctx.keys;
+        let hint = hints(
+            &[
+                (Some(keys.pair(Action::Left, Action::Right)), "bid"),
+                (Some(keys.label(Action::Award)), "award to it"),
+                (Some(keys.label(Action::Reopen)), "reopen"),
+                (Some(keys.label(Action::Open)), "task detail"),
+            ],
+            ctx,
+        );
         out.truncate(room.saturating_sub(1));
         let area = Rect { y: inner.y + list_h, height: inner.height - list_h - 1, ..inner };
         f.render_widget(Paragraph::new(out), area);
         f.render_widget(Paragraph::new(hint), Rect { y: inner.y + inner.height - 1, height: 1, ..inner });
     }
 
-    pub fn handle_key(&mut self, key: KeyEvent, ctx: &Ctx) -> bool {
-        let s = ctx.coord.state();
-        if key.code == KeyCode::Char('t') && !s.auctions.is_empty() && !s.votes.is_empty() {
-            self.votes_focus = !self.votes_focus;
-            return true;
-        }
-        if self.votes_active(ctx.coord) {
-            return self.votes.handle_key(key, ctx);
-        }
-        if ctx.coord.state().auctions.is_empty() {
-            return false;
-        }
-        match key.code {
-            KeyCode::Left | KeyCode::Char('h') => {
-                self.bid = self.bid.saturating_sub(1);
-                return true;
-            }
-            KeyCode::Right | KeyCode::Char('l') => {
+
+
+
+    /// Left and right move the bid cursor; the rest moves in the list of auctions.
+    fn move_in_auctions(&mut self, action: Action, ctx: &Ctx) -> Reply {
+        match action {
+            Action::Left => self.bid = self.bid.saturating_sub(1),
+            Action::Right => {
                 let valid = self.current(ctx).map_or(0, |x| ranking(ctx.coord, x).len());
                 self.bid = (self.bid + 1).min(valid.saturating_sub(1));
-                return true;
             }
-            _ => {}
+            _ => {
+                let before = self.list.selected();
+                if !self.list.step(action, &ids(&self.rows(ctx))) {
+                    return Reply::Ignored;
+                }
+                self.follow = self.list.cursor() == 0;
+                if self.list.selected() != before {
+                    self.bid = 0;
+                }
+            }
         }
-        let before = self.list.selected();
-        if !self.list.key(key, &ids(&self.rows(ctx))) {
-            return false;
-        }
-        self.follow = self.list.cursor() == 0;
-        if self.list.selected() != before {
-            self.bid = 0;
-        }
-        true
+        Reply::Done
     }
 
-    pub fn click(&mut self, column: u16, row: u16, ctx: &Ctx) -> bool {
-        if !ctx.coord.state().votes.is_empty() && self.votes.click(column, row, ctx) {
-            self.votes_focus = true;
-            return true;
-        }
-        self.votes_focus = false;
-        let Some(pos) = self.list.click(column, row, &ids(&self.rows(ctx))) else { return false };
-        self.follow = pos == 0;
-        self.bid = 0;
-        true
-    }
-
-    /// Enter opens the selected auction's task.
-    pub fn selection(&self, ctx: &Ctx) -> Option<Selection> {
-        if self.votes_active(ctx.coord) {
-            return self.votes.selection(ctx);
-        }
-        self.current(ctx).map(|x| Selection::Task(x.task))
-    }
-
-    /// The selected auction's task and the valid bidder under the bid cursor (what `w` awards to).
+    /// The selected auction's task and the valid bidder under the bid cursor (what `award` gives it to).
     pub fn selected_bid(&self, ctx: &Ctx) -> Option<(TaskId, AgentId)> {
         let x = self.current(ctx)?;
         ranking(ctx.coord, x).get(self.bid).map(|&(a, _)| (x.task, a))
@@ -396,7 +446,7 @@ mod tests {
 
     use super::*;
     use crate::core::OpAction;
-    use crate::tui::panes::fixture::{Fixture, draw, key};
+    use crate::tui::panes::fixture::{Fixture, draw, nav};
 
     /// market-auction at 2.7 s: the GPU render has just been won by gpu-box after its escalation.
     fn auctions() -> Fixture {
@@ -429,7 +479,7 @@ mod tests {
         let mut pane = AuctionsVotesPane::new();
         let term = draw(100, 5, |f| pane.render(f, f.area(), &fx.ctx()));
         insta::assert_snapshot!(term.backend());
-        assert!(!pane.handle_key(key(KeyCode::Down), &fx.ctx()));
+        assert!(!pane.handle(nav(KeyCode::Down), &fx.ctx()).used());
         assert_eq!(pane.selection(&fx.ctx()), None);
     }
 
@@ -442,12 +492,12 @@ mod tests {
         // Newest first: the cheap batch's auction (#4) is on top, still open.
         let batch = fx.task("cheap-batch");
         assert_eq!(pane.selection(&fx.ctx()), Some(Selection::Task(batch)));
-        assert!(pane.handle_key(key(KeyCode::Down), &fx.ctx()));
+        assert!(pane.handle(nav(KeyCode::Down), &fx.ctx()).used());
         assert_eq!(pane.selection(&fx.ctx()), Some(Selection::Task(fx.task("ingest-crm"))));
-        assert!(pane.handle_key(key(KeyCode::Up), &fx.ctx()));
+        assert!(pane.handle(nav(KeyCode::Up), &fx.ctx()).used());
         let (t, best) = pane.selected_bid(&fx.ctx()).expect("bids so far");
         assert_eq!(t, batch);
-        assert!(pane.handle_key(key(KeyCode::Right), &fx.ctx()));
+        assert!(pane.handle(nav(KeyCode::Right), &fx.ctx()).used());
         let (_, second) = pane.selected_bid(&fx.ctx()).unwrap();
         assert_ne!(best, second);
         // The operator's award goes through the coordinator like any command.
@@ -471,7 +521,7 @@ mod tests {
         draw(160, 45, |f| pane.render(f, f.area(), &fx.ctx()));
         assert_eq!(pane.selection(&fx.ctx()), Some(newest(&fx)), "it moved up with the new auctions");
         // One row down: the selection stays on that auction as newer ones arrive.
-        assert!(pane.handle_key(key(KeyCode::Down), &fx.ctx()));
+        assert!(pane.handle(nav(KeyCode::Down), &fx.ctx()).used());
         let kept = pane.selection(&fx.ctx());
         fx.advance(4000);
         draw(160, 45, |f| pane.render(f, f.area(), &fx.ctx()));

@@ -88,7 +88,7 @@ pub fn lines(coord: &Coordinator, theme: &Theme) -> Vec<Line<'static>> {
 }
 
 fn rect(area: Rect) -> Rect {
-    crate::tui::ui::centered(area, area.width.saturating_sub(8).min(110), area.height.saturating_sub(4))
+    crate::tui::popups::centered(area, area.width.saturating_sub(8).min(110), area.height.saturating_sub(4))
 }
 
 /// How far the popup can scroll on a screen of this size.
@@ -115,9 +115,13 @@ mod tests {
                 f,
                 f.area(),
                 coord,
-                &fx.theme,
+                &fx.settings.theme,
                 0,
-                crate::tui::ui::popup_block("Shared context — ↑↓ scroll", &fx.theme),
+                crate::tui::popups::popup_block(
+                    "Shared context — ↑↓ scroll",
+                    crate::tui::keymap::Action::ClosePopup,
+                    &fx.settings,
+                ),
             )
         })
     }
@@ -127,7 +131,7 @@ mod tests {
         // shared-ledger at 1.1 s: scribe-1 hangs holding the ledger file; append-2 waits for it.
         let mut fx = Fixture::new("shared-ledger");
         fx.advance(1_100);
-        let text: Vec<String> = lines(fx.run.coordinator(), &fx.theme).iter().map(|l| l.to_string()).collect();
+        let text: Vec<String> = lines(fx.run.coordinator(), &fx.settings.theme).iter().map(|l| l.to_string()).collect();
         assert!(
             text.iter().any(|l| l.contains("ledger-file") && l.contains("held by append-1 on scribe-1")),
             "{text:?}"
@@ -140,7 +144,7 @@ mod tests {
     fn context_popup_shows_the_leader_and_dead_letters() {
         let mut fx = Fixture::new("leader-failover");
         fx.advance(5_000);
-        let text: Vec<String> = lines(fx.run.coordinator(), &fx.theme).iter().map(|l| l.to_string()).collect();
+        let text: Vec<String> = lines(fx.run.coordinator(), &fx.settings.theme).iter().map(|l| l.to_string()).collect();
         assert!(text.iter().any(|l| l.contains("ledger-leaders: node-c ★ term 3")), "{text:?}");
         assert!(text.iter().any(|l| l.contains("✗") && l.contains("cancel → node-b (receiver_down)")), "{text:?}");
         insta::assert_snapshot!(screen(&fx, 100, 14).backend());

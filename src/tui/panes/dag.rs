@@ -17,14 +17,14 @@ use std::collections::BTreeMap;
 
 use ratatui::Frame;
 use ratatui::buffer::Buffer;
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
 use super::dag_layout::{DagLayout, Edge, Gutter, critical_path, fit_columns, window};
 use super::text::truncate;
-use super::{Ctx, Selection, contains, pane_block};
+use super::{Band, Ctx, Pane, Place, Reply, Selection, contains, pane_block};
+use crate::tui::keymap::Action;
 use crate::core::TaskId;
 use crate::core::state::{TaskRt, TaskState};
 use crate::fasthash::FastMap;
@@ -118,25 +118,31 @@ pub struct DagPane {
     hits: Vec<(Rect, TaskId)>,
 }
 
-impl DagPane {
-    pub fn new() -> DagPane {
-        DagPane::default()
+impl Pane for DagPane {
+    fn id(&self) -> &'static str {
+        "dag"
     }
 
-    /// Selects `t`; the next render scrolls it into view.
-    pub fn select_task(&mut self, t: TaskId) {
-        self.selected = Some(t);
-        self.jump = false;
+    fn title(&self) -> &'static str {
+        "DAG"
+    }
+
+    fn help(&self) -> &'static str {
+        "tasks by dependency layer, the critical path starred"
+    }
+
+    fn place(&self) -> Place {
+        Place { band: Band::Top, column: 0, width: 58, height: 1 }
     }
 
     /// Dims tasks whose id does not contain `filter` (case-insensitive) and selects the first
     /// match, in layer order, as soon as the pane next sees the run.
-    pub fn set_filter(&mut self, filter: &str) {
+    fn set_filter(&mut self, filter: &str) {
         self.filter = filter.to_lowercase();
         self.jump = !self.filter.is_empty();
     }
 
-    pub fn selection(&self, ctx: &Ctx) -> Option<Selection> {
+    fn selection(&self, ctx: &Ctx) -> Option<Selection> {
         let n = ctx.coord.workflow().task_count();
         let pending = if self.jump { self.first_match(ctx) } else { None };
         pending
@@ -148,49 +154,57 @@ impl DagPane {
             .map(Selection::Task)
     }
 
-    pub fn handle_key(&mut self, key: KeyEvent, ctx: &Ctx) -> bool {
-        if key.kind == KeyEventKind::Release || key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) {
-            return false;
-        }
+    fn handle(&mut self, action: Action, ctx: &Ctx) -> Reply {
         self.sync(ctx);
-        let (Some(layout), Some(sel)) = (&self.layout, self.selected) else { return false };
+        let (Some(layout), Some(sel)) = (&self.layout, self.selected) else { return Reply::Ignored };
         let (layer, row) = (layout.layer_of[sel.ix()] as usize, layout.row_of[sel.ix()] as usize);
         let last_layer = layout.layer_count() - 1;
-        let (layer, row) = match key.code {
-            KeyCode::Up | KeyCode::Char('k') => (layer, row.saturating_sub(1)),
-            KeyCode::Down | KeyCode::Char('j') => (layer, row + 1),
-            KeyCode::PageUp => (layer, row.saturating_sub(PAGE)),
-            KeyCode::PageDown => (layer, row + PAGE),
-            KeyCode::Home => (layer, 0),
-            KeyCode::End => (layer, usize::MAX),
-            KeyCode::Left | KeyCode::Char('h') | KeyCode::Right | KeyCode::Char('l') => {
-                let right = matches!(key.code, KeyCode::Right | KeyCode::Char('l'));
-                let to = if right { (layer + 1).min(last_layer) } else { layer.saturating_sub(1) };
+        let (layer, row) = match action {
+            Action::Up => (layer, row.saturating_sub(1)),
+            Action::Down => (layer, row + 1),
+            Action::PageUp => (layer, row.saturating_sub(PAGE)),
+            Action::PageDown => (layer, row + PAGE),
+            Action::First => (layer, 0),
+            Action::Last => (layer, usize::MAX),
+            Action::Left | Action::Right => {
+                let to = if action == Action::Right { (layer + 1).min(last_layer) } else { layer.saturating_sub(1) };
                 // The nearest row on screen: columns scroll differently once one reaches its end.
                 let h = if self.body_h == 0 { usize::MAX } else { self.body_h };
                 let screen_row = row.saturating_sub(window(layout.layers[layer].len(), self.top, h).0);
                 (to, screen_row + window(layout.layers[to].len(), self.top, h).0)
             }
-            _ => return false,
+            _ => return Reply::Ignored,
         };
         self.selected = layout.at(layer, row).or(self.selected);
-        true
+        Reply::Done
     }
 
     /// Selects the node drawn under a click, if any.
-    pub fn click(&mut self, column: u16, row: u16, _ctx: &Ctx) {
-        if let Some(&(_, t)) = self.hits.iter().find(|(r, _)| contains(*r, column, row)) {
-            self.select_task(t);
-        }
+    fn click(&mut self, column: u16, row: u16, _ctx: &Ctx) -> bool {
+        let Some(&(_, t)) = self.hits.iter().find(|(r, _)| contains(*r, column, row)) else { return false };
+        self.select_task(t);
+        true
     }
 
-    pub fn render(&mut self, f: &mut Frame, area: Rect, ctx: &Ctx) {
+    fn render(&mut self, f: &mut Frame, area: Rect, ctx: &Ctx) {
         self.sync(ctx);
         self.hits.clear();
         if let Some(layout) = self.layout.take() {
             self.draw(f, area, ctx, &layout);
             self.layout = Some(layout);
         }
+    }
+}
+
+impl DagPane {
+    pub fn new() -> DagPane {
+        DagPane::default()
+    }
+
+    /// Selects `t`; the next render scrolls it into view.
+    pub fn select_task(&mut self, t: TaskId) {
+        self.selected = Some(t);
+        self.jump = false;
     }
 
     /// Brings the cached layout, critical path and selection up to date with the run.
@@ -532,11 +546,13 @@ mod tests {
     use ratatui::backend::TestBackend;
 
     use super::*;
+    use ratatui::crossterm::event::KeyCode;
     use ratatui::style::Color;
 
     use crate::generate::{GenOptions, Shape, generate};
     use crate::runtime::SimRun;
-    use crate::tui::theme::Theme;
+    use crate::tui::config::Settings;
+    use crate::tui::panes::fixture::nav;
     use crate::tui::view::View;
 
     /// A run of `scenario` (a file of `scenarios/`, or a generated one) advanced to `t_ms`.
@@ -568,7 +584,7 @@ mod tests {
 
     fn with_ctx<R>(run: &SimRun, f: impl FnOnce(&Ctx) -> R) -> R {
         let view = View::new(run.coordinator().scenario().agents.len());
-        f(&Ctx { coord: run.coordinator(), view: &view, focused: true, now_ms: run.now(), theme: &Theme::default() })
+        f(&Ctx::new(run.coordinator(), &view, run.now(), &Settings::default(), true))
     }
 
     fn selected(pane: &DagPane, run: &SimRun) -> String {
@@ -581,7 +597,7 @@ mod tests {
     fn press(pane: &mut DagPane, run: &SimRun, keys: &[KeyCode]) {
         with_ctx(run, |ctx| {
             for &k in keys {
-                assert!(pane.handle_key(KeyEvent::new(k, KeyModifiers::NONE), ctx), "{k:?} not handled");
+                assert!(pane.handle(nav(k), ctx).used(), "{k:?} not handled");
             }
         });
     }
@@ -628,7 +644,7 @@ mod tests {
         assert_eq!(selected(&pane, &run), "shard-11");
         press(&mut pane, &run, &[KeyCode::Left, KeyCode::Left, KeyCode::Up]);
         assert_eq!(selected(&pane, &run), "plan", "stops at the edges");
-        with_ctx(&run, |ctx| assert!(!pane.handle_key(KeyEvent::new(KeyCode::Char('x'), KeyModifiers::NONE), ctx)));
+        with_ctx(&run, |ctx| assert!(!pane.handle(Action::Award, ctx).used()));
     }
 
     /// Where `text` starts on screen.
@@ -654,8 +670,8 @@ mod tests {
         // The selection is highlighted, and so are its edges.
         let term = render(&mut pane, &run, 160, 45);
         let (x, y) = find(&term, "draft");
-        assert_eq!(term.backend().buffer()[(x, y)].bg, Theme::default().selected().bg.unwrap());
-        assert_eq!(term.backend().buffer()[(x - 4, y)].style().fg, Theme::default().bold(Role::Highlight).fg);
+        assert_eq!(term.backend().buffer()[(x, y)].bg, crate::tui::theme::Theme::default().selected().bg.unwrap());
+        assert_eq!(term.backend().buffer()[(x - 4, y)].style().fg, crate::tui::theme::Theme::default().bold(Role::Highlight).fg);
     }
 
     #[test]
@@ -668,7 +684,7 @@ mod tests {
         assert_eq!(selected(&pane, &run), "shard-10");
         let buf = term.backend().buffer();
         let (x, y) = find(&term, "shard-09");
-        assert_eq!(buf[(x, y)].fg, Theme::default().dim().fg.unwrap(), "non-matching task dimmed");
+        assert_eq!(buf[(x, y)].fg, crate::tui::theme::Theme::default().dim().fg.unwrap(), "non-matching task dimmed");
         let (x, y) = find(&term, "shard-12");
         assert_eq!(buf[(x, y)].fg, Color::Green, "matching task keeps its state colour");
         find(&term, "/shard-1 · layer 2/4"); // The filter shows in the title.

@@ -318,15 +318,20 @@ theme,
         format!("{sent} sent, {received} received, plus {} broadcast to all", s.bus.broadcasts),
         theme,
     ));
+    assignments(a, ctx, &mut out);
+    out
+}
 
-    // The agent's assignments, newest first; the k-th assignment of a task to this agent is the
-    // k-th of the task's attempts that ran here.
+/// The agent's assignments, newest first; the k-th assignment of a task to this agent is the k-th
+/// of the task's attempts that ran here.
+fn assignments(a: AgentId, ctx: &Ctx, out: &mut Vec<Line<'static>>) {
+    let (coord, s, theme) = (ctx.coord, ctx.coord.state(), ctx.theme);
     let assigned = ctx.view.agent_tasks.get(a.ix()).map_or(&[][..], |v| v.as_slice());
     out.push(Line::raw(""));
     out.push(heading(format!("tasks, newest first ({})", assigned.len()), theme));
     if assigned.is_empty() {
         out.push(Line::styled("  none yet", theme.dim()));
-        return out;
+        return;
     }
     let shown = &assigned[assigned.len().saturating_sub(LIST_LIMIT)..];
     let mut seen: HashMap<TaskId, usize> = HashMap::new();
@@ -358,7 +363,6 @@ theme,
     if assigned.len() > shown.len() {
         out.push(Line::styled(format!("  … and {} older", assigned.len() - shown.len()), theme.dim()));
     }
-    out
 }
 
 fn find_message<'a>(ctx: &Ctx<'a>, id: u64) -> Option<&'a MsgRow> {

@@ -5,16 +5,18 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 
+use crate::tui::config::Settings;
+use crate::tui::keymap::{Action, Context};
+
 use crate::core::{AgentId, OpAction, TaskId};
 use crate::runtime::SimRun;
 use crate::tui::panes::Ctx;
-use crate::tui::theme::Theme;
 use crate::tui::view::View;
 
 pub struct Fixture {
     pub run: SimRun,
     pub view: View,
-    pub theme: Theme,
+    pub settings: Settings,
 }
 
 impl Fixture {
@@ -25,7 +27,7 @@ impl Fixture {
         let view = View::new(scenario.agents.len());
         let mut run = SimRun::new(scenario);
         run.set_fail_on_stall(false);
-        Fixture { run, view, theme: Theme::default() }
+        Fixture { run, view, settings: Settings::default() }
     }
 
     /// Advances to `t` on a 100 ms tick, sampling load like the console does.
@@ -53,13 +55,7 @@ impl Fixture {
     }
 
     pub fn ctx(&self) -> Ctx<'_> {
-        Ctx {
-            coord: self.run.coordinator(),
-            view: &self.view,
-            focused: true,
-            now_ms: self.run.now(),
-            theme: &self.theme,
-        }
+        Ctx::new(self.run.coordinator(), &self.view, self.run.now(), &self.settings, true)
     }
 }
 
@@ -101,11 +97,13 @@ pub fn big() -> Fixture {
         run.advance_to(t, &mut view).unwrap();
         view.sample_load(run.coordinator());
     }
-    Fixture { run, view, theme: Theme::default() }
+    Fixture { run, view, settings: Settings::default() }
 }
 
-pub fn key(code: KeyCode) -> KeyEvent {
-    KeyEvent::from(code)
+/// What a key means to the focused pane, by the default keymap (`j` is down).
+pub fn nav(code: KeyCode) -> Action {
+    let keys = crate::tui::keymap::Keymap::default();
+    keys.action(&[Context::Pane], &KeyEvent::from(code)).unwrap_or_else(|| panic!("{code:?} moves nothing"))
 }
 
 /// Draws once on a `width`×`height` test terminal.

@@ -3,7 +3,6 @@
 //! the task, its last error or the agents that tried it.
 
 use ratatui::Frame;
-use ratatui::crossterm::event::KeyEvent;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
@@ -12,7 +11,8 @@ use ratatui::widgets::{Cell, Paragraph, Row, Table};
 use super::ladder::{sla_text, tiers_tried};
 use super::list::{List, count_note, mark};
 use super::text::{duration, truncate};
-use super::{Ctx, Selection, pane_block};
+use super::{Band, Ctx, Pane, Place, Reply, Selection, pane_block};
+use crate::tui::keymap::Action;
 use crate::core::event::AttemptFailure;
 use crate::core::state::{AttemptEnd, AttemptRecord};
 use crate::core::{Coordinator, TaskId};
@@ -84,44 +84,28 @@ pub struct InboxPane {
     list: List<TaskId>,
 }
 
-impl InboxPane {
-    pub fn new() -> InboxPane {
-        InboxPane::default()
+impl Pane for InboxPane {
+    fn id(&self) -> &'static str {
+        "inbox"
     }
 
-    pub fn filter(&self) -> &str {
-        self.list.filter()
+    fn title(&self) -> &'static str {
+        "Inbox"
     }
 
-    pub fn set_filter(&mut self, filter: &str) {
+    fn help(&self) -> &'static str {
+        "tasks escalated to the operator, with their SLA"
+    }
+
+    fn place(&self) -> Place {
+        Place { band: Band::Bottom, column: 1, width: 25, height: 1 }
+    }
+
+    fn set_filter(&mut self, filter: &str) {
         self.list.set_filter(filter);
     }
 
-    /// Inbox items passing the filter, oldest first.
-    fn rows(&self, ctx: &Ctx) -> Vec<Item> {
-        let inbox = &ctx.coord.state().inbox;
-        let items = inbox.iter().map(|&(task, arrived)| Item::new(ctx, task, arrived));
-        if self.list.filter().is_empty() {
-            return items.collect();
-        }
-        items
-            .filter(|it| {
-                self.list.keeps(&format!(
-                    "{} {} {} {}",
-                    ctx.coord.task_name(it.task),
-                    it.error(ctx.theme).0,
-                    it.tiers,
-                    it.tried
-                ))
-            })
-            .collect()
-    }
-
-    fn ids(rows: &[Item]) -> Vec<TaskId> {
-        rows.iter().map(|it| it.task).collect()
-    }
-
-    pub fn render(&mut self, f: &mut Frame, area: Rect, ctx: &Ctx) {
+    fn render(&mut self, f: &mut Frame, area: Rect, ctx: &Ctx) {
         let theme = ctx.theme;
         let rows = self.rows(ctx);
         let total = ctx.coord.state().inbox.len();
@@ -230,18 +214,57 @@ impl InboxPane {
         }
     }
 
-    pub fn handle_key(&mut self, key: KeyEvent, ctx: &Ctx) -> bool {
-        self.list.key(key, &Self::ids(&self.rows(ctx)))
+    fn handle(&mut self, action: Action, ctx: &Ctx) -> Reply {
+        if self.list.step(action, &Self::ids(&self.rows(ctx))) { Reply::Done } else { Reply::Ignored }
     }
 
     /// Selects the item under a mouse click; false if the click is not on an item.
-    pub fn click(&mut self, column: u16, row: u16, ctx: &Ctx) -> bool {
+    fn click(&mut self, column: u16, row: u16, ctx: &Ctx) -> bool {
         self.list.click(column, row, &Self::ids(&self.rows(ctx))).is_some()
     }
 
-    pub fn selection(&self, ctx: &Ctx) -> Option<Selection> {
+    fn selection(&self, ctx: &Ctx) -> Option<Selection> {
         self.list.selection(&Self::ids(&self.rows(ctx))).map(Selection::Task)
     }
+}
+
+impl InboxPane {
+    pub fn new() -> InboxPane {
+        InboxPane::default()
+    }
+
+    pub fn filter(&self) -> &str {
+        self.list.filter()
+    }
+
+
+    /// Inbox items passing the filter, oldest first.
+    fn rows(&self, ctx: &Ctx) -> Vec<Item> {
+        let inbox = &ctx.coord.state().inbox;
+        let items = inbox.iter().map(|&(task, arrived)| Item::new(ctx, task, arrived));
+        if self.list.filter().is_empty() {
+            return items.collect();
+        }
+        items
+            .filter(|it| {
+                self.list.keeps(&format!(
+                    "{} {} {} {}",
+                    ctx.coord.task_name(it.task),
+                    it.error(ctx.theme).0,
+                    it.tiers,
+                    it.tried
+                ))
+            })
+            .collect()
+    }
+
+    fn ids(rows: &[Item]) -> Vec<TaskId> {
+        rows.iter().map(|it| it.task).collect()
+    }
+
+
+
+
 }
 
 #[cfg(test)]
@@ -250,7 +273,7 @@ mod tests {
 
     use super::*;
     use crate::core::{OpAction, Resolution};
-    use crate::tui::panes::fixture::{Fixture, draw, escalated, key};
+    use crate::tui::panes::fixture::{Fixture, draw, escalated, nav};
 
     #[test]
     fn inbox_wide() {
@@ -267,7 +290,7 @@ mod tests {
         let mut pane = InboxPane::new();
         // Border, header, one row, hint, border: the selected item scrolls into view.
         draw(60, 5, |f| pane.render(f, f.area(), &ctx));
-        assert!(pane.handle_key(key(KeyCode::Down), &ctx));
+        assert!(pane.handle(nav(KeyCode::Down), &ctx).used());
         let term = draw(60, 5, |f| pane.render(f, f.area(), &ctx));
         assert_eq!(pane.selection(&ctx), Some(Selection::Task(fx.task("build-core"))));
         insta::assert_snapshot!(term.backend());
@@ -325,7 +348,7 @@ mod tests {
         let mut fx = escalated();
         let mut pane = InboxPane::new();
         assert_eq!(pane.selection(&fx.ctx()), Some(Selection::Task(fx.task("build-docs"))));
-        pane.handle_key(key(KeyCode::End), &fx.ctx());
+        pane.handle(nav(KeyCode::End), &fx.ctx()).used();
         let cli = fx.task("test-cli");
         assert_eq!(pane.selection(&fx.ctx()), Some(Selection::Task(cli)));
         let docs = fx.task("build-docs");
@@ -349,6 +372,6 @@ mod tests {
         assert!(pane.click(5, 3, &ctx));
         assert_eq!(pane.selection(&ctx), Some(Selection::Task(fx.task("build-core"))));
         assert!(!pane.click(5, 4, &ctx), "no third row");
-        assert!(!pane.handle_key(key(KeyCode::Left), &ctx));
+        assert!(!pane.handle(Action::Left, &ctx).used(), "a list has no left");
     }
 }

@@ -1,5 +1,5 @@
 //! What the list panes share: the cursor and scroll position ([`ListNav`]), the selection kept by
-//! the row's identity ([`List`]), the filter, the page keys, mouse clicks on rows, and the row
+//! the row's identity ([`List`]), the filter, the moves and pages, mouse clicks on rows, and the row
 //! marks and title notes every list draws alike.
 //!
 //! Rows come and go between frames (a task leaves the inbox, a filter narrows the list), so a list
@@ -8,11 +8,11 @@
 
 use std::ops::Range;
 
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use ratatui::layout::Rect;
 use ratatui::widgets::Cell;
 
 use super::contains;
+use crate::tui::keymap::Action;
 
 /// Cursor and scroll position of a list.
 #[derive(Debug, Default, Clone, Copy)]
@@ -26,21 +26,18 @@ pub struct ListNav {
 }
 
 impl ListNav {
-    /// Moves the cursor for a navigation key over `len` rows; false if `key` is not one.
-    pub fn key(&mut self, key: KeyEvent, len: usize) -> bool {
-        // Modified keys belong to the console (Ctrl-C and friends), and Windows also reports releases.
-        if key.kind == KeyEventKind::Release || key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) {
-            return false;
-        }
+    /// Moves the cursor over `len` rows for a navigation action; false if `action` is not one
+    /// (a page is as many rows as were drawn).
+    pub fn step(&mut self, action: Action, len: usize) -> bool {
         let page = (self.body.height as usize).max(1);
         let last = len.saturating_sub(1);
-        self.pos = match key.code {
-            KeyCode::Up | KeyCode::Char('k') => self.pos.saturating_sub(1),
-            KeyCode::Down | KeyCode::Char('j') => (self.pos + 1).min(last),
-            KeyCode::PageUp => self.pos.saturating_sub(page),
-            KeyCode::PageDown => (self.pos + page).min(last),
-            KeyCode::Home => 0,
-            KeyCode::End => last,
+        self.pos = match action {
+            Action::Up => self.pos.saturating_sub(1),
+            Action::Down => (self.pos + 1).min(last),
+            Action::PageUp => self.pos.saturating_sub(page),
+            Action::PageDown => (self.pos + page).min(last),
+            Action::First => 0,
+            Action::Last => last,
             _ => return false,
         };
         true
@@ -142,10 +139,10 @@ impl<Id: Copy + PartialEq> List<Id> {
         visible
     }
 
-    /// Moves the selection for a navigation key; false if `key` is not one.
-    pub fn key(&mut self, key: KeyEvent, ids: &[Id]) -> bool {
+    /// Moves the selection for a navigation action; false if `action` is not one.
+    pub fn step(&mut self, action: Action, ids: &[Id]) -> bool {
         self.nav.pos = self.position(ids).unwrap_or(0);
-        if !self.nav.key(key, ids.len()) {
+        if !self.nav.step(action, ids.len()) {
             return false;
         }
         self.selected = ids.get(self.nav.pos).copied();

@@ -15,7 +15,6 @@ use std::collections::VecDeque;
 use std::fmt::Write as _;
 
 use ratatui::Frame;
-use ratatui::crossterm::event::KeyEvent;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
@@ -23,7 +22,8 @@ use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
 use super::list::{ListNav, count_note, mark};
 use super::text::{clock, truncate};
-use super::{Ctx, Selection, pane_block};
+use super::{Band, Ctx, Pane, Place, Reply, Selection, pane_block};
+use crate::tui::keymap::Action;
 use crate::core::bus::StatusNote;
 use crate::core::{AgentId, Coordinator, Endpoint, Message, MsgKind, Payload};
 use crate::tui::theme::{Role, Theme};
@@ -213,87 +213,29 @@ impl Default for MessagesPane {
     }
 }
 
-impl MessagesPane {
-    pub fn new() -> MessagesPane {
-        MessagesPane::default()
+impl Pane for MessagesPane {
+    fn id(&self) -> &'static str {
+        "messages"
     }
 
-    /// The filter as typed.
-    pub fn filter(&self) -> &str {
-        &self.filter.text
+    fn title(&self) -> &'static str {
+        "Messages"
     }
 
-    /// Whether the pane is following the newest message.
-    pub fn following(&self) -> bool {
-        self.follow
+    fn help(&self) -> &'static str {
+        "the bus traffic, newest at the bottom"
     }
 
-    pub fn set_filter(&mut self, filter: &str) {
+    fn place(&self) -> Place {
+        Place { band: Band::Bottom, column: 0, width: 42, height: 1 }
+    }
+
+    fn set_filter(&mut self, filter: &str) {
         self.filter = Filter::parse(filter);
         self.hits = RefCell::default();
     }
 
-    /// Positions in `view.messages` of the rows passing the filter, oldest first; or why none can.
-    fn rows(&self, ctx: &Ctx) -> Result<Vec<usize>, String> {
-        let f = &self.filter;
-        let messages = &ctx.view.messages;
-        if f.agents.is_empty() && f.kinds.is_empty() && f.bad_kinds.is_empty() && f.words.is_empty() && !f.dead {
-            return Ok((0..messages.len()).collect());
-        }
-        if let Some(bad) = f.bad_kinds.first() {
-            let known: Vec<&str> = MsgKind::ALL.iter().map(|k| k.name()).collect();
-            return Err(format!("no message type “{bad}” (types: {})", known.join(", ")));
-        }
-        let specs = &ctx.coord.scenario().agents;
-        let mut agents = Vec::with_capacity(f.agents.len());
-        for name in &f.agents {
-            match specs.iter().position(|a| a.id.eq_ignore_ascii_case(name)) {
-                Some(i) => agents.push(Endpoint::Agent(AgentId(i as u32))),
-                None => return Err(format!("no agent named “{name}”")),
-            }
-        }
-        let mut hits = self.hits.borrow_mut();
-        let hits = if f.words.is_empty() { None } else { Some(hits.update(ctx, &f.words)) };
-        // Both lists ascend by id, so the word hits are walked once alongside the messages.
-        let mut next_hit = 0;
-        let mut keep = |r: &MsgRow| {
-            let m = &r.msg;
-            if let Some(hits) = hits {
-                while next_hit < hits.len() && hits[next_hit] < m.id {
-                    next_hit += 1;
-                }
-                if hits.get(next_hit) != Some(&m.id) {
-                    return false;
-                }
-            }
-            let kind_ok = f.kinds.is_empty() || f.kinds.contains(&m.kind);
-            let agent_ok =
-                agents.is_empty() || m.to == Endpoint::Broadcast || agents.iter().any(|&a| m.from == a || m.to == a);
-            kind_ok && agent_ok && (!f.dead || r.dead.is_some())
-        };
-        Ok((0..messages.len()).filter(|&i| keep(&messages[i])).collect())
-    }
-
-    /// Where the selection is among `rows`: the last row when following, else the selected message
-    /// or, if it is no longer listed, the next newer one.
-    fn locate(&self, rows: &[usize], ctx: &Ctx) -> Option<usize> {
-        let last = rows.len().checked_sub(1)?;
-        if self.follow {
-            return Some(last);
-        }
-        let Some(id) = self.selected else { return Some(self.nav.pos.min(last)) };
-        let found = rows.binary_search_by_key(&id, |&i| ctx.view.messages[i].msg.id);
-        Some(found.unwrap_or_else(|newer| newer).min(last))
-    }
-
-    /// Makes position `pos` the selection; reaching the last row turns following back on.
-    fn select(&mut self, rows: &[usize], pos: usize, ctx: &Ctx) {
-        self.nav.pos = pos;
-        self.selected = rows.get(pos).map(|&i| ctx.view.messages[i].msg.id);
-        self.follow = pos + 1 >= rows.len();
-    }
-
-    pub fn render(&mut self, f: &mut Frame, area: Rect, ctx: &Ctx) {
+    fn render(&mut self, f: &mut Frame, area: Rect, ctx: &Ctx) {
         let theme = ctx.theme;
         let (rows, problem) = match self.rows(ctx) {
             Ok(rows) => (rows, None),
@@ -311,8 +253,9 @@ impl MessagesPane {
         if dead > 0 {
             let _ = write!(note, " · {dead} dead");
         }
-        if !self.follow {
-            note.push_str(" · End: follow");
+        let last = ctx.keys.label(Action::Last);
+        if !self.follow && !last.is_empty() {
+            let _ = write!(note, " · {last}: follow");
         }
         let block = pane_block("Messages", Some(note), ctx);
         let inner = block.inner(area);
@@ -379,29 +322,110 @@ impl MessagesPane {
         f.render_widget(table, inner);
     }
 
-    pub fn handle_key(&mut self, key: KeyEvent, ctx: &Ctx) -> bool {
+    fn handle(&mut self, action: Action, ctx: &Ctx) -> Reply {
         let rows = self.rows(ctx).unwrap_or_default();
         self.nav.pos = self.locate(&rows, ctx).unwrap_or(0);
-        if !self.nav.key(key, rows.len()) {
-            return false;
+        if !self.nav.step(action, rows.len()) {
+            return Reply::Ignored;
         }
         self.select(&rows, self.nav.pos, ctx);
-        true
+        Reply::Done
     }
 
     /// Selects the message under a mouse click; false if the click is not on a row.
-    pub fn click(&mut self, column: u16, row: u16, ctx: &Ctx) -> bool {
+    fn click(&mut self, column: u16, row: u16, ctx: &Ctx) -> bool {
         let rows = self.rows(ctx).unwrap_or_default();
         let Some(pos) = self.nav.row_at(column, row, rows.len()) else { return false };
         self.select(&rows, pos, ctx);
         true
     }
 
-    pub fn selection(&self, ctx: &Ctx) -> Option<Selection> {
+    fn selection(&self, ctx: &Ctx) -> Option<Selection> {
         let rows = self.rows(ctx).ok()?;
         let pos = self.locate(&rows, ctx)?;
         Some(Selection::Message(ctx.view.messages[rows[pos]].msg.id))
     }
+}
+
+impl MessagesPane {
+    pub fn new() -> MessagesPane {
+        MessagesPane::default()
+    }
+
+    /// The filter as typed.
+    pub fn filter(&self) -> &str {
+        &self.filter.text
+    }
+
+    /// Whether the pane is following the newest message.
+    pub fn following(&self) -> bool {
+        self.follow
+    }
+
+
+    /// Positions in `view.messages` of the rows passing the filter, oldest first; or why none can.
+    fn rows(&self, ctx: &Ctx) -> Result<Vec<usize>, String> {
+        let f = &self.filter;
+        let messages = &ctx.view.messages;
+        if f.agents.is_empty() && f.kinds.is_empty() && f.bad_kinds.is_empty() && f.words.is_empty() && !f.dead {
+            return Ok((0..messages.len()).collect());
+        }
+        if let Some(bad) = f.bad_kinds.first() {
+            let known: Vec<&str> = MsgKind::ALL.iter().map(|k| k.name()).collect();
+            return Err(format!("no message type “{bad}” (types: {})", known.join(", ")));
+        }
+        let specs = &ctx.coord.scenario().agents;
+        let mut agents = Vec::with_capacity(f.agents.len());
+        for name in &f.agents {
+            match specs.iter().position(|a| a.id.eq_ignore_ascii_case(name)) {
+                Some(i) => agents.push(Endpoint::Agent(AgentId(i as u32))),
+                None => return Err(format!("no agent named “{name}”")),
+            }
+        }
+        let mut hits = self.hits.borrow_mut();
+        let hits = if f.words.is_empty() { None } else { Some(hits.update(ctx, &f.words)) };
+        // Both lists ascend by id, so the word hits are walked once alongside the messages.
+        let mut next_hit = 0;
+        let mut keep = |r: &MsgRow| {
+            let m = &r.msg;
+            if let Some(hits) = hits {
+                while next_hit < hits.len() && hits[next_hit] < m.id {
+                    next_hit += 1;
+                }
+                if hits.get(next_hit) != Some(&m.id) {
+                    return false;
+                }
+            }
+            let kind_ok = f.kinds.is_empty() || f.kinds.contains(&m.kind);
+            let agent_ok =
+                agents.is_empty() || m.to == Endpoint::Broadcast || agents.iter().any(|&a| m.from == a || m.to == a);
+            kind_ok && agent_ok && (!f.dead || r.dead.is_some())
+        };
+        Ok((0..messages.len()).filter(|&i| keep(&messages[i])).collect())
+    }
+
+    /// Where the selection is among `rows`: the last row when following, else the selected message
+    /// or, if it is no longer listed, the next newer one.
+    fn locate(&self, rows: &[usize], ctx: &Ctx) -> Option<usize> {
+        let last = rows.len().checked_sub(1)?;
+        if self.follow {
+            return Some(last);
+        }
+        let Some(id) = self.selected else { return Some(self.nav.pos.min(last)) };
+        let found = rows.binary_search_by_key(&id, |&i| ctx.view.messages[i].msg.id);
+        Some(found.unwrap_or_else(|newer| newer).min(last))
+    }
+
+    /// Makes position `pos` the selection; reaching the last row turns following back on.
+    fn select(&mut self, rows: &[usize], pos: usize, ctx: &Ctx) {
+        self.nav.pos = pos;
+        self.selected = rows.get(pos).map(|&i| ctx.view.messages[i].msg.id);
+        self.follow = pos + 1 >= rows.len();
+    }
+
+
+
+
 }
 
 /// A row's cells as drawn: time, id, type, correlation, payload (the route is drawn with its
@@ -441,7 +465,7 @@ mod tests {
     use ratatui::crossterm::event::KeyCode;
 
     use super::*;
-    use crate::tui::panes::fixture::{Fixture, draw, key};
+    use crate::tui::panes::fixture::{Fixture, draw, nav};
 
     /// research-pipeline at 3 s: results, a failure, retries and heartbeats.
     fn pipeline() -> Fixture {
@@ -487,7 +511,7 @@ mod tests {
         let mut pane = MessagesPane::new();
         draw(78, 10, |f| pane.render(f, f.area(), &ctx));
         for _ in 0..10 {
-            pane.handle_key(key(KeyCode::Up), &ctx);
+            pane.handle(nav(KeyCode::Up), &ctx).used();
         }
         assert!(!pane.following());
         let term = draw(78, 10, |f| pane.render(f, f.area(), &ctx));
@@ -507,7 +531,7 @@ mod tests {
         assert_eq!(pane.selection(&fx.ctx()), Some(newest(&fx)));
 
         // Up stops following: the same message stays selected as more arrive.
-        assert!(pane.handle_key(key(KeyCode::Up), &fx.ctx()));
+        assert!(pane.handle(nav(KeyCode::Up), &fx.ctx()).used());
         let held = pane.selection(&fx.ctx());
         assert_ne!(held, Some(newest(&fx)));
         fx.advance(5_000);
@@ -516,7 +540,7 @@ mod tests {
         assert_eq!(pane.selection(&fx.ctx()), held);
 
         // Down to the last row (or End) follows again.
-        assert!(pane.handle_key(key(KeyCode::End), &fx.ctx()));
+        assert!(pane.handle(nav(KeyCode::End), &fx.ctx()).used());
         assert!(pane.following());
         fx.advance(6_000);
         assert_eq!(pane.selection(&fx.ctx()), Some(newest(&fx)));
@@ -530,11 +554,11 @@ mod tests {
         // 10 lines: 2 borders and a header leave 7 rows.
         draw(100, 10, |f| pane.render(f, f.area(), &ctx));
         let n = fx.view.messages.len();
-        pane.handle_key(key(KeyCode::PageUp), &ctx);
+        pane.handle(nav(KeyCode::PageUp), &ctx).used();
         assert_eq!(pane.selection(&ctx), Some(Selection::Message(fx.view.messages[n - 8].msg.id)));
-        pane.handle_key(key(KeyCode::Home), &ctx);
+        pane.handle(nav(KeyCode::Home), &ctx).used();
         assert_eq!(pane.selection(&ctx), Some(Selection::Message(1)));
-        pane.handle_key(key(KeyCode::Char('j')), &ctx);
+        pane.handle(nav(KeyCode::Char('j')), &ctx).used();
         assert_eq!(pane.selection(&ctx), Some(Selection::Message(2)));
         // Scrolling up only as far as needed put message 2 on top (screen row 2, under the header).
         draw(100, 10, |f| pane.render(f, f.area(), &ctx));
@@ -601,7 +625,7 @@ mod tests {
         pane.set_filter("t1");
         let term = draw(100, 12, |f| pane.render(f, f.area(), &ctx));
         assert!(term.backend().to_string().contains("dropped"));
-        pane.handle_key(key(KeyCode::Home), &ctx);
+        pane.handle(nav(KeyCode::Home), &ctx).used();
         let first = pane.rows(&ctx).unwrap()[0];
         assert_eq!(pane.selection(&ctx), Some(Selection::Message(fx.view.messages[first].msg.id)));
     }

@@ -5,7 +5,6 @@
 //! vote and `V` vetoes (through the console's operator commands, so they are journaled).
 
 use ratatui::Frame;
-use ratatui::crossterm::event::KeyEvent;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
@@ -13,9 +12,10 @@ use ratatui::widgets::{Block, Paragraph};
 
 use super::list::{List, count_note};
 use super::text::{clock, duration, truncate};
-use super::{Ctx, Selection, pane_block};
+use super::{Ctx, Selection, hints, pane_block};
 use crate::core::vote::{Ballot, Choice, Phase, Verdict};
 use crate::core::{Coordinator, TaskId};
+use crate::tui::keymap::Action;
 use crate::tui::theme::{Role, Theme};
 
 /// Cells of the tally bar.
@@ -248,22 +248,24 @@ impl VotesPane {
         vote_lines(coord, b, theme, &mut out);
         let room = (inner.height - list_h) as usize;
         out.truncate(room.saturating_sub(1));
-        let hint = Line::from(vec![
-            Span::styled("y/n ", theme.title()),
-            Span::styled("deciding vote  ", theme.dim()),
-            Span::styled("V ", theme.title()),
-            Span::styled("veto  ", theme.dim()),
-            Span::styled(":vote TASK abstain  ", theme.dim()),
-            Span::styled("Enter ", theme.title()),
-            Span::styled("task detail", theme.dim()),
-        ]);
+        let keys = ctx.keys;
+        let hint = hints(
+            &[
+                (Some(keys.pair(Action::VoteYes, Action::VoteNo)), "deciding vote"),
+                (Some(keys.label(Action::Veto)), "veto"),
+                (None, ":vote TASK abstain"),
+                (Some(keys.label(Action::Open)), "task detail"),
+            ],
+            ctx,
+        );
         let area = Rect { y: inner.y + list_h, height: inner.height - list_h - 1, ..inner };
         f.render_widget(Paragraph::new(out), area);
         f.render_widget(Paragraph::new(hint), Rect { y: inner.y + inner.height - 1, height: 1, ..inner });
     }
 
-    pub fn handle_key(&mut self, key: KeyEvent, ctx: &Ctx) -> bool {
-        self.list.key(key, &Self::ids(&self.rows(ctx)))
+    /// Moves the selection for a navigation action; false if `action` is not one.
+    pub fn step(&mut self, action: Action, ctx: &Ctx) -> bool {
+        self.list.step(action, &Self::ids(&self.rows(ctx)))
     }
 
     pub fn click(&mut self, column: u16, row: u16, ctx: &Ctx) -> bool {
@@ -280,7 +282,8 @@ mod tests {
     use ratatui::crossterm::event::KeyCode;
 
     use super::*;
-    use crate::tui::panes::fixture::{Fixture, draw, key};
+    use crate::tui::panes::Pane;
+    use crate::tui::panes::fixture::{Fixture, draw, nav};
 
     #[test]
     fn votes_live_and_decided() {
@@ -300,7 +303,7 @@ mod tests {
         assert!(text.contains("approved (threshold)") && text.contains("rejected (threshold)"));
 
         // Down selects the second ballot; Enter would open its task.
-        assert!(pane.handle_key(key(KeyCode::Down), &fx.ctx()));
+        assert!(pane.step(nav(KeyCode::Down), &fx.ctx()));
         let migrate = fx.run.coordinator().scenario().tasks.iter().position(|t| t.id == "migrate-vote").unwrap();
         assert_eq!(pane.selection(&fx.ctx()), Some(Selection::Task(TaskId(migrate as u32))));
         pane.set_filter("approved");
@@ -339,7 +342,7 @@ mod tests {
         let text = term.backend().to_string();
         assert!(text.contains("Auctions & votes") && text.contains("release-vote") && text.contains("2 ballots"));
         assert_eq!(pane.selected_ballot(&fx.ctx()), Some(t("release-vote")));
-        assert!(pane.handle_key(key(KeyCode::Down), &fx.ctx()));
+        assert!(pane.handle(nav(KeyCode::Down), &fx.ctx()).used());
         assert_eq!(pane.selected_ballot(&fx.ctx()), Some(t("migrate-vote")));
     }
 

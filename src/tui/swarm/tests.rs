@@ -2,10 +2,10 @@
 //! a task's place on the board or its claim in the task detail) and of elastic teams (template
 //! slots absent, created, retired).
 
-use crate::tui::panes::Selection;
 use crate::tui::panes::agents::AgentsPane;
 use crate::tui::panes::detail::{detail_lines, render_detail};
 use crate::tui::panes::fixture::{Fixture, draw};
+use crate::tui::panes::{Pane, Selection};
 
 fn plain(lines: &[ratatui::text::Line]) -> String {
     lines.iter().map(|l| l.to_string()).collect::<Vec<_>>().join("\n")

@@ -1,10 +1,10 @@
 //! Snapshots of what the panes show of teams: the `reports_to` tree in the Agents pane, the
 //! delegation chain in a task's detail, delegate and report traffic in the Messages pane.
 
-use crate::tui::panes::Selection;
 use crate::tui::panes::agents::AgentsPane;
 use crate::tui::panes::detail::render_detail;
 use crate::tui::panes::fixture::{Fixture, draw};
+use crate::tui::panes::{Pane, Selection};
 
 /// hierarchical-team at 1.4 s: lead-b crashed at 0.9 s; billing went to b2 past it.
 fn team() -> Fixture {

@@ -1,4 +1,4 @@
-//! The log pane: tui-logger's widget, fed by the coordinator's `tracing` events.
+//! The Log pane: tui-logger's widget, fed by the coordinator's `tracing` events.
 //!
 //! tui-logger keeps its own global buffer; [`init`] installs it once per process (tests call it
 //! many times, hence the `Once`). The widget state is created once per pane, never inside render.
@@ -6,12 +6,12 @@
 use std::sync::Once;
 
 use ratatui::Frame;
-use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use ratatui::layout::Rect;
 use tui_logger::{LevelFilter, TuiLoggerLevelOutput, TuiLoggerWidget, TuiWidgetEvent, TuiWidgetState};
 
-use super::panes::{Ctx, pane_block};
-use super::theme::Role;
+use super::{Band, Ctx, Pane, Place, Reply, pane_block};
+use crate::tui::keymap::{Action, Context};
+use crate::tui::theme::Role;
 
 static INIT: Once = Once::new();
 
@@ -52,19 +52,53 @@ impl LogPane {
         self.state = TuiWidgetState::new().set_default_display_level(LEVELS[self.level]);
     }
 
-    pub fn handle_key(&mut self, key: KeyEvent) {
-        let ev = match key.code {
-            KeyCode::PageUp | KeyCode::Up | KeyCode::Char('k') => TuiWidgetEvent::PrevPageKey,
-            KeyCode::PageDown | KeyCode::Down | KeyCode::Char('j') => TuiWidgetEvent::NextPageKey,
-            KeyCode::Esc | KeyCode::End => TuiWidgetEvent::EscapeKey,
-            _ => return,
-        };
-        self.state.transition(ev);
+}
+
+impl Pane for LogPane {
+    fn id(&self) -> &'static str {
+        "log"
     }
 
-    pub fn render(&mut self, f: &mut Frame, area: Rect, ctx: &Ctx) {
+    fn title(&self) -> &'static str {
+        "Log"
+    }
+
+    fn help(&self) -> &'static str {
+        "the coordinator's log"
+    }
+
+    fn place(&self) -> Place {
+        Place { band: Band::Bottom, column: 2, width: 33, height: 1 }
+    }
+
+    fn contexts(&self, _ctx: &Ctx) -> &'static [Context] {
+        &[Context::Log]
+    }
+
+    /// Up and down page through the log (tui-logger pages, it does not move by line); the last row
+    /// goes back to following the newest lines.
+    fn handle(&mut self, action: Action, _ctx: &Ctx) -> Reply {
+        let ev = match action {
+            Action::LogLevel => {
+                self.cycle_level();
+                return Reply::Done;
+            }
+            Action::PageUp | Action::Up => TuiWidgetEvent::PrevPageKey,
+            Action::PageDown | Action::Down => TuiWidgetEvent::NextPageKey,
+            Action::Last => TuiWidgetEvent::EscapeKey,
+            _ => return Reply::Ignored,
+        };
+        self.state.transition(ev);
+        Reply::Done
+    }
+
+    fn render(&mut self, f: &mut Frame, area: Rect, ctx: &Ctx) {
         let theme = ctx.theme;
-        let note = format!("level ≥ {} · L to change", self.level().as_str().to_lowercase());
+        let level = self.level().as_str().to_lowercase();
+        let note = match ctx.keys.label(Action::LogLevel) {
+            key if key.is_empty() => format!("level ≥ {level}"),
+            key => format!("level ≥ {level} · {key} to change"),
+        };
         let widget = TuiLoggerWidget::default()
             .block(pane_block("Log", Some(note), ctx))
             .output_level(Some(TuiLoggerLevelOutput::Abbreviated))
