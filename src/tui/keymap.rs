@@ -208,7 +208,7 @@ const SPECS: &[Spec] = {
         spec(PreviousPane, "previous_pane", C::Console, &["backtab"], "focus the previous pane"),
         spec(Open, "open", C::Console, &["enter"], "open the selected task, agent or message"),
         spec(Clear, "clear", C::Console, &["esc"], "clear the filter and the status line"),
-        spec(Command, "command", C::Console, &[":"], "command line (the commands are listed below)"),
+        spec(Command, "command", C::Console, &[":"], "open the command line"),
         spec(Filter, "filter", C::Console, &["/"], "filter the focused pane"),
         spec(QuitNow, "quit_now", C::Always, &["ctrl-c"], "quit at once, asking nothing"),
         spec(Up, "up", C::Pane, &["up", "k"], "move up (scroll a popup)"),
