@@ -490,7 +490,7 @@ fn keys_not_pressed_elsewhere_do_what_the_help_says() {
 /// The Auctions & votes pane's keys, pressed: `n` reopens the selected auction, `w` awards the
 /// task to the bid under the cursor, and `y` / `n` / `V` decide a ballot.
 #[test]
-fn market_and_ballot_keys_act_through_the_operator_path() {
+fn auction_and_ballot_keys_act_through_the_operator_path() {
     let load = |name: &str| crate::scenario::load(std::path::Path::new(&format!("scenarios/{name}.json"))).unwrap();
     let mut a = App::new(load("market-auction"), ConsoleOptions::default()).unwrap();
     a.tick(20.0);

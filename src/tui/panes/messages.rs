@@ -133,12 +133,12 @@ pub(super) fn kind_style(msg: &Message, theme: &Theme) -> Style {
         (MsgKind::Status, _) => theme.fg(Role::Operator),
         (MsgKind::Heartbeat, _) => theme.dim(),
         (MsgKind::Delegate | MsgKind::Report, _) => theme.fg(Role::Team),
-        (MsgKind::Cfp | MsgKind::Award, _) => theme.fg(Role::Market),
+        (MsgKind::Cfp | MsgKind::Award, _) => theme.fg(Role::AuctionsVotes),
         (MsgKind::HelpRequest | MsgKind::HelpResponse, _) => theme.fg(Role::HelpExchange),
         (MsgKind::Broadcast, _) => theme.fg(Role::Broadcast),
         (MsgKind::Bid, _) => theme.fg(Role::Bid),
         (MsgKind::Decline, _) => theme.fg(Role::Decline),
-        (MsgKind::Ballot | MsgKind::Vote, _) => theme.fg(Role::Market),
+        (MsgKind::Ballot | MsgKind::Vote, _) => theme.fg(Role::AuctionsVotes),
     }
 }
 
