@@ -95,7 +95,9 @@ impl Role {
             Role::Selection => ("selection", Color::DarkGray, "the background of the selected row"),
             Role::Key => ("key", Color::Cyan, "keys and commands in the help"),
             Role::Team => ("team", Color::Blue, "delegation: delegate and report messages, delegation chains"),
-            Role::AuctionsVotes => ("auctions_votes", Color::LightBlue, "auction and vote messages: cfp, award, ballot, vote"),
+            Role::AuctionsVotes => {
+                ("auctions_votes", Color::LightBlue, "auction and vote messages: cfp, award, ballot, vote")
+            }
             Role::Bid => ("bid", Color::LightGreen, "bid messages"),
             Role::Decline => ("decline", Color::LightYellow, "decline messages (an agent that will not bid)"),
             Role::Broadcast => ("broadcast", Color::LightYellow, "broadcast messages"),
