@@ -347,12 +347,8 @@ impl Keymap {
             action: Action::Focus(i),
             name: format!("focus_{id}").into(),
             context: Context::Console,
-            keys: char::from_digit(i as u32 + 1, 10)
-                .filter(|_| i < 9)
-                .map(|d| Key::parse(&d.to_string()))
-                .into_iter()
-                .flatten()
-                .collect(),
+            // The first nine panes have their number.
+            keys: (i < 9).then(|| Key::parse(&(i + 1).to_string()).expect("a digit is a key")).into_iter().collect(),
             help: format!("focus {title}: {help}").into(),
         });
         bindings.splice(after..after, focus);

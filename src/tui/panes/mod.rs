@@ -4,9 +4,9 @@
 //! scroll, filter) and renders as a pure function of that state and a read-only [`Ctx`]; none of
 //! them changes the run: what an operator asks of a pane comes back as a [`Reply`] for the app.
 //!
-//! The popups (`detail.rs`, `context.rs`, and the help, pickers and questions in `ui.rs`) are not
-//! panes: they take the keys while open, have no place in the layout and keep no state of their
-//! own beyond a scroll position the app holds, so they are plain functions.
+//! The popups (`detail.rs`, `context.rs`, and the help, pickers and questions in `popups.rs`)
+//! are not panes: they take the keys while open, have no place in the layout and keep no state of
+//! their own beyond a scroll position the app holds, so they are plain functions.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
