@@ -400,7 +400,8 @@ impl Keymap {
         let Some(b) = self.bindings.iter_mut().find(|b| b.name == name) else {
             return Err(format!("no action is called `{name}` (`switchyard config --print` lists them all)"));
         };
-        if b.context == Context::Line
+        // The command line is open to both: a character there must type itself.
+        if matches!(b.context, Context::Line | Context::Always)
             && let Some(k) = keys.iter().find(|k| k.typed().is_some())
         {
             return Err(format!("`{name}` cannot be `{k}`: on the command line that key types itself"));

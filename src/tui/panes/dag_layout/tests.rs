@@ -1,4 +1,5 @@
-//! The DAG layout: layers, row order, columns that fit, truncation, the critical path, and the edges routed in the gutters.
+//! The DAG layout: layers, row order, columns that fit, truncation, the critical path, and the
+//! edges routed in the gutters.
 
 use super::*;
 use crate::runtime::SimRun;
