@@ -102,6 +102,8 @@ pub struct Resume<'a> {
     pub rows: usize,
     pub horizon: (Option<u64>, Option<u64>),
     pub durability: Durability,
+    /// The console's keys and colours (when not headless).
+    pub settings: switchyard::tui::config::Settings,
 }
 
 /// `resume JOURNAL [--headless]`: the run brought back to the journal's last event and carried
@@ -149,7 +151,7 @@ pub fn resume(args: Resume) -> u8 {
         if !args.headless {
             let now = journal.events.last().map_or(0, |e| e.t_ms);
             let sim = SimRun::resumed(Coordinator::from_events(scenario, &journal.events), now);
-            return resume_console(path, &journal, sim, writer, args.durability);
+            return resume_console(path, &journal, sim, writer, args);
         }
         return resume_live(&args, journal, writer);
     }
@@ -159,7 +161,7 @@ pub fn resume(args: Resume) -> u8 {
         Err(e) => return reexec_failed("resume", path, path, e),
     };
     if !args.headless {
-        return resume_console(path, &journal, sim, writer, args.durability);
+        return resume_console(path, &journal, sim, writer, args);
     }
     let how = GoingOn { command: "resume", journal: path, report: args.report, rows: args.rows, horizon: args.horizon };
     go_on_sim(&how, &scenario, sim, writer)
@@ -193,15 +195,21 @@ fn resume_console(
     journal: &Journal,
     sim: SimRun,
     writer: JournalWriter<std::fs::File>,
-    durability: Durability,
+    args: Resume,
 ) -> u8 {
+    let (durability, settings) = (args.durability, args.settings);
     let mut view = switchyard::tui::view::View::new(journal.header.scenario.agents.len());
     for ev in &journal.events {
         view.fold(ev);
     }
     let who = crate::operator_name();
-    let opts =
-        switchyard::tui::ConsoleOptions { who, journal: Some(path.to_path_buf()), durability, ..Default::default() };
+    let opts = switchyard::tui::ConsoleOptions {
+        who,
+        journal: Some(path.to_path_buf()),
+        durability,
+        settings,
+        ..Default::default()
+    };
     let app = switchyard::tui::App::continuing(sim, view, opts, Some(writer));
     match switchyard::tui::console::run_app(app) {
         Ok(code) => code,
@@ -380,7 +388,7 @@ fn go_on_live(
 }
 
 /// `replay JOURNAL [--at CURSOR]`: the console, read-only, on the recorded run.
-pub fn replay_console(path: &Path, at: Option<&str>) -> u8 {
+pub fn replay_console(path: &Path, at: Option<&str>, settings: switchyard::tui::config::Settings) -> u8 {
     let (journal, text) = match load_with_text(path) {
         Ok(loaded) => loaded,
         Err(code) => return code,
@@ -393,7 +401,7 @@ pub fn replay_console(path: &Path, at: Option<&str>) -> u8 {
         }
     };
     let who = crate::operator_name();
-    let opts = switchyard::tui::ConsoleOptions { who, read_only: true, ..Default::default() };
+    let opts = switchyard::tui::ConsoleOptions { who, read_only: true, settings, ..Default::default() };
     let mut app = switchyard::tui::App::replaying(&journal, opts, at);
     if let Some(replay) = &mut app.replay {
         replay.source = Some((path.to_path_buf(), header::sha256_hex(text.as_bytes())));

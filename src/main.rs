@@ -13,6 +13,7 @@ use switchyard::journal::{Durability, JournalWriter};
 use switchyard::report::Report;
 use switchyard::runtime::{EventSink, Horizon, HorizonStop, LiveOptions, LiveRun, SimRun, interrupt, needs_live};
 use switchyard::scenario::{self, Scenario};
+use switchyard::tui::config::Settings;
 
 mod cli_output;
 mod durable_cmd;
@@ -32,6 +33,10 @@ mod exit {
 #[derive(Parser)]
 #[command(name = "switchyard", version, about = "A console for coordinating teams of AI agents")]
 struct Cli {
+    /// The console's settings file (keys, colours) for the demo [default:
+    /// $XDG_CONFIG_HOME/switchyard/config.toml]
+    #[arg(long, value_name = "PATH")]
+    config: Option<PathBuf>,
     #[command(subcommand)]
     command: Option<Cmd>,
 }
@@ -85,6 +90,10 @@ enum Cmd {
         /// Also fsync the journal at every step (one fsync per step), so it survives a power cut.
         #[arg(long, requires = "journal")]
         fsync: bool,
+        /// Console only: its settings file (keys, colours) [default:
+        /// $XDG_CONFIG_HOME/switchyard/config.toml]
+        #[arg(long, value_name = "PATH", conflicts_with = "headless")]
+        config: Option<PathBuf>,
     },
     /// Carry on a run from its journal, appending to it (the journal alone is needed).
     Resume {
@@ -94,6 +103,10 @@ enum Cmd {
         headless: bool,
         #[command(flatten)]
         go_on: GoOn,
+        /// Console only: its settings file (keys, colours) [default:
+        /// $XDG_CONFIG_HOME/switchyard/config.toml]
+        #[arg(long, value_name = "PATH", conflicts_with = "headless")]
+        config: Option<PathBuf>,
     },
     /// A new run from the state right after an event of a recorded run, with operator commands
     /// applied there, in a journal of its own (the source's journal alone is needed).
@@ -125,6 +138,20 @@ enum Cmd {
         /// of opening the console.
         #[arg(long, value_name = "PATH", requires = "at")]
         report: Option<PathBuf>,
+        /// The console's settings file (keys, colours) [default:
+        /// $XDG_CONFIG_HOME/switchyard/config.toml]
+        #[arg(long, value_name = "PATH", conflicts_with = "report")]
+        config: Option<PathBuf>,
+    },
+    /// The console's settings: `--print` writes the effective config file (the defaults, with
+    /// what the config file changed) for a user to copy.
+    Config {
+        /// Print the effective config file.
+        #[arg(long, required = true)]
+        print: bool,
+        /// The settings file to read [default: $XDG_CONFIG_HOME/switchyard/config.toml]
+        #[arg(long, value_name = "PATH")]
+        config: Option<PathBuf>,
     },
     /// The first event where two journals diverge, and the tasks whose outcome differs.
     /// Exit 0: no divergence; 1: they diverge; 2: bad input.
@@ -182,6 +209,13 @@ fn main() -> ExitCode {
         Err(e) => return ExitCode::from(cli_output::clap_error(&e)),
     };
     host_runs();
+    // `--config` before the command is for the demo (no command) alone.
+    if cli.config.is_some() && cli.command.is_some() {
+        warn(format_args!(
+            "switchyard: --config before a command is for the demo; after run, resume, replay or config it is theirs"
+        ));
+        return ExitCode::from(exit::BAD_INPUT);
+    }
     let code = match cli.command {
         Some(Cmd::Validate { files, max_scenario_bytes }) => validate(&files, max_scenario_bytes),
         Some(Cmd::Run {
@@ -198,6 +232,7 @@ fn main() -> ExitCode {
             max_events,
             max_scenario_bytes,
             fsync,
+            config,
         }) => {
             let mut outputs = vec![Named { option: "the scenario", path: &file }];
             outputs.extend(journal.as_deref().map(|path| Named { option: "--journal", path }));
@@ -212,8 +247,12 @@ fn main() -> ExitCode {
                     warn(format_args!("switchyard: --report and --timings apply to --headless runs"));
                     return ExitCode::from(exit::BAD_INPUT);
                 }
+                let settings = match console_settings(config.as_deref()) {
+                    Ok(settings) => settings,
+                    Err(code) => return ExitCode::from(code),
+                };
                 match load_scenario(&load) {
-                    Ok(scenario) => console(scenario, journal, read_only, speed, durability(fsync)),
+                    Ok(scenario) => console(scenario, journal, read_only, speed, durability(fsync), settings),
                     Err(code) => code,
                 }
             } else {
@@ -228,7 +267,15 @@ fn main() -> ExitCode {
                 })
             }
         }
-        Some(Cmd::Resume { journal, headless, go_on }) => {
+        Some(Cmd::Resume { journal, headless, go_on, config }) => {
+            // Headless, the console's settings are not read at all (a bad file is no reason to fail).
+            let settings = match headless {
+                true => Settings::default(),
+                false => match console_settings(config.as_deref()) {
+                    Ok(settings) => settings,
+                    Err(code) => return ExitCode::from(code),
+                },
+            };
             let mut paths = vec![Named { option: "the journal", path: &journal }];
             paths.extend(go_on.report.as_deref().map(|path| Named { option: "--report", path }));
             if let Err(e) = cli_output::distinct_paths(&paths) {
@@ -242,6 +289,7 @@ fn main() -> ExitCode {
                 rows: go_on.rows,
                 horizon: (go_on.max_time_ms, go_on.max_events),
                 durability: durability(go_on.fsync),
+                settings,
             })
         }
         Some(Cmd::Fork { journal, at, new, then, headless: _, go_on }) => {
@@ -256,21 +304,28 @@ fn main() -> ExitCode {
                 durability: durability(go_on.fsync),
             })
         }
-        Some(Cmd::Replay { journal, at, report: Some(report) }) => {
+        Some(Cmd::Replay { journal, at, report: Some(report), config: _ }) => {
             durable_cmd::replay_report(&journal, at.as_deref().unwrap_or("0"), &report)
         }
-        Some(Cmd::Replay { journal, at, report: None }) => durable_cmd::replay_console(&journal, at.as_deref()),
+        Some(Cmd::Replay { journal, at, report: None, config }) => match console_settings(config.as_deref()) {
+            Ok(settings) => durable_cmd::replay_console(&journal, at.as_deref(), settings),
+            Err(code) => code,
+        },
+        Some(Cmd::Config { print: _, config }) => print_config(config.as_deref()),
         Some(Cmd::Diff { a, b }) => durable_cmd::diff(&a, &b),
         Some(Cmd::Completions { shell }) => completions(shell),
         Some(Cmd::Gen { tasks, agents, shape, seed, duration_ms, failure_rate }) => {
             gen_scenario(GenOptions { tasks, agents, shape, seed, duration_ms, failure_rate })
         }
-        None => match scenario::parse("<bundled demo.json>", switchyard::tui::DEMO_SCENARIO) {
-            Ok(scenario) => console(scenario, None, false, 1.0, Durability::Flush),
-            Err(e) => {
-                warn(format_args!("{e}"));
-                exit::BAD_INPUT
-            }
+        None => match console_settings(cli.config.as_deref()) {
+            Ok(settings) => match scenario::parse("<bundled demo.json>", switchyard::tui::DEMO_SCENARIO) {
+                Ok(scenario) => console(scenario, None, false, 1.0, Durability::Flush, settings),
+                Err(e) => {
+                    warn(format_args!("{e}"));
+                    exit::BAD_INPUT
+                }
+            },
+            Err(code) => code,
         },
     };
     ExitCode::from(code)
@@ -335,8 +390,46 @@ fn load_scenario(load: &Load) -> Result<Scenario, u8> {
     }
 }
 
+/// The console's settings: the config file's (`path`, else the default one if there is one), and
+/// no colour under `NO_COLOR`. A bad file is bad input, reported before the terminal is touched.
+fn console_settings(path: Option<&Path>) -> Result<Settings, u8> {
+    match Settings::load(path) {
+        Ok(settings) if switchyard::tui::theme::no_colour_requested() => Ok(settings.without_colour()),
+        Ok(settings) => Ok(settings),
+        Err(e) => {
+            warn(format_args!("switchyard: {e}"));
+            Err(exit::BAD_INPUT)
+        }
+    }
+}
+
+/// `config --print`: the effective config file, for a user to copy.
+fn print_config(path: Option<&Path>) -> u8 {
+    let settings = match Settings::load(path) {
+        Ok(settings) => settings,
+        Err(e) => {
+            warn(format_args!("switchyard: {e}"));
+            return exit::BAD_INPUT;
+        }
+    };
+    match out(format_args!("{}", settings.to_toml())) {
+        Ok(()) => exit::OK,
+        Err(e) => {
+            cli_output::stdout_failed(" config", &e);
+            exit::OUTPUT_ERROR
+        }
+    }
+}
+
 /// Opens the interactive console.
-fn console(scenario: Scenario, journal: Option<PathBuf>, read_only: bool, speed: f64, durability: Durability) -> u8 {
+fn console(
+    scenario: Scenario,
+    journal: Option<PathBuf>,
+    read_only: bool,
+    speed: f64,
+    durability: Durability,
+    settings: Settings,
+) -> u8 {
     if !(0.01..=1000.0).contains(&speed) {
         warn(format_args!("switchyard: --speed must be between 0.01 and 1000, not {speed}"));
         return exit::BAD_INPUT;
@@ -346,7 +439,7 @@ fn console(scenario: Scenario, journal: Option<PathBuf>, read_only: bool, speed:
         Err(code) => return code,
     };
     let who = operator_name();
-    let opts = switchyard::tui::ConsoleOptions { journal, read_only, speed, who, durability };
+    let opts = switchyard::tui::ConsoleOptions { journal, read_only, speed, who, durability, settings };
     match switchyard::tui::run_console(scenario, opts, writer) {
         Ok(code) => code,
         Err(e) => {

@@ -87,9 +87,12 @@ fn operator_pauses_steps_retries_reads_help_and_quits_with_the_terminal_restored
     send(&session, &["r"]);
     wait_for(&session, "retry flaky");
 
+    // The help is generated from the keymap; the task keys are a page down.
     send(&session, &["?"]);
     let help = wait_for(&session, "Help");
-    assert!(help.contains("reassign to an agent chosen from a list"), "{help}");
+    assert!(help.contains("quit (asks first while the run is active)"), "{help}");
+    send(&session, &["NPage", "NPage"]);
+    wait_for(&session, "reassign to an agent chosen from a list");
     send(&session, &["Escape"]);
 
     // The run is active again (retried), so quitting asks first.
@@ -225,4 +228,108 @@ fn resume_opens_the_console_and_the_run_ends_as_uninterrupted() {
     let after = wait_for(&session, "EXITED:");
     assert!(after.contains("EXITED:0"), "{after}");
     assert_eq!(std::fs::read_to_string(&cut).unwrap(), text, "the resumed journal is the uninterrupted one");
+}
+
+/// The screen with its colours and attributes, as tmux keeps them (SGR escapes).
+fn capture_with_escapes(s: &Session) -> String {
+    tmux(&["capture-pane", "-e", "-p", "-t", &s.0])
+}
+
+/// The parameters of every SGR escape (`ESC [ … m`) in `screen`.
+fn sgr_params(screen: &str) -> Vec<Vec<u32>> {
+    screen
+        .split("\x1b[")
+        .skip(1)
+        .filter_map(|rest| rest.split_once('m').map(|(params, _)| params))
+        .filter(|params| params.chars().all(|c| c.is_ascii_digit() || c == ';'))
+        .map(|params| params.split(';').filter_map(|p| p.parse().ok()).collect())
+        .collect()
+}
+
+/// Whether an SGR sets a foreground or background colour (30–38, 40–48, 90–97, 100–107; 39 and
+/// 49, the terminal's own colours, are not colours). A 38/48 is followed by its colour's numbers,
+/// which are skipped.
+fn sets_colour(params: &[u32]) -> bool {
+    let mut i = 0;
+    while i < params.len() {
+        match params[i] {
+            30..=37 | 40..=47 | 90..=97 | 100..=107 => return true,
+            38 | 48 => return true,
+            _ => i += 1,
+        }
+    }
+    false
+}
+
+/// A scenario that stays running: one task of a minute.
+fn long_scenario(name: &str) -> PathBuf {
+    let scenario = tmp(name);
+    std::fs::write(
+        &scenario,
+        r#"{"name": "e2e-long", "seed": 1, "heartbeat_ms": 0,
+            "agents": [{"id": "slow", "capabilities": ["x"], "profile": {"duration_ms": {"mean": 60000, "jitter": 0}}}],
+            "tasks": [{"id": "long", "capability": "x"}, {"id": "after", "capability": "x", "depends_on": ["long"]}]}"#,
+    )
+    .unwrap();
+    scenario
+}
+
+/// Issue 13: a user's config file (the default one, under `XDG_CONFIG_HOME`) moves pause to `z`:
+/// the hints say so, Space no longer pauses, `z` does.
+#[test]
+fn a_user_config_rebinds_pause() {
+    let home = tmp("config-home");
+    std::fs::create_dir_all(home.join("switchyard")).unwrap();
+    std::fs::write(home.join("switchyard/config.toml"), "[keys]\npause = \"z\"\n").unwrap();
+    let scenario = long_scenario("long-rebind.json");
+    let session = Session(format!("switchyard-e2e-config-{}", std::process::id()));
+    let cmd = format!(
+        "XDG_CONFIG_HOME={} {} run {}; echo EXITED:$?; sleep 60",
+        home.display(),
+        env!("CARGO_BIN_EXE_switchyard"),
+        scenario.display()
+    );
+    tmux(&["new-session", "-d", "-s", &session.0, "-x", "160", "-y", "45", &cmd]);
+    let screen = wait_for(&session, "RUNNING");
+    assert!(screen.contains("z pause") && !screen.contains("Space pause"), "{screen}");
+    send(&session, &["Space"]);
+    sleep(Duration::from_millis(500));
+    let screen = capture(&session);
+    assert!(screen.contains("RUNNING") && !screen.contains("PAUSED"), "Space no longer pauses:\n{screen}");
+    send(&session, &["z"]);
+    wait_for(&session, "PAUSED");
+    send(&session, &["?"]);
+    let help = wait_for(&session, "Help");
+    assert!(!help.contains("Space"), "the help lists the key as bound:\n{help}");
+    // `?` closes the help too (an Escape right before `q` would reach the console as Alt-q).
+    send(&session, &["?", "q"]);
+    wait_for(&session, "Quit anyway?");
+    send(&session, &["y"]);
+    let after = wait_for(&session, "EXITED:");
+    assert!(after.contains("EXITED:0"), "{after}");
+}
+
+/// Issue 13: with `NO_COLOR=1` the captured screen has no colour escape at all, and the selection
+/// still shows (reverse video); the same console without it is in colour, so the capture would
+/// have seen colours.
+#[test]
+fn no_color_leaves_no_colour_on_screen_and_the_selection_visible() {
+    let scenario = long_scenario("long-no-color.json");
+    let mut screens = Vec::new();
+    for (name, env) in [("plain", "NO_COLOR=1"), ("colour", "env -u NO_COLOR")] {
+        let session = Session(format!("switchyard-e2e-{name}-{}", std::process::id()));
+        let cmd = format!("{env} {} run {}; sleep 60", env!("CARGO_BIN_EXE_switchyard"), scenario.display());
+        tmux(&["new-session", "-d", "-s", &session.0, "-x", "160", "-y", "45", &cmd]);
+        wait_for(&session, "RUNNING");
+        // The help popup too: its keys are coloured when there is colour.
+        send(&session, &["?"]);
+        wait_for(&session, "Help");
+        screens.push(capture_with_escapes(&session));
+        send(&session, &["?", "q", "y"]);
+    }
+    let (plain, colour) = (sgr_params(&screens[0]), sgr_params(&screens[1]));
+    let coloured: Vec<&Vec<u32>> = plain.iter().filter(|p| sets_colour(p)).collect();
+    assert!(coloured.is_empty(), "colour escapes under NO_COLOR: {coloured:?}\n{}", screens[0]);
+    assert!(plain.iter().any(|p| p.contains(&7)), "no reverse video: the selection is lost\n{}", screens[0]);
+    assert!(colour.iter().any(|p| sets_colour(p)), "the capture sees colours when there are some");
 }

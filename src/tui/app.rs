@@ -8,15 +8,10 @@ use std::path::PathBuf;
 use ratatui::layout::Rect;
 
 use super::cmdline::CmdLine;
-use super::log::LogPane;
-use super::panes::agents::AgentsPane;
-use super::panes::dag::DagPane;
-use super::panes::inbox::InboxPane;
-use super::panes::market::MarketPane;
-use super::panes::messages::MessagesPane;
-use super::panes::{Ctx, Selection};
+use super::config::Settings;
+use super::panes::{Ctx, Pane, Selection};
 use super::view::View;
-use crate::core::{AgentId, Coordinator, OpAction, Refusal, Resolution, TaskId};
+use crate::core::{AgentId, Coordinator, OpAction, Refusal, TaskId};
 use crate::journal::JournalWriter;
 use crate::runtime::{EventSink, LiveAgents, LiveOptions, Report, SimRun, needs_live};
 use crate::scenario::Scenario;
@@ -32,6 +27,8 @@ pub struct ConsoleOptions {
     pub who: String,
     /// Whether each step's journal lines are also fsynced (`--fsync`).
     pub durability: crate::journal::Durability,
+    /// Keys and colours (the config file's, and none under `NO_COLOR`).
+    pub settings: Settings,
 }
 
 impl Default for ConsoleOptions {
@@ -42,37 +39,8 @@ impl Default for ConsoleOptions {
             speed: 1.0,
             who: "operator".into(),
             durability: crate::journal::Durability::Flush,
+            settings: Settings::default(),
         }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PaneId {
-    Dag,
-    Agents,
-    Market,
-    Messages,
-    Inbox,
-    Log,
-}
-
-impl PaneId {
-    pub const ALL: [PaneId; 6] =
-        [PaneId::Dag, PaneId::Agents, PaneId::Market, PaneId::Messages, PaneId::Inbox, PaneId::Log];
-
-    pub fn title(self) -> &'static str {
-        match self {
-            PaneId::Dag => "DAG",
-            PaneId::Agents => "Agents",
-            PaneId::Market => "Auctions & votes",
-            PaneId::Messages => "Messages",
-            PaneId::Inbox => "Inbox",
-            PaneId::Log => "Log",
-        }
-    }
-
-    pub(super) fn index(self) -> usize {
-        PaneId::ALL.iter().position(|p| *p == self).expect("listed")
     }
 }
 
@@ -165,13 +133,10 @@ pub struct App {
     pub opts: ConsoleOptions,
     pub run: SimRun,
     pub sink: ConsoleSink,
-    pub focus: PaneId,
-    pub dag: DagPane,
-    pub agents: AgentsPane,
-    pub market: MarketPane,
-    pub messages: MessagesPane,
-    pub inbox: InboxPane,
-    pub log: LogPane,
+    /// The panes, in the order of the tabs (see `panes::registry`).
+    pub panes: Vec<Box<dyn Pane>>,
+    /// The index of the pane with the keyboard focus.
+    pub focus: usize,
     pub popup: Option<Popup>,
     pub mode: Mode,
     pub cmdline: CmdLine,
@@ -181,8 +146,8 @@ pub struct App {
     pub speed: f64,
     /// Virtual milliseconds owed to the clock (speeds below 1 advance less than a ms per tick).
     carry_ms: f64,
-    /// Where each pane was drawn last (for mouse clicks).
-    pub areas: Vec<(PaneId, Rect)>,
+    /// Where each pane (by index) was drawn last (for mouse clicks).
+    pub areas: Vec<(usize, Rect)>,
     /// The size of the last frame (to keep popup scrolling within its content).
     pub screen: Rect,
     pub restarts: u32,
@@ -254,13 +219,8 @@ impl App {
             speed: opts.speed,
             opts,
             sink,
-            focus: PaneId::Dag,
-            dag: DagPane::default(),
-            agents: AgentsPane::default(),
-            market: MarketPane::default(),
-            messages: MessagesPane::default(),
-            inbox: InboxPane::default(),
-            log: LogPane::default(),
+            panes: super::panes::registry(),
+            focus: 0,
             popup: None,
             mode: Mode::Normal,
             cmdline: CmdLine::default(),
@@ -342,7 +302,17 @@ impl App {
     }
 
     pub fn ctx(&self, focused: bool) -> Ctx<'_> {
-        Ctx { coord: self.run.coordinator(), view: &self.sink.view, focused, now_ms: self.run.now() }
+        Ctx::new(self.run.coordinator(), &self.sink.view, self.run.now(), &self.opts.settings, focused)
+    }
+
+    /// The pane with the keyboard focus.
+    pub fn focused_pane(&self) -> &dyn Pane {
+        self.panes[self.focus].as_ref()
+    }
+
+    /// Where the pane called `id` is among the panes.
+    pub fn pane_index(&self, id: &str) -> Option<usize> {
+        self.panes.iter().position(|p| p.id() == id)
     }
 
     /// Whether the virtual clock is moving (the loop ticks faster then).
@@ -409,70 +379,6 @@ impl App {
     pub(super) fn describe(&self, r: Refusal) -> String {
         let c = self.coord();
         r.describe(|t| c.task_name(t), |a| c.agent_name(a))
-    }
-
-    /// What a destructive action will do, for the confirmation popup; `None` when it needs none.
-    fn preview(&self, action: OpAction) -> Option<Vec<String>> {
-        let impact = self.coord().impact(action);
-        let names = |ts: &[TaskId]| ts.iter().map(|&t| self.task_name(t)).collect::<Vec<_>>().join(", ");
-        let mut lines = Vec::new();
-        match action {
-            OpAction::Cancel(t) => {
-                lines.push(format!(
-                    "cancel {}: {} will be skipped",
-                    self.task_name(t),
-                    count(impact.skipped.len(), "dependent")
-                ));
-            }
-            OpAction::Resolve(t, r @ (Resolution::Skip | Resolution::Fail)) => lines.push(format!(
-                "resolve {} as {}: {} will be skipped",
-                self.task_name(t),
-                r.name(),
-                count(impact.skipped.len(), "dependent")
-            )),
-            OpAction::Crash(a) => lines.push(format!(
-                "crash {}: {} lose their attempt and are reassigned",
-                self.agent_name(a),
-                count(impact.interrupted.len(), "running task")
-            )),
-            OpAction::Hang(a) => lines.push(format!(
-                "hang {}: it stops answering; its {} lost when the coordinator notices its silence \
-                 (heartbeat timeout)",
-                self.agent_name(a),
-                count_are(impact.interrupted.len(), "running task")
-            )),
-            OpAction::Partition(a) => lines.push(format!(
-                "partition {}: cut off from the coordinator until :heal; its {} lost if it stays silent past \
-                 the heartbeat timeout",
-                self.agent_name(a),
-                count_are(impact.interrupted.len(), "running task")
-            )),
-            OpAction::Reassign(t, a) if !impact.interrupted.is_empty() => {
-                let (_, from) = impact.interrupted[0];
-                lines.push(format!(
-                    "reassign {} to {}: its running attempt on {} is cancelled",
-                    self.task_name(t),
-                    self.agent_name(a),
-                    self.agent_name(from)
-                ));
-            }
-            OpAction::Restart => {
-                let kept = match &self.opts.journal {
-                    Some(p) => format!("; its journal is kept as {}", rotated_name(p, self.restarts + 1).display()),
-                    None => String::new(),
-                };
-                lines.push(format!("restart {}: the current run is discarded{kept}", self.scenario.name));
-            }
-            _ => return None,
-        }
-        if !impact.skipped.is_empty() {
-            lines.push(format!("skipped: {}", names(&impact.skipped)));
-        }
-        if !impact.interrupted.is_empty() && !matches!(action, OpAction::Reassign(..)) {
-            let ts: Vec<TaskId> = impact.interrupted.iter().map(|(t, _)| *t).collect();
-            lines.push(format!("interrupted: {}", names(&ts)));
-        }
-        Some(lines)
     }
 
     /// `:broadcast`: the coordinator sends it (journaled as `broadcast_sent` with origin `operator`).
@@ -545,7 +451,7 @@ impl App {
             OpAction::Speed(x) | OpAction::Slow(_, x) => format!(" ×{x}"),
             OpAction::Flaky(_, r) => format!(" (failure rate {r})"),
             OpAction::Resolve(_, r) => format!(" as {}", r.name()),
-            OpAction::Step => format!(" to {}", super::panes::clock(self.run.now())),
+            OpAction::Step => format!(" to {}", super::panes::text::clock(self.run.now())),
             _ => String::new(),
         };
         format!("{}{target}{extra}", action.name())
@@ -587,15 +493,7 @@ impl App {
 
     /// The selection of the focused pane.
     pub fn selection(&self) -> Option<Selection> {
-        let ctx = self.ctx(true);
-        match self.focus {
-            PaneId::Dag => self.dag.selection(&ctx),
-            PaneId::Agents => self.agents.selection(&ctx),
-            PaneId::Market => self.market.selection(&ctx),
-            PaneId::Messages => self.messages.selection(&ctx),
-            PaneId::Inbox => self.inbox.selection(&ctx),
-            PaneId::Log => None,
-        }
+        self.focused_pane().selection(&self.ctx(true))
     }
 
     pub(super) fn selected_task(&self) -> Option<TaskId> {
@@ -624,12 +522,6 @@ pub fn rotated_name(path: &std::path::Path, n: u32) -> PathBuf {
     PathBuf::from(s)
 }
 
-/// `1 running task`, `2 running tasks`.
-fn count(n: usize, noun: &str) -> String {
-    if n == 1 { format!("1 {noun}") } else { format!("{n} {noun}s") }
-}
-
-/// `1 running task is`, `2 running tasks are`.
-fn count_are(n: usize, noun: &str) -> String {
-    format!("{} {}", count(n, noun), if n == 1 { "is" } else { "are" })
-}
+mod preview;
+#[cfg(test)]
+pub(super) mod tests;

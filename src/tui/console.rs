@@ -81,7 +81,7 @@ pub fn run_app(mut app: App) -> Result<u8, String> {
     if !io::stdout().is_terminal() || !io::stdin().is_terminal() {
         return Err("the console needs a terminal (stdin and stdout); use `run FILE --headless` (or `replay … --report`) in scripts".into());
     }
-    super::log::init();
+    super::panes::log::init();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

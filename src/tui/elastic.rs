@@ -5,17 +5,17 @@
 use ratatui::style::Style;
 
 use crate::core::{AgentId, Coordinator};
-use crate::tui::theme;
+use crate::tui::theme::Theme;
 
 /// The state word of a slot not in the team (`absent`, or `retired` once it has been created),
 /// dimmed; `None` for declared agents and created slots, which show their usual state.
-pub fn slot_state(coord: &Coordinator, a: AgentId) -> Option<(&'static str, Style)> {
+pub fn slot_state(coord: &Coordinator, a: AgentId, theme: &Theme) -> Option<(&'static str, Style)> {
     let el = &coord.state().elastic;
     if !el.active || el.template_of(a).is_none() || el.is_present(a) {
         return None;
     }
     let word = if el.stints.iter().any(|s| s.agent == a) { "retired" } else { "absent" };
-    Some((word, theme::DIM))
+    Some((word, theme.dim()))
 }
 
 /// `template` line of a slot's detail: its template and every stint in the team.

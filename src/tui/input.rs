@@ -1,12 +1,17 @@
-//! Input handling for the console: terminal events (keys, mouse) become focus changes, pane
-//! navigation, popups, `:` commands and `/` filters, and operator requests through
-//! [`App::request`]. Keys are listed for the help overlay in `keys.rs`.
+//! Input handling for the console: terminal events become actions through the keymap (the only
+//! place keys are matched, `keymap.rs`), and actions become focus changes, pane moves, popups,
+//! `:` commands and `/` filters, and operator requests through [`App::request`].
+//!
+//! Which contexts of the keymap are active follows what is on screen: the command line or the
+//! filter while one is open, else the popup while one is open, else the console's own keys with
+//! the focused pane's (and a replay's, in a replay).
 
-use ratatui::crossterm::event::{Event as TermEvent, KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEventKind};
+use ratatui::crossterm::event::{Event as TermEvent, KeyEvent, KeyEventKind, MouseEventKind};
 
-use super::app::{App, Mode, PaneId, Popup, StatusKind};
+use super::app::{App, Mode, Popup, StatusKind};
 use super::cmdline::{self, Parsed};
-use super::panes::{Ctx, contains};
+use super::keymap::{Action, Context, Key};
+use super::panes::{Ctx, Reply, contains};
 use crate::core::{OpAction, Resolution};
 
 impl App {
@@ -17,8 +22,8 @@ impl App {
             TermEvent::Key(key) if key.kind == KeyEventKind::Press => self.handle_key(key),
             TermEvent::Mouse(m) => match m.kind {
                 MouseEventKind::Down(_) => self.click(m.column, m.row),
-                MouseEventKind::ScrollDown => self.pane_key(KeyEvent::from(KeyCode::Down)),
-                MouseEventKind::ScrollUp => self.pane_key(KeyEvent::from(KeyCode::Up)),
+                MouseEventKind::ScrollDown => self.pane_act(Action::Down),
+                MouseEventKind::ScrollUp => self.pane_act(Action::Up),
                 _ => return false,
             },
             TermEvent::Resize(..) => {}
@@ -33,249 +38,222 @@ impl App {
         }
         let Some(&(pane, _)) = self.areas.iter().find(|(_, r)| contains(*r, column, row)) else { return };
         self.focus = pane;
-        let ctx = Ctx { coord: self.run.coordinator(), view: &self.sink.view, focused: true, now_ms: self.run.now() };
-        match pane {
-            PaneId::Dag => self.dag.click(column, row, &ctx),
-            PaneId::Agents => {
-                self.agents.click(column, row, &ctx);
-            }
-            PaneId::Market => {
-                self.market.click(column, row, &ctx);
-            }
-            PaneId::Messages => {
-                self.messages.click(column, row, &ctx);
-            }
-            PaneId::Inbox => {
-                self.inbox.click(column, row, &ctx);
-            }
-            PaneId::Log => {}
-        }
+        let ctx = Ctx::new(self.run.coordinator(), &self.sink.view, self.run.now(), &self.opts.settings, true);
+        self.panes[pane].click(column, row, &ctx);
     }
 
-    fn pane_key(&mut self, key: KeyEvent) {
-        let ctx = Ctx { coord: self.run.coordinator(), view: &self.sink.view, focused: true, now_ms: self.run.now() };
-        match self.focus {
-            PaneId::Dag => {
-                self.dag.handle_key(key, &ctx);
-            }
-            PaneId::Agents => {
-                self.agents.handle_key(key, &ctx);
-            }
-            PaneId::Market => {
-                self.market.handle_key(key, &ctx);
-            }
-            PaneId::Messages => {
-                self.messages.handle_key(key, &ctx);
-            }
-            PaneId::Inbox => {
-                self.inbox.handle_key(key, &ctx);
-            }
-            PaneId::Log => self.log.handle_key(key),
-        }
-    }
-
-    fn set_filter(&mut self, filter: &str) {
-        match self.focus {
-            PaneId::Dag => self.dag.set_filter(filter),
-            PaneId::Agents => self.agents.set_filter(filter),
-            PaneId::Market => self.market.set_filter(filter),
-            PaneId::Messages => self.messages.set_filter(filter),
-            PaneId::Inbox => self.inbox.set_filter(filter),
-            PaneId::Log => {}
-        }
-    }
-
+    /// A key, as the keymap reads it in the contexts active now.
     pub fn handle_key(&mut self, key: KeyEvent) {
-        if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
+        let keys = &self.opts.settings.keys;
+        if keys.action(&[Context::Always], &key) == Some(Action::QuitNow) {
             self.quit = true;
             return;
         }
-        match self.mode {
-            Mode::Command => return self.command_key(key),
-            Mode::Filter => return self.filter_key(key),
-            Mode::Normal => {}
+        if self.mode != Mode::Normal {
+            return self.line_key(key);
         }
         if self.popup.is_some() {
             return self.popup_key(key);
         }
-        if self.replay.is_some() && self.replay_key(key) {
+        if let Some(action) = keys.action(&self.contexts(), &key) {
+            self.act(action);
+        }
+    }
+
+    /// The keymap's contexts with no popup and no line open: the console's, the focused pane's,
+    /// and a replay's in a replay.
+    pub fn contexts(&self) -> Vec<Context> {
+        let mut contexts = vec![Context::Console, Context::Pane, Context::Run, Context::Task, Context::Agent];
+        if self.replay.is_some() {
+            contexts.push(Context::Replay);
+        }
+        contexts.extend_from_slice(self.focused_pane().contexts(&self.ctx(true)));
+        contexts
+    }
+
+    /// Does what `action` asks, as if its key had been pressed with no popup or line open.
+    pub fn act(&mut self, action: Action) {
+        if self.replay.is_some() && self.replay_act(action) {
             return;
         }
-        match key.code {
-            KeyCode::Char('q') => {
-                if self.coord().is_finished() {
-                    self.quit = true;
-                } else {
-                    self.popup = Some(Popup::Quit);
-                }
-            }
-            KeyCode::Char('?') => self.popup = Some(Popup::Help { scroll: 0 }),
-            KeyCode::Char('b') => self.popup = Some(Popup::Context { scroll: 0 }),
-            KeyCode::Tab => self.focus = PaneId::ALL[(self.focus.index() + 1) % PaneId::ALL.len()],
-            KeyCode::BackTab => {
-                self.focus = PaneId::ALL[(self.focus.index() + PaneId::ALL.len() - 1) % PaneId::ALL.len()]
-            }
-            KeyCode::Char(c @ '1'..='6') => self.focus = PaneId::ALL[c as usize - '1' as usize],
-            KeyCode::Enter => {
+        match action.context() {
+            Context::Console => self.console_act(action),
+            Context::Run => self.run_act(action),
+            Context::Task => self.task_act(action),
+            Context::Agent => self.agent_act(action),
+            _ => self.pane_act(action),
+        }
+    }
+
+    fn console_act(&mut self, action: Action) {
+        let panes = self.panes.len();
+        match action {
+            Action::Quit if self.coord().is_finished() => self.quit = true,
+            Action::Quit => self.popup = Some(Popup::Quit),
+            Action::Help => self.popup = Some(Popup::Help { scroll: 0 }),
+            Action::SharedContext => self.popup = Some(Popup::Context { scroll: 0 }),
+            Action::NextPane => self.focus = (self.focus + 1) % panes,
+            Action::PreviousPane => self.focus = (self.focus + panes - 1) % panes,
+            Action::Focus(i) if i < panes => self.focus = i,
+            Action::Open => {
                 if let Some(sel) = self.selection() {
                     self.popup = Some(Popup::Detail { sel, scroll: 0 });
                 }
             }
-            KeyCode::Esc => {
+            Action::Clear => {
                 if !self.filter_text.is_empty() {
                     self.filter_text.clear();
                     self.set_filter("");
                 }
                 self.status = None;
             }
-            KeyCode::Char(':') => {
+            Action::Command => {
                 self.mode = Mode::Command;
                 self.cmdline.clear();
             }
-            KeyCode::Char('/') => {
+            Action::Filter => {
                 self.mode = Mode::Filter;
                 self.filter_text.clear();
             }
-            KeyCode::Char(' ') => {
-                let action = if self.coord().state().paused { OpAction::Resume } else { OpAction::Pause };
-                self.request(action, None, false);
+            _ => {}
+        }
+    }
+
+    fn run_act(&mut self, action: Action) {
+        let op = match action {
+            Action::Pause if self.coord().state().paused => OpAction::Resume,
+            Action::Pause => OpAction::Pause,
+            Action::Step => OpAction::Step,
+            Action::Faster => OpAction::Speed((self.speed * 2.0).min(1000.0)),
+            Action::Slower => OpAction::Speed((self.speed / 2.0).max(0.01)),
+            Action::Restart => OpAction::Restart,
+            _ => return,
+        };
+        self.request(op, None, false);
+    }
+
+    /// The keys of the selected task (in the DAG, the Inbox, or an auction's or a ballot's).
+    fn task_act(&mut self, action: Action) {
+        let Some(t) = self.selected_task() else { return self.need("a task") };
+        let op = match action {
+            Action::Hold if self.coord().state().tasks[t.ix()].held => OpAction::Release(t),
+            Action::Hold => OpAction::Hold(t),
+            Action::Retry => OpAction::Retry(t),
+            Action::Escalate => OpAction::Escalate(t),
+            Action::Cancel => OpAction::Cancel(t),
+            Action::Reassign => {
+                let agents = super::pick::ranked(self.coord(), t).into_iter().map(|c| c.agent).collect();
+                self.popup = Some(Popup::PickAgent { task: t, agents, index: 0 });
+                return;
             }
-            KeyCode::Char('.') => self.request(OpAction::Step, None, false),
-            KeyCode::Char('+') | KeyCode::Char('=') => {
-                self.request(OpAction::Speed((self.speed * 2.0).min(1000.0)), None, false)
-            }
-            KeyCode::Char('-') => self.request(OpAction::Speed((self.speed / 2.0).max(0.01)), None, false),
-            KeyCode::Char('R') => self.request(OpAction::Restart, None, false),
-            KeyCode::Char(c @ ('p' | 'r' | 'a' | 'e' | 'x' | 'o')) => {
-                let Some(t) = self.selected_task() else { return self.need("a task") };
-                match c {
-                    'p' => {
-                        let held = self.coord().state().tasks[t.ix()].held;
-                        self.request(if held { OpAction::Release(t) } else { OpAction::Hold(t) }, None, false);
-                    }
-                    'r' => self.request(OpAction::Retry(t), None, false),
-                    'e' => self.request(OpAction::Escalate(t), None, false),
-                    'x' => self.request(OpAction::Cancel(t), None, false),
-                    'a' => {
-                        let agents = super::pick::ranked(self.coord(), t).into_iter().map(|c| c.agent).collect();
-                        self.popup = Some(Popup::PickAgent { task: t, agents, index: 0 });
-                    }
-                    _ => {
-                        if let Err(r) = self.run.check_operator(OpAction::Resolve(t, Resolution::Retry)) {
-                            self.status = Some((format!("resolve refused: {}", self.describe(r)), StatusKind::Error));
-                        } else {
-                            self.popup = Some(Popup::PickResolution { task: t, index: 0 });
-                        }
-                    }
+            Action::Resolve => {
+                match self.run.check_operator(OpAction::Resolve(t, Resolution::Retry)) {
+                    Err(r) => self.status = Some((format!("resolve refused: {}", self.describe(r)), StatusKind::Error)),
+                    Ok(()) => self.popup = Some(Popup::PickResolution { task: t, index: 0 }),
                 }
+                return;
             }
-            KeyCode::Char(c @ ('c' | 'v' | 'd' | 'H' | 'P')) => {
-                let Some(a) = self.selected_agent() else { return self.need("an agent") };
-                let action = match c {
-                    'c' => OpAction::Crash(a),
-                    'v' => OpAction::Revive(a),
-                    'H' => OpAction::Hang(a),
-                    'P' => OpAction::Partition(a),
-                    _ => OpAction::Drain(a),
-                };
-                self.request(action, None, false);
-            }
+            _ => return,
+        };
+        self.request(op, None, false);
+    }
+
+    fn agent_act(&mut self, action: Action) {
+        let Some(a) = self.selected_agent() else { return self.need("an agent") };
+        let op = match action {
+            Action::Crash => OpAction::Crash(a),
+            Action::Revive => OpAction::Revive(a),
+            Action::Drain => OpAction::Drain(a),
+            Action::Hang => OpAction::Hang(a),
+            Action::Partition => OpAction::Partition(a),
             // These take a number: the command line opens with the agent filled in.
-            KeyCode::Char(c @ ('s' | 'f')) => {
-                let Some(a) = self.selected_agent() else { return self.need("an agent") };
+            Action::Slow | Action::Flaky => {
+                let command = if action == Action::Slow { "slow" } else { "flaky" };
                 self.mode = Mode::Command;
                 self.cmdline.clear();
-                let command = if c == 's' { "slow" } else { "flaky" };
                 self.cmdline.text = format!("{command} {} ", self.coord().agent_name(a));
+                return;
             }
-            KeyCode::Char('L') if self.focus == PaneId::Log => self.log.cycle_level(),
-            // The selected ballot: the operator's deciding vote, or a veto.
-            KeyCode::Char(c @ ('y' | 'n' | 'V'))
-                if self.focus == PaneId::Market && self.market.selected_ballot(&self.ctx(true)).is_some() =>
-            {
-                let t = self.market.selected_ballot(&self.ctx(true)).expect("checked");
-                let action = match c {
-                    'y' => OpAction::CastVote(t, crate::protocols::vote::Choice::Yes),
-                    'n' => OpAction::CastVote(t, crate::protocols::vote::Choice::No),
-                    _ => OpAction::Veto(t),
-                };
-                self.request(action, None, false);
-            }
-            // The Market pane's bid cursor: award the task to that bidder, or reopen its auction.
-            KeyCode::Char(c @ ('w' | 'n')) if self.focus == PaneId::Market => {
-                let Some((t, a)) = self.market.selected_bid(&self.ctx(true)) else {
-                    let Some(t) = self.selected_task() else { return self.need("an auction") };
-                    return if c == 'n' {
-                        self.request(OpAction::Reopen(t), None, false)
-                    } else {
-                        self.need("a valid bid")
-                    };
-                };
-                self.request(if c == 'w' { OpAction::Award(t, a) } else { OpAction::Reopen(t) }, None, false);
-            }
-            _ => self.pane_key(key),
+            _ => return,
+        };
+        self.request(op, None, false);
+    }
+
+    /// An action for the focused pane: a move, or one of the pane's own.
+    fn pane_act(&mut self, action: Action) {
+        let ctx = Ctx::new(self.run.coordinator(), &self.sink.view, self.run.now(), &self.opts.settings, true);
+        match self.panes[self.focus].handle(action, &ctx) {
+            Reply::Ignored | Reply::Done => {}
+            Reply::Request(op) => self.request(op, None, false),
+            Reply::Need(what) => self.need(what),
         }
+    }
+
+    fn set_filter(&mut self, filter: &str) {
+        self.panes[self.focus].set_filter(filter);
     }
 
     fn popup_key(&mut self, key: KeyEvent) {
         let Some(popup) = self.popup.take() else { return };
+        let keys = &self.opts.settings.keys;
         match popup {
-            Popup::Help { .. } | Popup::Detail { .. } | Popup::Context { .. } => match key.code {
-                KeyCode::Up | KeyCode::Char('k') => self.popup = Some(self.scrolled(popup, -1)),
-                KeyCode::Down | KeyCode::Char('j') => self.popup = Some(self.scrolled(popup, 1)),
-                KeyCode::PageUp => self.popup = Some(self.scrolled(popup, -10)),
-                KeyCode::PageDown => self.popup = Some(self.scrolled(popup, 10)),
-                KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q') | KeyCode::Char('?') | KeyCode::Char('b') => {}
-                _ => self.popup = Some(popup),
-            },
-            Popup::Confirm { action, reason, preview } => match key.code {
-                KeyCode::Char('y') | KeyCode::Char('Y') => self.request(action, reason, true),
-                KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc => {
-                    self.status = Some((format!("{} not done", action.name()), StatusKind::Info))
+            Popup::Help { .. } | Popup::Detail { .. } | Popup::Context { .. } => {
+                match keys.action(&[Context::Pane, Context::Popup], &key) {
+                    Some(Action::Up) => self.popup = Some(self.scrolled(popup, -1)),
+                    Some(Action::Down) => self.popup = Some(self.scrolled(popup, 1)),
+                    Some(Action::PageUp) => self.popup = Some(self.scrolled(popup, -10)),
+                    Some(Action::PageDown) => self.popup = Some(self.scrolled(popup, 10)),
+                    Some(Action::ClosePopup) => {}
+                    _ => self.popup = Some(popup),
                 }
+            }
+            Popup::Confirm { action, reason, preview } => match keys.action(&[Context::Confirm], &key) {
+                Some(Action::Confirm) => self.request(action, reason, true),
+                Some(Action::Decline) => self.status = Some((format!("{} not done", action.name()), StatusKind::Info)),
                 _ => self.popup = Some(Popup::Confirm { action, reason, preview }),
             },
-            Popup::PickAgent { task, agents, index } => match key.code {
-                KeyCode::Up | KeyCode::Char('k') => {
+            Popup::PickAgent { task, agents, index } => match keys.action(&[Context::Pane, Context::Picker], &key) {
+                Some(Action::Up) => {
                     self.popup = Some(Popup::PickAgent { task, index: index.saturating_sub(1), agents })
                 }
-                KeyCode::Down | KeyCode::Char('j') => {
+                Some(Action::Down) => {
                     let index = (index + 1).min(agents.len().saturating_sub(1));
                     self.popup = Some(Popup::PickAgent { task, agents, index });
                 }
-                KeyCode::Enter => {
+                Some(Action::Pick) => {
                     if let Some(&a) = agents.get(index) {
                         self.request(OpAction::Reassign(task, a), None, false);
                     }
                 }
-                KeyCode::Esc => {}
+                Some(Action::Dismiss) => {}
                 _ => self.popup = Some(Popup::PickAgent { task, agents, index }),
             },
-            Popup::PickResolution { task, index } => match key.code {
-                KeyCode::Up | KeyCode::Char('k') => {
-                    self.popup = Some(Popup::PickResolution { task, index: index.saturating_sub(1) })
-                }
-                KeyCode::Down | KeyCode::Char('j') => {
-                    self.popup = Some(Popup::PickResolution { task, index: (index + 1).min(3) })
-                }
-                KeyCode::Enter => self.request(OpAction::Resolve(task, Resolution::ALL[index]), None, false),
-                KeyCode::Esc => {}
+            Popup::PickResolution { task, index } => match keys.action(&[Context::Pane, Context::Picker], &key) {
+                Some(Action::Up) => self.popup = Some(Popup::PickResolution { task, index: index.saturating_sub(1) }),
+                Some(Action::Down) => self.popup = Some(Popup::PickResolution { task, index: (index + 1).min(3) }),
+                Some(Action::Pick) => self.request(OpAction::Resolve(task, Resolution::ALL[index]), None, false),
+                Some(Action::Dismiss) => {}
                 _ => self.popup = Some(Popup::PickResolution { task, index }),
             },
-            Popup::Quit => match key.code {
-                KeyCode::Char('y') | KeyCode::Char('Y') | KeyCode::Char('q') => self.quit = true,
-                _ => {}
-            },
+            // Yes, or the quit key again, quits; any other key stays.
+            Popup::Quit => {
+                let yes = keys.action(&[Context::Confirm], &key) == Some(Action::Confirm);
+                self.quit = yes || keys.action(&[Context::Console], &key) == Some(Action::Quit);
+            }
         }
     }
 
     /// A scrollable popup moved by `delta` lines, kept within its content.
     fn scrolled(&self, popup: Popup, delta: i32) -> Popup {
         let apply = |s: u16, max: u16| (s as i32 + delta).clamp(0, max as i32) as u16;
+        let settings = &self.opts.settings;
         match popup {
-            Popup::Help { scroll } => Popup::Help { scroll: apply(scroll, super::ui::help_max_scroll(self.screen)) },
+            Popup::Help { scroll } => {
+                Popup::Help { scroll: apply(scroll, super::help::max_scroll(self.screen, settings)) }
+            }
             Popup::Context { scroll } => {
-                Popup::Context { scroll: apply(scroll, super::panes::context::max_scroll(self.screen, self.coord())) }
+                let max = super::panes::context::max_scroll(self.screen, self.coord(), &settings.theme);
+                Popup::Context { scroll: apply(scroll, max) }
             }
             Popup::Detail { sel, scroll } => {
                 let max = super::panes::detail::max_scroll(self.screen, sel, &self.ctx(true));
@@ -285,72 +263,85 @@ impl App {
         }
     }
 
-    fn command_key(&mut self, key: KeyEvent) {
-        match key.code {
-            KeyCode::Esc => self.mode = Mode::Normal,
-            KeyCode::Enter => {
-                self.mode = Mode::Normal;
-                let line = self.cmdline.submit();
-                if line.trim().is_empty() {
-                    return;
-                }
-                match cmdline::parse(&line, self.coord()) {
-                    Ok(Parsed::Op(action, reason)) => self.request(action, reason, false),
-                    // A typed list of agents is explicit: no confirmation for each one.
-                    Ok(Parsed::Ops(actions, reason)) => {
-                        for action in actions {
-                            self.request(action, reason.clone(), true);
-                        }
-                    }
-                    Ok(Parsed::Filter(f)) => {
-                        self.filter_text = f.clone();
-                        self.set_filter(&f);
-                    }
-                    Ok(Parsed::Broadcast(to, text)) => self.broadcast(to, text),
-                    Ok(Parsed::Quit) => self.handle_key(KeyEvent::from(KeyCode::Char('q'))),
-                    Ok(Parsed::Help) => self.popup = Some(Popup::Help { scroll: 0 }),
-                    Ok(Parsed::Goto(target)) => self.goto(&target),
-                    Ok(Parsed::Fork) => self.fork_here(),
-                    Err(e) => self.status = Some((format!(":{line}: {e}"), StatusKind::Error)),
-                }
-            }
-            KeyCode::Tab => {
-                let coord = self.run.coordinator();
-                self.cmdline.complete(coord);
-            }
-            KeyCode::Up => self.cmdline.history_prev(),
-            KeyCode::Down => self.cmdline.history_next(),
-            KeyCode::Backspace => {
-                if self.cmdline.text.is_empty() {
-                    self.mode = Mode::Normal;
-                } else {
-                    self.cmdline.backspace();
-                }
-            }
-            KeyCode::Char(c) => self.cmdline.push(c),
-            _ => {}
+    /// A key while the command line or the filter is open: its own keys, else it types itself.
+    fn line_key(&mut self, key: KeyEvent) {
+        let action = self.opts.settings.keys.action(&[Context::Line], &key);
+        let typed = Key::of(&key).typed();
+        match self.mode {
+            Mode::Command => self.command_key(action, typed),
+            _ => self.filter_key(action, typed),
         }
     }
 
-    fn filter_key(&mut self, key: KeyEvent) {
-        match key.code {
-            KeyCode::Esc => {
+    fn command_key(&mut self, action: Option<Action>, typed: Option<char>) {
+        match action {
+            Some(Action::LineClose) => self.mode = Mode::Normal,
+            Some(Action::LineSubmit) => {
+                self.mode = Mode::Normal;
+                let line = self.cmdline.submit();
+                if !line.trim().is_empty() {
+                    self.command(&line);
+                }
+            }
+            Some(Action::LineComplete) => {
+                let coord = self.run.coordinator();
+                self.cmdline.complete(coord);
+            }
+            Some(Action::LineHistoryBack) => self.cmdline.history_prev(),
+            Some(Action::LineHistoryForward) => self.cmdline.history_next(),
+            Some(Action::LineDelete) if self.cmdline.text.is_empty() => self.mode = Mode::Normal,
+            Some(Action::LineDelete) => self.cmdline.backspace(),
+            _ => {
+                if let Some(c) = typed {
+                    self.cmdline.push(c);
+                }
+            }
+        }
+    }
+
+    /// Runs a `:` command line.
+    fn command(&mut self, line: &str) {
+        match cmdline::parse(line, self.coord()) {
+            Ok(Parsed::Op(action, reason)) => self.request(action, reason, false),
+            // A typed list of agents is explicit: no confirmation for each one.
+            Ok(Parsed::Ops(actions, reason)) => {
+                for action in actions {
+                    self.request(action, reason.clone(), true);
+                }
+            }
+            Ok(Parsed::Filter(f)) => {
+                self.filter_text = f.clone();
+                self.set_filter(&f);
+            }
+            Ok(Parsed::Broadcast(to, text)) => self.broadcast(to, text),
+            Ok(Parsed::Quit) => self.act(Action::Quit),
+            Ok(Parsed::Help) => self.popup = Some(Popup::Help { scroll: 0 }),
+            Ok(Parsed::Goto(target)) => self.goto(&target),
+            Ok(Parsed::Fork) => self.fork_here(),
+            Err(e) => self.status = Some((format!(":{line}: {e}"), StatusKind::Error)),
+        }
+    }
+
+    fn filter_key(&mut self, action: Option<Action>, typed: Option<char>) {
+        match action {
+            Some(Action::LineClose) => {
                 self.mode = Mode::Normal;
                 self.filter_text.clear();
                 self.set_filter("");
             }
-            KeyCode::Enter => self.mode = Mode::Normal,
-            KeyCode::Backspace => {
+            Some(Action::LineSubmit) => self.mode = Mode::Normal,
+            Some(Action::LineDelete) => {
                 self.filter_text.pop();
                 let f = self.filter_text.clone();
                 self.set_filter(&f);
             }
-            KeyCode::Char(c) => {
-                self.filter_text.push(c);
-                let f = self.filter_text.clone();
-                self.set_filter(&f);
+            _ => {
+                if let Some(c) = typed {
+                    self.filter_text.push(c);
+                    let f = self.filter_text.clone();
+                    self.set_filter(&f);
+                }
             }
-            _ => {}
         }
     }
 }

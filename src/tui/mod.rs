@@ -3,18 +3,21 @@
 //! turns keys and `:` commands into operator commands that go through the coordinator (and so into
 //! the journal).
 //!
-//! Follow the data: terminal events → [`app::App`] (keys become `OpAction`s) → `SimRun::operator`
-//! → coordinator → events → [`view::View`] and the journal → [`ui::draw`] and the panes.
+//! Follow the data: terminal events → [`keymap::Keymap`] (keys become actions) → [`app::App`]
+//! (actions become `OpAction`s) → `SimRun::operator` → coordinator → events → [`view::View`] and
+//! the journal → [`ui::draw`] and the panes.
 
 pub mod app;
 pub mod cmdline;
+pub mod config;
 pub mod console;
 pub mod elastic;
+pub mod help;
 mod input;
-pub mod keys;
-pub mod log;
+pub mod keymap;
 pub mod panes;
 pub mod pick;
+pub mod popups;
 pub mod replay;
 pub mod sagas;
 pub mod swarm;
@@ -28,12 +31,3 @@ pub use console::run_console;
 
 /// The demo scenario `switchyard` opens with no arguments, compiled in so it works anywhere.
 pub const DEMO_SCENARIO: &str = include_str!("../../scenarios/demo.json");
-
-#[cfg(test)]
-mod app_tests;
-
-#[cfg(test)]
-mod live_tests;
-
-#[cfg(test)]
-mod replay_tests;

@@ -3,16 +3,16 @@
 //! that event and the console's view model with it — taken from a [`Timeline`] that keeps
 //! snapshots, so a jump anywhere is one short fold.
 //!
-//! Keys: `[` / `]` one event back / forward, `{` / `}` the previous / next notable event (a
-//! failure, an escalation, a crash or loss, an operator action, a decision, the end), Space plays
-//! forward at the run's speed (`+` / `-` as usual), `Home` / `End` the first / last event.
+//! Keys (by default; see `keymap.rs`): `[` / `]` one event back / forward, `{` / `}` the previous
+//! / next notable event (a failure, an escalation, a crash or loss, an operator action, a decision,
+//! the end), Space plays forward at the run's speed (`+` / `-` as usual), `Home` / `End` the first
+//! / last event.
 //! Commands: `:goto #SEQ`, `:goto 12.5s`, `:goto TASK` (its last event), `:goto failure` (the
 //! first failure). A journal still being written is read again when the cursor reaches its end
 //! (`End`, or playing): playing then follows the run as it goes.
 
-use ratatui::crossterm::event::{KeyCode, KeyEvent};
-
 use super::app::{App, ConsoleOptions, StatusKind};
+use super::keymap::Action;
 use super::view::View;
 use crate::core::{Coordinator, Event, EventKind};
 use crate::durable::replay::{Cursor, is_notable};
@@ -114,38 +114,41 @@ impl App {
         self.sink.view.sample_load(self.run.coordinator());
     }
 
-    /// A replay's own keys; false when the key is not one (the console's other keys apply).
-    pub(super) fn replay_key(&mut self, key: KeyEvent) -> bool {
+    /// What an action means in a replay: its own (events, fork), and a few of the console's that
+    /// act on the replay instead of a run (the first and last rows are the first and last event,
+    /// pause plays, the speed is the replay's, quit asks nothing: nothing would be lost). False
+    /// when the action is none of these (the console's other keys apply).
+    pub(super) fn replay_act(&mut self, action: Action) -> bool {
         let Some(replay) = &mut self.replay else { return false };
         let (at, last) = (replay.cursor(), replay.total() - 1);
-        let to = match key.code {
-            KeyCode::Char('[') => at.saturating_sub(1),
-            KeyCode::Char(']') => (at + 1).min(last),
-            KeyCode::Char('{') => notable(replay.timeline.events(), at, false).unwrap_or(0),
-            KeyCode::Char('}') => notable(replay.timeline.events(), at, true).unwrap_or(last),
-            KeyCode::Home => 0,
-            KeyCode::End => {
+        let to = match action {
+            Action::EventBack => at.saturating_sub(1),
+            Action::EventForward => (at + 1).min(last),
+            Action::NotableBack => notable(replay.timeline.events(), at, false).unwrap_or(0),
+            Action::NotableForward => notable(replay.timeline.events(), at, true).unwrap_or(last),
+            Action::First => 0,
+            Action::Last => {
                 replay.refresh();
                 replay.total() - 1
             }
-            KeyCode::Char(' ') => {
+            Action::Pause => {
                 replay.playing = !replay.playing && at < last;
                 replay.carry_ms = 0.0;
                 return true;
             }
-            KeyCode::Char('+') | KeyCode::Char('=') => {
+            Action::Faster => {
                 self.speed = (self.speed * 2.0).min(1000.0);
                 return true;
             }
-            KeyCode::Char('-') => {
+            Action::Slower => {
                 self.speed = (self.speed / 2.0).max(0.01);
                 return true;
             }
-            KeyCode::Char('q') => {
+            Action::Quit => {
                 self.quit = true;
                 return true;
             }
-            KeyCode::Char('F') => {
+            Action::Fork => {
                 self.fork_here();
                 return true;
             }
@@ -289,7 +292,11 @@ impl App {
         opts.journal = Some(new.clone());
         *self = App::continuing(sim, view, opts, Some(writer));
         self.request(crate::core::OpAction::Pause, Some("forked".into()), true);
-        let note = format!("forked at #{at} into {}: paused; act, then Space", new.display());
+        let note = format!(
+            "forked at #{at} into {}: paused; act, then {}",
+            new.display(),
+            self.opts.settings.keys.label(Action::Pause)
+        );
         self.status = Some((note, StatusKind::Info));
     }
 }
@@ -306,3 +313,6 @@ fn notable(events: &[Event], at: usize, forward: bool) -> Option<usize> {
 fn is_failure(kind: &EventKind) -> bool {
     matches!(kind, EventKind::AttemptFailed { .. } | EventKind::AttemptTimedOut { .. } | EventKind::TaskFailed { .. })
 }
+
+#[cfg(test)]
+mod tests;

@@ -3,10 +3,10 @@
 //! and how likely that was. All read from the coordinator's swarm state; nothing here is drawn for
 //! a scenario that does not allocate by swarm.
 
-use ratatui::style::{Color, Style};
 use ratatui::text::Span;
 
 use crate::core::{AgentId, Coordinator, TaskId};
+use crate::tui::theme::{Role, Theme};
 
 /// The agent's capabilities as the Agents pane lists them: `scout θ2,haul θ12` in a swarm run.
 pub fn capabilities(coord: &Coordinator, a: AgentId) -> String {
@@ -19,7 +19,12 @@ pub fn capabilities(coord: &Coordinator, a: AgentId) -> String {
 
 /// `swarm` line of a task's detail: on the board since when and with what stimulus, or who
 /// claimed it and with what probability.
-pub fn task_detail(coord: &Coordinator, t: TaskId, now_ms: u64) -> Option<(&'static str, Vec<Span<'static>>)> {
+pub fn task_detail(
+    coord: &Coordinator,
+    t: TaskId,
+    now_ms: u64,
+    theme: &Theme,
+) -> Option<(&'static str, Vec<Span<'static>>)> {
     let sw = &coord.state().swarm;
     if !sw.active {
         return None;
@@ -28,11 +33,11 @@ pub fn task_detail(coord: &Coordinator, t: TaskId, now_ms: u64) -> Option<(&'sta
         let waited = now_ms.saturating_sub(p.posted_ms);
         let stimulus = sw.cfg.stimulus_rate * waited as f64 / sw.cfg.tick_ms as f64;
         let text = format!("on the board for {waited} ms, stimulus {stimulus:.1}");
-        return Some(("swarm", vec![Span::styled(text, Style::new().fg(Color::Yellow))]));
+        return Some(("swarm", vec![Span::styled(text, theme.fg(Role::Warning))]));
     }
     let (agent, p) = sw.claim_of(t)?;
     let text = format!("claimed by {} (p={p:.2})", coord.agent_name(agent));
-    Some(("swarm", vec![Span::styled(text, Style::new().fg(Color::Cyan))]))
+    Some(("swarm", vec![Span::styled(text, theme.fg(Role::Active))]))
 }
 
 /// `swarm` line of an agent's detail: its thresholds and the claims it won.
@@ -44,3 +49,6 @@ pub fn agent_detail(coord: &Coordinator, a: AgentId) -> Option<String> {
     let th: Vec<String> = sw.thresholds(a).map(|(c, t)| format!("θ {c} {t}")).collect();
     Some(format!("{} · {} claims from the board", th.join(" · "), sw.claims[a.ix()]))
 }
+
+#[cfg(test)]
+mod tests;

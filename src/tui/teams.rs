@@ -3,11 +3,10 @@
 //! reports).
 //! Nothing here changes what is drawn for a scenario without a tree or delegations.
 
-use ratatui::style::{Color, Style};
 use ratatui::text::Span;
 
 use crate::core::{AgentId, Coordinator, TaskId};
-use crate::tui::theme;
+use crate::tui::theme::{Role, Theme};
 
 /// Every agent in tree order: each root, then its reports depth first, in scenario order among
 /// siblings. Scenario order when no agent reports to anyone.
@@ -41,23 +40,23 @@ pub fn indent_width(coord: &Coordinator) -> usize {
 }
 
 /// Team lines of a task's detail: its delegation chain and its review rounds.
-pub fn task_detail(coord: &Coordinator, t: TaskId) -> Vec<(&'static str, Vec<Span<'static>>)> {
-    let mut out = delegation_detail(coord, t);
-    out.extend(review_detail(coord, t));
-    out.extend(help_detail(coord, t));
+pub fn task_detail(coord: &Coordinator, t: TaskId, theme: &Theme) -> Vec<(&'static str, Vec<Span<'static>>)> {
+    let mut out = delegation_detail(coord, t, theme);
+    out.extend(review_detail(coord, t, theme));
+    out.extend(help_detail(coord, t, theme));
     out
 }
 
 /// `help  #12 research → analyst: answered in 245ms` per exchange the task's attempts had.
-fn help_detail(coord: &Coordinator, t: TaskId) -> Vec<(&'static str, Vec<Span<'static>>)> {
+fn help_detail(coord: &Coordinator, t: TaskId, theme: &Theme) -> Vec<(&'static str, Vec<Span<'static>>)> {
     let teams = &coord.state().teams;
     let mut out = Vec::new();
     for (id, h) in teams.help.iter().filter(|(_, h)| h.task == t) {
         let peer = h.peer.map_or("nobody".to_string(), |p| coord.agent_name(p).to_string());
         let (word, style) = match h.outcome {
-            Some(Ok((_, waited))) => (format!("answered in {waited}ms"), Style::new().fg(Color::Green)),
-            Some(Err(miss)) => (format!("no answer ({})", miss.name()), Style::new().fg(Color::Yellow)),
-            None => ("waiting".to_string(), theme::DIM),
+            Some(Ok((_, waited))) => (format!("answered in {waited}ms"), theme.fg(Role::Ok)),
+            Some(Err(miss)) => (format!("no answer ({})", miss.name()), theme.fg(Role::Warning)),
+            None => ("waiting".to_string(), theme.dim()),
         };
         let asked = format!("#{id} attempt {} asked `{}` → {peer}: ", h.attempt, h.capability);
         out.push(("help", vec![Span::raw(asked), Span::styled(word, style)]));
@@ -67,7 +66,7 @@ fn help_detail(coord: &Coordinator, t: TaskId) -> Vec<(&'static str, Vec<Span<'s
 
 /// `review  of draft · 1 of 2 rework rounds used · accepted after 2 reviews` for a reviewer;
 /// `reviewed by  review · 1 rework round · notes: …` for the task it reviews.
-fn review_detail(coord: &Coordinator, t: TaskId) -> Vec<(&'static str, Vec<Span<'static>>)> {
+fn review_detail(coord: &Coordinator, t: TaskId, theme: &Theme) -> Vec<(&'static str, Vec<Span<'static>>)> {
     let teams = &coord.state().teams;
     let (reviewer, label) = match coord.scenario().tasks[t.ix()].review {
         Some(_) => (t, "review"),
@@ -85,31 +84,31 @@ fn review_detail(coord: &Coordinator, t: TaskId) -> Vec<(&'static str, Vec<Span<
         spec.max_rework
     ))];
     let (word, style) = match (rt.accepted, rt.limit) {
-        (_, Some(action)) => (format!("limit reached: {}", action.name()), Style::new().fg(Color::Yellow)),
-        (Some(rounds), None) => (format!("accepted after {rounds} reviews"), Style::new().fg(Color::Green)),
-        (None, None) => (format!("on limit: {}", spec.on_limit.name()), theme::DIM),
+        (_, Some(action)) => (format!("limit reached: {}", action.name()), theme.fg(Role::Warning)),
+        (Some(rounds), None) => (format!("accepted after {rounds} reviews"), theme.fg(Role::Ok)),
+        (None, None) => (format!("on limit: {}", spec.on_limit.name()), theme.dim()),
     };
     spans.push(Span::styled(format!(" · {word}"), style));
     let mut out = vec![(label, spans)];
     if let Some(notes) = rt.notes.filter(|_| rt.rejections > 0) {
-        out.push(("review notes", vec![Span::styled(notes.to_string(), theme::DIM)]));
+        out.push(("review notes", vec![Span::styled(notes.to_string(), theme.dim())]));
     }
     out
 }
 
-fn delegation_detail(coord: &Coordinator, t: TaskId) -> Vec<(&'static str, Vec<Span<'static>>)> {
+fn delegation_detail(coord: &Coordinator, t: TaskId, theme: &Theme) -> Vec<(&'static str, Vec<Span<'static>>)> {
     let Some(d) = coord.state().teams.delegations.get(&t) else { return Vec::new() };
     let mut chain = Vec::new();
     for (i, &a) in d.chain.iter().enumerate() {
         if i > 0 {
-            chain.push(Span::styled(" → ", theme::DIM));
+            chain.push(Span::styled(" → ", theme.dim()));
         }
         let up = coord.state().agents[a.ix()].alive;
-        let style = if up { Style::new().fg(Color::Blue) } else { Style::new().fg(Color::Red) };
+        let style = if up { theme.fg(Role::Team) } else { theme.fg(Role::Error) };
         chain.push(Span::styled(coord.agent_name(a).to_string(), style));
     }
     if d.chain.is_empty() {
-        chain.push(Span::styled("not delegated this time", theme::DIM));
+        chain.push(Span::styled("not delegated this time", theme.dim()));
     }
     let counts = format!("{} hops down ({} past a manager who was down), {} reports up", d.hops, d.bypassed, d.reports);
     vec![("delegated", chain), ("hops", vec![Span::raw(counts)])]
@@ -130,3 +129,6 @@ pub fn agent_detail(coord: &Coordinator, a: AgentId) -> Vec<(&'static str, Strin
     let reports = if reports.is_empty() { "none".to_string() } else { reports.join(", ") };
     vec![("reports to", boss), ("reports", reports)]
 }
+
+#[cfg(test)]
+mod tests;

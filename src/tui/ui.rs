@@ -1,19 +1,20 @@
 //! Drawing the console: the layout (all panes on a large terminal, tabs on a small one, a clear
-//! message below the minimum), the header, the status / command line and the popups. Panes draw
-//! themselves (see `panes/`).
+//! message below the minimum), the header and the status / command line. Panes draw themselves
+//! (see `panes/`), and so do the popups (`popups.rs`).
 
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Constraint, Layout, Rect};
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Borders, Clear, Gauge, Paragraph, Wrap};
+use ratatui::widgets::{Block, BorderType, Borders, Gauge, Paragraph, Wrap};
 
-use super::app::{App, Mode, PaneId, Popup, StatusKind};
-use super::keys::KEY_HELP;
-use super::panes::{Ctx, clock, detail};
-use super::{cmdline, theme};
+use super::app::{App, Mode, StatusKind};
+use super::keymap::{Action, Keymap};
+use super::panes::text::clock;
+use super::panes::{Band, Ctx, Place};
+use super::theme::Role;
+use crate::core::Outcome;
 use crate::core::state::TaskState;
-use crate::core::{Outcome, Resolution};
 
 /// Below this the console shows only a message.
 pub const MIN_WIDTH: u16 = 60;
@@ -27,8 +28,12 @@ pub fn draw(f: &mut Frame, app: &mut App) {
     app.screen = area;
     app.areas.clear();
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        let quit = match app.opts.settings.keys.label(Action::Quit) {
+            key if key.is_empty() => String::new(),
+            key => format!("\n\n{key} quits."),
+        };
         let text = format!(
-            "Terminal too small: {}×{}.\nSwitchyard needs at least {MIN_WIDTH}×{MIN_HEIGHT}\n(all panes at once from {FULL_WIDTH}×{FULL_HEIGHT}).\n\nq quits.",
+            "Terminal too small: {}×{}.\nSwitchyard needs at least {MIN_WIDTH}×{MIN_HEIGHT}\n(all panes at once from {FULL_WIDTH}×{FULL_HEIGHT}).{quit}",
             area.width, area.height
         );
         f.render_widget(Paragraph::new(text).alignment(Alignment::Center).wrap(Wrap { trim: true }), area);
@@ -38,76 +43,98 @@ pub fn draw(f: &mut Frame, app: &mut App) {
         Layout::vertical([Constraint::Length(4), Constraint::Min(8), Constraint::Length(2)]).areas(area);
     draw_header(f, header, app);
     if area.width >= FULL_WIDTH && area.height >= FULL_HEIGHT {
-        let [top, bottom] = Layout::vertical([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(body);
-        let [dag, right] = Layout::horizontal([Constraint::Percentage(58), Constraint::Percentage(42)]).areas(top);
-        let [agents, market] = Layout::vertical([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(right);
-        let [messages, inbox, log] =
-            Layout::horizontal([Constraint::Percentage(42), Constraint::Percentage(25), Constraint::Percentage(33)])
-                .areas(bottom);
-        for (pane, rect) in [
-            (PaneId::Dag, dag),
-            (PaneId::Agents, agents),
-            (PaneId::Market, market),
-            (PaneId::Messages, messages),
-            (PaneId::Inbox, inbox),
-            (PaneId::Log, log),
-        ] {
+        for (pane, rect) in full_layout(app, body) {
             draw_pane(f, app, pane, rect);
         }
     } else {
         let [tabs, pane] = Layout::vertical([Constraint::Length(1), Constraint::Min(4)]).areas(body);
-        let mut spans = Vec::new();
-        for (i, p) in PaneId::ALL.iter().enumerate() {
-            let style = if *p == app.focus { theme::SELECTED } else { theme::DIM };
-            spans.push(Span::styled(format!(" {} {} ", i + 1, p.title()), style));
-        }
-        spans.push(Span::styled("  Tab switches", theme::DIM));
-        f.render_widget(Paragraph::new(Line::from(spans)), tabs);
+        f.render_widget(Paragraph::new(tab_bar(app)), tabs);
         draw_pane(f, app, app.focus, pane);
     }
     draw_status(f, status, app);
-    draw_popup(f, app);
+    super::popups::draw(f, app);
 }
 
-fn draw_pane(f: &mut Frame, app: &mut App, pane: PaneId, area: Rect) {
+/// Every pane's place on a large screen: the top band (three fifths) and the bottom one, each cut
+/// into columns by the panes' shares of the width, each column into its panes by their shares of
+/// the height (see [`Place`]).
+fn full_layout(app: &App, body: Rect) -> Vec<(usize, Rect)> {
+    let [top, bottom] = Layout::vertical([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(body);
+    let mut out = Vec::new();
+    for (band, area) in [(Band::Top, top), (Band::Bottom, bottom)] {
+        let places: Vec<(usize, Place)> =
+            app.panes.iter().map(|p| p.place()).enumerate().filter(|(_, p)| p.band == band).collect();
+        let mut columns: Vec<u8> = places.iter().map(|(_, p)| p.column).collect();
+        columns.sort_unstable();
+        columns.dedup();
+        let width = |c: u8| places.iter().filter(|(_, p)| p.column == c).map(|(_, p)| p.width).max().unwrap_or(0);
+        let widths: Vec<u16> = columns.iter().map(|&c| width(c)).collect();
+        let cut = |area: Rect, shares: &[u16], horizontal: bool| {
+            let total = shares.iter().map(|&s| u32::from(s)).sum::<u32>().max(1);
+            let constraints = shares.iter().map(|&s| Constraint::Ratio(u32::from(s), total));
+            if horizontal {
+                Layout::horizontal(constraints).split(area)
+            } else {
+                Layout::vertical(constraints).split(area)
+            }
+        };
+        for (&column, &rect) in columns.iter().zip(cut(area, &widths, true).iter()) {
+            let stack: Vec<(usize, Place)> = places.iter().copied().filter(|(_, p)| p.column == column).collect();
+            let heights: Vec<u16> = stack.iter().map(|(_, p)| p.height).collect();
+            out.extend(stack.iter().map(|(i, _)| *i).zip(cut(rect, &heights, false).iter().copied()));
+        }
+    }
+    out
+}
+
+/// The tabs of a small screen: each pane's number key and title, the focused one selected.
+fn tab_bar(app: &App) -> Line<'static> {
+    let (keys, theme) = (&app.opts.settings.keys, &app.opts.settings.theme);
+    let mut spans = Vec::new();
+    for (i, p) in app.panes.iter().enumerate() {
+        let style = if i == app.focus { theme.selected() } else { theme.dim() };
+        let key = keys.label(Action::Focus(i));
+        let text = if key.is_empty() { format!(" {} ", p.title()) } else { format!(" {key} {} ", p.title()) };
+        spans.push(Span::styled(text, style));
+    }
+    let next = keys.label(Action::NextPane);
+    if !next.is_empty() {
+        spans.push(Span::styled(format!("  {next} switches"), theme.dim()));
+    }
+    Line::from(spans)
+}
+
+fn draw_pane(f: &mut Frame, app: &mut App, pane: usize, area: Rect) {
     app.areas.push((pane, area));
     let focused = app.focus == pane;
-    let ctx = Ctx { coord: app.run.coordinator(), view: &app.sink.view, focused, now_ms: app.run.now() };
-    match pane {
-        PaneId::Dag => app.dag.render(f, area, &ctx),
-        PaneId::Agents => app.agents.render(f, area, &ctx),
-        PaneId::Market => app.market.render(f, area, &ctx),
-        PaneId::Messages => app.messages.render(f, area, &ctx),
-        PaneId::Inbox => app.inbox.render(f, area, &ctx),
-        PaneId::Log => app.log.render(f, area, focused),
-    }
+    let ctx = Ctx::new(app.run.coordinator(), &app.sink.view, app.run.now(), &app.opts.settings, focused);
+    app.panes[pane].render(f, area, &ctx);
 }
 
 /// Run state in words: RUNNING / PAUSED / WAITING FOR OPERATOR / FINISHED: succeeded|failed.
 pub fn run_state(app: &mut App) -> (String, Style) {
+    let theme = &app.opts.settings.theme;
     if let Some(r) = &app.replay {
         let play = if r.playing { "▶ " } else { "" };
         let text = format!("{play}REPLAY #{}/{}  {}", r.cursor(), r.total() - 1, r.event().kind.name());
-        return (text, Style::new().fg(Color::Magenta).add_modifier(Modifier::BOLD));
+        return (text, theme.bold(Role::Operator));
     }
     let waiting = app.run.is_waiting_for_operator();
     let s = app.run.coordinator().state();
     match s.finished {
-        Some(Outcome::Succeeded) => {
-            ("FINISHED: succeeded".into(), Style::new().fg(Color::Green).add_modifier(Modifier::BOLD))
+        Some(Outcome::Succeeded) => ("FINISHED: succeeded".into(), theme.bold(Role::Ok)),
+        Some(Outcome::Failed) => ("FINISHED: failed".into(), theme.bold(Role::Error)),
+        None if s.paused => ("PAUSED".into(), theme.bold(Role::Warning)),
+        None if waiting => {
+            (format!("WAITING FOR OPERATOR ({} stuck)", app.run.coordinator().stuck_tasks()), theme.bold(Role::Urgent))
         }
-        Some(Outcome::Failed) => ("FINISHED: failed".into(), Style::new().fg(Color::Red).add_modifier(Modifier::BOLD)),
-        None if s.paused => ("PAUSED".into(), Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD)),
-        None if waiting => (
-            format!("WAITING FOR OPERATOR ({} stuck)", app.run.coordinator().stuck_tasks()),
-            Style::new().fg(Color::LightRed).add_modifier(Modifier::BOLD),
-        ),
-        None => ("RUNNING".into(), Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD)),
+        None => ("RUNNING".into(), theme.bold(Role::Active)),
     }
 }
 
 fn draw_header(f: &mut Frame, area: Rect, app: &mut App) {
     let (state_text, state_style) = run_state(app);
+    let theme = &app.opts.settings.theme;
     let coord = app.run.coordinator();
     let s = coord.state();
     // Dormant compensators are not work the run has to do (unless their saga wakes them).
@@ -118,8 +145,8 @@ fn draw_header(f: &mut Frame, area: Rect, app: &mut App) {
     let block = Block::new()
         .borders(Borders::ALL)
         .border_type(BorderType::Rounded)
-        .border_style(theme::BORDER)
-        .title(Line::from(Span::styled(format!(" Switchyard · {} ", coord.scenario().name), theme::TITLE)));
+        .border_style(theme.border(false))
+        .title(Line::from(Span::styled(format!(" Switchyard · {} ", coord.scenario().name), theme.title())));
     let inner = block.inner(area);
     f.render_widget(block, area);
     let [line1, line2] = Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(inner);
@@ -139,26 +166,26 @@ fn draw_header(f: &mut Frame, area: Rect, app: &mut App) {
     let l1 = if inner.width >= 130 {
         Line::from(vec![
             Span::styled(state_text, state_style),
-            Span::styled(ro, Style::new().fg(Color::Magenta)),
+            Span::styled(ro, theme.fg(Role::Operator)),
             Span::raw(format!("   t = {t}   speed ×{speed}   ")),
-            Span::styled(format!("▶ {running} running"), Style::new().fg(Color::Cyan)),
+            Span::styled(format!("▶ {running} running"), theme.fg(Role::Active)),
             Span::raw(format!("  · {waiting} waiting  ")),
-            Span::styled(format!("✗ {} failed", s.failed), Style::new().fg(Color::Red)),
-            Span::styled(format!("  ↻ {} retried", s.retries), Style::new().fg(Color::Yellow)),
-            Span::styled(format!("  ! {} escalated", s.inbox.len()), Style::new().fg(Color::LightRed)),
+            Span::styled(format!("✗ {} failed", s.failed), theme.fg(Role::Error)),
+            Span::styled(format!("  ↻ {} retried", s.retries), theme.fg(Role::Warning)),
+            Span::styled(format!("  ! {} escalated", s.inbox.len()), theme.fg(Role::Urgent)),
             Span::raw(format!("  ✉ {msgs:.0} msg/s")),
-            Span::styled(healing, Style::new().fg(Color::Green)),
+            Span::styled(healing, theme.fg(Role::Ok)),
         ])
     } else {
         Line::from(vec![
             Span::styled(state_text, state_style),
-            Span::styled(ro, Style::new().fg(Color::Magenta)),
+            Span::styled(ro, theme.fg(Role::Operator)),
             Span::raw(format!(" t={t} ×{speed} ")),
-            Span::styled(format!("▶{running}"), Style::new().fg(Color::Cyan)),
+            Span::styled(format!("▶{running}"), theme.fg(Role::Active)),
             Span::raw(format!(" ·{waiting} ")),
-            Span::styled(format!("✗{}", s.failed), Style::new().fg(Color::Red)),
-            Span::styled(format!(" ↻{}", s.retries), Style::new().fg(Color::Yellow)),
-            Span::styled(format!(" !{}", s.inbox.len()), Style::new().fg(Color::LightRed)),
+            Span::styled(format!("✗{}", s.failed), theme.fg(Role::Error)),
+            Span::styled(format!(" ↻{}", s.retries), theme.fg(Role::Warning)),
+            Span::styled(format!(" !{}", s.inbox.len()), theme.fg(Role::Urgent)),
             Span::raw(format!(" ✉{msgs:.0}/s")),
         ])
     };
@@ -169,10 +196,7 @@ fn draw_header(f: &mut Frame, area: Rect, app: &mut App) {
     if r.recovered > 0 {
         label.push_str(&format!(" · healed {}", r.by_tier.describe()));
     }
-    f.render_widget(
-        Gauge::default().ratio(ratio).label(label).gauge_style(Style::new().fg(Color::Green).bg(Color::Black)),
-        line2,
-    );
+    f.render_widget(Gauge::default().ratio(ratio).label(label).gauge_style(theme.gauge()), line2);
 }
 
 fn fmt_speed(x: f64) -> String {
@@ -180,175 +204,51 @@ fn fmt_speed(x: f64) -> String {
 }
 
 fn draw_status(f: &mut Frame, area: Rect, app: &App) {
+    let theme = &app.opts.settings.theme;
     let [line, hints] = Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(area);
     let coord = app.run.coordinator();
     match app.mode {
         Mode::Command => {
             f.render_widget(Paragraph::new(format!(":{}▏", app.cmdline.text)), line);
-            f.render_widget(Paragraph::new(Span::styled(app.cmdline.hint(coord), theme::DIM)), hints);
+            f.render_widget(Paragraph::new(Span::styled(app.cmdline.hint(coord), theme.dim())), hints);
             return;
         }
         Mode::Filter => {
             f.render_widget(Paragraph::new(format!("/{}▏", app.filter_text)), line);
-            let hint = format!("filter {} · Enter keeps it · Esc clears", app.focus.title());
-            f.render_widget(Paragraph::new(Span::styled(hint, theme::DIM)), hints);
+            let keys = &app.opts.settings.keys;
+            let (keep, clear) = (keys.label(Action::LineSubmit), keys.label(Action::LineClose));
+            let hint = format!("filter {} · {keep} keeps it · {clear} clears", app.focused_pane().title());
+            f.render_widget(Paragraph::new(Span::styled(hint, theme.dim())), hints);
             return;
         }
         Mode::Normal => {}
     }
     if let Some((text, kind)) = &app.status {
         let style = match kind {
-            StatusKind::Info => Style::new().fg(Color::Green),
-            StatusKind::Error => Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
+            StatusKind::Info => theme.fg(Role::Ok),
+            StatusKind::Error => theme.bold(Role::Error),
         };
         f.render_widget(Paragraph::new(Span::styled(text.as_str(), style)), line);
     } else if !app.filter_text.is_empty() {
         f.render_widget(Paragraph::new(format!("filter: {}", app.filter_text)), line);
     }
-    let hint = "? help  : command  / filter  Space pause  . step  +/- speed  Tab pane  Enter detail  q quit";
-    f.render_widget(Paragraph::new(Span::styled(hint, theme::DIM)), hints);
+    f.render_widget(Paragraph::new(Span::styled(key_hints(&app.opts.settings.keys), theme.dim())), hints);
 }
 
-/// A centred rectangle of at most `w`×`h` inside `area`.
-pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
-    let w = w.min(area.width);
-    let h = h.min(area.height);
-    Rect { x: area.x + (area.width - w) / 2, y: area.y + (area.height - h) / 2, width: w, height: h }
-}
-
-pub(crate) fn popup_block(title: &str) -> Block<'_> {
-    Block::new()
-        .borders(Borders::ALL)
-        .border_type(BorderType::Double)
-        .border_style(theme::FOCUSED_BORDER)
-        .title(Line::from(Span::styled(format!(" {title} "), theme::TITLE)))
-        .title_bottom(Line::from(Span::styled(" Esc closes ", theme::DIM)).right_aligned())
-}
-
-fn draw_popup(f: &mut Frame, app: &App) {
-    let Some(popup) = &app.popup else { return };
-    let area = f.area();
-    let coord = app.run.coordinator();
-    match popup {
-        Popup::Help { scroll } => {
-            let lines = help_lines();
-            let rect = help_rect(area);
-            f.render_widget(Clear, rect);
-            f.render_widget(Paragraph::new(lines).block(popup_block("Help — ↑↓ scroll")).scroll((*scroll, 0)), rect);
-        }
-        Popup::Context { scroll } => {
-            super::panes::context::render(f, area, coord, *scroll, popup_block("Shared context — ↑↓ scroll"))
-        }
-        Popup::Detail { sel, scroll } => {
-            let ctx = Ctx { coord, view: &app.sink.view, focused: true, now_ms: app.run.now() };
-            detail::render_detail(f, area, *sel, &ctx, *scroll);
-        }
-        Popup::Confirm { action, preview, reason } => {
-            let mut lines: Vec<Line> = preview.iter().map(|l| Line::raw(l.as_str())).collect();
-            if let Some(r) = reason {
-                lines.push(Line::from(Span::styled(format!("reason: {r}"), theme::DIM)));
-            }
-            lines.push(Line::raw(""));
-            lines.push(Line::from(vec![
-                Span::styled("y", Style::new().fg(Color::Green).add_modifier(Modifier::BOLD)),
-                Span::raw(" do it   "),
-                Span::styled("n", Style::new().fg(Color::Red).add_modifier(Modifier::BOLD)),
-                Span::raw(" / Esc keep things as they are"),
-            ]));
-            let rect = centered(area, 90, lines.len() as u16 + 2);
-            f.render_widget(Clear, rect);
-            let title = format!("Confirm {}", action.name());
-            f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }).block(popup_block(&title)), rect);
-        }
-        Popup::PickAgent { task, agents, index } => {
-            let mut lines = vec![Line::from(Span::styled(
-                format!("Reassign {} to (agents with its capability, best first):", coord.task_name(*task)),
-                theme::TITLE,
-            ))];
-            // The reasons as they stand now (the order was fixed when the picker opened).
-            let why: Vec<crate::tui::pick::Candidate> = crate::tui::pick::ranked(coord, *task);
-            for (i, &a) in agents.iter().enumerate() {
-                let reason = why.iter().find(|c| c.agent == a).map_or("", |c| c.why.as_str());
-                let name = crate::report::cell(coord.agent_name(a));
-                let text = format!("{} {:<20} {reason}", if i == *index { "›" } else { " " }, name);
-                let style = if i == *index { theme::SELECTED } else { Style::new() };
-                lines.push(Line::from(Span::styled(text, style)));
-            }
-            lines.push(Line::from(Span::styled("↑↓ choose · Enter reassign · Esc cancel", theme::DIM)));
-            let rect = centered(area, 90, lines.len() as u16 + 2);
-            f.render_widget(Clear, rect);
-            f.render_widget(Paragraph::new(lines).block(popup_block("Reassign")), rect);
-        }
-        Popup::PickResolution { task, index } => {
-            let mut lines =
-                vec![Line::from(Span::styled(format!("Resolve {}:", coord.task_name(*task)), theme::TITLE))];
-            let what = [
-                "run it again with a fresh retry budget",
-                "skip it and its dependents",
-                "mark it done by hand; dependents go ahead",
-                "fail it; dependents are skipped",
-            ];
-            for (i, r) in Resolution::ALL.iter().enumerate() {
-                let text = format!("{} {:<6} {}", if i == *index { "›" } else { " " }, r.name(), what[i]);
-                let style = if i == *index { theme::SELECTED } else { Style::new() };
-                lines.push(Line::from(Span::styled(text, style)));
-            }
-            lines.push(Line::from(Span::styled(
-                "↑↓ choose · Enter resolve · Esc cancel · add a note with :resolve TASK done NOTE",
-                theme::DIM,
-            )));
-            let rect = centered(area, 90, lines.len() as u16 + 2);
-            f.render_widget(Clear, rect);
-            f.render_widget(Paragraph::new(lines).block(popup_block("Resolve")), rect);
-        }
-        Popup::Quit => {
-            let lines = vec![
-                Line::raw("The run is still active. Quit anyway?"),
-                Line::from(Span::styled("(the journal keeps everything so far)", theme::DIM)),
-                Line::raw(""),
-                Line::from(vec![
-                    Span::styled("y", Style::new().fg(Color::Green).add_modifier(Modifier::BOLD)),
-                    Span::raw(" quit   "),
-                    Span::styled("n", Style::new().fg(Color::Red).add_modifier(Modifier::BOLD)),
-                    Span::raw(" stay"),
-                ]),
-            ];
-            let rect = centered(area, 48, 6);
-            f.render_widget(Clear, rect);
-            f.render_widget(Paragraph::new(lines).alignment(Alignment::Center).block(popup_block("Quit?")), rect);
-        }
-    }
-}
-
-fn help_lines() -> Vec<Line<'static>> {
-    let mut lines = Vec::new();
-    for (section, keys) in KEY_HELP {
-        lines.push(Line::from(Span::styled(*section, theme::TITLE)));
-        for (k, what) in *keys {
-            lines.push(Line::from(vec![
-                Span::styled(format!("  {k:<26}"), Style::new().fg(Color::Cyan)),
-                Span::raw(*what),
-            ]));
-        }
-        lines.push(Line::raw(""));
-    }
-    lines.push(Line::from(Span::styled("Commands (`:` then the command; ` -- reason` is journaled)", theme::TITLE)));
-    for (name, args, what) in cmdline::COMMANDS {
-        let usage = format!("  :{name} {args}");
-        lines.push(Line::from(vec![
-            Span::styled(format!("{usage:<42}"), Style::new().fg(Color::Cyan)),
-            Span::raw(*what),
-        ]));
-    }
-    lines
-}
-
-fn help_rect(area: Rect) -> Rect {
-    centered(area, 100, area.height.saturating_sub(4))
-}
-
-/// How far the help popup can scroll on a screen of this size.
-pub fn help_max_scroll(screen: Rect) -> u16 {
-    let visible = help_rect(screen).height.saturating_sub(2);
-    (help_lines().len() as u16).saturating_sub(visible)
+/// The status line's reminder of the main keys, as they are bound.
+fn key_hints(keys: &Keymap) -> String {
+    let hints = [
+        (keys.label(Action::Help), "help"),
+        (keys.label(Action::Command), "command"),
+        (keys.label(Action::Filter), "filter"),
+        (keys.label(Action::Pause), "pause"),
+        (keys.label(Action::Step), "step"),
+        (keys.pair(Action::Faster, Action::Slower), "speed"),
+        (keys.label(Action::NextPane), "pane"),
+        (keys.label(Action::Open), "detail"),
+        (keys.label(Action::Quit), "quit"),
+    ];
+    let shown: Vec<String> =
+        hints.iter().filter(|(k, _)| !k.is_empty()).map(|(k, what)| format!("{k} {what}")).collect();
+    shown.join("  ")
 }

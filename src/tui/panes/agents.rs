@@ -1,143 +1,17 @@
 //! The Agents pane: one row per agent with its state, current load, capabilities, counts and a
 //! sparkline of recent load. `/` filters by a substring of the id or of any capability.
-//!
-//! This file also holds what the list panes share ([`ListNav`], [`agent_state`], [`duration`],
-//! [`truncate`]), since the panes may not add modules of their own.
-
-use std::ops::Range;
 
 use ratatui::Frame;
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use ratatui::layout::{Constraint, Rect};
-use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
-use super::{Ctx, Selection, contains, pane_block};
+use super::list::{List, count_note, mark};
+use super::text::{duration, truncate};
+use super::{Band, Ctx, Pane, Place, Reply, Selection, pane_block};
+use crate::tui::keymap::Action;
 use crate::core::AgentId;
-use crate::core::state::AgentRt;
-use crate::tui::theme;
-
-/// Cursor and scroll position of a list pane. Panes keep the *identity* of the selected row
-/// themselves and re-find its position every frame, because rows come and go between frames.
-#[derive(Debug, Default, Clone, Copy)]
-pub(super) struct ListNav {
-    /// Position of the selected row among the rows listed now.
-    pub pos: usize,
-    /// First row drawn.
-    pub offset: usize,
-    /// Where the rows (one screen line each) were drawn last: clicks and page size use it.
-    pub body: Rect,
-}
-
-impl ListNav {
-    /// Moves the cursor for a navigation key over `len` rows; false if `key` is not one.
-    pub fn key(&mut self, key: KeyEvent, len: usize) -> bool {
-        // Modified keys belong to the console (Ctrl-C and friends), and Windows also reports releases.
-        if key.kind == KeyEventKind::Release || key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) {
-            return false;
-        }
-        let page = (self.body.height as usize).max(1);
-        let last = len.saturating_sub(1);
-        self.pos = match key.code {
-            KeyCode::Up | KeyCode::Char('k') => self.pos.saturating_sub(1),
-            KeyCode::Down | KeyCode::Char('j') => (self.pos + 1).min(last),
-            KeyCode::PageUp => self.pos.saturating_sub(page),
-            KeyCode::PageDown => (self.pos + page).min(last),
-            KeyCode::Home => 0,
-            KeyCode::End => last,
-            _ => return false,
-        };
-        true
-    }
-
-    /// Clamps the cursor to `len` rows and scrolls so it is visible in `body`; returns the rows to draw.
-    pub fn fit(&mut self, len: usize, body: Rect) -> Range<usize> {
-        self.body = body;
-        let height = body.height as usize;
-        self.pos = self.pos.min(len.saturating_sub(1));
-        if self.pos < self.offset {
-            self.offset = self.pos;
-        } else if height > 0 && self.pos >= self.offset + height {
-            self.offset = self.pos + 1 - height;
-        }
-        // No blank space under the last row after the list shrank (a filter, a bigger window).
-        self.offset = self.offset.min(len.saturating_sub(height));
-        self.offset..(self.offset + height).min(len)
-    }
-
-    /// The row position under a screen cell, as drawn last time.
-    pub fn row_at(&self, column: u16, row: u16, len: usize) -> Option<usize> {
-        let pos = self.offset + row.checked_sub(self.body.y)? as usize;
-        (contains(self.body, column, row) && pos < len).then_some(pos)
-    }
-}
-
-/// Where `selected` is among `rows`, else the old cursor position (the row went away: the cursor
-/// stays where it was, on the row that took its place).
-pub(super) fn locate<T: PartialEq + Copy>(rows: &[T], selected: Option<T>, pos: usize) -> Option<usize> {
-    if rows.is_empty() {
-        return None;
-    }
-    Some(selected.and_then(|s| rows.iter().position(|&r| r == s)).unwrap_or(pos.min(rows.len() - 1)))
-}
-
-/// An agent's state word and colour: `down`, `draining`, `busy` or `idle`.
-pub fn agent_state(a: &AgentRt) -> (&'static str, Style) {
-    use crate::core::health::BreakerState;
-    if !a.alive && a.lost {
-        // Given up for silence: it comes back by itself if it speaks again.
-        ("lost", Style::new().fg(Color::Red).add_modifier(Modifier::BOLD))
-    } else if !a.alive {
-        ("down", Style::new().fg(Color::Red).add_modifier(Modifier::BOLD))
-    } else if let BreakerState::Open { .. } = a.health.breaker {
-        ("breaker", Style::new().fg(Color::LightRed).add_modifier(Modifier::BOLD))
-    } else if a.health.breaker == BreakerState::HalfOpen {
-        ("probing", Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD))
-    } else if a.draining {
-        ("draining", Style::new().fg(Color::Yellow))
-    } else if !a.running.is_empty() {
-        ("busy", Style::new().fg(Color::Cyan))
-    } else {
-        ("idle", Style::new().fg(Color::Green))
-    }
-}
-
-/// A short human duration: `850ms`, `1.2s`, `12.3s`, `2m05s`, `1h02m`.
-pub(super) fn duration(ms: u64) -> String {
-    match ms {
-        0..1_000 => format!("{ms}ms"),
-        1_000..60_000 => format!("{:.1}s", ms as f64 / 1000.0),
-        60_000..3_600_000 => format!("{}m{:02}s", ms / 60_000, ms / 1000 % 60),
-        _ => format!("{}h{:02}m", ms / 3_600_000, ms / 60_000 % 60),
-    }
-}
-
-/// Cuts `s` to `width` characters, marking the cut with `…`.
-pub(super) fn truncate(s: &str, width: usize) -> String {
-    if s.chars().count() <= width {
-        return s.to_string();
-    }
-    let mut out: String = s.chars().take(width.saturating_sub(1)).collect();
-    if width > 0 {
-        out.push('…');
-    }
-    out
-}
-
-/// The title note of a filterable pane: the row count, and the filter when there is one.
-pub(super) fn count_note(shown: usize, total: usize, noun: &str, filter: &str) -> String {
-    if filter.is_empty() {
-        format!("{total} {noun}")
-    } else {
-        format!("{shown}/{total} {noun} · filter “{filter}”")
-    }
-}
-
-/// The selected row's mark, so the selection shows without colour too.
-pub(super) fn mark(selected: bool) -> Cell<'static> {
-    Cell::from(if selected { "▸" } else { " " })
-}
+use crate::tui::theme::{Role, Theme};
 
 /// Right-aligned cell text, for numbers.
 fn num(s: String) -> Cell<'static> {
@@ -161,15 +35,15 @@ fn load_bar(running: u32, max: u32) -> String {
 
 /// The newest `width` load samples as a sparkline, newest on the right (it grows rightwards until
 /// the column is full, then scrolls); idle samples are dim.
-fn sparkline(samples: impl ExactSizeIterator<Item = u64>, max: u32, width: usize) -> Line<'static> {
+fn sparkline(samples: impl ExactSizeIterator<Item = u64>, max: u32, width: usize, theme: &Theme) -> Line<'static> {
     let skip = samples.len().saturating_sub(width);
     let mut spans = Vec::with_capacity(samples.len() - skip);
     for v in samples.skip(skip) {
         if v == 0 {
-            spans.push(Span::styled("▁", theme::DIM));
+            spans.push(Span::styled("▁", theme.dim()));
         } else {
             let level = (v * 8).div_ceil(max.max(1) as u64).clamp(1, 8) as usize;
-            spans.push(Span::styled(LEVELS[level - 1].to_string(), Style::new().fg(Color::Cyan)));
+            spans.push(Span::styled(LEVELS[level - 1].to_string(), theme.fg(Role::Active)));
         }
     }
     Line::from(spans)
@@ -178,60 +52,49 @@ fn sparkline(samples: impl ExactSizeIterator<Item = u64>, max: u32, width: usize
 /// The agents table.
 #[derive(Debug, Default)]
 pub struct AgentsPane {
-    /// Lower-cased filter text; empty shows every agent.
-    filter: String,
-    selected: Option<AgentId>,
-    nav: ListNav,
+    list: List<AgentId>,
 }
 
-impl AgentsPane {
-    pub fn new() -> AgentsPane {
-        AgentsPane::default()
+impl Pane for AgentsPane {
+    fn id(&self) -> &'static str {
+        "agents"
     }
 
-    /// The filter as set (lower-cased).
-    pub fn filter(&self) -> &str {
-        &self.filter
+    fn title(&self) -> &'static str {
+        "Agents"
     }
 
-    pub fn set_filter(&mut self, filter: &str) {
-        self.filter = filter.trim().to_lowercase();
+    fn help(&self) -> &'static str {
+        "each agent's state, load and record"
     }
 
-    /// Agents passing the filter, in scenario order (tree order when agents report to others).
-    fn rows(&self, ctx: &Ctx) -> Vec<AgentId> {
-        let specs = &ctx.coord.scenario().agents;
-        let keep = |a: &AgentId| {
-            let spec = &specs[a.ix()];
-            self.filter.is_empty()
-                || spec.id.to_lowercase().contains(&self.filter)
-                || spec.capabilities.iter().any(|c| c.to_lowercase().contains(&self.filter))
-        };
-        crate::tui::teams::tree_order(ctx.coord).into_iter().filter(keep).collect()
+    fn place(&self) -> Place {
+        Place { band: Band::Top, column: 1, width: 42, height: 60 }
     }
 
-    pub fn render(&mut self, f: &mut Frame, area: Rect, ctx: &Ctx) {
+    fn set_filter(&mut self, filter: &str) {
+        self.list.set_filter(filter);
+    }
+
+    fn render(&mut self, f: &mut Frame, area: Rect, ctx: &Ctx) {
         let rows = self.rows(ctx);
         let specs = &ctx.coord.scenario().agents;
         let agents = &ctx.coord.state().agents;
-        let block =
-            pane_block("Agents", Some(count_note(rows.len(), specs.len(), "agents", &self.filter)), ctx.focused);
+        let block = pane_block("Agents", Some(count_note(rows.len(), specs.len(), "agents", self.list.filter())), ctx);
         let inner = block.inner(area);
         f.render_widget(block, area);
         if inner.height < 2 || inner.width == 0 {
             return;
         }
         let body = Rect { y: inner.y + 1, height: inner.height - 1, ..inner };
-        self.nav.pos = locate(&rows, self.selected, self.nav.pos).unwrap_or(0);
-        let visible = self.nav.fit(rows.len(), body);
-        self.selected = rows.get(self.nav.pos).copied();
+        let visible = self.list.fit(&rows, body);
         if rows.is_empty() {
             let text = if specs.is_empty() {
                 "no agents".to_string()
             } else {
-                format!("no agent matches “{}”", self.filter)
+                format!("no agent matches “{}”", self.list.filter())
             };
-            f.render_widget(Paragraph::new(Span::styled(text, theme::DIM)), inner);
+            f.render_widget(Paragraph::new(Span::styled(text, ctx.theme.dim())), inner);
             return;
         }
 
@@ -275,19 +138,20 @@ impl AgentsPane {
             num("mean".into()),
             Cell::from("recent load"),
         ])
-        .style(theme::TITLE);
+        .style(ctx.theme.title());
         let table_rows = rows[visible].iter().map(|&id| {
             let (spec, a) = (&specs[id.ix()], &agents[id.ix()]);
-            let slot = crate::tui::elastic::slot_state(ctx.coord, id);
-            let (word, style) = slot.unwrap_or_else(|| agent_state(a));
+            let slot = crate::tui::elastic::slot_state(ctx.coord, id, ctx.theme);
+            let (word, style) = slot.unwrap_or_else(|| ctx.theme.agent_look(a));
             let running = a.running.len() as u32;
             let bar = format!("{:<bar_w$} {running}/{}", load_bar(running, a.max_concurrent), a.max_concurrent);
             let ended = a.completed + a.failed;
             let rate =
                 (u64::from(a.completed) * 100).checked_div(u64::from(ended)).map_or("-".into(), |p| format!("{p}%"));
             let mean = a.busy_ms.checked_div(u64::from(ended)).map_or("-".into(), duration);
-            let load = ctx.view.load.get(id.ix()).map(|h| sparkline(h.iter().copied(), a.max_concurrent, spark_w));
-            let selected = Some(id) == self.selected;
+            let load =
+                ctx.view.load.get(id.ix()).map(|h| sparkline(h.iter().copied(), a.max_concurrent, spark_w, ctx.theme));
+            let selected = Some(id) == self.list.selected();
             let row = Row::new(vec![
                 mark(selected),
                 Cell::from({
@@ -308,8 +172,8 @@ impl AgentsPane {
                 Cell::from(load.unwrap_or_default()),
             ]);
             match (selected, slot) {
-                (true, _) => row.style(theme::SELECTED),
-                (false, Some(_)) => row.style(theme::DIM),
+                (true, _) => row.style(ctx.theme.selected()),
+                (false, Some(_)) => row.style(ctx.theme.dim()),
                 (false, None) => row,
             }
         });
@@ -317,145 +181,52 @@ impl AgentsPane {
         f.render_widget(Table::new(table_rows, widths).header(header).column_spacing(1), inner);
     }
 
-    pub fn handle_key(&mut self, key: KeyEvent, ctx: &Ctx) -> bool {
-        let rows = self.rows(ctx);
-        self.nav.pos = locate(&rows, self.selected, self.nav.pos).unwrap_or(0);
-        if !self.nav.key(key, rows.len()) {
-            return false;
-        }
-        self.selected = rows.get(self.nav.pos).copied();
-        true
+    fn handle(&mut self, action: Action, ctx: &Ctx) -> Reply {
+        if self.list.step(action, &self.rows(ctx)) { Reply::Done } else { Reply::Ignored }
     }
 
     /// Selects the agent under a mouse click; false if the click is not on a row.
-    pub fn click(&mut self, column: u16, row: u16, ctx: &Ctx) -> bool {
-        let rows = self.rows(ctx);
-        let Some(pos) = self.nav.row_at(column, row, rows.len()) else { return false };
-        self.nav.pos = pos;
-        self.selected = Some(rows[pos]);
-        true
+    fn click(&mut self, column: u16, row: u16, ctx: &Ctx) -> bool {
+        self.list.click(column, row, &self.rows(ctx)).is_some()
     }
 
-    pub fn selection(&self, ctx: &Ctx) -> Option<Selection> {
-        let rows = self.rows(ctx);
-        locate(&rows, self.selected, self.nav.pos).map(|p| Selection::Agent(rows[p]))
+    fn selection(&self, ctx: &Ctx) -> Option<Selection> {
+        self.list.selection(&self.rows(ctx)).map(Selection::Agent)
     }
 }
 
-/// A recorded run for the panes' tests.
-#[cfg(test)]
-pub(super) mod fixture {
-    use ratatui::Terminal;
-    use ratatui::backend::TestBackend;
-    use ratatui::crossterm::event::{KeyCode, KeyEvent};
-
-    use crate::core::{AgentId, OpAction, TaskId};
-    use crate::runtime::SimRun;
-    use crate::tui::panes::Ctx;
-    use crate::tui::view::View;
-
-    pub struct Fixture {
-        pub run: SimRun,
-        pub view: View,
+impl AgentsPane {
+    pub fn new() -> AgentsPane {
+        AgentsPane::default()
     }
 
-    impl Fixture {
-        /// Starts `scenarios/{name}.json` without failing on a stall (operators may hold tasks).
-        pub fn new(name: &str) -> Fixture {
-            let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("scenarios/{name}.json"));
-            let scenario = crate::scenario::load(&path).expect("scenario loads");
-            let view = View::new(scenario.agents.len());
-            let mut run = SimRun::new(scenario);
-            run.set_fail_on_stall(false);
-            Fixture { run, view }
-        }
-
-        /// Advances to `t` on a 100 ms tick, sampling load like the console does.
-        pub fn advance(&mut self, t: u64) -> &mut Fixture {
-            let mut now = self.run.now();
-            while now < t {
-                now = (now / 100 + 1) * 100;
-                self.run.advance_to(now.min(t), &mut self.view).unwrap();
-                self.view.sample_load(self.run.coordinator());
-            }
-            self
-        }
-
-        pub fn op(&mut self, action: OpAction) -> &mut Fixture {
-            self.run.operator(action, "tester", None, &mut self.view).unwrap().expect("operator action applies");
-            self
-        }
-
-        pub fn task(&self, name: &str) -> TaskId {
-            TaskId(self.run.coordinator().scenario().tasks.iter().position(|t| t.id == name).expect("task") as u32)
-        }
-
-        pub fn agent(&self, name: &str) -> AgentId {
-            AgentId(self.run.coordinator().scenario().agents.iter().position(|a| a.id == name).expect("agent") as u32)
-        }
-
-        pub fn ctx(&self) -> Ctx<'_> {
-            Ctx { coord: self.run.coordinator(), view: &self.view, focused: true, now_ms: self.run.now() }
-        }
+    /// The filter as set (lower-cased).
+    pub fn filter(&self) -> &str {
+        self.list.filter()
     }
 
-    /// crash-reassign at 3 s with three escalations: build-docs (1.3 s) and build-core (1.6 s), each
-    /// after builder-1 crashed under it, and test-cli, held before it could run (2 s).
-    pub fn escalated() -> Fixture {
-        let mut fx = Fixture::new("crash-reassign");
-        fx.advance(1_300);
-        let (docs, core, cli) = (fx.task("build-docs"), fx.task("build-core"), fx.task("test-cli"));
-        fx.op(OpAction::Hold(cli)).op(OpAction::Escalate(docs)).advance(1_600);
-        fx.op(OpAction::Escalate(core)).advance(2_000);
-        fx.op(OpAction::Escalate(cli)).advance(3_000);
-        fx
-    }
 
-    /// crash-reassign at 2.5 s: builder-1 crashed (down), builder-2 rebuilding, tester drained
-    /// while busy, deployer idle.
-    pub fn crashed() -> Fixture {
-        let mut fx = Fixture::new("crash-reassign");
-        fx.advance(2_000);
-        let tester = fx.agent("tester");
-        fx.op(OpAction::Drain(tester)).advance(2_500);
-        fx
-    }
-
-    /// A generated run big enough to fill every list: 1,000 agents, and more messages than the
-    /// Messages pane keeps.
-    pub fn big() -> Fixture {
-        let opts = crate::generate::GenOptions {
-            tasks: 20_000,
-            agents: 1_000,
-            shape: crate::generate::Shape::Fanout,
-            ..Default::default()
+    /// Agents passing the filter, in scenario order (tree order when agents report to others).
+    fn rows(&self, ctx: &Ctx) -> Vec<AgentId> {
+        let specs = &ctx.coord.scenario().agents;
+        let keep = |a: &AgentId| {
+            let spec = &specs[a.ix()];
+            self.list.keeps(&spec.id) || spec.capabilities.iter().any(|c| self.list.keeps(c))
         };
-        let scenario = crate::generate::generate(&opts).expect("generated scenario");
-        let mut view = View::new(scenario.agents.len());
-        let mut run = SimRun::new(scenario);
-        for t in [100, 200, 300, 400] {
-            run.advance_to(t, &mut view).unwrap();
-            view.sample_load(run.coordinator());
-        }
-        Fixture { run, view }
+        crate::tui::teams::tree_order(ctx.coord).into_iter().filter(keep).collect()
     }
 
-    pub fn key(code: KeyCode) -> KeyEvent {
-        KeyEvent::from(code)
-    }
 
-    /// Draws once on a `width`×`height` test terminal.
-    pub fn draw(width: u16, height: u16, paint: impl FnOnce(&mut ratatui::Frame)) -> Terminal<TestBackend> {
-        let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
-        terminal.draw(paint).unwrap();
-        terminal
-    }
+
+
 }
 
 #[cfg(test)]
 mod tests {
-    use super::fixture::{Fixture, crashed, draw, key};
+    use ratatui::crossterm::event::KeyCode;
+
     use super::*;
+    use crate::tui::panes::fixture::{Fixture, crashed, draw, nav};
 
     #[test]
     fn agents_wide() {
@@ -494,19 +265,19 @@ mod tests {
         let mut pane = AgentsPane::new();
         draw(100, 8, |f| pane.render(f, f.area(), &ctx));
         assert_eq!(pane.selection(&ctx), Some(Selection::Agent(AgentId(0))));
-        assert!(pane.handle_key(key(KeyCode::Down), &ctx));
-        assert!(pane.handle_key(key(KeyCode::Char('j')), &ctx));
+        assert!(pane.handle(nav(KeyCode::Down), &ctx).used());
+        assert!(pane.handle(nav(KeyCode::Char('j')), &ctx).used());
         assert_eq!(pane.selection(&ctx), Some(Selection::Agent(AgentId(2))));
-        assert!(pane.handle_key(key(KeyCode::End), &ctx));
+        assert!(pane.handle(nav(KeyCode::End), &ctx).used());
         assert_eq!(pane.selection(&ctx), Some(Selection::Agent(AgentId(3))));
-        assert!(pane.handle_key(key(KeyCode::Char('k')), &ctx));
+        assert!(pane.handle(nav(KeyCode::Char('k')), &ctx).used());
         assert_eq!(pane.selection(&ctx), Some(Selection::Agent(AgentId(2))));
-        assert!(pane.handle_key(key(KeyCode::Home), &ctx));
+        assert!(pane.handle(nav(KeyCode::Home), &ctx).used());
         assert_eq!(pane.selection(&ctx), Some(Selection::Agent(AgentId(0))));
-        assert!(!pane.handle_key(key(KeyCode::Char('x')), &ctx));
+        assert!(!pane.handle(Action::Award, &ctx).used());
 
         // By capability: both builders; the selection stays on builder-2 when it survives the filter.
-        pane.handle_key(key(KeyCode::Down), &ctx);
+        pane.handle(nav(KeyCode::Down), &ctx).used();
         pane.set_filter("BUILD");
         assert_eq!(pane.rows(&ctx), vec![AgentId(0), AgentId(1)]);
         assert_eq!(pane.selection(&ctx), Some(Selection::Agent(AgentId(1))));
@@ -540,8 +311,8 @@ mod tests {
         let mut pane = AgentsPane::new();
         // Two rows fit: border, header, two agents, border.
         draw(100, 5, |f| pane.render(f, f.area(), &ctx));
-        pane.handle_key(key(KeyCode::PageDown), &ctx);
-        pane.handle_key(key(KeyCode::Down), &ctx);
+        pane.handle(nav(KeyCode::PageDown), &ctx).used();
+        pane.handle(nav(KeyCode::Down), &ctx).used();
         let term = draw(100, 5, |f| pane.render(f, f.area(), &ctx));
         assert_eq!(pane.selection(&ctx), Some(Selection::Agent(AgentId(3))));
         insta::assert_snapshot!(term.backend());
@@ -549,12 +320,12 @@ mod tests {
 
     #[test]
     fn a_thousand_agents() {
-        let fx = super::fixture::big();
+        let fx = crate::tui::panes::fixture::big();
         let ctx = fx.ctx();
         let mut pane = AgentsPane::new();
         draw(100, 12, |f| pane.render(f, f.area(), &ctx));
-        pane.handle_key(key(KeyCode::End), &ctx);
-        pane.handle_key(key(KeyCode::PageUp), &ctx);
+        pane.handle(nav(KeyCode::End), &ctx).used();
+        pane.handle(nav(KeyCode::PageUp), &ctx).used();
         let term = draw(100, 12, |f| pane.render(f, f.area(), &ctx));
         // Nine rows fit; the page up from the last agent lands on the first row shown.
         assert_eq!(pane.selection(&ctx), Some(Selection::Agent(AgentId(990))));
@@ -569,10 +340,5 @@ mod tests {
         assert_eq!(load_bar(1, 2), "█░");
         assert_eq!(load_bar(1, 100), "█░░░░░░░");
         assert_eq!(load_bar(0, 1), "░");
-        assert_eq!(duration(850), "850ms");
-        assert_eq!(duration(1_234), "1.2s");
-        assert_eq!(duration(125_000), "2m05s");
-        assert_eq!(truncate("capabilities", 5), "capa…");
-        assert_eq!(truncate("ok", 5), "ok");
     }
 }

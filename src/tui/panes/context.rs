@@ -4,26 +4,25 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Clear, Paragraph};
+use ratatui::widgets::{Block, Clear, Paragraph};
 
-use super::clock;
+use super::text::clock;
 use crate::core::Coordinator;
-use crate::tui::theme;
+use crate::tui::theme::{Role, Theme};
 
 /// Dead letters listed (the newest).
 const DEAD_SHOWN: usize = 5;
 
 /// The popup's text.
-pub fn lines(coord: &Coordinator) -> Vec<Line<'static>> {
+pub fn lines(coord: &Coordinator, theme: &Theme) -> Vec<Line<'static>> {
     let ctx = &coord.state().ctx;
     let ix = &ctx.index;
     let mut out = Vec::new();
-    let head = |s: &str| Line::from(Span::styled(s.to_string(), theme::TITLE));
+    let head = |s: &str| Line::from(Span::styled(s.to_string(), theme.title()));
     out.push(head("Blackboard"));
     if ix.keys.is_empty() {
-        out.push(Line::from(Span::styled("  no keys", theme::DIM)));
+        out.push(Line::from(Span::styled("  no keys", theme.dim())));
     }
     let key_w = ix.keys.iter().map(|k| k.chars().count()).max().unwrap_or(0).clamp(3, 24);
     for k in &ix.keys {
@@ -35,7 +34,7 @@ pub fn lines(coord: &Coordinator) -> Vec<Line<'static>> {
     out.push(Line::raw(""));
     out.push(head("Locks"));
     if ix.locks.is_empty() {
-        out.push(Line::from(Span::styled("  no locks", theme::DIM)));
+        out.push(Line::from(Span::styled("  no locks", theme.dim())));
     }
     for (l, name) in ix.locks.iter().enumerate() {
         let lease = ctx.locks.lease(name);
@@ -49,9 +48,9 @@ pub fn lines(coord: &Coordinator) -> Vec<Line<'static>> {
                     h.token,
                     clock(lease.expires_at)
                 ),
-                Style::new().fg(Color::Yellow),
+                theme.fg(Role::Warning),
             )),
-            _ => spans.push(Span::styled(format!("free, last token {}", ctx.locks.highest_token(name)), theme::DIM)),
+            _ => spans.push(Span::styled(format!("free, last token {}", ctx.locks.highest_token(name)), theme.dim())),
         }
         let waiting: Vec<&str> = ctx.locks.waiters(name).map(|w| w.holder.as_str()).collect();
         if !waiting.is_empty() {
@@ -82,36 +81,49 @@ pub fn lines(coord: &Coordinator) -> Vec<Line<'static>> {
         };
         out.push(Line::from(Span::styled(
             format!("  ✗ {} #{} {} → {} ({})", clock(d.t_ms), d.msg.id, d.msg.kind.name(), to, d.reason.name()),
-            Style::new().fg(Color::Red),
+            theme.fg(Role::Error),
         )));
     }
     out
 }
 
 fn rect(area: Rect) -> Rect {
-    crate::tui::ui::centered(area, area.width.saturating_sub(8).min(110), area.height.saturating_sub(4))
+    crate::tui::popups::centered(area, area.width.saturating_sub(8).min(110), area.height.saturating_sub(4))
 }
 
 /// How far the popup can scroll on a screen of this size.
-pub fn max_scroll(screen: Rect, coord: &Coordinator) -> u16 {
+pub fn max_scroll(screen: Rect, coord: &Coordinator, theme: &Theme) -> u16 {
     let visible = rect(screen).height.saturating_sub(2);
-    (lines(coord).len() as u16).saturating_sub(visible)
+    (lines(coord, theme).len() as u16).saturating_sub(visible)
 }
 
-pub fn render(f: &mut Frame, area: Rect, coord: &Coordinator, scroll: u16, block: ratatui::widgets::Block<'_>) {
+pub fn render(f: &mut Frame, area: Rect, coord: &Coordinator, theme: &Theme, scroll: u16, block: Block<'_>) {
     let r = rect(area);
     f.render_widget(Clear, r);
-    f.render_widget(Paragraph::new(lines(coord)).block(block).scroll((scroll, 0)), r);
+    f.render_widget(Paragraph::new(lines(coord, theme)).block(block).scroll((scroll, 0)), r);
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::agents::fixture::{Fixture, draw};
     use super::*;
+    use crate::tui::panes::fixture::{Fixture, draw};
 
     fn screen(fx: &Fixture, w: u16, h: u16) -> ratatui::Terminal<ratatui::backend::TestBackend> {
         let coord = fx.run.coordinator();
-        draw(w, h, |f| render(f, f.area(), coord, 0, crate::tui::ui::popup_block("Shared context — ↑↓ scroll")))
+        draw(w, h, |f| {
+            render(
+                f,
+                f.area(),
+                coord,
+                &fx.settings.theme,
+                0,
+                crate::tui::popups::popup_block(
+                    "Shared context — ↑↓ scroll",
+                    crate::tui::keymap::Action::ClosePopup,
+                    &fx.settings,
+                ),
+            )
+        })
     }
 
     #[test]
@@ -119,7 +131,7 @@ mod tests {
         // shared-ledger at 1.1 s: scribe-1 hangs holding the ledger file; append-2 waits for it.
         let mut fx = Fixture::new("shared-ledger");
         fx.advance(1_100);
-        let text: Vec<String> = lines(fx.run.coordinator()).iter().map(|l| l.to_string()).collect();
+        let text: Vec<String> = lines(fx.run.coordinator(), &fx.settings.theme).iter().map(|l| l.to_string()).collect();
         assert!(
             text.iter().any(|l| l.contains("ledger-file") && l.contains("held by append-1 on scribe-1")),
             "{text:?}"
@@ -132,7 +144,7 @@ mod tests {
     fn context_popup_shows_the_leader_and_dead_letters() {
         let mut fx = Fixture::new("leader-failover");
         fx.advance(5_000);
-        let text: Vec<String> = lines(fx.run.coordinator()).iter().map(|l| l.to_string()).collect();
+        let text: Vec<String> = lines(fx.run.coordinator(), &fx.settings.theme).iter().map(|l| l.to_string()).collect();
         assert!(text.iter().any(|l| l.contains("ledger-leaders: node-c ★ term 3")), "{text:?}");
         assert!(text.iter().any(|l| l.contains("✗") && l.contains("cancel → node-b (receiver_down)")), "{text:?}");
         insta::assert_snapshot!(screen(&fx, 100, 14).backend());

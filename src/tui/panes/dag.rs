@@ -17,17 +17,19 @@ use std::collections::BTreeMap;
 
 use ratatui::Frame;
 use ratatui::buffer::Buffer;
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use ratatui::layout::Rect;
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
-use super::dag_layout::{DagLayout, Edge, Gutter, critical_path, fit_columns, truncate, window};
-use super::{Ctx, Selection, contains, pane_block};
+use super::dag_layout::{DagLayout, Edge, Gutter, critical_path, fit_columns, window};
+use super::text::truncate;
+use super::{Band, Ctx, Pane, Place, Reply, Selection, contains, pane_block};
+use crate::tui::keymap::Action;
 use crate::core::TaskId;
 use crate::core::state::{TaskRt, TaskState};
 use crate::fasthash::FastMap;
-use crate::tui::{sagas, theme};
+use crate::tui::sagas;
+use crate::tui::theme::Role;
 
 /// Cells between two columns where edges are routed (one out-stub, three tracks, one in-stub).
 const GUTTER: u16 = 5;
@@ -39,8 +41,6 @@ const MAX_LABEL: usize = 24;
 const MAX_SUMMARY: usize = 32;
 /// Rows moved by PageUp / PageDown.
 const PAGE: usize = 10;
-/// Edges of the selected task, so its neighbours can be traced even through a shared bus.
-const EDGE_OF_SELECTED: Style = Style::new().fg(Color::White).add_modifier(Modifier::BOLD);
 
 /// Edge ranks (see [`Edge::rank`]): where edges share a cell, the highest decides its style.
 const RANK_CRITICAL: u8 = 1;
@@ -59,7 +59,7 @@ const LEGEND: [(TaskState, bool, &str, &str); 9] = [
     (TaskState::Waiting, false, "waiting", "wait"),
 ];
 
-/// A task's slot in [`LEGEND`] (held counts as paused, as `theme::task_look` shows it).
+/// A task's slot in [`LEGEND`] (held counts as paused, as `Theme::task_look` shows it).
 fn legend_slot(rt: &TaskRt) -> usize {
     if rt.held && !rt.state.is_terminal() {
         return 3;
@@ -118,25 +118,31 @@ pub struct DagPane {
     hits: Vec<(Rect, TaskId)>,
 }
 
-impl DagPane {
-    pub fn new() -> DagPane {
-        DagPane::default()
+impl Pane for DagPane {
+    fn id(&self) -> &'static str {
+        "dag"
     }
 
-    /// Selects `t`; the next render scrolls it into view.
-    pub fn select_task(&mut self, t: TaskId) {
-        self.selected = Some(t);
-        self.jump = false;
+    fn title(&self) -> &'static str {
+        "DAG"
+    }
+
+    fn help(&self) -> &'static str {
+        "tasks by dependency layer, the critical path starred"
+    }
+
+    fn place(&self) -> Place {
+        Place { band: Band::Top, column: 0, width: 58, height: 1 }
     }
 
     /// Dims tasks whose id does not contain `filter` (case-insensitive) and selects the first
     /// match, in layer order, as soon as the pane next sees the run.
-    pub fn set_filter(&mut self, filter: &str) {
+    fn set_filter(&mut self, filter: &str) {
         self.filter = filter.to_lowercase();
         self.jump = !self.filter.is_empty();
     }
 
-    pub fn selection(&self, ctx: &Ctx) -> Option<Selection> {
+    fn selection(&self, ctx: &Ctx) -> Option<Selection> {
         let n = ctx.coord.workflow().task_count();
         let pending = if self.jump { self.first_match(ctx) } else { None };
         pending
@@ -148,49 +154,57 @@ impl DagPane {
             .map(Selection::Task)
     }
 
-    pub fn handle_key(&mut self, key: KeyEvent, ctx: &Ctx) -> bool {
-        if key.kind == KeyEventKind::Release || key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) {
-            return false;
-        }
+    fn handle(&mut self, action: Action, ctx: &Ctx) -> Reply {
         self.sync(ctx);
-        let (Some(layout), Some(sel)) = (&self.layout, self.selected) else { return false };
+        let (Some(layout), Some(sel)) = (&self.layout, self.selected) else { return Reply::Ignored };
         let (layer, row) = (layout.layer_of[sel.ix()] as usize, layout.row_of[sel.ix()] as usize);
         let last_layer = layout.layer_count() - 1;
-        let (layer, row) = match key.code {
-            KeyCode::Up | KeyCode::Char('k') => (layer, row.saturating_sub(1)),
-            KeyCode::Down | KeyCode::Char('j') => (layer, row + 1),
-            KeyCode::PageUp => (layer, row.saturating_sub(PAGE)),
-            KeyCode::PageDown => (layer, row + PAGE),
-            KeyCode::Home => (layer, 0),
-            KeyCode::End => (layer, usize::MAX),
-            KeyCode::Left | KeyCode::Char('h') | KeyCode::Right | KeyCode::Char('l') => {
-                let right = matches!(key.code, KeyCode::Right | KeyCode::Char('l'));
-                let to = if right { (layer + 1).min(last_layer) } else { layer.saturating_sub(1) };
+        let (layer, row) = match action {
+            Action::Up => (layer, row.saturating_sub(1)),
+            Action::Down => (layer, row + 1),
+            Action::PageUp => (layer, row.saturating_sub(PAGE)),
+            Action::PageDown => (layer, row + PAGE),
+            Action::First => (layer, 0),
+            Action::Last => (layer, usize::MAX),
+            Action::Left | Action::Right => {
+                let to = if action == Action::Right { (layer + 1).min(last_layer) } else { layer.saturating_sub(1) };
                 // The nearest row on screen: columns scroll differently once one reaches its end.
                 let h = if self.body_h == 0 { usize::MAX } else { self.body_h };
                 let screen_row = row.saturating_sub(window(layout.layers[layer].len(), self.top, h).0);
                 (to, screen_row + window(layout.layers[to].len(), self.top, h).0)
             }
-            _ => return false,
+            _ => return Reply::Ignored,
         };
         self.selected = layout.at(layer, row).or(self.selected);
-        true
+        Reply::Done
     }
 
     /// Selects the node drawn under a click, if any.
-    pub fn click(&mut self, column: u16, row: u16, _ctx: &Ctx) {
-        if let Some(&(_, t)) = self.hits.iter().find(|(r, _)| contains(*r, column, row)) {
-            self.select_task(t);
-        }
+    fn click(&mut self, column: u16, row: u16, _ctx: &Ctx) -> bool {
+        let Some(&(_, t)) = self.hits.iter().find(|(r, _)| contains(*r, column, row)) else { return false };
+        self.select_task(t);
+        true
     }
 
-    pub fn render(&mut self, f: &mut Frame, area: Rect, ctx: &Ctx) {
+    fn render(&mut self, f: &mut Frame, area: Rect, ctx: &Ctx) {
         self.sync(ctx);
         self.hits.clear();
         if let Some(layout) = self.layout.take() {
             self.draw(f, area, ctx, &layout);
             self.layout = Some(layout);
         }
+    }
+}
+
+impl DagPane {
+    pub fn new() -> DagPane {
+        DagPane::default()
+    }
+
+    /// Selects `t`; the next render scrolls it into view.
+    pub fn select_task(&mut self, t: TaskId) {
+        self.selected = Some(t);
+        self.jump = false;
     }
 
     /// Brings the cached layout, critical path and selection up to date with the run.
@@ -246,8 +260,9 @@ impl DagPane {
 
     /// `mark [»]id[»] [@agent] [★]`, styled: state colour, critical, dimmed by the filter, selected.
     fn label(&self, ctx: &Ctx, layout: &DagLayout, t: TaskId) -> (Line<'static>, u16) {
+        let theme = ctx.theme;
         let (wf, rt) = (ctx.coord.workflow(), &ctx.coord.state().tasks[t.ix()]);
-        let (mark, look) = theme::task_look(rt);
+        let (mark, look) = theme.task_look(rt);
         let layer = layout.layer_of[t.ix()];
         let crit = self.crit_pos[t.ix()] != u32::MAX;
         let skip_in = wf.dependencies(t).any(|d| layout.layer_of[d.ix()] + 1 < layer);
@@ -276,30 +291,30 @@ impl DagPane {
             if skip_out { "»" } else { "" }
         );
         let dim = !self.matches(ctx, t);
-        let id_style = if crit { look.patch(theme::CRITICAL) } else { look };
+        let id_style = if crit { look.patch(theme.critical()) } else { look };
         let mut spans = vec![Span::styled(mark, look), Span::raw(" "), Span::styled(id, id_style)];
-        spans.extend(agent.map(|a| Span::styled(a, theme::DIM)));
+        spans.extend(agent.map(|a| Span::styled(a, theme.dim())));
         if crit {
-            spans.push(Span::styled(" ★", theme::CRITICAL));
+            spans.push(Span::styled(" ★", theme.critical()));
         }
         if let Some(crate::protocols::vote::Phase::Decided { verdict, .. }) =
             ctx.coord.state().votes.ballots.get(&t).map(|b| b.phase)
         {
             let (word, color) = match verdict {
-                crate::protocols::vote::Verdict::Approved => (" ⇒yes", ratatui::style::Color::Green),
-                crate::protocols::vote::Verdict::Rejected => (" ⇒no", ratatui::style::Color::Red),
+                crate::protocols::vote::Verdict::Approved => (" ⇒yes", Role::Ok),
+                crate::protocols::vote::Verdict::Rejected => (" ⇒no", Role::Error),
             };
-            spans.push(Span::styled(word, ratatui::style::Style::new().fg(color)));
+            spans.push(Span::styled(word, theme.fg(color)));
         }
-        spans.extend(sagas::step_suffix(ctx.coord, t, MAX_LABEL - 4).into_iter().flatten());
+        spans.extend(sagas::step_suffix(ctx.coord, t, MAX_LABEL - 4, ctx.theme).into_iter().flatten());
         // A compensator is shown beside its step: selecting it highlights the step.
         let selected = self.selected.is_some_and(|s| s == t || sagas::host(ctx.coord, s) == Some(t));
         for s in &mut spans {
             if dim {
-                s.style = theme::DIM;
+                s.style = theme.dim();
             }
             if selected {
-                s.style = s.style.patch(theme::SELECTED);
+                s.style = s.style.patch(theme.selected());
             }
         }
         let line = Line::from(spans);
@@ -309,6 +324,7 @@ impl DagPane {
 
     /// Labels the visible rows of `layer` and, when some are hidden, counts those by state.
     fn column(&self, ctx: &Ctx, layout: &DagLayout, layer: usize, body_h: usize) -> Column {
+        let theme = ctx.theme;
         let nodes = &layout.layers[layer];
         let (off, shown) = window(nodes.len(), self.top, body_h);
         let label = |&t: &TaskId| (t, self.label(ctx, layout, t));
@@ -323,9 +339,9 @@ impl DagPane {
                 let rt = &tasks[t.ix()];
                 let slot = legend_slot(rt);
                 counts[slot] += 1;
-                (marks[slot], look[slot]) = theme::task_look(rt);
+                (marks[slot], look[slot]) = theme.task_look(rt);
             }
-            let mut spans = vec![Span::styled(format!("… {} more:", nodes.len() - shown), theme::DIM)];
+            let mut spans = vec![Span::styled(format!("… {} more:", nodes.len() - shown), theme.dim())];
             for slot in (0..LEGEND.len()).filter(|&s| counts[s] > 0) {
                 spans.push(Span::styled(format!(" {}{}", counts[slot], marks[slot]), look[slot]));
             }
@@ -337,12 +353,13 @@ impl DagPane {
     }
 
     fn draw(&mut self, f: &mut Frame, area: Rect, ctx: &Ctx, layout: &DagLayout) {
+        let theme = ctx.theme;
         let inner = Rect::new(area.x + 1, area.y + 1, area.width.saturating_sub(2), area.height.saturating_sub(2));
         let body_h = inner.height.saturating_sub(1) as usize;
         self.body_h = body_h;
         let state = ctx.coord.state();
         let Some(sel) = self.selected.filter(|_| layout.layer_count() > 0) else {
-            f.render_widget(pane_block("DAG", Some("no tasks".into()), ctx.focused), area);
+            f.render_widget(pane_block("DAG", Some("no tasks".into()), ctx), area);
             return;
         };
         let sel_layer = layout.layer_of[sel.ix()] as usize;
@@ -372,13 +389,14 @@ impl DagPane {
         // Dormant compensators are not work the run has to do (unless their saga wakes them).
         let total = state.tasks.len() - state.sagas.dormant as usize;
         let note = format!("{filter}layer {}/{layers} · {done}/{total} done", sel_layer + 1);
-        let mut block = pane_block("DAG", Some(note), ctx.focused);
+        let mut block = pane_block("DAG", Some(note), ctx);
         if left > 0 {
-            block = block.title_bottom(Line::styled(format!(" « {} ", layers_word(left)), theme::TITLE).left_aligned());
+            block =
+                block.title_bottom(Line::styled(format!(" « {} ", layers_word(left)), theme.title()).left_aligned());
         }
         if right + 1 < layout.layer_count() {
             let hidden = layers_word(layout.layer_count() - 1 - right);
-            block = block.title_bottom(Line::styled(format!(" {hidden} » "), theme::TITLE).right_aligned());
+            block = block.title_bottom(Line::styled(format!(" {hidden} » "), theme.title()).right_aligned());
         }
         f.render_widget(block, area);
 
@@ -419,6 +437,7 @@ impl DagPane {
         (ax, top): (u16, u16),
         body_h: usize,
     ) {
+        let theme = ctx.theme;
         let wf = ctx.coord.workflow();
         let rank = |u: TaskId, v: TaskId| {
             let (pu, pv) = (self.crit_pos[u.ix()], self.crit_pos[v.ix()]);
@@ -453,9 +472,10 @@ impl DagPane {
             wf.dependents(u).filter(hidden).for_each(|v| add(u, v));
         }
         let style = |rank: u8| match rank {
-            RANK_SELECTED => EDGE_OF_SELECTED,
-            RANK_CRITICAL => theme::CRITICAL,
-            _ => theme::DIM,
+            // Edges of the selected task, so its neighbours can be traced even through a shared bus.
+            RANK_SELECTED => theme.bold(Role::Highlight),
+            RANK_CRITICAL => theme.critical(),
+            _ => theme.dim(),
         };
         let gx = ax + a.width + 1;
         let mut out_rank: Vec<Option<u8>> = vec![None; a.rows.len()];
@@ -484,7 +504,8 @@ impl DagPane {
 /// `✓ done ▶ running … · waiting ★ critical » skips a layer`, each mark in its state's style;
 /// with short words when that does not fit in `width`.
 fn legend(ctx: &Ctx, width: u16) -> Line<'static> {
-    // A copy of any task, re-stated, gets each mark from `theme::task_look` itself.
+    let theme = ctx.theme;
+    // A copy of any task, re-stated, gets each mark from `Theme::task_look` itself.
     let probe = ctx.coord.state().tasks.first().cloned();
     let build = |short: bool| {
         let mut spans = Vec::new();
@@ -493,25 +514,25 @@ fn legend(ctx: &Ctx, width: u16) -> Line<'static> {
                 Some(p) => {
                     let mut p = p.clone();
                     (p.state, p.held) = (state, held);
-                    theme::task_look(&p)
+                    theme.task_look(&p)
                 }
                 None => ("?", Style::new()),
             };
             spans.push(Span::styled(mark, style));
             let word = if short { format!("{short_word} ") } else { format!(" {word} ") };
-            spans.push(Span::styled(word, theme::DIM));
+            spans.push(Span::styled(word, theme.dim()));
         }
-        spans.push(Span::styled("★", theme::CRITICAL));
-        spans.push(Span::styled(if short { "crit »skip" } else { " critical  » skips a layer" }, theme::DIM));
+        spans.push(Span::styled("★", theme.critical()));
+        spans.push(Span::styled(if short { "crit »skip" } else { " critical  » skips a layer" }, theme.dim()));
         if !ctx.coord.state().sagas.is_empty() {
-            spans.push(Span::styled(format!(" {}", sagas::MARK), theme::DIM));
-            spans.push(Span::styled(if short { "undo" } else { " compensation" }, theme::DIM));
+            spans.push(Span::styled(format!(" {}", sagas::MARK), theme.dim()));
+            spans.push(Span::styled(if short { "undo" } else { " compensation" }, theme.dim()));
         }
         if ctx.coord.workflow().planners {
-            spans.push(Span::styled(if short { " +plan" } else { " + added by a planner" }, theme::DIM));
+            spans.push(Span::styled(if short { " +plan" } else { " + added by a planner" }, theme.dim()));
         }
         if !ctx.coord.workflow().decisions.is_empty() {
-            spans.push(Span::styled(if short { " ?vote" } else { " ? decision (⇒ its outcome)" }, theme::DIM));
+            spans.push(Span::styled(if short { " ?vote" } else { " ? decision (⇒ its outcome)" }, theme.dim()));
         }
         Line::from(spans)
     };
@@ -520,168 +541,4 @@ fn legend(ctx: &Ctx, width: u16) -> Line<'static> {
 }
 
 #[cfg(test)]
-mod tests {
-    use ratatui::Terminal;
-    use ratatui::backend::TestBackend;
-
-    use super::*;
-    use crate::generate::{GenOptions, Shape, generate};
-    use crate::runtime::SimRun;
-    use crate::tui::view::View;
-
-    /// A run of `scenario` (a file of `scenarios/`, or a generated one) advanced to `t_ms`.
-    fn run(scenario: &str, gen_opts: Option<GenOptions>, t_ms: u64) -> SimRun {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios").join(scenario);
-        let mut run = SimRun::new(match gen_opts {
-            Some(opts) => generate(&opts).unwrap(),
-            None if scenario.starts_with('{') => crate::scenario::parse("test", scenario).unwrap(),
-            None => crate::scenario::load(&path).unwrap(),
-        });
-        run.advance_to(t_ms, &mut ()).unwrap();
-        run
-    }
-
-    fn file(name: &str, t_ms: u64) -> SimRun {
-        run(name, None, t_ms)
-    }
-
-    fn big(shape: Shape, t_ms: u64) -> SimRun {
-        run("", Some(GenOptions { tasks: 1_000, agents: 16, shape, seed: 7, ..GenOptions::default() }), t_ms)
-    }
-
-    /// Renders the pane over a whole `w`×`h` terminal.
-    fn render(pane: &mut DagPane, run: &SimRun, w: u16, h: u16) -> Terminal<TestBackend> {
-        let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
-        with_ctx(run, |ctx| terminal.draw(|f| pane.render(f, f.area(), ctx)).map(drop)).unwrap();
-        terminal
-    }
-
-    fn with_ctx<R>(run: &SimRun, f: impl FnOnce(&Ctx) -> R) -> R {
-        let view = View::new(run.coordinator().scenario().agents.len());
-        f(&Ctx { coord: run.coordinator(), view: &view, focused: true, now_ms: run.now() })
-    }
-
-    fn selected(pane: &DagPane, run: &SimRun) -> String {
-        with_ctx(run, |ctx| match pane.selection(ctx) {
-            Some(Selection::Task(t)) => ctx.coord.task_name(t).to_string(),
-            other => panic!("unexpected selection {other:?}"),
-        })
-    }
-
-    fn press(pane: &mut DagPane, run: &SimRun, keys: &[KeyCode]) {
-        with_ctx(run, |ctx| {
-            for &k in keys {
-                assert!(pane.handle_key(KeyEvent::new(k, KeyModifiers::NONE), ctx), "{k:?} not handled");
-            }
-        });
-    }
-
-    #[test]
-    fn scenario_files_mid_run() {
-        for (name, file_name, t_ms, w, h) in [
-            ("research_160x45", "research-pipeline.json", 2_000, 160, 45),
-            ("research_78x20", "research-pipeline.json", 6_000, 78, 20),
-            ("fanout_160x45", "parallel-fanout.json", 2_000, 160, 45),
-            ("fanout_78x20", "parallel-fanout.json", 2_000, 78, 20),
-            // Mid-compensation (cancel-hotel retrying), and at the end.
-            ("saga_booking_100x16", "saga-booking.json", 2_500, 100, 16),
-            ("saga_booking_end_100x16", "saga-booking.json", 10_000, 100, 16),
-        ] {
-            insta::assert_snapshot!(name, render(&mut DagPane::new(), &file(file_name, t_ms), w, h).backend());
-        }
-    }
-
-    #[test]
-    fn thousand_tasks_show_summaries() {
-        let run = big(Shape::Layered, 1_500);
-        let mut pane = DagPane::new();
-        render(&mut pane, &run, 160, 45);
-        // Deep into the graph: the view follows the selection both ways.
-        press(&mut pane, &run, &[KeyCode::Right; 13]);
-        press(&mut pane, &run, &[KeyCode::PageDown, KeyCode::PageDown]);
-        insta::assert_snapshot!("layered1000_160x45", render(&mut pane, &run, 160, 45).backend());
-        insta::assert_snapshot!("layered1000_78x20", render(&mut pane, &run, 78, 20).backend());
-    }
-
-    #[test]
-    fn keys_move_the_selection() {
-        let run = file("parallel-fanout.json", 0);
-        let mut pane = DagPane::new();
-        assert_eq!(selected(&pane, &run), "plan");
-        press(&mut pane, &run, &[KeyCode::Right, KeyCode::Down, KeyCode::Char('j')]);
-        assert_eq!(selected(&pane, &run), "shard-02");
-        press(&mut pane, &run, &[KeyCode::PageDown, KeyCode::Char('l')]);
-        assert_eq!(selected(&pane, &run), "merge-2", "nearest row, clamped to the layer");
-        press(&mut pane, &run, &[KeyCode::Home, KeyCode::Char('h'), KeyCode::End]);
-        assert_eq!(selected(&pane, &run), "shard-23");
-        press(&mut pane, &run, &[KeyCode::PageUp, KeyCode::Up, KeyCode::Char('k')]);
-        assert_eq!(selected(&pane, &run), "shard-11");
-        press(&mut pane, &run, &[KeyCode::Left, KeyCode::Left, KeyCode::Up]);
-        assert_eq!(selected(&pane, &run), "plan", "stops at the edges");
-        with_ctx(&run, |ctx| assert!(!pane.handle_key(KeyEvent::new(KeyCode::Char('x'), KeyModifiers::NONE), ctx)));
-    }
-
-    /// Where `text` starts on screen.
-    fn find(term: &Terminal<TestBackend>, text: &str) -> (u16, u16) {
-        let buf = term.backend().buffer();
-        let area = buf.area;
-        (0..area.height)
-            .flat_map(|y| (0..area.width.saturating_sub(text.chars().count() as u16)).map(move |x| (x, y)))
-            .find(|&(x, y)| text.chars().enumerate().all(|(i, c)| buf[(x + i as u16, y)].symbol() == c.to_string()))
-            .unwrap_or_else(|| panic!("{text} not drawn"))
-    }
-
-    #[test]
-    fn click_selects_the_node_under_the_cursor() {
-        let run = file("research-pipeline.json", 2_000);
-        let mut pane = DagPane::new();
-        let term = render(&mut pane, &run, 160, 45);
-        let (x, y) = find(&term, "draft");
-        with_ctx(&run, |ctx| pane.click(x + 4, y, ctx));
-        assert_eq!(selected(&pane, &run), "draft");
-        with_ctx(&run, |ctx| pane.click(0, 44, ctx));
-        assert_eq!(selected(&pane, &run), "draft", "a click on nothing keeps the selection");
-        // The selection is highlighted, and so are its edges.
-        let term = render(&mut pane, &run, 160, 45);
-        let (x, y) = find(&term, "draft");
-        assert_eq!(term.backend().buffer()[(x, y)].bg, theme::SELECTED.bg.unwrap());
-        assert_eq!(term.backend().buffer()[(x - 4, y)].style().fg, EDGE_OF_SELECTED.fg);
-    }
-
-    #[test]
-    fn filter_dims_and_jumps_to_the_first_match() {
-        let run = file("parallel-fanout.json", 2_000);
-        let mut pane = DagPane::new();
-        pane.set_filter("Shard-1");
-        assert_eq!(selected(&pane, &run), "shard-10", "before any render");
-        let term = render(&mut pane, &run, 160, 45);
-        assert_eq!(selected(&pane, &run), "shard-10");
-        let buf = term.backend().buffer();
-        let (x, y) = find(&term, "shard-09");
-        assert_eq!(buf[(x, y)].fg, theme::DIM.fg.unwrap(), "non-matching task dimmed");
-        let (x, y) = find(&term, "shard-12");
-        assert_eq!(buf[(x, y)].fg, Color::Green, "matching task keeps its state colour");
-        find(&term, "/shard-1 · layer 2/4"); // The filter shows in the title.
-    }
-
-    #[test]
-    fn skip_edges_long_ids_and_a_huge_layer() {
-        let text = r#"{"name": "s", "seed": 1, "allocation": "least_loaded", "heartbeat_ms": 0,
-            "agents": [{"id": "solo", "capabilities": ["x"], "max_concurrent": 1,
-                        "profile": {"duration_ms": {"mean": 100, "jitter": 0}, "failure_rate": 0}}],
-            "tasks": [
-              {"id": "a-rather-long-task-identifier", "capability": "x"},
-              {"id": "b", "capability": "x", "depends_on": ["a-rather-long-task-identifier"]},
-              {"id": "c", "capability": "x", "depends_on": ["a-rather-long-task-identifier", "b"]}],
-            "faults": []}"#;
-        insta::assert_snapshot!("skips_60x7", render(&mut DagPane::new(), &file(text, 150), 60, 7).backend());
-        for (w, h) in [(0, 0), (1, 1), (2, 2), (5, 3), (12, 4)] {
-            render(&mut DagPane::new(), &file(text, 150), w, h); // Tiny panes don't panic.
-        }
-        let run = big(Shape::Fanout, 1_000);
-        let mut pane = DagPane::new();
-        render(&mut pane, &run, 100, 24);
-        press(&mut pane, &run, &[KeyCode::Right, KeyCode::PageDown, KeyCode::PageDown, KeyCode::PageDown]);
-        insta::assert_snapshot!("fanout1000_100x24", render(&mut pane, &run, 100, 24).backend());
-    }
-}
+mod tests;

@@ -11,14 +11,14 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Padding, Paragraph};
 
-use super::agents::{agent_state, duration, truncate};
 use super::inbox::attempt_outcome;
 use super::messages::{endpoint, kind_style, status_text};
-use super::{Ctx, Selection, clock, pane_block};
+use super::text::{clock, duration, truncate};
+use super::{Ctx, Selection, pane_block};
 use crate::core::state::{AttemptEnd, AttemptRecord, TaskState};
 use crate::core::{AgentId, Endpoint, Payload, TaskId};
 use crate::report;
-use crate::tui::theme;
+use crate::tui::theme::{Role, Theme, task_state_word};
 use crate::tui::view::{MESSAGE_CAPACITY, MsgRow};
 
 /// Width of the label column; wrapped values continue under their value.
@@ -29,18 +29,18 @@ const NAME_W: usize = 40;
 const LIST_LIMIT: usize = 500;
 
 /// `label` (dim, padded) followed by `value`.
-pub(super) fn field(label: &str, value: Vec<Span<'static>>) -> Line<'static> {
-    let mut spans = vec![Span::styled(format!("{label:<LABEL_W$}"), theme::DIM)];
+pub(super) fn field(label: &str, value: Vec<Span<'static>>, theme: &Theme) -> Line<'static> {
+    let mut spans = vec![Span::styled(format!("{label:<LABEL_W$}"), theme.dim())];
     spans.extend(value);
     Line::from(spans)
 }
 
-fn text(label: &str, value: impl Into<String>) -> Line<'static> {
-    field(label, vec![Span::raw(value.into())])
+fn text(label: &str, value: impl Into<String>, theme: &Theme) -> Line<'static> {
+    field(label, vec![Span::raw(value.into())], theme)
 }
 
-pub(super) fn heading(s: impl Into<String>) -> Line<'static> {
-    Line::from(Span::styled(s.into(), theme::TITLE))
+pub(super) fn heading(s: impl Into<String>, theme: &Theme) -> Line<'static> {
+    Line::from(Span::styled(s.into(), theme.title()))
 }
 
 fn join_or_none(items: &[String]) -> String {
@@ -67,9 +67,10 @@ pub fn detail_lines(sel: Selection, ctx: &Ctx) -> Vec<Line<'static>> {
 
 /// A task's state with its mark and what it is doing or why it ended.
 fn task_state_line(t: TaskId, ctx: &Ctx) -> Vec<Span<'static>> {
+    let theme = ctx.theme;
     let (coord, s) = (ctx.coord, ctx.coord.state());
     let rt = &s.tasks[t.ix()];
-    let (mark, style) = theme::task_look(rt);
+    let (mark, style) = theme.task_look(rt);
     let last = s.last_attempt(t);
     let on = |r: &AttemptRecord| format!("attempt {} on {}", r.attempt, coord.agent_name(r.agent));
     let why = match rt.state {
@@ -101,7 +102,7 @@ fn task_state_line(t: TaskId, ctx: &Ctx) -> Vec<Span<'static>> {
         Some(why) => Some(format!("held by an operator; {}: {why}", rt.state.name())),
         None => Some(format!("held by an operator; {}", rt.state.name())),
     };
-    let mut spans = vec![Span::styled(format!("{mark} {}", theme::task_state_word(rt)), style)];
+    let mut spans = vec![Span::styled(format!("{mark} {}", task_state_word(rt)), style)];
     if let Some(why) = why {
         spans.push(Span::raw(format!(" — {why}")));
     }
@@ -110,8 +111,9 @@ fn task_state_line(t: TaskId, ctx: &Ctx) -> Vec<Span<'static>> {
 
 /// Related tasks under `label`, one per line (`mark name state`), cut at [`LIST_LIMIT`].
 pub(super) fn task_list(label: &str, tasks: &[TaskId], ctx: &Ctx, out: &mut Vec<Line<'static>>) {
+    let theme = ctx.theme;
     if tasks.is_empty() {
-        out.push(text(label, "(none)"));
+        out.push(text(label, "(none)", theme));
         return;
     }
     // Column widths never come from input unbounded (a width over u16::MAX panics in `format!`).
@@ -119,16 +121,16 @@ pub(super) fn task_list(label: &str, tasks: &[TaskId], ctx: &Ctx, out: &mut Vec<
         tasks.iter().take(LIST_LIMIT).map(|&t| ctx.coord.task_name(t).chars().count()).max().unwrap_or(0).min(NAME_W);
     for (i, &t) in tasks.iter().take(LIST_LIMIT).enumerate() {
         let rt = &ctx.coord.state().tasks[t.ix()];
-        let (mark, style) = theme::task_look(rt);
+        let (mark, style) = theme.task_look(rt);
         out.push(Line::from(vec![
-            Span::styled(format!("{:<LABEL_W$}", if i == 0 { label } else { "" }), theme::DIM),
+            Span::styled(format!("{:<LABEL_W$}", if i == 0 { label } else { "" }), theme.dim()),
             Span::styled(format!("{mark} "), style),
             Span::raw(format!("{:<w$}  ", truncate(ctx.coord.task_name(t), w))),
-            Span::styled(theme::task_state_word(rt), style),
+            Span::styled(task_state_word(rt), style),
         ]));
     }
     if tasks.len() > LIST_LIMIT {
-        out.push(Line::styled(format!("{:LABEL_W$}… and {} more", "", tasks.len() - LIST_LIMIT), theme::DIM));
+        out.push(Line::styled(format!("{:LABEL_W$}… and {} more", "", tasks.len() - LIST_LIMIT), theme.dim()));
     }
 }
 
@@ -136,22 +138,23 @@ pub(super) fn task_list(label: &str, tasks: &[TaskId], ctx: &Ctx, out: &mut Vec<
 const OUTPUT_CHARS: usize = 160;
 
 fn task_lines(t: TaskId, ctx: &Ctx) -> Vec<Line<'static>> {
+    let theme = ctx.theme;
     let (coord, s) = (ctx.coord, ctx.coord.state());
     let spec = &coord.scenario().tasks[t.ix()];
     let rt = &s.tasks[t.ix()];
-    let mut out = vec![text("id", spec.id.clone()), text("description", spec.description.clone())];
-    out.push(field("state", task_state_line(t, ctx)));
+    let mut out = vec![text("id", spec.id.clone(), theme), text("description", spec.description.clone(), theme)];
+    out.push(field("state", task_state_line(t, ctx), theme));
     if let Some(output) = coord.output_text(t) {
         // One line: the pane scrolls vertically only.
         let shown: String = output.chars().take(OUTPUT_CHARS).collect();
         let more = if shown.len() < output.len() { format!("… ({} bytes)", output.len()) } else { String::new() };
-        out.push(text("output", format!("{shown}{more}")));
+        out.push(text("output", format!("{shown}{more}"), theme));
     }
     let specs =
         if spec.specializations.is_empty() { String::new() } else { format!(" [{}]", spec.specializations.join(", ")) };
-    out.push(text("capability", format!("{}{specs}", spec.capability)));
-    out.push(text("priority", spec.priority.to_string()));
-    out.push(text("timeout", format!("{} per attempt", duration(spec.timeout_ms))));
+    out.push(text("capability", format!("{}{specs}", spec.capability), theme));
+    out.push(text("priority", spec.priority.to_string(), theme));
+    out.push(text("timeout", format!("{} per attempt", duration(spec.timeout_ms)), theme));
     let r = &spec.retry;
     // With a ladder, its tiers count the attempts, not `max_attempts`.
     let attempts = match coord.workflow().ladder_of(t) {
@@ -167,19 +170,20 @@ fn task_lines(t: TaskId, ctx: &Ctx) -> Vec<Line<'static>> {
             duration(r.max_backoff_ms),
             r.jitter * 100.0
         ),
+        theme,
     ));
     let strategy = spec.allocation.unwrap_or(coord.scenario().allocation);
-    out.push(text("allocation", format!("{} · work ×{}", strategy.name(), spec.work)));
+    out.push(text("allocation", format!("{} · work ×{}", strategy.name(), spec.work), theme));
     let capable: Vec<String> = coord.capable_agents(t).iter().map(|&a| coord.agent_name(a).to_string()).collect();
-    out.push(text("capable agents", join_or_none(&capable)));
-    for (label, spans) in crate::tui::sagas::detail(coord, t) {
-        out.push(field(label, spans));
+    out.push(text("capable agents", join_or_none(&capable), theme));
+    for (label, spans) in crate::tui::sagas::detail(coord, t, theme) {
+        out.push(field(label, spans, theme));
     }
-    for (label, spans) in crate::tui::teams::task_detail(coord, t) {
-        out.push(field(label, spans));
+    for (label, spans) in crate::tui::teams::task_detail(coord, t, theme) {
+        out.push(field(label, spans, theme));
     }
-    if let Some((label, spans)) = crate::tui::swarm::task_detail(coord, t, ctx.now_ms) {
-        out.push(field(label, spans));
+    if let Some((label, spans)) = crate::tui::swarm::task_detail(coord, t, ctx.now_ms, theme) {
+        out.push(field(label, spans, theme));
     }
 
     let mut deps: Vec<TaskId> = spec.depends_on.iter().filter_map(|d| task_id(ctx, d)).collect();
@@ -194,23 +198,23 @@ fn task_lines(t: TaskId, ctx: &Ctx) -> Vec<Line<'static>> {
 
     super::ladder::ladder_lines(t, ctx, &mut out);
     super::plan::plan_lines(t, ctx, &mut out);
-    super::market::auction_lines(t, ctx, &mut out);
-    super::ballots::ballot_lines(t, ctx, &mut out);
+    super::auctions_votes::auction_lines(t, ctx, &mut out);
+    super::votes::ballot_lines(t, ctx, &mut out);
 
     out.push(Line::raw(""));
     let history = s.history(t);
-    out.push(heading(format!("attempts ({})", rt.attempts)));
+    out.push(heading(format!("attempts ({})", rt.attempts), theme));
     if history.is_empty() {
-        out.push(Line::styled("  none yet", theme::DIM));
+        out.push(Line::styled("  none yet", theme.dim()));
         return out;
     }
     let w = history.iter().map(|r| coord.agent_name(r.agent).chars().count()).max().unwrap_or(0).clamp(5, NAME_W);
     out.push(Line::styled(
         format!("  {:>3}  {:<w$}  {:<9}  {:<9}  {:>7}  outcome", "#", "agent", "start", "end", "took"),
-        theme::DIM,
+        theme.dim(),
     ));
     for r in &history {
-        let (outcome, style) = attempt_outcome(r.end);
+        let (outcome, style) = attempt_outcome(r.end, theme);
         let (end, took) = match r.end_ms {
             Some(e) => (clock(e), duration(e - r.start_ms)),
             None => ("-".into(), format!("{}…", duration(ctx.now_ms.saturating_sub(r.start_ms)))),
@@ -235,11 +239,12 @@ fn task_id(ctx: &Ctx, name: &str) -> Option<TaskId> {
 }
 
 fn agent_lines(a: AgentId, ctx: &Ctx) -> Vec<Line<'static>> {
+    let theme = ctx.theme;
     let (coord, s) = (ctx.coord, ctx.coord.state());
     let spec = &coord.scenario().agents[a.ix()];
     let rt = &s.agents[a.ix()];
-    let mut out = vec![text("id", spec.id.clone())];
-    let (word, style) = crate::tui::elastic::slot_state(coord, a).unwrap_or_else(|| agent_state(rt));
+    let mut out = vec![text("id", spec.id.clone(), theme)];
+    let (word, style) = crate::tui::elastic::slot_state(coord, a, theme).unwrap_or_else(|| theme.agent_look(rt));
     let running: Vec<&str> = rt.running.iter().map(|&t| coord.task_name(t)).collect();
     let mut state = vec![
         Span::styled(word.to_string(), style),
@@ -248,21 +253,21 @@ fn agent_lines(a: AgentId, ctx: &Ctx) -> Vec<Line<'static>> {
     if !running.is_empty() {
         state.push(Span::raw(format!(": {}", running.join(", "))));
     }
-    out.push(field("state", state));
-    out.push(text("capabilities", join_or_none(&spec.capabilities)));
+    out.push(field("state", state, theme));
+    out.push(text("capabilities", join_or_none(&spec.capabilities), theme));
     if let Some(swarm) = crate::tui::swarm::agent_detail(coord, a) {
-        out.push(text("swarm", swarm));
+        out.push(text("swarm", swarm, theme));
     }
     if let Some(template) = crate::tui::elastic::agent_detail(coord, a) {
-        out.push(text("template", template));
+        out.push(text("template", template, theme));
     }
-    out.push(text("specializations", join_or_none(&spec.specializations)));
+    out.push(text("specializations", join_or_none(&spec.specializations), theme));
     for (label, value) in crate::tui::teams::agent_detail(coord, a) {
-        out.push(text(label, value));
+        out.push(text(label, value, theme));
     }
-    out.push(text("max_concurrent", spec.max_concurrent.to_string()));
-    out.push(text("cost", format!("{}", spec.cost)));
-    out.push(text("performance", format!("{:.2}", spec.performance)));
+    out.push(text("max_concurrent", spec.max_concurrent.to_string(), theme));
+    out.push(text("cost", format!("{}", spec.cost), theme));
+    out.push(text("performance", format!("{:.2}", spec.performance), theme));
     let p = &spec.profile;
     out.push(text(
         "profile",
@@ -272,6 +277,7 @@ fn agent_lines(a: AgentId, ctx: &Ctx) -> Vec<Line<'static>> {
             p.duration_ms.jitter * 100.0,
             p.failure_rate * 100.0
         ),
+        theme,
     ));
     let h = &rt.health;
     let breaker = match h.breaker {
@@ -287,13 +293,11 @@ fn agent_lines(a: AgentId, ctx: &Ctx) -> Vec<Line<'static>> {
             h.failures(),
             h.error_rate * 100.0
         ),
+theme,
     ));
     let injected = ctx.view.injected_summary(a, ctx.now_ms, |e| endpoint(coord, e).to_string());
     if !injected.is_empty() {
-        out.push(field(
-            "injected",
-            vec![Span::styled(injected.join(" · "), Style::new().fg(ratatui::style::Color::Magenta))],
-        ));
+        out.push(field("injected", vec![Span::styled(injected.join(" · "), theme.fg(Role::Operator))], theme));
     }
     let ended = rt.completed + rt.failed;
     let rate =
@@ -302,22 +306,32 @@ fn agent_lines(a: AgentId, ctx: &Ctx) -> Vec<Line<'static>> {
     out.push(text(
         "attempts",
         format!("{} completed, {} failed{rate} · busy {}{mean}", rt.completed, rt.failed, duration(rt.busy_ms)),
+        theme,
     ));
     let heartbeat = rt
         .last_heartbeat_ms
         .map_or("never".into(), |at| format!("{} ({} ago)", clock(at), duration(ctx.now_ms.saturating_sub(at))));
-    out.push(text("last heartbeat", heartbeat));
+    out.push(text("last heartbeat", heartbeat, theme));
     let (sent, received) = s.bus.by_agent.get(a.ix()).copied().unwrap_or_default();
-    out.push(text("messages", format!("{sent} sent, {received} received, plus {} broadcast to all", s.bus.broadcasts)));
+    out.push(text(
+        "messages",
+        format!("{sent} sent, {received} received, plus {} broadcast to all", s.bus.broadcasts),
+        theme,
+    ));
+    assignments(a, ctx, &mut out);
+    out
+}
 
-    // The agent's assignments, newest first; the k-th assignment of a task to this agent is the
-    // k-th of the task's attempts that ran here.
+/// The agent's assignments, newest first; the k-th assignment of a task to this agent is the k-th
+/// of the task's attempts that ran here.
+fn assignments(a: AgentId, ctx: &Ctx, out: &mut Vec<Line<'static>>) {
+    let (coord, s, theme) = (ctx.coord, ctx.coord.state(), ctx.theme);
     let assigned = ctx.view.agent_tasks.get(a.ix()).map_or(&[][..], |v| v.as_slice());
     out.push(Line::raw(""));
-    out.push(heading(format!("tasks, newest first ({})", assigned.len())));
+    out.push(heading(format!("tasks, newest first ({})", assigned.len()), theme));
     if assigned.is_empty() {
-        out.push(Line::styled("  none yet", theme::DIM));
-        return out;
+        out.push(Line::styled("  none yet", theme.dim()));
+        return;
     }
     let shown = &assigned[assigned.len().saturating_sub(LIST_LIMIT)..];
     let mut seen: HashMap<TaskId, usize> = HashMap::new();
@@ -332,24 +346,23 @@ fn agent_lines(a: AgentId, ctx: &Ctx) -> Vec<Line<'static>> {
         let attempt = s.history(t).into_iter().filter(|r| r.agent == a).nth(*k);
         *k += 1;
         let rt = &s.tasks[t.ix()];
-        let (mark, tstyle) = theme::task_look(rt);
-        let (outcome, ostyle) = attempt.map_or(("-", Style::new()), |r| attempt_outcome(r.end));
+        let (mark, tstyle) = theme.task_look(rt);
+        let (outcome, ostyle) = attempt.map_or(("-", Style::new()), |r| attempt_outcome(r.end, theme));
         let (n, start) = attempt.map_or(("-".into(), "-".into()), |r| (r.attempt.to_string(), clock(r.start_ms)));
         rows.push(Line::from(vec![
             Span::raw(format!("  {:<w$}  {:>7}  {:<9}  ", truncate(coord.task_name(t), w), n, start)),
             Span::styled(format!("{outcome:<22}  "), ostyle),
-            Span::styled(format!("{mark} {}", theme::task_state_word(rt)), tstyle),
+            Span::styled(format!("{mark} {}", task_state_word(rt)), tstyle),
         ]));
     }
     out.push(Line::styled(
         format!("  {:<w$}  {:>7}  {:<9}  {:<22}  task now", "task", "attempt", "started", "this attempt"),
-        theme::DIM,
+        theme.dim(),
     ));
     out.extend(rows.into_iter().rev());
     if assigned.len() > shown.len() {
-        out.push(Line::styled(format!("  … and {} older", assigned.len() - shown.len()), theme::DIM));
+        out.push(Line::styled(format!("  … and {} older", assigned.len() - shown.len()), theme.dim()));
     }
-    out
 }
 
 fn find_message<'a>(ctx: &Ctx<'a>, id: u64) -> Option<&'a MsgRow> {
@@ -367,7 +380,8 @@ fn endpoint_long(ctx: &Ctx, ep: Endpoint) -> String {
 }
 
 fn message_lines(id: u64, ctx: &Ctx) -> Vec<Line<'static>> {
-    let mut out = vec![text("id", format!("#{id}"))];
+    let theme = ctx.theme;
+    let mut out = vec![text("id", format!("#{id}"), theme)];
     let Some(row) = find_message(ctx, id) else {
         let oldest = ctx.view.messages.front().map_or(u64::MAX, |r| r.msg.id);
         let why = if id < oldest && ctx.view.dropped_messages > 0 {
@@ -380,15 +394,15 @@ fn message_lines(id: u64, ctx: &Ctx) -> Vec<Line<'static>> {
             "This message is not in the console's message list.".into()
         };
         out.push(Line::raw(""));
-        out.push(Line::styled(why, theme::DIM));
+        out.push(Line::styled(why, theme.dim()));
         return out;
     };
     let (coord, m) = (ctx.coord, &row.msg);
-    out.push(text("time", clock(row.t_ms)));
-    out.push(text("from", endpoint_long(ctx, m.from)));
-    out.push(text("to", endpoint_long(ctx, m.to)));
-    out.push(field("type", vec![Span::styled(m.kind.name(), kind_style(m))]));
-    out.push(text("priority", format!("{} (higher is delivered first at the same instant)", m.priority)));
+    out.push(text("time", clock(row.t_ms), theme));
+    out.push(text("from", endpoint_long(ctx, m.from), theme));
+    out.push(text("to", endpoint_long(ctx, m.to), theme));
+    out.push(field("type", vec![Span::styled(m.kind.name(), kind_style(m, theme))], theme));
+    out.push(text("priority", format!("{} (higher is delivered first at the same instant)", m.priority), theme));
     let correlation = match m.correlation {
         None => "(none)".into(),
         Some(c) => match find_message(ctx, c) {
@@ -396,7 +410,7 @@ fn message_lines(id: u64, ctx: &Ctx) -> Vec<Line<'static>> {
             None => format!("#{c} (no longer kept)"),
         },
     };
-    out.push(text("correlation", correlation));
+    out.push(text("correlation", correlation, theme));
     let replies: Vec<String> = ctx
         .view
         .messages
@@ -407,7 +421,7 @@ fn message_lines(id: u64, ctx: &Ctx) -> Vec<Line<'static>> {
         })
         .collect();
     if !replies.is_empty() {
-        out.push(text("replies", replies.join("; ")));
+        out.push(text("replies", replies.join("; "), theme));
     }
     let (what, fields): (&str, Vec<(&str, String)>) = match m.payload {
         Payload::Task { task, attempt, deadline_ms, work } => (
@@ -460,9 +474,9 @@ fn message_lines(id: u64, ctx: &Ctx) -> Vec<Line<'static>> {
             ("vote", fields)
         }
     };
-    out.push(text("payload", what));
+    out.push(text("payload", what, theme));
     for (label, value) in fields {
-        out.push(text(&format!("  {label}"), value));
+        out.push(text(&format!("  {label}"), value, theme));
     }
     out
 }
@@ -529,143 +543,10 @@ pub fn render_detail(f: &mut Frame, area: Rect, sel: Selection, ctx: &Ctx, scrol
     let scroll = scroll.min(overflow);
     let note = (overflow > 0).then(|| format!("↑↓ {}–{} of {total}", scroll + 1, (scroll + inner_h).min(total)));
     let title = detail_title(sel, ctx);
-    let block = pane_block(&title, note, true).padding(Padding::horizontal(1));
+    let block = pane_block(&title, note, ctx).padding(Padding::horizontal(1));
     f.render_widget(Clear, popup);
     f.render_widget(Paragraph::new(lines).block(block).scroll((scroll, 0)), popup);
 }
 
 #[cfg(test)]
-mod tests {
-    use super::super::agents::fixture::{Fixture, crashed, draw, escalated};
-    use super::*;
-    use crate::core::{OpAction, Resolution};
-
-    /// research-pipeline at 3 s: research-market failed twice on researcher-2 and runs a third time.
-    fn pipeline() -> Fixture {
-        let mut fx = Fixture::new("research-pipeline");
-        fx.advance(3_000);
-        fx
-    }
-
-    fn plain(lines: &[Line]) -> String {
-        lines.iter().map(|l| l.to_string()).collect::<Vec<_>>().join("\n")
-    }
-
-    fn popup(
-        fx: &Fixture,
-        sel: Selection,
-        width: u16,
-        height: u16,
-        scroll: u16,
-    ) -> ratatui::Terminal<ratatui::backend::TestBackend> {
-        draw(width, height, |f| render_detail(f, f.area(), sel, &fx.ctx(), scroll))
-    }
-
-    #[test]
-    fn task_detail_wide() {
-        let fx = pipeline();
-        insta::assert_snapshot!(popup(&fx, Selection::Task(fx.task("research-market")), 160, 45, 0).backend());
-    }
-
-    #[test]
-    fn saga_step_and_compensator_details() {
-        // saga-booking at 2.5 s: the car failed, cancel-hotel (compensation 1 of 2) is on its retry.
-        let mut fx = Fixture::new("saga-booking");
-        fx.advance(2_500);
-        insta::assert_snapshot!("saga_step_hotel", popup(&fx, Selection::Task(fx.task("hotel")), 100, 30, 0).backend());
-        let ctx = fx.ctx();
-        let compensator = plain(&layout(Rect::new(0, 0, 100, 30), Selection::Task(fx.task("cancel-hotel")), &ctx).1);
-        assert!(compensator.contains("compensates     hotel — compensation 1 of 2"), "{compensator}");
-        let dormant = plain(&layout(Rect::new(0, 0, 100, 30), Selection::Task(fx.task("cancel-car")), &ctx).1);
-        assert!(dormant.contains("↺ dormant — runs only if its saga fails"), "{dormant}");
-        assert!(dormant.contains("car — runs only if the saga fails after this step completed"), "{dormant}");
-    }
-
-    #[test]
-    fn an_escalated_task_shows_its_ladder_sla_and_attempts() {
-        let mut fx = Fixture::new("escalation-ladder");
-        fx.advance(14_200);
-        let archive = fx.task("ingest-archive");
-        let text = plain(&detail_lines(Selection::Task(archive), &fx.ctx()));
-        assert!(text.contains("escalation ladder"), "{text}");
-        assert!(text.contains("✓ 1 other_agent · limit 1"), "{text}");
-        assert!(text.contains("✓ 3 escalate_to → senior · limit 1"), "{text}");
-        assert!(text.contains("▶ 4 inbox, SLA 3.0s then skip"), "{text}");
-        assert!(text.contains("attempts per the ladder below"), "{text}");
-        assert!(text.contains("inbox SLA"), "{text}");
-        assert!(text.contains("legacy") && text.contains("timed out"), "{text}");
-        insta::assert_snapshot!(popup(&fx, Selection::Task(archive), 120, 45, 0).backend());
-    }
-
-    #[test]
-    fn task_detail_narrow() {
-        let fx = pipeline();
-        insta::assert_snapshot!(popup(&fx, Selection::Task(fx.task("analysis")), 80, 24, 0).backend());
-    }
-
-    #[test]
-    fn failed_and_skipped_tasks_say_why() {
-        let mut fx = escalated();
-        let core = fx.task("build-core");
-        fx.op(OpAction::Resolve(core, Resolution::Fail));
-        let failed = plain(&detail_lines(Selection::Task(core), &fx.ctx()));
-        assert!(failed.contains("✗ failed — failed by an operator"), "{failed}");
-        assert!(failed.contains("agent crashed"), "{failed}");
-        let skipped = plain(&detail_lines(Selection::Task(fx.task("test-core")), &fx.ctx()));
-        assert!(skipped.contains("skipped — upstream task `build-core` failed"), "{skipped}");
-        let held = plain(&detail_lines(Selection::Task(fx.task("test-cli")), &fx.ctx()));
-        assert!(held.contains("in the operator's inbox since 0:02.000"), "{held}");
-        insta::assert_snapshot!(popup(&fx, Selection::Task(core), 80, 24, 0).backend());
-    }
-
-    #[test]
-    fn agent_detail_wide() {
-        let fx = pipeline();
-        insta::assert_snapshot!(popup(&fx, Selection::Agent(fx.agent("researcher-2")), 160, 45, 0).backend());
-    }
-
-    #[test]
-    fn agent_detail_narrow() {
-        let fx = crashed();
-        insta::assert_snapshot!(popup(&fx, Selection::Agent(fx.agent("builder-1")), 80, 24, 0).backend());
-    }
-
-    #[test]
-    fn message_detail_wide() {
-        let fx = pipeline();
-        insta::assert_snapshot!(popup(&fx, Selection::Message(12), 160, 45, 0).backend());
-    }
-
-    #[test]
-    fn message_detail_narrow() {
-        let fx = pipeline();
-        insta::assert_snapshot!(popup(&fx, Selection::Message(3), 80, 24, 0).backend());
-    }
-
-    #[test]
-    fn dropped_message_says_so() {
-        let mut fx = pipeline();
-        fx.view.messages.drain(..5);
-        fx.view.dropped_messages = 5;
-        let text = plain(&detail_lines(Selection::Message(2), &fx.ctx()));
-        assert!(text.contains("This message was dropped"), "{text}");
-        insta::assert_snapshot!(popup(&fx, Selection::Message(2), 80, 24, 0).backend());
-    }
-
-    #[test]
-    fn long_content_scrolls_and_clamps() {
-        let fx = pipeline();
-        let sel = Selection::Task(fx.task("research-market"));
-        let total = detail_lines(sel, &fx.ctx()).len() as u16;
-        // 12 rows: a 10-row popup with 8 lines of content visible.
-        let top = popup(&fx, sel, 100, 12, 0);
-        let scrolled = popup(&fx, sel, 100, 12, 3);
-        let clamped = popup(&fx, sel, 100, 12, 500);
-        let bottom = popup(&fx, sel, 100, 12, total - 8);
-        assert_eq!(max_scroll(Rect::new(0, 0, 100, 12), sel, &fx.ctx()), total - 8);
-        assert_eq!(max_scroll(Rect::new(0, 0, 160, 45), sel, &fx.ctx()), 0);
-        assert_ne!(top.backend().buffer(), scrolled.backend().buffer());
-        assert_eq!(clamped.backend().buffer(), bottom.backend().buffer());
-        insta::assert_snapshot!(scrolled.backend());
-    }
-}
+mod tests;

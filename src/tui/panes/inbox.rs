@@ -3,35 +3,36 @@
 //! the task, its last error or the agents that tried it.
 
 use ratatui::Frame;
-use ratatui::crossterm::event::KeyEvent;
 use ratatui::layout::{Constraint, Rect};
-use ratatui::style::{Color, Style};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
-use super::agents::{ListNav, count_note, duration, locate, mark, truncate};
 use super::ladder::{sla_text, tiers_tried};
-use super::{Ctx, Selection, pane_block};
+use super::list::{List, count_note, mark};
+use super::text::{duration, truncate};
+use super::{Band, Ctx, Pane, Place, Reply, Selection, pane_block};
+use crate::tui::keymap::Action;
 use crate::core::event::AttemptFailure;
 use crate::core::state::{AttemptEnd, AttemptRecord};
 use crate::core::{Coordinator, TaskId};
-use crate::tui::theme;
+use crate::tui::theme::{Role, Theme};
 
 /// How an attempt ended, in words, with a colour.
-pub(super) fn attempt_outcome(end: AttemptEnd) -> (&'static str, Style) {
+pub(super) fn attempt_outcome(end: AttemptEnd, theme: &Theme) -> (&'static str, Style) {
     match end {
-        AttemptEnd::Running => ("running", Style::new().fg(Color::Cyan)),
-        AttemptEnd::Succeeded => ("ok", Style::new().fg(Color::Green)),
-        AttemptEnd::TimedOut => ("timed out", Style::new().fg(Color::Yellow)),
-        AttemptEnd::Failed(AttemptFailure::AgentCrashed) => ("agent crashed", Style::new().fg(Color::Red)),
-        AttemptEnd::Failed(AttemptFailure::AgentLost) => ("agent lost (silent)", Style::new().fg(Color::Red)),
-        AttemptEnd::Failed(AttemptFailure::AgentExited { .. }) => ("agent process exited", Style::new().fg(Color::Red)),
-        AttemptEnd::Failed(AttemptFailure::Operator) => ("stopped by an operator", Style::new().fg(Color::Magenta)),
-        AttemptEnd::Failed(AttemptFailure::Agent(e)) => (e.text(), Style::new().fg(Color::Red)),
-        AttemptEnd::Failed(AttemptFailure::WriteConflict) => ("write conflict", Style::new().fg(Color::Yellow)),
-        AttemptEnd::Failed(AttemptFailure::StaleToken) => ("stale lock token", Style::new().fg(Color::Red)),
+        AttemptEnd::Running => ("running", theme.fg(Role::Active)),
+        AttemptEnd::Succeeded => ("ok", theme.fg(Role::Ok)),
+        AttemptEnd::TimedOut => ("timed out", theme.fg(Role::Warning)),
+        AttemptEnd::Failed(AttemptFailure::AgentCrashed) => ("agent crashed", theme.fg(Role::Error)),
+        AttemptEnd::Failed(AttemptFailure::AgentLost) => ("agent lost (silent)", theme.fg(Role::Error)),
+        AttemptEnd::Failed(AttemptFailure::AgentExited { .. }) => ("agent process exited", theme.fg(Role::Error)),
+        AttemptEnd::Failed(AttemptFailure::Operator) => ("stopped by an operator", theme.fg(Role::Operator)),
+        AttemptEnd::Failed(AttemptFailure::Agent(e)) => (e.text(), theme.fg(Role::Error)),
+        AttemptEnd::Failed(AttemptFailure::WriteConflict) => ("write conflict", theme.fg(Role::Warning)),
+        AttemptEnd::Failed(AttemptFailure::StaleToken) => ("stale lock token", theme.fg(Role::Error)),
         AttemptEnd::Failed(AttemptFailure::CoordinatorRestarted) => {
-            ("cut short: coordinator restarted", Style::new().fg(Color::Magenta))
+            ("cut short: coordinator restarted", theme.fg(Role::Operator))
         }
     }
 }
@@ -68,83 +69,71 @@ impl Item {
             last: history.last().map(|r| r.end),
             tried: agents_tried(ctx.coord, &history),
             tiers: tiers_tried(ctx.coord, task),
-            sla: sla_text(ctx.coord, task, arrived_ms, ctx.now_ms),
+            sla: sla_text(ctx.coord, task, arrived_ms, ctx.now_ms, ctx.theme),
         }
     }
 
-    fn error(&self) -> (&'static str, Style) {
-        self.last.map_or(("never ran", theme::DIM), attempt_outcome)
+    fn error(&self, theme: &Theme) -> (&'static str, Style) {
+        self.last.map_or(("never ran", theme.dim()), |end| attempt_outcome(end, theme))
     }
 }
 
 /// The operator's inbox.
 #[derive(Debug, Default)]
 pub struct InboxPane {
-    /// Lower-cased filter text.
-    filter: String,
-    selected: Option<TaskId>,
-    nav: ListNav,
+    list: List<TaskId>,
 }
 
-impl InboxPane {
-    pub fn new() -> InboxPane {
-        InboxPane::default()
+impl Pane for InboxPane {
+    fn id(&self) -> &'static str {
+        "inbox"
     }
 
-    pub fn filter(&self) -> &str {
-        &self.filter
+    fn title(&self) -> &'static str {
+        "Inbox"
     }
 
-    pub fn set_filter(&mut self, filter: &str) {
-        self.filter = filter.trim().to_lowercase();
+    fn help(&self) -> &'static str {
+        "tasks escalated to the operator, with their SLA"
     }
 
-    /// Inbox items passing the filter, oldest first.
-    fn rows(&self, ctx: &Ctx) -> Vec<Item> {
-        let inbox = &ctx.coord.state().inbox;
-        let items = inbox.iter().map(|&(task, arrived)| Item::new(ctx, task, arrived));
-        if self.filter.is_empty() {
-            return items.collect();
-        }
-        items
-            .filter(|it| {
-                let text = format!("{} {} {} {}", ctx.coord.task_name(it.task), it.error().0, it.tiers, it.tried);
-                text.to_lowercase().contains(&self.filter)
-            })
-            .collect()
+    fn place(&self) -> Place {
+        Place { band: Band::Bottom, column: 1, width: 25, height: 1 }
     }
 
-    fn ids(rows: &[Item]) -> Vec<TaskId> {
-        rows.iter().map(|it| it.task).collect()
+    fn set_filter(&mut self, filter: &str) {
+        self.list.set_filter(filter);
     }
 
-    pub fn render(&mut self, f: &mut Frame, area: Rect, ctx: &Ctx) {
+    fn render(&mut self, f: &mut Frame, area: Rect, ctx: &Ctx) {
+        let theme = ctx.theme;
         let rows = self.rows(ctx);
         let total = ctx.coord.state().inbox.len();
-        let block = pane_block("Inbox", Some(count_note(rows.len(), total, "waiting", &self.filter)), ctx.focused);
+        let block = pane_block("Inbox", Some(count_note(rows.len(), total, "waiting", self.list.filter())), ctx);
         let inner = block.inner(area);
         f.render_widget(block, area);
         if inner.height == 0 || inner.width == 0 {
             return;
         }
         let ids = Self::ids(&rows);
-        self.nav.pos = locate(&ids, self.selected, self.nav.pos).unwrap_or(0);
         if rows.is_empty() {
-            self.selected = None;
-            let text =
-                if total == 0 { "inbox empty".to_string() } else { format!("nothing matches “{}”", self.filter) };
-            f.render_widget(Paragraph::new(Span::styled(text, theme::DIM)), inner);
+            self.list.select(None);
+            let text = if total == 0 {
+                "inbox empty".to_string()
+            } else {
+                format!("nothing matches “{}”", self.list.filter())
+            };
+            f.render_widget(Paragraph::new(Span::styled(text, theme.dim())), inner);
             return;
         }
         // The last line reminds how to settle the selected item, when there is room for it.
         let hint = inner.height >= 3;
         let table_h = inner.height - hint as u16;
         let body = Rect { y: inner.y + 1, height: table_h.saturating_sub(1), ..inner };
-        let visible = self.nav.fit(rows.len(), body);
-        self.selected = ids.get(self.nav.pos).copied();
+        let visible = self.list.fit(&ids, body);
 
         let name_w = rows.iter().map(|it| ctx.coord.task_name(it.task).chars().count()).max().unwrap_or(0).clamp(4, 24);
-        let err_w = rows.iter().map(|it| it.error().0.len()).max().unwrap_or(0).clamp(10, 24);
+        let err_w = rows.iter().map(|it| it.error(theme).0.len()).max().unwrap_or(0).clamp(10, 24);
         // The ladder columns only when some item came with a ladder or an SLA.
         let width_of = |f: fn(&Item) -> usize| rows.iter().map(f).max().unwrap_or(0);
         let sla_w = match width_of(|it| it.sla.as_ref().map_or(0, |s| s.0.chars().count())) {
@@ -188,12 +177,12 @@ impl InboxPane {
         let keep: Vec<bool> = widths.iter().map(|&w| w > 0).collect();
         let mut k = keep.iter();
         header.retain(|_| *k.next().unwrap());
-        let header = Row::new(header).style(theme::TITLE);
+        let header = Row::new(header).style(theme.title());
         let w = widths.clone();
         let table_rows = rows[visible].iter().map(|it| {
-            let selected = Some(it.task) == self.selected;
-            let (error, style) = it.error();
-            let (sla, sla_style) = it.sla.clone().unwrap_or_else(|| ("-".into(), theme::DIM));
+            let selected = Some(it.task) == self.list.selected();
+            let (error, style) = it.error(theme);
+            let (sla, sla_style) = it.sla.clone().unwrap_or_else(|| ("-".into(), theme.dim()));
             let mut cells = vec![
                 mark(selected),
                 Cell::from(truncate(ctx.coord.task_name(it.task), w[1])),
@@ -207,7 +196,7 @@ impl InboxPane {
             let mut k = keep.iter();
             cells.retain(|_| *k.next().unwrap());
             let row = Row::new(cells);
-            if selected { row.style(theme::SELECTED) } else { row }
+            if selected { row.style(theme.selected()) } else { row }
         });
         let mut k = keep.iter();
         widths.retain(|_| *k.next().unwrap());
@@ -215,48 +204,76 @@ impl InboxPane {
         let table = Table::new(table_rows, widths).header(header).column_spacing(1);
         f.render_widget(table, Rect { height: table_h, ..inner });
         if hint {
-            let task = self.selected.map_or("TASK", |t| ctx.coord.task_name(t));
+            let task = self.list.selected().map_or("TASK", |t| ctx.coord.task_name(t));
             let line = Line::from(vec![
-                Span::styled("resolve: ", theme::DIM),
+                Span::styled("resolve: ", theme.dim()),
                 Span::raw(format!(":resolve {task} ")),
-                Span::styled("retry|skip|done|fail [note]", theme::DIM),
+                Span::styled("retry|skip|done|fail [note]", theme.dim()),
             ]);
             f.render_widget(Paragraph::new(line), Rect { y: inner.y + table_h, height: 1, ..inner });
         }
     }
 
-    pub fn handle_key(&mut self, key: KeyEvent, ctx: &Ctx) -> bool {
-        let ids = Self::ids(&self.rows(ctx));
-        self.nav.pos = locate(&ids, self.selected, self.nav.pos).unwrap_or(0);
-        if !self.nav.key(key, ids.len()) {
-            return false;
-        }
-        self.selected = ids.get(self.nav.pos).copied();
-        true
+    fn handle(&mut self, action: Action, ctx: &Ctx) -> Reply {
+        if self.list.step(action, &Self::ids(&self.rows(ctx))) { Reply::Done } else { Reply::Ignored }
     }
 
     /// Selects the item under a mouse click; false if the click is not on an item.
-    pub fn click(&mut self, column: u16, row: u16, ctx: &Ctx) -> bool {
-        let ids = Self::ids(&self.rows(ctx));
-        let Some(pos) = self.nav.row_at(column, row, ids.len()) else { return false };
-        self.nav.pos = pos;
-        self.selected = Some(ids[pos]);
-        true
+    fn click(&mut self, column: u16, row: u16, ctx: &Ctx) -> bool {
+        self.list.click(column, row, &Self::ids(&self.rows(ctx))).is_some()
     }
 
-    pub fn selection(&self, ctx: &Ctx) -> Option<Selection> {
-        let ids = Self::ids(&self.rows(ctx));
-        locate(&ids, self.selected, self.nav.pos).map(|p| Selection::Task(ids[p]))
+    fn selection(&self, ctx: &Ctx) -> Option<Selection> {
+        self.list.selection(&Self::ids(&self.rows(ctx))).map(Selection::Task)
     }
+}
+
+impl InboxPane {
+    pub fn new() -> InboxPane {
+        InboxPane::default()
+    }
+
+    pub fn filter(&self) -> &str {
+        self.list.filter()
+    }
+
+
+    /// Inbox items passing the filter, oldest first.
+    fn rows(&self, ctx: &Ctx) -> Vec<Item> {
+        let inbox = &ctx.coord.state().inbox;
+        let items = inbox.iter().map(|&(task, arrived)| Item::new(ctx, task, arrived));
+        if self.list.filter().is_empty() {
+            return items.collect();
+        }
+        items
+            .filter(|it| {
+                self.list.keeps(&format!(
+                    "{} {} {} {}",
+                    ctx.coord.task_name(it.task),
+                    it.error(ctx.theme).0,
+                    it.tiers,
+                    it.tried
+                ))
+            })
+            .collect()
+    }
+
+    fn ids(rows: &[Item]) -> Vec<TaskId> {
+        rows.iter().map(|it| it.task).collect()
+    }
+
+
+
+
 }
 
 #[cfg(test)]
 mod tests {
     use ratatui::crossterm::event::KeyCode;
 
-    use super::super::agents::fixture::{Fixture, draw, escalated, key};
     use super::*;
     use crate::core::{OpAction, Resolution};
+    use crate::tui::panes::fixture::{Fixture, draw, escalated, nav};
 
     #[test]
     fn inbox_wide() {
@@ -273,7 +290,7 @@ mod tests {
         let mut pane = InboxPane::new();
         // Border, header, one row, hint, border: the selected item scrolls into view.
         draw(60, 5, |f| pane.render(f, f.area(), &ctx));
-        assert!(pane.handle_key(key(KeyCode::Down), &ctx));
+        assert!(pane.handle(nav(KeyCode::Down), &ctx).used());
         let term = draw(60, 5, |f| pane.render(f, f.area(), &ctx));
         assert_eq!(pane.selection(&ctx), Some(Selection::Task(fx.task("build-core"))));
         insta::assert_snapshot!(term.backend());
@@ -331,7 +348,7 @@ mod tests {
         let mut fx = escalated();
         let mut pane = InboxPane::new();
         assert_eq!(pane.selection(&fx.ctx()), Some(Selection::Task(fx.task("build-docs"))));
-        pane.handle_key(key(KeyCode::End), &fx.ctx());
+        pane.handle(nav(KeyCode::End), &fx.ctx()).used();
         let cli = fx.task("test-cli");
         assert_eq!(pane.selection(&fx.ctx()), Some(Selection::Task(cli)));
         let docs = fx.task("build-docs");
@@ -355,6 +372,6 @@ mod tests {
         assert!(pane.click(5, 3, &ctx));
         assert_eq!(pane.selection(&ctx), Some(Selection::Task(fx.task("build-core"))));
         assert!(!pane.click(5, 4, &ctx), "no third row");
-        assert!(!pane.handle_key(key(KeyCode::Left), &ctx));
+        assert!(!pane.handle(Action::Left, &ctx).used(), "a list has no left");
     }
 }

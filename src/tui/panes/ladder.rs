@@ -1,15 +1,15 @@
 //! Escalation ladders as the console shows them: the tiers an inbox item went through, its SLA
 //! countdown, and a task's whole ladder tier by tier (in its detail popup).
 
-use ratatui::style::{Color, Style};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
 use super::Ctx;
-use super::agents::duration;
 use super::detail::{field, heading};
+use super::text::duration;
 use crate::core::{Coordinator, TaskId};
 use crate::scenario::{Target, Tier, TierName};
-use crate::tui::theme;
+use crate::tui::theme::{Role, Theme};
 
 /// The tiers a task's ladder took it through since it was last opened: `retry › fallback`.
 pub(super) fn tiers_tried(coord: &Coordinator, task: TaskId) -> String {
@@ -22,34 +22,41 @@ pub(super) fn tiers_tried(coord: &Coordinator, task: TaskId) -> String {
 
 /// An inbox item's SLA as the pane shows it: the time left (red in its last fifth), or what its
 /// expiry did. `arrived_ms` is when the item reached the inbox.
-pub(super) fn sla_text(coord: &Coordinator, task: TaskId, arrived_ms: u64, now_ms: u64) -> Option<(String, Style)> {
+pub(super) fn sla_text(
+    coord: &Coordinator,
+    task: TaskId,
+    arrived_ms: u64,
+    now_ms: u64,
+    theme: &Theme,
+) -> Option<(String, Style)> {
     let sla = coord.state().ladder.get(task)?.sla?;
     Some(match sla.expired {
         None => {
             let left = sla.due_ms.saturating_sub(now_ms);
             let urgent = left * 5 <= sla.due_ms.saturating_sub(arrived_ms);
-            let style = Style::new().fg(if urgent { Color::LightRed } else { Color::Yellow });
+            let style = theme.fg(if urgent { Role::Urgent } else { Role::Warning });
             (format!("{} left", duration(left)), style)
         }
-        Some(action) => (format!("expired: {}", action.name()), Style::new().fg(Color::Red)),
+        Some(action) => (format!("expired: {}", action.name()), theme.fg(Role::Error)),
     })
 }
 
 /// The task's escalation ladder, tier by tier: tried, passed over, current, still ahead; and the
 /// inbox SLA, if it has one.
 pub(super) fn ladder_lines(t: TaskId, ctx: &Ctx, out: &mut Vec<Line<'static>>) {
+    let theme = ctx.theme;
     let coord = ctx.coord;
     let rt = coord.state().ladder.get(t);
     let arrived = coord.state().inbox.iter().find(|(task, _)| *task == t).map(|&(_, at)| at);
-    let sla = arrived.and_then(|at| sla_text(coord, t, at, ctx.now_ms));
+    let sla = arrived.and_then(|at| sla_text(coord, t, at, ctx.now_ms, theme));
     let Some(ladder) = coord.workflow().ladder_of(t) else {
         if let Some((sla, style)) = sla {
-            out.push(field("inbox SLA", vec![Span::styled(sla, style)]));
+            out.push(field("inbox SLA", vec![Span::styled(sla, style)], theme));
         }
         return;
     };
     out.push(Line::raw(""));
-    out.push(heading("escalation ladder"));
+    out.push(heading("escalation ladder", theme));
     let level = rt.and_then(|r| r.level);
     let retry = &coord.scenario().tasks[t.ix()].retry;
     for (i, rung) in ladder.rungs.iter().enumerate() {
@@ -62,14 +69,14 @@ pub(super) fn ladder_lines(t: TaskId, ctx: &Ctx, out: &mut Vec<Line<'static>>) {
         let tried = rt.is_some_and(|r| r.tried.contains(&i));
         let (mark, note, style) = match level {
             Some(l) if l == i && rung.tier.name() == TierName::Inbox => {
-                ("▶", "here".to_string(), Style::new().fg(Color::LightRed))
+                ("▶", "here".to_string(), theme.fg(Role::Urgent))
             }
             Some(l) if l == i => {
                 let used = rt.map_or(0, |r| r.used);
-                ("▶", format!("here · {used} of {} attempts", rung.tier.limit(retry)), Style::new().fg(Color::Cyan))
+                ("▶", format!("here · {used} of {} attempts", rung.tier.limit(retry)), theme.fg(Role::Active))
             }
-            _ if tried => ("✓", "tried".to_string(), theme::DIM),
-            Some(l) if i < l => ("·", "passed over".to_string(), theme::DIM),
+            _ if tried => ("✓", "tried".to_string(), theme.dim()),
+            Some(l) if i < l => ("·", "passed over".to_string(), theme.dim()),
             _ => (" ", String::new(), Style::new()),
         };
         let what = match rung.tier {
@@ -86,6 +93,6 @@ pub(super) fn ladder_lines(t: TaskId, ctx: &Ctx, out: &mut Vec<Line<'static>>) {
         ]));
     }
     if let Some((sla, style)) = sla {
-        out.push(field("inbox SLA", vec![Span::styled(sla, style)]));
+        out.push(field("inbox SLA", vec![Span::styled(sla, style)], theme));
     }
 }

@@ -15,17 +15,18 @@ use std::collections::VecDeque;
 use std::fmt::Write as _;
 
 use ratatui::Frame;
-use ratatui::crossterm::event::KeyEvent;
 use ratatui::layout::{Constraint, Rect};
-use ratatui::style::{Color, Style};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
-use super::agents::{ListNav, count_note, mark, truncate};
-use super::{Ctx, Selection, clock, pane_block};
+use super::list::{ListNav, count_note, mark};
+use super::text::{clock, truncate};
+use super::{Band, Ctx, Pane, Place, Reply, Selection, pane_block};
+use crate::tui::keymap::Action;
 use crate::core::bus::StatusNote;
 use crate::core::{AgentId, Coordinator, Endpoint, Message, MsgKind, Payload};
-use crate::tui::theme;
+use crate::tui::theme::{Role, Theme};
 use crate::tui::view::MsgRow;
 
 /// A parsed filter.
@@ -94,7 +95,7 @@ fn write_payload(out: &mut String, coord: &Coordinator, payload: &Payload) {
         Payload::Delegate { task, level } => write!(out, "{} to level {level}", coord.task_name(task)),
         Payload::Report { task } => write!(out, "{} done", coord.task_name(task)),
         Payload::Cfp { auction, task, closes_ms } => {
-            write!(out, "{} auction #{auction} until {}", coord.task_name(task), super::clock(closes_ms))
+            write!(out, "{} auction #{auction} until {}", coord.task_name(task), clock(closes_ms))
         }
         Payload::Bid { auction, eta_ms, price, confidence } => {
             write!(out, "#{auction} price {price:.2} eta {eta_ms}ms conf {confidence:.2}")
@@ -123,21 +124,21 @@ pub(super) fn status_text(coord: &Coordinator, note: StatusNote) -> String {
 }
 
 /// A message type's colour; failed results are red whatever their type's colour.
-pub(super) fn kind_style(msg: &Message) -> Style {
+pub(super) fn kind_style(msg: &Message, theme: &Theme) -> Style {
     match (msg.kind, msg.payload) {
-        (_, Payload::Result { error: Some(_), .. }) => Style::new().fg(Color::Red),
-        (MsgKind::TaskRequest, _) => Style::new().fg(Color::Cyan),
-        (MsgKind::TaskResult, _) => Style::new().fg(Color::Green),
-        (MsgKind::Cancel, _) => Style::new().fg(Color::Yellow),
-        (MsgKind::Status, _) => Style::new().fg(Color::Magenta),
-        (MsgKind::Heartbeat, _) => theme::DIM,
-        (MsgKind::Delegate | MsgKind::Report, _) => Style::new().fg(Color::Blue),
-        (MsgKind::Cfp | MsgKind::Award, _) => Style::new().fg(Color::LightBlue),
-        (MsgKind::HelpRequest | MsgKind::HelpResponse, _) => Style::new().fg(Color::LightMagenta),
-        (MsgKind::Broadcast, _) => Style::new().fg(Color::LightYellow),
-        (MsgKind::Bid, _) => Style::new().fg(Color::LightGreen),
-        (MsgKind::Decline, _) => Style::new().fg(Color::LightYellow),
-        (MsgKind::Ballot | MsgKind::Vote, _) => Style::new().fg(Color::LightBlue),
+        (_, Payload::Result { error: Some(_), .. }) => theme.fg(Role::Error),
+        (MsgKind::TaskRequest, _) => theme.fg(Role::Active),
+        (MsgKind::TaskResult, _) => theme.fg(Role::Ok),
+        (MsgKind::Cancel, _) => theme.fg(Role::Warning),
+        (MsgKind::Status, _) => theme.fg(Role::Operator),
+        (MsgKind::Heartbeat, _) => theme.dim(),
+        (MsgKind::Delegate | MsgKind::Report, _) => theme.fg(Role::Team),
+        (MsgKind::Cfp | MsgKind::Award, _) => theme.fg(Role::AuctionsVotes),
+        (MsgKind::HelpRequest | MsgKind::HelpResponse, _) => theme.fg(Role::HelpExchange),
+        (MsgKind::Broadcast, _) => theme.fg(Role::Broadcast),
+        (MsgKind::Bid, _) => theme.fg(Role::Bid),
+        (MsgKind::Decline, _) => theme.fg(Role::Decline),
+        (MsgKind::Ballot | MsgKind::Vote, _) => theme.fg(Role::AuctionsVotes),
     }
 }
 
@@ -212,6 +213,140 @@ impl Default for MessagesPane {
     }
 }
 
+impl Pane for MessagesPane {
+    fn id(&self) -> &'static str {
+        "messages"
+    }
+
+    fn title(&self) -> &'static str {
+        "Messages"
+    }
+
+    fn help(&self) -> &'static str {
+        "the bus traffic, newest at the bottom"
+    }
+
+    fn place(&self) -> Place {
+        Place { band: Band::Bottom, column: 0, width: 42, height: 1 }
+    }
+
+    fn set_filter(&mut self, filter: &str) {
+        self.filter = Filter::parse(filter);
+        self.hits = RefCell::default();
+    }
+
+    fn render(&mut self, f: &mut Frame, area: Rect, ctx: &Ctx) {
+        let theme = ctx.theme;
+        let (rows, problem) = match self.rows(ctx) {
+            Ok(rows) => (rows, None),
+            Err(why) => (Vec::new(), Some(why)),
+        };
+        let total = ctx.view.messages.len();
+        let mut note = count_note(rows.len(), total, "messages", &self.filter.text);
+        if ctx.view.lost_messages > 0 {
+            let _ = write!(note, " · {} lost to faults", ctx.view.lost_messages);
+        }
+        if ctx.view.dropped_messages > 0 {
+            let _ = write!(note, " · {} dropped", ctx.view.dropped_messages);
+        }
+        let dead = ctx.coord.state().ctx.dead_count;
+        if dead > 0 {
+            let _ = write!(note, " · {dead} dead");
+        }
+        let last = ctx.keys.label(Action::Last);
+        if !self.follow && !last.is_empty() {
+            let _ = write!(note, " · {last}: follow");
+        }
+        let block = pane_block("Messages", Some(note), ctx);
+        let inner = block.inner(area);
+        f.render_widget(block, area);
+        if inner.height < 2 || inner.width == 0 {
+            return;
+        }
+        let body = Rect { y: inner.y + 1, height: inner.height - 1, ..inner };
+        self.nav.pos = self.locate(&rows, ctx).unwrap_or(0);
+        let visible = self.nav.fit(rows.len(), body);
+        if let Some(&i) = rows.get(self.nav.pos) {
+            self.selected = Some(ctx.view.messages[i].msg.id);
+        }
+        if rows.is_empty() {
+            let text = problem.unwrap_or_else(|| {
+                if total == 0 {
+                    "no messages yet".into()
+                } else {
+                    format!("no message matches “{}”", self.filter.text)
+                }
+            });
+            f.render_widget(Paragraph::new(Span::styled(text, theme.dim())), inner);
+            return;
+        }
+
+        // Names get what the payload can spare, within reason; widths do not depend on the rows shown.
+        let names = ctx.coord.scenario().agents.iter().map(|a| a.id.chars().count()).max().unwrap_or(0);
+        let id_w = format!("#{}", ctx.view.messages.back().map_or(0, |r| r.msg.id)).len();
+        // `m:ss.mmm` grows to `mm:ss.mmm` after ten minutes (and back to `h:mm:ss` after an hour).
+        let time_w = if ctx.view.messages.back().is_some_and(|r| r.t_ms >= 600_000) { 9 } else { 8 };
+        let fixed = 1 + time_w + id_w + 12 + id_w + 6;
+        // One end of every message is the coordinator (`coord`), so a route is one name plus 8.
+        let spare = (inner.width as usize).saturating_sub(fixed + 8 + 10);
+        let name_w = names.clamp(5, 16).min(spare.max(6));
+        let route_w = name_w + 8;
+        let payload_w = (inner.width as usize).saturating_sub(fixed + route_w);
+
+        let header = ["", "time", "id", "from → to", "type", "re", "payload"].map(Cell::from);
+        let table_rows = rows[visible].iter().map(|&i| {
+            let r = &ctx.view.messages[i];
+            let [time, id, kind, corr, payload] = row_cells(ctx.coord, r);
+            let route = format!(
+                "{} → {}",
+                truncate(endpoint(ctx.coord, r.msg.from), name_w),
+                truncate(endpoint(ctx.coord, r.msg.to), name_w)
+            );
+            let selected = Some(r.msg.id) == self.selected;
+            let row = Row::new(vec![
+                mark(selected),
+                Cell::from(time),
+                Cell::from(Line::from(id).right_aligned()),
+                Cell::from(route),
+                Cell::from(Span::styled(kind, kind_style(&r.msg, theme))),
+                Cell::from(Span::styled(corr, theme.dim())),
+                Cell::from(Span::styled(
+                    truncate(&payload, payload_w),
+                    if r.dead.is_some() { theme.fg(Role::Error) } else { Style::new() },
+                )),
+            ]);
+            if selected { row.style(theme.selected()) } else { row }
+        });
+        let widths = [1, time_w, id_w, route_w, 12, id_w, payload_w].map(|w| Constraint::Length(w as u16));
+        let table = Table::new(table_rows, widths).header(Row::new(header).style(theme.title())).column_spacing(1);
+        f.render_widget(table, inner);
+    }
+
+    fn handle(&mut self, action: Action, ctx: &Ctx) -> Reply {
+        let rows = self.rows(ctx).unwrap_or_default();
+        self.nav.pos = self.locate(&rows, ctx).unwrap_or(0);
+        if !self.nav.step(action, rows.len()) {
+            return Reply::Ignored;
+        }
+        self.select(&rows, self.nav.pos, ctx);
+        Reply::Done
+    }
+
+    /// Selects the message under a mouse click; false if the click is not on a row.
+    fn click(&mut self, column: u16, row: u16, ctx: &Ctx) -> bool {
+        let rows = self.rows(ctx).unwrap_or_default();
+        let Some(pos) = self.nav.row_at(column, row, rows.len()) else { return false };
+        self.select(&rows, pos, ctx);
+        true
+    }
+
+    fn selection(&self, ctx: &Ctx) -> Option<Selection> {
+        let rows = self.rows(ctx).ok()?;
+        let pos = self.locate(&rows, ctx)?;
+        Some(Selection::Message(ctx.view.messages[rows[pos]].msg.id))
+    }
+}
+
 impl MessagesPane {
     pub fn new() -> MessagesPane {
         MessagesPane::default()
@@ -227,10 +362,6 @@ impl MessagesPane {
         self.follow
     }
 
-    pub fn set_filter(&mut self, filter: &str) {
-        self.filter = Filter::parse(filter);
-        self.hits = RefCell::default();
-    }
 
     /// Positions in `view.messages` of the rows passing the filter, oldest first; or why none can.
     fn rows(&self, ctx: &Ctx) -> Result<Vec<usize>, String> {
@@ -292,114 +423,9 @@ impl MessagesPane {
         self.follow = pos + 1 >= rows.len();
     }
 
-    pub fn render(&mut self, f: &mut Frame, area: Rect, ctx: &Ctx) {
-        let (rows, problem) = match self.rows(ctx) {
-            Ok(rows) => (rows, None),
-            Err(why) => (Vec::new(), Some(why)),
-        };
-        let total = ctx.view.messages.len();
-        let mut note = count_note(rows.len(), total, "messages", &self.filter.text);
-        if ctx.view.lost_messages > 0 {
-            let _ = write!(note, " · {} lost to faults", ctx.view.lost_messages);
-        }
-        if ctx.view.dropped_messages > 0 {
-            let _ = write!(note, " · {} dropped", ctx.view.dropped_messages);
-        }
-        let dead = ctx.coord.state().ctx.dead_count;
-        if dead > 0 {
-            let _ = write!(note, " · {dead} dead");
-        }
-        if !self.follow {
-            note.push_str(" · End: follow");
-        }
-        let block = pane_block("Messages", Some(note), ctx.focused);
-        let inner = block.inner(area);
-        f.render_widget(block, area);
-        if inner.height < 2 || inner.width == 0 {
-            return;
-        }
-        let body = Rect { y: inner.y + 1, height: inner.height - 1, ..inner };
-        self.nav.pos = self.locate(&rows, ctx).unwrap_or(0);
-        let visible = self.nav.fit(rows.len(), body);
-        if let Some(&i) = rows.get(self.nav.pos) {
-            self.selected = Some(ctx.view.messages[i].msg.id);
-        }
-        if rows.is_empty() {
-            let text = problem.unwrap_or_else(|| {
-                if total == 0 {
-                    "no messages yet".into()
-                } else {
-                    format!("no message matches “{}”", self.filter.text)
-                }
-            });
-            f.render_widget(Paragraph::new(Span::styled(text, theme::DIM)), inner);
-            return;
-        }
 
-        // Names get what the payload can spare, within reason; widths do not depend on the rows shown.
-        let names = ctx.coord.scenario().agents.iter().map(|a| a.id.chars().count()).max().unwrap_or(0);
-        let id_w = format!("#{}", ctx.view.messages.back().map_or(0, |r| r.msg.id)).len();
-        // `m:ss.mmm` grows to `mm:ss.mmm` after ten minutes (and back to `h:mm:ss` after an hour).
-        let time_w = if ctx.view.messages.back().is_some_and(|r| r.t_ms >= 600_000) { 9 } else { 8 };
-        let fixed = 1 + time_w + id_w + 12 + id_w + 6;
-        // One end of every message is the coordinator (`coord`), so a route is one name plus 8.
-        let spare = (inner.width as usize).saturating_sub(fixed + 8 + 10);
-        let name_w = names.clamp(5, 16).min(spare.max(6));
-        let route_w = name_w + 8;
-        let payload_w = (inner.width as usize).saturating_sub(fixed + route_w);
 
-        let header = ["", "time", "id", "from → to", "type", "re", "payload"].map(Cell::from);
-        let table_rows = rows[visible].iter().map(|&i| {
-            let r = &ctx.view.messages[i];
-            let [time, id, kind, corr, payload] = row_cells(ctx.coord, r);
-            let route = format!(
-                "{} → {}",
-                truncate(endpoint(ctx.coord, r.msg.from), name_w),
-                truncate(endpoint(ctx.coord, r.msg.to), name_w)
-            );
-            let selected = Some(r.msg.id) == self.selected;
-            let row = Row::new(vec![
-                mark(selected),
-                Cell::from(time),
-                Cell::from(Line::from(id).right_aligned()),
-                Cell::from(route),
-                Cell::from(Span::styled(kind, kind_style(&r.msg))),
-                Cell::from(Span::styled(corr, theme::DIM)),
-                Cell::from(Span::styled(
-                    truncate(&payload, payload_w),
-                    if r.dead.is_some() { Style::new().fg(Color::Red) } else { Style::new() },
-                )),
-            ]);
-            if selected { row.style(theme::SELECTED) } else { row }
-        });
-        let widths = [1, time_w, id_w, route_w, 12, id_w, payload_w].map(|w| Constraint::Length(w as u16));
-        let table = Table::new(table_rows, widths).header(Row::new(header).style(theme::TITLE)).column_spacing(1);
-        f.render_widget(table, inner);
-    }
 
-    pub fn handle_key(&mut self, key: KeyEvent, ctx: &Ctx) -> bool {
-        let rows = self.rows(ctx).unwrap_or_default();
-        self.nav.pos = self.locate(&rows, ctx).unwrap_or(0);
-        if !self.nav.key(key, rows.len()) {
-            return false;
-        }
-        self.select(&rows, self.nav.pos, ctx);
-        true
-    }
-
-    /// Selects the message under a mouse click; false if the click is not on a row.
-    pub fn click(&mut self, column: u16, row: u16, ctx: &Ctx) -> bool {
-        let rows = self.rows(ctx).unwrap_or_default();
-        let Some(pos) = self.nav.row_at(column, row, rows.len()) else { return false };
-        self.select(&rows, pos, ctx);
-        true
-    }
-
-    pub fn selection(&self, ctx: &Ctx) -> Option<Selection> {
-        let rows = self.rows(ctx).ok()?;
-        let pos = self.locate(&rows, ctx)?;
-        Some(Selection::Message(ctx.view.messages[rows[pos]].msg.id))
-    }
 }
 
 /// A row's cells as drawn: time, id, type, correlation, payload (the route is drawn with its
@@ -435,198 +461,4 @@ fn write_row_text(out: &mut String, coord: &Coordinator, r: &MsgRow) {
 }
 
 #[cfg(test)]
-mod tests {
-    use ratatui::crossterm::event::KeyCode;
-
-    use super::super::agents::fixture::{Fixture, draw, key};
-    use super::*;
-
-    /// research-pipeline at 3 s: results, a failure, retries and heartbeats.
-    fn pipeline() -> Fixture {
-        let mut fx = Fixture::new("research-pipeline");
-        fx.advance(3_000);
-        fx
-    }
-
-    fn listed(pane: &MessagesPane, ctx: &Ctx) -> Vec<Message> {
-        pane.rows(ctx).unwrap().into_iter().map(|i| ctx.view.messages[i].msg).collect()
-    }
-
-    #[test]
-    fn dead_letters_are_marked_and_filtered() {
-        // leader-failover at 5 s: node-b was given up for silent at 4.4 s and its cancel went nowhere.
-        let mut fx = Fixture::new("leader-failover");
-        fx.advance(5_000);
-        let ctx = fx.ctx();
-        let mut pane = MessagesPane::new();
-        pane.set_filter("dead");
-        let dead = listed(&pane, &ctx);
-        assert_eq!(dead.len(), 1);
-        assert_eq!((dead[0].kind, dead[0].to), (MsgKind::Cancel, Endpoint::Agent(AgentId(1))));
-        pane.set_filter("dead type:heartbeat");
-        assert!(listed(&pane, &ctx).is_empty());
-        pane.set_filter("dead");
-        let term = draw(100, 6, |f| pane.render(f, f.area(), &ctx));
-        insta::assert_snapshot!(term.backend());
-    }
-
-    #[test]
-    fn messages_wide() {
-        let fx = pipeline();
-        let mut pane = MessagesPane::new();
-        let term = draw(100, 20, |f| pane.render(f, f.area(), &fx.ctx()));
-        insta::assert_snapshot!(term.backend());
-    }
-
-    #[test]
-    fn messages_narrow_scrolled_up() {
-        let fx = pipeline();
-        let ctx = fx.ctx();
-        let mut pane = MessagesPane::new();
-        draw(78, 10, |f| pane.render(f, f.area(), &ctx));
-        for _ in 0..10 {
-            pane.handle_key(key(KeyCode::Up), &ctx);
-        }
-        assert!(!pane.following());
-        let term = draw(78, 10, |f| pane.render(f, f.area(), &ctx));
-        insta::assert_snapshot!(term.backend());
-    }
-
-    #[test]
-    fn follows_the_newest_until_moved_up() {
-        let mut fx = pipeline();
-        let mut pane = MessagesPane::new();
-        draw(100, 10, |f| pane.render(f, f.area(), &fx.ctx()));
-        let newest = |fx: &Fixture| Selection::Message(fx.view.messages.back().unwrap().msg.id);
-        assert_eq!(pane.selection(&fx.ctx()), Some(newest(&fx)));
-
-        // New messages arrive: the selection follows them.
-        fx.advance(4_000);
-        assert_eq!(pane.selection(&fx.ctx()), Some(newest(&fx)));
-
-        // Up stops following: the same message stays selected as more arrive.
-        assert!(pane.handle_key(key(KeyCode::Up), &fx.ctx()));
-        let held = pane.selection(&fx.ctx());
-        assert_ne!(held, Some(newest(&fx)));
-        fx.advance(5_000);
-        assert_eq!(pane.selection(&fx.ctx()), held);
-        draw(100, 10, |f| pane.render(f, f.area(), &fx.ctx()));
-        assert_eq!(pane.selection(&fx.ctx()), held);
-
-        // Down to the last row (or End) follows again.
-        assert!(pane.handle_key(key(KeyCode::End), &fx.ctx()));
-        assert!(pane.following());
-        fx.advance(6_000);
-        assert_eq!(pane.selection(&fx.ctx()), Some(newest(&fx)));
-    }
-
-    #[test]
-    fn paging_and_home() {
-        let fx = pipeline();
-        let ctx = fx.ctx();
-        let mut pane = MessagesPane::new();
-        // 10 lines: 2 borders and a header leave 7 rows.
-        draw(100, 10, |f| pane.render(f, f.area(), &ctx));
-        let n = fx.view.messages.len();
-        pane.handle_key(key(KeyCode::PageUp), &ctx);
-        assert_eq!(pane.selection(&ctx), Some(Selection::Message(fx.view.messages[n - 8].msg.id)));
-        pane.handle_key(key(KeyCode::Home), &ctx);
-        assert_eq!(pane.selection(&ctx), Some(Selection::Message(1)));
-        pane.handle_key(key(KeyCode::Char('j')), &ctx);
-        assert_eq!(pane.selection(&ctx), Some(Selection::Message(2)));
-        // Scrolling up only as far as needed put message 2 on top (screen row 2, under the header).
-        draw(100, 10, |f| pane.render(f, f.area(), &ctx));
-        assert!(pane.click(20, 3, &ctx));
-        assert_eq!(pane.selection(&ctx), Some(Selection::Message(3)));
-        assert!(!pane.follow);
-    }
-
-    #[test]
-    fn filter_by_type() {
-        let fx = pipeline();
-        let ctx = fx.ctx();
-        let mut pane = MessagesPane::new();
-        pane.set_filter("type:heartbeat");
-        let rows = listed(&pane, &ctx);
-        assert!(!rows.is_empty());
-        assert!(rows.iter().all(|m| m.kind == MsgKind::Heartbeat));
-        pane.set_filter("type:cancel type:task_result");
-        assert!(listed(&pane, &ctx).iter().all(|m| matches!(m.kind, MsgKind::TaskResult | MsgKind::Cancel)));
-        pane.set_filter("type:nonsense");
-        assert!(pane.rows(&ctx).is_err());
-        assert_eq!(pane.selection(&ctx), None);
-        let term = draw(100, 5, |f| pane.render(f, f.area(), &ctx));
-        insta::assert_snapshot!(term.backend());
-    }
-
-    #[test]
-    fn filter_by_agent_and_text() {
-        let fx = pipeline();
-        let ctx = fx.ctx();
-        let writer = Endpoint::Agent(fx.agent("writer"));
-        let mut pane = MessagesPane::new();
-        pane.set_filter("agent:writer");
-        let rows = listed(&pane, &ctx);
-        assert!(rows.iter().any(|m| m.from == writer), "the writer's heartbeats");
-        assert!(rows.iter().any(|m| m.to == Endpoint::Broadcast), "broadcasts reach the writer too");
-        assert!(rows.iter().all(|m| m.from == writer || m.to == writer || m.to == Endpoint::Broadcast));
-
-        // Words narrow further, case-insensitively, over the row as shown.
-        pane.set_filter("agent:researcher-2 FAILURE");
-        let rows = listed(&pane, &ctx);
-        assert_eq!(rows.len(), 2, "researcher-2 failed research-market twice by 3 s");
-        assert!(rows.iter().all(|m| matches!(m.payload, Payload::Result { error: Some(_), .. })));
-        let term = draw(100, 6, |f| pane.render(f, f.area(), &ctx));
-        insta::assert_snapshot!(term.backend());
-
-        pane.set_filter("agent:nobody");
-        assert_eq!(pane.rows(&ctx), Err("no agent named “nobody”".into()));
-    }
-
-    #[test]
-    fn a_full_message_list() {
-        let fx = super::super::agents::fixture::big();
-        let ctx = fx.ctx();
-        assert_eq!(fx.view.messages.len(), crate::tui::view::MESSAGE_CAPACITY);
-        assert!(fx.view.dropped_messages > 0);
-        let mut pane = MessagesPane::new();
-        pane.set_filter("agent:a500");
-        let rows = listed(&pane, &ctx);
-        assert!(!rows.is_empty());
-        let a = Endpoint::Agent(AgentId(500));
-        assert!(rows.iter().all(|m| m.from == a || m.to == a || m.to == Endpoint::Broadcast));
-        // Substring over every kept row, and only the visible rows drawn.
-        pane.set_filter("t1");
-        let term = draw(100, 12, |f| pane.render(f, f.area(), &ctx));
-        assert!(term.backend().to_string().contains("dropped"));
-        pane.handle_key(key(KeyCode::Home), &ctx);
-        let first = pane.rows(&ctx).unwrap()[0];
-        assert_eq!(pane.selection(&ctx), Some(Selection::Message(fx.view.messages[first].msg.id)));
-    }
-
-    #[test]
-    fn word_matches_stay_right_as_messages_come_and_go() {
-        let mut fx = pipeline();
-        let mut pane = MessagesPane::new();
-        pane.set_filter("research-market");
-        let before = listed(&pane, &fx.ctx());
-        assert!(before.iter().all(|m| payload_summary(fx.run.coordinator(), &m.payload).contains("research-market")));
-        fx.advance(6_000);
-        // Drop the oldest few as a full list would.
-        fx.view.messages.drain(..4);
-        let mut fresh = MessagesPane::new();
-        fresh.set_filter("research-market");
-        assert_eq!(listed(&pane, &fx.ctx()), listed(&fresh, &fx.ctx()));
-        assert!(listed(&pane, &fx.ctx()).len() > before.len() - 4);
-    }
-
-    #[test]
-    fn says_how_many_were_dropped() {
-        let mut fx = pipeline();
-        fx.view.dropped_messages = 1234;
-        let mut pane = MessagesPane::new();
-        pane.set_filter("type:status");
-        let term = draw(100, 4, |f| pane.render(f, f.area(), &fx.ctx()));
-        insta::assert_snapshot!(term.backend());
-    }
-}
+mod tests;

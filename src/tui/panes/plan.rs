@@ -1,33 +1,33 @@
 //! What a planner did, in a task's detail popup: the tasks its plan added, or every problem of
 //! each plan that was rejected; and, for an added task, the planner that added it.
 
-use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
 
 use super::Ctx;
 use super::detail::{field, heading, task_list};
 use crate::core::TaskId;
-use crate::tui::theme;
+use crate::tui::theme::Role;
 
 pub(super) fn plan_lines(t: TaskId, ctx: &Ctx, out: &mut Vec<Line<'static>>) {
+    let theme = ctx.theme;
     let (coord, plans) = (ctx.coord, &ctx.coord.state().plans);
     if let Some(by) = plans.added_by(t) {
-        out.push(field("planned by", vec![Span::raw(coord.task_name(by).to_string())]));
+        out.push(field("planned by", vec![Span::raw(coord.task_name(by).to_string())], theme));
     }
     let Some(plan) = coord.scenario().tasks[t.ix()].plan.as_deref() else { return };
     out.push(Line::raw(""));
-    out.push(heading(format!("plan (planner, at most {} subtasks)", plan.max_subtasks)));
+    out.push(heading(format!("plan (planner, at most {} subtasks)", plan.max_subtasks), theme));
     let added: Vec<TaskId> = plans.added_of(t).collect();
     if added.is_empty() {
-        out.push(Line::styled("  nothing added yet", theme::DIM));
+        out.push(Line::styled("  nothing added yet", theme.dim()));
     } else {
         task_list("added", &added, ctx, out);
     }
     for r in plans.rejected_of(t) {
-        let what = format!("attempt {} on {} at {}", r.attempt, coord.agent_name(r.agent), super::clock(r.t_ms));
-        out.push(field("rejected", vec![Span::styled(what, Style::new().fg(Color::Red))]));
+        let what = format!("attempt {} on {} at {}", r.attempt, coord.agent_name(r.agent), super::text::clock(r.t_ms));
+        out.push(field("rejected", vec![Span::styled(what, theme.fg(Role::Error))], theme));
         for e in r.errors.iter() {
-            out.push(field("", vec![Span::raw(e.clone())]));
+            out.push(field("", vec![Span::raw(e.clone())], theme));
         }
     }
 }
@@ -35,8 +35,8 @@ pub(super) fn plan_lines(t: TaskId, ctx: &Ctx, out: &mut Vec<Line<'static>>) {
 #[cfg(test)]
 mod tests {
     use crate::core::TaskId;
+    use crate::tui::app::tests::screen;
     use crate::tui::app::{App, ConsoleOptions, Popup};
-    use crate::tui::app_tests::screen;
     use crate::tui::panes::Selection;
 
     fn planner_app(ms: u64) -> App {
