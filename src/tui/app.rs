@@ -320,7 +320,7 @@ impl App {
         if let Some(replay) = &self.replay {
             return replay.playing;
         }
-        !self.coord().state().paused && !self.coord().is_finished()
+        !self.coord().state().paused() && !self.coord().is_finished()
     }
 
     /// Advances the virtual clock by `wall_ms × speed`. Returns whether anything changed.

@@ -113,7 +113,7 @@ pub fn run_app(mut app: App) -> Result<u8, String> {
             writeln!(io::stderr(), "switchyard: stopped by {}; the journal ends with run_interrupted", signal.name());
         return Ok(crate::runtime::interrupt::exit_code(signal));
     }
-    Ok(match app.run.coordinator().state().finished {
+    Ok(match app.run.coordinator().state().finished() {
         Some(crate::core::Outcome::Failed) => 1,
         _ => 0,
     })

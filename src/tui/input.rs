@@ -121,7 +121,7 @@ impl App {
 
     fn run_act(&mut self, action: Action) {
         let op = match action {
-            Action::Pause if self.coord().state().paused => OpAction::Resume,
+            Action::Pause if self.coord().state().paused() => OpAction::Resume,
             Action::Pause => OpAction::Pause,
             Action::Step => OpAction::Step,
             Action::Faster => OpAction::Speed((self.speed * 2.0).min(1000.0)),
@@ -136,7 +136,7 @@ impl App {
     fn task_act(&mut self, action: Action) {
         let Some(t) = self.selected_task() else { return self.need("a task") };
         let op = match action {
-            Action::Hold if self.coord().state().tasks[t.ix()].held => OpAction::Release(t),
+            Action::Hold if self.coord().state().tasks()[t.ix()].held => OpAction::Release(t),
             Action::Hold => OpAction::Hold(t),
             Action::Retry => OpAction::Retry(t),
             Action::Escalate => OpAction::Escalate(t),

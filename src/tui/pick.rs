@@ -23,7 +23,7 @@ pub fn ranked(coord: &Coordinator, task: TaskId) -> Vec<Candidate> {
         .capable_agents(task)
         .iter()
         .map(|&agent| {
-            let rt = &s.agents[agent.ix()];
+            let rt = &s.agents()[agent.ix()];
             let up = rt.alive && !rt.draining;
             let running = rt.running.len() as u32;
             let room = running < rt.max_concurrent;
@@ -77,7 +77,7 @@ mod tests {
         run.advance_to(0, &mut ()).unwrap();
         let _ = run.operator(OpAction::Crash(AgentId(0)), "test", None, &mut ()).unwrap();
         let coord = run.coordinator();
-        let load = |a: usize| coord.state().agents[a].running.len();
+        let load = |a: usize| coord.state().agents()[a].running.len();
         let order: Vec<&str> = ranked(coord, TaskId(3)).iter().map(|c| coord.agent_name(c.agent)).collect();
         // Whoever is free with the lighter load comes first; the full agent after; the down one last.
         assert_eq!(order.last(), Some(&"gone"), "{order:?}");
@@ -86,7 +86,7 @@ mod tests {
             .iter()
             .map(|n| {
                 let a = coord.scenario().agents.iter().position(|x| x.id == *n).unwrap();
-                (load(a) as u32 >= coord.state().agents[a].max_concurrent, load(a))
+                (load(a) as u32 >= coord.state().agents()[a].max_concurrent, load(a))
             })
             .collect();
         let mut sorted = loads.clone();

@@ -15,8 +15,8 @@ pub const MARK: &str = "↺";
 /// `↺ cancel-flight ✓`: the compensation of a step, in its compensator's state style (dim while
 /// dormant, with its state mark once woken). `None` for tasks that are not compensated steps.
 pub fn step_suffix(coord: &Coordinator, t: TaskId, max_name: usize, theme: &Theme) -> Option<Vec<Span<'static>>> {
-    let Some(SagaRole::Step { compensator: Some(c), .. }) = coord.state().sagas.role(t) else { return None };
-    let rt = &coord.state().tasks[c.ix()];
+    let Some(SagaRole::Step { compensator: Some(c), .. }) = coord.state().sagas().role(t) else { return None };
+    let rt = &coord.state().tasks()[c.ix()];
     let (mark, style) = theme.task_look(rt);
     let name = crate::tui::panes::text::truncate(coord.task_name(c), max_name);
     let mut spans = vec![Span::styled(format!(" {MARK} {name}"), style)];
@@ -28,7 +28,7 @@ pub fn step_suffix(coord: &Coordinator, t: TaskId, max_name: usize, theme: &Them
 
 /// A compensator shows where its step is (it has no place of its own in the DAG).
 pub fn host(coord: &Coordinator, t: TaskId) -> Option<TaskId> {
-    match coord.state().sagas.role(t) {
+    match coord.state().sagas().role(t) {
         Some(SagaRole::Compensator { step, .. }) => Some(step),
         _ => None,
     }
@@ -64,7 +64,7 @@ fn outcome_style(rt: &SagaRt, theme: &Theme) -> Style {
 /// ` · saga booking ↺ compensated 2/2` for each saga, for the header's progress line.
 pub fn header_note(coord: &Coordinator) -> String {
     let mut out = String::new();
-    for (s, rt) in coord.state().sagas.rt.iter().enumerate() {
+    for (s, rt) in coord.state().sagas().rt.iter().enumerate() {
         out.push_str(&format!(" · saga {} {}", coord.saga_name(SagaId(s as u32)), outcome(rt)));
     }
     out
@@ -75,21 +75,21 @@ pub fn detail(coord: &Coordinator, t: TaskId, theme: &Theme) -> Vec<(&'static st
     let s = coord.state();
     let name = |t: TaskId| coord.task_name(t).to_string();
     let saga_line = |saga: SagaId| {
-        let rt = &s.sagas.rt[saga.ix()];
+        let rt = &s.sagas().rt[saga.ix()];
         let (word, style) = (outcome(rt), outcome_style(rt, theme));
-        let steps: Vec<String> = s.sagas.steps[saga.ix()].iter().map(|&t| name(t)).collect();
+        let steps: Vec<String> = s.sagas().steps[saga.ix()].iter().map(|&t| name(t)).collect();
         vec![Span::raw(format!("{} ({}) ", coord.saga_name(saga), steps.join(", "))), Span::styled(word, style)]
     };
-    match s.sagas.role(t) {
+    match s.sagas().role(t) {
         None => Vec::new(),
         Some(SagaRole::Step { saga, compensator }) => {
             let mut out = vec![("saga", saga_line(saga))];
             let comp = match compensator {
                 Some(c) => {
-                    let rt = &s.tasks[c.ix()];
+                    let rt = &s.tasks()[c.ix()];
                     let (mark, style) = theme.task_look(rt);
                     let word =
-                        if rt.state.is_dormant() && s.finished.is_some() { "not needed" } else { rt.state.name() };
+                        if rt.state.is_dormant() && s.finished().is_some() { "not needed" } else { rt.state.name() };
                     vec![Span::styled(format!("{mark} {} — {word}", name(c)), style)]
                 }
                 None => vec![Span::styled("none (nothing to undo)", theme.dim())],
@@ -98,7 +98,7 @@ pub fn detail(coord: &Coordinator, t: TaskId, theme: &Theme) -> Vec<(&'static st
             out
         }
         Some(SagaRole::Compensator { saga, step }) => {
-            let rt = &s.sagas.rt[saga.ix()];
+            let rt = &s.sagas().rt[saga.ix()];
             let why = match rt.started.iter().position(|&(st, _)| st == step) {
                 Some(i) => format!(" — compensation {} of {}", i + 1, rt.started.len() + rt.queue.len()),
                 None => " — runs only if the saga fails after this step completed".into(),

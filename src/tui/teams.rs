@@ -11,7 +11,7 @@ use crate::tui::theme::{Role, Theme};
 /// Every agent in tree order: each root, then its reports depth first, in scenario order among
 /// siblings. Scenario order when no agent reports to anyone.
 pub fn tree_order(coord: &Coordinator) -> Vec<AgentId> {
-    let tree = &coord.state().teams.tree;
+    let tree = &coord.state().teams().tree;
     let n = coord.scenario().agents.len();
     let all = (0..n as u32).map(AgentId);
     if tree.is_empty() {
@@ -28,7 +28,7 @@ pub fn tree_order(coord: &Coordinator) -> Vec<AgentId> {
 
 /// `  └ ` before an agent at depth 2 (nothing for a root): the tree drawn by indentation.
 pub fn indent(coord: &Coordinator, a: AgentId) -> String {
-    match coord.state().teams.tree.depth(a) {
+    match coord.state().teams().tree.depth(a) {
         0 => String::new(),
         d => format!("{}└ ", "  ".repeat(d as usize - 1)),
     }
@@ -36,7 +36,7 @@ pub fn indent(coord: &Coordinator, a: AgentId) -> String {
 
 /// The widest [`indent`] of the run, in columns.
 pub fn indent_width(coord: &Coordinator) -> usize {
-    coord.state().teams.tree.depth.iter().max().map_or(0, |&d| if d == 0 { 0 } else { 2 * d as usize })
+    coord.state().teams().tree.depth.iter().max().map_or(0, |&d| if d == 0 { 0 } else { 2 * d as usize })
 }
 
 /// Team lines of a task's detail: its delegation chain and its review rounds.
@@ -49,7 +49,7 @@ pub fn task_detail(coord: &Coordinator, t: TaskId, theme: &Theme) -> Vec<(&'stat
 
 /// `help  #12 research → analyst: answered in 245ms` per exchange the task's attempts had.
 fn help_detail(coord: &Coordinator, t: TaskId, theme: &Theme) -> Vec<(&'static str, Vec<Span<'static>>)> {
-    let teams = &coord.state().teams;
+    let teams = &coord.state().teams();
     let mut out = Vec::new();
     for (id, h) in teams.help.iter().filter(|(_, h)| h.task == t) {
         let peer = h.peer.map_or("nobody".to_string(), |p| coord.agent_name(p).to_string());
@@ -67,7 +67,7 @@ fn help_detail(coord: &Coordinator, t: TaskId, theme: &Theme) -> Vec<(&'static s
 /// `review  of draft · 1 of 2 rework rounds used · accepted after 2 reviews` for a reviewer;
 /// `reviewed by  review · 1 rework round · notes: …` for the task it reviews.
 fn review_detail(coord: &Coordinator, t: TaskId, theme: &Theme) -> Vec<(&'static str, Vec<Span<'static>>)> {
-    let teams = &coord.state().teams;
+    let teams = &coord.state().teams();
     let (reviewer, label) = match coord.scenario().tasks[t.ix()].review {
         Some(_) => (t, "review"),
         None => match teams.reviewer_of.get(&t) {
@@ -97,13 +97,13 @@ fn review_detail(coord: &Coordinator, t: TaskId, theme: &Theme) -> Vec<(&'static
 }
 
 fn delegation_detail(coord: &Coordinator, t: TaskId, theme: &Theme) -> Vec<(&'static str, Vec<Span<'static>>)> {
-    let Some(d) = coord.state().teams.delegations.get(&t) else { return Vec::new() };
+    let Some(d) = coord.state().teams().delegations.get(&t) else { return Vec::new() };
     let mut chain = Vec::new();
     for (i, &a) in d.chain.iter().enumerate() {
         if i > 0 {
             chain.push(Span::styled(" → ", theme.dim()));
         }
-        let up = coord.state().agents[a.ix()].alive;
+        let up = coord.state().agents()[a.ix()].alive;
         let style = if up { theme.fg(Role::Team) } else { theme.fg(Role::Error) };
         chain.push(Span::styled(coord.agent_name(a).to_string(), style));
     }
@@ -116,7 +116,7 @@ fn delegation_detail(coord: &Coordinator, t: TaskId, theme: &Theme) -> Vec<(&'st
 
 /// Team lines of an agent's detail: its manager and direct reports.
 pub fn agent_detail(coord: &Coordinator, a: AgentId) -> Vec<(&'static str, String)> {
-    let tree = &coord.state().teams.tree;
+    let tree = &coord.state().teams().tree;
     if tree.is_empty() {
         return Vec::new();
     }

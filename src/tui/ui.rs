@@ -121,10 +121,10 @@ pub fn run_state(app: &mut App) -> (String, Style) {
     }
     let waiting = app.run.is_waiting_for_operator();
     let s = app.run.coordinator().state();
-    match s.finished {
+    match s.finished() {
         Some(Outcome::Succeeded) => ("FINISHED: succeeded".into(), theme.bold(Role::Ok)),
         Some(Outcome::Failed) => ("FINISHED: failed".into(), theme.bold(Role::Error)),
-        None if s.paused => ("PAUSED".into(), theme.bold(Role::Warning)),
+        None if s.paused() => ("PAUSED".into(), theme.bold(Role::Warning)),
         None if waiting => {
             (format!("WAITING FOR OPERATOR ({} stuck)", app.run.coordinator().stuck_tasks()), theme.bold(Role::Urgent))
         }
@@ -138,10 +138,10 @@ fn draw_header(f: &mut Frame, area: Rect, app: &mut App) {
     let coord = app.run.coordinator();
     let s = coord.state();
     // Dormant compensators are not work the run has to do (unless their saga wakes them).
-    let total = s.tasks.len() - s.sagas.dormant as usize;
-    let count = |st: TaskState| s.tasks.iter().filter(|t| t.state == st).count();
+    let total = s.tasks().len() - s.sagas().dormant as usize;
+    let count = |st: TaskState| s.tasks().iter().filter(|t| t.state == st).count();
     let running = count(TaskState::Running);
-    let waiting = s.tasks.iter().filter(|t| matches!(t.state, TaskState::Waiting | TaskState::Ready)).count();
+    let waiting = s.tasks().iter().filter(|t| matches!(t.state, TaskState::Waiting | TaskState::Ready)).count();
     let block = Block::new()
         .borders(Borders::ALL)
         .border_type(BorderType::Rounded)
@@ -170,9 +170,9 @@ fn draw_header(f: &mut Frame, area: Rect, app: &mut App) {
             Span::raw(format!("   t = {t}   speed ×{speed}   ")),
             Span::styled(format!("▶ {running} running"), theme.fg(Role::Active)),
             Span::raw(format!("  · {waiting} waiting  ")),
-            Span::styled(format!("✗ {} failed", s.failed), theme.fg(Role::Error)),
-            Span::styled(format!("  ↻ {} retried", s.retries), theme.fg(Role::Warning)),
-            Span::styled(format!("  ! {} escalated", s.inbox.len()), theme.fg(Role::Urgent)),
+            Span::styled(format!("✗ {} failed", s.failed()), theme.fg(Role::Error)),
+            Span::styled(format!("  ↻ {} retried", s.retries()), theme.fg(Role::Warning)),
+            Span::styled(format!("  ! {} escalated", s.inbox().len()), theme.fg(Role::Urgent)),
             Span::raw(format!("  ✉ {msgs:.0} msg/s")),
             Span::styled(healing, theme.fg(Role::Ok)),
         ])
@@ -183,16 +183,16 @@ fn draw_header(f: &mut Frame, area: Rect, app: &mut App) {
             Span::raw(format!(" t={t} ×{speed} ")),
             Span::styled(format!("▶{running}"), theme.fg(Role::Active)),
             Span::raw(format!(" ·{waiting} ")),
-            Span::styled(format!("✗{}", s.failed), theme.fg(Role::Error)),
-            Span::styled(format!(" ↻{}", s.retries), theme.fg(Role::Warning)),
-            Span::styled(format!(" !{}", s.inbox.len()), theme.fg(Role::Urgent)),
+            Span::styled(format!("✗{}", s.failed()), theme.fg(Role::Error)),
+            Span::styled(format!(" ↻{}", s.retries()), theme.fg(Role::Warning)),
+            Span::styled(format!(" !{}", s.inbox().len()), theme.fg(Role::Urgent)),
             Span::raw(format!(" ✉{msgs:.0}/s")),
         ])
     };
     f.render_widget(Paragraph::new(l1), line1);
-    let done = s.completed as usize;
+    let done = s.completed() as usize;
     let ratio = if total == 0 { 1.0 } else { done as f64 / total as f64 };
-    let mut label = format!("{done}/{total} done · {} skipped{}", s.skipped, crate::tui::sagas::header_note(coord));
+    let mut label = format!("{done}/{total} done · {} skipped{}", s.skipped(), crate::tui::sagas::header_note(coord));
     if r.recovered > 0 {
         label.push_str(&format!(" · healed {}", r.by_tier.describe()));
     }

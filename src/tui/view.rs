@@ -78,7 +78,7 @@ impl View {
 
     /// Records each agent's current load; the console calls this on every virtual-clock tick.
     pub fn sample_load(&mut self, coord: &Coordinator) {
-        for (i, a) in coord.state().agents.iter().enumerate() {
+        for (i, a) in coord.state().agents().iter().enumerate() {
             let h = &mut self.load[i];
             if h.len() == LOAD_SAMPLES {
                 h.pop_front();

@@ -82,7 +82,7 @@ fn space_pauses_the_clock_and_step_advances_one_instant() {
     let mut a = app();
     advance(&mut a, 500);
     key(&mut a, KeyCode::Char(' '));
-    assert!(a.coord().state().paused);
+    assert!(a.coord().state().paused());
     let t = a.run.now();
     advance(&mut a, 5_000);
     assert_eq!(a.run.now(), t, "a paused clock does not move");
@@ -90,7 +90,7 @@ fn space_pauses_the_clock_and_step_advances_one_instant() {
     key(&mut a, KeyCode::Char('.'));
     assert!(a.run.now() > t, "step moved to the next instant");
     key(&mut a, KeyCode::Char(' '));
-    assert!(!a.coord().state().paused);
+    assert!(!a.coord().state().paused());
     keys(&mut a, "++");
     assert_eq!(a.speed, 4.0);
     key(&mut a, KeyCode::Char('-'));
@@ -101,7 +101,7 @@ fn space_pauses_the_clock_and_step_advances_one_instant() {
 fn commands_act_on_the_run_and_refusals_are_shown() {
     let mut a = app();
     command(&mut a, "hold draft -- waiting for legal");
-    assert!(a.coord().state().tasks[4].held);
+    assert!(a.coord().state().tasks()[4].held);
     assert!(screen(&mut a, 160, 45).contains("hold draft"));
     command(&mut a, "retry research-ai");
     let s = screen(&mut a, 160, 45);
@@ -122,11 +122,11 @@ fn cancel_previews_its_impact_and_needs_a_yes() {
     assert_eq!(preview[0], "cancel research-ai: 4 dependents will be skipped");
     insta::assert_snapshot!("confirm_cancel", screen(&mut a, 160, 45));
     key(&mut a, KeyCode::Char('n'));
-    assert_eq!(a.coord().state().tasks[0].state, TaskState::Running);
+    assert_eq!(a.coord().state().tasks()[0].state, TaskState::Running);
     key(&mut a, KeyCode::Char('x'));
     key(&mut a, KeyCode::Char('y'));
-    assert_eq!(a.coord().state().tasks[0].state, TaskState::Failed);
-    assert_eq!(a.coord().state().tasks[6].state, TaskState::Skipped);
+    assert_eq!(a.coord().state().tasks()[0].state, TaskState::Failed);
+    assert_eq!(a.coord().state().tasks()[6].state, TaskState::Skipped);
 }
 
 #[test]
@@ -149,7 +149,7 @@ fn escalate_then_resolve_from_the_inbox() {
     command(&mut a, "hold draft");
     advance(&mut a, 20_000);
     command(&mut a, "escalate draft");
-    assert_eq!(a.coord().state().tasks[4].state, TaskState::Escalated);
+    assert_eq!(a.coord().state().tasks()[4].state, TaskState::Escalated);
     key(&mut a, KeyCode::Char('5'));
     assert_eq!(a.focused_pane().id(), "inbox");
     insta::assert_snapshot!("inbox_with_item", screen(&mut a, 160, 45));
@@ -158,7 +158,7 @@ fn escalate_then_resolve_from_the_inbox() {
     key(&mut a, KeyCode::Down);
     key(&mut a, KeyCode::Down);
     key(&mut a, KeyCode::Enter); // done
-    assert_eq!(a.coord().state().tasks[4].state, TaskState::Completed);
+    assert_eq!(a.coord().state().tasks()[4].state, TaskState::Completed);
 }
 
 #[test]
@@ -167,14 +167,14 @@ fn agent_keys_crash_drain_and_revive_the_selected_agent() {
     key(&mut a, KeyCode::Char('2'));
     key(&mut a, KeyCode::Down); // researcher-2
     key(&mut a, KeyCode::Char('d'));
-    assert!(a.coord().state().agents[1].draining);
+    assert!(a.coord().state().agents()[1].draining);
     key(&mut a, KeyCode::Char('c'));
     // Crash asks first (it may interrupt work).
     assert!(matches!(a.popup, Some(Popup::Confirm { .. })));
     key(&mut a, KeyCode::Char('y'));
-    assert!(!a.coord().state().agents[1].alive);
+    assert!(!a.coord().state().agents()[1].alive);
     key(&mut a, KeyCode::Char('v'));
-    assert!(a.coord().state().agents[1].alive);
+    assert!(a.coord().state().agents()[1].alive);
 }
 
 #[test]
@@ -226,9 +226,9 @@ fn agent_keys_and_commands_inject_faults_through_the_operator_path() {
     let Some(crate::core::EventKind::OperatorAction { action, reason, .. }) = last else { panic!("{last:?}") };
     assert_eq!((*action, reason.as_deref()), (crate::core::OpAction::Heal, Some("drill over")));
     // The coordinator was never told: it still thinks researcher-2 is alive until its silence shows.
-    assert!(a.coord().state().agents[1].alive);
+    assert!(a.coord().state().agents()[1].alive);
     advance(&mut a, 4_000);
-    assert!(a.coord().state().agents[1].lost, "noticed by the heartbeat timeout");
+    assert!(a.coord().state().agents()[1].lost, "noticed by the heartbeat timeout");
 }
 
 #[test]
@@ -273,9 +273,9 @@ fn a_click_focuses_the_pane_under_the_mouse() {
 fn read_only_refuses_every_action_with_that_reason() {
     let mut a = app_with(ConsoleOptions { read_only: true, ..ConsoleOptions::default() });
     key(&mut a, KeyCode::Char(' '));
-    assert!(!a.coord().state().paused);
+    assert!(!a.coord().state().paused());
     command(&mut a, "cancel draft");
-    assert_eq!(a.coord().state().tasks[4].state, TaskState::Waiting);
+    assert_eq!(a.coord().state().tasks()[4].state, TaskState::Waiting);
     let s = screen(&mut a, 160, 45);
     assert!(s.contains("cancel: the console is read-only (--read-only)"), "{s}");
     assert!(s.contains("READ-ONLY"));
@@ -405,7 +405,7 @@ fn the_demo_lights_up_every_pane_within_30_seconds() {
     let (mut inbox_seen, mut sla_counting) = (false, false);
     for _ in 0..(30_000 / 50) {
         a.tick(50.0);
-        let waiting = !a.coord().state().inbox.is_empty();
+        let waiting = !a.coord().state().inbox().is_empty();
         inbox_seen |= waiting;
         if waiting && !sla_counting {
             sla_counting = screen(&mut a, 160, 45).contains("SLA");
@@ -431,11 +431,11 @@ fn keys_not_pressed_elsewhere_do_what_the_help_says() {
     // `p` holds the selected task and releases it; the selection is a waiting task of layer 2.
     key(&mut a, KeyCode::Right);
     let t = a.selected_task().expect("a task is selected");
-    assert_eq!(a.coord().state().tasks[t.ix()].state, TaskState::Waiting, "{t:?}");
+    assert_eq!(a.coord().state().tasks()[t.ix()].state, TaskState::Waiting, "{t:?}");
     key(&mut a, KeyCode::Char('p'));
-    assert!(a.coord().state().tasks[t.ix()].held);
+    assert!(a.coord().state().tasks()[t.ix()].held);
     key(&mut a, KeyCode::Char('p'));
-    assert!(!a.coord().state().tasks[t.ix()].held);
+    assert!(!a.coord().state().tasks()[t.ix()].held);
     // A waiting task cannot go to the inbox yet: `e` says why.
     key(&mut a, KeyCode::Char('e'));
     assert!(a.status.as_ref().unwrap().0.starts_with("escalate refused"), "{:?}", a.status);
@@ -446,7 +446,7 @@ fn keys_not_pressed_elsewhere_do_what_the_help_says() {
     if matches!(a.popup, Some(Popup::Confirm { .. })) {
         key(&mut a, KeyCode::Char('y'));
     }
-    assert_eq!(a.coord().state().tasks[t.ix()].state, TaskState::Escalated, "{:?}", a.status);
+    assert_eq!(a.coord().state().tasks()[t.ix()].state, TaskState::Escalated, "{:?}", a.status);
     // `b` opens the shared context; `b` closes it.
     key(&mut a, KeyCode::Char('b'));
     assert!(matches!(a.popup, Some(Popup::Context { .. })));
@@ -501,14 +501,14 @@ fn auction_and_ballot_keys_act_through_the_operator_path() {
     // The bid under the cursor moves to the second best.
     key(&mut a, KeyCode::Right);
     let t = batch;
-    let auction = a.coord().state().auctions.latest(t).unwrap();
+    let auction = a.coord().state().auctions().latest(t).unwrap();
     let ranked = crate::protocols::auction::rank(&auction.bids, &a.coord().auction_spec(t).weights);
     let second = ranked[1].0;
     key(&mut a, KeyCode::Char('w'));
     if matches!(a.popup, Some(Popup::Confirm { .. })) {
         key(&mut a, KeyCode::Char('y'));
     }
-    let x = a.coord().state().auctions.latest(t).unwrap();
+    let x = a.coord().state().auctions().latest(t).unwrap();
     assert!(
         matches!(x.phase, crate::protocols::auction::Phase::Awarded { agent, by: crate::protocols::auction::AwardBy::Operator, .. } if agent == second),
         "{:?} {:?}",
@@ -518,7 +518,7 @@ fn auction_and_ballot_keys_act_through_the_operator_path() {
     // The next auction down, still open: `n` announces it afresh.
     key(&mut a, KeyCode::Down);
     let other = a.selected_task().expect("another auction");
-    let rounds = |a: &App| a.coord().state().auctions.auctions.iter().filter(|x| x.task == other).count();
+    let rounds = |a: &App| a.coord().state().auctions().auctions.iter().filter(|x| x.task == other).count();
     let before = rounds(&a);
     key(&mut a, KeyCode::Char('n'));
     if matches!(a.popup, Some(Popup::Confirm { .. })) {
@@ -531,7 +531,7 @@ fn auction_and_ballot_keys_act_through_the_operator_path() {
         let mut b = App::new(load("consensus-release"), ConsoleOptions::default()).unwrap();
         for _ in 0..200 {
             b.tick(10.0);
-            if !b.coord().state().votes.ballots.is_empty() {
+            if !b.coord().state().votes().ballots.is_empty() {
                 break;
             }
         }
@@ -543,7 +543,7 @@ fn auction_and_ballot_keys_act_through_the_operator_path() {
         }
         let decided = b.sink.view.last_operator_event.as_ref().map(|e| e.kind.name());
         assert_eq!(decided, Some("operator_action"), "key {k}: {:?}", b.status);
-        let ballot = b.coord().state().votes.ballots.values().next().expect("a ballot");
+        let ballot = b.coord().state().votes().ballots.values().next().expect("a ballot");
         let crate::protocols::vote::Phase::Decided { verdict, reason } = ballot.phase else {
             panic!("{:?}", ballot.phase)
         };

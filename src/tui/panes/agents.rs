@@ -79,7 +79,7 @@ impl Pane for AgentsPane {
     fn render(&mut self, f: &mut Frame, area: Rect, ctx: &Ctx) {
         let rows = self.rows(ctx);
         let specs = &ctx.coord.scenario().agents;
-        let agents = &ctx.coord.state().agents;
+        let agents = &ctx.coord.state().agents();
         let block = pane_block("Agents", Some(count_note(rows.len(), specs.len(), "agents", self.list.filter())), ctx);
         let inner = block.inner(area);
         f.render_widget(block, area);
@@ -131,7 +131,7 @@ impl Pane for AgentsPane {
             Cell::from("agent"),
             Cell::from("state"),
             Cell::from("load"),
-            Cell::from(if ctx.coord.state().swarm.active { "capabilities θ" } else { "capabilities" }),
+            Cell::from(if ctx.coord.state().swarm().active { "capabilities θ" } else { "capabilities" }),
             num("done".into()),
             num("fail".into()),
             num("ok%".into()),
@@ -157,7 +157,7 @@ impl Pane for AgentsPane {
                 Cell::from({
                     let indent = crate::tui::teams::indent(ctx.coord, id);
                     let room = id_w.saturating_sub(indent.chars().count());
-                    match ctx.coord.state().ctx.led_by(id).next() {
+                    match ctx.coord.state().context().led_by(id).next() {
                         Some((_, term)) => format!("{indent}{} ★{term}", truncate(&spec.id, room.saturating_sub(3))),
                         None => format!("{indent}{}", truncate(&spec.id, room)),
                     }

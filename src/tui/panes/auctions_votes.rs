@@ -161,8 +161,8 @@ fn verdict(coord: &Coordinator, x: &Auction) -> String {
 pub(super) fn auction_lines(t: TaskId, ctx: &Ctx, out: &mut Vec<Line<'static>>) {
     let theme = ctx.theme;
     let coord = ctx.coord;
-    let Some(x) = coord.state().auctions.latest(t) else { return };
-    let rounds = coord.state().auctions.auctions.iter().filter(|a| a.task == t).count();
+    let Some(x) = coord.state().auctions().latest(t) else { return };
+    let rounds = coord.state().auctions().auctions.iter().filter(|a| a.task == t).count();
     out.push(Line::raw(""));
     out.push(heading(format!("auction #{} · round {} · {} auction(s) for this task", x.id, x.round, rounds), theme));
     out.push(Line::styled("  agent           price      eta   conf   score", theme.dim()));
@@ -206,7 +206,7 @@ impl Pane for AuctionsVotesPane {
     fn handle(&mut self, action: Action, ctx: &Ctx) -> Reply {
         let s = ctx.coord.state();
         match action {
-            Action::SwitchHalf if !s.auctions.is_empty() && !s.votes.is_empty() => {
+            Action::SwitchHalf if !s.auctions().is_empty() && !s.votes().is_empty() => {
                 self.votes_focus = !self.votes_focus;
                 Reply::Done
             }
@@ -227,7 +227,7 @@ impl Pane for AuctionsVotesPane {
             _ if self.votes_active(ctx.coord) => {
                 if self.votes.step(action, ctx) { Reply::Done } else { Reply::Ignored }
             }
-            _ if s.auctions.is_empty() => Reply::Ignored,
+            _ if s.auctions().is_empty() => Reply::Ignored,
             _ => self.move_in_auctions(action, ctx),
         }
     }
@@ -240,7 +240,7 @@ impl Pane for AuctionsVotesPane {
     fn render(&mut self, f: &mut Frame, area: Rect, ctx: &Ctx) {
         let s = ctx.coord.state();
         let part = |focused| Ctx { focused, ..*ctx };
-        match (s.auctions.is_empty(), s.votes.is_empty()) {
+        match (s.auctions().is_empty(), s.votes().is_empty()) {
             (true, false) => self.votes.render(f, area, ctx, "Auctions & votes"),
             (false, false) => {
                 let top = Rect { height: area.height / 2, ..area };
@@ -253,7 +253,7 @@ impl Pane for AuctionsVotesPane {
     }
 
     fn click(&mut self, column: u16, row: u16, ctx: &Ctx) -> bool {
-        if !ctx.coord.state().votes.is_empty() && self.votes.click(column, row, ctx) {
+        if !ctx.coord.state().votes().is_empty() && self.votes.click(column, row, ctx) {
             self.votes_focus = true;
             return true;
         }
@@ -286,7 +286,7 @@ impl AuctionsVotesPane {
     /// Whether the keys and Enter go to the ballots (the run has ballots, and no auctions or the
     /// ballots half has the focus).
     fn votes_active(&self, coord: &Coordinator) -> bool {
-        !coord.state().votes.is_empty() && (coord.state().auctions.is_empty() || self.votes_focus)
+        !coord.state().votes().is_empty() && (coord.state().auctions().is_empty() || self.votes_focus)
     }
 
     /// The decision task of the selected ballot, when the ballots have the keys.
@@ -297,7 +297,7 @@ impl AuctionsVotesPane {
     /// Auctions passing the filter, newest first.
     fn rows<'c>(&self, ctx: &Ctx<'c>) -> Vec<&'c Auction> {
         let coord = ctx.coord;
-        let all = coord.state().auctions.auctions.iter().rev();
+        let all = coord.state().auctions().auctions.iter().rev();
         if self.list.filter().is_empty() {
             return all.collect();
         }
@@ -321,7 +321,7 @@ impl AuctionsVotesPane {
         let theme = ctx.theme;
         let coord = ctx.coord;
         let rows = self.rows(ctx);
-        let total = coord.state().auctions.auctions.len();
+        let total = coord.state().auctions().auctions.len();
         let block =
             pane_block("Auctions & votes", Some(count_note(rows.len(), total, "auctions", self.list.filter())), ctx);
         let inner = block.inner(area);
@@ -502,7 +502,7 @@ mod tests {
         assert_ne!(best, second);
         // The operator's award goes through the coordinator like any command.
         fx.op(OpAction::Award(batch, second));
-        let x = fx.run.coordinator().state().auctions.latest(batch).unwrap();
+        let x = fx.run.coordinator().state().auctions().latest(batch).unwrap();
         assert_eq!(x.phase, Phase::Awarded { agent: second, score: x.ranking[1].1, by: AwardBy::Operator });
         let term = draw(160, 45, |f| pane.render(f, f.area(), &fx.ctx()));
         assert!(format!("{:?}", term.backend()).contains("op award"));
@@ -514,7 +514,7 @@ mod tests {
         fx.advance(20);
         let mut pane = AuctionsVotesPane::new();
         let newest =
-            |fx: &Fixture| Selection::Task(fx.run.coordinator().state().auctions.auctions.last().unwrap().task);
+            |fx: &Fixture| Selection::Task(fx.run.coordinator().state().auctions().auctions.last().unwrap().task);
         draw(160, 45, |f| pane.render(f, f.area(), &fx.ctx()));
         assert_eq!(pane.selection(&fx.ctx()), Some(newest(&fx)));
         fx.advance(2100);

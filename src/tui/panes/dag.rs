@@ -213,7 +213,7 @@ impl DagPane {
         let key = (wf.task_count(), wf.graph.edge_count());
         if self.layout.is_none() || self.layout_key != key {
             let mut layout = DagLayout::new(wf);
-            if !ctx.coord.state().sagas.is_empty() {
+            if !ctx.coord.state().sagas().is_empty() {
                 layout.fold(|t| sagas::host(ctx.coord, t));
             }
             self.layout = Some(layout);
@@ -224,7 +224,7 @@ impl DagPane {
         }
         let layout = self.layout.as_ref().expect("just built");
         let state = ctx.coord.state();
-        let crit_key = (key.0, state.attempt_log.len(), state.completed);
+        let crit_key = (key.0, state.attempt_log().len(), state.completed());
         if self.crit_key != Some(crit_key) {
             self.crit_key = Some(crit_key);
             self.crit_pos = vec![u32::MAX; key.0];
@@ -261,7 +261,7 @@ impl DagPane {
     /// `mark [»]id[»] [@agent] [★]`, styled: state colour, critical, dimmed by the filter, selected.
     fn label(&self, ctx: &Ctx, layout: &DagLayout, t: TaskId) -> (Line<'static>, u16) {
         let theme = ctx.theme;
-        let (wf, rt) = (ctx.coord.workflow(), &ctx.coord.state().tasks[t.ix()]);
+        let (wf, rt) = (ctx.coord.workflow(), &ctx.coord.state().tasks()[t.ix()]);
         let (mark, look) = theme.task_look(rt);
         let layer = layout.layer_of[t.ix()];
         let crit = self.crit_pos[t.ix()] != u32::MAX;
@@ -269,7 +269,7 @@ impl DagPane {
         let skip_out = wf.dependents(t).any(|d| layout.layer_of[d.ix()] > layer + 1);
         // The markers survive truncation: only the name is cut.
         // `+`: a planner added the task while the run went on.
-        let planned = ctx.coord.state().plans.added_by(t).is_some();
+        let planned = ctx.coord.state().plans().added_by(t).is_some();
         // `?`: a decision task; once decided, the branch it took follows its name.
         let decision = ctx.coord.decision_of(t).is_some();
         let markers = skip_in as usize + skip_out as usize + planned as usize + decision as usize;
@@ -298,7 +298,7 @@ impl DagPane {
             spans.push(Span::styled(" ★", theme.critical()));
         }
         if let Some(crate::protocols::vote::Phase::Decided { verdict, .. }) =
-            ctx.coord.state().votes.ballots.get(&t).map(|b| b.phase)
+            ctx.coord.state().votes().ballots.get(&t).map(|b| b.phase)
         {
             let (word, color) = match verdict {
                 crate::protocols::vote::Verdict::Approved => (" ⇒yes", Role::Ok),
@@ -331,7 +331,7 @@ impl DagPane {
         let rows: Vec<_> = nodes[off..off + shown].iter().map(label).map(|(t, (line, w))| (t, line, w)).collect();
         let mut width = rows.iter().map(|r| r.2).max().unwrap_or(0);
         let summary = (shown < nodes.len()).then(|| {
-            let tasks = &ctx.coord.state().tasks;
+            let tasks = &ctx.coord.state().tasks();
             let mut counts = [0usize; LEGEND.len()];
             let mut look = [Style::new(); LEGEND.len()];
             let mut marks = [""; LEGEND.len()];
@@ -385,9 +385,9 @@ impl DagPane {
         // The frame: title note, and hidden layers on the bottom border.
         let layers_word = |n: usize| if n == 1 { "1 layer".to_string() } else { format!("{n} layers") };
         let filter = if self.filter.is_empty() { String::new() } else { format!("/{} · ", self.filter) };
-        let (layers, done) = (layout.layer_count(), state.completed);
+        let (layers, done) = (layout.layer_count(), state.completed());
         // Dormant compensators are not work the run has to do (unless their saga wakes them).
-        let total = state.tasks.len() - state.sagas.dormant as usize;
+        let total = state.tasks().len() - state.sagas().dormant as usize;
         let note = format!("{filter}layer {}/{layers} · {done}/{total} done", sel_layer + 1);
         let mut block = pane_block("DAG", Some(note), ctx);
         if left > 0 {
@@ -506,7 +506,7 @@ impl DagPane {
 fn legend(ctx: &Ctx, width: u16) -> Line<'static> {
     let theme = ctx.theme;
     // A copy of any task, re-stated, gets each mark from `Theme::task_look` itself.
-    let probe = ctx.coord.state().tasks.first().cloned();
+    let probe = ctx.coord.state().tasks().first().cloned();
     let build = |short: bool| {
         let mut spans = Vec::new();
         for (state, held, word, short_word) in LEGEND {
@@ -524,7 +524,7 @@ fn legend(ctx: &Ctx, width: u16) -> Line<'static> {
         }
         spans.push(Span::styled("★", theme.critical()));
         spans.push(Span::styled(if short { "crit »skip" } else { " critical  » skips a layer" }, theme.dim()));
-        if !ctx.coord.state().sagas.is_empty() {
+        if !ctx.coord.state().sagas().is_empty() {
             spans.push(Span::styled(format!(" {}", sagas::MARK), theme.dim()));
             spans.push(Span::styled(if short { "undo" } else { " compensation" }, theme.dim()));
         }

@@ -144,7 +144,7 @@ fn weights(coord: &Coordinator) -> Vec<f64> {
     (0..wf.task_count())
         .map(|i| {
             let t = TaskId(i as u32);
-            let done = state.tasks[i].state == crate::core::TaskState::Completed;
+            let done = state.tasks()[i].state == crate::core::TaskState::Completed;
             match state.last_attempt(t) {
                 Some(rec) if done => rec.end_ms.unwrap_or(rec.start_ms).saturating_sub(rec.start_ms) as f64,
                 _ => class_mean[wf.task_class[i].0 as usize] * scenario.tasks[i].work,

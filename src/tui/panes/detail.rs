@@ -69,7 +69,7 @@ pub fn detail_lines(sel: Selection, ctx: &Ctx) -> Vec<Line<'static>> {
 fn task_state_line(t: TaskId, ctx: &Ctx) -> Vec<Span<'static>> {
     let theme = ctx.theme;
     let (coord, s) = (ctx.coord, ctx.coord.state());
-    let rt = &s.tasks[t.ix()];
+    let rt = &s.tasks()[t.ix()];
     let (mark, style) = theme.task_look(rt);
     let last = s.last_attempt(t);
     let on = |r: &AttemptRecord| format!("attempt {} on {}", r.attempt, coord.agent_name(r.agent));
@@ -82,7 +82,7 @@ fn task_state_line(t: TaskId, ctx: &Ctx) -> Vec<Span<'static>> {
         }),
         TaskState::Retrying => Some(format!("attempt {} due at {}", rt.attempts + 1, clock(rt.retry_at_ms))),
         TaskState::Escalated => {
-            let since = s.inbox.iter().find(|(task, _)| *task == t).map(|&(_, at)| at);
+            let since = s.inbox().iter().find(|(task, _)| *task == t).map(|&(_, at)| at);
             since.map(|at| format!("in the operator's inbox since {} ({})", clock(at), duration(ctx.now_ms - at)))
         }
         TaskState::Completed => Some(match last {
@@ -90,7 +90,7 @@ fn task_state_line(t: TaskId, ctx: &Ctx) -> Vec<Span<'static>> {
             _ => "marked done by an operator".into(),
         }),
         TaskState::Failed | TaskState::Skipped => report::end_reason(coord, t),
-        TaskState::Dormant => Some(if s.finished.is_some() {
+        TaskState::Dormant => Some(if s.finished().is_some() {
             "not needed: its saga did not fail after its step completed".into()
         } else {
             "runs only if its saga fails after its step completed".into()
@@ -120,7 +120,7 @@ pub(super) fn task_list(label: &str, tasks: &[TaskId], ctx: &Ctx, out: &mut Vec<
     let w =
         tasks.iter().take(LIST_LIMIT).map(|&t| ctx.coord.task_name(t).chars().count()).max().unwrap_or(0).min(NAME_W);
     for (i, &t) in tasks.iter().take(LIST_LIMIT).enumerate() {
-        let rt = &ctx.coord.state().tasks[t.ix()];
+        let rt = &ctx.coord.state().tasks()[t.ix()];
         let (mark, style) = theme.task_look(rt);
         out.push(Line::from(vec![
             Span::styled(format!("{:<LABEL_W$}", if i == 0 { label } else { "" }), theme.dim()),
@@ -141,7 +141,7 @@ fn task_lines(t: TaskId, ctx: &Ctx) -> Vec<Line<'static>> {
     let theme = ctx.theme;
     let (coord, s) = (ctx.coord, ctx.coord.state());
     let spec = &coord.scenario().tasks[t.ix()];
-    let rt = &s.tasks[t.ix()];
+    let rt = &s.tasks()[t.ix()];
     let mut out = vec![text("id", spec.id.clone(), theme), text("description", spec.description.clone(), theme)];
     out.push(field("state", task_state_line(t, ctx), theme));
     if let Some(output) = coord.output_text(t) {
@@ -242,7 +242,7 @@ fn agent_lines(a: AgentId, ctx: &Ctx) -> Vec<Line<'static>> {
     let theme = ctx.theme;
     let (coord, s) = (ctx.coord, ctx.coord.state());
     let spec = &coord.scenario().agents[a.ix()];
-    let rt = &s.agents[a.ix()];
+    let rt = &s.agents()[a.ix()];
     let mut out = vec![text("id", spec.id.clone(), theme)];
     let (word, style) = crate::tui::elastic::slot_state(coord, a, theme).unwrap_or_else(|| theme.agent_look(rt));
     let running: Vec<&str> = rt.running.iter().map(|&t| coord.task_name(t)).collect();
@@ -285,7 +285,7 @@ fn agent_lines(a: AgentId, ctx: &Ctx) -> Vec<Line<'static>> {
         other => other.name().replace('_', "-"),
     };
     let slowness = h.slowness.map_or("-".to_string(), |x| format!("{x:.2}×"));
-    let factor = h.routing_factor(&s.health_cfg);
+    let factor = h.routing_factor(s.health_cfg());
     out.push(text(
         "health",
         format!(
@@ -312,10 +312,10 @@ theme,
         .last_heartbeat_ms
         .map_or("never".into(), |at| format!("{} ({} ago)", clock(at), duration(ctx.now_ms.saturating_sub(at))));
     out.push(text("last heartbeat", heartbeat, theme));
-    let (sent, received) = s.bus.by_agent.get(a.ix()).copied().unwrap_or_default();
+    let (sent, received) = s.bus().by_agent.get(a.ix()).copied().unwrap_or_default();
     out.push(text(
         "messages",
-        format!("{sent} sent, {received} received, plus {} broadcast to all", s.bus.broadcasts),
+        format!("{sent} sent, {received} received, plus {} broadcast to all", s.bus().broadcasts),
         theme,
     ));
     assignments(a, ctx, &mut out);
@@ -345,7 +345,7 @@ fn assignments(a: AgentId, ctx: &Ctx, out: &mut Vec<Line<'static>>) {
         let k = seen.entry(t).or_insert_with(|| before.remove(&t).unwrap_or(0));
         let attempt = s.history(t).into_iter().filter(|r| r.agent == a).nth(*k);
         *k += 1;
-        let rt = &s.tasks[t.ix()];
+        let rt = &s.tasks()[t.ix()];
         let (mark, tstyle) = theme.task_look(rt);
         let (outcome, ostyle) = attempt.map_or(("-", Style::new()), |r| attempt_outcome(r.end, theme));
         let (n, start) = attempt.map_or(("-".into(), "-".into()), |r| (r.attempt.to_string(), clock(r.start_ms)));

@@ -65,7 +65,7 @@ impl Item {
         Item {
             task,
             waited_ms: ctx.now_ms.saturating_sub(arrived_ms),
-            attempts: ctx.coord.state().tasks[task.ix()].attempts,
+            attempts: ctx.coord.state().tasks()[task.ix()].attempts,
             last: history.last().map(|r| r.end),
             tried: agents_tried(ctx.coord, &history),
             tiers: tiers_tried(ctx.coord, task),
@@ -108,7 +108,7 @@ impl Pane for InboxPane {
     fn render(&mut self, f: &mut Frame, area: Rect, ctx: &Ctx) {
         let theme = ctx.theme;
         let rows = self.rows(ctx);
-        let total = ctx.coord.state().inbox.len();
+        let total = ctx.coord.state().inbox().len();
         let block = pane_block("Inbox", Some(count_note(rows.len(), total, "waiting", self.list.filter())), ctx);
         let inner = block.inner(area);
         f.render_widget(block, area);
@@ -240,7 +240,7 @@ impl InboxPane {
 
     /// Inbox items passing the filter, oldest first.
     fn rows(&self, ctx: &Ctx) -> Vec<Item> {
-        let inbox = &ctx.coord.state().inbox;
+        let inbox = &ctx.coord.state().inbox();
         let items = inbox.iter().map(|&(task, arrived)| Item::new(ctx, task, arrived));
         if self.list.filter().is_empty() {
             return items.collect();
@@ -316,7 +316,7 @@ mod tests {
         // Once it expires (skip), the item leaves the inbox.
         let mut fx = fx;
         fx.advance(15_700);
-        assert!(fx.ctx().coord.state().inbox.is_empty());
+        assert!(fx.ctx().coord.state().inbox().is_empty());
     }
 
     #[test]

@@ -13,7 +13,7 @@ use crate::tui::theme::{Role, Theme};
 
 /// The tiers a task's ladder took it through since it was last opened: `retry › fallback`.
 pub(super) fn tiers_tried(coord: &Coordinator, task: TaskId) -> String {
-    let (Some(rt), Some(ladder)) = (coord.state().ladder.get(task), coord.workflow().ladder_of(task)) else {
+    let (Some(rt), Some(ladder)) = (coord.state().ladder().get(task), coord.workflow().ladder_of(task)) else {
         return String::new();
     };
     let names = rt.tried.iter().map(|&l| ladder.rungs[l as usize].tier.name().name());
@@ -29,7 +29,7 @@ pub(super) fn sla_text(
     now_ms: u64,
     theme: &Theme,
 ) -> Option<(String, Style)> {
-    let sla = coord.state().ladder.get(task)?.sla?;
+    let sla = coord.state().ladder().get(task)?.sla?;
     Some(match sla.expired {
         None => {
             let left = sla.due_ms.saturating_sub(now_ms);
@@ -46,8 +46,8 @@ pub(super) fn sla_text(
 pub(super) fn ladder_lines(t: TaskId, ctx: &Ctx, out: &mut Vec<Line<'static>>) {
     let theme = ctx.theme;
     let coord = ctx.coord;
-    let rt = coord.state().ladder.get(t);
-    let arrived = coord.state().inbox.iter().find(|(task, _)| *task == t).map(|&(_, at)| at);
+    let rt = coord.state().ladder().get(t);
+    let arrived = coord.state().inbox().iter().find(|(task, _)| *task == t).map(|&(_, at)| at);
     let sla = arrived.and_then(|at| sla_text(coord, t, at, ctx.now_ms, theme));
     let Some(ladder) = coord.workflow().ladder_of(t) else {
         if let Some((sla, style)) = sla {

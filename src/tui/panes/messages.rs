@@ -249,7 +249,7 @@ impl Pane for MessagesPane {
         if ctx.view.dropped_messages > 0 {
             let _ = write!(note, " · {} dropped", ctx.view.dropped_messages);
         }
-        let dead = ctx.coord.state().ctx.dead_count;
+        let dead = ctx.coord.state().context().dead_count;
         if dead > 0 {
             let _ = write!(note, " · {dead} dead");
         }

@@ -10,7 +10,7 @@ use crate::tui::theme::Role;
 
 pub(super) fn plan_lines(t: TaskId, ctx: &Ctx, out: &mut Vec<Line<'static>>) {
     let theme = ctx.theme;
-    let (coord, plans) = (ctx.coord, &ctx.coord.state().plans);
+    let (coord, plans) = (ctx.coord, &ctx.coord.state().plans());
     if let Some(by) = plans.added_by(t) {
         out.push(field("planned by", vec![Span::raw(coord.task_name(by).to_string())], theme));
     }

@@ -109,12 +109,12 @@ pub(super) fn ballot_lines(t: TaskId, ctx: &Ctx, out: &mut Vec<Line<'static>>) {
     let Some(d) = coord.decision_of(t) else { return };
     out.push(Line::raw(""));
     out.push(super::detail::heading(format!("decision: {}", d.proposal), theme));
-    let Some(b) = coord.state().votes.ballots.get(&t) else {
+    let Some(b) = coord.state().votes().ballots.get(&t) else {
         out.push(Line::styled("  no ballot yet: it opens when the dependencies are done", theme.dim()));
         return;
     };
     let tally = b.tally();
-    let (word, style) = state(b, coord.state().tasks[t.ix()].state.is_terminal(), ctx.now_ms, theme);
+    let (word, style) = state(b, coord.state().tasks()[t.ix()].state.is_terminal(), ctx.now_ms, theme);
     let mut spans = vec![Span::raw("  ")];
     spans.extend(bar(b, theme));
     spans.push(Span::raw(format!(
@@ -143,15 +143,15 @@ impl VotesPane {
     }
 
     fn rows<'c>(&self, ctx: &Ctx<'c>) -> Vec<(TaskId, &'c Ballot)> {
-        let (coord, now) = (ctx.coord, ctx.coord.state().now_ms);
+        let (coord, now) = (ctx.coord, ctx.coord.state().now_ms());
         coord
             .state()
-            .votes
+            .votes()
             .ballots
             .iter()
             .filter(|(t, b)| {
                 self.list.filter().is_empty() || {
-                    let ended = coord.state().tasks[t.ix()].state.is_terminal();
+                    let ended = coord.state().tasks()[t.ix()].state.is_terminal();
                     self.list.keeps(&format!(
                         "{} {} {}",
                         coord.task_name(**t),
@@ -178,7 +178,7 @@ impl VotesPane {
         let theme = ctx.theme;
         let coord = ctx.coord;
         let rows = self.rows(ctx);
-        let total = coord.state().votes.ballots.len();
+        let total = coord.state().votes().ballots.len();
         let note = count_note(rows.len(), total, "ballots", self.list.filter());
         let block: Block = pane_block(title, Some(note), ctx);
         let inner = block.inner(area);
@@ -208,7 +208,7 @@ impl VotesPane {
         let mut lines = vec![Line::styled(truncate(&head, w), theme.title())];
         for &(t, b) in &rows[visible] {
             let selected = Some(t) == self.list.selected();
-            let ended = coord.state().tasks[t.ix()].state.is_terminal();
+            let ended = coord.state().tasks()[t.ix()].state.is_terminal();
             let tally = b.tally();
             let (word, style) = state(b, ended, ctx.now_ms, theme);
             let mut spans = vec![

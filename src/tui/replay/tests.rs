@@ -72,7 +72,7 @@ fn keys_move_the_cursor_and_the_panes_follow() {
     key(&mut a, KeyCode::Char('2'));
     key(&mut a, KeyCode::Char('c'));
     assert_eq!(cursor(&a), 0);
-    assert!(a.coord().state().agents.iter().all(|ag| ag.alive));
+    assert!(a.coord().state().agents().iter().all(|ag| ag.alive));
 }
 
 #[test]
@@ -145,7 +145,7 @@ fn fork_at_the_cursor_opens_a_live_paused_run_in_its_own_journal() {
     command(&mut a, "fork");
     assert!(a.replay.is_none(), "{:?}", a.status);
     assert!(!a.opts.read_only);
-    assert!(a.coord().state().paused, "a fork starts paused");
+    assert!(a.coord().state().paused(), "a fork starts paused");
     let fork_path = dir.join("run.fork-20.jsonl");
     assert_eq!(a.opts.journal.as_deref(), Some(fork_path.as_path()));
     // The operator acts in the fork: crash an agent, then the run goes on to its end.

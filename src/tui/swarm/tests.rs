@@ -32,7 +32,7 @@ fn agents_show_their_thresholds_in_a_swarm_run() {
 #[test]
 fn task_detail_says_who_claimed_it_or_how_long_it_waits() {
     let fx = foraging(300);
-    let sw = &fx.run.coordinator().state().swarm;
+    let sw = &fx.run.coordinator().state().swarm();
     let n = fx.run.coordinator().scenario().tasks.len() as u32;
     let claimed = (0..n).map(crate::core::TaskId).find(|&t| sw.claim_of(t).is_some()).expect("a claim by 0.3 s");
     let (by, p) = sw.claim_of(claimed).unwrap();
@@ -52,7 +52,7 @@ fn agent_detail_lists_thresholds_and_claims() {
     let fx = foraging(1_500);
     let a = fx.agent("ant-1");
     let lines = plain(&detail_lines(Selection::Agent(a), &fx.ctx()));
-    let claims = fx.run.coordinator().state().swarm.claims[a.ix()];
+    let claims = fx.run.coordinator().state().swarm().claims[a.ix()];
     assert!(lines.contains(&format!("{claims} claims from the board")) && lines.contains("θ scout"), "{lines}");
 }
 

@@ -177,7 +177,7 @@ fn auctions() -> App {
 /// consensus-release once its ballots are open, the Auctions & votes pane focused.
 fn ballots() -> App {
     let mut a = load("consensus-release");
-    while a.coord().state().votes.ballots.is_empty() {
+    while a.coord().state().votes().ballots.is_empty() {
         a.tick(10.0);
     }
     a.focus = a.pane_index("auctions_votes").unwrap();
@@ -361,7 +361,7 @@ fn last(press: Press) {
 fn pause(press: Press) {
     let mut a = app();
     press(&mut a);
-    assert!(a.coord().state().paused);
+    assert!(a.coord().state().paused());
     let mut r = replay();
     press(&mut r);
     assert!(r.is_advancing(), "in a replay it plays");
@@ -433,17 +433,17 @@ fn hold(press: Press) {
     let mut a = app();
     select_in_dag(&mut a, "draft");
     press(&mut a);
-    assert!(a.coord().state().tasks[4].held);
+    assert!(a.coord().state().tasks()[4].held);
     press(&mut a);
-    assert!(!a.coord().state().tasks[4].held, "pressed again, it releases");
+    assert!(!a.coord().state().tasks()[4].held, "pressed again, it releases");
 }
 
 fn retry(press: Press) {
     let mut a = app();
     a.request(OpAction::Cancel(TaskId(0)), None, true);
-    assert_eq!(a.coord().state().tasks[0].state, TaskState::Failed);
+    assert_eq!(a.coord().state().tasks()[0].state, TaskState::Failed);
     press(&mut a);
-    assert_ne!(a.coord().state().tasks[0].state, TaskState::Failed, "{}", status(&a));
+    assert_ne!(a.coord().state().tasks()[0].state, TaskState::Failed, "{}", status(&a));
 }
 
 fn reassign(press: Press) {
@@ -459,7 +459,7 @@ fn escalate(press: Press) {
     select_in_dag(&mut a, "draft");
     press(&mut a);
     yes_if_asked(&mut a);
-    assert_eq!(a.coord().state().tasks[4].state, TaskState::Escalated, "{}", status(&a));
+    assert_eq!(a.coord().state().tasks()[4].state, TaskState::Escalated, "{}", status(&a));
 }
 
 fn cancel(press: Press) {
@@ -486,13 +486,13 @@ fn revive(press: Press) {
     let mut a = on("agents");
     a.request(OpAction::Crash(AgentId(0)), None, true);
     press(&mut a);
-    assert!(a.coord().state().agents[0].alive);
+    assert!(a.coord().state().agents()[0].alive);
 }
 
 fn drain(press: Press) {
     let mut a = on("agents");
     press(&mut a);
-    assert!(a.coord().state().agents[0].draining);
+    assert!(a.coord().state().agents()[0].draining);
 }
 
 fn hang(press: Press) {
@@ -524,7 +524,7 @@ fn partition(press: Press) {
 fn switch_half(press: Press) {
     let sc = crate::scenario::parse("demo.json", crate::tui::DEMO_SCENARIO).unwrap();
     let mut a = App::new(sc, ConsoleOptions::default()).unwrap();
-    while a.coord().state().votes.ballots.is_empty() || a.coord().state().auctions.is_empty() {
+    while a.coord().state().votes().ballots.is_empty() || a.coord().state().auctions().is_empty() {
         a.tick(50.0);
     }
     a.focus = a.pane_index("auctions_votes").unwrap();
@@ -536,11 +536,11 @@ fn switch_half(press: Press) {
 fn award(press: Press) {
     let mut a = auctions();
     let t = a.selected_task().unwrap();
-    let best = a.coord().state().auctions.latest(t).unwrap();
+    let best = a.coord().state().auctions().latest(t).unwrap();
     let best = crate::protocols::auction::rank(&best.bids, &a.coord().auction_spec(t).weights)[0].0;
     press(&mut a);
     yes_if_asked(&mut a);
-    let x = a.coord().state().auctions.latest(t).unwrap();
+    let x = a.coord().state().auctions().latest(t).unwrap();
     assert!(
         matches!(x.phase, AuctionPhase::Awarded { agent, by: AwardBy::Operator, .. } if agent == best),
         "{:?}",
@@ -551,7 +551,7 @@ fn award(press: Press) {
 fn reopen(press: Press) {
     let mut a = auctions();
     let t = a.selected_task().unwrap();
-    let rounds = |a: &App| a.coord().state().auctions.auctions.iter().filter(|x| x.task == t).count();
+    let rounds = |a: &App| a.coord().state().auctions().auctions.iter().filter(|x| x.task == t).count();
     let before = rounds(&a);
     press(&mut a);
     yes_if_asked(&mut a);
@@ -563,7 +563,7 @@ fn decided(press: Press, want: (Verdict, &str)) {
     let mut a = ballots();
     press(&mut a);
     yes_if_asked(&mut a);
-    let ballot = a.coord().state().votes.ballots.values().next().unwrap();
+    let ballot = a.coord().state().votes().ballots.values().next().unwrap();
     let BallotPhase::Decided { verdict, reason } = ballot.phase else { panic!("{:?}", ballot.phase) };
     assert_eq!((verdict, reason.name()), want);
 }
@@ -600,7 +600,7 @@ fn pick(press: Press) {
     let mut a = inbox_item();
     a.popup = Some(Popup::PickResolution { task: TaskId(4), index: 2 });
     press(&mut a);
-    assert_eq!(a.coord().state().tasks[4].state, TaskState::Completed, "resolved as done");
+    assert_eq!(a.coord().state().tasks()[4].state, TaskState::Completed, "resolved as done");
 }
 
 fn dismiss(press: Press) {
@@ -615,7 +615,7 @@ fn confirm(press: Press) {
     let mut a = app();
     a.act(Action::Cancel);
     press(&mut a);
-    assert_eq!(a.coord().state().tasks[0].state, TaskState::Failed);
+    assert_eq!(a.coord().state().tasks()[0].state, TaskState::Failed);
     // The quit question too.
     a.popup = Some(Popup::Quit);
     press(&mut a);
@@ -627,7 +627,7 @@ fn decline(press: Press) {
     a.act(Action::Cancel);
     press(&mut a);
     assert_eq!((a.popup.as_ref(), status(&a)), (None, "cancel not done"));
-    assert_eq!(a.coord().state().tasks[0].state, TaskState::Running);
+    assert_eq!(a.coord().state().tasks()[0].state, TaskState::Running);
 }
 
 // ---- the command line and the filter
@@ -637,7 +637,7 @@ fn line_submit(press: Press) {
     a.act(Action::Command);
     keys(&mut a, "pause");
     press(&mut a);
-    assert!(a.coord().state().paused && a.mode == Mode::Normal);
+    assert!(a.coord().state().paused() && a.mode == Mode::Normal);
 }
 
 fn line_close(press: Press) {
