@@ -170,7 +170,7 @@ pub struct GroupReport<'a> {
 
 impl<'a> ContextReport<'a> {
     pub fn of(coord: &'a Coordinator) -> Option<ContextReport<'a>> {
-        let ctx = &coord.state().context();
+        let ctx = coord.state().context();
         let ix = &ctx.index;
         if ix.keys.is_empty() && ix.locks.is_empty() && ix.groups.is_empty() && ctx.dead_count == 0 {
             return None;

@@ -11,7 +11,7 @@ pub mod app;
 pub mod cmdline;
 pub mod config;
 pub mod console;
-pub mod elastic;
+
 pub mod help;
 mod input;
 pub mod keymap;
@@ -19,9 +19,7 @@ pub mod panes;
 pub mod pick;
 pub mod popups;
 pub mod replay;
-pub mod sagas;
-pub mod swarm;
-pub mod teams;
+
 pub mod theme;
 pub mod ui;
 pub mod view;

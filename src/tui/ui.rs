@@ -192,7 +192,8 @@ fn draw_header(f: &mut Frame, area: Rect, app: &mut App) {
     f.render_widget(Paragraph::new(l1), line1);
     let done = s.completed() as usize;
     let ratio = if total == 0 { 1.0 } else { done as f64 / total as f64 };
-    let mut label = format!("{done}/{total} done · {} skipped{}", s.skipped(), crate::tui::sagas::header_note(coord));
+    let mut label =
+        format!("{done}/{total} done · {} skipped{}", s.skipped(), crate::protocols::saga::view::header_note(coord));
     if r.recovered > 0 {
         label.push_str(&format!(" · healed {}", r.by_tier.describe()));
     }

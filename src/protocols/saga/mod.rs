@@ -8,6 +8,7 @@ pub mod spec;
 pub(crate) mod state;
 #[cfg(test)]
 mod tests;
+pub mod view;
 
 pub use event::*;
 pub use state::*;

@@ -11,6 +11,7 @@ pub mod report;
 mod review;
 pub mod spec;
 pub(crate) mod state;
+pub mod view;
 
 pub use event::*;
 pub use state::*;

@@ -79,7 +79,7 @@ impl Pane for AgentsPane {
     fn render(&mut self, f: &mut Frame, area: Rect, ctx: &Ctx) {
         let rows = self.rows(ctx);
         let specs = &ctx.coord.scenario().agents;
-        let agents = &ctx.coord.state().agents();
+        let agents = ctx.coord.state().agents();
         let block = pane_block("Agents", Some(count_note(rows.len(), specs.len(), "agents", self.list.filter())), ctx);
         let inner = block.inner(area);
         f.render_widget(block, area);
@@ -103,7 +103,7 @@ impl Pane for AgentsPane {
         let bar_w = max_slots.min(MAX_BAR) as usize;
         let load_w = (bar_w + 1 + 2 * max_slots.to_string().len() + 1).max(4);
         let caps: Vec<String> =
-            (0..specs.len()).map(|i| crate::tui::swarm::capabilities(ctx.coord, AgentId(i as u32))).collect();
+            (0..specs.len()).map(|i| crate::protocols::swarm::view::capabilities(ctx.coord, AgentId(i as u32))).collect();
         let caps_want = caps.iter().map(|c| c.chars().count()).max().unwrap_or(0).clamp(12, 24);
         // Numbers never get cut: on a narrow pane the id gives way first (down to 5), then
         // capabilities and the sparkline disappear.
@@ -111,7 +111,7 @@ impl Pane for AgentsPane {
         // Group leaders carry `★TERM` after their id (room for it only when there are groups).
         let star_w = if ctx.coord.scenario().groups.is_empty() { 0 } else { 3 };
         // Reports are indented under their manager.
-        let star_w = star_w + crate::tui::teams::indent_width(ctx.coord);
+        let star_w = star_w + crate::protocols::teams::view::indent_width(ctx.coord);
         let id_want = (specs.iter().map(|a| a.id.chars().count()).max().unwrap_or(0) + star_w).clamp(5, 20 + star_w);
         let id_w = id_want.min((inner.width as usize).saturating_sub(fixed_without_id)).max(5);
         let rest = (inner.width as usize).saturating_sub(fixed_without_id + id_w);
@@ -141,7 +141,7 @@ impl Pane for AgentsPane {
         .style(ctx.theme.title());
         let table_rows = rows[visible].iter().map(|&id| {
             let (spec, a) = (&specs[id.ix()], &agents[id.ix()]);
-            let slot = crate::tui::elastic::slot_state(ctx.coord, id, ctx.theme);
+            let slot = crate::protocols::elastic::view::slot_state(ctx.coord, id, ctx.theme);
             let (word, style) = slot.unwrap_or_else(|| ctx.theme.agent_look(a));
             let running = a.running.len() as u32;
             let bar = format!("{:<bar_w$} {running}/{}", load_bar(running, a.max_concurrent), a.max_concurrent);
@@ -155,7 +155,7 @@ impl Pane for AgentsPane {
             let row = Row::new(vec![
                 mark(selected),
                 Cell::from({
-                    let indent = crate::tui::teams::indent(ctx.coord, id);
+                    let indent = crate::protocols::teams::view::indent(ctx.coord, id);
                     let room = id_w.saturating_sub(indent.chars().count());
                     match ctx.coord.state().context().led_by(id).next() {
                         Some((_, term)) => format!("{indent}{} ★{term}", truncate(&spec.id, room.saturating_sub(3))),
@@ -213,7 +213,7 @@ impl AgentsPane {
             let spec = &specs[a.ix()];
             self.list.keeps(&spec.id) || spec.capabilities.iter().any(|c| self.list.keeps(c))
         };
-        crate::tui::teams::tree_order(ctx.coord).into_iter().filter(keep).collect()
+        crate::protocols::teams::view::tree_order(ctx.coord).into_iter().filter(keep).collect()
     }
 
 

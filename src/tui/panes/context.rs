@@ -16,7 +16,7 @@ const DEAD_SHOWN: usize = 5;
 
 /// The popup's text.
 pub fn lines(coord: &Coordinator, theme: &Theme) -> Vec<Line<'static>> {
-    let ctx = &coord.state().context();
+    let ctx = coord.state().context();
     let ix = &ctx.index;
     let mut out = Vec::new();
     let head = |s: &str| Line::from(Span::styled(s.to_string(), theme.title()));

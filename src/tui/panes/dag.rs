@@ -28,7 +28,7 @@ use crate::tui::keymap::Action;
 use crate::core::TaskId;
 use crate::core::state::{TaskRt, TaskState};
 use crate::fasthash::FastMap;
-use crate::tui::sagas;
+use crate::protocols::saga::view as sagas;
 use crate::tui::theme::Role;
 
 /// Cells between two columns where edges are routed (one out-stub, three tracks, one in-stub).
@@ -331,7 +331,7 @@ impl DagPane {
         let rows: Vec<_> = nodes[off..off + shown].iter().map(label).map(|(t, (line, w))| (t, line, w)).collect();
         let mut width = rows.iter().map(|r| r.2).max().unwrap_or(0);
         let summary = (shown < nodes.len()).then(|| {
-            let tasks = &ctx.coord.state().tasks();
+            let tasks = ctx.coord.state().tasks();
             let mut counts = [0usize; LEGEND.len()];
             let mut look = [Style::new(); LEGEND.len()];
             let mut marks = [""; LEGEND.len()];

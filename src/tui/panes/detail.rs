@@ -176,13 +176,13 @@ fn task_lines(t: TaskId, ctx: &Ctx) -> Vec<Line<'static>> {
     out.push(text("allocation", format!("{} · work ×{}", strategy.name(), spec.work), theme));
     let capable: Vec<String> = coord.capable_agents(t).iter().map(|&a| coord.agent_name(a).to_string()).collect();
     out.push(text("capable agents", join_or_none(&capable), theme));
-    for (label, spans) in crate::tui::sagas::detail(coord, t, theme) {
+    for (label, spans) in crate::protocols::saga::view::detail(coord, t, theme) {
         out.push(field(label, spans, theme));
     }
-    for (label, spans) in crate::tui::teams::task_detail(coord, t, theme) {
+    for (label, spans) in crate::protocols::teams::view::task_detail(coord, t, theme) {
         out.push(field(label, spans, theme));
     }
-    if let Some((label, spans)) = crate::tui::swarm::task_detail(coord, t, ctx.now_ms, theme) {
+    if let Some((label, spans)) = crate::protocols::swarm::view::task_detail(coord, t, ctx.now_ms, theme) {
         out.push(field(label, spans, theme));
     }
 
@@ -244,7 +244,8 @@ fn agent_lines(a: AgentId, ctx: &Ctx) -> Vec<Line<'static>> {
     let spec = &coord.scenario().agents[a.ix()];
     let rt = &s.agents()[a.ix()];
     let mut out = vec![text("id", spec.id.clone(), theme)];
-    let (word, style) = crate::tui::elastic::slot_state(coord, a, theme).unwrap_or_else(|| theme.agent_look(rt));
+    let (word, style) =
+        crate::protocols::elastic::view::slot_state(coord, a, theme).unwrap_or_else(|| theme.agent_look(rt));
     let running: Vec<&str> = rt.running.iter().map(|&t| coord.task_name(t)).collect();
     let mut state = vec![
         Span::styled(word.to_string(), style),
@@ -255,14 +256,14 @@ fn agent_lines(a: AgentId, ctx: &Ctx) -> Vec<Line<'static>> {
     }
     out.push(field("state", state, theme));
     out.push(text("capabilities", join_or_none(&spec.capabilities), theme));
-    if let Some(swarm) = crate::tui::swarm::agent_detail(coord, a) {
+    if let Some(swarm) = crate::protocols::swarm::view::agent_detail(coord, a) {
         out.push(text("swarm", swarm, theme));
     }
-    if let Some(template) = crate::tui::elastic::agent_detail(coord, a) {
+    if let Some(template) = crate::protocols::elastic::view::agent_detail(coord, a) {
         out.push(text("template", template, theme));
     }
     out.push(text("specializations", join_or_none(&spec.specializations), theme));
-    for (label, value) in crate::tui::teams::agent_detail(coord, a) {
+    for (label, value) in crate::protocols::teams::view::agent_detail(coord, a) {
         out.push(text(label, value, theme));
     }
     out.push(text("max_concurrent", spec.max_concurrent.to_string(), theme));

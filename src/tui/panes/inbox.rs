@@ -240,7 +240,7 @@ impl InboxPane {
 
     /// Inbox items passing the filter, oldest first.
     fn rows(&self, ctx: &Ctx) -> Vec<Item> {
-        let inbox = &ctx.coord.state().inbox();
+        let inbox = ctx.coord.state().inbox();
         let items = inbox.iter().map(|&(task, arrived)| Item::new(ctx, task, arrived));
         if self.list.filter().is_empty() {
             return items.collect();

@@ -10,7 +10,7 @@ use crate::tui::theme::Theme;
 /// The state word of a slot not in the team (`absent`, or `retired` once it has been created),
 /// dimmed; `None` for declared agents and created slots, which show their usual state.
 pub fn slot_state(coord: &Coordinator, a: AgentId, theme: &Theme) -> Option<(&'static str, Style)> {
-    let el = &coord.state().elastic();
+    let el = coord.state().elastic();
     if !el.active || el.template_of(a).is_none() || el.is_present(a) {
         return None;
     }
@@ -20,7 +20,7 @@ pub fn slot_state(coord: &Coordinator, a: AgentId, theme: &Theme) -> Option<(&'s
 
 /// `template` line of a slot's detail: its template and every stint in the team.
 pub fn agent_detail(coord: &Coordinator, a: AgentId) -> Option<String> {
-    let el = &coord.state().elastic();
+    let el = coord.state().elastic();
     let t = el.template_of(a)?;
     let sc = coord.scenario();
     let name = sc.agents[a.ix()].template.map_or("", |i| sc.templates[i as usize].id.as_str());

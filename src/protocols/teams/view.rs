@@ -49,7 +49,7 @@ pub fn task_detail(coord: &Coordinator, t: TaskId, theme: &Theme) -> Vec<(&'stat
 
 /// `help  #12 research → analyst: answered in 245ms` per exchange the task's attempts had.
 fn help_detail(coord: &Coordinator, t: TaskId, theme: &Theme) -> Vec<(&'static str, Vec<Span<'static>>)> {
-    let teams = &coord.state().teams();
+    let teams = coord.state().teams();
     let mut out = Vec::new();
     for (id, h) in teams.help.iter().filter(|(_, h)| h.task == t) {
         let peer = h.peer.map_or("nobody".to_string(), |p| coord.agent_name(p).to_string());
@@ -67,7 +67,7 @@ fn help_detail(coord: &Coordinator, t: TaskId, theme: &Theme) -> Vec<(&'static s
 /// `review  of draft · 1 of 2 rework rounds used · accepted after 2 reviews` for a reviewer;
 /// `reviewed by  review · 1 rework round · notes: …` for the task it reviews.
 fn review_detail(coord: &Coordinator, t: TaskId, theme: &Theme) -> Vec<(&'static str, Vec<Span<'static>>)> {
-    let teams = &coord.state().teams();
+    let teams = coord.state().teams();
     let (reviewer, label) = match coord.scenario().tasks[t.ix()].review {
         Some(_) => (t, "review"),
         None => match teams.reviewer_of.get(&t) {

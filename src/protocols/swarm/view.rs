@@ -10,7 +10,7 @@ use crate::tui::theme::{Role, Theme};
 
 /// The agent's capabilities as the Agents pane lists them: `scout θ2,haul θ12` in a swarm run.
 pub fn capabilities(coord: &Coordinator, a: AgentId) -> String {
-    let sw = &coord.state().swarm();
+    let sw = coord.state().swarm();
     if !sw.active {
         return coord.scenario().agents[a.ix()].capabilities.join(",");
     }
@@ -25,7 +25,7 @@ pub fn task_detail(
     now_ms: u64,
     theme: &Theme,
 ) -> Option<(&'static str, Vec<Span<'static>>)> {
-    let sw = &coord.state().swarm();
+    let sw = coord.state().swarm();
     if !sw.active {
         return None;
     }
@@ -42,7 +42,7 @@ pub fn task_detail(
 
 /// `swarm` line of an agent's detail: its thresholds and the claims it won.
 pub fn agent_detail(coord: &Coordinator, a: AgentId) -> Option<String> {
-    let sw = &coord.state().swarm();
+    let sw = coord.state().swarm();
     if !sw.active {
         return None;
     }
