@@ -17,3 +17,8 @@ pub mod runtime;
 pub mod scenario;
 pub mod shared;
 pub mod tui;
+
+/// The unit tests' scratch directories: the integration tests' helper, shared.
+#[cfg(test)]
+#[path = "../tests/support/scratch.rs"]
+pub(crate) mod scratch;

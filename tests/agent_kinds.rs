@@ -1,5 +1,8 @@
 //! Scenario agents of kind `process` and `llm`: what they may and must say, and the errors.
 
+#[path = "support/scratch.rs"]
+mod scratch;
+
 use std::path::Path;
 
 use switchyard::scenario::{AgentKind, DEFAULT_LLM_TIMEOUT_MS, Scenario, load, parse};
@@ -82,7 +85,7 @@ fn bad_kind_fields_are_reported_each_at_its_place() {
 
 #[test]
 fn load_resolves_working_directories_against_the_scenario_file() {
-    let dir = std::env::temp_dir().join(format!("switchyard-kinds-{}", std::process::id()));
+    let dir = scratch::dir("kinds");
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("s.json");
     let agents = r#"{"id": "p", "capabilities": ["c"], "kind": "process", "command": ["./bin/agent", "a.txt"], "cwd": "sub"},
@@ -133,7 +136,7 @@ fn ca_file_is_checked_where_it_is_written() {
     assert_eq!(got, expected, "\n{}", got.join("\n"));
 
     // A relative `ca_file` is taken from the scenario file's directory, at load and in the result.
-    let dir = std::env::temp_dir().join(format!("switchyard-ca-{}", std::process::id()));
+    let dir = scratch::dir("ca");
     std::fs::create_dir_all(dir.join("certs")).unwrap();
     std::fs::copy(format!("{fixtures}/ca.pem"), dir.join("certs/ca.pem")).unwrap();
     let file = dir.join("s.json");

@@ -1,5 +1,8 @@
 //! The command line as a user meets it: the real binary, real files, exit codes and output.
 
+#[path = "support/scratch.rs"]
+mod scratch;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -8,7 +11,7 @@ fn bin() -> Command {
 }
 
 fn tmp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("switchyard-cli-{}", std::process::id()));
+    let dir = scratch::dir("cli");
     std::fs::create_dir_all(&dir).unwrap();
     dir.join(name)
 }

@@ -3,11 +3,14 @@
 //! mistake, and `config --print` writes the effective settings. (The settings at work in a real
 //! terminal are in `e2e_tmux.rs`.)
 
+#[path = "support/scratch.rs"]
+mod scratch;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("switchyard-console-config-{}-{name}", std::process::id()));
+    let dir = scratch::dir(&format!("console-config-{name}"));
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }

@@ -2,6 +2,9 @@
 //! before its dependents are released, an invalid plan is rejected and adds nothing, a real
 //! (process) planner's output is used, and runs with planners replay and repeat exactly.
 
+#[path = "support/scratch.rs"]
+mod scratch;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::time::Duration;
@@ -374,7 +377,7 @@ proptest::proptest! {
 
 #[test]
 fn the_headless_summary_and_report_file_show_the_decomposition() {
-    let dir = std::env::temp_dir().join(format!("switchyard-plan-{}", std::process::id()));
+    let dir = scratch::dir("plan");
     std::fs::create_dir_all(&dir).unwrap();
     let report = dir.join("report.json");
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_switchyard"))

@@ -2,6 +2,9 @@
 //! scenario; a torn last line is dropped and said; bad journals are refused with the file and
 //! line; `replay --at` reports the run as of any event; `diff` finds where two runs part.
 
+#[path = "support/scratch.rs"]
+mod scratch;
+
 #[path = "support/procs.rs"]
 mod procs;
 
@@ -18,7 +21,7 @@ fn bin() -> &'static str {
 }
 
 fn tmp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("switchyard-durable-{}", std::process::id()));
+    let dir = scratch::dir("durable");
     std::fs::create_dir_all(&dir).unwrap();
     dir.join(name)
 }

@@ -2,6 +2,9 @@
 //! checked on the captured screen, in the journal, and in the terminal state after it quits.
 //! `.ci/run` installs tmux when it is missing.
 
+#[path = "support/scratch.rs"]
+mod scratch;
+
 use std::path::PathBuf;
 use std::process::Command;
 use std::thread::sleep;
@@ -46,7 +49,7 @@ fn wait_for(s: &Session, text: &str) -> String {
 }
 
 fn tmp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("switchyard-e2e-{}", std::process::id()));
+    let dir = scratch::dir("e2e");
     std::fs::create_dir_all(&dir).unwrap();
     dir.join(name)
 }

@@ -3,6 +3,9 @@
 //! those bytes must be intended: rerun with `SWITCHYARD_BLESS=1` to rewrite them, and say why in
 //! the commit that carries the new files.
 
+#[path = "support/scratch.rs"]
+mod scratch;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -37,7 +40,7 @@ fn first_difference(want: &str, got: &str) -> String {
 fn every_simulated_bundled_scenario_writes_its_golden_journal() {
     let golden_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
     let bless = std::env::var_os("SWITCHYARD_BLESS").is_some();
-    let out_dir = std::env::temp_dir().join(format!("switchyard-golden-{}", std::process::id()));
+    let out_dir = scratch::dir("golden");
     std::fs::create_dir_all(&out_dir).unwrap();
     let scenarios = simulated_scenarios();
     assert!(scenarios.len() >= 16, "{scenarios:?}");

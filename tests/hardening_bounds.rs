@@ -4,6 +4,9 @@
 //! `--max-time-ms` and `--max-events` stop a run with exit 1 and a `horizon_reached` last line;
 //! random large numbers never make the coordinator panic (debug builds check every overflow).
 
+#[path = "support/scratch.rs"]
+mod scratch;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -18,7 +21,7 @@ use switchyard::scenario::bounds::{MAX_ATTEMPTS, MAX_MS};
 const M: u64 = MAX_MS;
 
 fn tmp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("switchyard-bounds-{}", std::process::id()));
+    let dir = scratch::dir("bounds");
     std::fs::create_dir_all(&dir).unwrap();
     dir.join(name)
 }

@@ -1,6 +1,9 @@
 //! Issue 11, class 4 (panics): no output path panics. The real binary with stdout or stderr on a
 //! full device exits 3 (or its own code) with a message, and summary tables elide long ids.
 
+#[path = "support/scratch.rs"]
+mod scratch;
+
 use std::fs::File;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
@@ -10,7 +13,7 @@ fn bin() -> Command {
 }
 
 fn tmp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("switchyard-panics-{}", std::process::id()));
+    let dir = scratch::dir("panics");
     std::fs::create_dir_all(&dir).unwrap();
     dir.join(name)
 }

@@ -5,6 +5,8 @@
 
 #[path = "support/procs.rs"]
 mod procs;
+#[path = "support/scratch.rs"]
+mod scratch;
 
 use std::time::Duration;
 

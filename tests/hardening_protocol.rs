@@ -4,6 +4,8 @@
 
 #[path = "support/procs.rs"]
 mod procs;
+#[path = "support/scratch.rs"]
+mod scratch;
 
 use std::time::Duration;
 

@@ -2,6 +2,9 @@
 //! adversarial files. Each test builds such a file and asserts the real binary finishes well
 //! within a generous wall bound (a regression guard for a debug build, not a benchmark).
 
+#[path = "support/scratch.rs"]
+mod scratch;
+
 use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
@@ -10,7 +13,7 @@ use std::time::{Duration, Instant};
 const BOUND: Duration = Duration::from_secs(5);
 
 fn tmp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("switchyard-quadratic-{}", std::process::id()));
+    let dir = scratch::dir("quadratic");
     std::fs::create_dir_all(&dir).unwrap();
     dir.join(name)
 }

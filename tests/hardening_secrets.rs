@@ -11,6 +11,9 @@
 //! - `secret_llm_team_runs_against_the_loopback_server`: the bundled `scenarios/llm-team.json`
 //!   validates, and runs to success with its `base_url` pointed at the test server.
 
+#[path = "support/scratch.rs"]
+mod scratch;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::{Arc, Mutex};
@@ -28,7 +31,7 @@ const KEY: &str = "sk-proj-Zq9X4vLm2Tn8Rb7Wc5Yd3Pk6Hs1Jf0Ga";
 type Seen = Arc<Mutex<Vec<String>>>;
 
 fn tmp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("switchyard-secrets-{}", std::process::id()));
+    let dir = scratch::dir("secrets");
     std::fs::create_dir_all(&dir).unwrap();
     dir.join(name)
 }

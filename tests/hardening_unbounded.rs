@@ -2,6 +2,9 @@
 //! (`--max-scenario-bytes`), `/dev/zero` is refused at once, `gen` streams in constant memory,
 //! and `run` refuses output paths that would overwrite each other or the scenario.
 
+#[path = "support/scratch.rs"]
+mod scratch;
+
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -12,7 +15,7 @@ fn bin() -> Command {
 }
 
 fn tmp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("switchyard-unbounded-{}", std::process::id()));
+    let dir = scratch::dir("unbounded");
     std::fs::create_dir_all(&dir).unwrap();
     dir.join(name)
 }

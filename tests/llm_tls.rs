@@ -6,6 +6,9 @@
 //! `tests/fixtures/tls/`: `ca.pem` is a self-signed test CA (its key was discarded), `server.pem`
 //! and `server.key` a certificate it issued for `IP:127.0.0.1` and `DNS:localhost`, valid 100 years.
 
+#[path = "support/scratch.rs"]
+mod scratch;
+
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -78,7 +81,7 @@ async fn start_tls_server() -> (u16, Arc<Mutex<Seen>>) {
 /// Writes the scenario next to a copy of the test CA and loads it as a user's file would be;
 /// returns it and the directory to remove after the run.
 fn load_scenario(text: &str) -> (switchyard::scenario::Scenario, PathBuf) {
-    let dir = std::env::temp_dir().join(format!("switchyard-tls-{}", std::process::id()));
+    let dir = scratch::dir("tls");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::copy(fixtures().join("ca.pem"), dir.join("test-ca.pem")).unwrap();
     std::fs::write(dir.join("tls.json"), text).unwrap();
@@ -152,7 +155,7 @@ fn an_unreadable_ca_file_at_run_time_refuses_the_agent() {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     rt.block_on(async {
         // Valid when loaded, gone when the run starts.
-        let dir = std::env::temp_dir().join(format!("switchyard-tls-gone-{}", std::process::id()));
+        let dir = scratch::dir("tls-gone");
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::copy(fixtures().join("ca.pem"), dir.join("ca.pem")).unwrap();
         let text = r#"{"name": "gone", "heartbeat_ms": 0,

@@ -2,6 +2,9 @@
 //! actions in the cut part included — and resumed runs to the end and leaves a journal
 //! byte-identical to the one the uninterrupted run wrote.
 
+#[path = "support/scratch.rs"]
+mod scratch;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -22,7 +25,7 @@ const SCENARIOS: [&str; 8] = [
 ];
 
 fn tmp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("switchyard-resume-{}", std::process::id()));
+    let dir = scratch::dir("resume");
     std::fs::create_dir_all(&dir).unwrap();
     dir.join(name)
 }

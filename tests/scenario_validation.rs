@@ -1,5 +1,8 @@
 //! Scenario loading from the outside: every problem of a file reported at once, each located.
 
+#[path = "support/scratch.rs"]
+mod scratch;
+
 use proptest::prelude::*;
 use std::path::{Path, PathBuf};
 use switchyard::scenario::bounds::{MAX_FACTOR, MAX_MS};
@@ -201,7 +204,7 @@ fn unreadable_files() {
     assert_eq!(e.to_string(), "does/not/exist.json: cannot read file: No such file or directory");
     assert_eq!((e.problems[0].line, e.problems[0].column), (0, 0));
 
-    let path = std::env::temp_dir().join(format!("switchyard-not-utf8-{}.json", std::process::id()));
+    let path = scratch::dir("validation").join("not-utf8.json");
     std::fs::write(&path, b"{\n  \"name\": \"caf\xe9\"\n}").unwrap();
     let e = load(&path).unwrap_err();
     std::fs::remove_file(&path).unwrap();
@@ -247,7 +250,7 @@ struct TempFile(PathBuf);
 
 impl TempFile {
     fn new(name: &str, contents: &[u8]) -> TempFile {
-        let path = std::env::temp_dir().join(format!("switchyard-{name}-{}.json", std::process::id()));
+        let path = scratch::dir("validation").join(format!("{name}.json"));
         std::fs::write(&path, contents).unwrap();
         TempFile(path)
     }

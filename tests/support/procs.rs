@@ -13,14 +13,11 @@ pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_switchyard")
 }
 
-/// A fresh directory for one test.
+/// A fresh directory for one test, removed when the test binary exits (see `scratch.rs`).
 pub fn temp_dir(test: &str) -> PathBuf {
     static N: AtomicU32 = AtomicU32::new(0);
     let n = N.fetch_add(1, Ordering::Relaxed);
-    let dir = std::env::temp_dir().join(format!("switchyard-{test}-{}-{n}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    crate::scratch::dir(&format!("{test}-{n}"))
 }
 
 /// A mark unique to this test run, put in the environment of its agents.

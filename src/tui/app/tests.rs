@@ -295,7 +295,7 @@ fn quitting_an_active_run_asks_first() {
 
 #[test]
 fn restart_rotates_the_journal_and_starts_over() {
-    let dir = std::env::temp_dir().join(format!("switchyard-restart-{}", std::process::id()));
+    let dir = crate::scratch::dir("restart");
     std::fs::create_dir_all(&dir).unwrap();
     let journal = dir.join("j.jsonl");
     let mut a = app_with(ConsoleOptions { journal: Some(journal.clone()), ..ConsoleOptions::default() });

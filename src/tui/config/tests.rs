@@ -79,7 +79,7 @@ fn the_printed_config_reads_back_as_the_same_settings() {
 
 #[test]
 fn an_unreadable_file_says_so() {
-    let dir = std::env::temp_dir().join(format!("switchyard-config-{}", std::process::id()));
+    let dir = crate::scratch::dir("config");
     std::fs::create_dir_all(&dir).unwrap();
     let missing = dir.join("missing.toml");
     let e = Settings::load(Some(&missing)).unwrap_err();

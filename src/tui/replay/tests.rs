@@ -129,7 +129,7 @@ fn replay_screens_at_several_cursors() {
 #[test]
 fn fork_at_the_cursor_opens_a_live_paused_run_in_its_own_journal() {
     let j = journal("crash-reassign");
-    let dir = std::env::temp_dir().join(format!("switchyard-replay-fork-{}", std::process::id()));
+    let dir = crate::scratch::dir("replay-fork");
     std::fs::create_dir_all(&dir).unwrap();
     let source = dir.join("run.jsonl");
     let mut w = crate::journal::JournalWriter::create(&source).unwrap();
@@ -167,7 +167,7 @@ fn fork_at_the_cursor_opens_a_live_paused_run_in_its_own_journal() {
 
 #[test]
 fn a_journal_still_being_written_is_followed() {
-    let dir = std::env::temp_dir().join(format!("switchyard-replay-grow-{}", std::process::id()));
+    let dir = crate::scratch::dir("replay-grow");
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("growing.jsonl");
     let sc = crate::scenario::load(std::path::Path::new("scenarios/crash-reassign.json")).unwrap();
