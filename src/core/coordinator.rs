@@ -725,6 +725,7 @@ impl Coordinator {
     }
 
     /// Where the best ready task of class `c` goes: the one place a class's strategy decides.
+    #[inline]
     fn place(&mut self, now: u64, task: TaskId, c: usize) -> Placement {
         let strategy = self.wf.classes[c].strategy;
         let pool = self.wf.classes[c].pool.0 as usize;

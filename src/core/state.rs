@@ -308,6 +308,7 @@ impl State {
     }
 
     /// An agent took the task.
+    #[inline]
     fn assigned(&mut self, wf: &Workflow, task: TaskId, agent: AgentId) {
         self.unindex_agent(wf, agent);
         self.assignments += 1;
@@ -320,6 +321,7 @@ impl State {
         self.index_agent(wf, agent);
     }
 
+    #[inline]
     fn attempt_started(
         &mut self,
         wf: &Workflow,
@@ -340,6 +342,7 @@ impl State {
         self.ladder.apply(wf, ev.t_ms, &ev.kind, &mut self.timers);
     }
 
+    #[inline]
     fn attempt_succeeded(
         &mut self,
         wf: &Workflow,
@@ -357,6 +360,7 @@ impl State {
         self.agents[agent.ix()].completed += 1;
     }
 
+    #[inline]
     fn attempt_failed(&mut self, wf: &Workflow, now: u64, task: TaskId, agent: AgentId, reason: AttemptFailure) {
         // Only the agent's own failures count against its health, not crashes or operators.
         let outcome = matches!(reason, AttemptFailure::Agent(_)).then_some((false, 1.0));
@@ -369,6 +373,7 @@ impl State {
         }
     }
 
+    #[inline]
     fn task_completed(&mut self, wf: &Workflow, now: u64, task: TaskId) {
         self.tasks[task.ix()].state = TaskState::Completed;
         self.completed += 1;
@@ -382,6 +387,7 @@ impl State {
         }
     }
 
+    #[inline]
     fn task_skipped(&mut self, ev: &Event, task: TaskId, cause: TaskId, reason: super::event::SkipReason) {
         if reason != super::event::SkipReason::UpstreamFailed {
             self.votes.apply(ev.t_ms, &ev.kind, &mut self.timers);
@@ -395,6 +401,7 @@ impl State {
     }
 
     /// An agent came back (or an operator undid its draining).
+    #[inline]
     fn agent_revived(&mut self, wf: &Workflow, now: u64, agent: AgentId) {
         let a = &mut self.agents[agent.ix()];
         if a.alive {
@@ -408,6 +415,7 @@ impl State {
     }
 
     /// An ended task runs again: its counts are taken back and its retry budget starts over.
+    #[inline]
     fn task_reopened(&mut self, wf: &Workflow, ev: &Event, task: TaskId) {
         let t = &mut self.tasks[task.ix()];
         match t.state {
@@ -427,6 +435,7 @@ impl State {
         }
     }
 
+    #[inline]
     fn operator_acted(&mut self, action: super::event::OpAction) {
         if let super::event::OpAction::Speed(x) = action {
             self.speed = x;
@@ -439,6 +448,7 @@ impl State {
         }
     }
 
+    #[inline]
     fn breaker_changed(&mut self, wf: &Workflow, agent: AgentId, state: BreakerState) {
         self.unindex_agent(wf, agent);
         self.agents[agent.ix()].health.set_breaker(state);
@@ -449,6 +459,7 @@ impl State {
     }
 
     /// The task went to the operator's inbox.
+    #[inline]
     fn task_escalated(&mut self, wf: &Workflow, ev: &Event, task: TaskId) {
         self.tasks[task.ix()].state = TaskState::Escalated;
         self.inbox.push((task, ev.t_ms));
