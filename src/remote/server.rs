@@ -30,7 +30,13 @@ pub fn check_url(urls: &str) -> Result<(), String> {
 /// Once connected, the client reconnects on its own if the connection drops.
 pub async fn connect(urls: &str, client_name: &str) -> Result<async_nats::Client, String> {
     check_url(urls)?;
-    let opts = async_nats::ConnectOptions::new().connection_timeout(CONNECT_TIMEOUT).name(client_name);
+    let mut opts = async_nats::ConnectOptions::new().connection_timeout(CONNECT_TIMEOUT).name(client_name);
+    // The client does not read credentials from the URL itself.
+    match creds::from_url(urls) {
+        Some(creds::UrlAuth::UserPassword(user, password)) => opts = opts.user_and_password(user, password),
+        Some(creds::UrlAuth::Token(token)) => opts = opts.token(token),
+        None => {}
+    }
     opts.connect(urls).await.map_err(|e| {
         format!("cannot reach the NATS server at {}: {}", creds::redact(urls), creds::scrub(&e.to_string(), urls))
     })
