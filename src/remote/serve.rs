@@ -38,6 +38,9 @@ use super::{creds, server};
 const RUNNING_TICK: Duration = Duration::from_millis(50);
 const IDLE_TICK: Duration = Duration::from_millis(250);
 
+/// How long a finished run waits to say goodbye to the server (unsubscribe, flush).
+const GOODBYE_WITHIN: Duration = Duration::from_secs(2);
+
 /// What `--serve` was asked for.
 pub struct ServeOptions {
     /// The server: `nats://HOST:PORT`.
@@ -168,9 +171,13 @@ impl Connection {
         let finished = host.sink.finish();
         self.rt.block_on(async {
             host.stop_agents().await;
-            let _ = commands.unsubscribe().await;
+            // The server may be gone (that may be why the run stopped): do not wait long for it.
+            let goodbye = async {
+                let _ = commands.unsubscribe().await;
+                let _ = client.flush().await;
+            };
+            let _ = tokio::time::timeout(GOODBYE_WITHIN, goodbye).await;
             drop(commands);
-            let _ = client.flush().await;
         });
         let (interrupted, mut stopped) = match result {
             Ok(signal) => (signal, None),
