@@ -171,3 +171,29 @@ fn a_wrong_password_is_never_printed() {
     let ran = switchyard(dir, &["run", SAGA_BOOKING, "--headless", "--serve", &good, "--speed", "50"]);
     assert_eq!(ran.code, Some(1), "{}", ran.stderr);
 }
+
+#[test]
+fn a_served_run_whose_server_dies_stops_cleanly_with_its_journal_whole() {
+    let mut server = NatsServer::start("server-dies");
+    let dir = server.dir().to_path_buf();
+    let journal = dir.join("served.jsonl");
+    let args = ["run", CRASH_REASSIGN, "--headless", "--serve", &server.url(), "--journal", journal.to_str().unwrap()];
+    let mut run = Proc::start(&dir, "serve", &args);
+    // Let it get going (at speed 1 the scenario takes about 5 s), then take the server away.
+    let deadline = std::time::Instant::now() + RUN_WITHIN;
+    while !std::fs::read_to_string(&journal).is_ok_and(|t| t.contains(r#""t_ms":5"#)) {
+        assert!(std::time::Instant::now() < deadline && run.running(), "the served run did not start: {}", run.err());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    server.kill();
+    assert_eq!(run.wait(RUN_WITHIN).code(), Some(3), "{}", run.err());
+    let err = run.err();
+    assert!(err.contains("publishing run `crash-reassign`") && err.contains("was not stored"), "{err}");
+    assert!(err.contains("the journal") && err.contains("has every event up to there"), "{err}");
+    let text = std::fs::read_to_string(&journal).unwrap();
+    assert!(text.ends_with('\n'), "the journal must end on a whole line");
+    for line in text.lines() {
+        serde_json::from_str::<serde_json::Value>(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+    }
+    assert!(!text.contains(r#""kind":"run_finished""#), "the run must stop where publishing failed");
+}

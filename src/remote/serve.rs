@@ -38,6 +38,9 @@ use super::{creds, server};
 const RUNNING_TICK: Duration = Duration::from_millis(50);
 const IDLE_TICK: Duration = Duration::from_millis(250);
 
+/// How long the server has to acknowledge a line (or answer a JetStream request).
+const ACK_WITHIN: Duration = Duration::from_secs(2);
+
 /// How long a finished run waits to say goodbye to the server (unsubscribe, flush).
 const GOODBYE_WITHIN: Duration = Duration::from_secs(2);
 
@@ -121,7 +124,8 @@ async fn prepare(
     let client = server::connect(&opts.url, &format!("switchyard run {run}")).await?;
     let shown = creds::redact(&opts.url);
     let scrub = |e: &dyn std::fmt::Display| creds::scrub(&e.to_string(), &opts.url);
-    let js = jetstream::new(client.clone());
+    // An acknowledgement that does not come within this is asked for again (see `publish`).
+    let js = jetstream::ContextBuilder::new().timeout(ACK_WITHIN).build(client.clone());
     let config = stream::Config {
         name: run.stream(),
         subjects: vec![run.events_subject()],
