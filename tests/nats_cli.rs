@@ -18,6 +18,7 @@ fn ctl_and_attach_without_a_server_exit_2() {
     let attach = switchyard(&dir, &["attach", &url, "--run", "demo", "--follow"]);
     assert_eq!(attach.code, Some(2), "{}", attach.stderr);
     assert!(attach.stdout.is_empty());
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -46,6 +47,7 @@ fn serving_to_an_unreachable_server_exits_2_and_writes_nothing() {
     assert!(!ran.stderr.contains("hunter22"), "a password was printed: {}", ran.stderr);
     assert!(ran.stdout.is_empty());
     assert!(!journal.exists() && !report.exists(), "nothing may be written when the server is unreachable");
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -78,4 +80,5 @@ fn bad_run_names_urls_and_flag_combinations_are_refused() {
     let ran = switchyard(&dir, &["run", odd.to_str().unwrap(), "--headless", "--serve", &url]);
     assert_eq!(ran.code, Some(2));
     assert!(ran.stderr.contains("--run NAME"), "{}", ran.stderr);
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -3,7 +3,8 @@
 //!
 //! [`NatsServer::start`] starts its own server on a free loopback port with JetStream in a
 //! directory of its own (`-js -sd DIR`), optionally with a config file (users, permissions), and
-//! returns once it accepts connections; dropping it kills the server and waits for it. A missing
+//! returns once it accepts connections; dropping it kills the server, waits for it and removes its
+//! directory (a failed test keeps the outputs and the server's log there). A missing
 //! `nats-server` fails the test with a message saying so: these tests are never skipped.
 //! [`Proc`] is a `switchyard` process with its output in files; dropping it kills it (and waits).
 
@@ -149,7 +150,9 @@ impl Drop for NatsServer {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(self.dir.join("js"));
+        // A failed test keeps its outputs and the server's log to look at; JetStream's files go.
+        let keep = std::thread::panicking();
+        let _ = std::fs::remove_dir_all(if keep { self.dir.join("js") } else { self.dir.clone() });
     }
 }
 
