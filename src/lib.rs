@@ -11,6 +11,7 @@ pub mod fasthash;
 pub mod generate;
 pub mod journal;
 pub mod protocols;
+pub mod remote;
 pub mod report;
 pub mod rng;
 pub mod runtime;

@@ -60,9 +60,9 @@ enum Cmd {
         /// Console only: watch, but refuse every operator action.
         #[arg(long, conflicts_with = "headless")]
         read_only: bool,
-        /// Console only: initial speed, virtual milliseconds per wall millisecond.
-        #[arg(long, default_value_t = 1.0, value_name = "X", conflicts_with = "headless")]
-        speed: f64,
+        /// Console or served run: initial speed, virtual milliseconds per wall millisecond [default: 1].
+        #[arg(long, value_name = "X")]
+        speed: Option<f64>,
         /// Override the scenario's seed.
         #[arg(long)]
         seed: Option<u64>,
@@ -94,6 +94,34 @@ enum Cmd {
         /// $XDG_CONFIG_HOME/switchyard/config.toml]
         #[arg(long, value_name = "PATH", conflicts_with = "headless")]
         config: Option<PathBuf>,
+        #[command(flatten)]
+        remote: ServeArgs,
+    },
+    /// Follow a served run over NATS: with --follow, print its events as JSON lines until it ends
+    /// (exit 0: it succeeded; 1: it did not; 2: unreachable or bad input).
+    Attach {
+        /// The NATS server.
+        #[arg(value_name = "nats://HOST:PORT")]
+        url: String,
+        /// The run's name on the server.
+        #[arg(long = "run", value_name = "NAME")]
+        run: String,
+        /// Print the events from the start, then live, until the run ends.
+        #[arg(long)]
+        follow: bool,
+    },
+    /// Send one operator command to a served run over NATS and print the answer
+    /// (exit 0: accepted; 1: refused; 2: unreachable or bad input).
+    Ctl {
+        /// The NATS server.
+        #[arg(value_name = "nats://HOST:PORT")]
+        url: String,
+        /// The run's name on the server.
+        #[arg(long = "run", value_name = "NAME")]
+        run: String,
+        /// The console command, after `--`: `-- ':pause'`, `-- ':retry build -- flaky upstream'`.
+        #[arg(last = true, required = true, value_name = "':COMMAND …'")]
+        command: Vec<String>,
     },
     /// Carry on a run from its journal, appending to it (the journal alone is needed).
     Resume {
@@ -179,6 +207,24 @@ enum Cmd {
     },
 }
 
+/// `run --serve`: the run over NATS (see `switchyard::remote`).
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// Serve the run (with --headless, for now): its journal goes to the server's JetStream
+    /// stream and it takes operator commands (`switchyard ctl`).
+    #[arg(long, value_name = "nats://HOST:PORT")]
+    serve: Option<String>,
+    /// The run's name on the server [default: the scenario file's stem].
+    #[arg(long = "run", value_name = "NAME", requires = "serve")]
+    run_name: Option<String>,
+    /// Start paused: a served run waits for `:resume`, the console for Space.
+    #[arg(long)]
+    paused: bool,
+    /// Delete the events an earlier run of the same name left on the server.
+    #[arg(long, requires = "serve")]
+    replace: bool,
+}
+
 /// How a resumed or forked run goes on (the options `run --headless` has for it).
 #[derive(clap::Args)]
 struct GoOn {
@@ -233,6 +279,7 @@ fn main() -> ExitCode {
             max_scenario_bytes,
             fsync,
             config,
+            remote,
         }) => {
             let mut outputs = vec![Named { option: "the scenario", path: &file }];
             outputs.extend(journal.as_deref().map(|path| Named { option: "--journal", path }));
@@ -242,6 +289,11 @@ fn main() -> ExitCode {
                 return ExitCode::from(exit::BAD_INPUT);
             }
             let load = Load { file: &file, seed, max_bytes: max_scenario_bytes };
+            if let Err(e) = check_pacing(headless, read_only, speed, &remote) {
+                warn(format_args!("switchyard: {e}"));
+                return ExitCode::from(exit::BAD_INPUT);
+            }
+            let speed = speed.unwrap_or(1.0);
             if !headless {
                 if report.is_some() || timings {
                     warn(format_args!("switchyard: --report and --timings apply to --headless runs"));
@@ -252,9 +304,22 @@ fn main() -> ExitCode {
                     Err(code) => return ExitCode::from(code),
                 };
                 match load_scenario(&load) {
-                    Ok(scenario) => console(scenario, journal, read_only, speed, durability(fsync), settings),
+                    Ok(scenario) => {
+                        console(scenario, journal, read_only, speed, durability(fsync), settings, remote.paused)
+                    }
                     Err(code) => code,
                 }
+            } else if let Some(url) = remote.serve.clone() {
+                let headless = Headless {
+                    load,
+                    journal: journal.as_deref(),
+                    report: report.as_deref(),
+                    rows,
+                    timings,
+                    horizon: (max_time_ms, max_events),
+                    durability: durability(fsync),
+                };
+                run_served(headless, url, remote, speed)
             } else {
                 run_headless(Headless {
                     load,
@@ -313,13 +378,15 @@ fn main() -> ExitCode {
         },
         Some(Cmd::Config { print: _, config }) => print_config(config.as_deref()),
         Some(Cmd::Diff { a, b }) => durable_cmd::diff(&a, &b),
+        Some(Cmd::Attach { url, run, follow }) => attach(&url, &run, follow),
+        Some(Cmd::Ctl { url, run, command }) => ctl(&url, &run, &command.join(" ")),
         Some(Cmd::Completions { shell }) => completions(shell),
         Some(Cmd::Gen { tasks, agents, shape, seed, duration_ms, failure_rate }) => {
             gen_scenario(GenOptions { tasks, agents, shape, seed, duration_ms, failure_rate })
         }
         None => match console_settings(cli.config.as_deref()) {
             Ok(settings) => match scenario::parse("<bundled demo.json>", switchyard::tui::DEMO_SCENARIO) {
-                Ok(scenario) => console(scenario, None, false, 1.0, Durability::Flush, settings),
+                Ok(scenario) => console(scenario, None, false, 1.0, Durability::Flush, settings, false),
                 Err(e) => {
                     warn(format_args!("{e}"));
                     exit::BAD_INPUT
@@ -429,6 +496,7 @@ fn console(
     speed: f64,
     durability: Durability,
     settings: Settings,
+    paused: bool,
 ) -> u8 {
     if !(0.01..=1000.0).contains(&speed) {
         warn(format_args!("switchyard: --speed must be between 0.01 and 1000, not {speed}"));
@@ -439,8 +507,18 @@ fn console(
         Err(code) => return code,
     };
     let who = operator_name();
+    if paused && needs_live(&scenario) {
+        warn(format_args!("switchyard: --paused is not yet available in the console for a run with real agents"));
+        return exit::BAD_INPUT;
+    }
     let opts = switchyard::tui::ConsoleOptions { journal, read_only, speed, who, durability, settings };
-    match switchyard::tui::run_console(scenario, opts, writer) {
+    let mut app = switchyard::tui::App::with_journal(scenario, opts, writer);
+    if paused {
+        // As if the operator paused it at once: journaled, so a replay and a resume see it too.
+        let reason = Some("started paused (--paused)".to_string());
+        app.request(switchyard::core::OpAction::Pause, reason, true);
+    }
+    match switchyard::tui::console::run_app(app) {
         Ok(code) => code,
         Err(e) => {
             warn(format_args!("switchyard: {e}"));
@@ -648,6 +726,154 @@ fn gen_scenario(opts: GenOptions) -> u8 {
         Ok(()) => exit::OK,
         Err(e) => {
             cli_output::stdout_failed(" gen", &e);
+            exit::OUTPUT_ERROR
+        }
+    }
+}
+
+/// Which flags pace a run: `--speed` and `--paused` need a clock that a person can act on (the
+/// console, or a served run); `--serve` needs `--headless` for now.
+fn check_pacing(headless: bool, read_only: bool, speed: Option<f64>, remote: &ServeArgs) -> Result<(), String> {
+    if let Some(x) = speed
+        && !(0.01..=1000.0).contains(&x)
+    {
+        return Err(format!("--speed must be between 0.01 and 1000, not {x}"));
+    }
+    match (headless, remote.serve.is_some()) {
+        (false, true) => Err("--serve needs --headless for now: the console cannot serve a run yet".into()),
+        (true, false) if speed.is_some() => {
+            Err("--speed paces the console or a served run; a headless run goes as fast as it can".into())
+        }
+        (true, false) if remote.paused => {
+            Err("--paused with --headless needs --serve: nothing could resume the run".into())
+        }
+        (false, false) if remote.paused && read_only => {
+            Err("--paused with --read-only: a read-only console could never resume the run".into())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// `run FILE --headless --serve URL`: the run served over NATS (see `switchyard::remote::serve`).
+/// The server is reached and the run's stream made before the journal is created.
+fn run_served(args: Headless, url: String, remote: ServeArgs, speed: f64) -> u8 {
+    use switchyard::remote::{creds, serve, subjects::RunName};
+    let scenario = match load_scenario(&args.load) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let run = match remote.run_name.as_deref().map_or_else(|| RunName::from_file(args.load.file), RunName::parse) {
+        Ok(run) => run,
+        Err(e) => {
+            warn(format_args!("switchyard: {e}"));
+            return exit::BAD_INPUT;
+        }
+    };
+    let shown = creds::redact(&url);
+    let opts = serve::ServeOptions {
+        url,
+        run: run.clone(),
+        paused: remote.paused,
+        speed,
+        who: operator_name(),
+        replace: remote.replace,
+    };
+    let connection = match serve::connect(opts) {
+        Ok(c) => c,
+        Err(e) => {
+            warn(format_args!("switchyard: {e}"));
+            return exit::BAD_INPUT;
+        }
+    };
+    let journal = match create_journal(args.journal, args.durability) {
+        Ok(w) => w,
+        Err(code) => return code,
+    };
+    let horizon = Horizon::new(&scenario, args.horizon.0, args.horizon.1);
+    let served = connection.serve(scenario, horizon, journal);
+    switchyard::agents::reaper::kill_all();
+    if let Some(stop) = &served.stopped {
+        let at = served.run.now();
+        let journal = args.journal.map(|p| format!("; the journal {} has every event up to there", p.display()));
+        match stop {
+            serve::Stop::Publish(e) => warn(format_args!(
+                "switchyard: publishing run `{run}` to {shown} failed: {e}; the run stopped at {at} ms with {} \
+                 events on the stream{}",
+                served.published,
+                journal.unwrap_or_default()
+            )),
+            serve::Stop::Journal(e) => {
+                let path = args.journal.map_or(String::new(), |p| format!(" {}", p.display()));
+                warn(format_args!("switchyard: cannot write journal{path}: {e}; the run stopped at {at} ms"))
+            }
+            serve::Stop::Other(e) => warn(format_args!("switchyard: {e}; the run stopped at {at} ms")),
+        }
+        return exit::OUTPUT_ERROR;
+    }
+    conclude(served.run.coordinator(), served.run.horizon_stop(), served.interrupted, args.report, args.rows)
+}
+
+/// `attach URL --run NAME --follow`: a served run's events on stdout until it ends.
+fn attach(url: &str, run: &str, follow: bool) -> u8 {
+    use switchyard::remote::{Failure, follow::RunEnd, subjects::RunName};
+    if !follow {
+        warn(format_args!(
+            "switchyard attach: the console on a served run is not built yet; --follow prints its events"
+        ));
+        return exit::BAD_INPUT;
+    }
+    let run = match RunName::parse(run) {
+        Ok(run) => run,
+        Err(e) => {
+            warn(format_args!("switchyard attach: {e}"));
+            return exit::BAD_INPUT;
+        }
+    };
+    match switchyard::remote::follow::follow(url, &run, &mut io::stdout().lock()) {
+        Ok(RunEnd::Succeeded) => exit::OK,
+        Ok(RunEnd::Failed) => exit::WORKFLOW_FAILED,
+        Ok(RunEnd::Interrupted(signal)) => interrupt::exit_code(signal),
+        Err(Failure::Unreachable(e)) => {
+            warn(format_args!("switchyard attach: {e}"));
+            exit::BAD_INPUT
+        }
+        Err(Failure::Output(e)) => {
+            warn(format_args!("switchyard attach: {e}"));
+            exit::OUTPUT_ERROR
+        }
+    }
+}
+
+/// `ctl URL --run NAME -- ':COMMAND'`: one operator command; the answer on stdout (its message,
+/// then the journal lines it produced).
+fn ctl(url: &str, run: &str, command: &str) -> u8 {
+    use switchyard::remote::{Failure, subjects::RunName};
+    let run = match RunName::parse(run) {
+        Ok(run) => run,
+        Err(e) => {
+            warn(format_args!("switchyard ctl: {e}"));
+            return exit::BAD_INPUT;
+        }
+    };
+    match switchyard::remote::ctl::ctl(url, &run, command, &operator_name()) {
+        Ok(reply) => {
+            let mut text = format!("{}\n", reply.message);
+            for line in &reply.lines {
+                text.push_str(line);
+                text.push('\n');
+            }
+            if let Err(e) = out(format_args!("{text}")) {
+                cli_output::stdout_failed(" ctl", &e);
+                return exit::OUTPUT_ERROR;
+            }
+            if reply.accepted { exit::OK } else { exit::WORKFLOW_FAILED }
+        }
+        Err(Failure::Unreachable(e)) => {
+            warn(format_args!("switchyard ctl: {e}"));
+            exit::BAD_INPUT
+        }
+        Err(Failure::Output(e)) => {
+            warn(format_args!("switchyard ctl: {e}"));
             exit::OUTPUT_ERROR
         }
     }

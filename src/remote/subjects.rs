@@ -1,0 +1,95 @@
+//! A run's names on NATS: the run name (checked: it is a subject token), its subjects and its
+//! JetStream stream.
+//!
+//! | what | name |
+//! |------|------|
+//! | the journal, one event per message, in order | subject `switchyard.RUN.events`, stream `switchyard_RUN` |
+//! | operator commands (requests) | subject `switchyard.RUN.cmd` |
+
+use std::path::Path;
+
+/// The longest run name accepted (it appears in every subject and in the stream's name).
+pub const MAX_RUN_NAME: usize = 64;
+
+/// A run's name: letters, digits, `-` and `_`, 1 to [`MAX_RUN_NAME`] of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunName(String);
+
+impl RunName {
+    /// Checks a name given with `--run`.
+    pub fn parse(name: &str) -> Result<RunName, String> {
+        if name.is_empty() {
+            return Err("the run name is empty: a run name is letters, digits, `-` and `_`".into());
+        }
+        if let Some(c) = name.chars().find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_')) {
+            return Err(format!(
+                "run name {name:?} has {c:?}: a run name is letters, digits, `-` and `_` (it is a NATS subject token)"
+            ));
+        }
+        if name.len() > MAX_RUN_NAME {
+            return Err(format!("run name {name:?} is {} characters long; at most {MAX_RUN_NAME}", name.len()));
+        }
+        Ok(RunName(name.to_string()))
+    }
+
+    /// The default name of a run: its scenario file's stem (`scenarios/demo.json` → `demo`).
+    pub fn from_file(path: &Path) -> Result<RunName, String> {
+        let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        RunName::parse(&stem).map_err(|e| format!("{e}; name the run with --run NAME"))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// `switchyard.RUN.events`: the journal's lines.
+    pub fn events_subject(&self) -> String {
+        format!("switchyard.{}.events", self.0)
+    }
+
+    /// `switchyard.RUN.cmd`: operator commands, as requests.
+    pub fn cmd_subject(&self) -> String {
+        format!("switchyard.{}.cmd", self.0)
+    }
+
+    /// `switchyard_RUN`: the JetStream stream holding the events.
+    pub fn stream(&self) -> String {
+        format!("switchyard_{}", self.0)
+    }
+}
+
+impl std::fmt::Display for RunName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_subjects() {
+        let run = RunName::parse("night-build_2").unwrap();
+        assert_eq!(run.events_subject(), "switchyard.night-build_2.events");
+        assert_eq!(run.cmd_subject(), "switchyard.night-build_2.cmd");
+        assert_eq!(run.stream(), "switchyard_night-build_2");
+    }
+
+    #[test]
+    fn bad_names_are_refused_with_the_reason() {
+        for bad in ["", "a.b", "a b", "a*", ">", "é", "a\nb"] {
+            let e = RunName::parse(bad).unwrap_err();
+            assert!(e.contains("letters, digits"), "{bad:?}: {e}");
+        }
+        assert!(RunName::parse(&"x".repeat(MAX_RUN_NAME)).is_ok());
+        assert!(RunName::parse(&"x".repeat(MAX_RUN_NAME + 1)).unwrap_err().contains("at most"));
+    }
+
+    #[test]
+    fn the_default_is_the_file_stem() {
+        assert_eq!(RunName::from_file(Path::new("scenarios/demo.json")).unwrap().as_str(), "demo");
+        let e = RunName::from_file(Path::new("my plan.v2.json")).unwrap_err();
+        assert!(e.contains("--run NAME"), "{e}");
+    }
+}
