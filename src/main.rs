@@ -52,51 +52,7 @@ enum Cmd {
         max_scenario_bytes: u64,
     },
     /// Run a scenario: in the console, or with --headless for scripts and CI.
-    Run {
-        file: PathBuf,
-        /// Run without the console and print a summary.
-        #[arg(long)]
-        headless: bool,
-        /// Console only: watch, but refuse every operator action.
-        #[arg(long, conflicts_with = "headless")]
-        read_only: bool,
-        /// Console or served run: initial speed, virtual milliseconds per wall millisecond [default: 1].
-        #[arg(long, value_name = "X")]
-        speed: Option<f64>,
-        /// Override the scenario's seed.
-        #[arg(long)]
-        seed: Option<u64>,
-        /// Write every event as JSON lines to this file.
-        #[arg(long, value_name = "PATH")]
-        journal: Option<PathBuf>,
-        /// Write a JSON summary of the run to this file.
-        #[arg(long, value_name = "PATH")]
-        report: Option<PathBuf>,
-        /// Rows of the printed summary tables.
-        #[arg(long, default_value_t = 40, value_name = "N")]
-        rows: usize,
-        /// Print how long each phase took (load+validate, run, report) to stderr.
-        #[arg(long)]
-        timings: bool,
-        /// Headless: stop the run (exit 1) once virtual time would pass this [default: 3650 days].
-        #[arg(long, value_name = "MS", requires = "headless")]
-        max_time_ms: Option<u64>,
-        /// Headless: stop the run (exit 1) after this many events [default: 100 per task, at least 1000000].
-        #[arg(long, value_name = "N", requires = "headless")]
-        max_events: Option<u64>,
-        /// Refuse scenario files larger than this many bytes.
-        #[arg(long, value_name = "BYTES", default_value_t = scenario::DEFAULT_MAX_BYTES)]
-        max_scenario_bytes: u64,
-        /// Also fsync the journal at every step (one fsync per step), so it survives a power cut.
-        #[arg(long, requires = "journal")]
-        fsync: bool,
-        /// Console only: its settings file (keys, colours) [default:
-        /// $XDG_CONFIG_HOME/switchyard/config.toml]
-        #[arg(long, value_name = "PATH", conflicts_with = "headless")]
-        config: Option<PathBuf>,
-        #[command(flatten)]
-        remote: ServeArgs,
-    },
+    Run(RunArgs),
     /// Follow a served run over NATS: with --follow, print its events as JSON lines until it ends
     /// (exit 0: it succeeded; 1: it did not; 2: unreachable or bad input).
     Attach {
@@ -249,6 +205,54 @@ fn parse_shape(s: &str) -> Result<Shape, String> {
     s.parse::<Shape>().map_err(|e| e.to_string())
 }
 
+/// `switchyard run`: its flags.
+#[derive(clap::Args)]
+struct RunArgs {
+    file: PathBuf,
+    /// Run without the console and print a summary.
+    #[arg(long)]
+    headless: bool,
+    /// Console only: watch, but refuse every operator action.
+    #[arg(long, conflicts_with = "headless")]
+    read_only: bool,
+    /// Console or served run: initial speed, virtual milliseconds per wall millisecond [default: 1].
+    #[arg(long, value_name = "X")]
+    speed: Option<f64>,
+    /// Override the scenario's seed.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Write every event as JSON lines to this file.
+    #[arg(long, value_name = "PATH")]
+    journal: Option<PathBuf>,
+    /// Write a JSON summary of the run to this file.
+    #[arg(long, value_name = "PATH")]
+    report: Option<PathBuf>,
+    /// Rows of the printed summary tables.
+    #[arg(long, default_value_t = 40, value_name = "N")]
+    rows: usize,
+    /// Print how long each phase took (load+validate, run, report) to stderr.
+    #[arg(long)]
+    timings: bool,
+    /// Headless: stop the run (exit 1) once virtual time would pass this [default: 3650 days].
+    #[arg(long, value_name = "MS", requires = "headless")]
+    max_time_ms: Option<u64>,
+    /// Headless: stop the run (exit 1) after this many events [default: 100 per task, at least 1000000].
+    #[arg(long, value_name = "N", requires = "headless")]
+    max_events: Option<u64>,
+    /// Refuse scenario files larger than this many bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = scenario::DEFAULT_MAX_BYTES)]
+    max_scenario_bytes: u64,
+    /// Also fsync the journal at every step (one fsync per step), so it survives a power cut.
+    #[arg(long, requires = "journal")]
+    fsync: bool,
+    /// Console only: its settings file (keys, colours) [default:
+    /// $XDG_CONFIG_HOME/switchyard/config.toml]
+    #[arg(long, value_name = "PATH", conflicts_with = "headless")]
+    config: Option<PathBuf>,
+    #[command(flatten)]
+    remote: ServeArgs,
+}
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -264,74 +268,7 @@ fn main() -> ExitCode {
     }
     let code = match cli.command {
         Some(Cmd::Validate { files, max_scenario_bytes }) => validate(&files, max_scenario_bytes),
-        Some(Cmd::Run {
-            file,
-            headless,
-            read_only,
-            speed,
-            seed,
-            journal,
-            report,
-            rows,
-            timings,
-            max_time_ms,
-            max_events,
-            max_scenario_bytes,
-            fsync,
-            config,
-            remote,
-        }) => {
-            let mut outputs = vec![Named { option: "the scenario", path: &file }];
-            outputs.extend(journal.as_deref().map(|path| Named { option: "--journal", path }));
-            outputs.extend(report.as_deref().map(|path| Named { option: "--report", path }));
-            if let Err(e) = cli_output::distinct_paths(&outputs) {
-                warn(format_args!("switchyard: {e}"));
-                return ExitCode::from(exit::BAD_INPUT);
-            }
-            let load = Load { file: &file, seed, max_bytes: max_scenario_bytes };
-            if let Err(e) = check_pacing(headless, read_only, speed, &remote) {
-                warn(format_args!("switchyard: {e}"));
-                return ExitCode::from(exit::BAD_INPUT);
-            }
-            let speed = speed.unwrap_or(1.0);
-            if !headless {
-                if report.is_some() || timings {
-                    warn(format_args!("switchyard: --report and --timings apply to --headless runs"));
-                    return ExitCode::from(exit::BAD_INPUT);
-                }
-                let settings = match console_settings(config.as_deref()) {
-                    Ok(settings) => settings,
-                    Err(code) => return ExitCode::from(code),
-                };
-                match load_scenario(&load) {
-                    Ok(scenario) => {
-                        console(scenario, journal, read_only, speed, durability(fsync), settings, remote.paused)
-                    }
-                    Err(code) => code,
-                }
-            } else if let Some(url) = remote.serve.clone() {
-                let headless = Headless {
-                    load,
-                    journal: journal.as_deref(),
-                    report: report.as_deref(),
-                    rows,
-                    timings,
-                    horizon: (max_time_ms, max_events),
-                    durability: durability(fsync),
-                };
-                run_served(headless, url, remote, speed)
-            } else {
-                run_headless(Headless {
-                    load,
-                    journal: journal.as_deref(),
-                    report: report.as_deref(),
-                    rows,
-                    timings,
-                    horizon: (max_time_ms, max_events),
-                    durability: durability(fsync),
-                })
-            }
-        }
+        Some(Cmd::Run(args)) => run(args),
         Some(Cmd::Resume { journal, headless, go_on, config }) => {
             // Headless, the console's settings are not read at all (a bad file is no reason to fail).
             let settings = match headless {
@@ -554,6 +491,75 @@ fn create_journal(path: Option<&Path>, durability: Durability) -> Result<Option<
             warn(format_args!("switchyard: cannot create journal {}: {e}", path.display()));
             Err(exit::OUTPUT_ERROR)
         }
+    }
+}
+
+/// `switchyard run`: in the console, headless, or headless and served over NATS.
+fn run(args: RunArgs) -> u8 {
+    let RunArgs {
+        file,
+        headless,
+        read_only,
+        speed,
+        seed,
+        journal,
+        report,
+        rows,
+        timings,
+        max_time_ms,
+        max_events,
+        max_scenario_bytes,
+        fsync,
+        config,
+        remote,
+    } = args;
+    let mut outputs = vec![Named { option: "the scenario", path: &file }];
+    outputs.extend(journal.as_deref().map(|path| Named { option: "--journal", path }));
+    outputs.extend(report.as_deref().map(|path| Named { option: "--report", path }));
+    if let Err(e) = cli_output::distinct_paths(&outputs) {
+        warn(format_args!("switchyard: {e}"));
+        return exit::BAD_INPUT;
+    }
+    let load = Load { file: &file, seed, max_bytes: max_scenario_bytes };
+    if let Err(e) = check_pacing(headless, read_only, speed, &remote) {
+        warn(format_args!("switchyard: {e}"));
+        return exit::BAD_INPUT;
+    }
+    let speed = speed.unwrap_or(1.0);
+    if !headless {
+        if report.is_some() || timings {
+            warn(format_args!("switchyard: --report and --timings apply to --headless runs"));
+            return exit::BAD_INPUT;
+        }
+        let settings = match console_settings(config.as_deref()) {
+            Ok(settings) => settings,
+            Err(code) => return code,
+        };
+        match load_scenario(&load) {
+            Ok(scenario) => console(scenario, journal, read_only, speed, durability(fsync), settings, remote.paused),
+            Err(code) => code,
+        }
+    } else if let Some(url) = remote.serve.clone() {
+        let headless = Headless {
+            load,
+            journal: journal.as_deref(),
+            report: report.as_deref(),
+            rows,
+            timings,
+            horizon: (max_time_ms, max_events),
+            durability: durability(fsync),
+        };
+        run_served(headless, url, remote, speed)
+    } else {
+        run_headless(Headless {
+            load,
+            journal: journal.as_deref(),
+            report: report.as_deref(),
+            rows,
+            timings,
+            horizon: (max_time_ms, max_events),
+            durability: durability(fsync),
+        })
     }
 }
 

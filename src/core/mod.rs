@@ -29,12 +29,3 @@ pub use state::TaskState;
 
 #[cfg(test)]
 pub(crate) mod tests;
-
-#[cfg(test)]
-mod operator_tests;
-
-#[cfg(test)]
-mod health_tests;
-
-#[cfg(test)]
-mod output_tests;

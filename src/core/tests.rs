@@ -1,6 +1,10 @@
 //! Coordinator unit tests, driven step by step through the sim driver or by hand (no runtime, no
 //! sleeps). Its scenario builders are shared with the operator and health tests.
 
+mod health;
+mod operator;
+mod output;
+
 use super::event::{AttemptFailure, TaskFailure};
 use super::*;
 use crate::runtime::SimRun;

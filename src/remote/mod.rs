@@ -4,7 +4,7 @@
 //! stream and answers operator commands sent as NATS requests; `attach --follow` ([`follow`])
 //! prints a served run's events from the start and follows it to its end; `ctl` ([`ctl`]) sends
 //! it one command. Follow the data: [`subjects`] names a run's subjects and stream; [`server`]
-//! connects, [`creds`] keeps credentials out of what is printed; [`host`] drives the coordinator
+//! connects, [`creds`] keeps credentials out of what is printed; `host` drives the coordinator
 //! of a served run, [`publish`] stores its lines, [`commands`] carries out requests and [`reply`]
 //! is the answer's format.
 

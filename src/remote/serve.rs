@@ -4,7 +4,7 @@
 //! [`connect`] does everything that can fail before the run starts — reach the server, make the
 //! stream (`switchyard_RUN`, capturing `switchyard.RUN.events`), subscribe to `switchyard.RUN.cmd`
 //! — so an unreachable server leaves nothing written. [`Connection::serve`] then runs the
-//! coordinator as the console does ([`super::host`]: paced by the wall clock at the run's speed,
+//! coordinator as the console does (`host`: paced by the wall clock at the run's speed,
 //! waiting for an operator when nothing else can happen) and after every step writes the journal
 //! out and stores the step's lines on the stream before it goes on: every event is on the stream
 //! before the run moves past it, and before the process exits. Commands are answered between

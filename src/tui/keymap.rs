@@ -1,4 +1,4 @@
-//! Keys as data. Every action of the console is listed here once ([`SPECS`]): its name, where it
+//! Keys as data. Every action of the console is listed here once (`SPECS`): its name, where it
 //! applies (its [`Context`]), its default keys and what it does. The [`Keymap`] built from them is
 //! the only place a key is matched: the console asks it what a key means in the contexts active at
 //! that moment, the `?` help is generated from it (`help.rs`), and so are the key hints on screen.

@@ -60,7 +60,7 @@ pub struct AttemptRecord {
     pub start_ms: u64,
     pub end_ms: Option<u64>,
     pub end: AttemptEnd,
-    /// The task's previous attempt in [`State::attempt_log`] (`NO_ATTEMPT` for the first).
+    /// The task's previous attempt in `State::attempt_log` (`NO_ATTEMPT` for the first).
     pub(super) prev: u32,
 }
 
@@ -90,7 +90,7 @@ pub struct TaskRt {
     pub held: bool,
     /// Attempts started before the current retry budget (an operator retry grants a fresh one).
     pub budget_base: u32,
-    /// Index of the latest attempt in [`State::attempt_log`] (`u32::MAX` before the first).
+    /// Index of the latest attempt in `State::attempt_log` (`u32::MAX` before the first).
     pub(super) last_attempt: u32,
     /// Set when the task failed or was skipped.
     pub end_reason: Option<TaskEnd>,

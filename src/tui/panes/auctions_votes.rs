@@ -2,7 +2,7 @@
 //! winner, best score and how many invitees bid; under the list, every answer of the selected
 //! auction with its score, the winner and the bidders passed over. ←/→ pick a valid bid, `w` awards
 //! the task to it and `n` reopens the auction (both as operator commands, so they are journaled).
-//! Enter opens the task's detail, which explains why the winner won ([`auction_lines`]).
+//! Enter opens the task's detail, which explains why the winner won (`auction_lines`).
 //! `/` filters by task, winner or state. Ballots of decision tasks ([`VotesPane`]) take the lower
 //! half when the run has both (`t` moves the keys between the halves), the whole pane when it has
 //! only ballots.

@@ -1,24 +1,24 @@
 //! Operator commands, driven through the simulation driver like the console drives them.
 
-use super::event::{OpAction, Refusal, Resolution, TaskFailure};
-use super::*;
+use crate::core::event::{OpAction, Refusal, Resolution, TaskFailure};
+use crate::core::*;
 use crate::runtime::SimRun;
 use crate::scenario::*;
 
 fn agent(id: &str, max: u32, mean: f64, failure_rate: f64) -> AgentSpec {
-    super::tests::agent(id, &["x"], max, mean, failure_rate)
+    crate::core::tests::agent(id, &["x"], max, mean, failure_rate)
 }
 
 /// Two attempts, 10 ms apart: short enough for the retry tests to run out quickly.
 fn task(id: &str, deps: &[&str]) -> TaskSpec {
-    let mut t = super::tests::task(id, "x", deps);
+    let mut t = crate::core::tests::task(id, "x", deps);
     t.retry = RetryPolicy { max_attempts: 2, backoff_ms: 10, jitter: 0.0, ..RetryPolicy::default() };
     t
 }
 
 /// a → b → c on one agent (plus an idle second one), in console mode (no failing on stall).
 fn console_run(agents: Vec<AgentSpec>) -> (SimRun, Vec<Event>) {
-    let sc = super::tests::scenario(agents, vec![task("a", &[]), task("b", &["a"]), task("c", &["b"])]);
+    let sc = crate::core::tests::scenario(agents, vec![task("a", &[]), task("b", &["a"]), task("c", &["b"])]);
     let mut run = SimRun::new(sc);
     run.set_fail_on_stall(false);
     let mut events = Vec::new();
@@ -91,7 +91,12 @@ fn reassigning_a_running_task_cancels_its_attempt_and_starts_one_on_the_chosen_a
     op(&mut run, &mut events, OpAction::Reassign(A, AgentId(1))).unwrap();
     assert!(events.iter().any(|e| matches!(
         e.kind,
-        EventKind::AttemptFailed { task: A, agent: AgentId(0), reason: super::event::AttemptFailure::Operator, .. }
+        EventKind::AttemptFailed {
+            task: A,
+            agent: AgentId(0),
+            reason: crate::core::event::AttemptFailure::Operator,
+            ..
+        }
     )));
     assert!(events.iter().any(|e| e.kind == EventKind::TaskAssigned { task: A, agent: AgentId(1), strategy: None }));
     run.advance_to(10_000, &mut events).unwrap();

@@ -1,10 +1,10 @@
 //! Task data through the coordinator: real outputs flow into dependents' inputs, survive the
 //! journal, and a non-retryable error fails the task at once.
 
-use super::bus::AgentError;
-use super::event::TaskFailure;
-use super::tests::{agent, scenario, task};
-use super::*;
+use crate::core::bus::AgentError;
+use crate::core::event::TaskFailure;
+use crate::core::tests::{agent, scenario, task};
+use crate::core::*;
 use crate::journal::{JournalWriter, read_journal};
 use crate::runtime::EventSink;
 

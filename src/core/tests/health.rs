@@ -1,21 +1,21 @@
 //! Failure detection end to end: silent agents are lost and their work moves, breakers open and
 //! probe, and adaptive routing steers work away from slow agents.
 
-use super::event::AttemptFailure;
-use super::health::BreakerState;
-use super::*;
+use crate::core::event::AttemptFailure;
+use crate::core::health::BreakerState;
+use crate::core::*;
 use crate::runtime::SimRun;
 use crate::scenario::*;
 
 fn agent(id: &str, max: u32, mean: f64, failure_rate: f64) -> AgentSpec {
-    super::tests::agent(id, &["x"], max, mean, failure_rate)
+    crate::core::tests::agent(id, &["x"], max, mean, failure_rate)
 }
 
 /// `n` independent tasks with a generous timeout and five quick attempts.
 fn tasks(n: usize) -> Vec<TaskSpec> {
     (0..n)
         .map(|i| {
-            let mut t = super::tests::task(&format!("t{i}"), "x", &[]);
+            let mut t = crate::core::tests::task(&format!("t{i}"), "x", &[]);
             t.timeout_ms = 60_000;
             t.retry = RetryPolicy { max_attempts: 5, backoff_ms: 10, jitter: 0.0, ..RetryPolicy::default() };
             t
@@ -25,7 +25,7 @@ fn tasks(n: usize) -> Vec<TaskSpec> {
 
 /// Heartbeats every 100 ms, so the watchdog (3 × 100 ms) is on.
 fn scenario(agents: Vec<AgentSpec>, tasks: Vec<TaskSpec>) -> Scenario {
-    let mut s = super::tests::scenario(agents, tasks);
+    let mut s = crate::core::tests::scenario(agents, tasks);
     s.name = "health".into();
     s.seed = 3;
     s.heartbeat_ms = 100;
@@ -33,7 +33,7 @@ fn scenario(agents: Vec<AgentSpec>, tasks: Vec<TaskSpec>) -> Scenario {
 }
 
 fn run(s: Scenario) -> (SimRun, Vec<Event>) {
-    super::tests::run(s)
+    crate::core::tests::run(s)
 }
 
 #[test]
