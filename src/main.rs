@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 use switchyard::core::StopSignal;
 use switchyard::generate::{self, GenOptions, Shape};
 use switchyard::journal::{Durability, JournalWriter};
+use switchyard::remote::access::{Access, AccessArgs};
 use switchyard::report::Report;
 use switchyard::runtime::{EventSink, Horizon, HorizonStop, LiveOptions, LiveRun, SimRun, interrupt, needs_live};
 use switchyard::scenario::{self, Scenario};
@@ -65,6 +66,8 @@ enum Cmd {
         /// Print the events from the start, then live, until the run ends.
         #[arg(long)]
         follow: bool,
+        #[command(flatten)]
+        access: AccessArgs,
     },
     /// Send one operator command to a served run over NATS and print the answer
     /// (exit 0: accepted; 1: refused; 2: unreachable or bad input).
@@ -78,6 +81,8 @@ enum Cmd {
         /// The console command, after `--`: `-- ':pause'`, `-- ':retry build -- flaky upstream'`.
         #[arg(last = true, required = true, value_name = "':COMMAND …'")]
         command: Vec<String>,
+        #[command(flatten)]
+        access: AccessArgs,
     },
     /// Carry on a run from its journal, appending to it (the journal alone is needed).
     Resume {
@@ -179,6 +184,8 @@ struct ServeArgs {
     /// Delete the events an earlier run of the same name left on the server.
     #[arg(long, requires = "serve")]
     replace: bool,
+    #[command(flatten)]
+    access: AccessArgs,
 }
 
 /// How a resumed or forked run goes on (the options `run --headless` has for it).
@@ -315,8 +322,8 @@ fn main() -> ExitCode {
         },
         Some(Cmd::Config { print: _, config }) => print_config(config.as_deref()),
         Some(Cmd::Diff { a, b }) => durable_cmd::diff(&a, &b),
-        Some(Cmd::Attach { url, run, follow }) => attach(&url, &run, follow),
-        Some(Cmd::Ctl { url, run, command }) => ctl(&url, &run, &command.join(" ")),
+        Some(Cmd::Attach { url, run, follow, access }) => attach(&url, &run, follow, &access),
+        Some(Cmd::Ctl { url, run, command, access }) => ctl(&url, &run, &command.join(" "), &access),
         Some(Cmd::Completions { shell }) => completions(shell),
         Some(Cmd::Gen { tasks, agents, shape, seed, duration_ms, failure_rate }) => {
             gen_scenario(GenOptions { tasks, agents, shape, seed, duration_ms, failure_rate })
@@ -745,6 +752,9 @@ fn check_pacing(headless: bool, read_only: bool, speed: Option<f64>, remote: &Se
     {
         return Err(format!("--speed must be between 0.01 and 1000, not {x}"));
     }
+    if remote.serve.is_none() && remote.access.given() {
+        return Err("--nats-creds, --nats-user, --nats-token-file and --nats-ca are for --serve".into());
+    }
     match (headless, remote.serve.is_some()) {
         (false, true) => Err("--serve needs --headless for now: the console cannot serve a run yet".into()),
         (true, false) if speed.is_some() => {
@@ -775,9 +785,16 @@ fn run_served(args: Headless, url: String, remote: ServeArgs, speed: f64) -> u8 
             return exit::BAD_INPUT;
         }
     };
+    let access = match Access::new(&url, &remote.access) {
+        Ok(access) => access,
+        Err(e) => {
+            warn(format_args!("switchyard: {e}"));
+            return exit::BAD_INPUT;
+        }
+    };
     let shown = creds::redact(&url);
     let opts = serve::ServeOptions {
-        url,
+        access,
         run: run.clone(),
         paused: remote.paused,
         speed,
@@ -820,7 +837,7 @@ fn run_served(args: Headless, url: String, remote: ServeArgs, speed: f64) -> u8 
 }
 
 /// `attach URL --run NAME --follow`: a served run's events on stdout until it ends.
-fn attach(url: &str, run: &str, follow: bool) -> u8 {
+fn attach(url: &str, run: &str, follow: bool, access: &AccessArgs) -> u8 {
     use switchyard::remote::{Failure, follow::RunEnd, subjects::RunName};
     if !follow {
         warn(format_args!(
@@ -835,11 +852,18 @@ fn attach(url: &str, run: &str, follow: bool) -> u8 {
             return exit::BAD_INPUT;
         }
     };
-    match switchyard::remote::follow::follow(url, &run, &mut io::stdout().lock()) {
+    let access = match Access::new(url, access) {
+        Ok(access) => access,
+        Err(e) => {
+            warn(format_args!("switchyard attach: {e}"));
+            return exit::BAD_INPUT;
+        }
+    };
+    match switchyard::remote::follow::follow(&access, &run, &mut io::stdout().lock()) {
         Ok(RunEnd::Succeeded) => exit::OK,
         Ok(RunEnd::Failed) => exit::WORKFLOW_FAILED,
         Ok(RunEnd::Interrupted(signal)) => interrupt::exit_code(signal),
-        Err(Failure::Unreachable(e)) => {
+        Err(Failure::Unreachable(e) | Failure::Denied(e)) => {
             warn(format_args!("switchyard attach: {e}"));
             exit::BAD_INPUT
         }
@@ -852,7 +876,7 @@ fn attach(url: &str, run: &str, follow: bool) -> u8 {
 
 /// `ctl URL --run NAME -- ':COMMAND'`: one operator command; the answer on stdout (its message,
 /// then the journal lines it produced).
-fn ctl(url: &str, run: &str, command: &str) -> u8 {
+fn ctl(url: &str, run: &str, command: &str, access: &AccessArgs) -> u8 {
     use switchyard::remote::{Failure, subjects::RunName};
     let run = match RunName::parse(run) {
         Ok(run) => run,
@@ -861,7 +885,14 @@ fn ctl(url: &str, run: &str, command: &str) -> u8 {
             return exit::BAD_INPUT;
         }
     };
-    match switchyard::remote::ctl::ctl(url, &run, command, &operator_name()) {
+    let access = match Access::new(url, access) {
+        Ok(access) => access,
+        Err(e) => {
+            warn(format_args!("switchyard ctl: {e}"));
+            return exit::BAD_INPUT;
+        }
+    };
+    match switchyard::remote::ctl::ctl(&access, &run, command, &operator_name()) {
         Ok(reply) => {
             let mut text = format!("{}\n", reply.message);
             for line in &reply.lines {
@@ -873,6 +904,11 @@ fn ctl(url: &str, run: &str, command: &str) -> u8 {
                 return exit::OUTPUT_ERROR;
             }
             if reply.accepted { exit::OK } else { exit::WORKFLOW_FAILED }
+        }
+        // The server refused it: a refusal, as the run's own are.
+        Err(Failure::Denied(e)) => {
+            warn(format_args!("switchyard ctl: {e}"));
+            exit::WORKFLOW_FAILED
         }
         Err(Failure::Unreachable(e)) => {
             warn(format_args!("switchyard ctl: {e}"));

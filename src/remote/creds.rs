@@ -2,7 +2,7 @@
 //! (`nats://user:password@host:4222`, `nats://TOKEN@host:4222`, percent-encoded): [`from_url`]
 //! takes them out for the connection; whatever we print shows such a URL as
 //! `nats://***@host:4222`, and any text we print (a client library's error, say) has the secrets
-//! cut out. Credentials from files and the environment come in a later increment.
+//! cut out. Credentials from files and the environment are [`super::access`]'s.
 
 /// Credentials a URL carries.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,7 +66,7 @@ fn userinfo(url: &str) -> Option<(usize, usize)> {
 }
 
 /// The secrets in the URLs: each whole `userinfo`, and a password on its own.
-fn secrets(urls: &str) -> Vec<String> {
+pub fn secrets(urls: &str) -> Vec<String> {
     let mut found = Vec::new();
     for url in urls.split(',') {
         if let Some((start, end)) = userinfo(url) {

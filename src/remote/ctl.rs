@@ -1,22 +1,24 @@
 //! `switchyard ctl URL --run NAME -- ':COMMAND …'`: sends one operator command to a served run as a
 //! NATS request on `switchyard.RUN.cmd` (with the sender's name in the `Switchyard-Operator`
 //! header) and returns the run's [`Reply`]. No answer within [`CTL_TIMEOUT`], or no served run
-//! listening at all, counts as unreachable.
+//! listening at all, counts as unreachable; a user the server does not let publish on the run's
+//! command subject (or receive the answer) is [`Failure::Denied`].
 
 use std::time::Duration;
 
 use async_nats::client::RequestErrorKind;
 
+use super::access::Access;
 use super::commands::OPERATOR_HEADER;
 use super::reply::Reply;
 use super::subjects::RunName;
-use super::{Failure, creds, server};
+use super::{Failure, server};
 
 /// How long `ctl` waits for the run's answer.
 pub const CTL_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Sends `command` (`:pause`, `:retry build -- flaky`) as `who`, and returns the answer.
-pub fn ctl(url: &str, run: &RunName, command: &str, who: &str) -> Result<Reply, Failure> {
+pub fn ctl(access: &Access, run: &RunName, command: &str, who: &str) -> Result<Reply, Failure> {
     if command.trim().trim_start_matches(':').trim().is_empty() {
         return Err(Failure::Unreachable("no command given: `switchyard ctl URL --run NAME -- ':pause'`".into()));
     }
@@ -25,12 +27,19 @@ pub fn ctl(url: &str, run: &RunName, command: &str, who: &str) -> Result<Reply, 
         .build()
         .map_err(|e| Failure::Output(format!("cannot start the runtime: {e}")))?;
     rt.block_on(async {
-        let client = server::connect(url, &format!("switchyard ctl {run}")).await.map_err(Failure::Unreachable)?;
-        let shown = creds::redact(url);
+        let server::Connected { client, mut denials } =
+            server::connect_as(access, &format!("switchyard ctl {run}")).await.map_err(Failure::Unreachable)?;
+        let shown = access.shown();
         let mut headers = async_nats::HeaderMap::new();
         headers.insert(OPERATOR_HEADER, who);
         let request = client.request_with_headers(run.cmd_subject(), headers, command.to_string().into());
-        let answer = match tokio::time::timeout(CTL_TIMEOUT, request).await {
+        let answer = denials.unless_denied(tokio::time::timeout(CTL_TIMEOUT, request)).await.map_err(|denial| {
+            Failure::Denied(format!(
+                "not allowed to command run `{run}` on {shown} as {} (permission denied by the server: {denial})",
+                access.source()
+            ))
+        })?;
+        let answer = match answer {
             Ok(Ok(msg)) => msg,
             Ok(Err(e)) if e.kind() == RequestErrorKind::NoResponders => {
                 return Err(Failure::Unreachable(format!(
@@ -41,7 +50,7 @@ pub fn ctl(url: &str, run: &RunName, command: &str, who: &str) -> Result<Reply, 
             Ok(Err(e)) if e.kind() != RequestErrorKind::TimedOut => {
                 return Err(Failure::Unreachable(format!(
                     "cannot send the command to run `{run}` on {shown}: {}",
-                    creds::scrub(&e.to_string(), url)
+                    access.scrub(&e.to_string())
                 )));
             }
             _ => {

@@ -10,8 +10,9 @@ use async_nats::jetstream::{self, ErrorCode, consumer, context::GetStreamErrorKi
 use futures_util::StreamExt;
 use serde::Deserialize;
 
+use super::access::Access;
 use super::subjects::RunName;
-use super::{Failure, creds, server};
+use super::{Failure, server};
 use crate::core::StopSignal;
 use crate::runtime::interrupt::Interrupts;
 
@@ -51,18 +52,33 @@ pub fn run_end(line: &[u8]) -> Option<RunEnd> {
 }
 
 /// Prints the run's events to `out` until it ends.
-pub fn follow(url: &str, run: &RunName, out: &mut impl Write) -> Result<RunEnd, Failure> {
+pub fn follow(access: &Access, run: &RunName, out: &mut impl Write) -> Result<RunEnd, Failure> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| Failure::Output(format!("cannot start the runtime: {e}")))?;
-    rt.block_on(follow_async(url, run, out))
+    rt.block_on(async {
+        let server::Connected { client, mut denials } =
+            server::connect_as(access, &format!("switchyard attach {run}")).await.map_err(Failure::Unreachable)?;
+        let denied = |denial: String| {
+            Failure::Denied(format!(
+                "not allowed to read run `{run}` on {} as {} (permission denied by the server: {denial})",
+                access.shown(),
+                access.source()
+            ))
+        };
+        denials.unless_denied(follow_async(client, access, run, out)).await.map_err(denied)?
+    })
 }
 
-async fn follow_async(url: &str, run: &RunName, out: &mut impl Write) -> Result<RunEnd, Failure> {
-    let client = server::connect(url, &format!("switchyard attach {run}")).await.map_err(Failure::Unreachable)?;
-    let shown = creds::redact(url);
-    let scrub = |e: &dyn std::fmt::Display| creds::scrub(&e.to_string(), url);
+async fn follow_async(
+    client: async_nats::Client,
+    access: &Access,
+    run: &RunName,
+    out: &mut impl Write,
+) -> Result<RunEnd, Failure> {
+    let shown = access.shown();
+    let scrub = |e: &dyn std::fmt::Display| access.scrub(&e.to_string());
     let js = jetstream::new(client);
     let stream = js.get_stream(run.stream()).await.map_err(|e| match e.kind() {
         GetStreamErrorKind::JetStream(j) if j.error_code() == ErrorCode::STREAM_NOT_FOUND => {

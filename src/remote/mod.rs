@@ -4,10 +4,12 @@
 //! stream and answers operator commands sent as NATS requests; `attach --follow` ([`follow`])
 //! prints a served run's events from the start and follows it to its end; `ctl` ([`ctl`]) sends
 //! it one command. Follow the data: [`subjects`] names a run's subjects and stream; [`server`]
-//! connects, [`creds`] keeps credentials out of what is printed; `host` drives the coordinator
-//! of a served run, [`publish`] stores its lines, [`commands`] carries out requests and [`reply`]
-//! is the answer's format.
+//! connects as [`access`] says (credentials, TLS) and notices the server's permission denials,
+//! [`creds`] keeps credentials out of what is printed; `host` drives the coordinator of a served
+//! run, [`publish`] stores its lines, [`commands`] carries out requests and [`reply`] is the
+//! answer's format.
 
+pub mod access;
 pub mod commands;
 pub mod creds;
 pub mod ctl;
@@ -26,12 +28,14 @@ pub enum Failure {
     Unreachable(String),
     /// What was read could not be written out (exit 3).
     Output(String),
+    /// The server's permissions do not let this user do it (exit 1 for `ctl`, 2 for `attach`).
+    Denied(String),
 }
 
 impl std::fmt::Display for Failure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Failure::Unreachable(m) | Failure::Output(m) => f.write_str(m),
+            Failure::Unreachable(m) | Failure::Output(m) | Failure::Denied(m) => f.write_str(m),
         }
     }
 }

@@ -27,12 +27,13 @@ use crate::runtime::interrupt::Interrupts;
 use crate::runtime::{EventSink, Horizon, Report, SimRun};
 use crate::scenario::Scenario;
 
+use super::access::Access;
 use super::commands::{OPERATOR_HEADER, operator_name};
 use super::host::Host;
 use super::publish::Publisher;
 use super::reply::Reply;
+use super::server;
 use super::subjects::RunName;
-use super::{creds, server};
 
 /// How often the clock moves while the run advances, and how often an idle loop looks around.
 const RUNNING_TICK: Duration = Duration::from_millis(50);
@@ -46,8 +47,8 @@ const GOODBYE_WITHIN: Duration = Duration::from_secs(2);
 
 /// What `--serve` was asked for.
 pub struct ServeOptions {
-    /// The server: `nats://HOST:PORT`.
-    pub url: String,
+    /// The server (`nats://HOST:PORT`) and how to log in.
+    pub access: Access,
     pub run: RunName,
     /// Start paused (`--paused`): the run waits for a `:resume`.
     pub paused: bool,
@@ -121,9 +122,25 @@ async fn prepare(
     opts: &ServeOptions,
 ) -> Result<(async_nats::Client, jetstream::Context, async_nats::Subscriber), String> {
     let run = &opts.run;
-    let client = server::connect(&opts.url, &format!("switchyard run {run}")).await?;
-    let shown = creds::redact(&opts.url);
-    let scrub = |e: &dyn std::fmt::Display| creds::scrub(&e.to_string(), &opts.url);
+    let server::Connected { client, mut denials } =
+        server::connect_as(&opts.access, &format!("switchyard run {run}")).await?;
+    let shown = opts.access.shown();
+    let denied = |denial: String| {
+        format!(
+            "not allowed to serve run `{run}` on {shown} as {} (permission denied by the server: {denial})",
+            opts.access.source()
+        )
+    };
+    denials.unless_denied(make_stream(client, opts)).await.map_err(denied)?
+}
+
+async fn make_stream(
+    client: async_nats::Client,
+    opts: &ServeOptions,
+) -> Result<(async_nats::Client, jetstream::Context, async_nats::Subscriber), String> {
+    let run = &opts.run;
+    let shown = opts.access.shown();
+    let scrub = |e: &dyn std::fmt::Display| opts.access.scrub(&e.to_string());
     // An acknowledgement that does not come within this is asked for again (see `publish`).
     let js = jetstream::ContextBuilder::new().timeout(ACK_WITHIN).build(client.clone());
     let config = stream::Config {

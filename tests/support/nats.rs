@@ -144,6 +144,11 @@ impl NatsServer {
     pub fn dir(&self) -> &Path {
         &self.dir
     }
+
+    /// What the server logged so far (its errors: refused logins, permission violations).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("server.log")).unwrap_or_default()
+    }
 }
 
 impl Drop for NatsServer {
@@ -166,10 +171,16 @@ pub struct Proc {
 impl Proc {
     /// Starts `switchyard ARGS`; `name` names its output files in `dir`.
     pub fn start(dir: &Path, name: &str, args: &[&str]) -> Proc {
+        Proc::start_with_env(dir, name, args, &[])
+    }
+
+    /// [`Proc::start`] with these environment variables set as well.
+    pub fn start_with_env(dir: &Path, name: &str, args: &[&str], env: &[(&str, &str)]) -> Proc {
         let stdout = dir.join(format!("{name}.out"));
         let stderr = dir.join(format!("{name}.err"));
         let child = Command::new(bin())
             .args(args)
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(std::fs::File::create(&stdout).unwrap())
             .stderr(std::fs::File::create(&stderr).unwrap())
@@ -228,9 +239,14 @@ pub struct Ran {
 
 /// Runs `switchyard ARGS` to its end (at most 30 s).
 pub fn switchyard(dir: &Path, args: &[&str]) -> Ran {
+    switchyard_with_env(dir, args, &[])
+}
+
+/// [`switchyard`] with these environment variables set as well.
+pub fn switchyard_with_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Ran {
     static N: AtomicU32 = AtomicU32::new(0);
     let name = format!("cmd-{}", N.fetch_add(1, Ordering::Relaxed));
-    let mut proc = Proc::start(dir, &name, args);
+    let mut proc = Proc::start_with_env(dir, &name, args, env);
     let status = proc.wait(Duration::from_secs(30));
     Ran { code: status.code(), stdout: proc.out(), stderr: proc.err() }
 }
