@@ -53,8 +53,8 @@ enum Cmd {
     },
     /// Run a scenario: in the console, or with --headless for scripts and CI.
     Run(RunArgs),
-    /// Follow a served run over NATS: with --follow, print its events as JSON lines until it ends
-    /// (exit 0: it succeeded; 1: it did not; 2: unreachable or bad input).
+    /// Open the console on a served run over NATS; with --follow, print its events as JSON lines
+    /// until it ends instead (exit 0: it succeeded; 1: it did not; 2: unreachable or bad input).
     Attach {
         /// The NATS server.
         #[arg(value_name = "nats://HOST:PORT")]
@@ -65,6 +65,13 @@ enum Cmd {
         /// Print the events from the start, then live, until the run ends.
         #[arg(long)]
         follow: bool,
+        /// Watch only: the console refuses every action (nothing is sent).
+        #[arg(long, conflicts_with = "follow")]
+        read_only: bool,
+        /// The console's settings file (keys, colours) [default:
+        /// $XDG_CONFIG_HOME/switchyard/config.toml]
+        #[arg(long, value_name = "PATH", conflicts_with = "follow")]
+        config: Option<PathBuf>,
     },
     /// Send one operator command to a served run over NATS and print the answer
     /// (exit 0: accepted; 1: refused; 2: unreachable or bad input).
@@ -315,7 +322,7 @@ fn main() -> ExitCode {
         },
         Some(Cmd::Config { print: _, config }) => print_config(config.as_deref()),
         Some(Cmd::Diff { a, b }) => durable_cmd::diff(&a, &b),
-        Some(Cmd::Attach { url, run, follow }) => attach(&url, &run, follow),
+        Some(Cmd::Attach { url, run, follow, read_only, config }) => attach(&url, &run, follow, read_only, config),
         Some(Cmd::Ctl { url, run, command }) => ctl(&url, &run, &command.join(" ")),
         Some(Cmd::Completions { shell }) => completions(shell),
         Some(Cmd::Gen { tasks, agents, shape, seed, duration_ms, failure_rate }) => {
@@ -819,15 +826,10 @@ fn run_served(args: Headless, url: String, remote: ServeArgs, speed: f64) -> u8 
     conclude(served.run.coordinator(), served.run.horizon_stop(), served.interrupted, args.report, args.rows)
 }
 
-/// `attach URL --run NAME --follow`: a served run's events on stdout until it ends.
-fn attach(url: &str, run: &str, follow: bool) -> u8 {
+/// `attach URL --run NAME`: the console on a served run; with `--follow`, its events on stdout
+/// until it ends.
+fn attach(url: &str, run: &str, follow: bool, read_only: bool, config: Option<PathBuf>) -> u8 {
     use switchyard::remote::{Failure, follow::RunEnd, subjects::RunName};
-    if !follow {
-        warn(format_args!(
-            "switchyard attach: the console on a served run is not built yet; --follow prints its events"
-        ));
-        return exit::BAD_INPUT;
-    }
     let run = match RunName::parse(run) {
         Ok(run) => run,
         Err(e) => {
@@ -835,6 +837,24 @@ fn attach(url: &str, run: &str, follow: bool) -> u8 {
             return exit::BAD_INPUT;
         }
     };
+    if !follow {
+        let settings = match console_settings(config.as_deref()) {
+            Ok(settings) => settings,
+            Err(code) => return code,
+        };
+        let opts = switchyard::tui::ConsoleOptions { read_only, who: operator_name(), settings, ..Default::default() };
+        return match switchyard::remote::attach::attach_console(url, &run, opts) {
+            Ok(code) => code,
+            Err(Failure::Unreachable(e)) => {
+                warn(format_args!("switchyard attach: {e}"));
+                exit::BAD_INPUT
+            }
+            Err(Failure::Output(e)) => {
+                warn(format_args!("switchyard attach: {e}"));
+                exit::OUTPUT_ERROR
+            }
+        };
+    }
     match switchyard::remote::follow::follow(url, &run, &mut io::stdout().lock()) {
         Ok(RunEnd::Succeeded) => exit::OK,
         Ok(RunEnd::Failed) => exit::WORKFLOW_FAILED,

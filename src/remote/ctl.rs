@@ -26,31 +26,35 @@ pub fn ctl(url: &str, run: &RunName, command: &str, who: &str) -> Result<Reply, 
         .map_err(|e| Failure::Output(format!("cannot start the runtime: {e}")))?;
     rt.block_on(async {
         let client = server::connect(url, &format!("switchyard ctl {run}")).await.map_err(Failure::Unreachable)?;
-        let shown = creds::redact(url);
-        let mut headers = async_nats::HeaderMap::new();
-        headers.insert(OPERATOR_HEADER, who);
-        let request = client.request_with_headers(run.cmd_subject(), headers, command.to_string().into());
-        let answer = match tokio::time::timeout(CTL_TIMEOUT, request).await {
-            Ok(Ok(msg)) => msg,
-            Ok(Err(e)) if e.kind() == RequestErrorKind::NoResponders => {
-                return Err(Failure::Unreachable(format!(
-                    "no served run `{run}` on {shown} (nothing answers on {})",
-                    run.cmd_subject()
-                )));
-            }
-            Ok(Err(e)) if e.kind() != RequestErrorKind::TimedOut => {
-                return Err(Failure::Unreachable(format!(
-                    "cannot send the command to run `{run}` on {shown}: {}",
-                    creds::scrub(&e.to_string(), url)
-                )));
-            }
-            _ => {
-                return Err(Failure::Unreachable(format!(
-                    "run `{run}` on {shown} did not answer within {} s",
-                    CTL_TIMEOUT.as_secs()
-                )));
-            }
-        };
-        Reply::decode(&answer.payload).map_err(Failure::Unreachable)
+        request(&client, url, run, command, who).await.map_err(Failure::Unreachable)
     })
+}
+
+/// Sends `command` as `who` on a connected client and waits for the answer, at most
+/// [`CTL_TIMEOUT`]; the error says why none came (naming the server without its credentials).
+pub async fn request(
+    client: &async_nats::Client,
+    url: &str,
+    run: &RunName,
+    command: &str,
+    who: &str,
+) -> Result<Reply, String> {
+    let shown = creds::redact(url);
+    let mut headers = async_nats::HeaderMap::new();
+    headers.insert(OPERATOR_HEADER, who);
+    let request = client.request_with_headers(run.cmd_subject(), headers, command.to_string().into());
+    let answer = match tokio::time::timeout(CTL_TIMEOUT, request).await {
+        Ok(Ok(msg)) => msg,
+        Ok(Err(e)) if e.kind() == RequestErrorKind::NoResponders => {
+            return Err(format!("no served run `{run}` on {shown} (nothing answers on {})", run.cmd_subject()));
+        }
+        Ok(Err(e)) if e.kind() != RequestErrorKind::TimedOut => {
+            return Err(format!(
+                "cannot send the command to run `{run}` on {shown}: {}",
+                creds::scrub(&e.to_string(), url)
+            ));
+        }
+        _ => return Err(format!("run `{run}` on {shown} did not answer within {} s", CTL_TIMEOUT.as_secs())),
+    };
+    Reply::decode(&answer.payload)
 }

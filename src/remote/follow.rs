@@ -59,17 +59,31 @@ pub fn follow(url: &str, run: &RunName, out: &mut impl Write) -> Result<RunEnd, 
     rt.block_on(follow_async(url, run, out))
 }
 
+/// The run's stream on a connected client, or why it cannot be read (no such run, …).
+pub(super) async fn open_stream(
+    client: async_nats::Client,
+    url: &str,
+    run: &RunName,
+) -> Result<jetstream::stream::Stream, Failure> {
+    let shown = creds::redact(url);
+    let js = jetstream::new(client);
+    js.get_stream(run.stream()).await.map_err(|e| match e.kind() {
+        GetStreamErrorKind::JetStream(j) if j.error_code() == ErrorCode::STREAM_NOT_FOUND => {
+            Failure::Unreachable(format!("no run `{run}` on {shown}: it has no stream {}", run.stream()))
+        }
+        _ => Failure::Unreachable(format!(
+            "cannot read the stream {} on {shown}: {}",
+            run.stream(),
+            creds::scrub(&e.to_string(), url)
+        )),
+    })
+}
+
 async fn follow_async(url: &str, run: &RunName, out: &mut impl Write) -> Result<RunEnd, Failure> {
     let client = server::connect(url, &format!("switchyard attach {run}")).await.map_err(Failure::Unreachable)?;
     let shown = creds::redact(url);
     let scrub = |e: &dyn std::fmt::Display| creds::scrub(&e.to_string(), url);
-    let js = jetstream::new(client);
-    let stream = js.get_stream(run.stream()).await.map_err(|e| match e.kind() {
-        GetStreamErrorKind::JetStream(j) if j.error_code() == ErrorCode::STREAM_NOT_FOUND => {
-            Failure::Unreachable(format!("no run `{run}` on {shown}: it has no stream {}", run.stream()))
-        }
-        _ => Failure::Unreachable(format!("cannot read the stream {} on {shown}: {}", run.stream(), scrub(&e))),
-    })?;
+    let stream = open_stream(client, url, run).await?;
     let unreadable = |e: &dyn std::fmt::Display| {
         Failure::Unreachable(format!("cannot read the stream {} on {shown}: {}", run.stream(), scrub(e)))
     };
