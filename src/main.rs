@@ -173,8 +173,8 @@ enum Cmd {
 /// `run --serve`: the run over NATS (see `switchyard::remote`).
 #[derive(clap::Args)]
 struct ServeArgs {
-    /// Serve the run (with --headless, for now): its journal goes to the server's JetStream
-    /// stream and it takes operator commands (`switchyard ctl`).
+    /// Serve the run: its journal goes to the server's JetStream stream and it takes operator
+    /// commands (`switchyard ctl`, attached consoles); without --headless the console attaches to it.
     #[arg(long, value_name = "nats://HOST:PORT")]
     serve: Option<String>,
     /// The run's name on the server [default: the scenario file's stem].
@@ -542,10 +542,21 @@ fn run(args: RunArgs) -> u8 {
             Ok(settings) => settings,
             Err(code) => return code,
         };
-        match load_scenario(&load) {
-            Ok(scenario) => console(scenario, journal, read_only, speed, durability(fsync), settings, remote.paused),
-            Err(code) => code,
+        let scenario = match load_scenario(&load) {
+            Ok(scenario) => scenario,
+            Err(code) => return code,
+        };
+        if let Some(url) = remote.serve.clone() {
+            let opts = switchyard::tui::ConsoleOptions {
+                read_only,
+                speed,
+                who: operator_name(),
+                settings,
+                ..Default::default()
+            };
+            return served_console(scenario, &file, journal.as_deref(), durability(fsync), url, remote, opts);
         }
+        console(scenario, journal, read_only, speed, durability(fsync), settings, remote.paused)
     } else if let Some(url) = remote.serve.clone() {
         let headless = Headless {
             load,
@@ -745,7 +756,7 @@ fn gen_scenario(opts: GenOptions) -> u8 {
 }
 
 /// Which flags pace a run: `--speed` and `--paused` need a clock that a person can act on (the
-/// console, or a served run); `--serve` needs `--headless` for now.
+/// console, or a served run).
 fn check_pacing(headless: bool, read_only: bool, speed: Option<f64>, remote: &ServeArgs) -> Result<(), String> {
     if let Some(x) = speed
         && !(0.01..=1000.0).contains(&x)
@@ -753,7 +764,6 @@ fn check_pacing(headless: bool, read_only: bool, speed: Option<f64>, remote: &Se
         return Err(format!("--speed must be between 0.01 and 1000, not {x}"));
     }
     match (headless, remote.serve.is_some()) {
-        (false, true) => Err("--serve needs --headless for now: the console cannot serve a run yet".into()),
         (true, false) if speed.is_some() => {
             Err("--speed paces the console or a served run; a headless run goes as fast as it can".into())
         }
@@ -826,6 +836,83 @@ fn run_served(args: Headless, url: String, remote: ServeArgs, speed: f64) -> u8 
     conclude(served.run.coordinator(), served.run.horizon_stop(), served.interrupted, args.report, args.rows)
 }
 
+/// `run FILE --serve URL` (no `--headless`): the run served as `run --headless --serve` serves it,
+/// in a thread of this process, and the console attached to it as `attach` attaches, so the
+/// console's actions go through the server like anyone's. Quitting the console stops the run
+/// (its journal ends unfinished, as a console run's does).
+fn served_console(
+    scenario: Scenario,
+    file: &Path,
+    journal: Option<&Path>,
+    durability: Durability,
+    url: String,
+    remote: ServeArgs,
+    opts: switchyard::tui::ConsoleOptions,
+) -> u8 {
+    use switchyard::remote::{Failure, attach, creds, serve, subjects::RunName};
+    if !switchyard::tui::console::has_terminal() {
+        warn(format_args!("switchyard: the console needs a terminal (stdin and stdout); add --headless in scripts"));
+        return exit::BAD_INPUT;
+    }
+    let run = match remote.run_name.as_deref().map_or_else(|| RunName::from_file(file), RunName::parse) {
+        Ok(run) => run,
+        Err(e) => {
+            warn(format_args!("switchyard: {e}"));
+            return exit::BAD_INPUT;
+        }
+    };
+    let (speed, who) = (opts.speed, opts.who.clone());
+    let serving = serve::ServeOptions {
+        url: url.clone(),
+        run: run.clone(),
+        paused: remote.paused,
+        speed,
+        who,
+        replace: remote.replace,
+    };
+    let connection = match serve::connect(serving) {
+        Ok(c) => c,
+        Err(e) => {
+            warn(format_args!("switchyard: {e}"));
+            return exit::BAD_INPUT;
+        }
+    };
+    let writer = match create_journal(journal, durability) {
+        Ok(w) => w,
+        Err(code) => return code,
+    };
+    let horizon = Horizon::new(&scenario, None, None);
+    let (stop, stopped) = tokio::sync::oneshot::channel();
+    let host = std::thread::spawn(move || connection.serve_until(scenario, horizon, writer, stopped));
+    let shown = attach::attach_console(&url, &run, opts, Some(speed));
+    let _ = stop.send(());
+    let served = host.join();
+    switchyard::agents::reaper::kill_all();
+    let code = match shown {
+        Ok(code) => code,
+        Err(Failure::Unreachable(e) | Failure::Output(e)) => {
+            warn(format_args!("switchyard: the console on run `{run}`: {e}"));
+            exit::OUTPUT_ERROR
+        }
+    };
+    match served {
+        Ok(served) if served.stopped.is_some() => {
+            warn(format_args!(
+                "switchyard: serving run `{run}` to {} stopped at {} ms with {} events on the stream",
+                creds::redact(&url),
+                served.run.now(),
+                served.published
+            ));
+            exit::OUTPUT_ERROR
+        }
+        Ok(_) => code,
+        Err(_) => {
+            warn(format_args!("switchyard: the served run `{run}` stopped on an internal error"));
+            exit::OUTPUT_ERROR
+        }
+    }
+}
+
 /// `attach URL --run NAME`: the console on a served run; with `--follow`, its events on stdout
 /// until it ends.
 fn attach(url: &str, run: &str, follow: bool, read_only: bool, config: Option<PathBuf>) -> u8 {
@@ -843,7 +930,7 @@ fn attach(url: &str, run: &str, follow: bool, read_only: bool, config: Option<Pa
             Err(code) => return code,
         };
         let opts = switchyard::tui::ConsoleOptions { read_only, who: operator_name(), settings, ..Default::default() };
-        return match switchyard::remote::attach::attach_console(url, &run, opts) {
+        return match switchyard::remote::attach::attach_console(url, &run, opts, None) {
             Ok(code) => code,
             Err(Failure::Unreachable(e)) => {
                 warn(format_args!("switchyard attach: {e}"));

@@ -41,9 +41,11 @@ fn serve_paused(server: &NatsServer, run: &str) -> (Proc, std::path::PathBuf) {
     (Proc::start(server.dir(), run, &args), journal)
 }
 
-/// The header's second line (the counts), as a console shows it.
-fn counts(screen: &str) -> String {
-    screen.lines().nth(1).unwrap_or_default().to_string()
+/// The header's facts (run state, time, counts, the gauge's label), word by word; the speed,
+/// which only the console serving the run knows, left out.
+fn counts(screen: &str) -> Vec<String> {
+    let header = screen.lines().skip(1).take(2).flat_map(str::split_whitespace);
+    header.filter(|w| !w.starts_with('×')).map(str::to_string).collect()
 }
 
 #[test]
@@ -117,6 +119,35 @@ fn a_console_says_the_server_is_gone_and_follows_again_when_it_is_back() {
     let screen = wait_for(&console, "FINISHED: succeeded");
     assert!(!screen.contains("SERVER GONE"), "{screen}");
     assert!(served.wait(Duration::from_secs(20)).success(), "{}", served.err());
+}
+
+#[test]
+fn run_serve_with_the_console_serves_the_run_and_attaches_to_it() {
+    let server = NatsServer::start("attach-local");
+    let journal = server.dir().join("local.jsonl");
+    let session = Session(format!("switchyard-attach-local-{}", std::process::id()));
+    let cmd = format!(
+        "{} run {PIPELINE} --serve {} --run local --paused --speed 20 --journal {}; echo EXITED:$?; sleep 60",
+        bin(),
+        server.url(),
+        journal.display()
+    );
+    tmux(&["new-session", "-d", "-s", &session.0, "-x", "160", "-y", "45", &cmd]);
+    let screen = wait_for(&session, "PAUSED");
+    assert!(screen.contains("ATTACHED to run local"), "{screen}");
+    assert!(screen.contains("speed ×20"), "{screen}");
+    // Another console attaches to it like to any served run.
+    let other = attach("local-other", &server.url(), "local", "");
+    wait_for(&other, "PAUSED");
+    send(&session, &["Space"]);
+    let one = wait_for(&session, "FINISHED: succeeded");
+    let two = wait_for(&other, "FINISHED: succeeded");
+    assert_eq!(counts(&one), counts(&two), "\n{one}\n{two}");
+    send(&session, &["q"]);
+    let after = wait_for(&session, "EXITED:");
+    assert!(after.contains("EXITED:0"), "{after}");
+    let text = std::fs::read_to_string(&journal).unwrap();
+    assert!(text.contains("\"action\":\"resume\"") && text.contains("\"kind\":\"run_finished\""), "{text}");
 }
 
 #[test]

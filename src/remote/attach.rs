@@ -32,8 +32,9 @@ const FIRST_LINE_WITHIN: Duration = Duration::from_secs(10);
 const RETRY: Duration = Duration::from_millis(250);
 
 /// Opens the console on the served run `run` and runs it until the operator quits. Returns the
-/// exit code as the console does (1 when the run failed).
-pub fn attach_console(url: &str, run: &RunName, opts: ConsoleOptions) -> Result<u8, Failure> {
+/// exit code as the console does (1 when the run failed). `speed` is the served run's, when the
+/// caller knows it (it serves the run); otherwise the console learns it from a `:speed` taken.
+pub fn attach_console(url: &str, run: &RunName, opts: ConsoleOptions, speed: Option<f64>) -> Result<u8, Failure> {
     if !crate::tui::console::has_terminal() {
         return Err(Failure::Unreachable(
             "the console needs a terminal (stdin and stdout); `attach … --follow` prints the events for scripts".into(),
@@ -44,7 +45,10 @@ pub fn attach_console(url: &str, run: &RunName, opts: ConsoleOptions) -> Result<
         .build()
         .map_err(|e| Failure::Output(format!("cannot start the runtime: {e}")))?;
     let (scenario, link) = rt.block_on(open(url, run, &opts.who))?;
-    let app = App::attached(scenario, opts, link, creds::redact(url), run.to_string());
+    let mut app = App::attached(scenario, opts, link, creds::redact(url), run.to_string());
+    if let Some(x) = speed {
+        app.served_speed(x);
+    }
     crate::tui::console::run_app_on(rt, app).map_err(Failure::Output)
 }
 

@@ -78,6 +78,14 @@ impl App {
         app
     }
 
+    /// The served run's speed, known to whoever serves it.
+    pub fn served_speed(&mut self, x: f64) {
+        self.speed = x;
+        if let Some(a) = &mut self.attached {
+            a.speed_known = true;
+        }
+    }
+
     /// Feed that has already arrived, if any (to fold a burst at once).
     pub fn try_feed(&mut self) -> Option<Feed> {
         match &mut self.attached {
