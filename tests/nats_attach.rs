@@ -38,7 +38,14 @@ fn serve_paused(server: &NatsServer, run: &str) -> (Proc, std::path::PathBuf) {
         "--journal",
         journal.to_str().unwrap(),
     ];
-    (Proc::start(server.dir(), run, &args), journal)
+    let proc = Proc::start(server.dir(), run, &args);
+    // The journal is made once the run's stream is: a console may attach from then on.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while std::fs::metadata(&journal).map_or(true, |m| m.len() == 0) {
+        assert!(std::time::Instant::now() < deadline, "run `{run}` was not served: {}", proc.err());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    (proc, journal)
 }
 
 /// The header's facts (run state, time, counts, the gauge's label), word by word; the speed,
