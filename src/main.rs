@@ -54,8 +54,8 @@ enum Cmd {
     },
     /// Run a scenario: in the console, or with --headless for scripts and CI.
     Run(RunArgs),
-    /// Follow a served run over NATS: with --follow, print its events as JSON lines until it ends
-    /// (exit 0: it succeeded; 1: it did not; 2: unreachable or bad input).
+    /// Open the console on a served run over NATS; with --follow, print its events as JSON lines
+    /// until it ends instead (exit 0: it succeeded; 1: it did not; 2: unreachable or bad input).
     Attach {
         /// The NATS server.
         #[arg(value_name = "nats://HOST:PORT")]
@@ -66,6 +66,13 @@ enum Cmd {
         /// Print the events from the start, then live, until the run ends.
         #[arg(long)]
         follow: bool,
+        /// Watch only: the console refuses every action (nothing is sent).
+        #[arg(long, conflicts_with = "follow")]
+        read_only: bool,
+        /// The console's settings file (keys, colours) [default:
+        /// $XDG_CONFIG_HOME/switchyard/config.toml]
+        #[arg(long, value_name = "PATH", conflicts_with = "follow")]
+        config: Option<PathBuf>,
         #[command(flatten)]
         access: AccessArgs,
     },
@@ -171,8 +178,8 @@ enum Cmd {
 /// `run --serve`: the run over NATS (see `switchyard::remote`).
 #[derive(clap::Args)]
 struct ServeArgs {
-    /// Serve the run (with --headless, for now): its journal goes to the server's JetStream
-    /// stream and it takes operator commands (`switchyard ctl`).
+    /// Serve the run: its journal goes to the server's JetStream stream and it takes operator
+    /// commands (`switchyard ctl`, attached consoles); without --headless the console attaches to it.
     #[arg(long, value_name = "nats://HOST:PORT")]
     serve: Option<String>,
     /// The run's name on the server [default: the scenario file's stem].
@@ -322,7 +329,9 @@ fn main() -> ExitCode {
         },
         Some(Cmd::Config { print: _, config }) => print_config(config.as_deref()),
         Some(Cmd::Diff { a, b }) => durable_cmd::diff(&a, &b),
-        Some(Cmd::Attach { url, run, follow, access }) => attach(&url, &run, follow, &access),
+        Some(Cmd::Attach { url, run, follow, read_only, config, access }) => {
+            attach(&url, &run, follow, read_only, config, &access)
+        }
         Some(Cmd::Ctl { url, run, command, access }) => ctl(&url, &run, &command.join(" "), &access),
         Some(Cmd::Completions { shell }) => completions(shell),
         Some(Cmd::Gen { tasks, agents, shape, seed, duration_ms, failure_rate }) => {
@@ -542,10 +551,21 @@ fn run(args: RunArgs) -> u8 {
             Ok(settings) => settings,
             Err(code) => return code,
         };
-        match load_scenario(&load) {
-            Ok(scenario) => console(scenario, journal, read_only, speed, durability(fsync), settings, remote.paused),
-            Err(code) => code,
+        let scenario = match load_scenario(&load) {
+            Ok(scenario) => scenario,
+            Err(code) => return code,
+        };
+        if let Some(url) = remote.serve.clone() {
+            let opts = switchyard::tui::ConsoleOptions {
+                read_only,
+                speed,
+                who: operator_name(),
+                settings,
+                ..Default::default()
+            };
+            return served_console(scenario, &file, journal.as_deref(), durability(fsync), url, remote, opts);
         }
+        console(scenario, journal, read_only, speed, durability(fsync), settings, remote.paused)
     } else if let Some(url) = remote.serve.clone() {
         let headless = Headless {
             load,
@@ -745,7 +765,7 @@ fn gen_scenario(opts: GenOptions) -> u8 {
 }
 
 /// Which flags pace a run: `--speed` and `--paused` need a clock that a person can act on (the
-/// console, or a served run); `--serve` needs `--headless` for now.
+/// console, or a served run).
 fn check_pacing(headless: bool, read_only: bool, speed: Option<f64>, remote: &ServeArgs) -> Result<(), String> {
     if let Some(x) = speed
         && !(0.01..=1000.0).contains(&x)
@@ -756,7 +776,6 @@ fn check_pacing(headless: bool, read_only: bool, speed: Option<f64>, remote: &Se
         return Err("--nats-creds, --nats-user, --nats-token-file and --nats-ca are for --serve".into());
     }
     match (headless, remote.serve.is_some()) {
-        (false, true) => Err("--serve needs --headless for now: the console cannot serve a run yet".into()),
         (true, false) if speed.is_some() => {
             Err("--speed paces the console or a served run; a headless run goes as fast as it can".into())
         }
@@ -836,15 +855,94 @@ fn run_served(args: Headless, url: String, remote: ServeArgs, speed: f64) -> u8 
     conclude(served.run.coordinator(), served.run.horizon_stop(), served.interrupted, args.report, args.rows)
 }
 
-/// `attach URL --run NAME --follow`: a served run's events on stdout until it ends.
-fn attach(url: &str, run: &str, follow: bool, access: &AccessArgs) -> u8 {
-    use switchyard::remote::{Failure, follow::RunEnd, subjects::RunName};
-    if !follow {
-        warn(format_args!(
-            "switchyard attach: the console on a served run is not built yet; --follow prints its events"
-        ));
+/// `run FILE --serve URL` (no `--headless`): the run served as `run --headless --serve` serves it,
+/// in a thread of this process, and the console attached to it as `attach` attaches, so the
+/// console's actions go through the server like anyone's. Quitting the console stops the run
+/// (its journal ends unfinished, as a console run's does).
+fn served_console(
+    scenario: Scenario,
+    file: &Path,
+    journal: Option<&Path>,
+    durability: Durability,
+    url: String,
+    remote: ServeArgs,
+    opts: switchyard::tui::ConsoleOptions,
+) -> u8 {
+    use switchyard::remote::{Failure, attach, serve, subjects::RunName};
+    if !switchyard::tui::console::has_terminal() {
+        warn(format_args!("switchyard: the console needs a terminal (stdin and stdout); add --headless in scripts"));
         return exit::BAD_INPUT;
     }
+    let run = match remote.run_name.as_deref().map_or_else(|| RunName::from_file(file), RunName::parse) {
+        Ok(run) => run,
+        Err(e) => {
+            warn(format_args!("switchyard: {e}"));
+            return exit::BAD_INPUT;
+        }
+    };
+    let access = match Access::new(&url, &remote.access) {
+        Ok(access) => access,
+        Err(e) => {
+            warn(format_args!("switchyard: {e}"));
+            return exit::BAD_INPUT;
+        }
+    };
+    let (speed, who) = (opts.speed, opts.who.clone());
+    let serving = serve::ServeOptions {
+        access: access.clone(),
+        run: run.clone(),
+        paused: remote.paused,
+        speed,
+        who,
+        replace: remote.replace,
+    };
+    let connection = match serve::connect(serving) {
+        Ok(c) => c,
+        Err(e) => {
+            warn(format_args!("switchyard: {e}"));
+            return exit::BAD_INPUT;
+        }
+    };
+    let writer = match create_journal(journal, durability) {
+        Ok(w) => w,
+        Err(code) => return code,
+    };
+    let horizon = Horizon::new(&scenario, None, None);
+    let (stop, stopped) = tokio::sync::oneshot::channel();
+    let host = std::thread::spawn(move || connection.serve_until(scenario, horizon, writer, stopped));
+    let shown = attach::attach_console(&access, &run, opts, Some(speed));
+    let _ = stop.send(());
+    let served = host.join();
+    switchyard::agents::reaper::kill_all();
+    let code = match shown {
+        Ok(code) => code,
+        Err(Failure::Unreachable(e) | Failure::Output(e) | Failure::Denied(e)) => {
+            warn(format_args!("switchyard: the console on run `{run}`: {e}"));
+            exit::OUTPUT_ERROR
+        }
+    };
+    match served {
+        Ok(served) if served.stopped.is_some() => {
+            warn(format_args!(
+                "switchyard: serving run `{run}` to {} stopped at {} ms with {} events on the stream",
+                access.shown(),
+                served.run.now(),
+                served.published
+            ));
+            exit::OUTPUT_ERROR
+        }
+        Ok(_) => code,
+        Err(_) => {
+            warn(format_args!("switchyard: the served run `{run}` stopped on an internal error"));
+            exit::OUTPUT_ERROR
+        }
+    }
+}
+
+/// `attach URL --run NAME`: the console on a served run; with `--follow`, its events on stdout
+/// until it ends.
+fn attach(url: &str, run: &str, follow: bool, read_only: bool, config: Option<PathBuf>, access: &AccessArgs) -> u8 {
+    use switchyard::remote::{Failure, follow::RunEnd, subjects::RunName};
     let run = match RunName::parse(run) {
         Ok(run) => run,
         Err(e) => {
@@ -859,6 +957,24 @@ fn attach(url: &str, run: &str, follow: bool, access: &AccessArgs) -> u8 {
             return exit::BAD_INPUT;
         }
     };
+    if !follow {
+        let settings = match console_settings(config.as_deref()) {
+            Ok(settings) => settings,
+            Err(code) => return code,
+        };
+        let opts = switchyard::tui::ConsoleOptions { read_only, who: operator_name(), settings, ..Default::default() };
+        return match switchyard::remote::attach::attach_console(&access, &run, opts, None) {
+            Ok(code) => code,
+            Err(Failure::Unreachable(e) | Failure::Denied(e)) => {
+                warn(format_args!("switchyard attach: {e}"));
+                exit::BAD_INPUT
+            }
+            Err(Failure::Output(e)) => {
+                warn(format_args!("switchyard attach: {e}"));
+                exit::OUTPUT_ERROR
+            }
+        };
+    }
     match switchyard::remote::follow::follow(&access, &run, &mut io::stdout().lock()) {
         Ok(RunEnd::Succeeded) => exit::OK,
         Ok(RunEnd::Failed) => exit::WORKFLOW_FAILED,

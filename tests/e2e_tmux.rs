@@ -10,43 +10,9 @@ use std::process::Command;
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
-struct Session(String);
-
-impl Drop for Session {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux").args(["kill-session", "-t", &self.0]).output();
-    }
-}
-
-fn tmux(args: &[&str]) -> String {
-    let out = Command::new("tmux").args(args).output().expect("tmux is installed (.ci/run installs it)");
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn capture(s: &Session) -> String {
-    tmux(&["capture-pane", "-p", "-t", &s.0])
-}
-
-fn send(s: &Session, keys: &[&str]) {
-    let mut args = vec!["send-keys", "-t", &s.0];
-    args.extend_from_slice(keys);
-    tmux(&args);
-}
-
-/// Waits until the screen contains `text` (or fails with the last screen).
-fn wait_for(s: &Session, text: &str) -> String {
-    let start = Instant::now();
-    loop {
-        let screen = capture(s);
-        if screen.contains(text) {
-            return screen;
-        }
-        if start.elapsed() > Duration::from_secs(20) {
-            panic!("timed out waiting for {text:?}; screen:\n{screen}");
-        }
-        sleep(Duration::from_millis(100));
-    }
-}
+#[path = "support/tmux.rs"]
+mod tmux;
+use tmux::{Session, capture, send, tmux, wait_for};
 
 fn tmp(name: &str) -> PathBuf {
     let dir = scratch::dir("e2e");

@@ -58,7 +58,7 @@ fn bad_run_names_urls_and_flag_combinations_are_refused() {
         (vec!["run", CRASH_REASSIGN, "--headless", "--serve", &url, "--run", "a.b"], "letters, digits"),
         (vec!["run", CRASH_REASSIGN, "--headless", "--serve", &url, "--run", ""], "empty"),
         (vec!["run", CRASH_REASSIGN, "--headless", "--serve", "http://h:1"], "nats://"),
-        (vec!["run", CRASH_REASSIGN, "--serve", &url], "--headless"),
+        (vec!["run", CRASH_REASSIGN, "--serve", &url], "needs a terminal"),
         (vec!["run", CRASH_REASSIGN, "--headless", "--paused"], "--serve"),
         (vec!["run", CRASH_REASSIGN, "--headless", "--speed", "5"], "--speed"),
         (vec!["run", CRASH_REASSIGN, "--headless", "--serve", &url, "--speed", "0"], "--speed"),

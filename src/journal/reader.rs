@@ -559,26 +559,52 @@ impl<'a> Resolver<'a> {
 /// Parses journal text (JSON lines) into events. Blank lines are ignored; `seq` must count up
 /// from 0 without gaps, so a truncated or spliced journal is caught.
 pub fn read_journal(scenario: &Scenario, text: &str) -> Result<Vec<Event>, JournalError> {
-    let mut resolver = Resolver {
-        tasks: scenario.tasks.iter().enumerate().map(|(i, t)| (t.id.as_str(), i as u32)).collect(),
-        agents: scenario.agents.iter().enumerate().map(|(i, a)| (a.id.as_str(), i as u32)).collect(),
-        agent_names: scenario.agents.iter().map(|a| a.id.as_str()).collect(),
-        sagas: scenario.sagas.iter().enumerate().map(|(i, s)| (s.id.as_str(), i as u32)).collect(),
-        ctx: ContextIndex::new(scenario),
-        added: HashMap::new(),
-        count: scenario.tasks.len() as u32,
-    };
+    let mut reader = LineReader::new(scenario);
     let mut events = Vec::new();
     for (i, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
         }
-        let err = |message: String| JournalError { line: i + 1, message };
-        let value: Value = serde_json::from_str(line).map_err(|e| err(format!("not JSON: {e}")))?;
-        let ev = resolver.event(&value).map_err(err)?;
-        if ev.seq != events.len() as u64 {
-            return Err(err(format!("expected seq {}, found {}", events.len(), ev.seq)));
+        events.push(reader.read(line).map_err(|message| JournalError { line: i + 1, message })?);
+    }
+    Ok(events)
+}
+
+/// Reads a journal one line at a time, as it arrives (a served run's stream): each line must be
+/// the next `seq`, and ids a planner added earlier in the run resolve as they do in a whole file.
+pub struct LineReader<'a> {
+    resolver: Resolver<'a>,
+    next: u64,
+}
+
+impl<'a> LineReader<'a> {
+    /// A reader for a journal of `scenario` (the one its first line embeds).
+    pub fn new(scenario: &'a Scenario) -> LineReader<'a> {
+        let resolver = Resolver {
+            tasks: scenario.tasks.iter().enumerate().map(|(i, t)| (t.id.as_str(), i as u32)).collect(),
+            agents: scenario.agents.iter().enumerate().map(|(i, a)| (a.id.as_str(), i as u32)).collect(),
+            agent_names: scenario.agents.iter().map(|a| a.id.as_str()).collect(),
+            sagas: scenario.sagas.iter().enumerate().map(|(i, s)| (s.id.as_str(), i as u32)).collect(),
+            ctx: ContextIndex::new(scenario),
+            added: HashMap::new(),
+            count: scenario.tasks.len() as u32,
+        };
+        LineReader { resolver, next: 0 }
+    }
+
+    /// The `seq` the next line must have.
+    pub fn next_seq(&self) -> u64 {
+        self.next
+    }
+
+    /// Decodes the next line (without its `\n`).
+    pub fn read(&mut self, line: &str) -> Result<Event, String> {
+        let value: Value = serde_json::from_str(line).map_err(|e| format!("not JSON: {e}"))?;
+        let ev = self.resolver.event(&value)?;
+        if ev.seq != self.next {
+            return Err(format!("expected seq {}, found {}", self.next, ev.seq));
         }
+        let resolver = &mut self.resolver;
         match &ev.kind {
             // The scenario may come from a run that grew: added tasks are numbered from its start.
             EventKind::RunStarted { tasks, .. } => resolver.count = (*tasks).min(resolver.count),
@@ -590,7 +616,7 @@ pub fn read_journal(scenario: &Scenario, text: &str) -> Result<Vec<Event>, Journ
             }
             _ => {}
         }
-        events.push(ev);
+        self.next += 1;
+        Ok(ev)
     }
-    Ok(events)
 }

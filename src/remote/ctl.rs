@@ -29,37 +29,39 @@ pub fn ctl(access: &Access, run: &RunName, command: &str, who: &str) -> Result<R
     rt.block_on(async {
         let server::Connected { client, mut denials } =
             server::connect_as(access, &format!("switchyard ctl {run}")).await.map_err(Failure::Unreachable)?;
-        let shown = access.shown();
-        let mut headers = async_nats::HeaderMap::new();
-        headers.insert(OPERATOR_HEADER, who);
-        let request = client.request_with_headers(run.cmd_subject(), headers, command.to_string().into());
-        let answer = denials.unless_denied(tokio::time::timeout(CTL_TIMEOUT, request)).await.map_err(|denial| {
+        let answer = denials.unless_denied(request(&client, access, run, command, who)).await.map_err(|denial| {
             Failure::Denied(format!(
-                "not allowed to command run `{run}` on {shown} as {} (permission denied by the server: {denial})",
+                "not allowed to command run `{run}` on {} as {} (permission denied by the server: {denial})",
+                access.shown(),
                 access.source()
             ))
         })?;
-        let answer = match answer {
-            Ok(Ok(msg)) => msg,
-            Ok(Err(e)) if e.kind() == RequestErrorKind::NoResponders => {
-                return Err(Failure::Unreachable(format!(
-                    "no served run `{run}` on {shown} (nothing answers on {})",
-                    run.cmd_subject()
-                )));
-            }
-            Ok(Err(e)) if e.kind() != RequestErrorKind::TimedOut => {
-                return Err(Failure::Unreachable(format!(
-                    "cannot send the command to run `{run}` on {shown}: {}",
-                    access.scrub(&e.to_string())
-                )));
-            }
-            _ => {
-                return Err(Failure::Unreachable(format!(
-                    "run `{run}` on {shown} did not answer within {} s",
-                    CTL_TIMEOUT.as_secs()
-                )));
-            }
-        };
-        Reply::decode(&answer.payload).map_err(Failure::Unreachable)
+        answer.map_err(Failure::Unreachable)
     })
+}
+
+/// Sends `command` as `who` on a connected client and waits for the answer, at most
+/// [`CTL_TIMEOUT`]; the error says why none came (naming the server without its credentials).
+pub async fn request(
+    client: &async_nats::Client,
+    access: &Access,
+    run: &RunName,
+    command: &str,
+    who: &str,
+) -> Result<Reply, String> {
+    let shown = access.shown();
+    let mut headers = async_nats::HeaderMap::new();
+    headers.insert(OPERATOR_HEADER, who);
+    let request = client.request_with_headers(run.cmd_subject(), headers, command.to_string().into());
+    let answer = match tokio::time::timeout(CTL_TIMEOUT, request).await {
+        Ok(Ok(msg)) => msg,
+        Ok(Err(e)) if e.kind() == RequestErrorKind::NoResponders => {
+            return Err(format!("no served run `{run}` on {shown} (nothing answers on {})", run.cmd_subject()));
+        }
+        Ok(Err(e)) if e.kind() != RequestErrorKind::TimedOut => {
+            return Err(format!("cannot send the command to run `{run}` on {shown}: {}", access.scrub(&e.to_string())));
+        }
+        _ => return Err(format!("run `{run}` on {shown} did not answer within {} s", CTL_TIMEOUT.as_secs())),
+    };
+    Reply::decode(&answer.payload)
 }

@@ -71,6 +71,26 @@ pub fn follow(access: &Access, run: &RunName, out: &mut impl Write) -> Result<Ru
     })
 }
 
+/// The run's stream on a connected client, or why it cannot be read (no such run, …).
+pub(super) async fn open_stream(
+    client: async_nats::Client,
+    access: &Access,
+    run: &RunName,
+) -> Result<jetstream::stream::Stream, Failure> {
+    let shown = access.shown();
+    let js = jetstream::new(client);
+    js.get_stream(run.stream()).await.map_err(|e| match e.kind() {
+        GetStreamErrorKind::JetStream(j) if j.error_code() == ErrorCode::STREAM_NOT_FOUND => {
+            Failure::Unreachable(format!("no run `{run}` on {shown}: it has no stream {}", run.stream()))
+        }
+        _ => Failure::Unreachable(format!(
+            "cannot read the stream {} on {shown}: {}",
+            run.stream(),
+            access.scrub(&e.to_string())
+        )),
+    })
+}
+
 async fn follow_async(
     client: async_nats::Client,
     access: &Access,
@@ -79,13 +99,7 @@ async fn follow_async(
 ) -> Result<RunEnd, Failure> {
     let shown = access.shown();
     let scrub = |e: &dyn std::fmt::Display| access.scrub(&e.to_string());
-    let js = jetstream::new(client);
-    let stream = js.get_stream(run.stream()).await.map_err(|e| match e.kind() {
-        GetStreamErrorKind::JetStream(j) if j.error_code() == ErrorCode::STREAM_NOT_FOUND => {
-            Failure::Unreachable(format!("no run `{run}` on {shown}: it has no stream {}", run.stream()))
-        }
-        _ => Failure::Unreachable(format!("cannot read the stream {} on {shown}: {}", run.stream(), scrub(&e))),
-    })?;
+    let stream = open_stream(client, access, run).await?;
     let unreadable = |e: &dyn std::fmt::Display| {
         Failure::Unreachable(format!("cannot read the stream {} on {shown}: {}", run.stream(), scrub(e)))
     };

@@ -1,15 +1,16 @@
 //! Runs that span machines, over NATS (issue 14; this is its first increment).
 //!
 //! A served run ([`serve`]) publishes its journal, line by line and in order, to a JetStream
-//! stream and answers operator commands sent as NATS requests; `attach --follow` ([`follow`])
-//! prints a served run's events from the start and follows it to its end; `ctl` ([`ctl`]) sends
-//! it one command. Follow the data: [`subjects`] names a run's subjects and stream; [`server`]
-//! connects as [`access`] says (credentials, TLS) and notices the server's permission denials,
-//! [`creds`] keeps credentials out of what is printed; `host` drives the coordinator of a served
-//! run, [`publish`] stores its lines, [`commands`] carries out requests and [`reply`] is the
-//! answer's format.
+//! stream and answers operator commands sent as NATS requests; `attach` ([`attach`]) opens the
+//! console on it from any machine, `attach --follow` ([`follow`]) prints its events from the
+//! start and follows it to its end; `ctl` ([`ctl`]) sends it one command. Follow the data:
+//! [`subjects`] names a run's subjects and stream; [`server`] connects as [`access`] says
+//! (credentials, TLS) and notices the server's permission denials, [`creds`] keeps credentials
+//! out of what is printed; `host` drives the coordinator of a served run, [`publish`] stores its
+//! lines, [`commands`] carries out requests and [`reply`] is the answer's format.
 
 pub mod access;
+pub mod attach;
 pub mod commands;
 pub mod creds;
 pub mod ctl;

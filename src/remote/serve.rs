@@ -182,13 +182,32 @@ async fn make_stream(
 impl Connection {
     /// Runs `scenario` served: to its end, a signal, or a failure to write the journal or the
     /// stream. The journal is written out and the agents are stopped whatever happened.
-    pub fn serve(mut self, scenario: Scenario, horizon: Horizon, journal: Option<JournalWriter<File>>) -> Served {
+    pub fn serve(self, scenario: Scenario, horizon: Horizon, journal: Option<JournalWriter<File>>) -> Served {
+        let (_never, stop) = tokio::sync::oneshot::channel();
+        self.serve_until(scenario, horizon, journal, stop)
+    }
+
+    /// [`Connection::serve`], stopping early when `stop` fires (or its sender goes): the console
+    /// on a served run quit. The run stops there as a console run whose console quits does: the
+    /// journal written out, unfinished, the agents stopped.
+    pub fn serve_until(
+        mut self,
+        scenario: Scenario,
+        horizon: Horizon,
+        journal: Option<JournalWriter<File>>,
+        mut stop: tokio::sync::oneshot::Receiver<()>,
+    ) -> Served {
         let Some(mut commands) = self.commands.take() else { unreachable!("a connection serves once") };
         let opts = &self.opts;
         let mut host = Host::new(scenario, horizon, journal, opts.speed);
         let mut publisher = Publisher::new(self.js.clone(), opts.run.events_subject(), 0);
         let client = &self.client;
-        let result = self.rt.block_on(serve_loop(&mut host, &mut publisher, client, &mut commands, opts));
+        let result = self.rt.block_on(async {
+            tokio::select! {
+                result = serve_loop(&mut host, &mut publisher, client, &mut commands, opts) => result,
+                _ = &mut stop => Ok(None),
+            }
+        });
         let finished = host.sink.finish();
         self.rt.block_on(async {
             host.stop_agents().await;

@@ -161,6 +161,8 @@ pub struct App {
     pub replay: Option<super::replay::Replay>,
     /// A live run resumed from its journal goes on from this time when its agents are back.
     resumed_at: Option<u64>,
+    /// The console on a served run, attached over NATS (see `attach.rs`).
+    pub attached: Option<super::attach::Attached>,
 }
 
 impl App {
@@ -235,6 +237,7 @@ impl App {
             live_pending: false,
             replay: None,
             resumed_at: None,
+            attached: None,
         }
     }
 
@@ -328,7 +331,8 @@ impl App {
         if self.replay.is_some() {
             return self.replay_tick(wall_ms);
         }
-        if !self.is_advancing() {
+        // An attached console's clock is the served run's: it moves with the events.
+        if self.attached.is_some() || !self.is_advancing() {
             return false;
         }
         // With real agents the clock runs at wall speed; the speed control scales simulated work.
@@ -360,6 +364,10 @@ impl App {
 
     /// A signal stops the console: the run records it and dispatches nothing more.
     pub fn interrupt(&mut self, signal: crate::core::StopSignal) {
+        // An attached console stops alone: the served run goes on.
+        if self.attached.is_some() {
+            return;
+        }
         let _ = self.run.interrupt(signal, &mut self.sink);
     }
 
@@ -387,6 +395,9 @@ impl App {
             self.status = Some((format!("broadcast: {}", self.describe(Refusal::ReadOnly)), StatusKind::Error));
             return;
         }
+        if self.attached.is_some() {
+            return self.broadcast_remote(to, text);
+        }
         let now = self.run.now();
         let to = to.map(|c| std::sync::Arc::from(c.as_str()));
         let origin = crate::core::Origin::Operator;
@@ -399,6 +410,9 @@ impl App {
         if self.opts.read_only {
             self.status = Some((format!("{}: {}", action.name(), self.describe(Refusal::ReadOnly)), StatusKind::Error));
             return;
+        }
+        if self.attached.is_some() {
+            return self.request_remote(action, reason, confirmed);
         }
         if let Err(r) = self.run.check_operator(action) {
             // Let the coordinator record the refusal, then show why.

@@ -153,6 +153,29 @@ pub fn parse(line: &str, coord: &Coordinator) -> Result<Parsed, String> {
     }
 }
 
+/// The command line that asks for `action` (the inverse of [`parse`]): what an attached console
+/// sends to a served run, `reassign build w1 -- faster there`.
+pub fn text(action: OpAction, reason: Option<&str>, coord: &Coordinator) -> String {
+    let task = |t: TaskId| coord.task_name(t).to_string();
+    let agent = |a: AgentId| coord.agent_name(a).to_string();
+    let args = match action {
+        OpAction::Speed(x) => format!(" {x}"),
+        OpAction::Reassign(t, a) | OpAction::Award(t, a) => format!(" {} {}", task(t), agent(a)),
+        OpAction::Resolve(t, r) => format!(" {} {}", task(t), r.name()),
+        OpAction::CastVote(t, choice) => format!(" {} {}", task(t), choice.name()),
+        OpAction::Slow(a, x) | OpAction::Flaky(a, x) => format!(" {} {x}", agent(a)),
+        other => match (other.task(), other.agent()) {
+            (Some(t), _) => format!(" {}", task(t)),
+            (None, Some(a)) => format!(" {}", agent(a)),
+            (None, None) => String::new(),
+        },
+    };
+    match reason.map(str::trim).filter(|r| !r.is_empty()) {
+        Some(reason) => format!("{}{args} -- {reason}", action.name()),
+        None => format!("{}{args}", action.name()),
+    }
+}
+
 /// A command line split: the command, its arguments, and the reason after ` -- `.
 struct Words<'a> {
     name: &'a str,
@@ -402,6 +425,46 @@ mod tests {
     fn coord() -> SimRun {
         let sc = crate::scenario::load(std::path::Path::new("scenarios/research-pipeline.json")).unwrap();
         SimRun::new(sc)
+    }
+
+    #[test]
+    fn every_action_reads_back_from_its_text() {
+        let run = coord();
+        let c = run.coordinator();
+        let (t, a) = (TaskId(3), AgentId(2));
+        let choice = crate::protocols::vote::Choice::No;
+        let actions = [
+            OpAction::Pause,
+            OpAction::Resume,
+            OpAction::Step,
+            OpAction::Speed(0.25),
+            OpAction::Restart,
+            OpAction::Hold(t),
+            OpAction::Release(t),
+            OpAction::Retry(t),
+            OpAction::Reassign(t, a),
+            OpAction::Escalate(t),
+            OpAction::Cancel(t),
+            OpAction::Resolve(t, Resolution::Skip),
+            OpAction::Crash(a),
+            OpAction::Revive(a),
+            OpAction::Drain(a),
+            OpAction::Hang(a),
+            OpAction::Slow(a, 2.5),
+            OpAction::Flaky(a, 0.5),
+            OpAction::Partition(a),
+            OpAction::Heal,
+            OpAction::Award(t, a),
+            OpAction::Reopen(t),
+            OpAction::CastVote(t, choice),
+            OpAction::Veto(t),
+        ];
+        for action in actions {
+            let line = text(action, None, c);
+            assert_eq!(parse(&line, c), Ok(Parsed::Op(action, None)), "{line}");
+            let line = text(action, Some("a reason"), c);
+            assert_eq!(parse(&line, c), Ok(Parsed::Op(action, Some("a reason".into()))), "{line}");
+        }
     }
 
     #[test]

@@ -22,6 +22,8 @@ use crate::scenario::Scenario;
 
 const RUNNING_TICK: Duration = Duration::from_millis(50);
 const IDLE_TICK: Duration = Duration::from_millis(250);
+/// The most events an attached console folds between two looks at the keyboard.
+const FEED_BURST: usize = 20_000;
 
 /// Puts the terminal back the way the shell expects it. Safe to call more than once.
 pub fn restore_terminal() {
@@ -75,17 +77,28 @@ pub fn run_console(
     run_app(App::with_journal(scenario, opts, journal))
 }
 
-/// Runs the console on an app already built (a run, or a replay) until the operator quits.
-pub fn run_app(mut app: App) -> Result<u8, String> {
+/// Whether the console has a terminal to run in (stdin and stdout).
+pub fn has_terminal() -> bool {
     use std::io::IsTerminal;
-    if !io::stdout().is_terminal() || !io::stdin().is_terminal() {
+    io::stdout().is_terminal() && io::stdin().is_terminal()
+}
+
+/// Runs the console on an app already built (a run, or a replay) until the operator quits.
+pub fn run_app(app: App) -> Result<u8, String> {
+    if !has_terminal() {
         return Err("the console needs a terminal (stdin and stdout); use `run FILE --headless` (or `replay … --report`) in scripts".into());
     }
-    super::panes::log::init();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    run_app_on(runtime, app)
+}
+
+/// [`run_app`] on a runtime that already carries the app's tasks (an attached console's link to
+/// its server).
+pub fn run_app_on(runtime: tokio::runtime::Runtime, mut app: App) -> Result<u8, String> {
+    super::panes::log::init();
     let mut signals =
         runtime.block_on(async { Interrupts::new() }).map_err(|e| format!("cannot handle signals: {e}"))?;
     if app.live_pending() {
@@ -108,6 +121,12 @@ pub fn run_app(mut app: App) -> Result<u8, String> {
     runtime.block_on(app.stop_live());
     let signal = result.map_err(|e| format!("terminal error: {e}"))?;
     flushed?;
+    if let Some(signal) = signal
+        && app.attached.is_some()
+    {
+        let _ = writeln!(io::stderr(), "switchyard: stopped by {}; the served run goes on", signal.name());
+        return Ok(crate::runtime::interrupt::exit_code(signal));
+    }
     if let Some(signal) = signal {
         let _ =
             writeln!(io::stderr(), "switchyard: stopped by {}; the journal ends with run_interrupted", signal.name());
@@ -122,13 +141,15 @@ pub fn run_app(mut app: App) -> Result<u8, String> {
 /// What woke the event loop.
 enum Wake {
     Input(Option<event::Event>),
+    /// What came from a served run (an attached console).
+    Feed(Option<super::attach::Feed>),
     Agent(Option<crate::runtime::Report>),
     Tick,
 }
 
 /// The next thing a real agent did; never, when the run has none.
-async fn next_report(app: &mut App) -> Option<crate::runtime::Report> {
-    match &mut app.live {
+async fn next_report(live: &mut Option<crate::runtime::LiveAgents>) -> Option<crate::runtime::Report> {
+    match live {
         Some(live) => live.recv().await,
         None => std::future::pending().await,
     }
@@ -167,7 +188,8 @@ async fn event_loop(
         let tick = if app.is_advancing() { RUNNING_TICK } else { IDLE_TICK };
         let wake = tokio::select! {
             ev = rx.recv() => Wake::Input(ev),
-            report = next_report(app) => Wake::Agent(report),
+            report = next_report(&mut app.live) => Wake::Agent(report),
+            feed = super::attach::next_feed(&mut app.attached) => Wake::Feed(feed),
             _ = tokio::time::sleep(tick) => Wake::Tick,
             signal = signals.recv() => {
                 app.interrupt(signal);
@@ -184,6 +206,18 @@ async fn event_loop(
             }
             Wake::Input(None) => break,
             Wake::Agent(Some(report)) => dirty |= app.on_report(report),
+            Wake::Feed(feed) => {
+                dirty |= app.on_feed(feed);
+                // A burst (catching up with a long run) folds in one go, a frame at most this many.
+                let mut burst = 0;
+                while burst < FEED_BURST
+                    && let Some(feed) = app.try_feed()
+                {
+                    app.on_feed(Some(feed));
+                    burst += 1;
+                }
+                app.feed_done();
+            }
             Wake::Agent(None) | Wake::Tick => {}
         }
         let now = Instant::now();

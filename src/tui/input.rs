@@ -88,7 +88,8 @@ impl App {
     fn console_act(&mut self, action: Action) {
         let panes = self.panes.len();
         match action {
-            Action::Quit if self.coord().is_finished() => self.quit = true,
+            // Nothing is lost when an attached console quits: the served run goes on.
+            Action::Quit if self.coord().is_finished() || self.attached.is_some() => self.quit = true,
             Action::Quit => self.popup = Some(Popup::Quit),
             Action::Help => self.popup = Some(Popup::Help { scroll: 0 }),
             Action::SharedContext => self.popup = Some(Popup::Context { scroll: 0 }),
@@ -124,6 +125,7 @@ impl App {
             Action::Pause if self.coord().state().paused() => OpAction::Resume,
             Action::Pause => OpAction::Pause,
             Action::Step => OpAction::Step,
+            Action::Faster | Action::Slower if !self.remote_speed_known() => return,
             Action::Faster => OpAction::Speed((self.speed * 2.0).min(1000.0)),
             Action::Slower => OpAction::Speed((self.speed / 2.0).max(0.01)),
             Action::Restart => OpAction::Restart,

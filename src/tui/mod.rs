@@ -8,6 +8,7 @@
 //! the journal → [`ui::draw`] and the panes.
 
 pub mod app;
+pub mod attach;
 pub mod cmdline;
 pub mod config;
 pub mod console;

@@ -119,7 +119,8 @@ pub fn run_state(app: &mut App) -> (String, Style) {
         let text = format!("{play}REPLAY #{}/{}  {}", r.cursor(), r.total() - 1, r.event().kind.name());
         return (text, theme.bold(Role::Operator));
     }
-    let waiting = app.run.is_waiting_for_operator();
+    // An attached console does not drive the run: whether it waits for an operator is not known here.
+    let waiting = app.attached.is_none() && app.run.is_waiting_for_operator();
     let s = app.run.coordinator().state();
     match s.finished() {
         Some(Outcome::Succeeded) => ("FINISHED: succeeded".into(), theme.bold(Role::Ok)),
@@ -146,12 +147,17 @@ fn draw_header(f: &mut Frame, area: Rect, app: &mut App) {
         .borders(Borders::ALL)
         .border_type(BorderType::Rounded)
         .border_style(theme.border(false))
-        .title(Line::from(Span::styled(format!(" Switchyard · {} ", coord.scenario().name), theme.title())));
+        .title(Line::from(Span::styled(format!(" Switchyard · {} ", coord.scenario().name), theme.title())))
+        .title(attached_title(app));
     let inner = block.inner(area);
     f.render_widget(block, area);
     let [line1, line2] = Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(inner);
     let ro = if app.opts.read_only { "  READ-ONLY" } else { "" };
     let (t, mut speed, msgs) = (clock(app.run.now()), fmt_speed(app.speed), app.sink.view.msgs_per_sec);
+    if app.attached.as_ref().is_some_and(|a| !a.speed_known) {
+        // The served run's own speed is not journaled; a `:speed` it took is.
+        speed = "?".into();
+    }
     if app.live.is_some() {
         // Real agents run in real time: the control only scales simulated work.
         speed.push_str(if inner.width >= 130 { " (simulated agents only; real agents run live)" } else { " sim" });
@@ -198,6 +204,19 @@ fn draw_header(f: &mut Frame, area: Rect, app: &mut App) {
         label.push_str(&format!(" · healed {}", r.by_tier.describe()));
     }
     f.render_widget(Gauge::default().ratio(ratio).label(label).gauge_style(theme.gauge()), line2);
+}
+
+/// An attached console says so in its header's frame: to which run on which server, and whether
+/// the server is there.
+fn attached_title(app: &App) -> Line<'static> {
+    let Some(a) = &app.attached else { return Line::default() };
+    let theme = &app.opts.settings.theme;
+    let mut spans =
+        vec![Span::styled(format!(" ATTACHED to run {} on {} ", a.run, a.server), theme.bold(Role::Operator))];
+    if !a.connected {
+        spans.push(Span::styled(" SERVER GONE: reconnecting… ", theme.bold(Role::Error)));
+    }
+    Line::from(spans).alignment(Alignment::Right)
 }
 
 fn fmt_speed(x: f64) -> String {

@@ -124,6 +124,29 @@ impl NatsServer {
         false
     }
 
+    /// Starts the server again after [`NatsServer::kill`]: the same port, the same JetStream
+    /// directory (so the streams are still there), the same config file if it had one.
+    pub fn restart(&mut self) {
+        let log = self.dir.join("server-restarted.log");
+        let mut cmd = Command::new(server_binary());
+        cmd.args(["-a", "127.0.0.1", "-p", &self.port.to_string(), "-js", "-sd"]).arg(self.dir.join("js"));
+        let config = self.dir.join("server.conf");
+        if config.is_file() {
+            cmd.arg("-c").arg(config);
+        }
+        self.child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap();
+        assert!(
+            self.wait_ready(),
+            "nats-server did not start again: {}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+    }
+
     /// Kills the server (as a crash would) and waits for it.
     pub fn kill(&mut self) {
         let _ = self.child.kill();

@@ -34,6 +34,13 @@ impl SimRun {
         run
     }
 
+    /// A frozen run follows a run recorded elsewhere (an attached console on a served run's
+    /// stream): `ev`, the next event of that run, is folded in and the clock moves to its time.
+    pub fn fold_recorded(&mut self, ev: &crate::core::Event) {
+        self.coord.apply_recorded(ev);
+        self.now = self.now.max(ev.t_ms);
+    }
+
     /// The host was told to stop by `signal`: the run records it (`run_interrupted`) and stops
     /// here, unfinished (a run that has not started, or has finished, records nothing).
     pub fn interrupt(&mut self, signal: crate::core::StopSignal, sink: &mut impl EventSink) -> io::Result<()> {

@@ -7,7 +7,7 @@ use crate::core::{OpAction, Resolution, TaskId};
 
 impl App {
     /// What a destructive action will do, for the confirmation popup; `None` when it needs none.
-    pub(super) fn preview(&self, action: OpAction) -> Option<Vec<String>> {
+    pub(in crate::tui) fn preview(&self, action: OpAction) -> Option<Vec<String>> {
         let impact = self.coord().impact(action);
         let names = |ts: &[TaskId]| ts.iter().map(|&t| self.task_name(t)).collect::<Vec<_>>().join(", ");
         let mut lines = Vec::new();
