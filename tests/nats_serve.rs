@@ -197,3 +197,28 @@ fn a_served_run_whose_server_dies_stops_cleanly_with_its_journal_whole() {
     }
     assert!(!text.contains(r#""kind":"run_finished""#), "the run must stop where publishing failed");
 }
+
+/// A line larger than the server's `max_payload` can never be stored: the run stops at once (not
+/// after the publish retries), exit 3, saying which setting to raise. The first event embeds the
+/// scenario, so a large scenario meets this first.
+#[test]
+fn an_event_larger_than_the_servers_max_payload_stops_the_run_at_once_saying_why() {
+    let server = NatsServer::with_config("max-payload", Some("max_payload: 2048\n"));
+    let dir = server.dir();
+    let url = server.url();
+    let journal = dir.join("served.jsonl");
+    let started = std::time::Instant::now();
+    let mut run = Proc::start(
+        dir,
+        "serve",
+        &["run", CRASH_REASSIGN, "--headless", "--serve", &url, "--journal", journal.to_str().unwrap()],
+    );
+    let status = run.wait(RUN_WITHIN);
+    assert_eq!(status.code(), Some(3), "{}", run.err());
+    let err = run.err();
+    assert!(err.contains("event #0 is") && err.contains("max_payload of 2048 bytes"), "{err}");
+    assert!(err.contains("embeds the scenario") && err.contains("max_payload: 8MB"), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(8), "it waited for the retries: {:?}", started.elapsed());
+    let lines = std::fs::read_to_string(&journal).unwrap();
+    assert!(lines.starts_with("{\"seq\":0,") && lines.ends_with('\n'), "the journal keeps whole lines");
+}

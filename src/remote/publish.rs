@@ -19,6 +19,9 @@ use crate::core::{Coordinator, Event};
 use crate::journal::{JournalOut, JournalWriter};
 use crate::runtime::EventSink;
 
+/// Room left in a message for its headers (`Nats-Msg-Id`, `Nats-Expected-Last-Sequence`).
+const HEADER_ALLOWANCE: usize = 256;
+
 /// How long a line may take to be stored, retries included, before publishing has failed.
 pub const PUBLISH_PATIENCE: Duration = Duration::from_secs(10);
 
@@ -110,6 +113,7 @@ impl Publisher {
     /// fails, the rest go one by one, each retried until [`PUBLISH_PATIENCE`] has passed.
     pub async fn publish(&mut self, lines: &[u8]) -> Result<(), String> {
         let lines: Vec<&[u8]> = lines.split(|&b| b == b'\n').filter(|l| !l.is_empty()).collect();
+        self.check_sizes(&lines)?;
         let mut pending = Vec::with_capacity(lines.len());
         for (i, line) in lines.iter().enumerate() {
             let msg = self.message(line, self.stored + i as u64)?;
@@ -130,6 +134,25 @@ impl Publisher {
         }
         for line in &lines[done..] {
             self.publish_one(line).await?;
+        }
+        Ok(())
+    }
+
+    /// A line the server will never take (larger than its `max_payload`) fails at once, saying
+    /// what to change, rather than after [`PUBLISH_PATIENCE`] of retries.
+    fn check_sizes(&self, lines: &[&[u8]]) -> Result<(), String> {
+        let limit = self.js.client().server_info().max_payload;
+        for line in lines {
+            // The headers (message id, expected sequence) travel in the same message.
+            if line.len() + HEADER_ALLOWANCE > limit {
+                let seq = line_seq(line).unwrap_or_default();
+                let why = if seq == 0 { " (the first event embeds the scenario)" } else { "" };
+                return Err(format!(
+                    "event #{seq} is {} bytes{why}, more than the server's max_payload of {limit} bytes allows; \
+                     raise max_payload in the server's configuration (for example `max_payload: 8MB`)",
+                    line.len()
+                ));
+            }
         }
         Ok(())
     }
