@@ -222,3 +222,27 @@ fn an_event_larger_than_the_servers_max_payload_stops_the_run_at_once_saying_why
     let lines = std::fs::read_to_string(&journal).unwrap();
     assert!(lines.starts_with("{\"seq\":0,") && lines.ends_with('\n'), "the journal keeps whole lines");
 }
+
+/// A fast run makes thousands of lines in one step; sending them all before awaiting any
+/// acknowledgement once stalled publishing for good (the run never ended). They go in windows
+/// now: a 3 000-task run served at full speed ends, and its stream is its journal.
+#[test]
+fn a_run_that_makes_thousands_of_lines_in_a_step_is_served_whole() {
+    let server = NatsServer::start("many-lines");
+    let dir = server.dir();
+    let url = server.url();
+    let generated = switchyard(dir, &["gen", "--tasks", "3000", "--agents", "40", "--shape", "layered", "--seed", "3"]);
+    assert_eq!(generated.code, Some(0), "{}", generated.stderr);
+    let scenario = dir.join("many.json");
+    std::fs::write(&scenario, &generated.stdout).unwrap();
+    let journal = dir.join("served.jsonl");
+    let args = ["run", scenario.to_str().unwrap(), "--headless", "--serve", &url, "--run", "many"];
+    let mut run =
+        Proc::start(dir, "serve", &[&args[..], &["--speed", "1000", "--journal", journal.to_str().unwrap()]].concat());
+    assert_eq!(run.wait(RUN_WITHIN).code(), Some(0), "{}", run.err());
+    let mut attach = Proc::start(dir, "attach", &["attach", &url, "--run", "many", "--follow"]);
+    assert_eq!(attach.wait(RUN_WITHIN).code(), Some(0), "{}", attach.err());
+    let lines = std::fs::read(&journal).unwrap();
+    assert!(lines.iter().filter(|&&b| b == b'\n').count() > 20_000, "a run this size makes over 20 000 events");
+    assert!(attach.out_bytes() == lines, "the stream must hold the journal's lines, all of them");
+}

@@ -22,6 +22,11 @@ use crate::runtime::EventSink;
 /// Room left in a message for its headers (`Nats-Msg-Id`, `Nats-Expected-Last-Sequence`).
 const HEADER_ALLOWANCE: usize = 256;
 
+/// Lines sent before their acknowledgements are awaited. A step of a fast run can make thousands
+/// of lines; sending them all before awaiting any stalled the client for good (a 98 000-event run
+/// stopped publishing at line 5 478 and never ended).
+const IN_FLIGHT: usize = 256;
+
 /// How long a line may take to be stored, retries included, before publishing has failed.
 pub const PUBLISH_PATIENCE: Duration = Duration::from_secs(10);
 
@@ -114,6 +119,14 @@ impl Publisher {
     pub async fn publish(&mut self, lines: &[u8]) -> Result<(), String> {
         let lines: Vec<&[u8]> = lines.split(|&b| b == b'\n').filter(|l| !l.is_empty()).collect();
         self.check_sizes(&lines)?;
+        for window in lines.chunks(IN_FLIGHT) {
+            self.publish_window(window).await?;
+        }
+        Ok(())
+    }
+
+    /// Up to [`IN_FLIGHT`] lines: sent at once, their acknowledgements awaited in order.
+    async fn publish_window(&mut self, lines: &[&[u8]]) -> Result<(), String> {
         let mut pending = Vec::with_capacity(lines.len());
         for (i, line) in lines.iter().enumerate() {
             let msg = self.message(line, self.stored + i as u64)?;
