@@ -10,7 +10,7 @@ use clap::{Parser, Subcommand};
 use switchyard::core::StopSignal;
 use switchyard::generate::{self, GenOptions, Shape};
 use switchyard::journal::{Durability, JournalWriter};
-use switchyard::remote::access::{Access, AccessArgs};
+use switchyard::remote::access::AccessArgs;
 use switchyard::report::Report;
 use switchyard::runtime::{EventSink, Horizon, HorizonStop, LiveOptions, LiveRun, SimRun, interrupt, needs_live};
 use switchyard::scenario::{self, Scenario};
@@ -18,7 +18,9 @@ use switchyard::tui::config::Settings;
 
 mod cli_output;
 mod durable_cmd;
+mod remote_cmd;
 use cli_output::{Named, out, warn};
+use remote_cmd::ServeArgs;
 
 /// Exit codes (part of the CLI contract, documented in the README).
 mod exit {
@@ -175,26 +177,6 @@ enum Cmd {
     },
 }
 
-/// `run --serve`: the run over NATS (see `switchyard::remote`).
-#[derive(clap::Args)]
-struct ServeArgs {
-    /// Serve the run: its journal goes to the server's JetStream stream and it takes operator
-    /// commands (`switchyard ctl`, attached consoles); without --headless the console attaches to it.
-    #[arg(long, value_name = "nats://HOST:PORT")]
-    serve: Option<String>,
-    /// The run's name on the server [default: the scenario file's stem].
-    #[arg(long = "run", value_name = "NAME", requires = "serve")]
-    run_name: Option<String>,
-    /// Start paused: a served run waits for `:resume`, the console for Space.
-    #[arg(long)]
-    paused: bool,
-    /// Delete the events an earlier run of the same name left on the server.
-    #[arg(long, requires = "serve")]
-    replace: bool,
-    #[command(flatten)]
-    access: AccessArgs,
-}
-
 /// How a resumed or forked run goes on (the options `run --headless` has for it).
 #[derive(clap::Args)]
 struct GoOn {
@@ -330,9 +312,9 @@ fn main() -> ExitCode {
         Some(Cmd::Config { print: _, config }) => print_config(config.as_deref()),
         Some(Cmd::Diff { a, b }) => durable_cmd::diff(&a, &b),
         Some(Cmd::Attach { url, run, follow, read_only, config, access }) => {
-            attach(&url, &run, follow, read_only, config, &access)
+            remote_cmd::attach(&url, &run, follow, read_only, config, &access)
         }
-        Some(Cmd::Ctl { url, run, command, access }) => ctl(&url, &run, &command.join(" "), &access),
+        Some(Cmd::Ctl { url, run, command, access }) => remote_cmd::ctl(&url, &run, &command.join(" "), &access),
         Some(Cmd::Completions { shell }) => completions(shell),
         Some(Cmd::Gen { tasks, agents, shape, seed, duration_ms, failure_rate }) => {
             gen_scenario(GenOptions { tasks, agents, shape, seed, duration_ms, failure_rate })
@@ -537,7 +519,7 @@ fn run(args: RunArgs) -> u8 {
         return exit::BAD_INPUT;
     }
     let load = Load { file: &file, seed, max_bytes: max_scenario_bytes };
-    if let Err(e) = check_pacing(headless, read_only, speed, &remote) {
+    if let Err(e) = remote_cmd::check_pacing(headless, read_only, speed, &remote) {
         warn(format_args!("switchyard: {e}"));
         return exit::BAD_INPUT;
     }
@@ -563,7 +545,15 @@ fn run(args: RunArgs) -> u8 {
                 settings,
                 ..Default::default()
             };
-            return served_console(scenario, &file, journal.as_deref(), durability(fsync), url, remote, opts);
+            return remote_cmd::served_console(
+                scenario,
+                &file,
+                journal.as_deref(),
+                durability(fsync),
+                url,
+                remote,
+                opts,
+            );
         }
         console(scenario, journal, read_only, speed, durability(fsync), settings, remote.paused)
     } else if let Some(url) = remote.serve.clone() {
@@ -576,7 +566,7 @@ fn run(args: RunArgs) -> u8 {
             horizon: (max_time_ms, max_events),
             durability: durability(fsync),
         };
-        run_served(headless, url, remote, speed)
+        remote_cmd::run_served(headless, url, remote, speed)
     } else {
         run_headless(Headless {
             load,
@@ -759,279 +749,6 @@ fn gen_scenario(opts: GenOptions) -> u8 {
         Ok(()) => exit::OK,
         Err(e) => {
             cli_output::stdout_failed(" gen", &e);
-            exit::OUTPUT_ERROR
-        }
-    }
-}
-
-/// Which flags pace a run: `--speed` and `--paused` need a clock that a person can act on (the
-/// console, or a served run).
-fn check_pacing(headless: bool, read_only: bool, speed: Option<f64>, remote: &ServeArgs) -> Result<(), String> {
-    if let Some(x) = speed
-        && !(0.01..=1000.0).contains(&x)
-    {
-        return Err(format!("--speed must be between 0.01 and 1000, not {x}"));
-    }
-    if remote.serve.is_none() && remote.access.given() {
-        return Err("--nats-creds, --nats-user, --nats-token-file and --nats-ca are for --serve".into());
-    }
-    match (headless, remote.serve.is_some()) {
-        (true, false) if speed.is_some() => {
-            Err("--speed paces the console or a served run; a headless run goes as fast as it can".into())
-        }
-        (true, false) if remote.paused => {
-            Err("--paused with --headless needs --serve: nothing could resume the run".into())
-        }
-        (false, false) if remote.paused && read_only => {
-            Err("--paused with --read-only: a read-only console could never resume the run".into())
-        }
-        _ => Ok(()),
-    }
-}
-
-/// `run FILE --headless --serve URL`: the run served over NATS (see `switchyard::remote::serve`).
-/// The server is reached and the run's stream made before the journal is created.
-fn run_served(args: Headless, url: String, remote: ServeArgs, speed: f64) -> u8 {
-    use switchyard::remote::{creds, serve, subjects::RunName};
-    let scenario = match load_scenario(&args.load) {
-        Ok(s) => s,
-        Err(code) => return code,
-    };
-    let run = match remote.run_name.as_deref().map_or_else(|| RunName::from_file(args.load.file), RunName::parse) {
-        Ok(run) => run,
-        Err(e) => {
-            warn(format_args!("switchyard: {e}"));
-            return exit::BAD_INPUT;
-        }
-    };
-    let access = match Access::new(&url, &remote.access) {
-        Ok(access) => access,
-        Err(e) => {
-            warn(format_args!("switchyard: {e}"));
-            return exit::BAD_INPUT;
-        }
-    };
-    let shown = creds::redact(&url);
-    let opts = serve::ServeOptions {
-        access,
-        run: run.clone(),
-        paused: remote.paused,
-        speed,
-        who: operator_name(),
-        replace: remote.replace,
-    };
-    let connection = match serve::connect(opts) {
-        Ok(c) => c,
-        Err(e) => {
-            warn(format_args!("switchyard: {e}"));
-            return exit::BAD_INPUT;
-        }
-    };
-    let journal = match create_journal(args.journal, args.durability) {
-        Ok(w) => w,
-        Err(code) => return code,
-    };
-    let horizon = Horizon::new(&scenario, args.horizon.0, args.horizon.1);
-    let served = connection.serve(scenario, horizon, journal);
-    switchyard::agents::reaper::kill_all();
-    if let Some(stop) = &served.stopped {
-        let at = served.run.now();
-        let journal = args.journal.map(|p| format!("; the journal {} has every event up to there", p.display()));
-        match stop {
-            serve::Stop::Publish(e) => warn(format_args!(
-                "switchyard: publishing run `{run}` to {shown} failed: {e}; the run stopped at {at} ms with {} \
-                 events on the stream{}",
-                served.published,
-                journal.unwrap_or_default()
-            )),
-            serve::Stop::Journal(e) => {
-                let path = args.journal.map_or(String::new(), |p| format!(" {}", p.display()));
-                warn(format_args!("switchyard: cannot write journal{path}: {e}; the run stopped at {at} ms"))
-            }
-            serve::Stop::Other(e) => warn(format_args!("switchyard: {e}; the run stopped at {at} ms")),
-        }
-        return exit::OUTPUT_ERROR;
-    }
-    conclude(served.run.coordinator(), served.run.horizon_stop(), served.interrupted, args.report, args.rows)
-}
-
-/// `run FILE --serve URL` (no `--headless`): the run served as `run --headless --serve` serves it,
-/// in a thread of this process, and the console attached to it as `attach` attaches, so the
-/// console's actions go through the server like anyone's. Quitting the console stops the run
-/// (its journal ends unfinished, as a console run's does).
-fn served_console(
-    scenario: Scenario,
-    file: &Path,
-    journal: Option<&Path>,
-    durability: Durability,
-    url: String,
-    remote: ServeArgs,
-    opts: switchyard::tui::ConsoleOptions,
-) -> u8 {
-    use switchyard::remote::{Failure, attach, serve, subjects::RunName};
-    if !switchyard::tui::console::has_terminal() {
-        warn(format_args!("switchyard: the console needs a terminal (stdin and stdout); add --headless in scripts"));
-        return exit::BAD_INPUT;
-    }
-    let run = match remote.run_name.as_deref().map_or_else(|| RunName::from_file(file), RunName::parse) {
-        Ok(run) => run,
-        Err(e) => {
-            warn(format_args!("switchyard: {e}"));
-            return exit::BAD_INPUT;
-        }
-    };
-    let access = match Access::new(&url, &remote.access) {
-        Ok(access) => access,
-        Err(e) => {
-            warn(format_args!("switchyard: {e}"));
-            return exit::BAD_INPUT;
-        }
-    };
-    let (speed, who) = (opts.speed, opts.who.clone());
-    let serving = serve::ServeOptions {
-        access: access.clone(),
-        run: run.clone(),
-        paused: remote.paused,
-        speed,
-        who,
-        replace: remote.replace,
-    };
-    let connection = match serve::connect(serving) {
-        Ok(c) => c,
-        Err(e) => {
-            warn(format_args!("switchyard: {e}"));
-            return exit::BAD_INPUT;
-        }
-    };
-    let writer = match create_journal(journal, durability) {
-        Ok(w) => w,
-        Err(code) => return code,
-    };
-    let horizon = Horizon::new(&scenario, None, None);
-    let (stop, stopped) = tokio::sync::oneshot::channel();
-    let host = std::thread::spawn(move || connection.serve_until(scenario, horizon, writer, stopped));
-    let shown = attach::attach_console(&access, &run, opts, Some(speed));
-    let _ = stop.send(());
-    let served = host.join();
-    switchyard::agents::reaper::kill_all();
-    let code = match shown {
-        Ok(code) => code,
-        Err(Failure::Unreachable(e) | Failure::Output(e) | Failure::Denied(e)) => {
-            warn(format_args!("switchyard: the console on run `{run}`: {e}"));
-            exit::OUTPUT_ERROR
-        }
-    };
-    match served {
-        Ok(served) if served.stopped.is_some() => {
-            warn(format_args!(
-                "switchyard: serving run `{run}` to {} stopped at {} ms with {} events on the stream",
-                access.shown(),
-                served.run.now(),
-                served.published
-            ));
-            exit::OUTPUT_ERROR
-        }
-        Ok(_) => code,
-        Err(_) => {
-            warn(format_args!("switchyard: the served run `{run}` stopped on an internal error"));
-            exit::OUTPUT_ERROR
-        }
-    }
-}
-
-/// `attach URL --run NAME`: the console on a served run; with `--follow`, its events on stdout
-/// until it ends.
-fn attach(url: &str, run: &str, follow: bool, read_only: bool, config: Option<PathBuf>, access: &AccessArgs) -> u8 {
-    use switchyard::remote::{Failure, follow::RunEnd, subjects::RunName};
-    let run = match RunName::parse(run) {
-        Ok(run) => run,
-        Err(e) => {
-            warn(format_args!("switchyard attach: {e}"));
-            return exit::BAD_INPUT;
-        }
-    };
-    let access = match Access::new(url, access) {
-        Ok(access) => access,
-        Err(e) => {
-            warn(format_args!("switchyard attach: {e}"));
-            return exit::BAD_INPUT;
-        }
-    };
-    if !follow {
-        let settings = match console_settings(config.as_deref()) {
-            Ok(settings) => settings,
-            Err(code) => return code,
-        };
-        let opts = switchyard::tui::ConsoleOptions { read_only, who: operator_name(), settings, ..Default::default() };
-        return match switchyard::remote::attach::attach_console(&access, &run, opts, None) {
-            Ok(code) => code,
-            Err(Failure::Unreachable(e) | Failure::Denied(e)) => {
-                warn(format_args!("switchyard attach: {e}"));
-                exit::BAD_INPUT
-            }
-            Err(Failure::Output(e)) => {
-                warn(format_args!("switchyard attach: {e}"));
-                exit::OUTPUT_ERROR
-            }
-        };
-    }
-    match switchyard::remote::follow::follow(&access, &run, &mut io::stdout().lock()) {
-        Ok(RunEnd::Succeeded) => exit::OK,
-        Ok(RunEnd::Failed) => exit::WORKFLOW_FAILED,
-        Ok(RunEnd::Interrupted(signal)) => interrupt::exit_code(signal),
-        Err(Failure::Unreachable(e) | Failure::Denied(e)) => {
-            warn(format_args!("switchyard attach: {e}"));
-            exit::BAD_INPUT
-        }
-        Err(Failure::Output(e)) => {
-            warn(format_args!("switchyard attach: {e}"));
-            exit::OUTPUT_ERROR
-        }
-    }
-}
-
-/// `ctl URL --run NAME -- ':COMMAND'`: one operator command; the answer on stdout (its message,
-/// then the journal lines it produced).
-fn ctl(url: &str, run: &str, command: &str, access: &AccessArgs) -> u8 {
-    use switchyard::remote::{Failure, subjects::RunName};
-    let run = match RunName::parse(run) {
-        Ok(run) => run,
-        Err(e) => {
-            warn(format_args!("switchyard ctl: {e}"));
-            return exit::BAD_INPUT;
-        }
-    };
-    let access = match Access::new(url, access) {
-        Ok(access) => access,
-        Err(e) => {
-            warn(format_args!("switchyard ctl: {e}"));
-            return exit::BAD_INPUT;
-        }
-    };
-    match switchyard::remote::ctl::ctl(&access, &run, command, &operator_name()) {
-        Ok(reply) => {
-            let mut text = format!("{}\n", reply.message);
-            for line in &reply.lines {
-                text.push_str(line);
-                text.push('\n');
-            }
-            if let Err(e) = out(format_args!("{text}")) {
-                cli_output::stdout_failed(" ctl", &e);
-                return exit::OUTPUT_ERROR;
-            }
-            if reply.accepted { exit::OK } else { exit::WORKFLOW_FAILED }
-        }
-        // The server refused it: a refusal, as the run's own are.
-        Err(Failure::Denied(e)) => {
-            warn(format_args!("switchyard ctl: {e}"));
-            exit::WORKFLOW_FAILED
-        }
-        Err(Failure::Unreachable(e)) => {
-            warn(format_args!("switchyard ctl: {e}"));
-            exit::BAD_INPUT
-        }
-        Err(Failure::Output(e)) => {
-            warn(format_args!("switchyard ctl: {e}"));
             exit::OUTPUT_ERROR
         }
     }
