@@ -555,28 +555,20 @@ fn run(args: RunArgs) -> u8 {
                 opts,
             );
         }
-        console(scenario, journal, read_only, speed, durability(fsync), settings, remote.paused)
-    } else if let Some(url) = remote.serve.clone() {
-        let headless = Headless {
-            load,
-            journal: journal.as_deref(),
-            report: report.as_deref(),
-            rows,
-            timings,
-            horizon: (max_time_ms, max_events),
-            durability: durability(fsync),
-        };
-        remote_cmd::run_served(headless, url, remote, speed)
-    } else {
-        run_headless(Headless {
-            load,
-            journal: journal.as_deref(),
-            report: report.as_deref(),
-            rows,
-            timings,
-            horizon: (max_time_ms, max_events),
-            durability: durability(fsync),
-        })
+        return console(scenario, journal, read_only, speed, durability(fsync), settings, remote.paused);
+    }
+    let headless = Headless {
+        load,
+        journal: journal.as_deref(),
+        report: report.as_deref(),
+        rows,
+        timings,
+        horizon: (max_time_ms, max_events),
+        durability: durability(fsync),
+    };
+    match remote.serve.clone() {
+        Some(url) => remote_cmd::run_served(headless, url, remote, speed),
+        None => run_headless(headless),
     }
 }
 

@@ -222,20 +222,10 @@ pub(crate) fn attach(
     config: Option<PathBuf>,
     access: &AccessArgs,
 ) -> u8 {
-    use switchyard::remote::{Failure, follow::RunEnd, subjects::RunName};
-    let run = match RunName::parse(run) {
-        Ok(run) => run,
-        Err(e) => {
-            warn(format_args!("switchyard attach: {e}"));
-            return exit::BAD_INPUT;
-        }
-    };
-    let access = match Access::new(url, access) {
-        Ok(access) => access,
-        Err(e) => {
-            warn(format_args!("switchyard attach: {e}"));
-            return exit::BAD_INPUT;
-        }
+    use switchyard::remote::follow::RunEnd;
+    let (run, access) = match target("attach", url, run, access) {
+        Ok(target) => target,
+        Err(code) => return code,
     };
     if !follow {
         let settings = match console_settings(config.as_deref()) {
@@ -245,48 +235,23 @@ pub(crate) fn attach(
         let opts = switchyard::tui::ConsoleOptions { read_only, who: operator_name(), settings, ..Default::default() };
         return match switchyard::remote::attach::attach_console(&access, &run, opts, None) {
             Ok(code) => code,
-            Err(Failure::Unreachable(e) | Failure::Denied(e)) => {
-                warn(format_args!("switchyard attach: {e}"));
-                exit::BAD_INPUT
-            }
-            Err(Failure::Output(e)) => {
-                warn(format_args!("switchyard attach: {e}"));
-                exit::OUTPUT_ERROR
-            }
+            Err(failure) => failed("attach", failure, exit::BAD_INPUT),
         };
     }
     match switchyard::remote::follow::follow(&access, &run, &mut io::stdout().lock()) {
         Ok(RunEnd::Succeeded) => exit::OK,
         Ok(RunEnd::Failed) => exit::WORKFLOW_FAILED,
         Ok(RunEnd::Interrupted(signal)) => interrupt::exit_code(signal),
-        Err(Failure::Unreachable(e) | Failure::Denied(e)) => {
-            warn(format_args!("switchyard attach: {e}"));
-            exit::BAD_INPUT
-        }
-        Err(Failure::Output(e)) => {
-            warn(format_args!("switchyard attach: {e}"));
-            exit::OUTPUT_ERROR
-        }
+        Err(failure) => failed("attach", failure, exit::BAD_INPUT),
     }
 }
 
 /// `ctl URL --run NAME -- ':COMMAND'`: one operator command; the answer on stdout (its message,
 /// then the journal lines it produced).
 pub(crate) fn ctl(url: &str, run: &str, command: &str, access: &AccessArgs) -> u8 {
-    use switchyard::remote::{Failure, subjects::RunName};
-    let run = match RunName::parse(run) {
-        Ok(run) => run,
-        Err(e) => {
-            warn(format_args!("switchyard ctl: {e}"));
-            return exit::BAD_INPUT;
-        }
-    };
-    let access = match Access::new(url, access) {
-        Ok(access) => access,
-        Err(e) => {
-            warn(format_args!("switchyard ctl: {e}"));
-            return exit::BAD_INPUT;
-        }
+    let (run, access) = match target("ctl", url, run, access) {
+        Ok(target) => target,
+        Err(code) => return code,
     };
     match switchyard::remote::ctl::ctl(&access, &run, command, &operator_name()) {
         Ok(reply) => {
@@ -302,17 +267,34 @@ pub(crate) fn ctl(url: &str, run: &str, command: &str, access: &AccessArgs) -> u
             if reply.accepted { exit::OK } else { exit::WORKFLOW_FAILED }
         }
         // The server refused it: a refusal, as the run's own are.
-        Err(Failure::Denied(e)) => {
-            warn(format_args!("switchyard ctl: {e}"));
-            exit::WORKFLOW_FAILED
-        }
-        Err(Failure::Unreachable(e)) => {
-            warn(format_args!("switchyard ctl: {e}"));
-            exit::BAD_INPUT
-        }
-        Err(Failure::Output(e)) => {
-            warn(format_args!("switchyard ctl: {e}"));
-            exit::OUTPUT_ERROR
-        }
+        Err(failure) => failed("ctl", failure, exit::WORKFLOW_FAILED),
     }
+}
+
+/// The run a client command names and how to reach its server, or exit 2 saying what is wrong.
+fn target(
+    command: &str,
+    url: &str,
+    run: &str,
+    access: &AccessArgs,
+) -> Result<(switchyard::remote::subjects::RunName, Access), u8> {
+    let checked =
+        switchyard::remote::subjects::RunName::parse(run).and_then(|run| Ok((run, Access::new(url, access)?)));
+    checked.map_err(|e| {
+        warn(format_args!("switchyard {command}: {e}"));
+        exit::BAD_INPUT
+    })
+}
+
+/// Says why a client command failed; its exit code: 2 unreachable, 3 output, `denied` when the
+/// server refused this user.
+fn failed(command: &str, failure: switchyard::remote::Failure, denied: u8) -> u8 {
+    use switchyard::remote::Failure;
+    let (code, e) = match failure {
+        Failure::Unreachable(e) => (exit::BAD_INPUT, e),
+        Failure::Denied(e) => (denied, e),
+        Failure::Output(e) => (exit::OUTPUT_ERROR, e),
+    };
+    warn(format_args!("switchyard {command}: {e}"));
+    code
 }
