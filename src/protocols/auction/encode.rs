@@ -3,7 +3,7 @@
 use crate::core::event::AuctionEvent;
 use crate::core::{AgentId, Payload};
 use crate::journal::json::{push_f64, push_str, push_u64};
-use crate::journal::writer::{Names, push_key};
+use crate::journal::writer::{Names, num, push_key, text};
 use crate::protocols::auction::Then;
 
 fn agents(out: &mut Vec<u8>, names: &Names, key: &str, list: &[AgentId]) {
@@ -20,17 +20,9 @@ fn agents(out: &mut Vec<u8>, names: &Names, key: &str, list: &[AgentId]) {
 
 /// The fields of an auction event; `false` if `kind` is not one.
 pub(crate) fn encode(event: &AuctionEvent, names: &Names, out: &mut Vec<u8>) {
-    let num = |out: &mut Vec<u8>, key: &str, v: u64| {
-        push_key(out, key);
-        push_u64(out, v);
-    };
     let float = |out: &mut Vec<u8>, key: &str, v: f64| {
         push_key(out, key);
         push_f64(out, v);
-    };
-    let text = |out: &mut Vec<u8>, key: &str, v: &str| {
-        push_key(out, key);
-        push_str(out, v);
     };
     let head = |out: &mut Vec<u8>, auction: u32, task: crate::core::TaskId| {
         num(out, "auction", auction as u64);

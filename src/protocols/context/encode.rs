@@ -3,19 +3,11 @@
 
 use super::ContextEvent;
 use crate::journal::json::{push_str, push_u64};
-use crate::journal::writer::{Names, encode_message, push_key};
+use crate::journal::writer::{Names, encode_message, num, push_key, text};
 
 /// Appends the fields of a shared-context event.
 pub(crate) fn encode(event: &ContextEvent, names: &Names, out: &mut Vec<u8>) {
     let ix = &names.ctx;
-    let text = |out: &mut Vec<u8>, key: &str, v: &str| {
-        push_key(out, key);
-        push_str(out, v);
-    };
-    let num = |out: &mut Vec<u8>, key: &str, v: u64| {
-        push_key(out, key);
-        push_u64(out, v);
-    };
     let task = |out: &mut Vec<u8>, t: crate::core::TaskId| {
         push_key(out, "task");
         out.extend_from_slice(&names.tasks[t.ix()]);

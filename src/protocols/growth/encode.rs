@@ -1,20 +1,14 @@
 //! Journal lines of dynamic decomposition: field for field as `scenarios/JOURNAL.md` lists them.
 
 use super::GrowthEvent;
-use crate::journal::json::{push_str, push_u64};
-use crate::journal::writer::{Names, push_key};
+use crate::journal::json::push_str;
+use crate::journal::writer::{Names, num, push_key};
 
-/// Appends the fields of a GrowthEvent after `kind`.
+/// Appends the fields of one of its events after `kind`.
 pub(crate) fn encode(event: &GrowthEvent, names: &Names, out: &mut Vec<u8>) {
-    let task = |out: &mut Vec<u8>, key: &str, t: crate::core::TaskId| names.push_task(out, key, t);
-    let num = |out: &mut Vec<u8>, key: &str, v: u64| {
-        push_key(out, key);
-        push_u64(out, v);
-    };
-    let agent = |out: &mut Vec<u8>, key: &str, a: crate::core::AgentId| names.push_agent(out, key, a);
     match *event {
         GrowthEvent::TasksAdded { by, ref tasks, ref edges } => {
-            task(out, "by", by);
+            names.push_task(out, "by", by);
             push_key(out, "tasks");
             out.extend_from_slice(serde_json::to_string(&**tasks).expect("task specs serialize").as_bytes());
             push_key(out, "edges");
@@ -29,8 +23,8 @@ pub(crate) fn encode(event: &GrowthEvent, names: &Names, out: &mut Vec<u8>) {
             out.push(b']');
         }
         GrowthEvent::DecompositionRejected { task: t, agent: a, attempt, ref errors } => {
-            task(out, "task", t);
-            agent(out, "agent", a);
+            names.push_task(out, "task", t);
+            names.push_agent(out, "agent", a);
             num(out, "attempt", attempt as u64);
             push_key(out, "errors");
             out.push(b'[');

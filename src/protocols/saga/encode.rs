@@ -1,16 +1,10 @@
 //! Journal lines of sagas: field for field as `scenarios/JOURNAL.md` lists them.
 
 use super::SagaEvent;
-use crate::journal::json::push_u64;
-use crate::journal::writer::{Names, push_key};
+use crate::journal::writer::{Names, num};
 
-/// Appends the fields of a SagaEvent after `kind`.
+/// Appends the fields of one of its events after `kind`.
 pub(crate) fn encode(event: &SagaEvent, names: &Names, out: &mut Vec<u8>) {
-    let task = |out: &mut Vec<u8>, key: &str, t: crate::core::TaskId| names.push_task(out, key, t);
-    let num = |out: &mut Vec<u8>, key: &str, v: u64| {
-        push_key(out, key);
-        push_u64(out, v);
-    };
     let saga = |out: &mut Vec<u8>, s: super::SagaId| {
         out.extend_from_slice(b",\"saga\":");
         out.extend_from_slice(&names.sagas[s.ix()]);
@@ -19,12 +13,12 @@ pub(crate) fn encode(event: &SagaEvent, names: &Names, out: &mut Vec<u8>) {
         SagaEvent::SagaCompleted { saga: s } => saga(out, s),
         SagaEvent::SagaFailed { saga: s, cause } => {
             saga(out, s);
-            task(out, "cause", cause);
+            names.push_task(out, "cause", cause);
         }
         SagaEvent::CompensationStarted { saga: s, task: t, step } => {
-            task(out, "task", t);
+            names.push_task(out, "task", t);
             saga(out, s);
-            task(out, "step", step);
+            names.push_task(out, "step", step);
         }
         SagaEvent::SagaCompensated { saga: s, compensated, failed } => {
             saga(out, s);
