@@ -93,6 +93,26 @@ enum Cmd {
         #[command(flatten)]
         access: AccessArgs,
     },
+    /// Run a local agent process for a served run's agent of kind `nats`, bridging its JSON lines
+    /// over NATS (exit 0: the run told it to stop; 1: refused, or its agent ended by itself;
+    /// 2: unreachable or bad input; 128+N: stopped by signal N).
+    Agent {
+        /// The run's NATS server.
+        #[arg(long = "nats", value_name = "nats://HOST:PORT")]
+        url: String,
+        /// The run's name on the server.
+        #[arg(long = "run", value_name = "NAME")]
+        run: String,
+        /// The agent's id in the run's scenario.
+        #[arg(long = "id", value_name = "ID")]
+        id: String,
+        /// The agent's program and arguments, after `--` [default: the scenario's `command` for
+        /// this agent, read from the run].
+        #[arg(last = true, value_name = "COMMAND")]
+        command: Vec<String>,
+        #[command(flatten)]
+        access: AccessArgs,
+    },
     /// Carry on a run from its journal, appending to it (the journal alone is needed).
     Resume {
         journal: PathBuf,
@@ -315,6 +335,7 @@ fn main() -> ExitCode {
             remote_cmd::attach(&url, &run, follow, read_only, config, &access)
         }
         Some(Cmd::Ctl { url, run, command, access }) => remote_cmd::ctl(&url, &run, &command.join(" "), &access),
+        Some(Cmd::Agent { url, run, id, command, access }) => remote_cmd::agent(&url, &run, id, command, &access),
         Some(Cmd::Completions { shell }) => completions(shell),
         Some(Cmd::Gen { tasks, agents, shape, seed, duration_ms, failure_rate }) => {
             gen_scenario(GenOptions { tasks, agents, shape, seed, duration_ms, failure_rate })
@@ -555,6 +576,9 @@ fn run(args: RunArgs) -> u8 {
                 opts,
             );
         }
+        if let Err(code) = remote_cmd::needs_no_server(&scenario) {
+            return code;
+        }
         return console(scenario, journal, read_only, speed, durability(fsync), settings, remote.paused);
     }
     let headless = Headless {
@@ -596,6 +620,9 @@ fn run_headless(args: Headless) -> u8 {
         Ok(s) => s,
         Err(code) => return code,
     };
+    if let Err(code) = remote_cmd::needs_no_server(&scenario) {
+        return code;
+    }
     lap("load+validate", &mut phases);
     let horizon = Horizon::new(&scenario, args.horizon.0, args.horizon.1);
     let mut run = Driver::new(scenario, horizon);

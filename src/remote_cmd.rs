@@ -62,6 +62,22 @@ pub(crate) fn check_pacing(
     }
 }
 
+/// A run that is not served cannot reach remote agents (kind `nats`): exit 2, naming the first.
+pub(crate) fn needs_no_server(scenario: &Scenario) -> Result<(), u8> {
+    let remote = scenario.agents.iter().find(|a| matches!(a.kind, switchyard::scenario::AgentKind::Nats(_)));
+    match remote {
+        Some(agent) => {
+            warn(format_args!(
+                "switchyard: agent `{}` is of kind \"nats\": its bridge (`switchyard agent`) reaches the run over \
+                 NATS, so serve the run with --serve nats://HOST:PORT",
+                agent.id
+            ));
+            Err(exit::BAD_INPUT)
+        }
+        None => Ok(()),
+    }
+}
+
 /// `run FILE --headless --serve URL`: the run served over NATS (see `switchyard::remote::serve`).
 /// The server is reached and the run's stream made before the journal is created.
 pub(crate) fn run_served(args: Headless, url: String, remote: ServeArgs, speed: f64) -> u8 {
@@ -93,7 +109,7 @@ pub(crate) fn run_served(args: Headless, url: String, remote: ServeArgs, speed: 
         who: operator_name(),
         replace: remote.replace,
     };
-    let connection = match serve::connect(opts) {
+    let connection = match serve::connect(opts, &scenario) {
         Ok(c) => c,
         Err(e) => {
             warn(format_args!("switchyard: {e}"));
@@ -169,7 +185,7 @@ pub(crate) fn served_console(
         who,
         replace: remote.replace,
     };
-    let connection = match serve::connect(serving) {
+    let connection = match serve::connect(serving, &scenario) {
         Ok(c) => c,
         Err(e) => {
             warn(format_args!("switchyard: {e}"));
@@ -268,6 +284,30 @@ pub(crate) fn ctl(url: &str, run: &str, command: &str, access: &AccessArgs) -> u
         }
         // The server refused it: a refusal, as the run's own are.
         Err(failure) => failed("ctl", failure, exit::WORKFLOW_FAILED),
+    }
+}
+
+/// `agent --nats URL --run NAME --id ID [-- COMMAND]`: a local agent bridged to a served run.
+pub(crate) fn agent(url: &str, run: &str, id: String, command: Vec<String>, access: &AccessArgs) -> u8 {
+    use switchyard::remote::bridge::{self, BridgeEnd, BridgeOptions};
+    let (run, access) = match target("agent", url, run, access) {
+        Ok(target) => target,
+        Err(code) => return code,
+    };
+    let ended = bridge::run(BridgeOptions { access, run, id: id.clone(), command });
+    switchyard::agents::reaper::kill_all();
+    match ended {
+        Ok(BridgeEnd::Shutdown) => exit::OK,
+        Ok(BridgeEnd::Refused(why)) => {
+            warn(format_args!("switchyard agent {id}: the run refused this agent: {why}"));
+            exit::WORKFLOW_FAILED
+        }
+        Ok(BridgeEnd::AgentExited(how)) => {
+            warn(format_args!("switchyard agent {id}: the agent {how}"));
+            exit::WORKFLOW_FAILED
+        }
+        Ok(BridgeEnd::Signal(signal)) => interrupt::exit_code(signal),
+        Err(failure) => failed("agent", failure, exit::BAD_INPUT),
     }
 }
 

@@ -64,7 +64,7 @@ fn bad_kind_fields_are_reported_each_at_its_place() {
 {"id": "h", "capabilities": ["c"], "kind": 3, "command": "x"}"#,
     );
     let expected = [
-        r#"3:44 agents[0].kind: unknown agent kind "robot" (expected one of: sim, process, llm)"#,
+        r#"3:44 agents[0].kind: unknown agent kind "robot" (expected one of: sim, process, llm, nats)"#,
         r#"4:1 agents[1]: missing required field "command" (agents of kind "process" need it)"#,
         "5:66 agents[2].command: at least the program is required",
         "6:66 agents[3].command: the program (first element) must not be empty",
@@ -75,7 +75,7 @@ fn bad_kind_fields_are_reported_each_at_its_place() {
         "7:101 agents[4].timeout_ms: must be ≥ 1, found 0",
         r#"8:1 agents[5]: missing required field "base_url" (agents of kind "llm" need it)"#,
         r#"8:1 agents[5]: missing required field "model" (agents of kind "llm" need it)"#,
-        r#"9:47 agents[6]: "command" applies only to agents of kind "process" (this agent's kind is "sim")"#,
+        r#"9:47 agents[6]: "command" applies only to agents of kind "process" or "nats" (this agent's kind is "sim")"#,
         r#"9:63 agents[6]: "model" applies only to agents of kind "llm" (this agent's kind is "sim")"#,
         "10:44 agents[7].kind: expected a string, found number `3`",
         "10:58 agents[7].command: expected an array, found string \"x\"",
@@ -151,4 +151,38 @@ fn ca_file_is_checked_where_it_is_written() {
     let err = parse("elsewhere.json", &with_agents(agent)).expect_err("not found from here");
     assert!(err.to_string().contains("cannot read CA file certs/ca.pem"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn nats_agents_take_a_command_and_a_delivery_and_an_id_that_is_a_subject_token() {
+    let agents = r#"{"id": "gpu-1", "capabilities": ["c"], "kind": "nats"},
+{"id": "gpu_2", "capabilities": ["c"], "kind": "nats", "command": ["python3", "a.py"], "env": {"K": "v"}, "cwd": "w", "delivery": "direct"},
+{"id": "gpu.3", "capabilities": ["c"], "kind": "nats"},
+{"id": "e", "capabilities": ["c"], "kind": "nats", "delivery": "carrier-pigeon"},
+{"id": "f", "capabilities": ["c"], "kind": "process", "command": ["x"], "delivery": "direct"}"#;
+    let got = errors(agents);
+    let expected = [
+        r#"5:8 agents[2]: agent id "gpu.3" has '.': the id of an agent of kind "nats" is letters, digits, `-` and `_` (it is a NATS subject token)"#,
+        r#"6:64 agents[3].delivery: unknown delivery "carrier-pigeon" (expected work_queue or direct)"#,
+        r#"7:85 agents[4]: "delivery" applies only to agents of kind "nats" (this agent's kind is "process")"#,
+    ];
+    assert_eq!(got, expected, "\n{}", got.join("\n"));
+
+    let dir = scratch::dir("nats-kind");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("s.json");
+    std::fs::write(&file, with_agents(agents.lines().take(2).collect::<Vec<_>>().join("\n").trim_end_matches(',')))
+        .unwrap();
+    let s = load(&file).unwrap();
+    let AgentKind::Nats(first) = &s.agents[0].kind else { panic!("{:?}", s.agents[0].kind) };
+    assert!(first.command.is_empty());
+    assert_eq!(first.delivery, switchyard::scenario::Delivery::WorkQueue);
+    let AgentKind::Nats(second) = &s.agents[1].kind else { panic!("{:?}", s.agents[1].kind) };
+    // Taken as written: it runs on the bridge's machine, not against this file's directory.
+    assert_eq!(second.command, ["python3", "a.py"]);
+    assert_eq!(second.cwd.as_deref(), Some("w"));
+    assert_eq!(second.delivery, switchyard::scenario::Delivery::Direct);
+    // The journal header embeds it, and it reads back the same.
+    let json = serde_json::to_string(&s.agents[1].kind).unwrap();
+    assert_eq!(json, r#"{"kind":"nats","command":["python3","a.py"],"env":{"K":"v"},"cwd":"w","delivery":"direct"}"#);
 }

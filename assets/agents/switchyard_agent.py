@@ -23,6 +23,8 @@ Environment:
     SWITCHYARD_HEARTBEAT_MS  overrides the heartbeat interval; 0 turns heartbeats off
     SWITCHYARD_PRICE, SWITCHYARD_ETA_MS, SWITCHYARD_CONFIDENCE
                              override the declared bid (so a scenario can price each agent)
+    SWITCHYARD_WORK_MS       time each task takes before its handler runs (a demo's pace; a
+                             cancel or shutdown during it stops the task); 0 by default
 """
 
 import io
@@ -88,6 +90,7 @@ class Agent:
         self.capabilities = list(capabilities)
         env_ms = os.environ.get("SWITCHYARD_HEARTBEAT_MS")
         self.heartbeat_s = int(env_ms) / 1000.0 if env_ms else heartbeat_s
+        self.work_s = int(env("SWITCHYARD_WORK_MS") or 0) / 1000.0
         self._task_handler = None
         self._cfp_handler = self._declared_bid
         self._ballot_handler = lambda ballot: "abstain"
@@ -250,6 +253,10 @@ class Agent:
         try:
             if self._task_handler is None:
                 raise RuntimeError("agent %s has no task handler" % self.id)
+            if self.work_s > 0 and self._stop.wait(self.work_s):
+                return
+            if task.cancelled:
+                raise Cancelled()
             output = self._task_handler(task)
             json.dumps(output)  # fail here, as an error message, if the output is not JSON
             reply = {"type": "result", "task": task.id, "attempt": task.attempt, "output": output}

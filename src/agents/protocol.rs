@@ -191,6 +191,9 @@ pub enum ProtocolError {
     MissingField { msg_type: Option<String>, field: &'static str },
     /// A field has the wrong JSON type or is out of range.
     InvalidField { msg_type: Option<String>, field: &'static str, reason: String },
+    /// A message on a remote agent's NATS subject that is not its bridge's (another run's, or
+    /// from a bridge that has not said hello): why.
+    Misrouted(String),
 }
 
 impl ProtocolError {
@@ -203,6 +206,7 @@ impl ProtocolError {
             ProtocolError::UnknownType(_) => "unknown_type",
             ProtocolError::MissingField { .. } => "missing_field",
             ProtocolError::InvalidField { .. } => "invalid_field",
+            ProtocolError::Misrouted(_) => "misrouted",
         }
     }
 }
@@ -226,6 +230,7 @@ impl fmt::Display for ProtocolError {
                 prefix(f, msg_type)?;
                 write!(f, "field `{field}`: {reason}")
             }
+            ProtocolError::Misrouted(why) => f.write_str(why),
         }
     }
 }

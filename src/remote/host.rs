@@ -8,7 +8,9 @@ use std::io;
 
 use crate::core::OpAction;
 use crate::journal::JournalWriter;
-use crate::runtime::{Horizon, LiveAgents, LiveOptions, Report, SimRun, needs_live};
+use std::sync::Arc;
+
+use crate::runtime::{Horizon, LiveAgents, LiveOptions, RemoteAgents, Report, SimRun, needs_live};
 use crate::scenario::Scenario;
 
 use super::publish::StreamSink;
@@ -28,8 +30,14 @@ pub(super) struct Host {
 }
 
 impl Host {
-    pub(super) fn new(scenario: Scenario, horizon: Horizon, journal: Option<JournalWriter<File>>, speed: f64) -> Host {
-        let live = needs_live(&scenario).then(|| LiveAgents::new(&scenario, LiveOptions::default()));
+    pub(super) fn new(
+        scenario: Scenario,
+        horizon: Horizon,
+        journal: Option<JournalWriter<File>>,
+        speed: f64,
+        remote: Option<Arc<dyn RemoteAgents>>,
+    ) -> Host {
+        let live = needs_live(&scenario).then(|| LiveAgents::with_remote(&scenario, LiveOptions::default(), remote));
         let mut run = SimRun::new(scenario);
         // As in the console: with nothing left to do, the run waits for an operator.
         run.set_fail_on_stall(false);

@@ -11,16 +11,19 @@
 
 pub mod access;
 pub mod attach;
+pub mod bridge;
 pub mod commands;
 pub mod creds;
 pub mod ctl;
 pub mod follow;
 mod host;
+pub mod link;
 pub mod publish;
 pub mod reply;
 pub mod serve;
 pub mod server;
 pub mod subjects;
+pub mod wire;
 
 /// Why a client command (`attach --follow`, `ctl`) could not do its job.
 #[derive(Debug)]

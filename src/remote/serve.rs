@@ -109,17 +109,18 @@ pub struct Served {
 
 /// Reaches the server and gets the run's stream and command subject ready. Errors name the
 /// server (without its credentials) and are bad input: exit 2, nothing written.
-pub fn connect(opts: ServeOptions) -> Result<Connection, String> {
+pub fn connect(opts: ServeOptions, scenario: &Scenario) -> Result<Connection, String> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the runtime: {e}"))?;
-    let (client, js, commands) = rt.block_on(prepare(&opts))?;
+    let (client, js, commands) = rt.block_on(prepare(&opts, scenario))?;
     Ok(Connection { rt, client, js, commands: Some(commands), opts })
 }
 
 async fn prepare(
     opts: &ServeOptions,
+    scenario: &Scenario,
 ) -> Result<(async_nats::Client, jetstream::Context, async_nats::Subscriber), String> {
     let run = &opts.run;
     let server::Connected { client, mut denials } =
@@ -131,12 +132,13 @@ async fn prepare(
             opts.access.source()
         )
     };
-    denials.unless_denied(make_stream(client, opts)).await.map_err(denied)?
+    denials.unless_denied(make_stream(client, opts, scenario)).await.map_err(denied)?
 }
 
 async fn make_stream(
     client: async_nats::Client,
     opts: &ServeOptions,
+    scenario: &Scenario,
 ) -> Result<(async_nats::Client, jetstream::Context, async_nats::Subscriber), String> {
     let run = &opts.run;
     let shown = opts.access.shown();
@@ -171,6 +173,7 @@ async fn make_stream(
         js.delete_stream(run.stream()).await.map_err(|e| no_stream(&e))?;
         js.create_stream(config).await.map_err(|e| no_stream(&e))?;
     }
+    super::link::prepare_work_queue(&js, run, scenario).await.map_err(|e| scrub(&e))?;
     let commands = client
         .subscribe(run.cmd_subject())
         .await
@@ -199,7 +202,8 @@ impl Connection {
     ) -> Served {
         let Some(mut commands) = self.commands.take() else { unreachable!("a connection serves once") };
         let opts = &self.opts;
-        let mut host = Host::new(scenario, horizon, journal, opts.speed);
+        let link = super::link::Link::new(self.client.clone(), self.js.clone(), opts.run.clone());
+        let mut host = Host::new(scenario, horizon, journal, opts.speed, Some(super::link::shared(link)));
         let mut publisher = Publisher::new(self.js.clone(), opts.run.events_subject(), 0);
         let client = &self.client;
         let result = self.rt.block_on(async {

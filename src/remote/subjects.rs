@@ -5,6 +5,11 @@
 //! |------|------|
 //! | the journal, one event per message, in order | subject `switchyard.RUN.events`, stream `switchyard_RUN` |
 //! | operator commands (requests) | subject `switchyard.RUN.cmd` |
+//! | a NATS agent's hello (requests from its bridge) | subject `switchyard.RUN.agent.ID.hello` |
+//! | its lines to the coordinator (stdout, stderr, its exit) | subject `switchyard.RUN.agent.ID.out` |
+//! | the coordinator's lines to it | subject `switchyard.RUN.agent.ID.in` |
+//! | "result recorded": its bridge acknowledges the task | subject `switchyard.RUN.agent.ID.ack` |
+//! | its tasks (JetStream work queue) | subject `switchyard.RUN.work.ID`, stream `switchyard_RUN_work` |
 
 use std::path::Path;
 
@@ -52,6 +57,21 @@ impl RunName {
         format!("switchyard.{}.cmd", self.0)
     }
 
+    /// `switchyard.RUN.agent.ID.WHAT`: a NATS agent's subjects (`hello`, `out`, `in`, `ack`).
+    pub fn agent_subject(&self, agent: &str, what: &str) -> String {
+        format!("switchyard.{}.agent.{agent}.{what}", self.0)
+    }
+
+    /// `switchyard.RUN.work.ID`: a NATS agent's tasks, on the work-queue stream.
+    pub fn work_subject(&self, agent: &str) -> String {
+        format!("switchyard.{}.work.{agent}", self.0)
+    }
+
+    /// `switchyard_RUN_work`: the work-queue stream of the run's NATS agents.
+    pub fn work_stream(&self) -> String {
+        format!("switchyard_{}_work", self.0)
+    }
+
     /// `switchyard_RUN`: the JetStream stream holding the events.
     pub fn stream(&self) -> String {
         format!("switchyard_{}", self.0)
@@ -74,6 +94,9 @@ mod tests {
         assert_eq!(run.events_subject(), "switchyard.night-build_2.events");
         assert_eq!(run.cmd_subject(), "switchyard.night-build_2.cmd");
         assert_eq!(run.stream(), "switchyard_night-build_2");
+        assert_eq!(run.agent_subject("gpu-1", "out"), "switchyard.night-build_2.agent.gpu-1.out");
+        assert_eq!(run.work_subject("gpu-1"), "switchyard.night-build_2.work.gpu-1");
+        assert_eq!(run.work_stream(), "switchyard_night-build_2_work");
     }
 
     #[test]

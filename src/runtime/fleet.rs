@@ -18,7 +18,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::llm_job::LlmJob;
 use crate::agents::{AgentCommand, AgentOutput, ProcessAgent, ProcessOptions, ToAgent};
 use crate::core::AgentId;
-use crate::scenario::{AgentKind, LlmSpec, Scenario};
+use crate::scenario::{AgentKind, Delivery, LlmSpec, Scenario};
 
 /// Something an agent did, from the task that runs it.
 #[derive(Debug)]
@@ -40,9 +40,38 @@ pub enum ReportKind {
 /// Messages a driver can queue for one agent before it blocks it.
 const QUEUE: usize = 1024;
 
-pub(super) enum Ctl {
+/// What the driver tells an agent's task.
+pub enum Ctl {
     Send(ToAgent),
+    /// Stop the agent (`shutdown`, a kill after the grace period); answered when it is done.
     Shutdown(Duration, oneshot::Sender<()>),
+    /// The coordinator recorded the outcome of this attempt (a remote agent's work-queue message
+    /// may now be acknowledged).
+    Recorded {
+        task: String,
+        attempt: u32,
+    },
+    /// The agent is down: no task sent to it may run any more (a remote agent's queued ones are
+    /// withdrawn).
+    Fence,
+}
+
+/// Starts the task of an agent that lives elsewhere (kind `nats`, see `crate::remote::link`).
+pub trait RemoteAgents: Send + Sync {
+    fn start(&self, job: RemoteJob);
+}
+
+/// What the task of a remote agent needs: who it is, where its reports go, what controls it.
+pub struct RemoteJob {
+    pub agent: AgentId,
+    pub generation: u32,
+    pub id: String,
+    pub capabilities: Vec<String>,
+    pub delivery: Delivery,
+    pub tx: mpsc::Sender<Report>,
+    pub ctl: mpsc::Receiver<Ctl>,
+    /// Fires (or its sender goes) when the driver gives the agent up.
+    pub kill: oneshot::Receiver<()>,
 }
 
 /// A running agent task. Dropping it kills the agent.
@@ -58,6 +87,10 @@ struct Slot {
     command: Option<AgentCommand>,
     /// How to reach it, for LLM agents.
     llm: Option<LlmSpec>,
+    /// How its tasks go, for remote (NATS) agents.
+    remote: Option<Delivery>,
+    /// Its queued tasks were withdrawn since it was last up (remote agents).
+    fenced: bool,
     id: String,
     capabilities: Vec<String>,
     handle: Option<Handle>,
@@ -75,28 +108,37 @@ pub struct Fleet {
     early: Vec<Report>,
     /// The pid (= process group) of every process started, 0 until known.
     started: Vec<Arc<AtomicU32>>,
+    /// Starts remote agents' tasks; without it (a run not served over NATS) they are refused.
+    remote: Option<Arc<dyn RemoteAgents>>,
 }
 
 impl Fleet {
-    pub fn new(scenario: &Scenario, hello_timeout: Duration) -> (Fleet, mpsc::Receiver<Report>) {
+    pub fn new(
+        scenario: &Scenario,
+        hello_timeout: Duration,
+        remote: Option<Arc<dyn RemoteAgents>>,
+    ) -> (Fleet, mpsc::Receiver<Report>) {
         let (tx, rx) = mpsc::channel(QUEUE);
         let slots = scenario
             .agents
             .iter()
             .map(|a| {
-                let (command, llm) = match &a.kind {
-                    AgentKind::Sim => (None, None),
+                let (command, llm, remote) = match &a.kind {
+                    AgentKind::Sim => (None, None, None),
                     AgentKind::Process(p) => {
                         let mut cmd = AgentCommand::new(p.command.iter().cloned());
                         cmd.env = p.env.clone();
                         cmd.cwd = p.cwd.as_ref().map(Into::into);
-                        (Some(cmd), None)
+                        (Some(cmd), None, None)
                     }
-                    AgentKind::Llm(spec) => (None, Some(spec.clone())),
+                    AgentKind::Llm(spec) => (None, Some(spec.clone()), None),
+                    AgentKind::Nats(spec) => (None, None, Some(spec.delivery)),
                 };
                 Slot {
                     command,
                     llm,
+                    remote,
+                    fenced: false,
                     id: a.id.clone(),
                     capabilities: a.capabilities.clone(),
                     handle: None,
@@ -106,7 +148,7 @@ impl Fleet {
             })
             .collect();
         let heartbeat = Duration::from_millis(scenario.heartbeat_ms);
-        (Fleet { slots, tx, hello_timeout, heartbeat, early: Vec::new(), started: Vec::new() }, rx)
+        (Fleet { slots, tx, hello_timeout, heartbeat, early: Vec::new(), started: Vec::new(), remote }, rx)
     }
 
     /// Starts every process agent and waits for each to be ready or refused. Returns the refused
@@ -147,6 +189,32 @@ impl Fleet {
         let (ctl, ctl_rx) = mpsc::channel(QUEUE);
         let (kill, kill_rx) = oneshot::channel();
         let pid = Arc::new(AtomicU32::new(0));
+        if let Some(delivery) = slot.remote {
+            slot.generation += 1;
+            slot.fenced = false;
+            let generation = slot.generation;
+            match &self.remote {
+                Some(remote) => remote.start(RemoteJob {
+                    agent,
+                    generation,
+                    id: slot.id.clone(),
+                    capabilities: slot.capabilities.clone(),
+                    delivery,
+                    tx: self.tx.clone(),
+                    ctl: ctl_rx,
+                    kill: kill_rx,
+                }),
+                None => {
+                    let why =
+                        "an agent of kind \"nats\" is reached over NATS: serve the run (--serve nats://HOST:PORT)";
+                    let report = Report { agent, generation, event: ReportKind::Refused(why.into()) };
+                    let tx = self.tx.clone();
+                    tokio::spawn(async move { tx.send(report).await });
+                }
+            }
+            slot.handle = Some(Handle { ctl, pid, _kill: kill });
+            return true;
+        }
         if let Some(spec) = slot.llm.clone() {
             slot.generation += 1;
             slot.muted = false;
@@ -178,6 +246,32 @@ impl Fleet {
     /// Whether a report of this generation is about the agent's current process.
     pub fn is_current(&self, agent: AgentId, generation: u32) -> bool {
         self.slots[agent.ix()].generation == generation && self.slots[agent.ix()].handle.is_some()
+    }
+
+    /// Whether the agent lives elsewhere (kind `nats`): it is not started or killed here.
+    pub fn is_remote(&self, agent: AgentId) -> bool {
+        self.slots[agent.ix()].remote.is_some()
+    }
+
+    /// The coordinator recorded the attempt's outcome (remote agents acknowledge its task).
+    pub fn recorded(&self, agent: AgentId, task: &str, attempt: u32) {
+        let slot = &self.slots[agent.ix()];
+        if let (Some(_), Some(handle)) = (slot.remote, &slot.handle) {
+            let _ = handle.ctl.try_send(Ctl::Recorded { task: task.to_string(), attempt });
+        }
+    }
+
+    /// The remote agent is down: its queued tasks are withdrawn, once until it is up again.
+    pub fn fence(&mut self, agent: AgentId) {
+        let slot = &mut self.slots[agent.ix()];
+        if let (Some(_), Some(handle), false) = (slot.remote, &slot.handle, slot.fenced) {
+            slot.fenced = handle.ctl.try_send(Ctl::Fence).is_ok();
+        }
+    }
+
+    /// The remote agent is up: a later fall is fenced again.
+    pub fn unfence(&mut self, agent: AgentId) {
+        self.slots[agent.ix()].fenced = false;
     }
 
     pub fn is_muted(&self, agent: AgentId) -> bool {
@@ -239,9 +333,9 @@ impl Fleet {
         self.slots[agent.ix()].handle.is_some()
     }
 
-    /// The agents that are not simulated (processes and LLM clients).
+    /// The agents that are not simulated (processes, LLM clients and remote agents).
     pub fn process_agents(&self) -> impl Iterator<Item = AgentId> + '_ {
-        let real = |s: &Slot| s.command.is_some() || s.llm.is_some();
+        let real = |s: &Slot| s.command.is_some() || s.llm.is_some() || s.remote.is_some();
         self.slots.iter().enumerate().filter(move |(_, s)| real(s)).map(|(i, _)| AgentId(i as u32))
     }
 
@@ -330,6 +424,7 @@ impl Job {
                         let _ = done.send(());
                         return;
                     }
+                    Some(Ctl::Recorded { .. } | Ctl::Fence) => {}
                     None => return,
                 },
                 item = process.recv() => match item {

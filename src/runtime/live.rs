@@ -92,8 +92,17 @@ pub struct LiveAgents {
 
 impl LiveAgents {
     pub fn new(scenario: &Scenario, opts: LiveOptions) -> LiveAgents {
+        LiveAgents::with_remote(scenario, opts, None)
+    }
+
+    /// [`LiveAgents::new`], with `remote` starting the agents of kind `nats` (a served run).
+    pub fn with_remote(
+        scenario: &Scenario,
+        opts: LiveOptions,
+        remote: Option<std::sync::Arc<dyn super::RemoteAgents>>,
+    ) -> LiveAgents {
         let task_ids = scenario.tasks.iter().enumerate().map(|(i, t)| (t.id.clone(), i as u32)).collect();
-        let (fleet, reports) = Fleet::new(scenario, opts.hello_timeout);
+        let (fleet, reports) = Fleet::new(scenario, opts.hello_timeout, remote);
         let garbage = vec![0; scenario.agents.len()];
         LiveAgents {
             fleet,
@@ -156,12 +165,25 @@ impl LiveAgents {
 
     /// Brings the processes in line with the coordinator: an agent it counts down is killed, one
     /// it counts up again (revived) is started, one the simulation silenced (a `hang` fault) is
-    /// muted. Call after every input to the coordinator.
+    /// muted. A remote agent that is down has its queued tasks withdrawn; one that went silent
+    /// (lost) is still listened to, as its bridge may come back. Call after every input to the
+    /// coordinator.
     pub fn sync(&mut self, sim: &SimRun) {
         let coord = sim.coordinator();
         let agents: Vec<AgentId> = self.fleet.process_agents().collect();
         for agent in agents {
-            let up = coord.state().agents()[agent.ix()].alive;
+            let record = &coord.state().agents()[agent.ix()];
+            let up = record.alive;
+            if self.fleet.is_remote(agent) {
+                if up {
+                    self.fleet.unfence(agent);
+                } else {
+                    self.fleet.fence(agent);
+                    if record.lost && !coord.is_finished() {
+                        continue;
+                    }
+                }
+            }
             if !up || coord.is_finished() {
                 if up {
                     continue; // the run is over: `stop` shuts it down gracefully
@@ -356,7 +378,9 @@ impl LiveAgents {
             Some(value) => Output::Json(value.to_string().into()),
             None => Output::Sim,
         };
-        cx.feed(|c, now| c.handle_result(now, reply, output))
+        cx.feed(|c, now| c.handle_result(now, reply, output))?;
+        self.fleet.recorded(agent, &task, attempt);
+        Ok(())
     }
 }
 

@@ -103,7 +103,7 @@ impl LlmJob {
                             }
                         });
                     }
-                    Some(Ctl::Send(_)) => {}
+                    Some(Ctl::Send(_) | Ctl::Recorded { .. } | Ctl::Fence) => {}
                     Some(Ctl::Shutdown(_, done)) => {
                         inflight.abort_all();
                         bids.abort_all();

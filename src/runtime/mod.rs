@@ -14,7 +14,7 @@ mod network;
 pub mod sim;
 pub mod sink;
 
-pub use fleet::{Report, ReportKind};
+pub use fleet::{Ctl, RemoteAgents, RemoteJob, Report, ReportKind};
 pub use horizon::{Horizon, HorizonStop};
 pub use live::{LiveAgents, LiveOptions, LiveRun, needs_live};
 pub use sim::SimRun;

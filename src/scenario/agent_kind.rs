@@ -8,15 +8,29 @@ use std::collections::BTreeMap;
 
 use super::decode::{Decoder, NONE, pos32};
 use super::lexer::LexResult as R;
-use super::types::{AgentKind, LlmSpec, ProcessSpec};
+use super::types::{AgentKind, Delivery, LlmSpec, NatsSpec, ProcessSpec};
 
 /// The kind fields, in the order they follow the other agent fields.
-pub(crate) const KIND_FIELDS: [&str; 10] =
-    ["kind", "command", "env", "cwd", "base_url", "model", "api_key_env", "system", "timeout_ms", "ca_file"];
+pub(crate) const KIND_FIELDS: [&str; 11] = [
+    "kind",
+    "command",
+    "env",
+    "cwd",
+    "base_url",
+    "model",
+    "api_key_env",
+    "system",
+    "timeout_ms",
+    "ca_file",
+    "delivery",
+];
 
-const KINDS: [&str; 3] = ["sim", "process", "llm"];
-/// Which kind each of `KIND_FIELDS[1..]` belongs to (an index into `KINDS`).
-const OWNER: [usize; 9] = [1, 1, 1, 2, 2, 2, 2, 2, 2];
+const KINDS: [&str; 4] = ["sim", "process", "llm", "nats"];
+const PROCESS: u8 = 1 << 1;
+const LLM: u8 = 1 << 2;
+const NATS: u8 = 1 << 3;
+/// Which kinds each of `KIND_FIELDS[1..]` belongs to (a bit per index into `KINDS`).
+const OWNERS: [u8; 10] = [PROCESS | NATS, PROCESS | NATS, PROCESS | NATS, LLM, LLM, LLM, LLM, LLM, LLM, NATS];
 /// Default of an LLM agent's `timeout_ms`.
 pub const DEFAULT_LLM_TIMEOUT_MS: u64 = 60_000;
 
@@ -33,8 +47,9 @@ pub(crate) struct KindFields {
     system: String,
     timeout_ms: u64,
     ca_file: Option<String>,
+    delivery: Delivery,
     /// Offset of each field of `KIND_FIELDS` given, `NONE` otherwise.
-    at: [u32; 10],
+    at: [u32; 11],
     kind_given: bool,
 }
 
@@ -51,7 +66,8 @@ impl Default for KindFields {
             system: String::new(),
             timeout_ms: DEFAULT_LLM_TIMEOUT_MS,
             ca_file: None,
-            at: [NONE; 10],
+            delivery: Delivery::default(),
+            at: [NONE; 11],
             kind_given: false,
         }
     }
@@ -73,7 +89,8 @@ impl KindFields {
                             self.at[0] = pos32(at);
                         }
                         None => {
-                            let message = format!("unknown agent kind {name:?} (expected one of: sim, process, llm)");
+                            let message =
+                                format!("unknown agent kind {name:?} (expected one of: sim, process, llm, nats)");
                             d.problem(at, message);
                         }
                     }
@@ -114,6 +131,15 @@ impl KindFields {
             }
             7 => self.system = d.string()?.map_or_else(String::new, |s| s.0),
             8 => self.timeout_ms = d.ms(1)?.unwrap_or(DEFAULT_LLM_TIMEOUT_MS),
+            10 => {
+                if let Some((name, at)) = d.string()? {
+                    match name.as_str() {
+                        "work_queue" => self.delivery = Delivery::WorkQueue,
+                        "direct" => self.delivery = Delivery::Direct,
+                        _ => d.problem(at, format!("unknown delivery {name:?} (expected work_queue or direct)")),
+                    }
+                }
+            }
             _ => {
                 let at = d.lx.peek()?.1;
                 self.ca_file = non_empty(d)?;
@@ -136,13 +162,15 @@ impl KindFields {
         if self.kind_given && self.at[0] == NONE {
             return AgentKind::Sim; // reported already
         }
-        for (i, owner) in OWNER.iter().enumerate() {
+        for (i, owners) in OWNERS.iter().enumerate() {
             let pos = self.at[i + 1];
-            if pos != NONE && *owner != self.kind {
+            if pos != NONE && owners & (1 << self.kind) == 0 {
                 let field = KIND_FIELDS[i + 1];
+                let names: Vec<String> =
+                    (0..KINDS.len()).filter(|k| owners & (1 << k) != 0).map(|k| format!("\"{}\"", KINDS[k])).collect();
                 let message = format!(
-                    "\"{field}\" applies only to agents of kind \"{}\" (this agent's kind is \"{kind}\")",
-                    KINDS[*owner]
+                    "\"{field}\" applies only to agents of kind {} (this agent's kind is \"{kind}\")",
+                    names.join(" or ")
                 );
                 d.problem(pos as usize, message);
             }
@@ -169,8 +197,29 @@ impl KindFields {
                 timeout_ms: self.timeout_ms,
                 ca_file: self.ca_file,
             }),
+            3 => AgentKind::Nats(NatsSpec {
+                command: self.command,
+                env: self.env,
+                cwd: self.cwd,
+                delivery: self.delivery,
+            }),
             _ => AgentKind::Sim,
         }
+    }
+}
+
+/// A NATS agent's id is part of its subjects (`switchyard.RUN.agent.ID.…`): letters, digits, `-`
+/// and `_`, as a run name.
+pub(crate) fn check_subject_token(id: &str) -> Result<(), String> {
+    match id.chars().find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_')) {
+        Some(c) => Err(format!(
+            "agent id {id:?} has {c:?}: the id of an agent of kind \"nats\" is letters, digits, `-` and `_` \
+             (it is a NATS subject token)"
+        )),
+        None if id.len() > 64 => {
+            Err(format!("agent id {id:?} is {} characters long; a NATS agent's is at most 64", id.len()))
+        }
+        None => Ok(()),
     }
 }
 

@@ -12,7 +12,7 @@
 //! and indexing ids as they come (`ids`); `validate` then runs the semantic checks; offsets become
 //! line:column only when there is something to report (`error`).
 
-mod agent_kind;
+pub(crate) mod agent_kind;
 pub mod bounds;
 pub(crate) mod decode;
 pub(crate) mod error;

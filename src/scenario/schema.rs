@@ -58,13 +58,16 @@ const AGENT_FIELDS: &[&str] = &[
     // 16 and on: the delegation tree (`teams.rs`)
     "reports_to",
     "thresholds",
-    // an LLM agent's `ca_file` (`agent_kind::KIND_FIELDS`' last)
+    // an LLM agent's `ca_file` and a NATS agent's `delivery` (`agent_kind::KIND_FIELDS`' last)
     "ca_file",
+    "delivery",
 ];
 /// Index of `thresholds`, after `reports_to`.
 const THRESHOLDS_AT: usize = 17;
 /// Index of `ca_file`, after `thresholds`.
 const CA_FILE_AT: usize = 18;
+/// Index of `delivery`, after `ca_file`.
+const DELIVERY_AT: usize = 19;
 /// Index of the first of `agent_kind::KIND_FIELDS` in `AGENT_FIELDS`.
 const KIND_FIELDS_AT: usize = 7;
 const PROFILE_FIELDS: &[&str] = &["duration_ms", "failure_rate", "reject_rate", "approve_rate", "abstain_rate"];
@@ -396,6 +399,7 @@ impl Decoder<'_, '_> {
                 }
                 THRESHOLDS_AT => d.thresholds(agents.len(), &mut a.thresholds, &mut meta.swarm)?,
                 CA_FILE_AT => kind.read(d, 9)?,
+                DELIVERY_AT => kind.read(d, 10)?,
                 f => kind.read(d, f - KIND_FIELDS_AT)?,
             }
             clean &= f > 2 || d.diag.len() == before;
@@ -406,6 +410,12 @@ impl Decoder<'_, '_> {
                 self.require(at, seen, AGENT_FIELDS, &[0, 1]);
                 clean &= seen & 0b11 == 0b11;
                 a.kind = kind.finish(self, at);
+                if matches!(a.kind, AgentKind::Nats(_))
+                    && id != NONE
+                    && let Err(why) = crate::scenario::agent_kind::check_subject_token(&a.id)
+                {
+                    self.problem(id as usize, why);
+                }
             }
             None => clean = false,
         }

@@ -240,6 +240,8 @@ pub enum AgentKind {
     Process(ProcessSpec),
     /// An OpenAI-compatible chat-completions endpoint.
     Llm(LlmSpec),
+    /// A process on another machine behind `switchyard agent`, reached over the run's NATS server.
+    Nats(NatsSpec),
 }
 
 impl AgentKind {
@@ -247,12 +249,13 @@ impl AgentKind {
         matches!(self, AgentKind::Sim)
     }
 
-    /// `sim`, `process` or `llm`.
+    /// `sim`, `process`, `llm` or `nats`.
     pub fn name(&self) -> &'static str {
         match self {
             AgentKind::Sim => "sim",
             AgentKind::Process(_) => "process",
             AgentKind::Llm(_) => "llm",
+            AgentKind::Nats(_) => "nats",
         }
     }
 }
@@ -269,6 +272,44 @@ pub struct ProcessSpec {
     /// directory (which is also the default).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cwd: Option<String>,
+}
+
+/// A remote agent: what its bridge runs when started without `-- COMMAND`, and how tasks reach it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NatsSpec {
+    /// Program and arguments for a bridge started without its own; empty: the bridge must be
+    /// given one. Taken as written, on the bridge's machine (a relative path from its directory).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub command: Vec<String>,
+    /// Added to the bridge's environment for that program.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub env: std::collections::BTreeMap<String, String>,
+    /// Working directory of that program, on the bridge's machine.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cwd: Option<String>,
+    pub delivery: Delivery,
+}
+
+/// How tasks reach a NATS agent.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Delivery {
+    /// Through a JetStream work queue, acknowledged once the coordinator records the result: a
+    /// task sent while the bridge is away waits for it.
+    #[default]
+    WorkQueue,
+    /// As plain NATS messages, like every other line: faster, but a task sent while the bridge is
+    /// away is lost (and its attempt times out or is failed when the agent is found lost).
+    Direct,
+}
+
+impl Delivery {
+    pub fn name(self) -> &'static str {
+        match self {
+            Delivery::WorkQueue => "work_queue",
+            Delivery::Direct => "direct",
+        }
+    }
 }
 
 /// How to reach an LLM agent.

@@ -228,6 +228,10 @@ impl Proc {
         }
     }
 
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Whether it still runs.
     pub fn running(&mut self) -> bool {
         self.child.try_wait().unwrap().is_none()
