@@ -268,3 +268,33 @@ fn garbage_on_an_agents_subjects_is_a_protocol_error_and_the_run_goes_on() {
     assert_eq!(errors.len(), 4, "{errors:?}");
     assert_eq!(of_kind(&events, "task_completed").len(), 4, "the run went on to its end");
 }
+
+#[test]
+fn a_nats_server_restart_mid_run_pauses_it_and_it_finishes_with_every_event_on_the_stream() {
+    let mut server = NatsServer::start("server-restart");
+    let (dir, url) = (server.dir().to_path_buf(), server.url());
+    let scenario = two_workers(&dir, 6);
+    let bridge = |id: &str| Proc::start(&dir, id, &["agent", "--nats", &url, "--run", "workers", "--id", id]);
+    let mut bridges = [bridge("w1"), bridge("w2")];
+    let journal = dir.join("served.jsonl");
+    let mut run = Proc::start(
+        &dir,
+        "serve",
+        &["run", &scenario, "--headless", "--serve", &url, "--journal", journal.to_str().unwrap()],
+    );
+    wait_for(&journal, Duration::from_secs(30), "a first result", |e| e["kind"] == "attempt_succeeded");
+    server.kill();
+    // Down for longer than the agents' heartbeat timeout: the run must not count it against them.
+    std::thread::sleep(Duration::from_millis(1500));
+    server.restart();
+    assert_eq!(run.wait(RUN_WITHIN).code(), Some(0), "{}\n{}", run.out(), run.err());
+    for b in &mut bridges {
+        assert_eq!(b.wait(Duration::from_secs(10)).code(), Some(0), "{}", b.err());
+    }
+    let events = events(&journal);
+    assert_eq!(of_kind(&events, "task_completed").len(), 6);
+    assert!(of_kind(&events, "agent_lost").is_empty(), "the outage was counted as the agents' silence");
+    let mut attach = Proc::start(&dir, "attach", &["attach", &url, "--run", "workers", "--follow"]);
+    assert_eq!(attach.wait(Duration::from_secs(30)).code(), Some(0), "{}", attach.err());
+    assert!(attach.out_bytes() == std::fs::read(&journal).unwrap(), "no event may be missing from the stream");
+}

@@ -27,8 +27,9 @@ const HEADER_ALLOWANCE: usize = 256;
 /// stopped publishing at line 5 478 and never ended).
 const IN_FLIGHT: usize = 256;
 
-/// How long a line may take to be stored, retries included, before publishing has failed.
-pub const PUBLISH_PATIENCE: Duration = Duration::from_secs(10);
+/// How long a line may take to be stored, retries included, before publishing has failed; also
+/// how long a served run waits for a server that went away (a restart takes a second or two).
+pub const PUBLISH_PATIENCE: Duration = Duration::from_secs(30);
 
 /// Bytes a journal writer writes out, shared with the [`StreamSink`] that takes them.
 #[derive(Clone, Default)]

@@ -30,7 +30,7 @@ use crate::scenario::Scenario;
 use super::access::Access;
 use super::commands::{OPERATOR_HEADER, operator_name};
 use super::host::Host;
-use super::publish::Publisher;
+use super::publish::{PUBLISH_PATIENCE, Publisher};
 use super::reply::Reply;
 use super::server;
 use super::subjects::RunName;
@@ -38,6 +38,9 @@ use super::subjects::RunName;
 /// How often the clock moves while the run advances, and how often an idle loop looks around.
 const RUNNING_TICK: Duration = Duration::from_millis(50);
 const IDLE_TICK: Duration = Duration::from_millis(250);
+
+/// A flush longer than this was the server being away, not the run's time.
+const STALLED: Duration = Duration::from_millis(250);
 
 /// How long the server has to acknowledge a line (or answer a JetStream request).
 const ACK_WITHIN: Duration = Duration::from_secs(2);
@@ -268,6 +271,7 @@ async fn serve_loop(
     }
     flush(host, publisher).await?;
     let mut last = Instant::now();
+    let mut away_since: Option<Instant> = None;
     while !host.is_over() {
         let tick = if host.is_advancing() { RUNNING_TICK } else { IDLE_TICK };
         let wake = tokio::select! {
@@ -288,9 +292,25 @@ async fn serve_loop(
             }
         }
         let now = Instant::now();
-        host.tick(now.duration_since(last).as_secs_f64() * 1000.0)?;
+        // While the server is away the run waits: its clock stands still, so nothing falls due
+        // (no dispatch, no timeout) and no agent is found silent for the outage.
+        if client.connection_state() == async_nats::connection::State::Connected {
+            away_since = None;
+            host.tick(now.duration_since(last).as_secs_f64() * 1000.0)?;
+        } else {
+            let since = *away_since.get_or_insert(now);
+            if now.duration_since(since) > PUBLISH_PATIENCE {
+                let secs = PUBLISH_PATIENCE.as_secs();
+                return Err(Stop::Publish(format!("the server was unreachable for {secs} s: nothing more was stored")));
+            }
+        }
         last = now;
         flush(host, publisher).await?;
+        // Time spent waiting for the server to store the lines (it was away) is not the run's.
+        let flushed = Instant::now();
+        if flushed.duration_since(now) > STALLED {
+            last = flushed;
+        }
     }
     Ok(None)
 }
