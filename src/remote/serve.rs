@@ -39,6 +39,9 @@ use super::subjects::RunName;
 const RUNNING_TICK: Duration = Duration::from_millis(50);
 const IDLE_TICK: Duration = Duration::from_millis(250);
 
+/// Reports already waiting that one step handles after the one it woke for.
+const BURST: usize = 1024;
+
 /// A flush longer than this was the server being away, not the run's time.
 const STALLED: Duration = Duration::from_millis(250);
 
@@ -281,7 +284,15 @@ async fn serve_loop(
             signal = signals.recv() => Wake::Signal(signal),
         };
         match wake {
-            Wake::Agent(Some(report)) => host.on_report(report)?,
+            Wake::Agent(Some(report)) => {
+                host.on_report(report)?;
+                // What else the agents said meanwhile is part of this step: one flush for a
+                // burst, not a round trip to the server for every line.
+                for _ in 0..BURST {
+                    let Some(report) = host.live.as_mut().and_then(|live| live.try_recv()) else { break };
+                    host.on_report(report)?;
+                }
+            }
             Wake::Agent(None) | Wake::Tick => {}
             Wake::Command(Some(msg)) => answer(host, publisher, client, msg).await?,
             Wake::Command(None) => return Err(Stop::Other("the subscription to operator commands ended".into())),
