@@ -31,6 +31,8 @@ mod exit {
     pub const BAD_INPUT: u8 = 2;
     /// Output could not be written (journal, report, stdout, the terminal).
     pub const OUTPUT_ERROR: u8 = 3;
+    /// A served run's coordinator stepped down: another one leads the run (a higher epoch).
+    pub const STEPPED_DOWN: u8 = 4;
 }
 
 #[derive(Parser)]

@@ -26,8 +26,12 @@ pub(crate) struct ServeArgs {
     #[arg(long)]
     pub(crate) paused: bool,
     /// Delete the events an earlier run of the same name left on the server.
-    #[arg(long, requires = "serve")]
+    #[arg(long, requires = "serve", conflicts_with = "standby")]
     pub(crate) replace: bool,
+    /// Wait as a hot standby for a run served elsewhere: take it over from its stream when its
+    /// coordinator stops beating, and serve it on.
+    #[arg(long, requires = "serve", conflicts_with = "paused")]
+    pub(crate) standby: bool,
     #[command(flatten)]
     pub(crate) access: AccessArgs,
 }
@@ -59,6 +63,77 @@ pub(crate) fn check_pacing(
             Err("--paused with --read-only: a read-only console could never resume the run".into())
         }
         _ => Ok(()),
+    }
+}
+
+/// Says why a run is not served; its exit code: 2, or 4 when another coordinator leads it.
+fn not_served(run: &switchyard::remote::subjects::RunName, e: switchyard::remote::serve::NotServed) -> u8 {
+    use switchyard::remote::serve::NotServed;
+    match e {
+        NotServed::Input(e) => {
+            warn(format_args!("switchyard: {e}"));
+            exit::BAD_INPUT
+        }
+        NotServed::Led(leader) => {
+            warn(format_args!(
+                "switchyard: run `{run}` is led by another coordinator (epoch {}, {}): this one steps down; start it \
+                 with --standby to take the run over if that one stops",
+                leader.epoch, leader.holder
+            ));
+            exit::STEPPED_DOWN
+        }
+    }
+}
+
+/// `--standby`: waits until the run's coordinator stops, takes the run over and returns what
+/// serves it on, with the local journal (the stream's lines so far, then this coordinator's).
+fn stand_by(
+    opts: switchyard::remote::serve::ServeOptions,
+    scenario: &Scenario,
+    journal: Option<&Path>,
+    durability: Durability,
+) -> Result<(switchyard::remote::serve::Connection, Option<switchyard::journal::JournalWriter<std::fs::File>>), u8> {
+    use switchyard::remote::{serve, standby::StandbyEnd};
+    let (run, shown) = (opts.run.clone(), opts.access.shown());
+    // A journal that cannot be written fails now, not when the run is taken over.
+    drop(create_journal(journal, durability)?);
+    let mut connection = serve::connect_standby(opts).map_err(|e| not_served(&run, e))?;
+    warn(format_args!("switchyard: standing by for run `{run}` on {shown}"));
+    let lines = match connection.await_lead() {
+        Ok(lines) => lines,
+        Err(StandbyEnd::RunOver) => {
+            warn(format_args!("switchyard: run `{run}` finished: nothing to take over"));
+            return Err(exit::OK);
+        }
+        Err(StandbyEnd::Signal(signal)) => return Err(interrupt::exit_code(signal)),
+        Err(StandbyEnd::Failed(e)) => {
+            warn(format_args!("switchyard: {e}"));
+            return Err(exit::BAD_INPUT);
+        }
+    };
+    let taken = connection.taken_scenario().map(|s| s.name.clone()).unwrap_or_default();
+    if taken != scenario.name {
+        warn(format_args!(
+            "switchyard: run `{run}` runs scenario `{taken}`, not `{}`: this standby does not take it over",
+            scenario.name
+        ));
+        return Err(exit::BAD_INPUT);
+    }
+    let events = lines.iter().filter(|&&b| b == b'\n').count();
+    let epoch = connection.epoch().unwrap_or_default();
+    warn(format_args!("switchyard: took the lead of run `{run}` (epoch {epoch}) after its {events} events"));
+    let Some(path) = journal else { return Ok((connection, None)) };
+    let written = std::fs::write(path, &lines)
+        .and_then(|()| switchyard::journal::JournalWriter::append(path, lines.len() as u64));
+    match written {
+        Ok(mut w) => {
+            w.set_durability(durability);
+            Ok((connection, Some(w)))
+        }
+        Err(e) => {
+            warn(format_args!("switchyard: cannot write journal {}: {e}", path.display()));
+            Err(exit::OUTPUT_ERROR)
+        }
     }
 }
 
@@ -108,18 +183,24 @@ pub(crate) fn run_served(args: Headless, url: String, remote: ServeArgs, speed: 
         speed,
         who: operator_name(),
         replace: remote.replace,
+        standby: remote.standby,
     };
-    let connection = match serve::connect(opts, &scenario) {
-        Ok(c) => c,
-        Err(e) => {
-            warn(format_args!("switchyard: {e}"));
-            return exit::BAD_INPUT;
+    let (connection, journal) = if remote.standby {
+        match stand_by(opts, &scenario, args.journal, args.durability) {
+            Ok(taken) => taken,
+            Err(code) => return code,
+        }
+    } else {
+        let connection = match serve::connect(opts, &scenario) {
+            Ok(c) => c,
+            Err(e) => return not_served(&run, e),
+        };
+        match create_journal(args.journal, args.durability) {
+            Ok(w) => (connection, w),
+            Err(code) => return code,
         }
     };
-    let journal = match create_journal(args.journal, args.durability) {
-        Ok(w) => w,
-        Err(code) => return code,
-    };
+    let epoch = connection.epoch().unwrap_or_default();
     let horizon = Horizon::new(&scenario, args.horizon.0, args.horizon.1);
     let served = connection.serve(scenario, horizon, journal);
     switchyard::agents::reaper::kill_all();
@@ -138,6 +219,18 @@ pub(crate) fn run_served(args: Headless, url: String, remote: ServeArgs, speed: 
                 warn(format_args!("switchyard: cannot write journal{path}: {e}; the run stopped at {at} ms"))
             }
             serve::Stop::Other(e) => warn(format_args!("switchyard: {e}; the run stopped at {at} ms")),
+            serve::Stop::Deposed(leader) => {
+                warn(format_args!(
+                    "switchyard: run `{run}`: another coordinator took the lead (epoch {}, {}); this one (epoch \
+                     {epoch}) stepped down at {at} ms{}",
+                    leader.epoch,
+                    leader.holder,
+                    args.journal
+                        .map(|p| format!("; its journal {} may hold lines the stream does not", p.display()))
+                        .unwrap_or_default()
+                ));
+                return exit::STEPPED_DOWN;
+            }
         }
         return exit::OUTPUT_ERROR;
     }
@@ -184,13 +277,17 @@ pub(crate) fn served_console(
         speed,
         who,
         replace: remote.replace,
+        standby: false,
     };
+    if remote.standby {
+        warn(format_args!(
+            "switchyard: --standby runs headless (add --headless); attach a console to the run with `switchyard attach`"
+        ));
+        return exit::BAD_INPUT;
+    }
     let connection = match serve::connect(serving, &scenario) {
         Ok(c) => c,
-        Err(e) => {
-            warn(format_args!("switchyard: {e}"));
-            return exit::BAD_INPUT;
-        }
+        Err(e) => return not_served(&run, e),
     };
     let writer = match create_journal(journal, durability) {
         Ok(w) => w,

@@ -362,3 +362,47 @@ fn credentials_given_wrongly_are_refused_before_connecting() {
     assert_eq!(ran.code, Some(2));
     assert!(ran.stderr.contains("no served run `x`"), "{}", ran.stderr);
 }
+
+/// The sample config's `runner` serves a run with remote agents and stands by for it, and its
+/// `agent` bridges an agent: every permission they use is in it (a missing one is a denial,
+/// which stops them with exit 2).
+#[test]
+fn the_runner_and_the_agent_users_serve_remote_agents_and_fail_over() {
+    let server = NatsServer::with_config("runner-agent", Some(USERS_CONF));
+    let (dir, url) = (server.dir(), server.url());
+    let scenario = write_file(
+        dir,
+        "remote.json",
+        r#"{"name": "remote", "seed": 1, "resilience": {"heartbeat_timeout_ms": 0},
+"agents": [{"id": "w", "capabilities": ["echo"], "kind": "nats",
+            "command": ["python3", "assets/agents/echo.py", "w"], "env": {"SWITCHYARD_WORK_MS": "400"}}],
+"tasks": [{"id": "a", "capability": "echo"}, {"id": "b", "capability": "echo", "depends_on": ["a"]},
+          {"id": "c", "capability": "echo", "depends_on": ["b"]}, {"id": "d", "capability": "echo", "depends_on": ["c"]},
+          {"id": "e", "capability": "echo", "depends_on": ["d"]}, {"id": "f", "capability": "echo", "depends_on": ["e"]}]}"#,
+    );
+    let as_user = |user: &str| vec![("SWITCHYARD_NATS_PASSWORD".to_string(), format!("{user}-pw"))];
+    let start = |name: &str, user: &str, args: &[&str]| {
+        let env = as_user(user);
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let args = [args, &["--nats-user", user]].concat();
+        Proc::start_with_env(dir, name, &args, &env)
+    };
+    let mut bridge = start("bridge", "agent", &["agent", "--nats", &url, "--run", "remote", "--id", "w"]);
+    let journal = dir.join("leader.jsonl");
+    let mut leader = start(
+        "leader",
+        "runner",
+        &["run", &scenario, "--headless", "--serve", &url, "--journal", journal.to_str().unwrap()],
+    );
+    let mut standby = start("standby", "runner", &["run", &scenario, "--headless", "--serve", &url, "--standby"]);
+    let deadline = Instant::now() + RUN_WITHIN;
+    while !std::fs::read_to_string(&journal).unwrap_or_default().contains(r#""kind":"task_completed""#) {
+        assert!(Instant::now() < deadline && leader.running(), "{}\n{}", leader.err(), bridge.err());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = std::process::Command::new("kill").args(["-9", &leader.pid().to_string()]).status();
+    let _ = leader.wait(Duration::from_secs(5));
+    assert_eq!(standby.wait(RUN_WITHIN).code(), Some(0), "{}", standby.err());
+    assert_eq!(bridge.wait(Duration::from_secs(10)).code(), Some(0), "{}", bridge.err());
+    assert!(bridge.err().contains("joined run `remote` again"), "{}", bridge.err());
+}

@@ -532,6 +532,12 @@ impl Coordinator {
         }
     }
 
+    /// A standby coordinator took the run over (epoch `epoch`, held by `holder`): recorded, so the
+    /// stream's next line is the new leader's and fences the old one out.
+    pub fn took_over(&mut self, now: u64, epoch: u64, holder: &str) {
+        self.emit(now, EventKind::CoordinatorTookOver { epoch, holder: std::sync::Arc::from(holder) });
+    }
+
     /// The host was told to stop by `signal`: records it (the driver stops dispatching after
     /// this; a finished run is left as it is).
     pub fn interrupt_run(&mut self, now: u64, signal: crate::core::StopSignal) {

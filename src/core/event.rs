@@ -568,6 +568,12 @@ pub enum EventKind {
     RunInterrupted {
         signal: StopSignal,
     },
+    /// A standby coordinator took the run over from the stream of one that stopped (a run served
+    /// over NATS): `epoch` is its lease's, higher than any before; `holder` names it (`host:pid`).
+    CoordinatorTookOver {
+        epoch: u64,
+        holder: Arc<str>,
+    },
     RunFinished {
         outcome: Outcome,
         makespan_ms: u64,
@@ -663,6 +669,7 @@ impl EventKind {
             EventKind::RunPaused { paused: true } => "run_paused",
             EventKind::RunPaused { paused: false } => "run_resumed",
             EventKind::RunInterrupted { .. } => "run_interrupted",
+            EventKind::CoordinatorTookOver { .. } => "coordinator_took_over",
             EventKind::RunFinished { .. } => "run_finished",
             EventKind::Team(e) => e.name(),
             EventKind::Auction(e) => e.name(),
@@ -724,6 +731,7 @@ impl EventKind {
             | RunPaused { .. }
             | MessageSent { .. }
             | RunInterrupted { .. }
+            | CoordinatorTookOver { .. }
             | RunFinished { .. } => None,
         }
     }

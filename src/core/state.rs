@@ -300,6 +300,7 @@ impl State {
             EventKind::Ladder(_) => self.ladder.apply(wf, now, &ev.kind, &mut self.timers),
             EventKind::Context(ref e) => self.apply_context(wf, e, now),
             EventKind::RunInterrupted { signal } => self.interrupted = Some(signal),
+            EventKind::CoordinatorTookOver { .. } => {}
             EventKind::RunFinished { outcome, makespan_ms, .. } => {
                 self.finished = Some(outcome);
                 self.makespan_ms = makespan_ms;

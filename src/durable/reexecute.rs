@@ -166,6 +166,10 @@ fn input<S: EventSink>(sim: &mut SimRun, sink: &mut Checked<S>, want: &Event) ->
                 sim.mark(sink, move |c, now| c.broadcast(now, to, text, Origin::Operator))?;
             }
         }
+        EventKind::CoordinatorTookOver { epoch, holder } => {
+            let (epoch, holder) = (*epoch, holder.clone());
+            sim.mark(sink, move |c, now| c.took_over(now, epoch, &holder))?;
+        }
         EventKind::RunInterrupted { signal } => {
             let signal = *signal;
             sim.mark(sink, move |c, now| c.interrupt_run(now, signal))?;

@@ -479,6 +479,10 @@ impl<'a> Resolver<'a> {
                 let cause = DropCause::from_name(cause).ok_or_else(|| format!("unknown drop cause `{cause}`"))?;
                 EventKind::MessageDropped { msg: self.message(v)?, cause }
             }
+            "coordinator_took_over" => EventKind::CoordinatorTookOver {
+                epoch: self.u64(v, "epoch")?,
+                holder: Arc::from(self.str(v, "holder")?),
+            },
             "run_interrupted" => {
                 let name = self.str(v, "signal")?;
                 let signal = StopSignal::from_name(name).ok_or_else(|| format!("unknown signal `{name}`"))?;

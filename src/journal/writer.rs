@@ -233,6 +233,10 @@ pub fn encode(ev: &Event, names: &Names, out: &mut Vec<u8>) {
         }
         EventKind::MessageSent { msg } => encode_message(&msg, names, out),
         EventKind::RunInterrupted { signal } => text(out, "signal", signal.name()),
+        EventKind::CoordinatorTookOver { epoch, ref holder } => {
+            num(out, "epoch", epoch);
+            text(out, "holder", holder);
+        }
         EventKind::RunFinished { outcome, makespan_ms, completed, failed, skipped } => {
             encode_run_finished(out, outcome, makespan_ms, completed, failed, skipped)
         }

@@ -85,7 +85,7 @@ async fn bridge(opts: BridgeOptions) -> Result<BridgeEnd, Failure> {
         hello = first_hello(&mut agent, &opts.id) => hello?,
         signal = signals.recv() => return Ok(BridgeEnd::Signal(signal)),
     };
-    let link = Bridged::new(client, &opts);
+    let mut link = Bridged::new(client, &opts);
     let subs = link.subscribe().await?;
     let welcome = tokio::select! {
         welcome = link.offer(&hello, &mut waiting) => welcome?,
@@ -103,7 +103,8 @@ async fn bridge(opts: BridgeOptions) -> Result<BridgeEnd, Failure> {
         "work_queue" => Some(work_queue(&js, &opts).await?),
         _ => None,
     };
-    link.forward(agent, subs, work, &mut signals).await
+    link.epoch = welcome.epoch;
+    link.forward(agent, subs, work, &hello, &mut signals).await
 }
 
 /// Tells once that the bridge waits for the run, and how often it asks again.
@@ -205,6 +206,8 @@ async fn work_queue(js: &jetstream::Context, opts: &BridgeOptions) -> Result<con
 struct Subscriptions {
     inbox: Subscriber,
     acks: Subscriber,
+    /// The leader's beats: a new epoch is a coordinator that took the run over.
+    leader: Subscriber,
 }
 
 /// A bridge on its way: its connection, session and the tasks its agent holds.
@@ -215,19 +218,22 @@ struct Bridged {
     session: String,
     /// Work-queue messages whose task the agent has, by `(task, attempt)`.
     holding: HashMap<(String, u32), jetstream::Message>,
+    /// The epoch of the coordinator that accepted the hello (0: not heard yet).
+    epoch: u64,
 }
 
 impl Bridged {
     fn new(client: async_nats::Client, opts: &BridgeOptions) -> Bridged {
         let session = super::wire::new_session();
-        Bridged { client, run: opts.run.clone(), id: opts.id.clone(), session, holding: HashMap::new() }
+        Bridged { client, run: opts.run.clone(), id: opts.id.clone(), session, holding: HashMap::new(), epoch: 0 }
     }
 
     async fn subscribe(&self) -> Result<Subscriptions, Failure> {
         let fail = |e: &dyn std::fmt::Display| Failure::Unreachable(format!("cannot listen for the run: {e}"));
         let inbox = self.client.subscribe(self.run.agent_subject(&self.id, "in")).await.map_err(|e| fail(&e))?;
         let acks = self.client.subscribe(self.run.agent_subject(&self.id, "ack")).await.map_err(|e| fail(&e))?;
-        Ok(Subscriptions { inbox, acks })
+        let leader = self.client.subscribe(self.run.leader_subject()).await.map_err(|e| fail(&e))?;
+        Ok(Subscriptions { inbox, acks, leader })
     }
 
     fn headers(&self, stream: Option<&str>) -> HeaderMap {
@@ -274,6 +280,7 @@ impl Bridged {
         mut agent: ProcessAgent,
         mut subs: Subscriptions,
         mut work: Option<consumer::pull::Stream>,
+        hello: &str,
         signals: &mut Interrupts,
     ) -> Result<BridgeEnd, Failure> {
         let mut progress = tokio::time::interval(super::link::ACK_WAIT / 3);
@@ -298,6 +305,12 @@ impl Bridged {
                     }
                 }
                 Some(msg) = subs.acks.next() => self.recorded(&msg.payload).await,
+                Some(beat) = subs.leader.next() => {
+                    if let Some(welcome) = self.new_leader(&beat.payload, hello).await? && !welcome.accepted {
+                        agent.shutdown(GRACE).await;
+                        return Ok(BridgeEnd::Refused(welcome.message));
+                    }
+                }
                 Some(msg) = next_task(&mut work) => self.task(&agent, msg).await,
                 _ = progress.tick() => self.still_working().await,
                 signal = signals.recv() => {
@@ -306,6 +319,24 @@ impl Bridged {
                 }
             }
         }
+    }
+
+    /// A leader's beat: a new epoch is a coordinator that took the run over, which has not heard
+    /// this bridge's hello — it is offered again, and the tasks held for the old one are let go
+    /// (their attempts are failed and sent again). The answer, when the hello was offered.
+    async fn new_leader(&mut self, beat: &[u8], hello: &str) -> Result<Option<Welcome>, Failure> {
+        let Ok(beat) = serde_json::from_slice::<super::leader::Beat>(beat) else { return Ok(None) };
+        if beat.epoch <= self.epoch {
+            return Ok(None);
+        }
+        self.holding.clear();
+        let welcome = self.offer(hello, &mut Waiting { said: true, what: String::new() }).await?;
+        self.epoch = welcome.epoch.max(beat.epoch);
+        eprintln!(
+            "switchyard agent {}: joined run `{}` again (its new coordinator, epoch {})",
+            self.id, self.run, beat.epoch
+        );
+        Ok(Some(welcome))
     }
 
     /// A line from the coordinator, written to the agent. True when it is `shutdown`.

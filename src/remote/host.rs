@@ -10,7 +10,12 @@ use crate::core::OpAction;
 use crate::journal::JournalWriter;
 use std::sync::Arc;
 
+use crate::core::Coordinator;
+use crate::durable::reexecute::reexecute;
+use crate::journal::file::Journal;
 use crate::runtime::{Horizon, LiveAgents, LiveOptions, RemoteAgents, Report, SimRun, needs_live};
+
+use super::leader::Beat;
 use crate::scenario::Scenario;
 
 use super::publish::StreamSink;
@@ -27,6 +32,8 @@ pub(super) struct Host {
     pub(super) speed: f64,
     /// Virtual milliseconds owed to the clock (speeds below 1 advance less than a ms per tick).
     carry_ms: f64,
+    /// A run taken over from its stream: the new lead (epoch, holder), recorded when it starts.
+    took_over: Option<(u64, String)>,
 }
 
 impl Host {
@@ -45,11 +52,52 @@ impl Host {
         if live.is_some() {
             run.set_sim_speed(speed);
         }
-        Host { run, live, sink: (journal, StreamSink::default()), speed, carry_ms: 0.0 }
+        Host { run, live, sink: (journal, StreamSink::default()), speed, carry_ms: 0.0, took_over: None }
     }
 
-    /// Starts the run at time 0 (a live run's agents first, waiting for their handshakes).
+    /// A run taken over from its stream (`journal`'s events) with the lead `lease`: folded as
+    /// `resume` folds a journal — a simulated run executed again up to its last event (what the
+    /// rest of that step makes goes to the sink), a live one rebuilt from its events.
+    pub(super) fn taken_over(
+        journal: &Journal,
+        lease: &Beat,
+        local: Option<JournalWriter<File>>,
+        speed: f64,
+        remote: Option<Arc<dyn RemoteAgents>>,
+    ) -> Result<Host, String> {
+        let scenario = journal.header.scenario.clone();
+        let horizon = Horizon::new(&scenario, None, None);
+        let mut sink: Sink = (local, StreamSink::default());
+        let now = journal.events.last().map_or(0, |e| e.t_ms);
+        let live = needs_live(&scenario).then(|| LiveAgents::with_remote(&scenario, LiveOptions::default(), remote));
+        let mut run = if live.is_some() {
+            SimRun::resumed(Coordinator::from_events(scenario, &journal.events), now)
+        } else {
+            let upto = journal.events.len();
+            reexecute(scenario, &journal.events, upto, &mut sink, false).map_err(|e| e.to_string())?
+        };
+        run.set_fail_on_stall(false);
+        run.set_horizon(horizon);
+        if live.is_some() {
+            run.set_sim_speed(speed);
+        }
+        let took_over = Some((lease.epoch, lease.holder.clone()));
+        Ok(Host { run, live, sink, speed, carry_ms: 0.0, took_over })
+    }
+
+    /// Starts the run at time 0 (a live run's agents first, waiting for their handshakes); a run
+    /// taken over records that first (its line fences the old leader out of the stream), then
+    /// fails what was in flight, as `resume` does.
     pub(super) async fn start(&mut self) -> io::Result<()> {
+        if let Some((epoch, holder)) = self.took_over.take() {
+            self.run.mark(&mut self.sink, |c, now| c.took_over(now, epoch, &holder))?;
+            if let Some(live) = &mut self.live {
+                let now = self.run.now();
+                live.restart(&mut self.run, now, &mut self.sink).await?;
+                live.deliver(&mut self.run);
+            }
+            return Ok(());
+        }
         match &mut self.live {
             Some(live) => {
                 live.start(&mut self.run, &mut self.sink).await?;
@@ -117,6 +165,13 @@ impl Host {
     pub(super) fn pause_at_start(&mut self, who: &str) -> io::Result<()> {
         let _ = self.run.operator(OpAction::Pause, who, Some("started paused (--paused)"), &mut self.sink)?;
         Ok(())
+    }
+
+    /// Lets go of the remote agents without a word: another coordinator leads them now.
+    pub(super) fn forsake_remote(&mut self) {
+        if let Some(live) = &mut self.live {
+            live.forsake_remote();
+        }
     }
 
     /// Stops the real agents (`shutdown`, then a kill).

@@ -44,11 +44,13 @@ pub struct Link {
     client: async_nats::Client,
     js: jetstream::Context,
     run: RunName,
+    /// The epoch this coordinator leads with (its bridges' hello answers say it).
+    epoch: u64,
 }
 
 impl Link {
-    pub fn new(client: async_nats::Client, js: jetstream::Context, run: RunName) -> Link {
-        Link { client, js, run }
+    pub fn new(client: async_nats::Client, js: jetstream::Context, run: RunName, epoch: u64) -> Link {
+        Link { client, js, run, epoch }
     }
 }
 
@@ -58,6 +60,7 @@ impl RemoteAgents for Link {
             client: self.client.clone(),
             js: self.js.clone(),
             run: self.run.clone(),
+            epoch: self.epoch,
             session: None,
             queued: HashMap::new(),
             acks: FuturesUnordered::new(),
@@ -125,6 +128,7 @@ struct AgentLink {
     client: async_nats::Client,
     js: jetstream::Context,
     run: RunName,
+    epoch: u64,
     /// The bridge whose hello was accepted last.
     session: Option<String>,
     /// Tasks on the work queue, by `(task, attempt)`, until recorded or withdrawn.
@@ -164,8 +168,13 @@ impl AgentLink {
         }
         loop {
             let event = tokio::select! {
+                // Given up on: what it still has queued (a `shutdown`, for an agent taken down) goes
+                // out first; a coordinator that stepped down has nothing queued.
                 _ = &mut kill => {
-                    self.send_to_agent(&who.id, &ToAgent::Shutdown {}).await;
+                    while let Ok(Ctl::Send(msg)) = ctl.try_recv() {
+                        self.send_to_agent(&who.id, &msg).await;
+                    }
+                    let _ = self.client.flush().await;
                     return;
                 }
                 c = ctl.recv() => match c {
@@ -315,7 +324,8 @@ impl AgentLink {
         let (welcome, report) = match outcome {
             Ok(()) => {
                 self.session = header(&msg, SESSION_HEADER).map(str::to_string);
-                let welcome = Welcome { accepted: true, message: String::new(), delivery: job.delivery.name().into() };
+                let delivery = job.delivery.name().into();
+                let welcome = Welcome { accepted: true, message: String::new(), delivery, epoch: self.epoch };
                 (welcome, Some(ReportKind::Output(AgentOutput::Message(FromAgent::Heartbeat {}))))
             }
             // Not a hello at all: a protocol error, and the agent stays as it is.
@@ -331,19 +341,23 @@ impl AgentLink {
         report
     }
 
-    /// A line from a bridge: the agent's stdout, its stderr, or its exit.
+    /// A line from a bridge: the agent's stdout, its stderr, or its exit (`None`: nothing to
+    /// report).
     fn line(&self, msg: async_nats::Message) -> Option<ReportKind> {
         let text = String::from_utf8_lossy(&msg.payload).into_owned();
         if let Some(why) = misrouted(&self.run, &msg) {
             return Some(garbage(&text, ProtocolError::Misrouted(why)));
         }
         let session = header(&msg, SESSION_HEADER);
-        if session.is_none() || session != self.session.as_deref() {
-            let why = match &self.session {
-                None => "a line from a bridge that has not said hello".to_string(),
-                Some(_) => "a line from another bridge than the one that said hello last".to_string(),
-            };
-            return Some(garbage(&text, ProtocolError::Misrouted(why)));
+        match (&self.session, session) {
+            (Some(ours), Some(theirs)) if ours == theirs => {}
+            // A bridge of the run before this coordinator took it over: it says hello again as
+            // soon as it hears the new leader, and its lines meanwhile are not this run's yet.
+            (None, Some(_)) => return None,
+            _ => {
+                let why = "a line from another bridge than the one that said hello last".to_string();
+                return Some(garbage(&text, ProtocolError::Misrouted(why)));
+            }
         }
         let output = match header(&msg, STREAM_HEADER) {
             Some("stderr") => AgentOutput::Stderr(text),
@@ -361,7 +375,7 @@ impl AgentLink {
 }
 
 fn refusal(message: String) -> Welcome {
-    Welcome { accepted: false, message, delivery: String::new() }
+    Welcome { accepted: false, message, delivery: String::new(), epoch: 0 }
 }
 
 fn header<'a>(msg: &'a async_nats::Message, name: &str) -> Option<&'a str> {

@@ -17,11 +17,13 @@ pub mod creds;
 pub mod ctl;
 pub mod follow;
 mod host;
+pub mod leader;
 pub mod link;
 pub mod publish;
 pub mod reply;
 pub mod serve;
 pub mod server;
+pub mod standby;
 pub mod subjects;
 pub mod wire;
 

@@ -188,6 +188,12 @@ impl Publisher {
                         ack.sequence,
                         self.stored + 1
                     ),
+                    // Another publisher stored lines meanwhile (a coordinator that took over):
+                    // waiting will not change that.
+                    Err(e) if e.kind() == async_nats::jetstream::context::PublishErrorKind::WrongLastSequence => {
+                        let seq = line_seq(line).unwrap_or_default();
+                        return Err(format!("event #{seq} was refused: the stream has lines this run did not write"));
+                    }
                     Err(e) => e.to_string(),
                 },
                 Err(e) => e.to_string(),

@@ -23,6 +23,7 @@ use futures_util::StreamExt;
 
 use crate::core::StopSignal;
 use crate::journal::JournalWriter;
+use crate::journal::file::Journal;
 use crate::runtime::interrupt::Interrupts;
 use crate::runtime::{EventSink, Horizon, Report, SimRun};
 use crate::scenario::Scenario;
@@ -30,9 +31,11 @@ use crate::scenario::Scenario;
 use super::access::Access;
 use super::commands::{OPERATOR_HEADER, operator_name};
 use super::host::Host;
+use super::leader::{BEAT_EVERY, Beat, Lease, Lost};
 use super::publish::{PUBLISH_PATIENCE, Publisher};
 use super::reply::Reply;
 use super::server;
+use super::standby::StandbyEnd;
 use super::subjects::RunName;
 
 /// How often the clock moves while the run advances, and how often an idle loop looks around.
@@ -64,6 +67,23 @@ pub struct ServeOptions {
     pub who: String,
     /// Delete the events of an earlier run of the same name (`--replace`).
     pub replace: bool,
+    /// Wait as a hot standby and take the run over when its leader stops (`--standby`).
+    pub standby: bool,
+}
+
+/// Why a run is not served.
+#[derive(Debug)]
+pub enum NotServed {
+    /// The server, the input or the permissions: the message (exit 2).
+    Input(String),
+    /// Another coordinator leads the run now: this one steps down.
+    Led(Beat),
+}
+
+impl From<String> for NotServed {
+    fn from(message: String) -> NotServed {
+        NotServed::Input(message)
+    }
 }
 
 /// A server reached, the run's stream ready and its command subject subscribed.
@@ -74,6 +94,10 @@ pub struct Connection {
     /// Taken by [`Connection::serve`]; dropped within the runtime (a subscription's drop needs it).
     commands: Option<async_nats::Subscriber>,
     opts: ServeOptions,
+    /// The lead of the run (a standby has it once it took over).
+    lease: Option<Lease>,
+    /// What a standby took over: the run as its stream had it.
+    taken: Option<Journal>,
 }
 
 impl Drop for Connection {
@@ -94,6 +118,8 @@ pub enum Stop {
     Publish(String),
     /// Something else went wrong around the run (signals, the subscription).
     Other(String),
+    /// Another coordinator took the lead: this one stepped down.
+    Deposed(Beat),
 }
 
 impl From<io::Error> for Stop {
@@ -115,19 +141,33 @@ pub struct Served {
 
 /// Reaches the server and gets the run's stream and command subject ready. Errors name the
 /// server (without its credentials) and are bad input: exit 2, nothing written.
-pub fn connect(opts: ServeOptions, scenario: &Scenario) -> Result<Connection, String> {
+pub fn connect(opts: ServeOptions, scenario: &Scenario) -> Result<Connection, NotServed> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the runtime: {e}"))?;
-    let (client, js, commands) = rt.block_on(prepare(&opts, scenario))?;
-    Ok(Connection { rt, client, js, commands: Some(commands), opts })
+    let (client, js, commands, lease) = rt.block_on(prepare(&opts, scenario))?;
+    Ok(Connection { rt, client, js, commands: Some(commands), opts, lease: Some(lease), taken: None })
 }
 
-async fn prepare(
-    opts: &ServeOptions,
-    scenario: &Scenario,
-) -> Result<(async_nats::Client, jetstream::Context, async_nats::Subscriber), String> {
+/// Reaches the server as a standby: nothing is made until [`Connection::await_lead`] takes over.
+pub fn connect_standby(opts: ServeOptions) -> Result<Connection, NotServed> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    let name = format!("switchyard run {} (standby)", opts.run);
+    let (client, js) = rt.block_on(async {
+        let connected = server::connect_as(&opts.access, &name).await?;
+        let js = jetstream::ContextBuilder::new().timeout(ACK_WITHIN).build(connected.client.clone());
+        Ok::<_, String>((connected.client, js))
+    })?;
+    Ok(Connection { rt, client, js, commands: None, opts, lease: None, taken: None })
+}
+
+type Prepared = (async_nats::Client, jetstream::Context, async_nats::Subscriber, Lease);
+
+async fn prepare(opts: &ServeOptions, scenario: &Scenario) -> Result<Prepared, NotServed> {
     let run = &opts.run;
     let server::Connected { client, mut denials } =
         server::connect_as(&opts.access, &format!("switchyard run {run}")).await?;
@@ -138,14 +178,14 @@ async fn prepare(
             opts.access.source()
         )
     };
-    denials.unless_denied(make_stream(client, opts, scenario)).await.map_err(denied)?
+    denials.unless_denied(make_stream(client, opts, scenario)).await.map_err(|d| NotServed::Input(denied(d)))?
 }
 
 async fn make_stream(
     client: async_nats::Client,
     opts: &ServeOptions,
     scenario: &Scenario,
-) -> Result<(async_nats::Client, jetstream::Context, async_nats::Subscriber), String> {
+) -> Result<Prepared, NotServed> {
     let run = &opts.run;
     let shown = opts.access.shown();
     let scrub = |e: &dyn std::fmt::Display| opts.access.scrub(&e.to_string());
@@ -167,28 +207,76 @@ async fn make_stream(
     let mut stream = js.get_or_create_stream(config.clone()).await.map_err(|e| no_stream(&e))?;
     let state = stream.info().await.map_err(|e| no_stream(&e))?.state.clone();
     if state.last_sequence > 0 {
+        if let Some(leader) = super::standby::live_leader(&client, run).await {
+            return Err(NotServed::Led(leader));
+        }
         if state.messages > 0 && !opts.replace {
-            return Err(format!(
+            return Err(NotServed::Input(format!(
                 "run `{run}` already has {} events on {shown} (stream {}): name this run with --run NAME, \
-                 or pass --replace to delete them",
+                 pass --replace to delete them, or --standby to carry it on",
                 state.messages,
                 run.stream()
-            ));
+            )));
         }
         // A fresh stream: its sequence starts again at 1, and no old message id is remembered.
         js.delete_stream(run.stream()).await.map_err(|e| no_stream(&e))?;
         js.create_stream(config).await.map_err(|e| no_stream(&e))?;
     }
     super::link::prepare_work_queue(&js, run, scenario).await.map_err(|e| scrub(&e))?;
+    let lease = Lease::first(&js, run).await.map_err(|e| scrub(&e))?;
+    let commands = subscribe_commands(&client, opts).await?;
+    Ok((client, js, commands, lease))
+}
+
+/// Operator commands, in a queue group: of two coordinators that both think they lead for a
+/// moment, only one gets each request.
+async fn subscribe_commands(
+    client: &async_nats::Client,
+    opts: &ServeOptions,
+) -> Result<async_nats::Subscriber, String> {
+    let (run, shown) = (&opts.run, opts.access.shown());
+    let scrub = |e: &dyn std::fmt::Display| opts.access.scrub(&e.to_string());
     let commands = client
-        .subscribe(run.cmd_subject())
+        .queue_subscribe(run.cmd_subject(), "switchyard-leader".into())
         .await
         .map_err(|e| format!("cannot subscribe to {} on {shown}: {}", run.cmd_subject(), scrub(&e)))?;
     client.flush().await.map_err(|e| format!("cannot reach the NATS server at {shown}: {}", scrub(&e)))?;
-    Ok((client, js, commands))
+    Ok(commands)
 }
 
 impl Connection {
+    /// A standby's wait: until the run's leader has been silent for its lease, then the lead
+    /// taken and the run read from its stream. Returns the stream's lines (for a local journal).
+    pub fn await_lead(&mut self) -> Result<Vec<u8>, StandbyEnd> {
+        let (client, js, run) = (&self.client, &self.js, &self.opts.run);
+        let taken = self.rt.block_on(super::standby::await_lead(client, js, run))?;
+        let scenario = taken.journal.header.scenario.clone();
+        let commands = self.rt.block_on(async {
+            // Tasks queued for the old leader's attempts go: those attempts are failed anew.
+            if let Ok(work) = js.get_stream(run.work_stream()).await {
+                let _ = work.purge().await;
+            }
+            if js.get_stream(run.work_stream()).await.is_err() {
+                super::link::prepare_work_queue(js, run, &scenario).await?;
+            }
+            subscribe_commands(client, &self.opts).await
+        });
+        self.commands = Some(commands.map_err(StandbyEnd::Failed)?);
+        self.lease = Some(taken.lease);
+        self.taken = Some(taken.journal);
+        Ok(taken.lines)
+    }
+
+    /// The scenario of the run a standby took over (as its stream's first event has it).
+    pub fn taken_scenario(&self) -> Option<&Scenario> {
+        self.taken.as_ref().map(|j| &j.header.scenario)
+    }
+
+    /// The epoch this coordinator leads with, once it leads.
+    pub fn epoch(&self) -> Option<u64> {
+        self.lease.as_ref().map(|l| l.beat.epoch)
+    }
+
     /// Runs `scenario` served: to its end, a signal, or a failure to write the journal or the
     /// stream. The journal is written out and the agents are stopped whatever happened.
     pub fn serve(self, scenario: Scenario, horizon: Horizon, journal: Option<JournalWriter<File>>) -> Served {
@@ -208,18 +296,39 @@ impl Connection {
     ) -> Served {
         let Some(mut commands) = self.commands.take() else { unreachable!("a connection serves once") };
         let opts = &self.opts;
-        let link = super::link::Link::new(self.client.clone(), self.js.clone(), opts.run.clone());
-        let mut host = Host::new(scenario, horizon, journal, opts.speed, Some(super::link::shared(link)));
-        let mut publisher = Publisher::new(self.js.clone(), opts.run.events_subject(), 0);
+        let lease = self.lease.take().expect("a served run leads");
+        let link = super::link::Link::new(self.client.clone(), self.js.clone(), opts.run.clone(), lease.beat.epoch);
+        let remote = Some(super::link::shared(link));
+        let (mut host, stored) = match self.taken.take() {
+            None => (Host::new(scenario, horizon, journal, opts.speed, remote), 0),
+            Some(taken) => {
+                let stored = taken.events.len() as u64;
+                match Host::taken_over(&taken, &lease.beat, journal, opts.speed, remote) {
+                    Ok(host) => (host, stored),
+                    Err(e) => {
+                        let run = SimRun::resumed(crate::core::Coordinator::from_events(scenario, &taken.events), 0);
+                        let why = format!("cannot carry run `{}` on from its stream: {e}", opts.run);
+                        return Served { run, interrupted: None, stopped: Some(Stop::Other(why)), published: stored };
+                    }
+                }
+            }
+        };
+        let mut publisher = Publisher::new(self.js.clone(), opts.run.events_subject(), stored);
         let client = &self.client;
+        let mut lead = Lead { lease, client, run: &opts.run, checked: Instant::now() };
         let result = self.rt.block_on(async {
             tokio::select! {
-                result = serve_loop(&mut host, &mut publisher, client, &mut commands, opts) => result,
+                result = serve_loop(&mut host, &mut publisher, &mut lead, &mut commands, opts) => result,
                 _ = &mut stop => Ok(None),
             }
         });
+        let deposed = matches!(result, Err(Stop::Deposed(_)));
         let finished = host.sink.finish();
         self.rt.block_on(async {
+            if deposed {
+                // The bridges serve the new leader now: they are left alone.
+                host.forsake_remote();
+            }
             host.stop_agents().await;
             // The server may be gone (that may be why the run stopped): do not wait long for it.
             let goodbye = async {
@@ -256,23 +365,57 @@ async fn next_report(live: &mut Option<crate::runtime::LiveAgents>) -> Option<Re
     }
 }
 
+/// The lead, as a serving coordinator keeps it: it beats, and checks it still leads, every
+/// [`BEAT_EVERY`] — also before it publishes after a pause (a process stopped and continued).
+struct Lead<'a> {
+    lease: Lease,
+    client: &'a async_nats::Client,
+    run: &'a RunName,
+    checked: Instant,
+}
+
+impl Lead<'_> {
+    async fn keep(&mut self) -> Result<(), Stop> {
+        if self.checked.elapsed() < BEAT_EVERY {
+            return Ok(());
+        }
+        self.checked = Instant::now();
+        if let Err(Lost::Deposed(beat)) = self.lease.check().await {
+            return Err(Stop::Deposed(beat));
+        }
+        self.lease.beat(self.client, self.run).await;
+        Ok(())
+    }
+
+    /// Why publishing failed: deposed, or the server.
+    async fn publish_failed(&self, why: String) -> Stop {
+        match self.lease.check().await {
+            Err(Lost::Deposed(beat)) => Stop::Deposed(beat),
+            _ => Stop::Publish(why),
+        }
+    }
+}
+
 async fn serve_loop(
     host: &mut Host,
     publisher: &mut Publisher,
-    client: &async_nats::Client,
+    lead: &mut Lead<'_>,
     commands: &mut async_nats::Subscriber,
     opts: &ServeOptions,
 ) -> Result<Option<StopSignal>, Stop> {
+    let client = lead.client;
     let mut signals = Interrupts::new().map_err(|e| Stop::Other(format!("cannot handle signals: {e}")))?;
     // A signal while real agents shake hands stops at once (the run has not started: nothing to record).
     tokio::select! {
         started = host.start() => started?,
         signal = signals.recv() => return Ok(Some(signal)),
     }
-    if opts.paused {
+    if opts.paused && host.run.now() == 0 {
         host.pause_at_start(&opts.who)?;
     }
-    flush(host, publisher).await?;
+    lead.checked = Instant::now() - BEAT_EVERY;
+    lead.keep().await?;
+    flush(host, publisher, lead).await?;
     let mut last = Instant::now();
     let mut away_since: Option<Instant> = None;
     while !host.is_over() {
@@ -294,11 +437,11 @@ async fn serve_loop(
                 }
             }
             Wake::Agent(None) | Wake::Tick => {}
-            Wake::Command(Some(msg)) => answer(host, publisher, client, msg).await?,
+            Wake::Command(Some(msg)) => answer(host, publisher, lead, msg).await?,
             Wake::Command(None) => return Err(Stop::Other("the subscription to operator commands ended".into())),
             Wake::Signal(signal) => {
                 host.run.interrupt(signal, &mut host.sink)?;
-                flush(host, publisher).await?;
+                flush(host, publisher, lead).await?;
                 return Ok(Some(signal));
             }
         }
@@ -316,7 +459,8 @@ async fn serve_loop(
             }
         }
         last = now;
-        flush(host, publisher).await?;
+        lead.keep().await?;
+        flush(host, publisher, lead).await?;
         // Time spent waiting for the server to store the lines (it was away) is not the run's.
         let flushed = Instant::now();
         if flushed.duration_since(now) > STALLED {
@@ -327,11 +471,13 @@ async fn serve_loop(
 }
 
 /// Ends a step: the journal's lines written out, then stored on the stream. Returns them.
-async fn flush(host: &mut Host, publisher: &mut Publisher) -> Result<Vec<u8>, Stop> {
+async fn flush(host: &mut Host, publisher: &mut Publisher, lead: &Lead<'_>) -> Result<Vec<u8>, Stop> {
     host.sink.0.step_done()?;
     let lines = host.sink.1.take_lines()?;
-    if !lines.is_empty() {
-        publisher.publish(&lines).await.map_err(Stop::Publish)?;
+    if !lines.is_empty()
+        && let Err(why) = publisher.publish(&lines).await
+    {
+        return Err(lead.publish_failed(why).await);
     }
     Ok(lines)
 }
@@ -340,14 +486,17 @@ async fn flush(host: &mut Host, publisher: &mut Publisher) -> Result<Vec<u8>, St
 async fn answer(
     host: &mut Host,
     publisher: &mut Publisher,
-    client: &async_nats::Client,
+    lead: &mut Lead<'_>,
     msg: async_nats::Message,
 ) -> Result<(), Stop> {
+    let client = lead.client;
+    // A coordinator that no longer leads takes no command (the leader gets it again).
+    lead.keep().await?;
     // What happened before the command goes first.
-    flush(host, publisher).await?;
+    flush(host, publisher, lead).await?;
     let who = operator_name(msg.headers.as_ref().and_then(|h| h.get(OPERATOR_HEADER)).map(|v| v.as_str()));
     let (accepted, message) = host.command(&msg.payload, &who)?;
-    let lines = flush(host, publisher).await?;
+    let lines = flush(host, publisher, lead).await?;
     let lines = String::from_utf8_lossy(&lines).lines().map(str::to_string).collect();
     let reply = Reply { accepted, message, lines };
     if let Some(to) = msg.reply {

@@ -10,6 +10,8 @@
 //! | the coordinator's lines to it | subject `switchyard.RUN.agent.ID.in` |
 //! | "result recorded": its bridge acknowledges the task | subject `switchyard.RUN.agent.ID.ack` |
 //! | its tasks (JetStream work queue) | subject `switchyard.RUN.work.ID`, stream `switchyard_RUN_work` |
+//! | the leader's beats | subject `switchyard.RUN.leader` |
+//! | who leads (the epoch) | key `lease` of the key-value bucket `switchyard_RUN_leader` |
 
 use std::path::Path;
 
@@ -70,6 +72,16 @@ impl RunName {
     /// `switchyard_RUN_work`: the work-queue stream of the run's NATS agents.
     pub fn work_stream(&self) -> String {
         format!("switchyard_{}_work", self.0)
+    }
+
+    /// `switchyard.RUN.leader`: the leading coordinator's beats.
+    pub fn leader_subject(&self) -> String {
+        format!("switchyard.{}.leader", self.0)
+    }
+
+    /// `switchyard_RUN_leader`: the key-value bucket holding who leads.
+    pub fn leader_bucket(&self) -> String {
+        format!("switchyard_{}_leader", self.0)
     }
 
     /// `switchyard_RUN`: the JetStream stream holding the events.

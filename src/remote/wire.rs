@@ -32,6 +32,10 @@ pub struct Welcome {
     /// How tasks come: `work_queue` or `direct`.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub delivery: String,
+    /// The epoch of the coordinator that answered (see `leader`): a beat of a higher one is a
+    /// coordinator that took the run over, to say hello to again.
+    #[serde(default)]
+    pub epoch: u64,
 }
 
 /// The coordinator recorded the outcome of this attempt: its work-queue message may go.
@@ -61,9 +65,9 @@ mod tests {
 
     #[test]
     fn the_messages_round_trip_and_leave_out_what_is_empty() {
-        let w = Welcome { accepted: true, message: String::new(), delivery: "direct".into() };
+        let w = Welcome { accepted: true, message: String::new(), delivery: "direct".into(), epoch: 2 };
         let text = serde_json::to_string(&w).unwrap();
-        assert_eq!(text, r#"{"accepted":true,"delivery":"direct"}"#);
+        assert_eq!(text, r#"{"accepted":true,"delivery":"direct","epoch":2}"#);
         assert_eq!(serde_json::from_str::<Welcome>(&text).unwrap(), w);
         let r = Recorded { task: "build".into(), attempt: 2 };
         assert_eq!(serde_json::from_str::<Recorded>(&serde_json::to_string(&r).unwrap()).unwrap(), r);

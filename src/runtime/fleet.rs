@@ -288,10 +288,21 @@ impl Fleet {
         }
     }
 
-    /// Kills the agent's process, if it runs; its later reports are ignored.
+    /// Lets go of every remote agent without a word (its task ends; its bridge is not told).
+    pub fn forsake_remote(&mut self) {
+        for slot in self.slots.iter_mut().filter(|s| s.remote.is_some()) {
+            slot.handle = None;
+        }
+    }
+
+    /// Kills the agent's process, if it runs (a remote agent is told `shutdown`); its later
+    /// reports are ignored.
     pub fn kill(&mut self, agent: AgentId) {
         let slot = &mut self.slots[agent.ix()];
         if let Some(handle) = slot.handle.take() {
+            if slot.remote.is_some() {
+                let _ = handle.ctl.try_send(Ctl::Send(ToAgent::Shutdown {}));
+            }
             // Now, not when the agent's task next runs: the run may be about to end.
             crate::agents::reaper::kill_group(handle.pid.load(Ordering::Relaxed));
             tracing::info!("agent {}: process killed", slot.id);

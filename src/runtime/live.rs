@@ -163,6 +163,11 @@ impl LiveAgents {
         self.fleet.shutdown_all(self.opts.grace).await;
     }
 
+    /// Lets go of the remote agents without telling them (another coordinator leads them now).
+    pub fn forsake_remote(&mut self) {
+        self.fleet.forsake_remote();
+    }
+
     /// Brings the processes in line with the coordinator: an agent it counts down is killed, one
     /// it counts up again (revived) is started, one the simulation silenced (a `hang` fault) is
     /// muted. A remote agent that is down has its queued tasks withdrawn; one that went silent
