@@ -247,3 +247,28 @@ fn a_run_that_makes_thousands_of_lines_in_a_step_is_served_whole() {
     assert!(lines.iter().filter(|&&b| b == b'\n').count() > 20_000, "a run this size makes over 20 000 events");
     assert!(attach.out_bytes() == lines, "the stream must hold the journal's lines, all of them");
 }
+
+/// While its server is away a served run waits (up to 30 s), but a signal still stops it at once:
+/// exit 143, its journal ending with `run_interrupted`.
+#[test]
+fn a_served_run_waiting_for_its_server_still_stops_on_a_signal() {
+    let mut server = NatsServer::start("server-away-signal");
+    let dir = server.dir().to_path_buf();
+    let journal = dir.join("served.jsonl");
+    let args = ["run", CRASH_REASSIGN, "--headless", "--serve", &server.url(), "--journal", journal.to_str().unwrap()];
+    let mut run = Proc::start(&dir, "serve", &args);
+    let deadline = std::time::Instant::now() + RUN_WITHIN;
+    while !std::fs::read_to_string(&journal).is_ok_and(|t| t.contains(r#""t_ms":5"#)) {
+        assert!(std::time::Instant::now() < deadline && run.running(), "the served run did not start: {}", run.err());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    server.kill();
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(run.running(), "it waits for the server: {}", run.err());
+    let sent = std::time::Instant::now();
+    let _ = std::process::Command::new("kill").args(["-TERM", &run.pid().to_string()]).status();
+    assert_eq!(run.wait(Duration::from_secs(10)).code(), Some(143), "{}", run.err());
+    assert!(sent.elapsed() < Duration::from_secs(5), "it took {:?} to stop", sent.elapsed());
+    let text = std::fs::read_to_string(&journal).unwrap();
+    assert!(text.lines().last().unwrap_or_default().contains(r#""kind":"run_interrupted""#), "{text}");
+}

@@ -376,11 +376,14 @@ struct Lead<'a> {
 
 impl Lead<'_> {
     async fn keep(&mut self) -> Result<(), Stop> {
-        if self.checked.elapsed() < BEAT_EVERY {
+        // Away from the server nothing can be checked (nor published): the first look once it is
+        // back is a check, as the time since the last one has passed.
+        let connected = self.client.connection_state() == async_nats::connection::State::Connected;
+        if self.checked.elapsed() < BEAT_EVERY || !connected {
             return Ok(());
         }
         self.checked = Instant::now();
-        if let Err(Lost::Deposed(beat)) = self.lease.check().await {
+        if let Ok(Err(Lost::Deposed(beat))) = tokio::time::timeout(ACK_WITHIN, self.lease.check()).await {
             return Err(Stop::Deposed(beat));
         }
         self.lease.beat(self.client, self.run).await;
@@ -389,8 +392,8 @@ impl Lead<'_> {
 
     /// Why publishing failed: deposed, or the server.
     async fn publish_failed(&self, why: String) -> Stop {
-        match self.lease.check().await {
-            Err(Lost::Deposed(beat)) => Stop::Deposed(beat),
+        match tokio::time::timeout(ACK_WITHIN, self.lease.check()).await {
+            Ok(Err(Lost::Deposed(beat))) => Stop::Deposed(beat),
             _ => Stop::Publish(why),
         }
     }
@@ -441,7 +444,10 @@ async fn serve_loop(
             Wake::Command(None) => return Err(Stop::Other("the subscription to operator commands ended".into())),
             Wake::Signal(signal) => {
                 host.run.interrupt(signal, &mut host.sink)?;
-                flush(host, publisher, lead).await?;
+                // The journal has it at once; the stream, if the server takes it soon.
+                if let Ok(flushed) = tokio::time::timeout(GOODBYE_WITHIN, flush(host, publisher, lead)).await {
+                    flushed?;
+                }
                 return Ok(Some(signal));
             }
         }
@@ -460,7 +466,16 @@ async fn serve_loop(
         }
         last = now;
         lead.keep().await?;
-        flush(host, publisher, lead).await?;
+        // A signal is heard while the lines wait for a server that is away: the run stops there,
+        // its journal ending with `run_interrupted` (the stream may lack its last lines).
+        tokio::select! {
+            flushed = flush(host, publisher, lead) => drop(flushed?),
+            signal = signals.recv() => {
+                host.run.interrupt(signal, &mut host.sink)?;
+                host.sink.0.step_done()?;
+                return Ok(Some(signal));
+            }
+        }
         // Time spent waiting for the server to store the lines (it was away) is not the run's.
         let flushed = Instant::now();
         if flushed.duration_since(now) > STALLED {
