@@ -3,6 +3,7 @@
 
 use std::io;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use switchyard::journal::Durability;
 use switchyard::remote::access::{Access, AccessArgs};
@@ -99,7 +100,7 @@ fn stand_by(
     drop(create_journal(journal, durability)?);
     let mut connection = serve::connect_standby(opts).map_err(|e| not_served(&run, e))?;
     warn(format_args!("switchyard: standing by for run `{run}` on {shown}"));
-    let lines = match connection.await_lead() {
+    let lines = match connection.await_lead(None) {
         Ok(lines) => lines,
         Err(StandbyEnd::RunOver) => {
             warn(format_args!("switchyard: run `{run}` finished: nothing to take over"));
@@ -110,6 +111,7 @@ fn stand_by(
             warn(format_args!("switchyard: {e}"));
             return Err(exit::BAD_INPUT);
         }
+        Err(StandbyEnd::Cancelled) => return Err(exit::OK),
     };
     let taken = connection.taken_scenario().map(|s| s.name.clone()).unwrap_or_default();
     if taken != scenario.name {
@@ -122,13 +124,22 @@ fn stand_by(
     let events = lines.iter().filter(|&&b| b == b'\n').count();
     let epoch = connection.epoch().unwrap_or_default();
     warn(format_args!("switchyard: took the lead of run `{run}` (epoch {epoch}) after its {events} events"));
-    let Some(path) = journal else { return Ok((connection, None)) };
-    let written = std::fs::write(path, &lines)
-        .and_then(|()| switchyard::journal::JournalWriter::append(path, lines.len() as u64));
+    Ok((connection, journal_after_takeover(journal, &lines, durability)?))
+}
+
+/// A standby's local journal once it took over: the stream's lines, then its own.
+fn journal_after_takeover(
+    journal: Option<&Path>,
+    lines: &[u8],
+    durability: Durability,
+) -> Result<Option<switchyard::journal::JournalWriter<std::fs::File>>, u8> {
+    let Some(path) = journal else { return Ok(None) };
+    let written =
+        std::fs::write(path, lines).and_then(|()| switchyard::journal::JournalWriter::append(path, lines.len() as u64));
     match written {
         Ok(mut w) => {
             w.set_durability(durability);
-            Ok((connection, Some(w)))
+            Ok(Some(w))
         }
         Err(e) => {
             warn(format_args!("switchyard: cannot write journal {}: {e}", path.display()));
@@ -277,15 +288,10 @@ pub(crate) fn served_console(
         speed,
         who,
         replace: remote.replace,
-        standby: false,
+        standby: remote.standby,
     };
-    if remote.standby {
-        warn(format_args!(
-            "switchyard: --standby runs headless (add --headless); attach a console to the run with `switchyard attach`"
-        ));
-        return exit::BAD_INPUT;
-    }
-    let connection = match serve::connect(serving, &scenario) {
+    let connected = if remote.standby { serve::connect_standby(serving) } else { serve::connect(serving, &scenario) };
+    let mut connection = match connected {
         Ok(c) => c,
         Err(e) => return not_served(&run, e),
     };
@@ -293,9 +299,29 @@ pub(crate) fn served_console(
         Ok(w) => w,
         Err(code) => return code,
     };
+    let standby = remote.standby.then(|| (journal.map(Path::to_path_buf), durability));
+    if standby.is_some() {
+        // The console attaches to the run as it is served elsewhere: it needs the run to be there.
+        warn(format_args!("switchyard: standing by for run `{run}` on {}", access.shown()));
+        if !connection.wait_for_run(Duration::from_secs(60)) {
+            warn(format_args!("switchyard: no run `{run}` on {} after 60 s", access.shown()));
+            return exit::BAD_INPUT;
+        }
+    }
     let horizon = Horizon::new(&scenario, None, None);
-    let (stop, stopped) = tokio::sync::oneshot::channel();
-    let host = std::thread::spawn(move || connection.serve_until(scenario, horizon, writer, stopped));
+    let (stop, mut stopped) = tokio::sync::oneshot::channel();
+    let host = std::thread::spawn(move || {
+        let writer = match standby {
+            None => writer,
+            // Standing by until the run's coordinator stops, or the console quits.
+            Some((path, durability)) => {
+                drop(writer);
+                let lines = connection.await_lead(Some(&mut stopped)).ok()?;
+                journal_after_takeover(path.as_deref(), &lines, durability).ok()?
+            }
+        };
+        Some(connection.serve_until(scenario, horizon, writer, stopped))
+    });
     let shown = attach::attach_console(&access, &run, opts, Some(speed));
     let _ = stop.send(());
     let served = host.join();
@@ -308,7 +334,9 @@ pub(crate) fn served_console(
         }
     };
     match served {
-        Ok(served) if served.stopped.is_some() => {
+        Ok(None) => code,
+        Ok(Some(served)) if matches!(served.stopped, Some(serve::Stop::Deposed(_))) => exit::STEPPED_DOWN,
+        Ok(Some(served)) if served.stopped.is_some() => {
             warn(format_args!(
                 "switchyard: serving run `{run}` to {} stopped at {} ms with {} events on the stream",
                 access.shown(),
@@ -317,7 +345,7 @@ pub(crate) fn served_console(
             ));
             exit::OUTPUT_ERROR
         }
-        Ok(_) => code,
+        Ok(Some(_)) => code,
         Err(_) => {
             warn(format_args!("switchyard: the served run `{run}` stopped on an internal error"));
             exit::OUTPUT_ERROR

@@ -166,3 +166,36 @@ fn attaching_to_nothing_is_a_clear_error() {
     assert!(screen.contains("no run `nobody`"), "{screen}");
     assert!(screen.contains("EXITED:2"), "{screen}");
 }
+
+/// `run FILE --serve URL --standby` in the console: it shows the run served elsewhere as an
+/// attached console does, takes it over when its coordinator is killed, and the run finishes on
+/// screen, served by this process.
+#[test]
+fn a_console_standing_by_takes_the_run_over_and_shows_it_finish() {
+    let server = NatsServer::start("attach-standby");
+    let journal = server.dir().join("standby.jsonl");
+    let mut leader = Proc::start(
+        server.dir(),
+        "leader",
+        &["run", PIPELINE, "--headless", "--serve", &server.url(), "--run", "pipe"],
+    );
+    let session = Session(format!("switchyard-attach-standby-{}", std::process::id()));
+    let cmd = format!(
+        "{} run {PIPELINE} --serve {} --run pipe --standby --journal {}; echo EXITED:$?; sleep 60",
+        bin(),
+        server.url(),
+        journal.display()
+    );
+    tmux(&["new-session", "-d", "-s", &session.0, "-x", "160", "-y", "45", &cmd]);
+    let screen = wait_for(&session, "ATTACHED to run pipe");
+    assert!(!screen.contains("FINISHED"), "{screen}");
+    let _ = std::process::Command::new("kill").args(["-9", &leader.pid().to_string()]).status();
+    let _ = leader.wait(Duration::from_secs(5));
+    wait_for(&session, "FINISHED: succeeded");
+    send(&session, &["q"]);
+    let after = wait_for(&session, "EXITED:");
+    assert!(after.contains("EXITED:0"), "{after}");
+    let text = std::fs::read_to_string(&journal).unwrap();
+    assert!(text.contains(r#""kind":"coordinator_took_over","epoch":2"#), "{text}");
+    assert!(text.contains(r#""kind":"run_finished""#), "{text}");
+}

@@ -247,9 +247,21 @@ async fn subscribe_commands(
 impl Connection {
     /// A standby's wait: until the run's leader has been silent for its lease, then the lead
     /// taken and the run read from its stream. Returns the stream's lines (for a local journal).
-    pub fn await_lead(&mut self) -> Result<Vec<u8>, StandbyEnd> {
+    /// `stop` firing (or its sender going) ends the wait: [`StandbyEnd::Cancelled`].
+    pub fn await_lead(&mut self, stop: Option<&mut tokio::sync::oneshot::Receiver<()>>) -> Result<Vec<u8>, StandbyEnd> {
         let (client, js, run) = (&self.client, &self.js, &self.opts.run);
-        let taken = self.rt.block_on(super::standby::await_lead(client, js, run))?;
+        let taken = self.rt.block_on(async {
+            let stopped = async {
+                match stop {
+                    Some(stop) => drop(stop.await),
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                taken = super::standby::await_lead(client, js, run) => taken,
+                () = stopped => Err(StandbyEnd::Cancelled),
+            }
+        })?;
         let scenario = taken.journal.header.scenario.clone();
         let commands = self.rt.block_on(async {
             // Tasks queued for the old leader's attempts go: those attempts are failed anew.
@@ -265,6 +277,21 @@ impl Connection {
         self.lease = Some(taken.lease);
         self.taken = Some(taken.journal);
         Ok(taken.lines)
+    }
+
+    /// Waits until the run's stream exists (a console standing by needs it to attach), at most
+    /// `within`; false when it did not come.
+    pub fn wait_for_run(&self, within: Duration) -> bool {
+        let deadline = Instant::now() + within;
+        self.rt.block_on(async {
+            while self.js.get_stream(self.opts.run.stream()).await.is_err() {
+                if Instant::now() > deadline {
+                    return false;
+                }
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+            true
+        })
     }
 
     /// The scenario of the run a standby took over (as its stream's first event has it).

@@ -34,6 +34,8 @@ pub enum StandbyEnd {
     Signal(StopSignal),
     /// The stream could not be read or is not a journal.
     Failed(String),
+    /// Told to stop waiting (the console on it quit).
+    Cancelled,
 }
 
 /// Whether a coordinator leads `run` now: its beat, if one comes within two beats' time.
