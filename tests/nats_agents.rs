@@ -298,3 +298,46 @@ fn a_nats_server_restart_mid_run_pauses_it_and_it_finishes_with_every_event_on_t
     assert_eq!(attach.wait(Duration::from_secs(30)).code(), Some(0), "{}", attach.err());
     assert!(attach.out_bytes() == std::fs::read(&journal).unwrap(), "no event may be missing from the stream");
 }
+
+#[test]
+fn a_second_bridge_for_an_agent_replaces_the_first_which_is_told_to_stop() {
+    let server = NatsServer::start("bridge-twice");
+    let (dir, url) = (server.dir(), server.url());
+    let tasks: Vec<String> = (1..=6)
+        .map(|i| {
+            format!(
+                r#"{{"id": "t{i}", "capability": "work"{}}}"#,
+                if i > 1 { format!(r#", "depends_on": ["t{}"]"#, i - 1) } else { String::new() }
+            )
+        })
+        .collect();
+    let scenario = write_file(
+        dir,
+        "twice.json",
+        &format!(
+            r#"{{"name": "twice", "seed": 1, "resilience": {{"heartbeat_timeout_ms": 0}},
+"agents": [{{"id": "w", "capabilities": ["work"], "kind": "nats",
+  "command": ["python3", "assets/agents/team_member.py", "w"],
+  "env": {{"SWITCHYARD_CAPABILITIES": "work", "SWITCHYARD_WORK_MS": "300", "SWITCHYARD_HEARTBEAT_MS": "100"}}}}],
+"tasks": [{}]}}"#,
+            tasks.join(",\n")
+        ),
+    );
+    let bridge = |name: &str| Proc::start(dir, name, &["agent", "--nats", &url, "--run", "twice", "--id", "w"]);
+    let mut first = bridge("first");
+    let journal = dir.join("served.jsonl");
+    let mut run = Proc::start(
+        dir,
+        "serve",
+        &["run", &scenario, "--headless", "--serve", &url, "--journal", journal.to_str().unwrap()],
+    );
+    wait_for(&journal, Duration::from_secs(30), "a first result", |e| e["kind"] == "attempt_succeeded");
+    let mut second = bridge("second");
+    // Replaced: told to stop, and only it.
+    assert_eq!(first.wait(Duration::from_secs(10)).code(), Some(0), "{}", first.err());
+    assert_eq!(run.wait(RUN_WITHIN).code(), Some(0), "{}\n{}", run.out(), run.err());
+    assert_eq!(second.wait(Duration::from_secs(10)).code(), Some(0), "{}", second.err());
+    let events = events(&journal);
+    assert!(of_kind(&events, "protocol_error").is_empty(), "the replaced bridge's last words are not errors");
+    assert_eq!(of_kind(&events, "task_completed").len(), 6);
+}

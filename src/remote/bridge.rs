@@ -299,6 +299,11 @@ impl Bridged {
                     None => return Ok(BridgeEnd::AgentExited(Default::default())),
                 },
                 Some(msg) = subs.inbox.next() => {
+                    // A line for another start of a bridge of this agent (one the run replaced).
+                    let to = msg.headers.as_ref().and_then(|h| h.get(SESSION_HEADER)).map(|v| v.as_str());
+                    if to.is_some_and(|to| to != self.session) {
+                        continue;
+                    }
                     if self.write_to_agent(&agent, &msg.payload) {
                         agent.shutdown(GRACE).await;
                         return Ok(BridgeEnd::Shutdown);

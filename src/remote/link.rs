@@ -323,7 +323,12 @@ impl AgentLink {
         };
         let (welcome, report) = match outcome {
             Ok(()) => {
-                self.session = header(&msg, SESSION_HEADER).map(str::to_string);
+                let new = header(&msg, SESSION_HEADER).map(str::to_string);
+                if let Some(old) = self.session.take().filter(|old| Some(old) != new.as_ref()) {
+                    // Two bridges for one agent: the one replaced is told to stop, and only it.
+                    self.replaced(&job.id, old).await;
+                }
+                self.session = new;
                 let delivery = job.delivery.name().into();
                 let welcome = Welcome { accepted: true, message: String::new(), delivery, epoch: self.epoch };
                 (welcome, Some(ReportKind::Output(AgentOutput::Message(FromAgent::Heartbeat {}))))
@@ -341,6 +346,17 @@ impl AgentLink {
         report
     }
 
+    /// Tells the bridge of session `old` (and no other) that it is replaced: `shutdown`.
+    async fn replaced(&mut self, id: &str, old: String) {
+        let mut headers = HeaderMap::new();
+        headers.insert(SESSION_HEADER, old.as_str());
+        let line = encode_line(&ToAgent::Shutdown {});
+        let subject = self.run.agent_subject(id, "in");
+        if let Err(e) = self.client.publish_with_headers(subject, headers, line.into_bytes().into()).await {
+            tracing::warn!("agent {id}: cannot stop the bridge it replaced: {e}");
+        }
+    }
+
     /// A line from a bridge: the agent's stdout, its stderr, or its exit (`None`: nothing to
     /// report).
     fn line(&self, msg: async_nats::Message) -> Option<ReportKind> {
@@ -354,8 +370,10 @@ impl AgentLink {
             // A bridge of the run before this coordinator took it over: it says hello again as
             // soon as it hears the new leader, and its lines meanwhile are not this run's yet.
             (None, Some(_)) => return None,
+            // A bridge replaced by a newer one of the same agent, told to stop: its last words.
+            (Some(_), Some(_)) => return None,
             _ => {
-                let why = "a line from another bridge than the one that said hello last".to_string();
+                let why = format!("a message without its bridge's session ({SESSION_HEADER} header)");
                 return Some(garbage(&text, ProtocolError::Misrouted(why)));
             }
         }

@@ -11,7 +11,9 @@
 //!
 //! Every message from a bridge names its run ([`RUN_HEADER`]) and its session ([`SESSION_HEADER`],
 //! new each time a bridge starts): the coordinator takes lines from the session that last said
-//! hello, and reports anything else as a protocol error.
+//! hello, ignores those of a bridge it replaced (a second bridge for the same agent), which it
+//! tells to stop with a `shutdown` naming that session, and reports anything else as a protocol
+//! error.
 
 use serde::{Deserialize, Serialize};
 
