@@ -465,16 +465,11 @@ fn console(
         Err(code) => return code,
     };
     let who = operator_name();
-    if paused && needs_live(&scenario) {
-        warn(format_args!("switchyard: --paused is not yet available in the console for a run with real agents"));
-        return exit::BAD_INPUT;
-    }
     let opts = switchyard::tui::ConsoleOptions { journal, read_only, speed, who, durability, settings };
     let mut app = switchyard::tui::App::with_journal(scenario, opts, writer);
     if paused {
         // As if the operator paused it at once: journaled, so a replay and a resume see it too.
-        let reason = Some("started paused (--paused)".to_string());
-        app.request(switchyard::core::OpAction::Pause, reason, true);
+        app.start_paused("started paused (--paused)");
     }
     match switchyard::tui::console::run_app(app) {
         Ok(code) => code,

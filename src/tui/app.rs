@@ -161,6 +161,8 @@ pub struct App {
     pub replay: Option<super::replay::Replay>,
     /// A live run resumed from its journal goes on from this time when its agents are back.
     resumed_at: Option<u64>,
+    /// `--paused` for a live run: the pause's reason, requested once the run has started.
+    pause_on_start: Option<String>,
     /// The console on a served run, attached over NATS (see `attach.rs`).
     pub attached: Option<super::attach::Attached>,
 }
@@ -235,6 +237,7 @@ impl App {
             restarts: 0,
             live: None,
             live_pending: false,
+            pause_on_start: None,
             replay: None,
             resumed_at: None,
             attached: None,
@@ -270,8 +273,21 @@ impl App {
             };
             live.deliver(&mut self.run);
         }
+        if let Some(reason) = self.pause_on_start.take() {
+            self.request(OpAction::Pause, Some(reason), true);
+        }
         self.sink.view.sample_load(self.run.coordinator());
         self.surface_journal_error();
+    }
+
+    /// Pauses the run as an operator would, as soon as it has started (`--paused`): at once for a
+    /// simulated run, once its agents have shaken hands for a live one. Journaled either way.
+    pub fn start_paused(&mut self, reason: &str) {
+        if self.live_pending {
+            self.pause_on_start = Some(reason.to_string());
+        } else {
+            self.request(OpAction::Pause, Some(reason.to_string()), true);
+        }
     }
 
     /// Stops a live run's agent processes (when the console closes).

@@ -72,3 +72,22 @@ fn a_live_run_in_the_console_with_speed_crash_and_revive() {
         }
     });
 }
+
+#[test]
+fn a_live_run_started_paused_pauses_once_its_agents_have_shaken_hands() {
+    let assets = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets");
+    let sc =
+        crate::scenario::parse("mixed.json", &SCENARIO.replace("{assets}", &assets.display().to_string())).unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let mut app = App::new(sc, ConsoleOptions::default()).unwrap();
+        app.start_paused("started paused (--paused)");
+        assert!(!app.coord().state().paused(), "nothing has started yet");
+        app.start_live().await;
+        assert!(app.coord().state().paused(), "paused as soon as the run started");
+        // The clock stands still while paused: the gate's 2 s never end.
+        app.tick(3000.0);
+        assert_ne!(app.coord().state().tasks[0].state, TaskState::Completed);
+        app.stop_live().await;
+    });
+}
