@@ -260,6 +260,10 @@ struct RunArgs {
     /// Refuse scenario files larger than this many bytes.
     #[arg(long, value_name = "BYTES", default_value_t = scenario::DEFAULT_MAX_BYTES)]
     max_scenario_bytes: u64,
+    /// Change a field of the scenario before it is checked (repeatable): `allocation=best_score`,
+    /// `agents.ID.profile.failure_rate=0.3`, `agents+=@agent.json`, `agents-=ID`.
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    set: Vec<String>,
     /// Also fsync the journal at every step (one fsync per step), so it survives a power cut.
     #[arg(long, requires = "journal")]
     fsync: bool,
@@ -398,10 +402,20 @@ struct Load<'a> {
     file: &'a Path,
     seed: Option<u64>,
     max_bytes: u64,
+    /// `--set PATH=VALUE`s, applied in order.
+    sets: &'a [String],
 }
 
 fn load_scenario(load: &Load) -> Result<Scenario, u8> {
-    match scenario::load_limited(load.file, load.max_bytes) {
+    let overrides: Result<Vec<_>, _> = load.sets.iter().map(|s| scenario::overrides::Override::parse(s)).collect();
+    let overrides = match overrides {
+        Ok(o) => o,
+        Err(e) => {
+            warn(format_args!("switchyard: {e}"));
+            return Err(exit::BAD_INPUT);
+        }
+    };
+    match scenario::load_overridden(load.file, load.max_bytes, &overrides) {
         Ok(mut s) => {
             if let Some(seed) = load.seed {
                 s.seed = seed;
@@ -528,6 +542,7 @@ fn run(args: RunArgs) -> u8 {
         fsync,
         config,
         remote,
+        set,
     } = args;
     let mut outputs = vec![Named { option: "the scenario", path: &file }];
     outputs.extend(journal.as_deref().map(|path| Named { option: "--journal", path }));
@@ -536,7 +551,7 @@ fn run(args: RunArgs) -> u8 {
         warn(format_args!("switchyard: {e}"));
         return exit::BAD_INPUT;
     }
-    let load = Load { file: &file, seed, max_bytes: max_scenario_bytes };
+    let load = Load { file: &file, seed, max_bytes: max_scenario_bytes, sets: &set };
     if let Err(e) = remote_cmd::check_pacing(headless, read_only, speed, &remote) {
         warn(format_args!("switchyard: {e}"));
         return exit::BAD_INPUT;

@@ -242,3 +242,44 @@ fn completions_cover_every_command_and_load_in_bash() {
     }
     assert_eq!(run(&["completions", "tcsh"]).status.code(), Some(2));
 }
+
+/// `run --set` changes the scenario as an edited copy of the file would: the same journal, byte
+/// for byte (its header embeds the scenario as loaded); a bad `--set` is exit 2 naming it.
+#[test]
+fn run_set_is_an_edited_copy_of_the_file_and_bad_sets_exit_2() {
+    let file = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/parallel-fanout.json");
+    let mut doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+    doc["allocation"] = "least_loaded".into();
+    let agents = doc["agents"].as_array_mut().unwrap();
+    let first = agents[0]["id"].as_str().unwrap().to_string();
+    agents[0]["profile"]["failure_rate"] = 0.5.into();
+    let edited = tmp("edited-parallel-fanout.json");
+    // Next to the original, so that relative paths (none here) would resolve the same way.
+    std::fs::write(&edited, serde_json::to_string_pretty(&doc).unwrap()).unwrap();
+    let (a, b) = (tmp("set.jsonl"), tmp("edited.jsonl"));
+    let failure = format!("agents.{first}.profile.failure_rate=0.5");
+    let set = run(&[
+        "run",
+        file,
+        "--headless",
+        "--set",
+        "allocation=least_loaded",
+        "--set",
+        &failure,
+        "--journal",
+        a.to_str().unwrap(),
+    ]);
+    let copy = run(&["run", edited.to_str().unwrap(), "--headless", "--journal", b.to_str().unwrap()]);
+    assert!(matches!(set.status.code(), Some(0 | 1)), "{}", stderr(&set));
+    assert_eq!(set.status.code(), copy.status.code(), "{}", stderr(&set));
+    let (ja, jb) = (std::fs::read_to_string(&a).unwrap(), std::fs::read_to_string(&b).unwrap());
+    let differ = ja.lines().zip(jb.lines()).find(|(x, y)| x != y);
+    assert!(ja == jb, "--set must give the edited file's journal; first difference:\n{differ:?}");
+
+    let bad = run(&["run", file, "--headless", "--set", "agents.nobody.cost=1"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("--set agents.nobody.cost=1: no agent `nobody` in `agents`"), "{}", stderr(&bad));
+    let bad = run(&["run", file, "--headless", "--set", &format!("agents.{first}.cost=free")]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("expected a number, found string \"free\""), "{}", stderr(&bad));
+}

@@ -22,6 +22,7 @@ pub(crate) mod lexer;
 pub(crate) mod lookup;
 pub(crate) mod meta;
 mod number;
+pub mod overrides;
 mod schema;
 pub mod types;
 mod validate;
@@ -66,6 +67,25 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
 /// first NUL byte, which no JSON text contains, so `/dev/zero` is refused at once.
 pub fn load_limited(path: &Path, max_bytes: u64) -> Result<Scenario, ScenarioError> {
     let mut scenario = load_text(path, max_bytes)?;
+    agent_kind::resolve_paths(&mut scenario, path.parent().unwrap_or(Path::new(".")));
+    Ok(scenario)
+}
+
+/// [`load_limited`], then the `--set`s applied (see [`overrides`]): the file is checked as it is
+/// first, then the changed scenario, whose problems name their `--set`.
+pub fn load_overridden(
+    path: &Path,
+    max_bytes: u64,
+    changes: &[overrides::Override],
+) -> Result<Scenario, Box<dyn std::error::Error>> {
+    let scenario = load_limited(path, max_bytes)?;
+    if changes.is_empty() {
+        return Ok(scenario);
+    }
+    // Read once more: it was just checked (a regular file within the limit, UTF-8 JSON).
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("{}: cannot read file: {}", path.display(), io_reason(&e)))?;
+    let mut scenario = overrides::apply(&path.display().to_string(), &text, changes)?;
     agent_kind::resolve_paths(&mut scenario, path.parent().unwrap_or(Path::new(".")));
     Ok(scenario)
 }
