@@ -18,6 +18,7 @@ pub mod runtime;
 pub mod scenario;
 pub mod shared;
 pub mod tui;
+pub mod whatif;
 
 /// The unit tests' scratch directories: the integration tests' helper, shared.
 #[cfg(test)]

@@ -17,6 +17,7 @@ use switchyard::scenario::{self, Scenario};
 use switchyard::tui::config::Settings;
 
 mod cli_output;
+mod compare_cmd;
 mod durable_cmd;
 mod remote_cmd;
 use cli_output::{Named, out, warn};
@@ -181,6 +182,9 @@ enum Cmd {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+    /// Compare variants of a scenario over many seeds (headless, in parallel): one row of figures
+    /// per variant, with a Mann–Whitney test of each one's makespans against the first's.
+    Compare(compare_cmd::CompareArgs),
     /// Write a generated scenario to stdout (for load tests and benchmarks).
     Gen {
         #[arg(long)]
@@ -343,6 +347,7 @@ fn main() -> ExitCode {
         Some(Cmd::Ctl { url, run, command, access }) => remote_cmd::ctl(&url, &run, &command.join(" "), &access),
         Some(Cmd::Agent { url, run, id, command, access }) => remote_cmd::agent(&url, &run, id, command, &access),
         Some(Cmd::Completions { shell }) => completions(shell),
+        Some(Cmd::Compare(args)) => compare_cmd::compare(args),
         Some(Cmd::Gen { tasks, agents, shape, seed, duration_ms, failure_rate }) => {
             gen_scenario(GenOptions { tasks, agents, shape, seed, duration_ms, failure_rate })
         }

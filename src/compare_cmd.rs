@@ -1,0 +1,102 @@
+//! `switchyard compare FILE --vary SPEC … [--seeds A..B] [--jobs N] [--csv PATH] [--json PATH]`:
+//! its flags and how it reports; the work is `switchyard::whatif`'s.
+
+use std::path::PathBuf;
+
+use switchyard::runtime::interrupt;
+use switchyard::whatif::{runs, table, variants};
+
+use crate::cli_output::{out, stdout_failed, warn};
+use crate::exit;
+
+/// What `compare` was asked for.
+#[derive(clap::Args)]
+pub(crate) struct CompareArgs {
+    /// The scenario every variant starts from.
+    file: PathBuf,
+    /// A field and its values, `PATH=A,B,C` (as `run --set`), or scenario files `A.json,B.json`;
+    /// repeat it for the cross product.
+    #[arg(long = "vary", value_name = "SPEC", required = true)]
+    vary: Vec<String>,
+    /// The seeds each variant runs with, `A..B` (both included).
+    #[arg(long, value_name = "A..B", default_value = "1..20")]
+    seeds: String,
+    /// Runs at once [default: the machine's cores].
+    #[arg(long, value_name = "N")]
+    jobs: Option<usize>,
+    /// Also write one CSV record per run (variant, seed, every figure).
+    #[arg(long, value_name = "PATH")]
+    csv: Option<PathBuf>,
+    /// Also write every run as a JSON array of records.
+    #[arg(long, value_name = "PATH")]
+    json: Option<PathBuf>,
+    /// Refuse scenario files larger than this many bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = switchyard::scenario::DEFAULT_MAX_BYTES)]
+    max_scenario_bytes: u64,
+}
+
+/// The most seeds a comparison takes (each is a run per variant).
+const MAX_SEEDS: u64 = 1_000_000;
+
+fn seeds(text: &str) -> Result<Vec<u64>, String> {
+    let bad = || format!("--seeds {text}: expected A..B, two whole numbers with A ≤ B (both included)");
+    let (a, b) = text.split_once("..").ok_or_else(bad)?;
+    let (a, b): (u64, u64) = (a.trim().parse().map_err(|_| bad())?, b.trim().parse().map_err(|_| bad())?);
+    if a > b {
+        return Err(bad());
+    }
+    if b - a >= MAX_SEEDS {
+        return Err(format!("--seeds {text}: at most {MAX_SEEDS} seeds"));
+    }
+    Ok((a..=b).collect())
+}
+
+pub(crate) fn compare(args: CompareArgs) -> u8 {
+    let prepared = (|| {
+        let seeds = seeds(&args.seeds)?;
+        let varies: Result<Vec<_>, String> = args.vary.iter().map(|v| variants::Vary::parse(v)).collect();
+        let variants = variants::variants(&args.file, args.max_scenario_bytes, &varies?)?;
+        if args.jobs == Some(0) {
+            return Err("--jobs must be at least 1".to_string());
+        }
+        Ok((seeds, variants))
+    })();
+    let (seeds, variants) = match prepared {
+        Ok(p) => p,
+        Err(e) => {
+            warn(format_args!("switchyard compare: {e}"));
+            return exit::BAD_INPUT;
+        }
+    };
+    let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    // Ctrl-C stops starting runs; what finished is reported.
+    let _ = interrupt::install();
+    let figures = runs::run_all(&variants, &seeds, jobs, &|| interrupt::received().is_none(), &|_, _| {});
+    let rows = table::rows(&variants, &figures);
+    let stopped = interrupt::received();
+    let mut text = table::render(&rows);
+    if let Some(signal) = stopped {
+        text.push_str(&format!(
+            "stopped by {}: {} of {} runs finished\n",
+            signal.name(),
+            figures.len(),
+            variants.len() * seeds.len()
+        ));
+    }
+    if let Err(e) = out(format_args!("{text}")) {
+        stdout_failed(" compare", &e);
+        return exit::OUTPUT_ERROR;
+    }
+    for (path, body) in [(&args.csv, table::csv(&variants, &figures)), (&args.json, table::json(&variants, &figures))] {
+        if let Some(path) = path
+            && let Err(e) = std::fs::write(path, body)
+        {
+            warn(format_args!("switchyard compare: cannot write {}: {e}", path.display()));
+            return exit::OUTPUT_ERROR;
+        }
+    }
+    match stopped {
+        Some(signal) => interrupt::exit_code(signal),
+        None => exit::OK,
+    }
+}

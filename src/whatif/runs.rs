@@ -1,0 +1,98 @@
+//! Running the variants: every (variant, seed) headless on the virtual clock, without a journal,
+//! on `jobs` threads, each run's figures taken from its report.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use serde::Serialize;
+
+use super::variants::Variant;
+use crate::report::Report;
+use crate::runtime::{Horizon, SimRun};
+use crate::scenario::Scenario;
+
+/// What one run gives a comparison.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Figures {
+    /// Index of the variant (records name it instead).
+    #[serde(skip)]
+    pub variant: usize,
+    pub seed: u64,
+    /// `succeeded`, `failed`, …, as the report says.
+    pub outcome: &'static str,
+    pub makespan_ms: u64,
+    /// Σ over agents of `cost` × busy seconds: what the agents' time cost.
+    pub cost: f64,
+    pub retries: u32,
+    pub reassigned: u32,
+    pub escalated: u32,
+    /// Mean time from a recovered task's first failure to its completion, if any recovered.
+    pub mttr_ms: Option<u64>,
+}
+
+impl Figures {
+    pub fn succeeded(&self) -> bool {
+        self.outcome == "succeeded"
+    }
+}
+
+/// Runs `scenario` with `seed` to its end (or its default horizon) and takes its figures.
+pub fn run_one(scenario: &Scenario, variant: usize, seed: u64) -> Figures {
+    let mut scenario = scenario.clone();
+    scenario.seed = seed;
+    let horizon = Horizon::new(&scenario, None, None);
+    let mut run = SimRun::new(scenario);
+    run.set_horizon(horizon);
+    // The `()` sink takes nothing and cannot fail.
+    let _ = run.run(&mut ());
+    let coord = run.coordinator();
+    let report = Report::build(coord);
+    let cost =
+        coord.scenario().agents.iter().zip(&report.agents).map(|(spec, a)| spec.cost * a.busy_ms as f64 / 1000.0).sum();
+    Figures {
+        variant,
+        seed,
+        outcome: report.outcome,
+        makespan_ms: report.makespan_ms,
+        cost,
+        retries: report.counts.retries,
+        reassigned: report.counts.reassigned,
+        escalated: report.recovery.escalated,
+        mttr_ms: report.recovery.mean_time_to_recovery_ms,
+    }
+}
+
+/// Every variant on every seed, on `jobs` threads (at least one), in (variant, seed) order.
+/// `go_on` is asked before each run starts (a signal stops the comparison: the runs done so far
+/// are returned); `done` is told after each run, with how many are done and how many there are.
+pub fn run_all(
+    variants: &[Variant],
+    seeds: &[u64],
+    jobs: usize,
+    go_on: &(dyn Fn() -> bool + Sync),
+    done: &(dyn Fn(usize, usize) + Sync),
+) -> Vec<Figures> {
+    let total = variants.len() * seeds.len();
+    let next = AtomicUsize::new(0);
+    let finished = AtomicUsize::new(0);
+    let results = Mutex::new(Vec::with_capacity(total));
+    std::thread::scope(|scope| {
+        for _ in 0..jobs.max(1) {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= total || !go_on() {
+                        return;
+                    }
+                    let (v, s) = (i / seeds.len(), seeds[i % seeds.len()]);
+                    let figures = run_one(&variants[v].scenario, v, s);
+                    results.lock().expect("no worker panics holding it").push(figures);
+                    done(finished.fetch_add(1, Ordering::Relaxed) + 1, total);
+                }
+            });
+        }
+    });
+    let mut results = results.into_inner().expect("no worker panicked holding it");
+    results.sort_by_key(|f| (f.variant, f.seed));
+    results
+}

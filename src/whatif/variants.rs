@@ -1,0 +1,145 @@
+//! The variants of a comparison: the cross product of the `--vary`s, each a scenario.
+//!
+//! `--vary PATH=A,B,C` gives one variant per value, each the base scenario with `--set PATH=A`
+//! (`+=` and `-=` work too); `--vary a.json,b.json` gives one per scenario file, in place of the
+//! base file. Values are split at top-level commas (not inside `{}`, `[]` or quotes), so a JSON
+//! value may hold commas.
+
+use std::path::{Path, PathBuf};
+
+use crate::runtime::needs_live;
+use crate::scenario::overrides::Override;
+use crate::scenario::{self, Scenario};
+
+/// One choice of a `--vary`.
+#[derive(Debug, Clone)]
+enum Choice {
+    Set(Override),
+    File(PathBuf),
+}
+
+/// A `--vary`, read.
+#[derive(Debug, Clone)]
+pub struct Vary {
+    choices: Vec<Choice>,
+}
+
+/// A scenario to compare, and its name in the table.
+#[derive(Debug, Clone)]
+pub struct Variant {
+    pub label: String,
+    pub scenario: Scenario,
+}
+
+impl Vary {
+    pub fn parse(text: &str) -> Result<Vary, String> {
+        let bad = |why: String| format!("--vary {text}: {why}");
+        let choices = match text.find('=') {
+            Some(eq) => {
+                let (path, values) = (&text[..eq], &text[eq + 1..]);
+                let values = split_top_level(values);
+                if values.iter().any(|v| v.is_empty()) {
+                    return Err(bad("a value is empty (values are separated by `,`)".into()));
+                }
+                let sets: Result<Vec<Choice>, String> =
+                    values.iter().map(|v| Override::parse(&format!("{path}={v}")).map(Choice::Set)).collect();
+                sets.map_err(|e| bad(e.trim_start_matches("--set ").to_string()))?
+            }
+            None => split_top_level(text).into_iter().map(|f| Choice::File(PathBuf::from(f))).collect(),
+        };
+        if choices.is_empty() {
+            return Err(bad("no values".into()));
+        }
+        Ok(Vary { choices })
+    }
+
+    pub fn len(&self) -> usize {
+        self.choices.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.choices.is_empty()
+    }
+}
+
+/// `a,b,{"x":1,"y":2}` → `a`, `b`, `{"x":1,"y":2}`.
+fn split_top_level(text: &str) -> Vec<String> {
+    let (mut parts, mut current, mut depth, mut quoted) = (Vec::new(), String::new(), 0i32, false);
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => quoted = !quoted,
+            '\\' if quoted => {
+                current.push(c);
+                if let Some(next) = chars.next() {
+                    current.push(next);
+                }
+                continue;
+            }
+            '{' | '[' if !quoted => depth += 1,
+            '}' | ']' if !quoted => depth -= 1,
+            ',' if !quoted && depth == 0 => {
+                parts.push(std::mem::take(&mut current));
+                continue;
+            }
+            _ => {}
+        }
+        current.push(c);
+    }
+    parts.push(current);
+    parts
+}
+
+/// Every variant: the base file with each combination of the `--vary`s' choices, in order (the
+/// last `--vary` changes fastest). Each is loaded and checked; simulated scenarios only.
+pub fn variants(base: &Path, max_bytes: u64, varies: &[Vary]) -> Result<Vec<Variant>, String> {
+    let mut combos: Vec<(PathBuf, Vec<Override>, Vec<String>)> = vec![(base.to_path_buf(), Vec::new(), Vec::new())];
+    for vary in varies {
+        let mut next = Vec::with_capacity(combos.len() * vary.len());
+        for (file, sets, label) in &combos {
+            for choice in &vary.choices {
+                let (mut file, mut sets, mut label) = (file.clone(), sets.clone(), label.clone());
+                match choice {
+                    Choice::Set(o) => {
+                        label.push(o.text.clone());
+                        sets.push(o.clone());
+                    }
+                    Choice::File(f) => {
+                        label.push(f.display().to_string());
+                        file = f.clone();
+                    }
+                }
+                next.push((file, sets, label));
+            }
+        }
+        combos = next;
+    }
+    combos
+        .into_iter()
+        .map(|(file, sets, label)| {
+            let scenario = scenario::load_overridden(&file, max_bytes, &sets).map_err(|e| e.to_string())?;
+            if needs_live(&scenario) {
+                return Err(format!(
+                    "{}: compare runs simulated agents only, and this scenario has real ones",
+                    file.display()
+                ));
+            }
+            let label = if label.is_empty() { "(as written)".to_string() } else { label.join(" ") };
+            Ok(Variant { label, scenario })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_split_at_top_level_commas() {
+        assert_eq!(split_top_level("a,b"), ["a", "b"]);
+        assert_eq!(split_top_level(r#"{"x":1,"y":2},[1,2],"a,b""#), [r#"{"x":1,"y":2}"#, "[1,2]", r#""a,b""#]);
+        assert_eq!(Vary::parse("allocation=least_loaded,best_score,auction").unwrap().len(), 3);
+        assert_eq!(Vary::parse("a.json,b.json").unwrap().len(), 2);
+        assert!(Vary::parse("allocation=a,,b").unwrap_err().contains("a value is empty"));
+    }
+}

@@ -1,0 +1,109 @@
+//! `switchyard compare`: its figures are those of single runs (`run --headless --seed S --set …`),
+//! its CSV and JSON hold one record per run, and one thread or two give the same numbers.
+
+#[path = "support/scratch.rs"]
+mod scratch;
+
+use std::process::{Command, Output};
+
+const FANOUT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/parallel-fanout.json");
+
+fn switchyard(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_switchyard")).args(args).output().unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn compare_figures_are_single_runs_and_every_run_is_a_record() {
+    let dir = scratch::dir("compare");
+    std::fs::create_dir_all(&dir).unwrap();
+    let csv = |n: &str| dir.join(format!("{n}.csv"));
+    let vary = ["--vary", "allocation=round_robin,best_score", "--vary", "agents.worker-1.profile.failure_rate=0,0.4"];
+    let compare = |jobs: &str, name: &str| {
+        let (c, j) = (csv(name), dir.join(format!("{name}.json")));
+        let args = [
+            &["compare", FANOUT, "--seeds", "3..8", "--jobs", jobs][..],
+            &vary[..],
+            &["--csv", c.to_str().unwrap(), "--json", j.to_str().unwrap()],
+        ]
+        .concat();
+        let out = switchyard(&args);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        (text(&out.stdout), std::fs::read_to_string(c).unwrap(), std::fs::read_to_string(j).unwrap())
+    };
+    let (table1, csv1, json1) = compare("1", "one");
+    let (table2, csv2, json2) = compare("2", "two");
+    assert_eq!((&table1, &csv1, &json1), (&table2, &csv2, &json2), "--jobs must not change a number");
+    // Four variants (the cross product), six seeds each: a row per variant, a record per run.
+    assert_eq!(table1.lines().count(), 5, "{table1}");
+    assert!(table1.contains("allocation=best_score agents.worker-1.profile.failure_rate=0.4"), "{table1}");
+    let records: Vec<&str> = csv1.lines().skip(1).collect();
+    assert_eq!(records.len(), 24);
+    let json: Vec<serde_json::Value> = serde_json::from_str(&json1).unwrap();
+    assert_eq!(json.len(), 24);
+    // Spot checks: the record of a (variant, seed) is what a single run reports.
+    for (variant, sets, seed) in [
+        (
+            "allocation=round_robin agents.worker-1.profile.failure_rate=0",
+            ["allocation=round_robin", "agents.worker-1.profile.failure_rate=0"],
+            3,
+        ),
+        (
+            "allocation=best_score agents.worker-1.profile.failure_rate=0.4",
+            ["allocation=best_score", "agents.worker-1.profile.failure_rate=0.4"],
+            8,
+        ),
+        (
+            "allocation=best_score agents.worker-1.profile.failure_rate=0",
+            ["allocation=best_score", "agents.worker-1.profile.failure_rate=0"],
+            5,
+        ),
+    ] {
+        let report = dir.join(format!("report-{seed}.json"));
+        let seed_arg = seed.to_string();
+        let out = switchyard(&[
+            "run",
+            FANOUT,
+            "--headless",
+            "--seed",
+            &seed_arg,
+            "--set",
+            sets[0],
+            "--set",
+            sets[1],
+            "--report",
+            report.to_str().unwrap(),
+        ]);
+        assert!(matches!(out.status.code(), Some(0 | 1)), "{}", text(&out.stderr));
+        let r: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+        let rec = json
+            .iter()
+            .find(|j| j["variant"] == variant && j["seed"] == seed)
+            .unwrap_or_else(|| panic!("no record {variant} {seed}"));
+        assert_eq!(rec["outcome"], r["outcome"], "{variant} {seed}");
+        assert_eq!(rec["makespan_ms"], r["makespan_ms"], "{variant} {seed}");
+        assert_eq!(rec["retries"], r["counts"]["retries"], "{variant} {seed}");
+        assert_eq!(rec["reassigned"], r["counts"]["reassigned"], "{variant} {seed}");
+        assert_eq!(rec["escalated"], r["recovery"]["escalated"], "{variant} {seed}");
+        assert_eq!(rec["mttr_ms"], r["recovery"]["mean_time_to_recovery_ms"], "{variant} {seed}");
+    }
+}
+
+#[test]
+fn bad_varies_and_seeds_exit_2_saying_why() {
+    for (args, says) in [
+        (vec!["--vary", "agents.nobody.cost=1,2"], "no agent `nobody` in `agents`"),
+        (vec!["--vary", "allocation=fastest"], "unknown allocation strategy \"fastest\""),
+        (vec!["--vary", "allocation=a,,b"], "a value is empty"),
+        (vec!["--vary", "allocation=best_score", "--seeds", "9..3"], "--seeds 9..3: expected A..B"),
+        (vec!["--vary", "allocation=best_score", "--jobs", "0"], "--jobs must be at least 1"),
+        (vec!["--vary", "nowhere.json"], "nowhere.json"),
+    ] {
+        let out = switchyard(&[&["compare", FANOUT][..], &args[..]].concat());
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out.stderr));
+        assert!(text(&out.stderr).contains(says), "{args:?}: {}", text(&out.stderr));
+    }
+}
