@@ -9,6 +9,10 @@
 //! from a file); `PATH-=ID` removes an array's item. Missing objects on the way are made, so a
 //! field the file left to its default can be set.
 //!
+//! A change that moves tasks off auction (`allocation=least_loaded` on a scenario that auctions)
+//! drops those tasks' `auction` settings, which would do nothing (and which a file may not have
+//! then): what-ifs across strategies work on any scenario.
+//!
 //! The changed scenario is then checked like any file; each problem is reported against the
 //! `--set` it comes from (`--set agents.x.cost=-1: must be ≥ 0`), with the scenario's own "did you
 //! mean" hints, and a path that leads nowhere (an unknown id, a field of a number) is reported
@@ -92,6 +96,7 @@ fn read_value(value: &str) -> Result<Value, String> {
 pub fn apply(origin: &str, text: &str, overrides: &[Override]) -> Result<Scenario, OverrideError> {
     let mut doc: Value = serde_json::from_str(text)
         .map_err(|e| OverrideError { problems: vec![format!("{origin}: not JSON, so --set cannot change it: {e}")] })?;
+    let auctioned = auctioned_tasks(&doc);
     let mut touched = Vec::with_capacity(overrides.len());
     let mut problems = Vec::new();
     for o in overrides {
@@ -103,8 +108,33 @@ pub fn apply(origin: &str, text: &str, overrides: &[Override]) -> Result<Scenari
     if !problems.is_empty() {
         return Err(OverrideError { problems });
     }
+    // "What if we did not auction?": a task the changes moved off auction keeps its auction
+    // settings out of the way (they would do nothing, which the scenario's check refuses).
+    let now_auctioned = auctioned_tasks(&doc);
+    if let Some(Value::Array(tasks)) = doc.get_mut("tasks") {
+        for task in tasks.iter_mut() {
+            let id = task.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
+            if auctioned.contains(&id)
+                && !now_auctioned.contains(&id)
+                && let Some(fields) = task.as_object_mut()
+            {
+                fields.remove("auction");
+            }
+        }
+    }
     let changed = serde_json::to_string(&doc).expect("a JSON value serializes");
     super::parse(origin, &changed).map_err(|e| attribute(&e, &touched))
+}
+
+/// The ids of the tasks allocated by auction (their own `allocation`, else the scenario's).
+fn auctioned_tasks(doc: &Value) -> Vec<String> {
+    let default = doc.get("allocation").and_then(Value::as_str).unwrap_or("least_loaded");
+    let Some(Value::Array(tasks)) = doc.get("tasks") else { return Vec::new() };
+    tasks
+        .iter()
+        .filter(|t| t.get("allocation").and_then(Value::as_str).unwrap_or(default) == "auction")
+        .filter_map(|t| t.get("id").and_then(Value::as_str).map(str::to_string))
+        .collect()
 }
 
 /// Each problem of the changed scenario, against the `--set` whose path it is under (or all of

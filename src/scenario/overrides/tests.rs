@@ -88,3 +88,25 @@ fn bad_paths_and_values_say_which_set_and_what_is_wrong() {
     let e = with(&["agents-=reviewer-2"]).unwrap_err();
     assert!(e.starts_with("with --set agents-=reviewer-2: "), "{e}");
 }
+
+#[test]
+fn moving_tasks_off_auction_drops_their_auction_settings() {
+    let auctioned = r#"{"name": "m", "allocation": "auction",
+      "agents": [{"id": "a", "capabilities": ["c"]}],
+      "tasks": [{"id": "t", "capability": "c", "auction": {"weights": {"price": 1}}},
+                {"id": "u", "capability": "c", "allocation": "auction", "auction": {"weights": {"price": 1}}}]}"#;
+    let o = [Override::parse("allocation=best_score").unwrap()];
+    let s = apply("m.json", auctioned, &o).unwrap();
+    assert_eq!(s.tasks[0].allocation.unwrap_or(s.allocation), Strategy::BestScore);
+    // `u` is auctioned by its own allocation: its settings stay and apply.
+    assert_eq!(s.tasks[1].allocation, Some(Strategy::Auction));
+    assert!(s.tasks[1].auction.is_some() && s.tasks[0].auction.is_none());
+    // A file that writes an auction for a task not auctioned is still refused.
+    let written = auctioned.replace(
+        r#""allocation": "auction",
+      "agents""#,
+        r#""allocation": "best_score",
+      "agents""#,
+    );
+    assert!(crate::scenario::parse("w.json", &written).is_err());
+}
