@@ -71,7 +71,17 @@ pub(crate) fn compare(args: CompareArgs) -> u8 {
     let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     // Ctrl-C stops starting runs; what finished is reported.
     let _ = interrupt::install();
-    let figures = runs::run_all(&variants, &seeds, jobs, &|| interrupt::received().is_none(), &|_, _| {});
+    // A progress bar on stderr, drawn only on a terminal (at most 20 times a second).
+    let total = (variants.len() * seeds.len()) as u64;
+    let bar = indicatif::ProgressBar::with_draw_target(Some(total), indicatif::ProgressDrawTarget::stderr());
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} runs, {elapsed} (about {eta} left)")
+    {
+        bar.set_style(style);
+    }
+    let progress = |done: usize, _total: usize| bar.set_position(done as u64);
+    let figures = runs::run_all(&variants, &seeds, jobs, &|| interrupt::received().is_none(), &progress);
+    bar.finish_and_clear();
     let rows = table::rows(&variants, &figures);
     let stopped = interrupt::received();
     let mut text = table::render(&rows);

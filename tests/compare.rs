@@ -107,3 +107,26 @@ fn bad_varies_and_seeds_exit_2_saying_why() {
         assert!(text(&out.stderr).contains(says), "{args:?}: {}", text(&out.stderr));
     }
 }
+
+#[path = "support/tmux.rs"]
+mod tmux;
+
+/// On a terminal a long comparison shows a progress bar on stderr; Ctrl-C stops it cleanly and
+/// prints the runs that finished (exit 130).
+#[test]
+fn a_long_comparison_shows_its_progress_and_stops_on_ctrl_c_with_what_finished() {
+    use tmux::{Session, send, tmux, wait_for};
+    let session = Session(format!("switchyard-compare-{}", std::process::id()));
+    let cmd = format!(
+        "{} compare {FANOUT} --vary allocation=round_robin,best_score --seeds 1..900000 --jobs 2; echo EXITED:$?; sleep 60",
+        env!("CARGO_BIN_EXE_switchyard")
+    );
+    tmux(&["new-session", "-d", "-s", &session.0, "-x", "200", "-y", "20", &cmd]);
+    let screen = wait_for(&session, "/1800000 runs");
+    assert!(screen.contains("about"), "{screen}");
+    send(&session, &["C-c"]);
+    let screen = wait_for(&session, "EXITED:");
+    assert!(screen.contains("EXITED:130"), "{screen}");
+    assert!(screen.contains("stopped by SIGINT") && screen.contains("of 1800000 runs finished"), "{screen}");
+    assert!(screen.contains("allocation=round_robin"), "the table of what finished: {screen}");
+}
