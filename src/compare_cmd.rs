@@ -35,6 +35,29 @@ pub(crate) struct CompareArgs {
     max_scenario_bytes: u64,
 }
 
+/// The compare view; Enter on a variant opens its median-seed run in the console.
+fn view(args: &CompareArgs, variants: &[variants::Variant], figures: &[runs::Figures]) -> u8 {
+    use switchyard::tui::compare_view::{self, Choice, CompareView};
+    let title = args.file.display().to_string();
+    match compare_view::run(CompareView::new(&title, variants, figures)) {
+        Ok(Choice::Quit) => exit::OK,
+        Ok(Choice::Open { variant, seed }) => {
+            let settings = match crate::console_settings(None) {
+                Ok(settings) => settings,
+                Err(code) => return code,
+            };
+            let mut scenario = variants[variant].scenario.clone();
+            scenario.seed = seed;
+            let durability = switchyard::journal::Durability::Flush;
+            crate::console(scenario, None, false, 1.0, durability, settings, false)
+        }
+        Err(e) => {
+            warn(format_args!("switchyard compare: the compare view: {e}"));
+            exit::OUTPUT_ERROR
+        }
+    }
+}
+
 /// The most seeds a comparison takes (each is a run per variant).
 const MAX_SEEDS: u64 = 1_000_000;
 
@@ -82,8 +105,12 @@ pub(crate) fn compare(args: CompareArgs) -> u8 {
     let progress = |done: usize, _total: usize| bar.set_position(done as u64);
     let figures = runs::run_all(&variants, &seeds, jobs, &|| interrupt::received().is_none(), &progress);
     bar.finish_and_clear();
-    let rows = table::rows(&variants, &figures);
     let stopped = interrupt::received();
+    // On a terminal, without files to write, the comparison opens in its view.
+    if args.csv.is_none() && args.json.is_none() && stopped.is_none() && switchyard::tui::console::has_terminal() {
+        return view(&args, &variants, &figures);
+    }
+    let rows = table::rows(&variants, &figures);
     let mut text = table::render(&rows);
     if let Some(signal) = stopped {
         text.push_str(&format!(

@@ -130,3 +130,28 @@ fn a_long_comparison_shows_its_progress_and_stops_on_ctrl_c_with_what_finished()
     assert!(screen.contains("stopped by SIGINT") && screen.contains("of 1800000 runs finished"), "{screen}");
     assert!(screen.contains("allocation=round_robin"), "the table of what finished: {screen}");
 }
+
+/// On a terminal without `--csv`/`--json` the comparison opens in its view; Enter opens the chosen
+/// variant's median-seed run in the console.
+#[test]
+fn the_compare_view_opens_the_chosen_variants_median_run_in_the_console() {
+    use tmux::{Session, send, tmux, wait_for};
+    let session = Session(format!("switchyard-compare-view-{}", std::process::id()));
+    let cmd = format!(
+        "{} compare {FANOUT} --vary allocation=round_robin,best_score --seeds 1..9; echo EXITED:$?; sleep 60",
+        env!("CARGO_BIN_EXE_switchyard")
+    );
+    tmux(&["new-session", "-d", "-s", &session.0, "-x", "160", "-y", "40", &cmd]);
+    let screen = wait_for(&session, "Enter open its median-seed run");
+    assert!(screen.contains("allocation=best_score") && screen.contains("p vs first"), "{screen}");
+    assert!(screen.contains("makespan (ms) by variant"), "{screen}");
+    send(&session, &["Down"]);
+    send(&session, &["Enter"]);
+    // The console on that run: the scenario's name, its seed, the run under way or done.
+    let console = wait_for(&session, "FINISHED");
+    assert!(console.contains("Switchyard · parallel-fanout"), "{console}");
+    assert!(!console.contains("Enter open its median-seed run"), "{console}");
+    send(&session, &["q"]);
+    let after = wait_for(&session, "EXITED:");
+    assert!(after.contains("EXITED:0") || after.contains("EXITED:1"), "{after}");
+}

@@ -10,6 +10,7 @@
 pub mod app;
 pub mod attach;
 pub mod cmdline;
+pub mod compare_view;
 pub mod config;
 pub mod console;
 

@@ -118,7 +118,7 @@ pub fn render(rows: &[Row]) -> String {
     let width = rows.iter().map(|r| r.variant.len()).max().unwrap_or(0).max("variant".len());
     let mut out = format!("{:<width$}", "variant");
     for c in &COLUMNS {
-        let _ = write!(out, "  {:>11}", c.heading);
+        let _ = write!(out, " {:>10}", c.heading);
     }
     out.push_str("  p vs first\n");
     let best: Vec<Option<f64>> = COLUMNS
@@ -136,7 +136,7 @@ pub fn render(rows: &[Row]) -> String {
                 Some(x) => format!("{}{}", (c.cell)(x), if Some(x) == *best { "*" } else { " " }),
                 None => "- ".to_string(),
             };
-            let _ = write!(out, "  {cell:>11}");
+            let _ = write!(out, " {cell:>10}");
         }
         let p = match r.p_vs_first {
             None if rows.first() == Some(r) => "—".to_string(),
