@@ -167,24 +167,14 @@ pub(crate) fn needs_no_server(scenario: &Scenario) -> Result<(), u8> {
 /// `run FILE --headless --serve URL`: the run served over NATS (see `switchyard::remote::serve`).
 /// The server is reached and the run's stream made before the journal is created.
 pub(crate) fn run_served(args: Headless, url: String, remote: ServeArgs, speed: f64) -> u8 {
-    use switchyard::remote::{creds, serve, subjects::RunName};
+    use switchyard::remote::{creds, serve};
     let scenario = match load_scenario(&args.load) {
         Ok(s) => s,
         Err(code) => return code,
     };
-    let run = match remote.run_name.as_deref().map_or_else(|| RunName::from_file(args.load.file), RunName::parse) {
-        Ok(run) => run,
-        Err(e) => {
-            warn(format_args!("switchyard: {e}"));
-            return exit::BAD_INPUT;
-        }
-    };
-    let access = match Access::new(&url, &remote.access) {
-        Ok(access) => access,
-        Err(e) => {
-            warn(format_args!("switchyard: {e}"));
-            return exit::BAD_INPUT;
-        }
+    let (run, access) = match served_target(args.load.file, &url, &remote) {
+        Ok(target) => target,
+        Err(code) => return code,
     };
     let shown = creds::redact(&url);
     let opts = serve::ServeOptions {
@@ -261,24 +251,14 @@ pub(crate) fn served_console(
     remote: ServeArgs,
     opts: switchyard::tui::ConsoleOptions,
 ) -> u8 {
-    use switchyard::remote::{Failure, attach, serve, subjects::RunName};
+    use switchyard::remote::{Failure, attach, serve};
     if !switchyard::tui::console::has_terminal() {
         warn(format_args!("switchyard: the console needs a terminal (stdin and stdout); add --headless in scripts"));
         return exit::BAD_INPUT;
     }
-    let run = match remote.run_name.as_deref().map_or_else(|| RunName::from_file(file), RunName::parse) {
-        Ok(run) => run,
-        Err(e) => {
-            warn(format_args!("switchyard: {e}"));
-            return exit::BAD_INPUT;
-        }
-    };
-    let access = match Access::new(&url, &remote.access) {
-        Ok(access) => access,
-        Err(e) => {
-            warn(format_args!("switchyard: {e}"));
-            return exit::BAD_INPUT;
-        }
+    let (run, access) = match served_target(file, &url, &remote) {
+        Ok(target) => target,
+        Err(code) => return code,
     };
     let (speed, who) = (opts.speed, opts.who.clone());
     let serving = serve::ServeOptions {
@@ -434,6 +414,21 @@ pub(crate) fn agent(url: &str, run: &str, id: String, command: Vec<String>, acce
         Ok(BridgeEnd::Signal(signal)) => interrupt::exit_code(signal),
         Err(failure) => failed("agent", failure, exit::BAD_INPUT),
     }
+}
+
+/// The name a served run goes by (`--run`, else the scenario file's stem) and how to reach its
+/// server, or exit 2 saying what is wrong.
+fn served_target(
+    file: &Path,
+    url: &str,
+    remote: &ServeArgs,
+) -> Result<(switchyard::remote::subjects::RunName, Access), u8> {
+    use switchyard::remote::subjects::RunName;
+    let run = remote.run_name.as_deref().map_or_else(|| RunName::from_file(file), RunName::parse);
+    run.and_then(|run| Ok((run, Access::new(url, &remote.access)?))).map_err(|e| {
+        warn(format_args!("switchyard: {e}"));
+        exit::BAD_INPUT
+    })
 }
 
 /// The run a client command names and how to reach its server, or exit 2 saying what is wrong.

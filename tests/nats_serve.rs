@@ -172,19 +172,25 @@ fn a_wrong_password_is_never_printed() {
     assert_eq!(ran.code, Some(1), "{}", ran.stderr);
 }
 
-#[test]
-fn a_served_run_whose_server_dies_stops_cleanly_with_its_journal_whole() {
-    let mut server = NatsServer::start("server-dies");
+/// Serves crash-reassign at speed 1 (about 5 s) with a journal, on a server of its own, and
+/// returns once it is under way (an event at 5 ms or later is in the journal).
+fn serve_under_way(test: &str) -> (NatsServer, std::path::PathBuf, Proc) {
+    let server = NatsServer::start(test);
     let dir = server.dir().to_path_buf();
     let journal = dir.join("served.jsonl");
     let args = ["run", CRASH_REASSIGN, "--headless", "--serve", &server.url(), "--journal", journal.to_str().unwrap()];
     let mut run = Proc::start(&dir, "serve", &args);
-    // Let it get going (at speed 1 the scenario takes about 5 s), then take the server away.
     let deadline = std::time::Instant::now() + RUN_WITHIN;
     while !std::fs::read_to_string(&journal).is_ok_and(|t| t.contains(r#""t_ms":5"#)) {
         assert!(std::time::Instant::now() < deadline && run.running(), "the served run did not start: {}", run.err());
         std::thread::sleep(Duration::from_millis(20));
     }
+    (server, journal, run)
+}
+
+#[test]
+fn a_served_run_whose_server_dies_stops_cleanly_with_its_journal_whole() {
+    let (mut server, journal, mut run) = serve_under_way("server-dies");
     server.kill();
     // It waits for the server to come back (30 s), then stops.
     assert_eq!(run.wait(RUN_WITHIN + Duration::from_secs(30)).code(), Some(3), "{}", run.err());
@@ -252,16 +258,7 @@ fn a_run_that_makes_thousands_of_lines_in_a_step_is_served_whole() {
 /// exit 143, its journal ending with `run_interrupted`.
 #[test]
 fn a_served_run_waiting_for_its_server_still_stops_on_a_signal() {
-    let mut server = NatsServer::start("server-away-signal");
-    let dir = server.dir().to_path_buf();
-    let journal = dir.join("served.jsonl");
-    let args = ["run", CRASH_REASSIGN, "--headless", "--serve", &server.url(), "--journal", journal.to_str().unwrap()];
-    let mut run = Proc::start(&dir, "serve", &args);
-    let deadline = std::time::Instant::now() + RUN_WITHIN;
-    while !std::fs::read_to_string(&journal).is_ok_and(|t| t.contains(r#""t_ms":5"#)) {
-        assert!(std::time::Instant::now() < deadline && run.running(), "the served run did not start: {}", run.err());
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let (mut server, journal, mut run) = serve_under_way("server-away-signal");
     server.kill();
     std::thread::sleep(Duration::from_millis(1500));
     assert!(run.running(), "it waits for the server: {}", run.err());

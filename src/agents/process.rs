@@ -488,7 +488,8 @@ async fn write_stdin(mut stdin: ChildStdin, mut lines: mpsc::Receiver<String>) {
     // Dropping `stdin` closes the pipe.
 }
 
-fn truncate_chars(s: &str, max: usize) -> String {
+/// The first `max` characters of `s`.
+pub(crate) fn truncate_chars(s: &str, max: usize) -> String {
     match s.char_indices().nth(max) {
         Some((i, _)) => s[..i].to_string(),
         None => s.to_string(),

@@ -28,6 +28,7 @@ use futures_util::{FutureExt, StreamExt};
 
 use super::subjects::RunName;
 use super::wire::{Exit, RUN_HEADER, Recorded, SESSION_HEADER, STREAM_HEADER, Welcome};
+use crate::agents::process::truncate_chars;
 use crate::agents::{AgentOutput, FromAgent, ProtocolError, ToAgent, decode_from_agent, encode_line, validate_hello};
 use crate::runtime::{Ctl, RemoteAgents, RemoteJob, Report, ReportKind};
 use crate::scenario::{AgentKind, Delivery, Scenario};
@@ -404,17 +405,13 @@ fn header<'a>(msg: &'a async_nats::Message, name: &str) -> Option<&'a str> {
 fn misrouted(run: &RunName, msg: &async_nats::Message) -> Option<String> {
     match header(msg, RUN_HEADER) {
         Some(r) if r == run.as_str() => None,
-        Some(r) => Some(format!("a message for run `{}`, not this run", truncate(r, 64))),
+        Some(r) => Some(format!("a message for run `{}`, not this run", truncate_chars(r, 64))),
         None => Some(format!("a message without its run ({RUN_HEADER} header)")),
     }
 }
 
 fn garbage(text: &str, error: ProtocolError) -> ReportKind {
-    ReportKind::Output(AgentOutput::Garbage { line: truncate(text.trim_end(), KEEP_CHARS), error })
-}
-
-fn truncate(s: &str, chars: usize) -> String {
-    s.chars().take(chars).collect()
+    ReportKind::Output(AgentOutput::Garbage { line: truncate_chars(text.trim_end(), KEEP_CHARS), error })
 }
 
 /// Shared so the fleet can hold it.

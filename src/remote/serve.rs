@@ -265,11 +265,9 @@ impl Connection {
         let scenario = taken.journal.header.scenario.clone();
         let commands = self.rt.block_on(async {
             // Tasks queued for the old leader's attempts go: those attempts are failed anew.
-            if let Ok(work) = js.get_stream(run.work_stream()).await {
-                let _ = work.purge().await;
-            }
-            if js.get_stream(run.work_stream()).await.is_err() {
-                super::link::prepare_work_queue(js, run, &scenario).await?;
+            match js.get_stream(run.work_stream()).await {
+                Ok(work) => drop(work.purge().await),
+                Err(_) => super::link::prepare_work_queue(js, run, &scenario).await?,
             }
             subscribe_commands(client, &self.opts).await
         });
