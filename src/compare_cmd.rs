@@ -58,25 +58,9 @@ fn view(args: &CompareArgs, variants: &[variants::Variant], figures: &[runs::Fig
     }
 }
 
-/// The most seeds a comparison takes (each is a run per variant).
-const MAX_SEEDS: u64 = 1_000_000;
-
-fn seeds(text: &str) -> Result<Vec<u64>, String> {
-    let bad = || format!("--seeds {text}: expected A..B, two whole numbers with A ≤ B (both included)");
-    let (a, b) = text.split_once("..").ok_or_else(bad)?;
-    let (a, b): (u64, u64) = (a.trim().parse().map_err(|_| bad())?, b.trim().parse().map_err(|_| bad())?);
-    if a > b {
-        return Err(bad());
-    }
-    if b - a >= MAX_SEEDS {
-        return Err(format!("--seeds {text}: at most {MAX_SEEDS} seeds"));
-    }
-    Ok((a..=b).collect())
-}
-
 pub(crate) fn compare(args: CompareArgs) -> u8 {
     let prepared = (|| {
-        let seeds = seeds(&args.seeds)?;
+        let seeds = variants::seeds(&args.seeds)?;
         let varies: Result<Vec<_>, String> = args.vary.iter().map(|v| variants::Vary::parse(v)).collect();
         let variants = variants::variants(&args.file, args.max_scenario_bytes, &varies?)?;
         if args.jobs == Some(0) {

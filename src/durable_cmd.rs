@@ -210,7 +210,8 @@ fn resume_console(
         settings,
         ..Default::default()
     };
-    let app = switchyard::tui::App::continuing(sim, view, opts, Some(writer));
+    let mut app = switchyard::tui::App::continuing(sim, view, opts, Some(writer));
+    app.set_history(journal.events.clone());
     match switchyard::tui::console::run_app(app) {
         Ok(code) => code,
         Err(e) => {

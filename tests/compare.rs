@@ -155,3 +155,44 @@ fn the_compare_view_opens_the_chosen_variants_median_run_in_the_console() {
     let after = wait_for(&session, "EXITED:");
     assert!(after.contains("EXITED:0") || after.contains("EXITED:1"), "{after}");
 }
+
+/// `:whatif` on a paused console run compares changes from the run's current state: a popup with
+/// `(as is)` and each variant, the run still paused and untouched; a change a run under way
+/// cannot take is refused on the status line.
+#[test]
+fn whatif_on_a_paused_run_shows_each_change_against_going_on_as_is() {
+    use tmux::{Session, capture, send, tmux, wait_for};
+    let session = Session(format!("switchyard-whatif-{}", std::process::id()));
+    let scenario = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/market-auction.json");
+    let cmd = format!("{} run {scenario} --paused; echo EXITED:$?; sleep 60", env!("CARGO_BIN_EXE_switchyard"));
+    tmux(&["new-session", "-d", "-s", &session.0, "-x", "160", "-y", "45", &cmd]);
+    wait_for(&session, "PAUSED");
+    // Single steps, so the branches start mid-run.
+    for _ in 0..12 {
+        send(&session, &["."]);
+    }
+    let clock = |screen: &str| screen.split("t = ").nth(1).map(|s| s[..9].to_string());
+    send(&session, &[":whatif --vary tasks-=archive", "Enter"]);
+    let refused = wait_for(&session, "whatif: tasks-=archive: it changes which tasks there are");
+    assert!(!refused.contains("What if"), "{refused}");
+    // Keys are taken in order: the steps are all done by now.
+    let before = refused;
+    assert!(clock(&before) != Some("0:00.000 ".into()), "{before}");
+    send(&session, &[":whatif --vary allocation=least_loaded,best_score --seeds 1..10", "Enter"]);
+    let popup = wait_for(&session, "What if — done");
+    for want in ["branched at", "(as is)", "allocation=least_loaded", "allocation=best_score", "p50 finish"] {
+        assert!(popup.contains(want), "{want}: {popup}");
+    }
+    assert!(popup.contains("if allocation=best_score from now: p50 finish"), "{popup}");
+    assert!(popup.contains("seeds 1..10 (10 runs)"), "{popup}");
+    // The run itself did not move, and the branches' log lines are not in its log.
+    assert!(popup.contains("PAUSED") && clock(&popup) == clock(&before), "{popup}");
+    assert!(!popup.contains("whatif: resume"), "{popup}");
+    send(&session, &["Escape"]);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let closed = capture(&session);
+    assert!(!closed.contains("What if"), "{closed}");
+    send(&session, &["q", "y"]);
+    let after = wait_for(&session, "EXITED:");
+    assert!(after.contains("EXITED:"), "{after}");
+}

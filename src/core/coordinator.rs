@@ -92,6 +92,20 @@ impl Coordinator {
         c
     }
 
+    /// A what-if branch goes on under another seed: every draw from now on is made with it (the
+    /// draws are functions of the seed and what is drawn, see `rng`).
+    pub fn reseed(&mut self, seed: u64) {
+        std::sync::Arc::make_mut(&mut self.scenario).seed = seed;
+    }
+
+    /// A what-if branch's agents from index `first` on joined the run at `now` (they were not in
+    /// its events): they are heard from now, so the heartbeat watchdog counts from their arrival.
+    pub fn welcome_agents(&mut self, first: usize, now: u64) {
+        for a in first..self.state.agents.len() {
+            self.state.heard_from(AgentId(a as u32), now);
+        }
+    }
+
     /// Folds one recorded event into the state (what [`Coordinator::from_events`] does for each):
     /// a replay moving forward on its timeline.
     pub fn apply_recorded(&mut self, ev: &Event) {

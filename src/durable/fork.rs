@@ -27,7 +27,7 @@ pub fn check(text: &str, coord: &Coordinator) -> Result<Parsed, String> {
         Parsed::Op(OpAction::Restart, _) => {
             Err(format!("`{text}`: a fork is a run of its own; restart the source instead"))
         }
-        Parsed::Filter(_) | Parsed::Quit | Parsed::Help | Parsed::Goto(_) | Parsed::Fork => {
+        Parsed::Filter(_) | Parsed::Quit | Parsed::Help | Parsed::Goto(_) | Parsed::Fork | Parsed::WhatIf(_) => {
             Err(format!("`{text}`: only commands that act on the run apply to a fork"))
         }
         parsed => Ok(parsed),
@@ -54,7 +54,7 @@ pub fn apply(sim: &mut SimRun, commands: &[String], who: &str, sink: &mut impl E
                 let origin = crate::core::Origin::Operator;
                 sim.mark(sink, |c, now| c.broadcast(now, to, message.as_str().into(), origin)).map_err(io)?;
             }
-            Parsed::Filter(_) | Parsed::Quit | Parsed::Help | Parsed::Goto(_) | Parsed::Fork => {
+            Parsed::Filter(_) | Parsed::Quit | Parsed::Help | Parsed::Goto(_) | Parsed::Fork | Parsed::WhatIf(_) => {
                 unreachable!("`check` refuses commands that do not act on the run")
             }
         }

@@ -63,9 +63,9 @@ impl Host {
                 self.after_input();
                 Ok((true, "broadcast".into()))
             }
-            Ok(Parsed::Filter(_) | Parsed::Help | Parsed::Quit | Parsed::Goto(_) | Parsed::Fork) => {
-                Ok((false, format!(":{line}: a console command; a served run takes operator actions only")))
-            }
+            Ok(
+                Parsed::Filter(_) | Parsed::Help | Parsed::Quit | Parsed::Goto(_) | Parsed::Fork | Parsed::WhatIf(_),
+            ) => Ok((false, format!(":{line}: a console command; a served run takes operator actions only"))),
             Err(e) => Ok((false, format!(":{line}: {e}"))),
         }
     }

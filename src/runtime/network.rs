@@ -21,7 +21,7 @@ pub(super) enum Verdict {
 }
 
 /// A `drop` (no delay) or `delay` fault on one link, in both directions.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Link {
     ends: [Endpoint; 2],
     delay_ms: Option<u64>,
@@ -29,7 +29,7 @@ struct Link {
 }
 
 /// A partition: each agent's side; the coordinator is on side 0.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Split {
     side: Vec<u32>,
     until_ms: Option<u64>,
@@ -37,7 +37,7 @@ struct Split {
     by_operator: bool,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(super) struct Network {
     links: Vec<Link>,
     splits: Vec<Split>,
@@ -75,6 +75,14 @@ impl Network {
                 self.links.clear();
                 self.splits.clear();
             }
+        }
+    }
+
+    /// Agents joined the run (a what-if's extra agents, at the end): they are on the
+    /// coordinator's side of every partition.
+    pub fn grow(&mut self, agents: usize) {
+        for split in &mut self.splits {
+            split.side.resize(agents.max(split.side.len()), 0);
         }
     }
 

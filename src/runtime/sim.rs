@@ -24,6 +24,7 @@ use super::network::{Network, Verdict};
 use super::sink::EventSink;
 
 mod bids;
+mod branch;
 mod durable;
 mod elastic;
 mod faults;
@@ -51,7 +52,7 @@ enum Due {
 }
 
 /// A simulated agent's runtime side.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct SimAgent {
     alive: bool,
     /// Bumped on every crash so replies scheduled before it are dropped.
@@ -70,6 +71,9 @@ struct SimAgent {
     inbox: Vec<Message>,
 }
 
+/// Cloning it copies the whole simulation as it stands (a what-if branches from it: see
+/// `sim/branch.rs`).
+#[derive(Clone)]
 pub struct SimRun {
     coord: Coordinator,
     /// Attempts holding their result until a help answer comes.

@@ -81,6 +81,15 @@ impl Override {
         };
         Ok(Override { text: text.to_string(), path, op })
     }
+
+    /// The agent `agents-=ID` removes, if this is one (a what-if from a live run drains it
+    /// instead: the run has already counted on it).
+    pub fn removed_agent(&self) -> Option<&str> {
+        match &self.op {
+            Op::Remove(id) if self.path.len() == 1 && self.path[0] == "agents" => Some(id),
+            _ => None,
+        }
+    }
 }
 
 /// JSON if it reads as JSON, else the text; `@FILE`: the file's JSON.

@@ -69,6 +69,10 @@ pub enum Popup {
         agents: Vec<AgentId>,
         index: usize,
     },
+    /// A what-if's progress, then its table (`:whatif`; see `whatif.rs`).
+    WhatIf {
+        scroll: u16,
+    },
     /// Choose how to resolve an inbox item.
     PickResolution {
         task: TaskId,
@@ -98,11 +102,18 @@ pub struct ConsoleSink {
     pub journal: Option<JournalWriter<File>>,
     /// Set when writing the journal failed (journaling then stops; what was written is flushed).
     pub journal_error: Option<String>,
+    /// Every event of a simulated run so far, for `:whatif` to branch from (see
+    /// `whatif::live`); `None` when the console does not have them all (a live run, a
+    /// replay, an attached console).
+    pub history: Option<Vec<crate::core::Event>>,
 }
 
 impl EventSink for ConsoleSink {
     fn event(&mut self, ev: &crate::core::Event, coord: &Coordinator) -> std::io::Result<()> {
         self.view.event(ev, coord)?;
+        if let Some(history) = &mut self.history {
+            history.push(ev.clone());
+        }
         if let Some(j) = &mut self.journal
             && let Err(e) = j.event(ev, coord)
         {
@@ -165,6 +176,8 @@ pub struct App {
     pause_on_start: Option<String>,
     /// The console on a served run, attached over NATS (see `attach.rs`).
     pub attached: Option<super::attach::Attached>,
+    /// The last `:whatif`, under way or done (its popup shows it).
+    pub whatif: Option<super::whatif::WhatIf>,
 }
 
 impl App {
@@ -216,7 +229,7 @@ impl App {
         if let Some(j) = &mut journal {
             j.set_durability(opts.durability);
         }
-        let sink = ConsoleSink { view, journal, journal_error: None };
+        let sink = ConsoleSink { view, journal, journal_error: None, history: None };
         App {
             run,
             scenario,
@@ -241,10 +254,20 @@ impl App {
             replay: None,
             resumed_at: None,
             attached: None,
+            whatif: None,
+        }
+    }
+
+    /// The run's events so far (a run brought back from its journal), for `:whatif`. A
+    /// simulated run's console keeps them from there on.
+    pub fn set_history(&mut self, events: Vec<crate::core::Event>) {
+        if !needs_live(&self.scenario) {
+            self.sink.history = Some(events);
         }
     }
 
     fn start_run(&mut self) {
+        self.set_history(Vec::new());
         self.run.set_fail_on_stall(false);
         if needs_live(&self.scenario) {
             self.live = Some(LiveAgents::new(&self.scenario, LiveOptions::default()));

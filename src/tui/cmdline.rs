@@ -22,6 +22,8 @@ pub enum Parsed {
     Goto(String),
     /// `:fork` — a replay's run forked at the cursor, opened live.
     Fork,
+    /// `:whatif --vary … [--seeds A..B]` — its words after `whatif`.
+    WhatIf(Vec<String>),
 }
 
 /// `(name, arguments, what it does)` for every command, for completion and the help overlay.
@@ -58,6 +60,11 @@ pub const COMMANDS: &[(&str, &str, &str)] = &[
         "replay: move the cursor to an event, a time, a task's last event, the first failure",
     ),
     ("fork", "", "replay: a new live run from the cursor, in a journal of its own (also F)"),
+    (
+        "whatif",
+        "--vary PATH=A,B… [--seeds A..B]",
+        "compare changes from now on over many seeds, the run untouched (a popup with the table)",
+    ),
     ("help", "", "list keys and commands"),
     ("quit", "", "leave the console"),
 ];
@@ -116,6 +123,8 @@ pub fn parse(line: &str, coord: &Coordinator) -> Result<Parsed, String> {
     let w = Words { name, args: words.collect(), reason };
     match name {
         "fork" => w.want(0, "").map(|_| Parsed::Fork),
+        // Its own words (` -- ` is not a reason here).
+        "whatif" => Ok(Parsed::WhatIf(line.split_whitespace().skip(1).map(str::to_string).collect())),
         "goto" if !w.args.is_empty() => Ok(Parsed::Goto(w.args.join(" "))),
         "goto" => Err("usage: :goto #SEQ | TIME (12.5s) | TASK | failure".into()),
         "pause" => w.want(0, "").and_then(|_| w.op(OpAction::Pause)),

@@ -224,6 +224,7 @@ async fn event_loop(
         let wall_ms = now.duration_since(last).as_secs_f64() * 1000.0;
         last = now;
         dirty |= app.tick(wall_ms);
+        dirty |= app.poll_whatif();
         app.step_done();
         if app.quit {
             break;

@@ -199,12 +199,13 @@ impl App {
         let Some(popup) = self.popup.take() else { return };
         let keys = &self.opts.settings.keys;
         match popup {
-            Popup::Help { .. } | Popup::Detail { .. } | Popup::Context { .. } => {
+            Popup::Help { .. } | Popup::Detail { .. } | Popup::Context { .. } | Popup::WhatIf { .. } => {
                 match keys.action(&[Context::Pane, Context::Popup], &key) {
                     Some(Action::Up) => self.popup = Some(self.scrolled(popup, -1)),
                     Some(Action::Down) => self.popup = Some(self.scrolled(popup, 1)),
                     Some(Action::PageUp) => self.popup = Some(self.scrolled(popup, -10)),
                     Some(Action::PageDown) => self.popup = Some(self.scrolled(popup, 10)),
+                    Some(Action::ClosePopup) if matches!(popup, Popup::WhatIf { .. }) => self.close_whatif(),
                     Some(Action::ClosePopup) => {}
                     _ => self.popup = Some(popup),
                 }
@@ -261,6 +262,7 @@ impl App {
                 let max = super::panes::detail::max_scroll(self.screen, sel, &self.ctx(true));
                 Popup::Detail { sel, scroll: apply(scroll, max) }
             }
+            Popup::WhatIf { scroll } => Popup::WhatIf { scroll: apply(scroll, super::whatif::max_scroll(self)) },
             other => other,
         }
     }
@@ -320,6 +322,7 @@ impl App {
             Ok(Parsed::Help) => self.popup = Some(Popup::Help { scroll: 0 }),
             Ok(Parsed::Goto(target)) => self.goto(&target),
             Ok(Parsed::Fork) => self.fork_here(),
+            Ok(Parsed::WhatIf(words)) => self.start_whatif(&words.iter().map(String::as_str).collect::<Vec<_>>()),
             Err(e) => self.status = Some((format!(":{line}: {e}"), StatusKind::Error)),
         }
     }

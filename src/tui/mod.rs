@@ -25,6 +25,7 @@ pub mod replay;
 pub mod theme;
 pub mod ui;
 pub mod view;
+pub mod whatif;
 
 pub use app::{App, ConsoleOptions};
 pub use console::run_console;

@@ -71,6 +71,7 @@ pub fn draw(f: &mut Frame, app: &App) {
         Popup::PickAgent { task, agents, index } => draw_pick_agent(f, area, coord, settings, (*task, agents, *index)),
         Popup::PickResolution { task, index } => draw_pick_resolution(f, area, coord, settings, *task, *index),
         Popup::Quit => draw_quit(f, area, settings),
+        Popup::WhatIf { scroll } => super::whatif::draw(f, app, *scroll),
     }
 }
 

@@ -255,7 +255,7 @@ impl App {
             let mut view = View::new(replay.scenario.agents.len());
             events.iter().for_each(|ev| view.fold(ev));
             let sim = SimRun::resumed(coord, events[at].t_ms);
-            return self.open_fork(sim, view, writer, at, new);
+            return self.open_fork(sim, view, writer, at, new, None);
         }
         let mut writer = match crate::journal::JournalWriter::create(&new) {
             Ok(w) => w,
@@ -265,7 +265,7 @@ impl App {
             }
         };
         writer.set_forked_from(&sha, at as u64);
-        let mut out = (View::new(replay.scenario.agents.len()), writer);
+        let mut out = ((View::new(replay.scenario.agents.len()), Vec::new()), writer);
         let events = replay.timeline.events();
         let sim = match crate::durable::reexecute::reexecute(replay.scenario.clone(), events, at + 1, &mut out, true) {
             Ok(sim) => sim,
@@ -274,8 +274,8 @@ impl App {
                 return;
             }
         };
-        let (view, writer) = out;
-        self.open_fork(sim, view, writer, at, new);
+        let ((view, history), writer) = out;
+        self.open_fork(sim, view, writer, at, new, Some(history));
     }
 
     /// This console goes on with the fork: live, paused, writable.
@@ -286,11 +286,15 @@ impl App {
         writer: crate::journal::JournalWriter<std::fs::File>,
         at: usize,
         new: std::path::PathBuf,
+        history: Option<Vec<crate::core::Event>>,
     ) {
         let mut opts = self.opts.clone();
         opts.read_only = false;
         opts.journal = Some(new.clone());
         *self = App::continuing(sim, view, opts, Some(writer));
+        if let Some(history) = history {
+            self.set_history(history);
+        }
         self.request(crate::core::OpAction::Pause, Some("forked".into()), true);
         let note = format!(
             "forked at #{at} into {}: paused; act, then {}",

@@ -5,6 +5,7 @@
 //! run's figures from its report, [`table`] sums them up and writes them out, [`stats`] is the
 //! arithmetic.
 
+pub mod live;
 pub mod runs;
 pub mod stats;
 pub mod table;

@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use serde::Serialize;
 
 use super::variants::Variant;
+use crate::core::Coordinator;
 use crate::report::Report;
 use crate::runtime::{Horizon, SimRun};
 use crate::scenario::Scenario;
@@ -45,7 +46,11 @@ pub fn run_one(scenario: &Scenario, variant: usize, seed: u64) -> Figures {
     run.set_horizon(horizon);
     // The `()` sink takes nothing and cannot fail.
     let _ = run.run(&mut ());
-    let coord = run.coordinator();
+    figures(run.coordinator(), variant, seed)
+}
+
+/// A finished (or stopped) run's figures, from its report.
+pub fn figures(coord: &Coordinator, variant: usize, seed: u64) -> Figures {
     let report = Report::build(coord);
     let cost =
         coord.scenario().agents.iter().zip(&report.agents).map(|(spec, a)| spec.cost * a.busy_ms as f64 / 1000.0).sum();
@@ -72,20 +77,36 @@ pub fn run_all(
     go_on: &(dyn Fn() -> bool + Sync),
     done: &(dyn Fn(usize, usize) + Sync),
 ) -> Vec<Figures> {
-    let total = variants.len() * seeds.len();
+    let one = |v: usize, seed: u64| run_one(&variants[v].scenario, v, seed);
+    run_each(variants.len(), seeds, &one, jobs, go_on, done)
+}
+
+/// `run` on every (variant, seed) of `variants` variants, as [`run_all`] does.
+pub fn run_each(
+    variants: usize,
+    seeds: &[u64],
+    run: &(dyn Fn(usize, u64) -> Figures + Sync),
+    jobs: usize,
+    go_on: &(dyn Fn() -> bool + Sync),
+    done: &(dyn Fn(usize, usize) + Sync),
+) -> Vec<Figures> {
+    let total = variants * seeds.len();
     let next = AtomicUsize::new(0);
     let finished = AtomicUsize::new(0);
     let results = Mutex::new(Vec::with_capacity(total));
     std::thread::scope(|scope| {
         for _ in 0..jobs.max(1) {
+            // These runs are figures only: their log lines would land in whatever collects the
+            // process's logs (the console's log pane, for `:whatif`).
             scope.spawn(|| {
+                let _quiet = tracing::subscriber::set_default(tracing::subscriber::NoSubscriber::default());
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     if i >= total || !go_on() {
                         return;
                     }
                     let (v, s) = (i / seeds.len(), seeds[i % seeds.len()]);
-                    let figures = run_one(&variants[v].scenario, v, s);
+                    let figures = run(v, s);
                     results.lock().expect("no worker panics holding it").push(figures);
                     done(finished.fetch_add(1, Ordering::Relaxed) + 1, total);
                 }

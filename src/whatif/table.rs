@@ -33,6 +33,12 @@ pub struct Row {
 
 /// The rows, one per variant (a variant with no finished run has none).
 pub fn rows(variants: &[Variant], figures: &[Figures]) -> Vec<Row> {
+    let labels: Vec<&str> = variants.iter().map(|v| v.label.as_str()).collect();
+    labelled_rows(&labels, figures)
+}
+
+/// [`rows`] for variants known by their labels.
+pub fn labelled_rows(labels: &[&str], figures: &[Figures]) -> Vec<Row> {
     let makespans = |v: usize| -> Vec<f64> {
         let mut m: Vec<f64> = figures.iter().filter(|f| f.variant == v).map(|f| f.makespan_ms as f64).collect();
         m.sort_by(f64::total_cmp);
@@ -40,7 +46,7 @@ pub fn rows(variants: &[Variant], figures: &[Figures]) -> Vec<Row> {
     };
     let first = makespans(0);
     let mut rows = Vec::new();
-    for (v, variant) in variants.iter().enumerate() {
+    for (v, label) in labels.iter().enumerate() {
         let runs: Vec<&Figures> = figures.iter().filter(|f| f.variant == v).collect();
         if runs.is_empty() {
             continue;
@@ -49,7 +55,7 @@ pub fn rows(variants: &[Variant], figures: &[Figures]) -> Vec<Row> {
         let per_run = |f: &dyn Fn(&Figures) -> f64| mean(&runs.iter().map(|r| f(r)).collect::<Vec<_>>()).unwrap_or(0.0);
         let mttr: Vec<f64> = runs.iter().filter_map(|r| r.mttr_ms.map(|x| x as f64)).collect();
         rows.push(Row {
-            variant: variant.label.clone(),
+            variant: label.to_string(),
             runs: runs.len(),
             success_rate: per_run(&|r| if r.succeeded() { 1.0 } else { 0.0 }),
             makespan_p50_ms: percentile(&m, 50.0).unwrap_or(0.0),

@@ -90,10 +90,35 @@ fn split_top_level(text: &str) -> Vec<String> {
     parts
 }
 
-/// Every variant: the base file with each combination of the `--vary`s' choices, in order (the
-/// last `--vary` changes fastest). Each is loaded and checked; simulated scenarios only.
-pub fn variants(base: &Path, max_bytes: u64, varies: &[Vary]) -> Result<Vec<Variant>, String> {
-    let mut combos: Vec<(PathBuf, Vec<Override>, Vec<String>)> = vec![(base.to_path_buf(), Vec::new(), Vec::new())];
+/// The most seeds a comparison takes (each is a run per variant).
+const MAX_SEEDS: u64 = 1_000_000;
+
+/// `A..B`: the seeds from A to B, both included.
+pub fn seeds(text: &str) -> Result<Vec<u64>, String> {
+    let bad = || format!("--seeds {text}: expected A..B, two whole numbers with A ≤ B (both included)");
+    let (a, b) = text.split_once("..").ok_or_else(bad)?;
+    let (a, b): (u64, u64) = (a.trim().parse().map_err(|_| bad())?, b.trim().parse().map_err(|_| bad())?);
+    if a > b {
+        return Err(bad());
+    }
+    if b - a >= MAX_SEEDS {
+        return Err(format!("--seeds {text}: at most {MAX_SEEDS} seeds"));
+    }
+    Ok((a..=b).collect())
+}
+
+/// One combination of the `--vary`s' choices: a scenario file in place of the base (if one was
+/// chosen), the `--set`s, and the variant's label.
+#[derive(Debug, Clone, Default)]
+pub struct Combo {
+    pub file: Option<PathBuf>,
+    pub sets: Vec<Override>,
+    pub label: String,
+}
+
+/// Every combination of the `--vary`s' choices, in order (the last `--vary` changes fastest).
+pub fn combos(varies: &[Vary]) -> Vec<Combo> {
+    let mut combos: Vec<(Option<PathBuf>, Vec<Override>, Vec<String>)> = vec![(None, Vec::new(), Vec::new())];
     for vary in varies {
         let mut next = Vec::with_capacity(combos.len() * vary.len());
         for (file, sets, label) in &combos {
@@ -106,7 +131,7 @@ pub fn variants(base: &Path, max_bytes: u64, varies: &[Vary]) -> Result<Vec<Vari
                     }
                     Choice::File(f) => {
                         label.push(f.display().to_string());
-                        file = f.clone();
+                        file = Some(f.clone());
                     }
                 }
                 next.push((file, sets, label));
@@ -117,15 +142,27 @@ pub fn variants(base: &Path, max_bytes: u64, varies: &[Vary]) -> Result<Vec<Vari
     combos
         .into_iter()
         .map(|(file, sets, label)| {
-            let scenario = scenario::load_overridden(&file, max_bytes, &sets).map_err(|e| e.to_string())?;
+            let label = if label.is_empty() { "(as written)".to_string() } else { label.join(" ") };
+            Combo { file, sets, label }
+        })
+        .collect()
+}
+
+/// Every variant: the base file with each combination of the `--vary`s' choices, in order (the
+/// last `--vary` changes fastest). Each is loaded and checked; simulated scenarios only.
+pub fn variants(base: &Path, max_bytes: u64, varies: &[Vary]) -> Result<Vec<Variant>, String> {
+    combos(varies)
+        .into_iter()
+        .map(|combo| {
+            let file = combo.file.as_deref().unwrap_or(base);
+            let scenario = scenario::load_overridden(file, max_bytes, &combo.sets).map_err(|e| e.to_string())?;
             if needs_live(&scenario) {
                 return Err(format!(
                     "{}: compare runs simulated agents only, and this scenario has real ones",
                     file.display()
                 ));
             }
-            let label = if label.is_empty() { "(as written)".to_string() } else { label.join(" ") };
-            Ok(Variant { label, scenario })
+            Ok(Variant { label: combo.label, scenario })
         })
         .collect()
 }

@@ -16,7 +16,7 @@ const ANSWER_SHARE: f64 = 0.25;
 
 /// Attempts waiting for an answer: `(agent, task, attempt)` → their held result and the rest of
 /// their work, and the agent's epoch when it asked (a crash since drops it).
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(super) struct Waiting(BTreeMap<(u32, u32, u32), (Message, u64, u32)>);
 
 impl SimRun {
