@@ -23,6 +23,7 @@ pub(crate) mod lookup;
 pub(crate) mod meta;
 mod number;
 pub mod overrides;
+mod quick;
 mod schema;
 pub mod types;
 mod validate;

@@ -451,6 +451,9 @@ impl Decoder<'_, '_> {
     }
 
     pub(crate) fn task(&mut self, tasks: &mut Vec<TaskSpec>, meta: &mut Meta) -> R<()> {
+        if self.quick_task(tasks, meta) {
+            return Ok(());
+        }
         let mut t = TaskSpec::default();
         let mut m = TaskMeta { id: NONE, canon: NONE, capability: NONE, specs: NONE, flags: 0 };
         let index = tasks.len();
