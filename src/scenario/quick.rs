@@ -44,7 +44,7 @@ impl<'t> Cursor<'t> {
 
     /// A string without escapes or control characters (after whitespace): its text and the index
     /// of its opening quote.
-    #[inline]
+    #[inline(always)]
     fn string(&mut self) -> Option<(&'t str, usize)> {
         self.ws();
         let b = self.s.as_bytes();
@@ -83,7 +83,7 @@ impl<'t> Cursor<'t> {
     }
 
     /// `pattern` right at the cursor: consume it.
-    #[inline]
+    #[inline(always)]
     fn lit(&mut self, pattern: &[u8]) -> bool {
         let end = self.i + pattern.len();
         let found = self.s.as_bytes().get(self.i..end).is_some_and(|b| same_bytes(b, pattern));
@@ -94,13 +94,26 @@ impl<'t> Cursor<'t> {
     }
 
     /// The next key (after whitespace) as its index in `keys` (each written `"NAME":`), with its
-    /// `:` consumed. Keys usually come in the order of `keys`, so `keys[next..]` are tried first,
-    /// each a comparison or two.
-    #[inline]
+    /// `:` consumed. Keys usually come in the order of `keys`: `keys[next]` is tried first, with a
+    /// comparison or two.
+    #[inline(always)]
     fn key(&mut self, keys: &[&[u8]], next: usize) -> Option<usize> {
         self.ws();
-        if let Some(k) = (next..keys.len()).find(|&k| self.lit(keys[k])) {
-            return Some(k);
+        if let Some(k) = keys.get(next)
+            && self.lit(k)
+        {
+            return Some(next);
+        }
+        self.other_key(keys, next)
+    }
+
+    /// [`key`](Self::key) when it is not `keys[next]`: a later one, or any.
+    #[inline(never)]
+    fn other_key(&mut self, keys: &[&[u8]], next: usize) -> Option<usize> {
+        for (k, name) in keys.iter().enumerate().skip(next + 1) {
+            if self.lit(name) {
+                return Some(k);
+            }
         }
         let (key, _) = self.string()?;
         if !self.eat(b':') {
@@ -119,7 +132,7 @@ impl<'t> Cursor<'t> {
     }
 
     /// A well-formed number that ends within the visible text.
-    #[inline]
+    #[inline(always)]
     fn number(&mut self) -> Option<Scan> {
         self.ws();
         let b = self.s.as_bytes();
@@ -129,19 +142,19 @@ impl<'t> Cursor<'t> {
     }
 
     /// A whole number (written without fraction or exponent) within `min..=max`.
-    #[inline]
+    #[inline(always)]
     fn int(&mut self, min: i64, max: i64) -> Option<i64> {
         self.number()?.int().filter(|v| (min..=max).contains(v))
     }
 
     /// A number (without exponent) within `bound`.
-    #[inline]
+    #[inline(always)]
     fn float(&mut self, bound: Bound) -> Option<f64> {
         self.number()?.float().filter(|&v| bound.admits(v))
     }
 
     /// An array of strings: calls `each(text, index of its quote)` for every element.
-    #[inline]
+    #[inline(always)]
     fn strings(&mut self, mut each: impl FnMut(&'t str, usize)) -> Option<()> {
         if !self.eat(b'[') {
             return None;
@@ -164,7 +177,6 @@ impl<'t> Cursor<'t> {
 
 /// A task as read on the fast path, before anything is recorded (indices into the visible text).
 struct Read<'t> {
-    task: TaskSpec,
     flags: u8,
     id: (&'t str, usize),
     capability: usize,
@@ -172,11 +184,10 @@ struct Read<'t> {
     specs: Option<usize>,
 }
 
-/// Read the task object at the cursor (after whitespace) if it is a plain one. `deps` gets each
-/// `depends_on` entry's text as `(start, end)`.
-fn read<'t>(c: &mut Cursor<'t>, deps: &mut Vec<(u32, u32)>) -> Option<Read<'t>> {
-    let mut r = Read { task: TaskSpec::default(), flags: 0, id: ("", 0), capability: 0, specs: None };
-    let t = &mut r.task;
+/// Read the task object at the cursor (after whitespace) into `t` if it is a plain one, all but
+/// its id and dependencies. `deps` gets each `depends_on` entry's text as `(start, end)`.
+fn read<'t>(c: &mut Cursor<'t>, deps: &mut Vec<(u32, u32)>, t: &mut TaskSpec) -> Option<Read<'t>> {
+    let mut r = Read { flags: 0, id: ("", 0), capability: 0, specs: None };
     if !c.eat(b'{') {
         return None;
     }
@@ -298,27 +309,29 @@ impl Decoder<'_, '_> {
         let mut c = Cursor { s: text, i: 0 };
         let deps = &mut self.quick_deps;
         deps.clear();
-        let Some(Read { mut task, flags, id: (id, id_at), capability, specs }) = read(&mut c, deps) else {
+        // Read in place: a task is too large to be moved about cheaply.
+        let index = tasks.len();
+        tasks.push(TaskSpec::default());
+        let read = read(&mut c, deps, &mut tasks[index]);
+        let name = |j: u32| tasks[j as usize].id.as_str();
+        let Some(Read { flags, id: (id, id_at), capability, specs }) =
+            read.filter(|r| meta.task_ids.insert(r.id.0, index as u32, name).is_ok())
+        else {
+            // Not a plain task, or a duplicate id: the general path reads and reports it.
+            tasks.pop();
             return false;
         };
-        let index = tasks.len() as u32;
-        let name = |j: u32| tasks[j as usize].id.as_str();
-        if meta.task_ids.insert(id, index, name).is_err() {
-            return false; // A duplicate id: the general path reports it.
-        }
-        task.id = id.to_owned();
-        let own = task.id.as_str();
+        tasks[index].id = id.to_owned();
         let dep_text = |&(start, end): &(u32, u32)| &text[start as usize..end as usize];
         for span in deps.iter() {
-            let name = |j: u32| tasks.get(j as usize).map_or(own, |t| t.id.as_str());
+            let name = |j: u32| tasks[j as usize].id.as_str();
             meta.dep_target.push(meta.task_ids.get(dep_text(span), name).unwrap_or(UNRESOLVED));
             meta.dep_pos.push(pos32(base + span.0 as usize - 1));
         }
-        task.depends_on = deps.iter().map(|span| dep_text(span).to_owned()).collect();
+        tasks[index].depends_on = deps.iter().map(|span| dep_text(span).to_owned()).collect();
         let at = |i: usize| pos32(base + i);
         let specs = specs.map_or(NONE, at);
-        meta.tasks.push(TaskMeta { id: at(id_at), canon: index, capability: at(capability), specs, flags });
-        tasks.push(task);
+        meta.tasks.push(TaskMeta { id: at(id_at), canon: index as u32, capability: at(capability), specs, flags });
         self.lx.advance(c.i);
         true
     }
