@@ -254,7 +254,7 @@ const RETRY_KEYS: [&[u8]; 5] =
 
 /// `a == b` for slices of the same length up to 24 bytes without a call to `memcmp`: overlapping
 /// word comparisons.
-#[inline]
+#[inline(always)]
 fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     let n = a.len();
     let word = |s: &[u8], at: usize| u64::from_le_bytes(s[at..at + 8].try_into().expect("8 bytes"));
