@@ -31,7 +31,7 @@ pub(crate) enum Bound {
 
 impl Bound {
     /// Whether `v` is finite and within the bound (what [`Decoder::float`] accepts without a word).
-    fn admits(self, v: f64) -> bool {
+    pub(crate) fn admits(self, v: f64) -> bool {
         v.is_finite()
             && match self {
                 Bound::AtLeast(m) => v >= m,
@@ -41,6 +41,17 @@ impl Bound {
                 Bound::AboveUpTo(lo, hi) => v > lo && v <= hi,
             }
     }
+}
+
+/// How a number over its maximum is reported (the text is built only then).
+#[derive(Debug, Clone, Copy)]
+enum Limit {
+    /// `must be ≤ MAX`.
+    Plain,
+    /// `must be at most MAX`: the format's limit.
+    Format,
+    /// `must be at most MAX (365 days of virtual time)`: the limit of every time field.
+    Time,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -59,6 +70,8 @@ pub(crate) struct Decoder<'a, 'd> {
     path: Vec<Seg>,
     /// Reused while reading an array of strings, so the result gets exactly the capacity it needs.
     list: Vec<String>,
+    /// Reused by the fast path for tasks (see `quick`): where each `depends_on` entry is.
+    pub(crate) quick_deps: Vec<(u32, u32)>,
 }
 
 /// An offset as stored in the side tables.
@@ -68,7 +81,7 @@ pub(crate) fn pos32(pos: usize) -> u32 {
 
 impl<'a, 'd> Decoder<'a, 'd> {
     pub(crate) fn new(lx: Lexer<'a>, size_hint: usize, diag: &'d mut Diag) -> Decoder<'a, 'd> {
-        Decoder { lx, diag, size_hint, path: Vec::new(), list: Vec::new() }
+        Decoder { lx, diag, size_hint, path: Vec::new(), list: Vec::new(), quick_deps: Vec::new() }
     }
 
     pub(crate) fn path_string(&self) -> String {
@@ -266,12 +279,11 @@ impl<'a, 'd> Decoder<'a, 'd> {
 
     /// Read a whole number within `min..=max`.
     pub(crate) fn int(&mut self, min: i128, max: i128) -> R<Option<i128>> {
-        self.int_within(min, max, None)
+        self.int_within(min, max, Limit::Plain)
     }
 
-    /// Read a whole number within `min..=max`; over `max`, the message names the bound as the
-    /// format's limit (`must be at most …`), with `words` saying what it is, if given.
-    fn int_within(&mut self, min: i128, max: i128, limit: Option<&str>) -> R<Option<i128>> {
+    /// Read a whole number within `min..=max`; over `max`, the message says so as `limit` asks.
+    fn int_within(&mut self, min: i128, max: i128, limit: Limit) -> R<Option<i128>> {
         let fits = |s: &Scan| s.int().map(i128::from).filter(|v| (min..=max).contains(v));
         if let Some(v) = self.lx.number_if(fits) {
             return Ok(Some(v));
@@ -291,8 +303,11 @@ impl<'a, 'd> Decoder<'a, 'd> {
                 };
                 match limit {
                     _ if below => format!("must be ≥ {min}, found {}", n.text),
-                    None => format!("must be ≤ {max}, found {}", n.text),
-                    Some(words) => format!("must be at most {max}{words}, found {}", n.text),
+                    Limit::Plain => format!("must be ≤ {max}, found {}", n.text),
+                    Limit::Format => format!("must be at most {max}, found {}", n.text),
+                    Limit::Time => {
+                        format!("must be at most {max} ({MAX_MS_WORDS} of virtual time), found {}", n.text)
+                    }
                 }
             }
             None => format!("expected an integer, found number `{}`", n.text),
@@ -307,13 +322,12 @@ impl<'a, 'd> Decoder<'a, 'd> {
 
     /// Read a time or duration in milliseconds: at least `min`, at most [`MAX_MS`].
     pub(crate) fn ms(&mut self, min: u64) -> R<Option<u64>> {
-        let words = format!(" ({MAX_MS_WORDS} of virtual time)");
-        Ok(self.int_within(min.into(), MAX_MS.into(), Some(&words))?.map(|v| v as u64))
+        Ok(self.int_within(min.into(), MAX_MS.into(), Limit::Time)?.map(|v| v as u64))
     }
 
     /// Read a count within `min..=max`, `max` being the format's limit for it.
     pub(crate) fn count(&mut self, min: u32, max: u32) -> R<Option<u32>> {
-        Ok(self.int_within(min.into(), max.into(), Some(""))?.map(|v| v as u32))
+        Ok(self.int_within(min.into(), max.into(), Limit::Format)?.map(|v| v as u32))
     }
 
     pub(crate) fn i64(&mut self) -> R<Option<i64>> {

@@ -21,6 +21,9 @@ mod tests;
 /// cache.
 pub(crate) const CHUNK: usize = 64 << 10;
 
+/// Fields [`Lexer::next_key`] tries on its fast path: the one expected next and those just after it.
+const LOOKAHEAD: usize = 3;
+
 /// What kind of value starts at the current position.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
@@ -64,7 +67,7 @@ pub(crate) type LexResult<T> = Result<T, Box<SyntaxError>>;
 /// (below 0x20): SWAR zero-byte tests. Bytes after the first such byte may be flagged wrongly (a
 /// borrow carries into them), but the lowest flagged byte is always a true one.
 #[inline]
-fn special_bytes(w: u64) -> u64 {
+pub(crate) fn special_bytes(w: u64) -> u64 {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     let zero_byte = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
@@ -139,6 +142,18 @@ impl<'a> Lexer<'a> {
     /// Whether the input ended early (see [`Window::failed`]); never for a text in memory.
     pub(crate) fn input_failed(&self) -> bool {
         self.win.failed()
+    }
+
+    /// The visible input from the cursor on, and the cursor's offset in the whole input (for
+    /// a fast path that reads ahead by itself, then [`advance`](Self::advance)s).
+    pub(crate) fn rest(&self) -> (&str, usize) {
+        (&self.win.text[self.pos..], self.offset())
+    }
+
+    /// Move the cursor `n` bytes on, within the visible input.
+    pub(crate) fn advance(&mut self, n: usize) {
+        debug_assert!(self.pos + n <= self.win.text.len());
+        self.pos += n;
     }
 
     /// The byte offset of the cursor in the whole input.
@@ -311,11 +326,12 @@ impl<'a> Lexer<'a> {
         fields: &[&str],
         next: usize,
     ) -> LexResult<Option<(Key, usize)>> {
-        if let Some(name) = fields.get(next)
-            && let Some(at) = self.expected_key(*first, name)
-        {
-            *first = false;
-            return Ok(Some((Key::Field(next), at)));
+        // The next field, or one soon after it (optional fields are often left out).
+        for (i, name) in fields.iter().enumerate().skip(next).take(LOOKAHEAD) {
+            if let Some(at) = self.expected_key(*first, name) {
+                *first = false;
+                return Ok(Some((Key::Field(i), at)));
+            }
         }
         self.any_key(first, fields, next)
     }

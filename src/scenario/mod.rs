@@ -23,6 +23,7 @@ pub(crate) mod lookup;
 pub(crate) mod meta;
 mod number;
 pub mod overrides;
+mod quick;
 mod schema;
 pub mod types;
 mod validate;
@@ -167,6 +168,8 @@ fn check(lx: Lexer, size_hint: usize, diag: &mut error::Diag) -> Option<Scenario
     let _hints = error::HintBudget::start();
     let (mut scenario, mut meta) = schema::decode(lx, size_hint, diag)?;
     let targets = validate::validate(&scenario, &mut meta, diag);
+    // The side tables go first: the index is copied once more on its way into an `Arc`.
+    drop(meta);
     scenario.dep_index = DepIndex(Some(targets.into()));
     diag.is_empty().then_some(scenario)
 }

@@ -272,10 +272,9 @@ impl Decoder<'_, '_> {
         }
         crate::protocols::elastic::spec::expand(&mut sc, &mut meta, self.diag);
         apply_defaults(&mut sc.tasks, &meta.tasks, &defaults);
-        // The estimate may have overshot; the scenario is kept for the whole run.
-        if sc.tasks.capacity() > sc.tasks.len() + sc.tasks.len() / 16 {
-            sc.tasks.shrink_to_fit();
-        }
+        // The estimate may have overshot; the scenario is kept for the whole run. (A large vector
+        // is a mapping of its own, which shrinks in place.)
+        sc.tasks.shrink_to_fit();
         Ok((sc, meta))
     }
 
@@ -451,6 +450,9 @@ impl Decoder<'_, '_> {
     }
 
     pub(crate) fn task(&mut self, tasks: &mut Vec<TaskSpec>, meta: &mut Meta) -> R<()> {
+        if self.quick_task(tasks, meta) {
+            return Ok(());
+        }
         let mut t = TaskSpec::default();
         let mut m = TaskMeta { id: NONE, canon: NONE, capability: NONE, specs: NONE, flags: 0 };
         let index = tasks.len();
@@ -525,9 +527,9 @@ impl Decoder<'_, '_> {
                     t.auction = Some(d.auction()?);
                 }
                 17 => t.plan = d.plan()?,
-                18 => t.review = d.review(index as u32, &mut meta.team)?,
+                18 => t.review = d.review(index as u32, &mut meta.team)?.map(Box::new),
                 19 => t.decision = d.decision(index as u32, &mut meta.decisions)?.map(Box::new),
-                _ => t.help = d.help(index as u32, &mut meta.team)?,
+                _ => t.help = d.help(index as u32, &mut meta.team)?.map(Box::new),
             }
             Ok(())
         })?;

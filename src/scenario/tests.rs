@@ -99,6 +99,43 @@ fn every_field_is_read() {
     assert_eq!(s.faults[1], FaultSpec { at_ms: 9, action: FaultAction::Revive("a1".into()) });
 }
 
+/// Tasks the fast path (`quick`) reads, and some it leaves to the general decoder, come out the
+/// same either way: `parse_checked` also streams the text a few bytes at a time, where no task
+/// fits in what the lexer sees and the general decoder reads them all.
+#[test]
+fn fast_path_reads_tasks_as_the_general_decoder_does() {
+    let tasks = [
+        r#"{"id":"t1","description":"d","capability":"code","specializations":["rust"],"depends_on":[],"priority":-3,"timeout_ms":5,"retry":{"max_attempts":2,"backoff_ms":0,"multiplier":1.5,"max_backoff_ms":9,"jitter":0.5},"allocation":"best_score","work":2.5}"#,
+        r#"{ "id" : "t2" , "capability" : "code", "depends_on" : [ "t1" , "t3" ] }"#,
+        r#"{"capability":"code","id":"t3","work":1}"#,
+        r#"{"id":"t4","capability":"code","retry":{"jitter":0.1},"timeout_ms":1e3,"description":"\u00e9"}"#,
+    ];
+    let agent = r#"{"id": "a1", "capabilities": ["code"], "specializations": ["rust"]}"#;
+    let extra = r#" "defaults": {"timeout_ms": 7, "retry": {"backoff_ms": 3}},"#;
+    let s = ok(&doc(extra, agent, &tasks.join(",\n")));
+    let t = &s.tasks;
+    assert_eq!((t[0].priority, t[0].timeout_ms, t[0].work, t[0].allocation), (-3, 5, 2.5, Some(Strategy::BestScore)));
+    assert_eq!(
+        t[0].retry,
+        RetryPolicy { max_attempts: 2, backoff_ms: 0, multiplier: 1.5, max_backoff_ms: 9, jitter: 0.5 }
+    );
+    assert_eq!((t[0].specializations.as_slice(), t[0].description.as_str()), (&["rust".to_string()][..], "d"));
+    assert_eq!(
+        (t[1].timeout_ms, t[1].retry.backoff_ms, t[1].depends_on.as_slice()),
+        (7, 3, &["t1", "t3"].map(String::from)[..])
+    );
+    assert_eq!((t[2].id.as_str(), t[2].work), ("t3", 1.0));
+    assert_eq!(
+        (t[3].timeout_ms, t[3].retry.jitter, t[3].retry.backoff_ms, t[3].description.as_str()),
+        (1000, 0.1, 3, "é")
+    );
+    assert_eq!(s.dep_index.0.as_deref(), Some(&[0, 2][..]));
+    // What the fast path declines is still reported where it is.
+    let dup = format!("{TASK},\n{TASK}");
+    let expected = "7:8 tasks[1].id: duplicate task id `t1` (first defined at line 6, column 8)";
+    assert_eq!(one_problem(&doc("", AGENT, &dup)), expected);
+}
+
 #[test]
 fn unknown_field_has_hint_and_list() {
     let p = one_problem(&doc("", AGENT, r#"{"id": "t1", "capability": "code", "dependson": []}"#));

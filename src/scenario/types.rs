@@ -406,13 +406,13 @@ pub struct TaskSpec {
     pub plan: Option<Box<PlanSpec>>,
     /// This task reviews another, which goes back for rework when the review rejects it.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub review: Option<crate::protocols::teams::spec::ReviewSpec>,
+    pub review: Option<Box<crate::protocols::teams::spec::ReviewSpec>>,
     /// Makes the task a decision: its voters decide it, no agent runs it (see `decision.rs`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub decision: Option<Box<crate::protocols::vote::spec::DecisionSpec>>,
     /// A simulated agent running this task asks a peer for help during its attempt.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub help: Option<crate::protocols::teams::spec::HelpSpec>,
+    pub help: Option<Box<crate::protocols::teams::spec::HelpSpec>>,
 }
 
 /// A planner task's `plan`: what a simulated planner produces, and the cap on any planner's output.

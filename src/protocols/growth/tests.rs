@@ -304,7 +304,7 @@ fn a_planner_sent_back_for_rework_keeps_the_plan_it_added() {
     reviewer.profile.reject_rate = 1.0;
     agents.push(reviewer);
     let mut review = task("review-plan", "review", &["p"]);
-    review.review = Some(ReviewSpec { of: "p".into(), max_rework: 1, on_limit: OnLimit::Accept });
+    review.review = Some(Box::new(ReviewSpec { of: "p".into(), max_rework: 1, on_limit: OnLimit::Accept }));
     let s = scenario(agents, vec![planner("p", &[], vec![task("s1", "x", &[])]), review]);
     let (r, events) = replay_at_every_step(s);
     let c = r.coordinator();
@@ -316,7 +316,7 @@ fn a_planner_sent_back_for_rework_keeps_the_plan_it_added() {
     assert_eq!(c.state().finished, Some(Outcome::Succeeded));
 
     let mut reviewing = task("a", "x", &[]);
-    reviewing.review = Some(ReviewSpec { of: "root".into(), max_rework: 1, on_limit: OnLimit::Accept });
+    reviewing.review = Some(Box::new(ReviewSpec { of: "root".into(), max_rework: 1, on_limit: OnLimit::Accept }));
     let errors = rejected(vec![task("root", "x", &[])], vec![reviewing], 50);
     assert_eq!(errors, ["`a`: `review` is not allowed in a plan (reviews are fixed when the run starts)"]);
     let mut deciding = task("d", "x", &[]);
