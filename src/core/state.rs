@@ -5,8 +5,9 @@
 
 use crate::core::event::GrowthEvent;
 use std::cmp::Reverse;
-use std::collections::{BTreeSet, BinaryHeap};
+use std::collections::BinaryHeap;
 
+mod avail;
 mod digest;
 mod queries;
 mod records;
@@ -27,7 +28,7 @@ use crate::scenario::Scenario;
 pub type ReadyQueue = BinaryHeap<(i64, Reverse<u32>)>;
 
 /// Available agents of one pool, ordered by the pool's strategy key, then index.
-pub type AvailSet = BTreeSet<(u64, u32)>;
+pub use avail::AvailSet;
 
 #[derive(Debug, Clone)]
 pub struct State {
@@ -126,7 +127,7 @@ impl State {
             tasks,
             agents,
             ready: vec![ReadyQueue::new(); wf.classes.len()],
-            avail: vec![AvailSet::new(); wf.pools.len()],
+            avail: vec![AvailSet::default(); wf.pools.len()],
             dirty: Vec::new(),
             is_dirty: vec![false; wf.classes.len()],
             attempt_log: Vec::new(),
@@ -311,15 +312,15 @@ impl State {
     /// An agent took the task.
     #[inline]
     fn assigned(&mut self, wf: &Workflow, task: TaskId, agent: AgentId) {
-        self.unindex_agent(wf, agent);
         self.assignments += 1;
-        let a = &mut self.agents[agent.ix()];
-        a.running.push(task);
-        a.last_assigned = self.assignments;
+        let n = self.assignments;
+        self.reindex_agent(wf, agent, |a| {
+            a.running.push(task);
+            a.last_assigned = n;
+        });
         let t = &mut self.tasks[task.ix()];
         t.state = TaskState::Running;
         t.agent = Some(agent);
-        self.index_agent(wf, agent);
     }
 
     #[inline]
@@ -502,11 +503,6 @@ impl State {
         end: AttemptEnd,
         health: Option<(bool, f64)>,
     ) {
-        self.unindex_agent(wf, agent);
-        if let Some((ok, slowness)) = health {
-            let cfg = self.health_cfg;
-            self.agents[agent.ix()].health.record(ok, slowness, &cfg);
-        }
         let t = &mut self.tasks[task.ix()];
         t.state = TaskState::Retrying;
         let mut started = now;
@@ -515,10 +511,14 @@ impl State {
             rec.end = end;
             started = rec.start_ms;
         }
-        let a = &mut self.agents[agent.ix()];
-        a.running.retain(|&r| r != task);
-        a.busy_ms += now - started;
-        self.index_agent(wf, agent);
+        let cfg = self.health_cfg;
+        self.reindex_agent(wf, agent, |a| {
+            if let Some((ok, slowness)) = health {
+                a.health.record(ok, slowness, &cfg);
+            }
+            a.running.retain(|&r| r != task);
+            a.busy_ms += now - started;
+        });
     }
 
     /// Whether the task's latest attempt is still running (a task waiting for a lock has been
@@ -593,6 +593,41 @@ impl State {
         if !self.is_dirty[c] {
             self.is_dirty[c] = true;
             self.dirty.push(class);
+        }
+    }
+
+    /// Changes the agent's load or health by `change`, keeping its pools' availability sets in
+    /// step: [`State::unindex_agent`], `change`, [`State::index_agent`], with an agent of one pool
+    /// that stays available moved within its set in one step (the usual assignment or result).
+    pub(crate) fn reindex_agent(&mut self, wf: &Workflow, agent: AgentId, change: impl FnOnce(&mut AgentRt)) {
+        let &[p] = wf.agent_pools[agent.ix()].as_slice() else {
+            self.unindex_agent(wf, agent);
+            change(&mut self.agents[agent.ix()]);
+            self.index_agent(wf, agent);
+            return;
+        };
+        let pool = &wf.pools[p.0 as usize];
+        let a = &mut self.agents[agent.ix()];
+        let old = a.available().then(|| a.key(pool.strategy, &self.health_cfg));
+        change(a);
+        let new = a.available().then(|| a.key(pool.strategy, &self.health_cfg));
+        let set = &mut self.avail[p.0 as usize];
+        match (old, new) {
+            (Some(old), Some(new)) => set.update(agent.0, old, new),
+            (Some(old), None) => {
+                set.remove(&(old, agent.0));
+            }
+            (None, Some(new)) => {
+                set.insert((new, agent.0));
+            }
+            (None, None) => return,
+        }
+        if new.is_some() {
+            for &c in &pool.classes {
+                if !self.ready[c.0 as usize].is_empty() {
+                    self.mark_dirty(c);
+                }
+            }
         }
     }
 
