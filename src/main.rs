@@ -650,8 +650,11 @@ fn run_headless(args: Headless) -> u8 {
         }
         _ => run.run(&mut ()).map_err(|e| e.to_string()),
     };
-    // Whatever happened, no agent process outlives the run.
-    switchyard::agents::reaper::kill_all();
+    // Whatever happened, no agent process outlives the run (a simulated run starts none, and
+    // looking for them reads the whole process table).
+    if matches!(run, Driver::Live(..)) {
+        switchyard::agents::reaper::kill_all();
+    }
     let interrupted = match result {
         Ok(signal) => signal,
         Err(e) => {
