@@ -79,8 +79,11 @@ pub struct State {
     pub(crate) sagas: Sagas,
     /// Escalation ladder progress (empty unless the scenario has ladders or inbox SLAs).
     pub(crate) ladder: crate::protocols::ladder::LadderState,
+    /// Each task's `work`, `priority` and `timeout_ms`, copied out of the scenario: a run reads them
+    /// on every dispatch, and a large scenario's task specs are far apart in memory.
     pub(crate) works: Vec<f64>,
     pub(crate) priorities: Vec<i64>,
+    pub(crate) timeouts: Vec<u64>,
     /// Real agents' outputs of completed tasks (see [`super::output`]).
     pub(crate) outputs: super::output::OutputStore,
     /// Blackboard, locks, elections and dead letters (see `protocols/context`).
@@ -155,8 +158,9 @@ impl State {
             heartbeat_timeout_ms: scenario.resilience.heartbeat_timeout(scenario.heartbeat_ms),
             sagas: Sagas::new(scenario),
             ladder: Default::default(),
-            works: scenario.tasks.iter().map(|t| t.work).collect(),
-            priorities: scenario.tasks.iter().map(|t| t.priority).collect(),
+            works: Vec::with_capacity(scenario.tasks.len()),
+            priorities: Vec::with_capacity(scenario.tasks.len()),
+            timeouts: Vec::with_capacity(scenario.tasks.len()),
             outputs: Default::default(),
             ctx: crate::protocols::context::ContextState::new(scenario),
             teams: crate::protocols::teams::TeamState::new(scenario),
@@ -166,6 +170,12 @@ impl State {
             votes: Default::default(),
             elastic: crate::protocols::elastic::ElasticState::new(scenario, wf),
         };
+        // One pass over the task specs for the three copies.
+        for t in &scenario.tasks {
+            state.works.push(t.work);
+            state.priorities.push(t.priority);
+            state.timeouts.push(t.timeout_ms);
+        }
         for a in 0..state.agents.len() {
             state.index_agent(wf, AgentId(a as u32));
         }

@@ -620,7 +620,10 @@ impl SimRun {
                     Payload::Result { task: TaskId(task.0), attempt, error },
                 );
                 let epoch = a.epoch;
-                if let Some(h) = &self.coord.scenario().tasks[task.ix()].help {
+                // Most runs have no help at all: their task specs are not looked at.
+                if self.coord.workflow().helpers
+                    && let Some(h) = &self.coord.scenario().tasks[task.ix()].help
+                {
                     let at = h.at;
                     self.ask_for_help(agent, reply, duration, at);
                     return;
