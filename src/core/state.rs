@@ -133,7 +133,8 @@ impl State {
             avail: vec![AvailSet::default(); wf.pools.len()],
             dirty: Vec::new(),
             is_dirty: vec![false; wf.classes.len()],
-            attempt_log: Vec::new(),
+            // Most runs start one attempt per task: no regrowth (and no copy) on the way.
+            attempt_log: Vec::with_capacity(wf.task_count()),
             timers: Timers::default(),
             watchdog: Timers::default(),
             next_msg_id: 1,
@@ -617,11 +618,13 @@ impl State {
             return;
         };
         let pool = &wf.pools[p.0 as usize];
+        let set = &mut self.avail[p.0 as usize];
+        // An available agent is in its set under its current key (what `unindex_agent` computes).
+        let old = set.key_of(agent.0);
+        debug_assert_eq!(old.is_some(), self.agents[agent.ix()].available());
         let a = &mut self.agents[agent.ix()];
-        let old = a.available().then(|| a.key(pool.strategy, &self.health_cfg));
         change(a);
         let new = a.available().then(|| a.key(pool.strategy, &self.health_cfg));
-        let set = &mut self.avail[p.0 as usize];
         match (old, new) {
             (Some(old), Some(new)) => set.update(agent.0, old, new),
             (Some(old), None) => {

@@ -74,6 +74,13 @@ impl AvailSet {
         }
     }
 
+    /// The key `agent` is in the set under, if it is.
+    #[inline]
+    pub fn key_of(&self, agent: u32) -> Option<u64> {
+        let &i = self.pos.get(agent as usize)?;
+        (i != ABSENT).then(|| self.heap[i as usize].0)
+    }
+
     /// The smallest entry.
     #[inline]
     pub fn first(&self) -> Option<&(u64, u32)> {
