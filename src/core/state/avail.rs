@@ -181,7 +181,7 @@ mod tests {
                     keys[agent as usize] = Some(key);
                 }
             }
-            if x % 5 == 0
+            if x.is_multiple_of(5)
                 && let Some(k) = keys[agent as usize]
             {
                 let new = (x >> 20) % 7;

@@ -89,7 +89,7 @@ mod tests {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
-            if x % 3 == 0 {
+            if x.is_multiple_of(3) {
                 assert_eq!(q.pop(), model.pop().map(|Reverse(((t, ..), d))| (t, d)));
             } else {
                 let (at, rank) = ((x >> 5) % 4, ((x >> 9) % 2) as u8);
