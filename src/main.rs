@@ -650,8 +650,11 @@ fn run_headless(args: Headless) -> u8 {
         }
         _ => run.run(&mut ()).map_err(|e| e.to_string()),
     };
-    // Whatever happened, no agent process outlives the run.
-    switchyard::agents::reaper::kill_all();
+    // Whatever happened, no agent process outlives the run (a simulated run starts none, and
+    // looking for them reads the whole process table).
+    if matches!(run, Driver::Live(..)) {
+        switchyard::agents::reaper::kill_all();
+    }
     let interrupted = match result {
         Ok(signal) => signal,
         Err(e) => {
@@ -683,7 +686,11 @@ fn conclude(
     if let Some(stop) = horizon {
         warn(format_args!("switchyard: run stopped at the horizon: {stop}"));
     }
-    let summary = Report::build(coord);
+    // Without a JSON report, only the rows the table shows are made.
+    let summary = match report {
+        Some(_) => Report::build(coord),
+        None => Report::for_table(coord, rows),
+    };
     if let Some(path) = report {
         let written = std::fs::File::create(path).and_then(|f| {
             let mut out = io::BufWriter::with_capacity(1 << 20, f);

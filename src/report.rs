@@ -34,6 +34,10 @@ pub struct Report<'a> {
     pub clock: &'static str,
     pub counts: Counts,
     pub tasks: Vec<TaskReport<'a>>,
+    /// Set when `tasks` holds only the rows the table shows, in its order, out of this many tasks
+    /// (see [`Report::for_table`]).
+    #[serde(skip)]
+    pub table_only: Option<usize>,
     pub agents: Vec<AgentReport<'a>>,
     pub messages: MessageReport<'a>,
     pub recovery: Recovery,
@@ -248,21 +252,25 @@ impl Recovery {
         use crate::core::state::AttemptEnd;
         let s = coord.state();
         let mut r = Recovery { escalated: s.escalations(), ..Recovery::default() };
-        // Per task: (first failure end, agent of that failure).
-        let mut first_failure: Vec<Option<(u64, crate::core::AgentId)>> = vec![None; s.tasks().len()];
+        // Tasks hit, with their first failure's end and agent; a bit per task says which are in
+        // (a million-task run with few failures needs no per-task slot).
+        let mut hit = vec![0u64; s.tasks().len().div_ceil(64)];
+        let mut first_failure: Vec<(usize, u64, crate::core::AgentId)> = Vec::new();
         let mut total_ms = 0u64;
         for rec in s.attempt_log() {
             if matches!(rec.end, AttemptEnd::Failed(_) | AttemptEnd::TimedOut) {
                 r.failures += 1;
-                let slot = &mut first_failure[rec.task.ix()];
-                if slot.is_none() {
-                    *slot = Some((rec.end_ms.unwrap_or(rec.start_ms), rec.agent));
+                let (word, bit) = (rec.task.ix() / 64, 1u64 << (rec.task.ix() % 64));
+                if hit[word] & bit == 0 {
+                    hit[word] |= bit;
+                    first_failure.push((rec.task.ix(), rec.end_ms.unwrap_or(rec.start_ms), rec.agent));
                     r.tasks_hit += 1;
                 }
             }
         }
-        for (i, ff) in first_failure.iter().enumerate() {
-            let (Some((failed_at, failed_on)), t) = (ff, &s.tasks()[i]) else { continue };
+        // Every figure below is a count or a sum: the order tasks are visited in does not matter.
+        for (i, failed_at, failed_on) in &first_failure {
+            let (i, t) = (*i, &s.tasks()[*i]);
             if t.state != crate::core::TaskState::Completed || t.operator_touched {
                 continue;
             }
@@ -374,26 +382,64 @@ pub fn end_reason(coord: &Coordinator, task: TaskId) -> Option<String> {
     }
 }
 
+/// The state a task is reported in.
+fn task_state(coord: &Coordinator, i: usize) -> &'static str {
+    let s = coord.state();
+    let t = &s.tasks()[i];
+    // A compensator still dormant at the end was simply not needed.
+    if t.state.is_dormant() && s.finished().is_some() { "not_needed" } else { t.state.name() }
+}
+
+/// Task `i`'s row of the report.
+fn task_report(coord: &Coordinator, i: usize) -> TaskReport<'_> {
+    let t = &coord.state().tasks()[i];
+    TaskReport {
+        id: &coord.scenario().tasks[i].id,
+        state: task_state(coord, i),
+        agent: t.agent.map(|a| coord.agent_name(a)),
+        attempts: t.attempts,
+        reason: end_reason(coord, TaskId(i as u32)),
+    }
+}
+
+/// Whether the table lists a task in this state after the others (they are what a reader needs
+/// to see first).
+fn listed_last(state: &str) -> bool {
+    state == "completed" || state == "not_needed"
+}
+
 impl<'a> Report<'a> {
     /// Borrows names from the coordinator's scenario, so a million-task report costs no string copies.
     pub fn build(coord: &'a Coordinator) -> Report<'a> {
+        let tasks = (0..coord.scenario().tasks.len()).map(|i| task_report(coord, i)).collect();
+        Report::with_tasks(coord, tasks, None)
+    }
+
+    /// The report [`Report::table`] needs to print `limit` task rows: only those rows are made
+    /// (a million-task run's summary then costs no per-task memory). Not for the JSON report.
+    pub fn for_table(coord: &'a Coordinator, limit: usize) -> Report<'a> {
+        let n = coord.scenario().tasks.len();
+        let mut rows: Vec<TaskReport<'a>> = Vec::with_capacity(limit.min(n));
+        let groups: [fn(&str) -> bool; 3] = [|st| !listed_last(st), |st| st == "completed", |st| st == "not_needed"];
+        for in_group in groups {
+            for i in 0..n {
+                if rows.len() == limit {
+                    break;
+                }
+                if in_group(task_state(coord, i)) {
+                    rows.push(task_report(coord, i));
+                }
+            }
+        }
+        Report::with_tasks(coord, rows, Some(n))
+    }
+
+    /// Everything but the task rows, which the caller made (`table_only`: see the field).
+    fn with_tasks(coord: &'a Coordinator, tasks: Vec<TaskReport<'a>>, table_only: Option<usize>) -> Report<'a> {
         let s = coord.state();
         let sc = coord.scenario();
         let stopped = if s.interrupted().is_some() { "interrupted" } else { "unfinished" };
         let outcome = s.finished().map_or(stopped, |o| o.name());
-        let tasks = (0..sc.tasks.len())
-            .map(|i| {
-                let t = &s.tasks()[i];
-                TaskReport {
-                    id: &sc.tasks[i].id,
-                    // A compensator still dormant at the end was simply not needed.
-                    state: if t.state.is_dormant() && s.finished().is_some() { "not_needed" } else { t.state.name() },
-                    agent: t.agent.map(|a| coord.agent_name(a)),
-                    attempts: t.attempts,
-                    reason: end_reason(coord, TaskId(i as u32)),
-                }
-            })
-            .collect();
         let agents = sc
             .agents
             .iter()
@@ -438,6 +484,7 @@ impl<'a> Report<'a> {
                 reassigned: s.reassignments(),
             },
             tasks,
+            table_only,
             agents,
             messages,
             recovery: Recovery::of(coord),
@@ -490,10 +537,17 @@ impl<'a> Report<'a> {
 
     /// The task table, failed and skipped tasks first: they are what the reader needs to see.
     fn task_rows(&self, out: &mut String, limit: usize) {
-        let last = |t: &&TaskReport| t.state == "completed" || t.state == "not_needed";
-        let mut rows: Vec<&TaskReport> = self.tasks.iter().filter(|t| !last(t)).collect();
-        rows.extend(self.tasks.iter().filter(|t| t.state == "completed"));
-        rows.extend(self.tasks.iter().filter(|t| t.state == "not_needed"));
+        let rows: Vec<&TaskReport> = match self.table_only {
+            // Made in table order already.
+            Some(_) => self.tasks.iter().collect(),
+            None => {
+                let mut rows: Vec<&TaskReport> = self.tasks.iter().filter(|t| !listed_last(t.state)).collect();
+                rows.extend(self.tasks.iter().filter(|t| t.state == "completed"));
+                rows.extend(self.tasks.iter().filter(|t| t.state == "not_needed"));
+                rows
+            }
+        };
+        let total = self.table_only.unwrap_or(rows.len());
         let w = rows.iter().take(limit).map(|t| width(t.id)).max().unwrap_or(4).max(4);
         let sw = rows.iter().take(limit).map(|t| width(t.state)).max().unwrap_or(9).max(9);
         let _ = writeln!(out, "\n{:<w$}  {:<sw$}  {:<16}  {:>8}  reason", "task", "state", "agent", "attempts");
@@ -502,8 +556,8 @@ impl<'a> Report<'a> {
             let reason = t.reason.as_deref().unwrap_or("");
             let _ = writeln!(out, "{:<w$}  {:<sw$}  {:<16}  {:>8}  {}", cell(t.id), t.state, agent, t.attempts, reason);
         }
-        if rows.len() > limit {
-            let _ = writeln!(out, "… and {} more tasks (see --report)", rows.len() - limit);
+        if total > limit {
+            let _ = writeln!(out, "… and {} more tasks (see --report)", total - limit);
         }
     }
 

@@ -62,6 +62,9 @@ pub struct Coordinator {
     pub(crate) wf: Workflow,
     pub(crate) state: State,
     events: Vec<Event>,
+    /// Whether emitted events are kept for the driver to drain (a headless run without a journal
+    /// has no use for them: see [`Coordinator::set_keep_events`]).
+    keep_events: bool,
     pub(crate) outbox: VecDeque<Message>,
     /// Reused buffer for tasks released by a completion.
     scratch: Vec<TaskId>,
@@ -73,7 +76,15 @@ impl Coordinator {
         let wf = Workflow::new(&scenario);
         let state = State::new(&scenario, &wf);
         let scenario = std::sync::Arc::new(scenario);
-        Coordinator { scenario, wf, state, events: Vec::new(), outbox: VecDeque::new(), scratch: Vec::new() }
+        Coordinator {
+            scenario,
+            wf,
+            state,
+            events: Vec::new(),
+            keep_events: true,
+            outbox: VecDeque::new(),
+            scratch: Vec::new(),
+        }
     }
 
     /// Rebuilds a coordinator by folding recorded events into a fresh one.
@@ -146,6 +157,12 @@ impl Coordinator {
         &self.events
     }
 
+    /// Whether events are kept for [`Coordinator::drain_events`] (the default) or only folded into
+    /// the state and dropped: a driver whose events go nowhere saves buffering every one of them.
+    pub fn set_keep_events(&mut self, keep: bool) {
+        self.keep_events = keep;
+    }
+
     /// Moves the pending events into `buf` (which must be empty) without copying them.
     pub fn take_events(&mut self, buf: &mut Vec<Event>) {
         debug_assert!(buf.is_empty());
@@ -209,7 +226,9 @@ impl Coordinator {
             }
             _ => None,
         };
-        self.events.push(ev);
+        if self.keep_events {
+            self.events.push(ev);
+        }
         if let Some((task, attempt)) = ended {
             self.release_locks(now, task, attempt);
         }

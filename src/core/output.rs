@@ -55,6 +55,8 @@ impl OutputStore {
     /// Files the output of a successful attempt (a later success of a reopened task replaces it).
     pub fn apply(&mut self, task: TaskId, output: &Output) {
         match output {
+            // Simulated runs never store any: nothing to forget.
+            Output::Sim if self.json.is_empty() => None,
             Output::Sim => self.json.remove(&task.0),
             Output::Json(text) => self.json.insert(task.0, text.clone()),
         };

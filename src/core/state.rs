@@ -5,8 +5,9 @@
 
 use crate::core::event::GrowthEvent;
 use std::cmp::Reverse;
-use std::collections::{BTreeSet, BinaryHeap};
+use std::collections::BinaryHeap;
 
+mod avail;
 mod digest;
 mod queries;
 mod records;
@@ -27,7 +28,7 @@ use crate::scenario::Scenario;
 pub type ReadyQueue = BinaryHeap<(i64, Reverse<u32>)>;
 
 /// Available agents of one pool, ordered by the pool's strategy key, then index.
-pub type AvailSet = BTreeSet<(u64, u32)>;
+pub use avail::AvailSet;
 
 #[derive(Debug, Clone)]
 pub struct State {
@@ -78,8 +79,11 @@ pub struct State {
     pub(crate) sagas: Sagas,
     /// Escalation ladder progress (empty unless the scenario has ladders or inbox SLAs).
     pub(crate) ladder: crate::protocols::ladder::LadderState,
+    /// Each task's `work`, `priority` and `timeout_ms`, copied out of the scenario: a run reads them
+    /// on every dispatch, and a large scenario's task specs are far apart in memory.
     pub(crate) works: Vec<f64>,
     pub(crate) priorities: Vec<i64>,
+    pub(crate) timeouts: Vec<u64>,
     /// Real agents' outputs of completed tasks (see [`super::output`]).
     pub(crate) outputs: super::output::OutputStore,
     /// Blackboard, locks, elections and dead letters (see `protocols/context`).
@@ -126,10 +130,11 @@ impl State {
             tasks,
             agents,
             ready: vec![ReadyQueue::new(); wf.classes.len()],
-            avail: vec![AvailSet::new(); wf.pools.len()],
+            avail: vec![AvailSet::default(); wf.pools.len()],
             dirty: Vec::new(),
             is_dirty: vec![false; wf.classes.len()],
-            attempt_log: Vec::new(),
+            // Most runs start one attempt per task: no regrowth (and no copy) on the way.
+            attempt_log: Vec::with_capacity(wf.task_count()),
             timers: Timers::default(),
             watchdog: Timers::default(),
             next_msg_id: 1,
@@ -154,8 +159,9 @@ impl State {
             heartbeat_timeout_ms: scenario.resilience.heartbeat_timeout(scenario.heartbeat_ms),
             sagas: Sagas::new(scenario),
             ladder: Default::default(),
-            works: scenario.tasks.iter().map(|t| t.work).collect(),
-            priorities: scenario.tasks.iter().map(|t| t.priority).collect(),
+            works: Vec::with_capacity(scenario.tasks.len()),
+            priorities: Vec::with_capacity(scenario.tasks.len()),
+            timeouts: Vec::with_capacity(scenario.tasks.len()),
             outputs: Default::default(),
             ctx: crate::protocols::context::ContextState::new(scenario),
             teams: crate::protocols::teams::TeamState::new(scenario),
@@ -165,6 +171,12 @@ impl State {
             votes: Default::default(),
             elastic: crate::protocols::elastic::ElasticState::new(scenario, wf),
         };
+        // One pass over the task specs for the three copies.
+        for t in &scenario.tasks {
+            state.works.push(t.work);
+            state.priorities.push(t.priority);
+            state.timeouts.push(t.timeout_ms);
+        }
         for a in 0..state.agents.len() {
             state.index_agent(wf, AgentId(a as u32));
         }
@@ -311,15 +323,15 @@ impl State {
     /// An agent took the task.
     #[inline]
     fn assigned(&mut self, wf: &Workflow, task: TaskId, agent: AgentId) {
-        self.unindex_agent(wf, agent);
         self.assignments += 1;
-        let a = &mut self.agents[agent.ix()];
-        a.running.push(task);
-        a.last_assigned = self.assignments;
+        let n = self.assignments;
+        self.reindex_agent(wf, agent, |a| {
+            a.running.push(task);
+            a.last_assigned = n;
+        });
         let t = &mut self.tasks[task.ix()];
         t.state = TaskState::Running;
         t.agent = Some(agent);
-        self.index_agent(wf, agent);
     }
 
     #[inline]
@@ -502,11 +514,6 @@ impl State {
         end: AttemptEnd,
         health: Option<(bool, f64)>,
     ) {
-        self.unindex_agent(wf, agent);
-        if let Some((ok, slowness)) = health {
-            let cfg = self.health_cfg;
-            self.agents[agent.ix()].health.record(ok, slowness, &cfg);
-        }
         let t = &mut self.tasks[task.ix()];
         t.state = TaskState::Retrying;
         let mut started = now;
@@ -515,10 +522,14 @@ impl State {
             rec.end = end;
             started = rec.start_ms;
         }
-        let a = &mut self.agents[agent.ix()];
-        a.running.retain(|&r| r != task);
-        a.busy_ms += now - started;
-        self.index_agent(wf, agent);
+        let cfg = self.health_cfg;
+        self.reindex_agent(wf, agent, |a| {
+            if let Some((ok, slowness)) = health {
+                a.health.record(ok, slowness, &cfg);
+            }
+            a.running.retain(|&r| r != task);
+            a.busy_ms += now - started;
+        });
     }
 
     /// Whether the task's latest attempt is still running (a task waiting for a lock has been
@@ -593,6 +604,43 @@ impl State {
         if !self.is_dirty[c] {
             self.is_dirty[c] = true;
             self.dirty.push(class);
+        }
+    }
+
+    /// Changes the agent's load or health by `change`, keeping its pools' availability sets in
+    /// step: [`State::unindex_agent`], `change`, [`State::index_agent`], with an agent of one pool
+    /// that stays available moved within its set in one step (the usual assignment or result).
+    pub(crate) fn reindex_agent(&mut self, wf: &Workflow, agent: AgentId, change: impl FnOnce(&mut AgentRt)) {
+        let &[p] = wf.agent_pools[agent.ix()].as_slice() else {
+            self.unindex_agent(wf, agent);
+            change(&mut self.agents[agent.ix()]);
+            self.index_agent(wf, agent);
+            return;
+        };
+        let pool = &wf.pools[p.0 as usize];
+        let set = &mut self.avail[p.0 as usize];
+        // An available agent is in its set under its current key (what `unindex_agent` computes).
+        let old = set.key_of(agent.0);
+        debug_assert_eq!(old.is_some(), self.agents[agent.ix()].available());
+        let a = &mut self.agents[agent.ix()];
+        change(a);
+        let new = a.available().then(|| a.key(pool.strategy, &self.health_cfg));
+        match (old, new) {
+            (Some(old), Some(new)) => set.update(agent.0, old, new),
+            (Some(old), None) => {
+                set.remove(&(old, agent.0));
+            }
+            (None, Some(new)) => {
+                set.insert((new, agent.0));
+            }
+            (None, None) => return,
+        }
+        if new.is_some() {
+            for &c in &pool.classes {
+                if !self.ready[c.0 as usize].is_empty() {
+                    self.mark_dirty(c);
+                }
+            }
         }
     }
 

@@ -97,6 +97,9 @@ pub struct Timers {
     fifos: Vec<(u64, VecDeque<Entry>)>,
     heap: BinaryHeap<Reverse<Entry>>,
     seq: u64,
+    /// The earliest entry and where it lives, kept up to date by every push and pop: drivers peek
+    /// several times per input, and a scan looks at every FIFO.
+    head: Option<(Entry, Slot)>,
 }
 
 /// Where the earliest entry lives.
@@ -111,19 +114,39 @@ impl Timers {
     pub fn push_after(&mut self, now: u64, delay: u64, timer: Timer) {
         self.seq += 1;
         let entry = (later(now, delay), self.seq, timer);
-        if let Some((_, q)) = self.fifos.iter_mut().find(|(d, _)| *d == delay) {
+        if let Some(i) = self.fifos.iter().position(|(d, _)| *d == delay) {
+            let q = &mut self.fifos[i].1;
             q.push_back(entry);
+            // Only a FIFO's front competes for the head.
+            if q.len() == 1 {
+                self.offer(entry, Slot::Fifo(i));
+            }
         } else if self.fifos.len() < MAX_FIFOS {
             self.fifos.push((delay, VecDeque::from([entry])));
+            self.offer(entry, Slot::Fifo(self.fifos.len() - 1));
         } else {
-            self.heap.push(Reverse(entry));
+            self.push_heap(entry);
         }
     }
 
     /// Schedules `timer` at an absolute instant (goes to the heap).
     pub fn push_at(&mut self, at: u64, timer: Timer) {
         self.seq += 1;
-        self.heap.push(Reverse((at, self.seq, timer)));
+        self.push_heap((at, self.seq, timer));
+    }
+
+    fn push_heap(&mut self, entry: Entry) {
+        self.heap.push(Reverse(entry));
+        if self.heap.peek() == Some(&Reverse(entry)) {
+            self.offer(entry, Slot::Heap);
+        }
+    }
+
+    /// `entry` became the first of its FIFO or of the heap: the head if it is earlier.
+    fn offer(&mut self, entry: Entry, slot: Slot) {
+        if self.head.is_none_or(|(h, _)| entry < h) {
+            self.head = Some((entry, slot));
+        }
     }
 
     fn earliest(&self) -> Option<(Entry, Slot)> {
@@ -138,12 +161,13 @@ impl Timers {
         best
     }
 
+    #[inline]
     pub fn peek(&self) -> Option<Entry> {
-        self.earliest().map(|(e, _)| e)
+        self.head.map(|(e, _)| e)
     }
 
     pub fn pop(&mut self) -> Option<Entry> {
-        let (entry, slot) = self.earliest()?;
+        let (entry, slot) = self.head?;
         match slot {
             Slot::Heap => {
                 self.heap.pop();
@@ -152,6 +176,7 @@ impl Timers {
                 self.fifos[i].1.pop_front();
             }
         }
+        self.head = self.earliest();
         Some(entry)
     }
 
@@ -193,7 +218,11 @@ mod tests {
         expected.push((5, 41, t(99)));
         expected.sort();
         assert_eq!(timers.len(), 41);
-        let popped: Vec<Entry> = std::iter::from_fn(|| timers.pop()).collect();
+        let popped: Vec<Entry> = std::iter::from_fn(|| {
+            assert_eq!(timers.peek(), timers.earliest().map(|(e, _)| e));
+            timers.pop()
+        })
+        .collect();
         assert_eq!(popped, expected);
         assert!(timers.is_empty());
     }

@@ -59,6 +59,8 @@ pub struct Workflow {
     pub task_ladder: Vec<u32>,
     /// Some task is a planner (has a `plan`): only then is a result checked for subtasks.
     pub planners: bool,
+    /// Some task asks for help (has a `help`): only then does a simulated agent look at its spec.
+    pub helpers: bool,
     /// Compiled decisions (see `protocols/vote`) and each task's index into them (empty when none).
     pub decisions: Vec<crate::protocols::vote::Decision>,
     pub task_decision: Vec<u32>,
@@ -144,7 +146,37 @@ impl Workflow {
     /// Builds the DAG and classes. The scenario must be valid (every dependency names a task).
     pub fn new(scenario: &Scenario) -> Workflow {
         let n = scenario.tasks.len();
-        let edges: usize = scenario.tasks.iter().map(|t| t.depends_on.len()).sum();
+        // One pass for the classes, the flags and the number of edges, one for the graph: a large
+        // scenario's task specs are far apart, so every pass over them costs.
+        let mut b = Classes::new(scenario.agents.len());
+        let mut task_class = Vec::with_capacity(n);
+        let (mut planners, mut helpers, mut edges) = (false, false, 0);
+        // The classes of tasks without specializations, by capability and strategy: most tasks
+        // find theirs here without building a key.
+        let mut plain: Vec<(&str, Strategy, ClassId)> = Vec::new();
+        for task in &scenario.tasks {
+            planners |= task.plan.is_some();
+            helpers |= task.help.is_some();
+            edges += task.depends_on.len();
+            let strategy = task.allocation.unwrap_or(scenario.allocation);
+            let cap = task.capability.as_str();
+            if task.specializations.is_empty() {
+                if let Some(&(.., c)) = plain.iter().find(|(k, s, _)| *k == cap && *s == strategy) {
+                    task_class.push(c);
+                    continue;
+                }
+                let c = b.skill(scenario, cap, Vec::new(), strategy);
+                if plain.len() < 16 {
+                    plain.push((cap, strategy, c));
+                }
+                task_class.push(c);
+                continue;
+            }
+            let mut specs: Vec<&str> = task.specializations.iter().map(String::as_str).collect();
+            specs.sort_unstable();
+            specs.dedup();
+            task_class.push(b.skill(scenario, cap, specs, strategy));
+        }
         // The loader has resolved the ids already; an id map is built only if its answer is missing
         // or no longer matches (a scenario edited in code after loading).
         let resolved = scenario.dep_index.0.as_deref().filter(|r| r.len() == edges);
@@ -166,19 +198,8 @@ impl Workflow {
             }
             dep_count.push(task.depends_on.len() as u32);
         }
-
-        let mut b = Classes::new(scenario.agents.len());
-        let mut task_class = Vec::with_capacity(n);
-        for task in &scenario.tasks {
-            let strategy = task.allocation.unwrap_or(scenario.allocation);
-            let mut specs: Vec<&str> = task.specializations.iter().map(String::as_str).collect();
-            specs.sort_unstable();
-            specs.dedup();
-            task_class.push(b.skill(scenario, &task.capability, specs, strategy));
-        }
         let (ladders, task_ladder) = crate::protocols::ladder::compile(scenario, &mut b);
         let ClassSet { classes, pools, agent_pools, .. } = b.set;
-        let planners = scenario.tasks.iter().any(|t| t.plan.is_some());
         let (decisions, task_decision) = crate::protocols::vote::compile(scenario);
         Workflow {
             graph,
@@ -190,6 +211,7 @@ impl Workflow {
             ladders,
             task_ladder,
             planners,
+            helpers,
             decisions,
             task_decision,
         }

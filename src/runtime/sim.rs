@@ -5,8 +5,7 @@
 //! the earliest of that queue's head and the coordinator's next timer, so a run takes as long as the
 //! CPU needs, not as long as the virtual clock says.
 
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashSet};
+use std::collections::HashSet;
 use std::io;
 
 use crate::core::event::InjectedFault;
@@ -29,6 +28,7 @@ mod durable;
 mod elastic;
 mod faults;
 mod help;
+mod queue;
 #[cfg(test)]
 mod tests;
 mod votes;
@@ -79,12 +79,11 @@ pub struct SimRun {
     /// Attempts holding their result until a help answer comes.
     help: help::Waiting,
     agents: Vec<SimAgent>,
-    /// `(time, 255 − priority, seq)`: earlier first, then higher priority, then first scheduled.
-    queue: BinaryHeap<Reverse<(u64, u8, u64, Due)>>,
+    /// By `(time, 255 − priority, seq)`: earlier first, then higher priority, then first scheduled.
+    queue: queue::Queue<Due>,
     /// Messages referenced by `Due::Reply` (kept aside so queue entries stay small and ordered).
     mail: Vec<Option<Message>>,
     free_mail: Vec<usize>,
-    seq: u64,
     /// Queue entries other than heartbeats: when zero and no timers remain, nothing can change.
     pending: usize,
     now: u64,
@@ -141,10 +140,9 @@ impl SimRun {
         SimRun {
             coord,
             agents,
-            queue: BinaryHeap::new(),
+            queue: Default::default(),
             mail: Vec::new(),
             free_mail: Vec::new(),
-            seq: 0,
             pending: 0,
             now: 0,
             buf: Vec::new(),
@@ -388,7 +386,7 @@ impl SimRun {
 
     /// (Re)starts every agent's heartbeat, dropping any still queued (rare: at start and reopen).
     fn arm_heartbeats(&mut self) {
-        self.queue.retain(|Reverse((.., due))| !matches!(due, Due::Heartbeat(_)));
+        self.queue.retain(|due| !matches!(due, Due::Heartbeat(_)));
         let hb = self.coord.scenario().heartbeat_ms;
         if hb > 0 {
             for a in 0..self.agents.len() as u32 {
@@ -406,7 +404,7 @@ impl SimRun {
 
     /// The instant of the next thing that will happen, if anything will.
     pub fn next_instant(&mut self) -> Option<u64> {
-        let q = self.queue.peek().map(|Reverse((t, ..))| *t);
+        let q = self.queue.peek().map(|(t, _)| t);
         let t = self.coord.poll_timeout();
         match (q, t) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -424,7 +422,7 @@ impl SimRun {
             self.coord.start(0);
             // Faults at 0 are in place before the first messages arrive (the run's first requests
             // meet a slow agent or a broken link, as the scenario says).
-            while let Some(&Reverse((0, _, _, due @ Due::Fault(_)))) = self.queue.peek() {
+            while let Some((0, due @ Due::Fault(_))) = self.queue.peek() {
                 self.queue.pop();
                 self.handle_due(due);
             }
@@ -446,7 +444,7 @@ impl SimRun {
             }
             return Ok(());
         }
-        let head = self.queue.peek().map(|Reverse((t, ..))| *t);
+        let head = self.queue.peek().map(|(t, _)| t);
         // Replies and faults due at the same instant as a timer go first: a reply that arrives
         // exactly on its deadline is in time.
         let take_queue = match (head, timer) {
@@ -460,7 +458,7 @@ impl SimRun {
         }
         let before = self.coord.state().next_seq();
         if take_queue {
-            let Reverse((at, _, _, due)) = self.queue.pop().expect("peeked");
+            let (at, due) = self.queue.pop().expect("peeked");
             self.now = at;
             self.handle_due(due);
         } else {
@@ -478,8 +476,7 @@ impl SimRun {
         if !self.is_chatter(due) {
             self.pending += 1;
         }
-        self.seq += 1;
-        self.queue.push(Reverse((at, 255 - priority, self.seq, due)));
+        self.queue.push(at, 255 - priority, due);
     }
 
     /// Heartbeats, also those held up on a delayed link: they go on as long as agents live, so
@@ -624,7 +621,10 @@ impl SimRun {
                     Payload::Result { task: TaskId(task.0), attempt, error },
                 );
                 let epoch = a.epoch;
-                if let Some(h) = &self.coord.scenario().tasks[task.ix()].help {
+                // Most runs have no help at all: their task specs are not looked at.
+                if self.coord.workflow().helpers
+                    && let Some(h) = &self.coord.scenario().tasks[task.ix()].help
+                {
                     let at = h.at;
                     self.ask_for_help(agent, reply, duration, at);
                     return;

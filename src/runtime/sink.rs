@@ -19,12 +19,21 @@ pub trait EventSink {
     fn finish(&mut self) -> io::Result<()> {
         Ok(())
     }
+
+    /// True if the sink drops every event unseen: a driver may then not hand it any.
+    fn discards(&self) -> bool {
+        false
+    }
 }
 
 /// Discards events (the coordinator's own state is all that is needed).
 impl EventSink for () {
     fn event(&mut self, _: &Event, _: &Coordinator) -> io::Result<()> {
         Ok(())
+    }
+
+    fn discards(&self) -> bool {
+        true
     }
 }
 

@@ -122,10 +122,9 @@ impl Coordinator {
 
     /// Sends the attempt's request and records the versions of the keys it reads and writes.
     pub(crate) fn start_attempt(&mut self, now: u64, task: TaskId, agent: AgentId) {
-        let spec = &self.scenario.tasks[task.ix()];
         let attempt = self.state.tasks[task.ix()].attempts + 1;
-        let deadline_ms = crate::core::timers::later(now, spec.timeout_ms);
-        let payload = Payload::Task { task, attempt, deadline_ms, work: spec.work };
+        let deadline_ms = crate::core::timers::later(now, self.state.timeouts[task.ix()]);
+        let payload = Payload::Task { task, attempt, deadline_ms, work: self.state.works[task.ix()] };
         self.send(now, Endpoint::Agent(agent), MsgKind::TaskRequest, None, payload);
         self.emit(now, EventKind::AttemptStarted { task, agent, attempt, deadline_ms });
         if self.state.ctx.index.keys.is_empty() {

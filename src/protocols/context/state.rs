@@ -88,7 +88,9 @@ impl ContextIndex {
     pub fn new(sc: &Scenario) -> ContextIndex {
         let mut keys: BTreeSet<&str> = sc.context.initial.keys().map(String::as_str).collect();
         let mut locks: BTreeSet<&str> = BTreeSet::new();
-        for t in sc.tasks.iter().filter(|t| !t.context.is_empty()) {
+        // The tasks that use the context (usually none), found in one pass over the task specs.
+        let users: Vec<usize> = (0..sc.tasks.len()).filter(|&i| !sc.tasks[i].context.is_empty()).collect();
+        for t in users.iter().map(|&i| &sc.tasks[i]) {
             keys.extend(t.context.reads.iter().chain(&t.context.writes).map(String::as_str));
             locks.extend(t.context.locks.iter().map(String::as_str));
         }
@@ -98,7 +100,7 @@ impl ContextIndex {
         let lock_id = |l: &String| LockId(locks.binary_search(l).expect("interned") as u32);
         let mut tasks = BTreeMap::new();
         let mut holders = BTreeMap::new();
-        for (i, t) in sc.tasks.iter().enumerate().filter(|(_, t)| !t.context.is_empty()) {
+        for (i, t) in users.iter().map(|&i| (i, &sc.tasks[i])) {
             let c = &t.context;
             let u = TaskUse {
                 name: t.id.clone(),

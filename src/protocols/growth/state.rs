@@ -121,6 +121,7 @@ pub(crate) fn grow(sc: &mut Scenario, wf: &mut Workflow, tasks: &[TaskSpec], edg
             wf.task_ladder.push(ladder);
         }
         wf.planners |= t.plan.is_some();
+        wf.helpers |= t.help.is_some();
     }
     for &(from, to) in edges {
         wf.graph.add_edge(NodeIndex::new(from.ix()), NodeIndex::new(to.ix()), ());
@@ -196,6 +197,7 @@ impl State {
                     self.tasks.push(TaskRt::fresh(0));
                     self.works.push(t.work);
                     self.priorities.push(t.priority);
+                    self.timeouts.push(t.timeout_ms);
                 }
                 for &(from, to) in edges.iter() {
                     if self.tasks[from.ix()].state != TaskState::Completed {

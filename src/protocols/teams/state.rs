@@ -142,8 +142,17 @@ pub struct TeamState {
 
 impl TeamState {
     pub fn new(sc: &Scenario) -> TeamState {
+        // One pass over the task specs finds both helpers and reviewers (usually none).
+        let mut help_timeout = BTreeMap::new();
+        let mut reviewers = false;
+        for (i, t) in sc.tasks.iter().enumerate() {
+            reviewers |= t.review.is_some();
+            if let Some(h) = &t.help {
+                help_timeout.insert(TaskId(i as u32), h.timeout_ms);
+            }
+        }
         let mut reviewer_of = BTreeMap::new();
-        if sc.tasks.iter().any(|t| t.review.is_some()) {
+        if reviewers {
             let ids = crate::scenario::DepIndex::id_map(&sc.tasks);
             for (i, t) in sc.tasks.iter().enumerate() {
                 if let Some(&of) = t.review.as_ref().and_then(|r| ids.get(r.of.as_str())) {
@@ -151,12 +160,6 @@ impl TeamState {
                 }
             }
         }
-        let help_timeout = sc
-            .tasks
-            .iter()
-            .enumerate()
-            .filter_map(|(i, t)| Some((TaskId(i as u32), t.help.as_ref()?.timeout_ms)))
-            .collect();
         let mut announce_order: Vec<u32> = (0..sc.announcements.len() as u32).collect();
         announce_order.sort_by_key(|&i| (sc.announcements[i as usize].at_ms, i));
         TeamState { tree: Tree::new(sc), reviewer_of, help_timeout, announce_order, ..Default::default() }

@@ -62,6 +62,10 @@ impl SimRun {
         sink: &mut impl EventSink,
         interrupted: impl Fn() -> Option<crate::core::StopSignal>,
     ) -> io::Result<Option<crate::core::StopSignal>> {
+        // Events nobody reads are not buffered (template slots follow the pending events, so a
+        // run with templates keeps them).
+        let keep = !sink.discards() || self.coord.state().elastic().active;
+        self.coord.set_keep_events(keep);
         let result = (|| -> io::Result<Option<crate::core::StopSignal>> {
             let mut steps = 0u32;
             while !self.stopped {
@@ -76,6 +80,7 @@ impl SimRun {
             }
             Ok(None)
         })();
+        self.coord.set_keep_events(true);
         let finished = sink.finish();
         let signal = result?;
         finished.map(|()| signal)
