@@ -25,7 +25,7 @@ use serde::Serialize;
 
 use crate::rng::{self, SplitMix};
 use crate::scenario::{
-    AgentKind, AgentSpec, DepIndex, DurationDist, Profile, RetryPolicy, Scenario, Strategy, TaskSpec,
+    AgentKind, AgentSpec, CompactString, DepIndex, DurationDist, Profile, RetryPolicy, Scenario, Strategy, TaskSpec,
 };
 
 /// The capabilities generated agents have and generated tasks alternate between.
@@ -115,7 +115,12 @@ pub fn generate(opts: &GenOptions) -> Result<Scenario, String> {
         .into_iter()
         .enumerate()
         .map(|(i, deps)| {
-            task_spec(opts, ids[i].clone(), i, deps.into_iter().map(|d| ids[d as usize].clone()).collect())
+            task_spec(
+                opts,
+                ids[i].as_str().into(),
+                i,
+                deps.into_iter().map(|d| ids[d as usize].as_str().into()).collect(),
+            )
         })
         .collect();
     let agents = numbered_ids('a', opts.agents).into_iter().map(|id| agent_spec(opts, id, &mut agent_rng)).collect();
@@ -161,13 +166,13 @@ fn rngs(opts: &GenOptions) -> (SplitMix, SplitMix) {
 }
 
 /// Task `i`, with id `id` and dependencies `depends_on`.
-fn task_spec(opts: &GenOptions, id: String, i: usize, depends_on: Vec<String>) -> TaskSpec {
+fn task_spec(opts: &GenOptions, id: CompactString, i: usize, depends_on: Vec<CompactString>) -> TaskSpec {
     // Never fires for an attempt within its agent's jitter (≤ mean × 1.2) at work 1.
     let timeout_ms = (opts.duration_ms * 10.0).ceil().max(1000.0) as u64;
     TaskSpec {
         id,
         description: String::new(),
-        capability: CAPABILITIES[i % CAPABILITIES.len()].to_string(),
+        capability: CAPABILITIES[i % CAPABILITIES.len()].into(),
         specializations: Vec::new(),
         depends_on,
         priority: 0,
@@ -175,8 +180,6 @@ fn task_spec(opts: &GenOptions, id: String, i: usize, depends_on: Vec<String>) -
         retry: RetryPolicy::default(),
         allocation: None,
         work: 1.0,
-        compensate: None,
-        context: Default::default(),
         ..Default::default()
     }
 }
@@ -336,9 +339,10 @@ pub fn stream_json(opts: &GenOptions, out: &mut impl Write) -> io::Result<()> {
     while let Some(deps) = stream.next(&mut dag_rng) {
         w.write_all(if i == 0 { b"\n" } else { b",\n" })?;
         match deps {
-            Deps::Few(d) => {
-                json(&mut w, &task_spec(opts, ids.id(i), i, d.iter().map(|&d| ids.id(d as usize)).collect()))?
-            }
+            Deps::Few(d) => json(
+                &mut w,
+                &task_spec(opts, ids.id(i).into(), i, d.iter().map(|&d| ids.id(d as usize).into()).collect()),
+            )?,
             Deps::Middle => fanout_sink(&mut w, opts, &ids, i)?,
         }
         i += 1;
@@ -352,7 +356,7 @@ pub fn stream_json(opts: &GenOptions, out: &mut impl Write) -> io::Result<()> {
 /// task's JSON where a placeholder dependency stands, instead of being collected first.
 fn fanout_sink(w: &mut impl Write, opts: &GenOptions, ids: &NumberedIds, i: usize) -> io::Result<()> {
     const PLACEHOLDER: &str = "\u{1}middle";
-    let task = serde_json::to_string(&task_spec(opts, ids.id(i), i, vec![PLACEHOLDER.to_string()]))?;
+    let task = serde_json::to_string(&task_spec(opts, ids.id(i).into(), i, vec![PLACEHOLDER.into()]))?;
     let quoted = serde_json::to_string(PLACEHOLDER)?;
     let at = task.find(&quoted).expect("the placeholder is in the task's JSON");
     w.write_all(&task.as_bytes()[..at])?;
@@ -582,7 +586,7 @@ mod tests {
             for t in &s.tasks[1..n - 1] {
                 assert_eq!(t.depends_on, vec![s.tasks[0].id.clone()]);
             }
-            let middle: Vec<String> = s.tasks[1..n - 1].iter().map(|t| t.id.clone()).collect();
+            let middle: Vec<CompactString> = s.tasks[1..n - 1].iter().map(|t| t.id.clone()).collect();
             assert_eq!(s.tasks[n - 1].depends_on, middle);
         }
         // Too small for a middle: a chain.

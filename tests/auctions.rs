@@ -12,7 +12,7 @@ use switchyard::report::Report;
 use switchyard::runtime::SimRun;
 use switchyard::scenario::{
     self, AgentSpec, AuctionOverride, AuctionSpec, DurationDist, FaultAction, FaultSpec, Profile, Scenario, Strategy,
-    TaskSpec, Weights,
+    TaskExtras, TaskSpec, Weights,
 };
 
 const MARKET: &str = "scenarios/market-auction.json";
@@ -32,7 +32,7 @@ fn market() -> Scenario {
 
 fn spec_of(sc: &Scenario, task: &str) -> AuctionSpec {
     let t = sc.tasks.iter().find(|t| t.id == task).unwrap();
-    t.auction.as_ref().map_or(sc.auction, |o| sc.auction.with(o))
+    t.extras().auction.as_ref().map_or(sc.auction, |o| sc.auction.with(o))
 }
 
 /// The valid bids of one auction ranked as the scenario format documents it, from the journal alone.
@@ -238,11 +238,14 @@ fn random_scenario(
         .into_iter()
         .enumerate()
         .map(|(i, (dep, work, w))| TaskSpec {
-            id: format!("t{i}"),
+            id: format!("t{i}").into(),
             capability: "x".into(),
-            depends_on: if i > 0 && dep % 3 == 0 { vec![format!("t{}", dep as usize % i)] } else { vec![] },
+            depends_on: if i > 0 && dep % 3 == 0 { vec![format!("t{}", dep as usize % i).into()] } else { vec![] },
             work,
-            auction: w.map(|w| AuctionOverride { weights: Some(nonzero(w)), ..Default::default() }),
+            extras: w.map(|w| {
+                let auction = AuctionOverride { weights: Some(nonzero(w)), ..Default::default() };
+                Box::new(TaskExtras { auction: Some(Box::new(auction)), ..Default::default() })
+            }),
             ..Default::default()
         })
         .collect();

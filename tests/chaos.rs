@@ -216,9 +216,9 @@ fn u64_of(v: &Value, k: &str) -> u64 {
 
 /// Every invariant of the module doc, from the journal lines.
 fn audit(sc: &Scenario, journal: &[Value]) -> Result<(), String> {
-    let compensators: BTreeSet<&str> = sc.tasks.iter().filter_map(|t| t.compensate.as_deref()).collect();
+    let compensators: BTreeSet<&str> = sc.tasks.iter().filter_map(|t| t.extras().compensate.as_deref()).collect();
     let first_lock: BTreeMap<&str, &str> =
-        sc.tasks.iter().filter_map(|t| t.context.locks.iter().min().map(|l| (t.id.as_str(), l.as_str()))).collect();
+        sc.tasks.iter().filter_map(|t| t.context().locks.iter().min().map(|l| (t.id.as_str(), l.as_str()))).collect();
     let saga_of: BTreeMap<&str, &str> =
         sc.sagas.iter().flat_map(|s| s.tasks.iter().map(move |t| (t.as_str(), s.id.as_str()))).collect();
 
@@ -320,9 +320,9 @@ fn audit(sc: &Scenario, journal: &[Value]) -> Result<(), String> {
     let Some(fin) = finished else { return Err("no run_finished".into()) };
     for t in &sc.tasks {
         let dormant = compensators.contains(t.id.as_str());
-        match end.get(&t.id) {
+        match end.get(t.id.as_str()) {
             None if !dormant => return Err(format!("task {} never ended", t.id)),
-            Some(_) if completions.get(&t.id).copied().unwrap_or(0) > 1 && !has_reopen(journal, &t.id) => {
+            Some(_) if completions.get(t.id.as_str()).copied().unwrap_or(0) > 1 && !has_reopen(journal, &t.id) => {
                 return Err(format!("task {} completed twice", t.id));
             }
             _ => {}

@@ -13,7 +13,7 @@ use serde_json::Value;
 use switchyard::core::{Coordinator, Event};
 use switchyard::journal::{JournalWriter, read_journal};
 use switchyard::runtime::{LiveOptions, LiveRun, SimRun};
-use switchyard::scenario::{self, Scenario};
+use switchyard::scenario::{self, CompactString, Scenario};
 
 const BUNDLED: &str = "scenarios/planner-decomposition.json";
 
@@ -57,7 +57,7 @@ fn of_kind<'a>(lines: &'a [Value], kind: &str) -> Vec<&'a Value> {
 fn check_order(sc: &Scenario, lines: &[Value]) {
     let mut deps: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for t in &sc.tasks {
-        deps.entry(t.id.clone()).or_default().extend(t.depends_on.iter().cloned());
+        deps.entry(t.id.to_string()).or_default().extend(t.depends_on.iter().map(|d| d.to_string()));
     }
     for added in of_kind(lines, "tasks_added") {
         for t in added["tasks"].as_array().unwrap() {
@@ -289,10 +289,10 @@ fn random_planned(seed: u64, n_tasks: usize) -> Scenario {
         })
         .collect();
     let mut next = 0;
-    let mut task = |r: &mut SplitMix, prefix: &str, deps: Vec<String>| {
+    let mut task = |r: &mut SplitMix, prefix: &str, deps: Vec<CompactString>| {
         next += 1;
         TaskSpec {
-            id: format!("{prefix}{next}"),
+            id: format!("{prefix}{next}").into(),
             capability: caps[r.below(2) as usize].into(),
             depends_on: deps,
             timeout_ms: 2_000,
@@ -302,23 +302,24 @@ fn random_planned(seed: u64, n_tasks: usize) -> Scenario {
     };
     let mut tasks: Vec<TaskSpec> = Vec::new();
     for _ in 0..n_tasks {
-        let deps: Vec<String> = tasks.iter().filter(|_| r.below(4) == 0).map(|t| t.id.clone()).take(3).collect();
+        let deps: Vec<CompactString> = tasks.iter().filter(|_| r.below(4) == 0).map(|t| t.id.clone()).take(3).collect();
         let mut t = task(&mut r, "t", deps);
         if r.below(3) == 0 {
             // Its plan may name any task before it, and earlier subtasks of its own.
-            let before: Vec<String> = tasks.iter().map(|t| t.id.clone()).collect();
+            let before: Vec<CompactString> = tasks.iter().map(|t| t.id.clone()).collect();
             let mut subtasks: Vec<TaskSpec> = Vec::new();
             for _ in 0..1 + r.below(4) {
-                let mut deps: Vec<String> = subtasks.iter().filter(|_| r.below(2) == 0).map(|s| s.id.clone()).collect();
+                let mut deps: Vec<CompactString> =
+                    subtasks.iter().filter(|_| r.below(2) == 0).map(|s| s.id.clone()).collect();
                 deps.extend(before.iter().filter(|_| r.below(6) == 0).cloned());
                 let mut s = task(&mut r, "s", deps);
                 if r.below(5) == 0 {
                     let nested = (0..1 + r.below(2)).map(|_| task(&mut r, "n", Vec::new())).collect();
-                    s.plan = Some(Box::new(PlanSpec { subtasks: nested, max_subtasks: 3 }));
+                    s.extras_mut().plan = Some(Box::new(PlanSpec { subtasks: nested, max_subtasks: 3 }));
                 }
                 subtasks.push(s);
             }
-            t.plan = Some(Box::new(PlanSpec { subtasks, max_subtasks: 4 }));
+            t.extras_mut().plan = Some(Box::new(PlanSpec { subtasks, max_subtasks: 4 }));
         }
         tasks.push(t);
     }
@@ -368,7 +369,7 @@ proptest::proptest! {
         let completed: BTreeSet<&str> =
             of_kind(&lines, "task_completed").iter().map(|l| l["task"].as_str().unwrap()).collect();
         let adders: BTreeSet<&str> = of_kind(&lines, "tasks_added").iter().map(|l| l["by"].as_str().unwrap()).collect();
-        let planners_done: BTreeSet<&str> = sc.tasks.iter().filter(|t| t.plan.is_some()).map(|t| t.id.as_str())
+        let planners_done: BTreeSet<&str> = sc.tasks.iter().filter(|t| t.extras().plan.is_some()).map(|t| t.id.as_str())
             .filter(|t| completed.contains(t)).collect();
         proptest::prop_assert!(planners_done.is_subset(&adders), "seed {seed}");
         check_order(&sc, &lines);

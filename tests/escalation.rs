@@ -116,7 +116,10 @@ fn escalation_parses_at_the_root_and_per_task() {
             Tier::Inbox { sla_ms: Some(500), on_expiry: Expiry::Retry },
         ]
     );
-    assert_eq!(sc.tasks[0].escalation.as_deref(), Some(&[Tier::Inbox { sla_ms: None, on_expiry: Expiry::Wait }][..]));
+    assert_eq!(
+        sc.tasks[0].extras().escalation.as_deref(),
+        Some(&[Tier::Inbox { sla_ms: None, on_expiry: Expiry::Wait }][..])
+    );
     // Written back by `gen`'s writer (serde), it loads unchanged.
     let again = parse("again.json", &serde_json::to_string(&sc).unwrap()).unwrap();
     assert_eq!(again, sc);
@@ -196,7 +199,7 @@ mod random {
     use switchyard::runtime::SimRun;
     use switchyard::scenario::{
         AgentSpec, DurationDist, Expiry, FaultAction, FaultSpec, Profile, RetryPolicy, Scenario, Strategy, Target,
-        TaskSpec, Tier,
+        TaskExtras, TaskSpec, Tier,
     };
 
     fn ladder(r: &mut SplitMix, n_agents: usize) -> Vec<Tier> {
@@ -254,9 +257,9 @@ mod random {
         let n_tasks = 1 + r.below(15) as usize;
         let tasks = (0..n_tasks)
             .map(|i| TaskSpec {
-                id: format!("t{i}"),
+                id: format!("t{i}").into(),
                 capability: ["a", "b"][r.below(2) as usize].into(),
-                depends_on: (0..i).filter(|_| r.below(6) == 0).map(|d| format!("t{d}")).collect(),
+                depends_on: (0..i).filter(|_| r.below(6) == 0).map(|d| format!("t{d}").into()).collect(),
                 priority: r.below(3) as i64,
                 timeout_ms: 100 + r.below(800),
                 retry: RetryPolicy {
@@ -266,11 +269,12 @@ mod random {
                 },
                 allocation: [None, Some(Strategy::BestScore), Some(Strategy::RoundRobin)][r.below(3) as usize],
                 work: 0.5 + r.unit(),
-                escalation: match r.below(3) {
+                extras: match r.below(3) {
                     0 => Some(ladder(&mut r, n_agents).into_boxed_slice()),
-                    1 => Some(Box::new([])),
+                    1 => Some(Box::<[Tier]>::from([])),
                     _ => None,
-                },
+                }
+                .map(|escalation| Box::new(TaskExtras { escalation: Some(escalation), ..Default::default() })),
                 ..Default::default()
             })
             .collect();
@@ -318,7 +322,7 @@ mod random {
         let mut failed: HashMap<&str, HashSet<&str>> = HashMap::new();
         let ladder_of = |task: &str| {
             let t = sc.tasks.iter().find(|t| t.id == task).unwrap();
-            (t.escalation.as_deref().unwrap_or(&sc.escalation), t)
+            (t.extras().escalation.as_deref().unwrap_or(&sc.escalation), t)
         };
         for ev in journal {
             let task = ev["task"].as_str().unwrap_or("");

@@ -44,12 +44,14 @@ fn random_scenario(seed: u64, n_tasks: usize, n_agents: usize, n_faults: usize) 
         .map(|i| {
             // Pick a capability some agent has, and only specializations such an agent has.
             let who = &agents[r.below(n_agents as u64) as usize];
-            let capability = who.capabilities[r.below(who.capabilities.len() as u64) as usize].clone();
-            let specializations = who.specializations.iter().filter(|_| r.below(3) == 0).cloned().collect();
-            let mut depends_on: Vec<String> = (0..i).filter(|_| r.below(5) == 0).map(|d| format!("t{d}")).collect();
+            let capability = who.capabilities[r.below(who.capabilities.len() as u64) as usize].as_str().into();
+            let specializations =
+                who.specializations.iter().filter(|_| r.below(3) == 0).map(|s| s.as_str().into()).collect();
+            let mut depends_on: Vec<switchyard::scenario::CompactString> =
+                (0..i).filter(|_| r.below(5) == 0).map(|d| format!("t{d}").into()).collect();
             depends_on.truncate(4);
             TaskSpec {
-                id: format!("t{i}"),
+                id: format!("t{i}").into(),
                 capability,
                 specializations,
                 depends_on,
@@ -139,7 +141,7 @@ fn check_invariants(sc: &Scenario, journal: &[Value]) -> Result<(), String> {
                 let agent = s(ev, "agent").to_string();
                 let spec = task_spec[task];
                 for d in &spec.depends_on {
-                    if !completed.contains(d) {
+                    if !completed.contains(d.as_str()) {
                         return Err(format!("{task} started before dependency {d} completed"));
                     }
                 }

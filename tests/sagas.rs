@@ -32,7 +32,7 @@ fn check_sagas(sc: &Scenario, journal: &[Value]) -> Result<HashMap<String, Vec<(
     let saga_of: HashMap<&str, &str> =
         sc.sagas.iter().flat_map(|g| g.tasks.iter().map(move |t| (t.as_str(), g.id.as_str()))).collect();
     let compensator: HashMap<&str, &str> =
-        sc.tasks.iter().filter_map(|t| Some((t.id.as_str(), t.compensate.as_deref()?))).collect();
+        sc.tasks.iter().filter_map(|t| Some((t.id.as_str(), t.extras().compensate.as_deref()?))).collect();
     // Per saga: steps completed in order, the verdict seen, compensations started (step, task).
     let mut completed: HashMap<&str, Vec<String>> = HashMap::new();
     let mut verdict: HashMap<String, &str> = HashMap::new();
@@ -185,9 +185,9 @@ fn random_sagas(seed: u64, n_steps: usize) -> Scenario {
         jitter: r.unit(),
     };
     let task = |id: String, depends_on: Vec<String>, r: &mut SplitMix| TaskSpec {
-        id,
+        id: id.into(),
         capability: "x".into(),
-        depends_on,
+        depends_on: depends_on.into_iter().map(Into::into).collect(),
         priority: r.below(3) as i64,
         timeout_ms: 1000,
         retry: retry(r),
@@ -200,14 +200,14 @@ fn random_sagas(seed: u64, n_steps: usize) -> Scenario {
         let deps = if i > 0 && r.below(4) == 0 { vec![format!("step{}", r.below(i as u64))] } else { vec![] };
         let mut t = task(format!("step{i}"), deps, &mut r);
         if r.below(5) != 0 {
-            t.compensate = Some(format!("undo{i}"));
+            t.extras_mut().compensate = Some(format!("undo{i}").into());
         }
         tasks.push(t);
         sagas[r.below(2) as usize].tasks.push(format!("step{i}"));
     }
     tasks.push(task("after".into(), vec!["prep".into()], &mut r));
     for i in 0..n_steps {
-        if tasks[i + 1].compensate.is_some() {
+        if tasks[i + 1].extras().compensate.is_some() {
             tasks.push(task(format!("undo{i}"), vec![], &mut r));
         }
     }

@@ -379,17 +379,17 @@ prop_compose! {
         rust in any::<bool>(),
     ) -> TaskSpec {
         // Dependencies only on earlier tasks, each at most once: always acyclic and valid.
-        let mut depends_on: Vec<String> = Vec::new();
+        let mut depends_on: Vec<switchyard::scenario::CompactString> = Vec::new();
         if i > 0 {
             for pick in dep_picks {
-                let dep = format!("task-{}", pick.index(i));
+                let dep: switchyard::scenario::CompactString = format!("task-{}", pick.index(i)).into();
                 if !depends_on.contains(&dep) {
                     depends_on.push(dep);
                 }
             }
         }
         TaskSpec {
-            id: format!("task-{i}"),
+            id: format!("task-{i}").into(),
             description,
             capability: "code".into(),
             specializations: if rust { vec!["rust".into()] } else { vec![] },
@@ -399,28 +399,33 @@ prop_compose! {
             retry,
             allocation,
             work,
-            // Every third task uses the shared context, so it round-trips too.
-            context: if i % 3 == 1 {
-                switchyard::scenario::TaskContext {
-                    reads: vec!["plan".into()],
-                    writes: vec!["ledger".into(), "plan".into()],
-                    on_conflict: switchyard::scenario::ConflictPolicy::LastWriterWins,
-                    locks: vec!["ledger-file".into()],
-                }
-            } else {
-                Default::default()
-            },
-            // Every other task overrides the default ladder: with none at all, or with its own.
-            escalation: match i % 3 {
-                0 => None,
-                1 => Some(Box::new([])),
-                _ => Some(Box::new([
-                    Tier::OtherAgent { limit: None },
-                    Tier::Fallback { target: Target::Capability("code".into()), limit: Some(2) },
-                    Tier::Inbox { sla_ms: None, on_expiry: Expiry::Wait },
-                ])),
-            },
-            ..Default::default()
+            // Every third task uses the shared context, so it round-trips too; the others override
+            // the default ladder, with none at all or with their own (the first third has neither,
+            // so no extras at all).
+            extras: (!i.is_multiple_of(3)).then(|| {
+                Box::new(switchyard::scenario::TaskExtras {
+                    context: if i % 3 == 1 {
+                        switchyard::scenario::TaskContext {
+                            reads: vec!["plan".into()],
+                            writes: vec!["ledger".into(), "plan".into()],
+                            on_conflict: switchyard::scenario::ConflictPolicy::LastWriterWins,
+                            locks: vec!["ledger-file".into()],
+                        }
+                    } else {
+                        Default::default()
+                    },
+                    escalation: if i % 3 == 1 {
+                        Some(Box::new([]))
+                    } else {
+                        Some(Box::new([
+                            Tier::OtherAgent { limit: None },
+                            Tier::Fallback { target: Target::Capability("code".into()), limit: Some(2) },
+                            Tier::Inbox { sla_ms: None, on_expiry: Expiry::Wait },
+                        ]))
+                    },
+                    ..Default::default()
+                })
+            }),
         }
     }
 }
@@ -502,8 +507,8 @@ fn a_saga_scenario_loads_and_round_trips_through_the_generator_writer() {
     let text = saga_text(SAGA_TASKS, r#"[{"id": "trip", "tasks": ["flight", "hotel"]}]"#);
     let sc = parse("saga.json", &text).unwrap();
     assert_eq!(sc.sagas[0].tasks, ["flight", "hotel"]);
-    assert_eq!(sc.tasks[0].compensate.as_deref(), Some("cancel-flight"));
-    assert_eq!(sc.tasks[2].compensate, None);
+    assert_eq!(sc.tasks[0].extras().compensate.as_deref(), Some("cancel-flight"));
+    assert_eq!(sc.tasks[2].extras().compensate, None);
     let mut out = Vec::new();
     switchyard::generate::write_json(&sc, &mut out).unwrap();
     assert_eq!(parse("again.json", std::str::from_utf8(&out).unwrap()).unwrap(), sc);
@@ -605,7 +610,7 @@ fn shared_context_fields_parse_with_their_defaults() {
     assert_eq!(sc.context.lease_ms, 700);
     assert_eq!(sc.context.initial["plan"], serde_json::json!({"steps": [1, 2.5, "x", null, true]}));
     assert_eq!((sc.groups[0].agents.clone(), sc.groups[0].lease_ms), (vec!["b".to_string(), "a".into()], 1500));
-    let c = &sc.tasks[0].context;
+    let c = sc.tasks[0].context();
     assert_eq!(
         (c.reads.as_slice(), c.writes.as_slice(), c.locks.as_slice()),
         (&["plan".to_string()][..], &["ledger".to_string()][..], &["file".to_string()][..])
@@ -613,7 +618,7 @@ fn shared_context_fields_parse_with_their_defaults() {
     assert_eq!(c.on_conflict, switchyard::scenario::ConflictPolicy::LastWriterWins);
     round_trip(&sc);
     let plain = parse("plain.json", &with_context("", "")).unwrap();
-    assert_eq!(plain.tasks[0].context.on_conflict, switchyard::scenario::ConflictPolicy::Retry);
+    assert_eq!(plain.tasks[0].context().on_conflict, switchyard::scenario::ConflictPolicy::Retry);
     assert_eq!(plain.context.lease_ms, 2000);
 }
 

@@ -47,8 +47,9 @@ struct Audit {
 
 /// Checks the journal's locks, fenced writes, versions and conflict policies.
 fn audit(sc: &Scenario, journal: &[Value]) -> Result<Audit, String> {
-    let policy: BTreeMap<&str, &str> = sc.tasks.iter().map(|t| (t.id.as_str(), t.context.on_conflict.name())).collect();
-    let locks_of: BTreeMap<&str, &Vec<String>> = sc.tasks.iter().map(|t| (t.id.as_str(), &t.context.locks)).collect();
+    let policy: BTreeMap<&str, &str> =
+        sc.tasks.iter().map(|t| (t.id.as_str(), t.context().on_conflict.name())).collect();
+    let locks_of: BTreeMap<&str, &Vec<String>> = sc.tasks.iter().map(|t| (t.id.as_str(), &t.context().locks)).collect();
     let mut holder: BTreeMap<String, (String, u64)> = BTreeMap::new();
     let mut latest: BTreeMap<String, u64> = BTreeMap::new();
     let mut version: BTreeMap<String, u64> = sc.context.initial.keys().map(|k| (k.clone(), 1)).collect();

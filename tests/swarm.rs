@@ -168,9 +168,9 @@ prop_compose! {
             .iter()
             .enumerate()
             .map(|(i, &(cap, dep, priority))| TaskSpec {
-                id: format!("t{i}"),
+                id: format!("t{i}").into(),
                 capability: ["x", "y"][cap].into(),
-                depends_on: dep.filter(|&d| d < i).map(|d| format!("t{d}")).into_iter().collect(),
+                depends_on: dep.filter(|&d| d < i).map(|d| format!("t{d}").into()).into_iter().collect(),
                 priority,
                 timeout_ms: 2000,
                 ..Default::default()

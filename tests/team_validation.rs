@@ -86,7 +86,7 @@ fn review_loads_with_defaults_and_round_trips() {
         ]),
     )
     .unwrap();
-    let r = sc.tasks[1].review.as_ref().unwrap();
+    let r = sc.tasks[1].extras().review.as_ref().unwrap();
     assert_eq!((r.of.as_str(), r.max_rework, r.on_limit), ("draft", 2, switchyard::scenario::OnLimit::Accept));
     round_trip(&sc);
 }
@@ -139,7 +139,7 @@ fn help_loads_with_defaults_and_bad_help_is_located() {
         ]),
     )
     .unwrap();
-    let h = sc.tasks[0].help.as_ref().unwrap();
+    let h = sc.tasks[0].extras().help.as_ref().unwrap();
     assert_eq!((h.capability.as_str(), h.timeout_ms, h.at), ("review", 1000, 0.5));
     round_trip(&sc);
     assert_eq!(

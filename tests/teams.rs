@@ -120,8 +120,8 @@ fn hierarchical_team_delegates_down_and_reports_up_hop_by_hop() {
 fn peer_review_reworks_the_draft_until_the_reviewer_accepts_within_the_limit() {
     let sc = bundled("peer-review.json");
     let (_, j) = journal_of(&sc);
-    let review = sc.tasks.iter().find(|t| t.review.is_some()).unwrap();
-    let (reviewer, spec) = (review.id.as_str(), review.review.as_ref().unwrap());
+    let review = sc.tasks.iter().find(|t| t.extras().review.is_some()).unwrap();
+    let (reviewer, spec) = (review.id.as_str(), review.extras().review.as_ref().unwrap());
     let draft = spec.of.as_str();
     let mut rounds = 0;
     // What must happen next: the draft reworked (ready, started, completed) before the review runs again.

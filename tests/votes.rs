@@ -153,10 +153,10 @@ fn check_decisions(sc: &Scenario, journal: &[Value]) -> Result<Vec<(String, Stri
     }
     // The branch taken: each decision's dependents end as its outcome says.
     for (task, outcome, _) in &decided {
-        let spec = sc.tasks.iter().find(|t| &t.id == task).unwrap().decision.as_deref().unwrap();
-        for dep in sc.tasks.iter().filter(|t| t.depends_on.contains(task)) {
-            let on_reject = spec.on_reject.contains(&dep.id);
-            let got = states.get(&dep.id).cloned().unwrap_or_default();
+        let spec = sc.tasks.iter().find(|t| t.id == *task).unwrap().extras().decision.as_deref().unwrap();
+        for dep in sc.tasks.iter().filter(|t| t.depends_on.iter().any(|d| d == task)) {
+            let on_reject = spec.on_reject.iter().any(|x| dep.id == *x);
+            let got = states.get(dep.id.as_str()).cloned().unwrap_or_default();
             let skipped_as = |why: &str| got == ("task_skipped".into(), Some(why.into()), Some(task.clone()));
             let ok = match (outcome.as_str(), on_reject, spec.on_reject.is_empty()) {
                 ("approved", true, _) => skipped_as("not_taken"),
@@ -285,14 +285,14 @@ fn random_ballot(seed: u64, n: usize) -> Scenario {
     let task = |id: &str, deps: &[&str]| TaskSpec {
         id: id.into(),
         capability: "x".into(),
-        depends_on: deps.iter().map(|d| d.to_string()).collect(),
+        depends_on: deps.iter().map(|&d| d.into()).collect(),
         ..Default::default()
     };
     // Without an alternative branch, plan-b is just another task.
     let plan_b = task("plan-b", if decision.on_reject.is_empty() { &[] } else { &["vote"] });
     let mut vote = task("vote", &["start"]);
     vote.capability.clear();
-    vote.decision = Some(Box::new(decision));
+    vote.extras_mut().decision = Some(Box::new(decision));
     let mut faults = Vec::new();
     if r.below(3) == 0 {
         // A voter crashes around the time the ballot opens (before, or before it answers).
@@ -373,7 +373,7 @@ fn with_decision(decision: &str) -> String {
 #[test]
 fn a_valid_decision_loads_with_its_defaults() {
     let sc = scenario::parse("inline.json", &with_decision(r#"{"proposal": "ship?", "voters": ["qa"]}"#)).unwrap();
-    let d = sc.tasks[2].decision.as_deref().unwrap();
+    let d = sc.tasks[2].extras().decision.as_deref().unwrap();
     assert_eq!((d.threshold, d.quorum, d.deadline_ms, d.tie), (0.5, 0.5, 1000, TieRule::Reject));
     assert!(sc.tasks[2].capability.is_empty() && d.on_reject.is_empty() && d.weights.is_empty());
     assert_eq!((sc.agents[0].profile.approve_rate, sc.agents[0].profile.abstain_rate), (0.5, 0.1));

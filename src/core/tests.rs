@@ -26,7 +26,7 @@ pub(crate) fn task(id: &str, cap: &str, deps: &[&str]) -> TaskSpec {
     TaskSpec {
         id: id.into(),
         capability: cap.into(),
-        depends_on: deps.iter().map(|s| s.to_string()).collect(),
+        depends_on: deps.iter().map(|&s| s.into()).collect(),
         priority: 0,
         timeout_ms: 10_000,
         retry: RetryPolicy { jitter: 0.0, ..RetryPolicy::default() },

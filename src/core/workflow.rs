@@ -155,8 +155,8 @@ impl Workflow {
         // find theirs here without building a key.
         let mut plain: Vec<(&str, Strategy, ClassId)> = Vec::new();
         for task in &scenario.tasks {
-            planners |= task.plan.is_some();
-            helpers |= task.help.is_some();
+            planners |= task.extras().plan.is_some();
+            helpers |= task.extras().help.is_some();
             edges += task.depends_on.len();
             let strategy = task.allocation.unwrap_or(scenario.allocation);
             let cap = task.capability.as_str();
@@ -172,7 +172,7 @@ impl Workflow {
                 task_class.push(c);
                 continue;
             }
-            let mut specs: Vec<&str> = task.specializations.iter().map(String::as_str).collect();
+            let mut specs: Vec<&str> = task.specializations.iter().map(|s| s.as_str()).collect();
             specs.sort_unstable();
             specs.dedup();
             task_class.push(b.skill(scenario, cap, specs, strategy));

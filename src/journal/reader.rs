@@ -614,7 +614,7 @@ impl<'a> LineReader<'a> {
             EventKind::RunStarted { tasks, .. } => resolver.count = (*tasks).min(resolver.count),
             EventKind::Growth(GrowthEvent::TasksAdded { tasks, .. }) => {
                 for t in tasks.iter() {
-                    resolver.added.insert(t.id.clone(), resolver.count);
+                    resolver.added.insert(t.id.to_string(), resolver.count);
                     resolver.count += 1;
                 }
             }

@@ -7,16 +7,16 @@ use crate::core::faults::LinkFault;
 use crate::core::state::AttemptEnd;
 use crate::core::{AgentId, Endpoint, Event, EventKind, Message, Output, Payload, TaskId};
 use crate::protocols::ladder::EscalationContext;
-use crate::scenario::Scenario;
+use crate::scenario::{CompactString, Scenario};
 
 /// Task and agent ids, pre-quoted as JSON strings so writing a line copies bytes only.
 pub struct Names {
     pub(crate) tasks: Vec<Vec<u8>>,
     pub(crate) agents: Vec<Vec<u8>>,
     pub(crate) sagas: Vec<Vec<u8>>,
-    plain_tasks: Vec<String>,
+    plain_tasks: Vec<CompactString>,
     plain_agents: Vec<String>,
-    capabilities: Vec<String>,
+    capabilities: Vec<CompactString>,
     pub(crate) ctx: std::sync::Arc<crate::protocols::context::ContextIndex>,
     /// The self-contained journal's fields of `run_started` (see [`super::header`]).
     header: Vec<u8>,

@@ -101,7 +101,7 @@ impl LiveAgents {
         opts: LiveOptions,
         remote: Option<std::sync::Arc<dyn super::RemoteAgents>>,
     ) -> LiveAgents {
-        let task_ids = scenario.tasks.iter().enumerate().map(|(i, t)| (t.id.clone(), i as u32)).collect();
+        let task_ids = scenario.tasks.iter().enumerate().map(|(i, t)| (t.id.to_string(), i as u32)).collect();
         let (fleet, reports) = Fleet::new(scenario, opts.hello_timeout, remote);
         let garbage = vec![0; scenario.agents.len()];
         LiveAgents {
@@ -207,7 +207,7 @@ impl LiveAgents {
         // A planner may have added tasks, whose results name them.
         let tasks = &sim.coordinator().scenario().tasks;
         for (i, t) in tasks.iter().enumerate().skip(self.task_ids.len()) {
-            self.task_ids.insert(t.id.clone(), i as u32);
+            self.task_ids.insert(t.id.to_string(), i as u32);
         }
         for msg in sim.take_external() {
             let Endpoint::Agent(agent) = msg.to else { continue };
@@ -218,13 +218,13 @@ impl LiveAgents {
                     self.given.insert((task.0, attempt), agent);
                     let spec = &coord.scenario().tasks[task.ix()];
                     ToAgent::Task {
-                        id: spec.id.clone(),
+                        id: spec.id.to_string(),
                         attempt,
-                        capability: spec.capability.clone(),
+                        capability: spec.capability.to_string(),
                         description: spec.description.clone(),
                         inputs: coord.inputs(task),
                         deadline_ms: deadline_ms.saturating_sub(coord.state().now_ms()),
-                        max_subtasks: spec.plan.as_ref().map(|p| p.max_subtasks),
+                        max_subtasks: spec.extras().plan.as_ref().map(|p| p.max_subtasks),
                     }
                 }
                 Payload::Cancel { task, attempt } => {

@@ -13,8 +13,8 @@ pub(super) fn cfp_line(coord: &Coordinator, payload: Payload) -> Option<ToAgent>
     let spec = &coord.scenario().tasks[task.ix()];
     Some(ToAgent::Cfp {
         auction: auction.to_string(),
-        task: spec.id.clone(),
-        capability: spec.capability.clone(),
+        task: spec.id.to_string(),
+        capability: spec.capability.to_string(),
         deadline_ms: closes_ms.saturating_sub(coord.state().now_ms()),
     })
 }

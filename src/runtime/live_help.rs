@@ -40,9 +40,11 @@ impl HelpDesk {
                 let (id, h) = help(msg.correlation)?;
                 let question = match self.asked.get(&id) {
                     Some((_, q)) => q.clone(),
-                    None => {
-                        coord.scenario().tasks[task.ix()].help.as_ref().map_or(String::new(), |x| x.question.clone())
-                    }
+                    None => coord.scenario().tasks[task.ix()]
+                        .extras()
+                        .help
+                        .as_ref()
+                        .map_or(String::new(), |x| x.question.clone()),
                 };
                 Some(ToAgent::HelpRequest {
                     id: id.to_string(),

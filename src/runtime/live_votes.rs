@@ -38,7 +38,7 @@ pub(super) fn reply(
     correlation: impl FnOnce(TaskId) -> Option<u64>,
 ) -> Option<Result<Message, String>> {
     let FromAgent::Vote { proposal, choice: c, reason } = msg else { return None };
-    let task = coord.scenario().tasks.iter().position(|t| &t.id == proposal).map(|i| TaskId(i as u32));
+    let task = coord.scenario().tasks.iter().position(|t| t.id == proposal).map(|i| TaskId(i as u32));
     let Some(task) = task.filter(|&t| coord.decision_of(t).is_some()) else {
         return Some(Err(format!("vote on unknown proposal `{proposal}`")));
     };

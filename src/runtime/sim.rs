@@ -623,7 +623,7 @@ impl SimRun {
                 let epoch = a.epoch;
                 // Most runs have no help at all: their task specs are not looked at.
                 if self.coord.workflow().helpers
-                    && let Some(h) = &self.coord.scenario().tasks[task.ix()].help
+                    && let Some(h) = &self.coord.scenario().tasks[task.ix()].extras().help
                 {
                     let at = h.at;
                     self.ask_for_help(agent, reply, duration, at);

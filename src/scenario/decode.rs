@@ -10,7 +10,7 @@ use super::bounds::{MAX_MS, MAX_MS_WORDS};
 use super::error::{Diag, hint};
 use super::lexer::{Key, Kind, LexResult as R, Lexer, Number};
 use super::number::Scan;
-use super::types::Strategy;
+use super::types::{CompactString, Strategy};
 use std::fmt::Write as _;
 
 /// "No position": the value was missing or unusable. Offsets are `u32` to keep the side tables
@@ -69,7 +69,7 @@ pub(crate) struct Decoder<'a, 'd> {
     /// Where the decoder is, for messages.
     path: Vec<Seg>,
     /// Reused while reading an array of strings, so the result gets exactly the capacity it needs.
-    list: Vec<String>,
+    list: Vec<CompactString>,
     /// Reused by the fast path for tasks (see `quick`): where each `depends_on` entry is.
     pub(crate) quick_deps: Vec<(u32, u32)>,
 }
@@ -222,29 +222,39 @@ impl<'a, 'd> Decoder<'a, 'd> {
         Ok(Some((self.lx.string()?.to_owned(), at)))
     }
 
+    /// [`string`](Self::string) as a [`CompactString`] (no allocation up to 24 bytes).
+    pub(crate) fn compact(&mut self) -> R<Option<(CompactString, usize)>> {
+        let (kind, at) = self.lx.peek()?;
+        if kind != Kind::String {
+            self.mismatch("a string", kind, at)?;
+            return Ok(None);
+        }
+        Ok(Some((CompactString::from(self.lx.string()?), at)))
+    }
+
     /// Read an array of strings into `out`, which gets exactly the capacity it needs (these
     /// vectors are kept for the whole run, one or more per task).
-    pub(crate) fn strings(&mut self, out: &mut Vec<String>) -> R<Option<usize>> {
+    pub(crate) fn strings<S: From<CompactString>>(&mut self, out: &mut Vec<S>) -> R<Option<usize>> {
         self.strings_with(out, |_, _, _| {})
     }
 
     /// [`strings`](Self::strings), calling `each(decoder, string, offset)` before keeping one.
-    pub(crate) fn strings_with(
+    pub(crate) fn strings_with<S: From<CompactString>>(
         &mut self,
-        out: &mut Vec<String>,
+        out: &mut Vec<S>,
         mut each: impl FnMut(&mut Self, &str, usize),
     ) -> R<Option<usize>> {
         let mut list = std::mem::take(&mut self.list);
         list.clear();
         let found = self.array(|d| {
-            if let Some((s, at)) = d.string()? {
+            if let Some((s, at)) = d.compact()? {
                 each(d, &s, at);
                 list.push(s);
             }
             Ok(())
         });
-        *out = Vec::with_capacity(list.len());
-        out.append(&mut list);
+        // An exact-size iterator: the result gets exactly `list.len()` elements of capacity.
+        *out = list.drain(..).map(S::from).collect();
         self.list = list;
         found
     }

@@ -205,14 +205,14 @@ fn read<'t>(c: &mut Cursor<'t>, deps: &mut Vec<(u32, u32)>, t: &mut TaskSpec) ->
             1 => t.description = c.string()?.0.to_owned(),
             2 => {
                 let (cap, at) = c.string()?;
-                t.capability = cap.to_owned();
+                t.capability = cap.into();
                 r.capability = at;
             }
             3 => {
                 c.ws();
                 r.specs = Some(c.i);
                 let mut specs = Vec::new();
-                c.strings(|s, _| specs.push(s.to_owned()))?;
+                c.strings(|s, _| specs.push(s.into()))?;
                 specs.shrink_to_fit();
                 t.specializations = specs;
             }
@@ -321,14 +321,14 @@ impl Decoder<'_, '_> {
             tasks.pop();
             return false;
         };
-        tasks[index].id = id.to_owned();
+        tasks[index].id = id.into();
         let dep_text = |&(start, end): &(u32, u32)| &text[start as usize..end as usize];
         for span in deps.iter() {
             let name = |j: u32| tasks[j as usize].id.as_str();
             meta.dep_target.push(meta.task_ids.get(dep_text(span), name).unwrap_or(UNRESOLVED));
             meta.dep_pos.push(pos32(base + span.0 as usize - 1));
         }
-        tasks[index].depends_on = deps.iter().map(|span| dep_text(span).to_owned()).collect();
+        tasks[index].depends_on = deps.iter().map(|span| dep_text(span).into()).collect();
         let at = |i: usize| pos32(base + i);
         let specs = specs.map_or(NONE, at);
         meta.tasks.push(TaskMeta { id: at(id_at), canon: index as u32, capability: at(capability), specs, flags });

@@ -459,7 +459,7 @@ impl Decoder<'_, '_> {
         let mut id_clean = true;
         let seen = self.object(TASK_FIELDS, |d, f| {
             match f {
-                0 => match d.string()? {
+                0 => match d.compact()? {
                     Some((s, at)) => {
                         let name = |j: u32| tasks[j as usize].id.as_str();
                         let first = |j: u32| meta.tasks[j as usize].id;
@@ -471,7 +471,7 @@ impl Decoder<'_, '_> {
                 },
                 1 => t.description = d.string()?.map_or_else(String::new, |s| s.0),
                 2 => {
-                    if let Some((s, at)) = d.string()? {
+                    if let Some((s, at)) = d.compact()? {
                         t.capability = s;
                         m.capability = pos32(at);
                     }
@@ -512,24 +512,24 @@ impl Decoder<'_, '_> {
                 8 => t.allocation = d.strategy()?,
                 9 => t.work = d.float(Bound::AboveUpTo(0.0, MAX_FACTOR))?.unwrap_or(1.0),
                 10 => {
-                    if let Some((name, at)) = d.string()? {
-                        t.compensate = Some(name);
+                    if let Some((name, at)) = d.compact()? {
+                        t.extras_mut().compensate = Some(name);
                         meta.compensate.push((index as u32, pos32(at)));
                     }
                 }
-                f @ 11..=14 => d.task_context_field(f - 11, &mut t.context)?,
+                f @ 11..=14 => d.task_context_field(f - 11, &mut t.extras_mut().context)?,
                 15 => {
                     let tiers = d.escalation(index as u32, &mut meta.tier_refs)?;
-                    t.escalation = tiers.map(Vec::into_boxed_slice);
+                    t.extras_mut().escalation = tiers.map(Vec::into_boxed_slice);
                 }
                 16 => {
                     meta.auction_at.push((index as u32, pos32(d.lx.peek()?.1)));
-                    t.auction = Some(d.auction()?);
+                    t.extras_mut().auction = Some(Box::new(d.auction()?));
                 }
-                17 => t.plan = d.plan()?,
-                18 => t.review = d.review(index as u32, &mut meta.team)?.map(Box::new),
-                19 => t.decision = d.decision(index as u32, &mut meta.decisions)?.map(Box::new),
-                _ => t.help = d.help(index as u32, &mut meta.team)?.map(Box::new),
+                17 => t.extras_mut().plan = d.plan()?,
+                18 => t.extras_mut().review = d.review(index as u32, &mut meta.team)?.map(Box::new),
+                19 => t.extras_mut().decision = d.decision(index as u32, &mut meta.decisions)?.map(Box::new),
+                _ => t.extras_mut().help = d.help(index as u32, &mut meta.team)?.map(Box::new),
             }
             Ok(())
         })?;
@@ -543,6 +543,10 @@ impl Decoder<'_, '_> {
             None => id_clean = false,
         }
         meta.tasks_ok &= id_clean;
+        // Written but empty (`"reads": []`) is the same as not written: one representation.
+        if t.extras.as_deref().is_some_and(|x| *x == TaskExtras::NONE) {
+            t.extras = None;
+        }
         tasks.push(t);
         meta.tasks.push(m);
         Ok(())

@@ -119,10 +119,10 @@ fn fast_path_reads_tasks_as_the_general_decoder_does() {
         t[0].retry,
         RetryPolicy { max_attempts: 2, backoff_ms: 0, multiplier: 1.5, max_backoff_ms: 9, jitter: 0.5 }
     );
-    assert_eq!((t[0].specializations.as_slice(), t[0].description.as_str()), (&["rust".to_string()][..], "d"));
+    assert_eq!((t[0].specializations.as_slice(), t[0].description.as_str()), (&["rust".into()][..], "d"));
     assert_eq!(
         (t[1].timeout_ms, t[1].retry.backoff_ms, t[1].depends_on.as_slice()),
-        (7, 3, &["t1", "t3"].map(String::from)[..])
+        (7, 3, &["t1", "t3"].map(CompactString::from)[..])
     );
     assert_eq!((t[2].id.as_str(), t[2].work), ("t3", 1.0));
     assert_eq!(
@@ -544,4 +544,12 @@ mod lexing {
             }
         }
     }
+}
+
+/// A task is kept for the whole run, a million of them in the largest runs: its rarer parts are
+/// boxed and its ids inline, so that one costs this much and no allocation but its dependencies.
+#[test]
+fn a_task_spec_stays_small() {
+    let size = std::mem::size_of::<TaskSpec>();
+    assert!(size <= 200, "TaskSpec is {size} bytes");
 }

@@ -5,6 +5,10 @@
 
 use serde::Serialize;
 
+/// A short string stored inline up to 24 bytes (ids, capabilities): most need no allocation.
+/// It serializes exactly as a `String`.
+pub use compact_str::CompactString;
+
 pub use crate::protocols::auction::spec::{AuctionOverride, AuctionSpec, Weights};
 pub use crate::protocols::elastic::spec::TemplateSpec;
 pub use crate::protocols::swarm::spec::SwarmConfig;
@@ -372,14 +376,14 @@ pub struct DurationDist {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TaskSpec {
-    pub id: String,
+    pub id: CompactString,
     pub description: String,
     /// Empty for a decision task (no agent runs it).
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub capability: String,
+    #[serde(skip_serializing_if = "CompactString::is_empty")]
+    pub capability: CompactString,
     /// Every one of these must be among the agent's specializations.
-    pub specializations: Vec<String>,
-    pub depends_on: Vec<String>,
+    pub specializations: Vec<CompactString>,
+    pub depends_on: Vec<CompactString>,
     /// Higher runs first among ready tasks.
     pub priority: i64,
     pub timeout_ms: u64,
@@ -389,9 +393,20 @@ pub struct TaskSpec {
     pub allocation: Option<Strategy>,
     /// Multiplies the agent's drawn duration (a task twice as big takes twice as long).
     pub work: f64,
+    /// What most tasks leave out (a saga's compensator, the shared context, a ladder or auction of
+    /// its own, a plan, a review, a decision, help): boxed together, `None` when a task gives none
+    /// of them, so that a plain task, of which a run may hold a million, does not carry them
+    /// inline. Read them through [`TaskSpec::extras`], change them through [`TaskSpec::extras_mut`].
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub extras: Option<Box<TaskExtras>>,
+}
+
+/// The rarer parts of a [`TaskSpec`], in the order a task's JSON gives them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct TaskExtras {
     /// The task that undoes this one if its saga fails (a *compensator*: dormant until needed).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub compensate: Option<String>,
+    pub compensate: Option<CompactString>,
     /// Blackboard keys read and written, the conflict policy and the locks held while running.
     #[serde(flatten)]
     pub context: TaskContext,
@@ -400,7 +415,7 @@ pub struct TaskSpec {
     pub escalation: Option<Box<[Tier]>>,
     /// Overrides fields of the scenario's `auction` settings for this task.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub auction: Option<AuctionOverride>,
+    pub auction: Option<Box<AuctionOverride>>,
     /// Makes the task a planner: its successful attempt adds subtasks to the running DAG.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub plan: Option<Box<PlanSpec>>,
@@ -427,13 +442,45 @@ pub struct PlanSpec {
 /// Default `max_subtasks`.
 pub const DEFAULT_MAX_SUBTASKS: u32 = 50;
 
+impl TaskSpec {
+    /// The task's use of the shared context (empty when it has none).
+    pub fn context(&self) -> &TaskContext {
+        &self.extras().context
+    }
+
+    /// The task's rarer parts (all empty when it has none).
+    pub fn extras(&self) -> &TaskExtras {
+        static NONE: TaskExtras = TaskExtras::NONE;
+        self.extras.as_deref().unwrap_or(&NONE)
+    }
+
+    /// The task's rarer parts, to change (made, empty, when it had none).
+    pub fn extras_mut(&mut self) -> &mut TaskExtras {
+        self.extras.get_or_insert_default()
+    }
+}
+
+impl TaskExtras {
+    /// None of them.
+    pub const NONE: TaskExtras = TaskExtras {
+        compensate: None,
+        context: TaskContext::NONE,
+        escalation: None,
+        auction: None,
+        plan: None,
+        review: None,
+        decision: None,
+        help: None,
+    };
+}
+
 impl Default for TaskSpec {
     /// A task with no id or capability yet and the format's defaults for the rest.
     fn default() -> TaskSpec {
         TaskSpec {
-            id: String::new(),
+            id: CompactString::const_new(""),
             description: String::new(),
-            capability: String::new(),
+            capability: CompactString::const_new(""),
             specializations: Vec::new(),
             depends_on: Vec::new(),
             priority: 0,
@@ -441,14 +488,7 @@ impl Default for TaskSpec {
             retry: RetryPolicy::default(),
             allocation: None,
             work: 1.0,
-            compensate: None,
-            context: TaskContext::default(),
-            escalation: None,
-            auction: None,
-            plan: None,
-            review: None,
-            decision: None,
-            help: None,
+            extras: None,
         }
     }
 }
@@ -592,6 +632,10 @@ pub struct TaskContext {
 }
 
 impl TaskContext {
+    /// No keys, no locks, the default policy.
+    pub const NONE: TaskContext =
+        TaskContext { reads: Vec::new(), writes: Vec::new(), on_conflict: ConflictPolicy::Retry, locks: Vec::new() };
+
     /// Whether the task touches the shared context at all (the hot path checks this first).
     pub fn is_empty(&self) -> bool {
         self.reads.is_empty() && self.writes.is_empty() && self.locks.is_empty()

@@ -296,7 +296,7 @@ fn show_cycle(names: &[&str]) -> String {
 }
 
 /// A capability and the specializations wanted with it.
-type SpecKey<'s> = (&'s str, &'s [String]);
+type SpecKey<'s> = (&'s str, &'s [CompactString]);
 
 /// Every task must have an agent with its capability and all of its specializations.
 fn coverage(sc: &Scenario, meta: &Meta, diag: &mut Diag) {
@@ -349,7 +349,7 @@ fn coverage(sc: &Scenario, meta: &Meta, diag: &mut Diag) {
 
 /// Why no agent of `sc` can run a task needing `cap` and `specs`, if none can: the check of
 /// [`coverage`] for one task (a planner's subtask, checked when its plan is produced).
-pub(crate) fn capability_problem(sc: &Scenario, cap: &str, specs: &[String]) -> Option<String> {
+pub(crate) fn capability_problem(sc: &Scenario, cap: &str, specs: &[CompactString]) -> Option<String> {
     let capable: Vec<u32> =
         (0..sc.agents.len() as u32).filter(|&a| sc.agents[a as usize].capabilities.iter().any(|c| c == cap)).collect();
     if capable.is_empty() {
@@ -360,12 +360,15 @@ pub(crate) fn capability_problem(sc: &Scenario, cap: &str, specs: &[String]) -> 
 }
 
 /// `None` when one of `capable` has every specialization; otherwise what each one lacks.
-fn specialization_gap(sc: &Scenario, cap: &str, wanted: &[String], capable: &[u32]) -> Option<String> {
+fn specialization_gap(sc: &Scenario, cap: &str, wanted: &[CompactString], capable: &[u32]) -> Option<String> {
     let mut lacking = Vec::new();
     for &a in capable {
         let agent = &sc.agents[a as usize];
-        let missing: Vec<String> =
-            wanted.iter().filter(|s| !agent.specializations.contains(s)).map(|s| format!("`{s}`")).collect();
+        let missing: Vec<String> = wanted
+            .iter()
+            .filter(|s| !agent.specializations.iter().any(|a| a == *s))
+            .map(|s| format!("`{s}`"))
+            .collect();
         if missing.is_empty() {
             return None;
         }

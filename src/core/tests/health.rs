@@ -151,7 +151,7 @@ fn adaptive_routing_sends_less_work_to_a_slow_agent() {
         // makes it take 400.
         let mut ts = tasks(20);
         for (i, t) in ts.iter_mut().enumerate().skip(1) {
-            t.depends_on = vec![format!("t{}", i - 1)];
+            t.depends_on = vec![format!("t{}", i - 1).into()];
         }
         let mut s = scenario(vec![agent("slow", 1, 100.0, 0.0), agent("fast", 1, 100.0, 0.0)], ts);
         s.resilience.health.adaptive = adaptive;

@@ -348,7 +348,7 @@ impl Coordinator {
     /// The task's auction settings: the scenario's, with the task's override.
     pub fn auction_spec(&self, task: TaskId) -> AuctionSpec {
         let t = &self.scenario.tasks[task.ix()];
-        t.auction.as_ref().map_or(self.scenario.auction, |o| self.scenario.auction.with(o))
+        t.extras().auction.as_ref().map_or(self.scenario.auction, |o| self.scenario.auction.with(o))
     }
 
     pub(crate) fn auctioned(&self, task: TaskId) -> bool {

@@ -191,7 +191,7 @@ impl Coordinator {
             (read_version != current_version).then_some((k, read_version, current_version))
         });
         if let Some((key, read_version, current_version)) = conflict {
-            let policy = self.scenario.tasks[task.ix()].context.on_conflict;
+            let policy = self.scenario.tasks[task.ix()].context().on_conflict;
             tracing::info!(
                 "{} {} conflict on {}: read v{read_version}, now v{current_version} ({})",
                 crate::core::clock(now),

@@ -89,10 +89,10 @@ impl ContextIndex {
         let mut keys: BTreeSet<&str> = sc.context.initial.keys().map(String::as_str).collect();
         let mut locks: BTreeSet<&str> = BTreeSet::new();
         // The tasks that use the context (usually none), found in one pass over the task specs.
-        let users: Vec<usize> = (0..sc.tasks.len()).filter(|&i| !sc.tasks[i].context.is_empty()).collect();
+        let users: Vec<usize> = (0..sc.tasks.len()).filter(|&i| !sc.tasks[i].context().is_empty()).collect();
         for t in users.iter().map(|&i| &sc.tasks[i]) {
-            keys.extend(t.context.reads.iter().chain(&t.context.writes).map(String::as_str));
-            locks.extend(t.context.locks.iter().map(String::as_str));
+            keys.extend(t.context().reads.iter().chain(&t.context().writes).map(String::as_str));
+            locks.extend(t.context().locks.iter().map(String::as_str));
         }
         let keys: Vec<String> = keys.into_iter().map(str::to_owned).collect();
         let locks: Vec<String> = locks.into_iter().map(str::to_owned).collect();
@@ -101,15 +101,15 @@ impl ContextIndex {
         let mut tasks = BTreeMap::new();
         let mut holders = BTreeMap::new();
         for (i, t) in users.iter().map(|&i| (i, &sc.tasks[i])) {
-            let c = &t.context;
+            let c = t.context();
             let u = TaskUse {
-                name: t.id.clone(),
+                name: t.id.to_string(),
                 keys: sorted(c.reads.iter().chain(&c.writes).map(key_id).collect()),
                 writes: sorted(c.writes.iter().map(key_id).collect()),
                 locks: sorted(c.locks.iter().map(lock_id).collect()),
             };
             if !u.locks.is_empty() {
-                holders.insert(t.id.clone(), TaskId(i as u32));
+                holders.insert(t.id.to_string(), TaskId(i as u32));
             }
             tasks.insert(TaskId(i as u32), u);
         }

@@ -15,7 +15,7 @@ use crate::core::ids::TaskId;
 use crate::core::state::TaskState;
 use crate::fasthash::FastMap;
 use crate::protocols::growth::Addition;
-use crate::scenario::{TaskSpec, capability_problem, hint, tier_problem_in};
+use crate::scenario::{CompactString, TaskSpec, capability_problem, hint, tier_problem_in};
 
 /// Checks `subtasks` planned by `by`; returns them with their edges, or every problem.
 pub(crate) fn check(c: &Coordinator, by: TaskId, subtasks: Vec<TaskSpec>, max: u32) -> Result<Addition, Vec<String>> {
@@ -29,7 +29,7 @@ pub(crate) fn check(c: &Coordinator, by: TaskId, subtasks: Vec<TaskSpec>, max: u
     let first = sc.tasks.len() as u32;
     let mut local: FastMap<&str, u32> = FastMap::default();
     let lookup = crate::scenario::Lookup::new(sc);
-    let mut needs: FastMap<(&str, &[String]), Option<String>> = FastMap::default();
+    let mut needs: FastMap<(&str, &[CompactString]), Option<String>> = FastMap::default();
     for (i, t) in subtasks.iter().enumerate() {
         let id = &t.id;
         if id.is_empty() {
@@ -39,19 +39,19 @@ pub(crate) fn check(c: &Coordinator, by: TaskId, subtasks: Vec<TaskSpec>, max: u
         } else if local.insert(id, i as u32).is_some() {
             errors.push(format!("`{id}`: the plan lists this id twice"));
         }
-        if t.compensate.is_some() {
+        if t.extras().compensate.is_some() {
             errors.push(format!("`{id}`: `compensate` is not allowed in a plan (sagas are fixed when the run starts)"));
         }
         for (given, field, what) in [
-            (t.review.is_some(), "review", "reviews"),
-            (t.decision.is_some(), "decision", "decisions and their voters"),
+            (t.extras().review.is_some(), "review", "reviews"),
+            (t.extras().decision.is_some(), "decision", "decisions and their voters"),
         ] {
             if given {
                 errors
                     .push(format!("`{id}`: `{field}` is not allowed in a plan ({what} are fixed when the run starts)"));
             }
         }
-        if !t.context.is_empty() {
+        if !t.context().is_empty() {
             let what = "`reads`, `writes` and `locks` are not allowed in a plan (the shared context is fixed when the run starts)";
             errors.push(format!("`{id}`: {what}"));
         }
@@ -61,7 +61,7 @@ pub(crate) fn check(c: &Coordinator, by: TaskId, subtasks: Vec<TaskSpec>, max: u
         if let Some(problem) = problem {
             errors.push(format!("`{id}`: {problem}"));
         }
-        for (k, tier) in t.escalation.iter().flatten().enumerate() {
+        for (k, tier) in t.extras().escalation.iter().flatten().enumerate() {
             if let Some((field, problem)) = tier_problem_in(&lookup, tier) {
                 errors.push(format!("`{id}`: escalation[{k}].{field}: {problem}"));
             }

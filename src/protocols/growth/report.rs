@@ -42,7 +42,7 @@ impl<'a> DecompositionReport<'a> {
         let (sc, s) = (coord.scenario(), coord.state());
         let plans = &s.plans;
         let planners = (0..sc.tasks.len())
-            .filter(|&i| sc.tasks[i].plan.is_some())
+            .filter(|&i| sc.tasks[i].extras().plan.is_some())
             .map(|i| {
                 let t = TaskId(i as u32);
                 PlannerReport {

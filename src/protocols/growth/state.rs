@@ -90,12 +90,12 @@ pub(crate) fn grow(sc: &mut Scenario, wf: &mut Workflow, tasks: &[TaskSpec], edg
         wf.graph.add_node(());
         wf.dep_count.push(0);
         let strategy = t.allocation.unwrap_or(sc.allocation);
-        let mut specs: Vec<&str> = t.specializations.iter().map(String::as_str).collect();
+        let mut specs: Vec<&str> = t.specializations.iter().map(|s| s.as_str()).collect();
         specs.sort_unstable();
         specs.dedup();
         let class = wf.class_for(sc, &t.capability, &specs, strategy);
         wf.task_class.push(class);
-        let ladder = match t.escalation.as_deref() {
+        let ladder = match t.extras().escalation.as_deref() {
             Some([]) => NO_LADDER,
             Some(tiers) => wf.add_ladder(sc, tiers, strategy),
             None if sc.escalation.is_empty() => NO_LADDER,
@@ -103,8 +103,9 @@ pub(crate) fn grow(sc: &mut Scenario, wf: &mut Workflow, tasks: &[TaskSpec], edg
             None => match default_of.iter().find(|d| d.0 == strategy) {
                 Some(&(_, l)) => l,
                 None => {
-                    let has_default =
-                        |s: &TaskSpec| s.escalation.is_none() && s.allocation.unwrap_or(sc.allocation) == strategy;
+                    let has_default = |s: &TaskSpec| {
+                        s.extras().escalation.is_none() && s.allocation.unwrap_or(sc.allocation) == strategy
+                    };
                     let l = match sc.tasks.iter().position(has_default) {
                         Some(i) => wf.task_ladder[i],
                         None => wf.add_ladder(sc, &sc.escalation, strategy),
@@ -120,8 +121,8 @@ pub(crate) fn grow(sc: &mut Scenario, wf: &mut Workflow, tasks: &[TaskSpec], edg
         if !wf.task_ladder.is_empty() {
             wf.task_ladder.push(ladder);
         }
-        wf.planners |= t.plan.is_some();
-        wf.helpers |= t.help.is_some();
+        wf.planners |= t.extras().plan.is_some();
+        wf.helpers |= t.extras().help.is_some();
     }
     for &(from, to) in edges {
         wf.graph.add_edge(NodeIndex::new(from.ix()), NodeIndex::new(to.ix()), ());
@@ -243,7 +244,7 @@ impl Coordinator {
         if !self.wf.planners {
             return Ok(None);
         }
-        let Some(plan) = self.scenario.tasks[task.ix()].plan.as_deref() else { return Ok(None) };
+        let Some(plan) = self.scenario.tasks[task.ix()].extras().plan.as_deref() else { return Ok(None) };
         if self.state.plans.added.iter().any(|a| a.by == task) {
             // Its plan joined the run already; running again (rework after a review) adds nothing.
             return Ok(None);

@@ -9,7 +9,7 @@ use crate::scenario::*;
 
 fn planner(id: &str, deps: &[&str], subtasks: Vec<TaskSpec>) -> TaskSpec {
     let mut t = task(id, "plan", deps);
-    t.plan = Some(Box::new(PlanSpec { subtasks, max_subtasks: DEFAULT_MAX_SUBTASKS }));
+    t.extras_mut().plan = Some(Box::new(PlanSpec { subtasks, max_subtasks: DEFAULT_MAX_SUBTASKS }));
     t
 }
 
@@ -104,7 +104,7 @@ fn a_grown_run_folds_back_from_its_events_at_every_step() {
     n3.specializations = vec!["gpu".into()];
     s.agents[2].specializations = vec!["gpu".into()];
     let nested = planner("p2", &[], vec![task("n1", "y", &[]), n2, n3]);
-    s.tasks[1].plan.as_mut().unwrap().subtasks.push(nested);
+    s.tasks[1].extras_mut().plan.as_mut().unwrap().subtasks.push(nested);
     s.tasks.push(task("tail", "y", &["join"]));
     s.faults = vec![
         FaultSpec { at_ms: 120, action: FaultAction::Crash("w2".into()) },
@@ -134,7 +134,7 @@ fn a_grown_run_folds_back_from_its_events_at_every_step() {
 fn rejected(tasks: Vec<TaskSpec>, subtasks: Vec<TaskSpec>, max: u32) -> Vec<String> {
     let mut tasks = tasks;
     let mut p = planner("p", &[], subtasks);
-    p.plan.as_mut().unwrap().max_subtasks = max;
+    p.extras_mut().plan.as_mut().unwrap().max_subtasks = max;
     p.retry.max_attempts = 1;
     tasks.insert(1, p);
     let s = scenario(agents(), tasks);
@@ -183,7 +183,7 @@ fn each_problem_of_a_plan_is_named_and_nothing_is_added() {
         "{errors:?}"
     );
     let mut saga = task("a", "x", &[]);
-    saga.compensate = Some("root".into());
+    saga.extras_mut().compensate = Some("root".into());
     let errors = rejected(base(), vec![saga], 50);
     assert_eq!(errors, ["`a`: `compensate` is not allowed in a plan (sagas are fixed when the run starts)"]);
     // Every problem at once, in subtask order.
@@ -255,7 +255,7 @@ fn added_tasks_take_the_default_escalation_ladder() {
 fn a_subtask_brings_its_own_escalation_ladder_and_its_tiers_are_checked() {
     let mut climber = task("s1", "x", &[]);
     let fallback = Tier::Fallback { target: Target::Capability("y".into()), limit: Some(2) };
-    climber.escalation = Some(vec![Tier::Retry { limit: Some(0) }, fallback].into_boxed_slice());
+    climber.extras_mut().escalation = Some(vec![Tier::Retry { limit: Some(0) }, fallback].into_boxed_slice());
     let mut s = scenario(agents(), vec![planner("p", &[], vec![climber]), task("join", "y", &["p"])]);
     s.agents[1].profile.failure_rate = 1.0; // w1 always fails: s1 must fall back to `y` (w2)
     s.agents[2].capabilities = vec!["y".into()];
@@ -272,7 +272,8 @@ fn a_subtask_brings_its_own_escalation_ladder_and_its_tiers_are_checked() {
     assert_eq!(c.state().finished, Some(Outcome::Succeeded));
 
     let mut ghost = task("a", "x", &[]);
-    ghost.escalation = Some(vec![Tier::EscalateTo { agent: "ghost".into(), limit: None }].into_boxed_slice());
+    ghost.extras_mut().escalation =
+        Some(vec![Tier::EscalateTo { agent: "ghost".into(), limit: None }].into_boxed_slice());
     let errors = rejected(vec![task("root", "x", &[])], vec![ghost], 50);
     assert_eq!(errors, ["`a`: escalation[0].agent: unknown agent `ghost`"]);
 }
@@ -304,7 +305,8 @@ fn a_planner_sent_back_for_rework_keeps_the_plan_it_added() {
     reviewer.profile.reject_rate = 1.0;
     agents.push(reviewer);
     let mut review = task("review-plan", "review", &["p"]);
-    review.review = Some(Box::new(ReviewSpec { of: "p".into(), max_rework: 1, on_limit: OnLimit::Accept }));
+    review.extras_mut().review =
+        Some(Box::new(ReviewSpec { of: "p".into(), max_rework: 1, on_limit: OnLimit::Accept }));
     let s = scenario(agents, vec![planner("p", &[], vec![task("s1", "x", &[])]), review]);
     let (r, events) = replay_at_every_step(s);
     let c = r.coordinator();
@@ -316,11 +318,12 @@ fn a_planner_sent_back_for_rework_keeps_the_plan_it_added() {
     assert_eq!(c.state().finished, Some(Outcome::Succeeded));
 
     let mut reviewing = task("a", "x", &[]);
-    reviewing.review = Some(Box::new(ReviewSpec { of: "root".into(), max_rework: 1, on_limit: OnLimit::Accept }));
+    reviewing.extras_mut().review =
+        Some(Box::new(ReviewSpec { of: "root".into(), max_rework: 1, on_limit: OnLimit::Accept }));
     let errors = rejected(vec![task("root", "x", &[])], vec![reviewing], 50);
     assert_eq!(errors, ["`a`: `review` is not allowed in a plan (reviews are fixed when the run starts)"]);
     let mut deciding = task("d", "x", &[]);
-    deciding.decision = Some(Box::default());
+    deciding.extras_mut().decision = Some(Box::default());
     let errors = rejected(vec![task("root", "x", &[])], vec![deciding], 50);
     assert_eq!(
         errors,

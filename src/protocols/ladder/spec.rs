@@ -195,7 +195,7 @@ pub(crate) fn validate(lookup: &Lookup, meta: &Meta, diag: &mut Diag) {
     for r in &meta.tier_refs {
         let ladder = match r.task {
             NONE => &sc.escalation[..],
-            t => sc.tasks[t as usize].escalation.as_deref().unwrap_or(&[]),
+            t => sc.tasks[t as usize].extras().escalation.as_deref().unwrap_or(&[]),
         };
         let Some((field, message)) = tier_problem_in(lookup, &ladder[r.tier as usize]) else { continue };
         let path = match r.task {

@@ -49,7 +49,7 @@ impl Ladder {
 /// Compiles the scenario's ladders: one per allocation strategy for the default ladder, one per
 /// task that has its own. Returns them and each task's ladder index (empty when none has one).
 pub(crate) fn compile<'s>(sc: &'s Scenario, b: &mut Classes<'s>) -> (Vec<Ladder>, Vec<u32>) {
-    let own = |t: &crate::scenario::TaskSpec| t.escalation.as_ref().is_some_and(|l| !l.is_empty());
+    let own = |t: &crate::scenario::TaskSpec| t.extras().escalation.as_ref().is_some_and(|l| !l.is_empty());
     if sc.escalation.is_empty() && !sc.tasks.iter().any(own) {
         return (Vec::new(), Vec::new());
     }
@@ -67,7 +67,7 @@ pub(crate) fn compile<'s>(sc: &'s Scenario, b: &mut Classes<'s>) -> (Vec<Ladder>
         .iter()
         .map(|t| {
             let strategy = t.allocation.unwrap_or(sc.allocation);
-            match t.escalation.as_deref() {
+            match t.extras().escalation.as_deref() {
                 Some([]) => NO_LADDER,
                 Some(tiers) => build(tiers, strategy, &mut ladders),
                 None if sc.escalation.is_empty() => NO_LADDER,

@@ -118,7 +118,7 @@ fn limits_count_attempts_per_tier_and_a_ladder_without_inbox_fails_when_spent() 
     let mut t = task("t", "x", &[]);
     t.retry.max_attempts = 3;
     // Retry without a limit: max_attempts - 1 = 2 retries; then two agents that have not failed it.
-    t.escalation = Some(Box::new([Tier::Retry { limit: None }, Tier::OtherAgent { limit: Some(2) }]));
+    t.extras_mut().escalation = Some(Box::new([Tier::Retry { limit: None }, Tier::OtherAgent { limit: Some(2) }]));
     let (r, events) = run(scenario(agents, vec![t]));
     let entered: Vec<(TierName, u32)> = tiers_entered(&events).iter().map(|e| (e.0, e.2)).collect();
     assert_eq!(entered, [(TierName::Retry, 2), (TierName::OtherAgent, 2)]);
@@ -187,7 +187,7 @@ fn other_agent_waits_for_a_fresh_agent_without_blocking_its_queue() {
     let agents = vec![agent("a", &["x"], 1, 100.0, 1.0), agent("b", &["x", "y"], 1, 1000.0, 0.0)];
     let mut t = task("t", "x", &[]);
     t.priority = 10;
-    t.escalation = Some(Box::new([Tier::OtherAgent { limit: None }]));
+    t.extras_mut().escalation = Some(Box::new([Tier::OtherAgent { limit: None }]));
     let mut later = task("later", "x", &[]);
     later.retry.max_attempts = 1;
     let mut long = task("long", "y", &[]);

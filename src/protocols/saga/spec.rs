@@ -84,7 +84,7 @@ fn compensations(sc: &Scenario, meta: &mut Meta, step_of: &Steps, diag: &mut Dia
     let mut comp_of = Compensations::default();
     for &(i, pos) in compensate.iter() {
         let task = &sc.tasks[i as usize];
-        let name = task.compensate.as_deref().expect("recorded with its value");
+        let name = task.extras().compensate.as_deref().expect("recorded with its value");
         let path = || format!("tasks[{i}].compensate");
         let Some(c) = lookup(name) else {
             if *tasks_ok {

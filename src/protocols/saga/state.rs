@@ -127,7 +127,7 @@ impl Sagas {
             let saga = SagaId(s as u32);
             let steps: Vec<TaskId> = spec.tasks.iter().map(|name| index(name)).collect();
             for &step in &steps {
-                let compensator = scenario.tasks[step.ix()].compensate.as_deref().map(index);
+                let compensator = scenario.tasks[step.ix()].extras().compensate.as_deref().map(index);
                 sagas.role[step.ix()] = Some(Role::Step { saga, compensator });
                 if let Some(c) = compensator {
                     sagas.role[c.ix()] = Some(Role::Compensator { saga, step });

@@ -23,7 +23,7 @@ fn saga_scenario(step_means: &[f64], step_failure: &[f64], undo_failure_rate: f6
     for i in 0..step_means.len() {
         let mut t = task(&format!("s{i}"), &format!("s{i}"), &[]);
         t.retry.max_attempts = 1;
-        t.compensate = Some(format!("undo-{i}"));
+        t.extras_mut().compensate = Some(format!("undo-{i}").into());
         tasks.push(t);
     }
     for i in 0..step_means.len() {

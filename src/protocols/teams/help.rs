@@ -23,7 +23,9 @@ impl Coordinator {
                 let t = &self.state.tasks[task.ix()];
                 // A question from an attempt that already ended (timed out, taken away) is moot.
                 let current = t.attempts == attempt && t.agent == Some(agent) && self.state.attempt_running(task);
-                let Some(help) = self.scenario.tasks[task.ix()].help.as_ref().filter(|_| current) else { return };
+                let Some(help) = self.scenario.tasks[task.ix()].extras().help.as_ref().filter(|_| current) else {
+                    return;
+                };
                 let capability: Arc<str> = help.capability.as_str().into();
                 self.ask_peer(now, agent, task, msg.id, capability);
             }

@@ -33,7 +33,7 @@ impl Coordinator {
         if self.state.teams.reviewer_of.is_empty() {
             return None;
         }
-        let review = self.scenario.tasks[task.ix()].review.as_ref()?;
+        let review = self.scenario.tasks[task.ix()].extras().review.as_ref()?;
         let round = self.state.teams.reviews.get(&task).map_or(0, |r| r.rejections) + 1;
         Some(match output {
             Output::Json(text) => {
@@ -61,7 +61,7 @@ impl Coordinator {
     pub(crate) fn review_passes(&mut self, now: u64, reviewer: TaskId, verdict: Verdict) -> bool {
         let Some(task) = self.state.teams.reviewed_by(reviewer) else { return true };
         let rejections = self.state.teams.reviews.get(&reviewer).map_or(0, |r| r.rejections);
-        let review = self.scenario.tasks[reviewer.ix()].review.as_ref().expect("a reviewer has its review");
+        let review = self.scenario.tasks[reviewer.ix()].extras().review.as_ref().expect("a reviewer has its review");
         let (max_rework, on_limit) = (review.max_rework, review.on_limit);
         let notes = match verdict {
             Verdict::Accept => {

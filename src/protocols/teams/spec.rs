@@ -206,7 +206,7 @@ fn validate_reviews(lookup: &Lookup, meta: &mut Meta, diag: &mut Diag) {
     let mut reviewer_of: Vec<u32> = vec![NONE; sc.tasks.len()];
     for &(i, pos) in &meta.team.reviews {
         let (reviewer, pos) = (&sc.tasks[i as usize], pos as usize);
-        let of = &reviewer.review.as_ref().expect("read with its review").of;
+        let of = &reviewer.extras().review.as_ref().expect("read with its review").of;
         let path = format!("tasks[{i}].review.of");
         let Some(j) = meta.task_ids.get(of, |k| &sc.tasks[k as usize].id) else {
             let others = sc.tasks.iter().map(|t| t.id.as_str());
@@ -259,7 +259,7 @@ fn validate_helps(lookup: &Lookup, meta: &Meta, diag: &mut Diag) {
         return;
     }
     for &(i, pos) in &meta.team.helps {
-        let cap = &sc.tasks[i as usize].help.as_ref().expect("read with its help").capability;
+        let cap = &sc.tasks[i as usize].extras().help.as_ref().expect("read with its help").capability;
         if !lookup.has_capability(cap) {
             let all = sc.agents.iter().flat_map(|a| a.capabilities.iter().map(String::as_str));
             let message = format!("no agent has capability `{cap}` to answer{}", hint(cap, all));

@@ -146,8 +146,8 @@ impl TeamState {
         let mut help_timeout = BTreeMap::new();
         let mut reviewers = false;
         for (i, t) in sc.tasks.iter().enumerate() {
-            reviewers |= t.review.is_some();
-            if let Some(h) = &t.help {
+            reviewers |= t.extras().review.is_some();
+            if let Some(h) = &t.extras().help {
                 help_timeout.insert(TaskId(i as u32), h.timeout_ms);
             }
         }
@@ -155,7 +155,7 @@ impl TeamState {
         if reviewers {
             let ids = crate::scenario::DepIndex::id_map(&sc.tasks);
             for (i, t) in sc.tasks.iter().enumerate() {
-                if let Some(&of) = t.review.as_ref().and_then(|r| ids.get(r.of.as_str())) {
+                if let Some(&of) = t.extras().review.as_ref().and_then(|r| ids.get(r.of.as_str())) {
                     reviewer_of.insert(TaskId(of), TaskId(i as u32));
                 }
             }

@@ -68,14 +68,14 @@ fn help_detail(coord: &Coordinator, t: TaskId, theme: &Theme) -> Vec<(&'static s
 /// `reviewed by  review · 1 rework round · notes: …` for the task it reviews.
 fn review_detail(coord: &Coordinator, t: TaskId, theme: &Theme) -> Vec<(&'static str, Vec<Span<'static>>)> {
     let teams = coord.state().teams();
-    let (reviewer, label) = match coord.scenario().tasks[t.ix()].review {
+    let (reviewer, label) = match coord.scenario().tasks[t.ix()].extras().review {
         Some(_) => (t, "review"),
         None => match teams.reviewer_of.get(&t) {
             Some(&r) => (r, "reviewed by"),
             None => return Vec::new(),
         },
     };
-    let spec = coord.scenario().tasks[reviewer.ix()].review.as_ref().expect("a reviewer has its review");
+    let spec = coord.scenario().tasks[reviewer.ix()].extras().review.as_ref().expect("a reviewer has its review");
     let rt = teams.reviews.get(&reviewer).cloned().unwrap_or_default();
     let name = if label == "review" { format!("of {}", spec.of) } else { coord.task_name(reviewer).to_string() };
     let mut spans = vec![Span::raw(format!(

@@ -77,7 +77,7 @@ pub fn all(coord: &Coordinator) -> Vec<DecisionReport<'_>> {
                 .collect();
             Some(DecisionReport {
                 task: coord.task_name(task),
-                proposal: &coord.scenario().tasks[i].decision.as_ref().expect("a decision").proposal,
+                proposal: &coord.scenario().tasks[i].extras().decision.as_ref().expect("a decision").proposal,
                 outcome,
                 reason,
                 yes: t.yes,

@@ -190,7 +190,7 @@ pub(crate) fn validate(lookup: &Lookup, meta: &Meta, diag: &mut Diag) {
     for m in &meta.decisions {
         let i = m.task as usize;
         let task = &sc.tasks[i];
-        let Some(dec) = task.decision.as_deref() else { continue };
+        let Some(dec) = task.extras().decision.as_deref() else { continue };
         let path = |rest: &str| format!("tasks[{i}].decision.{rest}");
         if meta.tasks[i].capability != NONE {
             let message = "a decision task takes no capability: its voters decide it";

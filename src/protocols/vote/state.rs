@@ -199,7 +199,7 @@ pub struct Decision {
 
 /// Compiles every decision; returns them and each task's index into them (empty when none).
 pub(crate) fn compile(sc: &Scenario) -> (Vec<Decision>, Vec<u32>) {
-    if sc.tasks.iter().all(|t| t.decision.is_none()) {
+    if sc.tasks.iter().all(|t| t.extras().decision.is_none()) {
         return (Vec::new(), Vec::new());
     }
     let task_ix: BTreeMap<&str, u32> = sc.tasks.iter().enumerate().map(|(i, t)| (t.id.as_str(), i as u32)).collect();
@@ -208,7 +208,7 @@ pub(crate) fn compile(sc: &Scenario) -> (Vec<Decision>, Vec<u32>) {
         .tasks
         .iter()
         .map(|t| {
-            let Some(d) = t.decision.as_deref() else { return NO_DECISION };
+            let Some(d) = t.extras().decision.as_deref() else { return NO_DECISION };
             let weight = |a: &str| d.weights.get(a).copied().unwrap_or(1.0);
             let voters = sc
                 .agents

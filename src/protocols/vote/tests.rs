@@ -64,7 +64,7 @@ fn voter(id: &str, approve_rate: f64, abstain_rate: f64) -> AgentSpec {
 
 fn decision(deps: &[&str], voters: &[&str], on_reject: &[&str]) -> TaskSpec {
     let mut t = task("vote", "", deps);
-    t.decision = Some(Box::new(DecisionSpec {
+    t.extras_mut().decision = Some(Box::new(DecisionSpec {
         proposal: "ship it?".into(),
         voters: Voters::Agents(voters.iter().map(|v| v.to_string()).collect()),
         on_reject: on_reject.iter().map(|r| r.to_string()).collect(),
@@ -74,7 +74,7 @@ fn decision(deps: &[&str], voters: &[&str], on_reject: &[&str]) -> TaskSpec {
 }
 
 fn spec(s: &mut Scenario) -> &mut DecisionSpec {
-    s.tasks.iter_mut().find_map(|t| t.decision.as_deref_mut()).unwrap()
+    s.tasks.iter_mut().find_map(|t| t.extras_mut().decision.as_deref_mut()).unwrap()
 }
 
 /// build → vote → deploy, with rollback as the on_reject branch; `a`, `b` and `c` vote.

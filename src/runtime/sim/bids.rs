@@ -23,7 +23,7 @@ pub(super) fn answer(coord: &Coordinator, agent: AgentId, auction: u32, task: Ta
     let max = spec.max_concurrent.max(1) as f64;
     let decline = if running >= max {
         Some("at_capacity")
-    } else if !t.specializations.iter().all(|s| spec.specializations.contains(s)) {
+    } else if !t.specializations.iter().all(|s| spec.specializations.iter().any(|a| a == s)) {
         Some("missing_specialization")
     } else {
         None

@@ -100,7 +100,7 @@ fn moving_tasks_off_auction_drops_their_auction_settings() {
     assert_eq!(s.tasks[0].allocation.unwrap_or(s.allocation), Strategy::BestScore);
     // `u` is auctioned by its own allocation: its settings stay and apply.
     assert_eq!(s.tasks[1].allocation, Some(Strategy::Auction));
-    assert!(s.tasks[1].auction.is_some() && s.tasks[0].auction.is_none());
+    assert!(s.tasks[1].extras().auction.is_some() && s.tasks[0].extras().auction.is_none());
     // A file that writes an auction for a task not auctioned is still refused.
     let written = auctioned.replace(
         r#""allocation": "auction",

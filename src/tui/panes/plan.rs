@@ -14,7 +14,7 @@ pub(super) fn plan_lines(t: TaskId, ctx: &Ctx, out: &mut Vec<Line<'static>>) {
     if let Some(by) = plans.added_by(t) {
         out.push(field("planned by", vec![Span::raw(coord.task_name(by).to_string())], theme));
     }
-    let Some(plan) = coord.scenario().tasks[t.ix()].plan.as_deref() else { return };
+    let Some(plan) = coord.scenario().tasks[t.ix()].extras().plan.as_deref() else { return };
     out.push(Line::raw(""));
     out.push(heading(format!("plan (planner, at most {} subtasks)", plan.max_subtasks), theme));
     let added: Vec<TaskId> = plans.added_of(t).collect();

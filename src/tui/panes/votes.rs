@@ -327,7 +327,7 @@ mod tests {
         use crate::core::OpAction;
         use crate::tui::cmdline::{Parsed, parse};
         let mut fx = Fixture::new("consensus-release");
-        let names: Vec<String> = fx.run.coordinator().scenario().tasks.iter().map(|x| x.id.clone()).collect();
+        let names: Vec<String> = fx.run.coordinator().scenario().tasks.iter().map(|x| x.id.to_string()).collect();
         let t = |name: &str| TaskId(names.iter().position(|x| x == name).unwrap() as u32);
         let coord = fx.run.coordinator();
         let vote = parse("vote release-vote no -- not today", coord).unwrap();

@@ -10,7 +10,8 @@ use crate::scenario::{FaultAction, FaultSpec, HelpSpec, Scenario};
 /// peers `p1` (mean `p1_mean`, busy with a side task) and `p2` (mean 400).
 fn helped(timeout_ms: u64) -> Scenario {
     let mut t = task("build", "build", &[]);
-    t.help = Some(Box::new(HelpSpec { capability: "research".into(), question: "which?".into(), timeout_ms, at: 0.5 }));
+    t.extras_mut().help =
+        Some(Box::new(HelpSpec { capability: "research".into(), question: "which?".into(), timeout_ms, at: 0.5 }));
     scenario(
         vec![
             agent("asker", &["build"], 1, 1000.0, 0.0),

@@ -18,7 +18,7 @@ fn pipeline(reject_rate: f64, max_rework: u32, on_limit: OnLimit) -> Scenario {
     let mut critic = agent("critic", &["review"], 1, 50.0, 0.0);
     critic.profile.reject_rate = reject_rate;
     let mut review = task("review", "review", &["draft"]);
-    review.review = Some(Box::new(ReviewSpec { of: "draft".into(), max_rework, on_limit }));
+    review.extras_mut().review = Some(Box::new(ReviewSpec { of: "draft".into(), max_rework, on_limit }));
     scenario(
         vec![agent("writer", &["write"], 1, 100.0, 0.0), critic],
         vec![task("plan", "write", &[]), task("draft", "write", &["plan"]), review, task("ship", "write", &["review"])],
