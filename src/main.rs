@@ -252,7 +252,7 @@ struct RunArgs {
     /// Rows of the printed summary tables.
     #[arg(long, default_value_t = 40, value_name = "N")]
     rows: usize,
-    /// Print how long each phase took (load+validate, run, report) to stderr.
+    /// Print how long each phase took (load+validate, setup, run, report) to stderr.
     #[arg(long)]
     timings: bool,
     /// Headless: stop the run (exit 1) once virtual time would pass this [default: 3650 days].
@@ -643,6 +643,7 @@ fn run_headless(args: Headless) -> u8 {
     lap("load+validate", &mut phases);
     let horizon = Horizon::new(&scenario, args.horizon.0, args.horizon.1);
     let mut run = Driver::new(scenario, horizon);
+    lap("setup", &mut phases);
     let result = match (args.journal, create_journal(args.journal, args.durability)) {
         (_, Err(code)) => return code,
         (Some(path), Ok(Some(mut w))) => {
@@ -666,8 +667,8 @@ fn run_headless(args: Headless) -> u8 {
     let code = conclude(run.coordinator(), run.horizon_stop(), interrupted, args.report, args.rows);
     lap("report", &mut phases);
     if args.timings {
-        let parts: Vec<String> = phases.iter().map(|(n, d)| format!("{n} {:.3} s", d)).collect();
-        warn(format_args!("timings: {} — total {:.3} s", parts.join(", "), clock.elapsed().as_secs_f64()));
+        let parts: Vec<String> = phases.iter().map(|(n, d)| format!("{n} {:.1} ms", d * 1e3)).collect();
+        warn(format_args!("timings: {} — total {:.1} ms", parts.join(", "), clock.elapsed().as_secs_f64() * 1e3));
     }
     // Everything is written; freeing a million-task run piece by piece would only delay the exit.
     std::mem::forget(run);

@@ -72,6 +72,8 @@ pub(crate) struct Decoder<'a, 'd> {
     list: Vec<CompactString>,
     /// Reused by the fast path for tasks (see `quick`): where each `depends_on` entry is.
     pub(crate) quick_deps: Vec<(u32, u32)>,
+    /// The last plain task's tail, for the fast path (see `quick::Tail`).
+    pub(crate) quick_tail: super::quick::Tail,
 }
 
 /// An offset as stored in the side tables.
@@ -81,7 +83,15 @@ pub(crate) fn pos32(pos: usize) -> u32 {
 
 impl<'a, 'd> Decoder<'a, 'd> {
     pub(crate) fn new(lx: Lexer<'a>, size_hint: usize, diag: &'d mut Diag) -> Decoder<'a, 'd> {
-        Decoder { lx, diag, size_hint, path: Vec::new(), list: Vec::new(), quick_deps: Vec::new() }
+        Decoder {
+            lx,
+            diag,
+            size_hint,
+            path: Vec::new(),
+            list: Vec::new(),
+            quick_deps: Vec::new(),
+            quick_tail: Default::default(),
+        }
     }
 
     pub(crate) fn path_string(&self) -> String {

@@ -186,14 +186,26 @@ struct Read<'t> {
 
 /// Read the task object at the cursor (after whitespace) into `t` if it is a plain one, all but
 /// its id and dependencies. `deps` gets each `depends_on` entry's text as `(start, end)`.
-fn read<'t>(c: &mut Cursor<'t>, deps: &mut Vec<(u32, u32)>, t: &mut TaskSpec) -> Option<Read<'t>> {
+fn read<'t>(c: &mut Cursor<'t>, deps: &mut Vec<(u32, u32)>, t: &mut TaskSpec, tail: &mut Tail) -> Option<Read<'t>> {
     let mut r = Read { flags: 0, id: ("", 0), capability: 0, specs: None };
     if !c.eat(b'{') {
         return None;
     }
     let (mut seen, mut next) = (0u32, 0);
     let mut first = true;
-    while c.more_keys(std::mem::take(&mut first))? {
+    // Where the task's tail starts (see [`Tail`]), once its head has been read.
+    let mut tail_from = None;
+    loop {
+        if next == Tail::FIRST_KEY && tail_from.is_none() && seen & !Tail::HEAD_KEYS == 0 {
+            if tail.reuse(c, t, &mut r.flags) {
+                seen |= tail.seen;
+                break;
+            }
+            tail_from = Some((c.i, seen, r.flags));
+        }
+        if !c.more_keys(std::mem::take(&mut first))? {
+            break;
+        }
         let k = c.key(&TASK_KEYS, next)?;
         if seen & (1 << k) != 0 {
             return None;
@@ -230,8 +242,72 @@ fn read<'t>(c: &mut Cursor<'t>, deps: &mut Vec<(u32, u32)>, t: &mut TaskSpec) ->
             _ => t.work = c.float(Bound::AboveUpTo(0.0, MAX_FACTOR))?,
         }
     }
+    if let Some((from, head_seen, head_flags)) = tail_from {
+        tail.remember(&c.s.as_bytes()[from..c.i], t, seen & !head_seen, r.flags & !head_flags);
+    }
     // `id` and `capability` are required (a decision task, which needs none, is not read here).
     (seen & 0b101 == 0b101).then_some(r)
+}
+
+/// The last task's *tail*: the text after its `depends_on` to the end of its object, when that
+/// held only numbers and settings (`"priority": 0, "timeout_ms": 1000, "retry": {…}, "work":
+/// 1.0}`), with what reading it set. Most tasks of a large file end with the very same text, which
+/// is then compared and its values copied instead of read again: half of a generated task's
+/// bytes, and all of its numbers. What a tail sets is a function of its text alone (the fields it
+/// may hold start at their defaults, none of them was given before it, and it records no
+/// position), so this gives exactly what reading it would.
+#[derive(Debug, Default)]
+pub(crate) struct Tail {
+    text: Vec<u8>,
+    /// The task keys it gives (bits of `TASK_KEYS`), and their `GIVEN_*` bits.
+    seen: u32,
+    flags: u8,
+    priority: i64,
+    timeout_ms: u64,
+    retry: super::types::RetryPolicy,
+    allocation: Option<Strategy>,
+    work: f64,
+}
+
+impl Tail {
+    /// The key after `depends_on`: a tail starts where it would be read.
+    const FIRST_KEY: usize = 5;
+    /// The keys a task's head may give (`id` to `depends_on`); those of a tail are the others.
+    const HEAD_KEYS: u32 = (1 << Self::FIRST_KEY) - 1;
+
+    /// If the text at the cursor is the remembered tail, set what it sets and consume it.
+    #[inline]
+    fn reuse(&self, c: &mut Cursor, t: &mut TaskSpec, flags: &mut u8) -> bool {
+        let rest = &c.s.as_bytes()[c.i..];
+        if self.text.is_empty() || !rest.starts_with(&self.text) {
+            return false;
+        }
+        c.i += self.text.len();
+        t.priority = self.priority;
+        t.timeout_ms = self.timeout_ms;
+        t.retry = self.retry.clone();
+        t.allocation = self.allocation;
+        t.work = self.work;
+        *flags |= self.flags;
+        true
+    }
+
+    /// Remember `text`, a tail just read into `t`, if it held no key of a task's head.
+    #[inline]
+    fn remember(&mut self, text: &[u8], t: &TaskSpec, seen: u32, flags: u8) {
+        if seen & Self::HEAD_KEYS != 0 || text == self.text.as_slice() {
+            return;
+        }
+        self.text.clear();
+        self.text.extend_from_slice(text);
+        self.seen = seen;
+        self.flags = flags;
+        self.priority = t.priority;
+        self.timeout_ms = t.timeout_ms;
+        self.retry = t.retry.clone();
+        self.allocation = t.allocation;
+        self.work = t.work;
+    }
 }
 
 /// The task fields this path reads (a bit each in `seen`), as written before their values.
@@ -307,12 +383,12 @@ impl Decoder<'_, '_> {
     pub(crate) fn quick_task(&mut self, tasks: &mut Vec<TaskSpec>, meta: &mut Meta) -> bool {
         let (text, base) = self.lx.rest();
         let mut c = Cursor { s: text, i: 0 };
-        let deps = &mut self.quick_deps;
+        let (deps, tail) = (&mut self.quick_deps, &mut self.quick_tail);
         deps.clear();
         // Read in place: a task is too large to be moved about cheaply.
         let index = tasks.len();
         tasks.push(TaskSpec::default());
-        let read = read(&mut c, deps, &mut tasks[index]);
+        let read = read(&mut c, deps, &mut tasks[index], tail);
         let name = |j: u32| tasks[j as usize].id.as_str();
         let Some(Read { flags, id: (id, id_at), capability, specs }) =
             read.filter(|r| meta.task_ids.insert(r.id.0, index as u32, name).is_ok())

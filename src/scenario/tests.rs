@@ -553,3 +553,46 @@ fn a_task_spec_stays_small() {
     let size = std::mem::size_of::<TaskSpec>();
     assert!(size <= 200, "TaskSpec is {size} bytes");
 }
+
+/// A task whose tail (what follows its `depends_on`) is the same text as the last one's gets the
+/// same values without reading it again; anything that makes the same text mean something else
+/// (a tail key given before `depends_on`, a head key in the tail, the file's `defaults`) is read
+/// in full. `parse_checked` compares each with the general decoder.
+#[test]
+fn a_repeated_tail_means_what_it_says() {
+    let same = r#","priority":1,"timeout_ms":5,"retry":{"max_attempts":2,"jitter":0.5},"work":2.0}"#;
+    let short = r#","retry":{"max_attempts":2},"work":2.0}"#;
+    let described = r#","description":"x","work":3.0}"#;
+    let tasks = [
+        format!(r#"{{"id":"t1","capability":"code","depends_on":[]{same}"#),
+        format!(r#"{{"id":"t2","capability":"code","depends_on":["t1"]{same}"#),
+        // A tail key before `depends_on`: the same tail text then means more than it says.
+        format!(r#"{{"id":"t3","capability":"code","timeout_ms":9,"depends_on":[]{short}"#),
+        format!(r#"{{"id":"t4","capability":"code","depends_on":[]{short}"#),
+        format!(r#"{{"id":"t5","capability":"code","depends_on":["t4"]{short}"#),
+        format!(r#"{{"id":"t6","capability":"code","depends_on":[]{described}"#),
+        format!(r#"{{"id":"t7","capability":"code","depends_on":[]{described}"#),
+        format!(r#"{{"id":"t8","capability":"code","depends_on":[],"allocation":"best_score"}}"#),
+        format!(r#"{{"id":"t9","capability":"code","depends_on":[],"allocation":"best_score"}}"#),
+        format!(r#"{{"id":"t10","capability":"code","depends_on":[]{same}"#),
+    ];
+    let extra = r#" "defaults": {"timeout_ms": 7, "retry": {"backoff_ms": 3}},"#;
+    let s = ok(&doc(extra, AGENT, &tasks.join(",\n")));
+    let t = &s.tasks;
+    for i in [0, 1, 9] {
+        let r = &t[i].retry;
+        assert_eq!((t[i].priority, t[i].timeout_ms, t[i].work), (1, 5, 2.0), "{}", t[i].id);
+        assert_eq!((r.max_attempts, r.jitter, r.backoff_ms), (2, 0.5, 3), "{}", t[i].id);
+    }
+    assert_eq!((t[2].priority, t[2].timeout_ms, t[2].retry.max_attempts), (0, 9, 2));
+    for i in [3, 4] {
+        let r = &t[i].retry;
+        assert_eq!((t[i].priority, t[i].timeout_ms, r.max_attempts, r.jitter, r.backoff_ms), (0, 7, 2, 0.2, 3));
+    }
+    for i in [5, 6] {
+        assert_eq!((t[i].description.as_str(), t[i].work, t[i].timeout_ms), ("x", 3.0, 7), "{}", t[i].id);
+    }
+    for i in [7, 8] {
+        assert_eq!((t[i].allocation, t[i].work, t[i].timeout_ms), (Some(Strategy::BestScore), 1.0, 7));
+    }
+}
