@@ -237,7 +237,7 @@ fn read<'t>(c: &mut Cursor<'t>, deps: &mut Vec<(u32, u32)>, t: &mut TaskSpec, ta
                 t.timeout_ms = c.int(1, MAX_MS as i64)? as u64;
                 r.flags |= GIVEN_TIMEOUT;
             }
-            7 => r.flags |= retry(c, &mut t.retry)?,
+            7 => r.flags |= tail.retry_object(c, &mut t.retry)?,
             8 => t.allocation = Some(Strategy::from_name(c.string()?.0)?),
             _ => t.work = c.float(Bound::AboveUpTo(0.0, MAX_FACTOR))?,
         }
@@ -267,6 +267,8 @@ pub(crate) struct Tail {
     retry: super::types::RetryPolicy,
     allocation: Option<Strategy>,
     work: f64,
+    /// The last `retry` object read (its text, values and `GIVEN_*` bits), by itself.
+    last_retry: (Vec<u8>, super::types::RetryPolicy, u8),
 }
 
 impl Tail {
@@ -290,6 +292,23 @@ impl Tail {
         t.work = self.work;
         *flags |= self.flags;
         true
+    }
+
+    /// A `retry` object at the cursor (after whitespace): when it is the same text as the last
+    /// one read, its values are copied (files that vary a task's timeout mostly keep its retry).
+    #[inline(never)]
+    fn retry_object(&mut self, c: &mut Cursor, r: &mut super::types::RetryPolicy) -> Option<u8> {
+        c.ws();
+        let (last, policy, given) = &self.last_retry;
+        if !last.is_empty() && c.s.as_bytes()[c.i..].starts_with(last) {
+            c.i += last.len();
+            *r = policy.clone();
+            return Some(*given);
+        }
+        let from = c.i;
+        let given = retry(c, r)?;
+        self.last_retry = (c.s.as_bytes()[from..c.i].to_vec(), r.clone(), given);
+        Some(given)
     }
 
     /// Remember `text`, a tail just read into `t`, if it held no key of a task's head.

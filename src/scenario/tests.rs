@@ -560,7 +560,8 @@ fn a_task_spec_stays_small() {
 /// in full. `parse_checked` compares each with the general decoder.
 #[test]
 fn a_repeated_tail_means_what_it_says() {
-    let same = r#","priority":1,"timeout_ms":5,"retry":{"max_attempts":2,"jitter":0.5},"work":2.0}"#;
+    let retry = r#"{"max_attempts":2,"jitter":0.5}"#;
+    let same = format!(r#","priority":1,"timeout_ms":5,"retry":{retry},"work":2.0}}"#);
     let short = r#","retry":{"max_attempts":2},"work":2.0}"#;
     let described = r#","description":"x","work":3.0}"#;
     let tasks = [
@@ -572,9 +573,12 @@ fn a_repeated_tail_means_what_it_says() {
         format!(r#"{{"id":"t5","capability":"code","depends_on":["t4"]{short}"#),
         format!(r#"{{"id":"t6","capability":"code","depends_on":[]{described}"#),
         format!(r#"{{"id":"t7","capability":"code","depends_on":[]{described}"#),
-        format!(r#"{{"id":"t8","capability":"code","depends_on":[],"allocation":"best_score"}}"#),
-        format!(r#"{{"id":"t9","capability":"code","depends_on":[],"allocation":"best_score"}}"#),
+        r#"{"id":"t8","capability":"code","depends_on":[],"allocation":"best_score"}"#.to_string(),
+        r#"{"id":"t9","capability":"code","depends_on":[],"allocation":"best_score"}"#.to_string(),
         format!(r#"{{"id":"t10","capability":"code","depends_on":[]{same}"#),
+        // Another tail each, with the last retry object: that alone is copied.
+        format!(r#"{{"id":"t11","capability":"code","depends_on":[],"timeout_ms":6,"retry":{retry}}}"#),
+        format!(r#"{{"id":"t12","capability":"code","depends_on":[],"retry":{retry},"timeout_ms":8}}"#),
     ];
     let extra = r#" "defaults": {"timeout_ms": 7, "retry": {"backoff_ms": 3}},"#;
     let s = ok(&doc(extra, AGENT, &tasks.join(",\n")));
@@ -594,5 +598,10 @@ fn a_repeated_tail_means_what_it_says() {
     }
     for i in [7, 8] {
         assert_eq!((t[i].allocation, t[i].work, t[i].timeout_ms), (Some(Strategy::BestScore), 1.0, 7));
+    }
+    for (i, timeout) in [(10, 6), (11, 8)] {
+        let r = &t[i].retry;
+        assert_eq!((t[i].priority, t[i].timeout_ms, t[i].work), (0, timeout, 1.0), "{}", t[i].id);
+        assert_eq!((r.max_attempts, r.jitter, r.backoff_ms), (2, 0.5, 3), "{}", t[i].id);
     }
 }
