@@ -605,3 +605,45 @@ fn a_repeated_tail_means_what_it_says() {
         assert_eq!((r.max_attempts, r.jitter, r.backoff_ms), (2, 0.5, 3), "{}", t[i].id);
     }
 }
+
+/// The fast path with its remembered tails reads any mix of tasks as the general decoder does:
+/// tails drawn from a few texts (so that they repeat, next to tasks that give a tail key before
+/// `depends_on`, or a head key, a duplicate or a bad value in the tail), with and without the
+/// file's `defaults`. `parse_checked` compares the whole text read in memory, where the fast path
+/// runs, with the same text streamed a few bytes at a time, where the general decoder reads every
+/// task: the scenarios, or every problem with its position, must be equal.
+mod tails {
+    use super::*;
+    use proptest::prelude::*;
+
+    const TAILS: [&str; 8] = [
+        r#","priority":1,"timeout_ms":5,"retry":{"max_attempts":2,"jitter":0.5},"work":2.0}"#,
+        r#","retry":{"max_attempts":2,"jitter":0.5}}"#,
+        r#", "timeout_ms": 5 , "work": 2.0 }"#,
+        r#","description":"x","work":3.0}"#,
+        r#","allocation":"best_score","priority":-2}"#,
+        r#","priority":1,"priority":2}"#,
+        r#","timeout_ms":0,"retry":{"max_attempts":2,"jitter":0.5}}"#,
+        r#"}"#,
+    ];
+    const HEADS: [&str; 3] = ["", r#""timeout_ms":9,"#, r#""retry":{"backoff_ms":1},"#];
+
+    proptest! {
+        #[test]
+        fn tails_read_as_the_general_decoder_reads_them(
+            picks in prop::collection::vec((0..HEADS.len(), 0..TAILS.len()), 1..12),
+            defaults in any::<bool>(),
+        ) {
+            let tasks: Vec<String> = picks
+                .iter()
+                .enumerate()
+                .map(|(i, &(h, t))| {
+                    let deps = if i > 0 { format!(r#""t{}""#, i - 1) } else { String::new() };
+                    format!(r#"{{"id":"t{i}","capability":"code",{}"depends_on":[{deps}]{}"#, HEADS[h], TAILS[t])
+                })
+                .collect();
+            let extra = if defaults { r#" "defaults": {"timeout_ms": 7, "retry": {"backoff_ms": 3}},"# } else { "" };
+            let _ = parse_checked(&doc(extra, AGENT, &tasks.join(",\n")));
+        }
+    }
+}
