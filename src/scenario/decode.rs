@@ -224,22 +224,22 @@ impl<'a, 'd> Decoder<'a, 'd> {
 
     /// Read a string (the one allocation is for the result).
     pub(crate) fn string(&mut self) -> R<Option<(String, usize)>> {
-        let (kind, at) = self.lx.peek()?;
-        if kind != Kind::String {
-            self.mismatch("a string", kind, at)?;
-            return Ok(None);
-        }
-        Ok(Some((self.lx.string()?.to_owned(), at)))
+        self.string_as()
     }
 
     /// [`string`](Self::string) as a [`CompactString`] (no allocation up to 24 bytes).
     pub(crate) fn compact(&mut self) -> R<Option<(CompactString, usize)>> {
+        self.string_as()
+    }
+
+    /// A string, kept as `S`, with its offset.
+    fn string_as<S: for<'s> From<&'s str>>(&mut self) -> R<Option<(S, usize)>> {
         let (kind, at) = self.lx.peek()?;
         if kind != Kind::String {
             self.mismatch("a string", kind, at)?;
             return Ok(None);
         }
-        Ok(Some((CompactString::from(self.lx.string()?), at)))
+        Ok(Some((S::from(self.lx.string()?), at)))
     }
 
     /// Read an array of strings into `out`, which gets exactly the capacity it needs (these

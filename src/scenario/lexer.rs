@@ -85,10 +85,10 @@ fn field_index(fields: &[&str], key: &[u8], next: usize) -> Option<usize> {
     find(rest).map(|i| i + next).or_else(|| find(earlier))
 }
 
-/// `a == b` for field names (up to 16 bytes), without a call to `memcmp` (and the register spills
-/// around it): two overlapping word comparisons.
-#[inline]
-fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+/// `a == b` for field names and keys (up to 24 bytes), without a call to `memcmp` (and the
+/// register spills around it): two or three overlapping word comparisons.
+#[inline(always)]
+pub(crate) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     let n = a.len();
     if n != b.len() {
         return false;
@@ -97,6 +97,7 @@ fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     let half = |s: &[u8], at: usize| u32::from_le_bytes(s[at..at + 4].try_into().expect("4 bytes"));
     match n {
         8..=16 => word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8),
+        17..=24 => word(a, 0) == word(b, 0) && word(a, 8) == word(b, 8) && word(a, n - 8) == word(b, n - 8),
         4..=7 => half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4),
         0..=3 => a.iter().zip(b).all(|(x, y)| x == y),
         _ => a == b,

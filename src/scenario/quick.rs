@@ -10,6 +10,7 @@
 
 use super::bounds::{MAX_ATTEMPTS, MAX_FACTOR, MAX_MS, MAX_MULTIPLIER};
 use super::decode::{Bound, Decoder, NONE, pos32};
+use super::lexer::same_bytes;
 use super::meta::*;
 use super::number::{self, Scan};
 use super::types::{Strategy, TaskSpec};
@@ -346,23 +347,6 @@ const TASK_KEYS: [&[u8]; 10] = [
 /// The fields of `retry`, in the same way.
 const RETRY_KEYS: [&[u8]; 5] =
     [b"\"max_attempts\":", b"\"backoff_ms\":", b"\"multiplier\":", b"\"max_backoff_ms\":", b"\"jitter\":"];
-
-/// `a == b` for slices of the same length up to 24 bytes without a call to `memcmp`: overlapping
-/// word comparisons.
-#[inline(always)]
-fn same_bytes(a: &[u8], b: &[u8]) -> bool {
-    let n = a.len();
-    let word = |s: &[u8], at: usize| u64::from_le_bytes(s[at..at + 8].try_into().expect("8 bytes"));
-    let half = |s: &[u8], at: usize| u32::from_le_bytes(s[at..at + 4].try_into().expect("4 bytes"));
-    match n {
-        8..=24 => {
-            let mid = (n - 8) / 2;
-            word(a, 0) == word(b, 0) && word(a, mid) == word(b, mid) && word(a, n - 8) == word(b, n - 8)
-        }
-        4..=7 => half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4),
-        _ => a == b,
-    }
-}
 
 /// An id the general path would accept without a word: not empty, and only printable ASCII
 /// (others may still be fine, but are left to it).
