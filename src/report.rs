@@ -402,11 +402,10 @@ fn task_report(coord: &Coordinator, i: usize) -> TaskReport<'_> {
     }
 }
 
-/// Whether the table lists a task in this state after the others (they are what a reader needs
-/// to see first).
-fn listed_last(state: &str) -> bool {
-    state == "completed" || state == "not_needed"
-}
+/// The task table's order: tasks in the states of each group in turn (failed, skipped and the
+/// others first: they are what a reader needs to see), each group in scenario order.
+const TABLE_GROUPS: [fn(&str) -> bool; 3] =
+    [|st| st != "completed" && st != "not_needed", |st| st == "completed", |st| st == "not_needed"];
 
 impl<'a> Report<'a> {
     /// Borrows names from the coordinator's scenario, so a million-task report costs no string copies.
@@ -420,8 +419,7 @@ impl<'a> Report<'a> {
     pub fn for_table(coord: &'a Coordinator, limit: usize) -> Report<'a> {
         let n = coord.scenario().tasks.len();
         let mut rows: Vec<TaskReport<'a>> = Vec::with_capacity(limit.min(n));
-        let groups: [fn(&str) -> bool; 3] = [|st| !listed_last(st), |st| st == "completed", |st| st == "not_needed"];
-        for in_group in groups {
+        for in_group in TABLE_GROUPS {
             for i in 0..n {
                 if rows.len() == limit {
                     break;
@@ -540,12 +538,7 @@ impl<'a> Report<'a> {
         let rows: Vec<&TaskReport> = match self.table_only {
             // Made in table order already.
             Some(_) => self.tasks.iter().collect(),
-            None => {
-                let mut rows: Vec<&TaskReport> = self.tasks.iter().filter(|t| !listed_last(t.state)).collect();
-                rows.extend(self.tasks.iter().filter(|t| t.state == "completed"));
-                rows.extend(self.tasks.iter().filter(|t| t.state == "not_needed"));
-                rows
-            }
+            None => TABLE_GROUPS.iter().flat_map(|in_group| self.tasks.iter().filter(|t| in_group(t.state))).collect(),
         };
         let total = self.table_only.unwrap_or(rows.len());
         let w = rows.iter().take(limit).map(|t| width(t.id)).max().unwrap_or(4).max(4);

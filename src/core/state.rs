@@ -636,11 +636,7 @@ impl State {
             (None, None) => return,
         }
         if new.is_some() {
-            for &c in &pool.classes {
-                if !self.ready[c.0 as usize].is_empty() {
-                    self.mark_dirty(c);
-                }
-            }
+            self.wake_classes(pool);
         }
     }
 
@@ -666,10 +662,15 @@ impl State {
             let pool = &wf.pools[p.0 as usize];
             let key = self.agents[agent.ix()].key(pool.strategy, &self.health_cfg);
             self.avail[p.0 as usize].insert((key, agent.0));
-            for &c in &pool.classes {
-                if !self.ready[c.0 as usize].is_empty() {
-                    self.mark_dirty(c);
-                }
+            self.wake_classes(pool);
+        }
+    }
+
+    /// An agent of `pool` became available: flags its classes that have tasks ready.
+    fn wake_classes(&mut self, pool: &crate::core::workflow::Pool) {
+        for &c in &pool.classes {
+            if !self.ready[c.0 as usize].is_empty() {
+                self.mark_dirty(c);
             }
         }
     }

@@ -172,8 +172,7 @@ fn clip(text: &str, width: usize) -> String {
 
 /// What the driver and the recorded events refer to by index stays where it was.
 fn keeps_the_run(current: &Scenario, changed: &Scenario) -> Result<(), String> {
-    let ids = |s: &Scenario| s.tasks.iter().map(|t| t.id.clone()).collect::<Vec<_>>();
-    if ids(current) != ids(changed) {
+    if !current.tasks.iter().map(|t| &t.id).eq(changed.tasks.iter().map(|t| &t.id)) {
         return Err("it changes which tasks there are, which a run under way has counted on \
                     (compare FILE --vary … changes them from the start)"
             .into());
@@ -182,8 +181,7 @@ fn keeps_the_run(current: &Scenario, changed: &Scenario) -> Result<(), String> {
     if !kept || changed.agents.len() < current.agents.len() {
         return Err("it removes or reorders agents; from now, `agents-=ID` drains one and `agents+=…` adds one".into());
     }
-    let faults = |s: &Scenario| serde_json::to_string(&s.faults).expect("faults serialize");
-    if faults(current) != faults(changed) {
+    if current.faults != changed.faults {
         return Err("it changes the scenario's faults, which are already scheduled".into());
     }
     Ok(())
