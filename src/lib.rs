@@ -9,6 +9,7 @@ pub mod core;
 pub mod durable;
 pub mod fasthash;
 pub mod generate;
+pub mod heap;
 pub mod journal;
 pub mod protocols;
 pub mod remote;

@@ -280,6 +280,7 @@ struct RunArgs {
 }
 
 fn main() -> ExitCode {
+    switchyard::heap::use_huge_pages();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => return ExitCode::from(cli_output::clap_error(&e)),
