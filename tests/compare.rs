@@ -179,7 +179,9 @@ fn whatif_on_a_paused_run_shows_each_change_against_going_on_as_is() {
     let before = refused;
     assert!(clock(&before) != Some("0:00.000 ".into()), "{before}");
     send(&session, &[":whatif --vary allocation=least_loaded,best_score --seeds 1..10", "Enter"]);
-    let popup = wait_for(&session, "What if — done");
+    wait_for(&session, "What if — done");
+    // Its last line: a capture can catch a frame half drawn, the title changed and the rows not yet.
+    let popup = wait_for(&session, "if allocation=best_score from now: p50 finish");
     for want in ["branched at", "(as is)", "allocation=least_loaded", "allocation=best_score", "p50 finish"] {
         assert!(popup.contains(want), "{want}: {popup}");
     }
