@@ -1,11 +1,11 @@
 //! The process heap's first megabytes on transparent huge pages.
 //!
 //! Loading a scenario and building its run write a few megabytes of fresh memory (a 10 000-task
-//! file: some 1 300 pages). Each first touch of a 4 KiB page is a page fault, close to a
-//! microsecond on a virtual machine: a tenth of that whole run. Touching 2 MiB page by page took
-//! 415 µs on the machine of the README's figures, as one huge page 57 µs. Where the kernel gives
-//! huge pages only to memory that asks for them (`transparent_hugepage` set to `madvise`, the
-//! usual default), the heap has to ask.
+//! file: some 1 300 pages). Each first touch of a 4 KiB page is a page fault, about 1.2 µs on a
+//! virtual machine: a tenth of that whole run. In a fresh process on the machine of the README's
+//! figures, 2 MiB touched page by page took about 600 µs, as one huge page about 160 µs (the
+//! fault, the zeroing included). Where the kernel gives huge pages only to memory that asks for
+//! them (`transparent_hugepage` set to `madvise`, the usual default), the heap has to ask.
 //!
 //! So, once at start-up, glibc's allocator is told to grow its heap in steps of [`STRETCH`], to
 //! keep what is freed (up to twice that) instead of handing it back at once, and to serve
@@ -27,9 +27,9 @@ const MMAP_FROM: usize = 4 << 20;
 /// thing in `main`.
 pub fn use_huge_pages() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: `mallopt`; `malloc`/`free` of blocks of our own (one kept for good); `sbrk(0)`, which
-    // only reads the break; and `madvise` on pages the heap owns, which changes how they are
-    // backed, not what they hold.
+    // SAFETY: `mallopt`; `malloc` of two blocks of our own, kept for good and never written;
+    // `sbrk(0)`, which only reads the break; and `madvise` on pages the heap owns, which changes
+    // how they are backed, not what they hold.
     unsafe {
         const HUGE: usize = 2 << 20;
         if libc::mallopt(libc::M_TOP_PAD, STRETCH as i32) == 0
