@@ -55,6 +55,7 @@ pub fn use_huge_pages() {
         if end < from + HUGE {
             return;
         }
+        // 64 bytes short, so that its header and the next one stay below `from`.
         std::hint::black_box(libc::malloc(from - free_from - 64));
         libc::madvise(from as *mut libc::c_void, (end - from) & !(HUGE - 1), libc::MADV_HUGEPAGE);
     }
