@@ -70,6 +70,47 @@ fn unbounded_dev_zero_is_refused_at_once() {
     assert!(start.elapsed() < Duration::from_secs(5), "took {:?}", start.elapsed());
 }
 
+/// `--set PATH+=@FILE` reads its file as a scenario is read: `/dev/zero` is refused at once (it
+/// was read whole, until the memory ran out).
+#[test]
+fn unbounded_set_item_file_dev_zero_is_refused_at_once() {
+    let start = Instant::now();
+    let o = run(&["run", "--headless", "scenarios/market-auction.json", "--set", "agents+=@/dev/zero"]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("--set agents+=@/dev/zero: /dev/zero is not JSON"), "{err}");
+    assert!(start.elapsed() < Duration::from_secs(5), "took {:?}", start.elapsed());
+}
+
+/// A scenario that comes down a pipe is read once, also when `--set` changes it or `compare`
+/// makes several variants of it (each read it again, and found the pipe empty).
+#[test]
+fn unbounded_a_piped_scenario_is_read_once_for_set_and_compare() {
+    let file = "scenarios/market-auction.json";
+    let piped = |args: &[&str]| {
+        let mut child =
+            bin().args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        std::io::Write::write_all(&mut stdin, &std::fs::read(file).unwrap()).unwrap();
+        drop(stdin);
+        child.wait_with_output().unwrap()
+    };
+    let set = ["--set", "allocation=best_score", "--seed", "3"];
+    let o = piped(&[&["run", "--headless", "/dev/stdin"][..], &set].concat());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let direct = run(&[&["run", "--headless", file][..], &set].concat());
+    assert_eq!(o.stdout, direct.stdout, "the piped run is the file's run");
+    let (piped_csv, direct_csv) = (tmp("piped.csv"), tmp("direct.csv"));
+    let vary = ["--vary", "allocation=least_loaded,best_score", "--seeds", "1..4", "--csv"];
+    let o = piped(&[&["compare", "/dev/stdin"][..], &vary, &[piped_csv.to_str().unwrap()]].concat());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let direct = run(&[&["compare", file][..], &vary, &[direct_csv.to_str().unwrap()]].concat());
+    assert_eq!(o.stdout, direct.stdout, "both variants of the piped file are the file's");
+    let csv = std::fs::read_to_string(&piped_csv).unwrap();
+    assert_eq!(csv, std::fs::read_to_string(&direct_csv).unwrap());
+    assert_eq!(csv.lines().count(), 1 + 2 * 4, "a header and 8 records: {csv}");
+}
+
 /// The child's peak resident memory in kB, from /proc.
 fn peak_kb(pid: u32) -> u64 {
     let status =

@@ -3,6 +3,7 @@
 //! a test's). One client configuration is built per agent when the run starts and handed to its
 //! HTTP client, which shares it between all of its requests.
 
+use std::io::Read;
 use std::sync::Arc;
 
 use rustls::{ClientConfig, RootCertStore};
@@ -20,11 +21,21 @@ pub fn pem_certificates(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, Stri
     Ok(certs)
 }
 
+/// The largest CA file read: 16 MiB (the system's whole bundle is about 200 kB).
+const MAX_CA_BYTES: u64 = 16 << 20;
+
 /// Adds `ca_file`'s certificates to `roots`; an error says why the file cannot serve (unreadable,
 /// no certificate, or one that is not a usable root). Returns how many were added.
 pub fn read_ca_file(path: &std::path::Path, roots: &mut RootCertStore) -> Result<usize, String> {
     let reason = |e: std::io::Error| crate::scenario::io_reason(&e);
-    let pem = std::fs::read(path).map_err(|e| format!("cannot read CA file {}: {}", path.display(), reason(e)))?;
+    let cannot = |e: std::io::Error| format!("cannot read CA file {}: {}", path.display(), reason(e));
+    // Bounded: a CA bundle is a few hundred kB, and `/dev/zero` must not fill the memory.
+    let mut pem = Vec::new();
+    let file = std::fs::File::open(path).map_err(cannot)?;
+    file.take(MAX_CA_BYTES + 1).read_to_end(&mut pem).map_err(cannot)?;
+    if pem.len() as u64 > MAX_CA_BYTES {
+        return Err(format!("CA file {}: larger than {MAX_CA_BYTES} bytes: not a CA bundle", path.display()));
+    }
     let certs = pem_certificates(&pem).map_err(|why| format!("CA file {}: {why}", path.display()))?;
     let count = certs.len();
     for cert in certs {
@@ -65,5 +76,8 @@ mod tests {
         assert!(err.ends_with("server.key: contains no PEM certificate (-----BEGIN CERTIFICATE-----)"), "{err}");
         let err = client_config(Some("/nonexistent/ca.pem")).unwrap_err();
         assert_eq!(err, "cannot read CA file /nonexistent/ca.pem: No such file or directory");
+        // Read no further than the limit: `/dev/zero` is refused, not read until memory runs out.
+        let err = client_config(Some("/dev/zero")).unwrap_err();
+        assert_eq!(err, format!("CA file /dev/zero: larger than {MAX_CA_BYTES} bytes: not a CA bundle"));
     }
 }

@@ -8,6 +8,7 @@
 //! variable or the file, never the value, and every text we print about the connection goes
 //! through [`Access::scrub`].
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use super::creds::{self, UrlAuth};
@@ -214,15 +215,22 @@ impl Access {
     }
 }
 
+/// The largest secret file read.
+const MAX_SECRET_BYTES: u64 = 64 * 1024;
+
 /// A file holding a secret: read whole, at most 64 KiB; errors name the file.
 fn read_secret_file(path: &Path, what: &str) -> Result<String, String> {
     let shown = path.display();
     let reason = |e: std::io::Error| crate::scenario::io_reason(&e);
-    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read the {what} {shown}: {}", reason(e)))?;
-    if meta.len() > 64 * 1024 {
+    let cannot = |e: std::io::Error| format!("cannot read the {what} {shown}: {}", reason(e));
+    // Read no further than the limit, whatever the metadata says: a pipe (`<(pass show …)`, a
+    // good way to hand over a secret) has no length, and `/dev/zero` has none either.
+    let mut bytes = Vec::new();
+    let file = std::fs::File::open(path).map_err(cannot)?;
+    file.take(MAX_SECRET_BYTES + 1).read_to_end(&mut bytes).map_err(cannot)?;
+    if bytes.len() as u64 > MAX_SECRET_BYTES {
         return Err(format!("the {what} {shown} is larger than 64 KiB"));
     }
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read the {what} {shown}: {}", reason(e)))?;
     String::from_utf8(bytes).map_err(|_| format!("the {what} {shown} is not UTF-8 text"))
 }
 
@@ -302,6 +310,15 @@ mod tests {
         let missing = AccessArgs { nats_token_file: Some("/nonexistent/tok".into()), ..Default::default() };
         let err = Access::resolve("nats://h:1", &missing, &no_env).unwrap_err();
         assert_eq!(err, "cannot read the token file /nonexistent/tok: No such file or directory");
+        // Bounded however the file looks: `/dev/zero` reports no length, and is refused at the limit.
+        let zero = AccessArgs { nats_token_file: Some("/dev/zero".into()), ..Default::default() };
+        let err = Access::resolve("nats://h:1", &zero, &no_env).unwrap_err();
+        assert_eq!(err, "the token file /dev/zero is larger than 64 KiB");
+        let big = dir().join("big-token");
+        std::fs::write(&big, "x".repeat(64 * 1024 + 1)).unwrap();
+        let args = AccessArgs { nats_token_file: Some(big.clone()), ..Default::default() };
+        let err = Access::resolve("nats://h:1", &args, &no_env).unwrap_err();
+        assert_eq!(err, format!("the token file {} is larger than 64 KiB", big.display()));
     }
 
     #[test]

@@ -79,16 +79,44 @@ pub fn load_overridden(
     max_bytes: u64,
     changes: &[overrides::Override],
 ) -> Result<Scenario, Box<dyn std::error::Error>> {
-    let scenario = load_limited(path, max_bytes)?;
     if changes.is_empty() {
-        return Ok(scenario);
+        return Ok(load_limited(path, max_bytes)?);
     }
-    // Read once more: it was just checked (a regular file within the limit, UTF-8 JSON).
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("{}: cannot read file: {}", path.display(), io_reason(&e)))?;
-    let mut scenario = overrides::apply(&path.display().to_string(), &text, changes)?;
+    // Read once: a pipe (`run <(…) --set …`) cannot be read a second time.
+    let text = read_text(path, max_bytes)?;
+    overridden(path, &text, changes)
+}
+
+/// The scenario in `text`, read from `path` by [`read_text`], with the `--set`s applied: the text
+/// is checked as it is first, then the changed scenario, whose problems name their `--set`.
+pub fn overridden(
+    path: &Path,
+    text: &str,
+    changes: &[overrides::Override],
+) -> Result<Scenario, Box<dyn std::error::Error>> {
+    let origin = path.display().to_string();
+    let mut scenario = parse(&origin, text)?;
+    if !changes.is_empty() {
+        scenario = overrides::apply(&origin, text, changes)?;
+    }
     agent_kind::resolve_paths(&mut scenario, path.parent().unwrap_or(Path::new(".")));
     Ok(scenario)
+}
+
+/// A scenario file's whole text, bounded as [`load_limited`] bounds it: a regular file larger
+/// than `max_bytes` is refused before it is read, anything else is read no further than the
+/// limit or its first NUL byte. Not valid UTF-8 is a positioned problem.
+pub fn read_text(path: &Path, max_bytes: u64) -> Result<String, ScenarioError> {
+    let origin = path.display().to_string();
+    let cannot_read =
+        |e: std::io::Error| ScenarioError::whole_file(&origin, format!("cannot read file: {}", io_reason(&e)));
+    let mut file = File::open(path).map_err(cannot_read)?;
+    let size = file.metadata().ok().filter(|m| m.is_file()).map(|m| m.len());
+    if size.is_some_and(|size| size > max_bytes) {
+        return Err(over_limit(&origin, max_bytes));
+    }
+    let bytes = read_bounded(&mut file, size, max_bytes).map_err(cannot_read)?;
+    text_of(&origin, bytes, max_bytes)
 }
 
 fn load_text(path: &Path, max_bytes: u64) -> Result<Scenario, ScenarioError> {
@@ -113,19 +141,21 @@ fn load_text(path: &Path, max_bytes: u64) -> Result<Scenario, ScenarioError> {
     }
     // Not a regular file (it may not be readable twice), or something to report.
     let bytes = read_bounded(&mut file, size, max_bytes).map_err(cannot_read)?;
+    parse(&origin, &text_of(&origin, bytes, max_bytes)?)
+}
+
+/// What [`read_bounded`] read, as text: over the limit, or not UTF-8 (with where), is an error.
+fn text_of(origin: &str, bytes: Vec<u8>, max_bytes: u64) -> Result<String, ScenarioError> {
     if bytes.len() as u64 > max_bytes {
-        return Err(over_limit(&origin, max_bytes));
+        return Err(over_limit(origin, max_bytes));
     }
-    match String::from_utf8(bytes) {
-        Ok(text) => parse(&origin, &text),
-        Err(e) => {
-            let at = e.utf8_error().valid_up_to();
-            let text = String::from_utf8_lossy(&e.as_bytes()[..at]);
-            let mut diag = diag_for(&origin);
-            diag.push(at, String::new(), "file is not valid UTF-8".to_string());
-            Err(diag.into_error(&origin, &text))
-        }
-    }
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let text = String::from_utf8_lossy(&e.as_bytes()[..at]);
+        let mut diag = diag_for(origin);
+        diag.push(at, String::new(), "file is not valid UTF-8".to_string());
+        diag.into_error(origin, &text)
+    })
 }
 
 /// Reads `file` to its end, to one byte past `max_bytes` (so the caller can tell it is too

@@ -95,7 +95,9 @@ impl Override {
 /// JSON if it reads as JSON, else the text; `@FILE`: the file's JSON.
 fn read_value(value: &str) -> Result<Value, String> {
     if let Some(file) = value.strip_prefix('@') {
-        let text = std::fs::read_to_string(file).map_err(|e| format!("cannot read {file}: {e}"))?;
+        // Bounded like a scenario file: `@/dev/zero` must not fill the memory.
+        let text = super::read_text(std::path::Path::new(file), super::DEFAULT_MAX_BYTES)
+            .map_err(|e| e.to_string().trim_end().to_string())?;
         return serde_json::from_str(&text).map_err(|e| format!("{file} is not JSON: {e}"));
     }
     Ok(serde_json::from_str(value).unwrap_or_else(|_| Value::String(value.to_string())))

@@ -151,18 +151,29 @@ pub fn combos(varies: &[Vary]) -> Vec<Combo> {
 /// Every variant: the base file with each combination of the `--vary`s' choices, in order (the
 /// last `--vary` changes fastest). Each is loaded and checked; simulated scenarios only.
 pub fn variants(base: &Path, max_bytes: u64, varies: &[Vary]) -> Result<Vec<Variant>, String> {
-    combos(varies)
-        .into_iter()
+    // Each file is read once, however many variants start from it (and a pipe can be read once).
+    let mut texts: Vec<(&Path, String)> = Vec::new();
+    let combos = combos(varies);
+    combos
+        .iter()
         .map(|combo| {
             let file = combo.file.as_deref().unwrap_or(base);
-            let scenario = scenario::load_overridden(file, max_bytes, &combo.sets).map_err(|e| e.to_string())?;
+            let text = match texts.iter().find(|(f, _)| *f == file) {
+                Some((_, text)) => text,
+                None => {
+                    let text = scenario::read_text(file, max_bytes).map_err(|e| e.to_string())?;
+                    texts.push((file, text));
+                    &texts.last().expect("just pushed").1
+                }
+            };
+            let scenario = scenario::overridden(file, text, &combo.sets).map_err(|e| e.to_string())?;
             if needs_live(&scenario) {
                 return Err(format!(
                     "{}: compare runs simulated agents only, and this scenario has real ones",
                     file.display()
                 ));
             }
-            Ok(Variant { label: combo.label, scenario })
+            Ok(Variant { label: combo.label.clone(), scenario })
         })
         .collect()
 }
