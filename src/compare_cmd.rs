@@ -21,7 +21,7 @@ pub(crate) struct CompareArgs {
     /// The seeds each variant runs with, `A..B` (both included).
     #[arg(long, value_name = "A..B", default_value = "1..20")]
     seeds: String,
-    /// Runs at once [default: the machine's cores].
+    /// Runs at once, 1 to 1024 [default: the machine's cores].
     #[arg(long, value_name = "N")]
     jobs: Option<usize>,
     /// Also write one CSV record per run (variant, seed, every figure).
@@ -58,13 +58,19 @@ fn view(args: &CompareArgs, variants: &[variants::Variant], figures: &[runs::Fig
     }
 }
 
+/// The most threads `--jobs` starts.
+const MAX_JOBS: usize = 1024;
+
 pub(crate) fn compare(args: CompareArgs) -> u8 {
     let prepared = (|| {
         let seeds = variants::seeds(&args.seeds)?;
         let varies: Result<Vec<_>, String> = args.vary.iter().map(|v| variants::Vary::parse(v)).collect();
         let variants = variants::variants(&args.file, args.max_scenario_bytes, &varies?)?;
-        if args.jobs == Some(0) {
-            return Err("--jobs must be at least 1".to_string());
+        match args.jobs {
+            Some(0) => return Err("--jobs must be at least 1".to_string()),
+            // Each job is a thread: beyond this many, starting them is all the work there is.
+            Some(n) if n > MAX_JOBS => return Err(format!("--jobs {n}: at most {MAX_JOBS}")),
+            _ => {}
         }
         Ok((seeds, variants))
     })();

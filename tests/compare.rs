@@ -100,6 +100,7 @@ fn bad_varies_and_seeds_exit_2_saying_why() {
         (vec!["--vary", "allocation=a,,b"], "a value is empty"),
         (vec!["--vary", "allocation=best_score", "--seeds", "9..3"], "--seeds 9..3: expected A..B"),
         (vec!["--vary", "allocation=best_score", "--jobs", "0"], "--jobs must be at least 1"),
+        (vec!["--vary", "allocation=best_score", "--jobs", "100000000"], "--jobs 100000000: at most 1024"),
         (vec!["--vary", "nowhere.json"], "nowhere.json"),
     ] {
         let out = switchyard(&[&["compare", FANOUT][..], &args[..]].concat());

@@ -95,7 +95,8 @@ pub fn run_each(
     let finished = AtomicUsize::new(0);
     let results = Mutex::new(Vec::with_capacity(total));
     std::thread::scope(|scope| {
-        for _ in 0..jobs.max(1) {
+        // No more threads than runs: the others would find nothing to do.
+        for _ in 0..jobs.clamp(1, total.max(1)) {
             // These runs are figures only: their log lines would land in whatever collects the
             // process's logs (the console's log pane, for `:whatif`).
             scope.spawn(|| {
