@@ -94,27 +94,71 @@ pub fn run_each(
     let next = AtomicUsize::new(0);
     let finished = AtomicUsize::new(0);
     let results = Mutex::new(Vec::with_capacity(total));
+    // These runs are figures only: their log lines would land in whatever collects the process's
+    // logs (the console's log pane, for `:whatif`).
+    let work = || {
+        let _quiet = tracing::subscriber::set_default(tracing::subscriber::NoSubscriber::default());
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            if i >= total || !go_on() {
+                return;
+            }
+            let (v, s) = (i / seeds.len(), seeds[i % seeds.len()]);
+            let figures = run(v, s);
+            results.lock().expect("no worker panics holding it").push(figures);
+            done(finished.fetch_add(1, Ordering::Relaxed) + 1, total);
+        }
+    };
     std::thread::scope(|scope| {
-        // No more threads than runs: the others would find nothing to do.
-        for _ in 0..jobs.clamp(1, total.max(1)) {
-            // These runs are figures only: their log lines would land in whatever collects the
-            // process's logs (the console's log pane, for `:whatif`).
-            scope.spawn(|| {
-                let _quiet = tracing::subscriber::set_default(tracing::subscriber::NoSubscriber::default());
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    if i >= total || !go_on() {
-                        return;
-                    }
-                    let (v, s) = (i / seeds.len(), seeds[i % seeds.len()]);
-                    let figures = run(v, s);
-                    results.lock().expect("no worker panics holding it").push(figures);
-                    done(finished.fetch_add(1, Ordering::Relaxed) + 1, total);
-                }
-            });
+        // No more threads than runs: the others would find nothing to do. A thread the system
+        // refuses (out of memory or of threads) is simply one fewer; with none, this one works.
+        let started = (0..jobs.clamp(1, total.max(1)))
+            .take_while(|_| std::thread::Builder::new().spawn_scoped(scope, work).is_ok())
+            .count();
+        if started == 0 {
+            work();
         }
     });
     let mut results = results.into_inner().expect("no worker panicked holding it");
     results.sort_by_key(|f| (f.variant, f.seed));
     results
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn figures(variant: usize, seed: u64) -> Figures {
+        Figures {
+            variant,
+            seed,
+            outcome: "succeeded",
+            makespan_ms: seed * 10 + variant as u64,
+            cost: 0.0,
+            retries: 0,
+            reassigned: 0,
+            escalated: 0,
+            mttr_ms: None,
+        }
+    }
+
+    /// Any `jobs` gives every (variant, seed) once, in order; more jobs than runs start no more
+    /// threads than runs (a million would take seconds to start, or fail to).
+    #[test]
+    fn every_run_once_in_order_whatever_the_jobs() {
+        let threads = Mutex::new(std::collections::HashSet::new());
+        let run = |v: usize, s: u64| {
+            threads.lock().unwrap().insert(std::thread::current().id());
+            figures(v, s)
+        };
+        for jobs in [1, 2, 7, 1_000_000] {
+            threads.lock().unwrap().clear();
+            let out = run_each(2, &[5, 6, 7], &run, jobs, &|| true, &|_, _| {});
+            let got: Vec<(usize, u64)> = out.iter().map(|f| (f.variant, f.seed)).collect();
+            assert_eq!(got, [(0, 5), (0, 6), (0, 7), (1, 5), (1, 6), (1, 7)], "jobs {jobs}");
+            assert!(threads.lock().unwrap().len() <= jobs.min(6), "jobs {jobs}");
+        }
+        // Stopped before the first run: nothing, and no thread waits for work.
+        assert!(run_each(2, &[5, 6, 7], &run, 4, &|| false, &|_, _| {}).is_empty());
+    }
 }
