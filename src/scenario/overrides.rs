@@ -20,6 +20,9 @@
 
 use std::fmt;
 
+use std::collections::BTreeMap;
+
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use super::error::hint;
@@ -104,9 +107,31 @@ fn read_value(value: &str) -> Result<Value, String> {
 }
 
 /// Applies `overrides` to the scenario text `text` (from `origin`) and checks the result.
+///
+/// Only the top-level fields a change reaches become a tree (`allocation`, `agents`, …); the
+/// others, a large file's tasks above all, stay text and are copied as they are. A tree of a
+/// million tasks takes gigabytes and seconds, for `--set allocation=best_score`.
 pub fn apply(origin: &str, text: &str, overrides: &[Override]) -> Result<Scenario, OverrideError> {
-    let mut doc: Value = serde_json::from_str(text)
-        .map_err(|e| OverrideError { problems: vec![format!("{origin}: not JSON, so --set cannot change it: {e}")] })?;
+    let not_json = |e: serde_json::Error| OverrideError {
+        problems: vec![format!("{origin}: not JSON, so --set cannot change it: {e}")],
+    };
+    let mut raw: BTreeMap<String, &RawValue> = serde_json::from_str(text).map_err(not_json)?;
+    // The fields the changes reach, and those the auction rule below reads. A task leaves
+    // auction when a change under `tasks` says so, or when it follows the scenario's allocation
+    // and that was `auction` (the word, or an escape that could spell it): only then are the
+    // tasks needed as a tree.
+    let mut reached: Vec<&str> = overrides.iter().map(|o| o.path[0].as_str()).collect();
+    let default = raw.get("allocation").map_or("", |v| v.get());
+    if reached.contains(&"tasks") || default.contains("auction") || default.contains("\\u") {
+        reached.extend(["allocation", "tasks"]);
+    }
+    let mut doc = Map::new();
+    for key in reached {
+        if let Some(field) = raw.remove(key) {
+            doc.insert(key.to_string(), serde_json::from_str(field.get()).map_err(not_json)?);
+        }
+    }
+    let mut doc = Value::Object(doc);
     let auctioned = auctioned_tasks(&doc);
     let mut touched = Vec::with_capacity(overrides.len());
     let mut problems = Vec::new();
@@ -133,7 +158,18 @@ pub fn apply(origin: &str, text: &str, overrides: &[Override]) -> Result<Scenari
             }
         }
     }
-    let changed = serde_json::to_string(&doc).expect("a JSON value serializes");
+    let Value::Object(doc) = doc else { unreachable!("the document stays an object") };
+    let trees: Vec<(&String, String)> =
+        doc.iter().map(|(k, v)| (k, serde_json::to_string(v).expect("a JSON value serializes"))).collect();
+    let fields = raw.iter().map(|(k, v)| (k, v.get())).chain(trees.iter().map(|(k, v)| (*k, v.as_str())));
+    let mut changed = String::with_capacity(text.len() + trees.iter().map(|(_, v)| v.len()).sum::<usize>());
+    for (i, (key, value)) in fields.enumerate() {
+        changed.push(if i == 0 { '{' } else { ',' });
+        changed.push_str(&serde_json::to_string(key).expect("a string serializes"));
+        changed.push(':');
+        changed.push_str(value);
+    }
+    changed.push_str(if changed.is_empty() { "{}" } else { "}" });
     super::parse(origin, &changed).map_err(|e| attribute(&e, &touched))
 }
 

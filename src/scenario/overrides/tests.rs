@@ -109,4 +109,29 @@ fn moving_tasks_off_auction_drops_their_auction_settings() {
       "agents""#,
     );
     assert!(crate::scenario::parse("w.json", &written).is_err());
+    // The default written with an escape is still `auction`; a task moved off by its own field.
+    let escaped = auctioned.replace(
+        r#""allocation": "auction",
+      "agents""#,
+        r#""allocation": "\u0061uction",
+      "agents""#,
+    );
+    assert_eq!(crate::scenario::parse("e.json", &escaped).unwrap().allocation, Strategy::Auction);
+    let s = apply("e.json", &escaped, &o).unwrap();
+    assert!(s.tasks[0].extras().auction.is_none() && s.tasks[1].extras().auction.is_some());
+    let o = [Override::parse("tasks.u.allocation=least_loaded").unwrap()];
+    let s = apply("m.json", auctioned, &o).unwrap();
+    assert!(s.tasks[0].extras().auction.is_some() && s.tasks[1].extras().auction.is_none());
+}
+
+/// Fields no change reaches are copied as text: the result is the file's scenario but for the
+/// change, whatever the order or spacing of the fields.
+#[test]
+fn fields_no_change_reaches_are_kept_as_written() {
+    let spaced = TEAM.replace(": ", " :  ").replace(", ", " ,\n ");
+    let o = [Override::parse("description=changed").unwrap()];
+    let s = apply("team.json", &spaced, &o).unwrap();
+    let mut expected = crate::scenario::parse("team.json", TEAM).unwrap();
+    expected.description = "changed".into();
+    assert_eq!(format!("{s:?}"), format!("{expected:?}"));
 }
