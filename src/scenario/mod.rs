@@ -67,9 +67,7 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
 /// anything else (a pipe, a device) is read no further than the limit. Reading also stops at the
 /// first NUL byte, which no JSON text contains, so `/dev/zero` is refused at once.
 pub fn load_limited(path: &Path, max_bytes: u64) -> Result<Scenario, ScenarioError> {
-    let mut scenario = load_text(path, max_bytes)?;
-    agent_kind::resolve_paths(&mut scenario, path.parent().unwrap_or(Path::new(".")));
-    Ok(scenario)
+    Ok(with_paths_resolved(load_text(path, max_bytes)?, path))
 }
 
 /// [`load_limited`], then the `--set`s applied (see [`overrides`]): the file is checked as it is
@@ -94,13 +92,28 @@ pub fn overridden(
     text: &str,
     changes: &[overrides::Override],
 ) -> Result<Scenario, Box<dyn std::error::Error>> {
-    let origin = path.display().to_string();
-    let mut scenario = parse(&origin, text)?;
-    if !changes.is_empty() {
-        scenario = overrides::apply(&origin, text, changes)?;
+    let scenario = parse(&path.display().to_string(), text)?;
+    if changes.is_empty() {
+        return Ok(with_paths_resolved(scenario, path));
     }
+    changed(path, text, changes)
+}
+
+/// [`overridden`] for a text already checked as it is (variants of one file check it once).
+pub fn changed(
+    path: &Path,
+    text: &str,
+    changes: &[overrides::Override],
+) -> Result<Scenario, Box<dyn std::error::Error>> {
+    let origin = path.display().to_string();
+    let scenario = if changes.is_empty() { parse(&origin, text)? } else { overrides::apply(&origin, text, changes)? };
+    Ok(with_paths_resolved(scenario, path))
+}
+
+/// Agents' relative paths (programs, CA files) taken from the directory of the scenario's file.
+fn with_paths_resolved(mut scenario: Scenario, path: &Path) -> Scenario {
     agent_kind::resolve_paths(&mut scenario, path.parent().unwrap_or(Path::new(".")));
-    Ok(scenario)
+    scenario
 }
 
 /// A scenario file's whole text, bounded as [`load_limited`] bounds it: a regular file larger

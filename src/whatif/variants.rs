@@ -162,11 +162,13 @@ pub fn variants(base: &Path, max_bytes: u64, varies: &[Vary]) -> Result<Vec<Vari
                 Some((_, text)) => text,
                 None => {
                     let text = scenario::read_text(file, max_bytes).map_err(|e| e.to_string())?;
+                    // Checked as it is once: its own problems are reported before any change's.
+                    scenario::parse(&file.display().to_string(), &text).map_err(|e| e.to_string())?;
                     texts.push((file, text));
                     &texts.last().expect("just pushed").1
                 }
             };
-            let scenario = scenario::overridden(file, text, &combo.sets).map_err(|e| e.to_string())?;
+            let scenario = scenario::changed(file, text, &combo.sets).map_err(|e| e.to_string())?;
             if needs_live(&scenario) {
                 return Err(format!(
                     "{}: compare runs simulated agents only, and this scenario has real ones",
