@@ -6,11 +6,12 @@
 //! "did you mean" hint), and semantic mistakes such as unknown dependencies, dependency cycles,
 //! or tasks no agent can run.
 //!
-//! The pipeline: a pull `lexer` over a sliding `window` of the input (never the whole file) feeds
-//! `decode`'s primitives, which `schema` uses to build the typed structs directly (no
-//! intermediate JSON tree), recording the byte offsets later checks need in side tables (`meta`)
-//! and indexing ids as they come (`ids`); `validate` then runs the semantic checks; offsets become
-//! line:column only when there is something to report (`error`).
+//! The pipeline: a pull `lexer` over a sliding `window` of the input (never the whole file, but for
+//! `--set`, whose changes are made to the text: see [`overrides`]) feeds `decode`'s primitives,
+//! which `schema` uses to build the typed structs directly (no intermediate JSON tree), recording
+//! the byte offsets later checks need in side tables (`meta`) and indexing ids as they come
+//! (`ids`); `validate` then runs the semantic checks; offsets become line:column only when there is
+//! something to report (`error`).
 
 pub(crate) mod agent_kind;
 pub mod bounds;
