@@ -7,14 +7,14 @@
 //! fault, the zeroing included). Where the kernel gives huge pages only to memory that asks for
 //! them (`transparent_hugepage` set to `madvise`, the usual default), the heap has to ask.
 //!
-//! So, once at start-up, glibc's allocator is told to grow its heap in steps of [`STRETCH`], to
-//! keep what is freed (up to twice that) instead of handing it back at once, and to serve
-//! allocations up to [`MMAP_FROM`] from the heap (by default those over 128 KiB are mappings of
-//! their own, on small pages); the heap is grown once, and that stretch marked `MADV_HUGEPAGE`.
-//! Allocations from it then come on huge pages as they are first touched; past it the heap grows
-//! as before. Only the 2 MiB blocks something writes to take memory, so a small run costs at most
-//! a few MiB more; other threads allocate from arenas of their own, untouched. Nothing here
-//! changes what the program computes, and if any call fails the heap is simply the usual one.
+//! So, once at start-up, glibc's allocator is told to grow its heap in steps of `STRETCH` (32 MiB),
+//! to keep what is freed (up to twice that) instead of handing it back at once, and to serve
+//! allocations up to `MMAP_FROM` (4 MiB) from the heap (by default those over 128 KiB are mappings
+//! of their own, on small pages); the heap is grown once, and that stretch marked `MADV_HUGEPAGE`.
+//! Allocations from it then come on huge pages as they are first touched; past it the heap grows as
+//! before. Only the 2 MiB blocks something writes to take memory, so a small run costs at most a
+//! few MiB more; other threads allocate from arenas of their own, untouched. Nothing here changes
+//! what the program computes, and if any call fails the heap is simply the usual one.
 
 /// The stretch of heap on huge pages: enough for the tables of a run of some 50 000 tasks.
 const STRETCH: usize = 32 << 20;
@@ -23,7 +23,7 @@ const STRETCH: usize = 32 << 20;
 /// mappings of their own, as before.
 const MMAP_FROM: usize = 4 << 20;
 
-/// Puts the heap's first [`STRETCH`] bytes on huge pages (see the module's doc). Call once, first
+/// Puts the heap's first 32 MiB (`STRETCH`) on huge pages (see the module's doc). Call once, first
 /// thing in `main`.
 pub fn use_huge_pages() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
