@@ -18,9 +18,8 @@
 //! mean" hints, and a path that leads nowhere (an unknown id, a field of a number) is reported
 //! before that, with a hint too.
 
-use std::fmt;
-
 use std::collections::BTreeMap;
+use std::fmt;
 
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
