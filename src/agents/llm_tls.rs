@@ -3,7 +3,6 @@
 //! a test's). One client configuration is built per agent when the run starts and handed to its
 //! HTTP client, which shares it between all of its requests.
 
-use std::io::Read;
 use std::sync::Arc;
 
 use rustls::{ClientConfig, RootCertStore};
@@ -28,14 +27,10 @@ const MAX_CA_BYTES: u64 = 16 << 20;
 /// no certificate, or one that is not a usable root). Returns how many were added.
 pub fn read_ca_file(path: &std::path::Path, roots: &mut RootCertStore) -> Result<usize, String> {
     let reason = |e: std::io::Error| crate::scenario::io_reason(&e);
-    let cannot = |e: std::io::Error| format!("cannot read CA file {}: {}", path.display(), reason(e));
     // Bounded: a CA bundle is a few hundred kB, and `/dev/zero` must not fill the memory.
-    let mut pem = Vec::new();
-    let file = std::fs::File::open(path).map_err(cannot)?;
-    file.take(MAX_CA_BYTES + 1).read_to_end(&mut pem).map_err(cannot)?;
-    if pem.len() as u64 > MAX_CA_BYTES {
-        return Err(format!("CA file {}: larger than {MAX_CA_BYTES} bytes: not a CA bundle", path.display()));
-    }
+    let pem = crate::scenario::read_at_most(path, MAX_CA_BYTES)
+        .map_err(|e| format!("cannot read CA file {}: {}", path.display(), reason(e)))?
+        .ok_or_else(|| format!("CA file {}: larger than {MAX_CA_BYTES} bytes: not a CA bundle", path.display()))?;
     let certs = pem_certificates(&pem).map_err(|why| format!("CA file {}: {why}", path.display()))?;
     let count = certs.len();
     for cert in certs {

@@ -8,7 +8,6 @@
 //! variable or the file, never the value, and every text we print about the connection goes
 //! through [`Access::scrub`].
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use super::creds::{self, UrlAuth};
@@ -222,15 +221,11 @@ const MAX_SECRET_BYTES: u64 = 64 * 1024;
 fn read_secret_file(path: &Path, what: &str) -> Result<String, String> {
     let shown = path.display();
     let reason = |e: std::io::Error| crate::scenario::io_reason(&e);
-    let cannot = |e: std::io::Error| format!("cannot read the {what} {shown}: {}", reason(e));
-    // Read no further than the limit, whatever the metadata says: a pipe (`<(pass show …)`, a
-    // good way to hand over a secret) has no length, and `/dev/zero` has none either.
-    let mut bytes = Vec::new();
-    let file = std::fs::File::open(path).map_err(cannot)?;
-    file.take(MAX_SECRET_BYTES + 1).read_to_end(&mut bytes).map_err(cannot)?;
-    if bytes.len() as u64 > MAX_SECRET_BYTES {
-        return Err(format!("the {what} {shown} is larger than 64 KiB"));
-    }
+    // Bounded whatever the metadata says: a pipe (`<(pass show …)`, a good way to hand over a
+    // secret) has no length.
+    let bytes = crate::scenario::read_at_most(path, MAX_SECRET_BYTES)
+        .map_err(|e| format!("cannot read the {what} {shown}: {}", reason(e)))?
+        .ok_or_else(|| format!("the {what} {shown} is larger than 64 KiB"))?;
     String::from_utf8(bytes).map_err(|_| format!("the {what} {shown} is not UTF-8 text"))
 }
 

@@ -237,6 +237,14 @@ fn too_large(origin: &str) -> ScenarioError {
     ScenarioError::whole_file(origin, "file is too large (the limit is 4 GiB)".to_string())
 }
 
+/// A small file read whole, but no further than `limit` bytes whatever its metadata says (a
+/// pipe has no length, and neither has `/dev/zero`): `Ok(None)` if it holds more.
+pub(crate) fn read_at_most(path: &Path, limit: u64) -> std::io::Result<Option<Vec<u8>>> {
+    let mut bytes = Vec::new();
+    File::open(path)?.take(limit.saturating_add(1)).read_to_end(&mut bytes)?;
+    Ok((bytes.len() as u64 <= limit).then_some(bytes))
+}
+
 /// The OS error text without Rust's " (os error 2)" suffix.
 pub(crate) fn io_reason(e: &std::io::Error) -> String {
     let text = e.to_string();
