@@ -151,23 +151,28 @@ pub fn combos(varies: &[Vary]) -> Vec<Combo> {
 /// Every variant: the base file with each combination of the `--vary`s' choices, in order (the
 /// last `--vary` changes fastest). Each is loaded and checked; simulated scenarios only.
 pub fn variants(base: &Path, max_bytes: u64, varies: &[Vary]) -> Result<Vec<Variant>, String> {
-    // Each file is read once, however many variants start from it (and a pipe can be read once).
-    let mut texts: Vec<(&Path, String)> = Vec::new();
+    // Each file is read once, however many variants start from it (and a pipe can be read once),
+    // and checked as it is once: its own problems are reported before any change's. A variant
+    // without changes is that check.
+    let mut texts: Vec<(&Path, String, bool)> = Vec::new();
     let combos = combos(varies);
     combos
         .iter()
         .map(|combo| {
             let file = combo.file.as_deref().unwrap_or(base);
-            let text = match texts.iter().find(|(f, _)| *f == file) {
-                Some((_, text)) => text,
+            let i = match texts.iter().position(|(f, ..)| *f == file) {
+                Some(i) => i,
                 None => {
                     let text = scenario::read_text(file, max_bytes).map_err(|e| e.to_string())?;
-                    // Checked as it is once: its own problems are reported before any change's.
-                    scenario::parse(&file.display().to_string(), &text).map_err(|e| e.to_string())?;
-                    texts.push((file, text));
-                    &texts.last().expect("just pushed").1
+                    texts.push((file, text, false));
+                    texts.len() - 1
                 }
             };
+            let (_, text, checked) = &mut texts[i];
+            if !*checked && !combo.sets.is_empty() {
+                scenario::parse(&file.display().to_string(), text).map_err(|e| e.to_string())?;
+            }
+            *checked = true;
             let scenario = scenario::changed(file, text, &combo.sets).map_err(|e| e.to_string())?;
             if needs_live(&scenario) {
                 return Err(format!(
