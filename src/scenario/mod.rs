@@ -121,27 +121,14 @@ fn with_paths_resolved(mut scenario: Scenario, path: &Path) -> Scenario {
 /// limit or its first NUL byte. Not valid UTF-8 is a positioned problem.
 pub fn read_text(path: &Path, max_bytes: u64) -> Result<String, ScenarioError> {
     let origin = path.display().to_string();
-    let cannot_read =
-        |e: std::io::Error| ScenarioError::whole_file(&origin, format!("cannot read file: {}", io_reason(&e)));
-    let mut file = File::open(path).map_err(cannot_read)?;
-    let size = file.metadata().ok().filter(|m| m.is_file()).map(|m| m.len());
-    if size.is_some_and(|size| size > max_bytes) {
-        return Err(over_limit(&origin, max_bytes));
-    }
-    let bytes = read_bounded(&mut file, size, max_bytes).map_err(cannot_read)?;
-    text_of(&origin, bytes, max_bytes)
+    let (mut file, size) = open(path, &origin, max_bytes)?;
+    whole_text(&mut file, size, &origin, max_bytes)
 }
 
 fn load_text(path: &Path, max_bytes: u64) -> Result<Scenario, ScenarioError> {
     let origin = path.display().to_string();
-    let cannot_read =
-        |e: std::io::Error| ScenarioError::whole_file(&origin, format!("cannot read file: {}", io_reason(&e)));
-    let mut file = File::open(path).map_err(cannot_read)?;
-    let size = file.metadata().ok().filter(|m| m.is_file()).map(|m| m.len());
+    let (mut file, size) = open(path, &origin, max_bytes)?;
     if let Some(size) = size {
-        if size > max_bytes {
-            return Err(over_limit(&origin, max_bytes));
-        }
         if size >= u64::from(decode::NONE) {
             return Err(too_large(&origin));
         }
@@ -150,11 +137,30 @@ fn load_text(path: &Path, max_bytes: u64) -> Result<Scenario, ScenarioError> {
         if let Some(scenario) = check(Lexer::from_reader(reader, lexer::CHUNK), size as usize, &mut diag) {
             return Ok(scenario);
         }
-        file.rewind().map_err(cannot_read)?;
+        file.rewind().map_err(|e| cannot_read(&origin, &e))?;
     }
     // Not a regular file (it may not be readable twice), or something to report.
-    let bytes = read_bounded(&mut file, size, max_bytes).map_err(cannot_read)?;
-    parse(&origin, &text_of(&origin, bytes, max_bytes)?)
+    parse(&origin, &whole_text(&mut file, size, &origin, max_bytes)?)
+}
+
+/// The file, and its size if it is a regular one: refused at once if that is over the limit.
+fn open(path: &Path, origin: &str, max_bytes: u64) -> Result<(File, Option<u64>), ScenarioError> {
+    let file = File::open(path).map_err(|e| cannot_read(origin, &e))?;
+    let size = file.metadata().ok().filter(|m| m.is_file()).map(|m| m.len());
+    if size.is_some_and(|size| size > max_bytes) {
+        return Err(over_limit(origin, max_bytes));
+    }
+    Ok((file, size))
+}
+
+/// The rest of `file` as text, by [`read_bounded`] and [`text_of`].
+fn whole_text(file: &mut File, size: Option<u64>, origin: &str, max_bytes: u64) -> Result<String, ScenarioError> {
+    let bytes = read_bounded(file, size, max_bytes).map_err(|e| cannot_read(origin, &e))?;
+    text_of(origin, bytes, max_bytes)
+}
+
+fn cannot_read(origin: &str, e: &std::io::Error) -> ScenarioError {
+    ScenarioError::whole_file(origin, format!("cannot read file: {}", io_reason(e)))
 }
 
 /// What [`read_bounded`] read, as text: over the limit, or not UTF-8 (with where), is an error.
